@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT
+ * cf_archive: the SQLite archive (DESIGN.md "The archive"): schema, migrations,
+ * the durable article queue and the fact log. One writer thread owns the write
+ * connection and runs requests in batched transactions (adaptive group commit);
+ * completions come back on the libevent loop thread, after COMMIT, through each
+ * request's callback. Nothing here touches ZeroMQ. */
+#ifndef CF_ARCHIVE_H
+#define CF_ARCHIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "cf_err.h"
+#include "cf_fact.h"
+
+typedef struct cf_archive cf_archive_t;
+
+typedef enum cf_archive_kind {
+    CF_ARCHIVE_INSERT = 1, /* store a new article as `queued` */
+    CF_ARCHIVE_CLAIM,      /* hand out queued articles: mark them `processing` */
+    CF_ARCHIVE_DONE,       /* store an article's facts and mark it `done`, one transaction */
+    CF_ARCHIVE_FAIL,       /* an attempt failed: requeue, or quarantine at max_attempts */
+    CF_ARCHIVE_RELEASE     /* give a `processing` article back to the queue, no attempt counted */
+} cf_archive_kind_t;
+
+typedef struct cf_archive_req cf_archive_req_t;
+
+/* Runs on the loop thread after the request's transaction committed (or failed). */
+typedef void (*cf_archive_cb)(cf_archive_req_t *req, void *arg);
+
+struct cf_archive_req {
+    cf_archive_kind_t kind;  /* what to do */
+    cf_archive_cb cb;        /* completion; required */
+    void *arg;               /* passed to cb */
+    int rc;                  /* out: CF_OK, CF_EDUP (insert), CF_EBUSY/CF_EDB (storage trouble) */
+    cf_err_t err;            /* out: why, when rc != CF_OK */
+    union {
+        struct {
+            cf_article_t *article; /* in, borrowed until cb; out: article->id set on CF_OK */
+            uint64_t id;           /* out: new id, or the existing id on CF_EDUP */
+        } insert;
+        struct {
+            size_t max;             /* in: most articles to hand out */
+            cf_article_t *articles; /* out: array of n articles (with ids), owned by req */
+            size_t n;               /* out */
+        } claim;
+        struct {
+            uint64_t id;           /* in: the article */
+            cf_facts_t *facts;     /* in, borrowed until cb; out: each fact's seq is set */
+            const cf_class_t *cls; /* in, borrowed until cb; may be NULL */
+            uint64_t first_seq;    /* out: seq of the first fact, 0 if none */
+            uint64_t last_seq;     /* out: seq of the last fact, 0 if none */
+            char *url;             /* out: the article's url, owned by req */
+        } done;
+        struct {
+            uint64_t id;           /* in */
+            const char *error;     /* in, borrowed: why the attempt failed */
+            unsigned max_attempts; /* in: quarantine when attempts reach this */
+            unsigned attempts;     /* out: attempts so far, this one included */
+            bool failed;           /* out: true if now `failed` (quarantined) */
+            char *url;             /* out: the article's url, owned by req */
+        } fail;
+        struct {
+            uint64_t id;           /* in */
+        } release;
+    } u;
+    cf_archive_req_t *next_;  /* private to cf_archive */
+};
+
+/* Counts kept by the archive, read on the loop thread. */
+typedef struct cf_archive_stats {
+    uint64_t queued;       /* articles waiting (state queued), exact */
+    uint64_t processing;   /* articles handed out and not yet back */
+    uint64_t done;         /* articles done (since open, plus those found at open) */
+    uint64_t failed;       /* articles quarantined */
+    uint64_t last_seq;     /* highest fact seq archived */
+    uint64_t commits;      /* transactions committed since open */
+    uint64_t batched;      /* requests carried by those transactions */
+} cf_archive_stats_t;
+
+/* Opens (creating if needed, mode 0750) state_dir and state_dir/cloudfact.db
+ * (mode 0640), takes the directory's lock file (a second daemon gets CF_EBUSY
+ * naming the holder's pid), migrates the schema to the current version (a newer,
+ * foreign or corrupt file gives CF_EDB naming `cloudfact check --state-dir DIR`),
+ * resets `processing` articles to `queued`, starts the writer thread. Completions
+ * are delivered on base's loop thread (evthread_use_pthreads() must have been
+ * called before base was created). Returns NULL with err on failure. */
+cf_archive_t *cf_archive_open(const char *state_dir, struct event_base *base, cf_err_t *err);
+
+/* Queues req for the writer. Requests are carried out in submission order, many
+ * per transaction; req->cb runs on the loop thread after the commit. The caller
+ * owns req and must keep it alive until cb has run; cb may free it (after
+ * cf_archive_req_clear). Returns CF_OK, or CF_ECLOSED after cf_archive_close
+ * began (cb is then never called). */
+int cf_archive_submit(cf_archive_t *self, cf_archive_req_t *req);
+
+/* Frees what the archive allocated in req (claim.articles, done.url, fail.url). */
+void cf_archive_req_clear(cf_archive_req_t *req);
+
+/* The current counters. */
+void cf_archive_stats(const cf_archive_t *self, cf_archive_stats_t *out);
+
+/* Stops accepting requests, lets the writer finish and commit what it has, runs
+ * the remaining callbacks on the calling (loop) thread, joins the thread, closes
+ * the database and releases the lock. *self_p is set to NULL. NULL-safe. */
+void cf_archive_close(cf_archive_t **self_p);
+
+/* Reads the article with this id and its facts on a private read-only connection
+ * (for `article {id}` queries). Returns CF_OK, CF_ENOTFOUND or CF_EDB. The caller
+ * clears *out and *facts. Blocking; for queries, not the ingest path. */
+int cf_archive_get_article(cf_archive_t *self, uint64_t id, cf_article_t *out,
+                           cf_facts_t *facts, cf_err_t *err);
+
+/* Path of the database file inside state_dir (caller frees). */
+char *cf_archive_path(const char *state_dir);
+
+#endif

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT
+ * cf_fact: lifetime and validation of articles, facts and classifications. */
+#include "cf_fact.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cf_limits.h"
+#include "cf_text.h"
+
+void
+cf_article_clear(cf_article_t *a)
+{
+    if (!a)
+        return;
+    free(a->url);
+    free(a->title);
+    free(a->body);
+    free(a->source);
+    free(a->published);
+    free(a->lang);
+    memset(a, 0, sizeof *a);
+}
+
+void
+cf_article_copy(cf_article_t *dst, const cf_article_t *src)
+{
+    dst->id = src->id;
+    dst->url = cf_strdup(src->url);
+    dst->title = cf_strdup(src->title);
+    dst->body = src->body ? cf_strndup(src->body, src->body_len) : NULL;
+    dst->body_len = src->body_len;
+    dst->source = cf_strdup(src->source);
+    dst->published = cf_strdup(src->published);
+    dst->lang = cf_strdup(src->lang);
+}
+
+void
+cf_fact_clear(cf_fact_t *f)
+{
+    if (!f)
+        return;
+    free(f->article_name);
+    free(f->type);
+    free(f->subject);
+    free(f->object);
+    free(f->unit);
+    free(f->period);
+    free(f->place);
+    free(f->detail);
+    free(f->qualifier);
+    free(f->status);
+    free(f->source);
+    free(f->evidence);
+    memset(f, 0, sizeof *f);
+}
+
+void
+cf_fact_copy(cf_fact_t *dst, const cf_fact_t *src)
+{
+    *dst = *src;
+    dst->article_name = cf_strdup(src->article_name);
+    dst->type = cf_strdup(src->type);
+    dst->subject = cf_strdup(src->subject);
+    dst->object = cf_strdup(src->object);
+    dst->unit = cf_strdup(src->unit);
+    dst->period = cf_strdup(src->period);
+    dst->place = cf_strdup(src->place);
+    dst->detail = cf_strdup(src->detail);
+    dst->qualifier = cf_strdup(src->qualifier);
+    dst->status = cf_strdup(src->status);
+    dst->source = cf_strdup(src->source);
+    dst->evidence = cf_strdup(src->evidence);
+}
+
+cf_fact_t *
+cf_facts_push(cf_facts_t *list)
+{
+    if (list->n == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 16;
+        list->v = cf_realloc(list->v, list->cap * sizeof *list->v);
+    }
+    cf_fact_t *f = &list->v[list->n++];
+    memset(f, 0, sizeof *f);
+    return f;
+}
+
+void
+cf_facts_remove(cf_facts_t *list, size_t i)
+{
+    if (i >= list->n)
+        return;
+    cf_fact_clear(&list->v[i]);
+    memmove(&list->v[i], &list->v[i + 1], (list->n - i - 1) * sizeof *list->v);
+    list->n--;
+}
+
+void
+cf_facts_clear(cf_facts_t *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->n; i++)
+        cf_fact_clear(&list->v[i]);
+    free(list->v);
+    memset(list, 0, sizeof *list);
+}
+
+static void
+free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static char **
+dup_strv(char *const *v, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    char **d = cf_calloc(n, sizeof *d);
+    for (size_t i = 0; i < n; i++)
+        d[i] = cf_strdup(v[i]);
+    return d;
+}
+
+void
+cf_class_clear(cf_class_t *c)
+{
+    if (!c)
+        return;
+    free_strv(c->companies, c->ncompanies);
+    free_strv(c->regions, c->nregions);
+    memset(c, 0, sizeof *c);
+}
+
+void
+cf_class_copy(cf_class_t *dst, const cf_class_t *src)
+{
+    dst->relevant = src->relevant;
+    dst->relevance = src->relevance;
+    dst->companies = dup_strv(src->companies, src->ncompanies);
+    dst->ncompanies = src->ncompanies;
+    dst->regions = dup_strv(src->regions, src->nregions);
+    dst->nregions = src->nregions;
+}
+
+static const char *const fact_types[] = {
+    "market_share", "revenue",     "revenue_growth", "gmv",      "investment",
+    "stake",        "acquisition", "partnership",    "datacenter", "customers",
+    "expansion",    "market_exit", "offering",       "target",   "ipo",
+};
+
+static const char *const statuses[] = {"reported", "announced", "planned", "rumored",
+                                       "speculative"};
+
+static const char *const qualifiers[] = {"about",     "nearly",   "more than",
+                                         "less than", "at least", "up to"};
+
+static bool
+in_set(const char *s, const char *const *set, size_t n)
+{
+    if (!s)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, set[i]) == 0)
+            return true;
+    return false;
+}
+
+bool
+cf_fact_type_is_valid(const char *name)
+{
+    return in_set(name, fact_types, sizeof fact_types / sizeof *fact_types);
+}
+
+bool
+cf_fact_status_is_valid(const char *name)
+{
+    return in_set(name, statuses, sizeof statuses / sizeof *statuses);
+}
+
+bool
+cf_entity_id_is_valid(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    bool prev_dash = true; /* forbids a leading dash */
+    for (const char *p = s; *p; p++) {
+        if (*p == '-') {
+            if (prev_dash)
+                return false;
+            prev_dash = true;
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
+            prev_dash = false;
+        } else {
+            return false;
+        }
+    }
+    return !prev_dash;
+}
+
+static int
+check_text(const char *name, const char *s, cf_err_t *err)
+{
+    if (!s)
+        return CF_OK;
+    size_t n = strlen(s);
+    if (n > CF_MAX_FACT_TEXT)
+        return cf_err_set(err, CF_EINVAL, "fact field '%s': longer than %u bytes", name,
+                          CF_MAX_FACT_TEXT);
+    if (!cf_utf8_valid(s, n))
+        return cf_err_set(err, CF_EINVAL, "fact field '%s': not valid UTF-8", name);
+    return CF_OK;
+}
+
+int
+cf_fact_validate(const cf_fact_t *f, const char *body, size_t body_len, cf_err_t *err)
+{
+    const struct {
+        const char *name;
+        const char *val;
+    } texts[] = {
+        {"type", f->type},     {"subject", f->subject}, {"object", f->object},
+        {"unit", f->unit},     {"period", f->period},   {"place", f->place},
+        {"detail", f->detail}, {"qualifier", f->qualifier}, {"status", f->status},
+        {"source", f->source}, {"evidence", f->evidence},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        int rc = check_text(texts[i].name, texts[i].val, err);
+        if (rc != CF_OK)
+            return rc;
+    }
+    if (!cf_fact_type_is_valid(f->type))
+        return cf_err_set(err, CF_EINVAL, "fact field 'type': unknown type '%.40s'",
+                          f->type ? f->type : "(nil)");
+    if (!cf_entity_id_is_valid(f->subject))
+        return cf_err_set(err, CF_EINVAL, "fact field 'subject': not an entity id");
+    if (f->object && !cf_entity_id_is_valid(f->object))
+        return cf_err_set(err, CF_EINVAL, "fact field 'object': not an entity id");
+    if (f->source && !cf_entity_id_is_valid(f->source))
+        return cf_err_set(err, CF_EINVAL, "fact field 'source': not an entity id");
+    if (!cf_fact_status_is_valid(f->status))
+        return cf_err_set(err, CF_EINVAL, "fact field 'status': unknown status");
+    if (f->qualifier && !in_set(f->qualifier, qualifiers, sizeof qualifiers / sizeof *qualifiers))
+        return cf_err_set(err, CF_EINVAL, "fact field 'qualifier': unknown qualifier");
+    if (f->has_value && !isfinite(f->value))
+        return cf_err_set(err, CF_EINVAL, "fact field 'value': not a finite number");
+    if (!isfinite(f->confidence) || f->confidence < 0 || f->confidence > 1)
+        return cf_err_set(err, CF_EINVAL, "fact field 'confidence': not in [0, 1]");
+    if (f->period) {
+        char a[11], b[11];
+        if (cf_period_range(f->period, a, b) != CF_OK)
+            return cf_err_set(err, CF_EINVAL, "fact field 'period': bad period '%.20s'",
+                              f->period);
+    }
+    if (!f->evidence)
+        return cf_err_set(err, CF_EINVAL, "fact field 'evidence': missing");
+    if (f->evidence_end < f->evidence_start ||
+        f->evidence_end - f->evidence_start != strlen(f->evidence))
+        return cf_err_set(err, CF_EINVAL, "fact field 'evidence_end': span does not match "
+                                          "evidence length");
+    if (body) {
+        if (f->evidence_end > body_len)
+            return cf_err_set(err, CF_EINVAL, "fact field 'evidence_end': past the body");
+        if (memcmp(body + f->evidence_start, f->evidence, strlen(f->evidence)) != 0)
+            return cf_err_set(err, CF_EINVAL, "fact field 'evidence': differs from the body at "
+                                              "its offsets");
+    }
+    return CF_OK;
+}
+
+static bool
+leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+days_in(int y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && leap(y) ? 29 : d[m - 1];
+}
+
+static bool
+num(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* Writes YYYY-MM-DD; the modulos tell the compiler the widths are bounded. */
+static void
+ymd(char *out, int y, int m, int d)
+{
+    snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+             (unsigned)d % 100u);
+}
+
+int
+cf_period_range(const char *p, char *start, char *end)
+{
+    int y, a, b;
+    size_t n = p ? strlen(p) : 0;
+    if (n == 6 && p[0] == 'F' && p[1] == 'Y' && num(p + 2, 4, &y)) {
+        /* fiscal year ending in y: April 1 of y-1 to March 31 of y (SPEC.md) */
+        ymd(start, y - 1, 4, 1);
+        ymd(end, y, 3, 31);
+        return CF_OK;
+    }
+    if (n < 4 || !num(p, 4, &y) || y < 1)
+        return CF_EINVAL;
+    if (n == 4) {
+        ymd(start, y, 1, 1);
+        ymd(end, y, 12, 31);
+        return CF_OK;
+    }
+    if (p[4] != '-')
+        return CF_EINVAL;
+    if (n == 7 && (p[5] == 'Q' || p[5] == 'H') && num(p + 6, 1, &a)) {
+        int months = p[5] == 'Q' ? 3 : 6;
+        if (a < 1 || a > 12 / months)
+            return CF_EINVAL;
+        int m0 = (a - 1) * months + 1, m1 = a * months;
+        ymd(start, y, m0, 1);
+        ymd(end, y, m1, days_in(y, m1));
+        return CF_OK;
+    }
+    if ((n == 7 || n == 10) && num(p + 5, 2, &a) && a >= 1 && a <= 12) {
+        if (n == 7) {
+            ymd(start, y, a, 1);
+            ymd(end, y, a, days_in(y, a));
+            return CF_OK;
+        }
+        if (p[7] == '-' && num(p + 8, 2, &b) && b >= 1 && b <= days_in(y, a)) {
+            ymd(start, y, a, b);
+            memcpy(end, start, 11);
+            return CF_OK;
+        }
+    }
+    return CF_EINVAL;
+}

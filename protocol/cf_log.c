@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT
+ * cf_log: stderr logging with journald priorities. */
+#include "cf_log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int cf_log_level = CF_LOG_INFO;
+
+static const char *prog = "cloudfact";
+static bool to_journal;
+
+void
+cf_log_init(const char *program)
+{
+    prog = program;
+    /* JOURNAL_STREAM is "dev:ino" of the journal's socket; trust it only if it is our stderr. */
+    const char *js = getenv("JOURNAL_STREAM");
+    struct stat st;
+    unsigned long long dev, ino;
+    to_journal = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+                 (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+static const char *const names[] = {"emerg", "alert", "crit", "error",
+                                    "warn",  "notice", "info", "debug"};
+
+int
+cf_log_level_parse(const char *name)
+{
+    for (int i = CF_LOG_ERROR; i <= CF_LOG_DEBUG; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    if (strcmp(name, "warning") == 0)
+        return CF_LOG_WARN;
+    return -1;
+}
+
+const char *
+cf_log_level_name(int level)
+{
+    return level >= 0 && level <= CF_LOG_DEBUG ? names[level] : "?";
+}
+
+void
+cf_log_write(int level, const char *fmt, ...)
+{
+    char line[2048];
+    int n;
+    if (to_journal) {
+        n = snprintf(line, sizeof line, "<%d>", level);
+    } else {
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%d] %s: ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, ts.tv_nsec / 1000000, prog, (int)getpid(),
+                     cf_log_level_name(level));
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < sizeof line)
+        vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    /* one write per line keeps lines whole when several processes share stderr */
+    size_t len = strnlen(line, sizeof line - 2);
+    line[len] = '\n';
+    fwrite(line, 1, len + 1, stderr);
+    fflush(stderr);
+}

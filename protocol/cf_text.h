@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT
+ * cf_text: small text checks and conversions shared by decoders, the extractor
+ * and the command line. No allocation unless stated. */
+#ifndef CF_TEXT_H
+#define CF_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+bool cf_utf8_valid(const char *s, size_t len);
+
+/* Writes an entity id for name into out (size outsz): ASCII-folded lowercase, every
+ * run of other characters one '-', no leading or trailing '-'. Returns the length,
+ * 0 when nothing is left (out is then ""). */
+size_t cf_text_slug(const char *name, char *out, size_t outsz);
+
+/* True when s is an ISO 8601 date (YYYY-MM-DD) or an RFC 3339 date-time. */
+bool cf_text_is_datetime(const char *s);
+
+/* True when url is absolute (scheme ":" rest), with no control characters or spaces. */
+bool cf_text_is_url(const char *url);
+
+/* Duplicates s[0..len) as a NUL-terminated string. Aborts on OOM. */
+char *cf_strndup(const char *s, size_t len);
+
+/* Duplicates s (NULL gives NULL). Aborts on OOM. */
+char *cf_strdup(const char *s);
+
+/* malloc/calloc/realloc that abort with a message on OOM (sizes are bounded by cf_limits.h). */
+void *cf_malloc(size_t n);
+void *cf_calloc(size_t n, size_t size);
+void *cf_realloc(void *p, size_t n);
+
+#endif

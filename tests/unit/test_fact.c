@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT
+ * Unit tests for cf_fact and cf_text: validation a daemon relies on. */
+#include "cf_fact.h"
+#include "cf_test.h"
+#include "cf_text.h"
+
+static void
+test_utf8(void)
+{
+    CF_CHECK(cf_utf8_valid("plain", 5));
+    CF_CHECK(cf_utf8_valid("caf\xc3\xa9 \xe2\x80\x99 \xf0\x9f\x98\x80", 14));
+    CF_CHECK(!cf_utf8_valid("\xc3", 1));              /* truncated */
+    CF_CHECK(!cf_utf8_valid("\xc0\xaf", 2));          /* overlong */
+    CF_CHECK(!cf_utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
+    CF_CHECK(!cf_utf8_valid("\xf4\x90\x80\x80", 4));  /* past U+10FFFF */
+    CF_CHECK(!cf_utf8_valid("\xff", 1));
+}
+
+static void
+test_slug(void)
+{
+    char out[64];
+    CF_CHECK_INT(cf_text_slug("Digital Realty Trust", out, sizeof out), 20);
+    CF_CHECK_STR(out, "digital-realty-trust");
+    cf_text_slug("  Hewlett-Packard Co. ", out, sizeof out);
+    CF_CHECK_STR(out, "hewlett-packard-co");
+    cf_text_slug("Macy's", out, sizeof out);
+    CF_CHECK_STR(out, "macys");
+    CF_CHECK_INT(cf_text_slug("!!!", out, sizeof out), 0);
+    CF_CHECK(cf_entity_id_is_valid("alibaba-cloud"));
+    CF_CHECK(!cf_entity_id_is_valid("-aws"));
+    CF_CHECK(!cf_entity_id_is_valid("aws-"));
+    CF_CHECK(!cf_entity_id_is_valid("a--b"));
+    CF_CHECK(!cf_entity_id_is_valid("AWS"));
+}
+
+static void
+test_datetime_and_url(void)
+{
+    CF_CHECK(cf_text_is_datetime("2015-07-04"));
+    CF_CHECK(cf_text_is_datetime("2015-07-04T10:20:30Z"));
+    CF_CHECK(cf_text_is_datetime("2015-07-04T10:20:30.125+08:00"));
+    CF_CHECK(cf_text_is_datetime("2015-07-04T10:20:30"));
+    CF_CHECK(!cf_text_is_datetime("2015-13-04"));
+    CF_CHECK(!cf_text_is_datetime("July 4, 2015"));
+    CF_CHECK(!cf_text_is_datetime("2015-07-04T25:00:00Z"));
+    CF_CHECK(cf_text_is_url("https://example.com/a?b=c"));
+    CF_CHECK(cf_text_is_url("file:///tmp/a.txt"));
+    CF_CHECK(!cf_text_is_url("example.com/a"));
+    CF_CHECK(!cf_text_is_url("http://exa mple.com"));
+    CF_CHECK(!cf_text_is_url("http://example.com/\n"));
+}
+
+static void
+test_period_range(void)
+{
+    char a[11], b[11];
+    CF_CHECK_INT(cf_period_range("2014", a, b), CF_OK);
+    CF_CHECK_STR(a, "2014-01-01");
+    CF_CHECK_STR(b, "2014-12-31");
+    CF_CHECK_INT(cf_period_range("2014-Q3", a, b), CF_OK);
+    CF_CHECK_STR(a, "2014-07-01");
+    CF_CHECK_STR(b, "2014-09-30");
+    CF_CHECK_INT(cf_period_range("2016-02", a, b), CF_OK);
+    CF_CHECK_STR(b, "2016-02-29");
+    CF_CHECK_INT(cf_period_range("FY2014", a, b), CF_OK);
+    CF_CHECK_STR(a, "2013-04-01");
+    CF_CHECK_STR(b, "2014-03-31");
+    CF_CHECK_INT(cf_period_range("2013-12-31", a, b), CF_OK);
+    CF_CHECK_STR(a, "2013-12-31");
+    CF_CHECK_INT(cf_period_range("2014-Q5", a, b), CF_EINVAL);
+    CF_CHECK_INT(cf_period_range("2015-02-30", a, b), CF_EINVAL);
+    CF_CHECK_INT(cf_period_range("last year", a, b), CF_EINVAL);
+}
+
+static void
+test_validate(void)
+{
+    const char *body = "AWS holds 28 percent of the market.";
+    cf_fact_t f = {0};
+    cf_err_t err;
+    f.type = cf_strdup("market_share");
+    f.subject = cf_strdup("aws");
+    f.status = cf_strdup("reported");
+    f.has_value = true;
+    f.value = 28;
+    f.confidence = 0.9;
+    f.evidence = cf_strdup("AWS holds 28 percent");
+    f.evidence_start = 0;
+    f.evidence_end = 20;
+    CF_CHECK_INT(cf_fact_validate(&f, body, strlen(body), &err), CF_OK);
+    f.evidence_start = 1;
+    f.evidence_end = 21;
+    CF_CHECK_INT(cf_fact_validate(&f, body, strlen(body), &err), CF_EINVAL);
+    CF_CHECK(strstr(err.text, "evidence") != NULL);
+    f.evidence_start = 0;
+    f.evidence_end = 20;
+    free(f.status);
+    f.status = cf_strdup("certain");
+    CF_CHECK_INT(cf_fact_validate(&f, body, strlen(body), &err), CF_EINVAL);
+    CF_CHECK(strstr(err.text, "status") != NULL);
+    free(f.status);
+    f.status = cf_strdup("reported");
+    f.value = NAN;
+    CF_CHECK_INT(cf_fact_validate(&f, body, strlen(body), &err), CF_EINVAL);
+    cf_fact_clear(&f);
+}
+
+CF_TEST_LIST(CF_TEST(test_utf8), CF_TEST(test_slug), CF_TEST(test_datetime_and_url),
+             CF_TEST(test_period_range), CF_TEST(test_validate))
