@@ -35,7 +35,10 @@ struct cf_archive_req {
     cf_archive_kind_t kind;  /* what to do */
     cf_archive_cb cb;        /* completion; required */
     void *arg;               /* passed to cb */
-    int rc;                  /* out: CF_OK, CF_EDUP (insert), CF_EBUSY/CF_EDB (storage trouble) */
+    int rc;                  /* out: CF_OK, CF_EDUP (insert), CF_EINVAL (done, fail or release
+                                of an article that is not processing: nothing written),
+                                CF_EBUSY/CF_EDB (storage trouble: the whole batch was
+                                rolled back, nothing of this request is stored) */
     cf_err_t err;            /* out: why, when rc != CF_OK */
     union {
         struct {
@@ -79,6 +82,7 @@ typedef struct cf_archive_stats {
     uint64_t last_seq;     /* highest fact seq archived */
     uint64_t commits;      /* transactions committed since open */
     uint64_t batched;      /* requests carried by those transactions */
+    uint64_t rollbacks;    /* batches rolled back (storage trouble): all their requests failed */
 } cf_archive_stats_t;
 
 /* Opens (creating if needed, mode 0750) state_dir and state_dir/cloudfact.db
@@ -97,20 +101,36 @@ cf_archive_t *cf_archive_open(const char *state_dir, struct event_base *base, cf
  * began (cb is then never called). */
 int cf_archive_submit(cf_archive_t *self, cf_archive_req_t *req);
 
-/* Frees what the archive allocated in req (claim.articles, done.url, fail.url). */
+/* Caps the database at n pages (PRAGMA max_page_count on the write connection; a cap
+ * below the current size becomes the current size; 0 lifts the cap). Applied by the
+ * writer before the next batch; a batch that needs more space then fails with
+ * CF_EBUSY "database or disk is full". For operators and tests (a full disk on
+ * demand). Returns CF_OK or CF_ECLOSED. */
+int cf_archive_set_max_pages(cf_archive_t *self, uint64_t n);
+
+/* How long the writer waits for a write lock held by another connection (sqlite3
+ * shell, `cloudfact check`) before the batch fails with CF_EBUSY "database is
+ * locked"; default 5000 ms. Applied before the next batch. Returns CF_OK or CF_ECLOSED. */
+int cf_archive_set_busy_timeout(cf_archive_t *self, unsigned ms);
+
+/* Frees what the archive allocated in req (claim.articles, done.url, fail.url).
+ * Call it before resubmitting a req: outputs are overwritten at execution. */
 void cf_archive_req_clear(cf_archive_req_t *req);
 
-/* The current counters. */
+/* The current counters. Loop thread only: they are updated as completions are
+ * delivered, so they agree with the callbacks already run. */
 void cf_archive_stats(const cf_archive_t *self, cf_archive_stats_t *out);
 
 /* Stops accepting requests, lets the writer finish and commit what it has, runs
  * the remaining callbacks on the calling (loop) thread, joins the thread, closes
- * the database and releases the lock. *self_p is set to NULL. NULL-safe. */
+ * the database and releases the lock (the lock file stays, emptied). *self_p is set
+ * to NULL. NULL-safe. Not from inside a completion callback. */
 void cf_archive_close(cf_archive_t **self_p);
 
 /* Reads the article with this id and its facts on a private read-only connection
  * (for `article {id}` queries). Returns CF_OK, CF_ENOTFOUND or CF_EDB. The caller
- * clears *out and *facts. Blocking; for queries, not the ingest path. */
+ * clears *out and *facts. Blocking; for queries, not the ingest path. Loop thread
+ * only (the connection is opened on first use). */
 int cf_archive_get_article(cf_archive_t *self, uint64_t id, cf_article_t *out,
                            cf_facts_t *facts, cf_err_t *err);
 

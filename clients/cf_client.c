@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: MIT
+ * cf_client: push with a window of requests in flight (DEALER, one ref each),
+ * resend on silence, back off on busy; SUB with decoded facts; one-shot queries. */
+#include "cf_client.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <msgpack.h>
+#include <zmq.h>
+
+#include "cf_limits.h"
+#include "cf_msg.h"
+#include "cf_text.h"
+
+static uint64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- push ------------------------------------------------------------------ */
+
+typedef struct slot {
+    bool used;
+    uint64_t seq;          /* position in the input; also the ref */
+    cf_article_t article;
+    uint64_t due;          /* ms: resend (unanswered) or retry (busy) at */
+    bool waiting_reply;    /* sent, no answer yet */
+    unsigned resends;
+    unsigned busy;
+} slot_t;
+
+typedef struct push {
+    void *sock;
+    const cf_push_opts_t *o;
+    slot_t *slots;
+    size_t nslots;
+    msgpack_sbuffer buf;
+} push_t;
+
+static int
+push_send(push_t *p, slot_t *s, cf_err_t *err)
+{
+    msgpack_sbuffer ref;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&ref);
+    msgpack_packer_init(&pk, &ref, msgpack_sbuffer_write);
+    msgpack_pack_uint64(&pk, s->seq);
+    cf_msg_pack_article(&p->buf, ref.data, ref.size, &s->article);
+    msgpack_sbuffer_destroy(&ref);
+    int rc;
+    while ((rc = zmq_send(p->sock, p->buf.data, p->buf.size, 0)) < 0 && zmq_errno() == EINTR)
+        ;
+    msgpack_sbuffer_clear(&p->buf);
+    if (rc < 0)
+        return cf_err_set(err, CF_ESYS, "sending: %s", zmq_strerror(zmq_errno()));
+    s->waiting_reply = true;
+    s->due = now_ms() + p->o->timeout_ms;
+    return CF_OK;
+}
+
+static slot_t *
+find_slot(push_t *p, uint64_t seq)
+{
+    for (size_t i = 0; i < p->nslots; i++)
+        if (p->slots[i].used && p->slots[i].seq == seq)
+            return &p->slots[i];
+    return NULL;
+}
+
+static void
+finish(slot_t *s, int status, uint64_t id, const char *error, cf_push_done_fn done, void *arg)
+{
+    done(arg, s->seq, &s->article, status, id, error);
+    cf_article_clear(&s->article);
+    s->used = false;
+}
+
+int
+cf_push_run(const char *endpoint, const cf_push_opts_t *opts, cf_push_next_fn next,
+            void *next_arg, cf_push_done_fn done, void *done_arg, cf_err_t *err)
+{
+    cf_push_opts_t o = {256, 10000, 5, 20, 5000};
+    if (opts) {
+        if (opts->window)
+            o.window = opts->window > CF_MAX_INFLIGHT ? CF_MAX_INFLIGHT : opts->window;
+        if (opts->timeout_ms)
+            o.timeout_ms = opts->timeout_ms;
+        o.retries = opts->retries;
+        o.busy_retries = opts->busy_retries;
+        if (opts->busy_max_ms)
+            o.busy_max_ms = opts->busy_max_ms;
+    }
+    push_t p = {0};
+    p.o = &o;
+    p.nslots = o.window;
+    p.slots = cf_calloc(p.nslots, sizeof *p.slots);
+    msgpack_sbuffer_init(&p.buf);
+    void *ctx = zmq_ctx_new();
+    p.sock = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0, hwm = 0;
+    zmq_setsockopt(p.sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(p.sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(p.sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    int rc = CF_OK;
+    if (zmq_connect(p.sock, endpoint) != 0) {
+        rc = cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", endpoint,
+                        zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    bool input_done = false;
+    uint64_t seq = 0;
+    size_t used = 0;
+    for (;;) {
+        /* fill the window */
+        while (!input_done && used < p.nslots) {
+            slot_t *s = NULL;
+            for (size_t i = 0; i < p.nslots && !s; i++)
+                if (!p.slots[i].used)
+                    s = &p.slots[i];
+            memset(s, 0, sizeof *s);
+            int n = next(next_arg, &s->article, err);
+            if (n < 0) {
+                rc = err->rc ? err->rc : CF_EINVAL;
+                input_done = true;
+                break;
+            }
+            if (n == 0) {
+                input_done = true;
+                break;
+            }
+            s->used = true;
+            s->seq = seq++;
+            used++;
+            if ((rc = push_send(&p, s, err)) != CF_OK)
+                goto out;
+        }
+        if (used == 0)
+            break;
+        /* wait for replies until the earliest due time */
+        uint64_t now = now_ms(), due = UINT64_MAX;
+        for (size_t i = 0; i < p.nslots; i++)
+            if (p.slots[i].used && p.slots[i].due < due)
+                due = p.slots[i].due;
+        zmq_pollitem_t item = {p.sock, 0, ZMQ_POLLIN, 0};
+        int wait = due > now ? (int)(due - now) : 0;
+        int n = zmq_poll(&item, 1, wait);
+        if (n < 0 && zmq_errno() == EINTR) {
+            rc = cf_err_set(err, CF_ECLOSED, "interrupted");
+            goto out;
+        }
+        while (n > 0) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, p.sock, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&m);
+                break;
+            }
+            cf_msg_t reply;
+            cf_err_t derr;
+            if (cf_msg_decode(CF_CHAN_INGEST_REPLY, zmq_msg_data(&m), zmq_msg_size(&m), &reply,
+                              &derr) == CF_OK) {
+                /* our refs are unsigned integers: decode the echoed one */
+                msgpack_unpacked up;
+                msgpack_unpacked_init(&up);
+                size_t off = 0;
+                slot_t *s = NULL;
+                if (reply.ref_len &&
+                    msgpack_unpack_next(&up, (const char *)reply.ref, reply.ref_len, &off) ==
+                        MSGPACK_UNPACK_SUCCESS &&
+                    up.data.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                    s = find_slot(&p, up.data.via.u64);
+                msgpack_unpacked_destroy(&up);
+                if (s && s->waiting_reply) {
+                    s->waiting_reply = false;
+                    if (reply.u.reply.rc == CF_EBUSY && s->busy < o.busy_retries) {
+                        /* capped exponential back-off: 50 ms, 100 ms, ... busy_max_ms */
+                        uint64_t back = 50ull << (s->busy < 10 ? s->busy : 10);
+                        s->busy++;
+                        s->due = now_ms() + (back < o.busy_max_ms ? back : o.busy_max_ms);
+                    } else {
+                        finish(s, reply.u.reply.rc, reply.u.reply.id, reply.u.reply.error, done,
+                               done_arg);
+                        used--;
+                    }
+                }
+            }
+            cf_msg_clear(&reply);
+            zmq_msg_close(&m);
+        }
+        /* resend the unanswered, retry the busy */
+        now = now_ms();
+        for (size_t i = 0; i < p.nslots; i++) {
+            slot_t *s = &p.slots[i];
+            if (!s->used || s->due > now)
+                continue;
+            if (s->waiting_reply) {
+                if (s->resends >= o.retries) {
+                    finish(s, CF_ECLOSED, 0, "no answer from the daemon", done, done_arg);
+                    used--;
+                    continue;
+                }
+                s->resends++;
+            }
+            if ((rc = push_send(&p, s, err)) != CF_OK)
+                goto out;
+        }
+    }
+out:
+    for (size_t i = 0; i < p.nslots; i++)
+        if (p.slots[i].used)
+            finish(&p.slots[i], CF_ECLOSED, 0, "not sent", done, done_arg);
+    zmq_close(p.sock);
+    zmq_ctx_term(ctx);
+    msgpack_sbuffer_destroy(&p.buf);
+    free(p.slots);
+    return rc;
+}
+
+/* ---- subscribe ------------------------------------------------------------- */
+
+struct cf_sub {
+    void *ctx;
+    void *sock;
+    zmq_msg_t body;        /* the last body, kept for msg->body */
+    cf_fact_t fact;        /* the last decoded fact */
+};
+
+cf_sub_t *
+cf_sub_new(const char *endpoint, const char *const *prefixes, size_t nprefixes, cf_err_t *err)
+{
+    cf_sub_t *self = cf_calloc(1, sizeof *self);
+    self->ctx = zmq_ctx_new();
+    self->sock = zmq_socket(self->ctx, ZMQ_SUB);
+    zmq_msg_init(&self->body);
+    int linger = 0;
+    int64_t maxmsg = CF_MAX_MSGSIZE;
+    zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (nprefixes == 0)
+        zmq_setsockopt(self->sock, ZMQ_SUBSCRIBE, "fact.", 5);
+    for (size_t i = 0; i < nprefixes; i++)
+        zmq_setsockopt(self->sock, ZMQ_SUBSCRIBE, prefixes[i], strlen(prefixes[i]));
+    if (zmq_connect(self->sock, endpoint) != 0) {
+        cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", endpoint,
+                   zmq_strerror(zmq_errno()));
+        cf_sub_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+int
+cf_sub_recv(cf_sub_t *self, int timeout_ms, cf_sub_msg_t *msg, cf_err_t *err)
+{
+    cf_fact_clear(&self->fact);
+    memset(msg, 0, sizeof *msg);
+    zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
+    int n = zmq_poll(&item, 1, timeout_ms);
+    if (n < 0)
+        return cf_err_set(err, CF_ECLOSED, "interrupted");
+    if (n == 0)
+        return CF_EBUSY;
+    zmq_msg_t topic;
+    zmq_msg_init(&topic);
+    if (zmq_msg_recv(&topic, self->sock, 0) < 0) {
+        zmq_msg_close(&topic);
+        return cf_err_set(err, CF_ECLOSED, "interrupted");
+    }
+    bool more = zmq_msg_more(&topic);
+    size_t tlen = zmq_msg_size(&topic);
+    snprintf(msg->topic, sizeof msg->topic, "%.*s", (int)(tlen < 255 ? tlen : 255),
+             (const char *)zmq_msg_data(&topic));
+    zmq_msg_close(&topic);
+    if (!more)
+        return cf_err_set(err, CF_EINVAL, "message with a topic and no body");
+    zmq_msg_close(&self->body);
+    zmq_msg_init(&self->body);
+    zmq_msg_recv(&self->body, self->sock, 0);
+    while (zmq_msg_more(&self->body)) { /* extra frames: not ours; drop them */
+        zmq_msg_t extra;
+        zmq_msg_init(&extra);
+        zmq_msg_recv(&extra, self->sock, 0);
+        int again = zmq_msg_more(&extra);
+        zmq_msg_close(&extra);
+        if (!again)
+            break;
+    }
+    msg->body = zmq_msg_data(&self->body);
+    msg->body_len = zmq_msg_size(&self->body);
+    if (strncmp(msg->topic, "fact.", 5) == 0) {
+        int rc = cf_msg_decode_fact(msg->body, msg->body_len, &self->fact, err);
+        if (rc != CF_OK)
+            return rc;
+        msg->is_fact = true;
+        msg->fact = self->fact;
+    }
+    return CF_OK;
+}
+
+void
+cf_sub_destroy(cf_sub_t **self_p)
+{
+    cf_sub_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    cf_fact_clear(&self->fact);
+    zmq_msg_close(&self->body);
+    zmq_close(self->sock);
+    zmq_ctx_term(self->ctx);
+    free(self);
+    *self_p = NULL;
+}
+
+/* ---- query ----------------------------------------------------------------- */
+
+int
+cf_query_call(const char *endpoint, const void *req, size_t len, int timeout_ms, void **reply,
+              size_t *reply_len, cf_err_t *err)
+{
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0, rc = CF_OK;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    *reply = NULL;
+    if (zmq_connect(sock, endpoint) != 0) {
+        rc = cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", endpoint,
+                        zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    if (zmq_send(sock, req, len, 0) < 0) {
+        rc = cf_err_set(err, CF_ESYS, "sending: %s", zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, timeout_ms) <= 0) {
+        rc = cf_err_set(err, CF_EBUSY, "no answer from %s within %d ms", endpoint, timeout_ms);
+        goto out;
+    }
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    zmq_msg_recv(&m, sock, 0);
+    *reply_len = zmq_msg_size(&m);
+    *reply = cf_malloc(*reply_len);
+    memcpy(*reply, zmq_msg_data(&m), *reply_len);
+    zmq_msg_close(&m);
+out:
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return rc;
+}

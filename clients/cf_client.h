@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT
+ * cf_client: the C client API behind the `cloudfact` command line: push articles
+ * with many requests in flight, subscribe to facts, ask the query socket. Never
+ * logs; errors come back in cf_err_t. */
+#ifndef CF_CLIENT_H
+#define CF_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cf_err.h"
+#include "cf_fact.h"
+
+/* ---- push ------------------------------------------------------------------ */
+
+/* Yields the next article to push into *a (the library clears it after sending).
+ * Returns 1 for an article, 0 at the end, -1 to stop with an error (in err). */
+typedef int (*cf_push_next_fn)(void *arg, cf_article_t *a, cf_err_t *err);
+
+/* Called once per article with its final status: CF_OK (accepted), CF_EDUP,
+ * CF_EINVAL, CF_EBUSY (still busy after the retries), CF_EDENIED, or CF_ECLOSED
+ * (never answered). seq is the article's position in the input (0-based). */
+typedef void (*cf_push_done_fn)(void *arg, uint64_t seq, const cf_article_t *a, int status,
+                                uint64_t id, const char *error);
+
+typedef struct cf_push_opts {
+    unsigned window;          /* requests in flight, 1..1000 (default 256) */
+    unsigned timeout_ms;      /* resend an unanswered request after this (default 10000) */
+    unsigned retries;         /* resends of an unanswered request (default 5) */
+    unsigned busy_retries;    /* retries of a `busy` answer (default 20) */
+    unsigned busy_max_ms;     /* back-off cap for `busy` (default 5000) */
+} cf_push_opts_t;
+
+/* Pushes every article next() yields to the ingest endpoint and waits for all
+ * answers, calling done() for each. An unanswered request is resent with the same
+ * ref; `busy` is retried with capped exponential back-off. Returns CF_OK when
+ * every article got a final answer (whatever it was), else CF_ESYS / the error
+ * next() returned. opts may be NULL. */
+int cf_push_run(const char *endpoint, const cf_push_opts_t *opts, cf_push_next_fn next,
+                void *next_arg, cf_push_done_fn done, void *done_arg, cf_err_t *err);
+
+/* ---- subscribe ------------------------------------------------------------- */
+
+typedef struct cf_sub cf_sub_t;
+
+/* Connects a SUB socket to endpoint, subscribed to each prefix (none: "fact."). */
+cf_sub_t *cf_sub_new(const char *endpoint, const char *const *prefixes, size_t nprefixes,
+                     cf_err_t *err);
+
+/* One published message. */
+typedef struct cf_sub_msg {
+    char topic[256];        /* the topic frame */
+    bool is_fact;           /* topic fact.*: fact is decoded and valid */
+    cf_fact_t fact;         /* owned; cleared by the next recv or destroy */
+    const void *body;       /* the raw body, valid until the next recv */
+    size_t body_len;
+} cf_sub_msg_t;
+
+/* Waits up to timeout_ms (-1: forever) for a message. Returns CF_OK with *msg,
+ * CF_EBUSY on timeout, CF_EINVAL for a malformed message (err says why; the
+ * stream goes on), CF_ECLOSED when interrupted by a signal. */
+int cf_sub_recv(cf_sub_t *self, int timeout_ms, cf_sub_msg_t *msg, cf_err_t *err);
+
+void cf_sub_destroy(cf_sub_t **self_p);
+
+/* ---- query ----------------------------------------------------------------- */
+
+/* Sends one query body (msgpack) to the query endpoint and waits up to timeout_ms
+ * for its reply; *reply (malloc'd, caller frees) holds the raw msgpack body. */
+int cf_query_call(const char *endpoint, const void *req, size_t len, int timeout_ms,
+                  void **reply, size_t *reply_len, cf_err_t *err);
+
+#endif

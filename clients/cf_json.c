@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT
+ * cf_json: facts and msgpack bodies to JSON, JSON objects to articles. */
+#include "cf_json.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "cf_msg.h"
+#include "cf_text.h"
+
+static json_t *
+number(double v)
+{
+    /* integral values within double's exact range print as integers */
+    if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0)
+        return json_integer((json_int_t)v);
+    return json_real(v);
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+json_t *
+cf_json_fact(const cf_fact_t *f)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "seq", f->seq ? json_integer((json_int_t)f->seq) : json_null());
+    if (f->article_name)
+        json_object_set_new(o, "article", json_string(f->article_name));
+    else
+        json_object_set_new(o, "article",
+                            f->article ? json_integer((json_int_t)f->article) : json_null());
+    json_object_set_new(o, "type", str_or_null(f->type));
+    json_object_set_new(o, "subject", str_or_null(f->subject));
+    json_object_set_new(o, "object", str_or_null(f->object));
+    json_object_set_new(o, "value", f->has_value ? number(f->value) : json_null());
+    json_object_set_new(o, "unit", str_or_null(f->unit));
+    json_object_set_new(o, "period", str_or_null(f->period));
+    json_object_set_new(o, "place", str_or_null(f->place));
+    json_object_set_new(o, "detail", str_or_null(f->detail));
+    json_object_set_new(o, "qualifier", str_or_null(f->qualifier));
+    json_object_set_new(o, "status", str_or_null(f->status));
+    json_object_set_new(o, "source", str_or_null(f->source));
+    json_object_set_new(o, "confidence", number(f->confidence));
+    json_object_set_new(o, "evidence", str_or_null(f->evidence));
+    json_object_set_new(o, "evidence_start", json_integer((json_int_t)f->evidence_start));
+    json_object_set_new(o, "evidence_end", json_integer((json_int_t)f->evidence_end));
+    return o;
+}
+
+static json_t *
+from_obj(const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL: return json_null();
+    case MSGPACK_OBJECT_BOOLEAN: return json_boolean(o->via.boolean);
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        return o->via.u64 > INT64_MAX ? json_real((double)o->via.u64)
+                                      : json_integer((json_int_t)o->via.u64);
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return json_integer((json_int_t)o->via.i64);
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: return isfinite(o->via.f64) ? number(o->via.f64) : json_null();
+    case MSGPACK_OBJECT_STR:
+    case MSGPACK_OBJECT_BIN: {
+        /* text that is not UTF-8 cannot be JSON: it becomes null */
+        json_t *s = o->type == MSGPACK_OBJECT_STR ? json_stringn(o->via.str.ptr, o->via.str.size)
+                                                  : json_stringn(o->via.bin.ptr, o->via.bin.size);
+        return s ? s : json_null();
+    }
+    case MSGPACK_OBJECT_ARRAY: {
+        json_t *a = json_array();
+        for (uint32_t i = 0; i < o->via.array.size; i++)
+            json_array_append_new(a, from_obj(&o->via.array.ptr[i]));
+        return a;
+    }
+    case MSGPACK_OBJECT_MAP: {
+        json_t *m = json_object();
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            if (k->type != MSGPACK_OBJECT_STR)
+                continue;
+            char *key = cf_strndup(k->via.str.ptr, k->via.str.size);
+            json_object_set_new(m, key, from_obj(&o->via.map.ptr[i].val));
+            free(key);
+        }
+        return m;
+    }
+    default: return json_null();
+    }
+}
+
+json_t *
+cf_json_from_msgpack(const void *data, size_t len)
+{
+    if (cf_msg_scan(data, len, NULL) != CF_OK)
+        return NULL;
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    json_t *v = NULL;
+    if (msgpack_unpack_next(&up, data, len, &off) == MSGPACK_UNPACK_SUCCESS)
+        v = from_obj(&up.data);
+    msgpack_unpacked_destroy(&up);
+    return v;
+}
+
+int
+cf_json_print_line(json_t *v, FILE *out)
+{
+    /* JSON_ENSURE_ASCII off: UTF-8 passes through; evidence stays readable */
+    if (json_dumpf(v, out, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0)
+        return -1;
+    if (fputc('\n', out) == EOF || fflush(out) != 0)
+        return -1;
+    return 0;
+}
+
+static int
+text(const json_t *obj, const char *key, bool required, char **out, cf_err_t *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            return cf_err_set(err, CF_EINVAL, "field '%s': missing", key);
+        return CF_OK;
+    }
+    if (!json_is_string(v))
+        return cf_err_set(err, CF_EINVAL, "field '%s': expected a string", key);
+    *out = cf_strndup(json_string_value(v), json_string_length(v));
+    return CF_OK;
+}
+
+int
+cf_json_to_article(const json_t *obj, cf_article_t *a, cf_err_t *err)
+{
+    memset(a, 0, sizeof *a);
+    int rc;
+    if (!json_is_object(obj))
+        return cf_err_set(err, CF_EINVAL, "expected a JSON object");
+    if ((rc = text(obj, "url", true, &a->url, err)) != CF_OK ||
+        (rc = text(obj, "title", false, &a->title, err)) != CF_OK ||
+        (rc = text(obj, "body", true, &a->body, err)) != CF_OK ||
+        (rc = text(obj, "source", false, &a->source, err)) != CF_OK ||
+        (rc = text(obj, "published", false, &a->published, err)) != CF_OK ||
+        (rc = text(obj, "lang", false, &a->lang, err)) != CF_OK) {
+        cf_article_clear(a);
+        return rc;
+    }
+    if (!a->title)
+        a->title = cf_strdup("");
+    a->body_len = strlen(a->body);
+    return CF_OK;
+}

@@ -1,0 +1,1533 @@
+/* SPDX-License-Identifier: MIT
+ * cf_archive: the SQLite archive. The loop thread queues requests; one writer
+ * thread owns the write connection and runs whatever is queued (up to BATCH_MAX)
+ * in one BEGIN IMMEDIATE ... COMMIT, then hands the batch back to the loop thread
+ * through event_active(); callbacks run there, in submission order. A read-only
+ * connection, opened lazily on the loop thread, serves cf_archive_get_article. */
+#include "cf_archive.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cf_log.h"
+#include "cf_text.h"
+
+#define BATCH_MAX 1024         /* requests per transaction: bounds one commit's latency */
+#define BUSY_TIMEOUT_MS 5000   /* default wait for a lock held by another connection */
+#define NO_PAGE_CAP 1073741823 /* SQLITE_MAX_PAGE_COUNT of 3.40: "no cap" */
+
+/* ------------------------------------------------------------------------ */
+/* Schema and migrations                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* migrations[i] takes an archive from user_version i to i + 1. All pending steps and
+ * the new user_version run in one transaction. Append only: never edit a released step.
+ *
+ * Version 1:
+ * - articles: the durable queue and the record. No index on state, so an ingest
+ *   writes the row and the url index only; the writer finds queued rows by a
+ *   cursor on id instead (see "Claim" below).
+ * - facts: append-only (triggers refuse UPDATE and DELETE), seq never reused
+ *   (AUTOINCREMENT). Indexed on article for `article {id}` and the view.
+ * - fact_view: facts with the article's url, title, published and source.
+ * - article_fts: FTS5 over title and body as an external-content table on
+ *   articles (content_rowid = id), so the text is stored once. Rows are NOT kept in
+ *   sync by triggers: the writer indexes an article in the transaction that marks
+ *   it done, which keeps the tokenizer off the ingest path. Only done articles are
+ *   indexed; `INSERT INTO article_fts(article_fts) VALUES('rebuild')` would index
+ *   every article. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE articles("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " url TEXT UNIQUE NOT NULL,"
+    " title TEXT,"
+    " body TEXT,"
+    " source TEXT,"
+    " published TEXT,"
+    " lang TEXT,"
+    " state TEXT NOT NULL DEFAULT 'queued'"
+    "  CHECK(state IN ('queued','processing','done','failed')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT,"
+    " received_at TEXT,"
+    " done_at TEXT,"
+    " relevant INTEGER,"
+    " relevance REAL,"
+    " class TEXT);"
+    "CREATE TABLE facts("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " article INTEGER NOT NULL REFERENCES articles(id),"
+    " type TEXT, subject TEXT, object TEXT, value REAL, unit TEXT,"
+    " period TEXT, period_start TEXT, period_end TEXT,"
+    " place TEXT, detail TEXT, qualifier TEXT, status TEXT, source TEXT,"
+    " confidence REAL, evidence TEXT, evidence_start INTEGER, evidence_end INTEGER);"
+    "CREATE INDEX facts_article ON facts(article);"
+    "CREATE TRIGGER facts_no_update BEFORE UPDATE ON facts"
+    " BEGIN SELECT RAISE(ABORT, 'facts are append-only'); END;"
+    "CREATE TRIGGER facts_no_delete BEFORE DELETE ON facts"
+    " BEGIN SELECT RAISE(ABORT, 'facts are append-only'); END;"
+    "CREATE VIEW fact_view AS SELECT f.*, a.url AS url, a.title AS title,"
+    " a.published AS published, a.source AS article_source"
+    " FROM facts f JOIN articles a ON a.id = f.article;"
+    "CREATE VIRTUAL TABLE article_fts USING fts5(title, body,"
+    " content='articles', content_rowid='id');",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
+
+#define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+/* The writer's statements, prepared once (SQLITE_PREPARE_PERSISTENT). */
+enum {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_SAVEPOINT,
+    S_RELEASE_SP,
+    S_ROLLBACK_SP,
+    S_INSERT,
+    S_FIND_URL,
+    S_CLAIM_SCAN,
+    S_CLAIM_TAKE,
+    S_DONE_MARK,
+    S_FACT,
+    S_FTS,
+    S_STATE_OF,
+    S_FAIL,
+    S_RELEASE,
+    S_RESCAN,
+    S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_SAVEPOINT] = "SAVEPOINT req",
+    [S_RELEASE_SP] = "RELEASE req",
+    [S_ROLLBACK_SP] = "ROLLBACK TO req",
+    /* SPEC: ingest writes one row and the url index, nothing more */
+    [S_INSERT] = "INSERT INTO articles(url, title, body, source, published, lang, state,"
+                 " attempts, received_at)"
+                 " VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?6, 'en'), 'queued', 0, " NOW_SQL ")"
+                 " ON CONFLICT(url) DO NOTHING RETURNING id",
+    [S_FIND_URL] = "SELECT id FROM articles WHERE url = ?1",
+    [S_CLAIM_SCAN] = "SELECT id FROM articles WHERE id > ?1 AND state = 'queued'"
+                     " ORDER BY id LIMIT ?2",
+    [S_CLAIM_TAKE] = "UPDATE articles SET state = 'processing'"
+                     " WHERE id = ?1 AND state = 'queued'"
+                     " RETURNING id, url, title, body, source, published, lang",
+    [S_DONE_MARK] = "UPDATE articles SET state = 'done', done_at = " NOW_SQL ","
+                    " relevant = ?2, relevance = ?3, class = json(?4)"
+                    " WHERE id = ?1 AND state = 'processing' RETURNING url",
+    [S_FACT] = "INSERT INTO facts(article, type, subject, object, value, unit, period,"
+               " period_start, period_end, place, detail, qualifier, status, source,"
+               " confidence, evidence, evidence_start, evidence_end)"
+               " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+               " ?16, ?17, ?18)",
+    [S_FTS] = "INSERT INTO article_fts(rowid, title, body)"
+              " SELECT id, title, body FROM articles WHERE id = ?1",
+    [S_STATE_OF] = "SELECT state FROM articles WHERE id = ?1",
+    [S_FAIL] = "UPDATE articles SET attempts = attempts + 1, error = ?2,"
+               " state = CASE WHEN attempts + 1 >= ?3 THEN 'failed' ELSE 'queued' END"
+               " WHERE id = ?1 AND state = 'processing' RETURNING attempts, state, url",
+    [S_RELEASE] = "UPDATE articles SET state = 'queued' WHERE id = ?1 AND state = 'processing'",
+    /* the claim cursor: just below the first queued row, else the highest id */
+    [S_RESCAN] = "SELECT coalesce((SELECT id - 1 FROM articles WHERE state = 'queued'"
+                 " ORDER BY id LIMIT 1), (SELECT max(id) FROM articles), 0)",
+};
+
+/* ------------------------------------------------------------------------ */
+/* The object                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* A min-heap of article ids given back (FAIL, RELEASE) below the claim cursor. */
+typedef struct idheap {
+    uint64_t *v;
+    size_t n, cap;
+} idheap_t;
+
+struct cf_archive {
+    char *dir;               /* state directory */
+    char *path;              /* DIR/cloudfact.db */
+    int lock_fd;             /* DIR/cloudfactd.lock, OFD write-locked; -1 if none */
+    struct event_base *base; /* borrowed */
+    struct event *done_ev;   /* activated by the writer; runs callbacks on the loop */
+    sqlite3 *db;             /* write connection: the writer thread's once it runs */
+    sqlite3 *rdb;            /* read-only connection for get_article (loop thread) */
+    sqlite3_stmt *r_article; /* its statements, prepared with it */
+    sqlite3_stmt *r_facts;
+    sqlite3_stmt *st[S_COUNT]; /* the writer's statements */
+
+    pthread_t thread; /* the writer */
+    bool thread_started;
+    pthread_mutex_t mu;                      /* guards everything down to w_rollbacks */
+    pthread_cond_t cv;                       /* signalled on submit, control and stop */
+    cf_archive_req_t *q_head, *q_tail;       /* submitted, not yet taken */
+    cf_archive_req_t *done_head, *done_tail; /* finished, callbacks not yet run */
+    bool closing;                            /* no more submits */
+    int64_t ctl_max_pages;                   /* pending PRAGMA max_page_count, -1 none */
+    int ctl_busy_ms;                         /* pending busy timeout, -1 none */
+    uint64_t w_commits;                      /* counted by the writer, copied into st on delivery */
+    uint64_t w_batched;
+    uint64_t w_rollbacks;
+    char w_lasterr[CF_ERR_TEXT_MAX]; /* why the last batch was rolled back */
+
+    /* writer-owned (the thread that opens, then the writer, then close after join) */
+    uint64_t cursor;            /* highest id handed out by the cursor scan */
+    idheap_t requeued;          /* ids given back at or below the cursor */
+    bool need_rescan;           /* cursor and heap must be rebuilt from the table */
+    char werr[CF_ERR_TEXT_MAX]; /* sqlite's message for a batch failure */
+
+    /* loop-thread-owned */
+    cf_archive_stats_t st_; /* the counters cf_archive_stats returns */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                             */
+/* ------------------------------------------------------------------------ */
+
+static void
+heap_push(idheap_t *h, uint64_t id)
+{
+    if (h->n == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 64;
+        h->v = cf_realloc(h->v, h->cap * sizeof *h->v);
+    }
+    size_t i = h->n++;
+    while (i > 0 && h->v[(i - 1) / 2] > id) {
+        h->v[i] = h->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->v[i] = id;
+}
+
+static uint64_t
+heap_pop(idheap_t *h)
+{
+    uint64_t top = h->v[0], last = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+            c++;
+        if (h->v[c] >= last)
+            break;
+        h->v[i] = h->v[c];
+        i = c;
+    }
+    if (h->n)
+        h->v[i] = last;
+    return top;
+}
+
+/* Errors after which the transaction cannot go on: the whole batch is rolled back
+ * and every request of it answered busy (or db for a damaged file). */
+static bool
+is_batch_error(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_NOMEM:
+    case SQLITE_READONLY:
+    case SQLITE_INTERRUPT:
+    case SQLITE_IOERR:
+    case SQLITE_CORRUPT:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+    case SQLITE_NOTADB:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static int
+batch_error_code(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+        return CF_EDB;
+    default:
+        return CF_EBUSY;
+    }
+}
+
+/* Resets s after use and drops its bindings (they may point at borrowed strings). */
+static int
+stmt_done(sqlite3_stmt *s)
+{
+    int rc = sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc;
+}
+
+/* Runs a statement without results; SQLITE_OK or the error (message kept in werr). */
+static int
+exec_stmt(cf_archive_t *self, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        rc = SQLITE_OK;
+    else
+        snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
+    stmt_done(s);
+    return rc;
+}
+
+static char *
+col_strdup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? cf_strndup((const char *)t, (size_t)sqlite3_column_bytes(s, i)) : NULL;
+}
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+    if (t)
+        sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* A growable string for the class JSON. */
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+} sbuf_t;
+
+static void
+sbuf_add(sbuf_t *b, const char *s, size_t len)
+{
+    if (b->n + len + 1 > b->cap) {
+        while (b->n + len + 1 > b->cap)
+            b->cap = b->cap ? b->cap * 2 : 128;
+        b->p = cf_realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, s, len);
+    b->n += len;
+    b->p[b->n] = '\0';
+}
+
+static void
+sbuf_json_array(sbuf_t *b, char *const *items, size_t n)
+{
+    sbuf_add(b, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sbuf_add(b, ",", 1);
+        sbuf_add(b, "\"", 1);
+        for (const unsigned char *c = (const unsigned char *)(items[i] ? items[i] : ""); *c; c++) {
+            char esc[8];
+            if (*c == '"' || *c == '\\') {
+                esc[0] = '\\';
+                esc[1] = (char)*c;
+                sbuf_add(b, esc, 2);
+            } else if (*c < 0x20) {
+                snprintf(esc, sizeof esc, "\\u%04x", *c);
+                sbuf_add(b, esc, 6);
+            } else {
+                sbuf_add(b, (const char *)c, 1); /* UTF-8 passes through */
+            }
+        }
+        sbuf_add(b, "\"", 1);
+    }
+    sbuf_add(b, "]", 1);
+}
+
+/* {"companies":[...],"regions":[...]}; caller frees. */
+static char *
+class_json(const cf_class_t *c)
+{
+    sbuf_t b = {0};
+    sbuf_add(&b, "{\"companies\":", 13);
+    sbuf_json_array(&b, c->companies, c->ncompanies);
+    sbuf_add(&b, ",\"regions\":", 11);
+    sbuf_json_array(&b, c->regions, c->nregions);
+    sbuf_add(&b, "}", 1);
+    return b.p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Requests (writer thread, inside the batch transaction)                    */
+/* ------------------------------------------------------------------------ */
+
+/* Each exec_* returns SQLITE_OK (the request's own outcome is in req->rc) or a batch
+ * error: then the caller rolls back the whole batch. */
+
+/* A statement failed in a way specific to this request. */
+static int
+req_sql_error(cf_archive_t *self, cf_archive_req_t *req, int rc)
+{
+    if (is_batch_error(rc) || sqlite3_get_autocommit(self->db))
+        return rc ? rc : SQLITE_ERROR; /* the transaction is gone: the batch fails */
+    cf_err_set(&req->err, CF_EDB, "archive: %s", self->werr);
+    req->rc = CF_EDB;
+    return SQLITE_OK;
+}
+
+static int
+exec_insert(cf_archive_t *self, cf_archive_req_t *req)
+{
+    cf_article_t *a = req->u.insert.article;
+    sqlite3_stmt *s = self->st[S_INSERT];
+    bind_text(s, 1, a->url);
+    bind_text(s, 2, a->title);
+    bind_text(s, 3, a->body);
+    bind_text(s, 4, a->source);
+    bind_text(s, 5, a->published);
+    bind_text(s, 6, a->lang);
+    uint64_t id = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        id = (uint64_t)sqlite3_column_int64(s, 0);
+    if (rc != SQLITE_DONE) {
+        snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
+        stmt_done(s);
+        return req_sql_error(self, req, rc);
+    }
+    stmt_done(s);
+    if (id) {
+        req->u.insert.id = id;
+        a->id = id;
+        return SQLITE_OK;
+    }
+    /* ON CONFLICT DO NOTHING: the url is already archived, maybe earlier in this batch */
+    s = self->st[S_FIND_URL];
+    bind_text(s, 1, a->url);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        id = (uint64_t)sqlite3_column_int64(s, 0);
+    else
+        snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
+    stmt_done(s);
+    if (rc != SQLITE_ROW)
+        return req_sql_error(self, req, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+    req->u.insert.id = id;
+    req->rc =
+        cf_err_set(&req->err, CF_EDUP, "duplicate: url already archived as article %" PRIu64, id);
+    return SQLITE_OK;
+}
+
+static int
+savepoint(cf_archive_t *self)
+{
+    return exec_stmt(self, self->st[S_SAVEPOINT]);
+}
+
+/* Ends the request's savepoint; undo drops what it wrote. */
+static int
+savepoint_end(cf_archive_t *self, bool undo)
+{
+    int rc = SQLITE_OK;
+    if (undo)
+        rc = exec_stmt(self, self->st[S_ROLLBACK_SP]);
+    if (rc == SQLITE_OK)
+        rc = exec_stmt(self, self->st[S_RELEASE_SP]);
+    return rc;
+}
+
+/* Marks one queued article processing and appends it to the claim; SQLITE_OK also when
+ * the id is no longer queued (a stale requeue entry). */
+static int
+claim_take(cf_archive_t *self, cf_archive_req_t *req, uint64_t id, size_t *cap)
+{
+    sqlite3_stmt *s = self->st[S_CLAIM_TAKE];
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        if (req->u.claim.n == *cap) {
+            *cap = *cap ? *cap * 2 : 16;
+            req->u.claim.articles =
+                cf_realloc(req->u.claim.articles, *cap * sizeof *req->u.claim.articles);
+        }
+        cf_article_t *a = &req->u.claim.articles[req->u.claim.n++];
+        memset(a, 0, sizeof *a);
+        a->id = (uint64_t)sqlite3_column_int64(s, 0);
+        a->url = col_strdup(s, 1);
+        a->title = col_strdup(s, 2);
+        a->body = col_strdup(s, 3);
+        a->body_len = a->body ? (size_t)sqlite3_column_bytes(s, 3) : 0;
+        a->source = col_strdup(s, 4);
+        a->published = col_strdup(s, 5);
+        a->lang = col_strdup(s, 6);
+        rc = sqlite3_step(s);
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
+        stmt_done(s);
+        return rc;
+    }
+    stmt_done(s);
+    return SQLITE_OK;
+}
+
+static void
+claim_free(cf_archive_req_t *req)
+{
+    for (size_t i = 0; i < req->u.claim.n; i++)
+        cf_article_clear(&req->u.claim.articles[i]);
+    free(req->u.claim.articles);
+    req->u.claim.articles = NULL;
+    req->u.claim.n = 0;
+}
+
+/* Claim: ids given back first (smallest first), then the cursor scan, which needs no
+ * index on state: every queued row at or below the cursor is in the heap. */
+static int
+exec_claim(cf_archive_t *self, cf_archive_req_t *req)
+{
+    size_t max = req->u.claim.max, cap = 0;
+    if (max == 0)
+        return SQLITE_OK;
+    int rc = savepoint(self);
+    if (rc != SQLITE_OK)
+        return req_sql_error(self, req, rc);
+    while (rc == SQLITE_OK && req->u.claim.n < max && self->requeued.n)
+        rc = claim_take(self, req, heap_pop(&self->requeued), &cap);
+    uint64_t ids[256];
+    while (rc == SQLITE_OK && req->u.claim.n < max) {
+        size_t want = max - req->u.claim.n, got = 0;
+        if (want > sizeof ids / sizeof *ids)
+            want = sizeof ids / sizeof *ids;
+        sqlite3_stmt *s = self->st[S_CLAIM_SCAN];
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)self->cursor);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)want);
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+            ids[got++] = (uint64_t)sqlite3_column_int64(s, 0);
+        if (rc != SQLITE_DONE) {
+            snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
+            stmt_done(s);
+            break;
+        }
+        stmt_done(s);
+        rc = SQLITE_OK;
+        for (size_t i = 0; i < got && rc == SQLITE_OK; i++) {
+            rc = claim_take(self, req, ids[i], &cap);
+            if (ids[i] > self->cursor)
+                self->cursor = ids[i];
+        }
+        if (got < want)
+            break;
+    }
+    if (rc != SQLITE_OK) {
+        /* the heap and cursor moved: rebuild them from the table after this batch */
+        self->need_rescan = true;
+        claim_free(req);
+        if (is_batch_error(rc))
+            return rc;
+        int rc2 = savepoint_end(self, true);
+        if (rc2 != SQLITE_OK)
+            return rc2;
+        return req_sql_error(self, req, rc);
+    }
+    rc = savepoint_end(self, false);
+    if (rc != SQLITE_OK) {
+        self->need_rescan = true;
+        claim_free(req);
+        return req_sql_error(self, req, rc);
+    }
+    return SQLITE_OK;
+}
+
+/* Sets req to CF_EINVAL naming why id is not processing. */
+static int
+not_processing(cf_archive_t *self, cf_archive_req_t *req, uint64_t id)
+{
+    sqlite3_stmt *s = self->st[S_STATE_OF];
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        cf_err_set(&req->err, CF_EINVAL, "article %" PRIu64 " is %s, not processing", id,
+                   (const char *)sqlite3_column_text(s, 0));
+    else if (rc == SQLITE_DONE)
+        cf_err_set(&req->err, CF_EINVAL, "no article %" PRIu64, id);
+    else
+        snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
+    stmt_done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return req_sql_error(self, req, rc);
+    req->rc = CF_EINVAL;
+    return SQLITE_OK;
+}
+
+static void
+done_reset(cf_archive_req_t *req)
+{
+    cf_facts_t *f = req->u.done.facts;
+    for (size_t i = 0; f && i < f->n; i++)
+        f->v[i].seq = 0;
+    req->u.done.first_seq = req->u.done.last_seq = 0;
+    free(req->u.done.url);
+    req->u.done.url = NULL;
+}
+
+static int
+insert_fact(cf_archive_t *self, uint64_t article, cf_fact_t *f)
+{
+    sqlite3_stmt *s = self->st[S_FACT];
+    char ps[11], pe[11];
+    bool period = f->period && cf_period_range(f->period, ps, pe) == CF_OK;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)article);
+    bind_text(s, 2, f->type);
+    bind_text(s, 3, f->subject);
+    bind_text(s, 4, f->object);
+    if (f->has_value)
+        sqlite3_bind_double(s, 5, f->value);
+    else
+        sqlite3_bind_null(s, 5);
+    bind_text(s, 6, f->unit);
+    bind_text(s, 7, f->period);
+    bind_text(s, 8, period ? ps : NULL);
+    bind_text(s, 9, period ? pe : NULL);
+    bind_text(s, 10, f->place);
+    bind_text(s, 11, f->detail);
+    bind_text(s, 12, f->qualifier);
+    bind_text(s, 13, f->status);
+    bind_text(s, 14, f->source);
+    sqlite3_bind_double(s, 15, f->confidence);
+    bind_text(s, 16, f->evidence);
+    sqlite3_bind_int64(s, 17, (sqlite3_int64)f->evidence_start);
+    sqlite3_bind_int64(s, 18, (sqlite3_int64)f->evidence_end);
+    int rc = exec_stmt(self, s);
+    if (rc == SQLITE_OK) {
+        f->seq = (uint64_t)sqlite3_last_insert_rowid(self->db);
+        f->article = article;
+    }
+    return rc;
+}
+
+/* Done: mark the article, append its facts, index it for search; all or nothing. */
+static int
+exec_done(cf_archive_t *self, cf_archive_req_t *req)
+{
+    uint64_t id = req->u.done.id;
+    const cf_class_t *cls = req->u.done.cls;
+    int rc = savepoint(self);
+    if (rc != SQLITE_OK)
+        return req_sql_error(self, req, rc);
+    sqlite3_stmt *s = self->st[S_DONE_MARK];
+    char *cjson = cls ? class_json(cls) : NULL;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+    if (cls) {
+        sqlite3_bind_int(s, 2, cls->relevant ? 1 : 0);
+        sqlite3_bind_double(s, 3, cls->relevance);
+    }
+    bind_text(s, 4, cjson);
+    bool marked = false;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        marked = true;
+        free(req->u.done.url);
+        req->u.done.url = col_strdup(s, 0);
+    }
+    if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    else
+        snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
+    stmt_done(s);
+    free(cjson);
+    if (rc == SQLITE_OK && !marked) {
+        rc = savepoint_end(self, true); /* nothing was written; just close it */
+        if (rc != SQLITE_OK)
+            return rc;
+        return not_processing(self, req, id);
+    }
+    cf_facts_t *facts = req->u.done.facts;
+    for (size_t i = 0; rc == SQLITE_OK && facts && i < facts->n; i++)
+        rc = insert_fact(self, id, &facts->v[i]);
+    if (rc == SQLITE_OK) {
+        s = self->st[S_FTS];
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+        rc = exec_stmt(self, s);
+    }
+    if (rc == SQLITE_OK)
+        rc = savepoint_end(self, false);
+    if (rc != SQLITE_OK) {
+        done_reset(req);
+        if (is_batch_error(rc))
+            return rc;
+        int rc2 = savepoint_end(self, true);
+        if (rc2 != SQLITE_OK)
+            return rc2;
+        return req_sql_error(self, req, rc);
+    }
+    if (facts && facts->n) {
+        req->u.done.first_seq = facts->v[0].seq;
+        req->u.done.last_seq = facts->v[facts->n - 1].seq;
+    }
+    return SQLITE_OK;
+}
+
+static int
+exec_fail(cf_archive_t *self, cf_archive_req_t *req)
+{
+    uint64_t id = req->u.fail.id;
+    sqlite3_stmt *s = self->st[S_FAIL];
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+    bind_text(s, 2, req->u.fail.error);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)req->u.fail.max_attempts);
+    bool marked = false;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        marked = true;
+        req->u.fail.attempts = (unsigned)sqlite3_column_int64(s, 0);
+        req->u.fail.failed = strcmp((const char *)sqlite3_column_text(s, 1), "failed") == 0;
+        free(req->u.fail.url);
+        req->u.fail.url = col_strdup(s, 2);
+    }
+    if (rc != SQLITE_DONE)
+        snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
+    stmt_done(s);
+    if (rc != SQLITE_DONE) {
+        free(req->u.fail.url);
+        req->u.fail.url = NULL;
+        req->u.fail.attempts = 0;
+        req->u.fail.failed = false;
+        return req_sql_error(self, req, rc);
+    }
+    if (!marked)
+        return not_processing(self, req, id);
+    if (!req->u.fail.failed)
+        heap_push(&self->requeued, id);
+    return SQLITE_OK;
+}
+
+static int
+exec_release(cf_archive_t *self, cf_archive_req_t *req)
+{
+    uint64_t id = req->u.release.id;
+    sqlite3_stmt *s = self->st[S_RELEASE];
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+    int rc = exec_stmt(self, s);
+    if (rc != SQLITE_OK)
+        return req_sql_error(self, req, rc);
+    if (sqlite3_changes(self->db) == 0)
+        return not_processing(self, req, id);
+    heap_push(&self->requeued, id);
+    return SQLITE_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The writer thread                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* Rebuilds the claim cursor and empties the requeue heap (at open, after a rollback). */
+static int
+rescan(cf_archive_t *self)
+{
+    sqlite3_stmt *s = self->st[S_RESCAN];
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        sqlite3_int64 c = sqlite3_column_int64(s, 0);
+        self->cursor = c > 0 ? (uint64_t)c : 0;
+        self->requeued.n = 0;
+        self->need_rescan = false;
+        rc = SQLITE_OK;
+    } else {
+        snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
+        self->need_rescan = true;
+    }
+    stmt_done(s);
+    return rc;
+}
+
+static void
+req_reset_out(cf_archive_req_t *req)
+{
+    req->rc = CF_OK;
+    cf_err_clear(&req->err);
+    switch (req->kind) {
+    case CF_ARCHIVE_INSERT:
+        req->u.insert.id = 0;
+        break;
+    case CF_ARCHIVE_CLAIM:
+        req->u.claim.articles = NULL;
+        req->u.claim.n = 0;
+        break;
+    case CF_ARCHIVE_DONE:
+        req->u.done.first_seq = req->u.done.last_seq = 0;
+        req->u.done.url = NULL;
+        break;
+    case CF_ARCHIVE_FAIL:
+        req->u.fail.attempts = 0;
+        req->u.fail.failed = false;
+        req->u.fail.url = NULL;
+        break;
+    case CF_ARCHIVE_RELEASE:
+        break;
+    }
+}
+
+/* The batch was rolled back: no request of it happened. */
+static void
+req_undo(cf_archive_req_t *req, int rc, const char *why)
+{
+    switch (req->kind) {
+    case CF_ARCHIVE_INSERT:
+        if (req->rc == CF_OK)
+            req->u.insert.article->id = 0;
+        req->u.insert.id = 0;
+        break;
+    case CF_ARCHIVE_DONE:
+        done_reset(req);
+        break;
+    default:
+        cf_archive_req_clear(req);
+        break;
+    }
+    if (req->kind == CF_ARCHIVE_FAIL) {
+        req->u.fail.attempts = 0;
+        req->u.fail.failed = false;
+    }
+    req->rc = cf_err_set(&req->err, rc, "archive: %s", why);
+}
+
+static int
+exec_req(cf_archive_t *self, cf_archive_req_t *req)
+{
+    switch (req->kind) {
+    case CF_ARCHIVE_INSERT:
+        return exec_insert(self, req);
+    case CF_ARCHIVE_CLAIM:
+        return exec_claim(self, req);
+    case CF_ARCHIVE_DONE:
+        return exec_done(self, req);
+    case CF_ARCHIVE_FAIL:
+        return exec_fail(self, req);
+    case CF_ARCHIVE_RELEASE:
+        return exec_release(self, req);
+    }
+    req->rc = cf_err_set(&req->err, CF_EINVAL, "archive: unknown request kind %d", (int)req->kind);
+    return SQLITE_OK;
+}
+
+/* Runs the batch in one transaction. Returns true if it committed. */
+static bool
+run_batch(cf_archive_t *self, cf_archive_req_t *batch)
+{
+    for (cf_archive_req_t *r = batch; r; r = r->next_)
+        req_reset_out(r);
+    int rc = SQLITE_OK;
+    if (self->need_rescan)
+        rc = rescan(self);
+    if (rc == SQLITE_OK)
+        rc = exec_stmt(self, self->st[S_BEGIN]);
+    for (cf_archive_req_t *r = batch; rc == SQLITE_OK && r; r = r->next_)
+        rc = exec_req(self, r);
+    if (rc == SQLITE_OK)
+        rc = exec_stmt(self, self->st[S_COMMIT]);
+    if (rc == SQLITE_OK)
+        return true;
+    /* SPEC: nothing half-written; every request of the batch is answered busy */
+    if (!sqlite3_get_autocommit(self->db)) {
+        char keep[sizeof self->werr];
+        memcpy(keep, self->werr, sizeof keep);
+        exec_stmt(self, self->st[S_ROLLBACK]);
+        memcpy(self->werr, keep, sizeof keep);
+    }
+    int code = batch_error_code(rc);
+    for (cf_archive_req_t *r = batch; r; r = r->next_)
+        req_undo(r, code, self->werr);
+    self->need_rescan = true;
+    rescan(self); /* may fail again (disk trouble): then it is retried before the next batch */
+    return false;
+}
+
+/* Applies control settings; runs on the writer between batches. */
+static void
+apply_ctl(cf_archive_t *self, int64_t max_pages, int busy_ms)
+{
+    if (busy_ms >= 0)
+        sqlite3_busy_timeout(self->db, busy_ms);
+    if (max_pages >= 0) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA max_page_count=%" PRId64,
+                 max_pages ? max_pages : (int64_t)NO_PAGE_CAP);
+        sqlite3_exec(self->db, sql, NULL, NULL, NULL);
+    }
+}
+
+static void *
+writer_main(void *arg)
+{
+    cf_archive_t *self = arg;
+    pthread_mutex_lock(&self->mu);
+    for (;;) {
+        while (!self->q_head && !self->closing && self->ctl_max_pages < 0 && self->ctl_busy_ms < 0)
+            pthread_cond_wait(&self->cv, &self->mu);
+        int64_t max_pages = self->ctl_max_pages;
+        int busy_ms = self->ctl_busy_ms;
+        self->ctl_max_pages = -1;
+        self->ctl_busy_ms = -1;
+        /* adaptive group commit: take everything that arrived, up to BATCH_MAX */
+        cf_archive_req_t *batch = self->q_head, *last = NULL;
+        size_t n = 0;
+        for (cf_archive_req_t *r = batch; r && n < BATCH_MAX; r = r->next_) {
+            last = r;
+            n++;
+        }
+        if (last) {
+            self->q_head = last->next_;
+            if (!self->q_head)
+                self->q_tail = NULL;
+            last->next_ = NULL;
+        }
+        if (!batch && max_pages < 0 && busy_ms < 0)
+            break; /* closing and nothing left */
+        pthread_mutex_unlock(&self->mu);
+
+        apply_ctl(self, max_pages, busy_ms);
+        bool committed = batch ? run_batch(self, batch) : false;
+
+        pthread_mutex_lock(&self->mu);
+        if (batch) {
+            if (self->done_tail)
+                self->done_tail->next_ = batch;
+            else
+                self->done_head = batch;
+            self->done_tail = last;
+            if (committed) {
+                self->w_commits++;
+                self->w_batched += n;
+            } else {
+                self->w_rollbacks++;
+                memcpy(self->w_lasterr, self->werr, sizeof self->w_lasterr);
+            }
+            pthread_mutex_unlock(&self->mu);
+            event_active(self->done_ev, EV_READ, 0);
+            pthread_mutex_lock(&self->mu);
+        }
+    }
+    pthread_mutex_unlock(&self->mu);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Completions (loop thread)                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void
+dec(uint64_t *v)
+{
+    if (*v)
+        (*v)--;
+}
+
+static void
+account(cf_archive_stats_t *st, const cf_archive_req_t *req)
+{
+    if (req->rc != CF_OK)
+        return;
+    switch (req->kind) {
+    case CF_ARCHIVE_INSERT:
+        st->queued++;
+        break;
+    case CF_ARCHIVE_CLAIM:
+        st->queued = st->queued >= req->u.claim.n ? st->queued - req->u.claim.n : 0;
+        st->processing += req->u.claim.n;
+        break;
+    case CF_ARCHIVE_DONE:
+        dec(&st->processing);
+        st->done++;
+        if (req->u.done.last_seq > st->last_seq)
+            st->last_seq = req->u.done.last_seq;
+        break;
+    case CF_ARCHIVE_FAIL:
+        dec(&st->processing);
+        if (req->u.fail.failed)
+            st->failed++;
+        else
+            st->queued++;
+        break;
+    case CF_ARCHIVE_RELEASE:
+        dec(&st->processing);
+        st->queued++;
+        break;
+    }
+}
+
+/* Delivers finished requests: counters first, then each callback, in order. */
+static void
+deliver(cf_archive_t *self)
+{
+    pthread_mutex_lock(&self->mu);
+    cf_archive_req_t *r = self->done_head;
+    self->done_head = self->done_tail = NULL;
+    uint64_t rollbacks = self->w_rollbacks;
+    char why[CF_ERR_TEXT_MAX];
+    memcpy(why, self->w_lasterr, sizeof why);
+    self->st_.commits = self->w_commits;
+    self->st_.batched = self->w_batched;
+    pthread_mutex_unlock(&self->mu);
+    /* logged here, on the loop thread, once per delivery that saw new rollbacks */
+    if (rollbacks > self->st_.rollbacks)
+        cf_log_warn("archive: batch rolled back, its requests answered busy (rollbacks=%" PRIu64
+                    "): %s",
+                    rollbacks, why);
+    self->st_.rollbacks = rollbacks;
+    while (r) {
+        cf_archive_req_t *next = r->next_; /* cb may free r */
+        r->next_ = NULL;
+        account(&self->st_, r);
+        r->cb(r, r->arg);
+        r = next;
+    }
+}
+
+static void
+done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    deliver(arg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Open and close                                                            */
+/* ------------------------------------------------------------------------ */
+
+static int
+check_hint(cf_archive_t *self, cf_err_t *err, const char *what)
+{
+    return cf_err_set(err, CF_EDB, "archive cloudfact.db: %s; see `cloudfact check --state-dir %s`",
+                      what, self->dir);
+}
+
+/* One daemon per state directory: an open-file-description lock (so a second open in
+ * the same process is refused too) on DIR/cloudfactd.lock, which holds our pid. The
+ * file is left in place at close: unlinking it would let two daemons lock two
+ * different inodes. */
+static int
+take_lock(cf_archive_t *self, cf_err_t *err)
+{
+    size_t len = strlen(self->dir) + sizeof "/cloudfactd.lock";
+    char *lp = cf_malloc(len);
+    snprintf(lp, len, "%s/cloudfactd.lock", self->dir);
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        cf_err_sys(err, "archive: cannot open %s", lp);
+        free(lp);
+        return CF_ESYS;
+    }
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
+        int e = errno;
+        if (e == EAGAIN || e == EACCES) {
+            char buf[32] = {0};
+            ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+            long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
+            if (pid > 0)
+                cf_err_set(err, CF_EBUSY, "state directory %s is locked by pid %ld", self->dir,
+                           pid);
+            else
+                cf_err_set(err, CF_EBUSY, "state directory %s is locked by another process",
+                           self->dir);
+        } else {
+            cf_err_sys(err, "archive: cannot lock %s", lp);
+        }
+        close(fd);
+        free(lp);
+        return err ? err->rc : CF_EBUSY;
+    }
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+        cf_err_sys(err, "archive: cannot write %s", lp);
+        close(fd);
+        free(lp);
+        return CF_ESYS;
+    }
+    free(lp);
+    self->lock_fd = fd;
+    return CF_OK;
+}
+
+static void
+release_lock(cf_archive_t *self)
+{
+    if (self->lock_fd >= 0) {
+        if (ftruncate(self->lock_fd, 0) != 0) {
+            /* harmless: the next holder rewrites it */
+        }
+        close(self->lock_fd); /* drops the OFD lock */
+        self->lock_fd = -1;
+    }
+}
+
+static int
+db_error(cf_archive_t *self, sqlite3 *db, cf_err_t *err, const char *what)
+{
+    int rc = sqlite3_errcode(db) & 0xff;
+    if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+        return check_hint(self, err, sqlite3_errmsg(db));
+    return cf_err_set(err, CF_EDB, "archive %s: %s: %s", self->path, what, sqlite3_errmsg(db));
+}
+
+/* Runs a query returning one integer. */
+static int
+query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int64(s, 0);
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            *out = 0;
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int
+migrate(cf_archive_t *self, cf_err_t *err)
+{
+    sqlite3 *db = self->db;
+    int64_t version = 0, objects = 0, ours = 0;
+    if (query_int(db, "PRAGMA user_version", &version) != SQLITE_OK ||
+        query_int(db, "SELECT count(*) FROM sqlite_schema", &objects) != SQLITE_OK ||
+        query_int(db,
+                  "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+                  " AND name IN ('articles', 'facts')",
+                  &ours) != SQLITE_OK)
+        return db_error(self, db, err, "cannot read the schema");
+    if (version > SCHEMA_VERSION) {
+        char what[96];
+        snprintf(what, sizeof what, "schema version %" PRId64 " is newer than this program's %d",
+                 version, SCHEMA_VERSION);
+        return check_hint(self, err, what);
+    }
+    if (version < 0 || (version == 0 && objects > 0))
+        return check_hint(self, err, "not a cloudfact archive (foreign tables)");
+    if (version > 0 && ours != 2)
+        return check_hint(self, err, "tables articles or facts are missing");
+    if (version == SCHEMA_VERSION)
+        return CF_OK;
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+    for (int64_t v = version; rc == SQLITE_OK && v < SCHEMA_VERSION; v++)
+        rc = sqlite3_exec(db, migrations[v], NULL, NULL, &msg);
+    if (rc == SQLITE_OK) {
+        char sql[48];
+        snprintf(sql, sizeof sql, "PRAGMA user_version=%d", SCHEMA_VERSION);
+        rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        cf_err_set(err, CF_EDB, "archive %s: migration from version %" PRId64 " failed: %s",
+                   self->path, version, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        if (!sqlite3_get_autocommit(db))
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return CF_EDB;
+    }
+    if (version > 0)
+        cf_log_notice("archive: migrated %s from schema version %" PRId64 " to %d", self->path,
+                      version, SCHEMA_VERSION);
+    return CF_OK;
+}
+
+static int
+open_db(cf_archive_t *self, cf_err_t *err)
+{
+    /* create the file ourselves so its mode is 0640 whatever the umask */
+    int fd = open(self->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd >= 0) {
+        if (fchmod(fd, 0640) != 0) {
+            cf_err_sys(err, "archive: chmod %s", self->path);
+            close(fd);
+            return CF_ESYS;
+        }
+        close(fd);
+    } else if (errno != EEXIST) {
+        return cf_err_sys(err, "archive: cannot create %s", self->path);
+    }
+    int rc =
+        sqlite3_open_v2(self->path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        return db_error(self, self->db, err, "cannot open");
+    sqlite3_extended_result_codes(self->db, 1);
+    sqlite3_busy_timeout(self->db, BUSY_TIMEOUT_MS);
+    char *mode = NULL;
+    sqlite3_stmt *s = NULL;
+    rc = sqlite3_prepare_v2(self->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        mode = col_strdup(s, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_OK) {
+        free(mode);
+        return db_error(self, self->db, err, "cannot set WAL mode");
+    }
+    bool wal = mode && strcmp(mode, "wal") == 0;
+    free(mode);
+    if (!wal)
+        return cf_err_set(err, CF_EDB, "archive %s: cannot switch to WAL mode", self->path);
+    rc = sqlite3_exec(self->db,
+                      "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                      " PRAGMA journal_size_limit=67108864;",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return db_error(self, self->db, err, "cannot configure");
+    return migrate(self, err);
+}
+
+static int
+prepare_all(cf_archive_t *self, cf_err_t *err)
+{
+    for (int i = 0; i < S_COUNT; i++) {
+        if (sqlite3_prepare_v3(self->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->st[i],
+                               NULL) != SQLITE_OK)
+            return db_error(self, self->db, err, "cannot prepare a statement");
+    }
+    return CF_OK;
+}
+
+/* At open: give back what a previous run left processing, and count. */
+static int
+recover(cf_archive_t *self, int64_t *reset, cf_err_t *err)
+{
+    sqlite3 *db = self->db;
+    if (sqlite3_exec(db, "UPDATE articles SET state = 'queued' WHERE state = 'processing'", NULL,
+                     NULL, NULL) != SQLITE_OK)
+        return db_error(self, db, err, "cannot requeue processing articles");
+    *reset = sqlite3_changes(db);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT state, count(*) FROM articles GROUP BY state", -1, &s,
+                           NULL) != SQLITE_OK)
+        return db_error(self, db, err, "cannot count articles");
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(s, 0);
+        uint64_t n = (uint64_t)sqlite3_column_int64(s, 1);
+        if (!state)
+            continue;
+        if (strcmp(state, "queued") == 0)
+            self->st_.queued = n;
+        else if (strcmp(state, "done") == 0)
+            self->st_.done = n;
+        else if (strcmp(state, "failed") == 0)
+            self->st_.failed = n;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return db_error(self, db, err, "cannot count articles");
+    int64_t last = 0;
+    if (query_int(db, "SELECT coalesce(max(seq), 0) FROM facts", &last) != SQLITE_OK)
+        return db_error(self, db, err, "cannot read the last seq");
+    self->st_.last_seq = (uint64_t)last;
+    if (rescan(self) != SQLITE_OK)
+        return db_error(self, db, err, "cannot find the first queued article");
+    return CF_OK;
+}
+
+static void
+destroy(cf_archive_t *self)
+{
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(self->st[i]);
+    sqlite3_finalize(self->r_article);
+    sqlite3_finalize(self->r_facts);
+    if (self->rdb)
+        sqlite3_close(self->rdb);
+    if (self->db) {
+        if (self->thread_started) /* a clean close: fold the WAL back into the file */
+            sqlite3_wal_checkpoint_v2(self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        sqlite3_close(self->db);
+    }
+    release_lock(self);
+    if (self->done_ev)
+        event_free(self->done_ev);
+    pthread_cond_destroy(&self->cv);
+    pthread_mutex_destroy(&self->mu);
+    free(self->requeued.v);
+    free(self->dir);
+    free(self->path);
+    free(self);
+}
+
+char *
+cf_archive_path(const char *state_dir)
+{
+    size_t len = strlen(state_dir) + sizeof "/cloudfact.db";
+    char *p = cf_malloc(len);
+    snprintf(p, len, "%s/cloudfact.db", state_dir);
+    return p;
+}
+
+cf_archive_t *
+cf_archive_open(const char *state_dir, struct event_base *base, cf_err_t *err)
+{
+    cf_archive_t *self = cf_calloc(1, sizeof *self);
+    self->lock_fd = -1;
+    self->base = base;
+    self->dir = cf_strdup(state_dir);
+    self->path = cf_archive_path(state_dir);
+    self->ctl_max_pages = -1;
+    self->ctl_busy_ms = -1;
+    pthread_mutex_init(&self->mu, NULL);
+    pthread_cond_init(&self->cv, NULL);
+    int64_t reset = 0;
+
+    if (mkdir(state_dir, 0750) == 0) {
+        if (chmod(state_dir, 0750) != 0) { /* umask-independent */
+            cf_err_sys(err, "archive: chmod %s", state_dir);
+            goto fail;
+        }
+    } else if (errno != EEXIST) {
+        cf_err_sys(err, "archive: cannot create state directory %s", state_dir);
+        goto fail;
+    }
+    if (take_lock(self, err) != CF_OK)
+        goto fail;
+    if (open_db(self, err) != CF_OK || prepare_all(self, err) != CF_OK ||
+        recover(self, &reset, err) != CF_OK)
+        goto fail;
+    self->done_ev = event_new(base, -1, 0, done_cb, self);
+    if (!self->done_ev) {
+        cf_err_set(err, CF_ESYS, "archive: event_new failed");
+        goto fail;
+    }
+    if (pthread_create(&self->thread, NULL, writer_main, self) != 0) {
+        cf_err_set(err, CF_ESYS, "archive: cannot start the writer thread");
+        goto fail;
+    }
+    self->thread_started = true;
+    cf_log_notice("archive: opened %s (schema=%d queued=%" PRIu64 " done=%" PRIu64
+                  " failed=%" PRIu64 " last_seq=%" PRIu64 " requeued=%" PRId64 ")",
+                  self->path, SCHEMA_VERSION, self->st_.queued, self->st_.done, self->st_.failed,
+                  self->st_.last_seq, reset);
+    return self;
+fail:
+    destroy(self);
+    return NULL;
+}
+
+int
+cf_archive_submit(cf_archive_t *self, cf_archive_req_t *req)
+{
+    if (!req->cb) {
+        fprintf(stderr, "cf_archive_submit: request without a callback\n");
+        abort(); /* API misuse */
+    }
+    pthread_mutex_lock(&self->mu);
+    if (self->closing) {
+        pthread_mutex_unlock(&self->mu);
+        return CF_ECLOSED;
+    }
+    req->next_ = NULL;
+    if (self->q_tail)
+        self->q_tail->next_ = req;
+    else
+        self->q_head = req;
+    self->q_tail = req;
+    pthread_cond_signal(&self->cv);
+    pthread_mutex_unlock(&self->mu);
+    return CF_OK;
+}
+
+static int
+set_ctl(cf_archive_t *self, int64_t max_pages, int busy_ms)
+{
+    pthread_mutex_lock(&self->mu);
+    if (self->closing) {
+        pthread_mutex_unlock(&self->mu);
+        return CF_ECLOSED;
+    }
+    if (max_pages >= 0)
+        self->ctl_max_pages = max_pages;
+    if (busy_ms >= 0)
+        self->ctl_busy_ms = busy_ms;
+    pthread_cond_signal(&self->cv);
+    pthread_mutex_unlock(&self->mu);
+    return CF_OK;
+}
+
+int
+cf_archive_set_max_pages(cf_archive_t *self, uint64_t pages)
+{
+    if (pages > NO_PAGE_CAP)
+        pages = 0;
+    return set_ctl(self, (int64_t)pages, -1);
+}
+
+int
+cf_archive_set_busy_timeout(cf_archive_t *self, unsigned ms)
+{
+    return set_ctl(self, -1, ms > 3600000u ? 3600000 : (int)ms);
+}
+
+void
+cf_archive_req_clear(cf_archive_req_t *req)
+{
+    if (!req)
+        return;
+    switch (req->kind) {
+    case CF_ARCHIVE_CLAIM:
+        claim_free(req);
+        break;
+    case CF_ARCHIVE_DONE:
+        free(req->u.done.url);
+        req->u.done.url = NULL;
+        break;
+    case CF_ARCHIVE_FAIL:
+        free(req->u.fail.url);
+        req->u.fail.url = NULL;
+        break;
+    default:
+        break;
+    }
+}
+
+void
+cf_archive_stats(const cf_archive_t *self, cf_archive_stats_t *out)
+{
+    *out = self->st_;
+}
+
+void
+cf_archive_close(cf_archive_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    cf_archive_t *self = *self_p;
+    *self_p = NULL;
+    pthread_mutex_lock(&self->mu);
+    self->closing = true;
+    pthread_cond_signal(&self->cv);
+    pthread_mutex_unlock(&self->mu);
+    uint64_t left = 0;
+    if (self->thread_started) {
+        pthread_join(self->thread, NULL);
+        pthread_mutex_lock(&self->mu);
+        for (cf_archive_req_t *r = self->done_head; r; r = r->next_)
+            left++;
+        pthread_mutex_unlock(&self->mu);
+        deliver(self); /* SPEC: callbacks still run, on the calling thread */
+    }
+    cf_log_notice("archive: closed %s (commits=%" PRIu64 " requests=%" PRIu64
+                  " delivered_at_close=%" PRIu64 " queued=%" PRIu64 " last_seq=%" PRIu64 ")",
+                  self->path, self->st_.commits, self->st_.batched, left, self->st_.queued,
+                  self->st_.last_seq);
+    destroy(self);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reads                                                                     */
+/* ------------------------------------------------------------------------ */
+
+int
+cf_archive_get_article(cf_archive_t *self, uint64_t id, cf_article_t *out, cf_facts_t *facts,
+                       cf_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!self->rdb) {
+        int orc = sqlite3_open_v2(self->path, &self->rdb,
+                                  SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+        if (orc == SQLITE_OK)
+            orc = sqlite3_prepare_v3(self->rdb,
+                                     "SELECT id, url, title, body, source, published, lang"
+                                     " FROM articles WHERE id = ?1",
+                                     -1, SQLITE_PREPARE_PERSISTENT, &self->r_article, NULL);
+        if (orc == SQLITE_OK)
+            orc = sqlite3_prepare_v3(
+                self->rdb,
+                "SELECT seq, article, type, subject, object, value, unit, period, place, detail,"
+                " qualifier, status, source, confidence, evidence, evidence_start, evidence_end"
+                " FROM facts WHERE article = ?1 ORDER BY seq",
+                -1, SQLITE_PREPARE_PERSISTENT, &self->r_facts, NULL);
+        if (orc != SQLITE_OK) {
+            cf_err_set(err, CF_EDB, "archive %s: cannot open for reading: %s", self->path,
+                       sqlite3_errmsg(self->rdb));
+            sqlite3_finalize(self->r_article);
+            sqlite3_finalize(self->r_facts);
+            self->r_article = self->r_facts = NULL;
+            sqlite3_close(self->rdb);
+            self->rdb = NULL;
+            return CF_EDB;
+        }
+        sqlite3_busy_timeout(self->rdb, BUSY_TIMEOUT_MS);
+    }
+    sqlite3 *db = self->rdb;
+    sqlite3_stmt *s = self->r_article;
+    int rc = CF_OK;
+    /* one read transaction: the article and its facts from the same snapshot */
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        goto dberr;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_DONE) {
+        rc = cf_err_set(err, CF_ENOTFOUND, "no article %" PRIu64, id);
+        goto out;
+    }
+    if (step != SQLITE_ROW)
+        goto dberr;
+    out->id = (uint64_t)sqlite3_column_int64(s, 0);
+    out->url = col_strdup(s, 1);
+    out->title = col_strdup(s, 2);
+    out->body = col_strdup(s, 3);
+    out->body_len = out->body ? (size_t)sqlite3_column_bytes(s, 3) : 0;
+    out->source = col_strdup(s, 4);
+    out->published = col_strdup(s, 5);
+    out->lang = col_strdup(s, 6);
+    sqlite3_reset(s);
+    s = self->r_facts;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        cf_fact_t *f = cf_facts_push(facts);
+        f->seq = (uint64_t)sqlite3_column_int64(s, 0);
+        f->article = (uint64_t)sqlite3_column_int64(s, 1);
+        f->type = col_strdup(s, 2);
+        f->subject = col_strdup(s, 3);
+        f->object = col_strdup(s, 4);
+        f->has_value = sqlite3_column_type(s, 5) != SQLITE_NULL;
+        f->value = f->has_value ? sqlite3_column_double(s, 5) : 0;
+        f->unit = col_strdup(s, 6);
+        f->period = col_strdup(s, 7);
+        f->place = col_strdup(s, 8);
+        f->detail = col_strdup(s, 9);
+        f->qualifier = col_strdup(s, 10);
+        f->status = col_strdup(s, 11);
+        f->source = col_strdup(s, 12);
+        f->confidence = sqlite3_column_double(s, 13);
+        f->evidence = col_strdup(s, 14);
+        f->evidence_start = (uint64_t)sqlite3_column_int64(s, 15);
+        f->evidence_end = (uint64_t)sqlite3_column_int64(s, 16);
+    }
+    if (step != SQLITE_DONE)
+        goto dberr;
+    goto out;
+dberr:
+    rc = cf_err_set(err, CF_EDB, "archive %s: read failed: %s", self->path, sqlite3_errmsg(db));
+    cf_article_clear(out);
+    cf_facts_clear(facts);
+out:
+    sqlite3_reset(self->r_article);
+    sqlite3_reset(self->r_facts);
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    return rc;
+}

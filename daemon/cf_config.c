@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT
+ * cf_config: one table drives defaults, the config file, the command line,
+ * --help and --check-config (redis config.c style). */
+#include "cf_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <limits.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cf_log.h"
+#include "cf_text.h"
+
+typedef enum { OPT_STR, OPT_LONG, OPT_FLAG } opt_type_t;
+
+typedef struct opt {
+    const char *name;    /* long option; the config key is this with '-' as '_' */
+    opt_type_t type;
+    size_t offset;       /* into cf_config_t */
+    const char *def;     /* built-in default ("" = computed, NULL = unset) */
+    long min, max;       /* for OPT_LONG */
+    const char *arg;     /* argument name in usage */
+    const char *help;    /* one line */
+} opt_t;
+
+#define OFF(f) offsetof(cf_config_t, f)
+
+static const opt_t opts[] = {
+    {"config", OPT_STR, OFF(config_file), NULL, 0, 0, "FILE",
+     "read settings from FILE (command-line options win)"},
+    {"state-dir", OPT_STR, OFF(state_dir), "var", 0, 0, "DIR",
+     "archive directory: DIR/cloudfact.db (default ./var, or $STATE_DIRECTORY)"},
+    {"ingest", OPT_STR, OFF(ingest), "tcp://127.0.0.1:7701", 0, 0, "EP",
+     "ingest ROUTER endpoint for scrapers"},
+    {"publish", OPT_STR, OFF(publish), "tcp://127.0.0.1:7702", 0, 0, "EP",
+     "PUB endpoint for fact subscribers"},
+    {"query", OPT_STR, OFF(query), "tcp://127.0.0.1:7703", 0, 0, "EP",
+     "query ROUTER endpoint (article lookups, stats)"},
+    {"worker-endpoint", OPT_STR, OFF(worker_endpoint), "", 0, 0, "EP",
+     "where workers connect (default ipc://RUNTIME_DIR/workers.sock)"},
+    {"workers", OPT_LONG, OFF(workers), "", 0, 1024, "N",
+     "local workers to spawn (default: usable CPUs; 0: remote workers only)"},
+    {"worker-command", OPT_STR, OFF(worker_command), "", 0, 0, "PATH",
+     "worker program (default: cloudfact-worker beside cloudfactd)"},
+    {"data", OPT_STR, OFF(data), NULL, 0, 0, "DIR",
+     "extractor data directory passed to workers"},
+    {"http", OPT_STR, OFF(http), "127.0.0.1:7780", 0, 0, "ADDR:PORT",
+     "metrics and health address, or off (reserved; not served yet)"},
+    {"max-attempts", OPT_LONG, OFF(max_attempts), "3", 1, 100, "N",
+     "attempts before an article is quarantined as failed"},
+    {"job-deadline", OPT_LONG, OFF(job_deadline), "30", 1, 86400, "SECONDS",
+     "time a worker may spend on one article"},
+    {"max-queue", OPT_LONG, OFF(max_queue), "1000000", 1, 1000000000L, "N",
+     "unprocessed articles before ingest answers busy"},
+    {"grace", OPT_LONG, OFF(grace), "10", 0, 3600, "SECONDS",
+     "on SIGTERM, how long in-flight jobs may finish"},
+    {"credit", OPT_LONG, OFF(credit), "1", 1, 64, "N", "jobs in flight per local worker"},
+    {"log-level", OPT_STR, OFF(log_level), "info", 0, 0, "LEVEL",
+     "error, warn, notice, info or debug"},
+    {"check-config", OPT_FLAG, OFF(check_config), NULL, 0, 0, NULL,
+     "check the settings, print them, exit 0 (or 2 on an error)"},
+};
+#define NOPTS (sizeof opts / sizeof *opts)
+
+struct cf_config_src {
+    char *values[NOPTS]; /* what the command line set, or NULL */
+    char *config_file;   /* --config */
+};
+
+static char **
+str_field(cf_config_t *c, const opt_t *o)
+{
+    return (char **)((char *)c + o->offset);
+}
+
+static void
+key_of(const opt_t *o, char *out, size_t n)
+{
+    snprintf(out, n, "%s", o->name);
+    for (char *p = out; *p; p++)
+        if (*p == '-')
+            *p = '_';
+}
+
+static int
+set_value(cf_config_t *c, const opt_t *o, const char *val, const char *where, cf_err_t *err)
+{
+    char key[40];
+    key_of(o, key, sizeof key);
+    switch (o->type) {
+    case OPT_STR: {
+        char **f = str_field(c, o);
+        free(*f);
+        *f = cf_strdup(val);
+        if (strcmp(o->name, "log-level") == 0 && cf_log_level_parse(val) < 0)
+            return cf_err_set(err, CF_EINVAL, "%s: %s: unknown level '%s'", where, key, val);
+        return CF_OK;
+    }
+    case OPT_LONG: {
+        char *end;
+        errno = 0;
+        long v = strtol(val, &end, 10);
+        if (errno || end == val || *end != '\0')
+            return cf_err_set(err, CF_EINVAL, "%s: %s: '%s' is not a number", where, key, val);
+        if (v < o->min || v > o->max)
+            return cf_err_set(err, CF_EINVAL, "%s: %s: %ld is outside %ld..%ld", where, key, v,
+                              o->min, o->max);
+        *(long *)((char *)c + o->offset) = v;
+        return CF_OK;
+    }
+    case OPT_FLAG:
+        if (strcmp(val, "yes") && strcmp(val, "true") && strcmp(val, "1"))
+            return cf_err_set(err, CF_EINVAL, "%s: %s: expected yes", where, key);
+        *(bool *)((char *)c + o->offset) = true;
+        return CF_OK;
+    }
+    return CF_OK;
+}
+
+static long
+usable_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
+static void
+apply_defaults(cf_config_t *c)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (opts[i].def && *opts[i].def)
+            set_value(c, &opts[i], opts[i].def, "default", NULL);
+    c->workers = -1;
+    const char *sd = getenv("STATE_DIRECTORY"); /* systemd's StateDirectory= */
+    if (sd && *sd) {
+        free(c->state_dir);
+        /* it may list several directories separated by ':'; the first is ours */
+        c->state_dir = cf_strndup(sd, strcspn(sd, ":"));
+    }
+}
+
+typedef struct file_ctx {
+    cf_config_t *cfg;
+    const char *path;
+    cf_err_t *err;
+    bool failed;
+    FILE *fp;
+    int lineno; /* Debian's inih does not pass line numbers: our reader counts them */
+    bool at_line_start;
+} file_ctx_t;
+
+static char *
+read_line(char *str, int num, void *stream)
+{
+    file_ctx_t *fc = stream;
+    char *r = fgets(str, num, fc->fp);
+    if (r) {
+        if (fc->at_line_start)
+            fc->lineno++;
+        fc->at_line_start = strchr(r, '\n') != NULL;
+    }
+    return r;
+}
+
+static int
+on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    file_ctx_t *fc = user;
+    int lineno = fc->lineno;
+    char where[PATH_MAX + 32];
+    if (fc->failed)
+        return 0;
+    snprintf(where, sizeof where, "%s:%d", fc->path, lineno);
+    if (section && *section) {
+        cf_err_set(fc->err, CF_EINVAL, "%s: sections are not used ([%s])", where, section);
+        fc->failed = true;
+        return 0;
+    }
+    for (size_t i = 0; i < NOPTS; i++) {
+        char key[40];
+        key_of(&opts[i], key, sizeof key);
+        if (strcmp(key, name) != 0)
+            continue;
+        if (opts[i].type == OPT_FLAG || opts[i].offset == OFF(config_file))
+            break; /* command-line only */
+        if (set_value(fc->cfg, &opts[i], value, where, fc->err) != CF_OK) {
+            fc->failed = true;
+            return 0;
+        }
+        return 1;
+    }
+    cf_err_set(fc->err, CF_EINVAL, "%s: unknown key '%s'", where, name);
+    fc->failed = true;
+    return 0;
+}
+
+static int
+finish(cf_config_t *c, cf_err_t *err)
+{
+    if (c->workers < 0)
+        c->workers = usable_cpus();
+    if (!c->worker_endpoint || !*c->worker_endpoint) {
+        const char *rd = getenv("RUNTIME_DIRECTORY");
+        char dir[PATH_MAX];
+        if (rd && *rd)
+            snprintf(dir, sizeof dir, "%.*s", (int)strcspn(rd, ":"), rd);
+        else if (c->state_dir[0] == '/' || !getcwd(dir, sizeof dir))
+            snprintf(dir, sizeof dir, "%s", c->state_dir);
+        else
+            snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/%s", c->state_dir);
+        free(c->worker_endpoint);
+        size_t n = strlen(dir) + 32;
+        c->worker_endpoint = cf_malloc(n);
+        snprintf(c->worker_endpoint, n, "ipc://%s/workers.sock", dir);
+    }
+    if (!c->worker_command || !*c->worker_command) {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 32);
+        free(c->worker_command);
+        if (n > 0) {
+            self[n] = '\0';
+            char *slash = strrchr(self, '/');
+            strcpy(slash + 1, "cloudfact-worker");
+            c->worker_command = cf_strdup(self);
+        } else {
+            c->worker_command = cf_strdup("cloudfact-worker");
+        }
+    }
+    if (strncmp(c->worker_endpoint, "ipc://", 6) != 0 && strncmp(c->worker_endpoint, "tcp://", 6))
+        return cf_err_set(err, CF_EINVAL, "worker_endpoint: '%s' is not ipc:// or tcp://",
+                          c->worker_endpoint);
+    if (strncmp(c->worker_endpoint, "tcp://", 6) == 0 && c->workers > 0)
+        return cf_err_set(err, CF_EINVAL,
+                          "worker_endpoint: local workers connect over ipc:// only (a tcp "
+                          "worker endpoint requires CURVE, not available yet)");
+    return CF_OK;
+}
+
+static cf_config_t *
+build(const cf_config_src_t *src, cf_err_t *err)
+{
+    cf_config_t *c = cf_calloc(1, sizeof *c);
+    apply_defaults(c);
+    if (src->config_file) {
+        c->config_file = cf_strdup(src->config_file);
+        file_ctx_t fc = {c, src->config_file, err, false, NULL, 0, true};
+        fc.fp = fopen(src->config_file, "r");
+        if (!fc.fp) {
+            cf_err_set(err, CF_EINVAL, "%s: cannot read: %s", src->config_file, strerror(errno));
+            goto fail;
+        }
+        int rc = ini_parse_stream(read_line, &fc, on_ini, &fc);
+        fclose(fc.fp);
+        if (fc.failed)
+            goto fail;
+        if (rc > 0) {
+            cf_err_set(err, CF_EINVAL, "%s:%d: syntax error (expected key = value)",
+                       src->config_file, rc);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < NOPTS; i++) {
+        if (!src->values[i] || opts[i].offset == OFF(config_file))
+            continue;
+        char where[64];
+        snprintf(where, sizeof where, "--%s", opts[i].name);
+        if (set_value(c, &opts[i], src->values[i], where, err) != CF_OK)
+            goto fail;
+    }
+    if (finish(c, err) != CF_OK)
+        goto fail;
+    return c;
+fail:
+    cf_config_destroy(&c);
+    return NULL;
+}
+
+void
+cf_config_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: cloudfactd [OPTION]...\n"
+            "Take news articles from scrapers over ZeroMQ, extract cloud-market facts in\n"
+            "worker processes, archive articles and facts in SQLite and publish each fact.\n\n"
+            "Options (each also a config-file key, '-' written '_'):\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        char left[48];
+        snprintf(left, sizeof left, "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+                 opts[i].arg ? opts[i].arg : "");
+        fprintf(out, "  %-28s %s\n", left, opts[i].help);
+    }
+    fprintf(out,
+            "  %-28s %s\n  %-28s %s\n\n"
+            "Signals: SIGTERM or SIGINT stop taking articles, let in-flight jobs finish\n"
+            "(up to --grace seconds), hand back the rest, close the archive and exit 0;\n"
+            "a second SIGINT exits at once.\n\n"
+            "Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or\n"
+            "configuration error.\n\n"
+            "Examples:\n"
+            "  cloudfactd                                 # defaults: ./var, one worker per CPU\n"
+            "  cloudfactd --state-dir /srv/cf --workers 4\n"
+            "  cloudfactd --config /etc/cloudfact/cloudfactd.conf --check-config\n",
+            "--help", "show this help and exit", "--version", "show the version and exit");
+}
+
+cf_config_t *
+cf_config_load(int argc, char **argv, cf_config_src_t **src_out, cf_err_t *err)
+{
+    struct option lopts[NOPTS + 3];
+    for (size_t i = 0; i < NOPTS; i++)
+        lopts[i] = (struct option){opts[i].name,
+                                   opts[i].type == OPT_FLAG ? no_argument : required_argument,
+                                   NULL, (int)(256 + i)};
+    lopts[NOPTS] = (struct option){"help", no_argument, NULL, 'h'};
+    lopts[NOPTS + 1] = (struct option){"version", no_argument, NULL, 'V'};
+    lopts[NOPTS + 2] = (struct option){NULL, 0, NULL, 0};
+
+    cf_config_src_t *src = cf_calloc(1, sizeof *src);
+    cf_err_clear(err);
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":hV", lopts, NULL)) != -1) {
+        if (c == 'h') {
+            cf_config_usage(stdout);
+            goto quit;
+        }
+        if (c == 'V') {
+            printf("cloudfactd %s\n", CF_VERSION);
+            goto quit;
+        }
+        if (c == ':') {
+            cf_err_set(err, CF_EINVAL, "option %s needs an argument (see --help)",
+                       argv[optind - 1]);
+            goto quit;
+        }
+        if (c < 256 || c >= 256 + (int)NOPTS) {
+            cf_err_set(err, CF_EINVAL, "unknown option %s (see --help)", argv[optind - 1]);
+            goto quit;
+        }
+        size_t i = (size_t)(c - 256);
+        free(src->values[i]);
+        src->values[i] = cf_strdup(opts[i].type == OPT_FLAG ? "yes" : optarg);
+        if (opts[i].offset == OFF(config_file)) {
+            free(src->config_file);
+            src->config_file = cf_strdup(optarg);
+        }
+    }
+    if (optind < argc) {
+        cf_err_set(err, CF_EINVAL, "unexpected argument '%s' (see --help)", argv[optind]);
+        goto quit;
+    }
+    cf_config_t *cfg = build(src, err);
+    if (!cfg)
+        goto quit;
+    *src_out = src;
+    return cfg;
+quit:
+    cf_config_src_destroy(&src);
+    return NULL;
+}
+
+cf_config_t *
+cf_config_reload(const cf_config_src_t *src, cf_err_t *err)
+{
+    return build(src, err);
+}
+
+void
+cf_config_print(const cf_config_t *c, FILE *out)
+{
+    for (size_t i = 0; i < NOPTS; i++) {
+        char key[40];
+        key_of(&opts[i], key, sizeof key);
+        if (opts[i].type == OPT_FLAG)
+            continue;
+        if (opts[i].type == OPT_LONG)
+            fprintf(out, "%s = %ld\n", key, *(const long *)((const char *)c + opts[i].offset));
+        else {
+            const char *v = *(char *const *)((const char *)c + opts[i].offset);
+            fprintf(out, "%s = %s\n", key, v ? v : "");
+        }
+    }
+}
+
+void
+cf_config_destroy(cf_config_t **self_p)
+{
+    cf_config_t *c = self_p ? *self_p : NULL;
+    if (!c)
+        return;
+    for (size_t i = 0; i < NOPTS; i++)
+        if (opts[i].type == OPT_STR)
+            free(*str_field(c, &opts[i]));
+    free(c);
+    *self_p = NULL;
+}
+
+void
+cf_config_src_destroy(cf_config_src_t **self_p)
+{
+    cf_config_src_t *s = self_p ? *self_p : NULL;
+    if (!s)
+        return;
+    for (size_t i = 0; i < NOPTS; i++)
+        free(s->values[i]);
+    free(s->config_file);
+    free(s);
+    *self_p = NULL;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT
+ * cf_config: cloudfactd's settings from one declarative table: built-in defaults,
+ * then the --config file (flat `key = value`, `#` comments, read with inih), then
+ * the command line, which also wins again after a reload. Keys are the long
+ * options with '-' written '_' (DESIGN.md "The command line"). */
+#ifndef CF_CONFIG_H
+#define CF_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cf_err.h"
+
+typedef struct cf_config {
+    char *config_file;     /* --config FILE, or NULL */
+    char *state_dir;       /* archive directory */
+    char *ingest;          /* ingest ROUTER endpoint */
+    char *publish;         /* PUB endpoint */
+    char *query;           /* query ROUTER endpoint */
+    char *worker_endpoint; /* workers ROUTER endpoint (ipc by default) */
+    long workers;          /* local workers to spawn; 0 = remote only */
+    char *worker_command;  /* the worker program to spawn */
+    char *data;            /* extractor data directory, or NULL (worker decides) */
+    char *http;            /* metrics/health ADDR:PORT or "off" */
+    long max_attempts;     /* attempts before an article is quarantined */
+    long job_deadline;     /* seconds a job may take */
+    long max_queue;        /* unprocessed articles before ingest answers busy */
+    long grace;            /* seconds SIGTERM waits for in-flight jobs */
+    long credit;           /* jobs in flight per local worker */
+    char *log_level;       /* error, warn, notice, info, debug */
+    bool check_config;     /* --check-config: validate, print, exit */
+} cf_config_t;
+
+typedef struct cf_config_src cf_config_src_t; /* what the command line set */
+
+/* Parses argv. Returns a new config (caller destroys) and, in *src, what the
+ * command line set (for reloads). On --help prints usage to stdout and returns
+ * NULL with err->rc CF_OK; on a usage or config error returns NULL with err (exit 2). */
+cf_config_t *cf_config_load(int argc, char **argv, cf_config_src_t **src, cf_err_t *err);
+
+/* Re-reads the config file with the same command line on top. Returns a new
+ * config, or NULL with err (the caller keeps the old one). */
+cf_config_t *cf_config_reload(const cf_config_src_t *src, cf_err_t *err);
+
+/* Prints the effective settings as `key = value` lines. */
+void cf_config_print(const cf_config_t *cfg, FILE *out);
+
+void cf_config_destroy(cf_config_t **self_p);
+void cf_config_src_destroy(cf_config_src_t **self_p);
+
+/* Usage text (man-page style) to out. */
+void cf_config_usage(FILE *out);
+
+#endif

@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: MIT
+ * cf_dispatch: credit-based job dispatch with leases (zguide Paranoid Pirate plus
+ * a durable queue: a dead worker's jobs are requeued, not lost). */
+#include "cf_dispatch.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "cf_log.h"
+#include "cf_loop.h"
+#include "cf_msg.h"
+#include "cf_text.h"
+
+#define HEARTBEAT_MS 1000   /* both ways (DESIGN.md "Workers") */
+#define IDLE_DEAD_MS 3000   /* an idle worker silent this long is dead */
+#define WORKERS_OUTQ 10000
+
+typedef struct worker {
+    struct worker *next;
+    uint8_t id[256];        /* ROUTER routing id */
+    size_t idlen;
+    uint64_t pid;           /* as the worker reported it */
+    unsigned credit;        /* most jobs in flight */
+    unsigned inflight;      /* jobs out now */
+    uint64_t last_seen;     /* ms, monotonic */
+} worker_t;
+
+typedef struct job {
+    struct job *next;          /* in the in-flight list, or the retry list */
+    cf_dispatch_t *owner;
+    uint64_t lease;            /* the id the worker echoes; never the article id */
+    worker_t *worker;          /* NULL once detached (worker gone or job finished) */
+    cf_article_t article;      /* owned: the body checks evidence offsets */
+    uint64_t deadline;         /* ms, monotonic */
+    cf_facts_t facts;          /* the result being archived */
+    cf_class_t cls;
+    char *error;               /* why the attempt failed */
+    cf_archive_req_t req;      /* DONE, FAIL or RELEASE */
+} job_t;
+
+struct cf_dispatch {
+    struct event_base *base;
+    cf_zsock_t *zs;                /* workers ROUTER */
+    cf_archive_t *archive;         /* borrowed */
+    cf_publish_t *publish;         /* borrowed */
+    cf_pool_t *pool;               /* borrowed, may be NULL */
+    cf_dispatch_opts_t opts;
+    worker_t *workers;             /* ready workers */
+    job_t *inflight;               /* jobs out */
+    uint64_t next_lease;
+    bool claiming;                 /* a CLAIM is outstanding */
+    cf_archive_req_t claim;
+    bool draining;                 /* shutdown: no new claims */
+    size_t pending;                /* archive requests of ours in flight */
+    struct event *tick;            /* heartbeats, deadlines */
+    msgpack_sbuffer buf;
+    cf_dispatch_stats_t st;
+};
+
+static uint64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void pump(cf_dispatch_t *self);
+
+/* ---- sending --------------------------------------------------------------- */
+
+static int
+send_to(cf_dispatch_t *self, const worker_t *w)
+{
+    zmq_msg_t f[2];
+    zmq_msg_init_size(&f[0], w->idlen);
+    memcpy(zmq_msg_data(&f[0]), w->id, w->idlen);
+    zmq_msg_init_size(&f[1], self->buf.size);
+    memcpy(zmq_msg_data(&f[1]), self->buf.data, self->buf.size);
+    msgpack_sbuffer_clear(&self->buf);
+    return cf_zsock_send(self->zs, f, 2);
+}
+
+/* ---- archive completions ----------------------------------------------------- */
+
+static void
+job_free(job_t *j)
+{
+    cf_article_clear(&j->article);
+    cf_facts_clear(&j->facts);
+    cf_class_clear(&j->cls);
+    free(j->error);
+    cf_archive_req_clear(&j->req);
+    free(j);
+}
+
+static void submit(cf_dispatch_t *self, job_t *j);
+
+static void
+retry_later(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    job_t *j = arg;
+    submit(j->owner, j);
+}
+
+static void
+on_job_archived(cf_archive_req_t *req, void *arg)
+{
+    job_t *j = arg;
+    cf_dispatch_t *self = j->owner;
+    self->pending--;
+    if (req->rc == CF_EBUSY || req->rc == CF_EDB) {
+        /* storage trouble: nothing was written; try the same request again shortly */
+        cf_log_warn("dispatch: archiving article %llu failed, retrying in 1 s: %s",
+                    (unsigned long long)j->article.id, req->err.text);
+        struct timeval one = {1, 0};
+        event_base_once(self->base, -1, EV_TIMEOUT, retry_later, j, &one);
+        return;
+    }
+    if (req->kind == CF_ARCHIVE_DONE && req->rc == CF_OK) {
+        for (size_t i = 0; i < j->facts.n; i++)
+            cf_publish_fact(self->publish, &j->facts.v[i]);
+        cf_publish_article_done(self->publish, j->article.id, req->u.done.url, j->facts.n,
+                                req->u.done.first_seq, req->u.done.last_seq);
+        self->st.done++;
+        self->st.facts += j->facts.n;
+        cf_log_debug("dispatch: article %llu done (%zu facts)",
+                     (unsigned long long)j->article.id, j->facts.n);
+    } else if (req->kind == CF_ARCHIVE_FAIL && req->rc == CF_OK && req->u.fail.failed) {
+        self->st.quarantined++;
+        cf_log_notice("dispatch: article %llu quarantined after %u attempts: %s",
+                      (unsigned long long)j->article.id, req->u.fail.attempts, j->error);
+        cf_publish_article_failed(self->publish, j->article.id, req->u.fail.url,
+                                  req->u.fail.attempts, j->error);
+    } else if (req->rc != CF_OK) {
+        cf_log_warn("dispatch: article %llu: archive refused the update: %s",
+                    (unsigned long long)j->article.id, req->err.text);
+    }
+    job_free(j);
+    pump(self);
+}
+
+static void
+submit(cf_dispatch_t *self, job_t *j)
+{
+    cf_archive_req_clear(&j->req);
+    j->req.rc = CF_OK;
+    if (cf_archive_submit(self->archive, &j->req) != CF_OK) {
+        job_free(j); /* closing: the article stays `processing` and is requeued at start */
+        return;
+    }
+    self->pending++;
+}
+
+/* Takes j out of the in-flight list and off its worker. */
+static void
+detach(cf_dispatch_t *self, job_t *j)
+{
+    for (job_t **pp = &self->inflight; *pp; pp = &(*pp)->next)
+        if (*pp == j) {
+            *pp = j->next;
+            break;
+        }
+    j->next = NULL;
+    if (j->worker) {
+        j->worker->inflight--;
+        j->worker = NULL;
+    }
+}
+
+static void
+finish_failed(cf_dispatch_t *self, job_t *j, const char *why)
+{
+    detach(self, j);
+    self->st.attempts_failed++;
+    free(j->error);
+    j->error = cf_strdup(why);
+    cf_log_warn("dispatch: article %llu attempt failed: %s", (unsigned long long)j->article.id,
+                why);
+    memset(&j->req, 0, sizeof j->req);
+    j->req.kind = CF_ARCHIVE_FAIL;
+    j->req.cb = on_job_archived;
+    j->req.arg = j;
+    j->req.u.fail.id = j->article.id;
+    j->req.u.fail.error = j->error;
+    j->req.u.fail.max_attempts = self->opts.max_attempts;
+    submit(self, j);
+}
+
+static void
+finish_released(cf_dispatch_t *self, job_t *j)
+{
+    detach(self, j);
+    memset(&j->req, 0, sizeof j->req);
+    j->req.kind = CF_ARCHIVE_RELEASE;
+    j->req.cb = on_job_archived;
+    j->req.arg = j;
+    j->req.u.release.id = j->article.id;
+    submit(self, j);
+}
+
+/* ---- workers ------------------------------------------------------------------ */
+
+static worker_t *
+worker_find(cf_dispatch_t *self, const void *id, size_t idlen)
+{
+    for (worker_t *w = self->workers; w; w = w->next)
+        if (w->idlen == idlen && memcmp(w->id, id, idlen) == 0)
+            return w;
+    return NULL;
+}
+
+/* Forgets w; its jobs fail with why (an attempt each). */
+static void
+worker_remove(cf_dispatch_t *self, worker_t *w, const char *why)
+{
+    job_t *j = self->inflight;
+    while (j) {
+        job_t *next = j->next;
+        if (j->worker == w)
+            finish_failed(self, j, why);
+        j = next;
+    }
+    for (worker_t **pp = &self->workers; *pp; pp = &(*pp)->next)
+        if (*pp == w) {
+            *pp = w->next;
+            break;
+        }
+    free(w);
+}
+
+static job_t *
+job_find(cf_dispatch_t *self, uint64_t lease)
+{
+    for (job_t *j = self->inflight; j; j = j->next)
+        if (j->lease == lease)
+            return j;
+    return NULL;
+}
+
+static void
+on_result(cf_dispatch_t *self, worker_t *w, cf_msg_t *msg)
+{
+    job_t *j = job_find(self, msg->u.result.job);
+    if (!j || j->worker != w) {
+        /* a late result from a worker whose lease was taken back: drop it */
+        cf_log_debug("dispatch: result for unknown lease %llu dropped",
+                     (unsigned long long)msg->u.result.job);
+        return;
+    }
+    cf_facts_t *facts = &msg->u.result.facts;
+    for (size_t i = 0; i < facts->n; i++) {
+        cf_err_t err;
+        facts->v[i].article = j->article.id;
+        facts->v[i].seq = 0;
+        if (cf_fact_validate(&facts->v[i], j->article.body, j->article.body_len, &err) != CF_OK) {
+            char why[CF_ERR_TEXT_MAX + 64];
+            snprintf(why, sizeof why, "invalid result: fact %zu: %s", i, err.text);
+            self->st.bad_messages++;
+            finish_failed(self, j, why);
+            return;
+        }
+    }
+    detach(self, j);
+    j->facts = *facts; /* take the facts and class out of the message */
+    memset(facts, 0, sizeof *facts);
+    j->cls = msg->u.result.cls;
+    memset(&msg->u.result.cls, 0, sizeof msg->u.result.cls);
+    memset(&j->req, 0, sizeof j->req);
+    j->req.kind = CF_ARCHIVE_DONE;
+    j->req.cb = on_job_archived;
+    j->req.arg = j;
+    j->req.u.done.id = j->article.id;
+    j->req.u.done.facts = &j->facts;
+    j->req.u.done.cls = &j->cls;
+    submit(self, j);
+}
+
+static void
+on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg)
+{
+    (void)zs;
+    cf_dispatch_t *self = arg;
+    if (n != 2 || overflow || zmq_msg_size(&frames[0]) > sizeof ((worker_t *)0)->id) {
+        self->st.bad_messages++;
+        return; /* workers use DEALER: routing id + body, nothing else */
+    }
+    const void *id = zmq_msg_data(&frames[0]);
+    size_t idlen = zmq_msg_size(&frames[0]);
+    cf_msg_t msg;
+    cf_err_t err;
+    worker_t *w = worker_find(self, id, idlen);
+    if (cf_msg_decode(CF_CHAN_TO_DAEMON, zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), &msg,
+                      &err) != CF_OK) {
+        self->st.bad_messages++;
+        cf_log_warn("dispatch: bad message from worker (pid=%llu): %s",
+                    w ? (unsigned long long)w->pid : 0ULL, err.text);
+        /* a job whose result could not be read is reclaimed by its deadline */
+        cf_msg_clear(&msg);
+        return;
+    }
+    if (w)
+        w->last_seen = now_ms();
+    switch (msg.op) {
+    case CF_OP_READY:
+        if (!w) {
+            w = cf_calloc(1, sizeof *w);
+            memcpy(w->id, id, idlen);
+            w->idlen = idlen;
+            w->next = self->workers;
+            self->workers = w;
+            w->last_seen = now_ms();
+            cf_log_info("dispatch: worker ready (pid=%llu, credit=%u)",
+                        (unsigned long long)msg.u.ready.pid, msg.u.ready.credit);
+        }
+        w->pid = msg.u.ready.pid;
+        w->credit = msg.u.ready.credit;
+        break;
+    case CF_OP_HEARTBEAT: break;
+    case CF_OP_RESULT:
+        if (w)
+            on_result(self, w, &msg);
+        else
+            self->st.bad_messages++;
+        break;
+    case CF_OP_ERROR: {
+        job_t *j = w ? job_find(self, msg.u.error.job) : NULL;
+        if (j && j->worker == w) {
+            char why[CF_ERR_TEXT_MAX];
+            snprintf(why, sizeof why, "worker error: %s", msg.u.error.error);
+            finish_failed(self, j, why);
+        } else {
+            cf_log_warn("dispatch: worker (pid=%llu) reports: %s",
+                        w ? (unsigned long long)w->pid : 0ULL, msg.u.error.error);
+        }
+        break;
+    }
+    default: self->st.bad_messages++; break;
+    }
+    cf_msg_clear(&msg);
+    pump(self);
+}
+
+/* ---- claiming and sending jobs --------------------------------------------- */
+
+static worker_t *
+pick_worker(cf_dispatch_t *self)
+{
+    worker_t *best = NULL;
+    for (worker_t *w = self->workers; w; w = w->next)
+        if (w->inflight < w->credit &&
+            (!best || w->credit - w->inflight > best->credit - best->inflight))
+            best = w;
+    return best;
+}
+
+static void
+on_claimed(cf_archive_req_t *req, void *arg)
+{
+    cf_dispatch_t *self = arg;
+    self->claiming = false;
+    self->pending--;
+    if (req->rc != CF_OK) {
+        cf_log_warn("dispatch: claiming articles failed: %s", req->err.text);
+        cf_archive_req_clear(req);
+        return; /* the next kick or tick tries again */
+    }
+    for (size_t i = 0; i < req->u.claim.n; i++) {
+        job_t *j = cf_calloc(1, sizeof *j);
+        j->owner = self;
+        j->lease = ++self->next_lease;
+        j->article = req->u.claim.articles[i]; /* take it */
+        memset(&req->u.claim.articles[i], 0, sizeof req->u.claim.articles[i]);
+        j->next = self->inflight;
+        self->inflight = j;
+        worker_t *w = self->draining ? NULL : pick_worker(self);
+        if (!w) {
+            finish_released(self, j); /* credit went away meanwhile */
+            continue;
+        }
+        j->worker = w;
+        w->inflight++;
+        j->deadline = now_ms() + (uint64_t)self->opts.job_deadline * 1000;
+        cf_msg_pack_job(&self->buf, j->lease, &j->article);
+        int rc = send_to(self, w);
+        if (rc != CF_OK) {
+            /* never delivered: no attempt; the worker is gone or choking */
+            cf_log_warn("dispatch: job for article %llu not delivered to worker (pid=%llu)",
+                        (unsigned long long)j->article.id, (unsigned long long)w->pid);
+            finish_released(self, j);
+            continue;
+        }
+        self->st.jobs++;
+    }
+    cf_archive_req_clear(req);
+    pump(self);
+}
+
+static void
+pump(cf_dispatch_t *self)
+{
+    if (self->claiming || self->draining)
+        return;
+    size_t free_credit = 0;
+    for (worker_t *w = self->workers; w; w = w->next)
+        free_credit += w->credit - w->inflight;
+    cf_archive_stats_t ast;
+    cf_archive_stats(self->archive, &ast);
+    if (free_credit == 0 || ast.queued == 0)
+        return;
+    memset(&self->claim, 0, sizeof self->claim);
+    self->claim.kind = CF_ARCHIVE_CLAIM;
+    self->claim.cb = on_claimed;
+    self->claim.arg = self;
+    self->claim.u.claim.max = free_credit < ast.queued ? free_credit : ast.queued;
+    if (cf_archive_submit(self->archive, &self->claim) == CF_OK) {
+        self->claiming = true;
+        self->pending++;
+    }
+}
+
+/* ---- timers --------------------------------------------------------------------- */
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cf_dispatch_t *self = arg;
+    uint64_t now = now_ms();
+    /* jobs past their deadline: the worker is hung; kill it if it is ours */
+    for (job_t *j = self->inflight; j;) {
+        job_t *next = j->next;
+        if (j->worker && now > j->deadline) {
+            worker_t *w = j->worker;
+            char why[128];
+            snprintf(why, sizeof why, "job deadline (%u s) exceeded", self->opts.job_deadline);
+            cf_log_warn("dispatch: worker (pid=%llu) hung on article %llu; killing it",
+                        (unsigned long long)w->pid, (unsigned long long)j->article.id);
+            if (self->pool)
+                cf_pool_kill(self->pool, (pid_t)w->pid);
+            worker_remove(self, w, why);
+            next = self->inflight; /* the list changed */
+        }
+        j = next;
+    }
+    for (worker_t *w = self->workers; w;) {
+        worker_t *next = w->next;
+        if (w->inflight == 0 && now - w->last_seen > IDLE_DEAD_MS) {
+            cf_log_warn("dispatch: worker (pid=%llu) silent for %llu ms; forgetting it",
+                        (unsigned long long)w->pid, (unsigned long long)(now - w->last_seen));
+            if (self->pool)
+                cf_pool_kill(self->pool, (pid_t)w->pid);
+            worker_remove(self, w, "worker stopped heart-beating");
+        } else {
+            cf_msg_pack_op(&self->buf, "heartbeat", NULL, 0);
+            send_to(self, w);
+        }
+        w = next;
+    }
+    pump(self);
+}
+
+/* ---- public --------------------------------------------------------------------- */
+
+cf_dispatch_t *
+cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_archive_t *archive,
+                cf_publish_t *publish, const cf_dispatch_opts_t *opts, cf_err_t *err)
+{
+    void *sock = zmq_socket(zctx, ZMQ_ROUTER);
+    if (!sock) {
+        cf_err_set(err, CF_ESYS, "workers: cannot create socket: %s", zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    int64_t maxmsg = CF_MAX_MSGSIZE;
+    /* ROUTER_MANDATORY: a send to a gone worker fails at once instead of vanishing */
+    if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        cf_zsock_setopt_int(sock, ZMQ_ROUTER_MANDATORY, 1, "ZMQ_ROUTER_MANDATORY", err) !=
+            CF_OK) {
+        zmq_close(sock);
+        return NULL;
+    }
+    if (strncmp(endpoint, "ipc://", 6) == 0)
+        unlink(endpoint + 6); /* a stale socket file from a killed daemon */
+    if (zmq_bind(sock, endpoint) != 0) {
+        cf_err_set(err, CF_ESYS, "workers: cannot bind %s: %s", endpoint,
+                   zmq_strerror(zmq_errno()));
+        zmq_close(sock);
+        return NULL;
+    }
+    cf_dispatch_t *self = cf_calloc(1, sizeof *self);
+    self->base = base;
+    self->archive = archive;
+    self->publish = publish;
+    self->opts = *opts;
+    msgpack_sbuffer_init(&self->buf);
+    self->zs = cf_zsock_new(base, sock, "workers", on_worker_msg, self, WORKERS_OUTQ, err);
+    if (!self->zs) {
+        zmq_close(sock);
+        cf_dispatch_destroy(&self);
+        return NULL;
+    }
+    self->tick = event_new(base, -1, EV_PERSIST, on_tick, self);
+    struct timeval tv = {HEARTBEAT_MS / 1000, (HEARTBEAT_MS % 1000) * 1000};
+    event_add(self->tick, &tv);
+    return self;
+}
+
+void
+cf_dispatch_set_pool(cf_dispatch_t *self, cf_pool_t *pool)
+{
+    self->pool = pool;
+}
+
+void
+cf_dispatch_kick(cf_dispatch_t *self)
+{
+    pump(self);
+}
+
+void
+cf_dispatch_worker_exited(cf_dispatch_t *self, pid_t pid, int status)
+{
+    for (worker_t *w = self->workers; w; w = w->next) {
+        if (w->pid != (uint64_t)pid)
+            continue;
+        char why[128];
+        if (WIFSIGNALED(status))
+            snprintf(why, sizeof why, "worker (pid=%d) killed by signal %d (%s)", (int)pid,
+                     WTERMSIG(status), strsignal(WTERMSIG(status)));
+        else
+            snprintf(why, sizeof why, "worker (pid=%d) exited with status %d", (int)pid,
+                     WEXITSTATUS(status));
+        worker_remove(self, w, why);
+        break;
+    }
+    pump(self);
+}
+
+void
+cf_dispatch_drain(cf_dispatch_t *self)
+{
+    self->draining = true;
+}
+
+void
+cf_dispatch_release_all(cf_dispatch_t *self)
+{
+    self->draining = true;
+    while (self->inflight)
+        finish_released(self, self->inflight);
+    for (worker_t *w = self->workers; w; w = w->next) {
+        cf_msg_pack_op(&self->buf, "stop", NULL, 0);
+        send_to(self, w);
+    }
+}
+
+size_t
+cf_dispatch_pending(const cf_dispatch_t *self)
+{
+    return self->pending;
+}
+
+void
+cf_dispatch_stats(const cf_dispatch_t *self, cf_dispatch_stats_t *out)
+{
+    *out = self->st;
+    out->workers = 0;
+    out->inflight = 0;
+    for (const worker_t *w = self->workers; w; w = w->next)
+        out->workers++;
+    for (const job_t *j = self->inflight; j; j = j->next)
+        out->inflight++;
+}
+
+void
+cf_dispatch_destroy(cf_dispatch_t **self_p)
+{
+    cf_dispatch_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    while (self->inflight) {
+        job_t *j = self->inflight;
+        detach(self, j);
+        job_free(j);
+    }
+    while (self->workers) {
+        worker_t *w = self->workers;
+        self->workers = w->next;
+        free(w);
+    }
+    if (self->tick)
+        event_free(self->tick);
+    cf_zsock_destroy(&self->zs);
+    msgpack_sbuffer_destroy(&self->buf);
+    free(self);
+    *self_p = NULL;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT
+ * cf_dispatch: the workers ROUTER. Workers announce credit with `ready`; queued
+ * articles are claimed from the archive only as far as free credit goes and sent
+ * as `job`s, each under a fresh lease id. A result is checked (types, UTF-8,
+ * evidence equal to the body at its offsets), archived with the article marked
+ * done, then published. A worker that dies, hangs past the job deadline or falls
+ * silent loses its jobs back to the queue, each counted as an attempt; an article
+ * that reaches max_attempts is quarantined and announced as article.failed. */
+#ifndef CF_DISPATCH_H
+#define CF_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+
+#include "cf_archive.h"
+#include "cf_err.h"
+#include "cf_pool.h"
+#include "cf_publish.h"
+
+typedef struct cf_dispatch cf_dispatch_t;
+
+typedef struct cf_dispatch_opts {
+    unsigned max_attempts;  /* quarantine at this many failed attempts */
+    unsigned job_deadline;  /* seconds a job may be out */
+} cf_dispatch_opts_t;
+
+typedef struct cf_dispatch_stats {
+    size_t workers;           /* workers that sent ready and are alive */
+    size_t inflight;          /* jobs out */
+    uint64_t jobs;            /* jobs sent */
+    uint64_t done;            /* articles archived done */
+    uint64_t facts;           /* facts archived */
+    uint64_t attempts_failed; /* failed attempts (crash, deadline, silence, bad result, error) */
+    uint64_t quarantined;     /* articles marked failed */
+    uint64_t bad_messages;    /* undecodable or out-of-place worker messages */
+} cf_dispatch_stats_t;
+
+/* Binds the workers ROUTER on endpoint. Borrows archive and publish. */
+cf_dispatch_t *cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint,
+                               cf_archive_t *archive, cf_publish_t *publish,
+                               const cf_dispatch_opts_t *opts, cf_err_t *err);
+
+/* Lets the dispatcher kill hung local workers through pool (borrowed; may be NULL). */
+void cf_dispatch_set_pool(cf_dispatch_t *self, cf_pool_t *pool);
+
+/* The queue may have grown: hand out work if credit allows. */
+void cf_dispatch_kick(cf_dispatch_t *self);
+
+/* A local worker process ended (from cf_pool): its jobs fail, it is forgotten. */
+void cf_dispatch_worker_exited(cf_dispatch_t *self, pid_t pid, int status);
+
+/* Shutdown, step 1: claim no more articles; jobs out may still finish. */
+void cf_dispatch_drain(cf_dispatch_t *self);
+
+/* Shutdown, step 2: give every job still out back to the queue (no attempt counted)
+ * and tell every worker to stop. */
+void cf_dispatch_release_all(cf_dispatch_t *self);
+
+/* Archive requests of ours not yet completed (shutdown waits for 0). */
+size_t cf_dispatch_pending(const cf_dispatch_t *self);
+
+void cf_dispatch_stats(const cf_dispatch_t *self, cf_dispatch_stats_t *out);
+
+void cf_dispatch_destroy(cf_dispatch_t **self_p);
+
+#endif

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT
+ * cf_ingest: request validation, archive submission, replies after commit. */
+#include "cf_ingest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "cf_limits.h"
+#include "cf_log.h"
+#include "cf_loop.h"
+#include "cf_msg.h"
+#include "cf_text.h"
+
+#define INGEST_HWM 10000       /* messages per peer pipe, both directions */
+#define INGEST_OUTQ 100000     /* replies waiting for a writable socket */
+
+/* One request waiting for its commit. */
+typedef struct pending {
+    cf_ingest_t *owner;        /* back pointer for the archive callback */
+    cf_envelope_t env;         /* where the reply goes */
+    uint8_t ref[CF_MAX_REF + 9];
+    size_t ref_len;
+    cf_article_t article;      /* owned until the commit */
+    cf_archive_req_t req;      /* the INSERT */
+} pending_t;
+
+struct cf_ingest {
+    cf_zsock_t *zs;                    /* ROUTER */
+    cf_archive_t *archive;             /* borrowed */
+    uint64_t max_queue;                /* busy beyond this */
+    cf_ingest_accepted_cb on_accepted; /* dispatcher cue */
+    void *arg;
+    cf_ingest_stats_t st;
+    msgpack_sbuffer buf;               /* reply scratch */
+    uint64_t warned_at;                /* rate limit for invalid-request warnings */
+};
+
+static void
+reply(cf_ingest_t *self, const zmq_msg_t *env, size_t nenv, const void *ref, size_t ref_len,
+      int rc, uint64_t id, const char *error)
+{
+    switch (rc) {
+    case CF_OK: self->st.accepted++; break;
+    case CF_EDUP: self->st.duplicate++; break;
+    case CF_EBUSY: self->st.busy++; break;
+    case CF_EDENIED: self->st.denied++; break;
+    default: self->st.invalid++; break;
+    }
+    cf_msg_pack_ingest_reply(&self->buf, ref, ref_len, rc, id, error);
+    if (cf_zsock_send_with(self->zs, env, nenv, self->buf.data, self->buf.size) != CF_OK)
+        cf_log_warn("ingest: reply dropped (status=%s): the client's pipe is full",
+                    cf_msg_status_name(rc));
+    msgpack_sbuffer_clear(&self->buf);
+}
+
+static void
+on_committed(cf_archive_req_t *req, void *arg)
+{
+    pending_t *p = arg;
+    cf_ingest_t *self = p->owner;
+    const char *error = req->rc == CF_OK || req->rc == CF_EDUP ? NULL : req->err.text;
+    int rc = req->rc == CF_OK || req->rc == CF_EDUP ? req->rc : CF_EBUSY;
+    if (rc == CF_EBUSY)
+        cf_log_warn("ingest: article not stored, answered busy: %s", req->err.text);
+    reply(self, p->env.frames, p->env.n, p->ref, p->ref_len, rc, req->u.insert.id, error);
+    self->st.pending--;
+    if (rc == CF_OK && self->on_accepted)
+        self->on_accepted(self->arg);
+    cf_envelope_clear(&p->env);
+    cf_article_clear(&p->article);
+    free(p);
+}
+
+static void
+on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg)
+{
+    (void)zs;
+    cf_ingest_t *self = arg;
+    cf_err_t err;
+    if (n < 2)
+        return; /* a ROUTER always gives id + body; nothing to answer with */
+    size_t nenv = n - 1; /* routing id + envelope */
+    if (overflow || nenv - 1 > CF_MAX_ENVELOPE) {
+        reply(self, frames, 1, NULL, 0, CF_EINVAL, 0,
+              "too many frames: at most 4 between the routing id and the body");
+        return;
+    }
+    zmq_msg_t *body = &frames[n - 1];
+    cf_msg_t msg;
+    int rc = cf_msg_decode(CF_CHAN_INGEST, zmq_msg_data(body), zmq_msg_size(body), &msg, &err);
+    if (rc != CF_OK) {
+        cf_log_debug("ingest: invalid request: %s", err.text);
+        reply(self, frames, nenv, msg.ref, msg.ref_len, CF_EINVAL, 0, err.text);
+        cf_msg_clear(&msg);
+        return;
+    }
+    cf_archive_stats_t ast;
+    cf_archive_stats(self->archive, &ast);
+    if (ast.queued + ast.processing + self->st.pending >= self->max_queue) {
+        reply(self, frames, nenv, msg.ref, msg.ref_len, CF_EBUSY, 0,
+              "queue full: max_queue unprocessed articles");
+        cf_msg_clear(&msg);
+        return;
+    }
+    pending_t *p = cf_calloc(1, sizeof *p);
+    p->owner = self;
+    cf_envelope_set(&p->env, frames, nenv);
+    memcpy(p->ref, msg.ref, msg.ref_len);
+    p->ref_len = msg.ref_len;
+    p->article = msg.u.article; /* take the decoded strings */
+    memset(&msg.u.article, 0, sizeof msg.u.article);
+    cf_msg_clear(&msg);
+    p->req.kind = CF_ARCHIVE_INSERT;
+    p->req.cb = on_committed;
+    p->req.arg = p;
+    p->req.u.insert.article = &p->article;
+    if (cf_archive_submit(self->archive, &p->req) != CF_OK) {
+        reply(self, p->env.frames, p->env.n, p->ref, p->ref_len, CF_EBUSY, 0,
+              "shutting down");
+        cf_envelope_clear(&p->env);
+        cf_article_clear(&p->article);
+        free(p);
+        return;
+    }
+    self->st.pending++;
+}
+
+cf_ingest_t *
+cf_ingest_new(struct event_base *base, void *zctx, const char *endpoint, cf_archive_t *archive,
+              uint64_t max_queue, cf_ingest_accepted_cb on_accepted, void *arg, cf_err_t *err)
+{
+    void *sock = zmq_socket(zctx, ZMQ_ROUTER);
+    if (!sock) {
+        cf_err_set(err, CF_ESYS, "ingest: cannot create socket: %s", zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    int64_t maxmsg = CF_MAX_MSGSIZE;
+    if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        cf_zsock_setopt_int(sock, ZMQ_RCVHWM, INGEST_HWM, "ZMQ_RCVHWM", err) != CF_OK ||
+        cf_zsock_setopt_int(sock, ZMQ_SNDHWM, INGEST_HWM, "ZMQ_SNDHWM", err) != CF_OK ||
+        cf_zsock_setopt_int(sock, ZMQ_ROUTER_HANDOVER, 1, "ZMQ_ROUTER_HANDOVER", err) != CF_OK) {
+        cf_err_set(err, CF_ESYS, "ingest: socket options: %s", zmq_strerror(zmq_errno()));
+        zmq_close(sock);
+        return NULL;
+    }
+    if (zmq_bind(sock, endpoint) != 0) {
+        cf_err_set(err, CF_ESYS, "ingest: cannot bind %s: %s", endpoint,
+                   zmq_strerror(zmq_errno()));
+        zmq_close(sock);
+        return NULL;
+    }
+    cf_ingest_t *self = cf_calloc(1, sizeof *self);
+    self->archive = archive;
+    self->max_queue = max_queue;
+    self->on_accepted = on_accepted;
+    self->arg = arg;
+    msgpack_sbuffer_init(&self->buf);
+    self->zs = cf_zsock_new(base, sock, "ingest", on_request, self, INGEST_OUTQ, err);
+    if (!self->zs) {
+        zmq_close(sock);
+        cf_ingest_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+cf_ingest_stop(cf_ingest_t *self)
+{
+    cf_zsock_pause(self->zs, true);
+}
+
+void
+cf_ingest_stats(const cf_ingest_t *self, cf_ingest_stats_t *out)
+{
+    *out = self->st;
+}
+
+uint64_t
+cf_ingest_pending(const cf_ingest_t *self)
+{
+    return self->st.pending;
+}
+
+void
+cf_ingest_destroy(cf_ingest_t **self_p)
+{
+    cf_ingest_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    cf_zsock_destroy(&self->zs);
+    msgpack_sbuffer_destroy(&self->buf);
+    free(self);
+    *self_p = NULL;
+}

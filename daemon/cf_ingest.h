@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT
+ * cf_ingest: the ingest ROUTER. Validates each request, hands articles to the
+ * archive (group commit) and replies only after the commit: accepted (with the
+ * id), duplicate (with the existing id), invalid (with the reason), busy (queue
+ * full or storage trouble, with the cause). Every request gets exactly one reply. */
+#ifndef CF_INGEST_H
+#define CF_INGEST_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "cf_archive.h"
+#include "cf_err.h"
+
+typedef struct cf_ingest cf_ingest_t;
+
+/* Called after an article was committed as queued (the dispatcher's cue). */
+typedef void (*cf_ingest_accepted_cb)(void *arg);
+
+typedef struct cf_ingest_stats {
+    uint64_t accepted, duplicate, invalid, busy, denied; /* replies by status */
+    uint64_t pending;                                    /* waiting for their commit */
+} cf_ingest_stats_t;
+
+/* Binds a ROUTER on endpoint. Borrows archive. max_queue: unprocessed articles
+ * beyond which requests are answered busy. Returns NULL with err on failure. */
+cf_ingest_t *cf_ingest_new(struct event_base *base, void *zctx, const char *endpoint,
+                           cf_archive_t *archive, uint64_t max_queue,
+                           cf_ingest_accepted_cb on_accepted, void *arg, cf_err_t *err);
+
+/* Stops reading requests (shutdown); replies still go out as commits complete. */
+void cf_ingest_stop(cf_ingest_t *self);
+
+void cf_ingest_stats(const cf_ingest_t *self, cf_ingest_stats_t *out);
+
+/* Requests waiting for their commit (shutdown waits for 0). */
+uint64_t cf_ingest_pending(const cf_ingest_t *self);
+
+void cf_ingest_destroy(cf_ingest_t **self_p);
+
+#endif

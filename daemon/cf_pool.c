@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT
+ * cf_pool: spawn, reap and respawn the local workers. posix_spawn, never a bare
+ * fork: the ZeroMQ context and the event base are not fork-safe (STACK.md 6). */
+#include "cf_pool.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cf_log.h"
+#include "cf_text.h"
+
+extern char **environ;
+
+#define BACKOFF_FIRST 1   /* seconds before the first respawn */
+#define BACKOFF_MAX 30    /* cap */
+#define STABLE_AFTER 30   /* a worker that lived this long resets its slot's back-off */
+
+typedef struct slot {
+    pid_t pid;             /* 0: not running */
+    time_t started;        /* monotonic seconds */
+    int backoff;           /* seconds before the next respawn */
+    bool given_up;         /* exited 2: configuration error, not respawned */
+    struct event *respawn; /* one-shot timer */
+    struct cf_pool *pool;  /* back pointer for the timer */
+} slot_t;
+
+struct cf_pool {
+    struct event_base *base;
+    char **argv;           /* owned copy */
+    size_t n;              /* slots */
+    slot_t *slots;
+    struct event *sigchld;
+    cf_pool_exit_cb cb;
+    void *arg;
+    bool stopping;
+    cf_pool_stats_t st;
+};
+
+static time_t
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+static int
+spawn(cf_pool_t *self, slot_t *s, cf_err_t *err)
+{
+    pid_t pid;
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    /* the child starts with default signal dispositions and an empty mask */
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    int rc = posix_spawn(&pid, self->argv[0], NULL, &attr, self->argv, environ);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        errno = rc;
+        return cf_err_sys(err, "pool: cannot start %s", self->argv[0]);
+    }
+    s->pid = pid;
+    s->started = now_s();
+    self->st.spawned++;
+    self->st.alive++;
+    cf_log_info("pool: worker started (pid=%d)", (int)pid);
+    return CF_OK;
+}
+
+static void
+on_respawn(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    slot_t *s = arg;
+    cf_err_t err;
+    if (s->pool->stopping || s->pid)
+        return;
+    if (spawn(s->pool, s, &err) != CF_OK) {
+        cf_log_error("%s", err.text);
+        s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
+        struct timeval tv = {s->backoff, 0};
+        event_add(s->respawn, &tv);
+        return;
+    }
+    s->pool->st.restarted++;
+}
+
+static void
+describe(int status, char *out, size_t n)
+{
+    if (WIFEXITED(status))
+        snprintf(out, n, "exit status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(out, n, "signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(out, n, "status 0x%x", status);
+}
+
+static void
+reaped(cf_pool_t *self, pid_t pid, int status)
+{
+    slot_t *s = NULL;
+    for (size_t i = 0; i < self->n; i++)
+        if (self->slots[i].pid == pid)
+            s = &self->slots[i];
+    if (!s)
+        return; /* not ours (cannot happen: we spawn nothing else) */
+    char how[96];
+    describe(status, how, sizeof how);
+    s->pid = 0;
+    self->st.alive--;
+    bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!clean)
+        self->st.crashed++;
+    if (self->cb)
+        self->cb(pid, status, self->arg);
+    if (self->stopping) {
+        cf_log_info("pool: worker stopped (pid=%d, %s)", (int)pid, how);
+        return;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+        s->given_up = true;
+        cf_log_error("pool: worker exited with a configuration error (pid=%d); not restarting "
+                     "it: check the worker's messages above",
+                     (int)pid);
+        return;
+    }
+    time_t lived = now_s() - s->started;
+    if (lived >= STABLE_AFTER || s->backoff == 0)
+        s->backoff = BACKOFF_FIRST;
+    else
+        s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
+    cf_log_warn("pool: worker ended (pid=%d, %s, lived %lds); restarting in %ds", (int)pid, how,
+                (long)lived, s->backoff);
+    struct timeval tv = {s->backoff, 0};
+    event_add(s->respawn, &tv);
+}
+
+static void
+on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    cf_pool_t *self = arg;
+    int status;
+    pid_t pid;
+    /* signals coalesce: reap everything that ended */
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        reaped(self, pid, status);
+}
+
+cf_pool_t *
+cf_pool_new(struct event_base *base, char *const argv[], size_t nworkers, cf_pool_exit_cb cb,
+            void *arg, cf_err_t *err)
+{
+    cf_pool_t *self = cf_calloc(1, sizeof *self);
+    self->base = base;
+    size_t argc = 0;
+    while (argv[argc])
+        argc++;
+    self->argv = cf_calloc(argc + 1, sizeof *self->argv);
+    for (size_t i = 0; i < argc; i++)
+        self->argv[i] = cf_strdup(argv[i]);
+    self->n = nworkers;
+    self->slots = cf_calloc(nworkers ? nworkers : 1, sizeof *self->slots);
+    for (size_t i = 0; i < nworkers; i++) {
+        self->slots[i].pool = self;
+        self->slots[i].respawn = event_new(base, -1, 0, on_respawn, &self->slots[i]);
+    }
+    self->cb = cb;
+    self->arg = arg;
+    self->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, self);
+    if (!self->sigchld || event_add(self->sigchld, NULL) != 0) {
+        cf_err_set(err, CF_ESYS, "pool: cannot watch SIGCHLD");
+        cf_pool_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+int
+cf_pool_start(cf_pool_t *self, cf_err_t *err)
+{
+    if (self->n && access(self->argv[0], X_OK) != 0)
+        return cf_err_sys(err, "pool: worker program %s", self->argv[0]);
+    for (size_t i = 0; i < self->n; i++) {
+        int rc = spawn(self, &self->slots[i], err);
+        if (rc != CF_OK)
+            return rc;
+    }
+    return CF_OK;
+}
+
+bool
+cf_pool_owns(const cf_pool_t *self, pid_t pid)
+{
+    for (size_t i = 0; i < self->n; i++)
+        if (self->slots[i].pid == pid && pid > 0)
+            return true;
+    return false;
+}
+
+void
+cf_pool_kill(cf_pool_t *self, pid_t pid)
+{
+    if (cf_pool_owns(self, pid))
+        kill(pid, SIGKILL);
+}
+
+void
+cf_pool_stop(cf_pool_t *self)
+{
+    self->stopping = true;
+    for (size_t i = 0; i < self->n; i++) {
+        event_del(self->slots[i].respawn);
+        if (self->slots[i].pid)
+            kill(self->slots[i].pid, SIGTERM);
+    }
+}
+
+void
+cf_pool_stats(const cf_pool_t *self, cf_pool_stats_t *out)
+{
+    *out = self->st;
+}
+
+void
+cf_pool_destroy(cf_pool_t **self_p)
+{
+    cf_pool_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    self->stopping = true;
+    for (size_t i = 0; i < self->n; i++) {
+        slot_t *s = &self->slots[i];
+        if (s->pid) {
+            kill(s->pid, SIGKILL);
+            waitpid(s->pid, NULL, 0);
+        }
+        if (s->respawn)
+            event_free(s->respawn);
+    }
+    if (self->sigchld)
+        event_free(self->sigchld);
+    for (size_t i = 0; self->argv[i]; i++)
+        free(self->argv[i]);
+    free(self->argv);
+    free(self->slots);
+    free(self);
+    *self_p = NULL;
+}

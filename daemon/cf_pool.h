@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT
+ * cf_pool: the local worker processes (nginx master/worker). Spawns N
+ * cloudfact-worker processes with posix_spawn, reaps them on SIGCHLD, tells the
+ * owner which pid ended and how, and respawns with back-off (1 s doubling to
+ * 30 s). A worker exiting 2 (configuration error) is not respawned. */
+#ifndef CF_POOL_H
+#define CF_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+
+#include "cf_err.h"
+
+typedef struct cf_pool cf_pool_t;
+
+/* A worker process ended; status as from waitpid. Runs on the loop thread. */
+typedef void (*cf_pool_exit_cb)(pid_t pid, int status, void *arg);
+
+typedef struct cf_pool_stats {
+    size_t alive;        /* processes running */
+    uint64_t spawned;    /* processes started */
+    uint64_t restarted;  /* processes started to replace one that ended */
+    uint64_t crashed;    /* ends by a signal or a non-zero status */
+} cf_pool_stats_t;
+
+/* argv: the worker command line (argv[0] the program), NULL-terminated, copied.
+ * Does not spawn yet. */
+cf_pool_t *cf_pool_new(struct event_base *base, char *const argv[], size_t nworkers,
+                       cf_pool_exit_cb cb, void *arg, cf_err_t *err);
+
+/* Spawns the workers. Returns CF_OK, or CF_ESYS when the program cannot be started
+ * at all (err names it). */
+int cf_pool_start(cf_pool_t *self, cf_err_t *err);
+
+/* True when pid is one of ours and alive. */
+bool cf_pool_owns(const cf_pool_t *self, pid_t pid);
+
+/* Kills a hung worker with SIGKILL; it is reaped and replaced as usual. */
+void cf_pool_kill(cf_pool_t *self, pid_t pid);
+
+/* No more respawns; sends SIGTERM to every worker. */
+void cf_pool_stop(cf_pool_t *self);
+
+void cf_pool_stats(const cf_pool_t *self, cf_pool_stats_t *out);
+
+/* SIGKILLs and reaps whatever still runs, then frees. NULL-safe. */
+void cf_pool_destroy(cf_pool_t **self_p);
+
+#endif

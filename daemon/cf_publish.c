@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT
+ * cf_publish: topics and bodies on the PUB socket, and the heartbeat. */
+#include "cf_publish.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <zmq.h>
+
+#include "cf_log.h"
+#include "cf_loop.h"
+#include "cf_msg.h"
+#include "cf_text.h"
+
+#define PUB_HWM 10000 /* per subscriber (DESIGN.md); PUB drops beyond it */
+
+struct cf_publish {
+    cf_zsock_t *zs;         /* the PUB socket */
+    struct event *tick;     /* sys.heartbeat every second */
+    uint64_t last_seq;      /* highest seq published */
+    uint64_t published;     /* facts published */
+    msgpack_sbuffer buf;    /* reused body buffer */
+};
+
+static void
+send2(cf_publish_t *self, const char *topic, size_t tlen)
+{
+    zmq_msg_t f[2];
+    zmq_msg_init_size(&f[0], tlen);
+    memcpy(zmq_msg_data(&f[0]), topic, tlen);
+    zmq_msg_init_size(&f[1], self->buf.size);
+    memcpy(zmq_msg_data(&f[1]), self->buf.data, self->buf.size);
+    cf_zsock_send(self->zs, f, 2);
+    msgpack_sbuffer_clear(&self->buf);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cf_publish_t *self = arg;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    cf_msg_pack_sys_heartbeat(&self->buf, self->last_seq, tv.tv_sec + tv.tv_usec / 1e6);
+    send2(self, "sys.heartbeat", strlen("sys.heartbeat"));
+}
+
+cf_publish_t *
+cf_publish_new(struct event_base *base, void *zctx, const char *endpoint, cf_err_t *err)
+{
+    void *sock = zmq_socket(zctx, ZMQ_PUB);
+    if (!sock) {
+        cf_err_set(err, CF_ESYS, "publish: cannot create socket: %s", zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    if (cf_zsock_setopt_int(sock, ZMQ_SNDHWM, PUB_HWM, "ZMQ_SNDHWM", err) != CF_OK ||
+        cf_zsock_setopt_int(sock, ZMQ_LINGER, 500, "ZMQ_LINGER", err) != CF_OK) {
+        zmq_close(sock);
+        return NULL;
+    }
+    if (zmq_bind(sock, endpoint) != 0) {
+        cf_err_set(err, CF_ESYS, "publish: cannot bind %s: %s", endpoint,
+                   zmq_strerror(zmq_errno()));
+        zmq_close(sock);
+        return NULL;
+    }
+    cf_publish_t *self = cf_calloc(1, sizeof *self);
+    msgpack_sbuffer_init(&self->buf);
+    /* PUB never blocks, so the out-queue stays empty; a small bound is enough */
+    self->zs = cf_zsock_new(base, sock, "publish", NULL, NULL, 16, err);
+    if (!self->zs) {
+        zmq_close(sock);
+        cf_publish_destroy(&self);
+        return NULL;
+    }
+    self->tick = event_new(base, -1, EV_PERSIST, on_tick, self);
+    struct timeval one = {1, 0};
+    event_add(self->tick, &one);
+    return self;
+}
+
+void
+cf_publish_fact(cf_publish_t *self, const cf_fact_t *f)
+{
+    char topic[512];
+    size_t n = cf_msg_topic(f, topic, sizeof topic);
+    cf_msg_pack_fact(&self->buf, f);
+    send2(self, topic, n);
+    self->published++;
+    if (f->seq > self->last_seq)
+        self->last_seq = f->seq;
+}
+
+void
+cf_publish_article_done(cf_publish_t *self, uint64_t id, const char *url, uint64_t nfacts,
+                        uint64_t first_seq, uint64_t last_seq)
+{
+    cf_msg_pack_article_done(&self->buf, id, url, nfacts, first_seq, last_seq);
+    send2(self, "article.done", strlen("article.done"));
+}
+
+void
+cf_publish_article_failed(cf_publish_t *self, uint64_t id, const char *url, unsigned attempts,
+                          const char *error)
+{
+    cf_msg_pack_article_failed(&self->buf, id, url, attempts, error);
+    send2(self, "article.failed", strlen("article.failed"));
+}
+
+uint64_t
+cf_publish_count(const cf_publish_t *self)
+{
+    return self->published;
+}
+
+uint64_t
+cf_publish_last_seq(const cf_publish_t *self)
+{
+    return self->last_seq;
+}
+
+void
+cf_publish_set_last_seq(cf_publish_t *self, uint64_t seq)
+{
+    if (seq > self->last_seq)
+        self->last_seq = seq;
+}
+
+void
+cf_publish_destroy(cf_publish_t **self_p)
+{
+    cf_publish_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    if (self->tick)
+        event_free(self->tick);
+    cf_zsock_destroy(&self->zs);
+    msgpack_sbuffer_destroy(&self->buf);
+    free(self);
+    *self_p = NULL;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT
+ * cf_publish: the PUB socket. Facts go out as two frames, the topic
+ * "fact.<type>.<subject>" as raw ASCII and the fact map with its seq, only after
+ * their commit; events as "article.done" / "article.failed"; a "sys.heartbeat"
+ * each second carrying the last seq (DESIGN.md "Publish and query"). Live
+ * publishing is at-most-once: PUB drops at its high-water mark. */
+#ifndef CF_PUBLISH_H
+#define CF_PUBLISH_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "cf_err.h"
+#include "cf_fact.h"
+
+typedef struct cf_publish cf_publish_t;
+
+/* Binds a PUB socket on endpoint in zctx and starts the heartbeat timer on base.
+ * Returns NULL with err naming the endpoint on failure. */
+cf_publish_t *cf_publish_new(struct event_base *base, void *zctx, const char *endpoint,
+                             cf_err_t *err);
+
+/* Publishes one archived fact (f->seq set). Borrows f. */
+void cf_publish_fact(cf_publish_t *self, const cf_fact_t *f);
+
+/* article.done {id, url, facts, first_seq, last_seq}. */
+void cf_publish_article_done(cf_publish_t *self, uint64_t id, const char *url, uint64_t nfacts,
+                             uint64_t first_seq, uint64_t last_seq);
+
+/* article.failed {id, url, attempts, error}. */
+void cf_publish_article_failed(cf_publish_t *self, uint64_t id, const char *url,
+                               unsigned attempts, const char *error);
+
+/* Facts published since start. */
+uint64_t cf_publish_count(const cf_publish_t *self);
+
+/* The highest seq published (what sys.heartbeat carries). */
+uint64_t cf_publish_last_seq(const cf_publish_t *self);
+
+/* Sets the seq the heartbeat reports before any fact went out (the archive's head). */
+void cf_publish_set_last_seq(cf_publish_t *self, uint64_t seq);
+
+void cf_publish_destroy(cf_publish_t **self_p);
+
+#endif

@@ -1,0 +1,1119 @@
+/* SPDX-License-Identifier: MIT
+ * cf_msg: msgpack codecs for every message of protocol/SPEC.md. Decoding is two
+ * passes: cf_msg_scan bounds the structure without allocating, then msgpack-c
+ * builds the object tree and typed readers copy validated fields out of it. */
+#include "cf_msg.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cf_text.h"
+
+#define SCAN_MAX_DEPTH 16
+#define SCAN_MAX_OBJECTS 200000 /* 1000 facts x 17 fields x 2 is 34,000: room to spare */
+
+/* ------------------------------------------------------------------------ */
+/* Structural scan                                                           */
+
+static uint64_t
+be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+int
+cf_msg_scan(const void *data, size_t len, cf_err_t *err)
+{
+    const uint8_t *p = data;
+    uint64_t pending[SCAN_MAX_DEPTH + 1];
+    int depth = 0;
+    size_t pos = 0, objects = 0;
+    pending[0] = 1;
+    while (depth >= 0) {
+        if (pending[depth] == 0) {
+            depth--;
+            continue;
+        }
+        pending[depth]--;
+        if (pos >= len)
+            return cf_err_set(err, CF_EINVAL, "malformed msgpack: truncated");
+        if (++objects > SCAN_MAX_OBJECTS)
+            return cf_err_set(err, CF_EINVAL, "malformed msgpack: more than %d objects",
+                              SCAN_MAX_OBJECTS);
+        uint8_t c = p[pos++];
+        uint64_t skip = 0, children = 0;
+        int lenbytes = 0;
+        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+            /* fixint, nil, bool */
+        } else if (c >= 0x80 && c <= 0x8f) {
+            children = 2u * (c & 0x0f);
+        } else if (c >= 0x90 && c <= 0x9f) {
+            children = c & 0x0f;
+        } else if (c >= 0xa0 && c <= 0xbf) {
+            skip = c & 0x1f;
+        } else {
+            switch (c) {
+            case 0xc4: case 0xd9: lenbytes = 1; break;             /* bin8, str8 */
+            case 0xc5: case 0xda: lenbytes = 2; break;             /* bin16, str16 */
+            case 0xc6: case 0xdb: lenbytes = 4; break;             /* bin32, str32 */
+            case 0xc7: lenbytes = 1; skip = 1; break;              /* ext8 (+type) */
+            case 0xc8: lenbytes = 2; skip = 1; break;              /* ext16 */
+            case 0xc9: lenbytes = 4; skip = 1; break;              /* ext32 */
+            case 0xca: skip = 4; break;                            /* float32 */
+            case 0xcb: skip = 8; break;                            /* float64 */
+            case 0xcc: case 0xd0: skip = 1; break;
+            case 0xcd: case 0xd1: skip = 2; break;
+            case 0xce: case 0xd2: skip = 4; break;
+            case 0xcf: case 0xd3: skip = 8; break;
+            case 0xd4: skip = 2; break;                            /* fixext1 */
+            case 0xd5: skip = 3; break;
+            case 0xd6: skip = 5; break;
+            case 0xd7: skip = 9; break;
+            case 0xd8: skip = 17; break;
+            case 0xdc: case 0xdd: case 0xde: case 0xdf: {          /* array/map 16/32 */
+                int n = (c == 0xdc || c == 0xde) ? 2 : 4;
+                if (len - pos < (size_t)n)
+                    return cf_err_set(err, CF_EINVAL, "malformed msgpack: truncated");
+                children = be(p + pos, n) * ((c == 0xde || c == 0xdf) ? 2 : 1);
+                pos += (size_t)n;
+                break;
+            }
+            default:
+                return cf_err_set(err, CF_EINVAL, "malformed msgpack: byte 0x%02x at %zu", c,
+                                  pos - 1);
+            }
+        }
+        if (lenbytes) {
+            if (len - pos < (size_t)lenbytes)
+                return cf_err_set(err, CF_EINVAL, "malformed msgpack: truncated");
+            skip += be(p + pos, lenbytes);
+            pos += (size_t)lenbytes;
+        }
+        if (skip > len - pos)
+            return cf_err_set(err, CF_EINVAL, "malformed msgpack: truncated");
+        pos += skip;
+        if (children) {
+            /* every element takes at least one byte: a larger count is a lie */
+            if (children > len - pos)
+                return cf_err_set(err, CF_EINVAL, "malformed msgpack: truncated container");
+            if (depth + 1 > SCAN_MAX_DEPTH)
+                return cf_err_set(err, CF_EINVAL, "malformed msgpack: nested deeper than %d",
+                                  SCAN_MAX_DEPTH);
+            pending[++depth] = children;
+        }
+    }
+    if (pos != len)
+        return cf_err_set(err, CF_EINVAL, "malformed msgpack: %zu trailing bytes", len - pos);
+    return CF_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Typed field readers                                                       */
+
+static const msgpack_object *
+map_get(const msgpack_object *map, const char *key)
+{
+    size_t klen = strlen(key);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
+            memcmp(k->via.str.ptr, key, klen) == 0)
+            return &map->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
+static int
+str_cmp(const msgpack_object *x, const msgpack_object *y)
+{
+    if (x->via.str.size != y->via.str.size)
+        return x->via.str.size < y->via.str.size ? -1 : 1;
+    return x->via.str.size ? memcmp(x->via.str.ptr, y->via.str.ptr, x->via.str.size) : 0;
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+    return str_cmp(*(const msgpack_object *const *)a, *(const msgpack_object *const *)b);
+}
+
+static int
+dup_key(const msgpack_object *k, const char *what, cf_err_t *err)
+{
+    return cf_err_set(err, CF_EINVAL, "%s: key '%.*s' appears twice", what,
+                      (int)(k->via.str.size > 40 ? 40 : k->via.str.size), k->via.str.ptr);
+}
+
+/* Keys must be distinct strings: a repeated key would let two readers disagree.
+ * Small maps compare pairwise; large ones sort, so that a hostile map of 100,000
+ * keys costs n log n steps, not n^2 (seconds of the daemon's loop). */
+static int
+check_map(const msgpack_object *map, const char *what, cf_err_t *err)
+{
+    if (map->type != MSGPACK_OBJECT_MAP)
+        return cf_err_set(err, CF_EINVAL, "%s: expected a map", what);
+    uint32_t n = map->via.map.size;
+    for (uint32_t i = 0; i < n; i++)
+        if (map->via.map.ptr[i].key.type != MSGPACK_OBJECT_STR)
+            return cf_err_set(err, CF_EINVAL, "%s: map keys must be strings", what);
+    if (n <= 32) {
+        for (uint32_t i = 1; i < n; i++)
+            for (uint32_t j = 0; j < i; j++)
+                if (str_cmp(&map->via.map.ptr[i].key, &map->via.map.ptr[j].key) == 0)
+                    return dup_key(&map->via.map.ptr[i].key, what, err);
+        return CF_OK;
+    }
+    const msgpack_object **keys = cf_calloc(n, sizeof *keys);
+    for (uint32_t i = 0; i < n; i++)
+        keys[i] = &map->via.map.ptr[i].key;
+    qsort(keys, n, sizeof *keys, key_cmp);
+    int rc = CF_OK;
+    for (uint32_t i = 1; i < n && rc == CF_OK; i++)
+        if (str_cmp(keys[i - 1], keys[i]) == 0)
+            rc = dup_key(keys[i], what, err);
+    free(keys);
+    return rc;
+}
+
+/* Text field: str, or bin holding valid UTF-8. NULL out means nil/absent allowed
+ * when !required. Rejects NUL bytes (every consumer is a C string) and long text. */
+static int
+get_text(const msgpack_object *map, const char *key, bool required, size_t max, char **out,
+         cf_err_t *err)
+{
+    const msgpack_object *o = map_get(map, key);
+    *out = NULL;
+    if (!o || o->type == MSGPACK_OBJECT_NIL) {
+        if (required)
+            return cf_err_set(err, CF_EINVAL, "field '%s': missing", key);
+        return CF_OK;
+    }
+    const char *s;
+    size_t n;
+    if (o->type == MSGPACK_OBJECT_STR) {
+        s = o->via.str.ptr;
+        n = o->via.str.size;
+    } else if (o->type == MSGPACK_OBJECT_BIN) {
+        s = o->via.bin.ptr;
+        n = o->via.bin.size;
+    } else {
+        return cf_err_set(err, CF_EINVAL, "field '%s': expected a string", key);
+    }
+    if (n > max)
+        return cf_err_set(err, CF_EINVAL, "field '%s': %zu bytes, over the limit of %zu", key, n,
+                          max);
+    if (!cf_utf8_valid(s, n))
+        return cf_err_set(err, CF_EINVAL, "field '%s': not valid UTF-8", key);
+    if (memchr(s, '\0', n))
+        return cf_err_set(err, CF_EINVAL, "field '%s': contains a NUL character", key);
+    *out = cf_strndup(s, n);
+    return CF_OK;
+}
+
+static int
+get_uint(const msgpack_object *map, const char *key, bool required, uint64_t *out, bool *present,
+         cf_err_t *err)
+{
+    const msgpack_object *o = map_get(map, key);
+    if (present)
+        *present = false;
+    if (!o || o->type == MSGPACK_OBJECT_NIL) {
+        if (required)
+            return cf_err_set(err, CF_EINVAL, "field '%s': missing", key);
+        return CF_OK;
+    }
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return cf_err_set(err, CF_EINVAL, "field '%s': expected an unsigned integer", key);
+    *out = o->via.u64;
+    if (present)
+        *present = true;
+    return CF_OK;
+}
+
+static int
+obj_double(const msgpack_object *o, const char *key, double *out, cf_err_t *err)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: *out = o->via.f64; break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: *out = (double)o->via.u64; break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: *out = (double)o->via.i64; break;
+    default: return cf_err_set(err, CF_EINVAL, "field '%s': expected a number", key);
+    }
+    if (!isfinite(*out))
+        return cf_err_set(err, CF_EINVAL, "field '%s': not a finite number", key);
+    return CF_OK;
+}
+
+static int
+get_double(const msgpack_object *map, const char *key, double *out, bool *present, cf_err_t *err)
+{
+    const msgpack_object *o = map_get(map, key);
+    *present = false;
+    if (!o || o->type == MSGPACK_OBJECT_NIL)
+        return CF_OK;
+    int rc = obj_double(o, key, out, err);
+    if (rc == CF_OK)
+        *present = true;
+    return rc;
+}
+
+static int
+get_bool(const msgpack_object *map, const char *key, bool *out, cf_err_t *err)
+{
+    const msgpack_object *o = map_get(map, key);
+    if (!o || o->type == MSGPACK_OBJECT_NIL)
+        return CF_OK;
+    if (o->type != MSGPACK_OBJECT_BOOLEAN)
+        return cf_err_set(err, CF_EINVAL, "field '%s': expected a boolean", key);
+    *out = o->via.boolean;
+    return CF_OK;
+}
+
+/* An array of text items, each at most max bytes, at most maxn items. */
+static int
+get_strv(const msgpack_object *map, const char *key, size_t maxn, size_t max, char ***out,
+         size_t *n, cf_err_t *err)
+{
+    const msgpack_object *o = map_get(map, key);
+    *out = NULL;
+    *n = 0;
+    if (!o || o->type == MSGPACK_OBJECT_NIL)
+        return CF_OK;
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return cf_err_set(err, CF_EINVAL, "field '%s': expected an array", key);
+    if (o->via.array.size > maxn)
+        return cf_err_set(err, CF_EINVAL, "field '%s': more than %zu items", key, maxn);
+    char **v = cf_calloc(o->via.array.size, sizeof *v);
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        const msgpack_object *it = &o->via.array.ptr[i];
+        if (it->type != MSGPACK_OBJECT_STR || it->via.str.size > max ||
+            !cf_utf8_valid(it->via.str.ptr, it->via.str.size) ||
+            memchr(it->via.str.ptr, '\0', it->via.str.size)) {
+            for (uint32_t k = 0; k < i; k++)
+                free(v[k]);
+            free(v);
+            return cf_err_set(err, CF_EINVAL, "field '%s': item %u is not a valid string", key,
+                              i);
+        }
+        v[i] = cf_strndup(it->via.str.ptr, it->via.str.size);
+    }
+    *out = v;
+    *n = o->via.array.size;
+    return CF_OK;
+}
+
+/* BCP 47, loosely: alphanumeric subtags of 1-8 characters joined by '-'. */
+static bool
+lang_ok(const char *s)
+{
+    size_t run = 0;
+    if (!*s)
+        return false;
+    for (const char *p = s;; p++) {
+        if (*p == '-' || *p == '\0') {
+            if (run == 0 || run > 8)
+                return false;
+            if (*p == '\0')
+                return true;
+            run = 0;
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                   (*p >= '0' && *p <= '9')) {
+            run++;
+        } else {
+            return false;
+        }
+    }
+}
+
+static int
+decode_article(const msgpack_object *m, cf_article_t *a, bool with_id, cf_err_t *err)
+{
+    int rc;
+    if (with_id && (rc = get_uint(m, "id", true, &a->id, NULL, err)) != CF_OK)
+        return rc;
+    if ((rc = get_text(m, "url", true, CF_MAX_URL, &a->url, err)) != CF_OK)
+        return rc;
+    if (!cf_text_is_url(a->url))
+        return cf_err_set(err, CF_EINVAL,
+                          "field 'url': not an absolute URL (scheme:rest, no spaces or "
+                          "control characters)");
+    if ((rc = get_text(m, "title", true, CF_MAX_TITLE, &a->title, err)) != CF_OK)
+        return rc;
+    if ((rc = get_text(m, "body", true, CF_MAX_BODY, &a->body, err)) != CF_OK)
+        return rc;
+    a->body_len = strlen(a->body);
+    if (a->body_len == 0)
+        return cf_err_set(err, CF_EINVAL, "field 'body': empty");
+    if ((rc = get_text(m, "source", false, CF_MAX_SOURCE, &a->source, err)) != CF_OK)
+        return rc;
+    if ((rc = get_text(m, "published", false, CF_MAX_PUBLISHED, &a->published, err)) != CF_OK)
+        return rc;
+    if (a->published && !cf_text_is_datetime(a->published))
+        return cf_err_set(err, CF_EINVAL,
+                          "field 'published': not an ISO 8601 date or RFC 3339 time");
+    if ((rc = get_text(m, "lang", false, CF_MAX_LANG, &a->lang, err)) != CF_OK)
+        return rc;
+    if (a->lang && !lang_ok(a->lang))
+        return cf_err_set(err, CF_EINVAL, "field 'lang': not a BCP 47 language tag");
+    if (!a->lang)
+        a->lang = cf_strdup("en");
+    return CF_OK;
+}
+
+static int
+decode_fact(const msgpack_object *m, cf_fact_t *f, cf_err_t *err)
+{
+    int rc;
+    if ((rc = check_map(m, "fact", err)) != CF_OK)
+        return rc;
+    const struct {
+        const char *key;
+        char **dst;
+        bool required;
+    } texts[] = {
+        {"type", &f->type, true},       {"subject", &f->subject, true},
+        {"object", &f->object, false},  {"unit", &f->unit, false},
+        {"period", &f->period, false},  {"place", &f->place, false},
+        {"detail", &f->detail, false},  {"qualifier", &f->qualifier, false},
+        {"status", &f->status, true},   {"source", &f->source, false},
+        {"evidence", &f->evidence, true},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        if ((rc = get_text(m, texts[i].key, texts[i].required, CF_MAX_FACT_TEXT, texts[i].dst,
+                           err)) != CF_OK)
+            return rc;
+    if ((rc = get_uint(m, "seq", false, &f->seq, NULL, err)) != CF_OK)
+        return rc;
+    /* `article` is an id on the wire; `cloudfact extract` output is JSON, never msgpack */
+    if ((rc = get_uint(m, "article", false, &f->article, NULL, err)) != CF_OK)
+        return rc;
+    if ((rc = get_double(m, "value", &f->value, &f->has_value, err)) != CF_OK)
+        return rc;
+    bool has_conf;
+    if ((rc = get_double(m, "confidence", &f->confidence, &has_conf, err)) != CF_OK)
+        return rc;
+    if ((rc = get_uint(m, "evidence_start", true, &f->evidence_start, NULL, err)) != CF_OK)
+        return rc;
+    if ((rc = get_uint(m, "evidence_end", true, &f->evidence_end, NULL, err)) != CF_OK)
+        return rc;
+    return CF_OK;
+}
+
+static int
+decode_class(const msgpack_object *m, cf_class_t *c, cf_err_t *err)
+{
+    int rc;
+    if (!m || m->type == MSGPACK_OBJECT_NIL)
+        return CF_OK;
+    if ((rc = check_map(m, "field 'class'", err)) != CF_OK)
+        return rc;
+    if ((rc = get_bool(m, "relevant", &c->relevant, err)) != CF_OK)
+        return rc;
+    bool has;
+    if ((rc = get_double(m, "relevance", &c->relevance, &has, err)) != CF_OK)
+        return rc;
+    if ((rc = get_strv(m, "companies", CF_MAX_CLASS_ITEMS, 256, &c->companies, &c->ncompanies,
+                       err)) != CF_OK)
+        return rc;
+    return get_strv(m, "regions", CF_MAX_CLASS_ITEMS, 256, &c->regions, &c->nregions, err);
+}
+
+static int
+decode_ref(const msgpack_object *root, cf_msg_t *msg, cf_err_t *err)
+{
+    const msgpack_object *r = map_get(root, "ref");
+    if (!r || r->type == MSGPACK_OBJECT_NIL)
+        return CF_OK;
+    switch (r->type) {
+    case MSGPACK_OBJECT_BOOLEAN:
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: break;
+    case MSGPACK_OBJECT_STR:
+        if (r->via.str.size > CF_MAX_REF)
+            return cf_err_set(err, CF_EINVAL, "field 'ref': over the limit of %u bytes",
+                              CF_MAX_REF);
+        break;
+    case MSGPACK_OBJECT_BIN:
+        if (r->via.bin.size > CF_MAX_REF)
+            return cf_err_set(err, CF_EINVAL, "field 'ref': over the limit of %u bytes",
+                              CF_MAX_REF);
+        break;
+    default: return cf_err_set(err, CF_EINVAL, "field 'ref': must be a scalar");
+    }
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_object(&pk, *r);
+    if (sb.size <= sizeof msg->ref) {
+        memcpy(msg->ref, sb.data, sb.size);
+        msg->ref_len = sb.size;
+    }
+    msgpack_sbuffer_destroy(&sb);
+    return CF_OK;
+}
+
+static const struct {
+    const char *name;
+    cf_op_t op;
+    unsigned chans; /* bit (1 << chan) for each channel it is valid on */
+} op_names[] = {
+    {"article", CF_OP_ARTICLE, 1u << CF_CHAN_INGEST | 1u << CF_CHAN_QUERY | 1u << CF_CHAN_QUERY_REPLY},
+    {"ready", CF_OP_READY, 1u << CF_CHAN_TO_DAEMON},
+    {"heartbeat", CF_OP_HEARTBEAT, 1u << CF_CHAN_TO_DAEMON | 1u << CF_CHAN_TO_WORKER},
+    {"result", CF_OP_RESULT, 1u << CF_CHAN_TO_DAEMON},
+    {"error", CF_OP_ERROR, 1u << CF_CHAN_TO_DAEMON | 1u << CF_CHAN_QUERY_REPLY},
+    {"job", CF_OP_JOB, 1u << CF_CHAN_TO_WORKER},
+    {"reload", CF_OP_RELOAD, 1u << CF_CHAN_TO_WORKER},
+    {"stop", CF_OP_STOP, 1u << CF_CHAN_TO_WORKER},
+    {"replay", CF_OP_REPLAY, 1u << CF_CHAN_QUERY},
+    {"stats", CF_OP_STATS, 1u << CF_CHAN_QUERY | 1u << CF_CHAN_QUERY_REPLY},
+    {"quarantine", CF_OP_QUARANTINE, 1u << CF_CHAN_QUERY},
+    {"requeue", CF_OP_REQUEUE, 1u << CF_CHAN_QUERY},
+    {"fact", CF_OP_FACT, 1u << CF_CHAN_QUERY_REPLY},
+    {"end", CF_OP_END, 1u << CF_CHAN_QUERY_REPLY},
+};
+
+static int
+status_rc(const char *s)
+{
+    static const int rcs[] = {CF_OK, CF_EDUP, CF_EINVAL, CF_EBUSY, CF_EDENIED};
+    for (size_t i = 0; i < sizeof rcs / sizeof *rcs; i++)
+        if (strcmp(s, cf_msg_status_name(rcs[i])) == 0)
+            return rcs[i];
+    return 1; /* not a status */
+}
+
+static int
+decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, cf_err_t *err)
+{
+    int rc;
+    if (chan == CF_CHAN_INGEST_REPLY) {
+        char *status = NULL;
+        msg->op = CF_OP_INGEST_REPLY;
+        if ((rc = get_text(root, "status", true, 32, &status, err)) != CF_OK)
+            return rc;
+        msg->u.reply.rc = status_rc(status);
+        free(status);
+        if (msg->u.reply.rc > 0)
+            return cf_err_set(err, CF_EINVAL, "field 'status': unknown status");
+        if ((rc = get_uint(root, "id", false, &msg->u.reply.id, NULL, err)) != CF_OK)
+            return rc;
+        return get_text(root, "error", false, CF_MAX_ERROR_TEXT, &msg->u.reply.error, err);
+    }
+
+    char *opname = NULL;
+    if ((rc = get_text(root, "op", true, 32, &opname, err)) != CF_OK)
+        return rc;
+    for (size_t i = 0; i < sizeof op_names / sizeof *op_names; i++)
+        if (strcmp(opname, op_names[i].name) == 0 && (op_names[i].chans & (1u << chan)))
+            msg->op = op_names[i].op;
+    if (msg->op == CF_OP_NONE) {
+        rc = cf_err_set(err, CF_EINVAL, "unknown op '%.32s'", opname);
+        free(opname);
+        return rc;
+    }
+    free(opname);
+
+    uint64_t v = CF_PROTOCOL_VERSION;
+    if ((rc = get_uint(root, "v", false, &v, NULL, err)) != CF_OK)
+        return rc;
+    if (v != CF_PROTOCOL_VERSION)
+        return cf_err_set(err, CF_EINVAL, "field 'v': unsupported protocol version %llu",
+                          (unsigned long long)v);
+
+    switch (msg->op) {
+    case CF_OP_ARTICLE:
+        if (chan == CF_CHAN_INGEST)
+            return decode_article(root, &msg->u.article, false, err);
+        if (chan == CF_CHAN_QUERY)
+            return get_uint(root, "id", true, &msg->u.get.id, NULL, err);
+        return CF_OK; /* an article reply: the client reads it generically */
+    case CF_OP_READY: {
+        uint64_t credit, version;
+        if ((rc = get_uint(root, "credit", true, &credit, NULL, err)) != CF_OK ||
+            (rc = get_uint(root, "pid", true, &msg->u.ready.pid, NULL, err)) != CF_OK ||
+            (rc = get_uint(root, "version", true, &version, NULL, err)) != CF_OK)
+            return rc;
+        if (credit < 1 || credit > CF_MAX_CREDIT)
+            return cf_err_set(err, CF_EINVAL, "field 'credit': must be 1 to %u", CF_MAX_CREDIT);
+        if (version != CF_PROTOCOL_VERSION)
+            return cf_err_set(err, CF_EINVAL, "field 'version': unsupported version %llu",
+                              (unsigned long long)version);
+        msg->u.ready.credit = (unsigned)credit;
+        msg->u.ready.version = (unsigned)version;
+        return CF_OK;
+    }
+    case CF_OP_JOB: {
+        if ((rc = get_uint(root, "job", true, &msg->u.job.job, NULL, err)) != CF_OK)
+            return rc;
+        const msgpack_object *a = map_get(root, "article");
+        if (!a)
+            return cf_err_set(err, CF_EINVAL, "field 'article': missing");
+        if ((rc = check_map(a, "field 'article'", err)) != CF_OK)
+            return rc;
+        return decode_article(a, &msg->u.job.article, true, err);
+    }
+    case CF_OP_RESULT: {
+        if ((rc = get_uint(root, "job", true, &msg->u.result.job, NULL, err)) != CF_OK)
+            return rc;
+        const msgpack_object *fa = map_get(root, "facts");
+        if (!fa || fa->type != MSGPACK_OBJECT_ARRAY)
+            return cf_err_set(err, CF_EINVAL, "field 'facts': expected an array");
+        if (fa->via.array.size > CF_MAX_FACTS)
+            return cf_err_set(err, CF_EINVAL, "field 'facts': more than %u facts", CF_MAX_FACTS);
+        for (uint32_t i = 0; i < fa->via.array.size; i++) {
+            cf_fact_t *f = cf_facts_push(&msg->u.result.facts);
+            if ((rc = decode_fact(&fa->via.array.ptr[i], f, err)) != CF_OK) {
+                char why[CF_ERR_TEXT_MAX];
+                snprintf(why, sizeof why, "%s", err ? err->text : "");
+                return cf_err_set(err, rc, "fact %u: %s", i, why);
+            }
+        }
+        return decode_class(map_get(root, "class"), &msg->u.result.cls, err);
+    }
+    case CF_OP_ERROR:
+        if (chan == CF_CHAN_TO_DAEMON &&
+            (rc = get_uint(root, "job", false, &msg->u.error.job, NULL, err)) != CF_OK)
+            return rc;
+        return get_text(root, "error", true, CF_MAX_ERROR_TEXT, &msg->u.error.error, err);
+    case CF_OP_REPLAY: {
+        if ((rc = get_uint(root, "since", false, &msg->u.replay.since, NULL, err)) != CF_OK ||
+            (rc = get_uint(root, "limit", false, &msg->u.replay.limit, &msg->u.replay.has_limit,
+                           err)) != CF_OK)
+            return rc;
+        const msgpack_object *p = map_get(root, "prefix");
+        if (p && p->type == MSGPACK_OBJECT_STR) {
+            char *one;
+            if ((rc = get_text(root, "prefix", true, CF_MAX_PREFIX, &one, err)) != CF_OK)
+                return rc;
+            msg->u.replay.prefixes = cf_calloc(1, sizeof(char *));
+            msg->u.replay.prefixes[0] = one;
+            msg->u.replay.nprefixes = 1;
+            return CF_OK;
+        }
+        return get_strv(root, "prefix", CF_MAX_PREFIXES, CF_MAX_PREFIX, &msg->u.replay.prefixes,
+                        &msg->u.replay.nprefixes, err);
+    }
+    case CF_OP_REQUEUE: {
+        bool has_id;
+        if ((rc = get_uint(root, "id", false, &msg->u.requeue.id, &has_id, err)) != CF_OK ||
+            (rc = get_bool(root, "all", &msg->u.requeue.all, err)) != CF_OK)
+            return rc;
+        if (has_id == msg->u.requeue.all)
+            return cf_err_set(err, CF_EINVAL, "requeue: give either 'id' or 'all: true'");
+        return CF_OK;
+    }
+    case CF_OP_FACT: {
+        const msgpack_object *f = map_get(root, "fact");
+        if (!f)
+            return cf_err_set(err, CF_EINVAL, "field 'fact': missing");
+        return decode_fact(f, &msg->u.fact.fact, err);
+    }
+    case CF_OP_END:
+        if ((rc = get_uint(root, "last", true, &msg->u.end.last, NULL, err)) != CF_OK ||
+            (rc = get_uint(root, "head", false, &msg->u.end.head, NULL, err)) != CF_OK)
+            return rc;
+        return get_text(root, "error", false, CF_MAX_ERROR_TEXT, &msg->u.end.error, err);
+    default: return CF_OK; /* ops without fields */
+    }
+}
+
+int
+cf_msg_decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, cf_err_t *err)
+{
+    memset(msg, 0, sizeof *msg);
+    int rc = cf_msg_scan(data, len, err);
+    if (rc != CF_OK)
+        return rc;
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    if (msgpack_unpack_next(&up, data, len, &off) != MSGPACK_UNPACK_SUCCESS) {
+        msgpack_unpacked_destroy(&up);
+        return cf_err_set(err, CF_EINVAL, "malformed msgpack");
+    }
+    const msgpack_object *root = &up.data;
+    if ((rc = check_map(root, "message", err)) == CF_OK &&
+        (rc = decode_ref(root, msg, err)) == CF_OK)
+        rc = decode_body(chan, root, msg, err);
+    msgpack_unpacked_destroy(&up);
+    if (rc != CF_OK) {
+        /* keep op and ref for the error reply; free half-decoded fields */
+        cf_op_t op = msg->op;
+        uint8_t ref[sizeof msg->ref];
+        size_t ref_len = msg->ref_len;
+        memcpy(ref, msg->ref, ref_len);
+        cf_msg_clear(msg);
+        msg->op = op;
+        memcpy(msg->ref, ref, ref_len);
+        msg->ref_len = ref_len;
+    }
+    return rc;
+}
+
+int
+cf_msg_decode_fact(const void *data, size_t len, cf_fact_t *f, cf_err_t *err)
+{
+    memset(f, 0, sizeof *f);
+    int rc = cf_msg_scan(data, len, err);
+    if (rc != CF_OK)
+        return rc;
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    if (msgpack_unpack_next(&up, data, len, &off) != MSGPACK_UNPACK_SUCCESS)
+        rc = cf_err_set(err, CF_EINVAL, "malformed msgpack");
+    else
+        rc = decode_fact(&up.data, f, err);
+    msgpack_unpacked_destroy(&up);
+    if (rc != CF_OK)
+        cf_fact_clear(f);
+    return rc;
+}
+
+void
+cf_msg_clear(cf_msg_t *msg)
+{
+    if (!msg)
+        return;
+    switch (msg->op) {
+    case CF_OP_ARTICLE: cf_article_clear(&msg->u.article); break;
+    case CF_OP_JOB: cf_article_clear(&msg->u.job.article); break;
+    case CF_OP_RESULT:
+        cf_facts_clear(&msg->u.result.facts);
+        cf_class_clear(&msg->u.result.cls);
+        break;
+    case CF_OP_ERROR: free(msg->u.error.error); break;
+    case CF_OP_REPLAY:
+        for (size_t i = 0; i < msg->u.replay.nprefixes; i++)
+            free(msg->u.replay.prefixes[i]);
+        free(msg->u.replay.prefixes);
+        break;
+    case CF_OP_INGEST_REPLY: free(msg->u.reply.error); break;
+    case CF_OP_FACT: cf_fact_clear(&msg->u.fact.fact); break;
+    case CF_OP_END: free(msg->u.end.error); break;
+    default: break;
+    }
+    memset(msg, 0, sizeof *msg);
+}
+
+const char *
+cf_msg_status_name(int rc)
+{
+    switch (rc) {
+    case CF_OK: return "accepted";
+    case CF_EDUP: return "duplicate";
+    case CF_EBUSY: return "busy";
+    case CF_EDENIED: return "denied";
+    default: return "invalid";
+    }
+}
+
+size_t
+cf_msg_topic(const cf_fact_t *f, char *out, size_t outsz)
+{
+    int n = snprintf(out, outsz, "fact.%s.%s", f->type ? f->type : "", f->subject ? f->subject : "");
+    if (n < 0)
+        return 0;
+    return (size_t)n < outsz ? (size_t)n : outsz - 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Encoders                                                                  */
+
+#define PACKER(buf)                                                                            \
+    msgpack_packer pk_;                                                                        \
+    msgpack_packer_init(&pk_, (buf), msgpack_sbuffer_write);                                   \
+    msgpack_packer *pk = &pk_
+
+static void
+key(msgpack_packer *pk, const char *k)
+{
+    size_t n = strlen(k);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, k, n);
+}
+
+void
+cf_msg_pack_str(msgpack_packer *pk, const char *s)
+{
+    if (!s) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    size_t n = strlen(s);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+void
+cf_msg_pack_ref(msgpack_packer *pk, const void *ref, size_t ref_len)
+{
+    if (ref_len == 0)
+        msgpack_pack_nil(pk);
+    else
+        msgpack_sbuffer_write(pk->data, ref, ref_len);
+}
+
+static void
+pack_uint_or_nil(msgpack_packer *pk, uint64_t v)
+{
+    if (v)
+        msgpack_pack_uint64(pk, v);
+    else
+        msgpack_pack_nil(pk);
+}
+
+static void
+pack_op(msgpack_packer *pk, const char *op)
+{
+    key(pk, "op");
+    cf_msg_pack_str(pk, op);
+}
+
+static void
+pack_article_fields(msgpack_packer *pk, const cf_article_t *a)
+{
+    key(pk, "url");
+    cf_msg_pack_str(pk, a->url);
+    key(pk, "title");
+    cf_msg_pack_str(pk, a->title ? a->title : "");
+    key(pk, "body");
+    cf_msg_pack_str(pk, a->body);
+    key(pk, "source");
+    cf_msg_pack_str(pk, a->source);
+    key(pk, "published");
+    cf_msg_pack_str(pk, a->published);
+    key(pk, "lang");
+    cf_msg_pack_str(pk, a->lang);
+}
+
+void
+cf_msg_pack_article(msgpack_sbuffer *buf, const void *ref, size_t ref_len, const cf_article_t *a)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 9);
+    pack_op(pk, "article");
+    key(pk, "v");
+    msgpack_pack_uint8(pk, CF_PROTOCOL_VERSION);
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    pack_article_fields(pk, a);
+}
+
+void
+cf_msg_pack_ingest_reply(msgpack_sbuffer *buf, const void *ref, size_t ref_len, int rc,
+                         uint64_t id, const char *error)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 2 + (id != 0) + (error != NULL));
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    key(pk, "status");
+    cf_msg_pack_str(pk, cf_msg_status_name(rc));
+    if (id) {
+        key(pk, "id");
+        msgpack_pack_uint64(pk, id);
+    }
+    if (error) {
+        key(pk, "error");
+        cf_msg_pack_str(pk, error);
+    }
+}
+
+void
+cf_msg_pack_op(msgpack_sbuffer *buf, const char *op, const void *ref, size_t ref_len)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, ref_len ? 2 : 1);
+    pack_op(pk, op);
+    if (ref_len) {
+        key(pk, "ref");
+        cf_msg_pack_ref(pk, ref, ref_len);
+    }
+}
+
+void
+cf_msg_pack_ready(msgpack_sbuffer *buf, unsigned credit, uint64_t pid)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 4);
+    pack_op(pk, "ready");
+    key(pk, "credit");
+    msgpack_pack_unsigned_int(pk, credit);
+    key(pk, "pid");
+    msgpack_pack_uint64(pk, pid);
+    key(pk, "version");
+    msgpack_pack_uint8(pk, CF_PROTOCOL_VERSION);
+}
+
+void
+cf_msg_pack_job(msgpack_sbuffer *buf, uint64_t job, const cf_article_t *a)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 3);
+    pack_op(pk, "job");
+    key(pk, "job");
+    msgpack_pack_uint64(pk, job);
+    key(pk, "article");
+    msgpack_pack_map(pk, 7);
+    key(pk, "id");
+    msgpack_pack_uint64(pk, a->id);
+    pack_article_fields(pk, a);
+}
+
+void
+cf_msg_pack_fact_map(msgpack_packer *pk, const cf_fact_t *f)
+{
+    msgpack_pack_map(pk, 17);
+    key(pk, "seq");
+    pack_uint_or_nil(pk, f->seq);
+    key(pk, "article");
+    pack_uint_or_nil(pk, f->article);
+    key(pk, "type");
+    cf_msg_pack_str(pk, f->type);
+    key(pk, "subject");
+    cf_msg_pack_str(pk, f->subject);
+    key(pk, "object");
+    cf_msg_pack_str(pk, f->object);
+    key(pk, "value");
+    if (f->has_value)
+        msgpack_pack_double(pk, f->value);
+    else
+        msgpack_pack_nil(pk);
+    key(pk, "unit");
+    cf_msg_pack_str(pk, f->unit);
+    key(pk, "period");
+    cf_msg_pack_str(pk, f->period);
+    key(pk, "place");
+    cf_msg_pack_str(pk, f->place);
+    key(pk, "detail");
+    cf_msg_pack_str(pk, f->detail);
+    key(pk, "qualifier");
+    cf_msg_pack_str(pk, f->qualifier);
+    key(pk, "status");
+    cf_msg_pack_str(pk, f->status);
+    key(pk, "source");
+    cf_msg_pack_str(pk, f->source);
+    key(pk, "confidence");
+    msgpack_pack_double(pk, f->confidence);
+    key(pk, "evidence");
+    cf_msg_pack_str(pk, f->evidence);
+    key(pk, "evidence_start");
+    msgpack_pack_uint64(pk, f->evidence_start);
+    key(pk, "evidence_end");
+    msgpack_pack_uint64(pk, f->evidence_end);
+}
+
+void
+cf_msg_pack_fact(msgpack_sbuffer *buf, const cf_fact_t *f)
+{
+    PACKER(buf);
+    cf_msg_pack_fact_map(pk, f);
+}
+
+static void
+pack_strv(msgpack_packer *pk, char *const *v, size_t n)
+{
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++)
+        cf_msg_pack_str(pk, v[i]);
+}
+
+void
+cf_msg_pack_result(msgpack_sbuffer *buf, uint64_t job, const cf_facts_t *facts,
+                   const cf_class_t *cls)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 4);
+    pack_op(pk, "result");
+    key(pk, "job");
+    msgpack_pack_uint64(pk, job);
+    key(pk, "facts");
+    msgpack_pack_array(pk, facts->n);
+    for (size_t i = 0; i < facts->n; i++)
+        cf_msg_pack_fact_map(pk, &facts->v[i]);
+    key(pk, "class");
+    if (!cls) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    msgpack_pack_map(pk, 4);
+    key(pk, "relevant");
+    if (cls->relevant)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+    key(pk, "relevance");
+    msgpack_pack_double(pk, cls->relevance);
+    key(pk, "companies");
+    pack_strv(pk, cls->companies, cls->ncompanies);
+    key(pk, "regions");
+    pack_strv(pk, cls->regions, cls->nregions);
+}
+
+void
+cf_msg_pack_worker_error(msgpack_sbuffer *buf, uint64_t job, const char *error)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 3);
+    pack_op(pk, "error");
+    key(pk, "job");
+    pack_uint_or_nil(pk, job);
+    key(pk, "error");
+    cf_msg_pack_str(pk, error);
+}
+
+void
+cf_msg_pack_article_done(msgpack_sbuffer *buf, uint64_t id, const char *url, uint64_t nfacts,
+                         uint64_t first_seq, uint64_t last_seq)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 5);
+    key(pk, "id");
+    msgpack_pack_uint64(pk, id);
+    key(pk, "url");
+    cf_msg_pack_str(pk, url);
+    key(pk, "facts");
+    msgpack_pack_uint64(pk, nfacts);
+    key(pk, "first_seq");
+    pack_uint_or_nil(pk, first_seq);
+    key(pk, "last_seq");
+    pack_uint_or_nil(pk, last_seq);
+}
+
+void
+cf_msg_pack_article_failed(msgpack_sbuffer *buf, uint64_t id, const char *url, unsigned attempts,
+                           const char *error)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 4);
+    key(pk, "id");
+    msgpack_pack_uint64(pk, id);
+    key(pk, "url");
+    cf_msg_pack_str(pk, url);
+    key(pk, "attempts");
+    msgpack_pack_unsigned_int(pk, attempts);
+    key(pk, "error");
+    cf_msg_pack_str(pk, error);
+}
+
+void
+cf_msg_pack_sys_heartbeat(msgpack_sbuffer *buf, uint64_t last, double time)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 2);
+    key(pk, "last");
+    msgpack_pack_uint64(pk, last);
+    key(pk, "time");
+    msgpack_pack_double(pk, time);
+}
+
+void
+cf_msg_pack_replay(msgpack_sbuffer *buf, const void *ref, size_t ref_len, uint64_t since,
+                   const char *const *prefixes, size_t nprefixes, uint64_t limit, bool has_limit)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 3 + (nprefixes > 0) + has_limit);
+    pack_op(pk, "replay");
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    key(pk, "since");
+    msgpack_pack_uint64(pk, since);
+    if (nprefixes) {
+        key(pk, "prefix");
+        msgpack_pack_array(pk, nprefixes);
+        for (size_t i = 0; i < nprefixes; i++)
+            cf_msg_pack_str(pk, prefixes[i]);
+    }
+    if (has_limit) {
+        key(pk, "limit");
+        msgpack_pack_uint64(pk, limit);
+    }
+}
+
+void
+cf_msg_pack_get_article(msgpack_sbuffer *buf, const void *ref, size_t ref_len, uint64_t id)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 3);
+    pack_op(pk, "article");
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    key(pk, "id");
+    msgpack_pack_uint64(pk, id);
+}
+
+void
+cf_msg_pack_query_fact(msgpack_sbuffer *buf, const void *ref, size_t ref_len, const cf_fact_t *f)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 3);
+    pack_op(pk, "fact");
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    key(pk, "fact");
+    cf_msg_pack_fact_map(pk, f);
+}
+
+void
+cf_msg_pack_end(msgpack_sbuffer *buf, const void *ref, size_t ref_len, uint64_t last,
+                uint64_t head, const char *error)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 4 + (error != NULL));
+    pack_op(pk, "end");
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    key(pk, "last");
+    msgpack_pack_uint64(pk, last);
+    key(pk, "head");
+    msgpack_pack_uint64(pk, head);
+    if (error) {
+        key(pk, "error");
+        cf_msg_pack_str(pk, error);
+    }
+}
+
+void
+cf_msg_pack_query_error(msgpack_sbuffer *buf, const void *ref, size_t ref_len, const char *error)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 3);
+    pack_op(pk, "error");
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    key(pk, "error");
+    cf_msg_pack_str(pk, error);
+}
+
+void
+cf_msg_pack_article_reply(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                          const cf_article_t *a, const char *state, const cf_facts_t *facts)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 4);
+    pack_op(pk, "article");
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    key(pk, "article");
+    msgpack_pack_map(pk, 8);
+    key(pk, "id");
+    msgpack_pack_uint64(pk, a->id);
+    pack_article_fields(pk, a);
+    key(pk, "state");
+    cf_msg_pack_str(pk, state);
+    key(pk, "facts");
+    msgpack_pack_array(pk, facts->n);
+    for (size_t i = 0; i < facts->n; i++)
+        cf_msg_pack_fact_map(pk, &facts->v[i]);
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT
+ * cf_msg: the wire format (protocol/SPEC.md). Every message body is one msgpack
+ * map with string keys; this module decodes untrusted bodies into cf_msg_t with
+ * full validation (structure, types, limits of cf_limits.h, UTF-8) and encodes
+ * every message into a msgpack_sbuffer. No sockets, no logging. */
+#ifndef CF_MSG_H
+#define CF_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "cf_err.h"
+#include "cf_fact.h"
+#include "cf_limits.h"
+
+#define CF_PROTOCOL_VERSION 1
+
+/* Which socket a body arrived on: the same op name means different things on
+ * different sockets ("article" is a push on ingest, a lookup on query). */
+typedef enum cf_chan {
+    CF_CHAN_INGEST = 1,   /* client -> daemon ingest requests */
+    CF_CHAN_INGEST_REPLY, /* daemon -> client ingest replies (no op) */
+    CF_CHAN_TO_DAEMON,    /* worker -> daemon */
+    CF_CHAN_TO_WORKER,    /* daemon -> worker */
+    CF_CHAN_QUERY,        /* client -> daemon query requests */
+    CF_CHAN_QUERY_REPLY   /* daemon -> client query replies */
+} cf_chan_t;
+
+typedef enum cf_op {
+    CF_OP_NONE = 0,     /* unknown or undecodable */
+    CF_OP_ARTICLE,      /* ingest: push an article; query: look one up by id */
+    CF_OP_INGEST_REPLY, /* ingest reply {ref, status, id?, error?} */
+    CF_OP_READY,        /* worker: ready {credit, pid, version} */
+    CF_OP_HEARTBEAT,    /* worker <-> daemon */
+    CF_OP_RESULT,       /* worker: result {job, facts, class} */
+    CF_OP_ERROR,        /* worker: error {job, error}; query reply: error {ref, error} */
+    CF_OP_JOB,          /* daemon -> worker: job {job, article} */
+    CF_OP_RELOAD,       /* daemon -> worker: reload data files */
+    CF_OP_STOP,         /* daemon -> worker: finish and exit */
+    CF_OP_REPLAY,       /* query: replay {since, prefix?, limit?} */
+    CF_OP_STATS,        /* query: stats; reply: stats {ref, ...metrics} */
+    CF_OP_QUARANTINE,   /* query (operator): list failed articles */
+    CF_OP_REQUEUE,      /* query (operator): requeue {id | all} */
+    CF_OP_FACT,         /* query reply: {op: fact, ref, fact} */
+    CF_OP_END           /* query reply: {op: end, ref, last, head, error?} */
+} cf_op_t;
+
+/* A decoded message. Owns everything it points to; cf_msg_clear frees it. */
+typedef struct cf_msg {
+    cf_op_t op;                     /* what it is */
+    uint8_t ref[CF_MAX_REF + 9];    /* the request's ref, msgpack-encoded, echoed verbatim */
+    size_t ref_len;                 /* 0: no ref (replies carry nil) */
+    union {
+        cf_article_t article;       /* CF_OP_ARTICLE on ingest */
+        struct {
+            unsigned credit;        /* most jobs in flight, 1..CF_MAX_CREDIT */
+            uint64_t pid;           /* the worker's process id */
+            unsigned version;       /* protocol version, CF_PROTOCOL_VERSION */
+        } ready;
+        struct {
+            uint64_t job;           /* lease id */
+            cf_article_t article;   /* with its id */
+        } job;
+        struct {
+            uint64_t job;           /* lease id */
+            cf_facts_t facts;       /* without seq */
+            cf_class_t cls;         /* article classification */
+        } result;
+        struct {
+            uint64_t job;           /* lease id, 0 when nil */
+            char *error;            /* why */
+        } error;
+        struct {
+            uint64_t since;         /* facts with seq > since */
+            char **prefixes;        /* topic prefixes; none means all */
+            size_t nprefixes;
+            uint64_t limit;         /* most facts; 0 with has_limit false: no limit */
+            bool has_limit;
+        } replay;
+        struct {
+            uint64_t id;            /* CF_OP_ARTICLE on query */
+        } get;
+        struct {
+            uint64_t id;            /* the article, when !all */
+            bool all;               /* every failed article */
+        } requeue;
+        struct {
+            int rc;                 /* CF_OK (accepted), CF_EDUP, CF_EINVAL, CF_EBUSY, CF_EDENIED */
+            uint64_t id;            /* 0 when absent */
+            char *error;            /* or NULL */
+        } reply;                    /* CF_OP_INGEST_REPLY */
+        struct {
+            cf_fact_t fact;         /* CF_OP_FACT */
+        } fact;
+        struct {
+            uint64_t last;          /* seq of the last fact sent, or since */
+            uint64_t head;          /* highest archived seq */
+            char *error;            /* an aborted stream says why, else NULL */
+        } end;
+    } u;
+} cf_msg_t;
+
+/* Decodes one body that arrived on chan into msg (overwritten; clear it after).
+ * On CF_OK msg->op is set and its fields valid. On CF_EINVAL or CF_ETOOBIG, err
+ * says which field and why, and msg->ref / msg->op are still set when they could
+ * be read, so the reply can echo them. A map's unknown keys are ignored. */
+int cf_msg_decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, cf_err_t *err);
+
+/* Frees what msg owns and zeroes it. */
+void cf_msg_clear(cf_msg_t *msg);
+
+/* Decodes a published fact body (topic fact.*) into f (caller clears it). */
+int cf_msg_decode_fact(const void *data, size_t len, cf_fact_t *f, cf_err_t *err);
+
+/* Checks a body is one well-formed msgpack value within the decoder's bounds (at
+ * most 16 levels deep, a bounded number of objects, no count larger than the bytes
+ * left) without allocating. Every decoder runs it first: msgpack-c reserves memory
+ * for a container's declared count before reading it. */
+int cf_msg_scan(const void *data, size_t len, cf_err_t *err);
+
+/* The ingest status word for a return code: accepted, duplicate, invalid, busy, denied. */
+const char *cf_msg_status_name(int rc);
+
+/* Writes the topic "fact.<type>.<subject>" for f into out; returns its length. */
+size_t cf_msg_topic(const cf_fact_t *f, char *out, size_t outsz);
+
+/* ---- encoders: each appends one complete body to buf (a msgpack_sbuffer). ---- */
+
+/* Ingest request {op: article, ref, url, title, body, source?, published?, lang?}. */
+void cf_msg_pack_article(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                         const cf_article_t *a);
+
+/* Ingest reply {ref, status, id?, error?}; id is sent when not 0, error when not NULL. */
+void cf_msg_pack_ingest_reply(msgpack_sbuffer *buf, const void *ref, size_t ref_len, int rc,
+                              uint64_t id, const char *error);
+
+/* {op} alone: heartbeat, reload, stop, stats, quarantine. */
+void cf_msg_pack_op(msgpack_sbuffer *buf, const char *op, const void *ref, size_t ref_len);
+
+/* Worker messages. */
+void cf_msg_pack_ready(msgpack_sbuffer *buf, unsigned credit, uint64_t pid);
+void cf_msg_pack_job(msgpack_sbuffer *buf, uint64_t job, const cf_article_t *a);
+void cf_msg_pack_result(msgpack_sbuffer *buf, uint64_t job, const cf_facts_t *facts,
+                        const cf_class_t *cls);
+void cf_msg_pack_worker_error(msgpack_sbuffer *buf, uint64_t job, const char *error);
+
+/* A fact map, every field present (nil when unknown); seq and article nil when 0. */
+void cf_msg_pack_fact_map(msgpack_packer *pk, const cf_fact_t *f);
+/* A published fact body (the map alone). */
+void cf_msg_pack_fact(msgpack_sbuffer *buf, const cf_fact_t *f);
+
+/* Published events. */
+void cf_msg_pack_article_done(msgpack_sbuffer *buf, uint64_t id, const char *url,
+                              uint64_t nfacts, uint64_t first_seq, uint64_t last_seq);
+void cf_msg_pack_article_failed(msgpack_sbuffer *buf, uint64_t id, const char *url,
+                                unsigned attempts, const char *error);
+void cf_msg_pack_sys_heartbeat(msgpack_sbuffer *buf, uint64_t last, double time);
+
+/* Query requests and replies. */
+void cf_msg_pack_replay(msgpack_sbuffer *buf, const void *ref, size_t ref_len, uint64_t since,
+                        const char *const *prefixes, size_t nprefixes, uint64_t limit,
+                        bool has_limit);
+void cf_msg_pack_get_article(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                             uint64_t id);
+void cf_msg_pack_query_fact(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                            const cf_fact_t *f);
+void cf_msg_pack_end(msgpack_sbuffer *buf, const void *ref, size_t ref_len, uint64_t last,
+                     uint64_t head, const char *error);
+void cf_msg_pack_query_error(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                             const char *error);
+/* {op: article, ref, article: {id, url, title, body, source, published, lang}, facts: [...]} */
+void cf_msg_pack_article_reply(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                               const cf_article_t *a, const char *state, const cf_facts_t *facts);
+
+/* Packs a ref value (already msgpack-encoded) or nil when ref_len is 0. */
+void cf_msg_pack_ref(msgpack_packer *pk, const void *ref, size_t ref_len);
+
+/* Packs a C string as str, or nil when s is NULL. */
+void cf_msg_pack_str(msgpack_packer *pk, const char *s);
+
+#endif

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: MIT
+ * harness: start, probe and stop the real daemon for integration tests. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+#include <sqlite3.h>
+
+#include "cf_client.h"
+#include "cf_msg.h"
+#include "cf_text.h"
+
+extern char **environ;
+
+void
+it_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "FAIL: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(1);
+}
+
+double
+it_scale(void)
+{
+    const char *s = getenv("CF_TEST_SCALE");
+    double v = s ? atof(s) : 1.0;
+    return v > 0 ? v : 1.0;
+}
+
+const char *
+it_bin(const char *name)
+{
+    static char path[512];
+    const char *dir = getenv("CF_BIN_DIR");
+    if (!dir)
+        it_fail("CF_BIN_DIR is not set (run the tests through ctest)");
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return path;
+}
+
+/* A free loopback port: bind to port 0 and read what the kernel chose. */
+static int
+free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+        it_fail("cannot find a free port: %s", strerror(errno));
+    int port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+void
+it_daemon_init(it_daemon_t *d)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->dir, sizeof d->dir, "/tmp/cf-it-XXXXXX");
+    if (!mkdtemp(d->dir))
+        it_fail("mkdtemp: %s", strerror(errno));
+    snprintf(d->ingest, sizeof d->ingest, "tcp://127.0.0.1:%d", free_port());
+    snprintf(d->publish, sizeof d->publish, "tcp://127.0.0.1:%d", free_port());
+    snprintf(d->query, sizeof d->query, "tcp://127.0.0.1:%d", free_port());
+    snprintf(d->worker_ep, sizeof d->worker_ep, "ipc://%s/workers.sock", d->dir);
+    snprintf(d->log, sizeof d->log, "%s/daemon.log", d->dir);
+    snprintf(d->db, sizeof d->db, "%s/cloudfact.db", d->dir);
+}
+
+static bool
+query_stats(const it_daemon_t *d, msgpack_unpacked *up, int timeout_ms)
+{
+    msgpack_sbuffer req;
+    msgpack_sbuffer_init(&req);
+    cf_msg_pack_op(&req, "stats", NULL, 0);
+    void *reply = NULL;
+    size_t len = 0;
+    cf_err_t err;
+    int rc = cf_query_call(d->query, req.data, req.size, timeout_ms, &reply, &len, &err);
+    msgpack_sbuffer_destroy(&req);
+    if (rc != CF_OK)
+        return false;
+    size_t off = 0;
+    bool ok = msgpack_unpack_next(up, reply, len, &off) == MSGPACK_UNPACK_SUCCESS &&
+              up->data.type == MSGPACK_OBJECT_MAP;
+    free(reply);
+    return ok;
+}
+
+static bool
+stat_from(const msgpack_unpacked *up, const char *name, uint64_t *out)
+{
+    const msgpack_object_map *m = &up->data.via.map;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *k = &m->ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(name) &&
+            memcmp(k->via.str.ptr, name, k->via.str.size) == 0 &&
+            m->ptr[i].val.type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            *out = m->ptr[i].val.via.u64;
+            return true;
+        }
+    }
+    return false;
+}
+
+uint64_t
+it_stat(const it_daemon_t *d, const char *name)
+{
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    uint64_t v = 0;
+    if (!query_stats(d, &up, 10000))
+        it_fail("the daemon does not answer stats on %s", d->query);
+    if (!stat_from(&up, name, &v))
+        it_fail("stats has no %s", name);
+    msgpack_unpacked_destroy(&up);
+    return v;
+}
+
+static void
+check_alive(const it_daemon_t *d)
+{
+    int status;
+    if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "tail -n 30 %s >&2", d->log);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(no log)\n");
+        it_fail("cloudfactd exited early (status 0x%x)", status);
+    }
+}
+
+void
+it_wait_stat(const it_daemon_t *d, const char *name, uint64_t value, int timeout_s)
+{
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    uint64_t v = 0;
+    for (;;) {
+        check_alive(d);
+        v = it_stat(d, name);
+        if (v >= value)
+            return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec > timeout_s)
+            it_fail("%s stayed at %llu, expected %llu within %d s", name, (unsigned long long)v,
+                    (unsigned long long)value, timeout_s);
+        usleep(20 * 1000); /* polling an answer, not hoping: the loop ends on the value */
+    }
+}
+
+void
+it_daemon_start(it_daemon_t *d, int workers, const char *const *extra)
+{
+    char nworkers[16];
+    snprintf(nworkers, sizeof nworkers, "%d", workers);
+    const char *argv[64] = {it_bin("cloudfactd"), "--state-dir", d->dir, "--ingest", d->ingest,
+                            "--publish", d->publish, "--query", d->query,
+                            "--worker-endpoint", d->worker_ep, "--workers", nworkers,
+                            "--log-level", "debug"};
+    size_t n = 15;
+    for (size_t i = 0; extra && extra[i] && n < 62; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, d->log, O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    char *const *args = (char *const *)argv;
+    int rc = posix_spawn(&d->pid, argv[0], &fa, NULL, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        it_fail("cannot start %s: %s", argv[0], strerror(rc));
+    /* ready means: the query socket answers and the workers said ready */
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        check_alive(d);
+        msgpack_unpacked up;
+        msgpack_unpacked_init(&up);
+        uint64_t ready = 0;
+        bool ok = query_stats(d, &up, 500) && stat_from(&up, "cloudfact_workers_ready", &ready) &&
+                  ready >= (uint64_t)workers;
+        msgpack_unpacked_destroy(&up);
+        if (ok)
+            return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec > 60)
+            it_fail("cloudfactd did not become ready within 60 s (log: %s)", d->log);
+        usleep(20 * 1000);
+    }
+}
+
+int
+it_daemon_stop(it_daemon_t *d, int sig, int timeout_s)
+{
+    int status = 0;
+    if (d->pid <= 0)
+        return 0;
+    kill(d->pid, sig);
+    for (int i = 0; i < timeout_s * 100; i++) {
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            d->pid = 0;
+            return status;
+        }
+        usleep(10 * 1000);
+    }
+    kill(d->pid, SIGKILL);
+    waitpid(d->pid, &status, 0);
+    d->pid = 0;
+    it_fail("cloudfactd did not exit within %d s of signal %d", timeout_s, sig);
+}
+
+void
+it_daemon_cleanup(it_daemon_t *d)
+{
+    char cmd[400];
+    if (d->pid > 0) {
+        kill(d->pid, SIGKILL);
+        waitpid(d->pid, NULL, 0);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "warning: could not remove %s\n", d->dir);
+}
+
+typedef struct push_ctx {
+    const cf_article_t *articles;
+    size_t n, next;
+    int *status;
+    uint64_t *ids;
+} push_ctx_t;
+
+static int
+push_next(void *arg, cf_article_t *a, cf_err_t *err)
+{
+    (void)err;
+    push_ctx_t *p = arg;
+    if (p->next >= p->n)
+        return 0;
+    cf_article_copy(a, &p->articles[p->next++]);
+    return 1;
+}
+
+static void
+push_done(void *arg, uint64_t seq, const cf_article_t *a, int status, uint64_t id,
+          const char *error)
+{
+    (void)a;
+    (void)error;
+    push_ctx_t *p = arg;
+    p->status[seq] = status;
+    p->ids[seq] = id;
+}
+
+void
+it_push(const it_daemon_t *d, const cf_article_t *articles, size_t n, int *status, uint64_t *ids)
+{
+    push_ctx_t p = {articles, n, 0, status, ids};
+    cf_err_t err;
+    cf_push_opts_t o = {256, 10000, 5, 50, 2000};
+    for (size_t i = 0; i < n; i++)
+        status[i] = CF_ECLOSED;
+    if (cf_push_run(d->ingest, &o, push_next, &p, push_done, &p, &err) != CF_OK)
+        it_fail("push: %s", err.text);
+}
+
+static int
+by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+size_t
+it_load_corpus(const char *subdir, cf_article_t **out, char ***names)
+{
+    const char *shared = getenv("CF_SHARED_DIR");
+    char dir[512];
+    if (!shared)
+        it_fail("CF_SHARED_DIR is not set");
+    snprintf(dir, sizeof dir, "%s/%s", shared, subdir);
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, by_name);
+    if (n < 0)
+        it_fail("corpus %s: %s", dir, strerror(errno));
+    cf_article_t *v = cf_calloc((size_t)n, sizeof *v);
+    char **nm = cf_calloc((size_t)n, sizeof *nm);
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        if (ents[i]->d_name[0] != '.') {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", dir, ents[i]->d_name);
+            FILE *f = fopen(path, "rb");
+            if (!f)
+                it_fail("%s: %s", path, strerror(errno));
+            char *buf = cf_malloc(1 << 22);
+            size_t len = fread(buf, 1, (1 << 22) - 1, f);
+            fclose(f);
+            buf[len] = '\0';
+            char *nl = strchr(buf, '\n');
+            if (!nl)
+                it_fail("%s: no title line", path);
+            v[k].title = cf_strndup(buf, (size_t)(nl - buf));
+            v[k].body = cf_strdup(nl + 1);
+            v[k].body_len = strlen(v[k].body);
+            char url[1100];
+            snprintf(url, sizeof url, "file://%s", path);
+            v[k].url = cf_strdup(url);
+            nm[k] = cf_strdup(ents[i]->d_name);
+            free(buf);
+            k++;
+        }
+        free(ents[i]);
+    }
+    free(ents);
+    if (k == 0)
+        it_fail("corpus %s is empty", dir);
+    *out = v;
+    *names = nm;
+    return k;
+}
+
+int64_t
+it_sql_int(const it_daemon_t *d, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_open_v2(d->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        it_fail("open %s: %s", d->db, sqlite3_errmsg(db));
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        it_fail("%s: %s", sql, sqlite3_errmsg(db));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT
+ * harness: integration tests run the real cloudfactd (from $CF_BIN_DIR) with a
+ * temporary state directory, OS-picked loopback ports and real workers, and wait
+ * on the daemon's answers, never on a sleep. */
+#ifndef IT_HARNESS_H
+#define IT_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cf_fact.h"
+
+typedef struct it_daemon {
+    pid_t pid;
+    char dir[256];          /* temporary state directory */
+    char ingest[64];        /* tcp://127.0.0.1:PORT */
+    char publish[64];
+    char query[64];
+    char worker_ep[300];    /* ipc://DIR/workers.sock */
+    char log[300];          /* the daemon's stderr */
+    char db[300];           /* DIR/cloudfact.db */
+} it_daemon_t;
+
+/* Fails the test program (exit 1) with a message. */
+void it_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Test scale from CF_TEST_SCALE (1 normally, 0.1 under sanitizers). */
+double it_scale(void);
+
+/* Sets up d (directory, ports, endpoints) without starting anything. */
+void it_daemon_init(it_daemon_t *d);
+
+/* Starts cloudfactd for d with extra arguments (NULL-terminated list) and waits
+ * until its query socket answers and `workers` workers are ready. */
+void it_daemon_start(it_daemon_t *d, int workers, const char *const *extra);
+
+/* Sends sig and waits up to timeout_s for the exit; returns the wait status. */
+int it_daemon_stop(it_daemon_t *d, int sig, int timeout_s);
+
+/* Removes the state directory. */
+void it_daemon_cleanup(it_daemon_t *d);
+
+/* The daemon's `stats` value for name (exits the test if the daemon does not answer). */
+uint64_t it_stat(const it_daemon_t *d, const char *name);
+
+/* Waits until stat name >= value; fails after timeout_s. */
+void it_wait_stat(const it_daemon_t *d, const char *name, uint64_t value, int timeout_s);
+
+/* Pushes articles (borrowed) and returns their statuses and ids (arrays of n). */
+void it_push(const it_daemon_t *d, const cf_article_t *articles, size_t n, int *status,
+             uint64_t *ids);
+
+/* Reads the corpus articles (title = first line) from $CF_SHARED_DIR/corpus/articles,
+ * url file://PATH. Fails the test when the directory is missing. Returns the count. */
+size_t it_load_corpus(const char *subdir, cf_article_t **out, char ***names);
+
+/* One integer from a SQL query on the archive (read-only connection). */
+int64_t it_sql_int(const it_daemon_t *d, const char *sql);
+
+/* Path of a program in $CF_BIN_DIR (static buffer). */
+const char *it_bin(const char *name);
+
+#endif

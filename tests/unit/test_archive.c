@@ -1,0 +1,1086 @@
+/* SPDX-License-Identifier: MIT
+ * Unit tests for cf_archive: a real SQLite file in a temporary directory, a real
+ * event_base with pthreads enabled, and a second sqlite3 connection that checks
+ * what is on disk. Waits count loop iterations, never time. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <sqlite3.h>
+
+#include "cf_archive.h"
+#include "cf_fact.h"
+#include "cf_log.h"
+#include "cf_test.h"
+#include "cf_text.h"
+
+/* ------------------------------------------------------------------------ */
+/* Fixture                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct fixture {
+    char tmp[64]; /* mkdtemp directory, removed at the end */
+    char dir[96]; /* the state directory inside it (created by the archive) */
+    char db[128]; /* dir/cloudfact.db */
+    struct event_base *base;
+    cf_archive_t *a;
+    int completed; /* callbacks run */
+} fixture_t;
+
+static void
+on_done(cf_archive_req_t *req, void *arg)
+{
+    (void)req;
+    (*(int *)arg)++;
+}
+
+static void
+noop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+}
+
+/* Runs the loop until *count reaches target; bounded by iterations (10 ms timer each). */
+static bool
+run_until(struct event_base *base, int *count, int target)
+{
+    struct event *t = evtimer_new(base, noop_cb, NULL);
+    for (int i = 0; i < 3000 && *count < target; i++) {
+        struct timeval tv = {0, 10000};
+        evtimer_add(t, &tv);
+        event_base_loop(base, EVLOOP_ONCE);
+    }
+    event_free(t);
+    return *count >= target;
+}
+
+static void
+setup(fixture_t *fx, bool open)
+{
+    static bool threads;
+    if (!threads) {
+        evthread_use_pthreads();
+        threads = true;
+        cf_log_level = CF_LOG_WARN; /* opened/closed notices are noise here */
+    }
+    memset(fx, 0, sizeof *fx);
+    snprintf(fx->tmp, sizeof fx->tmp, "/tmp/cf-archive-XXXXXX");
+    if (!mkdtemp(fx->tmp)) {
+        perror("mkdtemp");
+        abort();
+    }
+    snprintf(fx->dir, sizeof fx->dir, "%s/state", fx->tmp);
+    snprintf(fx->db, sizeof fx->db, "%s/cloudfact.db", fx->dir);
+    fx->base = event_base_new();
+    if (open) {
+        cf_err_t err;
+        fx->a = cf_archive_open(fx->dir, fx->base, &err);
+        if (!fx->a)
+            fprintf(stderr, "open: %s\n", err.text);
+        CF_CHECK(fx->a != NULL);
+    }
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void
+teardown(fixture_t *fx)
+{
+    cf_archive_close(&fx->a);
+    event_base_free(fx->base);
+    nftw(fx->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+reopen(fixture_t *fx)
+{
+    cf_err_t err;
+    cf_archive_close(&fx->a);
+    fx->a = cf_archive_open(fx->dir, fx->base, &err);
+    if (!fx->a)
+        fprintf(stderr, "reopen: %s\n", err.text);
+    CF_CHECK(fx->a != NULL);
+}
+
+static void
+article(cf_article_t *a, const char *url, const char *title, const char *body)
+{
+    memset(a, 0, sizeof *a);
+    a->url = cf_strdup(url);
+    a->title = cf_strdup(title);
+    a->body = cf_strdup(body);
+    a->body_len = strlen(body);
+    a->source = cf_strdup("test-feed");
+    a->published = cf_strdup("2015-07-04");
+}
+
+static void
+insert_req(cf_archive_req_t *r, cf_article_t *a, int *counter)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = CF_ARCHIVE_INSERT;
+    r->cb = on_done;
+    r->arg = counter;
+    r->u.insert.article = a;
+}
+
+/* Submits one request and waits for its callback. */
+static void
+run1(fixture_t *fx, cf_archive_req_t *r)
+{
+    int before = fx->completed;
+    r->cb = on_done;
+    r->arg = &fx->completed;
+    CF_CHECK_INT(cf_archive_submit(fx->a, r), CF_OK);
+    CF_CHECK(run_until(fx->base, &fx->completed, before + 1));
+}
+
+static uint64_t
+insert1(fixture_t *fx, const char *url, const char *body)
+{
+    cf_article_t a;
+    article(&a, url, "A title", body);
+    cf_archive_req_t r;
+    insert_req(&r, &a, &fx->completed);
+    run1(fx, &r);
+    CF_CHECK_INT(r.rc, CF_OK);
+    uint64_t id = r.u.insert.id;
+    cf_article_clear(&a);
+    return id;
+}
+
+static void
+claim(fixture_t *fx, cf_archive_req_t *r, size_t max)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = CF_ARCHIVE_CLAIM;
+    r->u.claim.max = max;
+    run1(fx, r);
+    CF_CHECK_INT(r->rc, CF_OK);
+}
+
+/* The on-disk view, through a connection of our own. */
+static sqlite3 *
+peek_open(const fixture_t *fx)
+{
+    sqlite3 *db = NULL;
+    CF_CHECK_INT(sqlite3_open_v2(fx->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+}
+
+static int64_t
+q_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+        fprintf(stderr, "q_int(%s): %s\n", sql, sqlite3_errmsg(db));
+        return -999;
+    }
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* Returns a static copy of the first column of the first row ("(null)" for NULL). */
+static const char *
+q_text(sqlite3 *db, const char *sql)
+{
+    static char buf[512];
+    sqlite3_stmt *s = NULL;
+    snprintf(buf, sizeof buf, "(no row)");
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+        snprintf(buf, sizeof buf, "(error: %s)", sqlite3_errmsg(db));
+        return buf;
+    }
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 0);
+        snprintf(buf, sizeof buf, "%s", t ? (const char *)t : "(null)");
+    }
+    sqlite3_finalize(s);
+    return buf;
+}
+
+/* As q_int and q_text, with id bound to ?1. */
+static sqlite3_stmt *
+q_prep(sqlite3 *db, const char *sql, uint64_t id)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+        fprintf(stderr, "query (%s): %s\n", sql, sqlite3_errmsg(db));
+        return NULL;
+    }
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+    return s;
+}
+
+static int64_t
+q_intf(sqlite3 *db, const char *sql, uint64_t id)
+{
+    sqlite3_stmt *s = q_prep(db, sql, id);
+    int64_t v = s ? -1 : -999;
+    if (s && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static const char *
+q_textf(sqlite3 *db, const char *sql, uint64_t id)
+{
+    static char buf[512];
+    sqlite3_stmt *s = q_prep(db, sql, id);
+    snprintf(buf, sizeof buf, s ? "(no row)" : "(error)");
+    if (s && sqlite3_step(s) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 0);
+        snprintf(buf, sizeof buf, "%s", t ? (const char *)t : "(null)");
+    }
+    sqlite3_finalize(s);
+    return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tests                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void
+test_create_and_reopen(void)
+{
+    fixture_t fx;
+    mode_t old = umask(077); /* modes must not depend on the umask */
+    setup(&fx, true);
+    umask(old);
+    if (!fx.a)
+        goto out;
+    struct stat st;
+    CF_CHECK(stat(fx.dir, &st) == 0);
+    CF_CHECK_INT(st.st_mode & 07777, 0750);
+    CF_CHECK(stat(fx.db, &st) == 0);
+    CF_CHECK_INT(st.st_mode & 07777, 0640);
+
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(q_int(db, "PRAGMA user_version"), 1);
+    CF_CHECK_STR(q_text(db, "PRAGMA journal_mode"), "wal");
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='table'"
+                           " AND name IN ('articles','facts','article_fts')"),
+                 3);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='view'"
+                           " AND name='fact_view'"),
+                 1);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index'"
+                           " AND tbl_name='facts' AND sql LIKE '%(article)%'"),
+                 1);
+    /* the contract's columns, by name */
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM pragma_table_info('articles') WHERE name IN"
+                           " ('id','url','title','body','source','published','lang','state',"
+                           "'attempts','error','received_at','done_at','relevant','relevance',"
+                           "'class')"),
+                 15);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM pragma_table_info('facts') WHERE name IN"
+                           " ('seq','article','type','subject','object','value','unit','period',"
+                           "'period_start','period_end','place','detail','qualifier','status',"
+                           "'source','confidence','evidence','evidence_start','evidence_end')"),
+                 19);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM pragma_table_info('fact_view') WHERE name IN"
+                           " ('seq','url','title','published','article_source')"),
+                 5);
+    /* ingest writes only the row and the url index: no index on state */
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index'"
+                           " AND tbl_name='articles' AND sql IS NOT NULL"),
+                 0);
+    sqlite3_close(db);
+
+    char lock[160], buf[32] = {0};
+    snprintf(lock, sizeof lock, "%s/cloudfactd.lock", fx.dir);
+    FILE *f = fopen(lock, "r");
+    CF_CHECK(f != NULL);
+    if (f) {
+        CF_CHECK(fgets(buf, sizeof buf, f) != NULL);
+        fclose(f);
+        CF_CHECK_INT(atol(buf), getpid());
+    }
+
+    insert1(&fx, "https://example.com/a", "Body one.");
+    reopen(&fx);
+    if (fx.a) {
+        cf_archive_stats_t s;
+        cf_archive_stats(fx.a, &s);
+        CF_CHECK_INT(s.queued, 1);
+        CF_CHECK_INT(s.commits, 0);
+    }
+    char *p = cf_archive_path("/var/lib/x");
+    CF_CHECK_STR(p, "/var/lib/x/cloudfact.db");
+    free(p);
+out:
+    teardown(&fx);
+}
+
+static void
+test_insert_and_duplicates(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    uint64_t id1 = insert1(&fx, "https://example.com/1", "one");
+    uint64_t id2 = insert1(&fx, "https://example.com/2", "two");
+    CF_CHECK(id1 > 0);
+    CF_CHECK(id2 > id1);
+
+    /* across batches: the existing id */
+    cf_article_t a;
+    article(&a, "https://example.com/1", "again", "other body");
+    cf_archive_req_t r;
+    insert_req(&r, &a, &fx.completed);
+    run1(&fx, &r);
+    CF_CHECK_INT(r.rc, CF_EDUP);
+    CF_CHECK_INT(r.u.insert.id, id1);
+    CF_CHECK_INT(a.id, 0);
+    cf_article_clear(&a);
+
+    /* within one batch (submitted back to back): the first one's id */
+    cf_article_t b[3];
+    cf_archive_req_t rb[3];
+    article(&b[0], "https://example.com/3", "t", "three");
+    article(&b[1], "https://example.com/3", "t", "three again");
+    article(&b[2], "https://example.com/2", "t", "two again");
+    int n = 0;
+    for (int i = 0; i < 3; i++) {
+        insert_req(&rb[i], &b[i], &n);
+        CF_CHECK_INT(cf_archive_submit(fx.a, &rb[i]), CF_OK);
+    }
+    CF_CHECK(run_until(fx.base, &n, 3));
+    CF_CHECK_INT(rb[0].rc, CF_OK);
+    CF_CHECK(rb[0].u.insert.id > id2);
+    CF_CHECK_INT(b[0].id, rb[0].u.insert.id);
+    CF_CHECK_INT(rb[1].rc, CF_EDUP);
+    CF_CHECK_INT(rb[1].u.insert.id, rb[0].u.insert.id);
+    CF_CHECK_INT(rb[2].rc, CF_EDUP);
+    CF_CHECK_INT(rb[2].u.insert.id, id2);
+    for (int i = 0; i < 3; i++)
+        cf_article_clear(&b[i]);
+
+    /* a failure specific to one request (NOT NULL url) fails that request only */
+    article(&b[0], "https://example.com/4", "t", "four");
+    article(&b[1], "https://example.com/5", "t", "five");
+    free(b[1].url);
+    b[1].url = NULL;
+    article(&b[2], "https://example.com/6", "t", "six");
+    n = 0;
+    for (int i = 0; i < 3; i++) {
+        insert_req(&rb[i], &b[i], &n);
+        CF_CHECK_INT(cf_archive_submit(fx.a, &rb[i]), CF_OK);
+    }
+    CF_CHECK(run_until(fx.base, &n, 3));
+    CF_CHECK_INT(rb[0].rc, CF_OK);
+    CF_CHECK_INT(rb[1].rc, CF_EDB);
+    CF_CHECK(strstr(rb[1].err.text, "NOT NULL") != NULL);
+    CF_CHECK_INT(rb[2].rc, CF_OK);
+    for (int i = 0; i < 3; i++)
+        cf_article_clear(&b[i]);
+
+    cf_archive_stats_t s;
+    cf_archive_stats(fx.a, &s);
+    CF_CHECK_INT(s.queued, 5);
+
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 5);
+    CF_CHECK_STR(q_textf(db, "SELECT body FROM articles WHERE id=?1", id1), "one");
+    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id1), "queued");
+    CF_CHECK_INT(q_intf(db, "SELECT attempts FROM articles WHERE id=?1", id1), 0);
+    CF_CHECK_STR(q_textf(db, "SELECT lang FROM articles WHERE id=?1", id1), "en");
+    CF_CHECK_STR(q_textf(db, "SELECT source FROM articles WHERE id=?1", id1), "test-feed");
+    CF_CHECK_INT(q_intf(db,
+                        "SELECT received_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T"
+                        "[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z' FROM articles"
+                        " WHERE id=?1",
+                        id1),
+                 1);
+    /* not indexed for search at ingest */
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'one'"), 0);
+    sqlite3_close(db);
+out:
+    teardown(&fx);
+}
+
+static void
+test_group_commit(void)
+{
+    enum { N = 300 };
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    static cf_article_t a[N];
+    static cf_archive_req_t r[N];
+    int n = 0;
+    for (int i = 0; i < N; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/gc/%d", i);
+        article(&a[i], url, "t", "body");
+        insert_req(&r[i], &a[i], &n);
+        CF_CHECK_INT(cf_archive_submit(fx.a, &r[i]), CF_OK);
+    }
+    CF_CHECK(run_until(fx.base, &n, N));
+    for (int i = 0; i < N; i++) {
+        CF_CHECK_INT(r[i].rc, CF_OK);
+        if (i)
+            CF_CHECK(r[i].u.insert.id > r[i - 1].u.insert.id); /* submission order */
+        cf_article_clear(&a[i]);
+    }
+    cf_archive_stats_t s;
+    cf_archive_stats(fx.a, &s);
+    CF_CHECK(s.commits >= 1);
+    CF_CHECK(s.commits < N); /* group commit: fewer transactions than requests */
+    CF_CHECK_INT(s.batched, N);
+    CF_CHECK_INT(s.queued, N);
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), N);
+    sqlite3_close(db);
+out:
+    teardown(&fx);
+}
+
+static void
+set_fact(cf_fact_t *f, const char *type, const char *subject, const char *period, bool value)
+{
+    f->type = cf_strdup(type);
+    f->subject = cf_strdup(subject);
+    f->period = period ? cf_strdup(period) : NULL;
+    f->has_value = value;
+    f->value = value ? 28.5 : 0;
+    f->unit = value ? cf_strdup("percent") : NULL;
+    f->status = cf_strdup("reported");
+    f->confidence = 0.75;
+    f->evidence = cf_strdup("AWS held");
+    f->evidence_start = 0;
+    f->evidence_end = 8;
+}
+
+static void
+test_claim_done_search(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    uint64_t id1 = insert1(&fx, "https://example.com/c1", "AWS held zanzibarite share.");
+    uint64_t id2 = insert1(&fx, "https://example.com/c2", "Second body.");
+    uint64_t id3 = insert1(&fx, "https://example.com/c3", "Third body quokkas.");
+
+    cf_archive_req_t c;
+    claim(&fx, &c, 2);
+    CF_CHECK_INT(c.u.claim.n, 2);
+    if (c.u.claim.n == 2) {
+        CF_CHECK_INT(c.u.claim.articles[0].id, id1);
+        CF_CHECK_INT(c.u.claim.articles[1].id, id2);
+        CF_CHECK_STR(c.u.claim.articles[0].body, "AWS held zanzibarite share.");
+        CF_CHECK_INT(c.u.claim.articles[0].body_len, strlen("AWS held zanzibarite share."));
+        CF_CHECK_STR(c.u.claim.articles[0].url, "https://example.com/c1");
+        CF_CHECK_STR(c.u.claim.articles[0].title, "A title");
+        CF_CHECK_STR(c.u.claim.articles[0].published, "2015-07-04");
+        CF_CHECK_STR(c.u.claim.articles[0].lang, "en");
+    }
+    cf_archive_req_clear(&c);
+    CF_CHECK(c.u.claim.articles == NULL);
+
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id1), "processing");
+    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id3), "queued");
+
+    cf_facts_t facts = {0};
+    set_fact(cf_facts_push(&facts), "market_share", "aws", "2014-Q3", true);
+    set_fact(cf_facts_push(&facts), "revenue", "aws", NULL, false);
+    set_fact(cf_facts_push(&facts), "market_share", "google", "2014", true);
+    cf_class_t cls = {.relevant = true, .relevance = 0.9};
+    char *companies[] = {"aws", "go\"og\\le"};
+    char *regions[] = {"eu"};
+    cls.companies = companies;
+    cls.ncompanies = 2;
+    cls.regions = regions;
+    cls.nregions = 1;
+
+    cf_archive_req_t d;
+    memset(&d, 0, sizeof d);
+    d.kind = CF_ARCHIVE_DONE;
+    d.u.done.id = id1;
+    d.u.done.facts = &facts;
+    d.u.done.cls = &cls;
+    run1(&fx, &d);
+    CF_CHECK_INT(d.rc, CF_OK);
+    CF_CHECK(d.u.done.first_seq > 0);
+    CF_CHECK_INT(d.u.done.last_seq, d.u.done.first_seq + 2);
+    CF_CHECK_STR(d.u.done.url, "https://example.com/c1");
+    CF_CHECK_INT(facts.v[0].seq, d.u.done.first_seq);
+    CF_CHECK(facts.v[1].seq > facts.v[0].seq && facts.v[2].seq > facts.v[1].seq);
+    CF_CHECK_INT(facts.v[2].article, id1);
+    uint64_t last = d.u.done.last_seq;
+    cf_archive_req_clear(&d);
+
+    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id1), "done");
+    CF_CHECK_INT(q_intf(db, "SELECT done_at IS NOT NULL FROM articles WHERE id=?1", id1), 1);
+    CF_CHECK_INT(q_intf(db, "SELECT relevant FROM articles WHERE id=?1", id1), 1);
+    CF_CHECK_STR(q_textf(db,
+                         "SELECT json_extract(class, '$.companies[1]') FROM articles"
+                         " WHERE id=?1",
+                         id1),
+                 "go\"og\\le");
+    CF_CHECK_STR(q_textf(db,
+                         "SELECT json_extract(class, '$.regions[0]') FROM articles"
+                         " WHERE id=?1",
+                         id1),
+                 "eu");
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 3);
+    CF_CHECK_STR(q_text(db, "SELECT period_start || '/' || period_end FROM facts ORDER BY seq"),
+                 "2014-07-01/2014-09-30");
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts WHERE period IS NULL"
+                           " AND period_start IS NULL AND value IS NULL"),
+                 1);
+    CF_CHECK_STR(q_text(db, "SELECT url || ' ' || article_source || ' ' || published"
+                            " FROM fact_view WHERE subject='google'"),
+                 "https://example.com/c1 test-feed 2015-07-04");
+    /* indexed for search in the DONE transaction; queued articles are not */
+    CF_CHECK_INT(q_int(db, "SELECT rowid FROM article_fts WHERE article_fts MATCH 'zanzibarite'"),
+                 (int64_t)id1);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'quokkas'"),
+                 0);
+    /* facts are append-only */
+    CF_CHECK(sqlite3_exec(db, "DELETE FROM facts", NULL, NULL, NULL) != SQLITE_OK);
+
+    /* done twice: refused, nothing written */
+    cf_facts_t more = {0};
+    set_fact(cf_facts_push(&more), "revenue", "ibm", NULL, true);
+    memset(&d, 0, sizeof d);
+    d.kind = CF_ARCHIVE_DONE;
+    d.u.done.id = id1;
+    d.u.done.facts = &more;
+    run1(&fx, &d);
+    CF_CHECK_INT(d.rc, CF_EINVAL);
+    CF_CHECK(strstr(d.err.text, "done") != NULL);
+    CF_CHECK_INT(more.v[0].seq, 0);
+    cf_archive_req_clear(&d);
+    /* done on a queued article: refused */
+    memset(&d, 0, sizeof d);
+    d.kind = CF_ARCHIVE_DONE;
+    d.u.done.id = id3;
+    d.u.done.facts = &more;
+    run1(&fx, &d);
+    CF_CHECK_INT(d.rc, CF_EINVAL);
+    cf_archive_req_clear(&d);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 3);
+
+    /* zero facts, no class: done, NULL class */
+    memset(&d, 0, sizeof d);
+    d.kind = CF_ARCHIVE_DONE;
+    d.u.done.id = id2;
+    run1(&fx, &d);
+    CF_CHECK_INT(d.rc, CF_OK);
+    CF_CHECK_INT(d.u.done.first_seq, 0);
+    CF_CHECK_INT(d.u.done.last_seq, 0);
+    cf_archive_req_clear(&d);
+    CF_CHECK_INT(q_intf(db,
+                        "SELECT class IS NULL AND relevant IS NULL FROM articles"
+                        " WHERE id=?1",
+                        id2),
+                 1);
+    sqlite3_close(db);
+
+    cf_archive_stats_t s;
+    cf_archive_stats(fx.a, &s);
+    CF_CHECK_INT(s.done, 2);
+    CF_CHECK_INT(s.processing, 0);
+    CF_CHECK_INT(s.queued, 1);
+    CF_CHECK_INT(s.last_seq, last);
+
+    /* the query path: article and facts by seq */
+    cf_article_t got;
+    cf_facts_t gf = {0};
+    cf_err_t err;
+    CF_CHECK_INT(cf_archive_get_article(fx.a, id1, &got, &gf, &err), CF_OK);
+    CF_CHECK_STR(got.url, "https://example.com/c1");
+    CF_CHECK_INT(gf.n, 3);
+    if (gf.n == 3) {
+        CF_CHECK_INT(gf.v[0].seq, last - 2);
+        CF_CHECK_STR(gf.v[0].period, "2014-Q3");
+        CF_CHECK(gf.v[0].has_value && gf.v[0].value == 28.5);
+        CF_CHECK(!gf.v[1].has_value);
+        CF_CHECK_STR(gf.v[2].subject, "google");
+        CF_CHECK_INT(gf.v[2].evidence_end, 8);
+    }
+    cf_article_clear(&got);
+    cf_facts_clear(&gf);
+    CF_CHECK_INT(cf_archive_get_article(fx.a, 9999, &got, &gf, &err), CF_ENOTFOUND);
+    cf_facts_clear(&facts);
+    cf_facts_clear(&more);
+
+    /* reopen: last_seq and counts come back */
+    reopen(&fx);
+    if (fx.a) {
+        cf_archive_stats(fx.a, &s);
+        CF_CHECK_INT(s.last_seq, last);
+        CF_CHECK_INT(s.done, 2);
+        CF_CHECK_INT(s.queued, 1);
+    }
+out:
+    teardown(&fx);
+}
+
+static void
+fail_req(cf_archive_req_t *r, uint64_t id, unsigned max)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = CF_ARCHIVE_FAIL;
+    r->u.fail.id = id;
+    r->u.fail.error = "worker crashed (signal 11)";
+    r->u.fail.max_attempts = max;
+}
+
+static void
+release_req(cf_archive_req_t *r, uint64_t id)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = CF_ARCHIVE_RELEASE;
+    r->u.release.id = id;
+}
+
+static void
+test_fail_and_release(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    uint64_t id[4];
+    for (int i = 0; i < 4; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/f%d", i);
+        id[i] = insert1(&fx, url, "body");
+    }
+    cf_archive_req_t c, r;
+    claim(&fx, &c, 3);
+    CF_CHECK_INT(c.u.claim.n, 3);
+    cf_archive_req_clear(&c);
+
+    fail_req(&r, id[0], 2);
+    run1(&fx, &r);
+    CF_CHECK_INT(r.rc, CF_OK);
+    CF_CHECK_INT(r.u.fail.attempts, 1);
+    CF_CHECK(!r.u.fail.failed);
+    CF_CHECK_STR(r.u.fail.url, "https://example.com/f0");
+    cf_archive_req_clear(&r);
+
+    release_req(&r, id[1]);
+    run1(&fx, &r);
+    CF_CHECK_INT(r.rc, CF_OK);
+
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id[0]), "queued");
+    CF_CHECK_INT(q_intf(db, "SELECT attempts FROM articles WHERE id=?1", id[0]), 1);
+    CF_CHECK_STR(q_textf(db, "SELECT error FROM articles WHERE id=?1", id[0]),
+                 "worker crashed (signal 11)");
+    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id[1]), "queued");
+    CF_CHECK_INT(q_intf(db, "SELECT attempts FROM articles WHERE id=?1", id[1]), 0);
+
+    /* given-back ids come first, then the cursor goes on */
+    claim(&fx, &c, 10);
+    CF_CHECK_INT(c.u.claim.n, 3);
+    if (c.u.claim.n == 3) {
+        CF_CHECK_INT(c.u.claim.articles[0].id, id[0]);
+        CF_CHECK_INT(c.u.claim.articles[1].id, id[1]);
+        CF_CHECK_INT(c.u.claim.articles[2].id, id[3]);
+    }
+    cf_archive_req_clear(&c);
+    claim(&fx, &c, 10);
+    CF_CHECK_INT(c.u.claim.n, 0);
+    cf_archive_req_clear(&c);
+
+    /* second failure reaches max_attempts: quarantined */
+    fail_req(&r, id[0], 2);
+    run1(&fx, &r);
+    CF_CHECK_INT(r.rc, CF_OK);
+    CF_CHECK_INT(r.u.fail.attempts, 2);
+    CF_CHECK(r.u.fail.failed);
+    cf_archive_req_clear(&r);
+    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id[0]), "failed");
+
+    /* not processing any more: fail and release are refused */
+    fail_req(&r, id[0], 2);
+    run1(&fx, &r);
+    CF_CHECK_INT(r.rc, CF_EINVAL);
+    CF_CHECK(r.u.fail.url == NULL);
+    release_req(&r, id[0]);
+    run1(&fx, &r);
+    CF_CHECK_INT(r.rc, CF_EINVAL);
+    CF_CHECK(strstr(r.err.text, "failed") != NULL);
+    release_req(&r, 424242);
+    run1(&fx, &r);
+    CF_CHECK_INT(r.rc, CF_EINVAL);
+    CF_CHECK_INT(q_intf(db, "SELECT attempts FROM articles WHERE id=?1", id[0]), 2);
+
+    /* a quarantined article is never handed out again */
+    release_req(&r, id[1]);
+    run1(&fx, &r);
+    CF_CHECK_INT(r.rc, CF_OK);
+    claim(&fx, &c, 10);
+    CF_CHECK_INT(c.u.claim.n, 1);
+    if (c.u.claim.n == 1)
+        CF_CHECK_INT(c.u.claim.articles[0].id, id[1]);
+    cf_archive_req_clear(&c);
+    sqlite3_close(db);
+
+    cf_archive_stats_t s;
+    cf_archive_stats(fx.a, &s);
+    CF_CHECK_INT(s.failed, 1);
+    CF_CHECK_INT(s.queued, 0);
+    CF_CHECK_INT(s.processing, 3); /* id1, id2, id3 */
+out:
+    teardown(&fx);
+}
+
+static void
+test_reopen_requeues_processing(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    uint64_t id[4];
+    for (int i = 0; i < 4; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/r%d", i);
+        id[i] = insert1(&fx, url, "body");
+    }
+    cf_archive_req_t c, d;
+    claim(&fx, &c, 3);
+    CF_CHECK_INT(c.u.claim.n, 3);
+    cf_archive_req_clear(&c);
+    memset(&d, 0, sizeof d);
+    d.kind = CF_ARCHIVE_DONE;
+    d.u.done.id = id[0];
+    run1(&fx, &d);
+    CF_CHECK_INT(d.rc, CF_OK);
+    cf_archive_req_clear(&d);
+
+    reopen(&fx); /* id1, id2 were processing: back to queued */
+    if (!fx.a)
+        goto out;
+    cf_archive_stats_t s;
+    cf_archive_stats(fx.a, &s);
+    CF_CHECK_INT(s.queued, 3);
+    CF_CHECK_INT(s.processing, 0);
+    CF_CHECK_INT(s.done, 1);
+    claim(&fx, &c, 10);
+    CF_CHECK_INT(c.u.claim.n, 3);
+    if (c.u.claim.n == 3) {
+        CF_CHECK_INT(c.u.claim.articles[0].id, id[1]);
+        CF_CHECK_INT(c.u.claim.articles[1].id, id[2]);
+        CF_CHECK_INT(c.u.claim.articles[2].id, id[3]);
+    }
+    cf_archive_req_clear(&c);
+    uint64_t id5 = insert1(&fx, "https://example.com/r5", "body");
+    claim(&fx, &c, 10);
+    CF_CHECK_INT(c.u.claim.n, 1);
+    if (c.u.claim.n == 1)
+        CF_CHECK_INT(c.u.claim.articles[0].id, id5);
+    cf_archive_req_clear(&c);
+out:
+    teardown(&fx);
+}
+
+/* Close with requests still queued: all are committed and their callbacks run; a
+ * callback that submits more during close is refused. */
+static cf_archive_t *closing_archive;
+static cf_archive_req_t late_req;
+static int late_rc = 1;
+
+static void
+on_done_submit(cf_archive_req_t *req, void *arg)
+{
+    (void)req;
+    fixture_t *fx = arg;
+    if (fx->completed++ == 0) {
+        late_req.kind = CF_ARCHIVE_CLAIM;
+        late_req.cb = on_done;
+        late_req.arg = &fx->completed;
+        late_req.u.claim.max = 1;
+        late_rc = cf_archive_submit(closing_archive, &late_req);
+    }
+}
+
+static void
+test_close_flushes(void)
+{
+    enum { N = 50 };
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    static cf_article_t a[N];
+    static cf_archive_req_t r[N];
+    for (int i = 0; i < N; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/cl/%d", i);
+        article(&a[i], url, "t", "body");
+        insert_req(&r[i], &a[i], NULL);
+        r[i].cb = on_done_submit;
+        r[i].arg = &fx;
+        CF_CHECK_INT(cf_archive_submit(fx.a, &r[i]), CF_OK);
+    }
+    closing_archive = fx.a;
+    cf_archive_close(&fx.a); /* the loop never ran: close delivers */
+    CF_CHECK_INT(late_rc, CF_ECLOSED);
+    CF_CHECK(fx.a == NULL);
+    CF_CHECK_INT(fx.completed, N);
+    for (int i = 0; i < N; i++) {
+        CF_CHECK_INT(r[i].rc, CF_OK);
+        cf_article_clear(&a[i]);
+    }
+    reopen(&fx);
+    if (fx.a) {
+        cf_archive_stats_t s;
+        cf_archive_stats(fx.a, &s);
+        CF_CHECK_INT(s.queued, N);
+    }
+out:
+    teardown(&fx);
+}
+
+static void
+test_lock(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    cf_err_t err;
+    cf_archive_t *b = cf_archive_open(fx.dir, fx.base, &err);
+    CF_CHECK(b == NULL);
+    CF_CHECK_INT(err.rc, CF_EBUSY);
+    char want[64];
+    snprintf(want, sizeof want, "locked by pid %d", (int)getpid());
+    CF_CHECK(strstr(err.text, want) != NULL);
+    CF_CHECK(strstr(err.text, fx.dir) != NULL);
+    if (getenv("CF_TEST_VERBOSE"))
+        fprintf(stderr, "error text: %s\n", err.text);
+    cf_archive_close(&b);
+    reopen(&fx); /* released at close */
+out:
+    teardown(&fx);
+}
+
+static void
+make_db(const fixture_t *fx, const char *sql)
+{
+    mkdir(fx->dir, 0750);
+    sqlite3 *db = NULL;
+    CF_CHECK_INT(sqlite3_open(fx->db, &db), SQLITE_OK);
+    CF_CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void
+expect_check_error(fixture_t *fx, const char *what)
+{
+    cf_err_t err;
+    cf_archive_t *a = cf_archive_open(fx->dir, fx->base, &err);
+    CF_CHECK(a == NULL);
+    CF_CHECK_INT(err.rc, CF_EDB);
+    CF_CHECK(strstr(err.text, "cloudfact check --state-dir") != NULL);
+    if (getenv("CF_TEST_VERBOSE") || (what && !strstr(err.text, what)))
+        fprintf(stderr, "error text: %s\n", err.text);
+    CF_CHECK(!what || strstr(err.text, what) != NULL);
+    cf_archive_close(&a);
+}
+
+static void
+test_newer_foreign_corrupt(void)
+{
+    fixture_t fx;
+    setup(&fx, false);
+    make_db(&fx, "CREATE TABLE articles(id); CREATE TABLE facts(seq); PRAGMA user_version=7;");
+    expect_check_error(&fx, "newer");
+    teardown(&fx);
+
+    setup(&fx, false);
+    make_db(&fx, "CREATE TABLE recipes(name TEXT);");
+    expect_check_error(&fx, "foreign");
+    teardown(&fx);
+
+    setup(&fx, false);
+    make_db(&fx, "CREATE TABLE recipes(name TEXT); PRAGMA user_version=1;");
+    expect_check_error(&fx, "missing");
+    teardown(&fx);
+
+    setup(&fx, false);
+    mkdir(fx.dir, 0750);
+    FILE *f = fopen(fx.db, "w");
+    CF_CHECK(f != NULL);
+    if (f) {
+        for (int i = 0; i < 200; i++)
+            fputs("this is not a database, just text. ", f);
+        fclose(f);
+    }
+    expect_check_error(&fx, NULL);
+    /* the failed opens left the directory unlocked: a fresh archive elsewhere still works,
+     * and this one's lock is free (open fails for the file, not the lock) */
+    cf_err_t err;
+    cf_archive_t *a = cf_archive_open(fx.dir, fx.base, &err);
+    CF_CHECK(a == NULL);
+    CF_CHECK_INT(err.rc, CF_EDB);
+    teardown(&fx);
+}
+
+static void
+test_full_disk(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    uint64_t id1 = insert1(&fx, "https://example.com/full1", "body");
+    insert1(&fx, "https://example.com/full2", "body");
+    cf_archive_req_t c;
+    claim(&fx, &c, 1);
+    CF_CHECK_INT(c.u.claim.n, 1);
+    cf_archive_req_clear(&c);
+
+    sqlite3 *db = peek_open(&fx);
+    int64_t pages = q_int(db, "PRAGMA page_count");
+    CF_CHECK_INT(cf_archive_set_max_pages(fx.a, 1), CF_OK); /* clamped to the current size */
+
+    /* big inserts need new pages: every one fails busy, nothing stored */
+    enum { N = 4 };
+    cf_article_t a[N];
+    cf_archive_req_t r[N];
+    char *big = cf_malloc(20001);
+    memset(big, 'x', 20000);
+    big[20000] = '\0';
+    int n = 0;
+    for (int i = 0; i < N; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/big%d", i);
+        article(&a[i], url, "t", big);
+        insert_req(&r[i], &a[i], &n);
+        CF_CHECK_INT(cf_archive_submit(fx.a, &r[i]), CF_OK);
+    }
+    CF_CHECK(run_until(fx.base, &n, N));
+    for (int i = 0; i < N; i++) {
+        CF_CHECK_INT(r[i].rc, CF_EBUSY);
+        CF_CHECK(strstr(r[i].err.text, "full") != NULL);
+        CF_CHECK_INT(r[i].u.insert.id, 0);
+        CF_CHECK_INT(a[i].id, 0);
+    }
+
+    /* a DONE too big for the space left: rolled back whole, article still processing */
+    cf_facts_t facts = {0};
+    for (int i = 0; i < 300; i++) {
+        cf_fact_t *f = cf_facts_push(&facts);
+        set_fact(f, "revenue", "aws", "2015", true);
+        free(f->evidence);
+        f->evidence = cf_strndup(big, 1000);
+    }
+    cf_archive_req_t d;
+    memset(&d, 0, sizeof d);
+    d.kind = CF_ARCHIVE_DONE;
+    d.u.done.id = id1;
+    d.u.done.facts = &facts;
+    run1(&fx, &d);
+    CF_CHECK_INT(d.rc, CF_EBUSY);
+    CF_CHECK(d.u.done.url == NULL);
+    CF_CHECK_INT(d.u.done.first_seq, 0);
+    CF_CHECK_INT(facts.v[0].seq, 0);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 0);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 2);
+    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id1), "processing");
+    CF_CHECK(q_int(db, "PRAGMA page_count") <= pages + 1);
+    cf_archive_stats_t s;
+    cf_archive_stats(fx.a, &s);
+    CF_CHECK(s.rollbacks >= 2);
+    CF_CHECK_INT(s.queued, 1);
+    CF_CHECK_INT(s.processing, 1);
+
+    /* space again: the same requests go through */
+    CF_CHECK_INT(cf_archive_set_max_pages(fx.a, 0), CF_OK);
+    run1(&fx, &d);
+    CF_CHECK_INT(d.rc, CF_OK);
+    CF_CHECK(facts.v[299].seq > facts.v[0].seq);
+    cf_archive_req_clear(&d);
+    n = 0;
+    for (int i = 0; i < N; i++)
+        CF_CHECK_INT(cf_archive_submit(fx.a, &r[i]), CF_OK);
+    CF_CHECK(run_until(fx.base, &n, N));
+    for (int i = 0; i < N; i++) {
+        CF_CHECK_INT(r[i].rc, CF_OK);
+        cf_article_clear(&a[i]);
+    }
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 300);
+    /* the claim cursor survived the rollbacks */
+    claim(&fx, &c, 10);
+    CF_CHECK_INT(c.u.claim.n, 1 + N);
+    cf_archive_req_clear(&c);
+    sqlite3_close(db);
+    cf_facts_clear(&facts);
+    free(big);
+out:
+    teardown(&fx);
+}
+
+static void
+test_locked_database(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    CF_CHECK_INT(cf_archive_set_busy_timeout(fx.a, 50), CF_OK);
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+
+    cf_article_t a;
+    article(&a, "https://example.com/locked", "t", "body");
+    cf_archive_req_t r;
+    insert_req(&r, &a, &fx.completed);
+    run1(&fx, &r);
+    CF_CHECK_INT(r.rc, CF_EBUSY);
+    CF_CHECK(strstr(r.err.text, "locked") != NULL);
+    CF_CHECK_INT(a.id, 0);
+    cf_archive_stats_t s;
+    cf_archive_stats(fx.a, &s);
+    CF_CHECK_INT(s.rollbacks, 1);
+    CF_CHECK_INT(s.queued, 0);
+
+    CF_CHECK_INT(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    run1(&fx, &r); /* later it succeeds */
+    CF_CHECK_INT(r.rc, CF_OK);
+    CF_CHECK(a.id > 0);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 1);
+    sqlite3_close(db);
+    cf_article_clear(&a);
+out:
+    teardown(&fx);
+}
+
+CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_insert_and_duplicates),
+             CF_TEST(test_group_commit), CF_TEST(test_claim_done_search),
+             CF_TEST(test_fail_and_release), CF_TEST(test_reopen_requeues_processing),
+             CF_TEST(test_close_flushes), CF_TEST(test_lock), CF_TEST(test_newer_foreign_corrupt),
+             CF_TEST(test_full_disk), CF_TEST(test_locked_database))

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT
+ * cloudfact-worker: one extraction process. Connects a DEALER to the daemon's
+ * worker endpoint, announces its credit with `ready`, turns each `job` into a
+ * `result` (or an `error`), heart-beats every second and reconnects with back-off
+ * when the daemon falls silent (zguide Paranoid Pirate worker). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "cf_extract.h"
+#include "cf_log.h"
+#include "cf_msg.h"
+
+#define HEARTBEAT_MS 1000
+#define LIVENESS 3            /* silent intervals before reconnecting */
+#define RECONNECT_MAX_MS 32000
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_term(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: cloudfact-worker --endpoint EP [OPTION]...\n"
+            "Extract cloud-market facts for cloudfactd: connect to its worker endpoint, take\n"
+            "jobs, return facts. cloudfactd starts these itself (--workers N); start one by\n"
+            "hand to add a remote worker.\n\n"
+            "Options:\n"
+            "  --endpoint EP        the daemon's worker endpoint (ipc://PATH or tcp://HOST:PORT)\n"
+            "  --data DIR           extractor data directory (default: $CLOUDFACT_DATA, the\n"
+            "                       installed share directory, then the source tree)\n"
+            "  --credit N           jobs to accept at once, 1..64 (default 1)\n"
+            "  --die-with-parent    exit when the process that started this one exits\n"
+            "  --log-level LEVEL    error, warn, notice, info or debug (default info)\n"
+            "  --help               show this help and exit\n\n"
+            "Exit status: 0 after `stop` or SIGTERM, 1 on a runtime failure, 2 on a usage\n"
+            "or configuration error (bad data files): the daemon does not restart those.\n\n"
+            "Example:\n"
+            "  cloudfact-worker --endpoint ipc:///run/cloudfactd/workers.sock\n");
+}
+
+static uint64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+typedef struct worker {
+    void *ctx;
+    void *sock;
+    const char *endpoint;
+    const char *data_dir;
+    unsigned credit;
+    cf_extractor_t *ex;
+    msgpack_sbuffer buf;
+    uint64_t last_sent;
+    uint64_t last_heard;
+} worker_t;
+
+static void
+send_buf(worker_t *w)
+{
+    /* bounded by ZMQ_SNDTIMEO: a daemon that is not there must not freeze us; a
+     * lost result is reclaimed by the daemon's job deadline */
+    int rc;
+    while ((rc = zmq_send(w->sock, w->buf.data, w->buf.size, 0)) < 0 && zmq_errno() == EINTR &&
+           !stop_requested)
+        ;
+    if (rc < 0)
+        cf_log_warn("worker: send to the daemon failed: %s", zmq_strerror(zmq_errno()));
+    msgpack_sbuffer_clear(&w->buf);
+    w->last_sent = now_ms();
+}
+
+static int
+connect_daemon(worker_t *w)
+{
+    if (w->sock)
+        zmq_close(w->sock);
+    w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
+    int linger = 1000, immediate = 1, sndtimeo = 5000;
+    int64_t maxmsg = CF_MAX_MSGSIZE;
+    zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(w->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
+    zmq_setsockopt(w->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
+    zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (zmq_connect(w->sock, w->endpoint) != 0) {
+        cf_log_error("worker: cannot connect to %s: %s", w->endpoint, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    cf_msg_pack_ready(&w->buf, w->credit, (uint64_t)getpid());
+    send_buf(w);
+    w->last_heard = now_ms();
+    return 0;
+}
+
+#ifdef CF_WORKER_TEST_HOOKS
+/* Test build only (cloudfact-worker-test): markers in an article body make this
+ * worker crash, hang or lie, so tests can do the damage for real. */
+static bool
+test_hooks(worker_t *w, const cf_msg_t *msg)
+{
+    const char *body = msg->u.job.article.body;
+    if (strstr(body, "cf-test:crash"))
+        abort();
+    if (strstr(body, "cf-test:hang"))
+        for (;;)
+            pause();
+    if (strstr(body, "cf-test:bad-evidence")) {
+        cf_facts_t facts = {0};
+        cf_fact_t *f = cf_facts_push(&facts);
+        f->type = strdup("revenue");
+        f->subject = strdup("example");
+        f->status = strdup("reported");
+        f->evidence = strdup("not in the body at all");
+        f->evidence_start = 0;
+        f->evidence_end = strlen(f->evidence);
+        f->confidence = 0.5;
+        cf_msg_pack_result(&w->buf, msg->u.job.job, &facts, NULL);
+        cf_facts_clear(&facts);
+        send_buf(w);
+        return true;
+    }
+    return false;
+}
+#endif
+
+static void
+do_job(worker_t *w, cf_msg_t *msg)
+{
+#ifdef CF_WORKER_TEST_HOOKS
+    if (test_hooks(w, msg))
+        return;
+#endif
+    cf_facts_t facts = {0};
+    cf_class_t cls = {0};
+    cf_err_t err;
+    if (cf_extract_article(w->ex, &msg->u.job.article, &facts, &cls, &err) == CF_OK) {
+        cf_msg_pack_result(&w->buf, msg->u.job.job, &facts, &cls);
+        cf_log_debug("worker: article %llu: %zu facts",
+                     (unsigned long long)msg->u.job.article.id, facts.n);
+    } else {
+        cf_msg_pack_worker_error(&w->buf, msg->u.job.job, err.text);
+    }
+    send_buf(w);
+    cf_facts_clear(&facts);
+    cf_class_clear(&cls);
+}
+
+static void
+do_reload(worker_t *w)
+{
+    cf_err_t err;
+    cf_extractor_t *fresh = cf_extract_new(w->data_dir, &err);
+    if (!fresh) {
+        cf_log_error("worker: reload refused, keeping the loaded rules: %s", err.text);
+        cf_msg_pack_worker_error(&w->buf, 0, err.text);
+        send_buf(w);
+        return;
+    }
+    cf_extract_destroy(&w->ex);
+    w->ex = fresh;
+    cf_log_info("worker: data files reloaded from %s", w->data_dir);
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option lopts[] = {
+        {"endpoint", required_argument, NULL, 'e'}, {"data", required_argument, NULL, 'd'},
+        {"credit", required_argument, NULL, 'c'},   {"die-with-parent", no_argument, NULL, 'p'},
+        {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    worker_t w = {0};
+    const char *data_opt = NULL;
+    long credit = 1;
+    bool die_with_parent = false;
+    char pname[32];
+    snprintf(pname, sizeof pname, "worker[%d]", (int)getpid());
+    cf_log_init(pname);
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'e': w.endpoint = optarg; break;
+        case 'd': data_opt = optarg; break;
+        case 'c': {
+            char *end;
+            credit = strtol(optarg, &end, 10);
+            if (*end || credit < 1 || credit > (long)CF_MAX_CREDIT) {
+                fprintf(stderr, "cloudfact-worker: --credit: must be 1..%u\n", CF_MAX_CREDIT);
+                return 2;
+            }
+            break;
+        }
+        case 'p': die_with_parent = true; break;
+        case 'l':
+            if ((cf_log_level = cf_log_level_parse(optarg)) < 0) {
+                fprintf(stderr, "cloudfact-worker: --log-level: unknown level '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h': usage(stdout); return 0;
+        default:
+            fprintf(stderr, "cloudfact-worker: unknown option or missing argument: %s\n",
+                    argv[optind - 1]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!w.endpoint || optind < argc) {
+        fprintf(stderr, "cloudfact-worker: usage: --endpoint EP is required (see --help)\n");
+        return 2;
+    }
+    if (die_with_parent) {
+        pid_t parent = getppid();
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent || parent == 1)
+            return 0; /* the parent is already gone */
+    }
+    w.credit = (unsigned)credit;
+    w.data_dir = cf_extract_data_dir(data_opt);
+    cf_err_t err;
+    w.ex = cf_extract_new(w.data_dir, &err);
+    if (!w.ex) {
+        fprintf(stderr, "cloudfact-worker: data files in %s: %s\n", w.data_dir, err.text);
+        return 2;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    msgpack_sbuffer_init(&w.buf);
+    w.ctx = zmq_ctx_new();
+    int rc = 0;
+    uint64_t backoff = 1000;
+    if (connect_daemon(&w) != 0) {
+        rc = 2;
+        goto out;
+    }
+    while (!stop_requested) {
+        zmq_pollitem_t item = {w.sock, 0, ZMQ_POLLIN, 0};
+        int n = zmq_poll(&item, 1, HEARTBEAT_MS);
+        if (n < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            cf_log_error("worker: poll failed: %s", zmq_strerror(zmq_errno()));
+            rc = 1;
+            break;
+        }
+        if (n > 0 && (item.revents & ZMQ_POLLIN)) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, w.sock, ZMQ_DONTWAIT) >= 0) {
+                w.last_heard = now_ms();
+                backoff = 1000;
+                cf_msg_t msg;
+                if (cf_msg_decode(CF_CHAN_TO_WORKER, zmq_msg_data(&m), zmq_msg_size(&m), &msg,
+                                  &err) != CF_OK) {
+                    cf_log_warn("worker: bad message from the daemon: %s", err.text);
+                } else if (msg.op == CF_OP_JOB) {
+                    do_job(&w, &msg);
+                } else if (msg.op == CF_OP_RELOAD) {
+                    do_reload(&w);
+                } else if (msg.op == CF_OP_STOP) {
+                    stop_requested = 1;
+                }
+                cf_msg_clear(&msg);
+            }
+            zmq_msg_close(&m);
+        }
+        uint64_t now = now_ms();
+        if (now - w.last_heard > (uint64_t)HEARTBEAT_MS * LIVENESS) {
+            /* a restarted daemon does not know us: a fresh socket re-registers */
+            cf_log_warn("worker: daemon silent for %llu ms; reconnecting in %llu ms",
+                        (unsigned long long)(now - w.last_heard), (unsigned long long)backoff);
+            usleep((useconds_t)backoff * 1000);
+            backoff = backoff * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : backoff * 2;
+            if (connect_daemon(&w) != 0) {
+                rc = 1;
+                break;
+            }
+        } else if (now - w.last_sent >= HEARTBEAT_MS) {
+            cf_msg_pack_op(&w.buf, "heartbeat", NULL, 0);
+            send_buf(&w);
+        }
+    }
+out:
+    if (w.sock)
+        zmq_close(w.sock);
+    zmq_ctx_term(w.ctx);
+    msgpack_sbuffer_destroy(&w.buf);
+    cf_extract_destroy(&w.ex);
+    return rc;
+}
