@@ -112,8 +112,8 @@ cf_json_from_msgpack(const void *data, size_t len)
 int
 cf_json_print_line(json_t *v, FILE *out)
 {
-    /* JSON_ENSURE_ASCII off: UTF-8 passes through; evidence stays readable */
-    if (json_dumpf(v, out, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0)
+    /* JSON_ENSURE_ASCII off: UTF-8 passes through; 15 digits: 0.8 prints as 0.8 */
+    if (json_dumpf(v, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) != 0)
         return -1;
     if (fputc('\n', out) == EOF || fflush(out) != 0)
         return -1;

@@ -60,6 +60,7 @@ struct cf_dispatch {
     size_t pending;                /* archive requests of ours in flight */
     struct event *tick;            /* heartbeats, deadlines */
     msgpack_sbuffer buf;
+    char *ipc_path;                /* the socket file of an ipc:// endpoint, or NULL */
     cf_dispatch_stats_t st;
 };
 
@@ -501,6 +502,8 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
     self->archive = archive;
     self->publish = publish;
     self->opts = *opts;
+    if (strncmp(endpoint, "ipc://", 6) == 0)
+        self->ipc_path = cf_strdup(endpoint + 6);
     msgpack_sbuffer_init(&self->buf);
     self->zs = cf_zsock_new(base, sock, "workers", on_worker_msg, self, WORKERS_OUTQ, err);
     if (!self->zs) {
@@ -600,6 +603,9 @@ cf_dispatch_destroy(cf_dispatch_t **self_p)
     if (self->tick)
         event_free(self->tick);
     cf_zsock_destroy(&self->zs);
+    if (self->ipc_path)
+        unlink(self->ipc_path); /* ZeroMQ leaves the socket file behind */
+    free(self->ipc_path);
     msgpack_sbuffer_destroy(&self->buf);
     free(self);
     *self_p = NULL;

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <zmq.h>
 
@@ -34,7 +35,8 @@ struct cf_ingest {
     void *arg;
     cf_ingest_stats_t st;
     msgpack_sbuffer buf;               /* reply scratch */
-    uint64_t warned_at;                /* rate limit for invalid-request warnings */
+    time_t warned_at;                  /* rate limit for invalid-request warnings */
+    uint64_t unwarned;                 /* invalid requests since the last warning */
 };
 
 static void
@@ -53,6 +55,20 @@ reply(cf_ingest_t *self, const zmq_msg_t *env, size_t nenv, const void *ref, siz
         cf_log_warn("ingest: reply dropped (status=%s): the client's pipe is full",
                     cf_msg_status_name(rc));
     msgpack_sbuffer_clear(&self->buf);
+}
+
+/* Bad input is logged once per interval with a count, never per message. */
+static void
+warn_invalid(cf_ingest_t *self, const char *why)
+{
+    time_t now = time(NULL);
+    self->unwarned++;
+    if (now - self->warned_at < 10)
+        return;
+    cf_log_warn("ingest: invalid request answered (%llu since the last warning): %s",
+                (unsigned long long)self->unwarned, why);
+    self->warned_at = now;
+    self->unwarned = 0;
 }
 
 static void
@@ -85,13 +101,14 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
     if (overflow || nenv - 1 > CF_MAX_ENVELOPE) {
         reply(self, frames, 1, NULL, 0, CF_EINVAL, 0,
               "too many frames: at most 4 between the routing id and the body");
+        warn_invalid(self, "too many frames");
         return;
     }
     zmq_msg_t *body = &frames[n - 1];
     cf_msg_t msg;
     int rc = cf_msg_decode(CF_CHAN_INGEST, zmq_msg_data(body), zmq_msg_size(body), &msg, &err);
     if (rc != CF_OK) {
-        cf_log_debug("ingest: invalid request: %s", err.text);
+        warn_invalid(self, err.text);
         reply(self, frames, nenv, msg.ref, msg.ref_len, CF_EINVAL, 0, err.text);
         cf_msg_clear(&msg);
         return;

@@ -16,7 +16,8 @@
 #define PUB_HWM 10000 /* per subscriber (DESIGN.md); PUB drops beyond it */
 
 struct cf_publish {
-    cf_zsock_t *zs;         /* the PUB socket */
+    cf_zsock_t *zs;         /* the XPUB socket */
+    uint64_t subscriptions; /* live topic subscriptions, over all subscribers */
     struct event *tick;     /* sys.heartbeat every second */
     uint64_t last_seq;      /* highest seq published */
     uint64_t published;     /* facts published */
@@ -35,6 +36,23 @@ send2(cf_publish_t *self, const char *topic, size_t tlen)
     msgpack_sbuffer_clear(&self->buf);
 }
 
+/* XPUB hands us every (un)subscription: byte 1 or 0, then the prefix. They must
+ * be read or they pile up; we count them for operators and tests. */
+static void
+on_subscription(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg)
+{
+    (void)zs;
+    (void)overflow;
+    cf_publish_t *self = arg;
+    if (n != 1 || zmq_msg_size(&frames[0]) < 1)
+        return;
+    const uint8_t *b = zmq_msg_data(&frames[0]);
+    if (b[0] == 1)
+        self->subscriptions++;
+    else if (b[0] == 0 && self->subscriptions > 0)
+        self->subscriptions--;
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -50,12 +68,14 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 cf_publish_t *
 cf_publish_new(struct event_base *base, void *zctx, const char *endpoint, cf_err_t *err)
 {
-    void *sock = zmq_socket(zctx, ZMQ_PUB);
+    void *sock = zmq_socket(zctx, ZMQ_XPUB);
     if (!sock) {
         cf_err_set(err, CF_ESYS, "publish: cannot create socket: %s", zmq_strerror(zmq_errno()));
         return NULL;
     }
+    /* VERBOSER: every subscribe and unsubscribe reaches us, duplicates included */
     if (cf_zsock_setopt_int(sock, ZMQ_SNDHWM, PUB_HWM, "ZMQ_SNDHWM", err) != CF_OK ||
+        cf_zsock_setopt_int(sock, ZMQ_XPUB_VERBOSER, 1, "ZMQ_XPUB_VERBOSER", err) != CF_OK ||
         cf_zsock_setopt_int(sock, ZMQ_LINGER, 500, "ZMQ_LINGER", err) != CF_OK) {
         zmq_close(sock);
         return NULL;
@@ -68,8 +88,8 @@ cf_publish_new(struct event_base *base, void *zctx, const char *endpoint, cf_err
     }
     cf_publish_t *self = cf_calloc(1, sizeof *self);
     msgpack_sbuffer_init(&self->buf);
-    /* PUB never blocks, so the out-queue stays empty; a small bound is enough */
-    self->zs = cf_zsock_new(base, sock, "publish", NULL, NULL, 16, err);
+    /* XPUB drops at the high-water mark and never blocks: the out-queue stays empty */
+    self->zs = cf_zsock_new(base, sock, "publish", on_subscription, self, 16, err);
     if (!self->zs) {
         zmq_close(sock);
         cf_publish_destroy(&self);
@@ -113,6 +133,12 @@ uint64_t
 cf_publish_count(const cf_publish_t *self)
 {
     return self->published;
+}
+
+uint64_t
+cf_publish_subscriptions(const cf_publish_t *self)
+{
+    return self->subscriptions;
 }
 
 uint64_t

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * cf_publish: the PUB socket. Facts go out as two frames, the topic
+ * cf_publish: the publish socket (XPUB, so subscriptions can be counted). Facts go out as two frames, the topic
  * "fact.<type>.<subject>" as raw ASCII and the fact map with its seq, only after
  * their commit; events as "article.done" / "article.failed"; a "sys.heartbeat"
  * each second carrying the last seq (DESIGN.md "Publish and query"). Live
@@ -34,6 +34,9 @@ void cf_publish_article_failed(cf_publish_t *self, uint64_t id, const char *url,
 
 /* Facts published since start. */
 uint64_t cf_publish_count(const cf_publish_t *self);
+
+/* Live topic subscriptions over all subscribers (XPUB tells us each one). */
+uint64_t cf_publish_subscriptions(const cf_publish_t *self);
 
 /* The highest seq published (what sys.heartbeat carries). */
 uint64_t cf_publish_last_seq(const cf_publish_t *self);

@@ -197,6 +197,7 @@ pack_stats(msgpack_packer *pk, void *arg)
     pair_u(pk, "cloudfact_jobs_total", ds.jobs, &n);
     pair_u(pk, "cloudfact_attempts_failed_total", ds.attempts_failed, &n);
     pair_u(pk, "cloudfact_facts_published_total", cf_publish_count(d->publish), &n);
+    pair_u(pk, "cloudfact_subscriptions", cf_publish_subscriptions(d->publish), &n);
     pair_u(pk, "cloudfact_workers_ready", ds.workers, &n);
     pair_u(pk, "cloudfact_workers_alive", ps.alive, &n);
     pair_u(pk, "cloudfact_workers_restarted_total", ps.restarted, &n);

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT
+ * it_cli: the command line as a user runs it, against the real daemon.
+ * `cloudfact push` of the example articles while `cloudfact sub` prints the
+ * stream: the facts printed are the facts `cloudfact extract` finds in the same
+ * files (one extractor behind push, worker and extract); exit statuses for
+ * duplicates, --strict, bad JSON Lines, an unreachable daemon and a file that
+ * is not UTF-8; SIGTERM ends `sub` with status 0. */
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "harness.h"
+
+extern char **environ;
+
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            it_fail(__VA_ARGS__);                                                              \
+    } while (0)
+
+static char dir[256];
+
+/* Runs argv with stdout and stderr to files; returns the pid (wait=false) or the
+ * exit status (wait=true). */
+static int
+run(bool wait, const char *out, const char *err, const char *const *argv)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    CHECK(rc == 0, "cannot run %s", argv[0]);
+    if (!wait)
+        return pid;
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status), "%s %s died (status 0x%x)", argv[0], argv[1], status);
+    return WEXITSTATUS(status);
+}
+
+static char *
+slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    CHECK(f, "cannot read %s", path);
+    char *buf = calloc(1, 1 << 22);
+    size_t n = fread(buf, 1, (1 << 22) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static char *
+tmp(const char *name)
+{
+    static char paths[16][300];
+    static int next;
+    char *p = paths[next++ % 16];
+    snprintf(p, 300, "%s/%s", dir, name);
+    return p;
+}
+
+/* "type|subject|object|value|evidence|start|end" lines, sorted, from JSON Lines. */
+static json_t *
+fact_keys(const char *jsonl, size_t *count)
+{
+    json_t *keys = json_array();
+    const char *line = jsonl;
+    *count = 0;
+    while (*line) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        json_error_t jerr;
+        json_t *o = json_loadb(line, len, 0, &jerr);
+        CHECK(json_is_object(o), "not a JSON object: %.*s (%s)", (int)len, line, jerr.text);
+        char *val = json_dumps(json_object_get(o, "value"), JSON_ENCODE_ANY);
+        char key[8192];
+        snprintf(key, sizeof key, "%s|%s|%s|%s|%s|%lld|%lld",
+                 json_string_value(json_object_get(o, "type")),
+                 json_string_value(json_object_get(o, "subject")),
+                 json_is_null(json_object_get(o, "object"))
+                     ? "-"
+                     : json_string_value(json_object_get(o, "object")),
+                 val, json_string_value(json_object_get(o, "evidence")),
+                 json_integer_value(json_object_get(o, "evidence_start")),
+                 json_integer_value(json_object_get(o, "evidence_end")));
+        free(val);
+        json_array_append_new(keys, json_string(key));
+        json_decref(o);
+        (*count)++;
+        line = nl ? nl + 1 : line + len;
+    }
+    return keys;
+}
+
+static int
+cmp_json_str(const void *a, const void *b)
+{
+    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+static void
+sorted(json_t *arr, json_t ***out)
+{
+    size_t n = json_array_size(arr);
+    *out = calloc(n ? n : 1, sizeof **out);
+    for (size_t i = 0; i < n; i++)
+        (*out)[i] = json_array_get(arr, i);
+    qsort(*out, n, sizeof **out, cmp_json_str);
+}
+
+int
+main(void)
+{
+    const char *src = getenv("CF_SOURCE_DIR");
+    CHECK(src, "CF_SOURCE_DIR is not set (run through ctest)");
+    char examples[512];
+    snprintf(examples, sizeof examples, "%s/examples/articles", src);
+
+    it_daemon_t d;
+    it_daemon_init(&d);
+    snprintf(dir, sizeof dir, "%s", d.dir);
+    it_daemon_start(&d, 1, NULL);
+    char cloudfact[512];
+    snprintf(cloudfact, sizeof cloudfact, "%s", it_bin("cloudfact"));
+
+    /* what the extractor finds in the examples, without a daemon */
+    char glob_cmd[1200];
+    snprintf(glob_cmd, sizeof glob_cmd, "'%s' extract '%s'/*.txt > '%s' 2> '%s'", cloudfact,
+             examples, tmp("extract.jsonl"), tmp("extract.err"));
+    CHECK(system(glob_cmd) == 0, "cloudfact extract failed: %s", slurp(tmp("extract.err")));
+    size_t nexpected;
+    char *expected_text = slurp(tmp("extract.jsonl"));
+    json_t *expected = fact_keys(expected_text, &nexpected);
+    CHECK(nexpected > 0, "the example articles yield no facts");
+    char count[32];
+    snprintf(count, sizeof count, "%zu", nexpected);
+
+    /* sub first; wait until the daemon sees its subscription (no slow joiner) */
+    uint64_t subs0 = it_stat(&d, "cloudfact_subscriptions");
+    const char *sub_argv[] = {cloudfact, "sub", "--endpoint", d.publish, "--count", count, NULL};
+    pid_t sub = run(false, tmp("sub.jsonl"), tmp("sub.err"), sub_argv);
+    it_wait_stat(&d, "cloudfact_subscriptions", subs0 + 1, 30);
+
+    const char *push_argv[] = {cloudfact, "push", "--endpoint", d.ingest, examples, NULL};
+    int rc = run(true, tmp("push.out"), tmp("push.err"), push_argv);
+    char *perr = slurp(tmp("push.err"));
+    CHECK(rc == 0, "push exited %d: %s", rc, perr);
+    CHECK(strstr(perr, "accepted 3, duplicate 0, invalid 0"), "push summary: %s", perr);
+    free(perr);
+
+    int status;
+    for (int i = 0; i < 600 && waitpid(sub, &status, WNOHANG) == 0; i++)
+        usleep(100 * 1000);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sub --count did not finish cleanly");
+    size_t ngot;
+    char *got_text = slurp(tmp("sub.jsonl"));
+    json_t *got = fact_keys(got_text, &ngot);
+    CHECK(ngot == nexpected, "sub printed %zu facts, extract %zu", ngot, nexpected);
+    json_t **a, **b;
+    sorted(expected, &a);
+    sorted(got, &b);
+    for (size_t i = 0; i < ngot; i++)
+        CHECK(strcmp(json_string_value(a[i]), json_string_value(b[i])) == 0,
+              "push+sub and extract differ:\n extract: %s\n sub:     %s",
+              json_string_value(a[i]), json_string_value(b[i]));
+    free(a);
+    free(b);
+    printf("ok   push + sub print the facts extract finds (%zu)\n", ngot);
+
+    /* again: duplicates are safely stored (0); --strict makes them fail (1) */
+    rc = run(true, tmp("push2.out"), tmp("push2.err"), push_argv);
+    perr = slurp(tmp("push2.err"));
+    CHECK(rc == 0 && strstr(perr, "duplicate 3"), "second push: %d %s", rc, perr);
+    free(perr);
+    const char *strict_argv[] = {cloudfact, "push", "--strict", "--endpoint", d.ingest, examples,
+                                 NULL};
+    CHECK(run(true, tmp("push3.out"), tmp("push3.err"), strict_argv) == 1,
+          "--strict with duplicates should exit 1");
+    printf("ok   duplicates exit 0, with --strict 1\n");
+
+    /* JSON Lines: a good line, a broken one, one without a body */
+    FILE *f = fopen(tmp("items.jsonl"), "w");
+    fprintf(f, "{\"url\": \"https://example.test/j1\", \"title\": \"Stratus\", \"body\": "
+               "\"Stratus Cloud opened a data center in Lisbon.\", \"source\": \"feed\"}\n");
+    fprintf(f, "{\"url\": \"https://example.test/j2\", \"title\": \n");
+    fprintf(f, "{\"url\": \"https://example.test/j3\", \"title\": \"no body\"}\n");
+    fclose(f);
+    const char *jsonl_argv[] = {cloudfact, "push", "--jsonl", "--endpoint", d.ingest,
+                                tmp("items.jsonl"), NULL};
+    rc = run(true, tmp("push4.out"), tmp("push4.err"), jsonl_argv);
+    perr = slurp(tmp("push4.err"));
+    CHECK(rc == 1, "bad JSON Lines should exit 1 (got %d)", rc);
+    CHECK(strstr(perr, "items.jsonl:2:") && strstr(perr, "items.jsonl:3:") &&
+              strstr(perr, "accepted 1"),
+          "bad lines not reported by number: %s", perr);
+    free(perr);
+    printf("ok   bad JSON Lines reported with their line numbers, exit 1\n");
+
+    /* nobody listening: unanswered, exit 1 */
+    const char *dead_argv[] = {cloudfact, "push", "--endpoint", "tcp://127.0.0.1:9", "--timeout",
+                               "100", examples, NULL};
+    rc = run(true, tmp("push5.out"), tmp("push5.err"), dead_argv);
+    perr = slurp(tmp("push5.err"));
+    CHECK(rc == 1 && strstr(perr, "unanswered 3"), "unreachable daemon: %d %s", rc, perr);
+    free(perr);
+
+    /* extract: a file that is not UTF-8 is reported and skipped, exit 1 */
+    f = fopen(tmp("latin1.txt"), "w");
+    fprintf(f, "Caf\xe9 news\nThe caf\xe9 opened.\n");
+    fclose(f);
+    char ex_file[600];
+    snprintf(ex_file, sizeof ex_file, "%s/01_azure_region.txt", examples);
+    const char *ex_argv[] = {cloudfact, "extract", tmp("latin1.txt"), ex_file, NULL};
+    rc = run(true, tmp("ex.out"), tmp("ex.err"), ex_argv);
+    char *eerr = slurp(tmp("ex.err")), *eout = slurp(tmp("ex.out"));
+    CHECK(rc == 1 && strstr(eerr, "latin1.txt") && strstr(eerr, "UTF-8"),
+          "non-UTF-8 file: %d %s", rc, eerr);
+    CHECK(strstr(eout, "\"article\":\"01_azure_region.txt\""), "the good file was not extracted");
+    free(eerr);
+    free(eout);
+    printf("ok   unreachable daemon and non-UTF-8 input: exit 1 with the reason\n");
+
+    /* sub ends on SIGTERM with status 0 */
+    const char *sub2_argv[] = {cloudfact, "sub", "--endpoint", d.publish, NULL};
+    subs0 = it_stat(&d, "cloudfact_subscriptions");
+    sub = run(false, tmp("sub2.out"), tmp("sub2.err"), sub2_argv);
+    it_wait_stat(&d, "cloudfact_subscriptions", subs0 + 1, 30);
+    kill(sub, SIGTERM);
+    waitpid(sub, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sub after SIGTERM: 0x%x", status);
+
+    /* --help everywhere */
+    const char *cmds[] = {"push", "sub", "extract", "stats"};
+    for (size_t i = 0; i < 4; i++) {
+        const char *h[] = {cloudfact, cmds[i], "--help", NULL};
+        CHECK(run(true, tmp("help.out"), tmp("help.err"), h) == 0, "%s --help", cmds[i]);
+        char *text = slurp(tmp("help.out"));
+        CHECK(strstr(text, "Usage: cloudfact") && strstr(text, "Example"),
+              "%s --help lacks usage or examples", cmds[i]);
+        free(text);
+    }
+    printf("ok   SIGTERM ends sub with 0; --help on every command\n");
+
+    int ws = it_daemon_stop(&d, SIGTERM, 30);
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
+    json_decref(expected);
+    json_decref(got);
+    free(expected_text);
+    free(got_text);
+    it_daemon_cleanup(&d);
+    printf("it_cli: all checks passed\n");
+    return 0;
+}
