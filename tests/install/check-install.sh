@@ -1,0 +1,35 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# check-install BUILD_DIR: `cmake --install` into a staging directory must give the
+# programs, the data files, the systemd unit, the sysusers.d entry and the default
+# config; the unit must pass `systemd-analyze verify` and stay under an exposure of
+# 2.5 in `systemd-analyze security --offline`; the shipped config must be valid.
+set -eu
+build=$1
+stage=$(mktemp -d /tmp/cf-install-XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+DESTDIR=$stage cmake --install "$build" >/dev/null
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+root=$stage$prefix
+for f in bin/cloudfactd bin/cloudfact-worker bin/cloudfact share/cloudfact/gazetteer.tsv \
+         lib/systemd/system/cloudfactd.service lib/sysusers.d/cloudfact.conf; do
+    [ -e "$root/$f" ] || fail "cmake --install did not install $f"
+done
+conf=$(find "$stage" -name cloudfactd.conf -path '*/cloudfact/*' | head -n 1)
+[ -n "$conf" ] || fail "cmake --install did not install cloudfactd.conf"
+[ ! -e "$root/bin/cloudfact-worker-test" ] || fail "the test worker must not be installed"
+
+# verify the unit as installed, with its paths pointing into the staging tree
+unit=$stage/cloudfactd.service
+sed "s#$prefix/#$root/#g" "$root/lib/systemd/system/cloudfactd.service" > "$unit"
+grep -q "^ExecStart=$root/bin/cloudfactd --config " "$unit" || fail "unexpected ExecStart"
+systemd-analyze verify --man=no "$unit" || fail "systemd-analyze verify rejects the unit"
+systemd-analyze security --offline=yes --threshold=25 "$unit" >/dev/null ||
+    fail "the unit's exposure is above 2.5"
+
+# the shipped configuration is valid as shipped
+"$root/bin/cloudfactd" --config "$conf" --check-config >/dev/null ||
+    fail "cloudfactd --check-config rejects the shipped $conf"
+echo "install: ok (unit verified, exposure <= 2.5, default config valid)"
