@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -502,6 +503,11 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
     self->archive = archive;
     self->publish = publish;
     self->opts = *opts;
+    /* leases start at a random point: a late result from a worker of an earlier
+     * daemon run cannot match a lease of this one */
+    if (getrandom(&self->next_lease, sizeof self->next_lease, 0) != sizeof self->next_lease)
+        self->next_lease = (uint64_t)time(NULL) << 20;
+    self->next_lease = (self->next_lease >> 2) + (1ull << 40);
     if (strncmp(endpoint, "ipc://", 6) == 0)
         self->ipc_path = cf_strdup(endpoint + 6);
     msgpack_sbuffer_init(&self->buf);

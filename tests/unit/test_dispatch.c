@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT
+ * Unit tests for cf_dispatch with a real archive (temp SQLite file), a real
+ * publish socket and a fake worker on a DEALER over inproc: credit is never
+ * exceeded, a valid result is archived then published, a late lease is
+ * dropped, a bad result or a worker error costs an attempt, max_attempts
+ * quarantines (article.failed), a job past its deadline is taken back. */
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <zmq.h>
+
+#include "cf_archive.h"
+#include "cf_dispatch.h"
+#include "cf_msg.h"
+#include "cf_publish.h"
+#include "cf_test.h"
+#include "cf_text.h"
+
+typedef struct env {
+    char dir[64];
+    struct event_base *base;
+    void *zctx;
+    cf_archive_t *archive;
+    cf_publish_t *publish;
+    cf_dispatch_t *dispatch;
+    void *worker;  /* the fake worker's DEALER */
+    void *sub;     /* a subscriber to everything published */
+    int inserted;
+} env_t;
+
+static uint64_t
+ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+spin(env_t *e, int ms)
+{
+    uint64_t end = ms_now() + (uint64_t)ms;
+    while (ms_now() < end) {
+        event_base_loop(e->base, EVLOOP_NONBLOCK);
+        usleep(1000);
+    }
+}
+
+static void
+inserted_cb(cf_archive_req_t *req, void *arg)
+{
+    env_t *e = arg;
+    CF_CHECK_INT(req->rc, CF_OK);
+    e->inserted++;
+    cf_article_clear(req->u.insert.article);
+    free(req->u.insert.article);
+    free(req);
+}
+
+static void
+insert(env_t *e, const char *url, const char *body)
+{
+    cf_article_t *a = cf_calloc(1, sizeof *a);
+    a->url = cf_strdup(url);
+    a->title = cf_strdup("t");
+    a->body = cf_strdup(body);
+    a->body_len = strlen(body);
+    cf_archive_req_t *r = cf_calloc(1, sizeof *r);
+    r->kind = CF_ARCHIVE_INSERT;
+    r->cb = inserted_cb;
+    r->arg = e;
+    r->u.insert.article = a;
+    int before = e->inserted;
+    CF_CHECK_INT(cf_archive_submit(e->archive, r), CF_OK);
+    for (int i = 0; i < 2000 && e->inserted == before; i++)
+        spin(e, 1);
+    cf_dispatch_kick(e->dispatch);
+}
+
+static void
+setup(env_t *e, unsigned max_attempts, unsigned deadline)
+{
+    memset(e, 0, sizeof *e);
+    evthread_use_pthreads(); /* the archive's writer thread wakes the loop */
+    snprintf(e->dir, sizeof e->dir, "/tmp/cf-test-dispatch-XXXXXX");
+    CF_CHECK(mkdtemp(e->dir) != NULL);
+    e->base = event_base_new();
+    cf_err_t err;
+    e->archive = cf_archive_open(e->dir, e->base, &err);
+    CF_CHECK(e->archive != NULL);
+    e->zctx = zmq_ctx_new();
+    e->publish = cf_publish_new(e->base, e->zctx, "inproc://pub", &err);
+    CF_CHECK(e->publish != NULL);
+    cf_dispatch_opts_t o = {max_attempts, deadline};
+    e->dispatch = cf_dispatch_new(e->base, e->zctx, "inproc://workers", e->archive, e->publish,
+                                  &o, &err);
+    CF_CHECK(e->dispatch != NULL);
+    e->sub = zmq_socket(e->zctx, ZMQ_SUB);
+    zmq_setsockopt(e->sub, ZMQ_SUBSCRIBE, "", 0);
+    zmq_connect(e->sub, "inproc://pub");
+    e->worker = zmq_socket(e->zctx, ZMQ_DEALER);
+    zmq_connect(e->worker, "inproc://workers");
+    int linger = 0;
+    zmq_setsockopt(e->sub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(e->worker, ZMQ_LINGER, &linger, sizeof linger);
+    spin(e, 20);
+}
+
+static void
+teardown(env_t *e)
+{
+    zmq_close(e->worker);
+    zmq_close(e->sub);
+    cf_dispatch_destroy(&e->dispatch);
+    cf_archive_close(&e->archive);
+    cf_publish_destroy(&e->publish);
+    zmq_ctx_term(e->zctx);
+    event_base_free(e->base);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", e->dir);
+}
+
+static void
+worker_send(env_t *e, msgpack_sbuffer *sb)
+{
+    zmq_send(e->worker, sb->data, sb->size, 0);
+    msgpack_sbuffer_clear(sb);
+    spin(e, 30);
+}
+
+static void
+ready(env_t *e, unsigned credit)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_ready(&sb, credit, 4242);
+    worker_send(e, &sb);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* Jobs waiting for the fake worker (heartbeats skipped). Returns how many were read. */
+static int
+take_jobs(env_t *e, cf_msg_t *jobs, int max)
+{
+    int n = 0;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    while (n < max && zmq_msg_recv(&m, e->worker, ZMQ_DONTWAIT) >= 0) {
+        cf_err_t err;
+        cf_msg_t msg;
+        CF_CHECK_INT(cf_msg_decode(CF_CHAN_TO_WORKER, zmq_msg_data(&m), zmq_msg_size(&m), &msg,
+                                   &err),
+                     CF_OK);
+        if (msg.op == CF_OP_JOB)
+            jobs[n++] = msg;
+        else
+            cf_msg_clear(&msg);
+    }
+    zmq_msg_close(&m);
+    return n;
+}
+
+/* A result holding one fact whose evidence is body[start:end] (or a lie). */
+static void
+send_result(env_t *e, const cf_msg_t *job, bool honest)
+{
+    const cf_article_t *a = &job->u.job.article;
+    cf_facts_t facts = {0};
+    cf_fact_t *f = cf_facts_push(&facts);
+    f->type = cf_strdup("datacenter");
+    f->subject = cf_strdup("nimbus");
+    f->status = cf_strdup("reported");
+    f->confidence = 0.5;
+    f->evidence_start = 0;
+    f->evidence_end = 6;
+    f->evidence = honest ? cf_strndup(a->body, 6) : cf_strdup("absent");
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_result(&sb, job->u.job.job, &facts, NULL);
+    worker_send(e, &sb);
+    msgpack_sbuffer_destroy(&sb);
+    cf_facts_clear(&facts);
+}
+
+/* Topics published so far, concatenated with '\n'. */
+static void
+topics(env_t *e, char *out, size_t n)
+{
+    out[0] = '\0';
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    while (zmq_msg_recv(&m, e->sub, ZMQ_DONTWAIT) >= 0) {
+        bool more = zmq_msg_more(&m);
+        size_t len = strlen(out);
+        if (len + zmq_msg_size(&m) + 2 < n) {
+            memcpy(out + len, zmq_msg_data(&m), zmq_msg_size(&m));
+            out[len + zmq_msg_size(&m)] = '\n';
+            out[len + zmq_msg_size(&m) + 1] = '\0';
+        }
+        if (more) /* skip the body */
+            zmq_msg_recv(&m, e->sub, ZMQ_DONTWAIT);
+    }
+    zmq_msg_close(&m);
+}
+
+static void
+test_credit_and_results(void)
+{
+    env_t e;
+    setup(&e, 3, 30);
+    for (int i = 0; i < 5; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.test/%d", i);
+        insert(&e, url, "Nimbus opened a data center.");
+    }
+    ready(&e, 2);
+    spin(&e, 50);
+    cf_msg_t jobs[8];
+    int n = take_jobs(&e, jobs, 8);
+    CF_CHECK_INT(n, 2); /* never more than the credit */
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.inflight, 2);
+    /* leases are not article ids (and not reused across daemon runs) */
+    CF_CHECK(jobs[0].u.job.job != jobs[0].u.job.article.id);
+    CF_CHECK(jobs[1].u.job.job != jobs[0].u.job.job);
+    /* a result returns one credit: exactly one more job comes */
+    send_result(&e, &jobs[0], true);
+    spin(&e, 50);
+    cf_msg_t more[8];
+    CF_CHECK_INT(take_jobs(&e, more, 8), 1);
+    /* a second result for the same lease is dropped */
+    send_result(&e, &jobs[0], true);
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.done, 1);
+    CF_CHECK_INT(ds.facts, 1);
+    char t[4096];
+    spin(&e, 20);
+    topics(&e, t, sizeof t);
+    CF_CHECK(strstr(t, "fact.datacenter.nimbus\n") != NULL);
+    CF_CHECK(strstr(t, "article.done\n") != NULL);
+    cf_msg_clear(&jobs[0]);
+    cf_msg_clear(&jobs[1]);
+    cf_msg_clear(&more[0]);
+    teardown(&e);
+}
+
+static void
+test_bad_results_quarantine(void)
+{
+    env_t e;
+    setup(&e, 2, 30);
+    insert(&e, "https://example.test/poison", "Nimbus opened a data center.");
+    ready(&e, 1);
+    for (int attempt = 1; attempt <= 2; attempt++) {
+        spin(&e, 50);
+        cf_msg_t jobs[2];
+        CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
+        send_result(&e, &jobs[0], false); /* evidence not in the body */
+        cf_msg_clear(&jobs[0]);
+    }
+    spin(&e, 100);
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.attempts_failed, 2);
+    CF_CHECK_INT(ds.quarantined, 1);
+    CF_CHECK_INT(ds.done, 0);
+    char t[4096];
+    topics(&e, t, sizeof t);
+    CF_CHECK(strstr(t, "article.failed\n") != NULL);
+    CF_CHECK(strstr(t, "fact.") == NULL); /* nothing from a bad result is published */
+    cf_msg_t none[2];
+    CF_CHECK_INT(take_jobs(&e, none, 2), 0); /* not retried forever */
+    teardown(&e);
+}
+
+static void
+test_worker_error_and_deadline(void)
+{
+    env_t e;
+    setup(&e, 3, 1); /* a one-second job deadline */
+    insert(&e, "https://example.test/slow", "Nimbus opened a data center.");
+    ready(&e, 1);
+    spin(&e, 50);
+    cf_msg_t jobs[2];
+    CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_worker_error(&sb, jobs[0].u.job.job, "extractor ran out of patience");
+    worker_send(&e, &sb);
+    cf_msg_clear(&jobs[0]);
+    /* the error cost one attempt; the article comes back and this time we sit on it */
+    spin(&e, 50);
+    CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
+    cf_msg_clear(&jobs[0]);
+    spin(&e, 2600); /* past the deadline and a tick */
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.attempts_failed, 2);
+    CF_CHECK_INT(ds.inflight, 0);
+    CF_CHECK_INT(ds.workers, 0); /* a hung worker is forgotten */
+    /* a fresh ready (the replacement) gets the article again */
+    ready(&e, 1);
+    spin(&e, 50);
+    CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
+    send_result(&e, &jobs[0], true);
+    cf_msg_clear(&jobs[0]);
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.done, 1);
+    msgpack_sbuffer_destroy(&sb);
+    teardown(&e);
+}
+
+CF_TEST_LIST(CF_TEST(test_credit_and_results),
+             CF_TEST(test_bad_results_quarantine), CF_TEST(test_worker_error_and_deadline))
