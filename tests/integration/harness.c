@@ -91,8 +91,10 @@ it_daemon_init(it_daemon_t *d)
     snprintf(d->db, sizeof d->db, "%s/cloudfact.db", d->dir);
 }
 
+/* Asks for stats; *keep holds the reply bytes the unpacked objects point into
+ * (msgpack-c strings are views into the input): the caller frees it after use. */
 static bool
-query_stats(const it_daemon_t *d, msgpack_unpacked *up, int timeout_ms)
+query_stats(const it_daemon_t *d, msgpack_unpacked *up, int timeout_ms, void **keep)
 {
     msgpack_sbuffer req;
     msgpack_sbuffer_init(&req);
@@ -107,7 +109,7 @@ query_stats(const it_daemon_t *d, msgpack_unpacked *up, int timeout_ms)
     size_t off = 0;
     bool ok = msgpack_unpack_next(up, reply, len, &off) == MSGPACK_UNPACK_SUCCESS &&
               up->data.type == MSGPACK_OBJECT_MAP;
-    free(reply);
+    *keep = reply;
     return ok;
 }
 
@@ -133,11 +135,13 @@ it_stat(const it_daemon_t *d, const char *name)
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
     uint64_t v = 0;
-    if (!query_stats(d, &up, 10000))
+    void *keep = NULL;
+    if (!query_stats(d, &up, 10000, &keep))
         it_fail("the daemon does not answer stats on %s", d->query);
     if (!stat_from(&up, name, &v))
         it_fail("stats has no %s", name);
     msgpack_unpacked_destroy(&up);
+    free(keep);
     return v;
 }
 
@@ -204,9 +208,11 @@ it_daemon_start(it_daemon_t *d, int workers, const char *const *extra)
         msgpack_unpacked up;
         msgpack_unpacked_init(&up);
         uint64_t ready = 0;
-        bool ok = query_stats(d, &up, 500) && stat_from(&up, "cloudfact_workers_ready", &ready) &&
-                  ready >= (uint64_t)workers;
+        void *keep = NULL;
+        bool ok = query_stats(d, &up, 500, &keep) &&
+                  stat_from(&up, "cloudfact_workers_ready", &ready) && ready >= (uint64_t)workers;
         msgpack_unpacked_destroy(&up);
+        free(keep);
         if (ok)
             return;
         clock_gettime(CLOCK_MONOTONIC, &now);

@@ -1,0 +1,685 @@
+/* SPDX-License-Identifier: MIT
+ * Unit tests for libcfextract: sentence -> facts tables (written for these tests,
+ * general English constructions), data-file errors, hostile bodies, and the
+ * corpora (shared and our own): every fact validates, output is deterministic,
+ * and the facts are written as JSON Lines for tools/score-facts. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cf_extract.h"
+#include "cf_fact.h"
+#include "cf_limits.h"
+#include "cf_test.h"
+#include "cf_text.h"
+
+#ifndef CF_SOURCE_DATA_DIR
+#define CF_SOURCE_DATA_DIR "workers/data"
+#endif
+
+static cf_extractor_t *
+extractor(void)
+{
+    static cf_extractor_t *x;
+    if (!x) {
+        cf_err_t err = {0};
+        x = cf_extract_new(cf_extract_data_dir(NULL), &err);
+        if (!x) {
+            fprintf(stderr, "cf_extract_new: %s\n", err.text);
+            exit(1);
+        }
+    }
+    return x;
+}
+
+/* Runs the extractor on body (with published, may be NULL); checks every fact. */
+static int
+extract(const char *body, size_t len, const char *published, cf_facts_t *facts, cf_class_t *cls)
+{
+    cf_article_t a = {0};
+    a.id = 7;
+    a.title = "";
+    a.body = (char *)body;
+    a.body_len = len;
+    a.published = (char *)published;
+    cf_err_t err = {0};
+    int rc = cf_extract_article(extractor(), &a, facts, cls, &err);
+    if (rc != CF_OK)
+        return rc;
+    uint64_t last = 0;
+    for (size_t i = 0; i < facts->n; i++) {
+        cf_err_t e2 = {0};
+        int vrc = cf_fact_validate(&facts->v[i], body, len, &e2);
+        if (vrc != CF_OK)
+            fprintf(stderr, "invalid fact %zu: %s\n", i, e2.text);
+        CF_CHECK_INT(vrc, CF_OK);
+        CF_CHECK(facts->v[i].evidence_start >= last);
+        CF_CHECK(facts->v[i].article == 7);
+        CF_CHECK(facts->v[i].seq == 0);
+        last = facts->v[i].evidence_start;
+    }
+    CF_CHECK(facts->n <= CF_MAX_FACTS);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* expected-fact tables */
+
+typedef struct want {
+    const char *type;
+    const char *subject;
+    const char *object;  /* NULL: not checked */
+    double value;        /* < 0: not checked */
+    const char *unit;    /* NULL: not checked */
+    const char *period;  /* NULL: not checked; "-" expects nil */
+    const char *place;   /* NULL: not checked */
+    const char *status;  /* NULL: not checked */
+    const char *source;  /* NULL: not checked; "-" expects nil */
+    const char *qualifier; /* NULL: not checked; "-" expects nil */
+} want_t;
+
+typedef struct row {
+    const char *text;
+    const char *published;
+    want_t want[4];
+} row_t;
+
+static bool
+str_ok(const char *want, const char *got)
+{
+    if (!want)
+        return true;
+    if (strcmp(want, "-") == 0)
+        return got == NULL;
+    return got && strcmp(want, got) == 0;
+}
+
+static bool
+fact_matches(const want_t *w, const cf_fact_t *f)
+{
+    if (strcmp(w->type, f->type) != 0 || strcmp(w->subject, f->subject) != 0)
+        return false;
+    if (w->object && !str_ok(w->object, f->object))
+        return false;
+    if (w->value >= 0 && (!f->has_value || fabs(f->value - w->value) > 1e-6 * (w->value + 1)))
+        return false;
+    return str_ok(w->unit, f->unit) && str_ok(w->period, f->period) &&
+           str_ok(w->place, f->place) && str_ok(w->status, f->status) &&
+           str_ok(w->source, f->source) && str_ok(w->qualifier, f->qualifier);
+}
+
+static void
+dump(const cf_facts_t *facts)
+{
+    for (size_t i = 0; i < facts->n; i++) {
+        const cf_fact_t *f = &facts->v[i];
+        fprintf(stderr, "    got %s %s obj=%s val=%g %s per=%s place=%s det=%s q=%s st=%s src=%s "
+                        "[%s]\n",
+                f->type, f->subject, f->object ? f->object : "-", f->has_value ? f->value : -1,
+                f->unit ? f->unit : "-", f->period ? f->period : "-", f->place ? f->place : "-",
+                f->detail ? f->detail : "-", f->qualifier ? f->qualifier : "-", f->status,
+                f->source ? f->source : "-", f->evidence);
+    }
+}
+
+static void
+check_rows(const row_t *rows, size_t n)
+{
+    for (size_t r = 0; r < n; r++) {
+        cf_facts_t facts = {0};
+        cf_class_t cls = {0};
+        CF_CHECK_INT(extract(rows[r].text, strlen(rows[r].text), rows[r].published, &facts, &cls),
+                     CF_OK);
+        for (size_t k = 0; k < 4 && rows[r].want[k].type; k++) {
+            bool found = false;
+            for (size_t i = 0; i < facts.n && !found; i++)
+                found = fact_matches(&rows[r].want[k], &facts.v[i]);
+            if (!found) {
+                fprintf(stderr, "  missing %s/%s in: %s\n", rows[r].want[k].type,
+                        rows[r].want[k].subject, rows[r].text);
+                dump(&facts);
+            }
+            CF_CHECK(found);
+        }
+        cf_facts_clear(&facts);
+        cf_class_clear(&cls);
+    }
+}
+
+/* Sentences that must give no fact of the given type. */
+static void
+check_none(const char *text, const char *type)
+{
+    cf_facts_t facts = {0};
+    cf_class_t cls = {0};
+    CF_CHECK_INT(extract(text, strlen(text), NULL, &facts, &cls), CF_OK);
+    for (size_t i = 0; i < facts.n; i++) {
+        if (strcmp(facts.v[i].type, type) == 0) {
+            fprintf(stderr, "  unexpected %s in: %s\n", type, text);
+            dump(&facts);
+            CF_CHECK(0);
+        }
+    }
+    cf_facts_clear(&facts);
+    cf_class_clear(&cls);
+}
+
+#define NOV -1.0
+
+static void
+test_numbers(void)
+{
+    static const row_t rows[] = {
+        {"Tencent took in $3.2B from online services in 2016.", NULL,
+         {{"revenue", "tencent", NULL, 3.2e9, "USD", "2016", NULL, "reported", "-", "-"}}},
+        {"Oracle earned US$2 billion from cloud licenses last year.", "2019-05-02",
+         {{"revenue", "oracle", NULL, 2e9, "USD", "2018", NULL, NULL, NULL, NULL}}},
+        {"Kingsoft Cloud posted revenue of about $410 million in the third quarter of 2021.",
+         NULL,
+         {{"revenue", "kingsoft-cloud", NULL, 410e6, "USD", "2021-Q3", NULL, NULL, NULL,
+           "about"}}},
+        {"Baidu said its cloud revenue reached nearly 4.7 billion yuan in Q2 2022.", NULL,
+         {{"revenue", "baidu-cloud", NULL, 4.7e9, "CNY", "2022-Q2", NULL, NULL, NULL, "nearly"}}},
+        {"SAP generated revenue of EUR 1.2 billion from its cloud unit in fiscal 2020.", NULL,
+         {{"revenue", "sap", NULL, 1.2e9, "EUR", "FY2020", NULL, NULL, NULL, NULL}}},
+        {"Rackspace counts more than 300,000 customers at the end of 2017.", NULL,
+         {{"customers", "rackspace", NULL, 300000, "count", "2017-12-31", NULL, NULL, NULL,
+           "more than"}}},
+        {"DigitalOcean now serves 1.2 million paying customers.", NULL,
+         {{"customers", "digitalocean", NULL, 1.2e6, "count", NULL, NULL, NULL, NULL, NULL}}},
+        {"Equinix runs twelve data centers in Japan.", NULL,
+         {{"datacenter", "equinix", NULL, 12, "count", NULL, "Japan", NULL, NULL, NULL}}},
+        {"Google holds 9% of the cloud infrastructure market, according to Canalys.", NULL,
+         {{"market_share", "google", NULL, 9, "percent", NULL, NULL, NULL, "canalys", NULL}}},
+        {"Microsoft's share was 21 percent while IBM came in at 4 percent.", NULL,
+         {{"market_share", "microsoft", NULL, 21, "percent", NULL, NULL, NULL, NULL, NULL},
+          {"market_share", "ibm", NULL, 4, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        {"Azure revenue rose 48 percent, and Azure brought in $5 billion in the year ending on "
+         "June 30, 2020.",
+         NULL,
+         {{"revenue_growth", "azure", NULL, 48, "percent", NULL, NULL, NULL, NULL, NULL},
+          {"revenue", "azure", NULL, 5e9, "USD", "FY2020", NULL, NULL, NULL, NULL}}},
+        {"Shoppers bought $12 billion worth of merchandise on JD.com during the festival.", NULL,
+         {{"gmv", "jd", NULL, 12e9, "USD", NULL, NULL, NULL, NULL, NULL}}},
+        {"Oracle will open sixteen new data centers across Europe in 2023.", NULL,
+         {{"datacenter", "oracle", NULL, 16, "count", "2023", "Europe", "planned", NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+}
+
+static void
+test_investment(void)
+{
+    static const row_t rows[] = {
+        {"Huawei will invest $1.5 billion in its developer program over five years.", NULL,
+         {{"investment", "huawei", NULL, 1.5e9, "USD", NULL, NULL, "planned", NULL, NULL}}},
+        {"Salesforce and VMware each committed $500 million to public cloud infrastructure.",
+         NULL,
+         {{"investment", "salesforce", NULL, 5e8, "USD", NULL, NULL, NULL, NULL, NULL},
+          {"investment", "vmware", NULL, 5e8, "USD", NULL, NULL, NULL, NULL, NULL}}},
+        {"Oracle announced it was setting aside a billion dollars for new regions.", NULL,
+         {{"investment", "oracle", NULL, 1e9, "USD", NULL, NULL, "announced", NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+}
+
+static void
+test_datacenter(void)
+{
+    static const row_t rows[] = {
+        {"Tencent plans to build a data center in Frankfurt.", NULL,
+         {{"datacenter", "tencent", NULL, NOV, NULL, NULL, "Frankfurt", "planned", NULL, NULL}}},
+        {"Microsoft said it would open data centers in Sweden, Spain and Italy.", NULL,
+         {{"datacenter", "microsoft", NULL, NOV, NULL, NULL, "Sweden", "announced", NULL, NULL}}},
+        {"Of its 24 data centers, nine are in Virginia and four in Ireland.", NULL,
+         {{NULL}}},
+        {"Baidu will open its third data center in the Chinese city of Beijing.", NULL,
+         {{"datacenter", "baidu", NULL, NOV, NULL, NULL, "Beijing", NULL, NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+    static const row_t ctx[] = {
+        {"Equinix keeps growing. Of its 24 data centers, nine are in Virginia and four in "
+         "Ireland.",
+         NULL,
+         {{"datacenter", "equinix", NULL, 24, "count", NULL, NULL, NULL, NULL, NULL},
+          {"datacenter", "equinix", NULL, 9, "count", NULL, "Virginia", NULL, NULL, NULL},
+          {"datacenter", "equinix", NULL, 4, "count", NULL, "Ireland", NULL, NULL, NULL}}},
+    };
+    check_rows(ctx, sizeof ctx / sizeof *ctx);
+    /* an ordinal is not a count */
+    cf_facts_t facts = {0};
+    cf_class_t cls = {0};
+    const char *t = "Baidu will open its third data center in Shanghai.";
+    extract(t, strlen(t), NULL, &facts, &cls);
+    CF_CHECK_INT(facts.n, 1);
+    if (facts.n == 1) {
+        CF_CHECK(!facts.v[0].has_value);
+        CF_CHECK_STR(facts.v[0].detail, "third data center");
+    }
+    cf_facts_clear(&facts);
+    cf_class_clear(&cls);
+}
+
+static void
+test_objects(void)
+{
+    static const row_t rows[] = {
+        {"Salesforce announced a partnership with Alibaba this month.", "2019-09-20",
+         {{"partnership", "salesforce", "alibaba", NOV, NULL, "2019-09", NULL, "announced", NULL,
+           NULL}}},
+        {"Nutanix has partnered with Fujitsu and Lenovo to sell appliances.", NULL,
+         {{"partnership", "nutanix", "fujitsu", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"partnership", "nutanix", "lenovo", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Cisco acquired Acme Networks Inc. in 2016.", NULL,
+         {{"acquisition", "cisco", "acme-networks", NOV, NULL, "2016", NULL, "reported", NULL,
+           NULL}}},
+        {"Tencent is in talks to acquire Zeta Storage, according to Reuters.", NULL,
+         {{"acquisition", "tencent", "zeta-storage", NOV, NULL, NULL, NULL, "rumored", "reuters",
+           NULL}}},
+        {"Google has invested in security startups – Cloudflare, Akamai (a CDN) and Linode.", NULL,
+         {{"stake", "google", "cloudflare", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"stake", "google", "akamai", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"stake", "google", "linode", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Oracle has vowed to overtake Google Cloud within three years.", NULL,
+         {{"target", "oracle", "google-cloud", NOV, NULL, NULL, NULL, "announced", NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+}
+
+static void
+test_places_and_status(void)
+{
+    static const row_t rows[] = {
+        {"Tencent Cloud is entering the U.S. market.", NULL,
+         {{"expansion", "tencent-cloud", NULL, NOV, NULL, NULL, "United States", "reported",
+           NULL, NULL}}},
+        {"Naver aims to expand into Southeast Asia next year.", "2020-03-01",
+         {{"expansion", "naver", NULL, NOV, NULL, "2021", "Southeast Asia", "planned", NULL,
+           NULL}}},
+        {"Kingsoft might move into overseas markets.", NULL,
+         {{"expansion", "kingsoft", NULL, NOV, NULL, NULL, "outside China", "speculative", NULL,
+           NULL}}},
+        {"Rackspace announced that it will exit the IaaS market.", NULL,
+         {{"market_exit", "rackspace", NULL, NOV, NULL, NULL, NULL, "announced", NULL, NULL}}},
+        {"Dropbox is planning an IPO on the Nasdaq.", NULL,
+         {{"ipo", "dropbox", NULL, NOV, NULL, NULL, "Nasdaq", "planned", NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+}
+
+static void
+test_references(void)
+{
+    static const row_t rows[] = {
+        /* pronoun and "the company" resolve to the last named company */
+        {"Oracle opened a new office. The company said it would spend $2 billion on servers.",
+         NULL,
+         {{"investment", "oracle", NULL, 2e9, "USD", NULL, NULL, "announced", NULL, NULL}}},
+        {"Rackspace grew fast. Its customer count has gone from 5,000 in 2009 to 300,000 today.",
+         NULL,
+         {{"customers", "rackspace", NULL, 5000, "count", "2009", NULL, NULL, NULL, NULL},
+          {"customers", "rackspace", NULL, 300000, "count", "-", NULL, NULL, NULL, NULL}}},
+        /* possessive cloud and ticker aliases */
+        {"Amazon's cloud brought in $4.6 billion, while MSFT earned $7 billion.", NULL,
+         {{"revenue", "aws", NULL, 4.6e9, "USD", NULL, NULL, NULL, NULL, NULL},
+          {"revenue", "microsoft", NULL, 7e9, "USD", NULL, NULL, NULL, NULL, NULL}}},
+        /* quoted figures keep the source named before the quotation */
+        {"Gartner analysts agreed. \xe2\x80\x9c" "Azure holds 20 percent of the market.\xe2\x80\x9d" "",
+         NULL,
+         {{"market_share", "azure", NULL, 20, "percent", NULL, NULL, NULL, "gartner", NULL}}},
+        /* no-break spaces and typographic apostrophes */
+        {"Huawei\xe2\x80\x99s cloud posted revenue of $1.1\xc2\xa0" "billion.", NULL,
+         {{"revenue", "huawei-cloud", NULL, 1.1e9, "USD", NULL, NULL, NULL, NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+}
+
+static void
+test_negatives(void)
+{
+    check_none("Huawei earned 35 percent of its revenue in Europe.", "market_share");
+    check_none("The founder, 52, has 3 children and 2 dogs.", "customers");
+    check_none("How could IBM start acquiring Western customers?", "acquisition");
+    check_none("The report runs to 120 pages and was written in 2014.", "datacenter");
+    check_none("In 2014, prices fell 30 percent.", "revenue_growth");
+}
+
+/* ------------------------------------------------------------------------ */
+/* hostile input: steps are not timed, but these must finish and stay valid */
+
+static void
+test_hostile(void)
+{
+    cf_facts_t facts = {0};
+    cf_class_t cls = {0};
+    CF_CHECK_INT(extract("abc\xff", 4, NULL, &facts, &cls), CF_EINVAL);
+    CF_CHECK_INT(extract("\xc0\xaf", 2, NULL, &facts, &cls), CF_EINVAL);
+    CF_CHECK_INT(facts.n, 0);
+    CF_CHECK_INT(extract("", 0, NULL, &facts, &cls), CF_OK);
+    CF_CHECK_INT(extract(" \n\t\xc2\xa0 ", 6, NULL, &facts, &cls), CF_OK);
+    CF_CHECK_INT(extract(".", 1, NULL, &facts, &cls), CF_OK);
+    CF_CHECK_INT(extract("AWS\0AWS has 5 data centers", 26, NULL, &facts, &cls), CF_OK);
+    CF_CHECK_INT(facts.n, 1);
+    cf_facts_clear(&facts);
+
+    const char *scale_env = getenv("CF_TEST_SCALE");
+    double scale = scale_env ? atof(scale_env) : 1;
+    if (!(scale > 0))
+        scale = 1;
+    /* a 1 MB line without punctuation */
+    size_t n = (size_t)(1024 * 1024 * scale);
+    char *big = cf_malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        big[i] = "Alibaba cloud data center "[i % 26];
+    big[n] = '\0';
+    CF_CHECK_INT(extract(big, n, NULL, &facts, &cls), CF_OK);
+    cf_facts_clear(&facts);
+    /* 10,000 digits, and money with them */
+    memset(big, '9', 10000);
+    memcpy(big, "AWS earned $", 12);
+    big[10000] = '\0';
+    CF_CHECK_INT(extract(big, 10000, NULL, &facts, &cls), CF_OK);
+    CF_CHECK_INT(facts.n, 0);
+    cf_facts_clear(&facts);
+    /* deep parentheses */
+    n = (size_t)(200000 * scale);
+    for (size_t i = 0; i < n; i++)
+        big[i] = i < n / 2 ? '(' : ')';
+    CF_CHECK_INT(extract(big, n, NULL, &facts, &cls), CF_OK);
+    cf_facts_clear(&facts);
+    /* many facts: capped */
+    const char *s = "AWS has 5 data centers in Japan. ";
+    size_t sl = strlen(s);
+    n = (size_t)(4u * 1024 * 1024 * scale);
+    if (n < sl * 2)
+        n = sl * 2;
+    char *many = cf_malloc(n + 1);
+    size_t w = 0;
+    for (unsigned k = 0; w + 64 < n; k++)
+        w += (size_t)snprintf(many + w, n + 1 - w, "AWS has %u data centers in Japan. ", k + 2);
+    CF_CHECK_INT(extract(many, w, NULL, &facts, &cls), CF_OK);
+    CF_CHECK(facts.n > 0 && facts.n <= CF_MAX_FACTS);
+    cf_facts_clear(&facts);
+    free(many);
+    free(big);
+    cf_class_clear(&cls);
+}
+
+static void
+test_data_errors(void)
+{
+    char dir[] = "/tmp/cf_extract_test_XXXXXX";
+    CF_CHECK(mkdtemp(dir) != NULL);
+    char path[512];
+    snprintf(path, sizeof path, "%s/gazetteer.tsv", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "# a comment\n\naws\tunit\tamazon\tAWS\namazon\tcompany\t-\tAmazon\n"
+               "broken\tcompany\n");
+    fclose(f);
+    cf_err_t err = {0};
+    cf_extractor_t *x = cf_extract_new(dir, &err);
+    CF_CHECK(x == NULL);
+    CF_CHECK(strstr(err.text, "gazetteer.tsv:5:") != NULL);
+    CF_CHECK(strstr(err.text, "expected 4 tab-separated fields") != NULL);
+    /* a missing file */
+    f = fopen(path, "w");
+    fprintf(f, "amazon\tcompany\t-\tAmazon\n");
+    fclose(f);
+    x = cf_extract_new(dir, &err);
+    CF_CHECK(x == NULL);
+    CF_CHECK(strstr(err.text, "places.tsv") != NULL);
+    /* a bad cue category */
+    snprintf(path, sizeof path, "%s/places.tsv", dir);
+    f = fopen(path, "w");
+    fprintf(f, "Japan\tcountry\tJapan\n");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/cues.tsv", dir);
+    f = fopen(path, "w");
+    fprintf(f, "share\t-\tmarket share\nbogus\t-\tword\n");
+    fclose(f);
+    x = cf_extract_new(dir, &err);
+    CF_CHECK(x == NULL);
+    CF_CHECK(strstr(err.text, "cues.tsv:2:") != NULL);
+    /* a good minimal set loads */
+    f = fopen(path, "w");
+    fprintf(f, "share\t-\tmarket share\n");
+    fclose(f);
+    x = cf_extract_new(dir, &err);
+    CF_CHECK(x != NULL);
+    cf_extract_destroy(&x);
+    CF_CHECK(x == NULL);
+    cf_extract_destroy(&x);
+    const char *files[] = {"gazetteer.tsv", "places.tsv", "cues.tsv"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    /* data directory choice */
+    CF_CHECK_STR(cf_extract_data_dir("/x"), "/x");
+    const char *old = getenv("CLOUDFACT_DATA");
+    char *saved = old ? cf_strdup(old) : NULL;
+    setenv("CLOUDFACT_DATA", "/some/where", 1);
+    CF_CHECK_STR(cf_extract_data_dir(NULL), "/some/where");
+    unsetenv("CLOUDFACT_DATA");
+    CF_CHECK(cf_extract_data_dir(NULL) != NULL);
+    if (saved)
+        setenv("CLOUDFACT_DATA", saved, 1);
+    free(saved);
+}
+
+static void
+test_classify(void)
+{
+    const char *t = "AWS and Azure lead the cloud market. AWS has 25 data centers in Europe.";
+    cf_facts_t facts = {0};
+    cf_class_t cls = {0};
+    CF_CHECK_INT(extract(t, strlen(t), NULL, &facts, &cls), CF_OK);
+    CF_CHECK(cls.relevant);
+    CF_CHECK(cls.relevance > 0.5 && cls.relevance <= 1);
+    CF_CHECK(cls.ncompanies >= 2);
+    if (cls.ncompanies >= 1)
+        CF_CHECK_STR(cls.companies[0], "aws");
+    CF_CHECK(cls.nregions >= 1);
+    cf_facts_clear(&facts);
+    const char *u = "The weather was mild and the garden party went well.";
+    CF_CHECK_INT(extract(u, strlen(u), NULL, &facts, &cls), CF_OK);
+    CF_CHECK(!cls.relevant);
+    CF_CHECK_INT(facts.n, 0);
+    cf_facts_clear(&facts);
+    cf_class_clear(&cls);
+}
+
+/* ------------------------------------------------------------------------ */
+/* corpora */
+
+static void
+json_str(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static void
+json_fact(FILE *out, const char *article, const cf_fact_t *f)
+{
+    fputs("{\"article\": ", out);
+    json_str(out, article);
+    fputs(", \"type\": ", out);
+    json_str(out, f->type);
+    fputs(", \"subject\": ", out);
+    json_str(out, f->subject);
+    fputs(", \"object\": ", out);
+    json_str(out, f->object);
+    if (f->has_value) {
+        if (f->value == floor(f->value) && fabs(f->value) < 1e15)
+            fprintf(out, ", \"value\": %.0f", f->value);
+        else
+            fprintf(out, ", \"value\": %.17g", f->value);
+    } else {
+        fputs(", \"value\": null", out);
+    }
+    const char *names[] = {"unit", "period", "place", "detail", "qualifier", "status", "source"};
+    const char *vals[] = {f->unit, f->period, f->place, f->detail, f->qualifier, f->status,
+                          f->source};
+    for (size_t i = 0; i < 7; i++) {
+        fprintf(out, ", \"%s\": ", names[i]);
+        json_str(out, vals[i]);
+    }
+    fprintf(out, ", \"confidence\": %.2f, \"evidence\": ", f->confidence);
+    json_str(out, f->evidence);
+    fprintf(out, ", \"evidence_start\": %llu, \"evidence_end\": %llu}\n",
+            (unsigned long long)f->evidence_start, (unsigned long long)f->evidence_end);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = cf_malloc(cap);
+    size_t r;
+    while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (cap - n < 2)
+            buf = cf_realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Extracts every article of dir/articles into out (JSON Lines); returns facts per
+ * type in counts (indexed like types) and the number of articles. */
+static size_t
+run_corpus(const char *dir, FILE *out, const char *const *types, size_t ntypes, size_t *counts)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/articles", dir);
+    DIR *d = opendir(path);
+    CF_CHECK(d != NULL);
+    if (!d)
+        return 0;
+    char *names[256];
+    size_t nn = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && nn < 256)
+        if (e->d_name[0] != '.' && strstr(e->d_name, ".txt"))
+            names[nn++] = cf_strdup(e->d_name);
+    closedir(d);
+    qsort(names, nn, sizeof *names, cmp_str);
+    for (size_t i = 0; i < nn; i++) {
+        snprintf(path, sizeof path, "%s/articles/%s", dir, names[i]);
+        size_t len;
+        char *text = slurp(path, &len);
+        CF_CHECK(text != NULL);
+        if (!text)
+            continue;
+        char *nl = memchr(text, '\n', len);
+        char *body = nl ? nl + 1 : text + len;
+        if (nl)
+            *nl = '\0';
+        size_t blen = (size_t)(text + len - body);
+        cf_facts_t facts = {0}, again = {0};
+        cf_class_t cls = {0};
+        CF_CHECK_INT(extract(body, blen, NULL, &facts, &cls), CF_OK);
+        CF_CHECK(cls.relevant);
+        /* deterministic */
+        CF_CHECK_INT(extract(body, blen, NULL, &again, &cls), CF_OK);
+        CF_CHECK_INT(again.n, facts.n);
+        for (size_t k = 0; k < facts.n && k < again.n; k++) {
+            CF_CHECK(facts.v[k].evidence_start == again.v[k].evidence_start);
+            CF_CHECK_STR(facts.v[k].type, again.v[k].type);
+            CF_CHECK_STR(facts.v[k].subject, again.v[k].subject);
+        }
+        for (size_t k = 0; k < facts.n; k++) {
+            if (out)
+                json_fact(out, names[i], &facts.v[k]);
+            for (size_t t = 0; t < ntypes; t++)
+                if (strcmp(facts.v[k].type, types[t]) == 0)
+                    counts[t]++;
+        }
+        cf_facts_clear(&facts);
+        cf_facts_clear(&again);
+        cf_class_clear(&cls);
+        free(text);
+        free(names[i]);
+    }
+    return nn;
+}
+
+static const char *const core_types[] = {"market_share", "revenue",  "investment",
+                                         "datacenter",   "customers", "partnership"};
+#define NCORE (sizeof core_types / sizeof *core_types)
+
+static void
+test_shared_corpus(void)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/corpus", cf_test_shared_dir());
+    const char *pred = getenv("CF_EXTRACT_PRED");
+    FILE *out = fopen(pred ? pred : "extract_shared.jsonl", "w");
+    CF_CHECK(out != NULL);
+    size_t counts[NCORE] = {0};
+    size_t n = run_corpus(dir, out, core_types, NCORE, counts);
+    if (out)
+        fclose(out);
+    CF_CHECK(n >= 5);
+    /* floors: the shared articles state these facts (see GUIDELINES.md) */
+    CF_CHECK(counts[0] >= 4); /* market_share */
+    CF_CHECK(counts[1] >= 2); /* revenue */
+    CF_CHECK(counts[2] >= 4); /* investment */
+    CF_CHECK(counts[3] >= 5); /* datacenter */
+    CF_CHECK(counts[4] >= 2); /* customers */
+    CF_CHECK(counts[5] >= 1); /* partnership */
+}
+
+static void
+test_own_corpus(void)
+{
+    const char *src = getenv("CF_SOURCE_DIR");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/tests/corpus", src ? src : CF_SOURCE_DATA_DIR "/../..");
+    const char *pred = getenv("CF_EXTRACT_OWN_PRED");
+    FILE *out = fopen(pred ? pred : "extract_own.jsonl", "w");
+    size_t counts[NCORE] = {0};
+    size_t n = run_corpus(dir, out, core_types, NCORE, counts);
+    if (out)
+        fclose(out);
+    CF_CHECK(n >= 4);
+    for (size_t t = 0; t < NCORE; t++)
+        CF_CHECK(counts[t] >= 1);
+}
+
+CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_investment), CF_TEST(test_datacenter),
+             CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
+             CF_TEST(test_negatives), CF_TEST(test_hostile), CF_TEST(test_data_errors),
+             CF_TEST(test_classify), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))

@@ -1,0 +1,1439 @@
+/* SPDX-License-Identifier: MIT
+ * cf_assemble: mentions and fact patterns for one sentence (see cf_assemble.h).
+ * Every loop below walks the sentence's tokens or mentions with a fixed window,
+ * so a sentence of n tokens costs O(n * window); sentences are capped in bytes by
+ * cf_sentence, and nothing recurses. */
+#include "cf_assemble.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cf_cue.h"
+#include "cf_limits.h"
+#include "cf_number.h"
+#include "cf_text.h"
+
+#define ID_MAX 64      /* an entity id or place name */
+#define DETAIL_MAX 160 /* a detail phrase */
+#define MAX_LIST 8     /* places or objects in one list */
+#define MAX_SUBJ 4     /* coordinated subjects ("Cisco and HP") */
+#define PAREN_SKIP 40  /* tokens a skipped parenthesis may hold */
+#define MAX_LEARNED 32 /* unknown company names learned per article */
+#define LEARNED_WORDS 4
+
+enum { M_ENT, M_PLACE, M_NUM, M_PER, M_CUE };
+
+typedef struct mention {
+    int kind;              /* M_* */
+    size_t a, b;           /* tokens [a, b) */
+    char id[ID_MAX];       /* entity id (M_ENT) or place name (M_PLACE) */
+    int ekind;             /* CF_ENTITY_* */
+    bool ref;              /* a pronoun or "the company", resolved */
+    bool poss;             /* followed by a possessive 's */
+    cf_number_t num;       /* M_NUM */
+    cf_period_t per;       /* M_PER */
+    uint64_t cats;         /* M_CUE: bit per CF_CUE_* category */
+    const char *status;    /* M_CUE status value */
+    const char *market;    /* M_CUE market value */
+    double ord;            /* M_CUE ordinal value */
+    int depth;             /* parenthesis depth at a */
+} mention_t;
+
+typedef struct cand {
+    const char *type;
+    char subject[ID_MAX];
+    char object[ID_MAX];
+    bool has_value;
+    double value;
+    const char *unit;
+    const char *qualifier;
+    char place[ID_MAX];
+    char detail[DETAIL_MAX];
+    double conf;
+    size_t a, b;           /* evidence tokens [a, b) */
+    size_t ta, tb;         /* trigger tokens, for status and period */
+} cand_t;
+
+typedef struct subjects {
+    char id[MAX_SUBJ][ID_MAX];
+    size_t a[MAX_SUBJ];    /* first token of each mention */
+    bool context[MAX_SUBJ]; /* taken from an earlier sentence */
+    int n;
+} subjects_t;
+
+struct cf_assemble {
+    const cf_gazetteer_t *gaz;
+    const cf_lexicon_t *cues;
+    cf_period_date_t pub;
+    char topic[ID_MAX];        /* the last named company, "" when none */
+    char prev_source[ID_MAX];  /* the source of the previous sentence */
+    char quote_source[ID_MAX]; /* the source of an open quotation */
+    bool in_quote;
+    char learned[MAX_LEARNED][ID_MAX];     /* ids of companies named without a gazetteer entry */
+    char learned_key[MAX_LEARNED][ID_MAX * 2]; /* their normalized words */
+    size_t nlearned;
+    mention_t *m;              /* this sentence's mentions, in token order */
+    size_t nm, mcap;
+    int *cover;                /* per token: the mention covering it, or -1 */
+    int *depth;                /* per token: parenthesis depth */
+    size_t tcap;
+    /* the sentence being processed */
+    const char *body;
+    const cf_tokens_t *t;
+    uint64_t article;
+    cf_facts_t *facts;
+    char source[ID_MAX];
+    bool doubt;
+    bool has_dc_count;
+    bool prev_dc_count;        /* the previous sentence counted data centers */
+    size_t facts_before;
+};
+
+/* ------------------------------------------------------------------------ */
+/* small helpers */
+
+static bool
+has(const mention_t *m, int cat)
+{
+    return m->kind == M_CUE && (m->cats & (1ull << cat));
+}
+
+static bool
+tok_is(const cf_assemble_t *self, size_t i, const char *w)
+{
+    return cf_token_is(self->t, i, w);
+}
+
+static bool
+clause_end_tok(const cf_assemble_t *self, size_t i)
+{
+    return tok_is(self, i, ".") || tok_is(self, i, ";") || tok_is(self, i, ":") ||
+           tok_is(self, i, "?") || tok_is(self, i, "!");
+}
+
+/* Copies src into dst, truncating to n - 1 bytes on purpose (ids are bounded). */
+static void
+copy(char *dst, size_t n, const char *src)
+{
+    size_t len = src ? strnlen(src, n - 1) : 0;
+    if (len)
+        memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+static const mention_t *
+at(const cf_assemble_t *self, size_t tok)
+{
+    if (tok >= self->t->n || self->cover[tok] < 0)
+        return NULL;
+    return &self->m[self->cover[tok]];
+}
+
+static bool
+is_subject_ent(const mention_t *m)
+{
+    return m->kind == M_ENT && m->ekind != CF_ENTITY_SOURCE && m->id[0];
+}
+
+static const char *
+family(const cf_assemble_t *self, const char *id)
+{
+    return cf_gazetteer_family(self->gaz, id);
+}
+
+static bool
+same_family(const cf_assemble_t *self, const char *a, const char *b)
+{
+    return strcmp(family(self, a), family(self, b)) == 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* mentions */
+
+static mention_t *
+add_mention(cf_assemble_t *self, int kind, size_t a, size_t b)
+{
+    if (self->nm == self->mcap) {
+        self->mcap = self->mcap ? self->mcap * 2 : 64;
+        self->m = cf_realloc(self->m, self->mcap * sizeof *self->m);
+    }
+    mention_t *m = &self->m[self->nm];
+    memset(m, 0, sizeof *m);
+    m->kind = kind;
+    m->a = a;
+    m->b = b;
+    m->depth = self->depth[a];
+    for (size_t k = a; k < b && k < self->t->n; k++)
+        self->cover[k] = (int)self->nm;
+    self->nm++;
+    return m;
+}
+
+/* The company a pronoun at this point refers to: the first company named earlier
+ * in the sentence, else the topic of the previous sentences. */
+static const char *
+resolve_ref(const cf_assemble_t *self)
+{
+    for (size_t k = 0; k < self->nm; k++)
+        if (is_subject_ent(&self->m[k]))
+            return self->m[k].id;
+    return self->topic[0] ? self->topic : NULL;
+}
+
+/* A learned company name at token i: returns its index and sets *n, or -1. */
+static int
+learned_at(const cf_assemble_t *self, size_t i, size_t *n)
+{
+    const cf_tokens_t *t = self->t;
+    if (i >= t->n || !(t->v[i].flags & CF_TOKEN_CAP))
+        return -1;
+    for (size_t k = 0; k < self->nlearned; k++) {
+        const char *key = self->learned_key[k];
+        size_t j = i, off = 0;
+        while (j < t->n && j - i < LEARNED_WORDS) {
+            const char *w = cf_token_norm(t, j);
+            size_t wl = t->v[j].len;
+            if (strncmp(key + off, w, wl) != 0)
+                break;
+            off += wl;
+            j++;
+            if (key[off] == '\0') {
+                *n = j - i;
+                return (int)k;
+            }
+            if (key[off] != ' ')
+                break;
+            off++;
+        }
+    }
+    return -1;
+}
+
+/* Remembers an unknown company named at tokens [a, b) under id. */
+static void
+learn(cf_assemble_t *self, size_t a, size_t b, const char *id)
+{
+    if (self->nlearned == MAX_LEARNED || b <= a || b - a > LEARNED_WORDS)
+        return;
+    for (size_t k = 0; k < self->nlearned; k++)
+        if (strcmp(self->learned[k], id) == 0)
+            return;
+    char key[ID_MAX * 2];
+    size_t off = 0;
+    for (size_t j = a; j < b; j++) {
+        size_t wl = self->t->v[j].len;
+        if (off + wl + 2 > sizeof key)
+            return;
+        if (off)
+            key[off++] = ' ';
+        memcpy(key + off, cf_token_norm(self->t, j), wl);
+        off += wl;
+    }
+    key[off] = '\0';
+    copy(self->learned[self->nlearned], ID_MAX, id);
+    copy(self->learned_key[self->nlearned], sizeof self->learned_key[0], key);
+    self->nlearned++;
+}
+
+static size_t unknown_name(const cf_assemble_t *self, size_t i, char *id, size_t idsz);
+
+/* "Nimbus Cloud, the infrastructure arm of Oracle, said": a sentence opening with
+ * an unknown capitalized name and an appositive that calls it a company or unit. */
+static void
+learn_appositive(cf_assemble_t *self)
+{
+    char id[ID_MAX];
+    size_t n = unknown_name(self, 0, id, sizeof id);
+    if (n == 0 || !tok_is(self, n, ","))
+        return;
+    for (size_t j = n + 1; j < self->t->n && j < n + 8; j++) {
+        size_t nc;
+        if (cf_lexicon_match(self->cues, self->t, j, CF_CUE_COMPNOUN, &nc) >= 0 ||
+            tok_is(self, j, "arm") || tok_is(self, j, "unit") || tok_is(self, j, "subsidiary") ||
+            tok_is(self, j, "division")) {
+            learn(self, 0, n, id);
+            return;
+        }
+        if (tok_is(self, j, ",") || clause_end_tok(self, j))
+            return;
+    }
+}
+
+static void
+annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
+{
+    const cf_tokens_t *t = self->t;
+    int depth = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        self->cover[i] = -1;
+        if (tok_is(self, i, "(") && depth < 1000)
+            depth++;
+        self->depth[i] = depth;
+        if (tok_is(self, i, ")") && depth > 0)
+            depth--;
+    }
+    self->nm = 0;
+    learn_appositive(self);
+    size_t i = 0;
+    while (i < t->n) {
+        size_t ne = 0, np = 0, nc = 0, nl = 0;
+        int li = learned_at(self, i, &nl);
+        if (li >= 0 && !cf_gazetteer_entity_at(self->gaz, t, i, &ne)) {
+            mention_t *m = add_mention(self, M_ENT, i, i + nl);
+            copy(m->id, sizeof m->id, self->learned[li]);
+            m->ekind = CF_ENTITY_COMPANY;
+            if (tok_is(self, i + nl, "'s")) {
+                m->poss = true;
+                self->cover[i + nl] = (int)(self->nm - 1);
+            }
+            if (seen && seen->company)
+                seen->company(seen->ctx, m->id);
+            i += nl + (m->poss ? 1 : 0);
+            continue;
+        }
+        const char *pkind = NULL;
+        const cf_entity_t *e = cf_gazetteer_entity_at(self->gaz, t, i, &ne);
+        const char *pl = cf_gazetteer_place_at(self->gaz, t, i, &np, &pkind);
+        int ci = cf_lexicon_match(self->cues, t, i, -1, &nc);
+        if (!e)
+            ne = 0;
+        if (!pl)
+            np = 0;
+        if (ci < 0)
+            nc = 0;
+        cf_number_t num;
+        cf_period_t per;
+        if (!(e && ne >= 2) && cf_number_parse(self->cues, t, i, &num) && num.b - i >= nc) {
+            mention_t *m = add_mention(self, M_NUM, i, num.b);
+            m->num = num;
+            i = num.b;
+            continue;
+        }
+        if (!(e && ne >= 2) && cf_period_parse(t, i, self->pub, &per) && per.b - i >= nc) {
+            mention_t *m = add_mention(self, M_PER, i, per.b);
+            m->per = per;
+            i = per.b;
+            continue;
+        }
+        if (e && ne >= np && ne >= nc) {
+            mention_t *m = add_mention(self, M_ENT, i, i + ne);
+            copy(m->id, sizeof m->id, e->id);
+            m->ekind = e->kind;
+            if (tok_is(self, i + ne, "'s")) {
+                m->poss = true;
+                self->cover[i + ne] = (int)(self->nm - 1);
+                /* "Alibaba's cloud ...": the company's cloud unit */
+                const cf_entity_t *u;
+                if (e->kind == CF_ENTITY_COMPANY && tok_is(self, i + ne + 1, "cloud") &&
+                    (u = cf_gazetteer_unit_of(self->gaz, e->id))) {
+                    copy(m->id, sizeof m->id, u->id);
+                    m->ekind = CF_ENTITY_UNIT;
+                }
+            }
+            if (seen && seen->company && m->ekind != CF_ENTITY_SOURCE)
+                seen->company(seen->ctx, m->id);
+            i += ne + (m->poss ? 1 : 0);
+            continue;
+        }
+        if (pl && np >= nc) {
+            mention_t *m = add_mention(self, M_PLACE, i, i + np);
+            /* "outside (of) X", "beyond X" */
+            size_t k = i;
+            if (k > 0 && tok_is(self, k - 1, "of"))
+                k--;
+            if (k > 0 && (tok_is(self, k - 1, "outside") || tok_is(self, k - 1, "beyond")) &&
+                strncmp(pl, "outside", 7) != 0)
+                snprintf(m->id, sizeof m->id, "outside %s", pl);
+            else
+                copy(m->id, sizeof m->id, pl);
+            (void)pkind;
+            if (seen && seen->place)
+                seen->place(seen->ctx, m->id);
+            i += np;
+            continue;
+        }
+        if (ci >= 0) {
+            mention_t *m = add_mention(self, M_CUE, i, i + nc);
+            for (int k = ci; k >= 0; k = cf_lexicon_next(self->cues, k, t, i, -1)) {
+                const cf_lexicon_entry_t *en = cf_lexicon_entry(self->cues, k);
+                m->cats |= 1ull << en->cat;
+                if (en->cat == CF_CUE_STATUS && !m->status)
+                    m->status = en->val;
+                if (en->cat == CF_CUE_MARKET && !m->market)
+                    m->market = en->val;
+                if (en->cat == CF_CUE_ORDINAL)
+                    m->ord = en->num;
+            }
+            if (has(m, CF_CUE_CLOUD) && seen && seen->cloud)
+                seen->cloud(seen->ctx);
+            if (has(m, CF_CUE_REF) || has(m, CF_CUE_UNITREF)) {
+                const char *id = resolve_ref(self);
+                const cf_entity_t *u;
+                if (id) {
+                    if (has(m, CF_CUE_UNITREF) &&
+                        (u = cf_gazetteer_unit_of(self->gaz, family(self, id))))
+                        id = u->id;
+                    const cf_entity_t *en = cf_gazetteer_find(self->gaz, id);
+                    char buf[ID_MAX];
+                    copy(buf, sizeof buf, id);
+                    m->kind = M_ENT;
+                    m->ref = true;
+                    copy(m->id, sizeof m->id, buf);
+                    m->ekind = en ? en->kind : CF_ENTITY_COMPANY;
+                    bool poss = tok_is(self, i + nc - 1, "its") || tok_is(self, i + nc - 1, "'s");
+                    if (tok_is(self, i + nc, "'s")) {
+                        m->poss = poss = true;
+                        self->cover[i + nc] = (int)(self->nm - 1);
+                        nc++;
+                    }
+                    /* "its cloud revenue": the company's cloud unit */
+                    if (poss && m->ekind == CF_ENTITY_COMPANY && tok_is(self, i + nc, "cloud") &&
+                        (u = cf_gazetteer_unit_of(self->gaz, m->id))) {
+                        copy(m->id, sizeof m->id, u->id);
+                        m->ekind = CF_ENTITY_UNIT;
+                    }
+                }
+            }
+            i += nc;
+            continue;
+        }
+        i++;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* sentence-level context: source, doubt */
+
+static void
+sentence_context(cf_assemble_t *self)
+{
+    self->source[0] = '\0';
+    self->doubt = false;
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *m = &self->m[k];
+        if (m->kind == M_ENT && m->ekind == CF_ENTITY_SOURCE && !self->source[0])
+            copy(self->source, sizeof self->source, m->id);
+        if (has(m, CF_CUE_DOUBT))
+            self->doubt = true;
+    }
+    /* a quotation inherits the source named just before it */
+    const cf_tokens_t *t = self->t;
+    bool opens = t->n > 0 && tok_is(self, 0, "\"");
+    if (!self->source[0]) {
+        if (self->in_quote && self->quote_source[0])
+            copy(self->source, sizeof self->source, self->quote_source);
+        else if (opens && self->prev_source[0])
+            copy(self->source, sizeof self->source, self->prev_source);
+    }
+    bool was_in = self->in_quote;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!tok_is(self, i, "\""))
+            continue;
+        unsigned char c0 = (unsigned char)self->body[t->v[i].start];
+        unsigned char c2 = (unsigned char)self->body[t->v[i].start + (c0 == 0xe2 ? 2 : 0)];
+        if (c0 == 0xe2 && c2 == 0x9c)
+            self->in_quote = true; /* U+201C */
+        else if (c0 == 0xe2 && c2 == 0x9d)
+            self->in_quote = false; /* U+201D */
+        else
+            self->in_quote = !self->in_quote;
+    }
+    if (self->in_quote && (!was_in || !self->quote_source[0]))
+        copy(self->quote_source, sizeof self->quote_source, self->source);
+    if (!self->in_quote)
+        self->quote_source[0] = '\0';
+}
+
+/* ------------------------------------------------------------------------ */
+/* subjects, status, period, emission */
+
+/* The nearest subject-like entity mention ending at or before tok (same or lower
+ * parenthesis depth), within `window` tokens; -1 when none. */
+static int
+subject_left(const cf_assemble_t *self, size_t tok, size_t window, int depth)
+{
+    for (size_t k = self->nm; k-- > 0;) {
+        const mention_t *m = &self->m[k];
+        if (m->a >= tok)
+            continue;
+        if (tok - m->a > window)
+            break;
+        if (is_subject_ent(m) && m->depth <= depth)
+            return (int)k;
+    }
+    return -1;
+}
+
+/* Is the gap between mentions x (left) and y one of ",", "and", ", and", "&"? */
+static bool
+coordinated(const cf_assemble_t *self, const mention_t *x, const mention_t *y)
+{
+    size_t from = x->b + (x->poss ? 1 : 0);
+    if (y->a <= from || y->a - from > 2)
+        return false;
+    for (size_t i = from; i < y->a; i++)
+        if (!tok_is(self, i, ",") && !tok_is(self, i, "and") && !tok_is(self, i, "&"))
+            return false;
+    return true;
+}
+
+static void
+subjects_add(subjects_t *s, const char *id, size_t a, bool context)
+{
+    for (int k = 0; k < s->n; k++)
+        if (strcmp(s->id[k], id) == 0)
+            return;
+    if (s->n == MAX_SUBJ)
+        return;
+    copy(s->id[s->n], ID_MAX, id);
+    s->a[s->n] = a;
+    s->context[s->n] = context;
+    s->n++;
+}
+
+/* The subjects of a trigger at [ta, tb): the nearest entity before it (and those
+ * coordinated with it), else one right after the trigger, else the topic. */
+static bool
+pick_subjects(const cf_assemble_t *self, size_t anchor, size_t tb, size_t window,
+              const char *exclude, subjects_t *s)
+{
+    memset(s, 0, sizeof *s);
+    int depth = anchor < self->t->n ? self->depth[anchor] : 0;
+    int k = subject_left(self, anchor, window, depth);
+    while (k >= 0 && exclude && same_family(self, self->m[k].id, exclude))
+        k = subject_left(self, self->m[k].a, window, depth);
+    if (k >= 0) {
+        subjects_add(s, self->m[k].id, self->m[k].a, false);
+        for (int j = k - 1; j >= 0 && s->n < MAX_SUBJ; j--) {
+            if (!is_subject_ent(&self->m[j]) || !coordinated(self, &self->m[j], &self->m[j + 1]))
+                break;
+            subjects_add(s, self->m[j].id, self->m[j].a, false);
+        }
+        return true;
+    }
+    for (size_t j = 0; j < self->nm; j++) {
+        const mention_t *m = &self->m[j];
+        if (m->a < tb || m->a > tb + 2)
+            continue;
+        if (!is_subject_ent(m))
+            break;
+        subjects_add(s, m->id, m->a, false);
+        for (size_t q = j + 1; q < self->nm && s->n < MAX_SUBJ; q++) {
+            if (!is_subject_ent(&self->m[q]) || !coordinated(self, &self->m[q - 1], &self->m[q]))
+                break;
+            subjects_add(s, self->m[q].id, self->m[q].a, false);
+        }
+        return true;
+    }
+    if (self->topic[0] && !(exclude && same_family(self, self->topic, exclude))) {
+        subjects_add(s, self->topic, 0, true);
+        return true;
+    }
+    return false;
+}
+
+static const char *
+status_for(const cf_assemble_t *self, size_t ta, size_t tb)
+{
+    if (self->doubt)
+        return "speculative";
+    const mention_t *best = NULL;
+    bool announced_before = false;
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *m = &self->m[k];
+        if (m->a >= tb)
+            break;
+        if (!has(m, CF_CUE_STATUS))
+            continue;
+        if (ta > m->a && ta - m->a > 15) {
+            if (strcmp(m->status, "announced") == 0)
+                announced_before = true;
+            continue;
+        }
+        if (best && strcmp(best->status, "announced") == 0)
+            announced_before = true;
+        best = m;
+    }
+    if (!best)
+        return "reported";
+    if (strcmp(best->status, "planned") == 0 && announced_before)
+        return "announced";
+    return best->status;
+}
+
+/* The period nearest to [a, b): "" (null) when none or unresolved. */
+static void
+period_for(const cf_assemble_t *self, size_t a, size_t b, char *out, size_t outsz)
+{
+    size_t best = (size_t)-1;
+    out[0] = '\0';
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *m = &self->m[k];
+        if (m->kind != M_PER)
+            continue;
+        size_t d = m->b <= a ? 2 * (a - m->b) + 1 : m->a >= b ? 2 * (m->a - b) : 0;
+        if (d < best) {
+            best = d;
+            copy(out, outsz, m->per.text);
+        }
+    }
+}
+
+static void
+set_str(char **dst, const char *s)
+{
+    *dst = s && *s ? cf_strdup(s) : NULL;
+}
+
+static void
+emit(cf_assemble_t *self, const cand_t *c)
+{
+    const cf_tokens_t *t = self->t;
+    if (!self->facts || c->a >= c->b || c->b > t->n || !c->subject[0])
+        return;
+    if (!cf_entity_id_is_valid(c->subject) || (c->object[0] && !cf_entity_id_is_valid(c->object)))
+        return;
+    if (c->object[0] && strcmp(c->object, c->subject) == 0)
+        return;
+    if (self->facts->n >= CF_MAX_FACTS * 2)
+        return;
+    cf_fact_t *f = cf_facts_push(self->facts);
+    f->article = self->article;
+    f->type = cf_strdup(c->type);
+    f->subject = cf_strdup(c->subject);
+    set_str(&f->object, c->object);
+    f->has_value = c->has_value;
+    f->value = c->has_value ? c->value : 0;
+    set_str(&f->unit, c->has_value ? c->unit : NULL);
+    char period[16];
+    period_for(self, c->ta, c->tb, period, sizeof period);
+    set_str(&f->period, period);
+    set_str(&f->place, c->place);
+    set_str(&f->detail, c->detail);
+    set_str(&f->qualifier, c->has_value ? c->qualifier : NULL);
+    f->status = cf_strdup(status_for(self, c->ta, c->tb));
+    set_str(&f->source, self->source);
+    f->confidence = c->conf;
+    f->evidence_start = t->v[c->a].start;
+    f->evidence_end = t->v[c->b - 1].end;
+    f->evidence = cf_strndup(self->body + f->evidence_start,
+                             (size_t)(f->evidence_end - f->evidence_start));
+}
+
+/* Emits c once per subject, with the evidence widened to the subject's mention. */
+static void
+emit_subjects(cf_assemble_t *self, cand_t *c, const subjects_t *s)
+{
+    size_t a = c->a;
+    for (int k = 0; k < s->n; k++) {
+        cand_t x = *c;
+        copy(x.subject, sizeof x.subject, s->id[k]);
+        if (!s->context[k] && s->a[k] < x.a && x.a - s->a[k] <= 40)
+            x.a = s->a[k];
+        else if (!s->context[k] && s->a[k] >= x.b && s->a[k] - x.b <= 4)
+            x.b = s->a[k] + 1;
+        if (s->context[k])
+            x.conf -= 0.15;
+        (void)a;
+        emit(self, &x);
+    }
+}
+
+static void
+cand_init(cand_t *c, const char *type, size_t a, size_t b, double conf)
+{
+    memset(c, 0, sizeof *c);
+    c->type = type;
+    c->a = c->ta = a;
+    c->b = c->tb = b;
+    c->conf = conf;
+}
+
+static void
+widen(cand_t *c, size_t a, size_t b)
+{
+    if (a < c->a)
+        c->a = a;
+    if (b > c->b)
+        c->b = b;
+}
+
+/* ------------------------------------------------------------------------ */
+/* lists of places and objects after a trigger */
+
+typedef struct item {
+    char id[ID_MAX];
+    size_t a, b;
+} item_t;
+
+static bool
+clause_end(const cf_assemble_t *self, size_t i)
+{
+    return tok_is(self, i, ".") || tok_is(self, i, ";") || tok_is(self, i, ":") ||
+           tok_is(self, i, "?") || tok_is(self, i, "!");
+}
+
+static bool
+list_sep(const cf_assemble_t *self, size_t i)
+{
+    return tok_is(self, i, ",") || tok_is(self, i, "and") || tok_is(self, i, "or") ||
+           tok_is(self, i, "the") || tok_is(self, i, "&");
+}
+
+/* Places after token `from`: skips up to `budget` other tokens before the first,
+ * then takes a list joined by , and or. "the Chinese city of Shenzhen" gives
+ * Shenzhen. Stops at a number or the end of the clause. */
+static int
+collect_places(const cf_assemble_t *self, size_t from, size_t budget, item_t *out)
+{
+    int n = 0;
+    size_t skipped = 0;
+    size_t i = from;
+    while (i < self->t->n && n < MAX_LIST) {
+        const mention_t *m = at(self, i);
+        if (clause_end(self, i))
+            break;
+        if (m && m->kind == M_PLACE && m->a == i) {
+            /* "the Chinese city of Shenzhen" */
+            size_t j = m->b;
+            if ((tok_is(self, j, "city") || tok_is(self, j, "province") ||
+                 tok_is(self, j, "state") || tok_is(self, j, "region")) &&
+                tok_is(self, j + 1, "of")) {
+                i = j + 2;
+                continue;
+            }
+            copy(out[n].id, ID_MAX, m->id);
+            out[n].a = m->a;
+            out[n].b = m->b;
+            n++;
+            i = m->b;
+            /* the list goes on only through separators */
+            size_t j2 = i;
+            while (j2 < self->t->n && j2 - i < 3 && list_sep(self, j2))
+                j2++;
+            const mention_t *nx = at(self, j2);
+            if (j2 == i || !nx || nx->kind != M_PLACE)
+                break;
+            i = j2;
+            continue;
+        }
+        if (n > 0 || (m && m->kind == M_NUM))
+            break;
+        if (++skipped > budget)
+            break;
+        i = m ? m->b : i + 1;
+    }
+    return n;
+}
+
+/* Skips a parenthesis opening at i; returns the token after it (bounded). */
+static size_t
+skip_paren(const cf_assemble_t *self, size_t i)
+{
+    size_t j = i + 1;
+    while (j < self->t->n && j - i < PAREN_SKIP && !tok_is(self, j, ")"))
+        j++;
+    return j < self->t->n && tok_is(self, j, ")") ? j + 1 : i + 1;
+}
+
+/* An unknown company name at i: a run of capitalized words not otherwise
+ * recognized; corporate suffixes are dropped. Returns the tokens taken (0: none). */
+static size_t
+unknown_name(const cf_assemble_t *self, size_t i, char *id, size_t idsz)
+{
+    const cf_tokens_t *t = self->t;
+    size_t j = i, nc;
+    char raw[ID_MAX * 2];
+    size_t rn = 0;
+    while (j < t->n && j - i < 4) {
+        unsigned f = t->v[j].flags;
+        const mention_t *m = at(self, j);
+        if (!(f & CF_TOKEN_WORD) || !(f & CF_TOKEN_CAP) || (f & CF_TOKEN_NUM) ||
+            (m && !(j > i && m->kind == M_CUE)))
+            break;
+        if (j == i && cf_lexicon_match(self->cues, t, j, CF_CUE_STOPCAP, &nc) >= 0 && nc == 1)
+            break;
+        if (cf_lexicon_match(self->cues, t, j, CF_CUE_SUFFIX, &nc) >= 0 && j > i)
+            break;
+        size_t len = t->v[j].end - t->v[j].start;
+        if (rn + len + 2 > sizeof raw)
+            break;
+        if (rn)
+            raw[rn++] = ' ';
+        memcpy(raw + rn, self->body + t->v[j].start, len);
+        rn += len;
+        j++;
+    }
+    if (j == i)
+        return 0;
+    raw[rn] = '\0';
+    /* "Quixey.com": the domain is not part of the name */
+    char *dot = strstr(raw, ".com");
+    if (dot && dot > raw)
+        *dot = '\0';
+    if (cf_text_slug(raw, id, idsz) == 0)
+        return 0;
+    return j - i;
+}
+
+/* Objects (companies) after token `from`: skips descriptions ("US startups -",
+ * "file-sharing company") and parentheses, then takes a list. */
+static int
+collect_objects(const cf_assemble_t *self, size_t from, size_t budget, bool unknown_ok,
+                item_t *out)
+{
+    int n = 0;
+    size_t skipped = 0, i = from;
+    while (i < self->t->n && n < MAX_LIST) {
+        if (clause_end(self, i))
+            break;
+        if (tok_is(self, i, "(")) {
+            i = skip_paren(self, i);
+            continue;
+        }
+        const mention_t *m = at(self, i);
+        size_t took = 0;
+        char id[ID_MAX];
+        if (m && m->a == i && is_subject_ent(m) && !m->ref) {
+            copy(id, sizeof id, m->id);
+            took = m->b - i + (m->poss ? 1 : 0);
+        } else if (!m && unknown_ok && (took = unknown_name(self, i, id, sizeof id)) > 0) {
+            learn((cf_assemble_t *)self, i, i + took, id);
+        }
+        if (took) {
+            copy(out[n].id, ID_MAX, id);
+            out[n].a = i;
+            out[n].b = i + took;
+            n++;
+            i += took;
+            /* list continuation: separators and parentheses only */
+            size_t j = i, seps = 0;
+            while (j < self->t->n && j - i < 40) {
+                if (tok_is(self, j, "(")) {
+                    j = skip_paren(self, j);
+                    continue;
+                }
+                if (tok_is(self, j, ",") || tok_is(self, j, "and") || tok_is(self, j, "or")) {
+                    seps++;
+                    j++;
+                    continue;
+                }
+                break;
+            }
+            if (!seps)
+                break;
+            const mention_t *nx = at(self, j);
+            char tmp[ID_MAX];
+            if (!(nx && is_subject_ent(nx) && !nx->ref) &&
+                !(unknown_ok && !nx && unknown_name(self, j, tmp, sizeof tmp)))
+                break;
+            i = j;
+            continue;
+        }
+        if (m && m->kind == M_NUM)
+            break;
+        if (++skipped > budget)
+            break;
+        i = m ? m->b + (m->poss ? 1 : 0) : i + 1;
+    }
+    return n;
+}
+
+/* The normalized market named nearest before token tok (within the sentence). */
+static const char *
+market_before(const cf_assemble_t *self, size_t tok)
+{
+    const char *best = NULL;
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *m = &self->m[k];
+        if (m->a >= tok)
+            break;
+        if (has(m, CF_CUE_MARKET))
+            best = m->market;
+    }
+    return best;
+}
+
+static const char *
+market_between(const cf_assemble_t *self, size_t a, size_t b)
+{
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *m = &self->m[k];
+        if (m->a >= a && m->b <= b && has(m, CF_CUE_MARKET))
+            return m->market;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* patterns: numbers */
+
+/* The nearest cue with one of the money categories within `window` tokens. */
+static const mention_t *
+money_trigger(const cf_assemble_t *self, const mention_t *n, int *type)
+{
+    static const int cats[] = {CF_CUE_REVENUE, CF_CUE_GMV, CF_CUE_INVEST, CF_CUE_STAKE};
+    const mention_t *best = NULL;
+    size_t bestd = 30;
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *m = &self->m[k];
+        if (m->kind != M_CUE)
+            continue;
+        size_t d;
+        if (m->b <= n->a)
+            d = 2 * (n->a - m->b);
+        else if (m->a >= n->b)
+            d = 3 * (m->a - n->b);
+        else
+            continue;
+        for (size_t c = 0; c < sizeof cats / sizeof *cats; c++) {
+            if (has(m, cats[c]) && d < bestd) {
+                bestd = d;
+                best = m;
+                *type = cats[c];
+            }
+        }
+    }
+    return best;
+}
+
+static bool
+sentence_has(const cf_assemble_t *self, int cat)
+{
+    for (size_t k = 0; k < self->nm; k++)
+        if (has(&self->m[k], cat))
+            return true;
+    return false;
+}
+
+/* "35 percent of its revenue": a share of one company's revenue, not a fact. */
+static bool
+revenue_mix(const cf_assemble_t *self, const mention_t *n)
+{
+    const mention_t *m = at(self, n->b);
+    if (m && has(m, CF_CUE_REVMIX))
+        return true;
+    if (!tok_is(self, n->b, "of"))
+        return false;
+    for (size_t j = n->b + 1; j < self->t->n && j <= n->b + 6; j++) {
+        const mention_t *x = at(self, j);
+        if (x && has(x, CF_CUE_REVENUE))
+            return true;
+    }
+    return false;
+}
+
+static void
+number_facts(cf_assemble_t *self)
+{
+    bool share = sentence_has(self, CF_CUE_SHARE);
+    for (size_t k = 0; k < self->nm && !share; k++) {
+        const mention_t *n = &self->m[k];
+        if (n->kind != M_NUM || n->num.kind != CF_NUMBER_PERCENT || !tok_is(self, n->b, "of"))
+            continue;
+        for (size_t j = n->b + 1; j < self->t->n && j < n->b + 7; j++)
+            if (tok_is(self, j, "market") || tok_is(self, j, "markets"))
+                share = true;
+    }
+    bool revenue = sentence_has(self, CF_CUE_REVENUE);
+    const mention_t *dc = NULL;
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *n = &self->m[k];
+        if (has(n, CF_CUE_DATACENTER) && !dc)
+            dc = n;
+        if (n->kind != M_NUM)
+            continue;
+        cand_t c;
+        subjects_t s;
+        cand_init(&c, NULL, n->a, n->b, 0.8);
+        c.has_value = true;
+        c.value = n->num.value;
+        c.unit = n->num.unit;
+        c.qualifier = n->num.qualifier;
+        if (n->num.kind == CF_NUMBER_PERCENT) {
+            if (revenue_mix(self, n))
+                continue;
+            const mention_t *g = NULL;
+            for (size_t j = n->a; j > 0 && n->a - j < 3; j--) {
+                const mention_t *x = at(self, j - 1);
+                if (x && has(x, CF_CUE_GROWTH)) {
+                    g = x;
+                    break;
+                }
+            }
+            /* "holds 9% of the cloud market" */
+            size_t of_market = 0;
+            if (tok_is(self, n->b, "of"))
+                for (size_t j = n->b + 1; j < self->t->n && j < n->b + 7 && !of_market; j++)
+                    if (tok_is(self, j, "market") || tok_is(self, j, "markets"))
+                        of_market = j + 1;
+            if (g && revenue) {
+                c.type = "revenue_growth";
+                widen(&c, g->a, g->b);
+            } else if (share || of_market) {
+                c.type = "market_share";
+                const char *mk = market_before(self, self->t->n);
+                if (mk)
+                    copy(c.detail, sizeof c.detail, mk);
+                /* "28 percent market share": the cue right after joins the evidence */
+                const mention_t *x = at(self, n->b);
+                if (x && has(x, CF_CUE_SHARE))
+                    widen(&c, x->a, x->b);
+                if (of_market) {
+                    widen(&c, n->b, of_market);
+                    const char *mk2 = market_between(self, n->b, of_market);
+                    if (mk2)
+                        copy(c.detail, sizeof c.detail, mk2);
+                }
+            } else {
+                continue;
+            }
+            if (pick_subjects(self, n->a, n->b, 15, NULL, &s))
+                emit_subjects(self, &c, &s);
+            continue;
+        }
+        if (n->num.kind == CF_NUMBER_MONEY) {
+            int cat = -1;
+            const mention_t *tr = money_trigger(self, n, &cat);
+            if (!tr)
+                continue;
+            c.type = cat == CF_CUE_REVENUE ? "revenue" : cat == CF_CUE_GMV ? "gmv" : "investment";
+            widen(&c, tr->a, tr->b);
+            c.ta = tr->a < n->a ? tr->a : n->a;
+            c.tb = tr->b > n->b ? tr->b : n->b;
+            if (cat == CF_CUE_INVEST || cat == CF_CUE_STAKE) {
+                const char *mk = market_between(self, c.tb, c.tb + 8);
+                if (mk)
+                    copy(c.detail, sizeof c.detail, mk);
+            }
+            size_t anchor = tr->a < n->a ? tr->a : n->a;
+            if (pick_subjects(self, anchor, c.tb, 25, NULL, &s))
+                emit_subjects(self, &c, &s);
+            continue;
+        }
+        /* counts */
+        if (n->num.word && n->num.value == 1 && !n->num.scaled)
+            continue; /* "one of", "a": not a count */
+        c.unit = "count";
+        /* "16 (operational) data centers", "1.4 million (paying) customers" */
+        const mention_t *after = NULL;
+        for (size_t j = n->b; j < self->t->n && j < n->b + 3; j++) {
+            const mention_t *x = at(self, j);
+            if (x && (x->kind == M_NUM || x->kind == M_ENT))
+                break;
+            if (x && (has(x, CF_CUE_DATACENTER) || has(x, CF_CUE_CUSTOMERS))) {
+                after = x;
+                break;
+            }
+        }
+        if (after && has(after, CF_CUE_DATACENTER)) {
+            c.type = "datacenter";
+            widen(&c, after->a, after->b);
+            item_t pl[MAX_LIST];
+            if ((tok_is(self, after->b, "in") || tok_is(self, after->b, "across")) &&
+                collect_places(self, after->b, 2, pl) > 0) {
+                copy(c.place, sizeof c.place, pl[0].id);
+                widen(&c, pl[0].a, pl[0].b);
+            }
+            self->has_dc_count = true;
+        } else if (after) {
+            c.type = "customers";
+            widen(&c, after->a, after->b);
+        } else if ((dc && dc->b <= n->a) || (!dc && self->prev_dc_count)) {
+            /* after a data-center cue: "seven are in China", "eight outside of X" */
+            item_t pl[MAX_LIST];
+            size_t j = n->b;
+            if (tok_is(self, j, "of") && (tok_is(self, j + 1, "them") ||
+                                          tok_is(self, j + 1, "these") ||
+                                          tok_is(self, j + 1, "those") ||
+                                          tok_is(self, j + 1, "which")))
+                j += 2;
+            if (tok_is(self, j, "are") || tok_is(self, j, "is") || tok_is(self, j, "were"))
+                j++;
+            if (!(tok_is(self, j, "in") || tok_is(self, j, "outside") ||
+                  tok_is(self, j, "across")) ||
+                collect_places(self, j, 2, pl) == 0)
+                continue;
+            c.type = "datacenter";
+            copy(c.place, sizeof c.place, pl[0].id);
+            widen(&c, pl[0].a, pl[0].b);
+            self->has_dc_count = true;
+        } else {
+            /* "customer count has gone from 980,000 ... to 1.4 million" */
+            const mention_t *cc = NULL;
+            for (size_t j = k; j-- > 0;) {
+                const mention_t *x = &self->m[j];
+                if (n->a - x->b > 16)
+                    break;
+                if (has(x, CF_CUE_CUSTCOUNT)) {
+                    cc = x;
+                    break;
+                }
+            }
+            if (!cc)
+                continue;
+            c.type = "customers";
+            widen(&c, cc->a, cc->b);
+        }
+        if (pick_subjects(self, c.a, c.b, 25, NULL, &s))
+            emit_subjects(self, &c, &s);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* patterns: triggers with places, objects, details */
+
+static void
+place_facts(cf_assemble_t *self)
+{
+    bool dc_sentence = sentence_has(self, CF_CUE_DATACENTER);
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *m = &self->m[k];
+        cand_t c;
+        subjects_t s;
+        item_t pl[MAX_LIST];
+        int np;
+        if (has(m, CF_CUE_DATACENTER) && !self->has_dc_count) {
+            np = collect_places(self, m->b, 8, pl);
+            if (np == 0)
+                continue;
+            cand_init(&c, "datacenter", m->a, pl[0].b, 0.7);
+            copy(c.place, sizeof c.place, pl[0].id);
+            if (np > 1) {
+                size_t len = 0;
+                for (int q = 0; q < np && len + 2 < sizeof c.detail; q++)
+                    len += (size_t)snprintf(c.detail + len, sizeof c.detail - len, "%s%s",
+                                            q ? ", " : "", pl[q].id);
+            }
+            /* "its fifth data center": an ordinal is a detail, not a count */
+            const mention_t *o = m->a > 0 ? at(self, m->a - 1) : NULL;
+            if (o && has(o, CF_CUE_ORDINAL) && !c.detail[0]) {
+                size_t len = m->b > o->a ? self->t->v[m->b - 1].end - self->t->v[o->a].start : 0;
+                if (len < sizeof c.detail) {
+                    char raw[DETAIL_MAX];
+                    memcpy(raw, self->body + self->t->v[o->a].start, len);
+                    raw[len] = '\0';
+                    copy(c.detail, sizeof c.detail, raw);
+                }
+                widen(&c, o->a, o->b);
+            }
+            if (pick_subjects(self, c.a, m->b, 25, NULL, &s))
+                emit_subjects(self, &c, &s);
+            continue;
+        }
+        if (has(m, CF_CUE_ENTER) && !dc_sentence) {
+            np = collect_places(self, m->b, 8, pl);
+            if (np == 0)
+                continue;
+            cand_init(&c, "expansion", m->a, pl[0].b, 0.6);
+            copy(c.place, sizeof c.place, pl[0].id);
+            if (np > 1) {
+                size_t len = 0;
+                for (int q = 0; q < np && len + 2 < sizeof c.detail; q++)
+                    len += (size_t)snprintf(c.detail + len, sizeof c.detail - len, "%s%s",
+                                            q ? ", " : "", pl[q].id);
+            } else {
+                const char *mk = market_between(self, pl[0].b, pl[0].b + 3);
+                if (mk)
+                    copy(c.detail, sizeof c.detail, mk);
+            }
+            if (!pick_subjects(self, m->a, m->b, 25, NULL, &s))
+                continue;
+            /* "X makes inroads with its unit Y in ...": the unit is the subject */
+            for (size_t j = m->b; j < pl[0].a; j++) {
+                const mention_t *u = at(self, j);
+                if (u && u->kind == M_ENT && u->ekind == CF_ENTITY_UNIT && s.n == 1 &&
+                    same_family(self, u->id, s.id[0]) && j > 0 && tok_is(self, j - 1, "with"))
+                    copy(s.id[0], ID_MAX, u->id);
+            }
+            emit_subjects(self, &c, &s);
+            continue;
+        }
+        if (has(m, CF_CUE_IPO)) {
+            cand_init(&c, "ipo", m->a, m->b, 0.6);
+            size_t j = m->b;
+            if (tok_is(self, j, "on") || tok_is(self, j, "in")) {
+                np = collect_places(self, j, 2, pl);
+                if (np > 0) {
+                    copy(c.place, sizeof c.place, pl[0].id);
+                    widen(&c, pl[0].a, pl[0].b);
+                }
+            }
+            /* "IPO-bound Box": the company right after the cue comes first */
+            const mention_t *r = at(self, m->b);
+            if (r && is_subject_ent(r) && r->a == m->b) {
+                if (pick_subjects(self, m->b, m->b, 0, NULL, &s))
+                    emit_subjects(self, &c, &s);
+            } else if (pick_subjects(self, m->a, m->b, 15, NULL, &s)) {
+                emit_subjects(self, &c, &s);
+            }
+            continue;
+        }
+        if (has(m, CF_CUE_EXIT)) {
+            size_t j = m->b, end = m->b + 5;
+            while (j < self->t->n && j < end && !tok_is(self, j, "market") &&
+                   !tok_is(self, j, "business") && !clause_end(self, j))
+                j++;
+            if (j >= self->t->n || j >= end || clause_end(self, j))
+                continue;
+            const char *mk = market_between(self, m->b, j + 1);
+            if (!mk)
+                mk = market_before(self, m->a);
+            if (!mk)
+                continue;
+            cand_init(&c, "market_exit", m->a, j + 1, 0.6);
+            copy(c.detail, sizeof c.detail, mk);
+            if (pick_subjects(self, m->a, m->b, 25, NULL, &s))
+                emit_subjects(self, &c, &s);
+            continue;
+        }
+    }
+}
+
+static void
+object_facts(cf_assemble_t *self)
+{
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *m = &self->m[k];
+        const char *type = NULL;
+        bool unknown_ok = true;
+        if (has(m, CF_CUE_PARTNER))
+            type = "partnership";
+        else if (has(m, CF_CUE_ACQUIRE))
+            type = "acquisition";
+        else if (has(m, CF_CUE_STAKE))
+            type = "stake";
+        else if (has(m, CF_CUE_TARGET)) {
+            type = "target";
+            unknown_ok = false;
+        }
+        if (!type)
+            continue;
+        item_t ob[MAX_LIST];
+        int no = collect_objects(self, m->b, 10, unknown_ok, ob);
+        subjects_t s;
+        if (no == 0) {
+            /* "X and Y announced a partnership": the coordinated pair */
+            if (strcmp(type, "partnership") != 0 ||
+                !pick_subjects(self, m->a, m->b, 12, NULL, &s) || s.n < 2)
+                continue;
+            cand_t c;
+            cand_init(&c, type, m->a, m->b, 0.6);
+            copy(c.subject, sizeof c.subject, s.id[s.n - 1]);
+            copy(c.object, sizeof c.object, s.id[0]);
+            widen(&c, s.a[s.n - 1], m->b);
+            emit(self, &c);
+            continue;
+        }
+        if (!pick_subjects(self, m->a, m->b, 25, ob[0].id, &s))
+            continue;
+        for (int q = 0; q < no; q++) {
+            cand_t c;
+            cand_init(&c, type, m->a, ob[q].b, 0.7);
+            copy(c.object, sizeof c.object, ob[q].id);
+            if (strcmp(type, "target") == 0) {
+                size_t len = self->t->v[m->b - 1].end - self->t->v[m->a].start;
+                if (len < sizeof c.detail) {
+                    memcpy(c.detail, self->body + self->t->v[m->a].start, len);
+                    c.detail[len] = '\0';
+                }
+            }
+            subjects_t s2 = s;
+            int w = 0;
+            for (int r = 0; r < s.n; r++)
+                if (!same_family(self, s.id[r], ob[q].id)) {
+                    s2.a[w] = s.a[r];
+                    s2.context[w] = s.context[r];
+                    copy(s2.id[w++], ID_MAX, s.id[r]);
+                }
+            s2.n = w;
+            emit_subjects(self, &c, &s2);
+        }
+    }
+}
+
+/* A product name ending just before token `end`: capitalized words, at most 5. */
+static size_t
+product_before(const cf_assemble_t *self, size_t end, char *out, size_t outsz)
+{
+    size_t a = end;
+    while (a > 0 && end - a < 5) {
+        unsigned f = self->t->v[a - 1].flags;
+        if (!(f & CF_TOKEN_WORD) || !(f & (CF_TOKEN_CAP | CF_TOKEN_NUM)) || at(self, a - 1))
+            break;
+        a--;
+    }
+    if (a == end)
+        return end;
+    size_t len = self->t->v[end - 1].end - self->t->v[a].start;
+    if (len >= outsz)
+        return end;
+    memcpy(out, self->body + self->t->v[a].start, len);
+    out[len] = '\0';
+    return a;
+}
+
+static void
+offering_facts(cf_assemble_t *self)
+{
+    const cf_tokens_t *t = self->t;
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *m = &self->m[k];
+        cand_t c;
+        subjects_t s;
+        if (has(m, CF_CUE_COMPARE) || (m->depth > 0 && m->a > 0 && tok_is(self, m->a - 1, "(") &&
+                                       is_subject_ent(m) && tok_is(self, m->b, "has"))) {
+            /* "Product (comparable to Rival's X)", "Product (Rival has X)" */
+            const mention_t *obj = NULL;
+            size_t open = m->a;
+            if (m->kind == M_ENT) {
+                obj = m;
+            } else {
+                for (size_t j = m->b; j < t->n && j < m->b + 4; j++) {
+                    const mention_t *x = at(self, j);
+                    if (x && is_subject_ent(x)) {
+                        obj = x;
+                        break;
+                    }
+                }
+            }
+            if (!obj)
+                continue;
+            while (open > 0 && m->a - open < 3 && !tok_is(self, open - 1, "("))
+                open--;
+            cand_init(&c, "offering", m->a, obj->b, 0.5);
+            copy(c.object, sizeof c.object, obj->id);
+            size_t pa;
+            if (open > 1 && tok_is(self, open - 1, "(") &&
+                (pa = product_before(self, open - 1, c.detail, sizeof c.detail)) < open - 1) {
+                c.a = c.ta = pa;
+                c.b = obj->b;
+                /* include the rival's product and the closing parenthesis */
+                size_t j = obj->b;
+                while (j < t->n && j - obj->b < 6 && !tok_is(self, j, ")"))
+                    j++;
+                if (j < t->n && tok_is(self, j, ")"))
+                    c.b = j + 1;
+            } else if (m->kind == M_CUE) {
+                const mention_t *mk = NULL;
+                for (size_t j = k; j-- > 0;) {
+                    if (m->a - self->m[j].b > 12)
+                        break;
+                    if (has(&self->m[j], CF_CUE_MARKET)) {
+                        mk = &self->m[j];
+                        break;
+                    }
+                }
+                if (!mk)
+                    continue;
+                /* the market's own words, with a capitalized modifier ("B2B") */
+                size_t a = mk->a;
+                if (a > 0 && (t->v[a - 1].flags & (CF_TOKEN_UPPER | CF_TOKEN_NUM)) &&
+                    !at(self, a - 1))
+                    a--;
+                size_t len = t->v[mk->b - 1].end - t->v[a].start;
+                if (len >= sizeof c.detail)
+                    continue;
+                memcpy(c.detail, self->body + t->v[a].start, len);
+                c.detail[len] = '\0';
+                c.a = c.ta = a;
+            } else {
+                continue;
+            }
+            if (pick_subjects(self, c.a, c.a, 40, obj->id, &s))
+                emit_subjects(self, &c, &s);
+            continue;
+        }
+        if (has(m, CF_CUE_OFFER)) {
+            /* "the release of its Zocalo service" */
+            size_t j = m->b;
+            while (j < t->n && j < m->b + 3 && !(t->v[j].flags & CF_TOKEN_CAP))
+                j++;
+            if (j >= t->n || at(self, j) || !(t->v[j].flags & CF_TOKEN_CAP))
+                continue;
+            size_t e = j;
+            while (e < t->n && e - j < 4 && (t->v[e].flags & CF_TOKEN_CAP) && !at(self, e))
+                e++;
+            size_t nc;
+            if (cf_lexicon_match(self->cues, t, j, CF_CUE_STOPCAP, &nc) >= 0)
+                continue;
+            if (e < t->n && (tok_is(self, e, "service") || tok_is(self, e, "platform")))
+                e++;
+            size_t len = t->v[e - 1].end - t->v[j].start;
+            cand_init(&c, "offering", m->a, e, 0.5);
+            if (len >= sizeof c.detail - 40)
+                continue;
+            memcpy(c.detail, self->body + t->v[j].start, len);
+            c.detail[len] = '\0';
+            const char *mk = market_before(self, t->n);
+            if (mk)
+                snprintf(c.detail + len, sizeof c.detail - len, " (%s)", mk);
+            if (pick_subjects(self, m->a, m->b, 25, NULL, &s))
+                emit_subjects(self, &c, &s);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* public */
+
+cf_assemble_t *
+cf_assemble_new(const cf_gazetteer_t *gaz, const cf_lexicon_t *cues, cf_period_date_t pub)
+{
+    cf_assemble_t *self = cf_calloc(1, sizeof *self);
+    self->gaz = gaz;
+    self->cues = cues;
+    self->pub = pub;
+    return self;
+}
+
+void
+cf_assemble_destroy(cf_assemble_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    cf_assemble_t *self = *self_p;
+    free(self->m);
+    free(self->cover);
+    free(self->depth);
+    free(self);
+    *self_p = NULL;
+}
+
+void
+cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *toks,
+                     uint64_t article, cf_facts_t *facts, const cf_assemble_seen_t *seen)
+{
+    if (toks->n == 0)
+        return;
+    if (toks->n + 1 > self->tcap) {
+        self->tcap = toks->n + 64;
+        self->cover = cf_realloc(self->cover, self->tcap * sizeof *self->cover);
+        self->depth = cf_realloc(self->depth, self->tcap * sizeof *self->depth);
+    }
+    self->body = body;
+    self->t = toks;
+    self->article = article;
+    self->facts = facts;
+    self->has_dc_count = false;
+    annotate(self, seen);
+    sentence_context(self);
+    if (facts) {
+        number_facts(self);
+        place_facts(self);
+        object_facts(self);
+        offering_facts(self);
+    }
+    /* the first company named becomes the topic for later pronouns */
+    for (size_t k = 0; k < self->nm; k++) {
+        if (is_subject_ent(&self->m[k])) {
+            copy(self->topic, sizeof self->topic, self->m[k].id);
+            break;
+        }
+    }
+    copy(self->prev_source, sizeof self->prev_source, self->source);
+    self->prev_dc_count = self->has_dc_count;
+    self->facts = NULL;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT
+ * cf_assemble: turns one tokenized sentence into facts. It marks mentions
+ * (entities, places, numbers, periods, cues), resolves pronouns and "the company"
+ * to the last named company, and applies one general pattern per fact type
+ * (a trigger cue plus the value, object or place it governs). Keeps the article
+ * state (topic company, quoted source) between sentences. Bounded work per token. */
+#ifndef CF_ASSEMBLE_H
+#define CF_ASSEMBLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cf_fact.h"
+#include "cf_gazetteer.h"
+#include "cf_lexicon.h"
+#include "cf_period.h"
+#include "cf_token.h"
+
+typedef struct cf_assemble cf_assemble_t;
+
+/* What a sentence mentions, for the article's classification. */
+typedef struct cf_assemble_seen {
+    void (*company)(void *ctx, const char *id); /* a company, unit or source named */
+    void (*place)(void *ctx, const char *name);  /* a place named */
+    void (*cloud)(void *ctx);                    /* a cloud-market word */
+    void *ctx;
+} cf_assemble_seen_t;
+
+/* A new assembler for one article. Borrows gaz and cues; pub is the publication
+ * date (y = 0 when unknown). Caller destroys it. */
+cf_assemble_t *cf_assemble_new(const cf_gazetteer_t *gaz, const cf_lexicon_t *cues,
+                               cf_period_date_t pub);
+
+/* Frees the assembler and sets *self_p to NULL. NULL-safe. */
+void cf_assemble_destroy(cf_assemble_t **self_p);
+
+/* Processes the sentence body[toks] (tokens of one sentence, offsets into body):
+ * reports mentions to seen (may be NULL) and, when facts is not NULL, appends
+ * its facts (article id and confidence set, evidence copied from body). */
+void cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *toks,
+                          uint64_t article, cf_facts_t *facts, const cf_assemble_seen_t *seen);
+
+#endif

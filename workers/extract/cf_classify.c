@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT
+ * cf_classify: article relevance and the companies and regions it is about. */
+#include "cf_classify.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cf_limits.h"
+#include "cf_text.h"
+
+#define MAX_KEYS 128 /* distinct names kept per list: bounds time and memory */
+
+typedef struct tally {
+    char *name[MAX_KEYS];   /* owned */
+    double weight[MAX_KEYS]; /* summed weights */
+    size_t n;
+} tally_t;
+
+struct cf_classify {
+    tally_t companies; /* entity ids */
+    tally_t places;    /* place names */
+    double cloud;      /* weighted cloud-market words */
+    size_t words;      /* tokens read */
+};
+
+static void
+tally_add(tally_t *t, const char *name, double w)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcmp(t->name[i], name) == 0) {
+            t->weight[i] += w;
+            return;
+        }
+    }
+    if (t->n == MAX_KEYS)
+        return;
+    t->name[t->n] = cf_strdup(name);
+    t->weight[t->n++] = w;
+}
+
+static void
+tally_free(tally_t *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->name[i]);
+    t->n = 0;
+}
+
+cf_classify_t *
+cf_classify_new(void)
+{
+    return cf_calloc(1, sizeof(cf_classify_t));
+}
+
+void
+cf_classify_destroy(cf_classify_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    tally_free(&(*self_p)->companies);
+    tally_free(&(*self_p)->places);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+void
+cf_classify_company(cf_classify_t *self, const char *id, double weight)
+{
+    tally_add(&self->companies, id, weight);
+}
+
+void
+cf_classify_place(cf_classify_t *self, const char *name, double weight)
+{
+    tally_add(&self->places, name, weight);
+}
+
+void
+cf_classify_cloud(cf_classify_t *self, double weight)
+{
+    self->cloud += weight;
+}
+
+void
+cf_classify_words(cf_classify_t *self, size_t n)
+{
+    self->words += n;
+}
+
+/* Names by weight (ties: first seen), at most CF_MAX_CLASS_ITEMS. */
+static char **
+ranked(const tally_t *t, size_t *n)
+{
+    size_t idx[MAX_KEYS];
+    for (size_t i = 0; i < t->n; i++)
+        idx[i] = i;
+    /* insertion sort: n <= MAX_KEYS, stable */
+    for (size_t i = 1; i < t->n; i++) {
+        size_t x = idx[i], j = i;
+        while (j > 0 && t->weight[idx[j - 1]] < t->weight[x]) {
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = x;
+    }
+    *n = t->n < CF_MAX_CLASS_ITEMS ? t->n : CF_MAX_CLASS_ITEMS;
+    if (*n == 0)
+        return NULL;
+    char **v = cf_calloc(*n, sizeof *v);
+    for (size_t i = 0; i < *n; i++)
+        v[i] = cf_strdup(t->name[idx[i]]);
+    return v;
+}
+
+void
+cf_classify_finish(const cf_classify_t *self, size_t nfacts, cf_class_t *cls)
+{
+    cf_class_clear(cls);
+    /* evidence adds up: cloud words (more when dense), facts, companies named */
+    double density = self->words ? self->cloud * 100.0 / (double)self->words : 0;
+    double x = 0.12 * self->cloud + 0.25 * density + 0.35 * (double)nfacts +
+               0.05 * (double)self->companies.n;
+    cls->relevance = 1.0 - exp(-x / 2.0);
+    if (!(cls->relevance >= 0))
+        cls->relevance = 0;
+    if (cls->relevance > 1)
+        cls->relevance = 1;
+    cls->relevant = cls->relevance >= 0.5;
+    cls->companies = ranked(&self->companies, &cls->ncompanies);
+    cls->regions = ranked(&self->places, &cls->nregions);
+}

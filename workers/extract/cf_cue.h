@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT
+ * cf_cue: the cue lexicon (cues.tsv): trigger words per fact type, status and
+ * attribution cues, qualifiers, currencies, number words, scales, pronouns and
+ * the other closed word lists the extractor matches. Categories are fixed here;
+ * the words are data. */
+#ifndef CF_CUE_H
+#define CF_CUE_H
+
+#include "cf_err.h"
+#include "cf_lexicon.h"
+
+/* Categories (the first column of cues.tsv, by the names in cf_cue_name). */
+enum {
+    CF_CUE_SHARE,      /* market share */
+    CF_CUE_REVENUE,    /* revenue, sales, brought in */
+    CF_CUE_GMV,        /* merchandise volume */
+    CF_CUE_INVEST,     /* invest, set aside, bet (an amount) */
+    CF_CUE_STAKE,      /* invest in, stake in (a company) */
+    CF_CUE_DATACENTER, /* data center(s) */
+    CF_CUE_CUSTOMERS,  /* customers, users, clients (after the number) */
+    CF_CUE_CUSTCOUNT,  /* customer count, number of customers (before the number) */
+    CF_CUE_PARTNER,    /* partnership with, partnered with */
+    CF_CUE_ACQUIRE,    /* acquire, buy, acquisition of */
+    CF_CUE_ENTER,      /* enter, expand in, move into */
+    CF_CUE_EXIT,       /* exit, bow out of */
+    CF_CUE_IPO,        /* IPO, go public */
+    CF_CUE_GROWTH,     /* up, grew, rose (with a percent) */
+    CF_CUE_TARGET,     /* match, surpass, overtake, edge out */
+    CF_CUE_OFFER,      /* launched, release of, offers */
+    CF_CUE_COMPARE,    /* comparable to, similar to (a rival's product) */
+    CF_CUE_STATUS,     /* value: a status, for the fact whose trigger follows */
+    CF_CUE_DOUBT,      /* the writer doubts the sentence: speculative */
+    CF_CUE_ATTRIB,     /* according to, reported */
+    CF_CUE_QUALIFIER,  /* value: about, nearly, more than, less than, at least, up to */
+    CF_CUE_CURRENCY,   /* value: ISO 4217 code */
+    CF_CUE_SCALE,      /* value: multiplier (million, billion) */
+    CF_CUE_SCALEJ,     /* value: multiplier, only joined to the digits ("248B") */
+    CF_CUE_NUMWORD,    /* value: number (seven, dozen) */
+    CF_CUE_ARTICLE,    /* a, an: 1 before a scale only */
+    CF_CUE_ORDINAL,    /* first, fifth: not counts */
+    CF_CUE_PERCENT,    /* percent, %, per cent */
+    CF_CUE_REF,        /* it, its, the company: the last named company */
+    CF_CUE_UNITREF,    /* the cloud division: the last company's cloud unit */
+    CF_CUE_SUFFIX,     /* Inc, Corp, Ltd: dropped from company names */
+    CF_CUE_STOPCAP,    /* capitalized words that do not start a company name */
+    CF_CUE_MARKET,     /* value: normalized market name (public cloud, IaaS) */
+    CF_CUE_CLOUD,      /* words that make an article about the cloud market */
+    CF_CUE_COMPNOUN,   /* company, startup, firm: "file-sharing company Gokuai" */
+    CF_CUE_REVMIX,     /* "of its revenue": a percent that is a revenue mix, not a fact */
+    CF_CUE_COUNT_
+};
+
+/* The category's name in cues.tsv, or NULL. */
+const char *cf_cue_name(int cat);
+
+/* Loads dir/cues.tsv (category, value or "-", phrases separated by |) into a new
+ * lexicon. Returns it (caller destroys) or NULL with err naming file:line. */
+cf_lexicon_t *cf_cue_load(const char *dir, cf_err_t *err);
+
+#endif

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT
+ * cf_extract: the pipeline. Loads the data files once; per article: check UTF-8,
+ * split sentences, tokenize, assemble facts, check each fact as the daemon will,
+ * sort by evidence_start, merge facts with one key, cap at CF_MAX_FACTS, and
+ * classify the article. Nothing here keeps per-article state in the extractor,
+ * so one extractor may serve several threads. */
+#include "cf_extract.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cf_assemble.h"
+#include "cf_classify.h"
+#include "cf_cue.h"
+#include "cf_gazetteer.h"
+#include "cf_limits.h"
+#include "cf_sentence.h"
+#include "cf_text.h"
+#include "cf_token.h"
+
+#ifndef CF_SOURCE_DATA_DIR
+#define CF_SOURCE_DATA_DIR "workers/data"
+#endif
+#ifndef CF_INSTALL_DATA_DIR
+#define CF_INSTALL_DATA_DIR "/usr/local/share/cloudfact"
+#endif
+
+#define MAIN_DATA_FILE "gazetteer.tsv"
+#define KEY_MAX 512
+
+struct cf_extractor {
+    cf_gazetteer_t *gaz; /* entities and places */
+    cf_lexicon_t *cues;  /* cue lexicon */
+};
+
+const char *
+cf_extract_data_dir(const char *opt)
+{
+    if (opt)
+        return opt;
+    const char *env = getenv("CLOUDFACT_DATA");
+    if (env && *env)
+        return env;
+    if (access(CF_INSTALL_DATA_DIR "/" MAIN_DATA_FILE, R_OK) == 0)
+        return CF_INSTALL_DATA_DIR;
+    return CF_SOURCE_DATA_DIR;
+}
+
+cf_extractor_t *
+cf_extract_new(const char *data_dir, cf_err_t *err)
+{
+    const char *dir = data_dir ? data_dir : cf_extract_data_dir(NULL);
+    cf_extractor_t *self = cf_calloc(1, sizeof *self);
+    self->gaz = cf_gazetteer_new(dir, err);
+    if (self->gaz)
+        self->cues = cf_cue_load(dir, err);
+    if (!self->gaz || !self->cues) {
+        cf_extract_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+cf_extract_destroy(cf_extractor_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    cf_gazetteer_destroy(&(*self_p)->gaz);
+    cf_lexicon_destroy(&(*self_p)->cues);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* classification tallies through the assembler's callbacks */
+
+typedef struct seen_ctx {
+    cf_classify_t *cls;
+    double weight;
+} seen_ctx_t;
+
+static void
+seen_company(void *ctx, const char *id)
+{
+    seen_ctx_t *s = ctx;
+    cf_classify_company(s->cls, id, s->weight);
+}
+
+static void
+seen_place(void *ctx, const char *name)
+{
+    seen_ctx_t *s = ctx;
+    cf_classify_place(s->cls, name, s->weight);
+}
+
+static void
+seen_cloud(void *ctx)
+{
+    seen_ctx_t *s = ctx;
+    cf_classify_cloud(s->cls, s->weight);
+}
+
+/* Runs the assembler over every sentence of text[0:len). */
+static void
+run(cf_assemble_t *as, const char *text, size_t len, uint64_t article, cf_facts_t *facts,
+    cf_classify_t *cls, double weight)
+{
+    cf_tokens_t toks = {0};
+    seen_ctx_t ctx = {cls, weight};
+    cf_assemble_seen_t seen = {seen_company, seen_place, seen_cloud, &ctx};
+    size_t pos = 0, s, e;
+    while (cf_sentence_next(text, len, &pos, &s, &e)) {
+        cf_token_split(text, s, e, &toks);
+        cf_classify_words(cls, toks.n);
+        cf_assemble_sentence(as, text, &toks, article, facts, &seen);
+    }
+    cf_token_free(&toks);
+}
+
+/* ------------------------------------------------------------------------ */
+/* ordering and merging */
+
+typedef struct order {
+    uint64_t start; /* evidence_start */
+    size_t idx;     /* emission order: ties keep it */
+} order_t;
+
+static int
+by_start(const void *x, const void *y)
+{
+    const order_t *a = x, *b = y;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx ? 1 : 0;
+}
+
+/* Sorts list by evidence_start, keeping emission order for ties. */
+static void
+sort_facts(cf_facts_t *list)
+{
+    if (list->n < 2)
+        return;
+    order_t *o = cf_malloc(list->n * sizeof *o);
+    for (size_t i = 0; i < list->n; i++) {
+        o[i].start = list->v[i].evidence_start;
+        o[i].idx = i;
+    }
+    qsort(o, list->n, sizeof *o, by_start);
+    cf_fact_t *v = cf_malloc(list->cap * sizeof *v);
+    for (size_t i = 0; i < list->n; i++)
+        v[i] = list->v[o[i].idx];
+    free(list->v);
+    list->v = v;
+    free(o);
+}
+
+static void
+fact_key(const cf_fact_t *f, char *key, size_t n)
+{
+    char val[40] = "nil";
+    if (f->has_value)
+        snprintf(val, sizeof val, "%.17g", f->value);
+    if (strcmp(f->type, "ipo") == 0) {
+        snprintf(key, n, "ipo|%s", f->subject);
+        return;
+    }
+    snprintf(key, n, "%s|%s|%s|%s|%s|%s|%s", f->type, f->subject, f->object ? f->object : "",
+             val, f->place ? f->place : "", f->period ? f->period : "",
+             strcmp(f->type, "offering") == 0 && f->detail ? f->detail : "");
+}
+
+/* Merges facts with one key, keeping the first (an IPO without a place gives way
+ * to a later mention that names the exchange or country). */
+static void
+dedupe(cf_facts_t *list)
+{
+    size_t n = list->n;
+    if (n == 0)
+        return;
+    char(*keys)[KEY_MAX] = cf_malloc(n * sizeof *keys);
+    bool *gone = cf_calloc(n, sizeof *gone);
+    for (size_t i = 0; i < n; i++)
+        fact_key(&list->v[i], keys[i], KEY_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (gone[i])
+            continue;
+        for (size_t j = i + 1; j < n; j++) {
+            if (gone[j] || strcmp(keys[i], keys[j]) != 0)
+                continue;
+            if (!list->v[i].place && list->v[j].place) {
+                cf_fact_t tmp = list->v[i];
+                list->v[i] = list->v[j];
+                list->v[j] = tmp;
+            }
+            gone[j] = true;
+        }
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (gone[i]) {
+            cf_fact_clear(&list->v[i]);
+            continue;
+        }
+        list->v[w++] = list->v[i];
+    }
+    list->n = w;
+    free(keys);
+    free(gone);
+}
+
+int
+cf_extract_article(cf_extractor_t *self, const cf_article_t *a, cf_facts_t *facts,
+                   cf_class_t *cls, cf_err_t *err)
+{
+    if (!self || !a || !facts || !cls)
+        return cf_err_set(err, CF_EINVAL, "extract: missing argument");
+    cf_class_clear(cls);
+    const char *body = a->body ? a->body : "";
+    size_t len = a->body ? a->body_len : 0;
+    if (!cf_utf8_valid(body, len))
+        return cf_err_set(err, CF_EINVAL, "article body is not valid UTF-8");
+    cf_period_date_t pub = cf_period_published(a->published);
+    cf_classify_t *tally = cf_classify_new();
+    if (a->title && cf_utf8_valid(a->title, strlen(a->title))) {
+        size_t tl = strlen(a->title);
+        cf_assemble_t *title = cf_assemble_new(self->gaz, self->cues, pub);
+        run(title, a->title, tl < CF_MAX_TITLE ? tl : CF_MAX_TITLE, a->id, NULL, tally, 3.0);
+        cf_assemble_destroy(&title);
+    }
+    cf_facts_t found = {0};
+    cf_assemble_t *as = cf_assemble_new(self->gaz, self->cues, pub);
+    run(as, body, len, a->id, &found, tally, 1.0);
+    cf_assemble_destroy(&as);
+    /* every fact must pass the daemon's check; one that does not is a bug, dropped */
+    size_t w = 0;
+    for (size_t i = 0; i < found.n; i++) {
+        if (cf_fact_validate(&found.v[i], body, len, NULL) != CF_OK) {
+            cf_fact_clear(&found.v[i]);
+            continue;
+        }
+        found.v[w++] = found.v[i];
+    }
+    found.n = w;
+    sort_facts(&found);
+    dedupe(&found);
+    sort_facts(&found);
+    size_t keep = found.n < CF_MAX_FACTS ? found.n : CF_MAX_FACTS;
+    for (size_t i = 0; i < found.n; i++) {
+        if (i < keep) {
+            cf_fact_t *f = cf_facts_push(facts);
+            *f = found.v[i];
+            memset(&found.v[i], 0, sizeof found.v[i]);
+        }
+    }
+    cf_facts_clear(&found);
+    cf_classify_finish(tally, keep, cls);
+    cf_classify_destroy(&tally);
+    return CF_OK;
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT
+ * cf_gazetteer: entity and place tables (see cf_gazetteer.h). */
+#include "cf_gazetteer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cf_fact.h"
+#include "cf_lexicon.h"
+#include "cf_text.h"
+
+struct cf_gazetteer {
+    cf_entity_t *ent;      /* entities in file order */
+    size_t nent;
+    size_t cap;
+    cf_lexicon_t *names;   /* alias -> entity index (entry num) */
+    cf_lexicon_t *places;  /* alias -> place (entry val = name, cat = kind index) */
+    char **kinds;          /* place kinds seen, indexed by entry cat */
+    size_t nkinds;
+};
+
+static int
+add_aliases(cf_lexicon_t *lex, char *aliases, int cat, const char *val, double num,
+            const char *name, int line, cf_err_t *err)
+{
+    char *p = aliases;
+    for (;;) {
+        char *bar = strchr(p, '|');
+        if (bar)
+            *bar = '\0';
+        if (!cf_lexicon_add(lex, p, cat, val, num, 0))
+            return cf_err_set(err, CF_EINVAL, "%s:%d: bad alias '%.40s'", name, line, p);
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return CF_OK;
+}
+
+static int
+entity_row(void *ctx, char **f, const char *name, int line, cf_err_t *err)
+{
+    cf_gazetteer_t *g = ctx;
+    int kind;
+    if (strcmp(f[1], "company") == 0)
+        kind = CF_ENTITY_COMPANY;
+    else if (strcmp(f[1], "unit") == 0)
+        kind = CF_ENTITY_UNIT;
+    else if (strcmp(f[1], "source") == 0)
+        kind = CF_ENTITY_SOURCE;
+    else
+        return cf_err_set(err, CF_EINVAL, "%s:%d: kind must be company, unit or source, not "
+                          "'%.40s'", name, line, f[1]);
+    if (!cf_entity_id_is_valid(f[0]))
+        return cf_err_set(err, CF_EINVAL, "%s:%d: '%.60s' is not an entity id", name, line, f[0]);
+    bool has_parent = strcmp(f[2], "-") != 0;
+    if (has_parent && !cf_entity_id_is_valid(f[2]))
+        return cf_err_set(err, CF_EINVAL, "%s:%d: parent '%.60s' is not an entity id", name,
+                          line, f[2]);
+    if (kind == CF_ENTITY_UNIT && !has_parent)
+        return cf_err_set(err, CF_EINVAL, "%s:%d: a unit needs a parent", name, line);
+    if (cf_gazetteer_find(g, f[0]))
+        return cf_err_set(err, CF_EINVAL, "%s:%d: duplicate id '%.60s'", name, line, f[0]);
+    if (g->nent == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 64;
+        g->ent = cf_realloc(g->ent, g->cap * sizeof *g->ent);
+    }
+    cf_entity_t *e = &g->ent[g->nent];
+    e->id = cf_strdup(f[0]);
+    e->kind = kind;
+    e->parent = has_parent ? cf_strdup(f[2]) : NULL;
+    g->nent++;
+    return add_aliases(g->names, f[3], kind, NULL, (double)(g->nent - 1), name, line, err);
+}
+
+static int
+place_row(void *ctx, char **f, const char *name, int line, cf_err_t *err)
+{
+    cf_gazetteer_t *g = ctx;
+    size_t k;
+    for (k = 0; k < g->nkinds; k++)
+        if (strcmp(g->kinds[k], f[1]) == 0)
+            break;
+    if (k == g->nkinds) {
+        g->kinds = cf_realloc(g->kinds, (g->nkinds + 1) * sizeof *g->kinds);
+        g->kinds[g->nkinds++] = cf_strdup(f[1]);
+    }
+    return add_aliases(g->places, f[2], (int)k, f[0], 0, name, line, err);
+}
+
+cf_gazetteer_t *
+cf_gazetteer_new(const char *dir, cf_err_t *err)
+{
+    cf_gazetteer_t *g = cf_calloc(1, sizeof *g);
+    g->names = cf_lexicon_new();
+    g->places = cf_lexicon_new();
+    if (cf_lexicon_read_tsv(dir, "gazetteer.tsv", 4, entity_row, g, err) != CF_OK ||
+        cf_lexicon_read_tsv(dir, "places.tsv", 3, place_row, g, err) != CF_OK) {
+        cf_gazetteer_destroy(&g);
+        return NULL;
+    }
+    for (size_t i = 0; i < g->nent; i++) {
+        if (g->ent[i].parent && !cf_gazetteer_find(g, g->ent[i].parent)) {
+            cf_err_set(err, CF_EINVAL, "gazetteer.tsv: parent '%.60s' of '%.60s' is not listed",
+                       g->ent[i].parent, g->ent[i].id);
+            cf_gazetteer_destroy(&g);
+            return NULL;
+        }
+    }
+    return g;
+}
+
+void
+cf_gazetteer_destroy(cf_gazetteer_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    cf_gazetteer_t *g = *self_p;
+    for (size_t i = 0; i < g->nent; i++) {
+        free(g->ent[i].id);
+        free(g->ent[i].parent);
+    }
+    for (size_t i = 0; i < g->nkinds; i++)
+        free(g->kinds[i]);
+    free(g->kinds);
+    free(g->ent);
+    cf_lexicon_destroy(&g->names);
+    cf_lexicon_destroy(&g->places);
+    free(g);
+    *self_p = NULL;
+}
+
+const cf_entity_t *
+cf_gazetteer_entity_at(const cf_gazetteer_t *g, const cf_tokens_t *t, size_t i, size_t *ntok)
+{
+    int k = cf_lexicon_match(g->names, t, i, -1, ntok);
+    if (k < 0)
+        return NULL;
+    return &g->ent[(size_t)cf_lexicon_entry(g->names, k)->num];
+}
+
+const char *
+cf_gazetteer_place_at(const cf_gazetteer_t *g, const cf_tokens_t *t, size_t i, size_t *ntok,
+                      const char **kind)
+{
+    int k = cf_lexicon_match(g->places, t, i, -1, ntok);
+    if (k < 0)
+        return NULL;
+    const cf_lexicon_entry_t *e = cf_lexicon_entry(g->places, k);
+    if (kind)
+        *kind = g->kinds[e->cat];
+    return e->val;
+}
+
+const cf_entity_t *
+cf_gazetteer_find(const cf_gazetteer_t *g, const char *id)
+{
+    for (size_t i = 0; i < g->nent; i++)
+        if (strcmp(g->ent[i].id, id) == 0)
+            return &g->ent[i];
+    return NULL;
+}
+
+const cf_entity_t *
+cf_gazetteer_unit_of(const cf_gazetteer_t *g, const char *id)
+{
+    for (size_t i = 0; i < g->nent; i++)
+        if (g->ent[i].kind == CF_ENTITY_UNIT && strcmp(g->ent[i].parent, id) == 0)
+            return &g->ent[i];
+    return NULL;
+}
+
+const char *
+cf_gazetteer_family(const cf_gazetteer_t *g, const char *id)
+{
+    const cf_entity_t *e = cf_gazetteer_find(g, id);
+    return e && e->parent ? e->parent : id;
+}

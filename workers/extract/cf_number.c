@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT
+ * cf_number: number recognition (see cf_number.h). */
+#include "cf_number.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cf_cue.h"
+
+#define MAX_DIGITS 20
+
+/* The cue of category cat at token i, or NULL (sets *n). */
+static const cf_lexicon_entry_t *
+cue(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, int cat, size_t *n)
+{
+    int k = cf_lexicon_match(cues, t, i, cat, n);
+    return k < 0 ? NULL : cf_lexicon_entry(cues, k);
+}
+
+/* Digits with commas and one dot into a double; false when not a plain number. */
+static bool
+digits_value(const char *s, size_t len, double *v, bool *comma)
+{
+    char buf[MAX_DIGITS + 1];
+    size_t n = 0, dots = 0;
+    *comma = false;
+    if (len > MAX_DIGITS + 6)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == ',') {
+            *comma = true;
+            continue;
+        }
+        if (s[i] == '.')
+            dots++;
+        if (n >= MAX_DIGITS)
+            return false;
+        buf[n++] = s[i];
+    }
+    if (dots > 1 || n == 0)
+        return false;
+    buf[n] = '\0';
+    char *end;
+    *v = strtod(buf, &end);
+    return *end == '\0' && isfinite(*v);
+}
+
+bool
+cf_number_parse(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, cf_number_t *out)
+{
+    size_t n;
+    memset(out, 0, sizeof *out);
+    out->a = i;
+    const cf_lexicon_entry_t *e = cue(cues, t, i, CF_CUE_QUALIFIER, &n);
+    if (e) {
+        out->qualifier = e->val;
+        i += n;
+    }
+    const char *currency = NULL;
+    e = cue(cues, t, i, CF_CUE_CURRENCY, &n);
+    if (e && i + n < t->n) {
+        currency = e->val;
+        i += n;
+    }
+    double v = 0;
+    bool have = false, comma = false, dot = false;
+    if (i < t->n && (t->v[i].flags & CF_TOKEN_NUM)) {
+        const char *s = cf_token_norm(t, i);
+        if (!digits_value(s, t->v[i].len, &v, &comma))
+            return false;
+        dot = strchr(s, '.') != NULL;
+        /* "2014-03" or "10/12": part of a date or code, not an amount */
+        have = true;
+        i++;
+    } else if ((e = cue(cues, t, i, CF_CUE_NUMWORD, &n))) {
+        v = e->num;
+        out->word = true;
+        have = true;
+        i += n;
+    } else if ((e = cue(cues, t, i, CF_CUE_ARTICLE, &n))) {
+        size_t m;
+        if (!cue(cues, t, i + n, CF_CUE_SCALE, &m))
+            return false;
+        v = e->num;
+        out->word = true;
+        have = true;
+        i += n;
+    } else if (cue(cues, t, i, CF_CUE_SCALE, &n)) {
+        /* "a billion dollar bet": a bare scale counts only with a currency */
+        size_t m, k;
+        if (!currency && !cue(cues, t, i + n, CF_CUE_CURRENCY, &m) &&
+            !(i > 0 && cue(cues, t, i - 1, CF_CUE_ARTICLE, &k)))
+            return false;
+        v = 1;
+        out->word = true;
+        have = true;
+    }
+    if (!have)
+        return false;
+    /* scale: "billion", or "B" joined to the digits */
+    if ((e = cue(cues, t, i, CF_CUE_SCALE, &n)) ||
+        (!out->word && (e = cue(cues, t, i, CF_CUE_SCALEJ, &n)))) {
+        v *= e->num;
+        out->scaled = true;
+        i += n;
+    }
+    if (!isfinite(v))
+        return false;
+    if ((e = cue(cues, t, i, CF_CUE_PERCENT, &n)) && !currency) {
+        out->kind = CF_NUMBER_PERCENT;
+        out->unit = "percent";
+        i += n;
+    } else {
+        if (!currency && (e = cue(cues, t, i, CF_CUE_CURRENCY, &n))) {
+            /* "5 billion dollars", "2 billion yuan"; a sign after digits ("5 $") is not one */
+            if (e->val && t->v[i].flags & CF_TOKEN_WORD) {
+                currency = e->val;
+                i += n;
+            }
+        }
+        if (currency) {
+            out->kind = CF_NUMBER_MONEY;
+            out->unit = currency;
+        } else {
+            out->kind = CF_NUMBER_COUNT;
+            out->unit = "count";
+            /* a year alone is a period, not a count */
+            if (!out->scaled && !comma && !dot && !out->word && v >= 1900 && v <= 2100 &&
+                t->v[i - 1].len == 4)
+                return false;
+        }
+    }
+    if (out->kind != CF_NUMBER_PERCENT && out->scaled &&
+        fabs(v) < 1e15)
+        v = round(v);
+    out->value = v;
+    out->b = i;
+    return true;
+}

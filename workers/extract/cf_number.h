@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT
+ * cf_number: amounts, percents and counts at a token position: "$248B",
+ * "US$1 billion", "a billion dollars", "28 percent", "28%", "1.4 million",
+ * "980,000", "sixteen", with a qualifier ("more than", "nearly") and the currency
+ * of the cue lexicon. Years (1900..2100 alone) are left to cf_period. */
+#ifndef CF_NUMBER_H
+#define CF_NUMBER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cf_lexicon.h"
+#include "cf_token.h"
+
+enum { CF_NUMBER_MONEY, CF_NUMBER_PERCENT, CF_NUMBER_COUNT };
+
+typedef struct cf_number {
+    int kind;              /* CF_NUMBER_* */
+    double value;          /* normalized: plain units, percent as 28 */
+    const char *unit;      /* "USD" or another ISO code, "percent", "count" (static or cues) */
+    const char *qualifier; /* about, nearly, more than, less than, at least, up to, or NULL */
+    size_t a;              /* first token (the qualifier's when there is one) */
+    size_t b;              /* token past the number */
+    bool word;             /* written as a word ("seven") */
+    bool scaled;           /* has a scale word ("million") */
+} cf_number_t;
+
+/* Parses a number starting at token i (a qualifier, a currency sign or the
+ * number itself). Returns true and fills out, or false. Bounded work: digit runs
+ * longer than 20 characters are not numbers. */
+bool cf_number_parse(const cf_lexicon_t *cues, const cf_tokens_t *toks, size_t i,
+                     cf_number_t *out);
+
+#endif

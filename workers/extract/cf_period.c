@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT
+ * cf_period: period recognition (see cf_period.h). The words here are English
+ * grammar (months, quarters, "end of"), not domain lexicon, so they live in code. */
+#include "cf_period.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cf_fact.h"
+
+static const char *const months[] = {"january", "february", "march",     "april",
+                                     "may",     "june",     "july",      "august",
+                                     "september", "october", "november", "december"};
+static const char *const months3[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                      "jul", "aug", "sep", "oct", "nov", "dec"};
+
+static int
+month_at(const cf_tokens_t *t, size_t i)
+{
+    if (i >= t->n || !(t->v[i].flags & CF_TOKEN_CAP))
+        return 0;
+    const char *w = cf_token_norm(t, i);
+    for (int m = 0; m < 12; m++)
+        if (strcmp(w, months[m]) == 0 || (strcmp(w, months3[m]) == 0) ||
+            (m == 8 && strcmp(w, "sept") == 0))
+            return m + 1;
+    return 0;
+}
+
+/* A year token: four digits 1900..2100. */
+static int
+year_at(const cf_tokens_t *t, size_t i)
+{
+    if (i >= t->n || !(t->v[i].flags & CF_TOKEN_NUM) || t->v[i].len != 4)
+        return 0;
+    int y = atoi(cf_token_norm(t, i));
+    return y >= 1900 && y <= 2100 ? y : 0;
+}
+
+static int
+day_at(const cf_tokens_t *t, size_t i)
+{
+    if (i >= t->n || !(t->v[i].flags & CF_TOKEN_NUM) || t->v[i].len > 2)
+        return 0;
+    int d = atoi(cf_token_norm(t, i));
+    return d >= 1 && d <= 31 ? d : 0;
+}
+
+static int
+ordinal_at(const cf_tokens_t *t, size_t i)
+{
+    static const char *const words[][2] = {
+        {"first", "1st"}, {"second", "2nd"}, {"third", "3rd"}, {"fourth", "4th"}};
+    for (int k = 0; k < 4; k++)
+        if (cf_token_is(t, i, words[k][0]) || cf_token_is(t, i, words[k][1]))
+            return k + 1;
+    return 0;
+}
+
+static bool
+valid(const char *p)
+{
+    char a[11], b[11];
+    return cf_period_range(p, a, b) == CF_OK;
+}
+
+cf_period_date_t
+cf_period_published(const char *published)
+{
+    cf_period_date_t d = {0, 0, 0};
+    if (!published || strlen(published) < 10)
+        return d;
+    int y, m, day;
+    char tail;
+    if (sscanf(published, "%4d-%2d-%2d%c", &y, &m, &day, &tail) >= 3 && y >= 1900 &&
+        y <= 2100 && m >= 1 && m <= 12 && day >= 1 && day <= 31) {
+        d.y = y;
+        d.m = m;
+        d.d = day;
+    }
+    return d;
+}
+
+/* Skips "of" / "the" / "," at i. */
+static size_t
+skip(const cf_tokens_t *t, size_t i, const char *w)
+{
+    return cf_token_is(t, i, w) ? i + 1 : i;
+}
+
+static bool
+set(cf_period_t *out, size_t a, size_t b, const char *text)
+{
+    snprintf(out->text, sizeof out->text, "%s", text);
+    if (out->text[0] && !valid(out->text))
+        return false;
+    out->a = a;
+    out->b = b;
+    return true;
+}
+
+static bool
+relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
+{
+    char buf[16] = "";
+    size_t b = i;
+    bool known = pub.y != 0;
+    out->relative = true;
+    if (cf_token_is(t, i, "today") || cf_token_is(t, i, "now") || cf_token_is(t, i, "currently")) {
+        b = i + 1;
+        if (known)
+            snprintf(buf, sizeof buf, "%04d-%02d-%02d", pub.y, pub.m, pub.d);
+        return set(out, i, b, buf);
+    }
+    bool this = cf_token_is(t, i, "this"), last = cf_token_is(t, i, "last"),
+         next = cf_token_is(t, i, "next");
+    if (!this && !last && !next)
+        return false;
+    int y = pub.y, m = pub.m;
+    if (cf_token_is(t, i + 1, "year")) {
+        if (known)
+            snprintf(buf, sizeof buf, "%04d", y + (last ? -1 : next ? 1 : 0));
+        return set(out, i, i + 2, buf);
+    }
+    if (cf_token_is(t, i + 1, "month") || cf_token_is(t, i + 1, "week")) {
+        if (cf_token_is(t, i + 1, "month") && (last || next)) {
+            m += last ? -1 : 1;
+            if (m == 0) {
+                m = 12;
+                y--;
+            } else if (m == 13) {
+                m = 1;
+                y++;
+            }
+        }
+        if (known)
+            snprintf(buf, sizeof buf, "%04d-%02d", y, m);
+        return set(out, i, i + 2, buf);
+    }
+    int mon = month_at(t, i + 1);
+    if (mon && (last || this)) {
+        /* "last September": the latest such month before the publication */
+        if (known)
+            snprintf(buf, sizeof buf, "%04d-%02d", mon < pub.m || this ? y : y - 1, mon);
+        return set(out, i, i + 2, buf);
+    }
+    return false;
+}
+
+bool
+cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
+{
+    char buf[16];
+    int y, q, m, d;
+    memset(out, 0, sizeof *out);
+    if (i >= t->n)
+        return false;
+    const char *w = cf_token_norm(t, i);
+    /* Q3 2015, Q3 of 2015 */
+    if (t->v[i].len == 2 && w[0] == 'q' && w[1] >= '1' && w[1] <= '4') {
+        size_t j = skip(t, skip(t, i + 1, "of"), "fiscal");
+        if ((y = year_at(t, j))) {
+            snprintf(buf, sizeof buf, "%04d-Q%c", y, w[1]);
+            return set(out, i, j + 1, buf);
+        }
+    }
+    /* FY2014, FY 2014 */
+    if (t->v[i].len >= 2 && w[0] == 'f' && w[1] == 'y') {
+        if (t->v[i].len == 6 && (y = atoi(w + 2)) >= 1900 && y <= 2100) {
+            snprintf(buf, sizeof buf, "FY%04d", y);
+            return set(out, i, i + 1, buf);
+        }
+        if (t->v[i].len == 2 && (y = year_at(t, i + 1))) {
+            snprintf(buf, sizeof buf, "FY%04d", y);
+            return set(out, i, i + 2, buf);
+        }
+    }
+    /* the third quarter of 2014, first half of 2014 */
+    if ((q = ordinal_at(t, i))) {
+        size_t j = skip(t, i + 1, "-");
+        bool quarter = cf_token_is(t, j, "quarter"), half = cf_token_is(t, j, "half");
+        if ((quarter || (half && q <= 2))) {
+            size_t k = skip(t, skip(t, skip(t, j + 1, "of"), "fiscal"), "year");
+            if ((y = year_at(t, k))) {
+                snprintf(buf, sizeof buf, "%04d-%c%d", y, quarter ? 'Q' : 'H', q);
+                return set(out, i, k + 1, buf);
+            }
+        }
+    }
+    /* fiscal 2014, fiscal year 2014 */
+    if (cf_token_is(t, i, "fiscal")) {
+        size_t j = skip(t, i + 1, "year");
+        if ((y = year_at(t, j))) {
+            snprintf(buf, sizeof buf, "FY%04d", y);
+            return set(out, i, j + 1, buf);
+        }
+    }
+    /* (fiscal) year ending / ended (on) March 31, 2014 */
+    if (cf_token_is(t, i, "year") &&
+        (cf_token_is(t, i + 1, "ending") || cf_token_is(t, i + 1, "ended"))) {
+        size_t j = skip(t, i + 2, "on");
+        if ((m = month_at(t, j))) {
+            size_t k = j + 1;
+            if (day_at(t, k))
+                k++;
+            k = skip(t, k, ",");
+            if ((y = year_at(t, k))) {
+                snprintf(buf, sizeof buf, "FY%04d", y);
+                return set(out, i, k + 1, buf);
+            }
+        }
+    }
+    /* end of 2013 */
+    if (cf_token_is(t, i, "end") && cf_token_is(t, i + 1, "of") && (y = year_at(t, i + 2))) {
+        snprintf(buf, sizeof buf, "%04d-12-31", y);
+        return set(out, i, i + 3, buf);
+    }
+    /* March 31, 2014; March 2015 */
+    if ((m = month_at(t, i))) {
+        size_t j = skip(t, i + 1, "of");
+        if ((d = day_at(t, i + 1))) {
+            size_t k = skip(t, i + 2, ",");
+            if ((y = year_at(t, k))) {
+                snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+                return set(out, i, k + 1, buf);
+            }
+        } else if ((y = year_at(t, j))) {
+            snprintf(buf, sizeof buf, "%04d-%02d", y, m);
+            return set(out, i, j + 1, buf);
+        }
+    }
+    if ((y = year_at(t, i))) {
+        /* "2013-14" or "2,013" are not plain years; a year followed by an amount
+         * sign is part of something else */
+        snprintf(buf, sizeof buf, "%04d", y);
+        return set(out, i, i + 1, buf);
+    }
+    return relative(t, i, pub, out);
+}

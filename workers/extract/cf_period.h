@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT
+ * cf_period: periods at a token position, normalized to DESIGN.md's formats:
+ * "2013", "Q3 2015" / "the third quarter of 2014" (2014-Q3), "first half of 2014"
+ * (2014-H1), "end of 2013" (2013-12-31), "fiscal 2014" / "FY2014" / "year ending
+ * on March 31, 2014" (FY2014), "March 2015" (2015-03), "March 31, 2014", and
+ * relative dates ("today", "last year", "last September") resolved against the
+ * article's published date when known. */
+#ifndef CF_PERIOD_H
+#define CF_PERIOD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cf_token.h"
+
+typedef struct cf_period {
+    char text[16]; /* normalized period, "" when relative and unresolved */
+    size_t a;      /* first token */
+    size_t b;      /* token past the period */
+    bool relative; /* written relative to the publication date */
+} cf_period_t;
+
+/* A publication date: year 0 when unknown. */
+typedef struct cf_period_date {
+    int y, m, d; /* year, month 1..12, day 1..31 */
+} cf_period_date_t;
+
+/* Reads the date at the start of published (YYYY-MM-DD, then anything). Returns a
+ * date with y = 0 when published is NULL or not a date. */
+cf_period_date_t cf_period_published(const char *published);
+
+/* Parses a period starting at token i. Returns true and fills out, or false. */
+bool cf_period_parse(const cf_tokens_t *toks, size_t i, cf_period_date_t pub, cf_period_t *out);
+
+#endif
