@@ -5,7 +5,7 @@
 
 RUN_PKGS  := libzmq3-dev libevent-dev libmsgpack-dev libsqlite3-dev libjansson-dev \
              libinih-dev pkg-config cmake build-essential
-TEST_PKGS := $(RUN_PKGS) clang libclang-rt-14-dev python3 sqlite3 systemd
+TEST_PKGS := $(RUN_PKGS) clang libclang-rt-14-dev python3 sqlite3 systemd procps
 JOBS      ?= 2
 CTEST     := ctest --output-on-failure -j$(JOBS)
 

@@ -79,6 +79,8 @@ on_shutdown_tick(evutil_socket_t fd, short what, void *arg)
         if (ds.inflight == 0 || waited >= (uint64_t)d->cfg->grace * 1000) {
             if (ds.inflight)
                 cf_log_notice("shutdown: grace over, handing back %zu jobs", ds.inflight);
+            if (d->pool)
+                cf_pool_stop(d->pool); /* no respawns from here on */
             cf_dispatch_release_all(d->dispatch);
             set_phase(d, RELEASING);
         }
@@ -86,8 +88,6 @@ on_shutdown_tick(evutil_socket_t fd, short what, void *arg)
     case RELEASING:
         if ((cf_dispatch_pending(d->dispatch) == 0 && cf_ingest_pending(d->ingest) == 0) ||
             waited >= RELEASE_WAIT_MS) {
-            if (d->pool)
-                cf_pool_stop(d->pool);
             set_phase(d, STOPPING);
         }
         break;

@@ -28,6 +28,9 @@
 
 extern char **environ;
 
+/* The daemon of the running test, so a failure never leaves it behind. */
+static it_daemon_t *current;
+
 void
 it_fail(const char *fmt, ...)
 {
@@ -37,6 +40,16 @@ it_fail(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n");
     va_end(ap);
+    if (current && current->pid > 0) {
+        char cmd[400];
+        kill(current->pid, SIGKILL);
+        waitpid(current->pid, NULL, 0);
+        current->pid = 0;
+        fprintf(stderr, "--- last lines of the daemon's log (%s) ---\n", current->log);
+        snprintf(cmd, sizeof cmd, "tail -n 40 '%s' >&2", current->log);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(no log)\n");
+    }
     exit(1);
 }
 
@@ -146,10 +159,11 @@ it_stat(const it_daemon_t *d, const char *name)
 }
 
 static void
-check_alive(const it_daemon_t *d)
+check_alive(it_daemon_t *d)
 {
     int status;
     if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+        d->pid = 0;
         char cmd[400];
         snprintf(cmd, sizeof cmd, "tail -n 30 %s >&2", d->log);
         if (system(cmd) != 0)
@@ -159,7 +173,7 @@ check_alive(const it_daemon_t *d)
 }
 
 void
-it_wait_stat(const it_daemon_t *d, const char *name, uint64_t value, int timeout_s)
+it_wait_stat(it_daemon_t *d, const char *name, uint64_t value, int timeout_s)
 {
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -196,6 +210,7 @@ it_daemon_start(it_daemon_t *d, int workers, const char *const *extra)
                                      0644);
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     char *const *args = (char *const *)argv;
+    current = d;
     int rc = posix_spawn(&d->pid, argv[0], &fa, NULL, args, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)

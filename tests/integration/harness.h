@@ -46,7 +46,7 @@ void it_daemon_cleanup(it_daemon_t *d);
 uint64_t it_stat(const it_daemon_t *d, const char *name);
 
 /* Waits until stat name >= value; fails after timeout_s. */
-void it_wait_stat(const it_daemon_t *d, const char *name, uint64_t value, int timeout_s);
+void it_wait_stat(it_daemon_t *d, const char *name, uint64_t value, int timeout_s);
 
 /* Pushes articles (borrowed) and returns their statuses and ids (arrays of n). */
 void it_push(const it_daemon_t *d, const cf_article_t *articles, size_t n, int *status,
