@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT
+ * cmd: the `cloudfact` subcommands (one cmd_<name>.c each) and what they share.
+ * Each cmd_<name>(argc, argv) gets argv[0] = its own name and returns the exit
+ * status: 0 success, 1 runtime failure, 2 usage error. */
+#ifndef CF_CMD_H
+#define CF_CMD_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "cf_fact.h"
+
+#define DEFAULT_INGEST "tcp://127.0.0.1:7701"
+#define DEFAULT_PUBLISH "tcp://127.0.0.1:7702"
+#define DEFAULT_QUERY "tcp://127.0.0.1:7703"
+
+int cmd_push(int argc, char **argv);
+int cmd_sub(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+/* Set by SIGINT/SIGTERM once cmd_catch_signals() ran. */
+extern volatile sig_atomic_t cmd_interrupted;
+
+/* Installs SIGINT/SIGTERM handlers that set cmd_interrupted without SA_RESTART,
+ * so blocking ZeroMQ calls return EINTR. */
+void cmd_catch_signals(void);
+
+/* Reads a whole file (at most 64 MiB); NULL with why on failure. Caller frees. */
+char *cmd_read_file(const char *path, size_t *len, char *why, size_t whylen);
+
+/* A text file as an article: the first line is the title, the rest the body.
+ * Returns 0, or -1 with why when the text is not UTF-8. Fills title, body. */
+int cmd_text_to_article(char *data, size_t len, cf_article_t *a, char *why, size_t whylen);
+
+/* Appends the regular files under path (recursively, no dotfiles, sorted).
+ * Returns 0, or -1 after reporting an unreadable path on stderr. */
+int cmd_collect(const char *path, char ***files, size_t *n, size_t *cap);
+
+#endif

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT
+ * cmd_common: what the subcommands share: reading text articles and directories,
+ * signal handling. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cf_client.h"
+#include "cf_json.h"
+#include "cf_msg.h"
+#include "cf_text.h"
+#include "cmd.h"
+#include <dirent.h>
+
+volatile sig_atomic_t cmd_interrupted;
+
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    cmd_interrupted = 1;
+}
+
+void
+cmd_catch_signals(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal; /* no SA_RESTART: a blocking poll returns EINTR */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+char *
+cmd_read_file(const char *path, size_t *len, char *why, size_t whylen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    char *buf = cf_malloc(cap);
+    size_t r;
+    while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (n + 1 == cap) {
+            if (cap > (size_t)64 * 1024 * 1024) {
+                snprintf(why, whylen, "larger than 64 MiB");
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            cap *= 2;
+            buf = cf_realloc(buf, cap);
+        }
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(why, whylen, "read error");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* A text file: the first line is the title, everything after it the body. */
+int
+cmd_text_to_article(char *data, size_t len, cf_article_t *a, char *why, size_t whylen)
+{
+    if (!cf_utf8_valid(data, len) || memchr(data, '\0', len)) {
+        snprintf(why, whylen, "not UTF-8 text");
+        return -1;
+    }
+    char *nl = memchr(data, '\n', len);
+    size_t tlen = nl ? (size_t)(nl - data) : len;
+    size_t t = tlen;
+    if (t > 0 && data[t - 1] == '\r')
+        t--;
+    a->title = cf_strndup(data, t);
+    const char *body = nl ? nl + 1 : data + len;
+    a->body = cf_strdup(body);
+    a->body_len = strlen(a->body);
+    return 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends the regular files under path (recursively, no dotfiles, sorted). */
+int
+cmd_collect(const char *path, char ***files, size_t *n, size_t *cap)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "cloudfact: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISREG(st.st_mode)) {
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 64;
+            *files = cf_realloc(*files, *cap * sizeof **files);
+        }
+        (*files)[(*n)++] = cf_strdup(path);
+        return 0;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return 0;
+    DIR *d = opendir(path);
+    if (!d) {
+        fprintf(stderr, "cloudfact: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char **names = NULL;
+    size_t nn = 0, nc = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (nn == nc) {
+            nc = nc ? nc * 2 : 64;
+            names = cf_realloc(names, nc * sizeof *names);
+        }
+        names[nn++] = cf_strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, nn, sizeof *names, cmp_names);
+    int rc = 0;
+    for (size_t i = 0; i < nn; i++) {
+        char sub[PATH_MAX];
+        snprintf(sub, sizeof sub, "%s/%s", path, names[i]);
+        if (cmd_collect(sub, files, n, cap) != 0)
+            rc = -1;
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
