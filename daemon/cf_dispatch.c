@@ -554,6 +554,18 @@ cf_dispatch_worker_exited(cf_dispatch_t *self, pid_t pid, int status)
     pump(self);
 }
 
+size_t
+cf_dispatch_reload(cf_dispatch_t *self)
+{
+    size_t n = 0;
+    for (worker_t *w = self->workers; w; w = w->next) {
+        cf_msg_pack_op(&self->buf, "reload", NULL, 0);
+        if (send_to(self, w) == CF_OK)
+            n++;
+    }
+    return n;
+}
+
 void
 cf_dispatch_drain(cf_dispatch_t *self)
 {

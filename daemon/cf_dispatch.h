@@ -52,6 +52,11 @@ void cf_dispatch_kick(cf_dispatch_t *self);
 /* A local worker process ended (from cf_pool): its jobs fail, it is forgotten. */
 void cf_dispatch_worker_exited(cf_dispatch_t *self, pid_t pid, int status);
 
+/* Tells every ready worker to reload its data files (SIGHUP). A worker finishes
+ * the job it is on first; one that cannot load the new files keeps the old ones
+ * and says so with an `error`. Returns how many workers were told. */
+size_t cf_dispatch_reload(cf_dispatch_t *self);
+
 /* Shutdown, step 1: claim no more articles; jobs out may still finish. */
 void cf_dispatch_drain(cf_dispatch_t *self);
 
