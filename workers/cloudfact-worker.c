@@ -289,7 +289,9 @@ main(int argc, char **argv)
             zmq_msg_close(&m);
         }
         uint64_t now = now_ms();
-        if (now - w.last_heard > (uint64_t)HEARTBEAT_MS * LIVENESS) {
+        /* judge liveness only after waiting with nothing to read: messages the daemon
+         * sent while we were busy with a long job are still queued, unread */
+        if (n == 0 && now - w.last_heard > (uint64_t)HEARTBEAT_MS * LIVENESS) {
             /* a restarted daemon does not know us: a fresh socket re-registers */
             cf_log_warn("worker: daemon silent for %llu ms; reconnecting in %llu ms",
                         (unsigned long long)(now - w.last_heard), (unsigned long long)backoff);
