@@ -354,3 +354,78 @@ out:
     zmq_ctx_term(ctx);
     return rc;
 }
+
+/* The `op` of a reply body, or "" when it has none. */
+static void
+reply_op(const void *body, size_t len, char *op, size_t opsz)
+{
+    op[0] = '\0';
+    if (cf_msg_scan(body, len, NULL) != CF_OK)
+        return;
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    if (msgpack_unpack_next(&up, body, len, &off) == MSGPACK_UNPACK_SUCCESS &&
+        up.data.type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < up.data.via.map.size; i++) {
+            const msgpack_object *k = &up.data.via.map.ptr[i].key;
+            const msgpack_object *v = &up.data.via.map.ptr[i].val;
+            if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 2 &&
+                memcmp(k->via.str.ptr, "op", 2) == 0 && v->type == MSGPACK_OBJECT_STR) {
+                snprintf(op, opsz, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+                break;
+            }
+        }
+    }
+    msgpack_unpacked_destroy(&up);
+}
+
+int
+cf_query_stream(const char *endpoint, const void *req, size_t len, int timeout_ms,
+                int (*each)(const char *op, const void *body, size_t len, void *arg), void *arg,
+                cf_err_t *err)
+{
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0, rc = CF_OK;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(sock, endpoint) != 0) {
+        rc = cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", endpoint,
+                        zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    if (zmq_send(sock, req, len, 0) < 0) {
+        rc = cf_err_set(err, CF_ESYS, "sending: %s", zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    for (;;) {
+        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+        int n = zmq_poll(&item, 1, timeout_ms);
+        if (n < 0) {
+            rc = cf_err_set(err, CF_ECLOSED, "interrupted");
+            break;
+        }
+        if (n == 0) {
+            rc = cf_err_set(err, CF_EBUSY, "no answer from %s within %d ms", endpoint,
+                            timeout_ms);
+            break;
+        }
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, 0) < 0) {
+            zmq_msg_close(&m);
+            rc = cf_err_set(err, CF_ECLOSED, "interrupted");
+            break;
+        }
+        char op[32];
+        reply_op(zmq_msg_data(&m), zmq_msg_size(&m), op, sizeof op);
+        int stop = each(op, zmq_msg_data(&m), zmq_msg_size(&m), arg);
+        zmq_msg_close(&m);
+        if (stop || strcmp(op, "end") == 0 || strcmp(op, "error") == 0)
+            break;
+    }
+out:
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return rc;
+}

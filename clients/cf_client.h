@@ -71,4 +71,13 @@ void cf_sub_destroy(cf_sub_t **self_p);
 int cf_query_call(const char *endpoint, const void *req, size_t len, int timeout_ms,
                   void **reply, size_t *reply_len, cf_err_t *err);
 
+/* Sends one request to a query or control endpoint and passes every reply body
+ * to each() (with its op, "" when unreadable) until a reply whose op is "end" or
+ * "error", which is passed too. each() returns 0 to go on, non-zero to stop.
+ * Gives up when no reply comes for timeout_ms. Returns CF_OK, CF_EBUSY (timeout),
+ * CF_ECLOSED (interrupted) or CF_EINVAL (cannot connect). */
+int cf_query_stream(const char *endpoint, const void *req, size_t len, int timeout_ms,
+                    int (*each)(const char *op, const void *body, size_t len, void *arg),
+                    void *arg, cf_err_t *err);
+
 #endif

@@ -105,6 +105,7 @@ enum {
     S_FAIL,
     S_RELEASE,
     S_RESCAN,
+    S_REQUEUE,
     S_COUNT
 };
 
@@ -142,6 +143,9 @@ static const char *const stmt_sql[S_COUNT] = {
                " WHERE id = ?1 AND state = 'processing' RETURNING attempts, state, url",
     [S_RELEASE] = "UPDATE articles SET state = 'queued' WHERE id = ?1 AND state = 'processing'",
     /* the claim cursor: just below the first queued row, else the highest id */
+    /* operator requeue: a fresh start, attempts and error forgotten */
+    [S_REQUEUE] = "UPDATE articles SET state = 'queued', attempts = 0, error = NULL"
+                  " WHERE state = 'failed' AND (?1 = 0 OR id = ?1) RETURNING id",
     [S_RESCAN] = "SELECT coalesce((SELECT id - 1 FROM articles WHERE state = 'queued'"
                  " ORDER BY id LIMIT 1), (SELECT max(id) FROM articles), 0)",
 };
@@ -166,6 +170,7 @@ struct cf_archive {
     sqlite3 *rdb;            /* read-only connection for get_article (loop thread) */
     sqlite3_stmt *r_article; /* its statements, prepared with it */
     sqlite3_stmt *r_facts;
+    sqlite3_stmt *r_failed;
     sqlite3_stmt *st[S_COUNT]; /* the writer's statements */
 
     pthread_t thread; /* the writer */
@@ -724,6 +729,29 @@ exec_release(cf_archive_t *self, cf_archive_req_t *req)
     return SQLITE_OK;
 }
 
+static int
+exec_requeue(cf_archive_t *self, cf_archive_req_t *req)
+{
+    sqlite3_stmt *s = self->st[S_REQUEUE];
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)req->u.requeue.id);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        heap_push(&self->requeued, (uint64_t)sqlite3_column_int64(s, 0));
+        req->u.requeue.count++;
+    }
+    if (rc != SQLITE_DONE)
+        snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
+    stmt_done(s);
+    if (rc != SQLITE_DONE) {
+        req->u.requeue.count = 0;
+        return req_sql_error(self, req, rc);
+    }
+    if (req->u.requeue.id && req->u.requeue.count == 0)
+        req->rc = cf_err_set(&req->err, CF_ENOTFOUND, "article %" PRIu64 " is not quarantined",
+                             req->u.requeue.id);
+    return SQLITE_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* The writer thread                                                         */
 /* ------------------------------------------------------------------------ */
@@ -772,6 +800,9 @@ req_reset_out(cf_archive_req_t *req)
         break;
     case CF_ARCHIVE_RELEASE:
         break;
+    case CF_ARCHIVE_REQUEUE:
+        req->u.requeue.count = 0;
+        break;
     }
 }
 
@@ -813,6 +844,8 @@ exec_req(cf_archive_t *self, cf_archive_req_t *req)
         return exec_fail(self, req);
     case CF_ARCHIVE_RELEASE:
         return exec_release(self, req);
+    case CF_ARCHIVE_REQUEUE:
+        return exec_requeue(self, req);
     }
     req->rc = cf_err_set(&req->err, CF_EINVAL, "archive: unknown request kind %d", (int)req->kind);
     return SQLITE_OK;
@@ -959,6 +992,10 @@ account(cf_archive_stats_t *st, const cf_archive_req_t *req)
     case CF_ARCHIVE_RELEASE:
         dec(&st->processing);
         st->queued++;
+        break;
+    case CF_ARCHIVE_REQUEUE:
+        st->queued += req->u.requeue.count;
+        st->failed = st->failed >= req->u.requeue.count ? st->failed - req->u.requeue.count : 0;
         break;
     }
 }
@@ -1439,38 +1476,96 @@ cf_archive_close(cf_archive_t **self_p)
 /* Reads                                                                     */
 /* ------------------------------------------------------------------------ */
 
+/* Opens the read-only connection and its statements on first use. */
+static int
+reader(cf_archive_t *self, cf_err_t *err)
+{
+    if (self->rdb)
+        return CF_OK;
+    int orc = sqlite3_open_v2(self->path, &self->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                              NULL);
+    if (orc == SQLITE_OK)
+        orc = sqlite3_prepare_v3(self->rdb,
+                                 "SELECT id, url, title, body, source, published, lang"
+                                 " FROM articles WHERE id = ?1",
+                                 -1, SQLITE_PREPARE_PERSISTENT, &self->r_article, NULL);
+    if (orc == SQLITE_OK)
+        orc = sqlite3_prepare_v3(
+            self->rdb,
+            "SELECT seq, article, type, subject, object, value, unit, period, place, detail,"
+            " qualifier, status, source, confidence, evidence, evidence_start, evidence_end"
+            " FROM facts WHERE article = ?1 ORDER BY seq",
+            -1, SQLITE_PREPARE_PERSISTENT, &self->r_facts, NULL);
+    if (orc == SQLITE_OK)
+        orc = sqlite3_prepare_v3(self->rdb,
+                                 "SELECT id, url, title, attempts, error, received_at"
+                                 " FROM articles WHERE state = 'failed' AND id > ?1"
+                                 " ORDER BY id LIMIT ?2",
+                                 -1, SQLITE_PREPARE_PERSISTENT, &self->r_failed, NULL);
+    if (orc != SQLITE_OK) {
+        cf_err_set(err, CF_EDB, "archive %s: cannot open for reading: %s", self->path,
+                   sqlite3_errmsg(self->rdb));
+        sqlite3_finalize(self->r_article);
+        sqlite3_finalize(self->r_facts);
+        sqlite3_finalize(self->r_failed);
+        self->r_article = self->r_facts = self->r_failed = NULL;
+        sqlite3_close(self->rdb);
+        self->rdb = NULL;
+        return CF_EDB;
+    }
+    sqlite3_busy_timeout(self->rdb, BUSY_TIMEOUT_MS);
+    return CF_OK;
+}
+
+int
+cf_archive_list_failed(cf_archive_t *self, uint64_t after, size_t max, cf_archive_failed_t *out,
+                       size_t *n, cf_err_t *err)
+{
+    *n = 0;
+    if (reader(self, err) != CF_OK)
+        return CF_EDB;
+    sqlite3_stmt *s = self->r_failed;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)after);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    int step;
+    while (*n < max && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        cf_archive_failed_t *f = &out[(*n)++];
+        f->id = (uint64_t)sqlite3_column_int64(s, 0);
+        f->url = col_strdup(s, 1);
+        f->title = col_strdup(s, 2);
+        f->attempts = (unsigned)sqlite3_column_int64(s, 3);
+        f->error = col_strdup(s, 4);
+        f->received_at = col_strdup(s, 5);
+    }
+    if (*n < max && step != SQLITE_DONE) {
+        cf_err_set(err, CF_EDB, "archive: listing failed articles: %s", sqlite3_errmsg(self->rdb));
+        sqlite3_reset(s);
+        for (size_t i = 0; i < *n; i++)
+            cf_archive_failed_clear(&out[i]);
+        *n = 0;
+        return CF_EDB;
+    }
+    sqlite3_reset(s);
+    return CF_OK;
+}
+
+void
+cf_archive_failed_clear(cf_archive_failed_t *f)
+{
+    free(f->url);
+    free(f->title);
+    free(f->error);
+    free(f->received_at);
+    memset(f, 0, sizeof *f);
+}
+
 int
 cf_archive_get_article(cf_archive_t *self, uint64_t id, cf_article_t *out, cf_facts_t *facts,
                        cf_err_t *err)
 {
     memset(out, 0, sizeof *out);
-    if (!self->rdb) {
-        int orc = sqlite3_open_v2(self->path, &self->rdb,
-                                  SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-        if (orc == SQLITE_OK)
-            orc = sqlite3_prepare_v3(self->rdb,
-                                     "SELECT id, url, title, body, source, published, lang"
-                                     " FROM articles WHERE id = ?1",
-                                     -1, SQLITE_PREPARE_PERSISTENT, &self->r_article, NULL);
-        if (orc == SQLITE_OK)
-            orc = sqlite3_prepare_v3(
-                self->rdb,
-                "SELECT seq, article, type, subject, object, value, unit, period, place, detail,"
-                " qualifier, status, source, confidence, evidence, evidence_start, evidence_end"
-                " FROM facts WHERE article = ?1 ORDER BY seq",
-                -1, SQLITE_PREPARE_PERSISTENT, &self->r_facts, NULL);
-        if (orc != SQLITE_OK) {
-            cf_err_set(err, CF_EDB, "archive %s: cannot open for reading: %s", self->path,
-                       sqlite3_errmsg(self->rdb));
-            sqlite3_finalize(self->r_article);
-            sqlite3_finalize(self->r_facts);
-            self->r_article = self->r_facts = NULL;
-            sqlite3_close(self->rdb);
-            self->rdb = NULL;
-            return CF_EDB;
-        }
-        sqlite3_busy_timeout(self->rdb, BUSY_TIMEOUT_MS);
-    }
+    if (reader(self, err) != CF_OK)
+        return CF_EDB;
     sqlite3 *db = self->rdb;
     sqlite3_stmt *s = self->r_article;
     int rc = CF_OK;

@@ -23,7 +23,8 @@ typedef enum cf_archive_kind {
     CF_ARCHIVE_CLAIM,      /* hand out queued articles: mark them `processing` */
     CF_ARCHIVE_DONE,       /* store an article's facts and mark it `done`, one transaction */
     CF_ARCHIVE_FAIL,       /* an attempt failed: requeue, or quarantine at max_attempts */
-    CF_ARCHIVE_RELEASE     /* give a `processing` article back to the queue, no attempt counted */
+    CF_ARCHIVE_RELEASE,    /* give a `processing` article back to the queue, no attempt counted */
+    CF_ARCHIVE_REQUEUE     /* operator: hand quarantined (`failed`) articles back to the queue */
 } cf_archive_kind_t;
 
 typedef struct cf_archive_req cf_archive_req_t;
@@ -69,6 +70,10 @@ struct cf_archive_req {
         struct {
             uint64_t id;           /* in */
         } release;
+        struct {
+            uint64_t id;           /* in: the article, or 0 for every failed article */
+            uint64_t count;        /* out: articles requeued (attempts and error reset) */
+        } requeue;                 /* rc CF_ENOTFOUND: id is not a failed article */
     } u;
     cf_archive_req_t *next_;  /* private to cf_archive */
 };
@@ -133,6 +138,24 @@ void cf_archive_close(cf_archive_t **self_p);
  * only (the connection is opened on first use). */
 int cf_archive_get_article(cf_archive_t *self, uint64_t id, cf_article_t *out,
                            cf_facts_t *facts, cf_err_t *err);
+
+/* One quarantined article, as `cloudfact quarantine` lists it. */
+typedef struct cf_archive_failed {
+    uint64_t id;
+    char *url;          /* owned */
+    char *title;        /* owned */
+    unsigned attempts;  /* attempts made */
+    char *error;        /* why the last attempt failed, owned, may be NULL */
+    char *received_at;  /* ISO 8601 UTC, owned */
+} cf_archive_failed_t;
+
+/* Reads up to max failed articles with id > after, in id order, into out (an
+ * array of max), on the read-only connection. *n is how many. Free each with
+ * cf_archive_failed_clear. Returns CF_OK or CF_EDB. Blocking; operator use. */
+int cf_archive_list_failed(cf_archive_t *self, uint64_t after, size_t max,
+                           cf_archive_failed_t *out, size_t *n, cf_err_t *err);
+
+void cf_archive_failed_clear(cf_archive_failed_t *f);
 
 /* Path of the database file inside state_dir (caller frees). */
 char *cf_archive_path(const char *state_dir);

@@ -43,6 +43,9 @@ static const opt_t opts[] = {
      "query ROUTER endpoint (article lookups, stats)"},
     {"worker-endpoint", OPT_STR, OFF(worker_endpoint), "", 0, 0, "EP",
      "where workers connect (default ipc://RUNTIME_DIR/workers.sock)"},
+    {"control", OPT_STR, OFF(control), "", 0, 0, "EP",
+     "operator endpoint for quarantine and requeue, ipc:// only (default "
+     "ipc://RUNTIME_DIR/control.sock)"},
     {"workers", OPT_LONG, OFF(workers), "", 0, 1024, "N",
      "local workers to spawn (default: usable CPUs; 0: remote workers only)"},
     {"worker-command", OPT_STR, OFF(worker_command), "", 0, 0, "PATH",
@@ -207,20 +210,31 @@ finish(cf_config_t *c, cf_err_t *err)
 {
     if (c->workers < 0)
         c->workers = usable_cpus();
+    /* ipc sockets live in systemd's RuntimeDirectory, else in the state directory */
+    const char *rd = getenv("RUNTIME_DIRECTORY");
+    char dir[PATH_MAX];
+    if (rd && *rd)
+        snprintf(dir, sizeof dir, "%.*s", (int)strcspn(rd, ":"), rd);
+    else if (c->state_dir[0] == '/' || !getcwd(dir, sizeof dir))
+        snprintf(dir, sizeof dir, "%s", c->state_dir);
+    else
+        snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/%s", c->state_dir);
     if (!c->worker_endpoint || !*c->worker_endpoint) {
-        const char *rd = getenv("RUNTIME_DIRECTORY");
-        char dir[PATH_MAX];
-        if (rd && *rd)
-            snprintf(dir, sizeof dir, "%.*s", (int)strcspn(rd, ":"), rd);
-        else if (c->state_dir[0] == '/' || !getcwd(dir, sizeof dir))
-            snprintf(dir, sizeof dir, "%s", c->state_dir);
-        else
-            snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/%s", c->state_dir);
         free(c->worker_endpoint);
         size_t n = strlen(dir) + 32;
         c->worker_endpoint = cf_malloc(n);
         snprintf(c->worker_endpoint, n, "ipc://%s/workers.sock", dir);
     }
+    if (!c->control || !*c->control) {
+        free(c->control);
+        size_t n = strlen(dir) + 32;
+        c->control = cf_malloc(n);
+        snprintf(c->control, n, "ipc://%s/control.sock", dir);
+    }
+    if (strncmp(c->control, "ipc://", 6) != 0)
+        return cf_err_set(err, CF_EINVAL,
+                          "control: '%s' is not ipc://: operator ops are for local users",
+                          c->control);
     if (!c->worker_command || !*c->worker_command) {
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 32);

@@ -18,6 +18,7 @@ typedef struct cf_config {
     char *publish;         /* PUB endpoint */
     char *query;           /* query ROUTER endpoint */
     char *worker_endpoint; /* workers ROUTER endpoint (ipc by default) */
+    char *control;         /* operator ROUTER endpoint (ipc only) */
     long workers;          /* local workers to spawn; 0 = remote only */
     char *worker_command;  /* the worker program to spawn */
     char *data;            /* extractor data directory, or NULL (worker decides) */

@@ -325,6 +325,8 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
         }
         w->pid = msg.u.ready.pid;
         w->credit = msg.u.ready.credit;
+        if (self->pool)
+            cf_pool_ready(self->pool, (pid_t)w->pid);
         break;
     case CF_OP_HEARTBEAT: break;
     case CF_OP_RESULT:

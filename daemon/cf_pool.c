@@ -19,12 +19,11 @@ extern char **environ;
 
 #define BACKOFF_FIRST 1   /* seconds before the first respawn */
 #define BACKOFF_MAX 30    /* cap */
-#define STABLE_AFTER 30   /* a worker that lived this long resets its slot's back-off */
 
 typedef struct slot {
     pid_t pid;             /* 0: not running */
     time_t started;        /* monotonic seconds */
-    int backoff;           /* seconds before the next respawn */
+    int backoff;           /* seconds before the next respawn; 0: none yet, or ready */
     bool given_up;         /* exited 2: configuration error, not respawned */
     struct event *respawn; /* one-shot timer */
     struct cf_pool *pool;  /* back pointer for the timer */
@@ -137,7 +136,8 @@ reaped(cf_pool_t *self, pid_t pid, int status)
         return;
     }
     time_t lived = now_s() - s->started;
-    if (lived >= STABLE_AFTER || s->backoff == 0)
+    /* doubling only while workers die before they were ever ready */
+    if (s->backoff == 0)
         s->backoff = BACKOFF_FIRST;
     else
         s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
@@ -212,6 +212,14 @@ cf_pool_owns(const cf_pool_t *self, pid_t pid)
 }
 
 void
+cf_pool_ready(cf_pool_t *self, pid_t pid)
+{
+    for (size_t i = 0; i < self->n; i++)
+        if (self->slots[i].pid == pid && pid > 0)
+            self->slots[i].backoff = 0;
+}
+
+void
 cf_pool_kill(cf_pool_t *self, pid_t pid)
 {
     if (cf_pool_owns(self, pid))
@@ -233,6 +241,10 @@ void
 cf_pool_stats(const cf_pool_t *self, cf_pool_stats_t *out)
 {
     *out = self->st;
+    out->backoff = 0;
+    for (size_t i = 0; i < self->n; i++)
+        if ((unsigned)self->slots[i].backoff > out->backoff)
+            out->backoff = (unsigned)self->slots[i].backoff;
 }
 
 void

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * cf_pool: the local worker processes (nginx master/worker). Spawns N
  * cloudfact-worker processes with posix_spawn, reaps them on SIGCHLD, tells the
- * owner which pid ended and how, and respawns with back-off (1 s doubling to
- * 30 s). A worker exiting 2 (configuration error) is not respawned. */
+ * owner which pid ended and how, and respawns with back-off: 1 s, doubling to
+ * 30 s while workers keep dying before they are ready (a broken install), back to
+ * 1 s once a worker was ready (a worker killed by an article is not the pool's
+ * problem: quarantine is). A worker exiting 2 (configuration error) is not
+ * respawned. */
 #ifndef CF_POOL_H
 #define CF_POOL_H
 
@@ -25,6 +28,7 @@ typedef struct cf_pool_stats {
     uint64_t spawned;    /* processes started */
     uint64_t restarted;  /* processes started to replace one that ended */
     uint64_t crashed;    /* ends by a signal or a non-zero status */
+    unsigned backoff;    /* the longest respawn delay a slot would use now, seconds */
 } cf_pool_stats_t;
 
 /* argv: the worker command line (argv[0] the program), NULL-terminated, copied.
@@ -38,6 +42,9 @@ int cf_pool_start(cf_pool_t *self, cf_err_t *err);
 
 /* True when pid is one of ours and alive. */
 bool cf_pool_owns(const cf_pool_t *self, pid_t pid);
+
+/* The worker pid said it is ready: its slot's back-off starts again from 1 s. */
+void cf_pool_ready(cf_pool_t *self, pid_t pid);
 
 /* Kills a hung worker with SIGKILL; it is reaped and replaced as usual. */
 void cf_pool_kill(cf_pool_t *self, pid_t pid);

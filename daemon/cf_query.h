@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * cf_query: the query ROUTER: `article {id}` (the article and its facts) and
- * `stats` (a flat map of counters). Replies carry `op` and echo `ref`. */
+ * `stats` (a flat map of counters); and, on a second ROUTER bound to an ipc://
+ * control endpoint (socket file mode 0660: the service's group), the operator
+ * ops `quarantine` (list failed articles) and `requeue {id | all}`. Replies carry
+ * `op` and echo `ref`. */
 #ifndef CF_QUERY_H
 #define CF_QUERY_H
 
@@ -15,14 +18,24 @@
 
 typedef struct cf_query cf_query_t;
 
-/* Packs the `stats` reply's metric name -> number pairs (keys and values only, no
- * map header) and returns how many pairs it packed. Supplied by the daemon, which
- * knows every module. */
-typedef size_t (*cf_query_stats_cb)(msgpack_packer *pk, void *arg);
+/* What the daemon supplies: it knows every module. */
+typedef struct cf_query_hooks {
+    /* Packs the `stats` reply's metric name -> number pairs (keys and values only,
+     * no map header) and returns how many pairs it packed. */
+    size_t (*stats)(msgpack_packer *pk, void *arg);
+    /* Articles went back to the queue (requeue): hand them out. May be NULL. */
+    void (*requeued)(void *arg);
+    void *arg;
+} cf_query_hooks_t;
 
+/* Binds the query ROUTER on endpoint and, when control is not NULL, the operator
+ * ROUTER on control (an ipc:// endpoint). Borrows archive; copies hooks. */
 cf_query_t *cf_query_new(struct event_base *base, void *zctx, const char *endpoint,
-                         cf_archive_t *archive, cf_query_stats_cb stats, void *arg,
-                         cf_err_t *err);
+                         const char *control, cf_archive_t *archive,
+                         const cf_query_hooks_t *hooks, cf_err_t *err);
+
+/* Operator requests waiting for their commit (shutdown waits for 0). */
+size_t cf_query_pending(const cf_query_t *self);
 
 void cf_query_destroy(cf_query_t **self_p);
 

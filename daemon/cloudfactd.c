@@ -86,7 +86,8 @@ on_shutdown_tick(evutil_socket_t fd, short what, void *arg)
         }
         break;
     case RELEASING:
-        if ((cf_dispatch_pending(d->dispatch) == 0 && cf_ingest_pending(d->ingest) == 0) ||
+        if ((cf_dispatch_pending(d->dispatch) == 0 && cf_ingest_pending(d->ingest) == 0 &&
+             cf_query_pending(d->query) == 0) ||
             waited >= RELEASE_WAIT_MS) {
             set_phase(d, STOPPING);
         }
@@ -230,7 +231,8 @@ start(daemon_t *d, cf_err_t *err)
                               on_accepted, d, err);
     if (!d->ingest)
         return CF_ESYS;
-    d->query = cf_query_new(d->base, d->zctx, c->query, d->archive, pack_stats, d, err);
+    cf_query_hooks_t qhooks = {pack_stats, on_accepted, d};
+    d->query = cf_query_new(d->base, d->zctx, c->query, c->control, d->archive, &qhooks, err);
     if (!d->query)
         return CF_ESYS;
     if (c->workers > 0) {

@@ -603,6 +603,10 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, cf_err_t 
         return get_strv(root, "prefix", CF_MAX_PREFIXES, CF_MAX_PREFIX, &msg->u.replay.prefixes,
                         &msg->u.replay.nprefixes, err);
     }
+    case CF_OP_QUARANTINE:
+        if ((rc = get_uint(root, "since", false, &msg->u.quarantine.since, NULL, err)) != CF_OK)
+            return rc;
+        return get_uint(root, "limit", false, &msg->u.quarantine.limit, NULL, err);
     case CF_OP_REQUEUE: {
         bool has_id;
         if ((rc = get_uint(root, "id", false, &msg->u.requeue.id, &has_id, err)) != CF_OK ||
@@ -1116,4 +1120,77 @@ cf_msg_pack_article_reply(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
     msgpack_pack_array(pk, facts->n);
     for (size_t i = 0; i < facts->n; i++)
         cf_msg_pack_fact_map(pk, &facts->v[i]);
+}
+
+void
+cf_msg_pack_quarantine(msgpack_sbuffer *buf, const void *ref, size_t ref_len, uint64_t since,
+                       uint64_t limit)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 3 + (limit != 0));
+    pack_op(pk, "quarantine");
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    key(pk, "since");
+    msgpack_pack_uint64(pk, since);
+    if (limit) {
+        key(pk, "limit");
+        msgpack_pack_uint64(pk, limit);
+    }
+}
+
+void
+cf_msg_pack_quarantined(msgpack_sbuffer *buf, const void *ref, size_t ref_len, uint64_t id,
+                        const char *url, const char *title, unsigned attempts, const char *error,
+                        const char *received_at)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 3);
+    pack_op(pk, "quarantined");
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    key(pk, "article");
+    msgpack_pack_map(pk, 6);
+    key(pk, "id");
+    msgpack_pack_uint64(pk, id);
+    key(pk, "url");
+    cf_msg_pack_str(pk, url);
+    key(pk, "title");
+    cf_msg_pack_str(pk, title);
+    key(pk, "attempts");
+    msgpack_pack_unsigned_int(pk, attempts);
+    key(pk, "error");
+    cf_msg_pack_str(pk, error);
+    key(pk, "received_at");
+    cf_msg_pack_str(pk, received_at);
+}
+
+void
+cf_msg_pack_requeue(msgpack_sbuffer *buf, const void *ref, size_t ref_len, uint64_t id, bool all)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 3);
+    pack_op(pk, "requeue");
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    if (all) {
+        key(pk, "all");
+        msgpack_pack_true(pk);
+    } else {
+        key(pk, "id");
+        msgpack_pack_uint64(pk, id);
+    }
+}
+
+void
+cf_msg_pack_requeue_reply(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                          uint64_t requeued)
+{
+    PACKER(buf);
+    msgpack_pack_map(pk, 3);
+    pack_op(pk, "requeue");
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    key(pk, "requeued");
+    msgpack_pack_uint64(pk, requeued);
 }

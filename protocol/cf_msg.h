@@ -88,6 +88,10 @@ typedef struct cf_msg {
             bool all;               /* every failed article */
         } requeue;
         struct {
+            uint64_t since;         /* articles with id > since */
+            uint64_t limit;         /* most per reply stream; 0: the server's page size */
+        } quarantine;
+        struct {
             int rc;                 /* CF_OK (accepted), CF_EDUP, CF_EINVAL, CF_EBUSY, CF_EDENIED */
             uint64_t id;            /* 0 when absent */
             char *error;            /* or NULL */
@@ -137,7 +141,7 @@ void cf_msg_pack_article(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
 void cf_msg_pack_ingest_reply(msgpack_sbuffer *buf, const void *ref, size_t ref_len, int rc,
                               uint64_t id, const char *error);
 
-/* {op} alone: heartbeat, reload, stop, stats, quarantine. */
+/* {op} alone: heartbeat, reload, stop, stats. */
 void cf_msg_pack_op(msgpack_sbuffer *buf, const char *op, const void *ref, size_t ref_len);
 
 /* Worker messages. */
@@ -174,6 +178,19 @@ void cf_msg_pack_query_error(msgpack_sbuffer *buf, const void *ref, size_t ref_l
 /* {op: article, ref, article: {id, url, title, body, source, published, lang}, facts: [...]} */
 void cf_msg_pack_article_reply(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
                                const cf_article_t *a, const char *state, const cf_facts_t *facts);
+
+/* Operator ops. quarantine {since, limit?}; one quarantined article
+ * {op: quarantined, ref, article: {id, url, title, attempts, error, received_at}};
+ * requeue {id} or {all: true}; its reply {op: requeue, ref, requeued}. */
+void cf_msg_pack_quarantine(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                            uint64_t since, uint64_t limit);
+void cf_msg_pack_quarantined(msgpack_sbuffer *buf, const void *ref, size_t ref_len, uint64_t id,
+                             const char *url, const char *title, unsigned attempts,
+                             const char *error, const char *received_at);
+void cf_msg_pack_requeue(msgpack_sbuffer *buf, const void *ref, size_t ref_len, uint64_t id,
+                         bool all);
+void cf_msg_pack_requeue_reply(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                               uint64_t requeued);
 
 /* Packs a ref value (already msgpack-encoded) or nil when ref_len is 0. */
 void cf_msg_pack_ref(msgpack_packer *pk, const void *ref, size_t ref_len);

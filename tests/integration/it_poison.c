@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT
+ * it_poison: articles that kill or hang their worker. The daemon runs the
+ * test-only worker (cloudfact-worker-test, whose hooks production binaries lack):
+ * a body with "cf-test:crash" aborts it, "cf-test:hang" hangs it. Each such
+ * article is tried max_attempts times, quarantined with the reason, announced as
+ * article.failed, and never blocks the articles behind it; dead and hung workers
+ * are replaced after a logged 1 s back-off; `cloudfact quarantine` lists
+ * and requeues; a worker that stops heart-beating is killed and replaced. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cf_client.h"
+#include "cf_msg.h"
+#include "cf_text.h"
+#include "harness.h"
+
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            it_fail(__VA_ARGS__);                                                              \
+    } while (0)
+
+static cf_article_t
+article(const char *url, const char *body)
+{
+    cf_article_t a = {0};
+    a.url = (char *)url;
+    a.title = "Test";
+    a.body = (char *)body;
+    a.body_len = strlen(body);
+    return a;
+}
+
+static char *
+slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    CHECK(f, "cannot read %s", path);
+    char *buf = calloc(1, 1 << 22);
+    size_t n = fread(buf, 1, (1 << 22) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static char *
+run_capture(const char *cmd, int *status)
+{
+    FILE *p = popen(cmd, "r");
+    CHECK(p, "popen %s", cmd);
+    char *buf = calloc(1, 1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, p);
+    buf[n] = '\0';
+    int st = pclose(p);
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return buf;
+}
+
+static int64_t
+article_int(const it_daemon_t *d, const char *col, uint64_t id)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT %s FROM articles WHERE id = %llu", col,
+             (unsigned long long)id);
+    return it_sql_int(d, sql);
+}
+
+int
+main(void)
+{
+    it_daemon_t d;
+    it_daemon_init(&d);
+    char control[320], wcmd[512];
+    snprintf(control, sizeof control, "ipc://%s/control.sock", d.dir);
+    snprintf(wcmd, sizeof wcmd, "%s", it_bin("cloudfact-worker-test"));
+    const char *extra[] = {"--worker-command", wcmd, "--max-attempts", "3", "--job-deadline",
+                           "2", "--control", control, NULL};
+    it_daemon_start(&d, 2, extra);
+
+    const char *pre[] = {"article.failed"};
+    cf_err_t err;
+    cf_sub_t *sub = cf_sub_new(d.publish, pre, 1, &err);
+    CHECK(sub, "sub: %s", err.text);
+    it_wait_stat(&d, "cloudfact_subscriptions", 1, 30);
+
+    cf_article_t arts[] = {
+        article("https://example.test/before", "Nimbus Cloud opened two data centers in Oslo."),
+        article("https://example.test/crash", "This body carries cf-test:crash for the worker."),
+        article("https://example.test/hang", "This body carries cf-test:hang for the worker."),
+        article("https://example.test/after-1", "Stratus Cloud has 12,000 customers."),
+        article("https://example.test/after-2", "Cirrus Systems said its revenue was $40 million."),
+    };
+    const size_t n = sizeof arts / sizeof *arts;
+    int status[5];
+    uint64_t ids[5];
+    it_push(&d, arts, n, status, ids);
+    for (size_t i = 0; i < n; i++)
+        CHECK(status[i] == CF_OK, "%s not accepted", arts[i].url);
+
+    /* the good ones are not held up; the bad ones end quarantined after 3 attempts */
+    it_wait_stat(&d, "cloudfact_articles_done", 3, 120);
+    it_wait_stat(&d, "cloudfact_articles_failed", 2, 120);
+    CHECK(article_int(&d, "attempts", ids[1]) == 3, "crash article: attempts %lld",
+          (long long)article_int(&d, "attempts", ids[1]));
+    CHECK(article_int(&d, "attempts", ids[2]) == 3, "hang article: attempts %lld",
+          (long long)article_int(&d, "attempts", ids[2]));
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM articles WHERE id = %llu AND state = 'failed' AND error LIKE "
+             "'%%signal 6%%'",
+             (unsigned long long)ids[1]);
+    CHECK(it_sql_int(&d, sql) == 1, "the crash article's reason does not name the signal");
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM articles WHERE id = %llu AND state = 'failed' AND error LIKE "
+             "'%%deadline%%'",
+             (unsigned long long)ids[2]);
+    CHECK(it_sql_int(&d, sql) == 1, "the hang article's reason does not name the deadline");
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM facts WHERE article IN (SELECT id FROM articles "
+                         "WHERE state = 'failed')") == 0,
+          "facts stored for a quarantined article");
+    printf("ok   crash and hang articles quarantined after 3 attempts; the rest done\n");
+
+    /* article.failed announced for both */
+    int failed_events = 0;
+    for (int i = 0; i < 20 && failed_events < 2; i++) {
+        cf_sub_msg_t m;
+        if (cf_sub_recv(sub, 500, &m, &err) == CF_OK && strcmp(m.topic, "article.failed") == 0)
+            failed_events++;
+    }
+    CHECK(failed_events == 2, "article.failed published %d times, expected 2", failed_events);
+
+    /* replaced workers, logged; a worker that was ready comes back after 1 s (the
+     * doubling back-off for workers that cannot start is test_pool's) */
+    char *log = slurp(d.log);
+    CHECK(strstr(log, "restarting in 1s"), "no respawn in the log");
+    CHECK(!strstr(log, "restarting in 2s"), "an article's crashes escalated the back-off");
+    CHECK(strstr(log, "hung on article"), "the hung worker was not reported");
+    free(log);
+    printf("ok   article.failed published; dead and hung workers replaced with back-off\n");
+
+    /* cloudfact quarantine lists them; the public query socket refuses operator ops */
+    char cmd[1024];
+    int st;
+    snprintf(cmd, sizeof cmd, "'%s' quarantine --json --endpoint '%s'", it_bin("cloudfact"),
+             control);
+    char *out = run_capture(cmd, &st);
+    CHECK(st == 0, "cloudfact quarantine exited %d", st);
+    size_t lines = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        json_t *o = json_loads(line, 0, NULL);
+        CHECK(o, "not JSON: %s", line);
+        CHECK(json_integer_value(json_object_get(o, "attempts")) == 3, "attempts in listing");
+        CHECK(json_string_value(json_object_get(o, "error")), "no error in listing");
+        json_decref(o);
+        lines++;
+    }
+    CHECK(lines == 2, "quarantine listed %zu articles, expected 2", lines);
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' quarantine --json --endpoint '%s' 2>&1", it_bin("cloudfact"),
+             d.query);
+    out = run_capture(cmd, &st);
+    CHECK(st == 1 && strstr(out, "denied"), "operator op over tcp: %d %s", st, out);
+    free(out);
+
+    /* requeue one: attempts start again, it runs (and fails) again */
+    snprintf(cmd, sizeof cmd, "'%s' quarantine --endpoint '%s' --requeue %llu 2>&1",
+             it_bin("cloudfact"), control, (unsigned long long)ids[1]);
+    out = run_capture(cmd, &st);
+    CHECK(st == 0 && strstr(out, "requeued 1"), "requeue: %d %s", st, out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' quarantine --endpoint '%s' --requeue %llu 2>&1",
+             it_bin("cloudfact"), control, (unsigned long long)ids[0]);
+    out = run_capture(cmd, &st);
+    CHECK(st == 1 && strstr(out, "not quarantined"), "requeue of a done article: %d %s", st, out);
+    free(out);
+    it_wait_stat(&d, "cloudfact_workers_restarted_total", 1, 10);
+    /* it goes back to failed after three fresh attempts */
+    for (int i = 0; i < 600; i++) {
+        if (article_int(&d, "attempts", ids[1]) == 3 &&
+            it_sql_int(&d, "SELECT count(*) FROM articles WHERE state = 'failed'") == 2)
+            break;
+        usleep(100 * 1000);
+    }
+    CHECK(article_int(&d, "attempts", ids[1]) == 3, "requeued article: attempts %lld",
+          (long long)article_int(&d, "attempts", ids[1]));
+    snprintf(cmd, sizeof cmd, "'%s' quarantine --endpoint '%s' --all 2>&1", it_bin("cloudfact"),
+             control);
+    out = run_capture(cmd, &st);
+    CHECK(st == 0 && strstr(out, "requeued 2"), "requeue --all: %d %s", st, out);
+    free(out);
+    printf("ok   cloudfact quarantine lists, requeues one and all; tcp is denied\n");
+
+    /* a worker that stops heart-beating while idle is killed and replaced */
+    it_wait_stat(&d, "cloudfact_articles_failed", 2, 180); /* the requeued ones fail again */
+    it_wait_stat(&d, "cloudfact_workers_ready", 2, 60);
+    uint64_t restarted = it_stat(&d, "cloudfact_workers_restarted_total");
+    snprintf(cmd, sizeof cmd, "pkill -STOP -n -P %d -f cloudfact-worker-test", (int)d.pid);
+    CHECK(system(cmd) == 0, "no worker to stop");
+    it_wait_stat(&d, "cloudfact_workers_restarted_total", restarted + 1, 30);
+    log = slurp(d.log);
+    CHECK(strstr(log, "silent for"), "the silent worker was not reported");
+    free(log);
+    printf("ok   a silent worker is killed and replaced\n");
+
+    cf_sub_destroy(&sub);
+    int ws = it_daemon_stop(&d, SIGTERM, 60);
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
+    it_daemon_cleanup(&d);
+    printf("it_poison: all checks passed\n");
+    return 0;
+}
