@@ -15,6 +15,7 @@
 #include "cf_extract.h"
 #include "cf_fact.h"
 #include "cf_limits.h"
+#include "cf_steps.h"
 #include "cf_test.h"
 #include "cf_text.h"
 
@@ -36,6 +37,8 @@ extractor(void)
     }
     return x;
 }
+
+static char *slurp(const char *path, size_t *len);
 
 /* Runs the extractor on body (with published, may be NULL); checks every fact. */
 static int
@@ -410,6 +413,103 @@ test_hostile(void)
     cf_class_clear(&cls);
 }
 
+/* ------------------------------------------------------------------------ */
+/* linearity: work is counted (cf_steps), never timed */
+
+static double
+test_scale(void)
+{
+    const char *env = getenv("CF_TEST_SCALE");
+    double scale = env ? atof(env) : 1;
+    return scale > 0 ? scale : 1;
+}
+
+/* Fills buf[0:n) by repeating pat; a last, partial repeat becomes spaces so that
+ * no UTF-8 sequence is cut. */
+static void
+fill(char *buf, size_t n, const char *pat)
+{
+    size_t pl = strlen(pat);
+    size_t whole = n - n % pl;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = i < whole ? pat[i % pl] : ' ';
+}
+
+/* Steps of one extraction of body[0:n); the result code must be want. */
+static uint64_t
+steps_of(const char *body, size_t n, int want)
+{
+    cf_facts_t facts = {0};
+    cf_class_t cls = {0};
+    cf_steps_reset();
+    int rc = extract(body, n, NULL, &facts, &cls);
+    uint64_t steps = cf_steps_read();
+    CF_CHECK_INT(rc, want);
+    cf_facts_clear(&facts);
+    cf_class_clear(&cls);
+    return steps;
+}
+
+static const char ordinary_text[] =
+    "Amazon Web Services brought in $4.6 billion in the third quarter, up 42 percent from a "
+    "year earlier, the company said on Thursday. Microsoft, its closest rival, plans to open "
+    "two data centers in Germany next year and is in talks to buy a small analytics startup. "
+    "According to Synergy Research Group, AWS holds about a third of the cloud infrastructure "
+    "market, while Google has 8 percent. The company now has more than 1.2 million "
+    "customers.\n";
+
+static void
+test_linear(void)
+{
+    size_t n = (size_t)(1024 * 1024 * test_scale());
+    char *buf = cf_malloc(n + 1);
+    fill(buf, n, ordinary_text);
+    uint64_t base = steps_of(buf, n, CF_OK);
+    double per_byte = (double)base / (double)n;
+    CF_CHECK(per_byte > 0.5 && per_byte < 200);
+    /* every hostile body costs at most K times the steps per byte of ordinary text
+     * (one-byte tokens such as ".)" cost about 4 times), and doubling it at most
+     * doubles the steps */
+    const double K = 6;
+    static const struct {
+        const char *name;
+        const char *pat;
+    } cases[] = {
+        {"digits", "9"},
+        {"digit groups", "1,234.5"},
+        {"no spaces", "AlibabaCloud,AWS.data-center$5B(28%)"},
+        {"one company", "Alibaba "},
+        {"one company, possessive", "Alibaba's cloud "},
+        {"numbers", "$5 billion, 28% and 16 "},
+        {"cue words", "plans to acquire and partner with data centers in "},
+        {"places", "Japan, China and "},
+        {"quotes and parentheses", "(\"(\u201c"},
+        {"dots", ". "},
+        {"closers", ".)"},
+        {"one word", "a"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        fill(buf, n, cases[c].pat);
+        uint64_t full = steps_of(buf, n, CF_OK);
+        uint64_t half = steps_of(buf, n / 2, CF_OK);
+        double r = (double)full / (double)n;
+        if (getenv("CF_TEST_VERBOSE") || r > K * per_byte || full > 2 * half + half / 4 + 10000)
+            fprintf(stderr, "linear: %s: %.2f steps/byte (ordinary text %.2f), %llu vs %llu "
+                    "for half\n", cases[c].name, r, per_byte, (unsigned long long)full,
+                    (unsigned long long)half);
+        CF_CHECK(r <= K * per_byte);
+        CF_CHECK(full <= 2 * half + half / 4 + 10000);
+    }
+    /* invalid UTF-8 is rejected after one pass over the bytes */
+    fill(buf, n, ordinary_text);
+    buf[n - 1] = (char)0xff;
+    uint64_t bad = steps_of(buf, n, CF_EINVAL);
+    CF_CHECK(bad <= n + 16);
+    buf[0] = (char)0xc0;
+    CF_CHECK(steps_of(buf, n, CF_EINVAL) <= n + 16);
+    free(buf);
+}
+
 static void
 test_data_errors(void)
 {
@@ -471,6 +571,86 @@ test_data_errors(void)
     if (saved)
         setenv("CLOUDFACT_DATA", saved, 1);
     free(saved);
+}
+
+/* What the worker does on SIGHUP: a second cf_extract_new on the (edited) data dir.
+ * A bad file is refused with file:line and the extractor already loaded keeps
+ * working; once fixed, the new data loads and is used. */
+static void
+test_reload(void)
+{
+    char dir[] = "/tmp/cf_extract_reload_XXXXXX";
+    CF_CHECK(mkdtemp(dir) != NULL);
+    const char *files[] = {"gazetteer.tsv", "places.tsv", "cues.tsv"};
+    char src[1024], dst[1024];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(src, sizeof src, "%s/%s", cf_extract_data_dir(NULL), files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        size_t len;
+        char *text = slurp(src, &len);
+        CF_CHECK(text != NULL);
+        FILE *f = fopen(dst, "w");
+        CF_CHECK(f != NULL);
+        if (f && text)
+            fwrite(text, 1, len, f);
+        if (f)
+            fclose(f);
+        free(text);
+    }
+    cf_err_t err = {0};
+    cf_extractor_t *old = cf_extract_new(dir, &err);
+    CF_CHECK(old != NULL);
+    /* an analyst adds a company, with a typo: one field short */
+    snprintf(dst, sizeof dst, "%s/gazetteer.tsv", dir);
+    FILE *f = fopen(dst, "a");
+    fprintf(f, "zephyr-cloud\tcompany\tZephyr Cloud\n");
+    fclose(f);
+    cf_extractor_t *bad = cf_extract_new(dir, &err);
+    CF_CHECK(bad == NULL);
+    CF_CHECK(strstr(err.text, "gazetteer.tsv:") != NULL);
+    CF_CHECK(strstr(err.text, "expected 4 tab-separated fields") != NULL);
+    const char *body = "Zephyr Cloud has 12 data centers in Japan.";
+    cf_article_t a = {0};
+    a.title = "";
+    a.body = (char *)body;
+    a.body_len = strlen(body);
+    cf_facts_t facts = {0};
+    cf_class_t cls = {0};
+    CF_CHECK_INT(cf_extract_article(old, &a, &facts, &cls, &err), CF_OK); /* old rules */
+    cf_facts_clear(&facts);
+    /* fixed: the new file loads and names the company */
+    char *text = NULL;
+    size_t len = 0;
+    text = slurp(dst, &len);
+    CF_CHECK(text != NULL);
+    if (text) {
+        char *bad_line = strstr(text, "zephyr-cloud\tcompany\tZephyr Cloud\n");
+        CF_CHECK(bad_line != NULL);
+        if (bad_line) {
+            *bad_line = '\0';
+            f = fopen(dst, "w");
+            fprintf(f, "%szephyr-cloud\tcompany\t-\tZephyr Cloud\n", text);
+            fclose(f);
+        }
+    }
+    free(text);
+    cf_extractor_t *fresh = cf_extract_new(dir, &err);
+    CF_CHECK(fresh != NULL);
+    if (fresh) {
+        CF_CHECK_INT(cf_extract_article(fresh, &a, &facts, &cls, &err), CF_OK);
+        CF_CHECK(facts.n >= 1);
+        if (facts.n >= 1)
+            CF_CHECK_STR(facts.v[0].subject, "zephyr-cloud");
+        cf_facts_clear(&facts);
+    }
+    cf_class_clear(&cls);
+    cf_extract_destroy(&fresh);
+    cf_extract_destroy(&old);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        unlink(dst);
+    }
+    rmdir(dir);
 }
 
 static void
@@ -611,6 +791,8 @@ run_corpus(const char *dir, FILE *out, const char *const *types, size_t ntypes, 
         cf_facts_t facts = {0}, again = {0};
         cf_class_t cls = {0};
         CF_CHECK_INT(extract(body, blen, NULL, &facts, &cls), CF_OK);
+        if (!cls.relevant)
+            fprintf(stderr, "%s: relevance %.2f\n", names[i], cls.relevance);
         CF_CHECK(cls.relevant);
         /* deterministic */
         CF_CHECK_INT(extract(body, blen, NULL, &again, &cls), CF_OK);
@@ -681,5 +863,6 @@ test_own_corpus(void)
 
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_investment), CF_TEST(test_datacenter),
              CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
-             CF_TEST(test_negatives), CF_TEST(test_hostile), CF_TEST(test_data_errors),
+             CF_TEST(test_negatives), CF_TEST(test_hostile), CF_TEST(test_linear),
+             CF_TEST(test_data_errors), CF_TEST(test_reload),
              CF_TEST(test_classify), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))

@@ -13,6 +13,7 @@
 #include "cf_cue.h"
 #include "cf_limits.h"
 #include "cf_number.h"
+#include "cf_steps.h"
 #include "cf_text.h"
 
 #define ID_MAX 64      /* an entity id or place name */
@@ -24,6 +25,8 @@
 #define LEARNED_WORDS 4
 
 enum { M_ENT, M_PLACE, M_NUM, M_PER, M_CUE };
+
+_Static_assert(CF_CUE_COUNT_ <= 64, "cue categories are bits of a uint64_t");
 
 typedef struct mention {
     int kind;              /* M_* */
@@ -39,6 +42,8 @@ typedef struct mention {
     const char *market;    /* M_CUE market value */
     double ord;            /* M_CUE ordinal value */
     int depth;             /* parenthesis depth at a */
+    bool hard;             /* M_NUM: a fraction of a figure named before */
+    bool exchange;         /* M_PLACE: a stock exchange */
 } mention_t;
 
 typedef struct cand {
@@ -54,6 +59,7 @@ typedef struct cand {
     double conf;
     size_t a, b;           /* evidence tokens [a, b) */
     size_t ta, tb;         /* trigger tokens, for status and period */
+    bool hard;             /* the value is computed from a figure named before */
 } cand_t;
 
 typedef struct subjects {
@@ -78,6 +84,7 @@ struct cf_assemble {
     size_t nm, mcap;
     int *cover;                /* per token: the mention covering it, or -1 */
     int *depth;                /* per token: parenthesis depth */
+    bool *rel;                 /* per token: inside ", which/who ... ," */
     size_t tcap;
     /* the sentence being processed */
     const char *body;
@@ -86,9 +93,20 @@ struct cf_assemble {
     cf_facts_t *facts;
     char source[ID_MAX];
     bool doubt;
+    bool doubt_back;           /* the doubt is about the previous sentence ("That seems unlikely") */
+    bool rumor;                /* "people familiar with the matter said" */
     bool has_dc_count;
     bool prev_dc_count;        /* the previous sentence counted data centers */
-    size_t facts_before;
+    size_t facts_before;       /* facts before this sentence's */
+    size_t prev_from;          /* the previous sentence's facts: [prev_from, facts_before) */
+    bool last_money;           /* a money figure was named in this or the last sentences */
+    double last_money_value;   /* its value */
+    const char *last_money_unit;
+    const char *last_money_type; /* the type of the fact it gave, or NULL */
+    int last_money_age;        /* sentences since it was named */
+    int scan_year;             /* cf_assemble_scan: the last explicit year seen */
+    bool year_fixed;           /* cf_assemble_scan found the article's year */
+    char last_quarter[16];     /* the last quarter named ("2020-Q3"), for "the quarter" */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -97,6 +115,7 @@ struct cf_assemble {
 static bool
 has(const mention_t *m, int cat)
 {
+    CF_STEP();
     return m->kind == M_CUE && (m->cats & (1ull << cat));
 }
 
@@ -126,6 +145,7 @@ copy(char *dst, size_t n, const char *src)
 static const mention_t *
 at(const cf_assemble_t *self, size_t tok)
 {
+    CF_STEP();
     if (tok >= self->t->n || self->cover[tok] < 0)
         return NULL;
     return &self->m[self->cover[tok]];
@@ -134,6 +154,7 @@ at(const cf_assemble_t *self, size_t tok)
 static bool
 is_subject_ent(const mention_t *m)
 {
+    CF_STEP();
     return m->kind == M_ENT && m->ekind != CF_ENTITY_SOURCE && m->id[0];
 }
 
@@ -191,6 +212,7 @@ learned_at(const cf_assemble_t *self, size_t i, size_t *n)
         return -1;
     for (size_t k = 0; k < self->nlearned; k++) {
         const char *key = self->learned_key[k];
+        CF_STEP();
         size_t j = i, off = 0;
         while (j < t->n && j - i < LEARNED_WORDS) {
             const char *w = cf_token_norm(t, j);
@@ -241,12 +263,49 @@ static size_t unknown_name(const cf_assemble_t *self, size_t i, char *id, size_t
 
 /* "Nimbus Cloud, the infrastructure arm of Oracle, said": a sentence opening with
  * an unknown capitalized name and an appositive that calls it a company or unit. */
+static bool
+cue_at(const cf_assemble_t *self, size_t i, int cat, size_t *n)
+{
+    size_t nc = 0;
+    if (i >= self->t->n || cf_lexicon_match(self->cues, self->t, i, cat, &nc) < 0)
+        return false;
+    if (n)
+        *n = nc;
+    return true;
+}
+
+/* Is the name at tokens [a, b) a person? "Thomas Kurian, who ...", "Chief Executive
+ * Daniel Zhang", "analyst Yi Zhang", "Larry Ellison, Oracle's chairman,". */
+static bool
+person_name(const cf_assemble_t *self, size_t a, size_t b)
+{
+    const cf_tokens_t *t = self->t;
+    if (tok_is(self, b, ",") && (tok_is(self, b + 1, "who") || tok_is(self, b + 1, "whose")))
+        return true;
+    /* a title right before the name */
+    for (size_t k = a >= 3 ? a - 3 : 0; k < a; k++) {
+        size_t nc;
+        if (cue_at(self, k, CF_CUE_PERSON, &nc) && k + nc == a)
+            return true;
+    }
+    /* an appositive that is a title: ", the company's chief executive," */
+    if (tok_is(self, b, ",")) {
+        for (size_t j = b + 1; j < t->n && j < b + 7; j++) {
+            if (tok_is(self, j, ",") || clause_end_tok(self, j))
+                break;
+            if (cue_at(self, j, CF_CUE_PERSON, NULL))
+                return true;
+        }
+    }
+    return false;
+}
+
 static void
 learn_appositive(cf_assemble_t *self)
 {
     char id[ID_MAX];
     size_t n = unknown_name(self, 0, id, sizeof id);
-    if (n == 0 || !tok_is(self, n, ","))
+    if (n == 0 || !tok_is(self, n, ",") || person_name(self, 0, n))
         return;
     for (size_t j = n + 1; j < self->t->n && j < n + 8; j++) {
         size_t nc;
@@ -259,6 +318,99 @@ learn_appositive(cf_assemble_t *self)
         if (tok_is(self, j, ",") || clause_end_tok(self, j))
             return;
     }
+}
+
+/* "data center operator Switch", "rival JD": an unknown name right after a noun that
+ * calls it a company is one. */
+static void
+learn_orgnoun(cf_assemble_t *self)
+{
+    const cf_tokens_t *t = self->t;
+    for (size_t i = 0; i + 1 < t->n; i++) {
+        size_t nc, ne;
+        if ((t->v[i].flags & CF_TOKEN_CAP) || !cue_at(self, i, CF_CUE_ORGNOUN, &nc))
+            continue;
+        size_t j = i + nc;
+        if (j >= t->n || cf_gazetteer_entity_at(self->gaz, t, j, &ne) ||
+            cf_gazetteer_place_at(self->gaz, t, j, &ne, NULL))
+            continue;
+        char id[ID_MAX];
+        size_t n = unknown_name(self, j, id, sizeof id);
+        if (n && !person_name(self, j, j + n))
+            learn(self, j, j + n, id);
+        i = j;
+    }
+}
+
+/* "half of that value", "a third (of it)": a fraction of the money figure named
+ * just before (this or one of the two sentences before) is a figure of its own, marked
+ * hard (GUIDELINES decision 4). Only where the fraction refers back: an anaphor
+ * after it, or nothing but the end of the clause or a preposition. */
+static void
+fraction_number(cf_assemble_t *self, mention_t *m, int ci)
+{
+    if (!self->last_money || self->last_money_age > 2 || ci < 0)
+        return;
+    size_t b = m->b, na;
+    if (cue_at(self, b, CF_CUE_ANAPHOR, &na))
+        b += na;
+    else if (!(b >= self->t->n || clause_end_tok(self, b) || tok_is(self, b, ",") ||
+               tok_is(self, b, "in") || tok_is(self, b, "to") || tok_is(self, b, "for")))
+        return;
+    double frac = 0;
+    for (int k = ci; k >= 0; k = cf_lexicon_next(self->cues, k, self->t, m->a, -1)) {
+        const cf_lexicon_entry_t *en = cf_lexicon_entry(self->cues, k);
+        if (en->cat == CF_CUE_FRACTION)
+            frac = en->num;
+    }
+    if (!(frac > 0))
+        return;
+    for (size_t k = m->b; k < b; k++)
+        self->cover[k] = (int)(m - self->m);
+    m->kind = M_NUM;
+    m->cats = 0;
+    m->b = b;
+    m->hard = true;
+    memset(&m->num, 0, sizeof m->num);
+    m->num.kind = CF_NUMBER_MONEY;
+    m->num.value = round(frac * self->last_money_value);
+    m->num.unit = self->last_money_unit;
+    m->num.a = m->a;
+    m->num.b = b;
+}
+
+/* "the Chinese company", "the Beijing-based company", "the search company": "the",
+ * at most three modifiers and a noun of cue category orgnoun. Returns the tokens
+ * taken (0: none) and sets *unit when the noun names a unit ("the cloud unit"). */
+static size_t
+ref_phrase(const cf_assemble_t *self, size_t i, bool *unit)
+{
+    const cf_tokens_t *t = self->t;
+    if (!tok_is(self, i, "the"))
+        return 0;
+    for (size_t j = i + 1; j < t->n && j <= i + 4; j++) {
+        size_t nc, ne;
+        int e = cf_lexicon_match(self->cues, t, j, CF_CUE_ORGNOUN, &nc);
+        if (e >= 0 && j == i + 1)
+            return 0; /* "the company" and its kin are cues of their own */
+        if (e >= 0) {
+            /* a plural or a name after the noun ("the company Gokuai") is not a reference */
+            const char *w = cf_token_norm(t, j + nc - 1);
+            size_t wl = t->v[j + nc - 1].len;
+            if (wl > 1 && w[wl - 1] == 's' && w[wl - 2] != 's')
+                return 0;
+            *unit = cf_lexicon_entry(self->cues, e)->val != NULL;
+            return j + nc - i;
+        }
+        unsigned f = t->v[j].flags;
+        if (f & CF_TOKEN_NUM || cf_gazetteer_entity_at(self->gaz, t, j, &ne))
+            return 0;
+        if ((f & CF_TOKEN_CAP) && !cf_gazetteer_place_at(self->gaz, t, j, &ne, NULL))
+            return 0;
+        if (!(f & CF_TOKEN_WORD) && !tok_is(self, j, "-"))
+            return 0;
+    }
+    return 0;
 }
 
 static void
@@ -274,8 +426,21 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
         if (tok_is(self, i, ")") && depth > 0)
             depth--;
     }
+    /* ", which ... ,", ", who ... ,": a relative clause (its names are not the subject
+     * of the main verb) */
+    bool rel = false;
+    for (size_t i = 0; i < t->n; i++) {
+        if (rel && (tok_is(self, i, ",") || clause_end_tok(self, i)))
+            rel = false;
+        else if (!rel && i > 0 && tok_is(self, i - 1, ",") &&
+                 (tok_is(self, i, "which") || tok_is(self, i, "who") ||
+                  tok_is(self, i, "whose")))
+            rel = true;
+        self->rel[i] = rel;
+    }
     self->nm = 0;
     learn_appositive(self);
+    learn_orgnoun(self);
     size_t i = 0;
     while (i < t->n) {
         size_t ne = 0, np = 0, nc = 0, nl = 0;
@@ -303,18 +468,50 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
             np = 0;
         if (ci < 0)
             nc = 0;
+        bool unit_ref = false;
+        size_t rn = ref_phrase(self, i, &unit_ref);
+        if (rn > nc && rn > ne && rn > np) {
+            ci = -2; /* a reference phrase, no lexicon entry */
+            nc = rn;
+        }
         cf_number_t num;
         cf_period_t per;
         if (!(e && ne >= 2) && cf_number_parse(self->cues, t, i, &num) && num.b - i >= nc) {
-            mention_t *m = add_mention(self, M_NUM, i, num.b);
+            /* "268.4 billion yuan ($38.4 billion)": the dollar equivalent is the figure */
+            cf_number_t usd;
+            size_t end = num.b;
+            if (num.kind == CF_NUMBER_MONEY && strcmp(num.unit, "USD") != 0 &&
+                tok_is(self, num.b, "(") && cf_number_parse(self->cues, t, num.b + 1, &usd) &&
+                usd.kind == CF_NUMBER_MONEY && strcmp(usd.unit, "USD") == 0 &&
+                tok_is(self, usd.b, ")")) {
+                num.value = usd.value;
+                num.unit = usd.unit;
+                end = usd.b + 1;
+            }
+            mention_t *m = add_mention(self, M_NUM, i, end);
             m->num = num;
-            i = num.b;
+            m->num.b = end;
+            i = end;
             continue;
         }
         if (!(e && ne >= 2) && cf_period_parse(t, i, self->pub, &per) && per.b - i >= nc) {
             mention_t *m = add_mention(self, M_PER, i, per.b);
             m->per = per;
+            if (strlen(per.text) == 7 && per.text[5] == 'Q')
+                copy(self->last_quarter, sizeof self->last_quarter, per.text);
             i = per.b;
+            continue;
+        }
+        /* "in the quarter", "that quarter": the quarter named before */
+        if (self->last_quarter[0] && (tok_is(self, i, "the") || tok_is(self, i, "that")) &&
+            tok_is(self, i + 1, "quarter") && !tok_is(self, i + 2, "of") &&
+            !tok_is(self, i + 2, "ended") && !tok_is(self, i + 2, "ending")) {
+            mention_t *m = add_mention(self, M_PER, i, i + 2);
+            copy(m->per.text, sizeof m->per.text, self->last_quarter);
+            m->per.a = i;
+            m->per.b = i + 2;
+            m->per.relative = true;
+            i += 2;
             continue;
         }
         if (e && ne >= np && ne >= nc) {
@@ -334,6 +531,9 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
             }
             if (seen && seen->company && m->ekind != CF_ENTITY_SOURCE)
                 seen->company(seen->ctx, m->id);
+            /* a cloud unit's name ("Google Cloud") is a cloud-market word too */
+            if (seen && seen->cloud && m->ekind == CF_ENTITY_UNIT)
+                seen->cloud(seen->ctx);
             i += ne + (m->poss ? 1 : 0);
             continue;
         }
@@ -348,14 +548,18 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
                 snprintf(m->id, sizeof m->id, "outside %s", pl);
             else
                 copy(m->id, sizeof m->id, pl);
-            (void)pkind;
+            m->exchange = pkind && strcmp(pkind, "exchange") == 0;
             if (seen && seen->place)
                 seen->place(seen->ctx, m->id);
             i += np;
             continue;
         }
-        if (ci >= 0) {
+        if (ci == -2) {
             mention_t *m = add_mention(self, M_CUE, i, i + nc);
+            m->cats = 1ull << (unit_ref ? CF_CUE_UNITREF : CF_CUE_REF);
+        }
+        if (ci >= 0 || ci == -2) {
+            mention_t *m = ci >= 0 ? add_mention(self, M_CUE, i, i + nc) : &self->m[self->nm - 1];
             for (int k = ci; k >= 0; k = cf_lexicon_next(self->cues, k, t, i, -1)) {
                 const cf_lexicon_entry_t *en = cf_lexicon_entry(self->cues, k);
                 m->cats |= 1ull << en->cat;
@@ -366,7 +570,13 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
                 if (en->cat == CF_CUE_ORDINAL)
                     m->ord = en->num;
             }
-            if (has(m, CF_CUE_CLOUD) && seen && seen->cloud)
+            if (has(m, CF_CUE_FRACTION) && m->kind == M_CUE) {
+                fraction_number(self, m, ci);
+                if (m->kind == M_NUM)
+                    nc = m->b - i;
+            }
+            if ((has(m, CF_CUE_CLOUD) || has(m, CF_CUE_DATACENTER) || has(m, CF_CUE_MARKET) ||
+                 has(m, CF_CUE_UNITREF)) && seen && seen->cloud)
                 seen->cloud(seen->ctx);
             if (has(m, CF_CUE_REF) || has(m, CF_CUE_UNITREF)) {
                 const char *id = resolve_ref(self);
@@ -411,12 +621,21 @@ sentence_context(cf_assemble_t *self)
 {
     self->source[0] = '\0';
     self->doubt = false;
+    self->doubt_back = false;
+    self->rumor = false;
     for (size_t k = 0; k < self->nm; k++) {
         const mention_t *m = &self->m[k];
         if (m->kind == M_ENT && m->ekind == CF_ENTITY_SOURCE && !self->source[0])
             copy(self->source, sizeof self->source, m->id);
-        if (has(m, CF_CUE_DOUBT))
+        if (has(m, CF_CUE_DOUBT)) {
             self->doubt = true;
+            /* "That doesn't seem likely", "Two years in that doesn't seem likely" */
+            for (size_t j = m->a >= 3 ? m->a - 3 : 0; j < m->a; j++)
+                if (tok_is(self, j, "that") || tok_is(self, j, "this") || tok_is(self, j, "it"))
+                    self->doubt_back = true;
+        }
+        if (has(m, CF_CUE_RUMOR))
+            self->rumor = true;
     }
     /* a quotation inherits the source named just before it */
     const cf_tokens_t *t = self->t;
@@ -454,6 +673,17 @@ sentence_context(cf_assemble_t *self)
 static int
 subject_left(const cf_assemble_t *self, size_t tok, size_t window, int depth)
 {
+    for (size_t k = self->nm; k-- > 0;) {
+        const mention_t *m = &self->m[k];
+        if (m->a >= tok)
+            continue;
+        if (tok - m->a > window)
+            break;
+        /* a name inside ", which ... ," does not govern a trigger outside it */
+        if (is_subject_ent(m) && m->depth <= depth && (!self->rel[m->a] || self->rel[tok - 1]))
+            return (int)k;
+    }
+    /* unless nothing else does: "Thomas Kurian, who runs the cloud unit, vowed" */
     for (size_t k = self->nm; k-- > 0;) {
         const mention_t *m = &self->m[k];
         if (m->a >= tok)
@@ -539,12 +769,16 @@ status_for(const cf_assemble_t *self, size_t ta, size_t tb)
 {
     if (self->doubt)
         return "speculative";
+    if (self->rumor)
+        return "rumored";
     const mention_t *best = NULL;
     bool announced_before = false;
     for (size_t k = 0; k < self->nm; k++) {
         const mention_t *m = &self->m[k];
         if (m->a >= tb)
             break;
+        if (has(m, CF_CUE_SAY) && !has(m, CF_CUE_STATUS))
+            announced_before = true;
         if (!has(m, CF_CUE_STATUS))
             continue;
         if (ta > m->a && ta - m->a > 15) {
@@ -571,6 +805,7 @@ period_for(const cf_assemble_t *self, size_t a, size_t b, char *out, size_t outs
     out[0] = '\0';
     for (size_t k = 0; k < self->nm; k++) {
         const mention_t *m = &self->m[k];
+        CF_STEP();
         if (m->kind != M_PER)
             continue;
         size_t d = m->b <= a ? 2 * (a - m->b) + 1 : m->a >= b ? 2 * (m->a - b) : 0;
@@ -599,6 +834,15 @@ emit(cf_assemble_t *self, const cand_t *c)
         return;
     if (self->facts->n >= CF_MAX_FACTS * 2)
         return;
+    /* the figure a later "half of that value" divides */
+    if (c->has_value && c->unit && !c->hard && strcmp(c->unit, "percent") != 0 &&
+        strcmp(c->unit, "count") != 0) {
+        self->last_money = true;
+        self->last_money_value = c->value;
+        self->last_money_unit = c->unit;
+        self->last_money_type = c->type;
+        self->last_money_age = 0;
+    }
     cf_fact_t *f = cf_facts_push(self->facts);
     f->article = self->article;
     f->type = cf_strdup(c->type);
@@ -614,7 +858,12 @@ emit(cf_assemble_t *self, const cand_t *c)
     set_str(&f->detail, c->detail);
     set_str(&f->qualifier, c->has_value ? c->qualifier : NULL);
     f->status = cf_strdup(status_for(self, c->ta, c->tb));
-    set_str(&f->source, self->source);
+    /* a market-share figure in a sentence that names no source leans on the report
+     * the previous sentence attributed (GUIDELINES decision 6) */
+    if (!self->source[0] && strcmp(c->type, "market_share") == 0)
+        set_str(&f->source, self->prev_source);
+    else
+        set_str(&f->source, self->source);
     f->confidence = c->conf;
     f->evidence_start = t->v[c->a].start;
     f->evidence_end = t->v[c->b - 1].end;
@@ -685,8 +934,19 @@ list_sep(const cf_assemble_t *self, size_t i)
 /* Places after token `from`: skips up to `budget` other tokens before the first,
  * then takes a list joined by , and or. "the Chinese city of Shenzhen" gives
  * Shenzhen. Stops at a number or the end of the clause. */
+static int collect_places_k(const cf_assemble_t *self, size_t from, size_t budget,
+                            item_t *out, bool exchanges);
+
 static int
 collect_places(const cf_assemble_t *self, size_t from, size_t budget, item_t *out)
+{
+    return collect_places_k(self, from, budget, out, false);
+}
+
+/* The same, taking stock exchanges as places when `exchanges` (an IPO's). */
+static int
+collect_places_k(const cf_assemble_t *self, size_t from, size_t budget, item_t *out,
+                 bool exchanges)
 {
     int n = 0;
     size_t skipped = 0;
@@ -694,6 +954,8 @@ collect_places(const cf_assemble_t *self, size_t from, size_t budget, item_t *ou
     while (i < self->t->n && n < MAX_LIST) {
         const mention_t *m = at(self, i);
         if (clause_end(self, i))
+            break;
+        if (m && m->kind == M_PLACE && m->a == i && m->exchange && !exchanges)
             break;
         if (m && m->kind == M_PLACE && m->a == i) {
             /* "the Chinese city of Shenzhen" */
@@ -796,10 +1058,14 @@ collect_objects(const cf_assemble_t *self, size_t from, size_t budget, bool unkn
         const mention_t *m = at(self, i);
         size_t took = 0;
         char id[ID_MAX];
+        if (m && m->a == i && m->kind == M_ENT && m->ref && n == 0)
+            break; /* "took over the cloud unit": an object we cannot name */
         if (m && m->a == i && is_subject_ent(m) && !m->ref) {
             copy(id, sizeof id, m->id);
             took = m->b - i + (m->poss ? 1 : 0);
         } else if (!m && unknown_ok && (took = unknown_name(self, i, id, sizeof id)) > 0) {
+            if (person_name(self, i, i + took))
+                break;
             learn((cf_assemble_t *)self, i, i + took, id);
         }
         if (took) {
@@ -925,17 +1191,35 @@ revenue_mix(const cf_assemble_t *self, const mention_t *n)
     return false;
 }
 
+/* "of the (European) cloud infrastructure market": the token past "market(s)" when
+ * an "of" at i leads to it within 8 words (hyphens not counted), else 0. */
+static size_t
+of_market_end(const cf_assemble_t *self, size_t i)
+{
+    if (!tok_is(self, i, "of"))
+        return 0;
+    size_t words = 0;
+    for (size_t j = i + 1; j < self->t->n && words < 8; j++) {
+        if (tok_is(self, j, "market") || tok_is(self, j, "markets"))
+            return j + 1;
+        if (clause_end(self, j) || tok_is(self, j, ","))
+            return 0;
+        if (!tok_is(self, j, "-"))
+            words++;
+    }
+    return 0;
+}
+
 static void
 number_facts(cf_assemble_t *self)
 {
     bool share = sentence_has(self, CF_CUE_SHARE);
     for (size_t k = 0; k < self->nm && !share; k++) {
         const mention_t *n = &self->m[k];
-        if (n->kind != M_NUM || n->num.kind != CF_NUMBER_PERCENT || !tok_is(self, n->b, "of"))
+        if (n->kind != M_NUM || n->num.kind != CF_NUMBER_PERCENT)
             continue;
-        for (size_t j = n->b + 1; j < self->t->n && j < n->b + 7; j++)
-            if (tok_is(self, j, "market") || tok_is(self, j, "markets"))
-                share = true;
+        if (of_market_end(self, n->b))
+            share = true;
     }
     bool revenue = sentence_has(self, CF_CUE_REVENUE);
     const mention_t *dc = NULL;
@@ -952,6 +1236,7 @@ number_facts(cf_assemble_t *self)
         c.value = n->num.value;
         c.unit = n->num.unit;
         c.qualifier = n->num.qualifier;
+        c.hard = n->hard;
         if (n->num.kind == CF_NUMBER_PERCENT) {
             if (revenue_mix(self, n))
                 continue;
@@ -964,14 +1249,21 @@ number_facts(cf_assemble_t *self)
                 }
             }
             /* "holds 9% of the cloud market" */
-            size_t of_market = 0;
-            if (tok_is(self, n->b, "of"))
-                for (size_t j = n->b + 1; j < self->t->n && j < n->b + 7 && !of_market; j++)
-                    if (tok_is(self, j, "market") || tok_is(self, j, "markets"))
-                        of_market = j + 1;
+            size_t of_market = of_market_end(self, n->b);
             if (g && revenue) {
                 c.type = "revenue_growth";
                 widen(&c, g->a, g->b);
+                /* the subject is the revenue's: "X earned $5 billion in ..., up 9 percent" */
+                const mention_t *rv = NULL;
+                for (size_t j = 0; j < self->nm && self->m[j].a < n->a; j++)
+                    if (has(&self->m[j], CF_CUE_REVENUE) || (self->m[j].kind == M_NUM &&
+                                                             self->m[j].num.kind ==
+                                                                 CF_NUMBER_MONEY))
+                        rv = &self->m[j];
+                if (rv && pick_subjects(self, rv->a, rv->b, 25, NULL, &s)) {
+                    emit_subjects(self, &c, &s);
+                    continue;
+                }
             } else if (share || of_market) {
                 c.type = "market_share";
                 const char *mk = market_before(self, self->t->n);
@@ -997,9 +1289,19 @@ number_facts(cf_assemble_t *self)
         if (n->num.kind == CF_NUMBER_MONEY) {
             int cat = -1;
             const mention_t *tr = money_trigger(self, n, &cat);
-            if (!tr)
+            if (!tr && n->hard && self->last_money_type) {
+                /* "AMZN sold half of that value": the type of the figure divided */
+                c.type = self->last_money_type;
+                c.conf = 0.5;
+                cat = strcmp(c.type, "investment") == 0 ? CF_CUE_INVEST : -1;
+                tr = n;
+            } else if (!tr) {
                 continue;
-            c.type = cat == CF_CUE_REVENUE ? "revenue" : cat == CF_CUE_GMV ? "gmv" : "investment";
+            } else {
+                c.type = cat == CF_CUE_REVENUE ? "revenue"
+                         : cat == CF_CUE_GMV   ? "gmv"
+                                               : "investment";
+            }
             widen(&c, tr->a, tr->b);
             c.ta = tr->a < n->a ? tr->a : n->a;
             c.tb = tr->b > n->b ? tr->b : n->b;
@@ -1007,6 +1309,12 @@ number_facts(cf_assemble_t *self)
                 const char *mk = market_between(self, c.tb, c.tb + 8);
                 if (mk)
                     copy(c.detail, sizeof c.detail, mk);
+                /* "invest $1 billion in Germany": the place right after */
+                item_t pl[MAX_LIST];
+                if (tok_is(self, n->b, "in") && collect_places(self, n->b, 1, pl) > 0) {
+                    copy(c.place, sizeof c.place, pl[0].id);
+                    widen(&c, pl[0].a, pl[0].b);
+                }
             }
             size_t anchor = tr->a < n->a ? tr->a : n->a;
             if (pick_subjects(self, anchor, c.tb, 25, NULL, &s))
@@ -1051,6 +1359,9 @@ number_facts(cf_assemble_t *self)
                                           tok_is(self, j + 1, "which")))
                 j += 2;
             if (tok_is(self, j, "are") || tok_is(self, j, "is") || tok_is(self, j, "were"))
+                j++;
+            if (tok_is(self, j, "more") || tok_is(self, j, "additional") ||
+                tok_is(self, j, "new") || tok_is(self, j, "others"))
                 j++;
             if (!(tok_is(self, j, "in") || tok_is(self, j, "outside") ||
                   tok_is(self, j, "across")) ||
@@ -1155,7 +1466,7 @@ place_facts(cf_assemble_t *self)
             cand_init(&c, "ipo", m->a, m->b, 0.6);
             size_t j = m->b;
             if (tok_is(self, j, "on") || tok_is(self, j, "in")) {
-                np = collect_places(self, j, 2, pl);
+                np = collect_places_k(self, j, 2, pl, true);
                 if (np > 0) {
                     copy(c.place, sizeof c.place, pl[0].id);
                     widen(&c, pl[0].a, pl[0].b);
@@ -1192,6 +1503,59 @@ place_facts(cf_assemble_t *self)
     }
 }
 
+/* "X agreed to sell its hosting business to Y": Y acquires X. */
+static void
+divest_fact(cf_assemble_t *self, const mention_t *m)
+{
+    const mention_t *buyer = NULL;
+    for (size_t j = m->b; j < self->t->n && j < m->b + 12; j++) {
+        if (clause_end(self, j))
+            return;
+        if (tok_is(self, j, "to")) {
+            const mention_t *x = at(self, j + 1);
+            if (x && x->a == j + 1 && is_subject_ent(x) && !x->ref)
+                buyer = x;
+            break;
+        }
+    }
+    subjects_t s;
+    if (!buyer || !pick_subjects(self, m->a, m->b, 25, buyer->id, &s))
+        return;
+    cand_t c;
+    cand_init(&c, "acquisition", m->a, buyer->b, 0.6);
+    copy(c.subject, sizeof c.subject, buyer->id);
+    copy(c.object, sizeof c.object, s.id[0]);
+    if (!s.context[0] && s.a[0] < c.a)
+        c.a = s.a[0];
+    emit(self, &c);
+}
+
+/* "X, which is backed by Y": Y holds a stake in X. */
+static void
+backed_fact(cf_assemble_t *self, const mention_t *m)
+{
+    const mention_t *backer = at(self, m->b);
+    if (!backer || backer->a != m->b || !is_subject_ent(backer) || backer->ref)
+        return;
+    const mention_t *owned = NULL;
+    for (size_t k = 0; k < self->nm && self->m[k].a < m->a; k++)
+        if (is_subject_ent(&self->m[k]) && m->a - self->m[k].b <= 8)
+            owned = &self->m[k];
+    cand_t c;
+    if (owned) {
+        cand_init(&c, "stake", owned->a, backer->b, 0.6);
+        copy(c.object, sizeof c.object, owned->id);
+    } else if (self->topic[0]) {
+        cand_init(&c, "stake", m->a, backer->b, 0.5);
+        copy(c.object, sizeof c.object, self->topic);
+    } else {
+        return;
+    }
+    c.ta = m->a;
+    copy(c.subject, sizeof c.subject, backer->id);
+    emit(self, &c);
+}
+
 static void
 object_facts(cf_assemble_t *self)
 {
@@ -1199,6 +1563,12 @@ object_facts(cf_assemble_t *self)
         const mention_t *m = &self->m[k];
         const char *type = NULL;
         bool unknown_ok = true;
+        if (has(m, CF_CUE_DIVEST))
+            divest_fact(self, m);
+        if (has(m, CF_CUE_BACKED)) {
+            backed_fact(self, m);
+            continue;
+        }
         if (has(m, CF_CUE_PARTNER))
             type = "partnership";
         else if (has(m, CF_CUE_ACQUIRE))
@@ -1242,12 +1612,20 @@ object_facts(cf_assemble_t *self)
             }
             subjects_t s2 = s;
             int w = 0;
-            for (int r = 0; r < s.n; r++)
-                if (!same_family(self, s.id[r], ob[q].id)) {
+            for (int r = 0; r < s.n; r++) {
+                /* an object of this very trigger is never its subject */
+                bool is_obj = false;
+                for (int x = 0; x < no; x++)
+                    if (same_family(self, s.id[r], ob[x].id))
+                        is_obj = true;
+                if (is_obj)
+                    continue;
+                {
                     s2.a[w] = s.a[r];
                     s2.context[w] = s.context[r];
                     copy(s2.id[w++], ID_MAX, s.id[r]);
                 }
+            }
             s2.n = w;
             emit_subjects(self, &c, &s2);
         }
@@ -1347,17 +1725,26 @@ offering_facts(cf_assemble_t *self)
             continue;
         }
         if (has(m, CF_CUE_OFFER)) {
-            /* "the release of its Zocalo service" */
+            /* "the release of its Zocalo service", "unveiled Azure Arc" */
+            if (m->a > 0 && (t->v[m->a].flags & CF_TOKEN_CAP))
+                continue; /* a capitalized cue mid-sentence: a headline or a menu */
             size_t j = m->b;
             while (j < t->n && j < m->b + 3 && !(t->v[j].flags & CF_TOKEN_CAP))
                 j++;
-            if (j >= t->n || at(self, j) || !(t->v[j].flags & CF_TOKEN_CAP))
+            if (j >= t->n || !(t->v[j].flags & CF_TOKEN_CAP))
                 continue;
-            size_t e = j;
-            while (e < t->n && e - j < 4 && (t->v[e].flags & CF_TOKEN_CAP) && !at(self, e))
+            /* a product named after its maker's brand: "Azure Arc", "Google Kubernetes
+             * Engine" (the brand alone is no product) */
+            const mention_t *brand = at(self, j);
+            if (brand && !(brand->kind == M_ENT && !brand->ref && brand->a == j &&
+                           brand->ekind != CF_ENTITY_SOURCE && brand->b < t->n &&
+                           (t->v[brand->b].flags & CF_TOKEN_CAP) && !at(self, brand->b)))
+                continue;
+            size_t e = brand ? brand->b : j;
+            while (e < t->n && e - j < 5 && (t->v[e].flags & CF_TOKEN_CAP) && !at(self, e))
                 e++;
             size_t nc;
-            if (cf_lexicon_match(self->cues, t, j, CF_CUE_STOPCAP, &nc) >= 0)
+            if (!brand && cf_lexicon_match(self->cues, t, j, CF_CUE_STOPCAP, &nc) >= 0)
                 continue;
             if (e < t->n && (tok_is(self, e, "service") || tok_is(self, e, "platform")))
                 e++;
@@ -1370,7 +1757,22 @@ offering_facts(cf_assemble_t *self)
             const char *mk = market_before(self, t->n);
             if (mk)
                 snprintf(c.detail + len, sizeof c.detail - len, " (%s)", mk);
-            if (pick_subjects(self, m->a, m->b, 25, NULL, &s))
+            /* "..., a data warehouse comparable to Amazon's Redshift": the rival */
+            for (size_t q = e; q < t->n && q < e + 12 && !clause_end(self, q); q++) {
+                const mention_t *x = at(self, q);
+                if (!x || !has(x, CF_CUE_COMPARE))
+                    continue;
+                for (size_t r = x->b; r < t->n && r < x->b + 3; r++) {
+                    const mention_t *o = at(self, r);
+                    if (o && is_subject_ent(o) && !o->ref) {
+                        copy(c.object, sizeof c.object, o->id);
+                        widen(&c, o->a, o->b);
+                        break;
+                    }
+                }
+                break;
+            }
+            if (pick_subjects(self, m->a, m->b, 25, c.object[0] ? c.object : NULL, &s))
                 emit_subjects(self, &c, &s);
         }
     }
@@ -1398,8 +1800,41 @@ cf_assemble_destroy(cf_assemble_t **self_p)
     free(self->m);
     free(self->cover);
     free(self->depth);
+    free(self->rel);
     free(self);
     *self_p = NULL;
+}
+
+void
+cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
+{
+    if (self->pub.y != 0 || self->year_fixed)
+        return;
+    self->t = toks;
+    for (size_t i = 0; i < toks->n; i++) {
+        size_t nc;
+        int y;
+        if (cue_at(self, i, CF_CUE_YEARFIX, &nc) && (y = cf_period_year_at(toks, i + nc))) {
+            self->pub.y = y;
+            self->year_fixed = true;
+            return;
+        }
+        /* "In 2015 ... Two years in": a count of years after a year named before */
+        cf_number_t num;
+        if (self->scan_year && cf_number_parse(self->cues, toks, i, &num) &&
+            num.kind == CF_NUMBER_COUNT && num.value >= 1 && num.value <= 20 &&
+            tok_is(self, num.b, "years") &&
+            (tok_is(self, num.b + 1, "in") || tok_is(self, num.b + 1, "later") ||
+             tok_is(self, num.b + 1, "on")) &&
+            !cf_period_year_at(toks, num.b + 2)) {
+            self->pub.y = self->scan_year + (int)num.value;
+            self->year_fixed = true;
+            return;
+        }
+        if ((y = cf_period_year_at(toks, i)))
+            self->scan_year = y;
+    }
+    self->t = NULL;
 }
 
 void
@@ -1412,14 +1847,30 @@ cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *t
         self->tcap = toks->n + 64;
         self->cover = cf_realloc(self->cover, self->tcap * sizeof *self->cover);
         self->depth = cf_realloc(self->depth, self->tcap * sizeof *self->depth);
+        self->rel = cf_realloc(self->rel, self->tcap * sizeof *self->rel);
     }
     self->body = body;
     self->t = toks;
     self->article = article;
     self->facts = facts;
     self->has_dc_count = false;
+    self->facts_before = facts ? facts->n : 0;
+    if (self->last_money_age < 1000)
+        self->last_money_age++;
     annotate(self, seen);
     sentence_context(self);
+    /* "Microsoft vowed to overtake AWS. That seems unlikely.": the writer doubts the
+     * previous sentence's vows and plans */
+    if (facts && self->doubt_back) {
+        for (size_t k = self->prev_from; k < self->facts_before && k < facts->n; k++) {
+            cf_fact_t *f = &facts->v[k];
+            if (f->status &&
+                (strcmp(f->status, "announced") == 0 || strcmp(f->status, "planned") == 0)) {
+                free(f->status);
+                f->status = cf_strdup("speculative");
+            }
+        }
+    }
     if (facts) {
         number_facts(self);
         place_facts(self);
@@ -1435,5 +1886,6 @@ cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *t
     }
     copy(self->prev_source, sizeof self->prev_source, self->source);
     self->prev_dc_count = self->has_dc_count;
+    self->prev_from = self->facts_before;
     self->facts = NULL;
 }

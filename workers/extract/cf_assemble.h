@@ -34,6 +34,12 @@ cf_assemble_t *cf_assemble_new(const cf_gazetteer_t *gaz, const cf_lexicon_t *cu
 /* Frees the assembler and sets *self_p to NULL. NULL-safe. */
 void cf_assemble_destroy(cf_assemble_t **self_p);
 
+/* First pass, for every sentence in order before any cf_assemble_sentence: when the
+ * publication date is unknown, looks for a year the article's text fixes ("so far
+ * in 2020", "later in 2019", "In 2015 ... Two years in") and then resolves relative
+ * dates against it (GUIDELINES decision 3). The first such year wins. */
+void cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks);
+
 /* Processes the sentence body[toks] (tokens of one sentence, offsets into body):
  * reports mentions to seen (may be NULL) and, when facts is not NULL, appends
  * its facts (article id and confidence set, evidence copied from body). */

@@ -23,7 +23,11 @@ static const char *const names[CF_CUE_COUNT_] = {
     [CF_CUE_UNITREF] = "unitref",     [CF_CUE_SUFFIX] = "suffix",
     [CF_CUE_STOPCAP] = "stopcap",     [CF_CUE_MARKET] = "market",
     [CF_CUE_CLOUD] = "cloud",         [CF_CUE_COMPNOUN] = "compnoun",
-    [CF_CUE_REVMIX] = "revmix",
+    [CF_CUE_REVMIX] = "revmix",       [CF_CUE_ORGNOUN] = "orgnoun",
+    [CF_CUE_PERSON] = "person",       [CF_CUE_DIVEST] = "divest",
+    [CF_CUE_BACKED] = "backed_by",    [CF_CUE_YEARFIX] = "yearfix",
+    [CF_CUE_FRACTION] = "fraction",   [CF_CUE_ANAPHOR] = "anaphor",
+    [CF_CUE_SAY] = "say",             [CF_CUE_RUMOR] = "rumor",
 };
 
 static const char *const statuses[] = {"reported", "announced", "planned", "rumored",
@@ -66,6 +70,7 @@ row(void *ctx, char **f, const char *name, int line, cf_err_t *err)
     case CF_CUE_SCALE:
     case CF_CUE_NUMWORD:
     case CF_CUE_ARTICLE:
+    case CF_CUE_FRACTION:
     case CF_CUE_ORDINAL: {
         char *end;
         num = val ? strtod(val, &end) : 0;

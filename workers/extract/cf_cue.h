@@ -47,6 +47,15 @@ enum {
     CF_CUE_CLOUD,      /* words that make an article about the cloud market */
     CF_CUE_COMPNOUN,   /* company, startup, firm: "file-sharing company Gokuai" */
     CF_CUE_REVMIX,     /* "of its revenue": a percent that is a revenue mix, not a fact */
+    CF_CUE_ORGNOUN,    /* value unit or -: "operator Switch", "the Beijing-based company" */
+    CF_CUE_PERSON,     /* chairman, analyst: a name next to one is a person, not a company */
+    CF_CUE_DIVEST,     /* sell (... to Y): Y acquires the seller */
+    CF_CUE_BACKED,     /* backed by, owned by (Y): Y holds a stake in the company */
+    CF_CUE_YEARFIX,    /* "so far in" (2020): the year the article is written in */
+    CF_CUE_FRACTION,   /* value: a fraction of a figure named before (half, a third) */
+    CF_CUE_ANAPHOR,    /* "of that", "of it": the figure named before */
+    CF_CUE_SAY,        /* said, told reporters: a plan the company tells is announced */
+    CF_CUE_RUMOR,      /* "people familiar with the matter": the sentence is rumored */
     CF_CUE_COUNT_
 };
 

@@ -17,6 +17,7 @@
 #include "cf_gazetteer.h"
 #include "cf_limits.h"
 #include "cf_sentence.h"
+#include "cf_steps.h"
 #include "cf_text.h"
 #include "cf_token.h"
 
@@ -112,6 +113,12 @@ run(cf_assemble_t *as, const char *text, size_t len, uint64_t article, cf_facts_
     seen_ctx_t ctx = {cls, weight};
     cf_assemble_seen_t seen = {seen_company, seen_place, seen_cloud, &ctx};
     size_t pos = 0, s, e;
+    /* first pass: a year the text fixes, for relative dates */
+    while (facts && cf_sentence_next(text, len, &pos, &s, &e)) {
+        cf_token_split(text, s, e, &toks);
+        cf_assemble_scan(as, &toks);
+    }
+    pos = 0;
     while (cf_sentence_next(text, len, &pos, &s, &e)) {
         cf_token_split(text, s, e, &toks);
         cf_classify_words(cls, toks.n);
@@ -172,31 +179,53 @@ fact_key(const cf_fact_t *f, char *key, size_t n)
              strcmp(f->type, "offering") == 0 && f->detail ? f->detail : "");
 }
 
+typedef struct keyed {
+    char key[KEY_MAX]; /* fact_key */
+    size_t idx;        /* position in the list (evidence order): ties keep it */
+} keyed_t;
+
+static int
+by_key(const void *x, const void *y)
+{
+    const keyed_t *a = x, *b = y;
+    int c = strcmp(a->key, b->key);
+    if (c)
+        return c;
+    return a->idx < b->idx ? -1 : a->idx > b->idx ? 1 : 0;
+}
+
 /* Merges facts with one key, keeping the first (an IPO without a place gives way
- * to a later mention that names the exchange or country). */
+ * to a later mention that names the exchange or country). Sorting by key keeps
+ * this O(n log n) in the number of facts. */
 static void
 dedupe(cf_facts_t *list)
 {
     size_t n = list->n;
     if (n == 0)
         return;
-    char(*keys)[KEY_MAX] = cf_malloc(n * sizeof *keys);
+    keyed_t *keys = cf_malloc(n * sizeof *keys);
     bool *gone = cf_calloc(n, sizeof *gone);
-    for (size_t i = 0; i < n; i++)
-        fact_key(&list->v[i], keys[i], KEY_MAX);
     for (size_t i = 0; i < n; i++) {
-        if (gone[i])
-            continue;
-        for (size_t j = i + 1; j < n; j++) {
-            if (gone[j] || strcmp(keys[i], keys[j]) != 0)
-                continue;
-            if (!list->v[i].place && list->v[j].place) {
-                cf_fact_t tmp = list->v[i];
-                list->v[i] = list->v[j];
-                list->v[j] = tmp;
+        fact_key(&list->v[i], keys[i].key, KEY_MAX);
+        keys[i].idx = i;
+    }
+    CF_STEPS(n);
+    qsort(keys, n, sizeof *keys, by_key);
+    for (size_t g = 0; g < n;) {
+        size_t e = g + 1;
+        while (e < n && strcmp(keys[g].key, keys[e].key) == 0)
+            e++;
+        size_t first = keys[g].idx;
+        for (size_t j = g + 1; j < e; j++) {
+            size_t dup = keys[j].idx;
+            if (!list->v[first].place && list->v[dup].place) {
+                cf_fact_t tmp = list->v[first];
+                list->v[first] = list->v[dup];
+                list->v[dup] = tmp;
             }
-            gone[j] = true;
+            gone[dup] = true;
         }
+        g = e;
     }
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
@@ -220,6 +249,7 @@ cf_extract_article(cf_extractor_t *self, const cf_article_t *a, cf_facts_t *fact
     cf_class_clear(cls);
     const char *body = a->body ? a->body : "";
     size_t len = a->body ? a->body_len : 0;
+    CF_STEPS(len); /* the UTF-8 check reads every byte */
     if (!cf_utf8_valid(body, len))
         return cf_err_set(err, CF_EINVAL, "article body is not valid UTF-8");
     cf_period_date_t pub = cf_period_published(a->published);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cf_steps.h"
 #include "cf_text.h"
 
 #define KEY_MAX 256 /* bytes of a normalized phrase */
@@ -234,10 +235,12 @@ cf_lexicon_match(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i, int c
         memcpy(key + n, w, wl);
         n += wl;
         words++;
+        CF_STEP();
         const slot_t *s = lookup(self, key, n);
         if (!s)
             break;
         for (int k = s->head; k >= 0; k = self->ent[k].next) {
+            CF_STEP();
             if (passes(self, k, t, i, j + 1, cat)) {
                 best = k;
                 *ntok = j + 1 - i;

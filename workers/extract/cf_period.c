@@ -38,6 +38,59 @@ year_at(const cf_tokens_t *t, size_t i)
     return y >= 1900 && y <= 2100 ? y : 0;
 }
 
+int
+cf_period_year_at(const cf_tokens_t *t, size_t i)
+{
+    return year_at(t, i);
+}
+
+static int
+days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil). */
+static long
+days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(long z, int *y, int *m, int *d)
+{
+    z += 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int
+weekday_at(const cf_tokens_t *t, size_t i)
+{
+    static const char *const days[] = {"monday", "tuesday",  "wednesday", "thursday",
+                                       "friday", "saturday", "sunday"};
+    if (i >= t->n || !(t->v[i].flags & CF_TOKEN_CAP))
+        return 0;
+    for (int k = 0; k < 7; k++)
+        if (cf_token_is(t, i, days[k]))
+            return k + 1;
+    return 0;
+}
+
 static int
 day_at(const cf_tokens_t *t, size_t i)
 {
@@ -107,11 +160,45 @@ relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
     size_t b = i;
     bool known = pub.y != 0;
     out->relative = true;
+    bool year_only = known && pub.m == 0;
     if (cf_token_is(t, i, "today") || cf_token_is(t, i, "now") || cf_token_is(t, i, "currently")) {
         b = i + 1;
-        if (known)
+        if (year_only)
+            snprintf(buf, sizeof buf, "%04d", pub.y);
+        else if (known)
             snprintf(buf, sizeof buf, "%04d-%02d-%02d", pub.y, pub.m, pub.d);
         return set(out, i, b, buf);
+    }
+    /* "on Wednesday": the latest such day up to the publication */
+    int wd;
+    if (cf_token_is(t, i, "on") && (wd = weekday_at(t, i + 1))) {
+        if (year_only) {
+            snprintf(buf, sizeof buf, "%04d", pub.y);
+        } else if (known) {
+            long z = days_from_civil(pub.y, pub.m, pub.d);
+            int pub_wd = (int)(((z + 3) % 7 + 7) % 7) + 1; /* 1970-01-01 was a Thursday */
+            int y2, m2, d2;
+            civil_from_days(z - (pub_wd - wd + 7) % 7, &y2, &m2, &d2);
+            snprintf(buf, sizeof buf, "%04d-%02d-%02d", y2, m2, d2);
+        }
+        return set(out, i, i + 2, buf);
+    }
+    /* "(by) the end of the year", "end of this year" */
+    if (cf_token_is(t, i, "end") && cf_token_is(t, i + 1, "of") &&
+        (cf_token_is(t, i + 2, "the") || cf_token_is(t, i + 2, "this")) &&
+        cf_token_is(t, i + 3, "year")) {
+        if (known)
+            snprintf(buf, sizeof buf, "%04d-12-31", pub.y);
+        return set(out, i, i + 4, buf);
+    }
+    /* "in March": the latest March up to the publication */
+    int mon0;
+    if (i > 0 && cf_token_is(t, i - 1, "in") && (mon0 = month_at(t, i)) &&
+        !year_at(t, i + 1) && !day_at(t, i + 1)) {
+        if (known)
+            snprintf(buf, sizeof buf, "%04d-%02d", !year_only && mon0 > pub.m ? pub.y - 1 : pub.y,
+                     mon0);
+        return set(out, i, i + 1, buf);
     }
     bool this = cf_token_is(t, i, "this"), last = cf_token_is(t, i, "last"),
          next = cf_token_is(t, i, "next");
@@ -134,15 +221,19 @@ relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
                 y++;
             }
         }
-        if (known)
+        if (year_only)
+            snprintf(buf, sizeof buf, "%04d", pub.y);
+        else if (known)
             snprintf(buf, sizeof buf, "%04d-%02d", y, m);
         return set(out, i, i + 2, buf);
     }
     int mon = month_at(t, i + 1);
     if (mon && (last || this)) {
-        /* "last September": the latest such month before the publication */
+        /* "last September": the latest such month before the publication (with only
+         * the year known: the previous year's) */
         if (known)
-            snprintf(buf, sizeof buf, "%04d-%02d", mon < pub.m || this ? y : y - 1, mon);
+            snprintf(buf, sizeof buf, "%04d-%02d",
+                     this || (!year_only && mon < pub.m) ? y : y - 1, mon);
         return set(out, i, i + 2, buf);
     }
     return false;
@@ -211,10 +302,30 @@ cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_
             }
         }
     }
-    /* end of 2013 */
+    /* end of 2013; end of September 2020 */
     if (cf_token_is(t, i, "end") && cf_token_is(t, i + 1, "of") && (y = year_at(t, i + 2))) {
         snprintf(buf, sizeof buf, "%04d-12-31", y);
         return set(out, i, i + 3, buf);
+    }
+    if (cf_token_is(t, i, "end") && cf_token_is(t, i + 1, "of") && (m = month_at(t, i + 2)) &&
+        (y = year_at(t, i + 3))) {
+        snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, days_in_month(y, m));
+        return set(out, i, i + 4, buf);
+    }
+    /* the quarter ended (on) September 30, 2019 */
+    if (cf_token_is(t, i, "quarter") &&
+        (cf_token_is(t, i + 1, "ending") || cf_token_is(t, i + 1, "ended"))) {
+        size_t j = skip(t, i + 2, "on");
+        if ((m = month_at(t, j))) {
+            size_t k = j + 1;
+            if (day_at(t, k))
+                k++;
+            k = skip(t, k, ",");
+            if ((y = year_at(t, k))) {
+                snprintf(buf, sizeof buf, "%04d-Q%c", y, (char)('0' + (m + 2) / 3));
+                return set(out, i, k + 1, buf);
+            }
+        }
     }
     /* March 31, 2014; March 2015 */
     if ((m = month_at(t, i))) {

@@ -20,16 +20,22 @@ typedef struct cf_period {
     bool relative; /* written relative to the publication date */
 } cf_period_t;
 
-/* A publication date: year 0 when unknown. */
+/* A publication date: year 0 when unknown; month and day 0 when only the year is
+ * known (a year the article's own text fixes: GUIDELINES decision 3). */
 typedef struct cf_period_date {
-    int y, m, d; /* year, month 1..12, day 1..31 */
+    int y, m, d; /* year, month 1..12 (0: unknown), day 1..31 (0: unknown) */
 } cf_period_date_t;
 
 /* Reads the date at the start of published (YYYY-MM-DD, then anything). Returns a
  * date with y = 0 when published is NULL or not a date. */
 cf_period_date_t cf_period_published(const char *published);
 
-/* Parses a period starting at token i. Returns true and fills out, or false. */
+/* The year a four-digit token i holds (1900..2100), else 0. */
+int cf_period_year_at(const cf_tokens_t *toks, size_t i);
+
+/* Parses a period starting at token i. Returns true and fills out, or false. With
+ * only pub's year known, relative dates give that year ("this week", "now", "last
+ * month": YYYY; "last year": YYYY-1; "last September": YYYY-1-09). */
 bool cf_period_parse(const cf_tokens_t *toks, size_t i, cf_period_date_t pub, cf_period_t *out);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cf_steps.h"
 #include "cf_token.h"
 
 /* Words after which a dot does not end a sentence. */
@@ -53,6 +54,7 @@ cf_sentence_next(const char *body, size_t len, size_t *pos, size_t *start, size_
     /* skip leading whitespace */
     while (i < len) {
         size_t k = i;
+        CF_STEP();
         uint32_t cp = cf_token_decode(body, len, &k);
         if (!(cp == 0 || cf_token_is_space(cp)))
             break;
@@ -65,6 +67,7 @@ cf_sentence_next(const char *body, size_t len, size_t *pos, size_t *start, size_
     size_t s = i, last_space = 0, e = len;
     while (i < len) {
         size_t k = i;
+        CF_STEP();
         uint32_t cp = cf_token_decode(body, len, &k);
         if (cp == '\n' || cp == '\r' || cp == 0) {
             e = i;
@@ -81,8 +84,10 @@ cf_sentence_next(const char *body, size_t len, size_t *pos, size_t *start, size_
         }
         if ((cp == '.' || cp == '!' || cp == '?') && !(cp == '.' && is_abbrev(body, s, i))) {
             size_t j = k;
-            while (j < len) {
+            /* closers stay within the sentence cap */
+            while (j < len && j - s < CF_SENTENCE_MAX) {
                 size_t m = j;
+                CF_STEP();
                 uint32_t c = cf_token_decode(body, len, &m);
                 if (!is_closer(c))
                     break;
@@ -92,6 +97,7 @@ cf_sentence_next(const char *body, size_t len, size_t *pos, size_t *start, size_
             bool space = false;
             while (after < len) {
                 size_t m = after;
+                CF_STEP();
                 uint32_t c = cf_token_decode(body, len, &m);
                 if (c == 0 || !cf_token_is_space(c))
                     break;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cf_steps.h"
 #include "cf_text.h"
 
 #define MAX_NORM 200 /* longer words are cut; nothing we match is that long */
@@ -157,6 +158,7 @@ cf_token_split(const char *s, size_t start, size_t end, cf_tokens_t *t)
     uint16_t pre = CF_TOKEN_SPACE;
     while (i < end) {
         size_t nx;
+        CF_STEP();
         uint32_t cp = peek(s, end, i, &nx);
         if (cp == 0 || cf_token_is_space(cp)) {
             pre |= CF_TOKEN_SPACE;
@@ -281,5 +283,6 @@ cf_token_norm(const cf_tokens_t *t, size_t i)
 bool
 cf_token_is(const cf_tokens_t *t, size_t i, const char *word)
 {
+    CF_STEP();
     return i < t->n && strcmp(t->text + t->v[i].norm, word) == 0;
 }
