@@ -10,7 +10,10 @@ JOBS      ?= 2
 CTEST     := ctest --output-on-failure -j$(JOBS)
 
 .PHONY: all run test test-normal test-asan deps deps-test build build-asan fuzz clean help
+.PHONY: fuzz-build fuzz-short eval deb
 FUZZ_SECONDS ?= 60
+FUZZ_SHORT_SECONDS ?= 30
+FUZZ_SHORT_TARGETS ?= fuzz_msg fuzz_extract
 
 all: build
 
@@ -19,6 +22,8 @@ help:
 	@echo "make test   build and run every test, normally and under ASan+UBSan"
 	@echo "make build  build into build/ (binaries in build/bin/)"
 	@echo "make fuzz   run the libFuzzer targets (FUZZ_SECONDS each)"
+	@echo "make eval   score \`cloudfact extract\` on the shared corpus and tests/corpus"
+	@echo "make deb    build the Debian package into build-deb/ and inspect it"
 	@echo "make clean  remove the build trees"
 
 deps:
@@ -50,17 +55,43 @@ test-asan: build-asan
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(CTEST)
 
-test: test-normal test-asan
+test: test-normal test-asan fuzz-short
 
 # Coverage-guided fuzzing with libFuzzer (clang): each target for FUZZ_SECONDS,
 # growing tests/fuzz/corpus/<target>/ (commit new inputs that found bugs).
-fuzz: deps-test
-	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DCF_FUZZ=ON \
-	    -DBUILD_TESTING=ON
-	cmake --build build-fuzz -j$(JOBS) --target fuzz_msg fuzz_extract fuzz_config
+fuzz: fuzz-build
 	for t in fuzz_msg fuzz_extract fuzz_config; do \
 	    build-fuzz/bin/$$t -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/$$t || exit 1; \
 	done
 
+fuzz-build: deps-test
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DCF_FUZZ=ON \
+	    -DBUILD_TESTING=ON
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_msg fuzz_extract fuzz_config
+
+# The bounded run inside `make test`: FUZZ_SHORT_SECONDS per target. New inputs go to a
+# temporary first corpus directory; the committed corpus is only read. A crash leaves its
+# input in build-fuzz/ (crash-*, timeout-*) and fails the run.
+fuzz-short: fuzz-build
+	@tmp=$$(mktemp -d) || exit 1; \
+	for t in $(FUZZ_SHORT_TARGETS); do \
+	    echo "fuzz: $$t for $(FUZZ_SHORT_SECONDS) s"; \
+	    mkdir -p $$tmp/$$t; \
+	    build-fuzz/bin/$$t -max_total_time=$(FUZZ_SHORT_SECONDS) -timeout=25 \
+	        -artifact_prefix=build-fuzz/$$t- $$tmp/$$t tests/fuzz/corpus/$$t \
+	        >$$tmp/$$t.log 2>&1 || { tail -40 $$tmp/$$t.log; rm -rf $$tmp; exit 1; }; \
+	    tail -1 $$tmp/$$t.log; \
+	done; \
+	rm -rf $$tmp
+
+# Extraction quality (issue 3): per-type P/R/F1 on ../shared/corpus (CF_SHARED_DIR) and
+# tests/corpus, scored by the shared score-facts tool.
+eval: build
+	tools/eval --bin build/bin
+
+# The Debian package (prefix /usr): cpack -G DEB, checked with dpkg-deb -c/-I.
+deb: deps
+	tests/install/check-deb.sh $(CURDIR) $(CURDIR)/build-deb
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb

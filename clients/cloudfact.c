@@ -21,8 +21,9 @@ usage_main(FILE *out)
             "  push FILE|DIR|-    push articles to the daemon's ingest endpoint\n"
             "  sub [PREFIX]...    print published facts as JSON Lines\n"
             "  extract FILE...    print the facts of text files as JSON Lines (no daemon)\n"
-            "  stats              print the daemon's counters as JSON\n"
-            "  quarantine         list failed articles, or hand them back to the queue\n\n"
+            "  stats              the daemon's counters: a summary, or JSON when piped\n"
+            "  quarantine         list failed articles, or hand them back to the queue\n"
+            "  check              verify an archive offline (--repair fixes what it can)\n\n"
             "Run `cloudfact COMMAND --help` for a command's options and examples.\n"
             "Exit status: 0 on success, 1 on a runtime failure, 2 on a usage error.\n");
 }
@@ -54,6 +55,8 @@ main(int argc, char **argv)
         return cmd_stats(argc - 1, argv + 1);
     if (strcmp(cmd, "quarantine") == 0)
         return cmd_quarantine(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
     fprintf(stderr, "cloudfact: unknown command '%s' (see cloudfact --help)\n", cmd);
     return 2;
 }

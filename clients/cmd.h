@@ -19,6 +19,7 @@ int cmd_sub(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* Set by SIGINT/SIGTERM once cmd_catch_signals() ran. */
 extern volatile sig_atomic_t cmd_interrupted;

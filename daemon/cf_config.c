@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cf_http.h"
 #include "cf_log.h"
 #include "cf_text.h"
 
@@ -53,7 +54,7 @@ static const opt_t opts[] = {
     {"data", OPT_STR, OFF(data), NULL, 0, 0, "DIR",
      "extractor data directory passed to workers"},
     {"http", OPT_STR, OFF(http), "127.0.0.1:7780", 0, 0, "ADDR:PORT",
-     "metrics and health address, or off (reserved; not served yet)"},
+     "serve /metrics and /healthz on ADDR:PORT, or off"},
     {"max-attempts", OPT_LONG, OFF(max_attempts), "3", 1, 100, "N",
      "attempts before an article is quarantined as failed"},
     {"job-deadline", OPT_LONG, OFF(job_deadline), "30", 1, 86400, "SECONDS",
@@ -102,6 +103,13 @@ set_value(cf_config_t *c, const opt_t *o, const char *val, const char *where, cf
         *f = cf_strdup(val);
         if (strcmp(o->name, "log-level") == 0 && cf_log_level_parse(val) < 0)
             return cf_err_set(err, CF_EINVAL, "%s: %s: unknown level '%s'", where, key, val);
+        if (strcmp(o->name, "http") == 0 && strcmp(val, "off") != 0) {
+            char host[256];
+            uint16_t port;
+            cf_err_t why;
+            if (cf_http_parse_addr(val, host, sizeof host, &port, &why) != CF_OK)
+                return cf_err_set(err, CF_EINVAL, "%s: %s: %s", where, key, why.text);
+        }
         return CF_OK;
     }
     case OPT_LONG: {
@@ -198,6 +206,8 @@ on_ini(void *user, const char *section, const char *name, const char *value)
             fc->failed = true;
             return 0;
         }
+        if (opts[i].offset == OFF(http))
+            fc->cfg->http_set = true;
         return 1;
     }
     cf_err_set(fc->err, CF_EINVAL, "%s: unknown key '%s'", where, name);
@@ -288,6 +298,8 @@ build(const cf_config_src_t *src, cf_err_t *err)
         snprintf(where, sizeof where, "--%s", opts[i].name);
         if (set_value(c, &opts[i], src->values[i], where, err) != CF_OK)
             goto fail;
+        if (opts[i].offset == OFF(http))
+            c->http_set = true;
     }
     if (finish(c, err) != CF_OK)
         goto fail;
@@ -315,7 +327,14 @@ cf_config_usage(FILE *out)
             "  %-28s %s\n  %-28s %s\n\n"
             "Signals: SIGTERM or SIGINT stop taking articles, let in-flight jobs finish\n"
             "(up to --grace seconds), hand back the rest, close the archive and exit 0;\n"
-            "a second SIGINT exits at once.\n\n"
+            "a second SIGINT exits at once. SIGHUP re-reads --config: log_level applies\n"
+            "at once, workers reload their data files, other changes are logged and\n"
+            "apply at the next restart; a bad file is refused and the running settings\n"
+            "stay.\n\n"
+            "Under systemd (Type=notify) it sends READY=1 once the sockets are bound,\n"
+            "the archive is writable and a worker is ready, STATUS= with live counts,\n"
+            "WATCHDOG=1 while the loop and the archive's writer make progress,\n"
+            "RELOADING=1 on SIGHUP and STOPPING=1 on shutdown.\n\n"
             "Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or\n"
             "configuration error.\n\n"
             "Examples:\n"
@@ -388,21 +407,67 @@ cf_config_reload(const cf_config_src_t *src, cf_err_t *err)
     return build(src, err);
 }
 
+/* The value of setting i as text. */
+static void
+value_of(const cf_config_t *c, size_t i, char *out, size_t n)
+{
+    if (opts[i].type == OPT_LONG) {
+        snprintf(out, n, "%ld", *(const long *)((const char *)c + opts[i].offset));
+    } else if (opts[i].type == OPT_FLAG) {
+        snprintf(out, n, "%s", *(const bool *)((const char *)c + opts[i].offset) ? "yes" : "no");
+    } else {
+        const char *v = *(char *const *)((const char *)c + opts[i].offset);
+        snprintf(out, n, "%s", v ? v : "");
+    }
+}
+
 void
 cf_config_print(const cf_config_t *c, FILE *out)
 {
     for (size_t i = 0; i < NOPTS; i++) {
-        char key[40];
-        key_of(&opts[i], key, sizeof key);
+        char key[40], val[PATH_MAX + 64];
         if (opts[i].type == OPT_FLAG)
             continue;
-        if (opts[i].type == OPT_LONG)
-            fprintf(out, "%s = %ld\n", key, *(const long *)((const char *)c + opts[i].offset));
-        else {
-            const char *v = *(char *const *)((const char *)c + opts[i].offset);
-            fprintf(out, "%s = %s\n", key, v ? v : "");
+        key_of(&opts[i], key, sizeof key);
+        value_of(c, i, val, sizeof val);
+        fprintf(out, "%s = %s\n", key, val);
+    }
+}
+
+const char *
+cf_config_file_key(size_t i)
+{
+    static char keys[NOPTS][40];
+    size_t k = 0;
+    for (size_t j = 0; j < NOPTS; j++) {
+        if (opts[j].type == OPT_FLAG || opts[j].offset == OFF(config_file))
+            continue; /* command-line only */
+        if (k++ == i) {
+            key_of(&opts[j], keys[j], sizeof keys[j]);
+            return keys[j];
         }
     }
+    return NULL;
+}
+
+size_t
+cf_config_diff(const cf_config_t *a, const cf_config_t *b, cf_config_change_cb cb, void *arg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < NOPTS; i++) {
+        char key[40], va[PATH_MAX + 64], vb[PATH_MAX + 64];
+        if (opts[i].type == OPT_FLAG)
+            continue;
+        value_of(a, i, va, sizeof va);
+        value_of(b, i, vb, sizeof vb);
+        if (strcmp(va, vb) == 0)
+            continue;
+        key_of(&opts[i], key, sizeof key);
+        n++;
+        if (cb)
+            cb(key, va, vb, arg);
+    }
+    return n;
 }
 
 void

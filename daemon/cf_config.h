@@ -23,6 +23,7 @@ typedef struct cf_config {
     char *worker_command;  /* the worker program to spawn */
     char *data;            /* extractor data directory, or NULL (worker decides) */
     char *http;            /* metrics/health ADDR:PORT or "off" */
+    bool http_set;         /* http came from the file or the command line, not the default */
     long max_attempts;     /* attempts before an article is quarantined */
     long job_deadline;     /* seconds a job may take */
     long max_queue;        /* unprocessed articles before ingest answers busy */
@@ -45,6 +46,19 @@ cf_config_t *cf_config_reload(const cf_config_src_t *src, cf_err_t *err);
 
 /* Prints the effective settings as `key = value` lines. */
 void cf_config_print(const cf_config_t *cfg, FILE *out);
+
+/* Called for a setting whose value differs: key as in the file, values as text. */
+typedef void (*cf_config_change_cb)(const char *key, const char *was, const char *now,
+                                    void *arg);
+
+/* Calls cb (may be NULL) for every setting that differs between a and b, in table
+ * order; returns how many differ. For reloads: say what changed. */
+size_t cf_config_diff(const cf_config_t *a, const cf_config_t *b, cf_config_change_cb cb,
+                      void *arg);
+
+/* The i-th key a config file may set (0-based), or NULL past the last one. For
+ * tests and documentation checks. Borrowed, static. */
+const char *cf_config_file_key(size_t i);
 
 void cf_config_destroy(cf_config_t **self_p);
 void cf_config_src_destroy(cf_config_src_t **self_p);

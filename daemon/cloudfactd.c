@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,17 +18,68 @@
 #include "cf_archive.h"
 #include "cf_config.h"
 #include "cf_dispatch.h"
+#include "cf_http.h"
 #include "cf_ingest.h"
 #include "cf_log.h"
+#include "cf_metrics.h"
 #include "cf_msg.h"
+#include "cf_notify.h"
 #include "cf_pool.h"
 #include "cf_publish.h"
 #include "cf_query.h"
+#include "cf_text.h"
 
 #define RELEASE_WAIT_MS 5000 /* after the grace: how long hand-backs may take to commit */
 #define STOP_WAIT_MS 3000    /* how long workers get to exit after `stop` and SIGTERM */
 
 typedef enum phase { RUNNING, DRAINING, RELEASING, STOPPING } phase_t;
+
+#define TICK_MS 250           /* the service tick: READY check, probe, rates, STATUS */
+#define PROBE_EVERY_MS 1000   /* a no-op write through the archive's writer */
+#define PROBE_STUCK_MS 10000  /* an unanswered probe this old: the writer is stuck */
+#define STATUS_EVERY_MS 5000  /* STATUS= refresh */
+#define LOOP_LATE_MS 3000     /* a tick this late: the loop is not turning */
+#define RATE_SLOTS 11         /* rates over the last 10 s, one slot per second */
+
+/* Counters sampled once a second for the rates `cloudfact stats` shows. */
+typedef struct rate_slot {
+    uint64_t ms;       /* when */
+    uint64_t accepted; /* ingest accepted */
+    uint64_t done;     /* articles done */
+    uint64_t facts;    /* facts archived */
+} rate_slot_t;
+
+/* The daemon as a service: notifications, the watchdog, health and metrics. */
+typedef struct svc {
+    cf_notify_t *notify;          /* sd_notify sender */
+    cf_http_t *http;              /* /metrics and /healthz, or NULL (off) */
+    struct event *tick;           /* every TICK_MS */
+    struct event *watchdog;       /* every WATCHDOG_USEC / 2, or NULL */
+    uint64_t watchdog_ms;         /* the watchdog interval, 0: none */
+    uint64_t watchdog_pings;      /* WATCHDOG=1 sent */
+    bool watchdog_withheld;       /* a ping was withheld (logged once per episode) */
+    bool ready;                   /* READY=1 sent */
+    uint64_t started_ms;          /* monotonic, at start */
+    time_t started_at;            /* wall clock, at start */
+    uint64_t last_tick_ms;        /* when the tick last ran: the loop turns */
+    uint64_t last_status_ms;      /* when STATUS= last went out */
+    cf_archive_req_t probe;       /* the writer probe (RELEASE of article 0: a no-op) */
+    bool probe_out;               /* submitted, not completed */
+    uint64_t probe_sent_ms;       /* when submitted */
+    uint64_t probe_sent_us;       /* the same, finer, for the histogram */
+    uint64_t probe_done_ms;       /* when the last one completed (0: never) */
+    bool probe_ok;                /* the last one committed */
+    char probe_error[CF_ERR_TEXT_MAX]; /* why the last one failed */
+    uint64_t probe_failures;      /* probes that did not commit */
+    cf_metrics_hist_t commit_hist; /* probe submit -> commit, seconds */
+    uint64_t reloads;             /* SIGHUP reloads applied */
+    uint64_t reloads_refused;     /* SIGHUP with a bad file */
+    bool last_reload_ok;          /* the last reload was applied (true before any) */
+    rate_slot_t rates[RATE_SLOTS]; /* ring of per-second samples */
+    size_t rate_next;             /* next slot to write */
+    size_t rate_n;                /* slots filled */
+    uint64_t last_rate_ms;        /* when the last slot was written */
+} svc_t;
 
 typedef struct daemon {
     struct event_base *base;
@@ -45,14 +97,21 @@ typedef struct daemon {
     phase_t phase;
     uint64_t phase_since;       /* ms */
     int sigints;
+    svc_t svc;                  /* systemd, health, metrics: see "The service" */
 } daemon_t;
+
+static uint64_t
+now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static uint64_t
 now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return now_us() / 1000;
 }
 
 static void
@@ -60,6 +119,488 @@ set_phase(daemon_t *d, phase_t p)
 {
     d->phase = p;
     d->phase_since = now_ms();
+}
+
+/* ------------------------------------------------------------------------ */
+/* The service: sd_notify, the watchdog, health, metrics, reload             */
+/* ------------------------------------------------------------------------ */
+
+static void
+notify(daemon_t *d, const char *msg)
+{
+    cf_err_t err;
+    if (cf_notify_send(d->svc.notify, msg, &err) != CF_OK)
+        cf_log_warn("notify: %s", err.text);
+}
+
+static double
+rate_of(const svc_t *s, size_t field)
+{
+    if (s->rate_n < 2)
+        return 0;
+    const rate_slot_t *newest = &s->rates[(s->rate_next + RATE_SLOTS - 1) % RATE_SLOTS];
+    const rate_slot_t *oldest = &s->rates[(s->rate_next + RATE_SLOTS - s->rate_n) % RATE_SLOTS];
+    if (newest->ms <= oldest->ms)
+        return 0;
+    uint64_t a = field == 0 ? oldest->accepted : field == 1 ? oldest->done : oldest->facts;
+    uint64_t b = field == 0 ? newest->accepted : field == 1 ? newest->done : newest->facts;
+    return (double)(b - a) * 1000.0 / (double)(newest->ms - oldest->ms);
+}
+
+/* One line for STATUS= and the logs: live counts. */
+static void
+status_line(daemon_t *d, char *out, size_t n)
+{
+    cf_archive_stats_t as;
+    cf_dispatch_stats_t ds;
+    cf_archive_stats(d->archive, &as);
+    cf_dispatch_stats(d->dispatch, &ds);
+    snprintf(out, n,
+             "%s: queued %llu, in flight %zu, workers %zu ready; %llu done, %llu failed, "
+             "%llu facts; %.1f articles/s",
+             d->phase == RUNNING ? (d->svc.ready ? "serving" : "starting") : "stopping",
+             (unsigned long long)as.queued, ds.inflight, ds.workers,
+             (unsigned long long)as.done, (unsigned long long)as.failed,
+             (unsigned long long)as.last_seq, rate_of(&d->svc, 1));
+}
+
+static void
+send_status(daemon_t *d, const char *prefix)
+{
+    char line[512], msg[600];
+    status_line(d, line, sizeof line);
+    snprintf(msg, sizeof msg, "%sSTATUS=%s", prefix, line);
+    notify(d, msg);
+    d->svc.last_status_ms = now_ms();
+}
+
+/* READY=1: every socket bound (start() did that before the first tick), the
+ * archive open and its first write committed, and a worker ready (unless
+ * --workers 0). */
+static void
+check_ready(daemon_t *d)
+{
+    svc_t *s = &d->svc;
+    if (s->ready || d->phase != RUNNING || !s->probe_done_ms || !s->probe_ok)
+        return;
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(d->dispatch, &ds);
+    if (d->cfg->workers > 0 && ds.workers == 0)
+        return;
+    s->ready = true;
+    cf_log_info("service: ready (%zu worker(s) ready)", ds.workers);
+    send_status(d, "READY=1\n");
+}
+
+static void
+on_probe(cf_archive_req_t *req, void *arg)
+{
+    daemon_t *d = arg;
+    svc_t *s = &d->svc;
+    uint64_t now = now_ms();
+    s->probe_out = false;
+    s->probe_done_ms = now;
+    /* article 0 never exists: CF_EINVAL means the empty transaction committed */
+    bool ok = req->rc == CF_OK || req->rc == CF_EINVAL;
+    if (ok) {
+        cf_metrics_hist_observe(&s->commit_hist, (double)(now_us() - s->probe_sent_us) / 1e6);
+        if (!s->probe_ok)
+            cf_log_notice("archive: writable again");
+    } else {
+        s->probe_failures++;
+        snprintf(s->probe_error, sizeof s->probe_error, "%s", req->err.text);
+        if (s->probe_ok)
+            cf_log_warn("archive: a write probe failed (health is 503 until one succeeds): %s",
+                        req->err.text);
+    }
+    s->probe_ok = ok;
+    check_ready(d);
+}
+
+static void
+send_probe(daemon_t *d)
+{
+    svc_t *s = &d->svc;
+    if (s->probe_out || !d->archive)
+        return;
+    memset(&s->probe, 0, sizeof s->probe);
+    s->probe.kind = CF_ARCHIVE_RELEASE;
+    s->probe.cb = on_probe;
+    s->probe.arg = d;
+    s->probe.u.release.id = 0;
+    s->probe_sent_us = now_us();
+    s->probe_sent_ms = s->probe_sent_us / 1000;
+    if (cf_archive_submit(d->archive, &s->probe) == CF_OK)
+        s->probe_out = true;
+}
+
+/* Why the archive's writer is not healthy, or NULL. */
+static const char *
+writer_trouble(const daemon_t *d, char *buf, size_t n)
+{
+    const svc_t *s = &d->svc;
+    uint64_t now = now_ms();
+    if (s->probe_out && now - s->probe_sent_ms >= PROBE_STUCK_MS) {
+        snprintf(buf, n, "archive writer has not answered for %llu s",
+                 (unsigned long long)((now - s->probe_sent_ms) / 1000));
+        return buf;
+    }
+    if (s->probe_done_ms == 0) {
+        snprintf(buf, n, "archive not checked yet");
+        return buf;
+    }
+    if (!s->probe_ok) {
+        snprintf(buf, n, "archive not writable: %s", s->probe_error);
+        return buf;
+    }
+    return NULL;
+}
+
+static bool
+health(char *why, size_t n, void *arg)
+{
+    daemon_t *d = arg;
+    char buf[256];
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(d->dispatch, &ds);
+    uint64_t late = now_ms() - d->svc.last_tick_ms;
+    const char *trouble;
+    if (d->phase != RUNNING)
+        snprintf(why, n, "shutting down");
+    else if (late > LOOP_LATE_MS)
+        snprintf(why, n, "event loop stalled: tick %llu ms late", (unsigned long long)late);
+    else if ((trouble = writer_trouble(d, buf, sizeof buf)))
+        snprintf(why, n, "%s", trouble);
+    else if (ds.workers == 0)
+        snprintf(why, n, "no worker ready (%ld local configured)", d->cfg->workers);
+    else
+        return true;
+    return false;
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    daemon_t *d = arg;
+    svc_t *s = &d->svc;
+    uint64_t now = now_ms();
+    s->last_tick_ms = now;
+    if (d->phase != RUNNING)
+        return;
+    if (now - s->probe_sent_ms >= PROBE_EVERY_MS)
+        send_probe(d);
+    if (now - s->last_rate_ms >= 1000) {
+        cf_ingest_stats_t is;
+        cf_dispatch_stats_t ds;
+        cf_ingest_stats(d->ingest, &is);
+        cf_dispatch_stats(d->dispatch, &ds);
+        s->rates[s->rate_next] = (rate_slot_t){now, is.accepted, ds.done, ds.facts};
+        s->rate_next = (s->rate_next + 1) % RATE_SLOTS;
+        if (s->rate_n < RATE_SLOTS)
+            s->rate_n++;
+        s->last_rate_ms = now;
+    }
+    if (!s->ready)
+        check_ready(d);
+    else if (now - s->last_status_ms >= STATUS_EVERY_MS)
+        send_status(d, "");
+}
+
+/* WATCHDOG=1 from the loop itself, and only while the writer makes progress: a
+ * stuck loop or a stuck writer gets the service restarted (WatchdogSignal). */
+static void
+on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    daemon_t *d = arg;
+    svc_t *s = &d->svc;
+    if (!s->ready)
+        return; /* systemd arms the watchdog once start-up is complete */
+    uint64_t now = now_ms();
+    bool stuck = s->probe_out && now - s->probe_sent_ms >= s->watchdog_ms;
+    if (stuck) {
+        if (!s->watchdog_withheld)
+            cf_log_error("watchdog: archive writer silent for %llu ms; withholding WATCHDOG=1",
+                         (unsigned long long)(now - s->probe_sent_ms));
+        s->watchdog_withheld = true;
+        return;
+    }
+    if (s->watchdog_withheld)
+        cf_log_notice("watchdog: archive writer answers again; pinging");
+    s->watchdog_withheld = false;
+    notify(d, "WATCHDOG=1");
+    s->watchdog_pings++;
+}
+
+static void
+archive_size(const daemon_t *d, uint64_t *bytes)
+{
+    char path[4200];
+    struct stat st;
+    *bytes = 0;
+    const char *suffix[] = {"", "-wal"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/cloudfact.db%s", d->cfg->state_dir, suffix[i]);
+        if (stat(path, &st) == 0)
+            *bytes += (uint64_t)st.st_size;
+    }
+}
+
+/* Every metric, in the Prometheus text format; `stats` carries the same samples. */
+static void
+collect(cf_metrics_t *m, void *arg)
+{
+    daemon_t *d = arg;
+    svc_t *s = &d->svc;
+    cf_archive_stats_t as;
+    cf_ingest_stats_t is;
+    cf_dispatch_stats_t ds;
+    cf_pool_stats_t ps = {0};
+    cf_http_stats_t hs = {0};
+    cf_archive_stats(d->archive, &as);
+    cf_ingest_stats(d->ingest, &is);
+    cf_dispatch_stats(d->dispatch, &ds);
+    if (d->pool)
+        cf_pool_stats(d->pool, &ps);
+    if (s->http)
+        cf_http_stats(s->http, &hs);
+    char why[256];
+
+    cf_metrics_family(m, "cloudfact_build_info", CF_METRICS_GAUGE, "The running version.");
+    cf_metrics_sample(m, "version", CF_VERSION, 1);
+    cf_metrics_gauge(m, "cloudfact_start_time_seconds", "Start time, seconds since the epoch.",
+                     (double)s->started_at);
+    cf_metrics_gauge(m, "cloudfact_uptime_seconds", "Seconds since start.",
+                     (double)(now_ms() - s->started_ms) / 1000.0);
+    cf_metrics_gauge(m, "cloudfact_ready", "1 once READY=1 was sent (sockets, archive, worker).",
+                     s->ready);
+    cf_metrics_gauge(m, "cloudfact_healthy", "1 when /healthz answers 200.",
+                     health(why, sizeof why, d));
+
+    cf_metrics_family(m, "cloudfact_articles_received_total", CF_METRICS_COUNTER,
+                      "Ingest requests answered, by result.");
+    cf_metrics_sample(m, "result", "accepted", (double)is.accepted);
+    cf_metrics_sample(m, "result", "duplicate", (double)is.duplicate);
+    cf_metrics_sample(m, "result", "invalid", (double)is.invalid);
+    cf_metrics_sample(m, "result", "busy", (double)is.busy);
+    cf_metrics_sample(m, "result", "denied", (double)is.denied);
+    cf_metrics_gauge(m, "cloudfact_ingest_pending", "Ingest requests waiting for their commit.",
+                     (double)is.pending);
+    cf_metrics_gauge(m, "cloudfact_queue_depth", "Articles queued for extraction.",
+                     (double)as.queued);
+    cf_metrics_family(m, "cloudfact_articles", CF_METRICS_GAUGE,
+                      "Articles in the archive by state.");
+    cf_metrics_sample(m, "state", "queued", (double)as.queued);
+    cf_metrics_sample(m, "state", "processing", (double)as.processing);
+    cf_metrics_sample(m, "state", "done", (double)as.done);
+    cf_metrics_sample(m, "state", "failed", (double)as.failed);
+
+    cf_metrics_gauge(m, "cloudfact_jobs_inflight", "Jobs out at workers.", (double)ds.inflight);
+    cf_metrics_counter(m, "cloudfact_jobs_total", "Jobs sent to workers.", ds.jobs);
+    cf_metrics_counter(m, "cloudfact_articles_done_total", "Articles archived done this run.",
+                       ds.done);
+    cf_metrics_counter(m, "cloudfact_attempts_failed_total",
+                       "Failed attempts: worker crash, deadline, silence, bad result, error.",
+                       ds.attempts_failed);
+    cf_metrics_counter(m, "cloudfact_articles_quarantined_total",
+                       "Articles quarantined (failed) after max_attempts this run.",
+                       ds.quarantined);
+    cf_metrics_counter(m, "cloudfact_worker_bad_messages_total",
+                       "Undecodable or out-of-place messages from workers.", ds.bad_messages);
+    cf_metrics_counter(m, "cloudfact_facts_archived_total", "Facts archived this run.", ds.facts);
+    cf_metrics_counter(m, "cloudfact_facts_published_total", "Facts handed to the PUB socket.",
+                       cf_publish_count(d->publish));
+    cf_metrics_gauge(m, "cloudfact_last_seq", "Highest fact seq archived.", (double)as.last_seq);
+    cf_metrics_gauge(m, "cloudfact_subscriptions", "Live topic subscriptions (XPUB).",
+                     (double)cf_publish_subscriptions(d->publish));
+
+    cf_metrics_gauge(m, "cloudfact_workers_configured", "Local workers configured.",
+                     (double)d->cfg->workers);
+    cf_metrics_gauge(m, "cloudfact_workers_ready", "Workers that said ready and are alive.",
+                     (double)ds.workers);
+    cf_metrics_gauge(m, "cloudfact_workers_alive", "Local worker processes running.",
+                     (double)ps.alive);
+    cf_metrics_counter(m, "cloudfact_workers_spawned_total", "Local worker processes started.",
+                       ps.spawned);
+    cf_metrics_counter(m, "cloudfact_workers_restarted_total",
+                       "Local workers started to replace one that ended.", ps.restarted);
+    cf_metrics_counter(m, "cloudfact_workers_crashed_total",
+                       "Local workers that ended by a signal or a non-zero status.", ps.crashed);
+
+    uint64_t bytes;
+    archive_size(d, &bytes);
+    cf_metrics_gauge(m, "cloudfact_archive_size_bytes", "Size of cloudfact.db plus its WAL.",
+                     (double)bytes);
+    cf_metrics_counter(m, "cloudfact_archive_commits_total",
+                       "Archive transactions committed (write probes included).", as.commits);
+    cf_metrics_counter(m, "cloudfact_archive_requests_total",
+                       "Requests carried by committed transactions.", as.batched);
+    cf_metrics_counter(m, "cloudfact_archive_rollbacks_total",
+                       "Batches rolled back (storage trouble); their requests failed.",
+                       as.rollbacks);
+    cf_metrics_counter(m, "cloudfact_archive_probe_failures_total",
+                       "Write probes that did not commit.", s->probe_failures);
+    cf_metrics_histogram(m, "cloudfact_archive_commit_seconds",
+                         "Submit to commit of a no-op write sent every second: queue wait, "
+                         "group commit and COMMIT as any request sees them.",
+                         &s->commit_hist);
+
+    cf_metrics_family(m, "cloudfact_reloads_total", CF_METRICS_COUNTER,
+                      "SIGHUP reloads of the configuration file, by result.");
+    cf_metrics_sample(m, "result", "applied", (double)s->reloads);
+    cf_metrics_sample(m, "result", "refused", (double)s->reloads_refused);
+    cf_metrics_gauge(m, "cloudfact_config_last_reload_successful",
+                     "0 when the last reload was refused (bad file).", s->last_reload_ok);
+    cf_metrics_gauge(m, "cloudfact_log_level", "Log level in force (syslog priority, 3-7).",
+                     cf_log_level);
+    cf_metrics_gauge(m, "cloudfact_max_queue", "max_queue in force.", (double)d->cfg->max_queue);
+    cf_metrics_gauge(m, "cloudfact_max_attempts", "max_attempts in force.",
+                     (double)d->cfg->max_attempts);
+    cf_metrics_gauge(m, "cloudfact_job_deadline_seconds", "job_deadline in force.",
+                     (double)d->cfg->job_deadline);
+    cf_metrics_counter(m, "cloudfact_watchdog_pings_total", "WATCHDOG=1 notifications sent.",
+                       s->watchdog_pings);
+    cf_metrics_counter(m, "cloudfact_http_requests_total", "HTTP requests answered.",
+                       hs.requests);
+}
+
+/* SIGHUP: RELOADING=1, re-read the file (the command line stays on top), apply what
+ * can change while running, say what changed, workers reload their data files,
+ * READY=1. A bad file is refused whole and the running configuration stays. */
+static void
+on_changed(const char *key, const char *was, const char *now, void *arg)
+{
+    daemon_t *d = arg;
+    if (strcmp(key, "log_level") == 0) {
+        cf_log_level = cf_log_level_parse(now);
+        free(d->cfg->log_level);
+        d->cfg->log_level = cf_strdup(now);
+        cf_log_notice("reload: log_level %s -> %s", was, now);
+        return;
+    }
+    /* max_queue, max_attempts and job_deadline need setters in cf_ingest and
+     * cf_dispatch; until they exist these apply at the next restart, like the rest */
+    cf_log_notice("reload: %s %s -> %s: not applied until the next restart", key, was, now);
+}
+
+static void
+reload(daemon_t *d)
+{
+    svc_t *s = &d->svc;
+    cf_err_t err;
+    notify(d, "RELOADING=1");
+    cf_config_t *fresh = cf_config_reload(d->src, &err);
+    if (!fresh) {
+        s->reloads_refused++;
+        s->last_reload_ok = false;
+        cf_log_error("reload: refused, keeping the running configuration: %s", err.text);
+    } else {
+        size_t changed = cf_config_diff(d->cfg, fresh, on_changed, d);
+        cf_config_destroy(&fresh);
+        size_t told = cf_dispatch_reload(d->dispatch);
+        s->reloads++;
+        s->last_reload_ok = true;
+        cf_log_notice("reload: done (%zu setting(s) changed; %zu worker(s) reloading their data "
+                      "files)",
+                      changed, told);
+    }
+    if (s->ready)
+        send_status(d, "READY=1\n");
+}
+
+static int
+svc_start(daemon_t *d, cf_err_t *err)
+{
+    svc_t *s = &d->svc;
+    const double commit_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+    cf_metrics_hist_init(&s->commit_hist, commit_le, sizeof commit_le / sizeof *commit_le);
+    s->last_reload_ok = true;
+    s->probe_ok = true;
+    s->started_ms = s->last_tick_ms = now_ms();
+    s->started_at = time(NULL);
+    if (strcmp(d->cfg->http, "off") != 0) {
+        s->http = cf_http_new(d->base, d->cfg->http, collect, health, d, err);
+        /* an address the operator chose must work; the built-in default may be taken
+         * by another instance on the host (tests, development): say so and go on */
+        if (!s->http && d->cfg->http_set)
+            return err->rc;
+        if (!s->http)
+            cf_log_warn("%s; running without /metrics and /healthz (set http = ADDR:PORT or "
+                        "off)",
+                        err->text);
+    }
+    s->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
+    struct timeval tv = {0, TICK_MS * 1000};
+    event_add(s->tick, &tv);
+    uint64_t usec = cf_notify_watchdog_usec(s->notify);
+    if (usec) {
+        s->watchdog_ms = usec / 1000 ? usec / 1000 : 1;
+        s->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+        struct timeval wtv = {(time_t)(usec / 2 / 1000000), (suseconds_t)(usec / 2 % 1000000)};
+        event_add(s->watchdog, &wtv);
+        cf_log_info("service: watchdog every %llu ms (WATCHDOG_USEC=%llu)",
+                    (unsigned long long)(usec / 2000), (unsigned long long)usec);
+    }
+    send_probe(d);
+    on_tick(-1, 0, d); /* READY at once with --workers 0 */
+    return CF_OK;
+}
+
+static void
+svc_stop(daemon_t *d)
+{
+    svc_t *s = &d->svc;
+    cf_http_destroy(&s->http);
+    if (s->tick)
+        event_free(s->tick);
+    if (s->watchdog)
+        event_free(s->watchdog);
+    s->tick = s->watchdog = NULL;
+}
+
+/* The keys pack_stats wrote by name, so the metric samples added after them never
+ * repeat a key (a map with a key twice is malformed). */
+static const char *stats_keys[128];
+
+/* After the named keys: every sample of /metrics (histogram buckets aside), keyed
+ * as in the exposition (`name{label="value"}`), integers as integers. */
+static void
+pack_metric_samples(msgpack_packer *pk, void *arg, size_t *n)
+{
+    size_t named = *n < sizeof stats_keys / sizeof *stats_keys ? *n : 0;
+    cf_metrics_t *m = cf_metrics_new();
+    collect(m, arg);
+    const char *key;
+    double v;
+    for (size_t i = 0; cf_metrics_sample_at(m, i, &key, &v); i++) {
+        if (strstr(key, "_bucket{"))
+            continue;
+        bool dup = false;
+        for (size_t k = 0; k < named && !dup; k++)
+            dup = strcmp(stats_keys[k], key) == 0;
+        if (dup)
+            continue;
+        cf_msg_pack_str(pk, key);
+        if (v >= 0 && v < 18446744073709551616.0 && (double)(uint64_t)v == v)
+            msgpack_pack_uint64(pk, (uint64_t)v);
+        else
+            msgpack_pack_double(pk, v);
+        (*n)++;
+    }
+    cf_metrics_destroy(&m);
+    /* rates for people (Prometheus computes its own with rate()) */
+    const char *rk[] = {"cloudfact_accepted_per_second", "cloudfact_done_per_second",
+                        "cloudfact_facts_per_second"};
+    daemon_t *d = arg;
+    for (size_t f = 0; f < 3; f++) {
+        cf_msg_pack_str(pk, rk[f]);
+        msgpack_pack_double(pk, rate_of(&d->svc, f));
+        (*n)++;
+    }
 }
 
 /* The shutdown drain, one step per tick: stop intake, let jobs finish within the
@@ -116,6 +657,7 @@ begin_shutdown(daemon_t *d, const char *why)
     cf_ingest_stop(d->ingest);
     cf_dispatch_drain(d->dispatch);
     set_phase(d, DRAINING);
+    send_status(d, "STOPPING=1\n");
     struct timeval tv = {0, 50 * 1000};
     event_add(d->shutdown_tick, &tv);
 }
@@ -126,19 +668,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     daemon_t *d = arg;
     if (sig == SIGHUP) {
-        cf_err_t err;
-        cf_config_t *fresh = cf_config_reload(d->src, &err);
-        if (!fresh) {
-            cf_log_error("reload: refused, keeping the running configuration: %s", err.text);
-            return;
-        }
-        int level = cf_log_level_parse(fresh->log_level);
-        if (level != cf_log_level)
-            cf_log_notice("reload: log_level %s -> %s", cf_log_level_name(cf_log_level),
-                          fresh->log_level);
-        cf_log_level = level;
-        cf_log_notice("reload: done (log_level is the only setting applied without a restart)");
-        cf_config_destroy(&fresh);
+        reload(d);
         return;
     }
     if (sig == SIGINT && ++d->sigints > 1) {
@@ -167,6 +697,8 @@ pair_u(msgpack_packer *pk, const char *k, uint64_t v, size_t *n)
 {
     cf_msg_pack_str(pk, k);
     msgpack_pack_uint64(pk, v);
+    if (*n < sizeof stats_keys / sizeof *stats_keys)
+        stats_keys[*n] = k;
     (*n)++;
 }
 
@@ -203,6 +735,7 @@ pack_stats(msgpack_packer *pk, void *arg)
     pair_u(pk, "cloudfact_workers_alive", ps.alive, &n);
     pair_u(pk, "cloudfact_workers_restarted_total", ps.restarted, &n);
     pair_u(pk, "cloudfact_worker_bad_messages_total", ds.bad_messages, &n);
+    pack_metric_samples(pk, d, &n);
     return n;
 }
 
@@ -235,6 +768,9 @@ start(daemon_t *d, cf_err_t *err)
     d->query = cf_query_new(d->base, d->zctx, c->query, c->control, d->archive, &qhooks, err);
     if (!d->query)
         return CF_ESYS;
+    int src = svc_start(d, err); /* /metrics and /healthz bound before workers start */
+    if (src != CF_OK)
+        return src;
     if (c->workers > 0) {
         char credit[16];
         snprintf(credit, sizeof credit, "%ld", c->credit);
@@ -248,9 +784,11 @@ start(daemon_t *d, cf_err_t *err)
         if (rc != CF_OK)
             return rc;
     }
-    cf_log_notice("ready: ingest %s, publish %s, query %s, workers %s (%ld local), archive "
+    cf_log_notice("listening: ingest %s, publish %s, query %s, http %s, workers %s (%ld local), "
+                  "archive "
                   "%s/cloudfact.db (queued=%llu done=%llu failed=%llu last_seq=%llu)",
-                  c->ingest, c->publish, c->query, c->worker_endpoint, c->workers, c->state_dir,
+                  c->ingest, c->publish, c->query, c->http, c->worker_endpoint, c->workers,
+                  c->state_dir,
                   (unsigned long long)as.queued, (unsigned long long)as.done,
                   (unsigned long long)as.failed, (unsigned long long)as.last_seq);
     cf_dispatch_kick(d->dispatch);
@@ -261,6 +799,7 @@ static void
 stop(daemon_t *d)
 {
     /* reverse of start; the archive closes before the modules whose callbacks it runs */
+    svc_stop(d);
     if (d->dispatch)
         cf_dispatch_set_pool(d->dispatch, NULL);
     cf_pool_destroy(&d->pool);
@@ -279,6 +818,7 @@ stop(daemon_t *d)
     event_base_free(d->base);
     cf_config_destroy(&d->cfg);
     cf_config_src_destroy(&d->src);
+    cf_notify_destroy(&d->svc.notify);
 }
 
 int
@@ -318,9 +858,16 @@ main(int argc, char **argv)
         event_add(d.sigs[i], NULL);
     }
     d.shutdown_tick = event_new(d.base, -1, EV_PERSIST, on_shutdown_tick, &d);
+    /* before any worker is spawned: cf_notify_new unsets NOTIFY_SOCKET for them */
+    d.svc.notify = cf_notify_new(&err);
+    if (!d.svc.notify)
+        cf_log_warn("notify: %s; not notifying systemd", err.text);
     int rc = start(&d, &err);
     if (rc != CF_OK) {
         fprintf(stderr, "cloudfactd: %s\n", err.text);
+        char msg[CF_ERR_TEXT_MAX + 16];
+        snprintf(msg, sizeof msg, "STATUS=failed: %s", err.text);
+        notify(&d, msg);
         if (d.ingest)
             cf_ingest_stop(d.ingest);
         stop(&d);

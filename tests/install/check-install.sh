@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # check-install BUILD_DIR: `cmake --install` into a staging directory must give the
 # programs, the data files, the systemd unit, the sysusers.d entry and the default
-# config; the unit must pass `systemd-analyze verify` and stay under an exposure of
-# 2.5 in `systemd-analyze security --offline`; the shipped config must be valid.
+# config and the man pages; the unit must be Type=notify with a watchdog, pass
+# `systemd-analyze verify` and stay at an exposure of 1.5 or less in
+# `systemd-analyze security --offline`; the shipped config must be valid.
 set -eu
 build=$1
 stage=$(mktemp -d /tmp/cf-install-XXXXXX)
@@ -14,7 +15,8 @@ DESTDIR=$stage cmake --install "$build" >/dev/null
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
 root=$stage$prefix
 for f in bin/cloudfactd bin/cloudfact-worker bin/cloudfact share/cloudfact/gazetteer.tsv \
-         lib/systemd/system/cloudfactd.service lib/sysusers.d/cloudfact.conf; do
+         lib/systemd/system/cloudfactd.service lib/sysusers.d/cloudfact.conf \
+         share/man/man8/cloudfactd.8.gz share/man/man1/cloudfact.1.gz; do
     [ -e "$root/$f" ] || fail "cmake --install did not install $f"
 done
 conf=$(find "$stage" -name cloudfactd.conf -path '*/cloudfact/*' | head -n 1)
@@ -25,11 +27,15 @@ conf=$(find "$stage" -name cloudfactd.conf -path '*/cloudfact/*' | head -n 1)
 unit=$stage/cloudfactd.service
 sed "s#$prefix/#$root/#g" "$root/lib/systemd/system/cloudfactd.service" > "$unit"
 grep -q "^ExecStart=$root/bin/cloudfactd --config " "$unit" || fail "unexpected ExecStart"
+for line in Type=notify WatchdogSec= NotifyAccess=main ExecReload= Restart=on-failure \
+            RestartPreventExitStatus=2 StateDirectory= RuntimeDirectory= ConfigurationDirectory=; do
+    grep -q "^$line" "$unit" || fail "the unit lacks $line"
+done
 systemd-analyze verify --man=no "$unit" || fail "systemd-analyze verify rejects the unit"
-systemd-analyze security --offline=yes --threshold=25 "$unit" >/dev/null ||
-    fail "the unit's exposure is above 2.5"
+systemd-analyze security --offline=yes --threshold=15 "$unit" >/dev/null ||
+    fail "the unit's exposure is above 1.5"
 
 # the shipped configuration is valid as shipped
 "$root/bin/cloudfactd" --config "$conf" --check-config >/dev/null ||
     fail "cloudfactd --check-config rejects the shipped $conf"
-echo "install: ok (unit verified, exposure <= 2.5, default config valid)"
+echo "install: ok (unit verified, exposure <= 1.5, default config valid)"

@@ -153,6 +153,111 @@ test_systemd_directories(void)
     unsetenv("RUNTIME_DIRECTORY");
 }
 
+static void
+test_http_values(void)
+{
+    expect_error("workers = 1\nhttp = 7780\n", ":2: http: '7780': expected ADDR:PORT or off");
+    expect_error("http = 127.0.0.1:99999\n", "http: '127.0.0.1:99999': port must be 1..65535");
+    char *path = write_tmp("http = off\n");
+    char *argv[] = {"cloudfactd", "--config", path, "--http", "[::1]:9100", NULL};
+    cf_config_src_t *src = NULL;
+    cf_err_t err;
+    cf_config_t *c = load(5, argv, &src, &err);
+    CF_CHECK(c != NULL);
+    if (c) {
+        CF_CHECK_STR(c->http, "[::1]:9100");
+        CF_CHECK(c->http_set); /* a busy port is then an error, not a warning */
+    }
+    cf_config_destroy(&c);
+    cf_config_src_destroy(&src);
+    char *argv2[] = {"cloudfactd", NULL};
+    c = load(1, argv2, &src, &err);
+    CF_CHECK(c != NULL && !c->http_set && strcmp(c->http, "127.0.0.1:7780") == 0);
+    cf_config_destroy(&c);
+    cf_config_src_destroy(&src);
+    unlink(path);
+}
+
+typedef struct changes {
+    char text[512];
+} changes_t;
+
+static void
+on_change(const char *key, const char *was, const char *now, void *arg)
+{
+    changes_t *ch = arg;
+    size_t n = strlen(ch->text);
+    snprintf(ch->text + n, sizeof ch->text - n, "%s:%s->%s;", key, was, now);
+}
+
+/* What a SIGHUP reports: each changed key with both values, in table order. */
+static void
+test_diff(void)
+{
+    char *path = write_tmp("max_queue = 10\nlog_level = info\n");
+    char *argv[] = {"cloudfactd", "--config", path, "--workers", "2", NULL};
+    cf_config_src_t *src = NULL;
+    cf_err_t err;
+    cf_config_t *a = load(5, argv, &src, &err);
+    CF_CHECK(a != NULL);
+    FILE *f = fopen(path, "w");
+    fputs("max_queue = 20\nlog_level = debug\nworkers = 9\n", f);
+    fclose(f);
+    cf_config_t *b = a ? cf_config_reload(src, &err) : NULL;
+    CF_CHECK(b != NULL);
+    if (a && b) {
+        changes_t ch = {""};
+        CF_CHECK_INT(cf_config_diff(a, b, on_change, &ch), 2); /* workers: command line wins */
+        CF_CHECK_STR(ch.text, "max_queue:10->20;log_level:info->debug;");
+        CF_CHECK_INT(cf_config_diff(a, a, NULL, NULL), 0);
+    }
+    cf_config_destroy(&a);
+    cf_config_destroy(&b);
+    cf_config_src_destroy(&src);
+    unlink(path);
+}
+
+/* Every key a file may set is documented in the shipped default file, as a
+ * commented-out `#key =` line (or set), and the shipped file is valid as shipped. */
+static void
+test_shipped_file_documents_every_key(void)
+{
+    const char *srcdir = getenv("CF_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/systemd/cloudfactd.conf", srcdir ? srcdir : ".");
+    FILE *f = fopen(path, "r");
+    CF_CHECK(f != NULL);
+    if (!f)
+        return;
+    static char text[65536];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    size_t keys = 0;
+    for (size_t i = 0; cf_config_file_key(i); i++, keys++) {
+        const char *k = cf_config_file_key(i);
+        char a[64], b[64];
+        snprintf(a, sizeof a, "\n#%s =", k);
+        snprintf(b, sizeof b, "\n%s =", k);
+        if (!strstr(text, a) && !strstr(text, b)) {
+            fprintf(stderr, "%s does not document key '%s'\n", path, k);
+            cf_test_failures++;
+        }
+    }
+    CF_CHECK(keys >= 16);
+    CF_CHECK(cf_config_file_key(keys) == NULL);
+    char *argv[] = {"cloudfactd", "--config", path, NULL};
+    cf_config_src_t *src = NULL;
+    cf_err_t err;
+    cf_config_t *c = load(3, argv, &src, &err);
+    if (!c)
+        fprintf(stderr, "shipped file rejected: %s\n", err.text);
+    CF_CHECK(c != NULL);
+    cf_config_destroy(&c);
+    cf_config_src_destroy(&src);
+}
+
 CF_TEST_LIST(CF_TEST(test_defaults), CF_TEST(test_file_and_command_line),
              CF_TEST(test_file_errors), CF_TEST(test_command_line_errors),
-             CF_TEST(test_systemd_directories))
+             CF_TEST(test_systemd_directories), CF_TEST(test_http_values), CF_TEST(test_diff),
+             CF_TEST(test_shipped_file_documents_every_key))

@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: MIT
+ * cmd_check: `cloudfact check --state-dir DIR [--repair]`: verifies an archive
+ * offline: SQLite integrity, the schema version against the one this release
+ * supports, the contract's tables, and articles or counters in states no running
+ * daemon leaves behind. Says what it would do; --repair does it in one
+ * transaction. Holds the state directory's lock (the daemon's protocol: an OFD
+ * write lock on DIR/cloudfactd.lock) for the whole run, so it never runs beside a
+ * daemon and no daemon starts beside it. Never deletes anything. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cmd.h"
+
+/* The archive schema this release's cloudfactd creates and migrates to (the
+ * length of cf_archive.c's migrations[]). Keep in step with daemon/cf_archive.c
+ * until cf_archive.h exports it. */
+#define CHECK_SCHEMA_VERSION 1
+
+typedef struct check {
+    const char *dir;     /* the state directory */
+    char db_path[PATH_MAX];
+    sqlite3 *db;         /* the archive */
+    bool repair;         /* --repair */
+    int fixable;         /* problems --repair fixes */
+    int fatal;           /* problems it cannot fix */
+    int fixed;           /* problems fixed */
+    bool corrupt;        /* integrity_check failed: never write */
+} check_t;
+
+static void
+say(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+say(const char *what, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("%-9s ", what);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+}
+
+/* Takes the directory's lock as the daemon does. Returns the fd (kept until exit),
+ * -1 after reporting a daemon (or another check) holding it, -2 on other errors. */
+static int
+take_lock(const char *dir, bool repair)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/cloudfactd.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    bool rdonly = false;
+    if (fd < 0 && (errno == EACCES || errno == EROFS) && !repair) {
+        fd = open(path, O_RDONLY | O_CLOEXEC); /* enough to see a holder */
+        rdonly = true;
+    }
+    if (fd < 0) {
+        fprintf(stderr, "cloudfact: check: cannot open %s: %s\n", path, strerror(errno));
+        return -2;
+    }
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int rc = rdonly ? fcntl(fd, F_OFD_GETLK, &fl) : fcntl(fd, F_OFD_SETLK, &fl);
+    bool held = rdonly ? (rc == 0 && fl.l_type != F_UNLCK)
+                       : (rc != 0 && (errno == EAGAIN || errno == EACCES));
+    if (held) {
+        char buf[32] = {0};
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
+        if (pid > 0)
+            fprintf(stderr,
+                    "cloudfact: check: %s is in use by pid %ld (cloudfactd?): stop it first\n",
+                    dir, pid);
+        else
+            fprintf(stderr, "cloudfact: check: %s is locked by another process: stop it first\n",
+                    dir);
+        close(fd);
+        return -1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "cloudfact: check: cannot lock %s: %s\n", path, strerror(errno));
+        close(fd);
+        return -2;
+    }
+    if (!rdonly) {
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+            /* the pid is a courtesy for whoever finds the lock taken */
+        }
+    }
+    return fd;
+}
+
+static void
+release_lock(int fd)
+{
+    if (fd >= 0) {
+        if (ftruncate(fd, 0) != 0) {
+            /* harmless: the next holder rewrites it (read-only fd, or a full disk) */
+        }
+        close(fd);
+    }
+}
+
+/* One integer from sql, or -1 on an error (reported). */
+static int64_t
+one_int(check_t *c, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        say("error", "%s: %s", sql, sqlite3_errmsg(c->db));
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        v = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE)
+        v = 0;
+    else
+        say("error", "%s: %s", sql, sqlite3_errmsg(c->db));
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* PRAGMA integrity_check: "ok", or up to 10 problems. Returns false when the file
+ * cannot even be read as a database. */
+static bool
+check_integrity(check_t *c)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA integrity_check(10)", -1, &st, NULL) != SQLITE_OK) {
+        say("corrupt", "%s is not a readable SQLite database: %s", c->db_path,
+            sqlite3_errmsg(c->db));
+        c->fatal++;
+        c->corrupt = true;
+        return false;
+    }
+    int rc, lines = 0;
+    bool ok = false;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        if (lines == 0 && t && strcmp(t, "ok") == 0)
+            ok = true;
+        else
+            say("corrupt", "%s", t ? t : "(null)");
+        lines++;
+    }
+    if (rc != SQLITE_DONE) {
+        say("corrupt", "integrity check stopped: %s", sqlite3_errmsg(c->db));
+        ok = false;
+    }
+    sqlite3_finalize(st);
+    if (ok) {
+        say("ok", "integrity: SQLite finds no corruption");
+        return true;
+    }
+    c->fatal++;
+    c->corrupt = true;
+    return rc == SQLITE_DONE;
+}
+
+static bool
+has_columns(check_t *c, const char *table, const char *const *cols)
+{
+    for (size_t i = 0; cols[i]; i++) {
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'", table,
+                 cols[i]);
+        if (one_int(c, sql) != 1) {
+            say("foreign", "table %s has no column %s", table, cols[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* user_version against what this release supports; the contract's tables. Returns
+ * true when the state checks can run. */
+static bool
+check_schema(check_t *c)
+{
+    int64_t version = one_int(c, "PRAGMA user_version");
+    int64_t objects = one_int(c, "SELECT count(*) FROM sqlite_schema");
+    if (version < 0 || objects < 0) {
+        c->fatal++;
+        return false;
+    }
+    if (version > CHECK_SCHEMA_VERSION) {
+        say("newer", "schema version %lld is newer than this release's %d: run a newer "
+                     "cloudfact (nothing here will touch it)",
+            (long long)version, CHECK_SCHEMA_VERSION);
+        c->fatal++;
+        return false;
+    }
+    if (version == 0) {
+        if (objects == 0) {
+            say("ok", "schema: empty database; cloudfactd creates version %d at start",
+                CHECK_SCHEMA_VERSION);
+            return false;
+        }
+        say("foreign", "user_version 0 but %lld schema objects: not a cloudfact archive "
+                       "(move it aside; cloudfactd will not start on it)",
+            (long long)objects);
+        c->fatal++;
+        return false;
+    }
+    static const char *const article_cols[] = {
+        "id", "url", "title", "body", "source", "published", "lang", "state", "attempts",
+        "error", "received_at", "done_at", NULL};
+    static const char *const fact_cols[] = {"seq", "article", "type", "subject", "object",
+                                            "value", "evidence", "evidence_start",
+                                            "evidence_end", NULL};
+    if (!has_columns(c, "articles", article_cols) || !has_columns(c, "facts", fact_cols)) {
+        c->fatal++;
+        return false;
+    }
+    if (version < CHECK_SCHEMA_VERSION)
+        say("ok", "schema version %lld; cloudfactd migrates it to %d at start",
+            (long long)version, CHECK_SCHEMA_VERSION);
+    else
+        say("ok", "schema version %lld (this release: %d)", (long long)version,
+            CHECK_SCHEMA_VERSION);
+    return true;
+}
+
+typedef struct rule {
+    const char *count_sql;  /* how many rows are in the impossible state */
+    bool counted;           /* problem reads after the count ("12 article(s) ...") */
+    const char *problem;    /* what is wrong */
+    const char *action;     /* what --repair does */
+    const char *repair_sql; /* NULL: cannot be repaired */
+} rule_t;
+
+/* States no running daemon leaves behind, checked while nothing holds the lock. */
+static const rule_t rules[] = {
+    {"SELECT count(*) FROM articles WHERE state = 'processing'",
+     true, "article(s) in state processing, yet no daemon holds the lock",
+     "requeue them (state queued; attempts kept)",
+     "UPDATE articles SET state = 'queued' WHERE state = 'processing'"},
+    {"SELECT count(*) FROM articles WHERE state = 'done' AND done_at IS NULL",
+     true, "done article(s) without done_at", "set done_at to received_at (or now)",
+     "UPDATE articles SET done_at = coalesce(received_at,"
+     " strftime('%Y-%m-%dT%H:%M:%fZ','now')) WHERE state = 'done' AND done_at IS NULL"},
+    {"SELECT count(*) FROM articles WHERE state IN ('queued', 'processing') AND"
+     " EXISTS (SELECT 1 FROM facts f WHERE f.article = articles.id)",
+     true, "unfinished article(s) that already have facts",
+     "mark them done (their facts were committed with them)",
+     "UPDATE articles SET state = 'done', done_at = coalesce(done_at, received_at,"
+     " strftime('%Y-%m-%dT%H:%M:%fZ','now')) WHERE state IN ('queued', 'processing') AND"
+     " EXISTS (SELECT 1 FROM facts f WHERE f.article = articles.id)"},
+    {"SELECT count(*) FROM articles WHERE attempts < 0", true,
+     "article(s) with negative attempts",
+     "set attempts to 0", "UPDATE articles SET attempts = 0 WHERE attempts < 0"},
+    {"SELECT count(*) FROM sqlite_sequence s WHERE s.name = 'facts' AND"
+     " s.seq < (SELECT max(seq) FROM facts)",
+     false, "the fact seq counter is behind the highest seq",
+     "raise it, so that a seq is never reused",
+     "UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM facts) WHERE name = 'facts'"},
+    {"SELECT count(*) FROM sqlite_sequence s WHERE s.name = 'articles' AND"
+     " s.seq < (SELECT max(id) FROM articles)",
+     false, "the article id counter is behind the highest id",
+     "raise it, so that an id is never reused",
+     "UPDATE sqlite_sequence SET seq = (SELECT max(id) FROM articles) WHERE name = 'articles'"},
+    {"SELECT count(*) FROM facts f WHERE NOT EXISTS"
+     " (SELECT 1 FROM articles a WHERE a.id = f.article)",
+     true, "fact(s) whose article is missing", "nothing: facts are append-only; keep the file "
+                                              "and report it",
+     NULL},
+};
+
+static void
+summary(check_t *c)
+{
+    int64_t q = one_int(c, "SELECT count(*) FROM articles WHERE state = 'queued'");
+    int64_t d = one_int(c, "SELECT count(*) FROM articles WHERE state = 'done'");
+    int64_t f = one_int(c, "SELECT count(*) FROM articles WHERE state = 'failed'");
+    int64_t n = one_int(c, "SELECT count(*) FROM facts");
+    say("ok", "articles: %lld queued, %lld done, %lld failed; %lld facts", (long long)q,
+        (long long)d, (long long)f, (long long)n);
+}
+
+static void
+check_states(check_t *c)
+{
+    int64_t counts[sizeof rules / sizeof *rules];
+    bool any = false;
+    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
+        counts[i] = one_int(c, rules[i].count_sql);
+        if (counts[i] < 0) {
+            c->fatal++;
+            continue;
+        }
+        if (counts[i] == 0)
+            continue;
+        char what[200];
+        if (rules[i].counted)
+            snprintf(what, sizeof what, "%lld %s", (long long)counts[i], rules[i].problem);
+        else
+            snprintf(what, sizeof what, "%s", rules[i].problem);
+        if (!rules[i].repair_sql) {
+            say("problem", "%s; --repair does %s", what, rules[i].action);
+            c->fatal++;
+        } else {
+            say("problem", "%s; %s %s", what, c->repair ? "repairing:" : "--repair would",
+                rules[i].action);
+            c->fixable++;
+            any = true;
+        }
+    }
+    if (!c->repair || !any)
+        return;
+    if (c->corrupt) {
+        say("refused", "not repairing a file that fails the integrity check: restore it from a "
+                       "backup (or sqlite3 .recover) first");
+        return;
+    }
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+    int fixed = 0;
+    for (size_t i = 0; rc == SQLITE_OK && i < sizeof rules / sizeof *rules; i++) {
+        if (counts[i] <= 0 || !rules[i].repair_sql)
+            continue;
+        rc = sqlite3_exec(c->db, rules[i].repair_sql, NULL, NULL, &msg);
+        if (rc == SQLITE_OK)
+            fixed++;
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        say("failed", "repair rolled back, nothing changed: %s",
+            msg ? msg : sqlite3_errmsg(c->db));
+        sqlite3_free(msg);
+        if (!sqlite3_get_autocommit(c->db))
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        return;
+    }
+    c->fixed = fixed;
+    say("repaired", "%d problem(s), in one transaction", fixed);
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+    static const struct option lopts[] = {{"state-dir", required_argument, NULL, 'd'},
+                                          {"repair", no_argument, NULL, 'r'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    check_t c = {0};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+        switch (opt) {
+        case 'd': c.dir = optarg; break;
+        case 'r': c.repair = true; break;
+        case 'h':
+            printf(
+                "Usage: cloudfact check --state-dir DIR [--repair]\n"
+                "Verify a cloudfactd archive (DIR/cloudfact.db) offline: SQLite integrity, the\n"
+                "schema version against the one this release supports, the tables the contract\n"
+                "names, and articles in states no running daemon leaves behind (processing\n"
+                "with no daemon, done without done_at, unfinished with facts, counters behind\n"
+                "the highest id or seq). Says what --repair would do; --repair does it in one\n"
+                "transaction. Nothing is ever deleted, and a corrupt, foreign or newer file is\n"
+                "never written to.\n\n"
+                "It refuses to run while a daemon holds DIR/cloudfactd.lock, and holds that\n"
+                "lock itself, so no daemon starts meanwhile.\n\n"
+                "Exit status: 0 when the archive is sound (or every problem was repaired),\n"
+                "1 when problems remain, the archive cannot be read or the directory is in\n"
+                "use, 2 on a usage error.\n\n"
+                "Examples:\n"
+                "  cloudfact check --state-dir /var/lib/cloudfactd\n"
+                "  systemctl stop cloudfactd && cloudfact check --state-dir /var/lib/cloudfactd "
+                "--repair\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (!c.dir || optind < argc) {
+        fprintf(stderr, "cloudfact: check: usage: cloudfact check --state-dir DIR [--repair]\n");
+        return 2;
+    }
+    struct stat st;
+    if (stat(c.dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "cloudfact: check: %s: %s\n", c.dir,
+                errno ? strerror(errno) : "not a directory");
+        return 1;
+    }
+    snprintf(c.db_path, sizeof c.db_path, "%s/cloudfact.db", c.dir);
+    if (stat(c.db_path, &st) != 0) {
+        fprintf(stderr, "cloudfact: check: %s: %s\n", c.db_path, strerror(errno));
+        return 1;
+    }
+    int lock = take_lock(c.dir, c.repair);
+    if (lock < 0)
+        return 1;
+    int flags = c.repair ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+    if (sqlite3_open_v2(c.db_path, &c.db, flags, NULL) != SQLITE_OK) {
+        fprintf(stderr, "cloudfact: check: cannot open %s: %s\n", c.db_path,
+                sqlite3_errmsg(c.db));
+        sqlite3_close(c.db);
+        release_lock(lock);
+        return 1;
+    }
+    sqlite3_busy_timeout(c.db, 2000);
+    printf("checking %s%s\n", c.db_path, c.repair ? " (repairing)" : "");
+    if (check_integrity(&c)) {
+        if (check_schema(&c)) {
+            check_states(&c);
+            summary(&c);
+        }
+    }
+    sqlite3_close(c.db);
+    release_lock(lock);
+    int left = c.fatal + c.fixable - c.fixed;
+    if (left == 0)
+        printf("result    sound%s\n", c.fixed ? " after repair" : "");
+    else if (c.fatal)
+        printf("result    %d problem(s) that --repair cannot fix%s\n", c.fatal,
+               c.corrupt ? "; restore the archive from a backup" : "");
+    else
+        printf("result    %d problem(s); run again with --repair to fix them\n", left);
+    return left == 0 ? 0 : 1;
+}

@@ -1,0 +1,51 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# check-deb SOURCE_DIR WORK_DIR: configure a private build with the Debian prefix
+# (/usr), build it, `cpack -G DEB`, then inspect the package with dpkg-deb: the
+# programs, the data files, the unit (Type=notify, ExecStart in /usr/bin), the
+# sysusers.d entry, the default config as a conffile in /etc, both man pages, and
+# a postinst that creates the service user. `make deb` runs it too.
+set -eu
+src=$1
+work=$2
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v dpkg-deb >/dev/null || fail "dpkg-deb is missing"
+mkdir -p "$work"
+cmake -S "$src" -B "$work" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
+    -DBUILD_TESTING=OFF >/dev/null
+cmake --build "$work" -j2 >/dev/null
+rm -f "$work"/*.deb
+(cd "$work" && cpack -G DEB >/dev/null)
+deb=$(ls "$work"/*.deb | head -n 1)
+[ -n "$deb" ] || fail "cpack made no .deb"
+
+contents=$(dpkg-deb -c "$deb")
+for f in ./usr/bin/cloudfactd ./usr/bin/cloudfact ./usr/bin/cloudfact-worker \
+         ./usr/share/cloudfact/gazetteer.tsv ./usr/lib/systemd/system/cloudfactd.service \
+         ./usr/lib/sysusers.d/cloudfact.conf ./etc/cloudfact/cloudfactd.conf \
+         ./usr/share/man/man8/cloudfactd.8.gz ./usr/share/man/man1/cloudfact.1.gz; do
+    echo "$contents" | grep -q " $f\$" || fail "$deb lacks $f"
+done
+echo "$contents" | grep -q "cloudfact-worker-test" && fail "$deb ships the test worker"
+
+info=$(dpkg-deb -I "$deb")
+echo "$info" | grep -q "Package: cloudfact" || fail "package name"
+echo "$info" | grep -q "Depends:.*libzmq5" || fail "no dependency on libzmq5: $info"
+x=$(mktemp -d /tmp/cf-deb-XXXXXX)
+trap 'rm -rf "$x"' EXIT
+dpkg-deb -e "$deb" "$x/DEBIAN"
+grep -qx /etc/cloudfact/cloudfactd.conf "$x/DEBIAN/conffiles" || fail "config is not a conffile"
+grep -q "systemd-sysusers /usr/lib/sysusers.d/cloudfact.conf" "$x/DEBIAN/postinst" ||
+    fail "postinst does not create the user"
+[ -x "$x/DEBIAN/postinst" ] || fail "postinst is not executable"
+sh -n "$x/DEBIAN/postinst" && sh -n "$x/DEBIAN/prerm" && sh -n "$x/DEBIAN/postrm" ||
+    fail "a maintainer script does not parse"
+dpkg-deb -x "$deb" "$x/root"
+unit=$x/root/usr/lib/systemd/system/cloudfactd.service
+grep -q "^Type=notify" "$unit" || fail "unit is not Type=notify"
+grep -q "^ExecStart=/usr/bin/cloudfactd --config /etc/cloudfact/cloudfactd.conf" "$unit" ||
+    fail "unexpected ExecStart in the packaged unit"
+gzip -t "$x/root/usr/share/man/man8/cloudfactd.8.gz" || fail "man page"
+"$x/root/usr/bin/cloudfactd" --config "$x/root/etc/cloudfact/cloudfactd.conf" --check-config \
+    >/dev/null || fail "the packaged config is rejected"
+echo "deb: ok ($(basename "$deb"))"

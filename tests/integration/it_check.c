@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT
+ * it_check: `cloudfact check` and the daemon's refusals. check refuses while a
+ * daemon holds the state directory; finds articles stuck in impossible states and
+ * says what it would do; --repair does it; the daemon refuses a corrupt, foreign
+ * or newer archive naming the check command and leaves the file as it was; and
+ * `cloudfact stats` is a summary at a terminal, JSON otherwise. */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cf_text.h"
+#include "harness.h"
+
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            it_fail(__VA_ARGS__);                                                              \
+    } while (0)
+
+/* Runs a shell command line; returns its exit status and its output (stdout and
+ * stderr) in *out (caller frees). */
+static int
+run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+run(char **out, const char *fmt, ...)
+{
+    char cmd[4096], path[] = "/tmp/cf-it-check-out-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp: %s", strerror(errno));
+    close(fd);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd - 400, fmt, ap);
+    va_end(ap);
+    CHECK(n > 0 && (size_t)n < sizeof cmd - 400, "command too long");
+    snprintf(cmd + n, sizeof cmd - (size_t)n, " >'%s' 2>&1", path);
+    int status = system(cmd);
+    FILE *f = fopen(path, "r");
+    CHECK(f, "open %s", path);
+    char *buf = cf_calloc(1, 65536);
+    size_t len = fread(buf, 1, 65535, f);
+    buf[len] = '\0';
+    fclose(f);
+    unlink(path);
+    *out = buf;
+    CHECK(WIFEXITED(status), "%s: did not exit", cmd);
+    return WEXITSTATUS(status);
+}
+
+static void
+sql(const char *db_path, const char *stmt)
+{
+    sqlite3 *db;
+    char *msg = NULL;
+    CHECK(sqlite3_open(db_path, &db) == SQLITE_OK, "open %s", db_path);
+    CHECK(sqlite3_exec(db, stmt, NULL, NULL, &msg) == SQLITE_OK, "%s: %s", stmt,
+          msg ? msg : "?");
+    sqlite3_close(db);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    CHECK(f, "open %s", path);
+    char *buf = cf_malloc(1 << 20);
+    *len = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+/* The daemon must refuse the archive with exit 1, naming `cloudfact check`, and
+ * leave the file byte for byte as it was (exact), or at least keep its size: today
+ * cf_archive switches a foreign file to WAL (header bytes 18-19) before it sees the
+ * foreign tables; the rows stay (checked by the caller). */
+static void
+expect_refused(const char *dir, const char *what, bool exact)
+{
+    char db[400];
+    snprintf(db, sizeof db, "%s/cloudfact.db", dir);
+    size_t before_len, after_len;
+    char *before = slurp(db, &before_len);
+    it_daemon_t d;
+    it_daemon_init(&d); /* only for free ports */
+    char *out;
+    int rc = run(&out,
+                 "'%s' --state-dir '%s' --workers 0 --http off --ingest %s --publish %s "
+                 "--query %s --worker-endpoint ipc://%s/w.sock",
+                 it_bin("cloudfactd"), dir, d.ingest, d.publish, d.query, dir);
+    CHECK(rc == 1, "%s archive: cloudfactd exited %d, expected 1: %s", what, rc, out);
+    char needle[400];
+    snprintf(needle, sizeof needle, "cloudfact check --state-dir %s", dir);
+    CHECK(strstr(out, needle), "%s archive: the refusal does not name `%s`: %s", what, needle,
+          out);
+    free(out);
+    char *after = slurp(db, &after_len);
+    CHECK(before_len == after_len && (!exact || memcmp(before, after, before_len) == 0),
+          "%s archive: the daemon changed the file", what);
+    free(before);
+    free(after);
+    rc = run(&out, "'%s' check --state-dir '%s'", it_bin("cloudfact"), dir);
+    CHECK(rc == 1, "%s archive: check exited %d: %s", what, rc, out);
+    CHECK(strstr(out, "cannot fix"), "%s archive: check output: %s", what, out);
+    free(out);
+    rc = run(&out, "'%s' check --state-dir '%s' --repair", it_bin("cloudfact"), dir);
+    CHECK(rc == 1, "%s archive: check --repair exited %d: %s", what, rc, out);
+    free(out);
+    after = slurp(db, &after_len);
+    CHECK(before_len == after_len, "%s archive: check --repair changed the file", what);
+    free(after);
+    it_daemon_cleanup(&d);
+}
+
+static void
+test_check_and_repair(void)
+{
+    it_daemon_t d;
+    it_daemon_init(&d);
+    it_daemon_start(&d, 1, NULL);
+    cf_article_t a = {0};
+    a.url = cf_strdup("https://example.com/check/1");
+    a.title = cf_strdup("Check");
+    a.body = cf_strdup("AWS opened a data center in Frankfurt in 2015.");
+    a.body_len = strlen(a.body);
+    int status;
+    uint64_t id;
+    it_push(&d, &a, 1, &status, &id);
+    CHECK(status == CF_OK, "push: %d", status);
+    it_wait_stat(&d, "cloudfact_articles_done", 1, 60);
+
+    /* a running daemon holds the directory: check refuses */
+    char *out;
+    int rc = run(&out, "'%s' check --state-dir '%s'", it_bin("cloudfact"), d.dir);
+    CHECK(rc == 1 && strstr(out, "in use by pid"), "check beside a daemon: %d %s", rc, out);
+    free(out);
+
+    /* stats: JSON when piped, a summary at a terminal (script(1) gives it one) */
+    rc = run(&out, "'%s' stats --endpoint %s", it_bin("cloudfact"), d.query);
+    CHECK(rc == 0 && out[0] == '{' && strstr(out, "\"cloudfact_queue_depth\":0"),
+          "stats piped: %s", out);
+    free(out);
+    if (system("command -v script >/dev/null 2>&1") == 0) {
+        rc = run(&out, "script -qec \"'%s' stats --endpoint %s\" /dev/null",
+                 it_bin("cloudfact"), d.query);
+        CHECK(rc == 0 && strstr(out, "queue ") && strstr(out, "workers ") &&
+                  strstr(out, "archive ") && !strchr(out, '{'),
+              "stats at a terminal: %s", out);
+        free(out);
+    }
+
+    status = it_daemon_stop(&d, SIGTERM, 60);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon exit 0x%x", status);
+
+    /* a clean archive */
+    rc = run(&out, "'%s' check --state-dir '%s'", it_bin("cloudfact"), d.dir);
+    CHECK(rc == 0 && strstr(out, "result    sound"), "clean archive: %d %s", rc, out);
+    free(out);
+
+    /* impossible states, as a crash or a hand edit leaves them */
+    sql(d.db, "UPDATE articles SET state = 'processing' WHERE state = 'done'");
+    sql(d.db, "INSERT INTO articles(url, title, body, state, attempts, received_at)"
+              " VALUES('https://example.com/check/2', 't', 'b', 'done', 1, '2024-01-01T00:00:00Z')");
+    rc = run(&out, "'%s' check --state-dir '%s'", it_bin("cloudfact"), d.dir);
+    CHECK(rc == 1, "check found nothing: %s", out);
+    CHECK(strstr(out, "unfinished article(s) that already have facts; --repair would mark them"),
+          "no unfinished-with-facts finding: %s", out);
+    CHECK(strstr(out, "1 done article(s) without done_at; --repair would set done_at"),
+          "no done-without-done_at finding: %s", out);
+    free(out);
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE state = 'processing'") == 1,
+          "check without --repair changed the archive");
+    sql(d.db, "INSERT INTO articles(url, title, body, state, attempts)"
+              " VALUES('https://example.com/check/3', 't', 'b', 'processing', 1)");
+    rc = run(&out, "'%s' check --state-dir '%s' --repair", it_bin("cloudfact"), d.dir);
+    CHECK(rc == 0 && strstr(out, "sound after repair"), "repair: %d %s", rc, out);
+    free(out);
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE state = 'processing'") == 0,
+          "still processing after repair");
+    CHECK(it_sql_int(&d, "SELECT state = 'queued' FROM articles"
+                         " WHERE url = 'https://example.com/check/3'") == 1,
+          "the stuck article was not requeued");
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE state = 'done' AND done_at IS NULL") ==
+              0,
+          "done_at still missing");
+    rc = run(&out, "'%s' check --state-dir '%s'", it_bin("cloudfact"), d.dir);
+    CHECK(rc == 0, "after repair: %d %s", rc, out);
+    free(out);
+
+    /* a newer schema: the daemon refuses, check cannot fix it, nothing is written */
+    sql(d.db, "PRAGMA user_version = 99");
+    expect_refused(d.dir, "newer", true);
+    cf_article_clear(&a);
+    it_daemon_cleanup(&d);
+}
+
+static void
+test_foreign_and_corrupt(void)
+{
+    char dir[] = "/tmp/cf-it-check-XXXXXX";
+    CHECK(mkdtemp(dir), "mkdtemp");
+    char db[300];
+    snprintf(db, sizeof db, "%s/cloudfact.db", dir);
+    sql(db, "CREATE TABLE inventory(id INTEGER PRIMARY KEY, item TEXT);"
+            "INSERT INTO inventory(item) VALUES('not ours')");
+    expect_refused(dir, "foreign", false);
+    it_daemon_t fd = {0};
+    snprintf(fd.db, sizeof fd.db, "%s", db);
+    CHECK(it_sql_int(&fd, "SELECT count(*) FROM inventory WHERE item = 'not ours'") == 1,
+          "the foreign table lost its row");
+
+    FILE *f = fopen(db, "wb");
+    CHECK(f, "open %s", db);
+    for (int i = 0; i < 4096; i++)
+        fputc((i * 131 + 7) & 0xff, f);
+    fclose(f);
+    expect_refused(dir, "corrupt", true);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "rm");
+}
+
+int
+main(void)
+{
+    test_check_and_repair();
+    test_foreign_and_corrupt();
+    printf("it_check: ok\n");
+    return 0;
+}

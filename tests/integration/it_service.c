@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: MIT
+ * it_service: cloudfactd as a systemd service, without systemd. The test listens
+ * on its own NOTIFY_SOCKET (abstract and path forms) and checks that READY (with
+ * STATUS), WATCHDOG, RELOADING/READY and STOPPING arrive in that order; scrapes
+ * /metrics and /healthz while the daemon works and checks the exposition format;
+ * reloads a changed and then a bad configuration file with SIGHUP; and counts the
+ * log lines a batch of articles produces at the default level (none per article). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cf_text.h"
+#include "harness.h"
+
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            it_fail(__VA_ARGS__);                                                              \
+    } while (0)
+
+extern char **environ;
+
+static it_daemon_t *running; /* killed at exit if a check fails */
+
+static void
+kill_running(void)
+{
+    if (running && running->pid > 0) {
+        kill(running->pid, SIGKILL);
+        waitpid(running->pid, NULL, 0);
+        fprintf(stderr, "--- daemon log (%s) ---\n", running->log);
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "tail -n 40 '%s' >&2", running->log);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(no log)\n");
+        running->pid = 0;
+    }
+}
+
+static int
+free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+        it_fail("cannot find a free port: %s", strerror(errno));
+    int port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+/* ---- the notify listener ---------------------------------------------------- */
+
+typedef struct listener {
+    int fd;
+    char env[120]; /* the NOTIFY_SOCKET value */
+    char path[110];
+} listener_t;
+
+static void
+listener_open(listener_t *l, bool abstract, const char *dir)
+{
+    struct sockaddr_un sa = {0};
+    sa.sun_family = AF_UNIX;
+    socklen_t len;
+    l->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    CHECK(l->fd >= 0, "socket: %s", strerror(errno));
+    l->path[0] = '\0';
+    if (abstract) {
+        snprintf(l->env, sizeof l->env, "@cf-it-notify-%d", (int)getpid());
+        size_t n = strlen(l->env);
+        memcpy(sa.sun_path, l->env, n);
+        sa.sun_path[0] = '\0';
+        len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+    } else {
+        snprintf(l->path, sizeof l->path, "%s/notify.sock", dir);
+        snprintf(l->env, sizeof l->env, "%s", l->path);
+        CHECK(strlen(l->path) < sizeof sa.sun_path, "path too long: %s", l->path);
+        memcpy(sa.sun_path, l->path, strlen(l->path) + 1);
+        len = sizeof sa;
+    }
+    CHECK(bind(l->fd, (struct sockaddr *)&sa, len) == 0, "bind %s: %s", l->env,
+          strerror(errno));
+}
+
+/* Next datagram within timeout_s, or fails the test. */
+static void
+listener_recv(listener_t *l, char *buf, size_t n, int timeout_s, const char *waiting_for)
+{
+    struct timeval tv = {timeout_s, 0};
+    setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t r = recv(l->fd, buf, n - 1, 0);
+    CHECK(r >= 0, "no notification within %d s while waiting for %s", timeout_s, waiting_for);
+    buf[r] = '\0';
+}
+
+/* Reads datagrams until one starts with want; every one seen before must start
+ * with one of allowed (a '|'-separated list), else the order is wrong. */
+static void
+expect_msg(listener_t *l, const char *want, const char *allowed, char *out, size_t n)
+{
+    char buf[2048];
+    for (int i = 0; i < 1000; i++) {
+        listener_recv(l, buf, sizeof buf, 60, want);
+        if (strncmp(buf, want, strlen(want)) == 0) {
+            if (out)
+                snprintf(out, n, "%s", buf);
+            return;
+        }
+        bool ok = false;
+        char list[200];
+        snprintf(list, sizeof list, "%s", allowed);
+        for (char *save, *t = strtok_r(list, "|", &save); t && !ok;
+             t = strtok_r(NULL, "|", &save))
+            ok = strncmp(buf, t, strlen(t)) == 0;
+        CHECK(ok, "notification '%s' arrived while waiting for %s (allowed before it: %s)", buf,
+              want, allowed);
+    }
+    it_fail("too many notifications while waiting for %s", want);
+}
+
+/* ---- HTTP ------------------------------------------------------------------- */
+
+/* GET (or another method) path; returns the status code and the body in *body
+ * (caller frees). */
+static int
+http_get(int port, const char *method, const char *path, char **body)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    CHECK(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0, "connect to :%d: %s", port,
+          strerror(errno));
+    char req[256];
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                     method, path);
+    CHECK(write(fd, req, (size_t)n) == n, "write: %s", strerror(errno));
+    size_t cap = 65536, len = 0;
+    char *buf = cf_malloc(cap);
+    ssize_t r;
+    while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)r;
+        if (len + 1 == cap) {
+            cap *= 2;
+            buf = cf_realloc(buf, cap);
+        }
+    }
+    close(fd);
+    buf[len] = '\0';
+    int code = 0;
+    CHECK(sscanf(buf, "HTTP/1.%*d %d", &code) == 1, "not an HTTP reply: %.80s", buf);
+    char *start = strstr(buf, "\r\n\r\n");
+    *body = cf_strdup(start ? start + 4 : "");
+    if (strstr(buf, "chunked"))
+        it_fail("unexpected chunked reply");
+    if (code == 200 && strcmp(path, "/metrics") == 0)
+        CHECK(strstr(buf, "Content-Type: text/plain; version=0.0.4") != NULL,
+              "/metrics content type");
+    free(buf);
+    return code;
+}
+
+/* The value of the sample named exactly key (`name` or `name{l="v"}`) in an
+ * exposition; fails when missing. */
+static double
+metric(const char *text, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == ' ')
+            return strtod(p + kl + 1, NULL);
+    }
+    it_fail("/metrics has no sample %s", key);
+}
+
+static bool
+valid_name(const char *s, size_t n)
+{
+    if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == ':'))
+            return false;
+    }
+    return true;
+}
+
+/* The text format's rules (STACK.md section 8): final newline; HELP and TYPE once
+ * per family, before its samples, which are contiguous; counters end in _total;
+ * names valid; label values quoted; histogram +Inf equal to _count. */
+static void
+check_exposition(const char *text)
+{
+    size_t len = strlen(text);
+    CHECK(len > 0 && text[len - 1] == '\n', "/metrics does not end with a newline");
+    char families[256][128];
+    char types[256][16];
+    size_t nf = 0;
+    char current[128] = "";
+    char *copy = cf_strdup(text);
+    size_t samples = 0;
+    for (char *save, *line = strtok_r(copy, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "# HELP ", 7) == 0) {
+            char name[128];
+            CHECK(sscanf(line + 7, "%127s", name) == 1, "bad HELP: %s", line);
+            for (size_t i = 0; i < nf; i++)
+                CHECK(strcmp(families[i], name) != 0, "family %s described twice", name);
+            CHECK(nf < 256, "too many families");
+            snprintf(families[nf], sizeof families[nf], "%s", name);
+            types[nf][0] = '\0';
+            nf++;
+            snprintf(current, sizeof current, "%s", name);
+            continue;
+        }
+        if (strncmp(line, "# TYPE ", 7) == 0) {
+            char name[128], type[16];
+            CHECK(sscanf(line + 7, "%127s %15s", name, type) == 2, "bad TYPE: %s", line);
+            CHECK(strcmp(name, current) == 0, "TYPE %s not right after its HELP", name);
+            CHECK(!strcmp(type, "counter") || !strcmp(type, "gauge") ||
+                      !strcmp(type, "histogram"),
+                  "unexpected type %s", type);
+            size_t nl = strlen(name);
+            if (!strcmp(type, "counter"))
+                CHECK(nl > 6 && strcmp(name + nl - 6, "_total") == 0,
+                      "counter %s does not end in _total", name);
+            snprintf(types[nf - 1], sizeof types[nf - 1], "%s", type);
+            continue;
+        }
+        CHECK(line[0] != '#', "unexpected comment: %s", line);
+        size_t nl = strcspn(line, "{ ");
+        CHECK(valid_name(line, nl), "bad sample name: %s", line);
+        CHECK(current[0] && strncmp(line, current, strlen(current)) == 0,
+              "sample %s outside its family %s", line, current);
+        const char *rest = line + nl;
+        if (*rest == '{') {
+            const char *close = strstr(rest, "\"}");
+            CHECK(close && strchr(rest, '=') && rest[strcspn(rest, "=") + 1] == '"',
+                  "bad labels: %s", line);
+            rest = close + 2;
+        }
+        CHECK(*rest == ' ' && rest[1], "no value: %s", line);
+        char *end;
+        strtod(rest + 1, &end);
+        CHECK(*end == '\0' || strcmp(rest + 1, "+Inf") == 0, "bad value: %s", line);
+        samples++;
+    }
+    free(copy);
+    CHECK(samples > 20, "only %zu samples", samples);
+    for (size_t i = 0; i < nf; i++) {
+        if (strcmp(types[i], "histogram") != 0)
+            continue;
+        char key[200];
+        snprintf(key, sizeof key, "%s_bucket{le=\"+Inf\"}", families[i]);
+        double inf = metric(text, key);
+        snprintf(key, sizeof key, "%s_count", families[i]);
+        CHECK(inf == metric(text, key), "%s: +Inf bucket differs from _count", families[i]);
+        snprintf(key, sizeof key, "%s_sum", families[i]);
+        (void)metric(text, key);
+    }
+}
+
+/* ---- the daemon --------------------------------------------------------------- */
+
+/* Starts cloudfactd through sh so WATCHDOG_PID can name its own pid ($$ survives
+ * exec), with NOTIFY_SOCKET and WATCHDOG_USEC set. No --log-level: the file's
+ * level applies, so that a reload can change it. */
+static void
+spawn_daemon(it_daemon_t *d, const char *notify_env, int http_port, const char *conf,
+             int workers)
+{
+    char http[32], nworkers[16];
+    snprintf(http, sizeof http, "127.0.0.1:%d", http_port);
+    snprintf(nworkers, sizeof nworkers, "%d", workers);
+    char daemon_path[512];
+    snprintf(daemon_path, sizeof daemon_path, "%s", it_bin("cloudfactd"));
+    const char *argv[] = {"/bin/sh", "-c", "WATCHDOG_PID=$$ exec \"$0\" \"$@\"", daemon_path,
+                          "--config", conf, "--state-dir", d->dir, "--ingest", d->ingest,
+                          "--publish", d->publish, "--query", d->query, "--worker-endpoint",
+                          d->worker_ep, "--workers", nworkers, "--http", http,
+                          "--worker-command", it_bin("cloudfact-worker"), NULL};
+    setenv("NOTIFY_SOCKET", notify_env, 1);
+    setenv("WATCHDOG_USEC", "1000000", 1);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, d->log, O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    int rc = posix_spawn(&d->pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    CHECK(rc == 0, "cannot start cloudfactd: %s", strerror(rc));
+    running = d;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f && fputs(text, f) >= 0 && fclose(f) == 0, "write %s", path);
+}
+
+static size_t
+count_lines(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    CHECK(f, "open %s", path);
+    char line[4096];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f))
+        if (!needle || strstr(line, needle))
+            n++;
+    fclose(f);
+    return n;
+}
+
+static void
+wait_metric(int port, const char *key, double at_least)
+{
+    for (int i = 0; i < 3000; i++) {
+        char *body;
+        int code = http_get(port, "GET", "/metrics", &body);
+        CHECK(code == 200, "/metrics answered %d", code);
+        double v = metric(body, key);
+        free(body);
+        if (v >= at_least)
+            return;
+        usleep(20 * 1000); /* polling an answer: the loop ends on the value */
+    }
+    it_fail("%s stayed below %g", key, at_least);
+}
+
+/* Articles: the shared corpus, each under k different URLs. */
+static size_t
+articles(cf_article_t **out, size_t k, const char *tag)
+{
+    cf_article_t *base;
+    char **names;
+    size_t n = it_load_corpus("corpus/articles", &base, &names);
+    cf_article_t *v = cf_calloc(n * k, sizeof *v);
+    for (size_t i = 0; i < n * k; i++) {
+        const cf_article_t *b = &base[i % n];
+        char url[1200];
+        snprintf(url, sizeof url, "%s?%s=%zu", b->url, tag, i);
+        v[i].url = cf_strdup(url);
+        v[i].title = cf_strdup(b->title);
+        v[i].body = cf_strdup(b->body);
+        v[i].body_len = b->body_len;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cf_article_clear(&base[i]);
+        free(names[i]);
+    }
+    free(base);
+    free(names);
+    *out = v;
+    return n * k;
+}
+
+static void
+push_all(it_daemon_t *d, cf_article_t *v, size_t n)
+{
+    int *status = cf_calloc(n, sizeof *status);
+    uint64_t *ids = cf_calloc(n, sizeof *ids);
+    it_push(d, v, n, status, ids);
+    for (size_t i = 0; i < n; i++)
+        CHECK(status[i] == CF_OK, "article %zu: status %d", i, status[i]);
+    free(status);
+    free(ids);
+}
+
+/* The full service life: READY, work while scraped, reloads, STOPPING. */
+static void
+test_service(bool abstract)
+{
+    it_daemon_t d;
+    it_daemon_init(&d);
+    listener_t l;
+    listener_open(&l, abstract, d.dir);
+    int port = free_port();
+    char conf[300];
+    snprintf(conf, sizeof conf, "%s/cloudfactd.conf", d.dir);
+    write_file(conf, "# test\nlog_level = info\nmax_attempts = 3\n");
+    spawn_daemon(&d, l.env, port, conf, 2);
+
+    char msg[2048];
+    /* READY comes first (nothing else may precede it), with STATUS in the same message */
+    expect_msg(&l, "READY=1", "", msg, sizeof msg);
+    CHECK(strstr(msg, "\nSTATUS=serving:") != NULL, "READY without STATUS: %s", msg);
+    CHECK(strstr(msg, "workers ") != NULL, "STATUS without counts: %s", msg);
+    expect_msg(&l, "WATCHDOG=1", "STATUS=", NULL, 0);
+
+    char *body;
+    CHECK(http_get(port, "GET", "/healthz", &body) == 200, "/healthz not 200: %s", body);
+    CHECK(strcmp(body, "ok\n") == 0, "/healthz body %s", body);
+    free(body);
+    CHECK(http_get(port, "GET", "/nowhere", &body) == 404, "no 404");
+    free(body);
+    CHECK(http_get(port, "POST", "/metrics", &body) >= 400, "POST /metrics was accepted");
+    free(body);
+
+    /* work while scraping: the log must not grow per article at the default level */
+    size_t lines_before = count_lines(d.log, NULL);
+    cf_article_t *v;
+    size_t k = (size_t)(8 * it_scale()) + 1;
+    size_t n = articles(&v, k, abstract ? "a" : "p");
+    push_all(&d, v, n);
+    CHECK(http_get(port, "GET", "/metrics", &body) == 200, "/metrics not 200");
+    check_exposition(body);
+    CHECK(metric(body, "cloudfact_articles_received_total{result=\"accepted\"}") == (double)n,
+          "accepted count");
+    free(body);
+    wait_metric(port, "cloudfact_articles{state=\"done\"}", (double)n);
+    CHECK(http_get(port, "GET", "/metrics", &body) == 200, "/metrics not 200");
+    check_exposition(body);
+    CHECK(metric(body, "cloudfact_articles_done_total") == (double)n, "done_total");
+    CHECK(metric(body, "cloudfact_workers_ready") == 2, "workers_ready");
+    CHECK(metric(body, "cloudfact_workers_alive") == 2, "workers_alive");
+    CHECK(metric(body, "cloudfact_queue_depth") == 0, "queue_depth");
+    CHECK(metric(body, "cloudfact_archive_commit_seconds_count") >= 1, "no commit probe");
+    CHECK(metric(body, "cloudfact_healthy") == 1, "healthy");
+    CHECK(metric(body, "cloudfact_watchdog_pings_total") >= 1, "watchdog pings");
+    CHECK(metric(body, "cloudfact_facts_archived_total") ==
+              metric(body, "cloudfact_facts_published_total"),
+          "archived and published facts differ");
+    free(body);
+    /* the same samples over the query socket */
+    CHECK(it_stat(&d, "cloudfact_articles_done_total") == n, "stats: done_total");
+    CHECK(it_stat(&d, "cloudfact_articles_received_total{result=\"accepted\"}") == n,
+          "stats: received accepted");
+    size_t per_article = count_lines(d.log, NULL) - lines_before;
+    CHECK(per_article < 5, "%zu log lines for %zu articles at level info", per_article, n);
+    for (size_t i = 0; i < n; i++)
+        cf_article_clear(&v[i]);
+    free(v);
+
+    /* reload: a changed file is applied and said; RELOADING then READY */
+    write_file(conf, "log_level = debug\nmax_attempts = 3\n");
+    kill(d.pid, SIGHUP);
+    expect_msg(&l, "RELOADING=1", "WATCHDOG=1|STATUS=", NULL, 0);
+    expect_msg(&l, "READY=1", "", NULL, 0);
+    CHECK(it_stat(&d, "cloudfact_log_level") == 7, "log level not reloaded");
+    CHECK(it_stat(&d, "cloudfact_reloads_total{result=\"applied\"}") == 1, "reload count");
+    CHECK(count_lines(d.log, "reload: log_level info -> debug") == 1, "reload not logged");
+
+    /* a bad file is refused whole; the running configuration stays; still serving */
+    write_file(conf, "log_level = info\nmax_attempts = lots\n");
+    kill(d.pid, SIGHUP);
+    expect_msg(&l, "RELOADING=1", "WATCHDOG=1|STATUS=", NULL, 0);
+    expect_msg(&l, "READY=1", "", NULL, 0);
+    CHECK(it_stat(&d, "cloudfact_reloads_total{result=\"refused\"}") == 1, "refusal count");
+    CHECK(it_stat(&d, "cloudfact_config_last_reload_successful") == 0, "last reload flag");
+    CHECK(it_stat(&d, "cloudfact_log_level") == 7, "a refused file changed the log level");
+    char needle[400];
+    snprintf(needle, sizeof needle, "%s:2: max_attempts: 'lots' is not a number", conf);
+    CHECK(count_lines(d.log, needle) == 1, "the refusal does not name file:line and key");
+    CHECK(http_get(port, "GET", "/healthz", &body) == 200, "/healthz after refusal");
+    free(body);
+    n = articles(&v, 1, abstract ? "a2" : "p2");
+    push_all(&d, v, 1);
+    for (size_t i = 0; i < n; i++)
+        cf_article_clear(&v[i]);
+    free(v);
+
+    /* SIGTERM: STOPPING, then a clean exit */
+    kill(d.pid, SIGTERM);
+    expect_msg(&l, "STOPPING=1", "WATCHDOG=1|STATUS=", NULL, 0);
+    int status = it_daemon_stop(&d, SIGTERM, 60);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status 0x%x", status);
+    running = NULL;
+    close(l.fd);
+    it_daemon_cleanup(&d);
+}
+
+/* --workers 0: READY at once; /healthz says why it is not healthy (no worker). */
+static void
+test_no_workers(void)
+{
+    it_daemon_t d;
+    it_daemon_init(&d);
+    listener_t l;
+    listener_open(&l, false, d.dir);
+    int port = free_port();
+    char conf[300];
+    snprintf(conf, sizeof conf, "%s/cloudfactd.conf", d.dir);
+    write_file(conf, "log_level = notice\n");
+    spawn_daemon(&d, l.env, port, conf, 0);
+    expect_msg(&l, "READY=1", "", NULL, 0);
+    char *body;
+    int code = http_get(port, "GET", "/healthz", &body);
+    CHECK(code == 503, "/healthz with no worker answered %d", code);
+    CHECK(strstr(body, "no worker ready") != NULL, "503 without its reason: %s", body);
+    free(body);
+    code = http_get(port, "GET", "/metrics", &body);
+    CHECK(code == 200, "/metrics with no worker answered %d", code);
+    check_exposition(body);
+    CHECK(metric(body, "cloudfact_healthy") == 0, "healthy with no worker");
+    free(body);
+    kill(d.pid, SIGTERM);
+    expect_msg(&l, "STOPPING=1", "WATCHDOG=1|STATUS=", NULL, 0);
+    int status = it_daemon_stop(&d, SIGTERM, 60);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status 0x%x", status);
+    running = NULL;
+    close(l.fd);
+    it_daemon_cleanup(&d);
+}
+
+int
+main(void)
+{
+    atexit(kill_running);
+    test_service(true);
+    test_service(false);
+    test_no_workers();
+    printf("it_service: ok\n");
+    return 0;
+}
