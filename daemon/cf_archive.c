@@ -1288,12 +1288,15 @@ destroy(cf_archive_t *self)
         sqlite3_finalize(self->st[i]);
     sqlite3_finalize(self->r_article);
     sqlite3_finalize(self->r_facts);
-    if (self->rdb)
-        sqlite3_close(self->rdb);
+    sqlite3_finalize(self->r_failed);
+    /* sqlite3_close refuses (and leaks) while a statement is unfinalized: say so */
+    if (self->rdb && sqlite3_close(self->rdb) != SQLITE_OK)
+        cf_log_error("archive: read connection not closed: %s", sqlite3_errmsg(self->rdb));
     if (self->db) {
         if (self->thread_started) /* a clean close: fold the WAL back into the file */
             sqlite3_wal_checkpoint_v2(self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-        sqlite3_close(self->db);
+        if (sqlite3_close(self->db) != SQLITE_OK)
+            cf_log_error("archive: write connection not closed: %s", sqlite3_errmsg(self->db));
     }
     release_lock(self);
     if (self->done_ev)

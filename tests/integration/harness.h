@@ -52,6 +52,11 @@ void it_wait_stat(it_daemon_t *d, const char *name, uint64_t value, int timeout_
 void it_push(const it_daemon_t *d, const cf_article_t *articles, size_t n, int *status,
              uint64_t *ids);
 
+/* it_push with the client's resend timeout and resend count (a dead daemon makes
+ * each unanswered article wait timeout_ms * (retries + 1)). */
+void it_push_with(const it_daemon_t *d, const cf_article_t *articles, size_t n, int *status,
+                  uint64_t *ids, unsigned timeout_ms, unsigned retries);
+
 /* Reads the corpus articles (title = first line) from $CF_SHARED_DIR/corpus/articles,
  * url file://PATH. Fails the test when the directory is missing. Returns the count. */
 size_t it_load_corpus(const char *subdir, cf_article_t **out, char ***names);
