@@ -32,7 +32,8 @@ typedef struct slot {
     uint64_t due;          /* ms: resend (unanswered) or retry (busy) at */
     bool waiting_reply;    /* sent, no answer yet */
     unsigned resends;
-    unsigned busy;
+    unsigned busy;         /* busy answers so far */
+    uint64_t busy_since;   /* ms of the first busy answer */
 } slot_t;
 
 typedef struct push {
@@ -85,14 +86,15 @@ int
 cf_push_run(const char *endpoint, const cf_push_opts_t *opts, cf_push_next_fn next,
             void *next_arg, cf_push_done_fn done, void *done_arg, cf_err_t *err)
 {
-    cf_push_opts_t o = {256, 10000, 5, 20, 5000};
+    cf_push_opts_t o = {256, 10000, 5, 600000, 5000};
     if (opts) {
         if (opts->window)
             o.window = opts->window > CF_MAX_INFLIGHT ? CF_MAX_INFLIGHT : opts->window;
         if (opts->timeout_ms)
             o.timeout_ms = opts->timeout_ms;
         o.retries = opts->retries;
-        o.busy_retries = opts->busy_retries;
+        if (opts->busy_for_ms)
+            o.busy_for_ms = opts->busy_for_ms;
         if (opts->busy_max_ms)
             o.busy_max_ms = opts->busy_max_ms;
     }
@@ -178,11 +180,17 @@ cf_push_run(const char *endpoint, const cf_push_opts_t *opts, cf_push_next_fn ne
                 msgpack_unpacked_destroy(&up);
                 if (s && s->waiting_reply) {
                     s->waiting_reply = false;
-                    if (reply.u.reply.rc == CF_EBUSY && s->busy < o.busy_retries) {
-                        /* capped exponential back-off: 50 ms, 100 ms, ... busy_max_ms */
+                    uint64_t t = now_ms();
+                    if (reply.u.reply.rc == CF_EBUSY && s->busy == 0)
+                        s->busy_since = t;
+                    if (reply.u.reply.rc == CF_EBUSY && t - s->busy_since < o.busy_for_ms) {
+                        /* capped exponential back-off with jitter: 50 ms, 100 ms, ... */
                         uint64_t back = 50ull << (s->busy < 10 ? s->busy : 10);
+                        if (back > o.busy_max_ms)
+                            back = o.busy_max_ms;
+                        back = back / 2 + (uint64_t)rand() % (back / 2 + 1);
                         s->busy++;
-                        s->due = now_ms() + (back < o.busy_max_ms ? back : o.busy_max_ms);
+                        s->due = t + back;
                     } else {
                         finish(s, reply.u.reply.rc, reply.u.reply.id, reply.u.reply.error, done,
                                done_arg);

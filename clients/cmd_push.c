@@ -181,6 +181,8 @@ usage_push(FILE *out)
             "  --published DATE   publication date (ISO 8601 or RFC 3339) for text inputs\n"
             "  --window N         requests in flight, 1..1000 (default 256)\n"
             "  --timeout MS       resend an unanswered request after MS (default 10000)\n"
+            "  --busy-for S       keep retrying articles the daemon answers busy (queue full,\n"
+            "                     storage trouble) for S seconds, backing off (default 600)\n"
             "  --strict           count duplicates as failures\n"
             "  --quiet            no per-article messages, only the summary\n"
             "  --help             show this help\n\n"
@@ -202,13 +204,14 @@ cmd_push(int argc, char **argv)
         {"url", required_argument, NULL, 'u'},      {"source", required_argument, NULL, 's'},
         {"published", required_argument, NULL, 'p'}, {"window", required_argument, NULL, 'w'},
         {"timeout", required_argument, NULL, 't'},  {"strict", no_argument, NULL, 'S'},
+        {"busy-for", required_argument, NULL, 'b'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *endpoint = DEFAULT_INGEST;
     bool jsonl = false, strict = false;
     push_src_t src = {0};
     push_tally_t tally = {0};
-    cf_push_opts_t opts = {256, 10000, 5, 20, 5000};
+    cf_push_opts_t opts = {256, 10000, 5, 600000, 5000};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
@@ -220,6 +223,7 @@ cmd_push(int argc, char **argv)
         case 'p': src.published = optarg; break;
         case 'w': opts.window = (unsigned)strtoul(optarg, NULL, 10); break;
         case 't': opts.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'b': opts.busy_for_ms = (unsigned)strtoul(optarg, NULL, 10) * 1000; break;
         case 'S': strict = true; break;
         case 'q': tally.quiet = true; break;
         case 'h': usage_push(stdout); return 0;

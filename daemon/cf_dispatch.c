@@ -21,6 +21,8 @@
 #define HEARTBEAT_MS 1000   /* both ways (DESIGN.md "Workers") */
 #define IDLE_DEAD_MS 3000   /* an idle worker silent this long is dead */
 #define WORKERS_OUTQ 10000
+#define PREFETCH_PER_CREDIT 8 /* claimed articles kept ready per credit */
+#define PREFETCH_MAX 512
 
 typedef struct worker {
     struct worker *next;
@@ -54,6 +56,8 @@ struct cf_dispatch {
     cf_dispatch_opts_t opts;
     worker_t *workers;             /* ready workers */
     job_t *inflight;               /* jobs out */
+    job_t *ready_head, *ready_tail; /* claimed (processing) articles waiting for credit */
+    size_t nready;
     uint64_t next_lease;
     bool claiming;                 /* a CLAIM is outstanding */
     cf_archive_req_t claim;
@@ -62,6 +66,8 @@ struct cf_dispatch {
     struct event *tick;            /* heartbeats, deadlines */
     msgpack_sbuffer buf;
     char *ipc_path;                /* the socket file of an ipc:// endpoint, or NULL */
+    cf_ratelog_t undelivered_log;  /* rate-limited warnings */
+    cf_ratelog_t bad_log;
     cf_dispatch_stats_t st;
 };
 
@@ -303,8 +309,8 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
     if (cf_msg_decode(CF_CHAN_TO_DAEMON, zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), &msg,
                       &err) != CF_OK) {
         self->st.bad_messages++;
-        cf_log_warn("dispatch: bad message from worker (pid=%llu): %s",
-                    w ? (unsigned long long)w->pid : 0ULL, err.text);
+        cf_ratelog(&self->bad_log, CF_LOG_WARN, "dispatch: bad message from worker (pid=%llu): %s",
+                   w ? (unsigned long long)w->pid : 0ULL, err.text);
         /* a job whose result could not be read is reclaimed by its deadline */
         cf_msg_clear(&msg);
         return;
@@ -366,6 +372,28 @@ pick_worker(cf_dispatch_t *self)
     return best;
 }
 
+/* Sends j (from the prefetch buffer) to w under a fresh lease. */
+static void
+send_job(cf_dispatch_t *self, job_t *j, worker_t *w)
+{
+    j->lease = ++self->next_lease;
+    j->next = self->inflight;
+    self->inflight = j;
+    j->worker = w;
+    w->inflight++;
+    j->deadline = now_ms() + (uint64_t)self->opts.job_deadline * 1000;
+    cf_msg_pack_job(&self->buf, j->lease, &j->article);
+    if (send_to(self, w) != CF_OK) {
+        /* never delivered: no attempt; the worker is gone or choking */
+        cf_ratelog(&self->undelivered_log, CF_LOG_WARN,
+                   "dispatch: job for article %llu not delivered to worker (pid=%llu)",
+                   (unsigned long long)j->article.id, (unsigned long long)w->pid);
+        finish_released(self, j);
+        return;
+    }
+    self->st.jobs++;
+}
+
 static void
 on_claimed(cf_archive_req_t *req, void *arg)
 {
@@ -380,51 +408,65 @@ on_claimed(cf_archive_req_t *req, void *arg)
     for (size_t i = 0; i < req->u.claim.n; i++) {
         job_t *j = cf_calloc(1, sizeof *j);
         j->owner = self;
-        j->lease = ++self->next_lease;
         j->article = req->u.claim.articles[i]; /* take it */
         memset(&req->u.claim.articles[i], 0, sizeof req->u.claim.articles[i]);
-        j->next = self->inflight;
-        self->inflight = j;
-        worker_t *w = self->draining ? NULL : pick_worker(self);
-        if (!w) {
-            finish_released(self, j); /* credit went away meanwhile */
-            continue;
-        }
-        j->worker = w;
-        w->inflight++;
-        j->deadline = now_ms() + (uint64_t)self->opts.job_deadline * 1000;
-        cf_msg_pack_job(&self->buf, j->lease, &j->article);
-        int rc = send_to(self, w);
-        if (rc != CF_OK) {
-            /* never delivered: no attempt; the worker is gone or choking */
-            cf_log_warn("dispatch: job for article %llu not delivered to worker (pid=%llu)",
-                        (unsigned long long)j->article.id, (unsigned long long)w->pid);
-            finish_released(self, j);
-            continue;
-        }
-        self->st.jobs++;
+        if (self->ready_tail)
+            self->ready_tail->next = j;
+        else
+            self->ready_head = j;
+        self->ready_tail = j;
+        self->nready++;
     }
     cf_archive_req_clear(req);
     pump(self);
 }
 
+static job_t *
+ready_pop(cf_dispatch_t *self)
+{
+    job_t *j = self->ready_head;
+    if (j) {
+        self->ready_head = j->next;
+        if (!self->ready_head)
+            self->ready_tail = NULL;
+        j->next = NULL;
+        self->nready--;
+    }
+    return j;
+}
+
+/* Hands prefetched articles to free credit, then tops the prefetch buffer up
+ * (PREFETCH_PER_CREDIT per credit): a returned credit is answered with the next
+ * job in the same loop turn, never after a claim's commit. Prefetched articles
+ * are `processing` in the archive: released at shutdown, requeued after a crash. */
 static void
 pump(cf_dispatch_t *self)
 {
-    if (self->claiming || self->draining)
+    if (self->draining)
         return;
-    size_t free_credit = 0;
-    for (worker_t *w = self->workers; w; w = w->next)
-        free_credit += w->credit - w->inflight;
+    worker_t *w;
+    while (self->ready_head && (w = pick_worker(self)))
+        send_job(self, ready_pop(self), w);
+    if (self->claiming)
+        return;
+    size_t free_credit = 0, total_credit = 0;
+    for (worker_t *x = self->workers; x; x = x->next) {
+        free_credit += x->credit - x->inflight;
+        total_credit += x->credit;
+    }
+    /* deep enough to outlast a commit (an fsync) at full speed, bounded */
+    size_t depth = total_credit * PREFETCH_PER_CREDIT;
+    size_t want = free_credit + (depth < PREFETCH_MAX ? depth : PREFETCH_MAX);
+    want = want > self->nready ? want - self->nready : 0;
     cf_archive_stats_t ast;
     cf_archive_stats(self->archive, &ast);
-    if (free_credit == 0 || ast.queued == 0)
+    if (want == 0 || ast.queued == 0)
         return;
     memset(&self->claim, 0, sizeof self->claim);
     self->claim.kind = CF_ARCHIVE_CLAIM;
     self->claim.cb = on_claimed;
     self->claim.arg = self;
-    self->claim.u.claim.max = free_credit < ast.queued ? free_credit : ast.queued;
+    self->claim.u.claim.max = want < ast.queued ? want : ast.queued;
     if (cf_archive_submit(self->archive, &self->claim) == CF_OK) {
         self->claiming = true;
         self->pending++;
@@ -532,6 +574,12 @@ cf_dispatch_set_pool(cf_dispatch_t *self, cf_pool_t *pool)
 }
 
 void
+cf_dispatch_set_opts(cf_dispatch_t *self, const cf_dispatch_opts_t *opts)
+{
+    self->opts = *opts;
+}
+
+void
 cf_dispatch_kick(cf_dispatch_t *self)
 {
     pump(self);
@@ -580,6 +628,9 @@ cf_dispatch_release_all(cf_dispatch_t *self)
     self->draining = true;
     while (self->inflight)
         finish_released(self, self->inflight);
+    job_t *j;
+    while ((j = ready_pop(self)))
+        finish_released(self, j);
     for (worker_t *w = self->workers; w; w = w->next) {
         cf_msg_pack_op(&self->buf, "stop", NULL, 0);
         send_to(self, w);
@@ -615,6 +666,9 @@ cf_dispatch_destroy(cf_dispatch_t **self_p)
         detach(self, j);
         job_free(j);
     }
+    job_t *r;
+    while ((r = ready_pop(self)))
+        job_free(r);
     while (self->workers) {
         worker_t *w = self->workers;
         self->workers = w->next;

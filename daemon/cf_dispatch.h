@@ -46,6 +46,9 @@ cf_dispatch_t *cf_dispatch_new(struct event_base *base, void *zctx, const char *
 /* Lets the dispatcher kill hung local workers through pool (borrowed; may be NULL). */
 void cf_dispatch_set_pool(cf_dispatch_t *self, cf_pool_t *pool);
 
+/* New limits (SIGHUP): apply to jobs sent and attempts counted from now on. */
+void cf_dispatch_set_opts(cf_dispatch_t *self, const cf_dispatch_opts_t *opts);
+
 /* The queue may have grown: hand out work if credit allows. */
 void cf_dispatch_kick(cf_dispatch_t *self);
 

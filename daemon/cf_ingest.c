@@ -4,7 +4,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <zmq.h>
 
@@ -35,8 +34,9 @@ struct cf_ingest {
     void *arg;
     cf_ingest_stats_t st;
     msgpack_sbuffer buf;               /* reply scratch */
-    time_t warned_at;                  /* rate limit for invalid-request warnings */
-    uint64_t unwarned;                 /* invalid requests since the last warning */
+    cf_ratelog_t invalid_log;          /* one warning per interval, with a count */
+    cf_ratelog_t busy_log;
+    cf_ratelog_t dropped_log;
 };
 
 static void
@@ -52,23 +52,9 @@ reply(cf_ingest_t *self, const zmq_msg_t *env, size_t nenv, const void *ref, siz
     }
     cf_msg_pack_ingest_reply(&self->buf, ref, ref_len, rc, id, error);
     if (cf_zsock_send_with(self->zs, env, nenv, self->buf.data, self->buf.size) != CF_OK)
-        cf_log_warn("ingest: reply dropped (status=%s): the client's pipe is full",
-                    cf_msg_status_name(rc));
+        cf_ratelog(&self->dropped_log, CF_LOG_WARN, "ingest: reply dropped (status=%s): the "
+                   "client's pipe is full or it is gone", cf_msg_status_name(rc));
     msgpack_sbuffer_clear(&self->buf);
-}
-
-/* Bad input is logged once per interval with a count, never per message. */
-static void
-warn_invalid(cf_ingest_t *self, const char *why)
-{
-    time_t now = time(NULL);
-    self->unwarned++;
-    if (now - self->warned_at < 10)
-        return;
-    cf_log_warn("ingest: invalid request answered (%llu since the last warning): %s",
-                (unsigned long long)self->unwarned, why);
-    self->warned_at = now;
-    self->unwarned = 0;
 }
 
 static void
@@ -79,7 +65,8 @@ on_committed(cf_archive_req_t *req, void *arg)
     const char *error = req->rc == CF_OK || req->rc == CF_EDUP ? NULL : req->err.text;
     int rc = req->rc == CF_OK || req->rc == CF_EDUP ? req->rc : CF_EBUSY;
     if (rc == CF_EBUSY)
-        cf_log_warn("ingest: article not stored, answered busy: %s", req->err.text);
+        cf_ratelog(&self->busy_log, CF_LOG_WARN, "ingest: article not stored, answered busy: %s",
+                   req->err.text);
     reply(self, p->env.frames, p->env.n, p->ref, p->ref_len, rc, req->u.insert.id, error);
     self->st.pending--;
     if (rc == CF_OK && self->on_accepted)
@@ -101,14 +88,16 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
     if (overflow || nenv - 1 > CF_MAX_ENVELOPE) {
         reply(self, frames, 1, NULL, 0, CF_EINVAL, 0,
               "too many frames: at most 4 between the routing id and the body");
-        warn_invalid(self, "too many frames");
+        cf_ratelog(&self->invalid_log, CF_LOG_WARN, "ingest: invalid request answered: %s",
+                   "too many frames");
         return;
     }
     zmq_msg_t *body = &frames[n - 1];
     cf_msg_t msg;
     int rc = cf_msg_decode(CF_CHAN_INGEST, zmq_msg_data(body), zmq_msg_size(body), &msg, &err);
     if (rc != CF_OK) {
-        warn_invalid(self, err.text);
+        cf_ratelog(&self->invalid_log, CF_LOG_WARN, "ingest: invalid request answered: %s",
+                   err.text);
         reply(self, frames, nenv, msg.ref, msg.ref_len, CF_EINVAL, 0, err.text);
         cf_msg_clear(&msg);
         return;
@@ -181,6 +170,12 @@ cf_ingest_new(struct event_base *base, void *zctx, const char *endpoint, cf_arch
         return NULL;
     }
     return self;
+}
+
+void
+cf_ingest_set_max_queue(cf_ingest_t *self, uint64_t max_queue)
+{
+    self->max_queue = max_queue;
 }
 
 void

@@ -29,6 +29,9 @@ cf_ingest_t *cf_ingest_new(struct event_base *base, void *zctx, const char *endp
                            cf_archive_t *archive, uint64_t max_queue,
                            cf_ingest_accepted_cb on_accepted, void *arg, cf_err_t *err);
 
+/* Changes the queue bound (SIGHUP); requests already waiting are not affected. */
+void cf_ingest_set_max_queue(cf_ingest_t *self, uint64_t max_queue);
+
 /* Stops reading requests (shutdown); replies still go out as commits complete. */
 void cf_ingest_stop(cf_ingest_t *self);
 

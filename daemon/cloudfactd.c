@@ -481,9 +481,19 @@ on_changed(const char *key, const char *was, const char *now, void *arg)
         cf_log_notice("reload: log_level %s -> %s", was, now);
         return;
     }
-    /* max_queue, max_attempts and job_deadline need setters in cf_ingest and
-     * cf_dispatch; until they exist these apply at the next restart, like the rest */
-    cf_log_notice("reload: %s %s -> %s: not applied until the next restart", key, was, now);
+    long v = strtol(now, NULL, 10); /* validated by cf_config */
+    if (strcmp(key, "max_queue") == 0) {
+        d->cfg->max_queue = v;
+        cf_ingest_set_max_queue(d->ingest, (uint64_t)v);
+    } else if (strcmp(key, "max_attempts") == 0 || strcmp(key, "job_deadline") == 0) {
+        *(strcmp(key, "max_attempts") == 0 ? &d->cfg->max_attempts : &d->cfg->job_deadline) = v;
+        cf_dispatch_opts_t o = {(unsigned)d->cfg->max_attempts, (unsigned)d->cfg->job_deadline};
+        cf_dispatch_set_opts(d->dispatch, &o);
+    } else {
+        cf_log_notice("reload: %s %s -> %s: not applied until the next restart", key, was, now);
+        return;
+    }
+    cf_log_notice("reload: %s %s -> %s", key, was, now);
 }
 
 static void
@@ -842,6 +852,8 @@ main(int argc, char **argv)
     }
     cf_log_level = cf_log_level_parse(d.cfg->log_level);
     signal(SIGPIPE, SIG_IGN);
+    /* a file-size limit must surface as a write error the archive reports, not kill us */
+    signal(SIGXFSZ, SIG_IGN);
     /* the archive's writer thread wakes the loop with event_active */
     if (evthread_use_pthreads() != 0) {
         fprintf(stderr, "cloudfactd: libevent: no thread support\n");

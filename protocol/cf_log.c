@@ -75,3 +75,24 @@ cf_log_write(int level, const char *fmt, ...)
     fwrite(line, 1, len + 1, stderr);
     fflush(stderr);
 }
+
+void
+cf_ratelog(cf_ratelog_t *rl, int level, const char *fmt, ...)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    rl->held++;
+    if (level > cf_log_level || (rl->last && ts.tv_sec - rl->last < 10))
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (rl->held > 1)
+        cf_log_write(level, "%s (%llu times in the last 10 s or more)", line, rl->held);
+    else
+        cf_log_write(level, "%s", line);
+    rl->last = ts.tv_sec ? ts.tv_sec : 1;
+    rl->held = 0;
+}

@@ -29,6 +29,16 @@ const char *cf_log_level_name(int level);
 
 void cf_log_write(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A warning that outside input can repeat at will: logged at most once per
+ * interval (10 s), with how many were suppressed. Zero-initialise. */
+typedef struct cf_ratelog {
+    long long last;          /* monotonic seconds of the last line written */
+    unsigned long long held; /* occurrences since then */
+} cf_ratelog_t;
+
+void cf_ratelog(cf_ratelog_t *rl, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #define cf_log_at(lvl, ...)                                                                   \
     do {                                                                                       \
         if ((lvl) <= cf_log_level)                                                             \

@@ -311,7 +311,7 @@ it_push_with(const it_daemon_t *d, const cf_article_t *articles, size_t n, int *
 {
     push_ctx_t p = {articles, n, 0, status, ids};
     cf_err_t err;
-    cf_push_opts_t o = {256, timeout_ms, retries, 50, 2000};
+    cf_push_opts_t o = {256, timeout_ms, retries, 600000, 2000};
     for (size_t i = 0; i < n; i++)
         status[i] = CF_ECLOSED;
     if (cf_push_run(d->ingest, &o, push_next, &p, push_done, &p, &err) != CF_OK)

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT
+ * it_backpressure: 200,000 articles (CF_TEST_SCALE) pushed as fast as the
+ * client can, against a small max_queue, while a subscriber that never reads
+ * stays connected. Ingest must answer busy instead of growing (busy replies
+ * seen), the client's back-off must still deliver everything (every article
+ * ends done), the stuck subscriber must not hold publishing up (every archived
+ * fact was handed to the socket), and the daemon's peak RSS stays under 150 MB
+ * (asserted in the normal build only: sanitizers add hundreds of MB). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "cf_client.h"
+#include "cf_msg.h"
+#include "cf_text.h"
+#include "harness.h"
+
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            it_fail(__VA_ARGS__);                                                              \
+    } while (0)
+
+typedef struct gen {
+    size_t n, next;
+    size_t answered;
+    size_t accepted;
+    size_t other;
+} gen_t;
+
+static int
+next_article(void *arg, cf_article_t *a, cf_err_t *err)
+{
+    (void)err;
+    gen_t *g = arg;
+    if (g->next >= g->n)
+        return 0;
+    size_t i = g->next++;
+    char url[64], body[256];
+    snprintf(url, sizeof url, "https://example.test/bp/%zu", i);
+    static const char *const who[] = {"Microsoft Azure", "Google Cloud", "Amazon Web Services",
+                                      "Oracle", "IBM"};
+    snprintf(body, sizeof body,
+             "%s said it now has %zu customers and opened %zu data centers in Lisbon.",
+             who[i % 5], 1000 + i, 1 + i % 9);
+    a->url = cf_strdup(url);
+    a->title = cf_strdup("Cloud growth");
+    a->body = cf_strdup(body);
+    a->body_len = strlen(body);
+    return 1;
+}
+
+static void
+on_done(void *arg, uint64_t seq, const cf_article_t *a, int status, uint64_t id,
+        const char *error)
+{
+    (void)seq;
+    (void)a;
+    (void)id;
+    gen_t *g = arg;
+    g->answered++;
+    if (status == CF_OK)
+        g->accepted++;
+    else if (g->other++ < 5)
+        fprintf(stderr, "push: %s: %s\n", cf_msg_status_name(status), error ? error : "");
+}
+
+static long
+peak_rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+int
+main(void)
+{
+    size_t n = (size_t)(200000 * it_scale());
+    it_daemon_t d;
+    it_daemon_init(&d);
+    const char *extra[] = {"--max-queue", "2000", "--log-level", "notice", NULL};
+    it_daemon_start(&d, 2, extra);
+
+    /* a subscriber that takes everything and reads nothing */
+    void *ctx = zmq_ctx_new();
+    void *stuck = zmq_socket(ctx, ZMQ_SUB);
+    int hwm = 100, linger = 0;
+    zmq_setsockopt(stuck, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(stuck, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(stuck, ZMQ_SUBSCRIBE, "", 0);
+    zmq_connect(stuck, d.publish);
+    it_wait_stat(&d, "cloudfact_subscriptions", 1, 30);
+
+    gen_t g = {n, 0, 0, 0, 0};
+    cf_push_opts_t o = {1000, 10000, 5, 1800000, 2000};
+    cf_err_t err;
+    CHECK(cf_push_run(d.ingest, &o, next_article, &g, on_done, &g, &err) == CF_OK, "push: %s",
+          err.text);
+    CHECK(g.answered == n && g.accepted == n, "%zu of %zu accepted (%zu other answers)",
+          g.accepted, n, g.other);
+    uint64_t busy = it_stat(&d, "cloudfact_articles_busy_total");
+    CHECK(busy > 0, "max_queue 2000 never answered busy: no backpressure was exercised");
+    printf("ok   %zu articles accepted through %llu busy answers\n", n,
+           (unsigned long long)busy);
+
+    for (int i = 0; i < 12000; i++) {
+        if (it_sql_int(&d, "SELECT count(*) FROM articles WHERE state = 'done'") == (int64_t)n)
+            break;
+        usleep(50 * 1000);
+    }
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE state = 'done'") == (int64_t)n,
+          "not every article ended done");
+    int64_t facts = it_sql_int(&d, "SELECT count(*) FROM facts");
+    CHECK(facts >= (int64_t)n && (uint64_t)facts == it_stat(&d, "cloudfact_facts_published_total"),
+          "archived facts %lld, published %llu: the stuck subscriber held publishing up",
+          (long long)facts, (unsigned long long)it_stat(&d, "cloudfact_facts_published_total"));
+    printf("ok   every article done; all %lld facts published past a stuck subscriber\n",
+           (long long)facts);
+
+    long kb = peak_rss_kb(d.pid);
+    printf("     cloudfactd peak RSS %ld kB\n", kb);
+#ifndef CF_SANITIZED
+    CHECK(kb > 0 && kb < 150 * 1024, "cloudfactd peak RSS %ld kB, over 150 MB", kb);
+    printf("ok   peak RSS under 150 MB\n");
+#endif
+
+    zmq_close(stuck);
+    zmq_ctx_term(ctx);
+    int ws = it_daemon_stop(&d, SIGTERM, 60);
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
+    it_daemon_cleanup(&d);
+    printf("it_backpressure: all checks passed\n");
+    return 0;
+}
