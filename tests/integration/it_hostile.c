@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT
+ * it_hostile: every malformed message we can think of, from clients and from a
+ * fake worker, against the real daemon (no local workers: the fake one is the
+ * only worker). Each gets an error reply or a logged drop; the daemon never
+ * crashes, keeps serving, and stores nothing that did not validate. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+#include <zmq.h>
+
+#include "cf_msg.h"
+#include "cf_text.h"
+#include "harness.h"
+
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            it_fail(__VA_ARGS__);                                                              \
+    } while (0)
+
+static void *zctx;
+
+static void *
+dealer(const char *ep)
+{
+    void *s = zmq_socket(zctx, ZMQ_DEALER);
+    int timeout = 10000, linger = 0;
+    int64_t max = -1;
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    zmq_connect(s, ep);
+    return s;
+}
+
+/* Sends frames and expects one `invalid` reply whose error contains needle. */
+static void
+expect_invalid(void *s, const void *const *frames, const size_t *lens, size_t n,
+               const char *what, const char *needle)
+{
+    for (size_t i = 0; i < n; i++)
+        zmq_send(s, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0);
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    CHECK(zmq_msg_recv(&m, s, 0) >= 0, "%s: no reply", what);
+    while (zmq_msg_more(&m)) /* envelope frames come back first */
+        zmq_msg_recv(&m, s, 0);
+    cf_msg_t r;
+    cf_err_t err;
+    CHECK(cf_msg_decode(CF_CHAN_INGEST_REPLY, zmq_msg_data(&m), zmq_msg_size(&m), &r, &err) ==
+              CF_OK,
+          "%s: undecodable reply: %s", what, err.text);
+    CHECK(r.u.reply.rc == CF_EINVAL, "%s: %s, expected invalid", what,
+          cf_msg_status_name(r.u.reply.rc));
+    CHECK(r.u.reply.error && strstr(r.u.reply.error, needle), "%s: error '%s' lacks '%s'", what,
+          r.u.reply.error ? r.u.reply.error : "", needle);
+    cf_msg_clear(&r);
+    zmq_msg_close(&m);
+}
+
+static void
+one(void *s, const void *body, size_t len, const char *what, const char *needle)
+{
+    const void *f[] = {body};
+    size_t l[] = {len};
+    expect_invalid(s, f, l, 1, what, needle);
+}
+
+static void
+packed(void *s, void (*build)(msgpack_packer *), const char *what, const char *needle)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    build(&pk);
+    one(s, sb.data, sb.size, what, needle);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+kv(msgpack_packer *pk, const char *k, const char *v)
+{
+    cf_msg_pack_str(pk, k);
+    cf_msg_pack_str(pk, v);
+}
+
+static void
+b_wrong_type(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 4);
+    kv(pk, "op", "article");
+    kv(pk, "url", "https://example.test/h/1");
+    kv(pk, "title", "t");
+    cf_msg_pack_str(pk, "body");
+    msgpack_pack_int(pk, 42);
+}
+
+static void
+b_missing_body(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 3);
+    kv(pk, "op", "article");
+    kv(pk, "url", "https://example.test/h/2");
+    kv(pk, "title", "t");
+}
+
+static void
+b_unknown_op(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 1);
+    kv(pk, "op", "result"); /* a worker op on the ingest socket */
+}
+
+static void
+b_bad_utf8(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 4);
+    kv(pk, "op", "article");
+    kv(pk, "url", "https://example.test/h/3");
+    kv(pk, "title", "t");
+    cf_msg_pack_str(pk, "body");
+    msgpack_pack_str(pk, 4);
+    msgpack_pack_str_body(pk, "\xff\xfe\xfd\xfc", 4);
+}
+
+static void
+b_huge_map(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 100000);
+    for (int i = 0; i < 100000; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        cf_msg_pack_str(pk, k);
+        msgpack_pack_nil(pk);
+    }
+}
+
+static void
+b_deep(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    kv(pk, "op", "article");
+    cf_msg_pack_str(pk, "title");
+    for (int i = 0; i < 100; i++)
+        msgpack_pack_array(pk, 1);
+    msgpack_pack_nil(pk);
+}
+
+static void
+hostile_clients(const it_daemon_t *d)
+{
+    void *s = dealer(d->ingest);
+    one(s, "\x85\xa2op", 4, "truncated msgpack", "truncated");
+    one(s, "\xdd\xff\xff\xff\xff", 5, "an array32 header claiming 4 billion items", "truncated");
+    packed(s, b_wrong_type, "body as an integer", "body");
+    packed(s, b_missing_body, "no body", "body");
+    packed(s, b_unknown_op, "a worker op on ingest", "op");
+    packed(s, b_bad_utf8, "invalid UTF-8", "UTF-8");
+    packed(s, b_huge_map, "a 100,000-key map", "objects");
+    packed(s, b_deep, "nesting 100 deep", "nested");
+    /* six envelope frames, then a body */
+    const void *f[] = {"a", "b", "c", "d", "e", "\x80"};
+    size_t l[] = {1, 1, 1, 1, 1, 1};
+    expect_invalid(s, f, l, 6, "too many frames", "frames");
+    /* a REQ client gets its reply through its envelope */
+    void *req = zmq_socket(zctx, ZMQ_REQ);
+    int timeout = 10000, linger = 0;
+    zmq_setsockopt(req, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt(req, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(req, d->ingest);
+    one(req, "\xc1", 1, "REQ client, garbage", "malformed");
+    zmq_close(req);
+    /* a frame over ZMQ_MAXMSGSIZE: ZeroMQ drops that connection, the daemon goes on */
+    void *big = dealer(d->ingest);
+    size_t n = 6u * 1024 * 1024;
+    char *blob = calloc(1, n);
+    zmq_send(big, blob, n, 0);
+    free(blob);
+    int short_timeout = 1000;
+    zmq_setsockopt(big, ZMQ_RCVTIMEO, &short_timeout, sizeof short_timeout);
+    char tmp[16];
+    CHECK(zmq_recv(big, tmp, sizeof tmp, 0) < 0, "an oversized frame got a reply");
+    zmq_close(big);
+    zmq_close(s);
+}
+
+/* The fake worker: ready with credit 1, then whatever the test says. */
+static void
+worker_send(void *w, msgpack_sbuffer *sb)
+{
+    zmq_send(w, sb->data, sb->size, 0);
+    msgpack_sbuffer_clear(sb);
+}
+
+/* Waits for a job; `ready` every second doubles as the heartbeat that keeps an
+ * idle worker known (the daemon forgets one silent for 3 s). */
+static int
+next_job(void *w, cf_msg_t *job)
+{
+    int one_s = 1000;
+    zmq_setsockopt(w, ZMQ_RCVTIMEO, &one_s, sizeof one_s);
+    for (int waited = 0;;) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        cf_msg_pack_ready(&sb, 1, 99999);
+        zmq_send(w, sb.data, sb.size, 0);
+        msgpack_sbuffer_destroy(&sb);
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, w, 0) < 0) {
+            zmq_msg_close(&m);
+            if (++waited > 30)
+                return -1;
+            continue;
+        }
+        cf_err_t err;
+        int rc = cf_msg_decode(CF_CHAN_TO_WORKER, zmq_msg_data(&m), zmq_msg_size(&m), job, &err);
+        zmq_msg_close(&m);
+        CHECK(rc == CF_OK, "the daemon sent something undecodable: %s", err.text);
+        if (job->op == CF_OP_JOB)
+            return 0;
+        cf_msg_clear(job);
+    }
+}
+
+static void
+lying_result(void *w, uint64_t lease, const cf_article_t *a, int how)
+{
+    cf_facts_t facts = {0};
+    cf_fact_t *f = cf_facts_push(&facts);
+    f->type = cf_strdup(how == 1 ? "horoscope" : "revenue");
+    f->subject = cf_strdup("oracle");
+    f->status = cf_strdup("reported");
+    f->confidence = 0.5;
+    f->evidence_start = 0;
+    f->evidence_end = 6;
+    f->evidence = how == 0 ? cf_strdup("absent") : cf_strndup(a->body, 6);
+    if (how == 2) { /* offsets past the body */
+        f->evidence_start = a->body_len + 10;
+        f->evidence_end = a->body_len + 16;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_result(&sb, lease, &facts, NULL);
+    worker_send(w, &sb);
+    msgpack_sbuffer_destroy(&sb);
+    cf_facts_clear(&facts);
+}
+
+static void
+hostile_worker(it_daemon_t *d)
+{
+    void *w = dealer(d->worker_ep);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    zmq_send(w, "\xc1\xc1", 2, 0);                  /* junk */
+    zmq_send(w, "a", 1, ZMQ_SNDMORE);                /* two frames */
+    zmq_send(w, "b", 1, 0);
+    cf_msg_pack_result(&sb, 777777, &(cf_facts_t){0}, NULL); /* before ready, never given */
+    worker_send(w, &sb);
+    cf_msg_pack_ready(&sb, 1, 99999);
+    worker_send(w, &sb);
+    it_wait_stat(d, "cloudfact_workers_ready", 1, 30);
+    cf_msg_pack_result(&sb, 123456, &(cf_facts_t){0}, NULL); /* a lease never given */
+    worker_send(w, &sb);
+
+    /* one article: three lying results, then quarantine */
+    cf_article_t a = {0};
+    a.url = "https://example.test/h/poisoned-by-worker";
+    a.title = "t";
+    a.body = "Oracle opened two data centers in Madrid.";
+    a.body_len = strlen(a.body);
+    int st;
+    uint64_t id;
+    it_push(d, &a, 1, &st, &id);
+    CHECK(st == CF_OK, "push: %s", cf_msg_status_name(st));
+    uint64_t old_lease = 0;
+    for (int how = 0; how < 3; how++) {
+        cf_msg_t job;
+        CHECK(next_job(w, &job) == 0, "no job %d for the fake worker", how);
+        CHECK(job.u.job.article.id == id, "job for article %llu",
+              (unsigned long long)job.u.job.article.id);
+        lying_result(w, job.u.job.job, &job.u.job.article, how);
+        old_lease = job.u.job.job;
+        cf_msg_clear(&job);
+    }
+    it_wait_stat(d, "cloudfact_articles_failed", 1, 30);
+    /* a late result for the old lease changes nothing */
+    lying_result(w, old_lease, &a, 1);
+    CHECK(it_sql_int(d, "SELECT count(*) FROM facts") == 0, "garbage facts were stored");
+
+    /* an honest result after all that is archived */
+    a.url = "https://example.test/h/honest";
+    it_push(d, &a, 1, &st, &id);
+    cf_msg_t job;
+    CHECK(next_job(w, &job) == 0, "no job for the honest article");
+    cf_facts_t facts = {0};
+    cf_fact_t *f = cf_facts_push(&facts);
+    f->type = cf_strdup("datacenter");
+    f->subject = cf_strdup("oracle");
+    f->status = cf_strdup("reported");
+    f->confidence = 0.9;
+    f->has_value = true;
+    f->value = 2;
+    f->unit = cf_strdup("count");
+    f->evidence_start = 0;
+    f->evidence_end = 33;
+    f->evidence = cf_strndup(job.u.job.article.body, 33);
+    cf_msg_pack_result(&sb, job.u.job.job, &facts, NULL);
+    worker_send(w, &sb);
+    cf_facts_clear(&facts);
+    cf_msg_clear(&job);
+    it_wait_stat(d, "cloudfact_articles_done", 1, 30);
+    CHECK(it_sql_int(d, "SELECT count(*) FROM facts") == 1, "the honest fact was not stored");
+    CHECK(it_stat(d, "cloudfact_worker_bad_messages_total") >= 3, "bad messages not counted");
+    msgpack_sbuffer_destroy(&sb);
+    zmq_close(w);
+}
+
+int
+main(void)
+{
+    it_daemon_t d;
+    it_daemon_init(&d);
+    const char *extra[] = {"--http", "off", NULL};
+    it_daemon_start(&d, 0, extra);
+    zctx = zmq_ctx_new();
+
+    hostile_clients(&d);
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM articles") == 0, "garbage reached the archive");
+    printf("ok   hostile clients: each answered invalid or dropped; nothing stored\n");
+
+    hostile_worker(&d);
+    printf("ok   a hostile worker: junk dropped, lies cost attempts, nothing false stored\n");
+
+    /* still serving */
+    cf_article_t a = {0};
+    a.url = "https://example.test/h/after";
+    a.title = "t";
+    a.body = "IBM has 3,000 customers.";
+    a.body_len = strlen(a.body);
+    int st;
+    uint64_t id;
+    it_push(&d, &a, 1, &st, &id);
+    CHECK(st == CF_OK, "after all that: %s", cf_msg_status_name(st));
+    zmq_ctx_term(zctx);
+    int ws = it_daemon_stop(&d, SIGTERM, 60);
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x (crashed?)", ws);
+    it_daemon_cleanup(&d);
+    printf("it_hostile: all checks passed\n");
+    return 0;
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT
+ * it_storage: the archive cannot be written, for real. (1) Another connection
+ * holds the database's write lock: ingest answers busy naming the lock, never
+ * accepted, and accepts again by itself once the lock is gone. (2) The disk
+ * fills up (RLIMIT_FSIZE set on the running daemon with prlimit): busy naming
+ * the cause, no acknowledged article lost, accepted again once space is back. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+#include <zmq.h>
+
+#include "cf_msg.h"
+#include "cf_text.h"
+#include "harness.h"
+
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            it_fail(__VA_ARGS__);                                                              \
+    } while (0)
+
+static void *zctx, *dealer;
+
+/* Pushes one article on a raw DEALER and returns its status (error copied out). */
+static int
+push_one(const char *url, size_t body_len, char *error, size_t errsz)
+{
+    cf_article_t a = {0};
+    a.url = (char *)url;
+    a.title = "Storage";
+    char *body = malloc(body_len + 1);
+    for (size_t i = 0; i < body_len; i++)
+        body[i] = "Oracle opened data centers in Madrid. "[i % 38];
+    body[body_len] = '\0';
+    a.body = body;
+    a.body_len = body_len;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_article(&sb, NULL, 0, &a);
+    zmq_send(dealer, sb.data, sb.size, 0);
+    msgpack_sbuffer_destroy(&sb);
+    free(body);
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    CHECK(zmq_msg_recv(&m, dealer, 0) >= 0, "no answer to %s", url);
+    cf_msg_t r;
+    cf_err_t err;
+    CHECK(cf_msg_decode(CF_CHAN_INGEST_REPLY, zmq_msg_data(&m), zmq_msg_size(&m), &r, &err) ==
+              CF_OK,
+          "bad reply: %s", err.text);
+    zmq_msg_close(&m);
+    int rc = r.u.reply.rc;
+    snprintf(error, errsz, "%s", r.u.reply.error ? r.u.reply.error : "");
+    cf_msg_clear(&r);
+    return rc;
+}
+
+static int64_t
+count_url(const it_daemon_t *d, const char *url)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM articles WHERE url = '%s'", url);
+    return it_sql_int(d, sql);
+}
+
+int
+main(void)
+{
+    it_daemon_t d;
+    it_daemon_init(&d);
+    const char *extra[] = {"--http", "off", NULL};
+    it_daemon_start(&d, 1, extra);
+    zctx = zmq_ctx_new();
+    dealer = zmq_socket(zctx, ZMQ_DEALER);
+    int timeout = 30000, linger = 0;
+    zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(dealer, d.ingest);
+    char why[512];
+    CHECK(push_one("https://example.test/s/warm", 200, why, sizeof why) == CF_OK, "warm-up");
+
+    /* (1) a locked database */
+    sqlite3 *db;
+    CHECK(sqlite3_open(d.db, &db) == SQLITE_OK, "open");
+    sqlite3_busy_timeout(db, 10000); /* the daemon's writer may be mid-commit */
+    CHECK(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK, "lock: %s",
+          sqlite3_errmsg(db));
+    int rc = push_one("https://example.test/s/locked", 200, why, sizeof why);
+    CHECK(rc == CF_EBUSY, "with the database locked: %s, expected busy", cf_msg_status_name(rc));
+    CHECK(strstr(why, "locked"), "busy does not name the lock: '%s'", why);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+    CHECK(count_url(&d, "https://example.test/s/locked") == 0, "a busy article was stored");
+    rc = push_one("https://example.test/s/locked", 200, why, sizeof why);
+    CHECK(rc == CF_OK, "after the lock: %s %s", cf_msg_status_name(rc), why);
+    printf("ok   locked database: busy naming the lock, then accepted again by itself\n");
+
+    /* (2) the disk fills up: a file-size limit just above what is there */
+    struct stat st;
+    char wal[320];
+    snprintf(wal, sizeof wal, "%s-wal", d.db);
+    off_t have = 0;
+    if (stat(d.db, &st) == 0)
+        have = st.st_size;
+    if (stat(wal, &st) == 0 && st.st_size > have)
+        have = st.st_size;
+    struct rlimit small = {(rlim_t)have + 256 * 1024, RLIM_INFINITY}; /* soft only: reversible */
+    struct rlimit big = {RLIM_INFINITY, RLIM_INFINITY};
+    CHECK(prlimit(d.pid, RLIMIT_FSIZE, &small, NULL) == 0, "prlimit: %m");
+    int accepted = 0, busy = 0;
+    char busy_why[512] = "";
+    char url[128];
+    for (int i = 0; i < 200 && busy < 3; i++) {
+        snprintf(url, sizeof url, "https://example.test/s/full/%d", i);
+        rc = push_one(url, 60000, why, sizeof why);
+        if (rc == CF_OK)
+            accepted++;
+        else if (rc == CF_EBUSY) {
+            busy++;
+            snprintf(busy_why, sizeof busy_why, "%s", why);
+        } else
+            it_fail("disk full: %s %s", cf_msg_status_name(rc), why);
+    }
+    CHECK(busy > 0, "the file-size limit never made ingest busy (%d accepted)", accepted);
+    printf("     disk full after %d accepted: busy '%s'\n", accepted, busy_why);
+    CHECK(prlimit(d.pid, RLIMIT_FSIZE, &big, NULL) == 0, "prlimit: %m");
+    /* every acknowledged article is there; the refused ones are not */
+    for (int i = 0; i < accepted; i++) {
+        snprintf(url, sizeof url, "https://example.test/s/full/%d", i);
+        CHECK(count_url(&d, url) == 1, "acknowledged %s is missing", url);
+    }
+    snprintf(url, sizeof url, "https://example.test/s/full/%d", accepted);
+    CHECK(count_url(&d, url) == 0, "%s was answered busy but stored", url);
+    /* space is back: ingest resumes by itself */
+    rc = CF_EBUSY;
+    for (int i = 0; i < 50 && rc == CF_EBUSY; i++)
+        rc = push_one(url, 60000, why, sizeof why);
+    CHECK(rc == CF_OK, "after space came back: %s %s", cf_msg_status_name(rc), why);
+    it_wait_stat(&d, "cloudfact_articles_done", (uint64_t)accepted + 3, 120);
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE state <> 'done'") == 0,
+          "articles left unfinished");
+    printf("ok   disk full: busy naming the cause, nothing acknowledged lost, then resumed\n");
+
+    char *log = NULL;
+    size_t cap = 0;
+    FILE *f = fopen(d.log, "r");
+    CHECK(f && getdelim(&log, &cap, '\0', f) > 0, "no log");
+    fclose(f);
+    CHECK(strstr(log, "answered busy"), "the daemon did not log why it answered busy");
+    free(log);
+
+    zmq_close(dealer);
+    zmq_ctx_term(zctx);
+    int ws = it_daemon_stop(&d, SIGTERM, 60);
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
+    it_daemon_cleanup(&d);
+    printf("it_storage: all checks passed\n");
+    return 0;
+}
