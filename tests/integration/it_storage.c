@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -68,6 +70,59 @@ count_url(const it_daemon_t *d, const char *url)
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM articles WHERE url = '%s'", url);
     return it_sql_int(d, sql);
+}
+
+/* (3) A read-only archive. Linux will not remount a file system read-only while
+ * the daemon holds the archive open for writing, so this is the case at start:
+ * the daemon must refuse with a clear reason (exit 1), not half-start, and start
+ * normally once the file system is writable again. Needs CAP_SYS_ADMIN to mount;
+ * without it this part says so and is skipped. */
+static void
+read_only_archive(const it_daemon_t *d)
+{
+    char dir[256], cmd[2048];
+    snprintf(dir, sizeof dir, "%.200s/ro", d->dir); /* mkdtemp names are short */
+    mkdir(dir, 0750);
+    if (mount("tmpfs", dir, "tmpfs", 0, "size=32m") != 0) {
+        printf("skip read-only archive: cannot mount here (%s)\n", strerror(errno));
+        return;
+    }
+    snprintf(cmd, sizeof cmd,
+             "timeout 60 '%s' --state-dir '%s' --workers 0 --http off --ingest %s --publish %s "
+             "--query %s --check-config >/dev/null",
+             it_bin("cloudfactd"), dir, d->ingest, d->publish, d->query);
+    CHECK(system(cmd) == 0, "check-config");
+    /* create the archive, then make the file system read-only */
+    it_daemon_t r = *d;
+    snprintf(r.dir, sizeof r.dir, "%.240s", dir);
+    snprintf(r.db, sizeof r.db, "%.240s/cloudfact.db", dir);
+    snprintf(r.worker_ep, sizeof r.worker_ep, "ipc://%.240s/workers.sock", d->dir);
+    snprintf(r.log, sizeof r.log, "%.240s/ro.log", d->dir);
+    const char *extra[] = {"--http", "off", NULL};
+    it_daemon_start(&r, 0, extra);
+    CHECK(WIFEXITED(it_daemon_stop(&r, SIGTERM, 60)), "stop");
+    CHECK(mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0, "remount ro: %m");
+    snprintf(cmd, sizeof cmd,
+             "timeout 60 '%s' --state-dir '%s' --workers 0 --http off --ingest %s --publish %s "
+             "--query %s --worker-endpoint ipc://%s/w2.sock > '%s/ro-start.log' 2>&1",
+             it_bin("cloudfactd"), dir, d->ingest, d->publish, d->query, d->dir, d->dir);
+    int st = system(cmd);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1, "on a read-only archive: status 0x%x", st);
+    char path[400];
+    snprintf(path, sizeof path, "%.300s/ro-start.log", d->dir);
+    FILE *f = fopen(path, "r");
+    char text[4096] = "";
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    CHECK(strstr(text, "read-only") || strstr(text, "readonly") || strstr(text, "Read-only"),
+          "the refusal does not say the archive is read-only:\n%s", text);
+    CHECK(mount(NULL, dir, NULL, MS_REMOUNT, NULL) == 0, "remount rw: %m");
+    it_daemon_start(&r, 0, extra);
+    CHECK(WIFEXITED(it_daemon_stop(&r, SIGTERM, 60)), "stop");
+    umount(dir);
+    printf("ok   read-only archive: the daemon refuses to start, naming it; starts once writable\n");
 }
 
 int
@@ -160,6 +215,7 @@ main(void)
     zmq_ctx_term(zctx);
     int ws = it_daemon_stop(&d, SIGTERM, 60);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
+    read_only_archive(&d);
     it_daemon_cleanup(&d);
     printf("it_storage: all checks passed\n");
     return 0;
