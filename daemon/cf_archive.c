@@ -126,7 +126,8 @@ static const char *const stmt_sql[S_COUNT] = {
                      " ORDER BY id LIMIT ?2",
     [S_CLAIM_TAKE] = "UPDATE articles SET state = 'processing'"
                      " WHERE id = ?1 AND state = 'queued'"
-                     " RETURNING id, url, title, body, source, published, lang",
+                     " RETURNING id, url, title, body, source, published, lang,"
+                     " (julianday(received_at) - 2440587.5) * 86400.0",
     [S_DONE_MARK] = "UPDATE articles SET state = 'done', done_at = " NOW_SQL ","
                     " relevant = ?2, relevance = ?3, class = json(?4)"
                     " WHERE id = ?1 AND state = 'processing' RETURNING url",
@@ -473,6 +474,7 @@ claim_take(cf_archive_t *self, cf_archive_req_t *req, uint64_t id, size_t *cap)
         a->source = col_strdup(s, 4);
         a->published = col_strdup(s, 5);
         a->lang = col_strdup(s, 6);
+        a->received_at = sqlite3_column_double(s, 7);
         rc = sqlite3_step(s);
     }
     if (rc != SQLITE_DONE) {

@@ -138,6 +138,8 @@ on_job_archived(cf_archive_req_t *req, void *arg)
             cf_publish_fact(self->publish, &j->facts.v[i]);
         cf_publish_article_done(self->publish, j->article.id, req->u.done.url, j->facts.n,
                                 req->u.done.first_seq, req->u.done.last_seq);
+        if (self->opts.published)
+            self->opts.published(&j->article, &j->facts, self->opts.arg);
         self->st.done++;
         self->st.facts += j->facts.n;
         cf_log_debug("dispatch: article %llu done (%zu facts)",
@@ -576,7 +578,9 @@ cf_dispatch_set_pool(cf_dispatch_t *self, cf_pool_t *pool)
 void
 cf_dispatch_set_opts(cf_dispatch_t *self, const cf_dispatch_opts_t *opts)
 {
-    self->opts = *opts;
+    /* the limits only: the published callback stays as created */
+    self->opts.max_attempts = opts->max_attempts;
+    self->opts.job_deadline = opts->job_deadline;
 }
 
 void
@@ -653,6 +657,8 @@ cf_dispatch_stats(const cf_dispatch_t *self, cf_dispatch_stats_t *out)
         out->workers++;
     for (const job_t *j = self->inflight; j; j = j->next)
         out->inflight++;
+    out->prefetched = self->nready;
+    cf_zsock_stats(self->zs, &out->sock);
 }
 
 void

@@ -17,14 +17,22 @@
 
 #include "cf_archive.h"
 #include "cf_err.h"
+#include "cf_loop.h"
 #include "cf_pool.h"
 #include "cf_publish.h"
 
 typedef struct cf_dispatch cf_dispatch_t;
 
+/* Called on the loop thread after an article's facts were archived and published
+ * (facts carry their seq). For metrics: facts by type, ingest-to-publish latency. */
+typedef void (*cf_dispatch_published_cb)(const cf_article_t *a, const cf_facts_t *facts,
+                                         void *arg);
+
 typedef struct cf_dispatch_opts {
     unsigned max_attempts;  /* quarantine at this many failed attempts */
     unsigned job_deadline;  /* seconds a job may be out */
+    cf_dispatch_published_cb published; /* may be NULL */
+    void *arg;              /* for published */
 } cf_dispatch_opts_t;
 
 typedef struct cf_dispatch_stats {
@@ -36,6 +44,8 @@ typedef struct cf_dispatch_stats {
     uint64_t attempts_failed; /* failed attempts (crash, deadline, silence, bad result, error) */
     uint64_t quarantined;     /* articles marked failed */
     uint64_t bad_messages;    /* undecodable or out-of-place worker messages */
+    size_t prefetched;        /* claimed articles waiting for credit */
+    cf_zsock_stats_t sock;    /* the workers socket */
 } cf_dispatch_stats_t;
 
 /* Binds the workers ROUTER on endpoint. Borrows archive and publish. */
@@ -46,7 +56,8 @@ cf_dispatch_t *cf_dispatch_new(struct event_base *base, void *zctx, const char *
 /* Lets the dispatcher kill hung local workers through pool (borrowed; may be NULL). */
 void cf_dispatch_set_pool(cf_dispatch_t *self, cf_pool_t *pool);
 
-/* New limits (SIGHUP): apply to jobs sent and attempts counted from now on. */
+/* New limits (SIGHUP): max_attempts and job_deadline apply to attempts counted and
+ * jobs sent from now on; the published callback is not changed. */
 void cf_dispatch_set_opts(cf_dispatch_t *self, const cf_dispatch_opts_t *opts);
 
 /* The queue may have grown: hand out work if credit allows. */

@@ -188,6 +188,7 @@ void
 cf_ingest_stats(const cf_ingest_t *self, cf_ingest_stats_t *out)
 {
     *out = self->st;
+    cf_zsock_stats(self->zs, &out->sock);
 }
 
 uint64_t

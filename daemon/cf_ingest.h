@@ -12,6 +12,7 @@
 
 #include "cf_archive.h"
 #include "cf_err.h"
+#include "cf_loop.h"
 
 typedef struct cf_ingest cf_ingest_t;
 
@@ -21,6 +22,7 @@ typedef void (*cf_ingest_accepted_cb)(void *arg);
 typedef struct cf_ingest_stats {
     uint64_t accepted, duplicate, invalid, busy, denied; /* replies by status */
     uint64_t pending;                                    /* waiting for their commit */
+    cf_zsock_stats_t sock;                               /* the ingest socket */
 } cf_ingest_stats_t;
 
 /* Binds a ROUTER on endpoint. Borrows archive. max_queue: unprocessed articles

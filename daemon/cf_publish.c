@@ -129,6 +129,12 @@ cf_publish_article_failed(cf_publish_t *self, uint64_t id, const char *url, unsi
     send2(self, "article.failed", strlen("article.failed"));
 }
 
+void
+cf_publish_sock_stats(const cf_publish_t *self, cf_zsock_stats_t *out)
+{
+    cf_zsock_stats(self->zs, out);
+}
+
 uint64_t
 cf_publish_count(const cf_publish_t *self)
 {

@@ -13,6 +13,7 @@
 
 #include "cf_err.h"
 #include "cf_fact.h"
+#include "cf_loop.h"
 
 typedef struct cf_publish cf_publish_t;
 
@@ -31,6 +32,10 @@ void cf_publish_article_done(cf_publish_t *self, uint64_t id, const char *url, u
 /* article.failed {id, url, attempts, error}. */
 void cf_publish_article_failed(cf_publish_t *self, uint64_t id, const char *url,
                                unsigned attempts, const char *error);
+
+/* The publish socket's counters (XPUB drops at a subscriber's high-water mark
+ * inside ZeroMQ, silently: those drops are not counted anywhere). */
+void cf_publish_sock_stats(const cf_publish_t *self, cf_zsock_stats_t *out);
 
 /* Facts published since start. */
 uint64_t cf_publish_count(const cf_publish_t *self);

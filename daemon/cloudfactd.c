@@ -72,6 +72,8 @@ typedef struct svc {
     char probe_error[CF_ERR_TEXT_MAX]; /* why the last one failed */
     uint64_t probe_failures;      /* probes that did not commit */
     cf_metrics_hist_t commit_hist; /* probe submit -> commit, seconds */
+    cf_metrics_hist_t publish_hist; /* archive acceptance -> facts published, seconds */
+    uint64_t facts_by_type[CF_FACT_TYPES]; /* facts published this run, by type */
     uint64_t reloads;             /* SIGHUP reloads applied */
     uint64_t reloads_refused;     /* SIGHUP with a bad file */
     bool last_reload_ok;          /* the last reload was applied (true before any) */
@@ -411,6 +413,35 @@ collect(cf_metrics_t *m, void *arg)
     cf_metrics_counter(m, "cloudfact_worker_bad_messages_total",
                        "Undecodable or out-of-place messages from workers.", ds.bad_messages);
     cf_metrics_counter(m, "cloudfact_facts_archived_total", "Facts archived this run.", ds.facts);
+    cf_metrics_family(m, "cloudfact_facts_total", CF_METRICS_COUNTER,
+                      "Facts archived and published this run, by type.");
+    for (int t = 0; t < CF_FACT_TYPES; t++)
+        cf_metrics_sample(m, "type", cf_fact_type_name(t), (double)s->facts_by_type[t]);
+    cf_metrics_histogram(m, "cloudfact_publish_latency_seconds",
+                         "From the commit that accepted an article to the publication of its "
+                         "facts (queue wait, extraction, archiving).",
+                         &s->publish_hist);
+    cf_metrics_gauge(m, "cloudfact_jobs_prefetched",
+                     "Claimed articles waiting for worker credit.", (double)ds.prefetched);
+    cf_zsock_stats_t ps_sock;
+    cf_publish_sock_stats(d->publish, &ps_sock);
+    const struct {
+        const char *name;
+        const cf_zsock_stats_t *st;
+    } socks[] = {{"ingest", &is.sock}, {"workers", &ds.sock}, {"publish", &ps_sock}};
+    cf_metrics_family(m, "cloudfact_zmq_send_eagain_total", CF_METRICS_COUNTER,
+                      "Sends that met a full pipe and waited in the out-queue, by socket.");
+    for (size_t k = 0; k < 3; k++)
+        cf_metrics_sample(m, "socket", socks[k].name, (double)socks[k].st->eagain);
+    cf_metrics_family(m, "cloudfact_zmq_send_dropped_total", CF_METRICS_COUNTER,
+                      "Messages dropped: out-queue full or peer gone, by socket. (XPUB's own "
+                      "drops at a slow subscriber's high-water mark are silent in ZeroMQ.)");
+    for (size_t k = 0; k < 3; k++)
+        cf_metrics_sample(m, "socket", socks[k].name, (double)socks[k].st->dropped);
+    cf_metrics_family(m, "cloudfact_zmq_out_queue", CF_METRICS_GAUGE,
+                      "Messages waiting in the out-queue now, by socket.");
+    for (size_t k = 0; k < 3; k++)
+        cf_metrics_sample(m, "socket", socks[k].name, (double)socks[k].st->queued);
     cf_metrics_counter(m, "cloudfact_facts_published_total", "Facts handed to the PUB socket.",
                        cf_publish_count(d->publish));
     cf_metrics_gauge(m, "cloudfact_last_seq", "Highest fact seq archived.", (double)as.last_seq);
@@ -528,6 +559,9 @@ svc_start(daemon_t *d, cf_err_t *err)
     const double commit_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                 0.1,    0.25,  0.5,    1,     2.5,  5,     10};
     cf_metrics_hist_init(&s->commit_hist, commit_le, sizeof commit_le / sizeof *commit_le);
+    const double publish_le[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                 0.25,  0.5,    1,     2.5,  5,     10,   30};
+    cf_metrics_hist_init(&s->publish_hist, publish_le, sizeof publish_le / sizeof *publish_le);
     s->last_reload_ok = true;
     s->probe_ok = true;
     s->started_ms = s->last_tick_ms = now_ms();
@@ -749,6 +783,24 @@ pack_stats(msgpack_packer *pk, void *arg)
     return n;
 }
 
+/* An article's facts went out: count them by type, and time acceptance -> publish. */
+static void
+on_published(const cf_article_t *a, const cf_facts_t *facts, void *arg)
+{
+    daemon_t *d = arg;
+    for (size_t i = 0; i < facts->n; i++) {
+        int t = cf_fact_type_index(facts->v[i].type);
+        if (t >= 0)
+            d->svc.facts_by_type[t]++;
+    }
+    if (a->received_at > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        double now = (double)ts.tv_sec + ts.tv_nsec / 1e9, lat = now - a->received_at;
+        cf_metrics_hist_observe(&d->svc.publish_hist, lat > 0 ? lat : 0);
+    }
+}
+
 static int
 start(daemon_t *d, cf_err_t *err)
 {
@@ -765,7 +817,8 @@ start(daemon_t *d, cf_err_t *err)
     if (!d->publish)
         return CF_ESYS;
     cf_publish_set_last_seq(d->publish, as.last_seq);
-    cf_dispatch_opts_t dopts = {(unsigned)c->max_attempts, (unsigned)c->job_deadline};
+    cf_dispatch_opts_t dopts = {(unsigned)c->max_attempts, (unsigned)c->job_deadline,
+                                on_published, d};
     d->dispatch = cf_dispatch_new(d->base, d->zctx, c->worker_endpoint, d->archive, d->publish,
                                   &dopts, err);
     if (!d->dispatch)

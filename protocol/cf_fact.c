@@ -36,6 +36,7 @@ cf_article_copy(cf_article_t *dst, const cf_article_t *src)
     dst->source = cf_strdup(src->source);
     dst->published = cf_strdup(src->published);
     dst->lang = cf_strdup(src->lang);
+    dst->received_at = src->received_at;
 }
 
 void
@@ -172,10 +173,27 @@ in_set(const char *s, const char *const *set, size_t n)
     return false;
 }
 
+_Static_assert(sizeof fact_types / sizeof *fact_types == CF_FACT_TYPES, "CF_FACT_TYPES");
+
+int
+cf_fact_type_index(const char *name)
+{
+    for (int i = 0; name && i < CF_FACT_TYPES; i++)
+        if (strcmp(name, fact_types[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *
+cf_fact_type_name(int i)
+{
+    return i >= 0 && i < CF_FACT_TYPES ? fact_types[i] : NULL;
+}
+
 bool
 cf_fact_type_is_valid(const char *name)
 {
-    return in_set(name, fact_types, sizeof fact_types / sizeof *fact_types);
+    return cf_fact_type_index(name) >= 0;
 }
 
 bool

@@ -21,6 +21,8 @@ typedef struct cf_article {
     char *source;      /* feed label, or NULL */
     char *published;   /* ISO 8601 date or RFC 3339 time as sent, or NULL */
     char *lang;        /* BCP 47 tag, or NULL (means "en") */
+    double received_at; /* when the archive accepted it, seconds since the epoch; 0 when
+                         * unknown. Local bookkeeping: never sent on the wire. */
 } cf_article_t;
 
 typedef struct cf_fact {
@@ -88,6 +90,14 @@ void cf_class_clear(cf_class_t *c);
 
 /* Deep copy. */
 void cf_class_copy(cf_class_t *dst, const cf_class_t *src);
+
+#define CF_FACT_TYPES 15 /* fact types of GUIDELINES.md */
+
+/* The index (0..CF_FACT_TYPES-1) of a fact type, or -1 when name is not one. */
+int cf_fact_type_index(const char *name);
+
+/* The name of fact type i, or NULL when i is out of range. */
+const char *cf_fact_type_name(int i);
 
 /* True when name is one of the 15 fact types of GUIDELINES.md. */
 bool cf_fact_type_is_valid(const char *name);

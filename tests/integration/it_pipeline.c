@@ -253,6 +253,20 @@ main(void)
           "not every article is done in the archive");
     printf("ok   %lld facts published, identical to the archive\n", (long long)nfacts);
 
+    /* the metrics count the same: facts by type, one latency sample per article */
+    for (int t = 0; t < CF_FACT_TYPES; t++) {
+        char name[128], sql[200];
+        snprintf(name, sizeof name, "cloudfact_facts_total{type=\"%s\"}", cf_fact_type_name(t));
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM facts WHERE type = '%s'",
+                 cf_fact_type_name(t));
+        CHECK((int64_t)it_stat(&d, name) == it_sql_int(&d, sql), "%s is %llu, the archive has %lld",
+              name, (unsigned long long)it_stat(&d, name), (long long)it_sql_int(&d, sql));
+    }
+    CHECK(it_stat(&d, "cloudfact_publish_latency_seconds_count") == n,
+          "latency observed for %llu articles, expected %zu",
+          (unsigned long long)it_stat(&d, "cloudfact_publish_latency_seconds_count"), n);
+    printf("ok   metrics: facts by type match the archive; one latency sample per article\n");
+
     /* 3. pushing them again: duplicates, with the ids of the first push */
     it_push(&d, arts, n, status, ids2);
     for (size_t i = 0; i < n; i++)
