@@ -206,8 +206,6 @@ on_ini(void *user, const char *section, const char *name, const char *value)
             fc->failed = true;
             return 0;
         }
-        if (opts[i].offset == OFF(http))
-            fc->cfg->http_set = true;
         return 1;
     }
     cf_err_set(fc->err, CF_EINVAL, "%s: unknown key '%s'", where, name);
@@ -298,8 +296,6 @@ build(const cf_config_src_t *src, cf_err_t *err)
         snprintf(where, sizeof where, "--%s", opts[i].name);
         if (set_value(c, &opts[i], src->values[i], where, err) != CF_OK)
             goto fail;
-        if (opts[i].offset == OFF(http))
-            c->http_set = true;
     }
     if (finish(c, err) != CF_OK)
         goto fail;

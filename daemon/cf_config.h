@@ -23,7 +23,6 @@ typedef struct cf_config {
     char *worker_command;  /* the worker program to spawn */
     char *data;            /* extractor data directory, or NULL (worker decides) */
     char *http;            /* metrics/health ADDR:PORT or "off" */
-    bool http_set;         /* http came from the file or the command line, not the default */
     long max_attempts;     /* attempts before an article is quarantined */
     long job_deadline;     /* seconds a job may take */
     long max_queue;        /* unprocessed articles before ingest answers busy */

@@ -567,15 +567,10 @@ svc_start(daemon_t *d, cf_err_t *err)
     s->started_ms = s->last_tick_ms = now_ms();
     s->started_at = time(NULL);
     if (strcmp(d->cfg->http, "off") != 0) {
+        /* an operator who finds no metrics should learn why at start, not later */
         s->http = cf_http_new(d->base, d->cfg->http, collect, health, d, err);
-        /* an address the operator chose must work; the built-in default may be taken
-         * by another instance on the host (tests, development): say so and go on */
-        if (!s->http && d->cfg->http_set)
-            return err->rc;
         if (!s->http)
-            cf_log_warn("%s; running without /metrics and /healthz (set http = ADDR:PORT or "
-                        "off)",
-                        err->text);
+            return err->rc;
     }
     s->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
     struct timeval tv = {0, TICK_MS * 1000};

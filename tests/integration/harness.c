@@ -99,6 +99,7 @@ it_daemon_init(it_daemon_t *d)
     snprintf(d->ingest, sizeof d->ingest, "tcp://127.0.0.1:%d", free_port());
     snprintf(d->publish, sizeof d->publish, "tcp://127.0.0.1:%d", free_port());
     snprintf(d->query, sizeof d->query, "tcp://127.0.0.1:%d", free_port());
+    snprintf(d->http, sizeof d->http, "127.0.0.1:%d", free_port());
     snprintf(d->worker_ep, sizeof d->worker_ep, "ipc://%s/workers.sock", d->dir);
     snprintf(d->log, sizeof d->log, "%s/daemon.log", d->dir);
     snprintf(d->db, sizeof d->db, "%s/cloudfact.db", d->dir);
@@ -199,8 +200,8 @@ it_daemon_start(it_daemon_t *d, int workers, const char *const *extra)
     const char *argv[64] = {it_bin("cloudfactd"), "--state-dir", d->dir, "--ingest", d->ingest,
                             "--publish", d->publish, "--query", d->query,
                             "--worker-endpoint", d->worker_ep, "--workers", nworkers,
-                            "--log-level", "debug"};
-    size_t n = 15;
+                            "--http", d->http, "--log-level", "debug"};
+    size_t n = 17; /* extra comes after: a test's own --http or --log-level wins */
     for (size_t i = 0; extra && extra[i] && n < 62; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;

@@ -18,6 +18,7 @@ typedef struct it_daemon {
     char ingest[64];        /* tcp://127.0.0.1:PORT */
     char publish[64];
     char query[64];
+    char http[64];          /* 127.0.0.1:PORT for /metrics and /healthz */
     char worker_ep[300];    /* ipc://DIR/workers.sock */
     char log[300];          /* the daemon's stderr */
     char db[300];           /* DIR/cloudfact.db */

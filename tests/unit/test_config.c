@@ -164,15 +164,13 @@ test_http_values(void)
     cf_err_t err;
     cf_config_t *c = load(5, argv, &src, &err);
     CF_CHECK(c != NULL);
-    if (c) {
+    if (c)
         CF_CHECK_STR(c->http, "[::1]:9100");
-        CF_CHECK(c->http_set); /* a busy port is then an error, not a warning */
-    }
     cf_config_destroy(&c);
     cf_config_src_destroy(&src);
     char *argv2[] = {"cloudfactd", NULL};
     c = load(1, argv2, &src, &err);
-    CF_CHECK(c != NULL && !c->http_set && strcmp(c->http, "127.0.0.1:7780") == 0);
+    CF_CHECK(c != NULL && strcmp(c->http, "127.0.0.1:7780") == 0);
     cf_config_destroy(&c);
     cf_config_src_destroy(&src);
     unlink(path);
