@@ -10,7 +10,7 @@ JOBS      ?= 2
 CTEST     := ctest --output-on-failure -j$(JOBS)
 
 .PHONY: all run test test-normal test-asan deps deps-test build build-asan fuzz clean help
-.PHONY: fuzz-build fuzz-short eval deb
+.PHONY: fuzz-build fuzz-short eval deb bench deps-bench
 FUZZ_SECONDS ?= 60
 FUZZ_SHORT_SECONDS ?= 30
 FUZZ_SHORT_TARGETS ?= fuzz_msg fuzz_extract
@@ -24,6 +24,7 @@ help:
 	@echo "make fuzz   run the libFuzzer targets (FUZZ_SECONDS each)"
 	@echo "make eval   score \`cloudfact extract\` on the shared corpus and tests/corpus"
 	@echo "make deb    build the Debian package into build-deb/ and inspect it"
+	@echo "make bench  benchmark against the limit and the peers (bench/README.md)"
 	@echo "make clean  remove the build trees"
 
 deps:
@@ -93,5 +94,19 @@ eval: build
 deb: deps
 	tests/install/check-deb.sh $(CURDIR) $(CURDIR)/build-deb
 
+# The benchmark (issue 7, bench/README.md): Release build in build-release/, results in
+# build/bench/results.json. Never part of `make test`.
+BENCH_PKGS := $(RUN_PKGS) redis-server python3-zmq python3-msgpack procps
+BENCH_ARGS ?=
+
+deps-bench:
+	@tools/ensure-packages $(BENCH_PKGS)
+
+bench: deps-bench
+	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCF_BENCH=ON \
+	    -DBUILD_TESTING=OFF
+	cmake --build build-release -j$(JOBS)
+	/usr/bin/python3 bench/run.py --bin build-release/bin --out build/bench $(BENCH_ARGS)
+
 clean:
-	rm -rf build build-asan build-fuzz build-deb
+	rm -rf build build-asan build-fuzz build-deb build-release

@@ -187,10 +187,11 @@ check_ready(daemon_t *d)
         return;
     cf_dispatch_stats_t ds;
     cf_dispatch_stats(d->dispatch, &ds);
-    if (d->cfg->workers > 0 && ds.workers == 0)
+    size_t ready = ds.workers; /* a copy: gcc 12 -O3 warns (wrongly) of a dangling &ds */
+    if (d->cfg->workers > 0 && ready == 0)
         return;
     s->ready = true;
-    cf_log_info("service: ready (%zu worker(s) ready)", ds.workers);
+    cf_log_info("service: ready (%zu worker(s) ready)", ready);
     send_status(d, "READY=1\n");
 }
 
