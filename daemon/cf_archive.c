@@ -192,6 +192,8 @@ struct cf_archive {
     uint64_t cursor;            /* highest id handed out by the cursor scan */
     idheap_t requeued;          /* ids given back at or below the cursor */
     bool need_rescan;           /* cursor and heap must be rebuilt from the table */
+    uint64_t *fts_ids;          /* articles marked done in this batch, to index */
+    size_t fts_n, fts_cap;
     char werr[CF_ERR_TEXT_MAX]; /* sqlite's message for a batch failure */
 
     /* loop-thread-owned */
@@ -659,13 +661,16 @@ exec_done(cf_archive_t *self, cf_archive_req_t *req)
     cf_facts_t *facts = req->u.done.facts;
     for (size_t i = 0; rc == SQLITE_OK && facts && i < facts->n; i++)
         rc = insert_fact(self, id, &facts->v[i]);
-    if (rc == SQLITE_OK) {
-        s = self->st[S_FTS];
-        sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
-        rc = exec_stmt(self, s);
-    }
     if (rc == SQLITE_OK)
         rc = savepoint_end(self, false);
+    if (rc == SQLITE_OK) {
+        /* indexed for search at the end of the batch (see index_batch) */
+        if (self->fts_n == self->fts_cap) {
+            self->fts_cap = self->fts_cap ? self->fts_cap * 2 : 64;
+            self->fts_ids = cf_realloc(self->fts_ids, self->fts_cap * sizeof *self->fts_ids);
+        }
+        self->fts_ids[self->fts_n++] = id;
+    }
     if (rc != SQLITE_OK) {
         done_reset(req);
         if (is_batch_error(rc))
@@ -853,12 +858,30 @@ exec_req(cf_archive_t *self, cf_archive_req_t *req)
     return SQLITE_OK;
 }
 
+/* Indexes the batch's done articles for full-text search, together and outside any
+ * savepoint: FTS5 writes a segment whenever a savepoint holding index changes is
+ * released, so indexing inside each request's savepoint made one segment per
+ * article (and merges later) - the writer's largest cost (bench/README.md). A
+ * failure here fails the batch like any storage trouble. */
+static int
+index_batch(cf_archive_t *self)
+{
+    int rc = SQLITE_OK;
+    for (size_t i = 0; rc == SQLITE_OK && i < self->fts_n; i++) {
+        sqlite3_stmt *s = self->st[S_FTS];
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)self->fts_ids[i]);
+        rc = exec_stmt(self, s);
+    }
+    return rc;
+}
+
 /* Runs the batch in one transaction. Returns true if it committed. */
 static bool
 run_batch(cf_archive_t *self, cf_archive_req_t *batch)
 {
     for (cf_archive_req_t *r = batch; r; r = r->next_)
         req_reset_out(r);
+    self->fts_n = 0;
     int rc = SQLITE_OK;
     if (self->need_rescan)
         rc = rescan(self);
@@ -866,6 +889,8 @@ run_batch(cf_archive_t *self, cf_archive_req_t *batch)
         rc = exec_stmt(self, self->st[S_BEGIN]);
     for (cf_archive_req_t *r = batch; rc == SQLITE_OK && r; r = r->next_)
         rc = exec_req(self, r);
+    if (rc == SQLITE_OK)
+        rc = index_batch(self);
     if (rc == SQLITE_OK)
         rc = exec_stmt(self, self->st[S_COMMIT]);
     if (rc == SQLITE_OK)
@@ -1227,6 +1252,7 @@ open_db(cf_archive_t *self, cf_err_t *err)
         return cf_err_set(err, CF_EDB, "archive %s: cannot switch to WAL mode", self->path);
     rc = sqlite3_exec(self->db,
                       "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                      " PRAGMA temp_store=MEMORY;" /* savepoint journals: no temp files */
                       " PRAGMA journal_size_limit=67108864;",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK)
@@ -1306,6 +1332,7 @@ destroy(cf_archive_t *self)
     pthread_cond_destroy(&self->cv);
     pthread_mutex_destroy(&self->mu);
     free(self->requeued.v);
+    free(self->fts_ids);
     free(self->dir);
     free(self->path);
     free(self);
