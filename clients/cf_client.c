@@ -232,6 +232,8 @@ out:
 
 /* ---- subscribe ------------------------------------------------------------- */
 
+#define CF_SUB_RCVHWM 200000 /* messages a SUB socket queues before ZeroMQ drops */
+
 struct cf_sub {
     void *ctx;
     void *sock;
@@ -250,6 +252,10 @@ cf_sub_new(const char *endpoint, const char *const *prefixes, size_t nprefixes, 
     int64_t maxmsg = CF_MAX_MSGSIZE;
     zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    /* a subscriber joining history leaves the live stream queued while it replays: room
+     * for it (a gap past this is seen in seq and filled by another replay) */
+    int rcvhwm = CF_SUB_RCVHWM;
+    zmq_setsockopt(self->sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
     if (nprefixes == 0)
         zmq_setsockopt(self->sock, ZMQ_SUBSCRIBE, "fact.", 5);
     for (size_t i = 0; i < nprefixes; i++)
@@ -435,5 +441,124 @@ cf_query_stream(const char *endpoint, const void *req, size_t len, int timeout_m
 out:
     zmq_close(sock);
     zmq_ctx_term(ctx);
+    return rc;
+}
+
+/* ---- replay and facts ------------------------------------------------------ */
+
+#define CF_STREAM_RCVHWM 20000 /* stream messages queued on the client side */
+
+/* Sends one streaming request and reads fact* end. */
+static int
+run_stream(const char *endpoint, const void *req, size_t len, int timeout_ms, cf_fact_fn each,
+           void *arg, cf_stream_end_t *end, cf_err_t *err)
+{
+    cf_stream_end_t local;
+    if (!end)
+        end = &local;
+    memset(end, 0, sizeof *end);
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0, rc = CF_OK;
+    int64_t maxmsg = CF_MAX_MSGSIZE;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    /* room on our side: the daemon pauses a stream when the pipe is full, so a deeper
+     * queue here keeps it sending while we are busy (our memory, not the daemon's) */
+    int rcvhwm = CF_STREAM_RCVHWM;
+    zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
+    if (zmq_connect(sock, endpoint) != 0) {
+        rc = cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", endpoint,
+                        zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    if (zmq_send(sock, req, len, 0) < 0) {
+        rc = cf_err_set(err, CF_ECLOSED, "sending: %s", zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    for (;;) {
+        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+        int n = zmq_poll(&item, 1, timeout_ms);
+        if (n < 0) {
+            rc = cf_err_set(err, CF_ECLOSED, "interrupted");
+            break;
+        }
+        if (n == 0) {
+            rc = cf_err_set(err, CF_EBUSY, "no answer from %s within %d ms (after %llu facts)",
+                            endpoint, timeout_ms, (unsigned long long)end->facts);
+            break;
+        }
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, 0) < 0) {
+            zmq_msg_close(&m);
+            rc = cf_err_set(err, CF_ECLOSED, "interrupted");
+            break;
+        }
+        cf_msg_t msg;
+        cf_err_t derr;
+        int drc = cf_msg_decode(CF_CHAN_QUERY_REPLY, zmq_msg_data(&m), zmq_msg_size(&m), &msg,
+                                &derr);
+        zmq_msg_close(&m);
+        if (drc != CF_OK) {
+            cf_msg_clear(&msg);
+            rc = cf_err_set(err, CF_EINVAL, "unreadable reply: %s", derr.text);
+            break;
+        }
+        if (msg.op == CF_OP_FACT) {
+            end->facts++;
+            int stop = each ? each(arg, &msg.u.fact.fact) : 0;
+            cf_msg_clear(&msg);
+            if (stop) {
+                rc = cf_err_set(err, CF_ECLOSED, "stopped");
+                break;
+            }
+            continue;
+        }
+        if (msg.op == CF_OP_END) {
+            end->ended = true;
+            end->last = msg.u.end.last;
+            end->head = msg.u.end.head;
+            if (msg.u.end.error) {
+                snprintf(end->error, sizeof end->error, "%s", msg.u.end.error);
+                rc = cf_err_set(err, CF_EDB, "%s", msg.u.end.error);
+            }
+        } else if (msg.op == CF_OP_ERROR) {
+            snprintf(end->error, sizeof end->error, "%s", msg.u.error.error);
+            rc = cf_err_set(err, CF_EINVAL, "%s", msg.u.error.error);
+        } else {
+            rc = cf_err_set(err, CF_EINVAL, "unexpected reply to a stream request");
+        }
+        cf_msg_clear(&msg);
+        break;
+    }
+out:
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return rc;
+}
+
+int
+cf_replay(const char *endpoint, uint64_t since, const char *const *prefixes, size_t nprefixes,
+          uint64_t limit, bool has_limit, int timeout_ms, cf_fact_fn each, void *arg,
+          cf_stream_end_t *end, cf_err_t *err)
+{
+    msgpack_sbuffer req;
+    msgpack_sbuffer_init(&req);
+    cf_msg_pack_replay(&req, NULL, 0, since, prefixes, nprefixes, limit, has_limit);
+    int rc = run_stream(endpoint, req.data, req.size, timeout_ms, each, arg, end, err);
+    msgpack_sbuffer_destroy(&req);
+    return rc;
+}
+
+int
+cf_facts_query(const char *endpoint, const cf_msg_facts_t *q, int timeout_ms, cf_fact_fn each,
+               void *arg, cf_stream_end_t *end, cf_err_t *err)
+{
+    msgpack_sbuffer req;
+    msgpack_sbuffer_init(&req);
+    cf_msg_pack_facts(&req, NULL, 0, q);
+    int rc = run_stream(endpoint, req.data, req.size, timeout_ms, each, arg, end, err);
+    msgpack_sbuffer_destroy(&req);
     return rc;
 }

@@ -11,6 +11,7 @@
 
 #include "cf_err.h"
 #include "cf_fact.h"
+#include "cf_msg.h"
 
 /* ---- push ------------------------------------------------------------------ */
 
@@ -45,7 +46,9 @@ int cf_push_run(const char *endpoint, const cf_push_opts_t *opts, cf_push_next_f
 
 typedef struct cf_sub cf_sub_t;
 
-/* Connects a SUB socket to endpoint, subscribed to each prefix (none: "fact."). */
+/* Connects a SUB socket to endpoint, subscribed to each prefix (none: "fact."),
+ * with a receive high-water mark of 200,000 messages (room for the live stream
+ * while a subscriber replays history). */
 cf_sub_t *cf_sub_new(const char *endpoint, const char *const *prefixes, size_t nprefixes,
                      cf_err_t *err);
 
@@ -80,5 +83,34 @@ int cf_query_call(const char *endpoint, const void *req, size_t len, int timeout
 int cf_query_stream(const char *endpoint, const void *req, size_t len, int timeout_ms,
                     int (*each)(const char *op, const void *body, size_t len, void *arg),
                     void *arg, cf_err_t *err);
+
+/* ---- replay and facts: history from the archive ------------------------------ */
+
+/* How a `replay` or `facts` stream ended. */
+typedef struct cf_stream_end {
+    bool ended;               /* an `end` arrived */
+    uint64_t last;            /* its `last`: seq of the last fact sent, or since */
+    uint64_t head;            /* its `head`: the highest archived seq then */
+    uint64_t facts;           /* fact messages received */
+    char error[CF_ERR_TEXT_MAX]; /* the daemon's reason when it refused or cut short */
+} cf_stream_end_t;
+
+/* Called once per fact, in seq order. Return 0 to go on, non-zero to stop. */
+typedef int (*cf_fact_fn)(void *arg, const cf_fact_t *f);
+
+/* Asks the query endpoint for `replay {since, prefix, limit}` (nprefixes 0: every
+ * fact; has_limit false: no limit) over a DEALER of its own and passes each fact
+ * to each(). Flow control is the daemon's: this only reads. Returns CF_OK when the
+ * stream ended complete (*end filled), CF_EDB when it ended with an error (in err
+ * and end->error), CF_EINVAL when the daemon refused the request, CF_EBUSY when
+ * nothing came for timeout_ms, CF_ECLOSED when interrupted by a signal or stopped
+ * by each(). end may be NULL. */
+int cf_replay(const char *endpoint, uint64_t since, const char *const *prefixes,
+              size_t nprefixes, uint64_t limit, bool has_limit, int timeout_ms, cf_fact_fn each,
+              void *arg, cf_stream_end_t *end, cf_err_t *err);
+
+/* The same for `facts {filters}` (cloudfact query). Borrows q. */
+int cf_facts_query(const char *endpoint, const cf_msg_facts_t *q, int timeout_ms,
+                   cf_fact_fn each, void *arg, cf_stream_end_t *end, cf_err_t *err);
 
 #endif

@@ -20,6 +20,7 @@ usage_main(FILE *out)
             "Commands:\n"
             "  push FILE|DIR|-    push articles to the daemon's ingest endpoint\n"
             "  sub [PREFIX]...    print published facts as JSON Lines\n"
+            "  query              archived facts by type, company, period, text ...\n"
             "  extract FILE...    print the facts of text files as JSON Lines (no daemon)\n"
             "  stats              the daemon's counters: a summary, or JSON when piped\n"
             "  quarantine         list failed articles, or hand them back to the queue\n"
@@ -49,6 +50,8 @@ main(int argc, char **argv)
         return cmd_push(argc - 1, argv + 1);
     if (strcmp(cmd, "sub") == 0)
         return cmd_sub(argc - 1, argv + 1);
+    if (strcmp(cmd, "query") == 0)
+        return cmd_query(argc - 1, argv + 1);
     if (strcmp(cmd, "extract") == 0)
         return cmd_extract(argc - 1, argv + 1);
     if (strcmp(cmd, "stats") == 0)

@@ -16,6 +16,7 @@
 
 int cmd_push(int argc, char **argv);
 int cmd_sub(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);

@@ -20,12 +20,11 @@
 
 #include <sqlite3.h>
 
+#include "cf_archive.h"
 #include "cmd.h"
 
-/* The archive schema this release's cloudfactd creates and migrates to (the
- * length of cf_archive.c's migrations[]). Keep in step with daemon/cf_archive.c
- * until cf_archive.h exports it. */
-#define CHECK_SCHEMA_VERSION 1
+/* The archive schema this release's cloudfactd creates and migrates to. */
+#define CHECK_SCHEMA_VERSION CF_ARCHIVE_SCHEMA_VERSION
 
 typedef struct check {
     const char *dir;     /* the state directory */

@@ -44,7 +44,18 @@
  *   sync by triggers: the writer indexes an article in the transaction that marks
  *   it done, which keeps the tokenizer off the ingest path. Only done articles are
  *   indexed; `INSERT INTO article_fts(article_fts) VALUES('rebuild')` would index
- *   every article. */
+ *   every article.
+ *
+ * Version 2 (queries over the archive; README "The archive for analysts"):
+ * - indexes facts(type) and facts(subject): `facts` filters on a type or a subject
+ *   read an index range already in seq order (every SQLite index ends with the rowid,
+ *   here seq: `type = ? AND seq > ?` is one range) instead of scanning the log.
+ * - article_view: articles without their bodies (body_bytes instead), with the
+ *   number of facts each produced.
+ * - quarantine_view: the failed articles, as `cloudfact quarantine` lists them.
+ * - facts_by_type: per fact type, how many facts, subjects and articles, and the
+ *   first and last seq.
+ * - facts_by_subject: per entity and fact type, how many facts and the last seq. */
 static const char *const migrations[] = {
     /* 0 -> 1 */
     "CREATE TABLE articles("
@@ -81,8 +92,25 @@ static const char *const migrations[] = {
     " FROM facts f JOIN articles a ON a.id = f.article;"
     "CREATE VIRTUAL TABLE article_fts USING fts5(title, body,"
     " content='articles', content_rowid='id');",
+    /* 1 -> 2 */
+    "CREATE INDEX facts_type ON facts(type);"
+    "CREATE INDEX facts_subject ON facts(subject);"
+    "CREATE VIEW article_view AS SELECT a.id, a.url, a.title, a.source, a.published, a.lang,"
+    " a.state, a.attempts, a.error, a.received_at, a.done_at, a.relevant, a.relevance,"
+    " a.class, length(CAST(a.body AS BLOB)) AS body_bytes,"
+    " (SELECT count(*) FROM facts f WHERE f.article = a.id) AS facts"
+    " FROM articles a;"
+    "CREATE VIEW quarantine_view AS SELECT id, url, title, attempts, error, received_at"
+    " FROM articles WHERE state = 'failed';"
+    "CREATE VIEW facts_by_type AS SELECT type, count(*) AS facts,"
+    " count(DISTINCT subject) AS subjects, count(DISTINCT article) AS articles,"
+    " min(seq) AS first_seq, max(seq) AS last_seq FROM facts GROUP BY type;"
+    "CREATE VIEW facts_by_subject AS SELECT subject, type, count(*) AS facts,"
+    " max(seq) AS last_seq FROM facts GROUP BY subject, type;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
+_Static_assert(SCHEMA_VERSION == CF_ARCHIVE_SCHEMA_VERSION,
+               "cf_archive.h's CF_ARCHIVE_SCHEMA_VERSION is the number of migrations");
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
@@ -1336,6 +1364,12 @@ destroy(cf_archive_t *self)
     free(self->dir);
     free(self->path);
     free(self);
+}
+
+const char *
+cf_archive_db_path(const cf_archive_t *self)
+{
+    return self->path;
 }
 
 char *

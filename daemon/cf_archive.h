@@ -18,6 +18,13 @@
 
 typedef struct cf_archive cf_archive_t;
 
+/* The schema version (PRAGMA user_version) cf_archive_open migrates every archive
+ * to. Version 1: tables articles, facts, article_fts, view fact_view. Version 2:
+ * indexes on facts(type) and facts(subject); views article_view,
+ * quarantine_view, facts_by_type, facts_by_subject (documented in cf_archive.c and
+ * README.md). */
+#define CF_ARCHIVE_SCHEMA_VERSION 2
+
 typedef enum cf_archive_kind {
     CF_ARCHIVE_INSERT = 1, /* store a new article as `queued` */
     CF_ARCHIVE_CLAIM,      /* hand out queued articles: mark them `processing` */
@@ -156,6 +163,10 @@ int cf_archive_list_failed(cf_archive_t *self, uint64_t after, size_t max,
                            cf_archive_failed_t *out, size_t *n, cf_err_t *err);
 
 void cf_archive_failed_clear(cf_archive_failed_t *f);
+
+/* The database file of an open archive (borrowed, valid until close): for
+ * read-only connections of other modules (cf_reader). */
+const char *cf_archive_db_path(const cf_archive_t *self);
 
 /* Path of the database file inside state_dir (caller frees). */
 char *cf_archive_path(const char *state_dir);

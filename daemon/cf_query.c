@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: MIT
- * cf_query: lookups over the archive for clients, operator ops over ipc. */
+ * cf_query: lookups over the archive for clients, operator ops over ipc, and the
+ * streaming ops `replay` and `facts`: each stream is a cursor (cf_reader) that
+ * sends a bounded turn of messages per loop iteration and pauses while its
+ * client's pipe is full. */
 #include "cf_query.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -12,10 +18,16 @@
 #include "cf_log.h"
 #include "cf_loop.h"
 #include "cf_msg.h"
+#include "cf_reader.h"
 #include "cf_text.h"
 
 #define QUERY_OUTQ 100000       /* replies waiting for a writable peer */
 #define QUARANTINE_PAGE 500     /* failed articles per `quarantine` stream */
+#define STREAM_PAGE 512         /* facts one cursor holds at most (one page) */
+#define STREAM_TURN 256         /* messages one stream sends per loop iteration */
+#define STREAM_MAX 256          /* streams in progress at once */
+#define STREAM_RETRY_MAX_MS 8   /* a paused stream retries after 1, 2, 4, 8, 8 ... ms */
+#define STREAM_STALL_MS 60000   /* a client that takes nothing this long is dropped */
 
 typedef struct side {
     struct cf_query *owner;
@@ -33,14 +45,65 @@ typedef struct pending {
     cf_archive_req_t req;
 } pending_t;
 
+/* A `replay` or `facts` answer in progress. Flow control is ours, not the client's
+ * (DESIGN.md): messages go straight to ZeroMQ with ZMQ_DONTWAIT; the query ROUTER is
+ * ROUTER_MANDATORY, so a full pipe to this client says EAGAIN and the stream keeps
+ * that one message and pauses, while streams to other clients go on. (Through
+ * cf_zsock's out-queue, one client that stops reading would hold up every reply
+ * behind it: that queue is one per socket, first in first out.) */
+typedef struct stream {
+    struct stream *prev, *next;
+    cf_query_t *owner;
+    side_t *side;
+    cf_envelope_t env;          /* the client's address */
+    uint8_t ref[CF_MAX_REF + 9];
+    size_t ref_len;
+    const char *what;           /* "replay" or "facts", for logs */
+    cf_cursor_t *cur;           /* owned */
+    cf_facts_t page;            /* the current page (at most STREAM_PAGE facts) */
+    size_t at;                  /* next fact of page to send */
+    bool cursor_done;           /* the cursor has nothing more: `end` comes next */
+    char error[CF_ERR_TEXT_MAX]; /* why the cursor stopped early, "" if it did not */
+    zmq_msg_t out[CF_MAX_FRAMES]; /* the message that met a full pipe */
+    size_t nout;                /* its frames; 0: none waiting */
+    bool out_is_end;            /* that message is the `end` */
+    uint64_t sent;              /* facts sent */
+    struct event *ev;           /* the next turn (a timer: 0 now, or a retry delay) */
+    unsigned retry_ms;          /* current pause */
+    uint64_t blocked_since;     /* ms, 0 when not paused */
+} stream_t;
+
+/* Stream counters (exported in the `stats` reply). */
+typedef struct stream_stats {
+    uint64_t started;           /* streams begun */
+    uint64_t aborted;           /* ended without `end`: client gone or stalled */
+    uint64_t errors;            /* ended with `end {error}` */
+    uint64_t facts;             /* fact messages handed to ZeroMQ */
+    uint64_t paused;            /* times a stream met a full pipe */
+    uint64_t page_max;          /* most facts one cursor held */
+} stream_stats_t;
+
 struct cf_query {
     side_t pub;                 /* the query endpoint */
     side_t ctl;                 /* the control endpoint (zs NULL when none) */
+    struct event_base *base;    /* borrowed */
     cf_archive_t *archive;      /* borrowed */
+    cf_reader_t *reader;        /* read-only connection for lookups and streams */
     cf_query_hooks_t hooks;
     size_t pending;             /* requeues in flight */
+    stream_t *streams;          /* in progress */
+    size_t nstreams;
+    stream_stats_t ss;
     msgpack_sbuffer buf;
 };
+
+static uint64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void
 send_buf(cf_query_t *self, side_t *side, const zmq_msg_t *env, size_t nenv)
@@ -134,6 +197,26 @@ do_stats(cf_query_t *self, const cf_msg_t *msg)
     msgpack_packer ppk, pk;
     msgpack_packer_init(&ppk, &pairs, msgpack_sbuffer_write);
     size_t npairs = self->hooks.stats(&ppk, self->hooks.arg);
+    cf_zsock_stats_t zst;
+    cf_zsock_stats(self->pub.zs, &zst);
+    const struct {
+        const char *name;
+        uint64_t v;
+    } own[] = {
+        {"cloudfact_query_streams", self->nstreams},
+        {"cloudfact_query_streams_total", self->ss.started},
+        {"cloudfact_query_streams_aborted_total", self->ss.aborted},
+        {"cloudfact_query_streams_failed_total", self->ss.errors},
+        {"cloudfact_query_stream_facts_total", self->ss.facts},
+        {"cloudfact_query_stream_paused_total", self->ss.paused},
+        {"cloudfact_query_stream_page_max", self->ss.page_max},
+        {"cloudfact_query_outq", zst.queued},
+    };
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
+        cf_msg_pack_str(&ppk, own[i].name);
+        msgpack_pack_uint64(&ppk, own[i].v);
+        npairs++;
+    }
     msgpack_packer_init(&pk, &self->buf, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, npairs + 2);
     cf_msg_pack_str(&pk, "op");
@@ -142,6 +225,217 @@ do_stats(cf_query_t *self, const cf_msg_t *msg)
     cf_msg_pack_ref(&pk, msg->ref, msg->ref_len);
     msgpack_sbuffer_write(&self->buf, pairs.data, pairs.size);
     msgpack_sbuffer_destroy(&pairs);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streams: replay and facts                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void
+stream_destroy(stream_t *st)
+{
+    cf_query_t *self = st->owner;
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        self->streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    self->nstreams--;
+    event_free(st->ev);
+    for (size_t i = 0; i < st->nout; i++)
+        zmq_msg_close(&st->out[i]);
+    cf_envelope_clear(&st->env);
+    cf_cursor_destroy(&st->cur);
+    cf_facts_clear(&st->page);
+    free(st);
+}
+
+/* Puts the body in self->buf behind the client's envelope, as the waiting message. */
+static void
+stream_stage(stream_t *st, bool is_end)
+{
+    msgpack_sbuffer *b = &st->owner->buf;
+    for (size_t i = 0; i < st->env.n; i++) {
+        zmq_msg_init(&st->out[i]);
+        zmq_msg_copy(&st->out[i], &st->env.frames[i]);
+    }
+    zmq_msg_init_size(&st->out[st->env.n], b->size);
+    memcpy(zmq_msg_data(&st->out[st->env.n]), b->data, b->size);
+    st->nout = st->env.n + 1;
+    st->out_is_end = is_end;
+    msgpack_sbuffer_clear(b);
+}
+
+/* Hands the waiting message to ZeroMQ. Returns 0 (sent), EAGAIN (the client's pipe
+ * is full: kept), or another errno (EHOSTUNREACH: the client is gone). */
+static int
+stream_push(stream_t *st)
+{
+    void *sock = cf_zsock_socket(st->side->zs);
+    for (size_t i = 0; i < st->nout; i++) {
+        int flags = ZMQ_DONTWAIT | (i + 1 < st->nout ? ZMQ_SNDMORE : 0);
+        while (zmq_msg_send(&st->out[i], sock, flags) < 0) {
+            int e = zmq_errno();
+            if (e == EINTR)
+                continue;
+            if (i == 0)
+                return e; /* nothing went: the frames are still ours */
+            /* a multipart message is atomic once its first frame went: unreachable */
+            for (size_t k = i; k < st->nout; k++)
+                zmq_msg_close(&st->out[k]);
+            st->nout = 0;
+            return 0;
+        }
+    }
+    st->nout = 0;
+    return 0;
+}
+
+static void
+stream_turn(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    stream_t *st = arg;
+    cf_query_t *self = st->owner;
+    cf_zsock_t *zs = st->side->zs;
+    int sent = 0;
+    bool paged = false, paused = false;
+    for (;;) {
+        if (st->nout) {
+            bool is_end = st->out_is_end;
+            int e = stream_push(st);
+            if (e == EAGAIN) {
+                paused = true;
+                break;
+            }
+            if (e != 0) {
+                cf_log_info("query: %s stream dropped after %" PRIu64 " facts: %s", st->what,
+                            st->sent, e == EHOSTUNREACH ? "the client is gone" : zmq_strerror(e));
+                self->ss.aborted++;
+                stream_destroy(st);
+                cf_zsock_rearm(zs);
+                return;
+            }
+            st->blocked_since = 0;
+            st->retry_ms = 0;
+            if (is_end) {
+                cf_log_debug("query: %s stream done (facts=%" PRIu64 ", last=%" PRIu64 ")",
+                             st->what, st->sent, cf_cursor_last(st->cur));
+                stream_destroy(st);
+                cf_zsock_rearm(zs);
+                return;
+            }
+            st->sent++;
+            self->ss.facts++;
+            if (++sent >= STREAM_TURN)
+                break; /* fairness: other streams and sockets get the loop now */
+        }
+        if (st->at < st->page.n) {
+            cf_msg_pack_query_fact(&self->buf, st->ref, st->ref_len, &st->page.v[st->at++]);
+            stream_stage(st, false);
+        } else if (!st->cursor_done) {
+            if (paged)
+                break; /* one page read (one short transaction) per turn */
+            paged = true;
+            bool done = false;
+            cf_err_t err;
+            st->at = 0;
+            if (cf_cursor_next(st->cur, &st->page, STREAM_PAGE, &done, &err) != CF_OK) {
+                snprintf(st->error, sizeof st->error, "%s", err.text);
+                cf_log_warn("query: %s stream stopped after %" PRIu64 " facts: %s", st->what,
+                            st->sent, err.text);
+                self->ss.errors++;
+                done = true;
+            }
+            st->cursor_done = done;
+            if (st->page.n > self->ss.page_max)
+                self->ss.page_max = st->page.n;
+        } else {
+            cf_msg_pack_end(&self->buf, st->ref, st->ref_len, cf_cursor_last(st->cur),
+                            cf_cursor_head(st->cur), st->error[0] ? st->error : NULL);
+            stream_stage(st, true);
+        }
+    }
+    struct timeval tv = {0, 0};
+    if (paused) {
+        uint64_t now = now_ms();
+        if (!st->blocked_since) {
+            st->blocked_since = now;
+            self->ss.paused++;
+        } else if (now - st->blocked_since > STREAM_STALL_MS) {
+            cf_log_warn("query: %s stream dropped after %" PRIu64 " facts: the client took "
+                        "nothing for %d s",
+                        st->what, st->sent, STREAM_STALL_MS / 1000);
+            self->ss.aborted++;
+            stream_destroy(st);
+            cf_zsock_rearm(zs);
+            return;
+        }
+        /* ZeroMQ does not say when one peer's pipe drains: poll it, backing off */
+        st->retry_ms = st->retry_ms ? st->retry_ms * 2 : 1;
+        if (st->retry_ms > STREAM_RETRY_MAX_MS)
+            st->retry_ms = STREAM_RETRY_MAX_MS;
+        tv.tv_usec = (suseconds_t)st->retry_ms * 1000;
+    }
+    /* a zero timeout runs on the next loop iteration, after pending I/O (ingest) */
+    event_add(st->ev, &tv);
+    cf_zsock_rearm(zs); /* STACK.md 1: zmq calls outside the socket's callback */
+}
+
+/* Answers a stream request that cannot start with `end {error}`. */
+static void
+stream_refuse(cf_query_t *self, side_t *side, const cf_msg_t *msg, uint64_t since,
+              const char *why, zmq_msg_t *frames, size_t nenv)
+{
+    uint64_t head = 0;
+    cf_reader_head(self->reader, &head, NULL);
+    cf_msg_pack_end(&self->buf, msg->ref, msg->ref_len, since, head, why);
+    send_buf(self, side, frames, nenv);
+}
+
+static void
+stream_start(cf_query_t *self, side_t *side, const cf_msg_t *msg, zmq_msg_t *frames,
+             size_t nenv)
+{
+    bool replay = msg->op == CF_OP_REPLAY;
+    uint64_t since = replay ? msg->u.replay.since : msg->u.facts.since;
+    if (self->nstreams >= STREAM_MAX) {
+        stream_refuse(self, side, msg, since, "busy: too many streams in progress, retry later",
+                      frames, nenv);
+        return;
+    }
+    cf_err_t err;
+    cf_cursor_t *cur =
+        replay ? cf_reader_replay(self->reader, since,
+                                  (const char *const *)msg->u.replay.prefixes,
+                                  msg->u.replay.nprefixes, msg->u.replay.limit,
+                                  msg->u.replay.has_limit, &err)
+               : cf_reader_facts(self->reader, &msg->u.facts, &err);
+    if (!cur) {
+        stream_refuse(self, side, msg, since, err.text, frames, nenv);
+        return;
+    }
+    stream_t *st = cf_calloc(1, sizeof *st);
+    st->owner = self;
+    st->side = side;
+    st->what = replay ? "replay" : "facts";
+    st->cur = cur;
+    cf_envelope_set(&st->env, frames, nenv);
+    memcpy(st->ref, msg->ref, msg->ref_len);
+    st->ref_len = msg->ref_len;
+    st->ev = evtimer_new(self->base, stream_turn, st);
+    st->next = self->streams;
+    if (self->streams)
+        self->streams->prev = st;
+    self->streams = st;
+    self->nstreams++;
+    self->ss.started++;
+    cf_log_debug("query: %s stream from seq %" PRIu64 " started (%zu in progress)", st->what,
+                 since, self->nstreams);
+    struct timeval now = {0, 0};
+    event_add(st->ev, &now);
 }
 
 static void
@@ -181,16 +475,23 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
     case CF_OP_ARTICLE: {
         cf_article_t a = {0};
         cf_facts_t facts = {0};
-        int rc = cf_archive_get_article(self->archive, msg.u.get.id, &a, &facts, &err);
+        char *state = NULL;
+        int rc = cf_reader_article(self->reader, msg.u.get.id, &a, &state, &facts, &err);
         if (rc == CF_OK)
-            cf_msg_pack_article_reply(&self->buf, msg.ref, msg.ref_len, &a, NULL, &facts);
+            cf_msg_pack_article_reply(&self->buf, msg.ref, msg.ref_len, &a, state, &facts);
         else
             cf_msg_pack_query_error(&self->buf, msg.ref, msg.ref_len,
                                     rc == CF_ENOTFOUND ? "no such article" : err.text);
         cf_article_clear(&a);
         cf_facts_clear(&facts);
+        free(state);
         break;
     }
+    case CF_OP_REPLAY:
+    case CF_OP_FACTS:
+        stream_start(self, side, &msg, frames, nenv);
+        cf_msg_clear(&msg);
+        return;
     case CF_OP_STATS: do_stats(self, &msg); break;
     case CF_OP_QUARANTINE:
         do_quarantine(self, side, &msg, frames, nenv);
@@ -254,9 +555,16 @@ cf_query_new(struct event_base *base, void *zctx, const char *endpoint, const ch
              cf_archive_t *archive, const cf_query_hooks_t *hooks, cf_err_t *err)
 {
     cf_query_t *self = cf_calloc(1, sizeof *self);
+    self->base = base;
     self->archive = archive;
     self->hooks = *hooks;
     msgpack_sbuffer_init(&self->buf);
+    /* readers on their own connection (STACK.md 5); the archive exists by now */
+    self->reader = cf_reader_open(cf_archive_db_path(archive), err);
+    if (!self->reader) {
+        cf_query_destroy(&self);
+        return NULL;
+    }
     if (bind_side(self, &self->pub, base, zctx, endpoint, false, err) != CF_OK ||
         (control && bind_side(self, &self->ctl, base, zctx, control, true, err) != CF_OK)) {
         cf_query_destroy(&self);
@@ -286,6 +594,11 @@ cf_query_destroy(cf_query_t **self_p)
     cf_query_t *self = self_p ? *self_p : NULL;
     if (!self)
         return;
+    if (self->nstreams)
+        cf_log_info("query: %zu stream(s) cut short by shutdown", self->nstreams);
+    while (self->streams)
+        stream_destroy(self->streams);
+    cf_reader_close(&self->reader);
     side_destroy(&self->pub);
     side_destroy(&self->ctl);
     msgpack_sbuffer_destroy(&self->buf);

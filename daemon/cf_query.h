@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT
- * cf_query: the query ROUTER: `article {id}` (the article and its facts) and
- * `stats` (a flat map of counters); and, on a second ROUTER bound to an ipc://
- * control endpoint (socket file mode 0660: the service's group), the operator
- * ops `quarantine` (list failed articles) and `requeue {id | all}`. Replies carry
+ * cf_query: the query ROUTER: `article {id}` (the article, its state and its
+ * facts), `stats` (a flat map of counters), and the streams `replay {since,
+ * prefix?, limit?}` and `facts {filters...}` (one `fact` message per fact in seq
+ * order, then `end {last, head, error?}`), read page by page from a read-only
+ * connection of its own (cf_reader) with server-side flow control: a stream sends
+ * at most one page and one turn of messages per loop iteration and pauses while
+ * its client's pipe is full. On a second ROUTER bound to an ipc:// control
+ * endpoint (socket file mode 0660: the service's group), the operator ops
+ * `quarantine` (list failed articles) and `requeue {id | all}`. Replies carry
  * `op` and echo `ref`. */
 #ifndef CF_QUERY_H
 #define CF_QUERY_H
@@ -29,7 +34,11 @@ typedef struct cf_query_hooks {
 } cf_query_hooks_t;
 
 /* Binds the query ROUTER on endpoint and, when control is not NULL, the operator
- * ROUTER on control (an ipc:// endpoint). Borrows archive; copies hooks. */
+ * ROUTER on control (an ipc:// endpoint), and opens a read-only connection to
+ * archive's file. Borrows archive; copies hooks. The `stats` reply adds the
+ * stream counters cloudfact_query_streams, _streams_total, _streams_aborted_total,
+ * _streams_failed_total, _stream_facts_total, _stream_paused_total,
+ * _stream_page_max and cloudfact_query_outq to the hook's pairs. */
 cf_query_t *cf_query_new(struct event_base *base, void *zctx, const char *endpoint,
                          const char *control, cf_archive_t *archive,
                          const cf_query_hooks_t *hooks, cf_err_t *err);

@@ -480,7 +480,41 @@ static const struct {
     {"requeue", CF_OP_REQUEUE, 1u << CF_CHAN_QUERY},
     {"fact", CF_OP_FACT, 1u << CF_CHAN_QUERY_REPLY},
     {"end", CF_OP_END, 1u << CF_CHAN_QUERY_REPLY},
+    {"facts", CF_OP_FACTS, 1u << CF_CHAN_QUERY},
 };
+
+#define FILTER_MAX CF_MAX_PREFIX /* one `facts` filter value, bytes */
+#define TEXT_QUERY_MAX 1024u     /* a `facts` full-text query, bytes */
+#define PERIOD_MAX 16u           /* the longest period is YYYY-MM-DD */
+
+/* A `facts` query: every filter optional; periods must parse. */
+static int
+decode_facts(const msgpack_object *root, cf_msg_facts_t *q, cf_err_t *err)
+{
+    const struct {
+        const char *key;
+        char **dst;
+        size_t max;
+    } texts[] = {
+        {"type", &q->type, FILTER_MAX},           {"subject", &q->subject, FILTER_MAX},
+        {"object", &q->object, FILTER_MAX},       {"status", &q->status, FILTER_MAX},
+        {"place", &q->place, FILTER_MAX},         {"period_from", &q->period_from, PERIOD_MAX},
+        {"period_to", &q->period_to, PERIOD_MAX}, {"text", &q->text, TEXT_QUERY_MAX},
+    };
+    int rc;
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        if ((rc = get_text(root, texts[i].key, false, texts[i].max, texts[i].dst, err)) != CF_OK)
+            return rc;
+    char a[11], b[11];
+    if (q->period_from && cf_period_range(q->period_from, a, b) != CF_OK)
+        return cf_err_set(err, CF_EINVAL, "field 'period_from': not a period or date");
+    if (q->period_to && cf_period_range(q->period_to, a, b) != CF_OK)
+        return cf_err_set(err, CF_EINVAL, "field 'period_to': not a period or date");
+    if ((rc = get_uint(root, "article", false, &q->article, &q->has_article, err)) != CF_OK ||
+        (rc = get_uint(root, "since", false, &q->since, NULL, err)) != CF_OK)
+        return rc;
+    return get_uint(root, "limit", false, &q->limit, &q->has_limit, err);
+}
 
 static int
 status_rc(const char *s)
@@ -603,6 +637,7 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, cf_err_t 
         return get_strv(root, "prefix", CF_MAX_PREFIXES, CF_MAX_PREFIX, &msg->u.replay.prefixes,
                         &msg->u.replay.nprefixes, err);
     }
+    case CF_OP_FACTS: return decode_facts(root, &msg->u.facts, err);
     case CF_OP_QUARANTINE:
         if ((rc = get_uint(root, "since", false, &msg->u.quarantine.since, NULL, err)) != CF_OK)
             return rc;
@@ -701,6 +736,16 @@ cf_msg_clear(cf_msg_t *msg)
         for (size_t i = 0; i < msg->u.replay.nprefixes; i++)
             free(msg->u.replay.prefixes[i]);
         free(msg->u.replay.prefixes);
+        break;
+    case CF_OP_FACTS:
+        free(msg->u.facts.type);
+        free(msg->u.facts.subject);
+        free(msg->u.facts.object);
+        free(msg->u.facts.status);
+        free(msg->u.facts.place);
+        free(msg->u.facts.period_from);
+        free(msg->u.facts.period_to);
+        free(msg->u.facts.text);
         break;
     case CF_OP_INGEST_REPLY: free(msg->u.reply.error); break;
     case CF_OP_FACT: cf_fact_clear(&msg->u.fact.fact); break;
@@ -1042,6 +1087,47 @@ cf_msg_pack_replay(msgpack_sbuffer *buf, const void *ref, size_t ref_len, uint64
     if (has_limit) {
         key(pk, "limit");
         msgpack_pack_uint64(pk, limit);
+    }
+}
+
+void
+cf_msg_pack_facts(msgpack_sbuffer *buf, const void *ref, size_t ref_len, const cf_msg_facts_t *q)
+{
+    PACKER(buf);
+    const struct {
+        const char *key;
+        const char *val;
+    } texts[] = {
+        {"type", q->type},       {"subject", q->subject},         {"object", q->object},
+        {"status", q->status},   {"place", q->place},             {"period_from", q->period_from},
+        {"period_to", q->period_to},
+    };
+    size_t n = 3 + q->has_article + (q->text != NULL) + q->has_limit;
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        n += texts[i].val != NULL;
+    msgpack_pack_map(pk, n);
+    pack_op(pk, "facts");
+    key(pk, "ref");
+    cf_msg_pack_ref(pk, ref, ref_len);
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        if (texts[i].val) {
+            key(pk, texts[i].key);
+            cf_msg_pack_str(pk, texts[i].val);
+        }
+    }
+    if (q->has_article) {
+        key(pk, "article");
+        msgpack_pack_uint64(pk, q->article);
+    }
+    if (q->text) {
+        key(pk, "text");
+        cf_msg_pack_str(pk, q->text);
+    }
+    key(pk, "since");
+    msgpack_pack_uint64(pk, q->since);
+    if (q->has_limit) {
+        key(pk, "limit");
+        msgpack_pack_uint64(pk, q->limit);
     }
 }
 

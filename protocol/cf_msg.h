@@ -45,8 +45,28 @@ typedef enum cf_op {
     CF_OP_QUARANTINE,   /* query (operator): list failed articles */
     CF_OP_REQUEUE,      /* query (operator): requeue {id | all} */
     CF_OP_FACT,         /* query reply: {op: fact, ref, fact} */
-    CF_OP_END           /* query reply: {op: end, ref, last, head, error?} */
+    CF_OP_END,          /* query reply: {op: end, ref, last, head, error?} */
+    CF_OP_FACTS         /* query: facts {type?, subject?, ..., since?, limit?} */
 } cf_op_t;
+
+/* The filters of a `facts` query; NULL (or has_* false) means "any". Owned by the
+ * cf_msg_t that holds it. period_from / period_to are periods or dates in the
+ * grammar of SPEC.md section 8, checked by the decoder; a range means overlap. */
+typedef struct cf_msg_facts {
+    char *type;             /* exact fact type */
+    char *subject;          /* exact entity id */
+    char *object;           /* exact entity id */
+    char *status;           /* exact status word */
+    char *place;            /* exact place name */
+    char *period_from;      /* the range starts on the first day of this period */
+    char *period_to;        /* and ends on the last day of this one */
+    char *text;             /* an FTS5 query over article titles and bodies */
+    uint64_t article;       /* the article id, when has_article */
+    bool has_article;
+    uint64_t since;         /* facts with seq > since */
+    uint64_t limit;         /* most facts, when has_limit */
+    bool has_limit;
+} cf_msg_facts_t;
 
 /* A decoded message. Owns everything it points to; cf_msg_clear frees it. */
 typedef struct cf_msg {
@@ -80,6 +100,7 @@ typedef struct cf_msg {
             uint64_t limit;         /* most facts; 0 with has_limit false: no limit */
             bool has_limit;
         } replay;
+        cf_msg_facts_t facts;       /* CF_OP_FACTS */
         struct {
             uint64_t id;            /* CF_OP_ARTICLE on query */
         } get;
@@ -167,6 +188,9 @@ void cf_msg_pack_sys_heartbeat(msgpack_sbuffer *buf, uint64_t last, double time)
 void cf_msg_pack_replay(msgpack_sbuffer *buf, const void *ref, size_t ref_len, uint64_t since,
                         const char *const *prefixes, size_t nprefixes, uint64_t limit,
                         bool has_limit);
+/* facts {filters...}: every non-NULL filter of q is sent, since always. */
+void cf_msg_pack_facts(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                       const cf_msg_facts_t *q);
 void cf_msg_pack_get_article(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
                              uint64_t id);
 void cf_msg_pack_query_fact(msgpack_sbuffer *buf, const void *ref, size_t ref_len,

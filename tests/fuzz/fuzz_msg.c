@@ -58,6 +58,7 @@ encode(cf_chan_t chan, const cf_msg_t *m, msgpack_sbuffer *buf)
                            (const char *const *)m->u.replay.prefixes, m->u.replay.nprefixes,
                            m->u.replay.limit, m->u.replay.has_limit);
         return true;
+    case CF_OP_FACTS: cf_msg_pack_facts(buf, m->ref, m->ref_len, &m->u.facts); return true;
     case CF_OP_FACT: cf_msg_pack_query_fact(buf, m->ref, m->ref_len, &m->u.fact.fact); return true;
     case CF_OP_END:
         cf_msg_pack_end(buf, m->ref, m->ref_len, m->u.end.last, m->u.end.head, m->u.end.error);

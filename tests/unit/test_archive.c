@@ -278,7 +278,7 @@ test_create_and_reopen(void)
     CF_CHECK_INT(st.st_mode & 07777, 0640);
 
     sqlite3 *db = peek_open(&fx);
-    CF_CHECK_INT(q_int(db, "PRAGMA user_version"), 1);
+    CF_CHECK_INT(q_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
     CF_CHECK_STR(q_text(db, "PRAGMA journal_mode"), "wal");
     CF_CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='table'"
                            " AND name IN ('articles','facts','article_fts')"),
@@ -1079,8 +1079,112 @@ out:
     teardown(&fx);
 }
 
-CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_insert_and_duplicates),
-             CF_TEST(test_group_commit), CF_TEST(test_claim_done_search),
-             CF_TEST(test_fail_and_release), CF_TEST(test_reopen_requeues_processing),
-             CF_TEST(test_close_flushes), CF_TEST(test_lock), CF_TEST(test_newer_foreign_corrupt),
-             CF_TEST(test_full_disk), CF_TEST(test_locked_database))
+/* The version 1 schema exactly as cloudfact 1 created it (cf_archive.c's first
+ * migration, copied here on purpose: a later edit of the code must not change what
+ * an old file looks like). */
+static const char v1_schema[] =
+    "CREATE TABLE articles("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " url TEXT UNIQUE NOT NULL,"
+    " title TEXT,"
+    " body TEXT,"
+    " source TEXT,"
+    " published TEXT,"
+    " lang TEXT,"
+    " state TEXT NOT NULL DEFAULT 'queued'"
+    "  CHECK(state IN ('queued','processing','done','failed')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT,"
+    " received_at TEXT,"
+    " done_at TEXT,"
+    " relevant INTEGER,"
+    " relevance REAL,"
+    " class TEXT);"
+    "CREATE TABLE facts("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " article INTEGER NOT NULL REFERENCES articles(id),"
+    " type TEXT, subject TEXT, object TEXT, value REAL, unit TEXT,"
+    " period TEXT, period_start TEXT, period_end TEXT,"
+    " place TEXT, detail TEXT, qualifier TEXT, status TEXT, source TEXT,"
+    " confidence REAL, evidence TEXT, evidence_start INTEGER, evidence_end INTEGER);"
+    "CREATE INDEX facts_article ON facts(article);"
+    "CREATE TRIGGER facts_no_update BEFORE UPDATE ON facts"
+    " BEGIN SELECT RAISE(ABORT, 'facts are append-only'); END;"
+    "CREATE TRIGGER facts_no_delete BEFORE DELETE ON facts"
+    " BEGIN SELECT RAISE(ABORT, 'facts are append-only'); END;"
+    "CREATE VIEW fact_view AS SELECT f.*, a.url AS url, a.title AS title,"
+    " a.published AS published, a.source AS article_source"
+    " FROM facts f JOIN articles a ON a.id = f.article;"
+    "CREATE VIRTUAL TABLE article_fts USING fts5(title, body,"
+    " content='articles', content_rowid='id');"
+    "PRAGMA user_version=1;";
+
+/* A version 1 archive with data, built by hand, opens, upgrades to the current
+ * version in place, keeps every row, and then works as a new one does. */
+static void
+test_migrate_from_v1(void)
+{
+    fixture_t fx;
+    setup(&fx, false);
+    make_db(&fx, v1_schema);
+    make_db(&fx, "PRAGMA journal_mode=WAL;"
+                 "INSERT INTO articles(url, title, body, state, attempts, received_at, done_at)"
+                 " VALUES('https://old.example/1', 'Old news', 'AWS holds 30 percent.', 'done', 1,"
+                 " '2015-01-01T00:00:00Z', '2015-01-01T00:00:01Z');"
+                 "INSERT INTO articles(url, title, body, state, attempts, error, received_at)"
+                 " VALUES('https://old.example/2', 'Poison', 'x', 'failed', 3, 'worker crashed',"
+                 " '2015-01-02T00:00:00Z');"
+                 "INSERT INTO article_fts(rowid, title, body) SELECT id, title, body FROM articles"
+                 " WHERE id = 1;"
+                 "INSERT INTO facts(article, type, subject, value, unit, period, period_start,"
+                 " period_end, status, confidence, evidence, evidence_start, evidence_end)"
+                 " VALUES(1, 'market_share', 'aws', 30, 'percent', '2014', '2014-01-01',"
+                 " '2014-12-31', 'reported', 0.9, 'AWS holds 30 percent', 0, 20),"
+                 " (1, 'market_share', 'azure', 10, 'percent', '2014', '2014-01-01',"
+                 " '2014-12-31', 'reported', 0.8, 'AWS holds 30 percent', 0, 20);");
+    cf_err_t err;
+    fx.a = cf_archive_open(fx.dir, fx.base, &err);
+    if (!fx.a)
+        fprintf(stderr, "open v1: %s\n", err.text);
+    CF_CHECK(fx.a != NULL);
+    if (!fx.a) {
+        teardown(&fx);
+        return;
+    }
+    CF_CHECK_STR(cf_archive_db_path(fx.a), fx.db);
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(q_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 2);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 2);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
+                           " ('facts_type', 'facts_subject')"),
+                 2);
+    /* the documented views answer over the old rows */
+    CF_CHECK_INT(q_int(db, "SELECT facts FROM article_view WHERE id = 1"), 2);
+    CF_CHECK_INT(q_int(db, "SELECT body_bytes FROM article_view WHERE id = 1"), 21);
+    CF_CHECK_STR(q_text(db, "SELECT error FROM quarantine_view"), "worker crashed");
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM quarantine_view"), 1);
+    CF_CHECK_INT(q_int(db, "SELECT facts FROM facts_by_type WHERE type = 'market_share'"), 2);
+    CF_CHECK_INT(q_int(db, "SELECT subjects FROM facts_by_type WHERE type = 'market_share'"), 2);
+    CF_CHECK_INT(q_int(db, "SELECT last_seq FROM facts_by_subject WHERE subject = 'azure'"), 2);
+    CF_CHECK_STR(q_text(db, "SELECT url FROM fact_view WHERE seq = 1"), "https://old.example/1");
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'percent'"),
+                 1);
+    sqlite3_close(db);
+    /* the upgraded archive takes new work and keeps seq going */
+    uint64_t id = insert1(&fx, "https://new.example/3", "Azure grew 90 percent.");
+    CF_CHECK_INT(id, 3);
+    reopen(&fx); /* already current: opens without migrating again */
+    db = peek_open(&fx);
+    CF_CHECK_INT(q_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 3);
+    sqlite3_close(db);
+    teardown(&fx);
+}
+
+CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
+             CF_TEST(test_insert_and_duplicates), CF_TEST(test_group_commit),
+             CF_TEST(test_claim_done_search), CF_TEST(test_fail_and_release),
+             CF_TEST(test_reopen_requeues_processing), CF_TEST(test_close_flushes),
+             CF_TEST(test_lock), CF_TEST(test_newer_foreign_corrupt), CF_TEST(test_full_disk),
+             CF_TEST(test_locked_database))

@@ -473,6 +473,27 @@ test_golden_query(void)
     msgpack_sbuffer_clear(&buf);
     free(g.p);
 
+    g = decode_golden("query_facts", CF_CHAN_QUERY, CF_OP_FACTS, &msg);
+    CF_CHECK_STR(msg.u.facts.type, "market_share");
+    CF_CHECK_STR(msg.u.facts.subject, "aws");
+    CF_CHECK_STR(msg.u.facts.object, NULL);
+    CF_CHECK_STR(msg.u.facts.period_from, "2014");
+    CF_CHECK_STR(msg.u.facts.period_to, "2015-Q2");
+    CF_CHECK_STR(msg.u.facts.text, "synergy");
+    CF_CHECK(!msg.u.facts.has_article);
+    CF_CHECK_INT(msg.u.facts.since, 0);
+    CF_CHECK(msg.u.facts.has_limit);
+    CF_CHECK_INT(msg.u.facts.limit, 50);
+    CHECK_REF(&msg, "0b");
+    cf_msg_clear(&msg);
+    cf_msg_facts_t q = {.type = "market_share", .subject = "aws", .period_from = "2014",
+                        .period_to = "2015-Q2", .text = "synergy", .limit = 50,
+                        .has_limit = true};
+    cf_msg_pack_facts(&buf, "\x0b", 1, &q);
+    CHECK_BYTES(&buf, g);
+    msgpack_sbuffer_clear(&buf);
+    free(g.p);
+
     g = decode_golden("query_article", CF_CHAN_QUERY, CF_OP_ARTICLE, &msg);
     CF_CHECK_INT(msg.u.get.id, 42);
     CHECK_REF(&msg, "03");
@@ -1445,6 +1466,69 @@ test_round_trip_replay_end(void)
     msgpack_sbuffer_destroy(&buf);
 }
 
+/* facts: filters round-trip; bad periods and wrong types are named. */
+static void
+test_facts_fields(void)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    cf_msg_t msg;
+    cf_err_t err = {0};
+    cf_msg_facts_t q = {.object = "ibm", .status = "rumored", .place = "Frankfurt",
+                        .article = 7, .has_article = true, .since = 99};
+    cf_msg_pack_facts(&buf, NULL, 0, &q);
+    CF_CHECK_INT(cf_msg_decode(CF_CHAN_QUERY, buf.data, buf.size, &msg, &err), CF_OK);
+    CF_CHECK_INT(msg.op, CF_OP_FACTS);
+    CF_CHECK_STR(msg.u.facts.object, "ibm");
+    CF_CHECK_STR(msg.u.facts.status, "rumored");
+    CF_CHECK_STR(msg.u.facts.place, "Frankfurt");
+    CF_CHECK_STR(msg.u.facts.type, NULL);
+    CF_CHECK(msg.u.facts.has_article);
+    CF_CHECK_INT(msg.u.facts.article, 7);
+    CF_CHECK_INT(msg.u.facts.since, 99);
+    CF_CHECK(!msg.u.facts.has_limit);
+    cf_msg_clear(&msg);
+    msgpack_sbuffer_clear(&buf);
+
+    static const struct {
+        cf_msg_facts_t q;
+        const char *error;
+    } bad[] = {
+        {{.period_from = "2014-13"}, "field 'period_from': not a period or date"},
+        {{.period_to = "yesterday"}, "field 'period_to': not a period or date"},
+        {{.period_to = "2015-02-30"}, "field 'period_to': not a period or date"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cf_msg_pack_facts(&buf, "\x01", 1, &bad[i].q);
+        CF_CHECK_INT(cf_msg_decode(CF_CHAN_QUERY, buf.data, buf.size, &msg, &err), CF_EINVAL);
+        CF_CHECK_STR(err.text, bad[i].error);
+        CF_CHECK_INT(msg.op, CF_OP_FACTS);
+        CHECK_REF(&msg, "01");
+        cf_msg_clear(&msg);
+        msgpack_sbuffer_clear(&buf);
+    }
+    /* {op: facts, since: "x"} and a type over 256 bytes */
+    const char wrong[] = "\x82\xa2" "op" "\xa5" "facts" "\xa5" "since" "\xa1" "x";
+    CF_CHECK_INT(cf_msg_decode(CF_CHAN_QUERY, wrong, sizeof wrong - 1, &msg, &err), CF_EINVAL);
+    CF_CHECK_STR(err.text, "field 'since': expected an unsigned integer");
+    cf_msg_clear(&msg);
+    char big[300];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    cf_msg_facts_t qb = {.type = big};
+    cf_msg_pack_facts(&buf, NULL, 0, &qb);
+    CF_CHECK_INT(cf_msg_decode(CF_CHAN_QUERY, buf.data, buf.size, &msg, &err), CF_EINVAL);
+    CF_CHECK_STR(err.text, "field 'type': 299 bytes, over the limit of 256");
+    cf_msg_clear(&msg);
+    /* facts is a query op only */
+    msgpack_sbuffer_clear(&buf);
+    cf_msg_pack_facts(&buf, NULL, 0, &q);
+    CF_CHECK_INT(cf_msg_decode(CF_CHAN_INGEST, buf.data, buf.size, &msg, &err), CF_EINVAL);
+    CF_CHECK_STR(err.text, "unknown op 'facts'");
+    cf_msg_clear(&msg);
+    msgpack_sbuffer_destroy(&buf);
+}
+
 CF_TEST_LIST(CF_TEST(test_golden_ingest_article), CF_TEST(test_golden_ingest_replies),
              CF_TEST(test_golden_worker), CF_TEST(test_golden_publish),
              CF_TEST(test_golden_query), CF_TEST(test_ingest_fields), CF_TEST(test_worker_fields),
@@ -1452,4 +1536,4 @@ CF_TEST_LIST(CF_TEST(test_golden_ingest_article), CF_TEST(test_golden_ingest_rep
              CF_TEST(test_limits_body), CF_TEST(test_huge_counts_fail_fast),
              CF_TEST(test_object_count), CF_TEST(test_result_fact_count),
              CF_TEST(test_large_maps), CF_TEST(test_round_trip_fact),
-             CF_TEST(test_round_trip_replay_end))
+             CF_TEST(test_round_trip_replay_end), CF_TEST(test_facts_fields))

@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: MIT
+ * cf_reader: the query side of the archive. One read-only connection; every
+ * cursor owns one prepared statement built from fixed SQL fragments (values are
+ * always bound, never spliced) and walks the fact log by seq in bounded steps. */
+#include "cf_reader.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "cf_text.h"
+
+#define BUSY_TIMEOUT_MS 5000 /* a checkpoint or recovery holding the WAL index */
+#define WINDOW 16384         /* seq span one statement run may examine */
+#define WINDOWS_PER_PAGE 4   /* spans per cf_cursor_next: bounds one call's work */
+
+#define FACT_COLUMNS                                                                               \
+    "seq, article, type, subject, object, value, unit, period, place, detail, qualifier,"          \
+    " status, source, confidence, evidence, evidence_start, evidence_end"
+
+struct cf_reader {
+    char *path;             /* the database file */
+    sqlite3 *db;            /* read-only connection */
+    sqlite3_stmt *head;     /* SELECT max(seq) */
+    sqlite3_stmt *article;  /* one article by id */
+    sqlite3_stmt *facts_of; /* its facts */
+    sqlite3_stmt *begin;    /* BEGIN (deferred: a read transaction) */
+    sqlite3_stmt *commit;   /* COMMIT */
+};
+
+/* One bound value of a cursor's filter, in parameter order from ?4 on. */
+typedef struct bindv {
+    char *text;  /* a text value, or NULL for an integer */
+    int64_t num; /* the integer when text is NULL */
+} bindv_t;
+
+struct cf_cursor {
+    cf_reader_t *reader; /* borrowed */
+    sqlite3_stmt *stmt;  /* the page query: ?1 after, ?2 up to, ?3 limit, ?4... filter */
+    bindv_t *binds;      /* filter values */
+    size_t nbinds;
+    bool none;          /* the filter can match no fact (e.g. prefix "article.") */
+    int64_t pos;        /* every seq <= pos has been examined */
+    uint64_t last;      /* seq of the last fact returned, or since */
+    uint64_t head;      /* max(seq) at the last read */
+    uint64_t remaining; /* facts still allowed by limit */
+    bool limited;       /* limit given */
+    bool done;          /* nothing left */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                   */
+
+static char *
+col_strdup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? cf_strndup((const char *)t, (size_t)sqlite3_column_bytes(s, i)) : NULL;
+}
+
+/* Fills f from a row of FACT_COLUMNS starting at column 0. */
+static void
+read_fact(sqlite3_stmt *s, cf_fact_t *f)
+{
+    f->seq = (uint64_t)sqlite3_column_int64(s, 0);
+    f->article = (uint64_t)sqlite3_column_int64(s, 1);
+    f->type = col_strdup(s, 2);
+    f->subject = col_strdup(s, 3);
+    f->object = col_strdup(s, 4);
+    f->has_value = sqlite3_column_type(s, 5) != SQLITE_NULL;
+    f->value = f->has_value ? sqlite3_column_double(s, 5) : 0;
+    f->unit = col_strdup(s, 6);
+    f->period = col_strdup(s, 7);
+    f->place = col_strdup(s, 8);
+    f->detail = col_strdup(s, 9);
+    f->qualifier = col_strdup(s, 10);
+    f->status = col_strdup(s, 11);
+    f->source = col_strdup(s, 12);
+    f->confidence = sqlite3_column_double(s, 13);
+    f->evidence = col_strdup(s, 14);
+    f->evidence_start = (uint64_t)sqlite3_column_int64(s, 15);
+    f->evidence_end = (uint64_t)sqlite3_column_int64(s, 16);
+}
+
+static int
+db_err(cf_reader_t *self, cf_err_t *err, const char *what)
+{
+    return cf_err_set(err, CF_EDB, "archive: %s: %s", what, sqlite3_errmsg(self->db));
+}
+
+static int
+run_simple(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* Ends a read transaction whatever happened inside it. */
+static void
+end_read(cf_reader_t *self)
+{
+    if (!sqlite3_get_autocommit(self->db) && run_simple(self->commit) != SQLITE_OK)
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int
+read_head(cf_reader_t *self, uint64_t *head)
+{
+    int rc = sqlite3_step(self->head);
+    if (rc == SQLITE_ROW) {
+        *head = (uint64_t)sqlite3_column_int64(self->head, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_reset(self->head);
+    return rc;
+}
+
+/* A growable SQL text made of fixed fragments only. */
+typedef struct sql {
+    char *p;
+    size_t n, cap;
+} sql_t;
+
+static void
+sql_add(sql_t *b, const char *frag)
+{
+    size_t len = strlen(frag);
+    if (b->n + len + 1 > b->cap) {
+        while (b->n + len + 1 > b->cap)
+            b->cap = b->cap ? b->cap * 2 : 512;
+        b->p = cf_realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, frag, len + 1);
+    b->n += len;
+}
+
+/* Appends "?N" for the next filter value and records it. */
+static void
+bind_next(sql_t *b, cf_cursor_t *c, const char *text, int64_t num)
+{
+    char param[16];
+    c->binds = cf_realloc(c->binds, (c->nbinds + 1) * sizeof *c->binds);
+    c->binds[c->nbinds].text = text ? cf_strdup(text) : NULL;
+    c->binds[c->nbinds].num = num;
+    c->nbinds++;
+    snprintf(param, sizeof param, "?%zu", c->nbinds + 3);
+    sql_add(b, param);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The reader                                                                */
+
+cf_reader_t *
+cf_reader_open(const char *db_path, cf_err_t *err)
+{
+    cf_reader_t *self = cf_calloc(1, sizeof *self);
+    self->path = cf_strdup(db_path);
+    if (sqlite3_open_v2(db_path, &self->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        cf_err_set(err, CF_EDB, "archive %s: cannot open for reading: %s", db_path,
+                   self->db ? sqlite3_errmsg(self->db) : "out of memory");
+        cf_reader_close(&self);
+        return NULL;
+    }
+    sqlite3_busy_timeout(self->db, BUSY_TIMEOUT_MS);
+    static const struct {
+        size_t off;
+        const char *sql;
+    } stmts[] = {
+        {offsetof(cf_reader_t, head), "SELECT coalesce(max(seq), 0) FROM facts"},
+        {offsetof(cf_reader_t, article),
+         "SELECT id, url, title, body, source, published, lang, state FROM articles"
+         " WHERE id = ?1"},
+        {offsetof(cf_reader_t, facts_of),
+         "SELECT " FACT_COLUMNS " FROM facts WHERE article = ?1 ORDER BY seq"},
+        {offsetof(cf_reader_t, begin), "BEGIN"},
+        {offsetof(cf_reader_t, commit), "COMMIT"},
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof *stmts; i++) {
+        sqlite3_stmt **s = (sqlite3_stmt **)((char *)self + stmts[i].off);
+        if (sqlite3_prepare_v3(self->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL) !=
+            SQLITE_OK) {
+            cf_err_set(err, CF_EDB, "archive %s: cannot prepare a read statement: %s", db_path,
+                       sqlite3_errmsg(self->db));
+            cf_reader_close(&self);
+            return NULL;
+        }
+    }
+    return self;
+}
+
+void
+cf_reader_close(cf_reader_t **self_p)
+{
+    cf_reader_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    sqlite3_finalize(self->head);
+    sqlite3_finalize(self->article);
+    sqlite3_finalize(self->facts_of);
+    sqlite3_finalize(self->begin);
+    sqlite3_finalize(self->commit);
+    /* close_v2: a cursor still alive keeps the connection until it is destroyed */
+    sqlite3_close_v2(self->db);
+    free(self->path);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+cf_reader_head(cf_reader_t *self, uint64_t *head, cf_err_t *err)
+{
+    *head = 0;
+    if (read_head(self, head) != SQLITE_OK)
+        return db_err(self, err, "reading the last seq");
+    return CF_OK;
+}
+
+int
+cf_reader_article(cf_reader_t *self, uint64_t id, cf_article_t *out, char **state,
+                  cf_facts_t *facts, cf_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    *state = NULL;
+    int rc = CF_OK;
+    /* one read transaction: the article and its facts from the same snapshot */
+    if (run_simple(self->begin) != SQLITE_OK)
+        return db_err(self, err, "reading an article");
+    sqlite3_stmt *s = self->article;
+    sqlite3_bind_int64(s, 1, id > INT64_MAX ? INT64_MAX : (sqlite3_int64)id);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_DONE) {
+        rc = cf_err_set(err, CF_ENOTFOUND, "no such article");
+        goto out;
+    }
+    if (step != SQLITE_ROW)
+        goto dberr;
+    out->id = (uint64_t)sqlite3_column_int64(s, 0);
+    out->url = col_strdup(s, 1);
+    out->title = col_strdup(s, 2);
+    out->body = col_strdup(s, 3);
+    out->body_len = out->body ? (size_t)sqlite3_column_bytes(s, 3) : 0;
+    out->source = col_strdup(s, 4);
+    out->published = col_strdup(s, 5);
+    out->lang = col_strdup(s, 6);
+    *state = col_strdup(s, 7);
+    s = self->facts_of;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)out->id);
+    while ((step = sqlite3_step(s)) == SQLITE_ROW)
+        read_fact(s, cf_facts_push(facts));
+    if (step != SQLITE_DONE)
+        goto dberr;
+    goto out;
+dberr:
+    rc = db_err(self, err, "reading an article");
+    cf_article_clear(out);
+    cf_facts_clear(facts);
+    free(*state);
+    *state = NULL;
+out:
+    sqlite3_reset(self->article);
+    sqlite3_reset(self->facts_of);
+    end_read(self);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Cursors                                                                   */
+
+static cf_cursor_t *
+cursor_new(cf_reader_t *self, uint64_t since, uint64_t limit, bool has_limit)
+{
+    cf_cursor_t *c = cf_calloc(1, sizeof *c);
+    c->reader = self;
+    c->last = since;
+    c->pos = since > INT64_MAX ? INT64_MAX : (int64_t)since;
+    c->limited = has_limit;
+    c->remaining = limit;
+    c->done = has_limit && limit == 0;
+    return c;
+}
+
+static cf_cursor_t *
+cursor_prepare(cf_cursor_t *c, sql_t *b, cf_err_t *err)
+{
+    sql_add(b, " ORDER BY seq LIMIT ?3");
+    if (sqlite3_prepare_v3(c->reader->db, b->p, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt, NULL) !=
+        SQLITE_OK) {
+        db_err(c->reader, err, "preparing a fact query");
+        free(b->p);
+        cf_cursor_destroy(&c);
+        return NULL;
+    }
+    free(b->p);
+    return c;
+}
+
+static const char *const select_page =
+    "SELECT " FACT_COLUMNS " FROM facts WHERE seq > ?1 AND seq <= ?2";
+
+/* Topic prefix p as a condition on (type, subject): the topic is
+ * "fact." type "." subject, and types never contain a dot. */
+typedef enum { P_NONE, P_ALL, P_TYPE_PREFIX, P_TYPE, P_TYPE_SUBJECT } pkind_t;
+
+static pkind_t
+classify_prefix(const char *p, const char **type_end)
+{
+    size_t len = strlen(p);
+    if (len <= 5) /* "", "f", ..., "fact.": every fact */
+        return strncmp("fact.", p, len) == 0 ? P_ALL : P_NONE;
+    if (strncmp(p, "fact.", 5) != 0)
+        return P_NONE; /* "article.", "sys.": never a fact */
+    const char *dot = strchr(p + 5, '.');
+    if (!dot)
+        return P_TYPE_PREFIX;
+    *type_end = dot;
+    return dot[1] ? P_TYPE_SUBJECT : P_TYPE;
+}
+
+cf_cursor_t *
+cf_reader_replay(cf_reader_t *self, uint64_t since, const char *const *prefixes, size_t nprefixes,
+                 uint64_t limit, bool has_limit, cf_err_t *err)
+{
+    cf_cursor_t *c = cursor_new(self, since, limit, has_limit);
+    sql_t b = {0};
+    sql_add(&b, select_page);
+    bool all = nprefixes == 0, any = false;
+    for (size_t i = 0; i < nprefixes; i++)
+        if (classify_prefix(prefixes[i], &(const char *){NULL}) == P_ALL)
+            all = true;
+    if (!all) {
+        sql_add(&b, " AND (");
+        for (size_t i = 0; i < nprefixes; i++) {
+            const char *dot = NULL;
+            pkind_t k = classify_prefix(prefixes[i], &dot);
+            if (k == P_NONE)
+                continue;
+            sql_add(&b, any ? " OR " : "");
+            any = true;
+            if (k == P_TYPE_PREFIX) {
+                sql_add(&b, "substr(type, 1, length(");
+                bind_next(&b, c, prefixes[i] + 5, 0);
+                sql_add(&b, ")) = ");
+                bind_next(&b, c, prefixes[i] + 5, 0);
+                continue;
+            }
+            char *type = cf_strndup(prefixes[i] + 5, (size_t)(dot - prefixes[i] - 5));
+            sql_add(&b, "(type = ");
+            bind_next(&b, c, type, 0);
+            free(type);
+            if (k == P_TYPE_SUBJECT) {
+                sql_add(&b, " AND substr(subject, 1, length(");
+                bind_next(&b, c, dot + 1, 0);
+                sql_add(&b, ")) = ");
+                bind_next(&b, c, dot + 1, 0);
+            }
+            sql_add(&b, ")");
+        }
+        sql_add(&b, ")");
+        if (!any) { /* only prefixes no fact can match */
+            c->none = true;
+            free(b.p);
+            b = (sql_t){0};
+            sql_add(&b, select_page);
+        }
+    }
+    return cursor_prepare(c, &b, err);
+}
+
+cf_cursor_t *
+cf_reader_facts(cf_reader_t *self, const cf_msg_facts_t *q, cf_err_t *err)
+{
+    char from[11], to[11], unused[11];
+    if (q->period_from && cf_period_range(q->period_from, from, unused) != CF_OK) {
+        cf_err_set(err, CF_EINVAL, "field 'period_from': not a period or date");
+        return NULL;
+    }
+    if (q->period_to && cf_period_range(q->period_to, unused, to) != CF_OK) {
+        cf_err_set(err, CF_EINVAL, "field 'period_to': not a period or date");
+        return NULL;
+    }
+    cf_cursor_t *c = cursor_new(self, q->since, q->limit, q->has_limit);
+    sql_t b = {0};
+    sql_add(&b, select_page);
+    const struct {
+        const char *frag;
+        const char *val;
+    } eq[] = {
+        {" AND type = ", q->type},
+        {" AND subject = ", q->subject},
+        {" AND object = ", q->object},
+        {" AND status = ", q->status},
+        {" AND place = ", q->place},
+        /* a range means overlap: the fact's period ends on or after the range's start
+         * and starts on or before its end (ISO dates compare as text) */
+        {" AND period_end >= ", q->period_from ? from : NULL},
+        {" AND period_start <= ", q->period_to ? to : NULL},
+    };
+    for (size_t i = 0; i < sizeof eq / sizeof *eq; i++) {
+        if (eq[i].val) {
+            sql_add(&b, eq[i].frag);
+            bind_next(&b, c, eq[i].val, 0);
+        }
+    }
+    if (q->has_article) {
+        sql_add(&b, " AND article = ");
+        bind_next(&b, c, NULL, q->article > INT64_MAX ? INT64_MAX : (int64_t)q->article);
+    }
+    if (q->text) {
+        sql_add(&b, " AND article IN (SELECT rowid FROM article_fts WHERE article_fts MATCH ");
+        bind_next(&b, c, q->text, 0);
+        sql_add(&b, ")");
+    }
+    return cursor_prepare(c, &b, err);
+}
+
+int
+cf_cursor_next(cf_cursor_t *c, cf_facts_t *page, size_t max, bool *done, cf_err_t *err)
+{
+    cf_reader_t *r = c->reader;
+    cf_facts_clear(page);
+    *done = c->done;
+    if (c->done)
+        return CF_OK;
+    int rc = CF_OK;
+    /* SPEC/STACK: one short read transaction per page, nothing held in between */
+    if (run_simple(r->begin) != SQLITE_OK || read_head(r, &c->head) != SQLITE_OK) {
+        rc = db_err(r, err, "reading facts");
+        goto out;
+    }
+    if (c->none)
+        c->pos = (int64_t)c->head;
+    for (int w = 0; w < WINDOWS_PER_PAGE && c->pos < (int64_t)c->head && page->n == 0; w++) {
+        int64_t hi = c->pos > INT64_MAX - WINDOW ? INT64_MAX : c->pos + WINDOW;
+        size_t want = max;
+        if (c->limited && c->remaining < want)
+            want = (size_t)c->remaining;
+        sqlite3_stmt *s = c->stmt;
+        sqlite3_bind_int64(s, 1, c->pos);
+        sqlite3_bind_int64(s, 2, hi);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)want);
+        for (size_t i = 0; i < c->nbinds; i++) {
+            if (c->binds[i].text)
+                sqlite3_bind_text(s, (int)i + 4, c->binds[i].text, -1, SQLITE_STATIC);
+            else
+                sqlite3_bind_int64(s, (int)i + 4, c->binds[i].num);
+        }
+        int step;
+        while ((step = sqlite3_step(s)) == SQLITE_ROW)
+            read_fact(s, cf_facts_push(page));
+        sqlite3_reset(s);
+        if (step != SQLITE_DONE) {
+            rc = db_err(r, err, "reading facts");
+            cf_facts_clear(page);
+            c->done = true;
+            goto out;
+        }
+        if (page->n == want) /* a full page: continue right after its last fact */
+            c->pos = (int64_t)page->v[page->n - 1].seq;
+        else /* the whole span was examined (nothing lies above head in this read) */
+            c->pos = hi < (int64_t)c->head ? hi : (int64_t)c->head;
+    }
+    if (page->n) {
+        c->last = page->v[page->n - 1].seq;
+        if (c->limited)
+            c->remaining -= page->n;
+    }
+    c->done = (c->limited && c->remaining == 0) || c->pos >= (int64_t)c->head;
+out:
+    end_read(r);
+    *done = c->done;
+    return rc;
+}
+
+uint64_t
+cf_cursor_last(const cf_cursor_t *c)
+{
+    return c->last;
+}
+
+uint64_t
+cf_cursor_head(const cf_cursor_t *c)
+{
+    return c->head;
+}
+
+void
+cf_cursor_destroy(cf_cursor_t **c_p)
+{
+    cf_cursor_t *c = c_p ? *c_p : NULL;
+    if (!c)
+        return;
+    sqlite3_finalize(c->stmt);
+    for (size_t i = 0; i < c->nbinds; i++)
+        free(c->binds[i].text);
+    free(c->binds);
+    free(c);
+    *c_p = NULL;
+}
