@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT
+ * it_reload: the extractor's rules are data, reloaded on SIGHUP. The daemon runs
+ * on a copy of workers/data; an alias added to the gazetteer is used by the
+ * workers after a SIGHUP, without a restart; a broken data file is refused and
+ * the loaded rules stay in force; a SIGHUP in the middle of a batch loses no job. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cf_msg.h"
+#include "cf_text.h"
+#include "harness.h"
+
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            it_fail(__VA_ARGS__);                                                              \
+    } while (0)
+
+static const char *body = "Quillwave opened four data centers in Oslo this year.";
+
+static int64_t
+subject_count(const it_daemon_t *d, const char *subject)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM facts WHERE subject = '%s'", subject);
+    return it_sql_int(d, sql);
+}
+
+static void
+push(it_daemon_t *d, const char *url)
+{
+    cf_article_t a = {0};
+    a.url = (char *)url;
+    a.title = "Data centers";
+    a.body = (char *)body;
+    a.body_len = strlen(body);
+    int st;
+    uint64_t id;
+    it_push(d, &a, 1, &st, &id);
+    CHECK(st == CF_OK, "%s: %s", url, cf_msg_status_name(st));
+}
+
+static size_t
+count_in_log(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    size_t n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* Sends SIGHUP and waits until `workers` workers logged `needle` once more. */
+static void
+hup_and_wait(it_daemon_t *d, const char *needle, size_t workers)
+{
+    size_t before = count_in_log(d->log, needle);
+    kill(d->pid, SIGHUP);
+    for (int i = 0; i < 300 && count_in_log(d->log, needle) < before + workers; i++)
+        usleep(50 * 1000);
+    CHECK(count_in_log(d->log, needle) >= before + workers, "no '%s' after SIGHUP", needle);
+}
+
+int
+main(void)
+{
+    it_daemon_t d;
+    it_daemon_init(&d);
+    const char *src = getenv("CF_SOURCE_DIR");
+    CHECK(src, "CF_SOURCE_DIR is not set");
+    char data[400], cmd[1200], gaz[450];
+    snprintf(data, sizeof data, "%s/data", d.dir);
+    snprintf(cmd, sizeof cmd, "cp -r '%s/workers/data' '%s'", src, data);
+    CHECK(system(cmd) == 0, "copy the data files");
+    snprintf(gaz, sizeof gaz, "%s/gazetteer.tsv", data);
+    const char *extra[] = {"--data", data, NULL};
+    it_daemon_start(&d, 2, extra);
+
+    /* before: the extractor does not know Quillwave as quillwave-cloud */
+    push(&d, "https://example.test/r/1");
+    it_wait_stat(&d, "cloudfact_articles_done", 1, 60);
+    CHECK(subject_count(&d, "quillwave-cloud") == 0, "the alias is known before it exists");
+
+    /* an analyst adds the company: no recompile, no restart */
+    FILE *f = fopen(gaz, "a");
+    fprintf(f, "quillwave-cloud\tcompany\t-\tQuillwave|Quillwave Cloud\n");
+    fclose(f);
+    hup_and_wait(&d, "data files reloaded", 2);
+    push(&d, "https://example.test/r/2");
+    it_wait_stat(&d, "cloudfact_articles_done", 2, 60);
+    CHECK(subject_count(&d, "quillwave-cloud") >= 1, "the reloaded alias was not used");
+    printf("ok   an alias added to gazetteer.tsv is used after SIGHUP, without a restart\n");
+
+    /* a broken file is refused; the loaded rules stay */
+    f = fopen(gaz, "a");
+    fprintf(f, "this line has no tabs\n");
+    fclose(f);
+    hup_and_wait(&d, "reload refused, keeping the loaded rules", 2);
+    CHECK(count_in_log(d.log, "gazetteer.tsv:") >= 1, "the refusal does not name file:line");
+    int64_t before = subject_count(&d, "quillwave-cloud");
+    push(&d, "https://example.test/r/3");
+    it_wait_stat(&d, "cloudfact_articles_done", 3, 60);
+    CHECK(subject_count(&d, "quillwave-cloud") > before, "the old rules were lost");
+    printf("ok   a broken data file is refused with file:line; the loaded rules stay\n");
+
+    /* SIGHUP in the middle of a batch: every job completes */
+    size_t n = (size_t)(400 * it_scale());
+    cf_article_t *arts = calloc(n, sizeof *arts);
+    int *st = calloc(n, sizeof *st);
+    uint64_t *ids = calloc(n, sizeof *ids);
+    for (size_t i = 0; i < n; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.test/r/batch/%zu", i);
+        arts[i].url = cf_strdup(url);
+        arts[i].title = cf_strdup("t");
+        arts[i].body = cf_strdup(body);
+        arts[i].body_len = strlen(body);
+    }
+    it_push(&d, arts, n, st, ids);
+    kill(d.pid, SIGHUP);
+    it_wait_stat(&d, "cloudfact_articles_done", 3 + n, 120);
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE state <> 'done'") == 0,
+          "a job was lost across the reload");
+    CHECK(it_stat(&d, "cloudfact_attempts_failed_total") == 0, "the reload cost attempts");
+    printf("ok   SIGHUP mid-batch: every article done, no failed attempt\n");
+    for (size_t i = 0; i < n; i++)
+        cf_article_clear(&arts[i]);
+    free(arts);
+    free(st);
+    free(ids);
+
+    int ws = it_daemon_stop(&d, SIGTERM, 60);
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
+    it_daemon_cleanup(&d);
+    printf("it_reload: all checks passed\n");
+    return 0;
+}
