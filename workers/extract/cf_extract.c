@@ -113,17 +113,38 @@ run(cf_assemble_t *as, const char *text, size_t len, uint64_t article, cf_facts_
     seen_ctx_t ctx = {cls, weight};
     cf_assemble_seen_t seen = {seen_company, seen_place, seen_cloud, &ctx};
     size_t pos = 0, s, e;
+    if (!facts) {
+        while (cf_sentence_next(text, len, &pos, &s, &e)) {
+            cf_token_split(text, s, e, &toks);
+            cf_classify_words(cls, toks.n);
+            cf_assemble_sentence(as, text, &toks, article, facts, &seen);
+        }
+        cf_token_free(&toks);
+        return;
+    }
+    /* the text is split and tokenized once; both passes read the tokens */
+    size_t *bound = NULL, nb = 0, cb = 0;
+    for (;;) {
+        if (nb == cb) {
+            cb = cb ? cb * 2 : 64;
+            bound = cf_realloc(bound, cb * sizeof *bound);
+        }
+        bound[nb++] = toks.n;
+        if (!cf_sentence_next(text, len, &pos, &s, &e))
+            break;
+        cf_token_append(text, s, e, &toks);
+    }
     /* first pass: a year the text fixes, for relative dates */
-    while (facts && cf_sentence_next(text, len, &pos, &s, &e)) {
-        cf_token_split(text, s, e, &toks);
-        cf_assemble_scan(as, &toks);
+    for (size_t k = 0; k + 1 < nb; k++) {
+        cf_tokens_t view = cf_token_view(&toks, bound[k], bound[k + 1]);
+        cf_assemble_scan(as, &view);
     }
-    pos = 0;
-    while (cf_sentence_next(text, len, &pos, &s, &e)) {
-        cf_token_split(text, s, e, &toks);
-        cf_classify_words(cls, toks.n);
-        cf_assemble_sentence(as, text, &toks, article, facts, &seen);
+    for (size_t k = 0; k + 1 < nb; k++) {
+        cf_tokens_t view = cf_token_view(&toks, bound[k], bound[k + 1]);
+        cf_classify_words(cls, view.n);
+        cf_assemble_sentence(as, text, &view, article, facts, &seen);
     }
+    free(bound);
     cf_token_free(&toks);
 }
 

@@ -15,63 +15,60 @@
 #define KEY_MAX 256 /* bytes of a normalized phrase */
 #define LINE_MAX_BYTES 8192
 
+/* A trie of words: node (parent, word) is found through one hash table keyed by
+ * the parent's index and the word's hash (cf_token_t.hash), so that a lookup
+ * per token compares integers and, on a hit, one word. */
+typedef struct node {
+    char *word;     /* normalized word (owned) */
+    uint32_t hash;  /* cf_token_hash of word */
+    uint32_t wlen;  /* bytes of word */
+    int parent;     /* parent node, -1 for the root */
+    int head;       /* first entry, -1 when only a prefix */
+    uint64_t cats;  /* categories of the entries at this node and below (bit 63: >= 63) */
+} node_t;
+
 typedef struct slot {
-    char *key;  /* normalized phrase, NULL = empty slot */
-    int head;   /* first entry, -1 when only a prefix */
+    uint32_t key;   /* mixed (parent, word hash) */
+    int node;       /* node index, -1 = empty slot */
 } slot_t;
 
 struct cf_lexicon {
-    slot_t *slots;              /* hash table */
+    slot_t *slots;              /* hash table over nodes */
     size_t nslots;              /* power of two */
-    size_t used;                /* occupied slots */
+    node_t *nodes;              /* trie nodes */
+    size_t nnodes;
+    size_t ncap;
     cf_lexicon_entry_t *ent;    /* entries */
     size_t nent;
     size_t cap;
-    unsigned *needs;            /* per entry: flags plus number of tokens in bits 8.. */
+    unsigned *needs;            /* per entry: number of words */
 };
 
-static uint32_t
-hash(const char *s, size_t n)
+static inline uint32_t
+mix(int parent, uint32_t h)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+    uint32_t x = h ^ ((uint32_t)(parent + 1) * 0x9e3779b1u);
+    x ^= x >> 15;
+    x *= 0x85ebca6bu;
+    x ^= x >> 13;
+    return x;
 }
 
-static slot_t *
-lookup(const cf_lexicon_t *self, const char *key, size_t n)
+static inline int
+lookup(const cf_lexicon_t *self, int parent, const char *w, size_t wl, uint32_t wh)
 {
-    if (!self->nslots)
-        return NULL;
     size_t m = self->nslots - 1;
-    for (size_t i = hash(key, n) & m;; i = (i + 1) & m) {
-        slot_t *s = &self->slots[i];
-        if (!s->key)
-            return NULL;
-        if (strlen(s->key) == n && memcmp(s->key, key, n) == 0)
-            return s;
+    uint32_t key = mix(parent, wh);
+    for (size_t i = key & m;; i = (i + 1) & m) {
+        const slot_t *s = &self->slots[i];
+        if (s->node < 0)
+            return -1;
+        if (s->key == key) {
+            const node_t *nd = &self->nodes[s->node];
+            if (nd->parent == parent && nd->wlen == wl && memcmp(nd->word, w, wl) == 0)
+                return s->node;
+        }
     }
-}
-
-static void grow(cf_lexicon_t *self);
-
-static slot_t *
-insert(cf_lexicon_t *self, const char *key, size_t n)
-{
-    slot_t *s = lookup(self, key, n);
-    if (s)
-        return s;
-    if ((self->used + 1) * 2 > self->nslots)
-        grow(self);
-    size_t m = self->nslots - 1;
-    size_t i = hash(key, n) & m;
-    while (self->slots[i].key)
-        i = (i + 1) & m;
-    self->slots[i].key = cf_strndup(key, n);
-    self->slots[i].head = -1;
-    self->used++;
-    return &self->slots[i];
 }
 
 static void
@@ -80,17 +77,51 @@ grow(cf_lexicon_t *self)
     size_t old = self->nslots;
     slot_t *slots = self->slots;
     self->nslots = old ? old * 2 : 256;
-    self->slots = cf_calloc(self->nslots, sizeof *self->slots);
+    self->slots = cf_malloc(self->nslots * sizeof *self->slots);
+    for (size_t k = 0; k < self->nslots; k++)
+        self->slots[k].node = -1;
     size_t m = self->nslots - 1;
     for (size_t k = 0; k < old; k++) {
-        if (!slots[k].key)
+        if (slots[k].node < 0)
             continue;
-        size_t i = hash(slots[k].key, strlen(slots[k].key)) & m;
-        while (self->slots[i].key)
+        size_t i = slots[k].key & m;
+        while (self->slots[i].node >= 0)
             i = (i + 1) & m;
         self->slots[i] = slots[k];
     }
     free(slots);
+}
+
+static int
+insert(cf_lexicon_t *self, int parent, const char *w, size_t wl)
+{
+    uint32_t wh = cf_token_hash(w, wl);
+    if (self->nslots) {
+        int k = lookup(self, parent, w, wl, wh);
+        if (k >= 0)
+            return k;
+    }
+    if ((self->nnodes + 1) * 2 > self->nslots)
+        grow(self);
+    if (self->nnodes == self->ncap) {
+        self->ncap = self->ncap ? self->ncap * 2 : 256;
+        self->nodes = cf_realloc(self->nodes, self->ncap * sizeof *self->nodes);
+    }
+    node_t *nd = &self->nodes[self->nnodes];
+    nd->word = cf_strndup(w, wl);
+    nd->hash = wh;
+    nd->wlen = (uint32_t)wl;
+    nd->parent = parent;
+    nd->head = -1;
+    nd->cats = 0;
+    uint32_t key = mix(parent, wh);
+    size_t m = self->nslots - 1;
+    size_t i = key & m;
+    while (self->slots[i].node >= 0)
+        i = (i + 1) & m;
+    self->slots[i].key = key;
+    self->slots[i].node = (int)self->nnodes;
+    return (int)self->nnodes++;
 }
 
 cf_lexicon_t *
@@ -105,23 +136,32 @@ cf_lexicon_destroy(cf_lexicon_t **self_p)
     if (!self_p || !*self_p)
         return;
     cf_lexicon_t *self = *self_p;
-    for (size_t i = 0; i < self->nslots; i++)
-        free(self->slots[i].key);
+    for (size_t i = 0; i < self->nnodes; i++)
+        free(self->nodes[i].word);
     for (size_t i = 0; i < self->nent; i++)
         free(self->ent[i].val);
     free(self->slots);
+    free(self->nodes);
     free(self->ent);
     free(self->needs);
     free(self);
     *self_p = NULL;
 }
 
+/* The bit of category cat in node_t.cats. */
+static inline uint64_t
+cat_bit(int cat)
+{
+    return cat >= 0 && cat < 63 ? 1ull << cat : 1ull << 63;
+}
+
 /* A hyphen inside a word ("data-center") is skipped so that it matches "data center". */
-static bool
+static inline bool
 skippable(const cf_tokens_t *t, size_t i)
 {
-    return cf_token_is(t, i, "-") && !(t->v[i].flags & CF_TOKEN_SPACE) && i + 1 < t->n &&
-           !(t->v[i + 1].flags & CF_TOKEN_SPACE) && i > 0;
+    const cf_token_t *k = &t->v[i];
+    return k->len == 1 && t->text[k->norm] == '-' && !(k->flags & CF_TOKEN_SPACE) &&
+           i + 1 < t->n && !(t->v[i + 1].flags & CF_TOKEN_SPACE) && i > 0;
 }
 
 bool
@@ -131,7 +171,6 @@ cf_lexicon_add(cf_lexicon_t *self, const char *phrase, int cat, const char *val,
     cf_tokens_t t = {0};
     size_t plen = strlen(phrase);
     cf_token_split(phrase, 0, plen, &t);
-    char key[KEY_MAX];
     size_t n = 0, words = 0;
     bool ok = t.n > 0;
     unsigned flags = extra_flags;
@@ -146,26 +185,30 @@ cf_lexicon_add(cf_lexicon_t *self, const char *phrase, int cat, const char *val,
         flags |= CF_LEXICON_CAP;
     if (letters >= 2 && upper == letters)
         flags |= CF_LEXICON_UPPER;
+    /* check the limits first (a rejected phrase adds nothing) */
     for (size_t i = 0; ok && i < t.n; i++) {
         if (skippable(&t, i))
             continue;
-        const char *w = cf_token_norm(&t, i);
-        size_t wl = strlen(w);
-        if (n + wl + 2 > sizeof key || ++words > CF_LEXICON_MAX_WORDS) {
+        size_t wl = t.v[i].len;
+        if (n + wl + 2 > KEY_MAX || ++words > CF_LEXICON_MAX_WORDS) {
             ok = false;
             break;
         }
         if (n)
-            key[n++] = ' ';
-        memcpy(key + n, w, wl);
+            n++;
         n += wl;
-        if (i + 1 < t.n)
-            insert(self, key, n); /* a prefix */
+    }
+    int node = -1;
+    uint64_t bit = cat_bit(cat);
+    for (size_t i = 0; ok && i < t.n; i++) {
+        if (skippable(&t, i))
+            continue;
+        node = insert(self, node, cf_token_norm(&t, i), t.v[i].len);
+        self->nodes[node].cats |= bit;
     }
     cf_token_free(&t);
     if (!ok)
         return false;
-    slot_t *s = insert(self, key, n);
     if (self->nent == self->cap) {
         self->cap = self->cap ? self->cap * 2 : 256;
         self->ent = cf_realloc(self->ent, self->cap * sizeof *self->ent);
@@ -179,10 +222,11 @@ cf_lexicon_add(cf_lexicon_t *self, const char *phrase, int cat, const char *val,
     e->next = -1;
     self->needs[self->nent] = (unsigned)words;
     /* append to the phrase's chain, keeping file order */
-    if (s->head < 0) {
-        s->head = (int)self->nent;
+    node_t *nd = &self->nodes[node];
+    if (nd->head < 0) {
+        nd->head = (int)self->nent;
     } else {
-        int k = s->head;
+        int k = nd->head;
         while (self->ent[k].next >= 0)
             k = self->ent[k].next;
         self->ent[k].next = (int)self->nent;
@@ -215,31 +259,64 @@ passes(const cf_lexicon_t *self, int idx, const cf_tokens_t *t, size_t i, size_t
     return true;
 }
 
+/* The trie node of token i's word under the root, or -1; remembered in toks->memo
+ * so that the many lookups at one token (one per cue category tried) cost one. */
+static int
+first_node(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i)
+{
+    cf_token_memo_t *mm = t->memo;
+    int32_t *v = NULL;
+    if (mm) {
+        size_t s = 0;
+        while (s < mm->nlex && mm->lex[s] != self)
+            s++;
+        if (s == mm->nlex && s < CF_TOKEN_MEMO_LEX) {
+            if (mm->cap[s] < t->n) {
+                free(mm->v[s]);
+                mm->cap[s] = t->n * 2;
+                mm->v[s] = cf_malloc(mm->cap[s] * sizeof *mm->v[s]);
+            }
+            memset(mm->v[s], 0, t->n * sizeof *mm->v[s]);
+            mm->lex[s] = self;
+            mm->nlex++;
+        }
+        if (s < mm->nlex) {
+            v = mm->v[s];
+            if (v[i])
+                return v[i] < 0 ? -1 : v[i] - 1;
+        }
+    }
+    const cf_token_t *tk = &t->v[i];
+    int node = lookup(self, -1, t->text + tk->norm, tk->len, tk->hash);
+    if (v)
+        v[i] = node < 0 ? -1 : node + 1;
+    return node;
+}
+
+uint64_t
+cf_lexicon_cats_at(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i)
+{
+    if (i >= t->n || !self->nslots || skippable(t, i))
+        return 0;
+    CF_STEP();
+    int node = first_node(self, t, i);
+    return node < 0 ? 0 : self->nodes[node].cats;
+}
+
 int
 cf_lexicon_match(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i, int cat, size_t *ntok)
 {
-    char key[KEY_MAX];
-    size_t n = 0, words = 0;
     int best = -1;
     if (i >= t->n || !self->nslots || skippable(t, i))
         return -1;
-    for (size_t j = i; j < t->n && words < CF_LEXICON_MAX_WORDS; j++) {
-        if (j > i && skippable(t, j))
-            continue;
-        const char *w = cf_token_norm(t, j);
-        size_t wl = t->v[j].len;
-        if (n + wl + 2 > sizeof key)
-            break;
-        if (n)
-            key[n++] = ' ';
-        memcpy(key + n, w, wl);
-        n += wl;
-        words++;
-        CF_STEP();
-        const slot_t *s = lookup(self, key, n);
-        if (!s)
-            break;
-        for (int k = s->head; k >= 0; k = self->ent[k].next) {
+    CF_STEP();
+    int node = first_node(self, t, i);
+    uint64_t want = cat >= 0 ? cat_bit(cat) : ~0ull;
+    if (node < 0 || !(self->nodes[node].cats & want))
+        return -1;
+    size_t n = t->v[i].len, words = 1;
+    for (size_t j = i;;) {
+        for (int k = self->nodes[node].head; k >= 0; k = self->ent[k].next) {
             CF_STEP();
             if (passes(self, k, t, i, j + 1, cat)) {
                 best = k;
@@ -247,6 +324,22 @@ cf_lexicon_match(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i, int c
                 break;
             }
         }
+        /* the next word */
+        do
+            j++;
+        while (j < t->n && skippable(t, j));
+        if (j >= t->n || words >= CF_LEXICON_MAX_WORDS)
+            break;
+        const cf_token_t *tk = &t->v[j];
+        size_t wl = tk->len;
+        if (n + wl + 2 > KEY_MAX)
+            break;
+        n += wl + 1;
+        words++;
+        CF_STEP();
+        node = lookup(self, node, t->text + tk->norm, wl, tk->hash);
+        if (node < 0 || !(self->nodes[node].cats & want))
+            break;
     }
     return best;
 }

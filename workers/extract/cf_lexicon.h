@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cf_err.h"
 #include "cf_token.h"
@@ -46,6 +47,11 @@ bool cf_lexicon_add(cf_lexicon_t *self, const char *phrase, int cat, const char 
  * the rest with cf_lexicon_next) and sets *ntok, or returns -1. */
 int cf_lexicon_match(const cf_lexicon_t *self, const cf_tokens_t *toks, size_t i, int cat,
                      size_t *ntok);
+
+/* The categories (bit c for category c < 63, bit 63 for the rest) of the phrases
+ * that may start at token i: 0 means cf_lexicon_match(self, toks, i, c, ..) finds
+ * nothing for any c with its bit clear. One lookup per token (memoized). */
+uint64_t cf_lexicon_cats_at(const cf_lexicon_t *self, const cf_tokens_t *toks, size_t i);
 
 /* The next entry after idx of the same phrase that passes the rules at toks[i..]
  * (and has category cat when cat >= 0), or -1. */

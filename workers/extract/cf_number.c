@@ -3,6 +3,7 @@
 #include "cf_number.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,13 +11,31 @@
 
 #define MAX_DIGITS 20
 
+/* The categories that may start at one token, asked once per token: most tokens
+ * start no cue, and a number is tried with several categories at one position. */
+typedef struct cats_cache {
+    size_t pos;    /* token, or SIZE_MAX */
+    uint64_t cats; /* cf_lexicon_cats_at(pos) */
+} cats_cache_t;
+
 /* The cue of category cat at token i, or NULL (sets *n). */
 static const cf_lexicon_entry_t *
-cue(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, int cat, size_t *n)
+cue_c(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, int cat, size_t *n,
+      cats_cache_t *cc)
 {
+    if (cc->pos != i) {
+        cc->pos = i;
+        cc->cats = cf_lexicon_cats_at(cues, t, i);
+    }
+    if (!(cc->cats & (1ull << cat)))
+        return NULL;
     int k = cf_lexicon_match(cues, t, i, cat, n);
     return k < 0 ? NULL : cf_lexicon_entry(cues, k);
 }
+
+_Static_assert(CF_CUE_COUNT_ <= 63, "cue categories must fit cf_lexicon_cats_at bits");
+
+#define cue(cues, t, i, cat, n) cue_c(cues, t, i, cat, n, &cc)
 
 /* Digits with commas and one dot into a double; false when not a plain number. */
 static bool
@@ -50,6 +69,7 @@ bool
 cf_number_parse(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, cf_number_t *out)
 {
     size_t n;
+    cats_cache_t cc = {SIZE_MAX, 0};
     memset(out, 0, sizeof *out);
     out->a = i;
     const cf_lexicon_entry_t *e = cue(cues, t, i, CF_CUE_QUALIFIER, &n);

@@ -20,10 +20,16 @@ month_at(const cf_tokens_t *t, size_t i)
 {
     if (i >= t->n || !(t->v[i].flags & CF_TOKEN_CAP))
         return 0;
+    /* lengths first: most capitalized words are no month at all */
+    static const unsigned char mlen[12] = {7, 8, 5, 5, 3, 4, 4, 6, 9, 7, 8, 8};
     const char *w = cf_token_norm(t, i);
+    size_t wl = t->v[i].len;
+    if (wl < 3 || wl > 9)
+        return 0;
     for (int m = 0; m < 12; m++)
-        if (strcmp(w, months[m]) == 0 || (strcmp(w, months3[m]) == 0) ||
-            (m == 8 && strcmp(w, "sept") == 0))
+        if ((wl == mlen[m] && memcmp(w, months[m], wl) == 0) ||
+            (wl == 3 && memcmp(w, months3[m], 3) == 0) ||
+            (m == 8 && wl == 4 && memcmp(w, "sept", 4) == 0))
             return m + 1;
     return 0;
 }

@@ -13,7 +13,7 @@
 #define MAX_NORM 200 /* longer words are cut; nothing we match is that long */
 
 uint32_t
-cf_token_decode(const char *str, size_t len, size_t *i)
+cf_token_decode_multi(const char *str, size_t len, size_t *i)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t k = *i;
@@ -29,14 +29,6 @@ cf_token_decode(const char *str, size_t len, size_t *i)
         c = (c << 6) | (s[k] & 0x3f);
     *i = k;
     return c;
-}
-
-bool
-cf_token_is_space(uint32_t cp)
-{
-    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' ||
-           cp == 0xa0 || (cp >= 0x2000 && cp <= 0x200b) || cp == 0x202f || cp == 0x205f ||
-           cp == 0x3000 || cp == 0xfeff;
 }
 
 /* Punctuation and symbols that never belong to a word. */
@@ -91,6 +83,26 @@ peek(const char *s, size_t end, size_t i, size_t *next)
 }
 
 static void
+norm_grow(cf_tokens_t *t, size_t n)
+{
+    size_t cap = t->tcap ? t->tcap * 2 : 1024;
+    while (cap < t->tlen + n + 1)
+        cap *= 2;
+    t->text = cf_realloc(t->text, cap);
+    t->tcap = cap;
+}
+
+/* One byte (the common case: ASCII). */
+static inline void
+norm_put1(cf_tokens_t *t, char c)
+{
+    if (t->tlen + 2 > t->tcap)
+        norm_grow(t, 1);
+    t->text[t->tlen++] = c;
+    t->text[t->tlen] = '\0';
+}
+
+static void
 norm_put(cf_tokens_t *t, const char *s, size_t n)
 {
     if (t->tlen + n + 1 > t->tcap) {
@@ -126,18 +138,16 @@ finish(cf_tokens_t *t, cf_token_t *k, size_t end)
 {
     k->end = (uint32_t)end;
     k->len = (uint16_t)(t->tlen - k->norm);
-    norm_put(t, "", 0);
-    t->tlen++; /* keep the NUL */
+    k->hash = cf_token_hash(t->text + k->norm, k->len);
+    norm_put1(t, '\0'); /* keep the NUL */
 }
 
 /* Appends the normalized form of cp (lowercase ASCII, typographic marks folded). */
-static void
+static inline void
 norm_cp(cf_tokens_t *t, const char *s, size_t from, size_t to, uint32_t cp)
 {
-    char c;
     if (cp < 0x80) {
-        c = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
-        norm_put(t, &c, 1);
+        norm_put1(t, (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp));
     } else if (cp == 0x2018 || cp == 0x2019) {
         norm_put(t, "'", 1);
     } else if (cp == 0x201c || cp == 0x201d || cp == 0xab || cp == 0xbb) {
@@ -154,6 +164,16 @@ cf_token_split(const char *s, size_t start, size_t end, cf_tokens_t *t)
 {
     t->n = 0;
     t->tlen = 0;
+    cf_token_append(s, start, end, t);
+}
+
+void
+cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
+{
+    if (t->memo)
+        t->memo->nlex = 0;
+    else
+        t->memo = cf_calloc(1, sizeof *t->memo);
     size_t i = start;
     uint16_t pre = CF_TOKEN_SPACE;
     while (i < end) {
@@ -271,6 +291,11 @@ cf_token_free(cf_tokens_t *t)
 {
     free(t->v);
     free(t->text);
+    if (t->memo) {
+        for (size_t k = 0; k < CF_TOKEN_MEMO_LEX; k++)
+            free(t->memo->v[k]);
+        free(t->memo);
+    }
     memset(t, 0, sizeof *t);
 }
 
@@ -280,9 +305,14 @@ cf_token_norm(const cf_tokens_t *t, size_t i)
     return i < t->n ? t->text + t->v[i].norm : "";
 }
 
-bool
-cf_token_is(const cf_tokens_t *t, size_t i, const char *word)
+cf_tokens_t
+cf_token_view(const cf_tokens_t *all, size_t a, size_t b)
 {
-    CF_STEP();
-    return i < t->n && strcmp(t->text + t->v[i].norm, word) == 0;
+    cf_tokens_t v = *all;
+    v.v = all->v ? all->v + a : NULL;
+    v.n = b - a;
+    v.cap = b - a;
+    if (v.memo)
+        v.memo->nlex = 0;
+    return v;
 }

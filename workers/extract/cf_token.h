@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "cf_steps.h"
 
 enum {
     CF_TOKEN_WORD = 1 << 0,  /* letters and digits */
@@ -26,6 +29,7 @@ typedef struct cf_token {
     uint32_t norm;  /* offset of the normalized text in cf_tokens_t.text */
     uint16_t len;   /* length of the normalized text */
     uint16_t flags; /* CF_TOKEN_* */
+    uint32_t hash;  /* cf_token_hash of the normalized text */
 } cf_token_t;
 
 typedef struct cf_tokens {
@@ -35,12 +39,35 @@ typedef struct cf_tokens {
     char *text;    /* normalized texts, each NUL-terminated */
     size_t tlen;   /* used bytes of text */
     size_t tcap;   /* allocated bytes of text */
+    struct cf_token_memo *memo; /* per-token lookup results of up to CF_TOKEN_MEMO_LEX
+                                 * lexicons (cf_lexicon.c), reset by cf_token_split */
 } cf_tokens_t;
+
+#define CF_TOKEN_MEMO_LEX 4
+
+/* What cf_lexicon_match found for a token's first word, per lexicon: 0 = not yet
+ * looked up, -1 = nothing, k > 0 = trie node k - 1. */
+typedef struct cf_token_memo {
+    const void *lex[CF_TOKEN_MEMO_LEX]; /* the lexicons with a slot */
+    size_t nlex;                        /* slots in use since the last split */
+    int32_t *v[CF_TOKEN_MEMO_LEX];      /* per slot: one value per token */
+    size_t cap[CF_TOKEN_MEMO_LEX];      /* allocated values per slot */
+} cf_token_memo_t;
 
 /* Replaces the contents of out with the tokens of body[start:end). The span must be
  * valid UTF-8 (the caller checked the body) and short enough that a token fits in
  * 16 bits of normalized length (longer words are cut into pieces). */
 void cf_token_split(const char *body, size_t start, size_t end, cf_tokens_t *out);
+
+/* Like cf_token_split but appends to out (which keeps its tokens); a token's norm
+ * offset is into out->text as always. The span starts a new token list as far as
+ * the rules go (a span start counts as whitespace). */
+void cf_token_append(const char *body, size_t start, size_t end, cf_tokens_t *out);
+
+/* A borrowed list of the tokens all->v[a..b) (sharing all's arrays and lookup
+ * memo, which it resets: use one view at a time). Never pass a view to
+ * cf_token_free; it is void once all changes. */
+cf_tokens_t cf_token_view(const cf_tokens_t *all, size_t a, size_t b);
 
 /* Frees the arrays of toks and zeroes it. */
 void cf_token_free(cf_tokens_t *toks);
@@ -48,14 +75,52 @@ void cf_token_free(cf_tokens_t *toks);
 /* The normalized text of token i (NUL-terminated, owned by toks). */
 const char *cf_token_norm(const cf_tokens_t *toks, size_t i);
 
-/* True when token i exists and its normalized text equals word. */
-bool cf_token_is(const cf_tokens_t *toks, size_t i, const char *word);
+/* The hash of a normalized word (FNV-1a), as kept in cf_token_t.hash. */
+static inline uint32_t
+cf_token_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
 
-/* Decodes the code point at s[*i] (valid UTF-8 assumed, len bounds it) and advances *i. */
-uint32_t cf_token_decode(const char *s, size_t len, size_t *i);
+/* True when token i exists and its normalized text equals word. Inline: with a
+ * literal word the length test and the compare fold to a few instructions. */
+static inline bool
+cf_token_is(const cf_tokens_t *toks, size_t i, const char *word)
+{
+    CF_STEP();
+    if (i >= toks->n)
+        return false;
+    size_t wl = strlen(word);
+    return toks->v[i].len == wl && memcmp(toks->text + toks->v[i].norm, word, wl) == 0;
+}
+
+/* Decodes the code point at s[*i] (valid UTF-8 assumed, len bounds it) and advances *i.
+ * Inline: ASCII, most of every text, costs a load and a compare. */
+uint32_t cf_token_decode_multi(const char *s, size_t len, size_t *i);
+
+static inline uint32_t
+cf_token_decode(const char *s, size_t len, size_t *i)
+{
+    unsigned char c = (unsigned char)s[*i];
+    if (c < 0x80) {
+        (*i)++;
+        return c;
+    }
+    return cf_token_decode_multi(s, len, i);
+}
 
 /* True when cp is whitespace for matching (ASCII space, tab, line breaks, U+00A0,
  * U+2000..U+200B, U+202F, U+205F, U+3000, U+FEFF). */
-bool cf_token_is_space(uint32_t cp);
+static inline bool
+cf_token_is_space(uint32_t cp)
+{
+    if (cp < 0x80)
+        return cp == ' ' || (cp >= '\t' && cp <= '\r'); /* \t \n \v \f \r */
+    return cp == 0xa0 || (cp >= 0x2000 && cp <= 0x200b) || cp == 0x202f || cp == 0x205f ||
+           cp == 0x3000 || cp == 0xfeff;
+}
 
 #endif
