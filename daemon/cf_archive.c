@@ -1262,6 +1262,10 @@ open_db(cf_archive_t *self, cf_err_t *err)
         return db_error(self, self->db, err, "cannot open");
     sqlite3_extended_result_codes(self->db, 1);
     sqlite3_busy_timeout(self->db, BUSY_TIMEOUT_MS);
+    /* schema first: a foreign, newer or corrupt file is refused before anything
+     * (even the switch to WAL, which rewrites header bytes) writes to it */
+    if (migrate(self, err) != CF_OK)
+        return err ? err->rc : CF_EDB;
     char *mode = NULL;
     sqlite3_stmt *s = NULL;
     rc = sqlite3_prepare_v2(self->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
@@ -1285,7 +1289,7 @@ open_db(cf_archive_t *self, cf_err_t *err)
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return db_error(self, self->db, err, "cannot configure");
-    return migrate(self, err);
+    return CF_OK;
 }
 
 static int

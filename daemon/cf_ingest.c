@@ -2,6 +2,7 @@
  * cf_ingest: request validation, archive submission, replies after commit. */
 #include "cf_ingest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,9 +17,20 @@
 #define INGEST_HWM 10000       /* messages per peer pipe, both directions */
 #define INGEST_OUTQ 100000     /* replies waiting for a writable socket */
 
+#define CLIENT_BUCKETS 4096     /* routing ids with requests in flight, chained */
+
+/* A client (ROUTER routing id) with requests waiting for their commit. */
+typedef struct client {
+    struct client *next;       /* in its bucket */
+    size_t inflight;           /* requests of this client not answered yet */
+    size_t idlen;
+    uint8_t id[];              /* the routing id */
+} client_t;
+
 /* One request waiting for its commit. */
 typedef struct pending {
     cf_ingest_t *owner;        /* back pointer for the archive callback */
+    client_t *client;          /* whose: released when answered */
     cf_envelope_t env;         /* where the reply goes */
     uint8_t ref[CF_MAX_REF + 9];
     size_t ref_len;
@@ -33,6 +45,7 @@ struct cf_ingest {
     cf_ingest_accepted_cb on_accepted; /* dispatcher cue */
     void *arg;
     cf_ingest_stats_t st;
+    client_t *clients[CLIENT_BUCKETS]; /* CF_MAX_INFLIGHT per client (DESIGN.md Limits) */
     msgpack_sbuffer buf;               /* reply scratch */
     cf_ratelog_t invalid_log;          /* one warning per interval, with a count */
     cf_ratelog_t busy_log;
@@ -57,6 +70,48 @@ reply(cf_ingest_t *self, const zmq_msg_t *env, size_t nenv, const void *ref, siz
     msgpack_sbuffer_clear(&self->buf);
 }
 
+static size_t
+bucket_of(const void *id, size_t len)
+{
+    const uint8_t *p = id;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h % CLIENT_BUCKETS;
+}
+
+/* The client with this routing id, created when absent. */
+static client_t *
+client_get(cf_ingest_t *self, const zmq_msg_t *id_frame)
+{
+    const void *id = zmq_msg_data((zmq_msg_t *)id_frame);
+    size_t len = zmq_msg_size((zmq_msg_t *)id_frame);
+    client_t **b = &self->clients[bucket_of(id, len)];
+    for (client_t *c = *b; c; c = c->next)
+        if (c->idlen == len && memcmp(c->id, id, len) == 0)
+            return c;
+    client_t *c = cf_calloc(1, sizeof *c + len);
+    c->idlen = len;
+    memcpy(c->id, id, len);
+    c->next = *b;
+    *b = c;
+    return c;
+}
+
+/* One request of c was answered; forget c when it has none left. */
+static void
+client_release(cf_ingest_t *self, client_t *c)
+{
+    if (--c->inflight > 0)
+        return;
+    for (client_t **pp = &self->clients[bucket_of(c->id, c->idlen)]; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            free(c);
+            return;
+        }
+}
+
 static void
 on_committed(cf_archive_req_t *req, void *arg)
 {
@@ -69,6 +124,7 @@ on_committed(cf_archive_req_t *req, void *arg)
                    req->err.text);
     reply(self, p->env.frames, p->env.n, p->ref, p->ref_len, rc, req->u.insert.id, error);
     self->st.pending--;
+    client_release(self, p->client);
     if (rc == CF_OK && self->on_accepted)
         self->on_accepted(self->arg);
     cf_envelope_clear(&p->env);
@@ -110,8 +166,24 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
         cf_msg_clear(&msg);
         return;
     }
+    /* one client cannot fill the queue for everyone */
+    client_t *c = client_get(self, &frames[0]);
+    if (c->inflight >= CF_MAX_INFLIGHT) {
+        cf_ratelog(&self->invalid_log, CF_LOG_WARN,
+                   "ingest: invalid request answered: a client has %zu requests in flight",
+                   c->inflight);
+        char why[128];
+        snprintf(why, sizeof why,
+                 "too many requests in flight: at most %u per client; wait for answers",
+                 CF_MAX_INFLIGHT);
+        reply(self, frames, nenv, msg.ref, msg.ref_len, CF_EINVAL, 0, why);
+        cf_msg_clear(&msg);
+        return;
+    }
     pending_t *p = cf_calloc(1, sizeof *p);
     p->owner = self;
+    p->client = c;
+    c->inflight++;
     cf_envelope_set(&p->env, frames, nenv);
     memcpy(p->ref, msg.ref, msg.ref_len);
     p->ref_len = msg.ref_len;
@@ -125,6 +197,7 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
     if (cf_archive_submit(self->archive, &p->req) != CF_OK) {
         reply(self, p->env.frames, p->env.n, p->ref, p->ref_len, CF_EBUSY, 0,
               "shutting down");
+        client_release(self, c);
         cf_envelope_clear(&p->env);
         cf_article_clear(&p->article);
         free(p);
@@ -204,6 +277,12 @@ cf_ingest_destroy(cf_ingest_t **self_p)
     if (!self)
         return;
     cf_zsock_destroy(&self->zs);
+    for (size_t i = 0; i < CLIENT_BUCKETS; i++)
+        while (self->clients[i]) {
+            client_t *c = self->clients[i];
+            self->clients[i] = c->next;
+            free(c);
+        }
     msgpack_sbuffer_destroy(&self->buf);
     free(self);
     *self_p = NULL;
