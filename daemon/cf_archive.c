@@ -3,7 +3,7 @@
  * thread owns the write connection and runs whatever is queued (up to BATCH_MAX)
  * in one BEGIN IMMEDIATE ... COMMIT, then hands the batch back to the loop thread
  * through event_active(); callbacks run there, in submission order. A read-only
- * connection, opened lazily on the loop thread, serves cf_archive_get_article. */
+ * connection, opened lazily on the loop thread, serves the quarantine listing. */
 #include "cf_archive.h"
 
 #include <errno.h>
@@ -196,10 +196,8 @@ struct cf_archive {
     struct event_base *base; /* borrowed */
     struct event *done_ev;   /* activated by the writer; runs callbacks on the loop */
     sqlite3 *db;             /* write connection: the writer thread's once it runs */
-    sqlite3 *rdb;            /* read-only connection for get_article (loop thread) */
-    sqlite3_stmt *r_article; /* its statements, prepared with it */
-    sqlite3_stmt *r_facts;
-    sqlite3_stmt *r_failed;
+    sqlite3 *rdb;            /* read-only connection for list_failed (loop thread) */
+    sqlite3_stmt *r_failed;  /* its statement (the quarantine listing) */
     sqlite3_stmt *st[S_COUNT]; /* the writer's statements */
 
     pthread_t thread; /* the writer */
@@ -1346,8 +1344,6 @@ destroy(cf_archive_t *self)
 {
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(self->st[i]);
-    sqlite3_finalize(self->r_article);
-    sqlite3_finalize(self->r_facts);
     sqlite3_finalize(self->r_failed);
     /* sqlite3_close refuses (and leaks) while a statement is unfinalized: say so */
     if (self->rdb && sqlite3_close(self->rdb) != SQLITE_OK)
@@ -1556,18 +1552,6 @@ reader(cf_archive_t *self, cf_err_t *err)
                               NULL);
     if (orc == SQLITE_OK)
         orc = sqlite3_prepare_v3(self->rdb,
-                                 "SELECT id, url, title, body, source, published, lang"
-                                 " FROM articles WHERE id = ?1",
-                                 -1, SQLITE_PREPARE_PERSISTENT, &self->r_article, NULL);
-    if (orc == SQLITE_OK)
-        orc = sqlite3_prepare_v3(
-            self->rdb,
-            "SELECT seq, article, type, subject, object, value, unit, period, place, detail,"
-            " qualifier, status, source, confidence, evidence, evidence_start, evidence_end"
-            " FROM facts WHERE article = ?1 ORDER BY seq",
-            -1, SQLITE_PREPARE_PERSISTENT, &self->r_facts, NULL);
-    if (orc == SQLITE_OK)
-        orc = sqlite3_prepare_v3(self->rdb,
                                  "SELECT id, url, title, attempts, error, received_at"
                                  " FROM articles WHERE state = 'failed' AND id > ?1"
                                  " ORDER BY id LIMIT ?2",
@@ -1575,10 +1559,8 @@ reader(cf_archive_t *self, cf_err_t *err)
     if (orc != SQLITE_OK) {
         cf_err_set(err, CF_EDB, "archive %s: cannot open for reading: %s", self->path,
                    sqlite3_errmsg(self->rdb));
-        sqlite3_finalize(self->r_article);
-        sqlite3_finalize(self->r_facts);
         sqlite3_finalize(self->r_failed);
-        self->r_article = self->r_facts = self->r_failed = NULL;
+        self->r_failed = NULL;
         sqlite3_close(self->rdb);
         self->rdb = NULL;
         return CF_EDB;
@@ -1629,70 +1611,3 @@ cf_archive_failed_clear(cf_archive_failed_t *f)
     memset(f, 0, sizeof *f);
 }
 
-int
-cf_archive_get_article(cf_archive_t *self, uint64_t id, cf_article_t *out, cf_facts_t *facts,
-                       cf_err_t *err)
-{
-    memset(out, 0, sizeof *out);
-    if (reader(self, err) != CF_OK)
-        return CF_EDB;
-    sqlite3 *db = self->rdb;
-    sqlite3_stmt *s = self->r_article;
-    int rc = CF_OK;
-    /* one read transaction: the article and its facts from the same snapshot */
-    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-        goto dberr;
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
-    int step = sqlite3_step(s);
-    if (step == SQLITE_DONE) {
-        rc = cf_err_set(err, CF_ENOTFOUND, "no article %" PRIu64, id);
-        goto out;
-    }
-    if (step != SQLITE_ROW)
-        goto dberr;
-    out->id = (uint64_t)sqlite3_column_int64(s, 0);
-    out->url = col_strdup(s, 1);
-    out->title = col_strdup(s, 2);
-    out->body = col_strdup(s, 3);
-    out->body_len = out->body ? (size_t)sqlite3_column_bytes(s, 3) : 0;
-    out->source = col_strdup(s, 4);
-    out->published = col_strdup(s, 5);
-    out->lang = col_strdup(s, 6);
-    sqlite3_reset(s);
-    s = self->r_facts;
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        cf_fact_t *f = cf_facts_push(facts);
-        f->seq = (uint64_t)sqlite3_column_int64(s, 0);
-        f->article = (uint64_t)sqlite3_column_int64(s, 1);
-        f->type = col_strdup(s, 2);
-        f->subject = col_strdup(s, 3);
-        f->object = col_strdup(s, 4);
-        f->has_value = sqlite3_column_type(s, 5) != SQLITE_NULL;
-        f->value = f->has_value ? sqlite3_column_double(s, 5) : 0;
-        f->unit = col_strdup(s, 6);
-        f->period = col_strdup(s, 7);
-        f->place = col_strdup(s, 8);
-        f->detail = col_strdup(s, 9);
-        f->qualifier = col_strdup(s, 10);
-        f->status = col_strdup(s, 11);
-        f->source = col_strdup(s, 12);
-        f->confidence = sqlite3_column_double(s, 13);
-        f->evidence = col_strdup(s, 14);
-        f->evidence_start = (uint64_t)sqlite3_column_int64(s, 15);
-        f->evidence_end = (uint64_t)sqlite3_column_int64(s, 16);
-    }
-    if (step != SQLITE_DONE)
-        goto dberr;
-    goto out;
-dberr:
-    rc = cf_err_set(err, CF_EDB, "archive %s: read failed: %s", self->path, sqlite3_errmsg(db));
-    cf_article_clear(out);
-    cf_facts_clear(facts);
-out:
-    sqlite3_reset(self->r_article);
-    sqlite3_reset(self->r_facts);
-    if (!sqlite3_get_autocommit(db))
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    return rc;
-}

@@ -139,13 +139,6 @@ void cf_archive_stats(const cf_archive_t *self, cf_archive_stats_t *out);
  * to NULL. NULL-safe. Not from inside a completion callback. */
 void cf_archive_close(cf_archive_t **self_p);
 
-/* Reads the article with this id and its facts on a private read-only connection
- * (for `article {id}` queries). Returns CF_OK, CF_ENOTFOUND or CF_EDB. The caller
- * clears *out and *facts. Blocking; for queries, not the ingest path. Loop thread
- * only (the connection is opened on first use). */
-int cf_archive_get_article(cf_archive_t *self, uint64_t id, cf_article_t *out,
-                           cf_facts_t *facts, cf_err_t *err);
-
 /* One quarantined article, as `cloudfact quarantine` lists it. */
 typedef struct cf_archive_failed {
     uint64_t id;
