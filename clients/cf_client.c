@@ -369,6 +369,8 @@ out:
     return rc;
 }
 
+#define CF_STREAM_RCVHWM 20000 /* stream messages queued on the client side */
+
 /* The `op` of a reply body, or "" when it has none. */
 static void
 reply_op(const void *body, size_t len, char *op, size_t opsz)
@@ -402,7 +404,13 @@ cf_query_stream(const char *endpoint, const void *req, size_t len, int timeout_m
     void *ctx = zmq_ctx_new();
     void *sock = zmq_socket(ctx, ZMQ_DEALER);
     int linger = 0, rc = CF_OK;
+    int64_t maxmsg = CF_MAX_MSGSIZE;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    /* room on our side: the daemon pauses a stream when the pipe is full, so a deeper
+     * queue here keeps it sending while we are busy (our memory, not the daemon's) */
+    int rcvhwm = CF_STREAM_RCVHWM;
+    zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
     if (zmq_connect(sock, endpoint) != 0) {
         rc = cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", endpoint,
                         zmq_strerror(zmq_errno()));
@@ -446,7 +454,51 @@ out:
 
 /* ---- replay and facts ------------------------------------------------------ */
 
-#define CF_STREAM_RCVHWM 20000 /* stream messages queued on the client side */
+
+typedef struct stream_ctx {
+    cf_fact_fn each;
+    void *arg;
+    cf_stream_end_t *end;
+    int rc;          /* how the stream ended, beyond transport trouble */
+    cf_err_t *err;
+} stream_ctx_t;
+
+/* One reply of a replay or facts stream: facts go to each(), end/error close it. */
+static int
+on_stream_reply(const char *op, const void *body, size_t len, void *arg)
+{
+    (void)op;
+    stream_ctx_t *c = arg;
+    cf_msg_t msg;
+    cf_err_t derr;
+    if (cf_msg_decode(CF_CHAN_QUERY_REPLY, body, len, &msg, &derr) != CF_OK) {
+        cf_msg_clear(&msg);
+        c->rc = cf_err_set(c->err, CF_EINVAL, "unreadable reply: %s", derr.text);
+        return 1;
+    }
+    int stop = 1;
+    if (msg.op == CF_OP_FACT) {
+        c->end->facts++;
+        stop = c->each ? c->each(c->arg, &msg.u.fact.fact) : 0;
+        if (stop)
+            c->rc = cf_err_set(c->err, CF_ECLOSED, "stopped");
+    } else if (msg.op == CF_OP_END) {
+        c->end->ended = true;
+        c->end->last = msg.u.end.last;
+        c->end->head = msg.u.end.head;
+        if (msg.u.end.error) {
+            snprintf(c->end->error, sizeof c->end->error, "%s", msg.u.end.error);
+            c->rc = cf_err_set(c->err, CF_EDB, "%s", msg.u.end.error);
+        }
+    } else if (msg.op == CF_OP_ERROR) {
+        snprintf(c->end->error, sizeof c->end->error, "%s", msg.u.error.error);
+        c->rc = cf_err_set(c->err, CF_EINVAL, "%s", msg.u.error.error);
+    } else {
+        c->rc = cf_err_set(c->err, CF_EINVAL, "unexpected reply to a stream request");
+    }
+    cf_msg_clear(&msg);
+    return stop;
+}
 
 /* Sends one streaming request and reads fact* end. */
 static int
@@ -457,85 +509,14 @@ run_stream(const char *endpoint, const void *req, size_t len, int timeout_ms, cf
     if (!end)
         end = &local;
     memset(end, 0, sizeof *end);
-    void *ctx = zmq_ctx_new();
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    int linger = 0, rc = CF_OK;
-    int64_t maxmsg = CF_MAX_MSGSIZE;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    /* room on our side: the daemon pauses a stream when the pipe is full, so a deeper
-     * queue here keeps it sending while we are busy (our memory, not the daemon's) */
-    int rcvhwm = CF_STREAM_RCVHWM;
-    zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
-    if (zmq_connect(sock, endpoint) != 0) {
-        rc = cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", endpoint,
-                        zmq_strerror(zmq_errno()));
-        goto out;
+    stream_ctx_t c = {each, arg, end, CF_OK, err};
+    int rc = cf_query_stream(endpoint, req, len, timeout_ms, on_stream_reply, &c, err);
+    if (rc == CF_EBUSY && err) {
+        size_t n = strlen(err->text);
+        snprintf(err->text + n, sizeof err->text - n, " (after %llu facts)",
+                 (unsigned long long)end->facts);
     }
-    if (zmq_send(sock, req, len, 0) < 0) {
-        rc = cf_err_set(err, CF_ECLOSED, "sending: %s", zmq_strerror(zmq_errno()));
-        goto out;
-    }
-    for (;;) {
-        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, timeout_ms);
-        if (n < 0) {
-            rc = cf_err_set(err, CF_ECLOSED, "interrupted");
-            break;
-        }
-        if (n == 0) {
-            rc = cf_err_set(err, CF_EBUSY, "no answer from %s within %d ms (after %llu facts)",
-                            endpoint, timeout_ms, (unsigned long long)end->facts);
-            break;
-        }
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sock, 0) < 0) {
-            zmq_msg_close(&m);
-            rc = cf_err_set(err, CF_ECLOSED, "interrupted");
-            break;
-        }
-        cf_msg_t msg;
-        cf_err_t derr;
-        int drc = cf_msg_decode(CF_CHAN_QUERY_REPLY, zmq_msg_data(&m), zmq_msg_size(&m), &msg,
-                                &derr);
-        zmq_msg_close(&m);
-        if (drc != CF_OK) {
-            cf_msg_clear(&msg);
-            rc = cf_err_set(err, CF_EINVAL, "unreadable reply: %s", derr.text);
-            break;
-        }
-        if (msg.op == CF_OP_FACT) {
-            end->facts++;
-            int stop = each ? each(arg, &msg.u.fact.fact) : 0;
-            cf_msg_clear(&msg);
-            if (stop) {
-                rc = cf_err_set(err, CF_ECLOSED, "stopped");
-                break;
-            }
-            continue;
-        }
-        if (msg.op == CF_OP_END) {
-            end->ended = true;
-            end->last = msg.u.end.last;
-            end->head = msg.u.end.head;
-            if (msg.u.end.error) {
-                snprintf(end->error, sizeof end->error, "%s", msg.u.end.error);
-                rc = cf_err_set(err, CF_EDB, "%s", msg.u.end.error);
-            }
-        } else if (msg.op == CF_OP_ERROR) {
-            snprintf(end->error, sizeof end->error, "%s", msg.u.error.error);
-            rc = cf_err_set(err, CF_EINVAL, "%s", msg.u.error.error);
-        } else {
-            rc = cf_err_set(err, CF_EINVAL, "unexpected reply to a stream request");
-        }
-        cf_msg_clear(&msg);
-        break;
-    }
-out:
-    zmq_close(sock);
-    zmq_ctx_term(ctx);
-    return rc;
+    return rc != CF_OK ? rc : c.rc;
 }
 
 int
