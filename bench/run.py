@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WINDOW = 256        # requests in flight, every pipeline (cloudfact push's default)
 CREDIT = 4          # jobs in flight per worker, every pipeline (cloudfactd --credit)
 WORKERS = 2
+REPLAY_ARTICLES = 2000   # replay_ingest_cost: articles archived for its template...
+REPLAY_FACTS = 300000    # ...whose fact log is then doubled up to this many facts
 
 
 def log(msg):
@@ -136,8 +139,8 @@ class Bench:
             s.close()
 
     # ---- the pipelines -------------------------------------------------------------
-    def start_daemon(self, name, workers, worker_command=None, extra=()):
-        d = self.fresh_dir(name)
+    def start_daemon(self, name, workers, worker_command=None, extra=(), state_dir=None):
+        d = state_dir or self.fresh_dir(name)
         ep = {k: "tcp://127.0.0.1:%d" % free_port() for k in ("ingest", "publish", "query")}
         cmd = [os.path.join(self.bin, "cloudfactd"), "--state-dir", d,
                "--ingest", ep["ingest"], "--publish", ep["publish"], "--query", ep["query"],
@@ -286,6 +289,78 @@ class Bench:
             stop(proc)
             self.cleanup(d)
 
+    # ---- replay_ingest_cost: ingest alone vs ingest while a replay streams -------------
+    def replay_template(self):
+        """An archive with a large fact log, built once: cloudfactd + cf-bench-worker
+        archive REPLAY_ARTICLES articles (5 canned facts each), then the fact rows are
+        doubled in SQL (INSERT ... SELECT: the log is append-only, nothing is
+        updated) up to >= REPLAY_FACTS facts."""
+        tpl = os.path.join(self.work, "replay-template")
+        if os.path.exists(os.path.join(tpl, "ready")):
+            return tpl
+        proc, ep, d = self.start_daemon("replay-tpl", WORKERS,
+                                        os.path.join(self.bin, "cf-bench-worker"))
+        try:
+            self.push(ep, REPLAY_ARTICLES, "tpl")
+        finally:
+            stop(proc)
+        db = sqlite3.connect(os.path.join(d, "cloudfact.db"))
+        cols = ("article, type, subject, object, value, unit, period, period_start, period_end,"
+                " place, detail, qualifier, status, source, confidence, evidence,"
+                " evidence_start, evidence_end")
+        while db.execute("SELECT count(*) FROM facts").fetchone()[0] < REPLAY_FACTS:
+            db.execute("INSERT INTO facts(%s) SELECT %s FROM facts ORDER BY seq" % (cols, cols))
+            db.commit()
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        shutil.rmtree(tpl, ignore_errors=True)
+        shutil.copytree(d, tpl, ignore=shutil.ignore_patterns("*.sock", "daemon.log"))
+        open(os.path.join(tpl, "ready"), "w").close()
+        self.cleanup(d)
+        return tpl
+
+    def run_ingest_replay(self, n, tag, replay):
+        """Acknowledged articles/s of cloudfactd --workers 0 on a copy of the replay
+        template; with replay, `replay {since: 0}` streams run back to back to a local
+        reader for the whole push."""
+        tpl = self.replay_template()
+        d = self.fresh_dir("ingest-replay")
+        shutil.rmtree(d)
+        shutil.copytree(tpl, d)
+        proc, ep, d = self.start_daemon("ingest-replay", 0, state_dir=d)
+        stop_ev = threading.Event()
+        streamed = {"facts": 0, "secs": 0.0, "replays": 0, "error": None}
+
+        def replayer():
+            while not stop_ev.is_set():
+                try:
+                    rp = self.client("--replay", ep["query"], "--timeout", "20")
+                except Exception as e:  # reported, never hides the ingest figure
+                    streamed["error"] = str(e)
+                    return
+                streamed["facts"] += rp.get("facts", 0)
+                streamed["secs"] += rp.get("elapsed_s", 0)
+                streamed["replays"] += 1
+
+        th = threading.Thread(target=replayer, daemon=True) if replay else None
+        try:
+            if th:
+                th.start()
+                time.sleep(0.3)  # the stream is under way before the first push
+            r = self.push(ep, n, tag, sub=False)
+            if th:
+                stop_ev.set()
+                th.join(60)
+                r["replay_facts_per_s"] = (streamed["facts"] / streamed["secs"]
+                                           if streamed["secs"] else None)
+                r["replays"] = streamed["replays"]
+                r["replay_error"] = streamed["error"]
+            return r
+        finally:
+            stop_ev.set()
+            stop(proc)
+            self.cleanup(d)
+
     def run_redis(self, n, tag):
         proc, addr, d = self.start_redis("redis")
         try:
@@ -394,6 +469,24 @@ class Bench:
             ratio=round(median([d / r for d, r in zip(dv, rv)]), 3), target=">= 1.0",
             runs=[round(x, 1) for x in dv], reference_runs=[round(x, 1) for x in rv])
 
+    def figure_replay_ingest(self):
+        alone, busy = self.paired(
+            "ingest alone", lambda n, t: self.run_ingest_replay(n, t, False),
+            "ingest + replay", lambda n, t: self.run_ingest_replay(n, t, True))
+        av = [r["articles_per_s"] for r in alone]
+        bv = [r["articles_per_s"] for r in busy]
+        ratio = median([b / a for a, b in zip(av, bv)])
+        rv = [r.get("replay_facts_per_s") or 0 for r in busy]
+        self.results["replay_ingest_cost"] = self.entry(
+            round((1 - ratio) * 100, 1), "%", reference=round(median(av), 1),
+            ratio=round(ratio, 3), target="< 20",
+            runs=[round(x, 1) for x in bv], runs_alone=[round(x, 1) for x in av],
+            replay_facts_per_s_during_ingest=round(median(rv)),
+            replays=[r.get("replays") for r in busy],
+            note="acks/s of cloudfactd --workers 0 alone (reference) and while replays of a "
+                 "%d-fact archive stream back to back to a local reader; value = cost in %%"
+                 % REPLAY_FACTS)
+
     def figure_extraction(self):
         files = sorted(os.path.join(self.corpus, f) for f in os.listdir(self.corpus))
         body_bytes = 0
@@ -483,6 +576,7 @@ class Bench:
             (("end_to_end", "python", "latency_p50", "latency_p99", "memory_worker"),
              self.figure_e2e_python),
             (("redis",), self.figure_redis),
+            (("replay_ingest_cost",), self.figure_replay_ingest),
             (("extraction",), self.figure_extraction),
             (("memory_daemon",), self.figure_memory),
         ]
@@ -501,7 +595,8 @@ class Bench:
 
     def write(self):
         order = ["limit", "daemon_overhead", "end_to_end", "latency_p50", "latency_p99",
-                 "python", "redis", "extraction", "replay", "memory_daemon", "memory_worker"]
+                 "python", "redis", "extraction", "replay", "replay_ingest_cost", "memory_daemon",
+                 "memory_worker"]
         res = {k: self.results[k] for k in order if k in self.results}
         meta = {"window": WINDOW, "credit": CREDIT, "workers": WORKERS, "reps": self.reps,
                 "seconds_per_run": self.secs, "cpus": os.cpu_count(),

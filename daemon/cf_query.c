@@ -28,6 +28,13 @@
 #define STREAM_MAX 256          /* streams in progress at once */
 #define STREAM_RETRY_MAX_MS 8   /* a paused stream retries after 1, 2, 4, 8, 8 ... ms */
 #define STREAM_STALL_MS 60000   /* a client that takes nothing this long is dropped */
+/* While the archive is committing (live ingest), a stream yields the loop: after a
+ * turn that took t it waits STREAM_YIELD x t (at most STREAM_YIELD_MAX_US), so
+ * replays take at most 1 / (1 + STREAM_YIELD) of the loop thread from ingest. With
+ * no commit for STREAM_LIVE_US, a stream runs flat out. */
+#define STREAM_YIELD 4
+#define STREAM_LIVE_US 200000   /* a commit counts as live ingest for this long */
+#define STREAM_YIELD_MAX_US 20000
 
 typedef struct side {
     struct cf_query *owner;
@@ -60,17 +67,21 @@ typedef struct stream {
     size_t ref_len;
     const char *what;           /* "replay" or "facts", for logs */
     cf_cursor_t *cur;           /* owned */
-    cf_facts_t page;            /* the current page (at most STREAM_PAGE facts) */
-    size_t at;                  /* next fact of page to send */
+    msgpack_sbuffer pk;         /* the current page, packed: `fact` bodies back to back,
+                                 * written straight from the rows (no cf_fact_t) */
+    size_t offs[STREAM_PAGE + 1]; /* body i is pk.data[offs[i] .. offs[i + 1]) */
+    size_t npk;                 /* bodies in pk (at most STREAM_PAGE) */
+    size_t at;                  /* next body of pk to send */
     bool cursor_done;           /* the cursor has nothing more: `end` comes next */
     char error[CF_ERR_TEXT_MAX]; /* why the cursor stopped early, "" if it did not */
-    zmq_msg_t out[CF_MAX_FRAMES]; /* the message that met a full pipe */
+    zmq_msg_t out[CF_MAX_FRAMES]; /* the `end`, staged (kept if it met a full pipe) */
     size_t nout;                /* its frames; 0: none waiting */
-    bool out_is_end;            /* that message is the `end` */
     uint64_t sent;              /* facts sent */
     struct event *ev;           /* the next turn (a timer: 0 now, or a retry delay) */
     unsigned retry_ms;          /* current pause */
     uint64_t blocked_since;     /* ms, 0 when not paused */
+    uint64_t commits_seen;      /* the archive's commit count at the last turn */
+    uint64_t live_until;        /* us: yield until then (a commit was seen) */
 } stream_t;
 
 /* Stream counters (exported in the `stats` reply). */
@@ -103,6 +114,14 @@ now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void
@@ -247,13 +266,14 @@ stream_destroy(stream_t *st)
         zmq_msg_close(&st->out[i]);
     cf_envelope_clear(&st->env);
     cf_cursor_destroy(&st->cur);
-    cf_facts_clear(&st->page);
+    msgpack_sbuffer_destroy(&st->pk);
     free(st);
 }
 
-/* Puts the body in self->buf behind the client's envelope, as the waiting message. */
+/* Puts the `end` body in self->buf behind the client's envelope, as the waiting
+ * message. */
 static void
-stream_stage(stream_t *st, bool is_end)
+stream_stage_end(stream_t *st)
 {
     msgpack_sbuffer *b = &st->owner->buf;
     for (size_t i = 0; i < st->env.n; i++) {
@@ -263,7 +283,6 @@ stream_stage(stream_t *st, bool is_end)
     zmq_msg_init_size(&st->out[st->env.n], b->size);
     memcpy(zmq_msg_data(&st->out[st->env.n]), b->data, b->size);
     st->nout = st->env.n + 1;
-    st->out_is_end = is_end;
     msgpack_sbuffer_clear(b);
 }
 
@@ -292,6 +311,59 @@ stream_push(stream_t *st)
     return 0;
 }
 
+/* Sends body i of the packed page behind the client's envelope: each frame is
+ * copied once by zmq_send, nothing else is allocated. Returns as stream_push. */
+static int
+stream_send_fact(stream_t *st, size_t i)
+{
+    void *sock = cf_zsock_socket(st->side->zs);
+    size_t nf = st->env.n + 1;
+    for (size_t k = 0; k < nf; k++) {
+        const void *data;
+        size_t len;
+        if (k < st->env.n) {
+            data = zmq_msg_data(&st->env.frames[k]);
+            len = zmq_msg_size(&st->env.frames[k]);
+        } else {
+            data = st->pk.data + st->offs[i];
+            len = st->offs[i + 1] - st->offs[i];
+        }
+        int flags = ZMQ_DONTWAIT | (k + 1 < nf ? ZMQ_SNDMORE : 0);
+        while (zmq_send(sock, data, len, flags) < 0) {
+            int e = zmq_errno();
+            if (e == EINTR)
+                continue;
+            /* nothing went (k == 0): retry later; a multipart message is atomic once
+             * its first frame went: unreachable, the rest is dropped */
+            return k == 0 ? e : 0;
+        }
+    }
+    return 0;
+}
+
+/* cf_cursor_row_fn: packs one row as a `fact` body at the end of the page. */
+static void
+stream_pack_row(const cf_fact_view_t *row, void *arg)
+{
+    stream_t *st = arg;
+    if (st->npk >= STREAM_PAGE)
+        return; /* cannot happen: pages are read with max STREAM_PAGE */
+    cf_msg_pack_query_fact_view(&st->pk, st->ref, st->ref_len, row);
+    st->offs[++st->npk] = st->pk.size;
+}
+
+/* The stream ends without `end`: the client is gone (or errno e). */
+static void
+stream_drop(stream_t *st, int e)
+{
+    cf_zsock_t *zs = st->side->zs;
+    cf_log_info("query: %s stream dropped after %" PRIu64 " facts: %s", st->what, st->sent,
+                e == EHOSTUNREACH ? "the client is gone" : zmq_strerror(e));
+    st->owner->ss.aborted++;
+    stream_destroy(st);
+    cf_zsock_rearm(zs);
+}
+
 static void
 stream_turn(evutil_socket_t fd, short what, void *arg)
 {
@@ -302,60 +374,67 @@ stream_turn(evutil_socket_t fd, short what, void *arg)
     cf_zsock_t *zs = st->side->zs;
     int sent = 0;
     bool paged = false, paused = false;
+    uint64_t t0 = now_us();
     for (;;) {
-        if (st->nout) {
-            bool is_end = st->out_is_end;
+        if (st->nout) { /* the `end` */
             int e = stream_push(st);
             if (e == EAGAIN) {
                 paused = true;
                 break;
             }
             if (e != 0) {
-                cf_log_info("query: %s stream dropped after %" PRIu64 " facts: %s", st->what,
-                            st->sent, e == EHOSTUNREACH ? "the client is gone" : zmq_strerror(e));
-                self->ss.aborted++;
-                stream_destroy(st);
-                cf_zsock_rearm(zs);
+                stream_drop(st, e);
+                return;
+            }
+            cf_log_debug("query: %s stream done (facts=%" PRIu64 ", last=%" PRIu64 ")",
+                         st->what, st->sent, cf_cursor_last(st->cur));
+            stream_destroy(st);
+            cf_zsock_rearm(zs);
+            return;
+        }
+        if (st->at < st->npk) {
+            int e = stream_send_fact(st, st->at);
+            if (e == EAGAIN) {
+                paused = true;
+                break;
+            }
+            if (e != 0) {
+                stream_drop(st, e);
                 return;
             }
             st->blocked_since = 0;
             st->retry_ms = 0;
-            if (is_end) {
-                cf_log_debug("query: %s stream done (facts=%" PRIu64 ", last=%" PRIu64 ")",
-                             st->what, st->sent, cf_cursor_last(st->cur));
-                stream_destroy(st);
-                cf_zsock_rearm(zs);
-                return;
-            }
+            st->at++;
             st->sent++;
             self->ss.facts++;
             if (++sent >= STREAM_TURN)
                 break; /* fairness: other streams and sockets get the loop now */
-        }
-        if (st->at < st->page.n) {
-            cf_msg_pack_query_fact(&self->buf, st->ref, st->ref_len, &st->page.v[st->at++]);
-            stream_stage(st, false);
         } else if (!st->cursor_done) {
             if (paged)
                 break; /* one page read (one short transaction) per turn */
             paged = true;
             bool done = false;
             cf_err_t err;
-            st->at = 0;
-            if (cf_cursor_next(st->cur, &st->page, STREAM_PAGE, &done, &err) != CF_OK) {
+            size_t n = 0;
+            msgpack_sbuffer_clear(&st->pk);
+            st->at = st->npk = 0;
+            st->offs[0] = 0;
+            if (cf_cursor_next_rows(st->cur, STREAM_PAGE, stream_pack_row, st, &n, &done,
+                                    &err) != CF_OK) {
                 snprintf(st->error, sizeof st->error, "%s", err.text);
                 cf_log_warn("query: %s stream stopped after %" PRIu64 " facts: %s", st->what,
                             st->sent, err.text);
                 self->ss.errors++;
+                st->npk = 0; /* rows of a failed read are not sent */
                 done = true;
             }
             st->cursor_done = done;
-            if (st->page.n > self->ss.page_max)
-                self->ss.page_max = st->page.n;
+            if (st->npk > self->ss.page_max)
+                self->ss.page_max = st->npk;
         } else {
             cf_msg_pack_end(&self->buf, st->ref, st->ref_len, cf_cursor_last(st->cur),
                             cf_cursor_head(st->cur), st->error[0] ? st->error : NULL);
-            stream_stage(st, true);
+            stream_stage_end(st);
         }
     }
     struct timeval tv = {0, 0};
@@ -378,6 +457,18 @@ stream_turn(evutil_socket_t fd, short what, void *arg)
         if (st->retry_ms > STREAM_RETRY_MAX_MS)
             st->retry_ms = STREAM_RETRY_MAX_MS;
         tv.tv_usec = (suseconds_t)st->retry_ms * 1000;
+    } else {
+        cf_archive_stats_t as;
+        cf_archive_stats(self->archive, &as);
+        uint64_t t1 = now_us();
+        if (as.commits != st->commits_seen) {
+            st->commits_seen = as.commits;
+            st->live_until = t1 + STREAM_LIVE_US;
+        }
+        if (t1 < st->live_until) { /* ingest is live: leave it the loop */
+            uint64_t wait = (t1 - t0) * STREAM_YIELD;
+            tv.tv_usec = (suseconds_t)(wait < STREAM_YIELD_MAX_US ? wait : STREAM_YIELD_MAX_US);
+        }
     }
     /* a zero timeout runs on the next loop iteration, after pending I/O (ingest) */
     event_add(st->ev, &tv);
@@ -422,6 +513,12 @@ stream_start(cf_query_t *self, side_t *side, const cf_msg_t *msg, zmq_msg_t *fra
     st->side = side;
     st->what = replay ? "replay" : "facts";
     st->cur = cur;
+    msgpack_sbuffer_init(&st->pk);
+    {
+        cf_archive_stats_t as;
+        cf_archive_stats(self->archive, &as);
+        st->commits_seen = as.commits;
+    }
     cf_envelope_set(&st->env, frames, nenv);
     memcpy(st->ref, msg->ref, msg->ref_len);
     st->ref_len = msg->ref_len;

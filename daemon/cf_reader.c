@@ -418,11 +418,47 @@ cf_reader_facts(cf_reader_t *self, const cf_msg_facts_t *q, cf_err_t *err)
     return cursor_prepare(c, &b, err);
 }
 
-int
-cf_cursor_next(cf_cursor_t *c, cf_facts_t *page, size_t max, bool *done, cf_err_t *err)
+/* A text column in place: NULL (nil) for SQL NULL. */
+static inline cf_strv_t
+col_view(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return (cf_strv_t){(const char *)t, t ? (size_t)sqlite3_column_bytes(s, i) : 0};
+}
+
+/* Views a row of FACT_COLUMNS as read_fact does, without copying. */
+static void
+view_fact(sqlite3_stmt *s, cf_fact_view_t *v)
+{
+    v->seq = (uint64_t)sqlite3_column_int64(s, 0);
+    v->article = (uint64_t)sqlite3_column_int64(s, 1);
+    v->type = col_view(s, 2);
+    v->subject = col_view(s, 3);
+    v->object = col_view(s, 4);
+    v->has_value = sqlite3_column_type(s, 5) != SQLITE_NULL;
+    v->value = v->has_value ? sqlite3_column_double(s, 5) : 0;
+    v->unit = col_view(s, 6);
+    v->period = col_view(s, 7);
+    v->place = col_view(s, 8);
+    v->detail = col_view(s, 9);
+    v->qualifier = col_view(s, 10);
+    v->status = col_view(s, 11);
+    v->source = col_view(s, 12);
+    v->confidence = sqlite3_column_double(s, 13);
+    v->evidence = col_view(s, 14);
+    v->evidence_start = (uint64_t)sqlite3_column_int64(s, 15);
+    v->evidence_end = (uint64_t)sqlite3_column_int64(s, 16);
+}
+
+/* One page: each row goes to page (copied) or, when page is NULL, to fn (viewed). */
+static int
+cursor_read(cf_cursor_t *c, size_t max, cf_facts_t *page, cf_cursor_row_fn fn, void *arg,
+            size_t *nout, bool *done, cf_err_t *err)
 {
     cf_reader_t *r = c->reader;
-    cf_facts_clear(page);
+    size_t n = 0;
+    uint64_t last_seq = 0;
+    *nout = 0;
     *done = c->done;
     if (c->done)
         return CF_OK;
@@ -434,7 +470,7 @@ cf_cursor_next(cf_cursor_t *c, cf_facts_t *page, size_t max, bool *done, cf_err_
     }
     if (c->none)
         c->pos = (int64_t)c->head;
-    for (int w = 0; w < WINDOWS_PER_PAGE && c->pos < (int64_t)c->head && page->n == 0; w++) {
+    for (int w = 0; w < WINDOWS_PER_PAGE && c->pos < (int64_t)c->head && n == 0; w++) {
         int64_t hi = c->pos > INT64_MAX - WINDOW ? INT64_MAX : c->pos + WINDOW;
         size_t want = max;
         if (c->limited && c->remaining < want)
@@ -450,30 +486,58 @@ cf_cursor_next(cf_cursor_t *c, cf_facts_t *page, size_t max, bool *done, cf_err_
                 sqlite3_bind_int64(s, (int)i + 4, c->binds[i].num);
         }
         int step;
-        while ((step = sqlite3_step(s)) == SQLITE_ROW)
-            read_fact(s, cf_facts_push(page));
+        while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+            if (page) {
+                read_fact(s, cf_facts_push(page));
+                last_seq = page->v[page->n - 1].seq;
+            } else {
+                cf_fact_view_t v;
+                view_fact(s, &v);
+                fn(&v, arg);
+                last_seq = v.seq;
+            }
+            n++;
+        }
         sqlite3_reset(s);
         if (step != SQLITE_DONE) {
             rc = db_err(r, err, "reading facts");
-            cf_facts_clear(page);
+            if (page)
+                cf_facts_clear(page);
+            n = 0;
             c->done = true;
             goto out;
         }
-        if (page->n == want) /* a full page: continue right after its last fact */
-            c->pos = (int64_t)page->v[page->n - 1].seq;
+        if (n == want) /* a full page: continue right after its last fact */
+            c->pos = (int64_t)last_seq;
         else /* the whole span was examined (nothing lies above head in this read) */
             c->pos = hi < (int64_t)c->head ? hi : (int64_t)c->head;
     }
-    if (page->n) {
-        c->last = page->v[page->n - 1].seq;
+    if (n) {
+        c->last = last_seq;
         if (c->limited)
-            c->remaining -= page->n;
+            c->remaining -= n;
     }
     c->done = (c->limited && c->remaining == 0) || c->pos >= (int64_t)c->head;
 out:
     end_read(r);
+    *nout = n;
     *done = c->done;
     return rc;
+}
+
+int
+cf_cursor_next(cf_cursor_t *c, cf_facts_t *page, size_t max, bool *done, cf_err_t *err)
+{
+    size_t n;
+    cf_facts_clear(page);
+    return cursor_read(c, max, page, NULL, NULL, &n, done, err);
+}
+
+int
+cf_cursor_next_rows(cf_cursor_t *c, size_t max, cf_cursor_row_fn fn, void *arg, size_t *n,
+                    bool *done, cf_err_t *err)
+{
+    return cursor_read(c, max, NULL, fn, arg, n, done, err);
 }
 
 uint64_t

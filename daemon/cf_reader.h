@@ -54,6 +54,16 @@ cf_cursor_t *cf_reader_facts(cf_reader_t *self, const cf_msg_facts_t *q, cf_err_
  * CF_EDB (e.g. an FTS5 syntax error: err says why; the cursor is then done). */
 int cf_cursor_next(cf_cursor_t *c, cf_facts_t *page, size_t max, bool *done, cf_err_t *err);
 
+/* Called for each fact of a page, in seq order; row points into SQLite's column
+ * memory and is valid during the call only. */
+typedef void (*cf_cursor_row_fn)(const cf_fact_view_t *row, void *arg);
+
+/* As cf_cursor_next, without copying: hands each fact of the next page to fn as
+ * it is read (no cf_fact_t, no allocation) and sets *n to how many. On CF_EDB the
+ * rows already handed over must be discarded (the cursor is then done). */
+int cf_cursor_next_rows(cf_cursor_t *c, size_t max, cf_cursor_row_fn fn, void *arg, size_t *n,
+                        bool *done, cf_err_t *err);
+
 /* The seq of the last fact returned, or since when none yet. */
 uint64_t cf_cursor_last(const cf_cursor_t *c);
 

@@ -1280,3 +1280,169 @@ cf_msg_pack_requeue_reply(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
     key(pk, "requeued");
     msgpack_pack_uint64(pk, requeued);
 }
+
+/* ---- the replay hot path: {op: fact, ref, fact} written straight into buf ---- */
+
+/* The bytes of {op: "fact", ref: (follows), ...}: fixmap 3, "op", "fact", "ref". */
+static const uint8_t qf_head[] = {0x83, 0xa2, 'o', 'p', 0xa4, 'f', 'a', 'c', 't',
+                                  0xa3, 'r', 'e', 'f'};
+/* "fact" and the fact map header: map16 of 17 entries. */
+static const uint8_t qf_fact[] = {0xa4, 'f', 'a', 'c', 't', 0xde, 0x00, 0x11};
+
+static inline uint8_t *
+w_raw(uint8_t *o, const void *p, size_t n)
+{
+    memcpy(o, p, n);
+    return o + n;
+}
+
+/* A fixstr key (every key of a fact is shorter than 32 bytes). */
+static inline uint8_t *
+w_key(uint8_t *o, const char *k, size_t n)
+{
+    *o++ = (uint8_t)(0xa0 | n);
+    return w_raw(o, k, n);
+}
+#define W_KEY(o, lit) w_key((o), lit, sizeof lit - 1)
+
+static inline uint8_t *
+w_be(uint8_t *o, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--)
+        *o++ = (uint8_t)(v >> (8 * i));
+    return o;
+}
+
+/* As msgpack_pack_uint64: the shortest unsigned form. */
+static inline uint8_t *
+w_uint(uint8_t *o, uint64_t v)
+{
+    if (v < 128) {
+        *o++ = (uint8_t)v;
+    } else if (v < 256) {
+        *o++ = 0xcc;
+        *o++ = (uint8_t)v;
+    } else if (v < 65536) {
+        *o++ = 0xcd;
+        o = w_be(o, v, 2);
+    } else if (v < 4294967296ULL) {
+        *o++ = 0xce;
+        o = w_be(o, v, 4);
+    } else {
+        *o++ = 0xcf;
+        o = w_be(o, v, 8);
+    }
+    return o;
+}
+
+static inline uint8_t *
+w_uint_or_nil(uint8_t *o, uint64_t v)
+{
+    if (!v) {
+        *o++ = 0xc0;
+        return o;
+    }
+    return w_uint(o, v);
+}
+
+static inline uint8_t *
+w_double(uint8_t *o, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    *o++ = 0xcb;
+    return w_be(o, u, 8);
+}
+
+/* As cf_msg_pack_str: nil, or the shortest str header and the bytes. */
+static inline uint8_t *
+w_str(uint8_t *o, cf_strv_t s)
+{
+    if (!s.p) {
+        *o++ = 0xc0;
+        return o;
+    }
+    if (s.n < 32) {
+        *o++ = (uint8_t)(0xa0 | s.n);
+    } else if (s.n < 256) {
+        *o++ = 0xd9;
+        *o++ = (uint8_t)s.n;
+    } else if (s.n < 65536) {
+        *o++ = 0xda;
+        o = w_be(o, s.n, 2);
+    } else {
+        *o++ = 0xdb;
+        o = w_be(o, s.n, 4);
+    }
+    return w_raw(o, s.p, s.n);
+}
+
+size_t
+cf_msg_pack_query_fact_view(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                            const cf_fact_view_t *v)
+{
+    const cf_strv_t *strs[] = {&v->type,   &v->subject,   &v->object, &v->unit,
+                               &v->period, &v->place,     &v->detail, &v->qualifier,
+                               &v->status, &v->source,    &v->evidence};
+    /* the bound: fixed bytes, keys (< 160), 6 numbers of <= 9, 11 strings: 5 + bytes */
+    size_t need = sizeof qf_head + (ref_len ? ref_len : 1) + sizeof qf_fact + 160 + 6 * 9;
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
+        need += 5 + (strs[i]->p ? strs[i]->n : 0);
+    if (buf->alloc - buf->size < need) {
+        size_t cap = buf->alloc ? buf->alloc : 8192;
+        while (cap - buf->size < need)
+            cap *= 2;
+        char *p = realloc(buf->data, cap);
+        if (!p)
+            abort(); /* as msgpack_sbuffer_write's callers: out of memory is fatal */
+        buf->data = p;
+        buf->alloc = cap;
+    }
+    uint8_t *o0 = (uint8_t *)buf->data + buf->size, *o = o0;
+    o = w_raw(o, qf_head, sizeof qf_head);
+    if (ref_len)
+        o = w_raw(o, ref, ref_len);
+    else
+        *o++ = 0xc0;
+    o = w_raw(o, qf_fact, sizeof qf_fact);
+    o = W_KEY(o, "seq");
+    o = w_uint_or_nil(o, v->seq);
+    o = W_KEY(o, "article");
+    o = w_uint_or_nil(o, v->article);
+    o = W_KEY(o, "type");
+    o = w_str(o, v->type);
+    o = W_KEY(o, "subject");
+    o = w_str(o, v->subject);
+    o = W_KEY(o, "object");
+    o = w_str(o, v->object);
+    o = W_KEY(o, "value");
+    if (v->has_value)
+        o = w_double(o, v->value);
+    else
+        *o++ = 0xc0;
+    o = W_KEY(o, "unit");
+    o = w_str(o, v->unit);
+    o = W_KEY(o, "period");
+    o = w_str(o, v->period);
+    o = W_KEY(o, "place");
+    o = w_str(o, v->place);
+    o = W_KEY(o, "detail");
+    o = w_str(o, v->detail);
+    o = W_KEY(o, "qualifier");
+    o = w_str(o, v->qualifier);
+    o = W_KEY(o, "status");
+    o = w_str(o, v->status);
+    o = W_KEY(o, "source");
+    o = w_str(o, v->source);
+    o = W_KEY(o, "confidence");
+    o = w_double(o, v->confidence);
+    o = W_KEY(o, "evidence");
+    o = w_str(o, v->evidence);
+    o = W_KEY(o, "evidence_start");
+    o = w_uint(o, v->evidence_start);
+    o = W_KEY(o, "evidence_end");
+    o = w_uint(o, v->evidence_end);
+    size_t n = (size_t)(o - o0);
+    buf->size += n;
+    return n;
+}

@@ -222,4 +222,28 @@ void cf_msg_pack_ref(msgpack_packer *pk, const void *ref, size_t ref_len);
 /* Packs a C string as str, or nil when s is NULL. */
 void cf_msg_pack_str(msgpack_packer *pk, const char *s);
 
+/* A fact read in place (e.g. straight from SQLite's columns): each string is a
+ * pointer and a length, p NULL for nil; nothing is owned. */
+typedef struct cf_strv {
+    const char *p;
+    size_t n;
+} cf_strv_t;
+
+typedef struct cf_fact_view {
+    uint64_t seq, article;          /* 0: nil */
+    cf_strv_t type, subject, object;
+    bool has_value;
+    double value;
+    cf_strv_t unit, period, place, detail, qualifier, status, source;
+    double confidence;
+    cf_strv_t evidence;
+    uint64_t evidence_start, evidence_end;
+} cf_fact_view_t;
+
+/* {op: fact, ref, fact} from a view, appended to buf: byte for byte what
+ * cf_msg_pack_query_fact packs for the same fact (its strings without NUL bytes),
+ * written directly (one capacity check per message). Returns the bytes appended. */
+size_t cf_msg_pack_query_fact_view(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                                   const cf_fact_view_t *v);
+
 #endif
