@@ -61,29 +61,8 @@ col_strdup(sqlite3_stmt *s, int i)
     return t ? cf_strndup((const char *)t, (size_t)sqlite3_column_bytes(s, i)) : NULL;
 }
 
-/* Fills f from a row of FACT_COLUMNS starting at column 0. */
-static void
-read_fact(sqlite3_stmt *s, cf_fact_t *f)
-{
-    f->seq = (uint64_t)sqlite3_column_int64(s, 0);
-    f->article = (uint64_t)sqlite3_column_int64(s, 1);
-    f->type = col_strdup(s, 2);
-    f->subject = col_strdup(s, 3);
-    f->object = col_strdup(s, 4);
-    f->has_value = sqlite3_column_type(s, 5) != SQLITE_NULL;
-    f->value = f->has_value ? sqlite3_column_double(s, 5) : 0;
-    f->unit = col_strdup(s, 6);
-    f->period = col_strdup(s, 7);
-    f->place = col_strdup(s, 8);
-    f->detail = col_strdup(s, 9);
-    f->qualifier = col_strdup(s, 10);
-    f->status = col_strdup(s, 11);
-    f->source = col_strdup(s, 12);
-    f->confidence = sqlite3_column_double(s, 13);
-    f->evidence = col_strdup(s, 14);
-    f->evidence_start = (uint64_t)sqlite3_column_int64(s, 15);
-    f->evidence_end = (uint64_t)sqlite3_column_int64(s, 16);
-}
+
+static void read_fact(sqlite3_stmt *s, cf_fact_t *f);
 
 static int
 db_err(cf_reader_t *self, cf_err_t *err, const char *what)
@@ -426,7 +405,7 @@ col_view(sqlite3_stmt *s, int i)
     return (cf_strv_t){(const char *)t, t ? (size_t)sqlite3_column_bytes(s, i) : 0};
 }
 
-/* Views a row of FACT_COLUMNS as read_fact does, without copying. */
+/* Views a row of FACT_COLUMNS (column 0 on) without copying. */
 static void
 view_fact(sqlite3_stmt *s, cf_fact_view_t *v)
 {
@@ -448,6 +427,38 @@ view_fact(sqlite3_stmt *s, cf_fact_view_t *v)
     v->evidence = col_view(s, 14);
     v->evidence_start = (uint64_t)sqlite3_column_int64(s, 15);
     v->evidence_end = (uint64_t)sqlite3_column_int64(s, 16);
+}
+
+static char *
+view_dup(cf_strv_t v)
+{
+    return v.p ? cf_strndup(v.p, v.n) : NULL;
+}
+
+/* Fills f (owned copies) from a row: the view is the one place that knows the columns. */
+static void
+read_fact(sqlite3_stmt *s, cf_fact_t *f)
+{
+    cf_fact_view_t v;
+    view_fact(s, &v);
+    f->seq = v.seq;
+    f->article = v.article;
+    f->type = view_dup(v.type);
+    f->subject = view_dup(v.subject);
+    f->object = view_dup(v.object);
+    f->has_value = v.has_value;
+    f->value = v.value;
+    f->unit = view_dup(v.unit);
+    f->period = view_dup(v.period);
+    f->place = view_dup(v.place);
+    f->detail = view_dup(v.detail);
+    f->qualifier = view_dup(v.qualifier);
+    f->status = view_dup(v.status);
+    f->source = view_dup(v.source);
+    f->confidence = v.confidence;
+    f->evidence = view_dup(v.evidence);
+    f->evidence_start = v.evidence_start;
+    f->evidence_end = v.evidence_end;
 }
 
 /* One page: each row goes to page (copied) or, when page is NULL, to fn (viewed). */

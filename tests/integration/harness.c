@@ -73,8 +73,8 @@ it_bin(const char *name)
 }
 
 /* A free loopback port: bind to port 0 and read what the kernel chose. */
-static int
-free_port(void)
+int
+it_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {0};
@@ -96,10 +96,10 @@ it_daemon_init(it_daemon_t *d)
     snprintf(d->dir, sizeof d->dir, "/tmp/cf-it-XXXXXX");
     if (!mkdtemp(d->dir))
         it_fail("mkdtemp: %s", strerror(errno));
-    snprintf(d->ingest, sizeof d->ingest, "tcp://127.0.0.1:%d", free_port());
-    snprintf(d->publish, sizeof d->publish, "tcp://127.0.0.1:%d", free_port());
-    snprintf(d->query, sizeof d->query, "tcp://127.0.0.1:%d", free_port());
-    snprintf(d->http, sizeof d->http, "127.0.0.1:%d", free_port());
+    snprintf(d->ingest, sizeof d->ingest, "tcp://127.0.0.1:%d", it_free_port());
+    snprintf(d->publish, sizeof d->publish, "tcp://127.0.0.1:%d", it_free_port());
+    snprintf(d->query, sizeof d->query, "tcp://127.0.0.1:%d", it_free_port());
+    snprintf(d->http, sizeof d->http, "127.0.0.1:%d", it_free_port());
     snprintf(d->worker_ep, sizeof d->worker_ep, "ipc://%s/workers.sock", d->dir);
     snprintf(d->log, sizeof d->log, "%s/daemon.log", d->dir);
     snprintf(d->db, sizeof d->db, "%s/cloudfact.db", d->dir);

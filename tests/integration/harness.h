@@ -27,6 +27,9 @@ typedef struct it_daemon {
 /* Fails the test program (exit 1) with a message. */
 void it_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* A free loopback TCP port (bind to 0, read what the kernel chose). */
+int it_free_port(void);
+
 /* Test scale from CF_TEST_SCALE (1 normally, 0.1 under sanitizers). */
 double it_scale(void);
 

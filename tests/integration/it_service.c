@@ -50,22 +50,6 @@ kill_running(void)
     }
 }
 
-static int
-free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
-        it_fail("cannot find a free port: %s", strerror(errno));
-    int port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
-
 /* ---- the notify listener ---------------------------------------------------- */
 
 typedef struct listener {
@@ -401,7 +385,7 @@ test_service(bool abstract)
     it_daemon_init(&d);
     listener_t l;
     listener_open(&l, abstract, d.dir);
-    int port = free_port();
+    int port = it_free_port();
     char conf[300];
     snprintf(conf, sizeof conf, "%s/cloudfactd.conf", d.dir);
     write_file(conf, "# test\nlog_level = info\nmax_attempts = 3\n");
@@ -504,7 +488,7 @@ test_no_workers(void)
     it_daemon_init(&d);
     listener_t l;
     listener_open(&l, false, d.dir);
-    int port = free_port();
+    int port = it_free_port();
     char conf[300];
     snprintf(conf, sizeof conf, "%s/cloudfactd.conf", d.dir);
     write_file(conf, "log_level = notice\n");
