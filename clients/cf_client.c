@@ -11,6 +11,7 @@
 #include <msgpack.h>
 #include <zmq.h>
 
+#include "cf_key.h"
 #include "cf_limits.h"
 #include "cf_msg.h"
 #include "cf_text.h"
@@ -21,6 +22,159 @@ now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- connections -------------------------------------------------------------- */
+
+/* A client socket in a context of its own, with CURVE credentials applied and a
+ * monitor that turns a refused handshake into an error at once (ZeroMQ itself
+ * would retry silently for ever, and the user would only see a timeout). */
+typedef struct conn {
+    void *ctx;
+    void *sock;
+    void *mon;              /* PAIR reading the socket's handshake events */
+    const char *endpoint;   /* borrowed, for messages */
+    bool curve;             /* credentials were given */
+    bool shook;             /* a handshake succeeded once */
+    unsigned cut;           /* connections closed before any handshake succeeded */
+} conn_t;
+
+/* A CURVE server that cannot open our HELLO (we hold a wrong server key) just
+ * closes the connection, and libzmq reconnects for ever: after this many such
+ * closes in a row we say so. */
+#define CONN_CUT_MAX 3
+
+#define CONN_MONITOR "inproc://cf-client-monitor"
+
+static void
+conn_close(conn_t *c)
+{
+    if (c->mon)
+        zmq_close(c->mon);
+    if (c->sock)
+        zmq_close(c->sock);
+    if (c->ctx)
+        zmq_ctx_term(c->ctx);
+    memset(c, 0, sizeof *c);
+}
+
+/* Creates the socket (not connected yet: the caller sets its options, then calls
+ * conn_connect). */
+static int
+conn_open(conn_t *c, int type, const char *endpoint, const cf_curve_client_t *curve,
+          cf_err_t *err)
+{
+    memset(c, 0, sizeof *c);
+    c->endpoint = endpoint;
+    c->curve = cf_curve_client_on(curve);
+    c->ctx = zmq_ctx_new();
+    c->sock = c->ctx ? zmq_socket(c->ctx, type) : NULL;
+    if (!c->sock) {
+        conn_close(c);
+        return cf_err_set(err, CF_ESYS, "cannot create a ZeroMQ socket: %s",
+                          zmq_strerror(zmq_errno()));
+    }
+    int linger = 0;
+    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger);
+    int rc = cf_curve_client_apply(curve, c->sock, err);
+    if (rc != CF_OK) {
+        conn_close(c);
+        return rc;
+    }
+    if (zmq_socket_monitor(c->sock, CONN_MONITOR,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) == 0) {
+        c->mon = zmq_socket(c->ctx, ZMQ_PAIR);
+        if (c->mon && zmq_connect(c->mon, CONN_MONITOR) != 0) {
+            zmq_close(c->mon);
+            c->mon = NULL;
+        }
+    }
+    return CF_OK;
+}
+
+static int
+conn_connect(conn_t *c, cf_err_t *err)
+{
+    if (zmq_connect(c->sock, c->endpoint) != 0)
+        return cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", c->endpoint,
+                          zmq_strerror(zmq_errno()));
+    return CF_OK;
+}
+
+/* Reads one monitor event: CF_EDENIED with the reason when a handshake failed. */
+static int
+conn_event(conn_t *c, cf_err_t *err)
+{
+    zmq_msg_t ev, ep;
+    zmq_msg_init(&ev);
+    zmq_msg_init(&ep);
+    int got = zmq_msg_recv(&ev, c->mon, ZMQ_DONTWAIT) >= 6;
+    if (got && zmq_msg_more(&ev))
+        zmq_msg_recv(&ep, c->mon, 0);
+    uint16_t event = 0;
+    uint32_t value = 0;
+    if (got) {
+        memcpy(&event, zmq_msg_data(&ev), 2);
+        memcpy(&value, (const char *)zmq_msg_data(&ev) + 2, 4);
+    }
+    zmq_msg_close(&ev);
+    zmq_msg_close(&ep);
+    if (!got)
+        return CF_OK;
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        c->shook = true;
+        c->cut = 0;
+        return CF_OK;
+    }
+    if (event == ZMQ_EVENT_DISCONNECTED) {
+        if (c->curve && !c->shook && ++c->cut >= CONN_CUT_MAX)
+            return cf_err_set(err, CF_EDENIED,
+                              "%s closed the CURVE handshake %u times: is --server-key the "
+                              "daemon's public key?",
+                              c->endpoint, c->cut);
+        return CF_OK;
+    }
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        return cf_err_set(err, CF_EDENIED,
+                          "%s refused this key (status %u): it is not on the allowlist of "
+                          "this endpoint's role",
+                          c->endpoint, (unsigned)value);
+    if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        return cf_err_set(err, CF_EDENIED,
+                          c->curve ? "%s does not use CURVE: drop --server-key and --key"
+                                   : "%s requires CURVE: give --server-key FILE (the daemon's "
+                                     ".pub) and --key FILE (your .key)",
+                          c->endpoint);
+    return cf_err_set(err, CF_EDENIED,
+                      "the CURVE handshake with %s failed (error 0x%x): is --server-key the "
+                      "daemon's public key?",
+                      c->endpoint, (unsigned)value);
+}
+
+/* Waits up to timeout_ms for the socket to be readable: 1 readable, 0 timeout, or a
+ * negative code with err (CF_EDENIED: the handshake was refused; CF_ECLOSED:
+ * interrupted by a signal). */
+static int
+conn_wait(conn_t *c, int timeout_ms, cf_err_t *err)
+{
+    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        zmq_pollitem_t items[2] = {{c->sock, 0, ZMQ_POLLIN, 0}, {c->mon, 0, ZMQ_POLLIN, 0}};
+        uint64_t now = now_ms();
+        long left = deadline == UINT64_MAX ? -1 : deadline > now ? (long)(deadline - now) : 0;
+        int n = zmq_poll(items, c->mon ? 2 : 1, left);
+        if (n < 0)
+            return cf_err_set(err, CF_ECLOSED, "interrupted");
+        if (items[0].revents & ZMQ_POLLIN)
+            return 1;
+        if (n == 0)
+            return 0;
+        int rc = conn_event(c, err); /* only the monitor spoke: say why, or wait on */
+        if (rc != CF_OK)
+            return rc;
+    }
 }
 
 /* ---- push ------------------------------------------------------------------ */
@@ -83,8 +237,9 @@ finish(slot_t *s, int status, uint64_t id, const char *error, cf_push_done_fn do
 }
 
 int
-cf_push_run(const char *endpoint, const cf_push_opts_t *opts, cf_push_next_fn next,
-            void *next_arg, cf_push_done_fn done, void *done_arg, cf_err_t *err)
+cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_opts_t *opts,
+            cf_push_next_fn next, void *next_arg, cf_push_done_fn done, void *done_arg,
+            cf_err_t *err)
 {
     cf_push_opts_t o = {256, 10000, 5, 600000, 5000};
     if (opts) {
@@ -103,18 +258,19 @@ cf_push_run(const char *endpoint, const cf_push_opts_t *opts, cf_push_next_fn ne
     p.nslots = o.window;
     p.slots = cf_calloc(p.nslots, sizeof *p.slots);
     msgpack_sbuffer_init(&p.buf);
-    void *ctx = zmq_ctx_new();
-    p.sock = zmq_socket(ctx, ZMQ_DEALER);
-    int linger = 0, hwm = 0;
-    zmq_setsockopt(p.sock, ZMQ_LINGER, &linger, sizeof linger);
+    conn_t conn;
+    int rc = conn_open(&conn, ZMQ_DEALER, endpoint, curve, err);
+    if (rc != CF_OK) {
+        free(p.slots);
+        msgpack_sbuffer_destroy(&p.buf);
+        return rc;
+    }
+    p.sock = conn.sock;
+    int hwm = 0;
     zmq_setsockopt(p.sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(p.sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    int rc = CF_OK;
-    if (zmq_connect(p.sock, endpoint) != 0) {
-        rc = cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", endpoint,
-                        zmq_strerror(zmq_errno()));
+    if ((rc = conn_connect(&conn, err)) != CF_OK)
         goto out;
-    }
     bool input_done = false;
     uint64_t seq = 0;
     size_t used = 0;
@@ -149,11 +305,10 @@ cf_push_run(const char *endpoint, const cf_push_opts_t *opts, cf_push_next_fn ne
         for (size_t i = 0; i < p.nslots; i++)
             if (p.slots[i].used && p.slots[i].due < due)
                 due = p.slots[i].due;
-        zmq_pollitem_t item = {p.sock, 0, ZMQ_POLLIN, 0};
         int wait = due > now ? (int)(due - now) : 0;
-        int n = zmq_poll(&item, 1, wait);
-        if (n < 0 && zmq_errno() == EINTR) {
-            rc = cf_err_set(err, CF_ECLOSED, "interrupted");
+        int n = conn_wait(&conn, wait, err);
+        if (n < 0) {
+            rc = n;
             goto out;
         }
         while (n > 0) {
@@ -222,9 +377,9 @@ cf_push_run(const char *endpoint, const cf_push_opts_t *opts, cf_push_next_fn ne
 out:
     for (size_t i = 0; i < p.nslots; i++)
         if (p.slots[i].used)
-            finish(&p.slots[i], CF_ECLOSED, 0, "not sent", done, done_arg);
-    zmq_close(p.sock);
-    zmq_ctx_term(ctx);
+            finish(&p.slots[i], rc == CF_EDENIED ? CF_EDENIED : CF_ECLOSED, 0,
+                   rc == CF_EDENIED ? err->text : "not sent", done, done_arg);
+    conn_close(&conn);
     msgpack_sbuffer_destroy(&p.buf);
     free(p.slots);
     return rc;
@@ -235,22 +390,24 @@ out:
 #define CF_SUB_RCVHWM 200000 /* messages a SUB socket queues before ZeroMQ drops */
 
 struct cf_sub {
-    void *ctx;
-    void *sock;
+    conn_t conn;
+    void *sock;             /* conn.sock */
     zmq_msg_t body;        /* the last body, kept for msg->body */
     cf_fact_t fact;        /* the last decoded fact */
 };
 
 cf_sub_t *
-cf_sub_new(const char *endpoint, const char *const *prefixes, size_t nprefixes, cf_err_t *err)
+cf_sub_new(const char *endpoint, const cf_curve_client_t *curve, const char *const *prefixes,
+           size_t nprefixes, cf_err_t *err)
 {
     cf_sub_t *self = cf_calloc(1, sizeof *self);
-    self->ctx = zmq_ctx_new();
-    self->sock = zmq_socket(self->ctx, ZMQ_SUB);
     zmq_msg_init(&self->body);
-    int linger = 0;
+    if (conn_open(&self->conn, ZMQ_SUB, endpoint, curve, err) != CF_OK) {
+        cf_sub_destroy(&self);
+        return NULL;
+    }
+    self->sock = self->conn.sock;
     int64_t maxmsg = CF_MAX_MSGSIZE;
-    zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     /* a subscriber joining history leaves the live stream queued while it replays: room
      * for it (a gap past this is seen in seq and filled by another replay) */
@@ -260,9 +417,7 @@ cf_sub_new(const char *endpoint, const char *const *prefixes, size_t nprefixes, 
         zmq_setsockopt(self->sock, ZMQ_SUBSCRIBE, "fact.", 5);
     for (size_t i = 0; i < nprefixes; i++)
         zmq_setsockopt(self->sock, ZMQ_SUBSCRIBE, prefixes[i], strlen(prefixes[i]));
-    if (zmq_connect(self->sock, endpoint) != 0) {
-        cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", endpoint,
-                   zmq_strerror(zmq_errno()));
+    if (conn_connect(&self->conn, err) != CF_OK) {
         cf_sub_destroy(&self);
         return NULL;
     }
@@ -274,10 +429,9 @@ cf_sub_recv(cf_sub_t *self, int timeout_ms, cf_sub_msg_t *msg, cf_err_t *err)
 {
     cf_fact_clear(&self->fact);
     memset(msg, 0, sizeof *msg);
-    zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
-    int n = zmq_poll(&item, 1, timeout_ms);
+    int n = conn_wait(&self->conn, timeout_ms, err);
     if (n < 0)
-        return cf_err_set(err, CF_ECLOSED, "interrupted");
+        return n;
     if (n == 0)
         return CF_EBUSY;
     zmq_msg_t topic;
@@ -325,8 +479,7 @@ cf_sub_destroy(cf_sub_t **self_p)
         return;
     cf_fact_clear(&self->fact);
     zmq_msg_close(&self->body);
-    zmq_close(self->sock);
-    zmq_ctx_term(self->ctx);
+    conn_close(&self->conn);
     free(self);
     *self_p = NULL;
 }
@@ -334,38 +487,36 @@ cf_sub_destroy(cf_sub_t **self_p)
 /* ---- query ----------------------------------------------------------------- */
 
 int
-cf_query_call(const char *endpoint, const void *req, size_t len, int timeout_ms, void **reply,
-              size_t *reply_len, cf_err_t *err)
+cf_query_call(const char *endpoint, const cf_curve_client_t *curve, const void *req, size_t len,
+              int timeout_ms, void **reply, size_t *reply_len, cf_err_t *err)
 {
-    void *ctx = zmq_ctx_new();
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    int linger = 0, rc = CF_OK;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     *reply = NULL;
-    if (zmq_connect(sock, endpoint) != 0) {
-        rc = cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", endpoint,
-                        zmq_strerror(zmq_errno()));
+    conn_t c;
+    int rc = conn_open(&c, ZMQ_DEALER, endpoint, curve, err);
+    if (rc != CF_OK)
+        return rc;
+    if ((rc = conn_connect(&c, err)) != CF_OK)
         goto out;
-    }
-    if (zmq_send(sock, req, len, 0) < 0) {
+    if (zmq_send(c.sock, req, len, 0) < 0) {
         rc = cf_err_set(err, CF_ESYS, "sending: %s", zmq_strerror(zmq_errno()));
         goto out;
     }
-    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, timeout_ms) <= 0) {
-        rc = cf_err_set(err, CF_EBUSY, "no answer from %s within %d ms", endpoint, timeout_ms);
+    int n = conn_wait(&c, timeout_ms, err);
+    if (n <= 0) {
+        rc = n < 0 ? n
+                   : cf_err_set(err, CF_EBUSY, "no answer from %s within %d ms", endpoint,
+                                timeout_ms);
         goto out;
     }
     zmq_msg_t m;
     zmq_msg_init(&m);
-    zmq_msg_recv(&m, sock, 0);
+    zmq_msg_recv(&m, c.sock, 0);
     *reply_len = zmq_msg_size(&m);
     *reply = cf_malloc(*reply_len);
     memcpy(*reply, zmq_msg_data(&m), *reply_len);
     zmq_msg_close(&m);
 out:
-    zmq_close(sock);
-    zmq_ctx_term(ctx);
+    conn_close(&c);
     return rc;
 }
 
@@ -397,34 +548,32 @@ reply_op(const void *body, size_t len, char *op, size_t opsz)
 }
 
 int
-cf_query_stream(const char *endpoint, const void *req, size_t len, int timeout_ms,
+cf_query_stream(const char *endpoint, const cf_curve_client_t *curve, const void *req, size_t len,
+                int timeout_ms,
                 int (*each)(const char *op, const void *body, size_t len, void *arg), void *arg,
                 cf_err_t *err)
 {
-    void *ctx = zmq_ctx_new();
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    int linger = 0, rc = CF_OK;
+    conn_t c;
+    int rc = conn_open(&c, ZMQ_DEALER, endpoint, curve, err);
+    if (rc != CF_OK)
+        return rc;
+    void *sock = c.sock;
     int64_t maxmsg = CF_MAX_MSGSIZE;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     /* room on our side: the daemon pauses a stream when the pipe is full, so a deeper
      * queue here keeps it sending while we are busy (our memory, not the daemon's) */
     int rcvhwm = CF_STREAM_RCVHWM;
     zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
-    if (zmq_connect(sock, endpoint) != 0) {
-        rc = cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", endpoint,
-                        zmq_strerror(zmq_errno()));
+    if ((rc = conn_connect(&c, err)) != CF_OK)
         goto out;
-    }
     if (zmq_send(sock, req, len, 0) < 0) {
         rc = cf_err_set(err, CF_ESYS, "sending: %s", zmq_strerror(zmq_errno()));
         goto out;
     }
     for (;;) {
-        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, timeout_ms);
+        int n = conn_wait(&c, timeout_ms, err);
         if (n < 0) {
-            rc = cf_err_set(err, CF_ECLOSED, "interrupted");
+            rc = n;
             break;
         }
         if (n == 0) {
@@ -447,8 +596,7 @@ cf_query_stream(const char *endpoint, const void *req, size_t len, int timeout_m
             break;
     }
 out:
-    zmq_close(sock);
-    zmq_ctx_term(ctx);
+    conn_close(&c);
     return rc;
 }
 
@@ -502,15 +650,15 @@ on_stream_reply(const char *op, const void *body, size_t len, void *arg)
 
 /* Sends one streaming request and reads fact* end. */
 static int
-run_stream(const char *endpoint, const void *req, size_t len, int timeout_ms, cf_fact_fn each,
-           void *arg, cf_stream_end_t *end, cf_err_t *err)
+run_stream(const char *endpoint, const cf_curve_client_t *curve, const void *req, size_t len,
+           int timeout_ms, cf_fact_fn each, void *arg, cf_stream_end_t *end, cf_err_t *err)
 {
     cf_stream_end_t local;
     if (!end)
         end = &local;
     memset(end, 0, sizeof *end);
     stream_ctx_t c = {each, arg, end, CF_OK, err};
-    int rc = cf_query_stream(endpoint, req, len, timeout_ms, on_stream_reply, &c, err);
+    int rc = cf_query_stream(endpoint, curve, req, len, timeout_ms, on_stream_reply, &c, err);
     if (rc == CF_EBUSY && err) {
         size_t n = strlen(err->text);
         snprintf(err->text + n, sizeof err->text - n, " (after %llu facts)",
@@ -520,26 +668,26 @@ run_stream(const char *endpoint, const void *req, size_t len, int timeout_ms, cf
 }
 
 int
-cf_replay(const char *endpoint, uint64_t since, const char *const *prefixes, size_t nprefixes,
+cf_replay(const char *endpoint, const cf_curve_client_t *curve, uint64_t since, const char *const *prefixes, size_t nprefixes,
           uint64_t limit, bool has_limit, int timeout_ms, cf_fact_fn each, void *arg,
           cf_stream_end_t *end, cf_err_t *err)
 {
     msgpack_sbuffer req;
     msgpack_sbuffer_init(&req);
     cf_msg_pack_replay(&req, NULL, 0, since, prefixes, nprefixes, limit, has_limit);
-    int rc = run_stream(endpoint, req.data, req.size, timeout_ms, each, arg, end, err);
+    int rc = run_stream(endpoint, curve, req.data, req.size, timeout_ms, each, arg, end, err);
     msgpack_sbuffer_destroy(&req);
     return rc;
 }
 
 int
-cf_facts_query(const char *endpoint, const cf_msg_facts_t *q, int timeout_ms, cf_fact_fn each,
+cf_facts_query(const char *endpoint, const cf_curve_client_t *curve, const cf_msg_facts_t *q, int timeout_ms, cf_fact_fn each,
                void *arg, cf_stream_end_t *end, cf_err_t *err)
 {
     msgpack_sbuffer req;
     msgpack_sbuffer_init(&req);
     cf_msg_pack_facts(&req, NULL, 0, q);
-    int rc = run_stream(endpoint, req.data, req.size, timeout_ms, each, arg, end, err);
+    int rc = run_stream(endpoint, curve, req.data, req.size, timeout_ms, each, arg, end, err);
     msgpack_sbuffer_destroy(&req);
     return rc;
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * cf_client: the C client API behind the `cloudfact` command line: push articles
  * with many requests in flight, subscribe to facts, ask the query socket. Never
- * logs; errors come back in cf_err_t. */
+ * logs; errors come back in cf_err_t. Every call takes the daemon's endpoint and
+ * the CURVE credentials to use there (NULL: plain). A handshake the daemon refuses
+ * (key not allowed, CURVE expected, wrong server key) fails the call at once with
+ * CF_EDENIED and the reason, rather than waiting for a timeout. */
 #ifndef CF_CLIENT_H
 #define CF_CLIENT_H
 
@@ -11,6 +14,7 @@
 
 #include "cf_err.h"
 #include "cf_fact.h"
+#include "cf_key.h"
 #include "cf_msg.h"
 
 /* ---- push ------------------------------------------------------------------ */
@@ -39,8 +43,9 @@ typedef struct cf_push_opts {
  * every article got a final answer (whatever it was), else CF_ESYS / the error
  * next() returned. opts may be NULL; zero fields take their defaults. `busy` is
  * final only after busy_for_ms of retries: backpressure delays, it does not lose. */
-int cf_push_run(const char *endpoint, const cf_push_opts_t *opts, cf_push_next_fn next,
-                void *next_arg, cf_push_done_fn done, void *done_arg, cf_err_t *err);
+int cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_opts_t *opts,
+                cf_push_next_fn next, void *next_arg, cf_push_done_fn done, void *done_arg,
+                cf_err_t *err);
 
 /* ---- subscribe ------------------------------------------------------------- */
 
@@ -49,8 +54,8 @@ typedef struct cf_sub cf_sub_t;
 /* Connects a SUB socket to endpoint, subscribed to each prefix (none: "fact."),
  * with a receive high-water mark of 200,000 messages (room for the live stream
  * while a subscriber replays history). */
-cf_sub_t *cf_sub_new(const char *endpoint, const char *const *prefixes, size_t nprefixes,
-                     cf_err_t *err);
+cf_sub_t *cf_sub_new(const char *endpoint, const cf_curve_client_t *curve,
+                     const char *const *prefixes, size_t nprefixes, cf_err_t *err);
 
 /* One published message. */
 typedef struct cf_sub_msg {
@@ -72,15 +77,16 @@ void cf_sub_destroy(cf_sub_t **self_p);
 
 /* Sends one query body (msgpack) to the query endpoint and waits up to timeout_ms
  * for its reply; *reply (malloc'd, caller frees) holds the raw msgpack body. */
-int cf_query_call(const char *endpoint, const void *req, size_t len, int timeout_ms,
-                  void **reply, size_t *reply_len, cf_err_t *err);
+int cf_query_call(const char *endpoint, const cf_curve_client_t *curve, const void *req,
+                  size_t len, int timeout_ms, void **reply, size_t *reply_len, cf_err_t *err);
 
 /* Sends one request to a query or control endpoint and passes every reply body
  * to each() (with its op, "" when unreadable) until a reply whose op is "end" or
  * "error", which is passed too. each() returns 0 to go on, non-zero to stop.
  * Gives up when no reply comes for timeout_ms. Returns CF_OK, CF_EBUSY (timeout),
  * CF_ECLOSED (interrupted) or CF_EINVAL (cannot connect). */
-int cf_query_stream(const char *endpoint, const void *req, size_t len, int timeout_ms,
+int cf_query_stream(const char *endpoint, const cf_curve_client_t *curve, const void *req,
+                    size_t len, int timeout_ms,
                     int (*each)(const char *op, const void *body, size_t len, void *arg),
                     void *arg, cf_err_t *err);
 
@@ -105,12 +111,13 @@ typedef int (*cf_fact_fn)(void *arg, const cf_fact_t *f);
  * and end->error), CF_EINVAL when the daemon refused the request, CF_EBUSY when
  * nothing came for timeout_ms, CF_ECLOSED when interrupted by a signal or stopped
  * by each(). end may be NULL. */
-int cf_replay(const char *endpoint, uint64_t since, const char *const *prefixes,
-              size_t nprefixes, uint64_t limit, bool has_limit, int timeout_ms, cf_fact_fn each,
-              void *arg, cf_stream_end_t *end, cf_err_t *err);
+int cf_replay(const char *endpoint, const cf_curve_client_t *curve, uint64_t since,
+              const char *const *prefixes, size_t nprefixes, uint64_t limit, bool has_limit,
+              int timeout_ms, cf_fact_fn each, void *arg, cf_stream_end_t *end, cf_err_t *err);
 
 /* The same for `facts {filters}` (cloudfact query). Borrows q. */
-int cf_facts_query(const char *endpoint, const cf_msg_facts_t *q, int timeout_ms,
-                   cf_fact_fn each, void *arg, cf_stream_end_t *end, cf_err_t *err);
+int cf_facts_query(const char *endpoint, const cf_curve_client_t *curve, const cf_msg_facts_t *q,
+                   int timeout_ms, cf_fact_fn each, void *arg, cf_stream_end_t *end,
+                   cf_err_t *err);
 
 #endif

@@ -24,7 +24,8 @@ usage_main(FILE *out)
             "  extract FILE...    print the facts of text files as JSON Lines (no daemon)\n"
             "  stats              the daemon's counters: a summary, or JSON when piped\n"
             "  quarantine         list failed articles, or hand them back to the queue\n"
-            "  check              verify an archive offline (--repair fixes what it can)\n\n"
+            "  check              verify an archive offline (--repair fixes what it can)\n"
+            "  keygen NAME        make a CURVE key pair: NAME.pub and NAME.key\n\n"
             "Run `cloudfact COMMAND --help` for a command's options and examples.\n"
             "Exit status: 0 on success, 1 on a runtime failure, 2 on a usage error.\n");
 }
@@ -58,6 +59,8 @@ main(int argc, char **argv)
         return cmd_stats(argc - 1, argv + 1);
     if (strcmp(cmd, "quarantine") == 0)
         return cmd_quarantine(argc - 1, argv + 1);
+    if (strcmp(cmd, "keygen") == 0)
+        return cmd_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
     fprintf(stderr, "cloudfact: unknown command '%s' (see cloudfact --help)\n", cmd);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "cf_fact.h"
+#include "cf_key.h"
 
 #define DEFAULT_INGEST "tcp://127.0.0.1:7701"
 #define DEFAULT_PUBLISH "tcp://127.0.0.1:7702"
@@ -21,6 +22,31 @@ int cmd_extract(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+
+/* --server-key FILE and --key FILE: every command that talks to the daemon takes
+ * them (CURVE). Put CMD_KEY_OPTIONS in the getopt_long table, CMD_KEY_CASES in the
+ * switch, CMD_KEY_USAGE in --help, then call cmd_curve_load. */
+typedef struct cmd_keys {
+    const char *server_key; /* the daemon's .pub */
+    const char *key;        /* our .key */
+} cmd_keys_t;
+
+#define CMD_KEY_OPTIONS                                                                        \
+    {"server-key", required_argument, NULL, 0x100}, {"key", required_argument, NULL, 0x101}
+#define CMD_KEY_CASES(keys)                                                                    \
+    case 0x100: (keys).server_key = optarg; break;                                             \
+    case 0x101: (keys).key = optarg; break;
+#define CMD_KEY_USAGE                                                                          \
+    "  --server-key FILE    the daemon's public key (a .pub): connect with CURVE\n"             \
+    "  --key FILE           your secret key (a .key, mode 0600; its public half must\n"        \
+    "                       be on the daemon's allowlist for this command's role)\n"            \
+    "                       (default: $CLOUDFACT_SERVER_KEY and $CLOUDFACT_KEY)\n"
+
+/* Loads the keys named by options or, failing those, by $CLOUDFACT_SERVER_KEY and
+ * $CLOUDFACT_KEY into curve (cleared: plain, when neither is set). Returns 0, or 2
+ * after printing `cloudfact: CMD: why` (a usage error). */
+int cmd_curve_load(const char *cmd, const cmd_keys_t *keys, cf_curve_client_t *curve);
 
 /* Set by SIGINT/SIGTERM once cmd_catch_signals() ran. */
 extern volatile sig_atomic_t cmd_interrupted;

@@ -149,3 +149,20 @@ cmd_collect(const char *path, char ***files, size_t *n, size_t *cap)
     free(names);
     return rc;
 }
+
+int
+cmd_curve_load(const char *cmd, const cmd_keys_t *keys, cf_curve_client_t *curve)
+{
+    const char *server = keys->server_key, *key = keys->key;
+    if (!server && !key) {
+        const char *es = getenv("CLOUDFACT_SERVER_KEY"), *ek = getenv("CLOUDFACT_KEY");
+        server = es && *es ? es : NULL;
+        key = ek && *ek ? ek : NULL;
+    }
+    cf_err_t err;
+    if (cf_curve_client_load(curve, server, key, &err) != CF_OK) {
+        fprintf(stderr, "cloudfact: %s: %s\n", cmd, err.text);
+        return 2;
+    }
+    return 0;
+}

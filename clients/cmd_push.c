@@ -185,7 +185,8 @@ usage_push(FILE *out)
             "                     storage trouble) for S seconds, backing off (default 600)\n"
             "  --strict           count duplicates as failures\n"
             "  --quiet            no per-article messages, only the summary\n"
-            "  --help             show this help\n\n"
+            "  --help             show this help\n"
+            CMD_KEY_USAGE "\n"
             "Prints `accepted N, duplicate N, invalid N, busy N, unanswered N` on stderr.\n"
             "Exit status: 0 when every article was accepted or a duplicate (already stored),\n"
             "1 when any was invalid, still busy after retries, denied or unanswered,\n"
@@ -193,7 +194,9 @@ usage_push(FILE *out)
             "Examples:\n"
             "  cloudfact push examples/articles/\n"
             "  cloudfact push --url https://example.com/a1 - < article.txt\n"
-            "  cloudfact push --jsonl items.jsonl\n");
+            "  cloudfact push --jsonl items.jsonl\n"
+            "  cloudfact push --endpoint tcp://cf1:7701 --server-key cf1.pub --key scraper.key "
+            "new/\n");
 }
 
 int
@@ -206,8 +209,10 @@ cmd_push(int argc, char **argv)
         {"timeout", required_argument, NULL, 't'},  {"strict", no_argument, NULL, 'S'},
         {"busy-for", required_argument, NULL, 'b'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        CMD_KEY_OPTIONS,                            {NULL, 0, NULL, 0}};
     const char *endpoint = DEFAULT_INGEST;
+    cmd_keys_t keys = {0};
+    cf_curve_client_t curve;
     bool jsonl = false, strict = false;
     push_src_t src = {0};
     push_tally_t tally = {0};
@@ -226,6 +231,7 @@ cmd_push(int argc, char **argv)
         case 'b': opts.busy_for_ms = (unsigned)strtoul(optarg, NULL, 10) * 1000; break;
         case 'S': strict = true; break;
         case 'q': tally.quiet = true; break;
+        CMD_KEY_CASES(keys)
         case 'h': usage_push(stdout); return 0;
         default: usage_push(stderr); return 2;
         }
@@ -238,6 +244,8 @@ cmd_push(int argc, char **argv)
         fprintf(stderr, "cloudfact: push: --window must be 1..%u\n", CF_MAX_INFLIGHT);
         return 2;
     }
+    if (cmd_curve_load("push", &keys, &curve))
+        return 2;
     size_t cap = 0;
     int rc = 0;
     if (jsonl) {
@@ -270,7 +278,7 @@ cmd_push(int argc, char **argv)
     tally.progress = isatty(STDERR_FILENO) && !tally.quiet;
     cmd_catch_signals();
     cf_err_t err;
-    if (cf_push_run(endpoint, &opts, next_article, &src, push_done, &tally, &err) != CF_OK) {
+    if (cf_push_run(endpoint, &curve, &opts, next_article, &src, push_done, &tally, &err) != CF_OK) {
         fprintf(stderr, "cloudfact: push: %s\n", err.text);
         rc = 1;
     }

@@ -31,11 +31,13 @@ usage(FILE *out)
             "  --state-dir DIR    the daemon's state directory: talk to ipc://DIR/control.sock\n"
             "                     (default var, as `make run` uses)\n"
             "  --endpoint EP      the control endpoint itself (under systemd:\n"
-            "                     ipc:///run/cloudfactd/control.sock)\n"
+            "                     ipc:///run/cloudfactd/control.sock), or the daemon's query\n"
+            "                     endpoint with an operator key (--server-key, --key)\n"
             "  --requeue ID       hand article ID back to the queue\n"
             "  --all              hand every quarantined article back to the queue\n"
             "  --json             JSON Lines even at a terminal\n"
-            "  --help             show this help\n\n"
+            "  --help             show this help\n"
+            CMD_KEY_USAGE "\n"
             "The list is a table at a terminal, else JSON Lines: one object per article,\n"
             "{id, url, title, attempts, error, received_at}.\n"
             "Exit status: 0 on success, 1 when the daemon cannot be reached or refuses\n"
@@ -43,7 +45,8 @@ usage(FILE *out)
             "Examples:\n"
             "  cloudfact quarantine\n"
             "  cloudfact quarantine --requeue 1042\n"
-            "  cloudfact quarantine --all --endpoint ipc:///run/cloudfactd/control.sock\n");
+            "  cloudfact quarantine --all --endpoint ipc:///run/cloudfactd/control.sock\n"
+            "  cloudfact quarantine --endpoint tcp://cf1:7703 --server-key cf1.pub --key me.key\n");
 }
 
 typedef struct listing {
@@ -104,7 +107,9 @@ cmd_quarantine(int argc, char **argv)
         {"state-dir", required_argument, NULL, 's'}, {"endpoint", required_argument, NULL, 'e'},
         {"requeue", required_argument, NULL, 'r'},   {"all", no_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},            {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        CMD_KEY_OPTIONS,                             {NULL, 0, NULL, 0}};
+    cmd_keys_t keys = {0};
+    cf_curve_client_t curve;
     const char *state_dir = "var", *endpoint = NULL;
     unsigned long long requeue_id = 0;
     bool all = false, json = false;
@@ -125,6 +130,7 @@ cmd_quarantine(int argc, char **argv)
         }
         case 'a': all = true; break;
         case 'j': json = true; break;
+        CMD_KEY_CASES(keys)
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -134,6 +140,8 @@ cmd_quarantine(int argc, char **argv)
                         "(see --help)\n");
         return 2;
     }
+    if (cmd_curve_load("quarantine", &keys, &curve))
+        return 2;
     char ep[4200];
     if (endpoint)
         snprintf(ep, sizeof ep, "%s", endpoint);
@@ -147,7 +155,7 @@ cmd_quarantine(int argc, char **argv)
     int rc;
     if (all || requeue_id) {
         cf_msg_pack_requeue(&req, NULL, 0, requeue_id, all);
-        rc = cf_query_stream(ep, req.data, req.size, 10000, on_requeue, &l, &err);
+        rc = cf_query_stream(ep, &curve, req.data, req.size, 10000, on_requeue, &l, &err);
         msgpack_sbuffer_destroy(&req);
         if (rc != CF_OK || l.error[0]) {
             fprintf(stderr, "cloudfact: quarantine: %s\n", rc != CF_OK ? err.text : l.error);
@@ -161,7 +169,7 @@ cmd_quarantine(int argc, char **argv)
     do {
         l.page = 0;
         cf_msg_pack_quarantine(&req, NULL, 0, l.last, PAGE);
-        rc = cf_query_stream(ep, req.data, req.size, 10000, on_reply, &l, &err);
+        rc = cf_query_stream(ep, &curve, req.data, req.size, 10000, on_reply, &l, &err);
         msgpack_sbuffer_clear(&req);
     } while (rc == CF_OK && !l.error[0] && l.page == PAGE);
     msgpack_sbuffer_destroy(&req);

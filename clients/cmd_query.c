@@ -48,7 +48,8 @@ usage(FILE *out)
             "  --endpoint EP      query endpoint (default " DEFAULT_QUERY ")\n"
             "  --json             JSON Lines even at a terminal\n"
             "  --table            a table even when piped\n"
-            "  --help             show this help\n\n"
+            "  --help             show this help\n"
+            CMD_KEY_USAGE "\n"
             "Exit status: 0 on success (also when nothing matches), 1 when the daemon cannot\n"
             "be reached or the query fails, 2 on a usage error.\n\n"
             "Examples:\n"
@@ -223,8 +224,11 @@ cmd_query(int argc, char **argv)
         {"article", required_argument, NULL, 'a'},  {"text", required_argument, NULL, 'x'},
         {"since", required_argument, NULL, 'n'},    {"limit", required_argument, NULL, 'l'},
         {"json", no_argument, NULL, 'j'},           {"table", no_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},           CMD_KEY_OPTIONS,
+        {NULL, 0, NULL, 0}};
     const char *endpoint = DEFAULT_QUERY;
+    cmd_keys_t keys = {0};
+    cf_curve_client_t curve;
     cf_msg_facts_t q = {0};
     int force = 0; /* 1 json, 2 table */
     int c;
@@ -234,6 +238,7 @@ cmd_query(int argc, char **argv)
         case 'e':
             endpoint = optarg;
             break;
+        CMD_KEY_CASES(keys)
         case 't':
             q.type = optarg;
             break;
@@ -297,6 +302,8 @@ cmd_query(int argc, char **argv)
                         "YYYY-Hn, YYYY-MM, YYYY-MM-DD or FYyyyy\n");
         return 2;
     }
+    if (cmd_curve_load("query", &keys, &curve))
+        return 2;
     out_t o = {0};
     o.table = force ? force == 2 : isatty(STDOUT_FILENO);
     if (o.table)
@@ -304,7 +311,7 @@ cmd_query(int argc, char **argv)
     cmd_catch_signals();
     cf_stream_end_t end;
     cf_err_t err;
-    int rc = cf_facts_query(endpoint, &q, 10000, on_fact, &o, &end, &err);
+    int rc = cf_facts_query(endpoint, &curve, &q, 10000, on_fact, &o, &end, &err);
     if (o.table) {
         if (!o.stop)
             flush_table(&o);

@@ -140,8 +140,11 @@ cmd_stats(int argc, char **argv)
     static const struct option lopts[] = {{"endpoint", required_argument, NULL, 'e'},
                                           {"json", no_argument, NULL, 'j'},
                                           {"help", no_argument, NULL, 'h'},
+                                          CMD_KEY_OPTIONS,
                                           {NULL, 0, NULL, 0}};
     const char *endpoint = DEFAULT_QUERY;
+    cmd_keys_t keys = {0};
+    cf_curve_client_t curve;
     bool json = false;
     int c;
     optind = 1;
@@ -149,13 +152,15 @@ cmd_stats(int argc, char **argv)
         switch (c) {
         case 'e': endpoint = optarg; break;
         case 'j': json = true; break;
+        CMD_KEY_CASES(keys)
         case 'h':
-            printf("Usage: cloudfact stats [--endpoint EP] [--json]\n"
+            printf("Usage: cloudfact stats [--endpoint EP] [--json] [--server-key F --key F]\n"
                    "Print the daemon's counters (query endpoint, default " DEFAULT_QUERY ").\n"
                    "At a terminal: a summary (queue, rates, ingest results, workers, jobs,\n"
                    "facts, archive). Otherwise, or with --json: one JSON object with every\n"
                    "counter, named as on /metrics (labeled samples keep their labels in the\n"
                    "key, e.g. cloudfact_articles_received_total{result=\"busy\"}).\n\n"
+                   CMD_KEY_USAGE "\n"
                    "Exit status: 0 on success, 1 when the daemon does not answer, 2 on a\n"
                    "usage error.\n\n"
                    "Examples:\n  cloudfact stats\n"
@@ -168,13 +173,15 @@ cmd_stats(int argc, char **argv)
         fprintf(stderr, "cloudfact: stats: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
+    if (cmd_curve_load("stats", &keys, &curve))
+        return 2;
     msgpack_sbuffer req;
     msgpack_sbuffer_init(&req);
     cf_msg_pack_op(&req, "stats", NULL, 0);
     void *reply;
     size_t len;
     cf_err_t err;
-    int rc = cf_query_call(endpoint, req.data, req.size, 5000, &reply, &len, &err);
+    int rc = cf_query_call(endpoint, &curve, req.data, req.size, 5000, &reply, &len, &err);
     msgpack_sbuffer_destroy(&req);
     if (rc != CF_OK) {
         fprintf(stderr, "cloudfact: stats: %s\n", err.text);

@@ -55,7 +55,8 @@ usage_sub(FILE *out)
             "  --subject ID      only facts about exactly this entity (a prefix subscription\n"
             "                    fact.market_share.hp would also match hpe)\n"
             "  --count N         exit after N facts\n"
-            "  --help            show this help\n\n"
+            "  --help            show this help\n"
+            CMD_KEY_USAGE "\n"
             "Examples:\n"
             "  cloudfact sub\n"
             "  cloudfact sub fact.market_share fact.revenue\n"
@@ -67,6 +68,7 @@ usage_sub(FILE *out)
 /* What sub prints and where it stands. */
 typedef struct follow {
     const char *query;           /* query endpoint */
+    cf_curve_client_t curve;     /* credentials for both endpoints */
     const char *const *prefixes; /* the user's prefixes (none: every fact) */
     size_t nprefixes;
     const char *subject;      /* exact subject, or NULL */
@@ -192,7 +194,7 @@ catch_up(follow_t *fl)
     }
     cf_stream_end_t end;
     cf_err_t err;
-    int rc = cf_replay(fl->query, fl->covered, p, np, 0, false, REPLAY_TIMEOUT_MS, on_replayed, fl,
+    int rc = cf_replay(fl->query, &fl->curve, fl->covered, p, np, 0, false, REPLAY_TIMEOUT_MS, on_replayed, fl,
                        &end, &err);
     if (rc == CF_OK) {
         if (end.head > fl->covered)
@@ -261,7 +263,7 @@ static int
 follow_live(follow_t *fl, const char *endpoint)
 {
     cf_err_t err;
-    cf_sub_t *sub = cf_sub_new(endpoint, fl->prefixes, fl->nprefixes, &err);
+    cf_sub_t *sub = cf_sub_new(endpoint, &fl->curve, fl->prefixes, fl->nprefixes, &err);
     if (!sub) {
         fprintf(stderr, "cloudfact: sub: %s\n", err.text);
         return 1;
@@ -274,6 +276,11 @@ follow_live(follow_t *fl, const char *endpoint)
             continue;
         if (r == CF_ECLOSED)
             break;
+        if (r == CF_EDENIED) { /* the daemon refused our handshake: waiting cannot help */
+            fprintf(stderr, "cloudfact: sub: %s\n", err.text);
+            fl->rc = 1;
+            break;
+        }
         if (r != CF_OK) {
             fprintf(stderr, "cloudfact: sub: skipped a malformed message: %s\n", err.text);
             continue;
@@ -309,7 +316,7 @@ follow_joined(follow_t *fl, const char *endpoint, bool from_now)
         if (strncmp(fl->prefixes[i], "article.", 8) == 0)
             subs[nsubs++] = fl->prefixes[i];
     cf_err_t err;
-    cf_sub_t *sub = cf_sub_new(endpoint, subs, nsubs, &err);
+    cf_sub_t *sub = cf_sub_new(endpoint, &fl->curve, subs, nsubs, &err);
     if (!sub) {
         fprintf(stderr, "cloudfact: sub: %s\n", err.text);
         return 1;
@@ -325,6 +332,11 @@ follow_joined(follow_t *fl, const char *endpoint, bool from_now)
             continue;
         if (r == CF_ECLOSED)
             break;
+        if (r == CF_EDENIED) { /* the daemon refused our handshake: waiting cannot help */
+            fprintf(stderr, "cloudfact: sub: %s\n", err.text);
+            fl->rc = 1;
+            break;
+        }
         if (r != CF_OK) {
             fprintf(stderr, "cloudfact: sub: skipped a malformed message: %s\n", err.text);
             continue;
@@ -373,8 +385,10 @@ cmd_sub(int argc, char **argv)
                                           {"from-start", no_argument, NULL, 'F'},
                                           {"resume", required_argument, NULL, 'r'},
                                           {"help", no_argument, NULL, 'h'},
+                                          CMD_KEY_OPTIONS,
                                           {NULL, 0, NULL, 0}};
     const char *endpoint = DEFAULT_PUBLISH;
+    cmd_keys_t keys = {0};
     follow_t fl = {0};
     fl.query = DEFAULT_QUERY;
     bool has_since = false;
@@ -421,6 +435,7 @@ cmd_sub(int argc, char **argv)
         case 'r':
             fl.resume = optarg;
             break;
+        CMD_KEY_CASES(keys)
         case 'h':
             usage_sub(stdout);
             return 0;
@@ -429,6 +444,8 @@ cmd_sub(int argc, char **argv)
             return 2;
         }
     }
+    if (cmd_curve_load("sub", &keys, &fl.curve))
+        return 2;
     fl.prefixes = (const char *const *)argv + optind;
     fl.nprefixes = (size_t)(argc - optind);
     if (fl.nprefixes > CF_MAX_PREFIXES) {

@@ -66,6 +66,22 @@ static const opt_t opts[] = {
     {"credit", OPT_LONG, OFF(credit), "1", 1, 64, "N", "jobs in flight per local worker"},
     {"log-level", OPT_STR, OFF(log_level), "info", 0, 0, "LEVEL",
      "error, warn, notice, info or debug"},
+    {"curve-key", OPT_STR, OFF(curve_key), NULL, 0, 0, "FILE",
+     "CURVE secret key (cloudfact keygen): every tcp endpoint requires CURVE"},
+    {"allow-scrapers", OPT_STR, OFF(allow_scrapers), NULL, 0, 0, "DIR",
+     "public keys (one .pub file each) that may push to ingest"},
+    {"allow-subscribers", OPT_STR, OFF(allow_subscribers), NULL, 0, 0, "DIR",
+     "public keys that may subscribe and query"},
+    {"allow-workers", OPT_STR, OFF(allow_workers), NULL, 0, 0, "DIR",
+     "public keys of remote workers (a tcp worker endpoint)"},
+    {"allow-operators", OPT_STR, OFF(allow_operators), NULL, 0, 0, "DIR",
+     "public keys that may quarantine and requeue over the query endpoint"},
+    {"max-message-size", OPT_LONG, OFF(max_message_size), "5242880", 65536, 1073741824L,
+     "BYTES", "largest message on ingest and workers; a larger one drops the connection"},
+    {"max-frames", OPT_LONG, OFF(max_frames), "6", 2, 6, "N",
+     "frames per ingest or query request (routing id, envelope, body)"},
+    {"max-inflight", OPT_LONG, OFF(max_inflight), "1000", 1, 1000000, "N",
+     "ingest requests one client may have unanswered; more are answered busy"},
     {"check-config", OPT_FLAG, OFF(check_config), NULL, 0, 0, NULL,
      "check the settings, print them, exit 0 (or 2 on an error)"},
 };
@@ -259,10 +275,27 @@ finish(cf_config_t *c, cf_err_t *err)
     if (strncmp(c->worker_endpoint, "ipc://", 6) != 0 && strncmp(c->worker_endpoint, "tcp://", 6))
         return cf_err_set(err, CF_EINVAL, "worker_endpoint: '%s' is not ipc:// or tcp://",
                           c->worker_endpoint);
-    if (strncmp(c->worker_endpoint, "tcp://", 6) == 0 && c->workers > 0)
-        return cf_err_set(err, CF_EINVAL,
-                          "worker_endpoint: local workers connect over ipc:// only (a tcp "
-                          "worker endpoint requires CURVE, not available yet)");
+    /* local workers always use ipc: beside a tcp endpoint they get their own */
+    free(c->worker_local);
+    if (strncmp(c->worker_endpoint, "tcp://", 6) == 0) {
+        if (!c->curve_key)
+            return cf_err_set(err, CF_EINVAL,
+                              "worker_endpoint: a tcp worker endpoint requires curve_key and "
+                              "allow_workers (a worker may write facts)");
+        size_t n = strlen(dir) + 32;
+        c->worker_local = cf_malloc(n);
+        snprintf(c->worker_local, n, "ipc://%s/workers.sock", dir);
+    } else {
+        c->worker_local = cf_strdup(c->worker_endpoint);
+    }
+    const char *allows[] = {c->allow_scrapers, c->allow_subscribers, c->allow_workers,
+                            c->allow_operators};
+    const char *akeys[] = {"allow_scrapers", "allow_subscribers", "allow_workers",
+                           "allow_operators"};
+    for (size_t i = 0; i < 4; i++)
+        if (allows[i] && !c->curve_key)
+            return cf_err_set(err, CF_EINVAL, "%s: needs curve_key (allowlists are for CURVE)",
+                              akeys[i]);
     return CF_OK;
 }
 
@@ -323,10 +356,19 @@ cf_config_usage(FILE *out)
             "  %-28s %s\n  %-28s %s\n\n"
             "Signals: SIGTERM or SIGINT stop taking articles, let in-flight jobs finish\n"
             "(up to --grace seconds), hand back the rest, close the archive and exit 0;\n"
-            "a second SIGINT exits at once. SIGHUP re-reads --config: log_level applies\n"
-            "at once, workers reload their data files, other changes are logged and\n"
-            "apply at the next restart; a bad file is refused and the running settings\n"
-            "stay.\n\n"
+            "a second SIGINT exits at once. SIGHUP re-reads --config and the allowlist\n"
+            "directories: log_level, max_queue, max_attempts, job_deadline and\n"
+            "max_inflight apply at once, workers reload their data files, other changes\n"
+            "are logged and apply at the next restart; a bad file is refused and the\n"
+            "running settings stay. A key removed from an allowlist is refused at once:\n"
+            "new connections fail, messages of connected peers are answered `denied`,\n"
+            "and subscribers are disconnected.\n\n"
+            "Security: with --curve-key every tcp endpoint requires CURVE, and a client\n"
+            "key is admitted only on its role's endpoints (scrapers: ingest; subscribers:\n"
+            "publish and query; workers: the worker endpoint; operators: operator ops on\n"
+            "query). ipc endpoints rely on file permissions (0660, the service's group).\n"
+            "Without --curve-key tcp endpoints are open to anyone who can reach them:\n"
+            "bind them to 127.0.0.1. See SECURITY.md.\n\n"
             "Under systemd (Type=notify) it sends READY=1 once the sockets are bound,\n"
             "the archive is writable and a worker is ready, STATUS= with live counts,\n"
             "WATCHDOG=1 while the loop and the archive's writer make progress,\n"
@@ -475,6 +517,7 @@ cf_config_destroy(cf_config_t **self_p)
     for (size_t i = 0; i < NOPTS; i++)
         if (opts[i].type == OPT_STR)
             free(*str_field(c, &opts[i]));
+    free(c->worker_local);
     free(c);
     *self_p = NULL;
 }

@@ -29,6 +29,15 @@ typedef struct cf_config {
     long grace;            /* seconds SIGTERM waits for in-flight jobs */
     long credit;           /* jobs in flight per local worker */
     char *log_level;       /* error, warn, notice, info, debug */
+    char *curve_key;       /* the server's CURVE secret key file, or NULL: no CURVE */
+    char *allow_scrapers;  /* allowlist directories (public key files), or NULL */
+    char *allow_subscribers;
+    char *allow_workers;
+    char *allow_operators;
+    long max_message_size; /* ZMQ_MAXMSGSIZE on ingest and workers, bytes */
+    long max_frames;       /* frames per request on ingest and query */
+    long max_inflight;     /* ingest requests in flight per client */
+    char *worker_local;    /* where local workers connect (ipc; derived, not an option) */
     bool check_config;     /* --check-config: validate, print, exit */
 } cf_config_t;
 

@@ -65,7 +65,7 @@ struct cf_dispatch {
     size_t pending;                /* archive requests of ours in flight */
     struct event *tick;            /* heartbeats, deadlines */
     msgpack_sbuffer buf;
-    char *ipc_path;                /* the socket file of an ipc:// endpoint, or NULL */
+    char *ipc_path[2];             /* socket files of ipc:// endpoints, or NULL */
     cf_ratelog_t undelivered_log;  /* rate-limited warnings */
     cf_ratelog_t bad_log;
     cf_dispatch_stats_t st;
@@ -308,6 +308,12 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
     cf_msg_t msg;
     cf_err_t err;
     worker_t *w = worker_find(self, id, idlen);
+    if (cf_auth_check(self->opts.auth, CF_AUTH_WORKERS, &frames[1], NULL) != CF_OK) {
+        /* its key was removed: nothing it sends counts; its jobs go to others */
+        if (w)
+            worker_remove(self, w, "worker key revoked");
+        return;
+    }
     if (cf_msg_decode(CF_CHAN_TO_DAEMON, zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), &msg,
                       &err) != CF_OK) {
         self->st.bad_messages++;
@@ -528,7 +534,7 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
         cf_err_set(err, CF_ESYS, "workers: cannot create socket: %s", zmq_strerror(zmq_errno()));
         return NULL;
     }
-    int64_t maxmsg = CF_MAX_MSGSIZE;
+    int64_t maxmsg = opts->max_message_size ? opts->max_message_size : CF_MAX_MSGSIZE;
     /* ROUTER_MANDATORY: a send to a gone worker fails at once instead of vanishing */
     if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
         cf_zsock_setopt_int(sock, ZMQ_ROUTER_MANDATORY, 1, "ZMQ_ROUTER_MANDATORY", err) !=
@@ -536,13 +542,17 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
         zmq_close(sock);
         return NULL;
     }
-    if (strncmp(endpoint, "ipc://", 6) == 0)
-        unlink(endpoint + 6); /* a stale socket file from a killed daemon */
-    if (zmq_bind(sock, endpoint) != 0) {
-        cf_err_set(err, CF_ESYS, "workers: cannot bind %s: %s", endpoint,
-                   zmq_strerror(zmq_errno()));
-        zmq_close(sock);
-        return NULL;
+    /* one socket, up to two endpoints: local workers (ipc, plain; bound first, see
+     * cf_auth_bind) and remote ones (tcp, CURVE) */
+    bool two = opts->local && strcmp(opts->local, endpoint) != 0;
+    const char *eps[2] = {two ? opts->local : endpoint, two ? endpoint : NULL};
+    for (size_t i = 0; i < 2 && eps[i]; i++) {
+        if (strncmp(eps[i], "ipc://", 6) == 0)
+            unlink(eps[i] + 6); /* a stale socket file from a killed daemon */
+        if (cf_auth_bind(opts->auth, sock, CF_AUTH_WORKERS, eps[i], err) != CF_OK) {
+            zmq_close(sock);
+            return NULL;
+        }
     }
     cf_dispatch_t *self = cf_calloc(1, sizeof *self);
     self->base = base;
@@ -554,8 +564,10 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
     if (getrandom(&self->next_lease, sizeof self->next_lease, 0) != sizeof self->next_lease)
         self->next_lease = (uint64_t)time(NULL) << 20;
     self->next_lease = (self->next_lease >> 2) + (1ull << 40);
-    if (strncmp(endpoint, "ipc://", 6) == 0)
-        self->ipc_path = cf_strdup(endpoint + 6);
+    for (size_t i = 0; i < 2; i++)
+        if (eps[i] && strncmp(eps[i], "ipc://", 6) == 0)
+            self->ipc_path[i] = cf_strdup(eps[i] + 6);
+    self->opts.local = NULL; /* borrowed for the bind only */
     msgpack_sbuffer_init(&self->buf);
     self->zs = cf_zsock_new(base, sock, "workers", on_worker_msg, self, WORKERS_OUTQ, err);
     if (!self->zs) {
@@ -683,9 +695,11 @@ cf_dispatch_destroy(cf_dispatch_t **self_p)
     if (self->tick)
         event_free(self->tick);
     cf_zsock_destroy(&self->zs);
-    if (self->ipc_path)
-        unlink(self->ipc_path); /* ZeroMQ leaves the socket file behind */
-    free(self->ipc_path);
+    for (size_t i = 0; i < 2; i++) {
+        if (self->ipc_path[i])
+            unlink(self->ipc_path[i]); /* ZeroMQ leaves the socket file behind */
+        free(self->ipc_path[i]);
+    }
     msgpack_sbuffer_destroy(&self->buf);
     free(self);
     *self_p = NULL;

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "cf_archive.h"
+#include "cf_auth.h"
 #include "cf_err.h"
 #include "cf_loop.h"
 #include "cf_pool.h"
@@ -33,6 +34,10 @@ typedef struct cf_dispatch_opts {
     unsigned job_deadline;  /* seconds a job may be out */
     cf_dispatch_published_cb published; /* may be NULL */
     void *arg;              /* for published */
+    /* Set at creation only: */
+    cf_auth_t *auth;        /* CURVE and the workers' allowlist (borrowed), or NULL */
+    const char *local;      /* a second, ipc endpoint for local workers, or NULL */
+    int64_t max_message_size; /* ZMQ_MAXMSGSIZE; 0: CF_MAX_MSGSIZE */
 } cf_dispatch_opts_t;
 
 typedef struct cf_dispatch_stats {

@@ -41,11 +41,9 @@ typedef struct pending {
 struct cf_ingest {
     cf_zsock_t *zs;                    /* ROUTER */
     cf_archive_t *archive;             /* borrowed */
-    uint64_t max_queue;                /* busy beyond this */
-    cf_ingest_accepted_cb on_accepted; /* dispatcher cue */
-    void *arg;
+    cf_ingest_opts_t o;                /* limits and hooks */
     cf_ingest_stats_t st;
-    client_t *clients[CLIENT_BUCKETS]; /* CF_MAX_INFLIGHT per client (DESIGN.md Limits) */
+    client_t *clients[CLIENT_BUCKETS]; /* o.max_inflight per client (DESIGN.md Limits) */
     msgpack_sbuffer buf;               /* reply scratch */
     cf_ratelog_t invalid_log;          /* one warning per interval, with a count */
     cf_ratelog_t busy_log;
@@ -125,8 +123,8 @@ on_committed(cf_archive_req_t *req, void *arg)
     reply(self, p->env.frames, p->env.n, p->ref, p->ref_len, rc, req->u.insert.id, error);
     self->st.pending--;
     client_release(self, p->client);
-    if (rc == CF_OK && self->on_accepted)
-        self->on_accepted(self->arg);
+    if (rc == CF_OK && self->o.on_accepted)
+        self->o.on_accepted(self->o.arg);
     cf_envelope_clear(&p->env);
     cf_article_clear(&p->article);
     free(p);
@@ -141,15 +139,26 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
     if (n < 2)
         return; /* a ROUTER always gives id + body; nothing to answer with */
     size_t nenv = n - 1; /* routing id + envelope */
-    if (overflow || nenv - 1 > CF_MAX_ENVELOPE) {
-        reply(self, frames, 1, NULL, 0, CF_EINVAL, 0,
-              "too many frames: at most 4 between the routing id and the body");
+    if (overflow) {
+        char why[96];
+        snprintf(why, sizeof why, "too many frames: at most %zu per request (max_frames)",
+                 self->o.max_frames);
+        reply(self, frames, 1, NULL, 0, CF_EINVAL, 0, why);
         cf_ratelog(&self->invalid_log, CF_LOG_WARN, "ingest: invalid request answered: %s",
-                   "too many frames");
+                   why);
         return;
     }
     zmq_msg_t *body = &frames[n - 1];
     cf_msg_t msg;
+    const char *who;
+    if (cf_auth_check(self->o.auth, CF_AUTH_INGEST, body, &who) != CF_OK) {
+        /* the key was removed from the scrapers' list while this client was connected */
+        cf_msg_decode(CF_CHAN_INGEST, zmq_msg_data(body), zmq_msg_size(body), &msg, &err);
+        reply(self, frames, nenv, msg.ref, msg.ref_len, CF_EDENIED, 0,
+              "denied: this key is no longer allowed to push");
+        cf_msg_clear(&msg);
+        return;
+    }
     int rc = cf_msg_decode(CF_CHAN_INGEST, zmq_msg_data(body), zmq_msg_size(body), &msg, &err);
     if (rc != CF_OK) {
         cf_ratelog(&self->invalid_log, CF_LOG_WARN, "ingest: invalid request answered: %s",
@@ -160,7 +169,7 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
     }
     cf_archive_stats_t ast;
     cf_archive_stats(self->archive, &ast);
-    if (ast.queued + ast.processing + self->st.pending >= self->max_queue) {
+    if (ast.queued + ast.processing + self->st.pending >= self->o.max_queue) {
         reply(self, frames, nenv, msg.ref, msg.ref_len, CF_EBUSY, 0,
               "queue full: max_queue unprocessed articles");
         cf_msg_clear(&msg);
@@ -168,14 +177,14 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
     }
     /* one client cannot fill the queue for everyone */
     client_t *c = client_get(self, &frames[0]);
-    if (c->inflight >= CF_MAX_INFLIGHT) {
+    if (c->inflight >= self->o.max_inflight) {
         cf_ratelog(&self->invalid_log, CF_LOG_WARN,
                    "ingest: invalid request answered: a client has %zu requests in flight",
                    c->inflight);
         char why[128];
         snprintf(why, sizeof why,
-                 "too many requests in flight: at most %u per client; wait for answers",
-                 CF_MAX_INFLIGHT);
+                 "too many requests in flight: at most %zu per client; wait for answers",
+                 self->o.max_inflight);
         reply(self, frames, nenv, msg.ref, msg.ref_len, CF_EINVAL, 0, why);
         cf_msg_clear(&msg);
         return;
@@ -208,15 +217,22 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
 
 cf_ingest_t *
 cf_ingest_new(struct event_base *base, void *zctx, const char *endpoint, cf_archive_t *archive,
-              uint64_t max_queue, cf_ingest_accepted_cb on_accepted, void *arg, cf_err_t *err)
+              const cf_ingest_opts_t *opts, cf_err_t *err)
 {
+    cf_ingest_opts_t o = *opts;
+    if (!o.max_inflight)
+        o.max_inflight = CF_MAX_INFLIGHT;
+    if (!o.max_frames || o.max_frames > CF_MAX_FRAMES)
+        o.max_frames = CF_MAX_FRAMES;
+    if (!o.max_message_size)
+        o.max_message_size = CF_MAX_MSGSIZE;
     void *sock = zmq_socket(zctx, ZMQ_ROUTER);
     if (!sock) {
         cf_err_set(err, CF_ESYS, "ingest: cannot create socket: %s", zmq_strerror(zmq_errno()));
         return NULL;
     }
-    int64_t maxmsg = CF_MAX_MSGSIZE;
-    if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+    if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &o.max_message_size, sizeof o.max_message_size) !=
+            0 ||
         cf_zsock_setopt_int(sock, ZMQ_RCVHWM, INGEST_HWM, "ZMQ_RCVHWM", err) != CF_OK ||
         cf_zsock_setopt_int(sock, ZMQ_SNDHWM, INGEST_HWM, "ZMQ_SNDHWM", err) != CF_OK ||
         cf_zsock_setopt_int(sock, ZMQ_ROUTER_HANDOVER, 1, "ZMQ_ROUTER_HANDOVER", err) != CF_OK) {
@@ -224,17 +240,13 @@ cf_ingest_new(struct event_base *base, void *zctx, const char *endpoint, cf_arch
         zmq_close(sock);
         return NULL;
     }
-    if (zmq_bind(sock, endpoint) != 0) {
-        cf_err_set(err, CF_ESYS, "ingest: cannot bind %s: %s", endpoint,
-                   zmq_strerror(zmq_errno()));
+    if (cf_auth_bind(o.auth, sock, CF_AUTH_INGEST, endpoint, err) != CF_OK) {
         zmq_close(sock);
         return NULL;
     }
     cf_ingest_t *self = cf_calloc(1, sizeof *self);
     self->archive = archive;
-    self->max_queue = max_queue;
-    self->on_accepted = on_accepted;
-    self->arg = arg;
+    self->o = o;
     msgpack_sbuffer_init(&self->buf);
     self->zs = cf_zsock_new(base, sock, "ingest", on_request, self, INGEST_OUTQ, err);
     if (!self->zs) {
@@ -242,13 +254,20 @@ cf_ingest_new(struct event_base *base, void *zctx, const char *endpoint, cf_arch
         cf_ingest_destroy(&self);
         return NULL;
     }
+    cf_zsock_set_max_frames(self->zs, o.max_frames);
     return self;
 }
 
 void
 cf_ingest_set_max_queue(cf_ingest_t *self, uint64_t max_queue)
 {
-    self->max_queue = max_queue;
+    self->o.max_queue = max_queue;
+}
+
+void
+cf_ingest_set_max_inflight(cf_ingest_t *self, size_t max_inflight)
+{
+    self->o.max_inflight = max_inflight ? max_inflight : CF_MAX_INFLIGHT;
 }
 
 void

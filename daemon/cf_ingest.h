@@ -12,6 +12,7 @@
 
 #include "cf_archive.h"
 #include "cf_err.h"
+#include "cf_auth.h"
 #include "cf_loop.h"
 
 typedef struct cf_ingest cf_ingest_t;
@@ -25,14 +26,27 @@ typedef struct cf_ingest_stats {
     cf_zsock_stats_t sock;                               /* the ingest socket */
 } cf_ingest_stats_t;
 
-/* Binds a ROUTER on endpoint. Borrows archive. max_queue: unprocessed articles
- * beyond which requests are answered busy. Returns NULL with err on failure. */
+/* Limits and hooks of the ingest endpoint; zero limits take the DESIGN defaults
+ * (cf_limits.h). */
+typedef struct cf_ingest_opts {
+    uint64_t max_queue;        /* unprocessed articles beyond which requests are busy */
+    size_t max_inflight;       /* unanswered requests per client; more are invalid */
+    size_t max_frames;         /* frames per request (routing id, envelope, body) */
+    int64_t max_message_size;  /* ZMQ_MAXMSGSIZE: a larger message drops the connection */
+    cf_auth_t *auth;           /* CURVE and allowlists (borrowed), or NULL: plain */
+    cf_ingest_accepted_cb on_accepted; /* after each accepted commit, or NULL */
+    void *arg;                 /* for on_accepted */
+} cf_ingest_opts_t;
+
+/* Binds a ROUTER on endpoint. Borrows archive. Returns NULL with err on failure. */
 cf_ingest_t *cf_ingest_new(struct event_base *base, void *zctx, const char *endpoint,
-                           cf_archive_t *archive, uint64_t max_queue,
-                           cf_ingest_accepted_cb on_accepted, void *arg, cf_err_t *err);
+                           cf_archive_t *archive, const cf_ingest_opts_t *opts, cf_err_t *err);
 
 /* Changes the queue bound (SIGHUP); requests already waiting are not affected. */
 void cf_ingest_set_max_queue(cf_ingest_t *self, uint64_t max_queue);
+
+/* Changes the per-client cap on requests in flight (SIGHUP). */
+void cf_ingest_set_max_inflight(cf_ingest_t *self, size_t max_inflight);
 
 /* Stops reading requests (shutdown); replies still go out as commits complete. */
 void cf_ingest_stop(cf_ingest_t *self);

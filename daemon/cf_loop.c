@@ -14,6 +14,7 @@
 
 #define SERVICE_BUDGET 128 /* messages per wakeup before yielding to timers and peers */
 #define LINGER_MS 500      /* bounded linger so zmq_ctx_term cannot hang */
+#define FRAMES_CAP 8       /* frames recv_one can hold (a ZAP request has 7) */
 
 typedef struct outmsg {
     struct outmsg *next;
@@ -31,6 +32,7 @@ struct cf_zsock {
     outmsg_t *outq_head;   /* sends that met EAGAIN, in order */
     outmsg_t *outq_tail;
     size_t outq_max;       /* bound on the out-queue */
+    size_t max_frames;     /* frames kept per message; more set `overflow` */
     cf_zsock_stats_t st;   /* counters */
 };
 
@@ -102,7 +104,7 @@ flush_outq(cf_zsock_t *self)
 static bool
 recv_one(cf_zsock_t *self)
 {
-    zmq_msg_t frames[CF_MAX_FRAMES];
+    zmq_msg_t frames[FRAMES_CAP];
     size_t n = 0;
     bool overflow = false;
     for (;;) {
@@ -121,7 +123,7 @@ recv_one(cf_zsock_t *self)
             return false;
         }
         bool more = zmq_msg_more(&m);
-        if (n < CF_MAX_FRAMES)
+        if (n < self->max_frames)
             frames[n++] = m;
         else {
             zmq_msg_close(&m);
@@ -201,6 +203,7 @@ cf_zsock_new(struct event_base *base, void *sock, const char *name, cf_zsock_rec
     self->cb = cb;
     self->arg = arg;
     self->outq_max = outq_max;
+    self->max_frames = CF_MAX_FRAMES;
     /* level-triggered on purpose: reading ZMQ_EVENTS clears the fd (STACK.md 1) */
     self->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_fd, self);
     if (!self->ev || event_add(self->ev, NULL) != 0) {
@@ -292,6 +295,12 @@ cf_zsock_send_with(cf_zsock_t *self, const zmq_msg_t *env, size_t nenv, const vo
     zmq_msg_init_size(&frames[nenv], len);
     memcpy(zmq_msg_data(&frames[nenv]), data, len);
     return cf_zsock_send(self, frames, nenv + 1);
+}
+
+void
+cf_zsock_set_max_frames(cf_zsock_t *self, size_t n)
+{
+    self->max_frames = n < 1 ? 1 : n > FRAMES_CAP ? FRAMES_CAP : n;
 }
 
 void

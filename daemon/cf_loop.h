@@ -20,8 +20,9 @@ typedef struct cf_zsock cf_zsock_t;
 
 /* Called on the loop thread with one complete multipart message. frames[0..n)
  * are closed after the callback returns (move one out with zmq_msg_move to keep
- * it). overflow: the message had more than CF_MAX_FRAMES frames; the extra frames
- * were dropped. The callback may send on any socket, but must not destroy zs. */
+ * it). overflow: the message had more frames than the socket keeps (CF_MAX_FRAMES
+ * unless cf_zsock_set_max_frames said otherwise); the extra frames were dropped.
+ * The callback may send on any socket, but must not destroy zs. */
 typedef void (*cf_zsock_recv_cb)(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow,
                                  void *arg);
 
@@ -58,6 +59,10 @@ int cf_zsock_send(cf_zsock_t *self, zmq_msg_t *frames, size_t n);
  * data. Same returns as cf_zsock_send. */
 int cf_zsock_send_with(cf_zsock_t *self, const zmq_msg_t *env, size_t nenv, const void *data,
                        size_t len);
+
+/* How many frames of a message are kept (1..8, default CF_MAX_FRAMES); a message
+ * with more reaches the callback with overflow set. */
+void cf_zsock_set_max_frames(cf_zsock_t *self, size_t n);
 
 /* Stops (true) or resumes (false) reading; sends go on. Resuming re-arms. */
 void cf_zsock_pause(cf_zsock_t *self, bool paused);

@@ -175,8 +175,10 @@ cf_metrics_family(cf_metrics_t *self, const char *name, cf_metrics_type_t type, 
     putf(self, "\n# TYPE %s %s\n", name, types[type]);
 }
 
+/* label2 (with value2) is a second label, or NULL. */
 static void
-sample(cf_metrics_t *self, const char *suffix, const char *label, const char *value, double v)
+sample_labels(cf_metrics_t *self, const char *suffix, const char *label, const char *value,
+              const char *label2, const char *value2, double v)
 {
     size_t start = self->len;
     puts_(self, self->family);
@@ -185,6 +187,11 @@ sample(cf_metrics_t *self, const char *suffix, const char *label, const char *va
         MUST(valid_name(label, true));
         putf(self, "{%s=\"", label);
         put_escaped(self, value ? value : "", true);
+        if (label2) {
+            MUST(valid_name(label2, true));
+            putf(self, "\",%s=\"", label2);
+            put_escaped(self, value2 ? value2 : "", true);
+        }
         puts_(self, "\"}");
     }
     if (self->nrecs == self->caprecs) {
@@ -197,10 +204,23 @@ sample(cf_metrics_t *self, const char *suffix, const char *label, const char *va
     puts_(self, "\n");
 }
 
+static void
+sample(cf_metrics_t *self, const char *suffix, const char *label, const char *value, double v)
+{
+    sample_labels(self, suffix, label, value, NULL, NULL, v);
+}
+
 void
 cf_metrics_sample(cf_metrics_t *self, const char *label, const char *value, double v)
 {
     sample(self, "", label, value, v);
+}
+
+void
+cf_metrics_sample2(cf_metrics_t *self, const char *label, const char *value, const char *label2,
+                   const char *value2, double v)
+{
+    sample_labels(self, "", label, value, label2, value2, v);
 }
 
 void

@@ -48,6 +48,10 @@ void cf_metrics_family(cf_metrics_t *self, const char *name, cf_metrics_type_t t
  * (no labels); the value is escaped (\\, \" and \n). Integers print as integers. */
 void cf_metrics_sample(cf_metrics_t *self, const char *label, const char *value, double v);
 
+/* The same with two labels: `name{label="value",label2="value2"} v`. */
+void cf_metrics_sample2(cf_metrics_t *self, const char *label, const char *value,
+                        const char *label2, const char *value2, double v);
+
 /* Shorthands: a family with one unlabeled sample. */
 void cf_metrics_counter(cf_metrics_t *self, const char *name, const char *help, uint64_t v);
 void cf_metrics_gauge(cf_metrics_t *self, const char *name, const char *help, double v);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
@@ -15,8 +16,13 @@
 
 #define PUB_HWM 10000 /* per subscriber (DESIGN.md); PUB drops beyond it */
 
+#define REBIND_TRIES 200   /* a listener closes asynchronously: bind again until free */
+#define REBIND_STEP_US 5000
+
 struct cf_publish {
     cf_zsock_t *zs;         /* the XPUB socket */
+    cf_auth_t *auth;        /* borrowed, or NULL */
+    char endpoint[256];     /* as bound (ZMQ_LAST_ENDPOINT), for cf_publish_cut_subscribers */
     uint64_t subscriptions; /* live topic subscriptions, over all subscribers */
     struct event *tick;     /* sys.heartbeat every second */
     uint64_t last_seq;      /* highest seq published */
@@ -66,7 +72,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 cf_publish_t *
-cf_publish_new(struct event_base *base, void *zctx, const char *endpoint, cf_err_t *err)
+cf_publish_new(struct event_base *base, void *zctx, const char *endpoint, cf_auth_t *auth,
+               cf_err_t *err)
 {
     void *sock = zmq_socket(zctx, ZMQ_XPUB);
     if (!sock) {
@@ -80,13 +87,15 @@ cf_publish_new(struct event_base *base, void *zctx, const char *endpoint, cf_err
         zmq_close(sock);
         return NULL;
     }
-    if (zmq_bind(sock, endpoint) != 0) {
-        cf_err_set(err, CF_ESYS, "publish: cannot bind %s: %s", endpoint,
-                   zmq_strerror(zmq_errno()));
+    if (cf_auth_bind(auth, sock, CF_AUTH_PUBLISH, endpoint, err) != CF_OK) {
         zmq_close(sock);
         return NULL;
     }
     cf_publish_t *self = cf_calloc(1, sizeof *self);
+    self->auth = auth;
+    size_t len = sizeof self->endpoint;
+    if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, self->endpoint, &len) != 0)
+        snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
     msgpack_sbuffer_init(&self->buf);
     /* XPUB drops at the high-water mark and never blocks: the out-queue stays empty */
     self->zs = cf_zsock_new(base, sock, "publish", on_subscription, self, 16, err);
@@ -99,6 +108,29 @@ cf_publish_new(struct event_base *base, void *zctx, const char *endpoint, cf_err
     struct timeval one = {1, 0};
     event_add(self->tick, &one);
     return self;
+}
+
+int
+cf_publish_cut_subscribers(cf_publish_t *self, cf_err_t *err)
+{
+    void *sock = cf_zsock_socket(self->zs);
+    if (strncmp(self->endpoint, "inproc://", 9) == 0)
+        return CF_OK; /* in-process peers: nothing to authenticate */
+    if (zmq_unbind(sock, self->endpoint) != 0)
+        return cf_err_set(err, CF_ESYS, "publish: cannot unbind %s: %s", self->endpoint,
+                          zmq_strerror(zmq_errno()));
+    int rc = CF_ESYS;
+    for (int i = 0; i < REBIND_TRIES && rc != CF_OK; i++) {
+        if (i)
+            usleep(REBIND_STEP_US); /* rare (SIGHUP) and short: the old listener closing */
+        rc = cf_auth_bind(self->auth, sock, CF_AUTH_PUBLISH, self->endpoint, err);
+    }
+    /* the count stays right: each closed pipe sends its unsubscriptions (VERBOSER) */
+    cf_zsock_rearm(self->zs);
+    if (rc == CF_OK)
+        cf_log_notice("publish: subscribers disconnected after a revocation; allowed ones "
+                      "reconnect");
+    return rc;
 }
 
 void

@@ -11,16 +11,25 @@
 
 #include <event2/event.h>
 
+#include "cf_auth.h"
 #include "cf_err.h"
 #include "cf_fact.h"
 #include "cf_loop.h"
 
 typedef struct cf_publish cf_publish_t;
 
-/* Binds a PUB socket on endpoint in zctx and starts the heartbeat timer on base.
- * Returns NULL with err naming the endpoint on failure. */
+/* Binds a PUB socket on endpoint in zctx (through auth, which may be NULL: plain;
+ * borrowed) and starts the heartbeat timer on base. Returns NULL with err naming the
+ * endpoint on failure. */
 cf_publish_t *cf_publish_new(struct event_base *base, void *zctx, const char *endpoint,
-                             cf_err_t *err);
+                             cf_auth_t *auth, cf_err_t *err);
+
+/* Disconnects every subscriber by unbinding and binding the endpoint again: a
+ * subscriber whose key was revoked cannot reconnect, the others reconnect and
+ * resubscribe on their own (ZeroMQ does both). XPUB cannot close one peer, and
+ * ZAP is only asked at the handshake. Live facts published meanwhile are lost to
+ * subscribers, as at any reconnect (replay fills the gap). */
+int cf_publish_cut_subscribers(cf_publish_t *self, cf_err_t *err);
 
 /* Publishes one archived fact (f->seq set). Borrows f. */
 void cf_publish_fact(cf_publish_t *self, const cf_fact_t *f);

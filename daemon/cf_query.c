@@ -100,7 +100,7 @@ struct cf_query {
     struct event_base *base;    /* borrowed */
     cf_archive_t *archive;      /* borrowed */
     cf_reader_t *reader;        /* read-only connection for lookups and streams */
-    cf_query_hooks_t hooks;
+    cf_query_opts_t hooks;
     size_t pending;             /* requeues in flight */
     stream_t *streams;          /* in progress */
     size_t nstreams;
@@ -544,26 +544,36 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
     if (n < 2)
         return;
     size_t nenv = n - 1;
-    if (overflow || nenv - 1 > CF_MAX_ENVELOPE) {
-        cf_msg_pack_query_error(&self->buf, NULL, 0,
-                                "too many frames: at most 4 between the routing id and the body");
+    if (overflow) {
+        char why[96];
+        snprintf(why, sizeof why, "too many frames: at most %zu per request (max_frames)",
+                 self->hooks.max_frames);
+        cf_msg_pack_query_error(&self->buf, NULL, 0, why);
         send_buf(self, side, frames, 1);
         return;
     }
     cf_msg_t msg;
     cf_err_t err;
     zmq_msg_t *body = &frames[n - 1];
-    if (cf_msg_decode(CF_CHAN_QUERY, zmq_msg_data(body), zmq_msg_size(body), &msg, &err) !=
-        CF_OK) {
+    int rc = cf_msg_decode(CF_CHAN_QUERY, zmq_msg_data(body), zmq_msg_size(body), &msg, &err);
+    if (!side->operator && cf_auth_check(self->hooks.auth, CF_AUTH_QUERY, body, NULL) != CF_OK) {
+        cf_msg_pack_query_error(&self->buf, msg.ref, msg.ref_len,
+                                "denied: this key is no longer allowed to query");
+        send_buf(self, side, frames, nenv);
+        cf_msg_clear(&msg);
+        return;
+    }
+    if (rc != CF_OK) {
         cf_msg_pack_query_error(&self->buf, msg.ref, msg.ref_len, err.text);
         send_buf(self, side, frames, nenv);
         cf_msg_clear(&msg);
         return;
     }
     bool operator_op = msg.op == CF_OP_QUARANTINE || msg.op == CF_OP_REQUEUE;
-    if (operator_op && !side->operator) {
+    if (operator_op && !side->operator && !cf_auth_operator(self->hooks.auth, body)) {
         cf_msg_pack_query_error(&self->buf, msg.ref, msg.ref_len,
-                                "denied: operator ops are served on the control endpoint only");
+                                "denied: operator ops are served on the control endpoint, or "
+                                "to keys on the operators list");
         send_buf(self, side, frames, nenv);
         cf_msg_clear(&msg);
         return;
@@ -573,7 +583,7 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
         cf_article_t a = {0};
         cf_facts_t facts = {0};
         char *state = NULL;
-        int rc = cf_reader_article(self->reader, msg.u.get.id, &a, &state, &facts, &err);
+        rc = cf_reader_article(self->reader, msg.u.get.id, &a, &state, &facts, &err);
         if (rc == CF_OK)
             cf_msg_pack_article_reply(&self->buf, msg.ref, msg.ref_len, &a, state, &facts);
         else
@@ -626,9 +636,9 @@ bind_side(cf_query_t *self, side_t *side, struct event_base *base, void *zctx,
     bool ipc = strncmp(endpoint, "ipc://", 6) == 0;
     if (ipc)
         unlink(endpoint + 6); /* a stale socket file from a killed daemon */
-    if (zmq_bind(sock, endpoint) != 0) {
-        int rc = cf_err_set(err, CF_ESYS, "query: cannot bind %s: %s", endpoint,
-                            zmq_strerror(zmq_errno()));
+    /* the control socket is ipc only (cf_config): plain, guarded by its file mode */
+    int rc = cf_auth_bind(operator ? NULL : self->hooks.auth, sock, CF_AUTH_QUERY, endpoint, err);
+    if (rc != CF_OK) {
         zmq_close(sock);
         return rc;
     }
@@ -644,17 +654,20 @@ bind_side(cf_query_t *self, side_t *side, struct event_base *base, void *zctx,
         zmq_close(sock);
         return CF_ESYS;
     }
+    cf_zsock_set_max_frames(side->zs, self->hooks.max_frames);
     return CF_OK;
 }
 
 cf_query_t *
 cf_query_new(struct event_base *base, void *zctx, const char *endpoint, const char *control,
-             cf_archive_t *archive, const cf_query_hooks_t *hooks, cf_err_t *err)
+             cf_archive_t *archive, const cf_query_opts_t *opts, cf_err_t *err)
 {
     cf_query_t *self = cf_calloc(1, sizeof *self);
     self->base = base;
     self->archive = archive;
-    self->hooks = *hooks;
+    self->hooks = *opts;
+    if (!self->hooks.max_frames || self->hooks.max_frames > CF_MAX_FRAMES)
+        self->hooks.max_frames = CF_MAX_FRAMES;
     msgpack_sbuffer_init(&self->buf);
     /* readers on their own connection (STACK.md 5); the archive exists by now */
     self->reader = cf_reader_open(cf_archive_db_path(archive), err);

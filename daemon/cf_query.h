@@ -19,29 +19,34 @@
 #include <msgpack.h>
 
 #include "cf_archive.h"
+#include "cf_auth.h"
 #include "cf_err.h"
 
 typedef struct cf_query cf_query_t;
 
 /* What the daemon supplies: it knows every module. */
-typedef struct cf_query_hooks {
+typedef struct cf_query_opts {
     /* Packs the `stats` reply's metric name -> number pairs (keys and values only,
      * no map header) and returns how many pairs it packed. */
     size_t (*stats)(msgpack_packer *pk, void *arg);
     /* Articles went back to the queue (requeue): hand them out. May be NULL. */
     void (*requeued)(void *arg);
     void *arg;
-} cf_query_hooks_t;
+    /* CURVE and allowlists for the query endpoint (borrowed), or NULL: plain. Operator
+     * ops are served on control, and on query to keys on the operators list. */
+    cf_auth_t *auth;
+    size_t max_frames; /* frames per request; 0: CF_MAX_FRAMES */
+} cf_query_opts_t;
 
 /* Binds the query ROUTER on endpoint and, when control is not NULL, the operator
  * ROUTER on control (an ipc:// endpoint), and opens a read-only connection to
- * archive's file. Borrows archive; copies hooks. The `stats` reply adds the
+ * archive's file. Borrows archive; copies opts. The `stats` reply adds the
  * stream counters cloudfact_query_streams, _streams_total, _streams_aborted_total,
  * _streams_failed_total, _stream_facts_total, _stream_paused_total,
  * _stream_page_max and cloudfact_query_outq to the hook's pairs. */
 cf_query_t *cf_query_new(struct event_base *base, void *zctx, const char *endpoint,
                          const char *control, cf_archive_t *archive,
-                         const cf_query_hooks_t *hooks, cf_err_t *err);
+                         const cf_query_opts_t *opts, cf_err_t *err);
 
 /* Operator requests waiting for their commit (shutdown waits for 0). */
 size_t cf_query_pending(const cf_query_t *self);

@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "cf_archive.h"
+#include "cf_auth.h"
 #include "cf_config.h"
 #include "cf_dispatch.h"
 #include "cf_http.h"
@@ -89,6 +90,7 @@ typedef struct daemon {
     cf_config_t *cfg;
     cf_config_src_t *src;
     cf_archive_t *archive;
+    cf_auth_t *auth;
     cf_publish_t *publish;
     cf_ingest_t *ingest;
     cf_query_t *query;
@@ -485,7 +487,9 @@ collect(cf_metrics_t *m, void *arg)
     cf_metrics_sample(m, "result", "applied", (double)s->reloads);
     cf_metrics_sample(m, "result", "refused", (double)s->reloads_refused);
     cf_metrics_gauge(m, "cloudfact_config_last_reload_successful",
-                     "0 when the last reload was refused (bad file).", s->last_reload_ok);
+                     "0 when the last reload was refused (bad file or allowlist).",
+                     s->last_reload_ok);
+    cf_auth_metrics(d->auth, m);
     cf_metrics_gauge(m, "cloudfact_log_level", "Log level in force (syslog priority, 3-7).",
                      cf_log_level);
     cf_metrics_gauge(m, "cloudfact_max_queue", "max_queue in force.", (double)d->cfg->max_queue);
@@ -517,6 +521,9 @@ on_changed(const char *key, const char *was, const char *now, void *arg)
     if (strcmp(key, "max_queue") == 0) {
         d->cfg->max_queue = v;
         cf_ingest_set_max_queue(d->ingest, (uint64_t)v);
+    } else if (strcmp(key, "max_inflight") == 0) {
+        d->cfg->max_inflight = v;
+        cf_ingest_set_max_inflight(d->ingest, (size_t)v);
     } else if (strcmp(key, "max_attempts") == 0 || strcmp(key, "job_deadline") == 0) {
         *(strcmp(key, "max_attempts") == 0 ? &d->cfg->max_attempts : &d->cfg->job_deadline) = v;
         cf_dispatch_opts_t o = {(unsigned)d->cfg->max_attempts, (unsigned)d->cfg->job_deadline};
@@ -543,8 +550,17 @@ reload(daemon_t *d)
         size_t changed = cf_config_diff(d->cfg, fresh, on_changed, d);
         cf_config_destroy(&fresh);
         size_t told = cf_dispatch_reload(d->dispatch);
+        unsigned lost = 0;
+        bool keys_ok = cf_auth_reload(d->auth, &lost, &err) == CF_OK;
+        if (!keys_ok)
+            cf_log_error("reload: allowlists refused, keeping the running ones: %s", err.text);
+        /* ingest, query and workers check each message's key; XPUB cannot, so a
+         * revoked subscriber is cut off by disconnecting every subscriber */
+        if (lost & (1u << CF_ROLE_SUBSCRIBERS) &&
+            cf_publish_cut_subscribers(d->publish, &err) != CF_OK)
+            cf_log_error("reload: %s", err.text);
         s->reloads++;
-        s->last_reload_ok = true;
+        s->last_reload_ok = keys_ok;
         cf_log_notice("reload: done (%zu setting(s) changed; %zu worker(s) reloading their data "
                       "files)",
                       changed, told);
@@ -809,31 +825,46 @@ start(daemon_t *d, cf_err_t *err)
     d->zctx = zmq_ctx_new();
     if (!d->zctx)
         return cf_err_set(err, CF_ESYS, "cannot create the ZeroMQ context");
-    d->publish = cf_publish_new(d->base, d->zctx, c->publish, err);
+    /* the ZAP handler binds before any server socket (STACK.md 3) */
+    cf_auth_opts_t aopts = {c->curve_key,
+                            {c->allow_scrapers, c->allow_subscribers, c->allow_workers,
+                             c->allow_operators}};
+    d->auth = cf_auth_new(d->base, d->zctx, &aopts, err);
+    if (!d->auth)
+        return err->rc;
+    d->publish = cf_publish_new(d->base, d->zctx, c->publish, d->auth, err);
     if (!d->publish)
-        return CF_ESYS;
+        return err->rc;
     cf_publish_set_last_seq(d->publish, as.last_seq);
-    cf_dispatch_opts_t dopts = {(unsigned)c->max_attempts, (unsigned)c->job_deadline,
-                                on_published, d};
+    cf_dispatch_opts_t dopts = {(unsigned)c->max_attempts,
+                                (unsigned)c->job_deadline,
+                                on_published,
+                                d,
+                                d->auth,
+                                c->worker_local,
+                                c->max_message_size};
     d->dispatch = cf_dispatch_new(d->base, d->zctx, c->worker_endpoint, d->archive, d->publish,
                                   &dopts, err);
     if (!d->dispatch)
-        return CF_ESYS;
-    d->ingest = cf_ingest_new(d->base, d->zctx, c->ingest, d->archive, (uint64_t)c->max_queue,
-                              on_accepted, d, err);
+        return err->rc;
+    cf_ingest_opts_t iopts = {(uint64_t)c->max_queue,  (size_t)c->max_inflight,
+                              (size_t)c->max_frames,   c->max_message_size,
+                              d->auth,                 on_accepted,
+                              d};
+    d->ingest = cf_ingest_new(d->base, d->zctx, c->ingest, d->archive, &iopts, err);
     if (!d->ingest)
-        return CF_ESYS;
-    cf_query_hooks_t qhooks = {pack_stats, on_accepted, d};
-    d->query = cf_query_new(d->base, d->zctx, c->query, c->control, d->archive, &qhooks, err);
+        return err->rc;
+    cf_query_opts_t qopts = {pack_stats, on_accepted, d, d->auth, (size_t)c->max_frames};
+    d->query = cf_query_new(d->base, d->zctx, c->query, c->control, d->archive, &qopts, err);
     if (!d->query)
-        return CF_ESYS;
+        return err->rc;
     int src = svc_start(d, err); /* /metrics and /healthz bound before workers start */
     if (src != CF_OK)
         return src;
     if (c->workers > 0) {
         char credit[16];
         snprintf(credit, sizeof credit, "%ld", c->credit);
-        char *argv[] = {c->worker_command, "--endpoint", c->worker_endpoint, "--credit", credit,
+        char *argv[] = {c->worker_command, "--endpoint", c->worker_local, "--credit", credit,
                         "--die-with-parent", c->data ? "--data" : NULL, c->data, NULL};
         d->pool = cf_pool_new(d->base, argv, (size_t)c->workers, on_worker_exit, d, err);
         if (!d->pool)
@@ -844,10 +875,11 @@ start(daemon_t *d, cf_err_t *err)
             return rc;
     }
     cf_log_notice("listening: ingest %s, publish %s, query %s, http %s, workers %s (%ld local), "
-                  "archive "
+                  "CURVE %s%s, archive "
                   "%s/cloudfact.db (queued=%llu done=%llu failed=%llu last_seq=%llu)",
                   c->ingest, c->publish, c->query, c->http, c->worker_endpoint, c->workers,
-                  c->state_dir,
+                  cf_auth_curve(d->auth) ? "on, server key " : "off",
+                  cf_auth_public_key(d->auth), c->state_dir,
                   (unsigned long long)as.queued, (unsigned long long)as.done,
                   (unsigned long long)as.failed, (unsigned long long)as.last_seq);
     cf_dispatch_kick(d->dispatch);
@@ -867,6 +899,7 @@ stop(daemon_t *d)
     cf_ingest_destroy(&d->ingest);
     cf_dispatch_destroy(&d->dispatch);
     cf_publish_destroy(&d->publish);
+    cf_auth_destroy(&d->auth); /* after the sockets it watches, before the context */
     if (d->zctx)
         zmq_ctx_term(d->zctx);
     for (size_t i = 0; i < 3; i++)
@@ -926,13 +959,15 @@ main(int argc, char **argv)
     int rc = start(&d, &err);
     if (rc != CF_OK) {
         fprintf(stderr, "cloudfactd: %s\n", err.text);
+        /* a bad key file or allowlist is configuration: restarting cannot help */
+        bool config = rc == CF_EINVAL || rc == CF_EDENIED;
         char msg[CF_ERR_TEXT_MAX + 16];
         snprintf(msg, sizeof msg, "STATUS=failed: %s", err.text);
         notify(&d, msg);
         if (d.ingest)
             cf_ingest_stop(d.ingest);
         stop(&d);
-        return 1;
+        return config ? 2 : 1;
     }
     event_base_dispatch(d.base);
     cf_ingest_stats_t is;

@@ -17,6 +17,7 @@
 #include <zmq.h>
 
 #include "cf_extract.h"
+#include "cf_key.h"
 #include "cf_log.h"
 #include "cf_msg.h"
 
@@ -48,11 +49,16 @@ usage(FILE *out)
             "  --credit N           jobs to accept at once, 1..64 (default 1)\n"
             "  --die-with-parent    exit when the process that started this one exits\n"
             "  --log-level LEVEL    error, warn, notice, info or debug (default info)\n"
+            "  --server-key FILE    the daemon's public key (a .pub): connect with CURVE,\n"
+            "                       as a tcp worker endpoint requires\n"
+            "  --key FILE           this worker's secret key (a .key, mode 0600); its .pub\n"
+            "                       must be in the daemon's --allow-workers directory\n"
             "  --help               show this help and exit\n\n"
             "Exit status: 0 after `stop` or SIGTERM, 1 on a runtime failure, 2 on a usage\n"
             "or configuration error (bad data files): the daemon does not restart those.\n\n"
-            "Example:\n"
-            "  cloudfact-worker --endpoint ipc:///run/cloudfactd/workers.sock\n");
+            "Examples:\n"
+            "  cloudfact-worker --endpoint ipc:///run/cloudfactd/workers.sock\n"
+            "  cloudfact-worker --endpoint tcp://cf1:7704 --server-key cf1.pub --key w7.key\n");
 }
 
 static uint64_t
@@ -67,6 +73,7 @@ typedef struct worker {
     void *ctx;
     void *sock;
     const char *endpoint;
+    cf_curve_client_t curve;    /* empty: plain (ipc) */
     const char *data_dir;
     unsigned credit;
     cf_extractor_t *ex;
@@ -102,6 +109,11 @@ connect_daemon(worker_t *w)
     zmq_setsockopt(w->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
     zmq_setsockopt(w->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
     zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    cf_err_t err;
+    if (cf_curve_client_apply(&w->curve, w->sock, &err) != CF_OK) {
+        cf_log_error("worker: %s", err.text);
+        return -1;
+    }
     if (zmq_connect(w->sock, w->endpoint) != 0) {
         cf_log_error("worker: cannot connect to %s: %s", w->endpoint, zmq_strerror(zmq_errno()));
         return -1;
@@ -188,8 +200,10 @@ main(int argc, char **argv)
         {"endpoint", required_argument, NULL, 'e'}, {"data", required_argument, NULL, 'd'},
         {"credit", required_argument, NULL, 'c'},   {"die-with-parent", no_argument, NULL, 'p'},
         {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+        {"server-key", required_argument, NULL, 'K'}, {"key", required_argument, NULL, 'k'},
         {NULL, 0, NULL, 0}};
     worker_t w = {0};
+    const char *server_key = NULL, *key = NULL;
     const char *data_opt = NULL;
     long credit = 1;
     bool die_with_parent = false;
@@ -212,6 +226,8 @@ main(int argc, char **argv)
             break;
         }
         case 'p': die_with_parent = true; break;
+        case 'K': server_key = optarg; break;
+        case 'k': key = optarg; break;
         case 'l':
             if ((cf_log_level = cf_log_level_parse(optarg)) < 0) {
                 fprintf(stderr, "cloudfact-worker: --log-level: unknown level '%s'\n", optarg);
@@ -228,6 +244,11 @@ main(int argc, char **argv)
     }
     if (!w.endpoint || optind < argc) {
         fprintf(stderr, "cloudfact-worker: usage: --endpoint EP is required (see --help)\n");
+        return 2;
+    }
+    cf_err_t kerr;
+    if (cf_curve_client_load(&w.curve, server_key, key, &kerr) != CF_OK) {
+        fprintf(stderr, "cloudfact-worker: %s\n", kerr.text);
         return 2;
     }
     if (die_with_parent) {

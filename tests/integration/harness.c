@@ -107,6 +107,8 @@ it_daemon_init(it_daemon_t *d)
 
 /* Asks for stats; *keep holds the reply bytes the unpacked objects point into
  * (msgpack-c strings are views into the input): the caller frees it after use. */
+static char stats_error[CF_ERR_TEXT_MAX]; /* why the last query_stats failed */
+
 static bool
 query_stats(const it_daemon_t *d, msgpack_unpacked *up, int timeout_ms, void **keep)
 {
@@ -116,10 +118,12 @@ query_stats(const it_daemon_t *d, msgpack_unpacked *up, int timeout_ms, void **k
     void *reply = NULL;
     size_t len = 0;
     cf_err_t err;
-    int rc = cf_query_call(d->query, req.data, req.size, timeout_ms, &reply, &len, &err);
+    int rc = cf_query_call(d->query, &d->curve, req.data, req.size, timeout_ms, &reply, &len, &err);
     msgpack_sbuffer_destroy(&req);
-    if (rc != CF_OK)
+    if (rc != CF_OK) {
+        snprintf(stats_error, sizeof stats_error, "%s", err.text);
         return false;
+    }
     size_t off = 0;
     bool ok = msgpack_unpack_next(up, reply, len, &off) == MSGPACK_UNPACK_SUCCESS &&
               up->data.type == MSGPACK_OBJECT_MAP;
@@ -151,7 +155,7 @@ it_stat(const it_daemon_t *d, const char *name)
     uint64_t v = 0;
     void *keep = NULL;
     if (!query_stats(d, &up, 10000, &keep))
-        it_fail("the daemon does not answer stats on %s", d->query);
+        it_fail("the daemon does not answer stats on %s: %s", d->query, stats_error);
     if (!stat_from(&up, name, &v))
         it_fail("stats has no %s", name);
     msgpack_unpacked_destroy(&up);
@@ -315,7 +319,7 @@ it_push_with(const it_daemon_t *d, const cf_article_t *articles, size_t n, int *
     cf_push_opts_t o = {256, timeout_ms, retries, 600000, 2000};
     for (size_t i = 0; i < n; i++)
         status[i] = CF_ECLOSED;
-    if (cf_push_run(d->ingest, &o, push_next, &p, push_done, &p, &err) != CF_OK)
+    if (cf_push_run(d->ingest, &d->curve, &o, push_next, &p, push_done, &p, &err) != CF_OK)
         it_fail("push: %s", err.text);
 }
 

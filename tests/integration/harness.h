@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "cf_fact.h"
+#include "cf_key.h"
 
 typedef struct it_daemon {
     pid_t pid;
@@ -22,6 +23,7 @@ typedef struct it_daemon {
     char worker_ep[300];    /* ipc://DIR/workers.sock */
     char log[300];          /* the daemon's stderr */
     char db[300];           /* DIR/cloudfact.db */
+    cf_curve_client_t curve; /* what the harness's own calls (stats, push) use; empty: plain */
 } it_daemon_t;
 
 /* Fails the test program (exit 1) with a message. */

@@ -107,7 +107,7 @@ main(void)
     gen_t g = {n, 0, 0, 0, 0};
     cf_push_opts_t o = {1000, 10000, 5, 1800000, 2000};
     cf_err_t err;
-    CHECK(cf_push_run(d.ingest, &o, next_article, &g, on_done, &g, &err) == CF_OK, "push: %s",
+    CHECK(cf_push_run(d.ingest, NULL, &o, next_article, &g, on_done, &g, &err) == CF_OK, "push: %s",
           err.text);
     CHECK(g.answered == n && g.accepted == n, "%zu of %zu accepted (%zu other answers)",
           g.accepted, n, g.other);

@@ -226,7 +226,7 @@ main(void)
 
     const char *prefixes[] = {"fact.", "sys.heartbeat"};
     cf_err_t err;
-    cf_sub_t *sub = cf_sub_new(d.publish, prefixes, 2, &err);
+    cf_sub_t *sub = cf_sub_new(d.publish, NULL, prefixes, 2, &err);
     CHECK(sub, "sub: %s", err.text);
     wait_heartbeat(sub);
 

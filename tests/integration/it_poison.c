@@ -85,7 +85,7 @@ main(void)
 
     const char *pre[] = {"article.failed"};
     cf_err_t err;
-    cf_sub_t *sub = cf_sub_new(d.publish, pre, 1, &err);
+    cf_sub_t *sub = cf_sub_new(d.publish, NULL, pre, 1, &err);
     CHECK(sub, "sub: %s", err.text);
     it_wait_stat(&d, "cloudfact_subscriptions", 1, 30);
 

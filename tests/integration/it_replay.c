@@ -108,7 +108,7 @@ replay_count(const it_daemon_t *d, uint64_t since, const char *const *p, size_t 
 {
     got_t g = {0, since, true};
     cf_err_t err;
-    int rc = cf_replay(d->query, since, p, np, limit, has_limit, 30000, count_fact, &g, end, &err);
+    int rc = cf_replay(d->query, NULL, since, p, np, limit, has_limit, 30000, count_fact, &g, end, &err);
     CHECK(rc == CF_OK, "replay from %llu: %s", (unsigned long long)since, err.text);
     CHECK(g.ordered, "replay from %llu: facts out of seq order", (unsigned long long)since);
     CHECK(end->facts == g.n, "end counted %llu facts, callback %llu",
@@ -121,7 +121,7 @@ facts_count(const it_daemon_t *d, const cf_msg_facts_t *q, cf_stream_end_t *end)
 {
     got_t g = {0, q->since, true};
     cf_err_t err;
-    int rc = cf_facts_query(d->query, q, 30000, count_fact, &g, end, &err);
+    int rc = cf_facts_query(d->query, NULL, q, 30000, count_fact, &g, end, &err);
     CHECK(rc == CF_OK, "facts: %s", err.text);
     CHECK(g.ordered, "facts: out of seq order");
     return g.n;
@@ -264,7 +264,7 @@ main(void)
     CHECK(facts_count(&d, &q3, &end) == 0, "no fact of 2014 overlaps 2015");
     cf_msg_facts_t bad = {.text = "\"unbalanced"};
     cf_err_t err;
-    int rc = cf_facts_query(d.query, &bad, 30000, NULL, NULL, &end, &err);
+    int rc = cf_facts_query(d.query, NULL, &bad, 30000, NULL, NULL, &end, &err);
     CHECK(rc == CF_EDB && end.ended && end.error[0], "a bad FTS query: rc %d (%s)", rc, err.text);
     printf("ok   facts filters agree with SQL; a bad text query ends with end {error: %s}\n",
            end.error);

@@ -128,9 +128,24 @@ test_command_line_errors(void)
     CF_CHECK(load(2, a2, &src, &err) == NULL && err.rc == CF_EINVAL);
     char *a3[] = {"cloudfactd", "--config", "/nonexistent/cloudfactd.conf", NULL};
     CF_CHECK(load(3, a3, &src, &err) == NULL && strstr(err.text, "/nonexistent") != NULL);
+    /* a tcp worker endpoint without CURVE: anyone could pose as a worker */
     char *a4[] = {"cloudfactd", "--worker-endpoint", "tcp://127.0.0.1:9", "--workers", "2",
                   NULL};
-    CF_CHECK(load(5, a4, &src, &err) == NULL && strstr(err.text, "ipc://") != NULL);
+    CF_CHECK(load(5, a4, &src, &err) == NULL && strstr(err.text, "curve_key") != NULL);
+    char *a5[] = {"cloudfactd", "--allow-scrapers", "/etc/cloudfact/scrapers", NULL};
+    CF_CHECK(load(3, a5, &src, &err) == NULL && strstr(err.text, "curve_key") != NULL);
+    char *a6[] = {"cloudfactd", "--max-frames", "7", NULL};
+    CF_CHECK(load(3, a6, &src, &err) == NULL && strstr(err.text, "max_frames") != NULL);
+    char *a7[] = {"cloudfactd", "--max-message-size", "100", NULL};
+    CF_CHECK(load(3, a7, &src, &err) == NULL && strstr(err.text, "max_message_size") != NULL);
+    /* with CURVE, local workers get an ipc endpoint of their own beside the tcp one */
+    char *a8[] = {"cloudfactd", "--worker-endpoint", "tcp://127.0.0.1:9", "--workers", "2",
+                  "--curve-key", "/etc/cloudfact/cloudfactd.key", NULL};
+    cf_config_t *c = load(7, a8, &src, &err);
+    CF_CHECK(c != NULL && strncmp(c->worker_local, "ipc://", 6) == 0 &&
+             strcmp(c->worker_endpoint, "tcp://127.0.0.1:9") == 0);
+    cf_config_destroy(&c);
+    cf_config_src_destroy(&src);
 }
 
 static void

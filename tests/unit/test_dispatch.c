@@ -92,7 +92,7 @@ setup(env_t *e, unsigned max_attempts, unsigned deadline)
     e->archive = cf_archive_open(e->dir, e->base, &err);
     CF_CHECK(e->archive != NULL);
     e->zctx = zmq_ctx_new();
-    e->publish = cf_publish_new(e->base, e->zctx, "inproc://pub", &err);
+    e->publish = cf_publish_new(e->base, e->zctx, "inproc://pub", NULL, &err);
     CF_CHECK(e->publish != NULL);
     cf_dispatch_opts_t o = {max_attempts, deadline};
     e->dispatch = cf_dispatch_new(e->base, e->zctx, "inproc://workers", e->archive, e->publish,
