@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT
+ * Unit tests for cf_key and cf_allow: key files are read strictly, a secret key
+ * others may read is refused, keygen never overwrites by accident, an allowlist
+ * directory is all or nothing and tells who was added and removed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "cf_allow.h"
+#include "cf_key.h"
+#include "cf_test.h"
+
+static char dir[64];
+
+static const char *
+path_of(const char *name)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return path;
+}
+
+static void
+test_parse(void)
+{
+    char pub[41], sec[41];
+    CF_CHECK(zmq_curve_keypair(pub, sec) == 0);
+    uint8_t bin[32];
+    char z[41];
+    cf_err_t err;
+    CF_CHECK(cf_key_parse(pub, 40, bin, z, &err) == CF_OK && strcmp(z, pub) == 0);
+    char line[64];
+    snprintf(line, sizeof line, "  %s\r\n", pub); /* blanks and a CRLF are tolerated */
+    CF_CHECK(cf_key_parse(line, strlen(line), NULL, z, &err) == CF_OK && strcmp(z, pub) == 0);
+    CF_CHECK(cf_key_parse(pub, 39, NULL, NULL, &err) == CF_EINVAL); /* one short */
+    snprintf(line, sizeof line, "%.39s~", pub); /* '~' is not Z85 */
+    CF_CHECK(cf_key_parse(line, 40, NULL, NULL, &err) == CF_EINVAL);
+    CF_CHECK(strstr(err.text, "character 40") != NULL);
+    snprintf(line, sizeof line, "%.20s%c%.19s", pub, '\0', pub + 21);
+    CF_CHECK(cf_key_parse(line, 40, NULL, NULL, &err) == CF_EINVAL); /* a NUL inside */
+    CF_CHECK(cf_key_parse("", 0, NULL, NULL, &err) == CF_EINVAL);
+}
+
+static void
+test_generate_and_read(void)
+{
+    char pub[41], sec[41], derived[41];
+    cf_err_t err;
+    CF_CHECK(cf_key_generate(dir, "alice", false, pub, &err) == CF_OK);
+    struct stat st;
+    CF_CHECK(stat(path_of("alice.key"), &st) == 0 && (st.st_mode & 0777) == 0600);
+    CF_CHECK(stat(path_of("alice.pub"), &st) == 0 && st.st_size == 41);
+    char z[41];
+    CF_CHECK(cf_key_read_public(path_of("alice.pub"), z, &err) == CF_OK && strcmp(z, pub) == 0);
+    CF_CHECK(cf_key_read_secret(path_of("alice.key"), sec, derived, &err) == CF_OK);
+    CF_CHECK(strcmp(derived, pub) == 0); /* the public half comes from the secret */
+    /* never overwritten by accident; --force replaces both */
+    CF_CHECK(cf_key_generate(dir, "alice", false, NULL, &err) == CF_EDUP);
+    CF_CHECK(strstr(err.text, "exists") != NULL);
+    char pub2[41];
+    CF_CHECK(cf_key_generate(dir, "alice", true, pub2, &err) == CF_OK && strcmp(pub, pub2) != 0);
+    /* a secret others may read is no secret */
+    chmod(path_of("alice.key"), 0640);
+    CF_CHECK(cf_key_read_secret(path_of("alice.key"), sec, NULL, &err) == CF_EDENIED);
+    CF_CHECK(strstr(err.text, "0640") != NULL);
+    chmod(path_of("alice.key"), 0400);
+    CF_CHECK(cf_key_read_secret(path_of("alice.key"), sec, NULL, &err) == CF_OK);
+    CF_CHECK(cf_key_read_public(path_of("nobody.pub"), z, &err) == CF_ESYS);
+    CF_CHECK(cf_key_generate(dir, "../evil", false, NULL, &err) == CF_EINVAL);
+    CF_CHECK(cf_key_generate(dir, ".hidden", false, NULL, &err) == CF_EINVAL);
+    CF_CHECK(!cf_key_name_ok("") && !cf_key_name_ok("a b") && cf_key_name_ok("scraper-eu1.x"));
+}
+
+static void
+test_client(void)
+{
+    cf_curve_client_t c;
+    cf_err_t err;
+    CF_CHECK(cf_curve_client_load(&c, NULL, NULL, &err) == CF_OK && !cf_curve_client_on(&c));
+    CF_CHECK(cf_curve_client_load(&c, path_of("alice.pub"), NULL, &err) == CF_EINVAL);
+    char pub[256];
+    snprintf(pub, sizeof pub, "%s", path_of("alice.pub")); /* path_of's buffer is reused */
+    CF_CHECK(cf_curve_client_load(&c, pub, path_of("alice.key"), &err) == CF_OK);
+    CF_CHECK(cf_curve_client_on(&c) && strlen(c.pub) == 40);
+}
+
+static size_t removed;
+static char last_removed[64];
+
+static void
+on_removed(const char *name, const char *z85, void *arg)
+{
+    (void)arg;
+    CF_CHECK(strlen(z85) == 40);
+    removed++;
+    snprintf(last_removed, sizeof last_removed, "%s", name);
+}
+
+static void
+test_allow(void)
+{
+    char list[128];
+    snprintf(list, sizeof list, "%s/list", dir);
+    CF_CHECK(mkdir(list, 0750) == 0);
+    cf_err_t err;
+    char pa[41], pb[41];
+    CF_CHECK(cf_key_generate(list, "a", false, pa, &err) == CF_OK);
+    CF_CHECK(cf_key_generate(list, "b", false, pb, &err) == CF_OK);
+    /* the .key files are secrets copied by mistake: the whole list is refused */
+    CF_CHECK(cf_allow_load(list, &err) == NULL && strstr(err.text, "secret key") != NULL);
+    char p[256];
+    snprintf(p, sizeof p, "%s/a.key", list);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/b.key", list);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/.b.pub.swp", list); /* editors' leftovers are skipped */
+    FILE *f = fopen(p, "w");
+    fputs("junk", f);
+    fclose(f);
+    cf_allow_t *l1 = cf_allow_load(list, &err);
+    CF_CHECK(l1 != NULL && cf_allow_count(l1) == 2);
+    uint8_t ka[32], kb[32], kx[32] = {0};
+    cf_key_parse(pa, 40, ka, NULL, NULL);
+    cf_key_parse(pb, 40, kb, NULL, NULL);
+    CF_CHECK(strcmp(cf_allow_find(l1, ka), "a") == 0 && strcmp(cf_allow_find(l1, kb), "b") == 0);
+    CF_CHECK(cf_allow_find(l1, kx) == NULL);
+    /* revoke b: the difference names it */
+    snprintf(p, sizeof p, "%s/b.pub", list);
+    unlink(p);
+    cf_allow_t *l2 = cf_allow_load(list, &err);
+    CF_CHECK(l2 != NULL && cf_allow_count(l2) == 1 && cf_allow_find(l2, kb) == NULL);
+    CF_CHECK(cf_allow_missing(l1, l2, on_removed, NULL) == 1 && removed == 1);
+    CF_CHECK(strcmp(last_removed, "b") == 0);
+    CF_CHECK(cf_allow_missing(l2, l1, NULL, NULL) == 0);
+    /* the same key twice, or a file that is not a key: refused, naming the file */
+    snprintf(p, sizeof p, "%s/a-again.pub", list);
+    f = fopen(p, "w");
+    fprintf(f, "%s\n", pa);
+    fclose(f);
+    CF_CHECK(cf_allow_load(list, &err) == NULL && strstr(err.text, "same key") != NULL);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/broken.pub", list);
+    f = fopen(p, "w");
+    fputs("not a key\n", f);
+    fclose(f);
+    CF_CHECK(cf_allow_load(list, &err) == NULL && strstr(err.text, "broken.pub") != NULL);
+    unlink(p);
+    CF_CHECK(cf_allow_load("/nonexistent/keys", &err) == NULL);
+    cf_allow_t *none = cf_allow_load(NULL, &err);
+    CF_CHECK(none != NULL && cf_allow_count(none) == 0 && cf_allow_find(none, ka) == NULL);
+    cf_allow_destroy(&none);
+    cf_allow_destroy(&l1);
+    cf_allow_destroy(&l2);
+    CF_CHECK(system("rm -rf /tmp/cf-test-key-*") == 0);
+}
+
+static void
+setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/cf-test-key-XXXXXX");
+    CF_CHECK(mkdtemp(dir) != NULL);
+}
+
+static void
+test_all(void)
+{
+    setup();
+    test_parse();
+    test_generate_and_read();
+    test_client();
+    test_allow();
+}
+
+CF_TEST_LIST(CF_TEST(test_all));
