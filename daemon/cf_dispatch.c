@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -565,8 +566,11 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
         self->next_lease = (uint64_t)time(NULL) << 20;
     self->next_lease = (self->next_lease >> 2) + (1ull << 40);
     for (size_t i = 0; i < 2; i++)
-        if (eps[i] && strncmp(eps[i], "ipc://", 6) == 0)
+        if (eps[i] && strncmp(eps[i], "ipc://", 6) == 0) {
             self->ipc_path[i] = cf_strdup(eps[i] + 6);
+            /* a worker writes facts: only the service's user and group may connect */
+            chmod(self->ipc_path[i], 0660);
+        }
     self->opts.local = NULL; /* borrowed for the bind only */
     msgpack_sbuffer_init(&self->buf);
     self->zs = cf_zsock_new(base, sock, "workers", on_worker_msg, self, WORKERS_OUTQ, err);

@@ -276,6 +276,12 @@ start_daemon(void)
     d.curve = creds("server", "admin");
     /* no local workers: the only worker is the remote one started below */
     it_daemon_start(&d, 0, extra);
+    /* local workers' ipc endpoint beside the tcp one: guarded by its file mode */
+    char sock[400];
+    snprintf(sock, sizeof sock, "%s/workers.sock", d.dir);
+    struct stat st;
+    CHECK(stat(sock, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0660,
+          "%s: mode %o, wanted a 0660 socket", sock, (unsigned)(st.st_mode & 0777));
 }
 
 /* Pushes without a key, with a wrong server key, a key on no list and a
