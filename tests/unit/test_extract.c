@@ -414,6 +414,42 @@ test_hostile(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* the tokenizer's and recognizers' fast paths (ASCII runs, integer digits, month
+ * forms by length, cue and gazetteer lookups memoized per token) give what the
+ * general paths give */
+
+static void
+test_fast_paths(void)
+{
+    static const row_t rows[] = {
+        /* month forms: abbreviation, "Sept", full name */
+        {"Amazon invested $2 billion in Germany in Sept 2015.", NULL,
+         {{"investment", "amazon", NULL, 2e9, "USD", "2015-09", "Germany", NULL, NULL, NULL}}},
+        {"Microsoft invested $1234567890123 in France in Jan 2016.", NULL,
+         {{"investment", "microsoft", NULL, 1234567890123.0, "USD", "2016-01", "France", NULL,
+           NULL, NULL}}},
+        /* more than 15 digits: converted as a decimal string, not as an integer */
+        {"Oracle earned $12345678901234567 in fiscal 2017.", NULL,
+         {{"revenue", "oracle", NULL, 12345678901234567.0, "USD", "FY2017", NULL, NULL, NULL,
+           NULL}}},
+        /* digit groups and a decimal point after an ASCII run */
+        {"DigitalOcean now serves 1,234,567 customers and Box 2.5 million.", NULL,
+         {{"customers", "digitalocean", NULL, 1234567, "count", NULL, NULL, NULL, NULL, NULL}}},
+        /* a word longer than a token's normalized text is cut, the sentence goes on */
+        {"The Zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+         "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+         "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz "
+         "and IBM invested $5 million in Japan in December 2014.",
+         NULL,
+         {{"investment", "ibm", NULL, 5e6, "USD", "2014-12", "Japan", NULL, NULL, NULL}}},
+        /* typographic apostrophe and quotes around ASCII runs, a hyphenated cue */
+        {"\u201cAlibaba\u2019s cloud runs 16 data-centers in China,\u201d it said.", NULL,
+         {{"datacenter", "alibaba-cloud", NULL, 16, "count", NULL, "China", NULL, NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+}
+
+/* ------------------------------------------------------------------------ */
 /* linearity: work is counted (cf_steps), never timed */
 
 static double
@@ -863,6 +899,7 @@ test_own_corpus(void)
 
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_investment), CF_TEST(test_datacenter),
              CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
-             CF_TEST(test_negatives), CF_TEST(test_hostile), CF_TEST(test_linear),
+             CF_TEST(test_negatives), CF_TEST(test_fast_paths), CF_TEST(test_hostile),
+             CF_TEST(test_linear),
              CF_TEST(test_data_errors), CF_TEST(test_reload),
              CF_TEST(test_classify), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))

@@ -85,6 +85,9 @@ struct cf_assemble {
     int *cover;                /* per token: the mention covering it, or -1 */
     int *depth;                /* per token: parenthesis depth */
     bool *rel;                 /* per token: inside ", which/who ... ," */
+    uint64_t *tcats;           /* per token: cue categories that may start there */
+    bool *tper;                /* per token: a period may start there (cf_period) */
+    unsigned char *tgaz;       /* per token: CF_GAZETTEER_* aliases that may start there */
     size_t tcap;
     /* the sentence being processed */
     const char *body;
@@ -261,13 +264,41 @@ learn(cf_assemble_t *self, size_t a, size_t b, const char *id)
 
 static size_t unknown_name(const cf_assemble_t *self, size_t i, char *id, size_t idsz);
 
+/* cf_gazetteer_entity_at and _place_at at token i < t->n, skipped when the token's
+ * bits (tgaz) rule them out. */
+static const cf_entity_t *
+entity_at(const cf_assemble_t *self, size_t i, size_t *n)
+{
+    return self->tgaz[i] & CF_GAZETTEER_ENTITY ? cf_gazetteer_entity_at(self->gaz, self->t, i, n)
+                                               : NULL;
+}
+
+static const char *
+place_at(const cf_assemble_t *self, size_t i, size_t *n, const char **kind)
+{
+    return self->tgaz[i] & CF_GAZETTEER_PLACE
+               ? cf_gazetteer_place_at(self->gaz, self->t, i, n, kind)
+               : NULL;
+}
+
+/* cf_lexicon_match on the cue lexicon at token i < t->n (cat -1: any), skipped when
+ * the token's categories (tcats) rule it out. */
+static int
+cue_match(const cf_assemble_t *self, size_t i, int cat, size_t *n)
+{
+    if (!(cat < 0 ? self->tcats[i] : self->tcats[i] & (1ull << cat)))
+        return -1;
+    return cf_lexicon_match(self->cues, self->t, i, cat, n);
+}
+
 /* "Nimbus Cloud, the infrastructure arm of Oracle, said": a sentence opening with
  * an unknown capitalized name and an appositive that calls it a company or unit. */
 static bool
 cue_at(const cf_assemble_t *self, size_t i, int cat, size_t *n)
 {
     size_t nc = 0;
-    if (i >= self->t->n || cf_lexicon_match(self->cues, self->t, i, cat, &nc) < 0)
+    if (i >= self->t->n || !(self->tcats[i] & (1ull << cat)) ||
+        cf_lexicon_match(self->cues, self->t, i, cat, &nc) < 0)
         return false;
     if (n)
         *n = nc;
@@ -309,7 +340,7 @@ learn_appositive(cf_assemble_t *self)
         return;
     for (size_t j = n + 1; j < self->t->n && j < n + 8; j++) {
         size_t nc;
-        if (cf_lexicon_match(self->cues, self->t, j, CF_CUE_COMPNOUN, &nc) >= 0 ||
+        if (cue_match(self, j, CF_CUE_COMPNOUN, &nc) >= 0 ||
             tok_is(self, j, "arm") || tok_is(self, j, "unit") || tok_is(self, j, "subsidiary") ||
             tok_is(self, j, "division")) {
             learn(self, 0, n, id);
@@ -331,8 +362,7 @@ learn_orgnoun(cf_assemble_t *self)
         if ((t->v[i].flags & CF_TOKEN_CAP) || !cue_at(self, i, CF_CUE_ORGNOUN, &nc))
             continue;
         size_t j = i + nc;
-        if (j >= t->n || cf_gazetteer_entity_at(self->gaz, t, j, &ne) ||
-            cf_gazetteer_place_at(self->gaz, t, j, &ne, NULL))
+        if (j >= t->n || entity_at(self, j, &ne) || place_at(self, j, &ne, NULL))
             continue;
         char id[ID_MAX];
         size_t n = unknown_name(self, j, id, sizeof id);
@@ -390,7 +420,7 @@ ref_phrase(const cf_assemble_t *self, size_t i, bool *unit)
         return 0;
     for (size_t j = i + 1; j < t->n && j <= i + 4; j++) {
         size_t nc, ne;
-        int e = cf_lexicon_match(self->cues, t, j, CF_CUE_ORGNOUN, &nc);
+        int e = cue_match(self, j, CF_CUE_ORGNOUN, &nc);
         if (e >= 0 && j == i + 1)
             return 0; /* "the company" and its kin are cues of their own */
         if (e >= 0) {
@@ -403,9 +433,9 @@ ref_phrase(const cf_assemble_t *self, size_t i, bool *unit)
             return j + nc - i;
         }
         unsigned f = t->v[j].flags;
-        if (f & CF_TOKEN_NUM || cf_gazetteer_entity_at(self->gaz, t, j, &ne))
+        if (f & CF_TOKEN_NUM || entity_at(self, j, &ne))
             return 0;
-        if ((f & CF_TOKEN_CAP) && !cf_gazetteer_place_at(self->gaz, t, j, &ne, NULL))
+        if ((f & CF_TOKEN_CAP) && !place_at(self, j, &ne, NULL))
             return 0;
         if (!(f & CF_TOKEN_WORD) && !tok_is(self, j, "-"))
             return 0;
@@ -444,8 +474,19 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
     size_t i = 0;
     while (i < t->n) {
         size_t ne = 0, np = 0, nc = 0, nl = 0;
+        unsigned gz = self->tgaz[i];
+        unsigned tf = t->v[i].flags;
+        bool per_ok = self->tper[i];
+        /* most tokens start nothing: no alias, cue, number, period, learned name or
+         * "the"/"that" (reference phrases, "the quarter") */
+        if (!gz && !self->tcats[i] && !(tf & CF_TOKEN_NUM) && !per_ok &&
+            !((tf & CF_TOKEN_CAP) && self->nlearned) && !tok_is(self, i, "the") &&
+            !tok_is(self, i, "that")) {
+            i++;
+            continue;
+        }
         int li = learned_at(self, i, &nl);
-        if (li >= 0 && !cf_gazetteer_entity_at(self->gaz, t, i, &ne)) {
+        if (li >= 0 && !entity_at(self, i, &ne)) {
             mention_t *m = add_mention(self, M_ENT, i, i + nl);
             copy(m->id, sizeof m->id, self->learned[li]);
             m->ekind = CF_ENTITY_COMPANY;
@@ -459,9 +500,9 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
             continue;
         }
         const char *pkind = NULL;
-        const cf_entity_t *e = cf_gazetteer_entity_at(self->gaz, t, i, &ne);
-        const char *pl = cf_gazetteer_place_at(self->gaz, t, i, &np, &pkind);
-        int ci = cf_lexicon_match(self->cues, t, i, -1, &nc);
+        const cf_entity_t *e = entity_at(self, i, &ne);
+        const char *pl = place_at(self, i, &np, &pkind);
+        int ci = cue_match(self, i, -1, &nc);
         if (!e)
             ne = 0;
         if (!pl)
@@ -476,7 +517,8 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
         }
         cf_number_t num;
         cf_period_t per;
-        if (!(e && ne >= 2) && cf_number_parse(self->cues, t, i, &num) && num.b - i >= nc) {
+        if (!(e && ne >= 2) && ((tf & CF_TOKEN_NUM) || (self->tcats[i] & CF_NUMBER_START_CATS)) &&
+            cf_number_parse(self->cues, t, i, &num) && num.b - i >= nc) {
             /* "268.4 billion yuan ($38.4 billion)": the dollar equivalent is the figure */
             cf_number_t usd;
             size_t end = num.b;
@@ -494,7 +536,8 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
             i = end;
             continue;
         }
-        if (!(e && ne >= 2) && cf_period_parse(t, i, self->pub, &per) && per.b - i >= nc) {
+        if (!(e && ne >= 2) && per_ok && cf_period_parse(t, i, self->pub, &per) &&
+            per.b - i >= nc) {
             mention_t *m = add_mention(self, M_PER, i, per.b);
             m->per = per;
             if (strlen(per.text) == 7 && per.text[5] == 'Q')
@@ -1015,9 +1058,9 @@ unknown_name(const cf_assemble_t *self, size_t i, char *id, size_t idsz)
         if (!(f & CF_TOKEN_WORD) || !(f & CF_TOKEN_CAP) || (f & CF_TOKEN_NUM) ||
             (m && !(j > i && m->kind == M_CUE)))
             break;
-        if (j == i && cf_lexicon_match(self->cues, t, j, CF_CUE_STOPCAP, &nc) >= 0 && nc == 1)
+        if (j == i && cue_match(self, j, CF_CUE_STOPCAP, &nc) >= 0 && nc == 1)
             break;
-        if (cf_lexicon_match(self->cues, t, j, CF_CUE_SUFFIX, &nc) >= 0 && j > i)
+        if (cue_match(self, j, CF_CUE_SUFFIX, &nc) >= 0 && j > i)
             break;
         size_t len = t->v[j].end - t->v[j].start;
         if (rn + len + 2 > sizeof raw)
@@ -1744,7 +1787,7 @@ offering_facts(cf_assemble_t *self)
             while (e < t->n && e - j < 5 && (t->v[e].flags & CF_TOKEN_CAP) && !at(self, e))
                 e++;
             size_t nc;
-            if (!brand && cf_lexicon_match(self->cues, t, j, CF_CUE_STOPCAP, &nc) >= 0)
+            if (!brand && cue_match(self, j, CF_CUE_STOPCAP, &nc) >= 0)
                 continue;
             if (e < t->n && (tok_is(self, e, "service") || tok_is(self, e, "platform")))
                 e++;
@@ -1801,8 +1844,34 @@ cf_assemble_destroy(cf_assemble_t **self_p)
     free(self->cover);
     free(self->depth);
     free(self->rel);
+    free(self->tcats);
+    free(self->tgaz);
+    free(self->tper);
     free(self);
     *self_p = NULL;
+}
+
+/* Sizes the per-token arrays for toks, makes toks the current sentence and looks
+ * each token up once in the cue lexicon (and with gaz, the gazetteer), so that the
+ * recognizers below skip the tokens where nothing of theirs starts. */
+static void
+prepare(cf_assemble_t *self, const cf_tokens_t *toks, bool gaz)
+{
+    if (toks->n + 1 > self->tcap) {
+        self->tcap = toks->n + 64;
+        self->cover = cf_realloc(self->cover, self->tcap * sizeof *self->cover);
+        self->depth = cf_realloc(self->depth, self->tcap * sizeof *self->depth);
+        self->rel = cf_realloc(self->rel, self->tcap * sizeof *self->rel);
+        self->tcats = cf_realloc(self->tcats, self->tcap * sizeof *self->tcats);
+        self->tgaz = cf_realloc(self->tgaz, self->tcap * sizeof *self->tgaz);
+        self->tper = cf_realloc(self->tper, self->tcap * sizeof *self->tper);
+    }
+    self->t = toks;
+    if (gaz) {
+        cf_gazetteer_starts_all(self->gaz, toks, self->tgaz);
+        cf_period_may_start_all(toks, self->tper);
+    }
+    cf_lexicon_cats_all(self->cues, toks, self->tcats);
 }
 
 void
@@ -1810,7 +1879,12 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
 {
     if (self->pub.y != 0 || self->year_fixed)
         return;
-    self->t = toks;
+    prepare(self, toks, false);
+    /* a count of years needs a "years" token at or after it */
+    size_t years_end = 0;
+    for (size_t i = 0; i < toks->n; i++)
+        if (tok_is(self, i, "years"))
+            years_end = i + 1;
     for (size_t i = 0; i < toks->n; i++) {
         size_t nc;
         int y;
@@ -1821,7 +1895,9 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
         }
         /* "In 2015 ... Two years in": a count of years after a year named before */
         cf_number_t num;
-        if (self->scan_year && cf_number_parse(self->cues, toks, i, &num) &&
+        if (self->scan_year && i < years_end &&
+            ((toks->v[i].flags & CF_TOKEN_NUM) || (self->tcats[i] & CF_NUMBER_START_CATS)) &&
+            cf_number_parse(self->cues, toks, i, &num) &&
             num.kind == CF_NUMBER_COUNT && num.value >= 1 && num.value <= 20 &&
             tok_is(self, num.b, "years") &&
             (tok_is(self, num.b + 1, "in") || tok_is(self, num.b + 1, "later") ||
@@ -1831,7 +1907,8 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
             self->year_fixed = true;
             return;
         }
-        if ((y = cf_period_year_at(toks, i)))
+        if ((toks->v[i].flags & CF_TOKEN_NUM) && toks->v[i].len == 4 && /* cheap first */
+            (y = cf_period_year_at(toks, i)))
             self->scan_year = y;
     }
     self->t = NULL;
@@ -1843,14 +1920,8 @@ cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *t
 {
     if (toks->n == 0)
         return;
-    if (toks->n + 1 > self->tcap) {
-        self->tcap = toks->n + 64;
-        self->cover = cf_realloc(self->cover, self->tcap * sizeof *self->cover);
-        self->depth = cf_realloc(self->depth, self->tcap * sizeof *self->depth);
-        self->rel = cf_realloc(self->rel, self->tcap * sizeof *self->rel);
-    }
+    prepare(self, toks, true);
     self->body = body;
-    self->t = toks;
     self->article = article;
     self->facts = facts;
     self->has_dc_count = false;

@@ -119,7 +119,7 @@ row(void *ctx, char **f, const char *name, int line, cf_err_t *err)
 cf_lexicon_t *
 cf_cue_load(const char *dir, cf_err_t *err)
 {
-    cf_lexicon_t *lex = cf_lexicon_new();
+    cf_lexicon_t *lex = cf_lexicon_new(CF_LEXICON_SLOT_CUES);
     if (cf_lexicon_read_tsv(dir, "cues.tsv", 3, row, lex, err) != CF_OK)
         cf_lexicon_destroy(&lex);
     return lex;

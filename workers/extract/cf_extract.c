@@ -6,6 +6,8 @@
  * so one extractor may serve several threads. */
 #include "cf_extract.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +34,9 @@
 #define KEY_MAX 512
 
 struct cf_extractor {
-    cf_gazetteer_t *gaz; /* entities and places */
-    cf_lexicon_t *cues;  /* cue lexicon */
+    cf_gazetteer_t *gaz;        /* entities and places */
+    cf_lexicon_t *cues;         /* cue lexicon */
+    cf_lexicon_roots_t *roots;  /* the words of the three tables, to tag tokens with */
 };
 
 const char *
@@ -61,6 +64,9 @@ cf_extract_new(const char *data_dir, cf_err_t *err)
         cf_extract_destroy(&self);
         return NULL;
     }
+    const cf_lexicon_t *tables[] = {cf_gazetteer_names(self->gaz),
+                                    cf_gazetteer_places(self->gaz), self->cues};
+    self->roots = cf_lexicon_roots_new(tables, sizeof tables / sizeof *tables);
     return self;
 }
 
@@ -71,6 +77,7 @@ cf_extract_destroy(cf_extractor_t **self_p)
         return;
     cf_gazetteer_destroy(&(*self_p)->gaz);
     cf_lexicon_destroy(&(*self_p)->cues);
+    cf_lexicon_roots_destroy(&(*self_p)->roots);
     free(*self_p);
     *self_p = NULL;
 }
@@ -106,8 +113,8 @@ seen_cloud(void *ctx)
 
 /* Runs the assembler over every sentence of text[0:len). */
 static void
-run(cf_assemble_t *as, const char *text, size_t len, uint64_t article, cf_facts_t *facts,
-    cf_classify_t *cls, double weight)
+run(const cf_extractor_t *self, cf_assemble_t *as, const char *text, size_t len,
+    uint64_t article, cf_facts_t *facts, cf_classify_t *cls, double weight)
 {
     cf_tokens_t toks = {0};
     seen_ctx_t ctx = {cls, weight};
@@ -116,13 +123,16 @@ run(cf_assemble_t *as, const char *text, size_t len, uint64_t article, cf_facts_
     if (!facts) {
         while (cf_sentence_next(text, len, &pos, &s, &e)) {
             cf_token_split(text, s, e, &toks);
+            cf_lexicon_roots_tag(self->roots, &toks);
             cf_classify_words(cls, toks.n);
             cf_assemble_sentence(as, text, &toks, article, facts, &seen);
         }
         cf_token_free(&toks);
         return;
     }
-    /* the text is split and tokenized once; both passes read the tokens */
+    /* the text is split and tokenized once; both passes read the tokens (about one
+     * token per five bytes of English: reserved, not to grow by doubling) */
+    cf_token_reserve(&toks, len / 4 + 64, len + len / 4 + 1024);
     size_t *bound = NULL, nb = 0, cb = 0;
     for (;;) {
         if (nb == cb) {
@@ -134,6 +144,8 @@ run(cf_assemble_t *as, const char *text, size_t len, uint64_t article, cf_facts_
             break;
         cf_token_append(text, s, e, &toks);
     }
+    /* every token's word, looked up once for all three tables */
+    cf_lexicon_roots_tag(self->roots, &toks);
     /* first pass: a year the text fixes, for relative dates */
     for (size_t k = 0; k + 1 < nb; k++) {
         cf_tokens_t view = cf_token_view(&toks, bound[k], bound[k + 1]);
@@ -185,19 +197,54 @@ sort_facts(cf_facts_t *list)
     free(o);
 }
 
+/* Appends s to key (key[*len] is its end), keeping n - 1 bytes at most. */
+static void
+key_put(char *key, size_t n, size_t *len, const char *s, char sep)
+{
+    if (*len + 2 > n)
+        return;
+    size_t l = strlen(s);
+    if (l > n - 2 - *len)
+        l = n - 2 - *len;
+    memcpy(key + *len, s, l);
+    *len += l;
+    if (sep)
+        key[(*len)++] = sep;
+    key[*len] = '\0';
+}
+
+/* The merge key: type, subject, object, value, place, period (and the detail of an
+ * offering); an IPO is one per subject. The value is spelled by its bits (NaN by
+ * its sign), which tells values apart exactly as "%.17g" does, without formatting
+ * a float. The fields are bounded (ids, periods, details), so nothing is cut. */
 static void
 fact_key(const cf_fact_t *f, char *key, size_t n)
 {
-    char val[40] = "nil";
-    if (f->has_value)
-        snprintf(val, sizeof val, "%.17g", f->value);
+    size_t len = 0;
+    key[0] = '\0';
     if (strcmp(f->type, "ipo") == 0) {
-        snprintf(key, n, "ipo|%s", f->subject);
+        key_put(key, n, &len, "ipo", '|');
+        key_put(key, n, &len, f->subject, 0);
         return;
     }
-    snprintf(key, n, "%s|%s|%s|%s|%s|%s|%s", f->type, f->subject, f->object ? f->object : "",
-             val, f->place ? f->place : "", f->period ? f->period : "",
-             strcmp(f->type, "offering") == 0 && f->detail ? f->detail : "");
+    char val[24] = "nil";
+    if (f->has_value && isnan(f->value)) {
+        snprintf(val, sizeof val, "%s", signbit(f->value) ? "-nan" : "nan");
+    } else if (f->has_value) {
+        uint64_t bits;
+        memcpy(&bits, &f->value, sizeof bits);
+        val[0] = '#';
+        for (int k = 0; k < 16; k++)
+            val[1 + k] = "0123456789abcdef"[(bits >> (60 - 4 * k)) & 15];
+        val[17] = '\0';
+    }
+    key_put(key, n, &len, f->type, '|');
+    key_put(key, n, &len, f->subject, '|');
+    key_put(key, n, &len, f->object ? f->object : "", '|');
+    key_put(key, n, &len, val, '|');
+    key_put(key, n, &len, f->place ? f->place : "", '|');
+    key_put(key, n, &len, f->period ? f->period : "", '|');
+    key_put(key, n, &len, strcmp(f->type, "offering") == 0 && f->detail ? f->detail : "", 0);
 }
 
 typedef struct keyed {
@@ -278,12 +325,12 @@ cf_extract_article(cf_extractor_t *self, const cf_article_t *a, cf_facts_t *fact
     if (a->title && cf_utf8_valid(a->title, strlen(a->title))) {
         size_t tl = strlen(a->title);
         cf_assemble_t *title = cf_assemble_new(self->gaz, self->cues, pub);
-        run(title, a->title, tl < CF_MAX_TITLE ? tl : CF_MAX_TITLE, a->id, NULL, tally, 3.0);
+        run(self, title, a->title, tl < CF_MAX_TITLE ? tl : CF_MAX_TITLE, a->id, NULL, tally, 3.0);
         cf_assemble_destroy(&title);
     }
     cf_facts_t found = {0};
     cf_assemble_t *as = cf_assemble_new(self->gaz, self->cues, pub);
-    run(as, body, len, a->id, &found, tally, 1.0);
+    run(self, as, body, len, a->id, &found, tally, 1.0);
     cf_assemble_destroy(&as);
     /* every fact must pass the daemon's check; one that does not is a bug, dropped */
     size_t w = 0;

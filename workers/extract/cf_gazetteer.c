@@ -17,7 +17,48 @@ struct cf_gazetteer {
     cf_lexicon_t *places;  /* alias -> place (entry val = name, cat = kind index) */
     char **kinds;          /* place kinds seen, indexed by entry cat */
     size_t nkinds;
+    int *ids;              /* open addressing on the id: entity index, -1 = empty */
+    size_t nids;           /* power of two, at least twice nent */
+    int *unit;             /* per entity: its first cloud unit (by file order), or -1 */
 };
+
+/* The slot of id in g->ids: its entity's, or the empty one where it would go. */
+static size_t
+id_slot(const cf_gazetteer_t *g, const char *id)
+{
+    size_t m = g->nids - 1;
+    for (size_t i = cf_token_hash(id, strlen(id)) & m;; i = (i + 1) & m)
+        if (g->ids[i] < 0 || strcmp(g->ent[g->ids[i]].id, id) == 0)
+            return i;
+}
+
+/* Builds the id index and the units of companies: lookups by id are one probe. */
+static void
+index_ids(cf_gazetteer_t *g)
+{
+    free(g->ids);
+    free(g->unit);
+    g->nids = 64;
+    while (g->nids < 2 * g->nent)
+        g->nids *= 2;
+    g->ids = cf_malloc(g->nids * sizeof *g->ids);
+    for (size_t i = 0; i < g->nids; i++)
+        g->ids[i] = -1;
+    g->unit = cf_malloc((g->nent ? g->nent : 1) * sizeof *g->unit);
+    for (size_t i = 0; i < g->nent; i++) {
+        g->unit[i] = -1;
+        size_t k = id_slot(g, g->ent[i].id);
+        if (g->ids[k] < 0) /* ids are unique (entity_row): the first would win */
+            g->ids[k] = (int)i;
+    }
+    for (size_t i = 0; i < g->nent; i++) {
+        if (g->ent[i].kind != CF_ENTITY_UNIT)
+            continue;
+        int p = g->ids[id_slot(g, g->ent[i].parent)];
+        if (p >= 0 && g->unit[p] < 0)
+            g->unit[p] = (int)i;
+    }
+}
 
 static int
 add_aliases(cf_lexicon_t *lex, char *aliases, int cat, const char *val, double num,
@@ -92,13 +133,14 @@ cf_gazetteer_t *
 cf_gazetteer_new(const char *dir, cf_err_t *err)
 {
     cf_gazetteer_t *g = cf_calloc(1, sizeof *g);
-    g->names = cf_lexicon_new();
-    g->places = cf_lexicon_new();
+    g->names = cf_lexicon_new(CF_LEXICON_SLOT_NAMES);
+    g->places = cf_lexicon_new(CF_LEXICON_SLOT_PLACES);
     if (cf_lexicon_read_tsv(dir, "gazetteer.tsv", 4, entity_row, g, err) != CF_OK ||
         cf_lexicon_read_tsv(dir, "places.tsv", 3, place_row, g, err) != CF_OK) {
         cf_gazetteer_destroy(&g);
         return NULL;
     }
+    index_ids(g);
     for (size_t i = 0; i < g->nent; i++) {
         if (g->ent[i].parent && !cf_gazetteer_find(g, g->ent[i].parent)) {
             cf_err_set(err, CF_EINVAL, "gazetteer.tsv: parent '%.60s' of '%.60s' is not listed",
@@ -124,10 +166,32 @@ cf_gazetteer_destroy(cf_gazetteer_t **self_p)
         free(g->kinds[i]);
     free(g->kinds);
     free(g->ent);
+    free(g->ids);
+    free(g->unit);
     cf_lexicon_destroy(&g->names);
     cf_lexicon_destroy(&g->places);
     free(g);
     *self_p = NULL;
+}
+
+const cf_lexicon_t *
+cf_gazetteer_names(const cf_gazetteer_t *g)
+{
+    return g->names;
+}
+
+const cf_lexicon_t *
+cf_gazetteer_places(const cf_gazetteer_t *g)
+{
+    return g->places;
+}
+
+void
+cf_gazetteer_starts_all(const cf_gazetteer_t *g, const cf_tokens_t *t, unsigned char *bits)
+{
+    memset(bits, 0, t->n);
+    cf_lexicon_starts_all(g->names, t, bits, CF_GAZETTEER_ENTITY);
+    cf_lexicon_starts_all(g->places, t, bits, CF_GAZETTEER_PLACE);
 }
 
 const cf_entity_t *
@@ -155,19 +219,23 @@ cf_gazetteer_place_at(const cf_gazetteer_t *g, const cf_tokens_t *t, size_t i, s
 const cf_entity_t *
 cf_gazetteer_find(const cf_gazetteer_t *g, const char *id)
 {
-    for (size_t i = 0; i < g->nent; i++)
-        if (strcmp(g->ent[i].id, id) == 0)
-            return &g->ent[i];
-    return NULL;
+    if (!g->ids) { /* still loading: entity_row checks for duplicates */
+        for (size_t i = 0; i < g->nent; i++)
+            if (strcmp(g->ent[i].id, id) == 0)
+                return &g->ent[i];
+        return NULL;
+    }
+    int k = g->ids[id_slot(g, id)];
+    return k < 0 ? NULL : &g->ent[k];
 }
 
 const cf_entity_t *
 cf_gazetteer_unit_of(const cf_gazetteer_t *g, const char *id)
 {
-    for (size_t i = 0; i < g->nent; i++)
-        if (g->ent[i].kind == CF_ENTITY_UNIT && strcmp(g->ent[i].parent, id) == 0)
-            return &g->ent[i];
-    return NULL;
+    /* every unit's parent is an entity (checked at load), so an id that is none
+     * has no unit */
+    const cf_entity_t *e = cf_gazetteer_find(g, id);
+    return e && g->unit[e - g->ent] >= 0 ? &g->ent[g->unit[e - g->ent]] : NULL;
 }
 
 const char *

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "cf_err.h"
+#include "cf_lexicon.h"
 #include "cf_token.h"
 
 enum {
@@ -32,6 +33,21 @@ cf_gazetteer_t *cf_gazetteer_new(const char *dir, cf_err_t *err);
 
 /* Frees the gazetteer and sets *self_p to NULL. NULL-safe. */
 void cf_gazetteer_destroy(cf_gazetteer_t **self_p);
+
+enum {
+    CF_GAZETTEER_ENTITY = 1 << 0, /* an entity alias may start at the token */
+    CF_GAZETTEER_PLACE = 1 << 1   /* a place alias may start at the token */
+};
+
+/* The alias tables of entities and places (borrowed), for cf_lexicon_roots_new. */
+const cf_lexicon_t *cf_gazetteer_names(const cf_gazetteer_t *self);
+const cf_lexicon_t *cf_gazetteer_places(const cf_gazetteer_t *self);
+
+/* bits[i] = the CF_GAZETTEER_* bits of token i, for every token: a clear bit means
+ * that cf_gazetteer_entity_at (or _place_at) finds nothing there. One memoized
+ * probe per table and token. */
+void cf_gazetteer_starts_all(const cf_gazetteer_t *self, const cf_tokens_t *toks,
+                             unsigned char *bits);
 
 /* The entity named at token i (longest alias), with *ntok tokens, or NULL. */
 const cf_entity_t *cf_gazetteer_entity_at(const cf_gazetteer_t *self, const cf_tokens_t *toks,

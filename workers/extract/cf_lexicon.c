@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * cf_lexicon: phrase table (open addressing on the normalized phrase, with every
  * prefix stored so that a lookup stops at the first token no phrase continues
- * with) and the TSV reader. */
+ * with), the per-token memo of first-word lookups, the index that fills the memos
+ * of several tables with one probe per token, and the TSV reader. */
 #include "cf_lexicon.h"
 
 #include <errno.h>
@@ -14,6 +15,13 @@
 
 #define KEY_MAX 256 /* bytes of a normalized phrase */
 #define LINE_MAX_BYTES 8192
+#define ROOT_BITS 65536 /* filter over first words: most tokens start no phrase */
+
+/* Negative memo values (cf_token_t.memo): the word starts no phrase of the table;
+ * MEMO_ABSENT (known from cf_lexicon_roots_tag only) says it is in none at all, so
+ * that no phrase continues with it either. */
+#define MEMO_NOT_FIRST (-2)
+#define MEMO_ABSENT (-1)
 
 /* A trie of words: node (parent, word) is found through one hash table keyed by
  * the parent's index and the word's hash (cf_token_t.hash), so that a lookup
@@ -42,6 +50,8 @@ struct cf_lexicon {
     size_t nent;
     size_t cap;
     unsigned *needs;            /* per entry: number of words */
+    int slot;                   /* cf_token_t.memo slot, or -1 */
+    uint64_t roots[ROOT_BITS / 64]; /* bit (word hash % ROOT_BITS) of every first word */
 };
 
 static inline uint32_t
@@ -114,6 +124,8 @@ insert(cf_lexicon_t *self, int parent, const char *w, size_t wl)
     nd->parent = parent;
     nd->head = -1;
     nd->cats = 0;
+    if (parent < 0)
+        self->roots[(wh % ROOT_BITS) / 64] |= 1ull << (wh % 64);
     uint32_t key = mix(parent, wh);
     size_t m = self->nslots - 1;
     size_t i = key & m;
@@ -125,9 +137,11 @@ insert(cf_lexicon_t *self, int parent, const char *w, size_t wl)
 }
 
 cf_lexicon_t *
-cf_lexicon_new(void)
+cf_lexicon_new(int memo_slot)
 {
-    return cf_calloc(1, sizeof(cf_lexicon_t));
+    cf_lexicon_t *self = cf_calloc(1, sizeof(cf_lexicon_t));
+    self->slot = memo_slot >= 0 && memo_slot < CF_TOKEN_MEMO_LEX ? memo_slot : -1;
+    return self;
 }
 
 void
@@ -259,55 +273,84 @@ passes(const cf_lexicon_t *self, int idx, const cf_tokens_t *t, size_t i, size_t
     return true;
 }
 
-/* The trie node of token i's word under the root, or -1; remembered in toks->memo
- * so that the many lookups at one token (one per cue category tried) cost one. */
-static int
+/* The trie node of token i's word under the root, or -1, probed and remembered
+ * (out of line: the memo answers most calls, which then need no stack frame). */
+static __attribute__((noinline)) int
+probe_first(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i)
+{
+    cf_token_t *tk = &t->v[i];
+    uint32_t h = tk->hash;
+    int node = -1;
+    if (self->roots[(h % ROOT_BITS) / 64] & (1ull << (h % 64)))
+        node = lookup(self, -1, t->text + tk->norm, tk->len, h);
+    if (self->slot >= 0)
+        tk->memo[self->slot] = node < 0 ? MEMO_NOT_FIRST : node + 1;
+    return node;
+}
+
+/* The trie node of token i's word under the root, or -1; remembered in the token
+ * (slot self->slot) so that the many lookups at one token, one per category and
+ * pass, cost one probe. */
+static inline int
 first_node(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i)
 {
-    cf_token_memo_t *mm = t->memo;
-    int32_t *v = NULL;
-    if (mm) {
-        size_t s = 0;
-        while (s < mm->nlex && mm->lex[s] != self)
-            s++;
-        if (s == mm->nlex && s < CF_TOKEN_MEMO_LEX) {
-            if (mm->cap[s] < t->n) {
-                free(mm->v[s]);
-                mm->cap[s] = t->n * 2;
-                mm->v[s] = cf_malloc(mm->cap[s] * sizeof *mm->v[s]);
-            }
-            memset(mm->v[s], 0, t->n * sizeof *mm->v[s]);
-            mm->lex[s] = self;
-            mm->nlex++;
-        }
-        if (s < mm->nlex) {
-            v = mm->v[s];
-            if (v[i])
-                return v[i] < 0 ? -1 : v[i] - 1;
-        }
+    if (self->slot >= 0) {
+        int32_t m = t->v[i].memo[self->slot];
+        if (m)
+            return m < 0 ? -1 : m - 1;
     }
-    const cf_token_t *tk = &t->v[i];
-    int node = lookup(self, -1, t->text + tk->norm, tk->len, tk->hash);
-    if (v)
-        v[i] = node < 0 ? -1 : node + 1;
-    return node;
+    return probe_first(self, t, i);
+}
+
+/* True when token i's memo says that no phrase starts with its word: the common
+ * answer, given before anything else is looked at. */
+static inline bool
+memo_none(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i)
+{
+    return self->slot >= 0 && t->v[i].memo[self->slot] < 0;
 }
 
 uint64_t
 cf_lexicon_cats_at(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i)
 {
-    if (i >= t->n || !self->nslots || skippable(t, i))
+    if (i >= t->n || memo_none(self, t, i) || !self->nslots || skippable(t, i))
         return 0;
     CF_STEP();
     int node = first_node(self, t, i);
     return node < 0 ? 0 : self->nodes[node].cats;
 }
 
+void
+cf_lexicon_cats_all(const cf_lexicon_t *self, const cf_tokens_t *t, uint64_t *cats)
+{
+    CF_STEPS(t->n);
+    for (size_t i = 0; i < t->n; i++) {
+        int node;
+        if (memo_none(self, t, i) || !self->nslots || skippable(t, i) ||
+            (node = first_node(self, t, i)) < 0)
+            cats[i] = 0;
+        else
+            cats[i] = self->nodes[node].cats;
+    }
+}
+
+void
+cf_lexicon_starts_all(const cf_lexicon_t *self, const cf_tokens_t *t, unsigned char *out,
+                      unsigned char bit)
+{
+    CF_STEPS(t->n);
+    /* a node exists only on the path of a phrase, which gave it a category */
+    for (size_t i = 0; i < t->n; i++)
+        if (!memo_none(self, t, i) && self->nslots && !skippable(t, i) &&
+            first_node(self, t, i) >= 0)
+            out[i] |= bit;
+}
+
 int
 cf_lexicon_match(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i, int cat, size_t *ntok)
 {
     int best = -1;
-    if (i >= t->n || !self->nslots || skippable(t, i))
+    if (i >= t->n || memo_none(self, t, i) || !self->nslots || skippable(t, i))
         return -1;
     CF_STEP();
     int node = first_node(self, t, i);
@@ -337,11 +380,111 @@ cf_lexicon_match(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i, int c
         n += wl + 1;
         words++;
         CF_STEP();
+        if (self->slot >= 0 && tk->memo[self->slot] == MEMO_ABSENT)
+            break; /* a word of no phrase */
         node = lookup(self, node, t->text + tk->norm, wl, tk->hash);
         if (node < 0 || !(self->nodes[node].cats & want))
             break;
     }
     return best;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the words of several tables */
+
+typedef struct root {
+    const char *word;                /* borrowed from a table's node, NULL = empty */
+    uint32_t hash;                   /* cf_token_hash of word */
+    uint32_t wlen;                   /* bytes of word */
+    int32_t node[CF_TOKEN_MEMO_LEX]; /* per memo slot: the memo value (root node + 1,
+                                      * MEMO_NOT_FIRST or MEMO_ABSENT) */
+} root_t;
+
+struct cf_lexicon_roots {
+    int slots[CF_TOKEN_MEMO_LEX];   /* memo slots of the tables */
+    size_t nlex;
+    root_t *v;                      /* open addressing on hash */
+    size_t cap;                     /* power of two, at least twice the words */
+    uint64_t bits[ROOT_BITS / 64];  /* bit (hash % ROOT_BITS) of every word */
+};
+
+static root_t *
+root_find(const cf_lexicon_roots_t *r, const char *w, size_t wl, uint32_t h)
+{
+    size_t m = r->cap - 1;
+    for (size_t i = h & m;; i = (i + 1) & m) {
+        root_t *x = &r->v[i];
+        if (!x->word || (x->hash == h && x->wlen == wl && memcmp(x->word, w, wl) == 0))
+            return x;
+    }
+}
+
+cf_lexicon_roots_t *
+cf_lexicon_roots_new(const cf_lexicon_t *const *lex, size_t n)
+{
+    cf_lexicon_roots_t *r = cf_calloc(1, sizeof *r);
+    size_t words = 0;
+    for (size_t k = 0; k < n && r->nlex < CF_TOKEN_MEMO_LEX; k++) {
+        if (lex[k]->slot < 0)
+            continue;
+        r->slots[r->nlex++] = lex[k]->slot;
+        words += lex[k]->nnodes;
+    }
+    r->cap = 64;
+    while (r->cap < 2 * words)
+        r->cap *= 2;
+    r->v = cf_calloc(r->cap, sizeof *r->v);
+    for (size_t k = 0, s = 0; k < n && s < r->nlex; k++) {
+        const cf_lexicon_t *lx = lex[k];
+        if (lx->slot < 0)
+            continue;
+        for (size_t j = 0; j < lx->nnodes; j++) {
+            const node_t *nd = &lx->nodes[j];
+            root_t *x = root_find(r, nd->word, nd->wlen, nd->hash);
+            if (!x->word) {
+                x->word = nd->word;
+                x->hash = nd->hash;
+                x->wlen = nd->wlen;
+                for (size_t q = 0; q < CF_TOKEN_MEMO_LEX; q++)
+                    x->node[q] = MEMO_ABSENT;
+                r->bits[(nd->hash % ROOT_BITS) / 64] |= 1ull << (nd->hash % 64);
+            }
+            if (nd->parent < 0)
+                x->node[s] = (int32_t)j + 1;
+            else if (x->node[s] == MEMO_ABSENT)
+                x->node[s] = MEMO_NOT_FIRST;
+        }
+        s++;
+    }
+    return r;
+}
+
+void
+cf_lexicon_roots_destroy(cf_lexicon_roots_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free((*self_p)->v);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+void
+cf_lexicon_roots_tag(const cf_lexicon_roots_t *r, const cf_tokens_t *t)
+{
+    CF_STEPS(t->n);
+    for (size_t i = 0; i < t->n; i++) {
+        cf_token_t *tk = &t->v[i];
+        uint32_t h = tk->hash;
+        const root_t *x = NULL;
+        if (r->bits[(h % ROOT_BITS) / 64] & (1ull << (h % 64))) {
+            x = root_find(r, t->text + tk->norm, tk->len, h);
+            if (!x->word)
+                x = NULL;
+        }
+        for (size_t s = 0; s < r->nlex; s++)
+            tk->memo[r->slots[s]] = x ? x->node[s] : MEMO_ABSENT;
+    }
 }
 
 int

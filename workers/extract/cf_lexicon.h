@@ -20,6 +20,10 @@ enum {
     CF_LEXICON_JOINED = 1 << 2 /* must follow the previous token without space ("248B") */
 };
 
+/* The memo slots of the extractor's tables (cf_lexicon_new): one place keeps them apart. */
+enum { CF_LEXICON_SLOT_NAMES, CF_LEXICON_SLOT_PLACES, CF_LEXICON_SLOT_CUES };
+_Static_assert(CF_LEXICON_SLOT_CUES < CF_TOKEN_MEMO_LEX, "a memo slot per table");
+
 typedef struct cf_lexicon_entry {
     int cat;        /* caller-defined category */
     char *val;      /* caller-defined value (owned), or NULL */
@@ -30,8 +34,11 @@ typedef struct cf_lexicon_entry {
 
 typedef struct cf_lexicon cf_lexicon_t;
 
-/* A new empty table (caller destroys it). */
-cf_lexicon_t *cf_lexicon_new(void);
+/* A new empty table (caller destroys it). memo_slot, 0 .. CF_TOKEN_MEMO_LEX - 1,
+ * is where tokens remember this table's lookup of their word (cf_token_t.memo), so
+ * that each token is probed once per table however often it is matched; tables
+ * matched against the same tokens need different slots. -1: no memo. */
+cf_lexicon_t *cf_lexicon_new(int memo_slot);
 
 /* Frees the table and sets *self_p to NULL. NULL-safe. */
 void cf_lexicon_destroy(cf_lexicon_t **self_p);
@@ -52,6 +59,30 @@ int cf_lexicon_match(const cf_lexicon_t *self, const cf_tokens_t *toks, size_t i
  * that may start at token i: 0 means cf_lexicon_match(self, toks, i, c, ..) finds
  * nothing for any c with its bit clear. One lookup per token (memoized). */
 uint64_t cf_lexicon_cats_at(const cf_lexicon_t *self, const cf_tokens_t *toks, size_t i);
+
+/* cats[i] = cf_lexicon_cats_at(self, toks, i) for every token, in one pass. */
+void cf_lexicon_cats_all(const cf_lexicon_t *self, const cf_tokens_t *toks, uint64_t *cats);
+
+/* Or-s bit into out[i] for every token i where cf_lexicon_cats_at(self, toks, i)
+ * is not 0 (some phrase may start there), without reading the categories. */
+void cf_lexicon_starts_all(const cf_lexicon_t *self, const cf_tokens_t *toks, unsigned char *out,
+                           unsigned char bit);
+
+/* The words of several tables in one hash: tagging a token list with it fills
+ * every table's memo slot of every token with one probe per token (and marks the
+ * words no phrase of a table holds, so that matches stop at them unprobed). */
+typedef struct cf_lexicon_roots cf_lexicon_roots_t;
+
+/* A new index over the words of lex[0..n) (borrowed; each with its own memo slot,
+ * none changed afterwards). Caller destroys it. */
+cf_lexicon_roots_t *cf_lexicon_roots_new(const cf_lexicon_t *const *lex, size_t n);
+
+/* Frees the index and sets *self_p to NULL. NULL-safe. */
+void cf_lexicon_roots_destroy(cf_lexicon_roots_t **self_p);
+
+/* Fills the memo slots of the index's tables in every token of toks, as their
+ * first lookups would: later matches at those tokens probe nothing. */
+void cf_lexicon_roots_tag(const cf_lexicon_roots_t *self, const cf_tokens_t *toks);
 
 /* The next entry after idx of the same phrase that passes the rules at toks[i..]
  * (and has category cat when cat >= 0), or -1. */

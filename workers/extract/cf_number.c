@@ -59,6 +59,14 @@ digits_value(const char *s, size_t len, double *v, bool *comma)
     }
     if (dots > 1 || n == 0)
         return false;
+    if (dots == 0 && n <= 15) {
+        /* an integer below 2^53 converts exactly: strtod would give the same */
+        uint64_t u = 0;
+        for (size_t i = 0; i < n; i++)
+            u = u * 10 + (uint64_t)(buf[i] - '0');
+        *v = (double)u;
+        return true;
+    }
     buf[n] = '\0';
     char *end;
     *v = strtod(buf, &end);
@@ -72,6 +80,16 @@ cf_number_parse(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, cf_num
     cats_cache_t cc = {SIZE_MAX, 0};
     memset(out, 0, sizeof *out);
     out->a = i;
+    /* every number starts with digits or one of these cues at i: most tokens are
+     * rejected by one lexicon probe instead of six */
+    if (i >= t->n)
+        return false;
+    if (!(t->v[i].flags & CF_TOKEN_NUM)) {
+        cc.pos = i;
+        cc.cats = cf_lexicon_cats_at(cues, t, i);
+        if (!(cc.cats & CF_NUMBER_START_CATS))
+            return false;
+    }
     const cf_lexicon_entry_t *e = cue(cues, t, i, CF_CUE_QUALIFIER, &n);
     if (e) {
         out->qualifier = e->val;

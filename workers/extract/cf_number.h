@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cf_cue.h"
 #include "cf_lexicon.h"
 #include "cf_token.h"
 
@@ -24,6 +25,12 @@ typedef struct cf_number {
     bool word;             /* written as a word ("seven") */
     bool scaled;           /* has a scale word ("million") */
 } cf_number_t;
+
+/* The cue categories (bits of cf_lexicon_cats_at) a number may start with; a
+ * token that is not digits and starts none of them starts no number. */
+#define CF_NUMBER_START_CATS                                                                \
+    ((1ull << CF_CUE_QUALIFIER) | (1ull << CF_CUE_CURRENCY) | (1ull << CF_CUE_NUMWORD) |      \
+     (1ull << CF_CUE_ARTICLE) | (1ull << CF_CUE_SCALE))
 
 /* Parses a number starting at token i (a qualifier, a currency sign or the
  * number itself). Returns true and fills out, or false. Bounded work: digit runs

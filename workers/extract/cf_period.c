@@ -9,9 +9,6 @@
 
 #include "cf_fact.h"
 
-static const char *const months[] = {"january", "february", "march",     "april",
-                                     "may",     "june",     "july",      "august",
-                                     "september", "october", "november", "december"};
 static const char *const months3[] = {"jan", "feb", "mar", "apr", "may", "jun",
                                       "jul", "aug", "sep", "oct", "nov", "dec"};
 
@@ -20,18 +17,37 @@ month_at(const cf_tokens_t *t, size_t i)
 {
     if (i >= t->n || !(t->v[i].flags & CF_TOKEN_CAP))
         return 0;
-    /* lengths first: most capitalized words are no month at all */
-    static const unsigned char mlen[12] = {7, 8, 5, 5, 3, 4, 4, 6, 9, 7, 8, 8};
     const char *w = cf_token_norm(t, i);
     size_t wl = t->v[i].len;
-    if (wl < 3 || wl > 9)
+    /* by length, so that every compare has a constant size (no call); a month
+     * is its name, its first three letters or "sept" */
+    switch (wl) {
+    case 3:
+        for (int m = 0; m < 12; m++)
+            if (memcmp(w, months3[m], 3) == 0)
+                return m + 1;
         return 0;
-    for (int m = 0; m < 12; m++)
-        if ((wl == mlen[m] && memcmp(w, months[m], wl) == 0) ||
-            (wl == 3 && memcmp(w, months3[m], 3) == 0) ||
-            (m == 8 && wl == 4 && memcmp(w, "sept", 4) == 0))
-            return m + 1;
-    return 0;
+    case 4:
+        return memcmp(w, "june", 4) == 0   ? 6
+               : memcmp(w, "july", 4) == 0 ? 7
+               : memcmp(w, "sept", 4) == 0 ? 9
+                                           : 0;
+    case 5:
+        return memcmp(w, "march", 5) == 0 ? 3 : memcmp(w, "april", 5) == 0 ? 4 : 0;
+    case 6:
+        return memcmp(w, "august", 6) == 0 ? 8 : 0;
+    case 7:
+        return memcmp(w, "january", 7) == 0 ? 1 : memcmp(w, "october", 7) == 0 ? 10 : 0;
+    case 8:
+        return memcmp(w, "february", 8) == 0   ? 2
+               : memcmp(w, "november", 8) == 0 ? 11
+               : memcmp(w, "december", 8) == 0 ? 12
+                                               : 0;
+    case 9:
+        return memcmp(w, "september", 9) == 0 ? 9 : 0;
+    default:
+        return 0;
+    }
 }
 
 /* A year token: four digits 1900..2100. */
@@ -117,11 +133,42 @@ ordinal_at(const cf_tokens_t *t, size_t i)
     return 0;
 }
 
+/* s[0:n) are digits; their value in *v. */
+static bool
+digits(const char *s, int n, int *v)
+{
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        *v = *v * 10 + (s[i] - '0');
+    }
+    return true;
+}
+
+/* cf_period_range(p) == CF_OK (the daemon's check), without formatting the range:
+ * the same acceptance rules, step for step. */
 static bool
 valid(const char *p)
 {
-    char a[11], b[11];
-    return cf_period_range(p, a, b) == CF_OK;
+    int y, a, b;
+    size_t n = strlen(p);
+    if (n == 6 && p[0] == 'F' && p[1] == 'Y' && digits(p + 2, 4, &y))
+        return true;
+    if (n < 4 || !digits(p, 4, &y) || y < 1)
+        return false;
+    if (n == 4)
+        return true;
+    if (p[4] != '-')
+        return false;
+    if (n == 7 && (p[5] == 'Q' || p[5] == 'H') && digits(p + 6, 1, &a))
+        return a >= 1 && a <= (p[5] == 'Q' ? 4 : 2);
+    if ((n == 7 || n == 10) && digits(p + 5, 2, &a) && a >= 1 && a <= 12) {
+        if (n == 7)
+            return true;
+        return p[7] == '-' && digits(p + 8, 2, &b) && b >= 1 && b <= days_in_month(y, a);
+    }
+    return false;
 }
 
 cf_period_date_t
@@ -245,13 +292,65 @@ relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
     return false;
 }
 
+/* Is w[0:n) the literal lit? */
+#define WORD_IS(w, n, lit) ((n) == sizeof(lit) - 1 && memcmp((w), (lit), sizeof(lit) - 1) == 0)
+
+/* Can a period start at token i? A cheap superset of the first-token tests of
+ * cf_period_parse and relative() below (keep the two in step): most tokens are
+ * none of these words, and the full parse tries about thirty. */
+static bool
+may_start(const cf_tokens_t *t, size_t i)
+{
+    const cf_token_t *k = &t->v[i];
+    const char *w = t->text + k->norm;
+    size_t n = k->len;
+    if (k->flags & CF_TOKEN_NUM)
+        return n == 4; /* a year */
+    if (n < 2)
+        return false;
+    if ((k->flags & CF_TOKEN_CAP) && month_at(t, i))
+        return true;
+    if (w[0] == 'f' && w[1] == 'y') /* FY2014, FY 2014 */
+        return true;
+    if (w[0] >= '0' && w[0] <= '9') /* 1st .. 4th (ordinal_at) */
+        return true;
+    /* by length and first letter, the words below: one predictable test rejects
+     * most words (a switch on the letter mispredicts its jump on every other one) */
+#define L(c) (1u << ((c) - 'a'))
+    static const uint32_t first_by_len[10] = {
+        [2] = L('q') | L('o'),                  /* Q3, on */
+        [3] = L('e') | L('n'),                  /* end, now */
+        [4] = L('y') | L('t') | L('n') | L('l'), /* year, this, next, last */
+        [5] = L('f') | L('t'),                  /* first, third, today */
+        [6] = L('f') | L('s'),                  /* fourth, fiscal, second */
+        [7] = L('q'),                           /* quarter */
+        [9] = L('c'),                           /* currently */
+    };
+#undef L
+    if (n > 9 || w[0] < 'a' || w[0] > 'z' || !(first_by_len[n] >> (w[0] - 'a') & 1))
+        return false;
+    return (n == 2 && w[0] == 'q') || WORD_IS(w, n, "quarter") || WORD_IS(w, n, "first") ||
+           WORD_IS(w, n, "fourth") || WORD_IS(w, n, "fiscal") || WORD_IS(w, n, "second") ||
+           WORD_IS(w, n, "third") || WORD_IS(w, n, "today") || WORD_IS(w, n, "this") ||
+           WORD_IS(w, n, "year") || WORD_IS(w, n, "end") || WORD_IS(w, n, "now") ||
+           WORD_IS(w, n, "next") || WORD_IS(w, n, "currently") || WORD_IS(w, n, "on") ||
+           WORD_IS(w, n, "last");
+}
+
+void
+cf_period_may_start_all(const cf_tokens_t *t, bool *out)
+{
+    for (size_t i = 0; i < t->n; i++)
+        out[i] = may_start(t, i);
+}
+
 bool
 cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
 {
     char buf[16];
     int y, q, m, d;
     memset(out, 0, sizeof *out);
-    if (i >= t->n)
+    if (i >= t->n || !may_start(t, i))
         return false;
     const char *w = cf_token_norm(t, i);
     /* Q3 2015, Q3 of 2015 */

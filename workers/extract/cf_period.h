@@ -33,6 +33,10 @@ cf_period_date_t cf_period_published(const char *published);
 /* The year a four-digit token i holds (1900..2100), else 0. */
 int cf_period_year_at(const cf_tokens_t *toks, size_t i);
 
+/* out[i] = false for every token i where no period can start (cf_period_parse
+ * fails there), true where one may: a few comparisons per token. */
+void cf_period_may_start_all(const cf_tokens_t *toks, bool *out);
+
 /* Parses a period starting at token i. Returns true and fills out, or false. With
  * only pub's year known, relative dates give that year ("this week", "now", "last
  * month": YYYY; "last year": YYYY-1; "last September": YYYY-1-09). */

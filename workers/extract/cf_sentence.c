@@ -13,6 +13,12 @@ static const char *const abbrevs[] = {"mr", "mrs", "ms", "dr", "prof", "inc", "c
                                       "ltd", "jr", "sr", "st", "vs", "no", "gen", "gov",
                                       "sen", "rep", "jan", "feb", "mar", "apr", "aug", "sept",
                                       "sep", "oct", "nov", "dec", "approx", "est", "fig"};
+#define NABBREV (sizeof abbrevs / sizeof *abbrevs)
+
+/* The ASCII bytes the sentence loop must look at: NUL, whitespace, . ! ? */
+static const bool plain_stop[128] = {[0] = true,    ['\t'] = true, ['\n'] = true, ['\v'] = true,
+                                     ['\f'] = true, ['\r'] = true, [' '] = true,  ['.'] = true,
+                                     ['!'] = true,  ['?'] = true};
 
 static bool
 is_abbrev(const char *body, size_t from, size_t dot)
@@ -28,8 +34,12 @@ is_abbrev(const char *body, size_t from, size_t dot)
     /* a single letter: an initial or "U.S." */
     if (n == 1)
         return true;
-    for (size_t i = 0; i < sizeof abbrevs / sizeof *abbrevs; i++)
-        if (strlen(abbrevs[i]) == n && strncasecmp(body + w, abbrevs[i], n) == 0)
+    /* their lengths, once: strlen per word and dot was the cost of this loop */
+    static const unsigned char alen[NABBREV] = {2, 3, 2, 2, 4, 3, 4, 2, 3, 2, 2, 2, 2, 2, 3, 3,
+                                                3, 3, 3, 3, 3, 3, 3, 4, 3, 3, 3, 3, 6, 3, 3};
+    _Static_assert(NABBREV == 31, "alen lists every abbreviation");
+    for (size_t i = 0; i < NABBREV; i++)
+        if (alen[i] == n && strncasecmp(body + w, abbrevs[i], n) == 0)
             return true;
     return false;
 }
@@ -66,6 +76,20 @@ cf_sentence_next(const char *body, size_t len, size_t *pos, size_t *start, size_
     }
     size_t s = i, last_space = 0, e = len;
     while (i < len) {
+        /* fast path: ASCII bytes that end nothing inside the cap; a space is only
+         * remembered (as below) */
+        size_t lim = s + CF_SENTENCE_MAX < len ? s + CF_SENTENCE_MAX : len, i0 = i;
+        while (i < lim) {
+            unsigned char b = (unsigned char)body[i];
+            if (b >= 0x80 || (plain_stop[b] && b != ' '))
+                break;
+            if (b == ' ')
+                last_space = i;
+            i++;
+        }
+        CF_STEPS(i - i0);
+        if (i >= len)
+            break;
         size_t k = i;
         CF_STEP();
         uint32_t cp = cf_token_decode(body, len, &k);

@@ -11,6 +11,31 @@
 #include "cf_text.h"
 
 #define MAX_NORM 200 /* longer words are cut; nothing we match is that long */
+#define NORM_SLACK 16 /* a last character (<= 4 bytes), "'s" and the NUL past MAX_NORM */
+
+/* word_byte[b]: for an ASCII letter or digit, the normalized byte, plus WB_UP_BIT
+ * for an uppercase letter and WB_DIGIT_BIT for a digit; 0 for every other byte.
+ * The fast paths below copy such bytes without decoding; the slow paths handle
+ * everything else exactly as before. */
+#define WB_UP_BIT (1 << 8)
+#define WB_DIGIT_BIT (1 << 9)
+#define WB_UP(c) ((c) + 32 + WB_UP_BIT)
+#define WB_DIGIT(c) ((c) + WB_DIGIT_BIT)
+static const unsigned short word_byte[256] = {
+    ['0'] = WB_DIGIT('0'), ['1'] = WB_DIGIT('1'), ['2'] = WB_DIGIT('2'), ['3'] = WB_DIGIT('3'),
+    ['4'] = WB_DIGIT('4'), ['5'] = WB_DIGIT('5'), ['6'] = WB_DIGIT('6'), ['7'] = WB_DIGIT('7'),
+    ['8'] = WB_DIGIT('8'), ['9'] = WB_DIGIT('9'),
+    ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g',
+    ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
+    ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u',
+    ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
+    ['A'] = WB_UP('A'), ['B'] = WB_UP('B'), ['C'] = WB_UP('C'), ['D'] = WB_UP('D'),
+    ['E'] = WB_UP('E'), ['F'] = WB_UP('F'), ['G'] = WB_UP('G'), ['H'] = WB_UP('H'),
+    ['I'] = WB_UP('I'), ['J'] = WB_UP('J'), ['K'] = WB_UP('K'), ['L'] = WB_UP('L'),
+    ['M'] = WB_UP('M'), ['N'] = WB_UP('N'), ['O'] = WB_UP('O'), ['P'] = WB_UP('P'),
+    ['Q'] = WB_UP('Q'), ['R'] = WB_UP('R'), ['S'] = WB_UP('S'), ['T'] = WB_UP('T'),
+    ['U'] = WB_UP('U'), ['V'] = WB_UP('V'), ['W'] = WB_UP('W'), ['X'] = WB_UP('X'),
+    ['Y'] = WB_UP('Y'), ['Z'] = WB_UP('Z')};
 
 uint32_t
 cf_token_decode_multi(const char *str, size_t len, size_t *i)
@@ -117,7 +142,7 @@ norm_put(cf_tokens_t *t, const char *s, size_t n)
     t->text[t->tlen] = '\0';
 }
 
-static cf_token_t *
+static inline cf_token_t *
 push(cf_tokens_t *t, size_t start, uint16_t flags)
 {
     if (t->n == t->cap) {
@@ -130,10 +155,11 @@ push(cf_tokens_t *t, size_t start, uint16_t flags)
     k->norm = (uint32_t)t->tlen;
     k->len = 0;
     k->flags = flags;
+    memset(k->memo, 0, sizeof k->memo);
     return k;
 }
 
-static void
+static inline void
 finish(cf_tokens_t *t, cf_token_t *k, size_t end)
 {
     k->end = (uint32_t)end;
@@ -170,53 +196,77 @@ cf_token_split(const char *s, size_t start, size_t end, cf_tokens_t *t)
 void
 cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
 {
-    if (t->memo)
-        t->memo->nlex = 0;
-    else
-        t->memo = cf_calloc(1, sizeof *t->memo);
     size_t i = start;
     uint16_t pre = CF_TOKEN_SPACE;
     while (i < end) {
         size_t nx;
         CF_STEP();
-        uint32_t cp = peek(s, end, i, &nx);
-        if (cp == 0 || cf_token_is_space(cp)) {
+        if (s[i] == ' ') {
             pre |= CF_TOKEN_SPACE;
-            if (cp == '\n' || cp == '\r' || cp == 0)
-                pre |= CF_TOKEN_NL;
-            i = nx;
+            i++;
             continue;
         }
-        /* a possessive 's (or ’s) not followed by a letter */
-        if (is_apos(cp) && t->n > 0 && !(pre & CF_TOKEN_SPACE) &&
-            (t->v[t->n - 1].flags & CF_TOKEN_WORD)) {
-            size_t n2, n3;
-            uint32_t c2 = peek(s, end, nx, &n2);
-            uint32_t c3 = peek(s, end, n2, &n3);
-            if ((c2 == 's' || c2 == 'S') && !is_wordch(c3)) {
-                cf_token_t *k = push(t, i, pre | CF_TOKEN_WORD);
-                norm_put(t, "'s", 2);
-                finish(t, k, n2);
-                i = n2;
+        uint32_t cp;
+        unsigned char b0 = (unsigned char)s[i];
+        if (word_byte[b0] && !(word_byte[b0] & WB_DIGIT_BIT)) {
+            /* an ASCII letter starts a word: none of the tests below applies */
+            cp = b0;
+            nx = i + 1;
+        } else {
+            cp = peek(s, end, i, &nx);
+            if (cp == 0 || cf_token_is_space(cp)) {
+                pre |= CF_TOKEN_SPACE;
+                if (cp == '\n' || cp == '\r' || cp == 0)
+                    pre |= CF_TOKEN_NL;
+                i = nx;
+                continue;
+            }
+            /* a possessive 's (or ’s) not followed by a letter */
+            if (is_apos(cp) && t->n > 0 && !(pre & CF_TOKEN_SPACE) &&
+                (t->v[t->n - 1].flags & CF_TOKEN_WORD)) {
+                size_t n2, n3;
+                uint32_t c2 = peek(s, end, nx, &n2);
+                uint32_t c3 = peek(s, end, n2, &n3);
+                if ((c2 == 's' || c2 == 'S') && !is_wordch(c3)) {
+                    cf_token_t *k = push(t, i, pre | CF_TOKEN_WORD);
+                    norm_put(t, "'s", 2);
+                    finish(t, k, n2);
+                    i = n2;
+                    pre = 0;
+                    continue;
+                }
+            }
+            if (is_punct_cp(cp)) {
+                cf_token_t *k = push(t, i, pre | CF_TOKEN_PUNCT);
+                norm_cp(t, s, i, nx, cp);
+                finish(t, k, nx);
+                i = nx;
                 pre = 0;
                 continue;
             }
         }
-        if (is_punct_cp(cp)) {
-            cf_token_t *k = push(t, i, pre | CF_TOKEN_PUNCT);
-            norm_cp(t, s, i, nx, cp);
-            finish(t, k, nx);
-            i = nx;
-            pre = 0;
-            continue;
-        }
         uint16_t flags = pre | CF_TOKEN_WORD;
         cf_token_t *k = push(t, i, flags);
         size_t j = i;
+        /* room for the longest normalized word, so that the fast paths store bytes
+         * without checking */
+        if (t->tlen + MAX_NORM + NORM_SLACK > t->tcap)
+            norm_grow(t, MAX_NORM + NORM_SLACK);
         if (is_digit(cp)) {
             /* digits with internal , or . followed by a digit */
             k->flags |= CF_TOKEN_NUM;
             while (j < end && t->tlen - k->norm < MAX_NORM) {
+                /* fast path: a run of digits */
+                char *d = t->text;
+                size_t tl = t->tlen, lim = k->norm + MAX_NORM, j0 = j;
+                while (j < end && tl < lim && s[j] >= '0' && s[j] <= '9')
+                    d[tl++] = s[j++];
+                t->tlen = tl;
+                if (j > j0)
+                    continue;
+                unsigned char e = (unsigned char)s[j];
+                if (e < 0x80 && e != ',' && e != '.')
+                    break; /* no digit, no separator: the number ends */
                 uint32_t c = peek(s, end, j, &nx);
                 if (is_digit(c)) {
                     norm_cp(t, s, j, nx, c);
@@ -235,6 +285,31 @@ cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
             if (cp >= 'A' && cp <= 'Z')
                 k->flags |= CF_TOKEN_CAP;
             while (j < end && t->tlen - k->norm < MAX_NORM) {
+                /* fast path: a run of ASCII letters and digits, lowercased (locals,
+                 * so that the stores need not reload the list) */
+                char *d = t->text;
+                size_t j0 = j, off = t->tlen - j0; /* s[j] goes to d[j + off] */
+                size_t stop = k->norm + MAX_NORM - t->tlen;
+                stop = end - j < stop ? end : j + stop;
+                int digits = 0;
+                while (j < stop) {
+                    unsigned v = word_byte[(unsigned char)s[j]];
+                    if (!v)
+                        break;
+                    d[j + off] = (char)v;
+                    upper += (v & WB_UP_BIT) != 0;
+                    digits += (v & WB_DIGIT_BIT) != 0;
+                    j++;
+                }
+                if (j > j0) {
+                    t->tlen += j - j0;
+                    letters += (int)(j - j0) - digits;
+                    seg += (int)(j - j0);
+                    continue;
+                }
+                unsigned char e = (unsigned char)s[j];
+                if (e < 0x80 && e != '.' && e != '&' && e != '\'')
+                    break; /* ASCII, no letter or digit, none of the joiners below */
                 uint32_t c = peek(s, end, j, &nx);
                 if (is_wordch(c)) {
                     if (is_alpha_ascii(c)) {
@@ -287,15 +362,23 @@ cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
 }
 
 void
+cf_token_reserve(cf_tokens_t *t, size_t ntok, size_t nbytes)
+{
+    if (t->cap < ntok) {
+        t->cap = ntok;
+        t->v = cf_realloc(t->v, t->cap * sizeof *t->v);
+    }
+    if (t->tcap < nbytes) {
+        t->tcap = nbytes;
+        t->text = cf_realloc(t->text, t->tcap);
+    }
+}
+
+void
 cf_token_free(cf_tokens_t *t)
 {
     free(t->v);
     free(t->text);
-    if (t->memo) {
-        for (size_t k = 0; k < CF_TOKEN_MEMO_LEX; k++)
-            free(t->memo->v[k]);
-        free(t->memo);
-    }
     memset(t, 0, sizeof *t);
 }
 
@@ -312,7 +395,5 @@ cf_token_view(const cf_tokens_t *all, size_t a, size_t b)
     v.v = all->v ? all->v + a : NULL;
     v.n = b - a;
     v.cap = b - a;
-    if (v.memo)
-        v.memo->nlex = 0;
     return v;
 }

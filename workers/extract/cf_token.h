@@ -23,6 +23,8 @@ enum {
     CF_TOKEN_NL = 1 << 6     /* a line break precedes the token */
 };
 
+#define CF_TOKEN_MEMO_LEX 3 /* lexicons whose lookups a token remembers */
+
 typedef struct cf_token {
     uint32_t start; /* body byte offset of the first byte */
     uint32_t end;   /* body byte offset past the last byte */
@@ -30,6 +32,9 @@ typedef struct cf_token {
     uint16_t len;   /* length of the normalized text */
     uint16_t flags; /* CF_TOKEN_* */
     uint32_t hash;  /* cf_token_hash of the normalized text */
+    int32_t memo[CF_TOKEN_MEMO_LEX]; /* per lexicon memo slot (cf_lexicon.c): 0 = not
+                                      * looked up, < 0 = no phrase starts with this
+                                      * word, k > 0 = trie node k - 1; 0 after a split */
 } cf_token_t;
 
 typedef struct cf_tokens {
@@ -39,20 +44,7 @@ typedef struct cf_tokens {
     char *text;    /* normalized texts, each NUL-terminated */
     size_t tlen;   /* used bytes of text */
     size_t tcap;   /* allocated bytes of text */
-    struct cf_token_memo *memo; /* per-token lookup results of up to CF_TOKEN_MEMO_LEX
-                                 * lexicons (cf_lexicon.c), reset by cf_token_split */
 } cf_tokens_t;
-
-#define CF_TOKEN_MEMO_LEX 4
-
-/* What cf_lexicon_match found for a token's first word, per lexicon: 0 = not yet
- * looked up, -1 = nothing, k > 0 = trie node k - 1. */
-typedef struct cf_token_memo {
-    const void *lex[CF_TOKEN_MEMO_LEX]; /* the lexicons with a slot */
-    size_t nlex;                        /* slots in use since the last split */
-    int32_t *v[CF_TOKEN_MEMO_LEX];      /* per slot: one value per token */
-    size_t cap[CF_TOKEN_MEMO_LEX];      /* allocated values per slot */
-} cf_token_memo_t;
 
 /* Replaces the contents of out with the tokens of body[start:end). The span must be
  * valid UTF-8 (the caller checked the body) and short enough that a token fits in
@@ -64,10 +56,14 @@ void cf_token_split(const char *body, size_t start, size_t end, cf_tokens_t *out
  * the rules go (a span start counts as whitespace). */
 void cf_token_append(const char *body, size_t start, size_t end, cf_tokens_t *out);
 
-/* A borrowed list of the tokens all->v[a..b) (sharing all's arrays and lookup
- * memo, which it resets: use one view at a time). Never pass a view to
- * cf_token_free; it is void once all changes. */
+/* A borrowed list of the tokens all->v[a..b) (sharing all's arrays, and so the
+ * tokens' lookup memos). Never pass a view to cf_token_free; it is void once all
+ * changes. */
 cf_tokens_t cf_token_view(const cf_tokens_t *all, size_t a, size_t b);
+
+/* Makes room for ntok tokens and nbytes of normalized text in toks (a hint: the
+ * lists grow as needed anyway). */
+void cf_token_reserve(cf_tokens_t *toks, size_t ntok, size_t nbytes);
 
 /* Frees the arrays of toks and zeroes it. */
 void cf_token_free(cf_tokens_t *toks);
