@@ -3,6 +3,7 @@
 #include "cf_json.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <msgpack.h>
@@ -51,6 +52,166 @@ cf_json_fact(const cf_fact_t *f)
     json_object_set_new(o, "evidence_start", json_integer((json_int_t)f->evidence_start));
     json_object_set_new(o, "evidence_end", json_integer((json_int_t)f->evidence_end));
     return o;
+}
+
+/* ---- facts without jansson ---------------------------------------------------- */
+
+static void
+reserve(cf_json_buf_t *b, size_t more)
+{
+    if (b->len + more <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + more)
+        cap *= 2;
+    b->data = cf_realloc(b->data, cap);
+    b->cap = cap;
+}
+
+static void
+put(cf_json_buf_t *b, const char *s, size_t n)
+{
+    reserve(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+#define PUT_LIT(b, lit) put((b), (lit), sizeof(lit) - 1)
+
+/* A JSON string as jansson writes it without JSON_ENSURE_ASCII: '"' and '\\'
+ * escaped, control characters as \b \f \n \r \t or \u00XX, the rest as is. */
+static void
+put_str(cf_json_buf_t *b, const char *s)
+{
+    if (!s) {
+        PUT_LIT(b, "null");
+        return;
+    }
+    size_t n = strlen(s);
+    reserve(b, n + 2);
+    b->data[b->len++] = '"';
+    const char *run = s;
+    for (const char *p = s;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put(b, run, (size_t)(p - run));
+        if (c == '\0')
+            break;
+        char esc[8];
+        switch (c) {
+        case '"': put(b, "\\\"", 2); break;
+        case '\\': put(b, "\\\\", 2); break;
+        case '\b': put(b, "\\b", 2); break;
+        case '\f': put(b, "\\f", 2); break;
+        case '\n': put(b, "\\n", 2); break;
+        case '\r': put(b, "\\r", 2); break;
+        case '\t': put(b, "\\t", 2); break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04X", c);
+            put(b, esc, 6);
+        }
+        run = p + 1;
+    }
+    put(b, "\"", 1);
+}
+
+static void
+put_u64(cf_json_buf_t *b, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do
+        tmp[--i] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    put(b, tmp + i, sizeof tmp - i);
+}
+
+/* number() as text: integral values as integers, others as jansson prints a real
+ * with JSON_REAL_PRECISION(15) (%.15g, no '+' or leading zeros in the exponent,
+ * ".0" when it would read as an integer). */
+static void
+put_number(cf_json_buf_t *b, double v)
+{
+    char tmp[40];
+    if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0) {
+        snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+        put(b, tmp, strlen(tmp));
+        return;
+    }
+    snprintf(tmp, sizeof tmp, "%.15g", v);
+    char *e = strchr(tmp, 'e');
+    if (e) {
+        char *d = e + 1, *src = e + 1;
+        if (*src == '+')
+            src++;
+        else if (*src == '-')
+            *d++ = *src++;
+        while (*src == '0' && src[1])
+            src++;
+        memmove(d, src, strlen(src) + 1);
+    } else if (!strchr(tmp, '.')) {
+        strcat(tmp, ".0");
+    }
+    put(b, tmp, strlen(tmp));
+}
+
+void
+cf_json_fact_append(const cf_fact_t *f, cf_json_buf_t *b)
+{
+    PUT_LIT(b, "{\"seq\":");
+    if (f->seq)
+        put_u64(b, f->seq);
+    else
+        PUT_LIT(b, "null");
+    PUT_LIT(b, ",\"article\":");
+    if (f->article_name)
+        put_str(b, f->article_name);
+    else if (f->article)
+        put_u64(b, f->article);
+    else
+        PUT_LIT(b, "null");
+    PUT_LIT(b, ",\"type\":");
+    put_str(b, f->type);
+    PUT_LIT(b, ",\"subject\":");
+    put_str(b, f->subject);
+    PUT_LIT(b, ",\"object\":");
+    put_str(b, f->object);
+    PUT_LIT(b, ",\"value\":");
+    if (f->has_value)
+        put_number(b, f->value);
+    else
+        PUT_LIT(b, "null");
+    PUT_LIT(b, ",\"unit\":");
+    put_str(b, f->unit);
+    PUT_LIT(b, ",\"period\":");
+    put_str(b, f->period);
+    PUT_LIT(b, ",\"place\":");
+    put_str(b, f->place);
+    PUT_LIT(b, ",\"detail\":");
+    put_str(b, f->detail);
+    PUT_LIT(b, ",\"qualifier\":");
+    put_str(b, f->qualifier);
+    PUT_LIT(b, ",\"status\":");
+    put_str(b, f->status);
+    PUT_LIT(b, ",\"source\":");
+    put_str(b, f->source);
+    PUT_LIT(b, ",\"confidence\":");
+    put_number(b, f->confidence);
+    PUT_LIT(b, ",\"evidence\":");
+    put_str(b, f->evidence);
+    PUT_LIT(b, ",\"evidence_start\":");
+    put_u64(b, (uint64_t)f->evidence_start);
+    PUT_LIT(b, ",\"evidence_end\":");
+    put_u64(b, (uint64_t)f->evidence_end);
+    PUT_LIT(b, "}\n");
+}
+
+void
+cf_json_buf_free(cf_json_buf_t *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
 }
 
 static json_t *

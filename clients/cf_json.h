@@ -16,6 +16,20 @@
  * written as `article` instead of the numeric id (`cloudfact extract`). */
 json_t *cf_json_fact(const cf_fact_t *f);
 
+/* A growing text buffer for lines written without jansson. */
+typedef struct cf_json_buf {
+    char *data;
+    size_t len, cap;
+} cf_json_buf_t;
+
+/* Appends f as one JSON line (ending in '\n') to b, byte for byte what
+ * cf_json_print_line(cf_json_fact(f)) prints, without building a jansson tree
+ * (`cloudfact extract` writes millions: the tree cost more than extracting). The
+ * fact's strings must be UTF-8 (they are: the decoder and the extractor ensure it). */
+void cf_json_fact_append(const cf_fact_t *f, cf_json_buf_t *b);
+
+void cf_json_buf_free(cf_json_buf_t *b);
+
 /* Any msgpack body as JSON (maps with string keys become objects). NULL when the
  * body is not one well-formed msgpack value. */
 json_t *cf_json_from_msgpack(const void *data, size_t len);

@@ -73,6 +73,7 @@ cmd_extract(int argc, char **argv)
         return 2;
     }
     int rc = 0;
+    cf_json_buf_t out = {0};
     for (int i = optind; i < argc; i++) {
         char why[256];
         size_t len;
@@ -95,19 +96,23 @@ cmd_extract(int argc, char **argv)
         }
         const char *base = strrchr(argv[i], '/');
         base = base ? base + 1 : argv[i];
-        for (size_t k = 0; k < facts.n && rc != 3; k++) {
-            facts.v[k].article_name = cf_strdup(base);
-            json_t *line = cf_json_fact(&facts.v[k]);
-            if (cf_json_print_line(line, stdout) != 0)
-                rc = 3; /* stdout closed: stop quietly */
-            json_decref(line);
+        /* one write per file: a line per fact through jansson and a flush per line
+         * cost more than the extraction itself */
+        out.len = 0;
+        for (size_t k = 0; k < facts.n; k++) {
+            facts.v[k].article_name = (char *)base;
+            cf_json_fact_append(&facts.v[k], &out);
+            facts.v[k].article_name = NULL; /* borrowed: not the fact's to free */
         }
+        if (out.len && (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0))
+            rc = 3; /* stdout closed: stop quietly */
         cf_facts_clear(&facts);
         cf_class_clear(&cls);
         cf_article_clear(&a);
         if (rc == 3)
             break;
     }
+    cf_json_buf_free(&out);
     cf_extract_destroy(&ex);
     return rc == 3 ? 1 : rc;
 }
