@@ -38,10 +38,10 @@ typedef struct cmd_keys {
     case 0x100: (keys).server_key = optarg; break;                                             \
     case 0x101: (keys).key = optarg; break;
 #define CMD_KEY_USAGE                                                                          \
-    "  --server-key FILE    the daemon's public key (a .pub): connect with CURVE\n"             \
-    "  --key FILE           your secret key (a .key, mode 0600; its public half must\n"        \
-    "                       be on the daemon's allowlist for this command's role)\n"            \
-    "                       (default: $CLOUDFACT_SERVER_KEY and $CLOUDFACT_KEY)\n"
+    "  --server-key FILE  the daemon's public key (a .pub): connect with CURVE\n"                \
+    "  --key FILE         your secret key (a .key, mode 0600), its public half on the\n"         \
+    "                     daemon's allowlist for this command's role (defaults:\n"               \
+    "                     $CLOUDFACT_SERVER_KEY, $CLOUDFACT_KEY)\n"
 
 /* Loads the keys named by options or, failing those, by $CLOUDFACT_SERVER_KEY and
  * $CLOUDFACT_KEY into curve (cleared: plain, when neither is set). Returns 0, or 2
