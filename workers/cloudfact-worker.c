@@ -74,6 +74,9 @@ typedef struct worker {
     void *sock;
     const char *endpoint;
     cf_curve_client_t curve;    /* empty: plain (ipc) */
+    void *mon;                  /* the socket's handshake failures (CURVE only), or NULL */
+    unsigned sockets;           /* sockets made so far: names their monitors */
+    cf_ratelog_t refused_log;   /* a refused handshake, said at most every 10 s */
     const char *data_dir;
     unsigned credit;
     cf_extractor_t *ex;
@@ -97,11 +100,67 @@ send_buf(worker_t *w)
     w->last_sent = now_ms();
 }
 
+/* A CURVE handshake the daemon refuses is silent at the socket (ZeroMQ retries for
+ * ever): a monitor lets the operator read why in the log. */
+static void
+watch_handshake(worker_t *w)
+{
+    if (w->mon)
+        zmq_close(w->mon);
+    w->mon = NULL;
+    if (!cf_curve_client_on(&w->curve))
+        return;
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://cf-worker-monitor-%u", w->sockets);
+    if (zmq_socket_monitor(w->sock, ep,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) !=
+        0)
+        return;
+    w->mon = zmq_socket(w->ctx, ZMQ_PAIR);
+    if (w->mon && zmq_connect(w->mon, ep) != 0) {
+        zmq_close(w->mon);
+        w->mon = NULL;
+    }
+}
+
+static void
+on_monitor(worker_t *w)
+{
+    zmq_msg_t ev;
+    zmq_msg_init(&ev);
+    while (zmq_msg_recv(&ev, w->mon, ZMQ_DONTWAIT) >= 0) {
+        bool more = zmq_msg_more(&ev);
+        uint16_t event = 0;
+        uint32_t value = 0;
+        if (zmq_msg_size(&ev) >= 6) {
+            memcpy(&event, zmq_msg_data(&ev), 2);
+            memcpy(&value, (const char *)zmq_msg_data(&ev) + 2, 4);
+        }
+        if (more) /* the endpoint frame */
+            zmq_msg_recv(&ev, w->mon, 0);
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            cf_ratelog(&w->refused_log, CF_LOG_ERROR,
+                       "worker: %s refused this worker's key (status %u): its .pub must be in "
+                       "the daemon's --allow-workers directory",
+                       w->endpoint, (unsigned)value);
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+            cf_ratelog(&w->refused_log, CF_LOG_ERROR,
+                       "worker: the CURVE handshake with %s failed (error 0x%x): does the "
+                       "daemon use CURVE, and is --server-key its public key?",
+                       w->endpoint, (unsigned)value);
+    }
+    zmq_msg_close(&ev);
+}
+
 static int
 connect_daemon(worker_t *w)
 {
+    if (w->mon)
+        zmq_close(w->mon);
+    w->mon = NULL;
     if (w->sock)
         zmq_close(w->sock);
+    w->sockets++;
     w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
     int linger = 1000, immediate = 1, sndtimeo = 5000;
     int64_t maxmsg = CF_MAX_MSGSIZE;
@@ -114,6 +173,7 @@ connect_daemon(worker_t *w)
         cf_log_error("worker: %s", err.text);
         return -1;
     }
+    watch_handshake(w);
     if (zmq_connect(w->sock, w->endpoint) != 0) {
         cf_log_error("worker: cannot connect to %s: %s", w->endpoint, zmq_strerror(zmq_errno()));
         return -1;
@@ -279,8 +339,14 @@ main(int argc, char **argv)
         goto out;
     }
     while (!stop_requested) {
-        zmq_pollitem_t item = {w.sock, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, HEARTBEAT_MS);
+        zmq_pollitem_t items[2] = {{w.sock, 0, ZMQ_POLLIN, 0}, {w.mon, 0, ZMQ_POLLIN, 0}};
+        zmq_pollitem_t item;
+        int n = zmq_poll(items, w.mon ? 2 : 1, HEARTBEAT_MS);
+        item = items[0];
+        if (n > 0 && w.mon && (items[1].revents & ZMQ_POLLIN)) {
+            on_monitor(&w);
+            n = (item.revents & ZMQ_POLLIN) ? 1 : 0; /* nothing from the daemon itself */
+        }
         if (n < 0) {
             if (zmq_errno() == EINTR)
                 continue;
@@ -328,6 +394,8 @@ main(int argc, char **argv)
         }
     }
 out:
+    if (w.mon)
+        zmq_close(w.mon);
     if (w.sock)
         zmq_close(w.sock);
     zmq_ctx_term(w.ctx);

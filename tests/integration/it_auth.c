@@ -369,6 +369,9 @@ readers_only(void)
     msgpack_sbuffer_destroy(&req);
 }
 
+static pid_t start_remote_worker(const char *wep, const char *key);
+static pid_t remote_worker;
+
 /* A worker whose key is not on the workers' list connects to the tcp worker
  * endpoint and sends ready and a made-up result: refused at the handshake,
  * nothing it sends is read. */
@@ -409,9 +412,16 @@ impostor_worker(void *ctx, const char *wep)
     CHECK(refused("workers", "wrong_role") >= 1, "a subscriber's key posed as a worker");
     CHECK(it_stat(&d, "cloudfact_workers_ready") == 0, "the impostor counts as a worker");
     zmq_close(s);
+    /* the real worker program with a key not on the list says why it cannot get in */
+    pid_t w = start_remote_worker(wep, "stranger");
+    wait_log("refused this worker's key", 1);
+    CHECK(it_stat(&d, "cloudfact_workers_ready") == 0, "a refused worker counts as a worker");
+    kill(w, SIGTERM);
+    waitpid(w, NULL, 0);
+    remote_worker = 0;
 }
 
-static pid_t remote_worker; /* killed at exit, also when a check fails */
+/* remote_worker: killed at exit, also when a check fails */
 
 static void
 kill_remote_worker(void)
@@ -424,11 +434,11 @@ kill_remote_worker(void)
 }
 
 static pid_t
-start_remote_worker(const char *wep)
+start_remote_worker(const char *wep, const char *key)
 {
     char sk[400], k[400];
     snprintf(sk, sizeof sk, "%s/server.pub", keydir);
-    snprintf(k, sizeof k, "%s/worker1.key", keydir);
+    snprintf(k, sizeof k, "%s/%s.key", keydir, key);
     const char *argv[] = {it_bin("cloudfact-worker"), "--endpoint", wep, "--server-key", sk,
                           "--key", k, NULL};
     posix_spawn_file_actions_t fa;
@@ -451,7 +461,7 @@ allowed_end_to_end(const char *wep)
 {
     cf_curve_client_t scraper = creds("server", "scraper1");
     cf_curve_client_t sub = creds("server", "sub1");
-    pid_t w = start_remote_worker(wep);
+    pid_t w = start_remote_worker(wep, "worker1");
     it_wait_stat(&d, "cloudfact_workers_ready", 1, 30);
     cf_err_t err;
     const char *pre[] = {"fact.", "sys.heartbeat"};
