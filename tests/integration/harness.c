@@ -394,3 +394,25 @@ it_sql_int(const it_daemon_t *d, const char *sql)
     sqlite3_close(db);
     return v;
 }
+
+size_t
+it_log_count(const it_daemon_t *d, const char *needle)
+{
+    FILE *f = fopen(d->log, "r");
+    char line[8192];
+    size_t n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+void
+it_wait_log(const it_daemon_t *d, const char *needle, size_t count, int timeout_s)
+{
+    for (int i = 0; i < timeout_s * 100 && it_log_count(d, needle) < count; i++)
+        usleep(10 * 1000);
+    if (it_log_count(d, needle) < count)
+        it_fail("the log never said '%s' (%zu times) within %d s", needle, count, timeout_s);
+}

@@ -70,6 +70,13 @@ size_t it_load_corpus(const char *subdir, cf_article_t **out, char ***names);
 /* One integer from a SQL query on the archive (read-only connection). */
 int64_t it_sql_int(const it_daemon_t *d, const char *sql);
 
+/* Lines of the daemon's log that contain needle. */
+size_t it_log_count(const it_daemon_t *d, const char *needle);
+
+/* Waits until at least count lines of the log contain needle (the daemon's own
+ * word that something happened); fails after timeout_s. */
+void it_wait_log(const it_daemon_t *d, const char *needle, size_t count, int timeout_s);
+
 /* Path of a program in $CF_BIN_DIR (static buffer). */
 const char *it_bin(const char *name);
 

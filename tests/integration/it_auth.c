@@ -78,27 +78,6 @@ creds(const char *server, const char *client)
     return c;
 }
 
-static size_t
-log_count(const char *needle)
-{
-    FILE *f = fopen(d.log, "r");
-    char line[8192];
-    size_t n = 0;
-    while (f && fgets(line, sizeof line, f))
-        n += strstr(line, needle) != NULL;
-    if (f)
-        fclose(f);
-    return n;
-}
-
-static void
-wait_log(const char *needle, size_t count)
-{
-    for (int i = 0; i < 1000 && log_count(needle) < count; i++)
-        usleep(10 * 1000);
-    CHECK(log_count(needle) >= count, "the log never said '%s' (%zu times)", needle, count);
-}
-
 static uint64_t
 refused(const char *endpoint, const char *reason)
 {
@@ -247,7 +226,7 @@ refuses_readable_key(void)
     waitpid(pid, &st, 0);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "a world-readable key: exit %d, wanted 2",
           WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-    CHECK(log_count("secret key is accessible to others") == 1, "no reason logged");
+    CHECK(it_log_count(&d, "secret key is accessible to others") == 1, "no reason logged");
     CHECK(chmod(key, 0600) == 0, "chmod");
 }
 
@@ -315,9 +294,9 @@ scrapers_only(void)
     snprintf(path, sizeof path, "%s/stranger.pub", keydir);
     cf_err_t err;
     CHECK(cf_key_read_public(path, z85, &err) == CF_OK, "%s", err.text);
-    CHECK(log_count(z85) == 1, "the unknown key was logged %zu times, wanted once",
-          log_count(z85));
-    CHECK(log_count("key 'sub1' (on the subscribers list)") == 1,
+    CHECK(it_log_count(&d, z85) == 1, "the unknown key was logged %zu times, wanted once",
+          it_log_count(&d, z85));
+    CHECK(it_log_count(&d, "key 'sub1' (on the subscribers list)") == 1,
           "the wrong-role key was not logged by name once");
 }
 
@@ -414,7 +393,7 @@ impostor_worker(void *ctx, const char *wep)
     zmq_close(s);
     /* the real worker program with a key not on the list says why it cannot get in */
     pid_t w = start_remote_worker(wep, "stranger");
-    wait_log("refused this worker's key", 1);
+    it_wait_log(&d, "refused this worker's key", 1, 10);
     CHECK(it_stat(&d, "cloudfact_workers_ready") == 0, "a refused worker counts as a worker");
     kill(w, SIGTERM);
     waitpid(w, NULL, 0);
@@ -510,8 +489,8 @@ revocation(void *ctx)
     revoke_key("scrapers", "scraper1");
     revoke_key("subscribers", "sub1");
     kill(d.pid, SIGHUP);
-    wait_log("auth: scrapers: removed 'scraper1'", 1);
-    wait_log("auth: subscribers: removed 'sub1'", 1);
+    it_wait_log(&d, "auth: scrapers: removed 'scraper1'", 1, 10);
+    it_wait_log(&d, "auth: subscribers: removed 'sub1'", 1, 10);
     push_raw(conn, "https://in.example/after-revocation");
     CHECK(ingest_reply(conn) == CF_EDENIED, "a revoked scraper's message was not denied");
     CHECK(stored("https://in.example/after-revocation") == 0, "a revoked scraper got in");

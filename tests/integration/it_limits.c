@@ -235,28 +235,6 @@ answered(const it_daemon_t *d)
            it_stat(d, "cloudfact_articles_busy_total");
 }
 
-static size_t
-log_count(const it_daemon_t *d, const char *needle)
-{
-    FILE *f = fopen(d->log, "r");
-    char line[8192];
-    size_t n = 0;
-    while (f && fgets(line, sizeof line, f))
-        n += strstr(line, needle) != NULL;
-    if (f)
-        fclose(f);
-    return n;
-}
-
-/* Polls the log until needle appears (the daemon's own word that it happened). */
-static void
-wait_log(const it_daemon_t *d, const char *needle)
-{
-    for (int i = 0; i < 3000 && log_count(d, needle) == 0; i++)
-        usleep(10 * 1000);
-    CHECK(log_count(d, needle) > 0, "the log never said '%s'", needle);
-}
-
 /* The value of key in a msgpack map, or NULL (borrowed from the unpacked reply). */
 static const msgpack_object *
 map_get(const msgpack_object *map, const char *key)
@@ -562,7 +540,7 @@ limits(void)
     /* SIGHUP: the file now says 8; the new cap applies at once */
     write_config(conf, 8);
     kill(d.pid, SIGHUP);
-    wait_log(&d, "reload: max_inflight 4 -> 8");
+    it_wait_log(&d, "reload: max_inflight 4 -> 8", 1, 30);
     inflight_burst(&d, 2, 8, 5);
     printf("ok   SIGHUP re-read max_inflight from the config file (4 -> 8, logged) and the new "
            "cap applies\n");

@@ -44,28 +44,15 @@ push(it_daemon_t *d, const char *url)
     CHECK(st == CF_OK, "%s: %s", url, cf_msg_status_name(st));
 }
 
-static size_t
-count_in_log(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "r");
-    char line[4096];
-    size_t n = 0;
-    while (f && fgets(line, sizeof line, f))
-        n += strstr(line, needle) != NULL;
-    if (f)
-        fclose(f);
-    return n;
-}
-
 /* Sends SIGHUP and waits until `workers` workers logged `needle` once more. */
 static void
 hup_and_wait(it_daemon_t *d, const char *needle, size_t workers)
 {
-    size_t before = count_in_log(d->log, needle);
+    size_t before = it_log_count(d, needle);
     kill(d->pid, SIGHUP);
-    for (int i = 0; i < 300 && count_in_log(d->log, needle) < before + workers; i++)
+    for (int i = 0; i < 300 && it_log_count(d, needle) < before + workers; i++)
         usleep(50 * 1000);
-    CHECK(count_in_log(d->log, needle) >= before + workers, "no '%s' after SIGHUP", needle);
+    CHECK(it_log_count(d, needle) >= before + workers, "no '%s' after SIGHUP", needle);
 }
 
 int
@@ -103,7 +90,7 @@ main(void)
     fprintf(f, "this line has no tabs\n");
     fclose(f);
     hup_and_wait(&d, "reload refused, keeping the loaded rules", 2);
-    CHECK(count_in_log(d.log, "gazetteer.tsv:") >= 1, "the refusal does not name file:line");
+    CHECK(it_log_count(&d, "gazetteer.tsv:") >= 1, "the refusal does not name file:line");
     int64_t before = subject_count(&d, "quillwave-cloud");
     push(&d, "https://example.test/r/3");
     it_wait_stat(&d, "cloudfact_articles_done", 3, 60);
