@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -24,6 +25,29 @@
 #define BATCH_MAX 1024         /* requests per transaction: bounds one commit's latency */
 #define BUSY_TIMEOUT_MS 5000   /* default wait for a lock held by another connection */
 #define NO_PAGE_CAP 1073741823 /* SQLITE_MAX_PAGE_COUNT of 3.40: "no cap" */
+
+/* Search index (article_fts). FTS5 tokenizing costs more writer time than everything
+ * else a done article needs (~0.35 ms for 4 KiB, bench/README.md), so done articles
+ * are indexed off the done path: their ids wait in a backlog (writer memory; rebuilt
+ * from the archive at open, see fts_recover) and are indexed
+ * - in the batch that marked them done when the load is light (the writer busy less
+ *   than FTS_LIGHT_UTIL of the time lately, and no other request waiting: searchable
+ *   as soon as done, as before), FTS_CHUNK at most per transaction;
+ * - in transactions of their own, FTS_CHUNK at a time, once the writer has had no
+ *   request for FTS_IDLE_WAIT seconds: each such transaction is followed by a pause of
+ *   FTS_IDLE_PAUSE times its own length, cut short by the next request, so that a
+ *   drain takes at most about a fifth of a core from readers (replay) and never
+ *   delays a request by more than one chunk (~10 ms);
+ * - and once the backlog holds FTS_BACKLOG_MAX articles (a sustained overload),
+ *   in every batch: the batch's own done articles plus FTS_CHUNK, so the backlog
+ *   shrinks again and search never lags by more than that.
+ * At close the whole backlog is indexed. */
+#define FTS_CHUNK 32
+#define FTS_LIGHT_UTIL 0.5
+#define FTS_UTIL_TAU 0.25 /* seconds: the time constant of the writer's utilization */
+#define FTS_IDLE_WAIT 0.01
+#define FTS_IDLE_PAUSE 4
+#define FTS_BACKLOG_MAX 16384
 
 /* ------------------------------------------------------------------------ */
 /* Schema and migrations                                                     */
@@ -41,10 +65,10 @@
  * - fact_view: facts with the article's url, title, published and source.
  * - article_fts: FTS5 over title and body as an external-content table on
  *   articles (content_rowid = id), so the text is stored once. Rows are NOT kept in
- *   sync by triggers: the writer indexes an article in the transaction that marks
- *   it done, which keeps the tokenizer off the ingest path. Only done articles are
- *   indexed; `INSERT INTO article_fts(article_fts) VALUES('rebuild')` would index
- *   every article.
+ *   sync by triggers: the writer indexes done articles itself, off the ingest and
+ *   the done path (see "Search index" below). Only done articles are indexed;
+ *   `INSERT INTO article_fts(article_fts) VALUES('rebuild')` would index every
+ *   article.
  *
  * Version 2 (queries over the archive; README "The archive for analysts"):
  * - indexes facts(type) and facts(subject): `facts` filters on a type or a subject
@@ -131,7 +155,6 @@ enum {
     S_FTS,
     S_STATE_OF,
     S_FAIL,
-    S_RELEASE,
     S_RESCAN,
     S_REQUEUE,
     S_COUNT
@@ -152,13 +175,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_FIND_URL] = "SELECT id FROM articles WHERE url = ?1",
     [S_CLAIM_SCAN] = "SELECT id FROM articles WHERE id > ?1 AND state = 'queued'"
                      " ORDER BY id LIMIT ?2",
-    [S_CLAIM_TAKE] = "UPDATE articles SET state = 'processing'"
-                     " WHERE id = ?1 AND state = 'queued'"
-                     " RETURNING id, url, title, body, source, published, lang,"
-                     " (julianday(received_at) - 2440587.5) * 86400.0",
+    /* a claim writes nothing (see "Processing" below) */
+    [S_CLAIM_TAKE] = "SELECT id, url, title, body, source, published, lang,"
+                     " (julianday(received_at) - 2440587.5) * 86400.0"
+                     " FROM articles WHERE id = ?1 AND state = 'queued'",
     [S_DONE_MARK] = "UPDATE articles SET state = 'done', done_at = " NOW_SQL ","
                     " relevant = ?2, relevance = ?3, class = json(?4)"
-                    " WHERE id = ?1 AND state = 'processing' RETURNING url",
+                    " WHERE id = ?1 AND state = 'queued' RETURNING url",
     [S_FACT] = "INSERT INTO facts(article, type, subject, object, value, unit, period,"
                " period_start, period_end, place, detail, qualifier, status, source,"
                " confidence, evidence, evidence_start, evidence_end)"
@@ -169,8 +192,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_STATE_OF] = "SELECT state FROM articles WHERE id = ?1",
     [S_FAIL] = "UPDATE articles SET attempts = attempts + 1, error = ?2,"
                " state = CASE WHEN attempts + 1 >= ?3 THEN 'failed' ELSE 'queued' END"
-               " WHERE id = ?1 AND state = 'processing' RETURNING attempts, state, url",
-    [S_RELEASE] = "UPDATE articles SET state = 'queued' WHERE id = ?1 AND state = 'processing'",
+               " WHERE id = ?1 AND state = 'queued' RETURNING attempts, state, url",
     /* the claim cursor: just below the first queued row, else the highest id */
     /* operator requeue: a fresh start, attempts and error forgotten */
     [S_REQUEUE] = "UPDATE articles SET state = 'queued', attempts = 0, error = NULL"
@@ -188,6 +210,24 @@ typedef struct idheap {
     uint64_t *v;
     size_t n, cap;
 } idheap_t;
+
+/* Processing. A claimed article stays `queued` in the archive: the set of articles
+ * handed out and not yet back (done, failed or released) is writer memory only, so a
+ * claim and a release write nothing and the article's row (4 KiB of body and its
+ * overflow pages) is rewritten once, when it is done or failed, instead of three
+ * times. Nothing durable is lost: `processing` was reset to `queued` at every start
+ * anyway. The counters (cf_archive_stats: processing) still count them; archives
+ * written by older versions may hold `processing` rows: reset at open. */
+typedef struct idset {
+    uint64_t *v; /* open addressing, linear probing; 0 is an empty slot (ids start at 1) */
+    size_t n, cap;
+} idset_t;
+
+/* One change to the set in the current batch, undone if the batch rolls back. */
+typedef struct idlog {
+    uint64_t id;
+    bool added;
+} idlog_t;
 
 struct cf_archive {
     char *dir;               /* state directory */
@@ -218,8 +258,16 @@ struct cf_archive {
     uint64_t cursor;            /* highest id handed out by the cursor scan */
     idheap_t requeued;          /* ids given back at or below the cursor */
     bool need_rescan;           /* cursor and heap must be rebuilt from the table */
-    uint64_t *fts_ids;          /* articles marked done in this batch, to index */
+    idset_t claimed;            /* articles handed out and not back: `processing` */
+    idlog_t *claim_log;         /* changes to claimed in the current batch */
+    size_t claim_log_n, claim_log_cap;
+    uint64_t *fts_ids;          /* done articles not yet indexed for search, oldest first */
     size_t fts_n, fts_cap;
+    bool fts_stalled;           /* an index-only transaction failed: wait for a request */
+    bool careful;               /* a savepoint around each DONE (see run_batch) */
+    bool halfway;               /* a DONE failed after writing part of itself */
+    double util;                /* moving average of the writer's busy fraction */
+    double util_t;              /* when util was last updated (CLOCK_MONOTONIC, s) */
     char werr[CF_ERR_TEXT_MAX]; /* sqlite's message for a batch failure */
 
     /* loop-thread-owned */
@@ -264,6 +312,74 @@ heap_pop(idheap_t *h)
     if (h->n)
         h->v[i] = last;
     return top;
+}
+
+static size_t
+idset_slot(const idset_t *s, uint64_t id)
+{
+    uint64_t h = id * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h ^ (h >> 29)) & (s->cap - 1);
+}
+
+static bool
+idset_has(const idset_t *s, uint64_t id)
+{
+    if (!s->n || id == 0) /* 0 marks an empty slot: never a member */
+        return false;
+    for (size_t i = idset_slot(s, id);; i = (i + 1) & (s->cap - 1)) {
+        if (s->v[i] == id)
+            return true;
+        if (s->v[i] == 0)
+            return false;
+    }
+}
+
+static void
+idset_add(idset_t *s, uint64_t id)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        idset_t g = {.cap = s->cap ? s->cap * 2 : 64};
+        g.v = cf_calloc(g.cap, sizeof *g.v);
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->v[i])
+                idset_add(&g, s->v[i]);
+        free(s->v);
+        *s = g;
+    }
+    if (id == 0)
+        return;
+    size_t i = idset_slot(s, id);
+    while (s->v[i] && s->v[i] != id)
+        i = (i + 1) & (s->cap - 1);
+    if (!s->v[i]) {
+        s->v[i] = id;
+        s->n++;
+    }
+}
+
+/* Removes id (backward-shift deletion: no tombstones); false if it was not there. */
+static bool
+idset_del(idset_t *s, uint64_t id)
+{
+    if (!s->n || id == 0) /* e.g. the daemon's write probe: RELEASE of article 0 */
+        return false;
+    size_t mask = s->cap - 1, i = idset_slot(s, id);
+    while (s->v[i] != id) {
+        if (s->v[i] == 0)
+            return false;
+        i = (i + 1) & mask;
+    }
+    for (size_t j = (i + 1) & mask; s->v[j]; j = (j + 1) & mask) {
+        size_t home = idset_slot(s, s->v[j]);
+        /* v[j] may move to the hole at i if its home is not in (i, j] (cyclically) */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            s->v[i] = s->v[j];
+            i = j;
+        }
+    }
+    s->v[i] = 0;
+    s->n--;
+    return true;
 }
 
 /* Errors after which the transaction cannot go on: the whole batch is rolled back
@@ -460,9 +576,14 @@ exec_insert(cf_archive_t *self, cf_archive_req_t *req)
     return SQLITE_OK;
 }
 
+/* A request's savepoint, only in a careful batch: a savepoint makes SQLite copy every
+ * page the request touches into a statement journal (4 KiB memcpy and malloc each),
+ * and a DONE practically never fails half-way (see run_batch). */
 static int
 savepoint(cf_archive_t *self)
 {
+    if (!self->careful)
+        return SQLITE_OK;
     return exec_stmt(self, self->st[S_SAVEPOINT]);
 }
 
@@ -471,6 +592,8 @@ static int
 savepoint_end(cf_archive_t *self, bool undo)
 {
     int rc = SQLITE_OK;
+    if (!self->careful)
+        return SQLITE_OK;
     if (undo)
         rc = exec_stmt(self, self->st[S_ROLLBACK_SP]);
     if (rc == SQLITE_OK)
@@ -478,11 +601,48 @@ savepoint_end(cf_archive_t *self, bool undo)
     return rc;
 }
 
-/* Marks one queued article processing and appends it to the claim; SQLITE_OK also when
- * the id is no longer queued (a stale requeue entry). */
+/* Changes to the set of claimed articles, logged so that a rolled-back batch (or a
+ * failed claim) can undo them. */
+static void
+claimed_log(cf_archive_t *self, uint64_t id, bool added)
+{
+    if (self->claim_log_n == self->claim_log_cap) {
+        self->claim_log_cap = self->claim_log_cap ? self->claim_log_cap * 2 : 256;
+        self->claim_log =
+            cf_realloc(self->claim_log, self->claim_log_cap * sizeof *self->claim_log);
+    }
+    self->claim_log[self->claim_log_n++] = (idlog_t){.id = id, .added = added};
+}
+
+static bool
+claimed_del(cf_archive_t *self, uint64_t id)
+{
+    if (!idset_del(&self->claimed, id))
+        return false;
+    claimed_log(self, id, false);
+    return true;
+}
+
+/* Undoes the changes logged after mark, newest first. */
+static void
+claimed_undo(cf_archive_t *self, size_t mark)
+{
+    while (self->claim_log_n > mark) {
+        idlog_t *l = &self->claim_log[--self->claim_log_n];
+        if (l->added)
+            idset_del(&self->claimed, l->id);
+        else
+            idset_add(&self->claimed, l->id);
+    }
+}
+
+/* Hands out one queued article (into the claimed set) and appends it to the claim;
+ * SQLITE_OK also when the id is no longer queued or already out (a stale entry). */
 static int
 claim_take(cf_archive_t *self, cf_archive_req_t *req, uint64_t id, size_t *cap)
 {
+    if (idset_has(&self->claimed, id))
+        return SQLITE_OK;
     sqlite3_stmt *s = self->st[S_CLAIM_TAKE];
     sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
     int rc = sqlite3_step(s);
@@ -503,6 +663,8 @@ claim_take(cf_archive_t *self, cf_archive_req_t *req, uint64_t id, size_t *cap)
         a->published = col_strdup(s, 5);
         a->lang = col_strdup(s, 6);
         a->received_at = sqlite3_column_double(s, 7);
+        idset_add(&self->claimed, a->id);
+        claimed_log(self, a->id, true);
         rc = sqlite3_step(s);
     }
     if (rc != SQLITE_DONE) {
@@ -525,16 +687,15 @@ claim_free(cf_archive_req_t *req)
 }
 
 /* Claim: ids given back first (smallest first), then the cursor scan, which needs no
- * index on state: every queued row at or below the cursor is in the heap. */
+ * index on state: every queued row at or below the cursor is in the heap or claimed.
+ * Reads only (see "Processing"): no savepoint needed. */
 static int
 exec_claim(cf_archive_t *self, cf_archive_req_t *req)
 {
-    size_t max = req->u.claim.max, cap = 0;
+    size_t max = req->u.claim.max, cap = 0, mark = self->claim_log_n;
     if (max == 0)
         return SQLITE_OK;
-    int rc = savepoint(self);
-    if (rc != SQLITE_OK)
-        return req_sql_error(self, req, rc);
+    int rc = SQLITE_OK;
     while (rc == SQLITE_OK && req->u.claim.n < max && self->requeued.n)
         rc = claim_take(self, req, heap_pop(&self->requeued), &cap);
     uint64_t ids[256];
@@ -565,17 +726,7 @@ exec_claim(cf_archive_t *self, cf_archive_req_t *req)
     if (rc != SQLITE_OK) {
         /* the heap and cursor moved: rebuild them from the table after this batch */
         self->need_rescan = true;
-        claim_free(req);
-        if (is_batch_error(rc))
-            return rc;
-        int rc2 = savepoint_end(self, true);
-        if (rc2 != SQLITE_OK)
-            return rc2;
-        return req_sql_error(self, req, rc);
-    }
-    rc = savepoint_end(self, false);
-    if (rc != SQLITE_OK) {
-        self->need_rescan = true;
+        claimed_undo(self, mark);
         claim_free(req);
         return req_sql_error(self, req, rc);
     }
@@ -655,6 +806,8 @@ exec_done(cf_archive_t *self, cf_archive_req_t *req)
 {
     uint64_t id = req->u.done.id;
     const cf_class_t *cls = req->u.done.cls;
+    if (!idset_has(&self->claimed, id))
+        return not_processing(self, req, id);
     int rc = savepoint(self);
     if (rc != SQLITE_OK)
         return req_sql_error(self, req, rc);
@@ -682,6 +835,7 @@ exec_done(cf_archive_t *self, cf_archive_req_t *req)
         rc = savepoint_end(self, true); /* nothing was written; just close it */
         if (rc != SQLITE_OK)
             return rc;
+        claimed_del(self, id); /* not queued any more: changed behind our back */
         return not_processing(self, req, id);
     }
     cf_facts_t *facts = req->u.done.facts;
@@ -690,7 +844,8 @@ exec_done(cf_archive_t *self, cf_archive_req_t *req)
     if (rc == SQLITE_OK)
         rc = savepoint_end(self, false);
     if (rc == SQLITE_OK) {
-        /* indexed for search at the end of the batch (see index_batch) */
+        claimed_del(self, id);
+        /* indexed for search later (see "Search index") */
         if (self->fts_n == self->fts_cap) {
             self->fts_cap = self->fts_cap ? self->fts_cap * 2 : 64;
             self->fts_ids = cf_realloc(self->fts_ids, self->fts_cap * sizeof *self->fts_ids);
@@ -701,6 +856,10 @@ exec_done(cf_archive_t *self, cf_archive_req_t *req)
         done_reset(req);
         if (is_batch_error(rc))
             return rc;
+        if (!self->careful) { /* maybe half-written: the batch runs again, carefully */
+            self->halfway = true;
+            return rc;
+        }
         int rc2 = savepoint_end(self, true);
         if (rc2 != SQLITE_OK)
             return rc2;
@@ -717,6 +876,8 @@ static int
 exec_fail(cf_archive_t *self, cf_archive_req_t *req)
 {
     uint64_t id = req->u.fail.id;
+    if (!idset_has(&self->claimed, id))
+        return not_processing(self, req, id);
     sqlite3_stmt *s = self->st[S_FAIL];
     sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
     bind_text(s, 2, req->u.fail.error);
@@ -740,8 +901,9 @@ exec_fail(cf_archive_t *self, cf_archive_req_t *req)
         req->u.fail.failed = false;
         return req_sql_error(self, req, rc);
     }
+    claimed_del(self, id);
     if (!marked)
-        return not_processing(self, req, id);
+        return not_processing(self, req, id); /* not queued: changed behind our back */
     if (!req->u.fail.failed)
         heap_push(&self->requeued, id);
     return SQLITE_OK;
@@ -751,12 +913,7 @@ static int
 exec_release(cf_archive_t *self, cf_archive_req_t *req)
 {
     uint64_t id = req->u.release.id;
-    sqlite3_stmt *s = self->st[S_RELEASE];
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
-    int rc = exec_stmt(self, s);
-    if (rc != SQLITE_OK)
-        return req_sql_error(self, req, rc);
-    if (sqlite3_changes(self->db) == 0)
+    if (!claimed_del(self, id)) /* writes nothing: the row is still `queued` */
         return not_processing(self, req, id);
     heap_push(&self->requeued, id);
     return SQLITE_OK;
@@ -884,16 +1041,16 @@ exec_req(cf_archive_t *self, cf_archive_req_t *req)
     return SQLITE_OK;
 }
 
-/* Indexes the batch's done articles for full-text search, together and outside any
- * savepoint: FTS5 writes a segment whenever a savepoint holding index changes is
- * released, so indexing inside each request's savepoint made one segment per
- * article (and merges later) - the writer's largest cost (bench/README.md). A
- * failure here fails the batch like any storage trouble. */
+/* Indexes the k oldest articles of the search backlog, outside any savepoint: FTS5
+ * writes a segment whenever a savepoint holding index changes is released, so
+ * indexing inside each request's savepoint made one segment per article. A failure
+ * here fails the transaction like any storage trouble. The caller drops them from
+ * the backlog (fts_drop) once the transaction committed. */
 static int
-index_batch(cf_archive_t *self)
+index_backlog(cf_archive_t *self, size_t k)
 {
     int rc = SQLITE_OK;
-    for (size_t i = 0; rc == SQLITE_OK && i < self->fts_n; i++) {
+    for (size_t i = 0; rc == SQLITE_OK && i < k; i++) {
         sqlite3_stmt *s = self->st[S_FTS];
         sqlite3_bind_int64(s, 1, (sqlite3_int64)self->fts_ids[i]);
         rc = exec_stmt(self, s);
@@ -901,13 +1058,64 @@ index_batch(cf_archive_t *self)
     return rc;
 }
 
+static void
+fts_drop(cf_archive_t *self, size_t k)
+{
+    if (k == 0)
+        return; /* fts_ids may still be NULL */
+    memmove(self->fts_ids, self->fts_ids + k, (self->fts_n - k) * sizeof *self->fts_ids);
+    self->fts_n -= k;
+}
+
+/* How many backlog articles a batch indexes; added is how many it marked done. */
+static size_t
+fts_quota(cf_archive_t *self, size_t added)
+{
+    size_t k = 0;
+    if (self->fts_n >= FTS_BACKLOG_MAX) {
+        k = added + FTS_CHUNK; /* overload: index more than the batch added */
+    } else if (self->util < FTS_LIGHT_UTIL) {
+        pthread_mutex_lock(&self->mu);
+        bool idle = self->q_head == NULL;
+        pthread_mutex_unlock(&self->mu);
+        if (idle)
+            k = FTS_CHUNK;
+    }
+    return k < self->fts_n ? k : self->fts_n;
+}
+
+/* An index-only transaction of up to FTS_CHUNK backlog articles (the writer has no
+ * request). Returns false on failure: the backlog is kept, fts_stalled set. */
+static bool
+index_idle(cf_archive_t *self)
+{
+    size_t k = self->fts_n < FTS_CHUNK ? self->fts_n : FTS_CHUNK;
+    int rc = exec_stmt(self, self->st[S_BEGIN]);
+    if (rc == SQLITE_OK)
+        rc = index_backlog(self, k);
+    if (rc == SQLITE_OK)
+        rc = exec_stmt(self, self->st[S_COMMIT]);
+    if (rc == SQLITE_OK) {
+        fts_drop(self, k);
+        return true;
+    }
+    if (!sqlite3_get_autocommit(self->db))
+        exec_stmt(self, self->st[S_ROLLBACK]);
+    cf_log_warn("archive: indexing done articles for search failed (retried with the next"
+                " request): %s",
+                self->werr);
+    self->fts_stalled = true;
+    return false;
+}
+
 /* Runs the batch in one transaction. Returns true if it committed. */
 static bool
-run_batch(cf_archive_t *self, cf_archive_req_t *batch)
+run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
 {
     for (cf_archive_req_t *r = batch; r; r = r->next_)
         req_reset_out(r);
-    self->fts_n = 0;
+    size_t fts_before = self->fts_n, fts_k = 0; /* the batch's dones are appended */
+    self->claim_log_n = 0;
     int rc = SQLITE_OK;
     if (self->need_rescan)
         rc = rescan(self);
@@ -915,12 +1123,20 @@ run_batch(cf_archive_t *self, cf_archive_req_t *batch)
         rc = exec_stmt(self, self->st[S_BEGIN]);
     for (cf_archive_req_t *r = batch; rc == SQLITE_OK && r; r = r->next_)
         rc = exec_req(self, r);
-    if (rc == SQLITE_OK)
-        rc = index_batch(self);
+    if (rc == SQLITE_OK) {
+        fts_k = fts_quota(self, self->fts_n - fts_before);
+        rc = index_backlog(self, fts_k);
+    }
     if (rc == SQLITE_OK)
         rc = exec_stmt(self, self->st[S_COMMIT]);
-    if (rc == SQLITE_OK)
+    if (rc == SQLITE_OK) {
+        fts_drop(self, fts_k);
+        self->fts_stalled = false;
+        self->claim_log_n = 0;
         return true;
+    }
+    self->fts_n = fts_before; /* nothing of the batch happened, nothing was indexed */
+    claimed_undo(self, 0);
     /* SPEC: nothing half-written; every request of the batch is answered busy */
     if (!sqlite3_get_autocommit(self->db)) {
         char keep[sizeof self->werr];
@@ -934,6 +1150,26 @@ run_batch(cf_archive_t *self, cf_archive_req_t *batch)
     self->need_rescan = true;
     rescan(self); /* may fail again (disk trouble): then it is retried before the next batch */
     return false;
+}
+
+/* Runs the batch; DONE requests without a savepoint each. Every statement is atomic and
+ * a DONE is validated before it is submitted, so only storage trouble (a batch error:
+ * all of it is rolled back anyway) can stop one after its first write. Should anything
+ * else ever do (halfway), the batch is rolled back and run once more, carefully, with
+ * a savepoint around each DONE, so that the one failing request is answered alone
+ * (CF_EDB) and the others are stored as before. */
+static bool
+run_batch(cf_archive_t *self, cf_archive_req_t *batch)
+{
+    self->careful = false;
+    self->halfway = false;
+    bool committed = run_batch_once(self, batch);
+    if (!committed && self->halfway) {
+        self->careful = true;
+        committed = run_batch_once(self, batch);
+        self->careful = false;
+    }
+    return committed;
 }
 
 /* Applies control settings; runs on the writer between batches. */
@@ -950,14 +1186,56 @@ apply_ctl(cf_archive_t *self, int64_t max_pages, int busy_ms)
     }
 }
 
+static double
+now_s(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The writer has no request: index a chunk of the search backlog, then pause (on cv,
+ * so that a request ends the pause) FTS_IDLE_PAUSE times as long as the chunk took.
+ * Called and returns with mu held. */
+static void
+index_while_idle(cf_archive_t *self, double *pause_until)
+{
+    double now = now_s(CLOCK_REALTIME);
+    if (*pause_until - now > 1.0) /* the wall clock stepped back: no long pause */
+        *pause_until = now;
+    if (now < *pause_until) {
+        struct timespec ts;
+        ts.tv_sec = (time_t)*pause_until;
+        ts.tv_nsec = (long)((*pause_until - (double)ts.tv_sec) * 1e9);
+        pthread_cond_timedwait(&self->cv, &self->mu, &ts);
+        return;
+    }
+    pthread_mutex_unlock(&self->mu);
+    index_idle(self);
+    double end = now_s(CLOCK_REALTIME);
+    *pause_until = end + FTS_IDLE_PAUSE * (end - now);
+    pthread_mutex_lock(&self->mu);
+}
+
 static void *
 writer_main(void *arg)
 {
     cf_archive_t *self = arg;
+    double pause_until = 0; /* of backlog indexing while idle (CLOCK_REALTIME, for cv) */
     pthread_mutex_lock(&self->mu);
     for (;;) {
-        while (!self->q_head && !self->closing && self->ctl_max_pages < 0 && self->ctl_busy_ms < 0)
-            pthread_cond_wait(&self->cv, &self->mu);
+        if (self->fts_n && !self->q_head) {
+            double idle_from = now_s(CLOCK_REALTIME) + FTS_IDLE_WAIT;
+            if (pause_until < idle_from)
+                pause_until = idle_from;
+        }
+        while (!self->q_head && !self->closing && self->ctl_max_pages < 0 &&
+               self->ctl_busy_ms < 0) {
+            if (self->fts_n && !self->fts_stalled)
+                index_while_idle(self, &pause_until);
+            else
+                pthread_cond_wait(&self->cv, &self->mu);
+        }
         int64_t max_pages = self->ctl_max_pages;
         int busy_ms = self->ctl_busy_ms;
         self->ctl_max_pages = -1;
@@ -975,12 +1253,30 @@ writer_main(void *arg)
                 self->q_tail = NULL;
             last->next_ = NULL;
         }
-        if (!batch && max_pages < 0 && busy_ms < 0)
-            break; /* closing and nothing left */
+        if (!batch && max_pages < 0 && busy_ms < 0) {
+            /* closing and no request left: index the search backlog, then stop */
+            if (self->fts_n && !self->fts_stalled) {
+                pthread_mutex_unlock(&self->mu);
+                index_idle(self);
+                pthread_mutex_lock(&self->mu);
+                continue;
+            }
+            break;
+        }
         pthread_mutex_unlock(&self->mu);
 
         apply_ctl(self, max_pages, busy_ms);
+        double t0 = now_s(CLOCK_MONOTONIC);
         bool committed = batch ? run_batch(self, batch) : false;
+        if (batch) {
+            /* busy from t0 to t1 in the interval since the last update */
+            double t1 = now_s(CLOCK_MONOTONIC), dt = t1 - self->util_t;
+            if (dt > 0) {
+                double w = dt / (dt + FTS_UTIL_TAU);
+                self->util += w * ((t1 - t0) / dt - self->util);
+            }
+            self->util_t = t1;
+        }
 
         pthread_mutex_lock(&self->mu);
         if (batch) {
@@ -1301,6 +1597,35 @@ prepare_all(cf_archive_t *self, cf_err_t *err)
     return CF_OK;
 }
 
+/* At open: the search backlog a previous run left (killed before its backlog was
+ * indexed) is every done article FTS5 has no document for (article_fts_docsize holds
+ * one row per indexed document). */
+static int
+fts_recover(cf_archive_t *self, cf_err_t *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT id FROM articles a WHERE state = 'done' AND NOT EXISTS"
+                           " (SELECT 1 FROM article_fts_docsize d WHERE d.id = a.id) ORDER BY id",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_error(self, self->db, err, "cannot find done articles to index");
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (self->fts_n == self->fts_cap) {
+            self->fts_cap = self->fts_cap ? self->fts_cap * 2 : 64;
+            self->fts_ids = cf_realloc(self->fts_ids, self->fts_cap * sizeof *self->fts_ids);
+        }
+        self->fts_ids[self->fts_n++] = (uint64_t)sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return db_error(self, self->db, err, "cannot find done articles to index");
+    if (self->fts_n)
+        cf_log_notice("archive: %zu done articles are not indexed for search yet; indexing them",
+                      self->fts_n);
+    return CF_OK;
+}
+
 /* At open: give back what a previous run left processing, and count. */
 static int
 recover(cf_archive_t *self, int64_t *reset, cf_err_t *err)
@@ -1336,7 +1661,7 @@ recover(cf_archive_t *self, int64_t *reset, cf_err_t *err)
     self->st_.last_seq = (uint64_t)last;
     if (rescan(self) != SQLITE_OK)
         return db_error(self, db, err, "cannot find the first queued article");
-    return CF_OK;
+    return fts_recover(self, err);
 }
 
 static void
@@ -1360,6 +1685,8 @@ destroy(cf_archive_t *self)
     pthread_cond_destroy(&self->cv);
     pthread_mutex_destroy(&self->mu);
     free(self->requeued.v);
+    free(self->claimed.v);
+    free(self->claim_log);
     free(self->fts_ids);
     free(self->dir);
     free(self->path);

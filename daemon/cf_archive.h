@@ -27,10 +27,13 @@ typedef struct cf_archive cf_archive_t;
 
 typedef enum cf_archive_kind {
     CF_ARCHIVE_INSERT = 1, /* store a new article as `queued` */
-    CF_ARCHIVE_CLAIM,      /* hand out queued articles: mark them `processing` */
-    CF_ARCHIVE_DONE,       /* store an article's facts and mark it `done`, one transaction */
+    CF_ARCHIVE_CLAIM,      /* hand out queued articles: `processing` (writer memory only:
+                              the row stays `queued`, nothing is written) */
+    CF_ARCHIVE_DONE,       /* store an article's facts and mark it `done`, one transaction;
+                              indexed for search then or soon after (cf_archive.c) */
     CF_ARCHIVE_FAIL,       /* an attempt failed: requeue, or quarantine at max_attempts */
-    CF_ARCHIVE_RELEASE,    /* give a `processing` article back to the queue, no attempt counted */
+    CF_ARCHIVE_RELEASE,    /* give a `processing` article back to the queue, no attempt
+                              counted (writes nothing) */
     CF_ARCHIVE_REQUEUE     /* operator: hand quarantined (`failed`) articles back to the queue */
 } cf_archive_kind_t;
 
@@ -88,7 +91,7 @@ struct cf_archive_req {
 /* Counts kept by the archive, read on the loop thread. */
 typedef struct cf_archive_stats {
     uint64_t queued;       /* articles waiting (state queued), exact */
-    uint64_t processing;   /* articles handed out and not yet back */
+    uint64_t processing;   /* articles handed out and not yet back (`queued` in the table) */
     uint64_t done;         /* articles done (since open, plus those found at open) */
     uint64_t failed;       /* articles quarantined */
     uint64_t last_seq;     /* highest fact seq archived */
@@ -101,7 +104,8 @@ typedef struct cf_archive_stats {
  * (mode 0640), takes the directory's lock file (a second daemon gets CF_EBUSY
  * naming the holder's pid), migrates the schema to the current version (a newer,
  * foreign or corrupt file gives CF_EDB naming `cloudfact check --state-dir DIR`),
- * resets `processing` articles to `queued`, starts the writer thread. Completions
+ * resets `processing` articles (older versions wrote them) to `queued`, finds done
+ * articles not yet indexed for search, starts the writer thread. Completions
  * are delivered on base's loop thread (evthread_use_pthreads() must have been
  * called before base was created). Returns NULL with err on failure. */
 cf_archive_t *cf_archive_open(const char *state_dir, struct event_base *base, cf_err_t *err);

@@ -504,8 +504,14 @@ test_claim_done_search(void)
     CF_CHECK(c.u.claim.articles == NULL);
 
     sqlite3 *db = peek_open(&fx);
-    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id1), "processing");
+    /* a claim writes nothing: processing is the writer's memory, the row stays queued */
+    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id1), "queued");
     CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id3), "queued");
+    {
+        cf_archive_stats_t cs;
+        cf_archive_stats(fx.a, &cs);
+        CF_CHECK_INT(cs.processing, 2); /* id1, id2 */
+    }
 
     cf_facts_t facts = {0};
     set_fact(cf_facts_push(&facts), "market_share", "aws", "2014-Q3", true);
@@ -1018,7 +1024,8 @@ test_full_disk(void)
     CF_CHECK_INT(facts.v[0].seq, 0);
     CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 0);
     CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 2);
-    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id1), "processing");
+    /* still handed out (processing in memory), still queued in the table */
+    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id1), "queued");
     CF_CHECK(q_int(db, "PRAGMA page_count") <= pages + 1);
     cf_archive_stats_t s;
     cf_archive_stats(fx.a, &s);
@@ -1190,9 +1197,231 @@ test_migrate_from_v1(void)
     teardown(&fx);
 }
 
+/* Claimed articles stay `queued` in the table: after a rolled-back batch makes the
+ * writer rebuild its claim cursor from the table, the articles still out are not
+ * handed out a second time, and a claim, release and claim again of many articles in
+ * any order hands each out exactly once. */
+static void
+test_claimed_not_handed_out_twice(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    enum { M = 200 };
+    uint64_t id[M];
+    for (int i = 0; i < M; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/twice%d", i);
+        id[i] = insert1(&fx, url, "body");
+    }
+    cf_archive_req_t c, r;
+    claim(&fx, &c, 150);
+    CF_CHECK_INT(c.u.claim.n, 150);
+    cf_archive_req_clear(&c);
+
+    /* a batch rolled back (no space for a big insert): the cursor is rebuilt */
+    CF_CHECK_INT(cf_archive_set_max_pages(fx.a, 1), CF_OK);
+    char *big = cf_malloc(200001);
+    memset(big, 'x', 200000);
+    big[200000] = '\0';
+    cf_article_t a;
+    article(&a, "https://example.com/twice-big", "t", big);
+    insert_req(&r, &a, &fx.completed);
+    run1(&fx, &r);
+    CF_CHECK_INT(r.rc, CF_EBUSY);
+    cf_article_clear(&a);
+    free(big);
+    CF_CHECK_INT(cf_archive_set_max_pages(fx.a, 0), CF_OK);
+
+    /* release every third one, in reverse order: they come back, nothing else */
+    int released = 0;
+    for (int i = 149; i >= 0; i -= 3) {
+        release_req(&r, id[i]);
+        run1(&fx, &r);
+        CF_CHECK_INT(r.rc, CF_OK);
+        released++;
+        release_req(&r, 0); /* the daemon's write probe: refused, changes nothing */
+        run1(&fx, &r);
+        CF_CHECK_INT(r.rc, CF_EINVAL);
+    }
+    release_req(&r, id[149]); /* twice: refused */
+    run1(&fx, &r);
+    CF_CHECK_INT(r.rc, CF_EINVAL);
+    CF_CHECK(strstr(r.err.text, "queued") != NULL);
+
+    bool seen[M] = {false};
+    int got = 0;
+    claim(&fx, &c, 1000);
+    CF_CHECK_INT(c.u.claim.n, (size_t)(released + M - 150));
+    for (size_t i = 0; i < c.u.claim.n; i++) {
+        uint64_t x = c.u.claim.articles[i].id;
+        CF_CHECK(x >= id[0] && x <= id[M - 1]);
+        if (x >= id[0] && x <= id[M - 1]) {
+            size_t k = (size_t)(x - id[0]);
+            CF_CHECK(!seen[k]);
+            seen[k] = true;
+            CF_CHECK(k >= 150 || (149 - k) % 3 == 0);
+            got++;
+        }
+    }
+    cf_archive_req_clear(&c);
+    CF_CHECK_INT(got, released + M - 150);
+    claim(&fx, &c, 1000);
+    CF_CHECK_INT(c.u.claim.n, 0);
+    cf_archive_req_clear(&c);
+
+    /* every article is out now: done and fail work on each, once */
+    for (int i = 0; i < M; i++) {
+        cf_archive_req_t d;
+        memset(&d, 0, sizeof d);
+        d.kind = CF_ARCHIVE_DONE;
+        d.u.done.id = id[i];
+        run1(&fx, &d);
+        CF_CHECK_INT(d.rc, CF_OK);
+        cf_archive_req_clear(&d);
+    }
+    fail_req(&r, id[0], 3);
+    run1(&fx, &r);
+    CF_CHECK_INT(r.rc, CF_EINVAL);
+    cf_archive_req_clear(&r);
+    cf_archive_stats_t s;
+    cf_archive_stats(fx.a, &s);
+    CF_CHECK_INT(s.processing, 0);
+    CF_CHECK_INT(s.done, M);
+    CF_CHECK_INT(s.queued, 0);
+out:
+    teardown(&fx);
+}
+
+/* Search indexing is off the done path: a done article the index lacks (a daemon
+ * killed before indexing its backlog) is found and indexed at the next open. */
+static void
+test_search_backlog_recovered(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    uint64_t id1 = insert1(&fx, "https://example.com/s1", "Wombats built a data center.");
+    uint64_t id2 = insert1(&fx, "https://example.com/s2", "Numbats leased a campus.");
+    cf_archive_req_t c;
+    claim(&fx, &c, 2);
+    CF_CHECK_INT(c.u.claim.n, 2);
+    cf_archive_req_clear(&c);
+    for (int i = 0; i < 2; i++) {
+        cf_archive_req_t d;
+        memset(&d, 0, sizeof d);
+        d.kind = CF_ARCHIVE_DONE;
+        d.u.done.id = i ? id2 : id1;
+        run1(&fx, &d);
+        CF_CHECK_INT(d.rc, CF_OK);
+        cf_archive_req_clear(&d);
+    }
+    cf_archive_close(&fx.a); /* a clean close indexes whatever is left */
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'wombats'"),
+                 1);
+    /* as if the daemon had been killed before indexing id1 */
+    CF_CHECK_INT(sqlite3_exec(db,
+                              "INSERT INTO article_fts(article_fts, rowid, title, body)"
+                              " SELECT 'delete', id, title, body FROM articles"
+                              " WHERE url = 'https://example.com/s1'",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'wombats'"),
+                 0);
+    sqlite3_close(db);
+    reopen(&fx); /* finds the backlog */
+    reopen(&fx); /* and a clean close has indexed it */
+    db = peek_open(&fx);
+    CF_CHECK_INT(q_int(db, "SELECT rowid FROM article_fts WHERE article_fts MATCH 'wombats'"),
+                 (int64_t)id1);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'numbats'"),
+                 1);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts"), 2);
+    sqlite3_close(db);
+out:
+    teardown(&fx);
+}
+
+/* DONE runs without a savepoint of its own; one that fails half-way for a reason of
+ * its own (here a trigger refusing its second fact) makes the writer run the batch
+ * again with savepoints: that request alone fails, nothing of it is stored, the
+ * others of the batch are. */
+static void
+test_done_fails_half_way(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    uint64_t id1 = insert1(&fx, "https://example.com/h1", "AWS held a share.");
+    uint64_t id2 = insert1(&fx, "https://example.com/h2", "AWS held a share again.");
+    cf_archive_req_t c;
+    claim(&fx, &c, 2);
+    CF_CHECK_INT(c.u.claim.n, 2);
+    cf_archive_req_clear(&c);
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(sqlite3_exec(db,
+                              "CREATE TRIGGER poison BEFORE INSERT ON facts"
+                              " WHEN NEW.subject = 'poison'"
+                              " BEGIN SELECT RAISE(ABORT, 'poison fact'); END",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    cf_facts_t bad = {0}, good = {0};
+    set_fact(cf_facts_push(&bad), "revenue", "aws", NULL, true);
+    set_fact(cf_facts_push(&bad), "revenue", "poison", NULL, true);
+    set_fact(cf_facts_push(&good), "revenue", "aws", NULL, true);
+    cf_archive_req_t d[2];
+    memset(d, 0, sizeof d);
+    int n = 0;
+    for (int i = 0; i < 2; i++) {
+        d[i].kind = CF_ARCHIVE_DONE;
+        d[i].cb = on_done;
+        d[i].arg = &n;
+        d[i].u.done.id = i ? id2 : id1;
+        d[i].u.done.facts = i ? &good : &bad;
+    }
+    CF_CHECK_INT(cf_archive_submit(fx.a, &d[0]), CF_OK);
+    CF_CHECK_INT(cf_archive_submit(fx.a, &d[1]), CF_OK);
+    CF_CHECK(run_until(fx.base, &n, 2));
+    CF_CHECK_INT(d[0].rc, CF_EDB);
+    CF_CHECK(strstr(d[0].err.text, "poison") != NULL);
+    CF_CHECK_INT(bad.v[0].seq, 0);
+    CF_CHECK_INT(d[1].rc, CF_OK);
+    CF_CHECK(good.v[0].seq > 0);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 1);
+    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id1), "queued");
+    CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id2), "done");
+    cf_archive_req_clear(&d[0]);
+    cf_archive_req_clear(&d[1]);
+    /* still handed out: once the trigger is gone it can be done */
+    CF_CHECK_INT(sqlite3_exec(db, "DROP TRIGGER poison", NULL, NULL, NULL), SQLITE_OK);
+    memset(&d[0], 0, sizeof d[0]);
+    d[0].kind = CF_ARCHIVE_DONE;
+    d[0].u.done.id = id1;
+    d[0].u.done.facts = &good;
+    run1(&fx, &d[0]);
+    CF_CHECK_INT(d[0].rc, CF_OK);
+    cf_archive_req_clear(&d[0]);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 2);
+    sqlite3_close(db);
+    cf_facts_clear(&bad);
+    cf_facts_clear(&good);
+    cf_archive_stats_t s;
+    cf_archive_stats(fx.a, &s);
+    CF_CHECK_INT(s.done, 2);
+    CF_CHECK_INT(s.processing, 0);
+    CF_CHECK_INT(s.rollbacks, 0);
+out:
+    teardown(&fx);
+}
+
 CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_insert_and_duplicates), CF_TEST(test_group_commit),
              CF_TEST(test_claim_done_search), CF_TEST(test_fail_and_release),
              CF_TEST(test_reopen_requeues_processing), CF_TEST(test_close_flushes),
              CF_TEST(test_lock), CF_TEST(test_newer_foreign_corrupt), CF_TEST(test_full_disk),
-             CF_TEST(test_locked_database))
+             CF_TEST(test_locked_database), CF_TEST(test_claimed_not_handed_out_twice),
+             CF_TEST(test_search_backlog_recovered), CF_TEST(test_done_fails_half_way))
