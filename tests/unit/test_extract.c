@@ -15,9 +15,11 @@
 #include "cf_extract.h"
 #include "cf_fact.h"
 #include "cf_limits.h"
+#include "cf_sentence.h"
 #include "cf_steps.h"
 #include "cf_test.h"
 #include "cf_text.h"
+#include "cf_token.h"
 
 #ifndef CF_SOURCE_DATA_DIR
 #define CF_SOURCE_DATA_DIR "workers/data"
@@ -447,6 +449,72 @@ test_fast_paths(void)
          {{"datacenter", "alibaba-cloud", NULL, 16, "count", NULL, "China", NULL, NULL, NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
+}
+
+/* ------------------------------------------------------------------------ */
+/* a sentence longer than CF_SENTENCE_MAX is cut at its last whitespace (when that
+ * keeps half the cap), whatever the whitespace and wherever it falls: the splitter
+ * reads plain bytes 16 at a time and looks back for the space only at the cut */
+
+/* The end of the first sentence of b[0:len) (no . ! ? or line break in it), code
+ * point by code point as the rule reads. */
+static size_t
+cut_reference(const char *b, size_t len)
+{
+    size_t i = 0, last = 0, e = len;
+    while (i < len) {
+        size_t k = i;
+        uint32_t cp = cf_token_decode(b, len, &k);
+        if (cf_token_is_space(cp))
+            last = i;
+        if (k > CF_SENTENCE_MAX) {
+            e = last > CF_SENTENCE_MAX / 2 ? last : i;
+            break;
+        }
+        i = k;
+    }
+    while (e > 0) { /* trailing whitespace */
+        size_t c = e - 1;
+        while (c > 0 && ((unsigned char)b[c] & 0xc0) == 0x80)
+            c--;
+        size_t k = c;
+        if (!cf_token_is_space(cf_token_decode(b, len, &k)))
+            break;
+        e = c;
+    }
+    return e;
+}
+
+static void
+test_sentence_cut(void)
+{
+    static const char *const seps[] = {" ", " ", "  ", "\t", "\xc2\xa0", "\xe2\x80\x83", "\v"};
+    static const char *const letters[] = {"a", "B", "7", "\xc3\xa9", "x"};
+    uint32_t seed = 12345;
+    char *buf = cf_malloc(4 * CF_SENTENCE_MAX);
+    for (int round = 0; round < 400; round++) {
+        size_t n = 0, want = CF_SENTENCE_MAX + 1 + (size_t)round % 300;
+        int word = 0;
+        while (n < want) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = seed >> 16;
+            /* long words now and then: the cut may fall in one, or before half the cap */
+            const char *piece = n > 0 && r % (round % 5 == 0 ? 200 : 6) == 0
+                                    ? seps[(r / 7) % (sizeof seps / sizeof *seps)]
+                                    : letters[(r / 7) % (sizeof letters / sizeof *letters)];
+            if (n == 0 && word == 0)
+                piece = "A";
+            size_t pl = strlen(piece);
+            memcpy(buf + n, piece, pl);
+            n += pl;
+            word++;
+        }
+        size_t pos = 0, start = 0, end = 0;
+        CF_CHECK(cf_sentence_next(buf, n, &pos, &start, &end));
+        CF_CHECK_INT(start, 0);
+        CF_CHECK_INT(end, cut_reference(buf, n));
+    }
+    free(buf);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -899,7 +967,8 @@ test_own_corpus(void)
 
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_investment), CF_TEST(test_datacenter),
              CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
-             CF_TEST(test_negatives), CF_TEST(test_fast_paths), CF_TEST(test_hostile),
+             CF_TEST(test_negatives), CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut),
+             CF_TEST(test_hostile),
              CF_TEST(test_linear),
              CF_TEST(test_data_errors), CF_TEST(test_reload),
              CF_TEST(test_classify), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))

@@ -89,6 +89,16 @@ struct cf_assemble {
     bool *tper;                /* per token: a period may start there (cf_period) */
     unsigned char *tgaz;       /* per token: CF_GAZETTEER_* aliases that may start there */
     size_t tcap;
+    uint64_t *own_cats;        /* tcats, tper and tgaz of a sentence computed alone */
+    bool *own_per;
+    unsigned char *own_gaz;
+    /* cf_assemble_gates: the same for every token of the article, computed once */
+    const cf_token_t *gate_v;  /* the article's tokens, NULL when none */
+    size_t gate_n;
+    uint64_t *gate_cats;
+    bool *gate_per;
+    unsigned char *gate_gaz;
+    size_t gate_cap;
     /* the sentence being processed */
     const char *body;
     const cf_tokens_t *t;
@@ -293,16 +303,22 @@ cue_match(const cf_assemble_t *self, size_t i, int cat, size_t *n)
 
 /* "Nimbus Cloud, the infrastructure arm of Oracle, said": a sentence opening with
  * an unknown capitalized name and an appositive that calls it a company or unit. */
-static bool
-cue_at(const cf_assemble_t *self, size_t i, int cat, size_t *n)
+static __attribute__((noinline)) bool
+cue_match_at(const cf_assemble_t *self, size_t i, int cat, size_t *n)
 {
     size_t nc = 0;
-    if (i >= self->t->n || !(self->tcats[i] & (1ull << cat)) ||
-        cf_lexicon_match(self->cues, self->t, i, cat, &nc) < 0)
+    if (cf_lexicon_match(self->cues, self->t, i, cat, &nc) < 0)
         return false;
     if (n)
         *n = nc;
     return true;
+}
+
+/* Inline: the category test rejects most tokens without a call. */
+static inline bool
+cue_at(const cf_assemble_t *self, size_t i, int cat, size_t *n)
+{
+    return i < self->t->n && (self->tcats[i] & (1ull << cat)) && cue_match_at(self, i, cat, n);
 }
 
 /* Is the name at tokens [a, b) a person? "Thomas Kurian, who ...", "Chief Executive
@@ -448,25 +464,29 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
 {
     const cf_tokens_t *t = self->t;
     int depth = 0;
+    bool rel = false;
+    /* parentheses and relative clauses: the one-byte tokens they need, read once */
+    CF_STEPS(4 * t->n);
+    char prev = 0;
     for (size_t i = 0; i < t->n; i++) {
+        const cf_token_t *k = &t->v[i];
+        char c = k->len == 1 ? t->text[k->norm] : 0;
         self->cover[i] = -1;
-        if (tok_is(self, i, "(") && depth < 1000)
+        if (c == '(' && depth < 1000)
             depth++;
         self->depth[i] = depth;
-        if (tok_is(self, i, ")") && depth > 0)
+        if (c == ')' && depth > 0)
             depth--;
-    }
-    /* ", which ... ,", ", who ... ,": a relative clause (its names are not the subject
-     * of the main verb) */
-    bool rel = false;
-    for (size_t i = 0; i < t->n; i++) {
-        if (rel && (tok_is(self, i, ",") || clause_end_tok(self, i)))
+        /* ", which ... ,", ", who ... ,": a relative clause (its names are not the
+         * subject of the main verb) */
+        if (rel && (c == ',' || c == '.' || c == ';' || c == ':' || c == '?' || c == '!'))
             rel = false;
-        else if (!rel && i > 0 && tok_is(self, i - 1, ",") &&
+        else if (!rel && i > 0 && prev == ',' &&
                  (tok_is(self, i, "which") || tok_is(self, i, "who") ||
                   tok_is(self, i, "whose")))
             rel = true;
         self->rel[i] = rel;
+        prev = c;
     }
     self->nm = 0;
     learn_appositive(self);
@@ -1844,16 +1864,40 @@ cf_assemble_destroy(cf_assemble_t **self_p)
     free(self->cover);
     free(self->depth);
     free(self->rel);
-    free(self->tcats);
-    free(self->tgaz);
-    free(self->tper);
+    free(self->own_cats);
+    free(self->own_gaz);
+    free(self->own_per);
+    free(self->gate_cats);
+    free(self->gate_gaz);
+    free(self->gate_per);
     free(self);
     *self_p = NULL;
 }
 
+void
+cf_assemble_gates(cf_assemble_t *self, const cf_lexicon_roots_t *roots, const cf_tokens_t *all)
+{
+    if (all->n > self->gate_cap) {
+        self->gate_cap = all->n + 64;
+        self->gate_cats = cf_realloc(self->gate_cats, self->gate_cap * sizeof *self->gate_cats);
+        self->gate_gaz = cf_realloc(self->gate_gaz, self->gate_cap * sizeof *self->gate_gaz);
+        self->gate_per = cf_realloc(self->gate_per, self->gate_cap * sizeof *self->gate_per);
+    }
+    _Static_assert(CF_GAZETTEER_ENTITY == 1 << 0 && CF_GAZETTEER_PLACE == 1 << 1,
+                   "the gazetteer's bits are the roots' tables 0 and 1");
+    cf_lexicon_roots_tag_gates(roots, all, 2, CF_GAZETTEER_ENTITY | CF_GAZETTEER_PLACE,
+                               self->gate_cats, self->gate_gaz);
+    cf_period_may_start_all(all, self->gate_per);
+    self->gate_v = all->v;
+    self->gate_n = all->n;
+}
+
 /* Sizes the per-token arrays for toks, makes toks the current sentence and looks
  * each token up once in the cue lexicon (and with gaz, the gazetteer), so that the
- * recognizers below skip the tokens where nothing of theirs starts. */
+ * recognizers below skip the tokens where nothing of theirs starts. A sentence of
+ * the article given to cf_assemble_gates reads that pass's arrays instead: every
+ * answer is one of the token alone (a sentence's first token follows a space, so
+ * no hyphen at a sentence bound is skipped either way). */
 static void
 prepare(cf_assemble_t *self, const cf_tokens_t *toks, bool gaz)
 {
@@ -1862,11 +1906,22 @@ prepare(cf_assemble_t *self, const cf_tokens_t *toks, bool gaz)
         self->cover = cf_realloc(self->cover, self->tcap * sizeof *self->cover);
         self->depth = cf_realloc(self->depth, self->tcap * sizeof *self->depth);
         self->rel = cf_realloc(self->rel, self->tcap * sizeof *self->rel);
-        self->tcats = cf_realloc(self->tcats, self->tcap * sizeof *self->tcats);
-        self->tgaz = cf_realloc(self->tgaz, self->tcap * sizeof *self->tgaz);
-        self->tper = cf_realloc(self->tper, self->tcap * sizeof *self->tper);
+        self->own_cats = cf_realloc(self->own_cats, self->tcap * sizeof *self->own_cats);
+        self->own_gaz = cf_realloc(self->own_gaz, self->tcap * sizeof *self->own_gaz);
+        self->own_per = cf_realloc(self->own_per, self->tcap * sizeof *self->own_per);
     }
     self->t = toks;
+    if (self->gate_v && toks->v >= self->gate_v &&
+        toks->v + toks->n <= self->gate_v + self->gate_n) {
+        size_t off = (size_t)(toks->v - self->gate_v);
+        self->tcats = self->gate_cats + off;
+        self->tgaz = self->gate_gaz + off;
+        self->tper = self->gate_per + off;
+        return;
+    }
+    self->tcats = self->own_cats;
+    self->tgaz = self->own_gaz;
+    self->tper = self->own_per;
     if (gaz) {
         cf_gazetteer_starts_all(self->gaz, toks, self->tgaz);
         cf_period_may_start_all(toks, self->tper);

@@ -34,6 +34,15 @@ cf_assemble_t *cf_assemble_new(const cf_gazetteer_t *gaz, const cf_lexicon_t *cu
 /* Frees the assembler and sets *self_p to NULL. NULL-safe. */
 void cf_assemble_destroy(cf_assemble_t **self_p);
 
+/* Optional, once per article before its sentences: tags every token of the
+ * article (all) with roots (cf_lexicon_roots_tag) and in the same pass notes where
+ * cues, aliases and places may start, so that cf_assemble_scan and
+ * cf_assemble_sentence on views of all (cf_token_view) skip their per-sentence
+ * lookups. roots must index the gazetteer's names, its places and the cue lexicon
+ * given to cf_assemble_new, in that order. all must stay unchanged while they run. */
+void cf_assemble_gates(cf_assemble_t *self, const cf_lexicon_roots_t *roots,
+                       const cf_tokens_t *all);
+
 /* First pass, for every sentence in order before any cf_assemble_sentence: when the
  * publication date is unknown, looks for a year the article's text fixes ("so far
  * in 2020", "later in 2019", "In 2015 ... Two years in") and then resolves relative

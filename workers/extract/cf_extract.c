@@ -145,7 +145,7 @@ run(const cf_extractor_t *self, cf_assemble_t *as, const char *text, size_t len,
         cf_token_append(text, s, e, &toks);
     }
     /* every token's word, looked up once for all three tables */
-    cf_lexicon_roots_tag(self->roots, &toks);
+    cf_assemble_gates(as, self->roots, &toks);
     /* first pass: a year the text fixes, for relative dates */
     for (size_t k = 0; k + 1 < nb; k++) {
         cf_tokens_t view = cf_token_view(&toks, bound[k], bound[k + 1]);

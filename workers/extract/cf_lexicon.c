@@ -32,6 +32,7 @@ typedef struct node {
     uint32_t wlen;  /* bytes of word */
     int parent;     /* parent node, -1 for the root */
     int head;       /* first entry, -1 when only a prefix */
+    bool kids;      /* some phrase continues after this node */
     uint64_t cats;  /* categories of the entries at this node and below (bit 63: >= 63) */
 } node_t;
 
@@ -64,6 +65,16 @@ mix(int parent, uint32_t h)
     return x;
 }
 
+/* a == b for n bytes: words are short, and a loop beats a call to memcmp */
+static inline bool
+same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (a[k] != b[k])
+            return false;
+    return true;
+}
+
 static inline int
 lookup(const cf_lexicon_t *self, int parent, const char *w, size_t wl, uint32_t wh)
 {
@@ -75,7 +86,7 @@ lookup(const cf_lexicon_t *self, int parent, const char *w, size_t wl, uint32_t 
             return -1;
         if (s->key == key) {
             const node_t *nd = &self->nodes[s->node];
-            if (nd->parent == parent && nd->wlen == wl && memcmp(nd->word, w, wl) == 0)
+            if (nd->parent == parent && nd->wlen == wl && same_bytes(nd->word, w, wl))
                 return s->node;
         }
     }
@@ -123,7 +134,10 @@ insert(cf_lexicon_t *self, int parent, const char *w, size_t wl)
     nd->wlen = (uint32_t)wl;
     nd->parent = parent;
     nd->head = -1;
+    nd->kids = false;
     nd->cats = 0;
+    if (parent >= 0)
+        self->nodes[parent].kids = true;
     if (parent < 0)
         self->roots[(wh % ROOT_BITS) / 64] |= 1ull << (wh % 64);
     uint32_t key = mix(parent, wh);
@@ -249,8 +263,9 @@ cf_lexicon_add(cf_lexicon_t *self, const char *phrase, int cat, const char *val,
     return true;
 }
 
-/* Do the case rules of entry idx hold for the text tokens i..j)? */
-static bool
+/* Do the case rules of entry idx hold for the text tokens i..j)? (Inline: most
+ * entries have no rule to check.) */
+static inline __attribute__((always_inline)) bool
 passes(const cf_lexicon_t *self, int idx, const cf_tokens_t *t, size_t i, size_t j, int cat)
 {
     const cf_lexicon_entry_t *e = &self->ent[idx];
@@ -367,7 +382,9 @@ cf_lexicon_match(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i, int c
                 break;
             }
         }
-        /* the next word */
+        /* the next word (none continues a leaf) */
+        if (!self->nodes[node].kids)
+            break;
         do
             j++;
         while (j < t->n && skippable(t, j));
@@ -398,11 +415,16 @@ typedef struct root {
     uint32_t wlen;                   /* bytes of word */
     int32_t node[CF_TOKEN_MEMO_LEX]; /* per memo slot: the memo value (root node + 1,
                                       * MEMO_NOT_FIRST or MEMO_ABSENT) */
+    int32_t row[CF_TOKEN_MEMO_LEX];  /* node[] by memo slot (when every slot has a table) */
+    unsigned starts;                 /* bit s: a phrase of table s starts with word */
+    uint64_t cats[CF_TOKEN_MEMO_LEX]; /* per table: the categories of its root node */
 } root_t;
 
 struct cf_lexicon_roots {
     int slots[CF_TOKEN_MEMO_LEX];   /* memo slots of the tables */
     size_t nlex;
+    bool full;                      /* every memo slot has a table: rows are copied whole */
+    int32_t absent[CF_TOKEN_MEMO_LEX]; /* the row of a word of no table */
     root_t *v;                      /* open addressing on hash */
     size_t cap;                     /* power of two, at least twice the words */
     uint64_t bits[ROOT_BITS / 64];  /* bit (hash % ROOT_BITS) of every word */
@@ -414,7 +436,7 @@ root_find(const cf_lexicon_roots_t *r, const char *w, size_t wl, uint32_t h)
     size_t m = r->cap - 1;
     for (size_t i = h & m;; i = (i + 1) & m) {
         root_t *x = &r->v[i];
-        if (!x->word || (x->hash == h && x->wlen == wl && memcmp(x->word, w, wl) == 0))
+        if (!x->word || (x->hash == h && x->wlen == wl && same_bytes(x->word, w, wl)))
             return x;
     }
 }
@@ -449,13 +471,25 @@ cf_lexicon_roots_new(const cf_lexicon_t *const *lex, size_t n)
                     x->node[q] = MEMO_ABSENT;
                 r->bits[(nd->hash % ROOT_BITS) / 64] |= 1ull << (nd->hash % 64);
             }
-            if (nd->parent < 0)
+            if (nd->parent < 0) {
                 x->node[s] = (int32_t)j + 1;
-            else if (x->node[s] == MEMO_ABSENT)
+                x->starts |= 1u << s;
+                x->cats[s] = nd->cats;
+            } else if (x->node[s] == MEMO_ABSENT) {
                 x->node[s] = MEMO_NOT_FIRST;
+            }
         }
         s++;
     }
+    unsigned covered = 0;
+    for (size_t q = 0; q < r->nlex; q++)
+        covered |= 1u << r->slots[q];
+    r->full = covered == (1u << CF_TOKEN_MEMO_LEX) - 1;
+    for (size_t q = 0; q < CF_TOKEN_MEMO_LEX; q++)
+        r->absent[q] = MEMO_ABSENT;
+    for (size_t i = 0; i < r->cap; i++)
+        for (size_t q = 0; q < r->nlex; q++)
+            r->v[i].row[r->slots[q]] = r->v[i].node[q];
     return r;
 }
 
@@ -467,6 +501,18 @@ cf_lexicon_roots_destroy(cf_lexicon_roots_t **self_p)
     free((*self_p)->v);
     free(*self_p);
     *self_p = NULL;
+}
+
+/* Token tk's memo slots of r's tables: those of word x (NULL: a word of none). */
+static inline void
+set_memo(const cf_lexicon_roots_t *r, cf_token_t *tk, const root_t *x)
+{
+    if (r->full) {
+        memcpy(tk->memo, x ? x->row : r->absent, sizeof tk->memo);
+        return;
+    }
+    for (size_t s = 0; s < r->nlex; s++)
+        tk->memo[r->slots[s]] = x ? x->node[s] : MEMO_ABSENT;
 }
 
 void
@@ -482,8 +528,32 @@ cf_lexicon_roots_tag(const cf_lexicon_roots_t *r, const cf_tokens_t *t)
             if (!x->word)
                 x = NULL;
         }
-        for (size_t s = 0; s < r->nlex; s++)
-            tk->memo[r->slots[s]] = x ? x->node[s] : MEMO_ABSENT;
+        set_memo(r, tk, x);
+    }
+}
+
+void
+cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *r, const cf_tokens_t *t, size_t cats_of,
+                           unsigned starts_of, uint64_t *cats, unsigned char *starts)
+{
+    CF_STEPS(t->n);
+    for (size_t i = 0; i < t->n; i++) {
+        cf_token_t *tk = &t->v[i];
+        uint32_t h = tk->hash;
+        const root_t *x = NULL;
+        if (r->bits[(h % ROOT_BITS) / 64] & (1ull << (h % 64))) {
+            x = root_find(r, t->text + tk->norm, tk->len, h);
+            if (!x->word)
+                x = NULL;
+        }
+        set_memo(r, tk, x);
+        if (!x || skippable(t, i)) {
+            cats[i] = 0;
+            starts[i] = 0;
+            continue;
+        }
+        cats[i] = cats_of < r->nlex ? x->cats[cats_of] : 0;
+        starts[i] = (unsigned char)(x->starts & starts_of);
     }
 }
 

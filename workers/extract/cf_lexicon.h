@@ -84,6 +84,14 @@ void cf_lexicon_roots_destroy(cf_lexicon_roots_t **self_p);
  * first lookups would: later matches at those tokens probe nothing. */
 void cf_lexicon_roots_tag(const cf_lexicon_roots_t *self, const cf_tokens_t *toks);
 
+/* cf_lexicon_roots_tag, and in the same pass, for every token i: cats[i] =
+ * cf_lexicon_cats_at(T, toks, i) for the table T = lex[cats_of] of
+ * cf_lexicon_roots_new, and bit s of starts[i] (for s < 8 in starts_of) set when
+ * a phrase of lex[s] may start at token i (as cf_lexicon_starts_all). */
+void cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *self, const cf_tokens_t *toks,
+                                size_t cats_of, unsigned starts_of, uint64_t *cats,
+                                unsigned char *starts);
+
 /* The next entry after idx of the same phrase that passes the rules at toks[i..]
  * (and has category cat when cat >= 0), or -1. */
 int cf_lexicon_next(const cf_lexicon_t *self, int idx, const cf_tokens_t *toks, size_t i,

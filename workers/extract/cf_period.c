@@ -3,6 +3,7 @@
  * grammar (months, quarters, "end of"), not domain lexicon, so they live in code. */
 #include "cf_period.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,10 +196,65 @@ skip(const cf_tokens_t *t, size_t i, const char *w)
     return cf_token_is(t, i, w) ? i + 1 : i;
 }
 
+/* The period texts are formatted with these few conversions of snprintf (%04d,
+ * %02d, %d, %c and literal bytes), written out by hand: snprintf was the cost of a
+ * parsed period. buf must hold the whole text (PERIOD_BUF); set() keeps what
+ * snprintf into 16 bytes kept. */
+#define PERIOD_BUF 64
+
+static char *
+put_int(char *p, int v, int width)
+{
+    unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+    char tmp[16];
+    int n = 0;
+    if (v < 0) {
+        *p++ = '-';
+        width--; /* the sign counts toward the width */
+    }
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (n < width)
+        tmp[n++] = '0';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+pfmt(char *buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = buf;
+    for (const char *f = fmt; *f; f++) {
+        if (*f != '%') {
+            *p++ = *f;
+            continue;
+        }
+        f++;
+        if (*f == 'c') {
+            *p++ = (char)va_arg(ap, int);
+        } else if (*f == 'd') {
+            p = put_int(p, va_arg(ap, int), 1);
+        } else { /* %0Nd */
+            int width = f[1] - '0';
+            f += 2;
+            p = put_int(p, va_arg(ap, int), width);
+        }
+    }
+    *p = '\0';
+    va_end(ap);
+}
+
 static bool
 set(cf_period_t *out, size_t a, size_t b, const char *text)
 {
-    snprintf(out->text, sizeof out->text, "%s", text);
+    size_t n = strnlen(text, sizeof out->text - 1);
+    memcpy(out->text, text, n);
+    out->text[n] = '\0';
     if (out->text[0] && !valid(out->text))
         return false;
     out->a = a;
@@ -209,7 +265,7 @@ set(cf_period_t *out, size_t a, size_t b, const char *text)
 static bool
 relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
 {
-    char buf[16] = "";
+    char buf[PERIOD_BUF] = "";
     size_t b = i;
     bool known = pub.y != 0;
     out->relative = true;
@@ -217,22 +273,22 @@ relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
     if (cf_token_is(t, i, "today") || cf_token_is(t, i, "now") || cf_token_is(t, i, "currently")) {
         b = i + 1;
         if (year_only)
-            snprintf(buf, sizeof buf, "%04d", pub.y);
+            pfmt(buf, "%04d", pub.y);
         else if (known)
-            snprintf(buf, sizeof buf, "%04d-%02d-%02d", pub.y, pub.m, pub.d);
+            pfmt(buf, "%04d-%02d-%02d", pub.y, pub.m, pub.d);
         return set(out, i, b, buf);
     }
     /* "on Wednesday": the latest such day up to the publication */
     int wd;
     if (cf_token_is(t, i, "on") && (wd = weekday_at(t, i + 1))) {
         if (year_only) {
-            snprintf(buf, sizeof buf, "%04d", pub.y);
+            pfmt(buf, "%04d", pub.y);
         } else if (known) {
             long z = days_from_civil(pub.y, pub.m, pub.d);
             int pub_wd = (int)(((z + 3) % 7 + 7) % 7) + 1; /* 1970-01-01 was a Thursday */
             int y2, m2, d2;
             civil_from_days(z - (pub_wd - wd + 7) % 7, &y2, &m2, &d2);
-            snprintf(buf, sizeof buf, "%04d-%02d-%02d", y2, m2, d2);
+            pfmt(buf, "%04d-%02d-%02d", y2, m2, d2);
         }
         return set(out, i, i + 2, buf);
     }
@@ -241,7 +297,7 @@ relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
         (cf_token_is(t, i + 2, "the") || cf_token_is(t, i + 2, "this")) &&
         cf_token_is(t, i + 3, "year")) {
         if (known)
-            snprintf(buf, sizeof buf, "%04d-12-31", pub.y);
+            pfmt(buf, "%04d-12-31", pub.y);
         return set(out, i, i + 4, buf);
     }
     /* "in March": the latest March up to the publication */
@@ -249,8 +305,7 @@ relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
     if (i > 0 && cf_token_is(t, i - 1, "in") && (mon0 = month_at(t, i)) &&
         !year_at(t, i + 1) && !day_at(t, i + 1)) {
         if (known)
-            snprintf(buf, sizeof buf, "%04d-%02d", !year_only && mon0 > pub.m ? pub.y - 1 : pub.y,
-                     mon0);
+            pfmt(buf, "%04d-%02d", !year_only && mon0 > pub.m ? pub.y - 1 : pub.y, mon0);
         return set(out, i, i + 1, buf);
     }
     bool this = cf_token_is(t, i, "this"), last = cf_token_is(t, i, "last"),
@@ -260,7 +315,7 @@ relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
     int y = pub.y, m = pub.m;
     if (cf_token_is(t, i + 1, "year")) {
         if (known)
-            snprintf(buf, sizeof buf, "%04d", y + (last ? -1 : next ? 1 : 0));
+            pfmt(buf, "%04d", y + (last ? -1 : next ? 1 : 0));
         return set(out, i, i + 2, buf);
     }
     if (cf_token_is(t, i + 1, "month") || cf_token_is(t, i + 1, "week")) {
@@ -275,9 +330,9 @@ relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
             }
         }
         if (year_only)
-            snprintf(buf, sizeof buf, "%04d", pub.y);
+            pfmt(buf, "%04d", pub.y);
         else if (known)
-            snprintf(buf, sizeof buf, "%04d-%02d", y, m);
+            pfmt(buf, "%04d-%02d", y, m);
         return set(out, i, i + 2, buf);
     }
     int mon = month_at(t, i + 1);
@@ -285,8 +340,7 @@ relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
         /* "last September": the latest such month before the publication (with only
          * the year known: the previous year's) */
         if (known)
-            snprintf(buf, sizeof buf, "%04d-%02d",
-                     this || (!year_only && mon < pub.m) ? y : y - 1, mon);
+            pfmt(buf, "%04d-%02d", this || (!year_only && mon < pub.m) ? y : y - 1, mon);
         return set(out, i, i + 2, buf);
     }
     return false;
@@ -298,7 +352,7 @@ relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
 /* Can a period start at token i? A cheap superset of the first-token tests of
  * cf_period_parse and relative() below (keep the two in step): most tokens are
  * none of these words, and the full parse tries about thirty. */
-static bool
+static inline __attribute__((always_inline)) bool
 may_start(const cf_tokens_t *t, size_t i)
 {
     const cf_token_t *k = &t->v[i];
@@ -308,14 +362,14 @@ may_start(const cf_tokens_t *t, size_t i)
         return n == 4; /* a year */
     if (n < 2)
         return false;
-    if ((k->flags & CF_TOKEN_CAP) && month_at(t, i))
-        return true;
+    unsigned c = (unsigned)(unsigned char)w[0] - 'a';
+    if (c >= 26) /* no month or word below: 1st .. 4th (ordinal_at) */
+        return w[0] >= '0' && w[0] <= '9';
     if (w[0] == 'f' && w[1] == 'y') /* FY2014, FY 2014 */
         return true;
-    if (w[0] >= '0' && w[0] <= '9') /* 1st .. 4th (ordinal_at) */
-        return true;
-    /* by length and first letter, the words below: one predictable test rejects
-     * most words (a switch on the letter mispredicts its jump on every other one) */
+    /* by length and first letter, the words below and (capitalized) the months: one
+     * predictable test rejects most words (a switch on the letter mispredicts its
+     * jump on every other one) */
 #define L(c) (1u << ((c) - 'a'))
     static const uint32_t first_by_len[10] = {
         [2] = L('q') | L('o'),                  /* Q3, on */
@@ -326,9 +380,23 @@ may_start(const cf_tokens_t *t, size_t i)
         [7] = L('q'),                           /* quarter */
         [9] = L('c'),                           /* currently */
     };
+    static const uint32_t month_by_len[10] = {
+        [3] = L('j') | L('f') | L('m') | L('a') | L('s') | L('o') | L('n') | L('d'),
+        [4] = L('j') | L('s'),         /* june, july, sept */
+        [5] = L('m') | L('a'),         /* march, april */
+        [6] = L('a'),                  /* august */
+        [7] = L('j') | L('o'),         /* january, october */
+        [8] = L('f') | L('n') | L('d'), /* february, november, december */
+        [9] = L('s'),                  /* september */
+    };
 #undef L
-    if (n > 9 || w[0] < 'a' || w[0] > 'z' || !(first_by_len[n] >> (w[0] - 'a') & 1))
+    if (n > 9)
         return false;
+    bool cap = k->flags & CF_TOKEN_CAP;
+    if (!((first_by_len[n] | (cap ? month_by_len[n] : 0)) >> c & 1))
+        return false;
+    if (cap && month_at(t, i))
+        return true;
     return (n == 2 && w[0] == 'q') || WORD_IS(w, n, "quarter") || WORD_IS(w, n, "first") ||
            WORD_IS(w, n, "fourth") || WORD_IS(w, n, "fiscal") || WORD_IS(w, n, "second") ||
            WORD_IS(w, n, "third") || WORD_IS(w, n, "today") || WORD_IS(w, n, "this") ||
@@ -347,7 +415,7 @@ cf_period_may_start_all(const cf_tokens_t *t, bool *out)
 bool
 cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
 {
-    char buf[16];
+    char buf[PERIOD_BUF];
     int y, q, m, d;
     memset(out, 0, sizeof *out);
     if (i >= t->n || !may_start(t, i))
@@ -357,18 +425,18 @@ cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_
     if (t->v[i].len == 2 && w[0] == 'q' && w[1] >= '1' && w[1] <= '4') {
         size_t j = skip(t, skip(t, i + 1, "of"), "fiscal");
         if ((y = year_at(t, j))) {
-            snprintf(buf, sizeof buf, "%04d-Q%c", y, w[1]);
+            pfmt(buf, "%04d-Q%c", y, w[1]);
             return set(out, i, j + 1, buf);
         }
     }
     /* FY2014, FY 2014 */
     if (t->v[i].len >= 2 && w[0] == 'f' && w[1] == 'y') {
         if (t->v[i].len == 6 && (y = atoi(w + 2)) >= 1900 && y <= 2100) {
-            snprintf(buf, sizeof buf, "FY%04d", y);
+            pfmt(buf, "FY%04d", y);
             return set(out, i, i + 1, buf);
         }
         if (t->v[i].len == 2 && (y = year_at(t, i + 1))) {
-            snprintf(buf, sizeof buf, "FY%04d", y);
+            pfmt(buf, "FY%04d", y);
             return set(out, i, i + 2, buf);
         }
     }
@@ -379,7 +447,7 @@ cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_
         if ((quarter || (half && q <= 2))) {
             size_t k = skip(t, skip(t, skip(t, j + 1, "of"), "fiscal"), "year");
             if ((y = year_at(t, k))) {
-                snprintf(buf, sizeof buf, "%04d-%c%d", y, quarter ? 'Q' : 'H', q);
+                pfmt(buf, "%04d-%c%d", y, quarter ? 'Q' : 'H', q);
                 return set(out, i, k + 1, buf);
             }
         }
@@ -388,7 +456,7 @@ cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_
     if (cf_token_is(t, i, "fiscal")) {
         size_t j = skip(t, i + 1, "year");
         if ((y = year_at(t, j))) {
-            snprintf(buf, sizeof buf, "FY%04d", y);
+            pfmt(buf, "FY%04d", y);
             return set(out, i, j + 1, buf);
         }
     }
@@ -402,19 +470,19 @@ cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_
                 k++;
             k = skip(t, k, ",");
             if ((y = year_at(t, k))) {
-                snprintf(buf, sizeof buf, "FY%04d", y);
+                pfmt(buf, "FY%04d", y);
                 return set(out, i, k + 1, buf);
             }
         }
     }
     /* end of 2013; end of September 2020 */
     if (cf_token_is(t, i, "end") && cf_token_is(t, i + 1, "of") && (y = year_at(t, i + 2))) {
-        snprintf(buf, sizeof buf, "%04d-12-31", y);
+        pfmt(buf, "%04d-12-31", y);
         return set(out, i, i + 3, buf);
     }
     if (cf_token_is(t, i, "end") && cf_token_is(t, i + 1, "of") && (m = month_at(t, i + 2)) &&
         (y = year_at(t, i + 3))) {
-        snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, days_in_month(y, m));
+        pfmt(buf, "%04d-%02d-%02d", y, m, days_in_month(y, m));
         return set(out, i, i + 4, buf);
     }
     /* the quarter ended (on) September 30, 2019 */
@@ -427,7 +495,7 @@ cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_
                 k++;
             k = skip(t, k, ",");
             if ((y = year_at(t, k))) {
-                snprintf(buf, sizeof buf, "%04d-Q%c", y, (char)('0' + (m + 2) / 3));
+                pfmt(buf, "%04d-Q%c", y, (char)('0' + (m + 2) / 3));
                 return set(out, i, k + 1, buf);
             }
         }
@@ -438,18 +506,18 @@ cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_
         if ((d = day_at(t, i + 1))) {
             size_t k = skip(t, i + 2, ",");
             if ((y = year_at(t, k))) {
-                snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+                pfmt(buf, "%04d-%02d-%02d", y, m, d);
                 return set(out, i, k + 1, buf);
             }
         } else if ((y = year_at(t, j))) {
-            snprintf(buf, sizeof buf, "%04d-%02d", y, m);
+            pfmt(buf, "%04d-%02d", y, m);
             return set(out, i, j + 1, buf);
         }
     }
     if ((y = year_at(t, i))) {
         /* "2013-14" or "2,013" are not plain years; a year followed by an amount
          * sign is part of something else */
-        snprintf(buf, sizeof buf, "%04d", y);
+        pfmt(buf, "%04d", y);
         return set(out, i, i + 1, buf);
     }
     return relative(t, i, pub, out);

@@ -3,22 +3,73 @@
 #include "cf_sentence.h"
 
 #include <string.h>
-#include <strings.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "cf_steps.h"
 #include "cf_token.h"
 
-/* Words after which a dot does not end a sentence. */
-static const char *const abbrevs[] = {"mr", "mrs", "ms", "dr", "prof", "inc", "corp", "co",
-                                      "ltd", "jr", "sr", "st", "vs", "no", "gen", "gov",
-                                      "sen", "rep", "jan", "feb", "mar", "apr", "aug", "sept",
-                                      "sep", "oct", "nov", "dec", "approx", "est", "fig"};
-#define NABBREV (sizeof abbrevs / sizeof *abbrevs)
+/* Words after which a dot does not end a sentence, by length (no other length has
+ * any): a dot compares its word with the few of its length. */
+static const char abbrev2[][3] = {"mr", "ms", "dr", "co", "jr", "sr", "st", "vs", "no"};
+static const char abbrev3[][4] = {"mrs", "inc", "ltd", "gen", "gov", "sen", "rep", "jan", "feb",
+                                  "mar", "apr", "aug", "sep", "oct", "nov", "dec", "est", "fig"};
+static const char abbrev4[][5] = {"prof", "corp", "sept"};
+static const char abbrev6[][7] = {"approx"};
 
-/* The ASCII bytes the sentence loop must look at: NUL, whitespace, . ! ? */
-static const bool plain_stop[128] = {[0] = true,    ['\t'] = true, ['\n'] = true, ['\v'] = true,
-                                     ['\f'] = true, ['\r'] = true, [' '] = true,  ['.'] = true,
-                                     ['!'] = true,  ['?'] = true};
+/* The bytes the sentence loop must look at: NUL, whitespace other than ' ', . ! ?
+ * and every non-ASCII byte. A ' ' is not one: the last space before a cut is found
+ * by looking back from the cut (rare), not remembered byte by byte. */
+static const bool plain_stop[256] = {
+    [0] = true,    ['\t'] = true, ['\n'] = true, ['\v'] = true, ['\f'] = true, ['\r'] = true,
+    ['.'] = true,  ['!'] = true,  ['?'] = true,
+#define R8(x) [x] = true, [x + 1] = true, [x + 2] = true, [x + 3] = true, [x + 4] = true, \
+              [x + 5] = true, [x + 6] = true, [x + 7] = true
+#define R32(x) R8(x), R8(x + 8), R8(x + 16), R8(x + 24)
+    R32(0x80), R32(0xa0), R32(0xc0), R32(0xe0)
+#undef R32
+#undef R8
+};
+
+/* The first i in [i, lim) where body[i] is a stop byte (plain_stop), or lim. */
+static inline size_t
+skip_plain(const char *body, size_t i, size_t lim)
+{
+#if defined(__SSE2__)
+    const __m128i dot = _mm_set1_epi8('.'), bang = _mm_set1_epi8('!'), q = _mm_set1_epi8('?');
+    const __m128i tab = _mm_set1_epi8('\t'), four = _mm_set1_epi8(4), zero = _mm_setzero_si128();
+    while (lim - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(body + i));
+        __m128i ws = _mm_sub_epi8(v, tab); /* \t..\r: 0..4 */
+        __m128i hit = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, dot), _mm_cmpeq_epi8(v, bang)),
+            _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, zero)));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(ws, four), ws));
+        unsigned mask = (unsigned)_mm_movemask_epi8(hit) | (unsigned)_mm_movemask_epi8(v);
+        if (mask)
+            return i + (size_t)__builtin_ctz(mask);
+        i += 16;
+    }
+#endif
+    while (i < lim && !plain_stop[(unsigned char)body[i]])
+        i++;
+    return i;
+}
+
+/* The last whitespace code point of body[s, i] (valid UTF-8) that is a ' ' or one the
+ * loop remembered (slow, at or after s), for a cut. */
+static size_t
+last_space_before(const char *body, size_t s, size_t i, size_t slow)
+{
+    for (size_t p = i + 1; p-- > s;) {
+        if (p <= slow)
+            break;
+        if (body[p] == ' ')
+            return p;
+    }
+    return slow;
+}
 
 static bool
 is_abbrev(const char *body, size_t from, size_t dot)
@@ -34,14 +85,30 @@ is_abbrev(const char *body, size_t from, size_t dot)
     /* a single letter: an initial or "U.S." */
     if (n == 1)
         return true;
-    /* their lengths, once: strlen per word and dot was the cost of this loop */
-    static const unsigned char alen[NABBREV] = {2, 3, 2, 2, 4, 3, 4, 2, 3, 2, 2, 2, 2, 2, 3, 3,
-                                                3, 3, 3, 3, 3, 3, 3, 4, 3, 3, 3, 3, 6, 3, 3};
-    _Static_assert(NABBREV == 31, "alen lists every abbreviation");
-    for (size_t i = 0; i < NABBREV; i++)
-        if (alen[i] == n && strncasecmp(body + w, abbrevs[i], n) == 0)
-            return true;
-    return false;
+    /* the word in lowercase (it is ASCII letters, at most 8) */
+    char low[8];
+    for (size_t k = 0; k < n; k++)
+        low[k] = (char)(body[w + k] | 0x20);
+#define IN_LIST(list)                                                                              \
+    do {                                                                                           \
+        for (size_t i = 0; i < sizeof list / sizeof *list; i++)                                    \
+            if (memcmp(low, list[i], sizeof *list - 1) == 0)                                       \
+                return true;                                                                       \
+        return false;                                                                              \
+    } while (0)
+    switch (n) {
+    case 2:
+        IN_LIST(abbrev2);
+    case 3:
+        IN_LIST(abbrev3);
+    case 4:
+        IN_LIST(abbrev4);
+    case 6:
+        IN_LIST(abbrev6);
+    default:
+        return false;
+    }
+#undef IN_LIST
 }
 
 static bool
@@ -76,17 +143,10 @@ cf_sentence_next(const char *body, size_t len, size_t *pos, size_t *start, size_
     }
     size_t s = i, last_space = 0, e = len;
     while (i < len) {
-        /* fast path: ASCII bytes that end nothing inside the cap; a space is only
-         * remembered (as below) */
+        /* fast path: ASCII bytes that end nothing inside the cap, 16 at a time; the
+         * loop below remembers only the other whitespace (last_space_before) */
         size_t lim = s + CF_SENTENCE_MAX < len ? s + CF_SENTENCE_MAX : len, i0 = i;
-        while (i < lim) {
-            unsigned char b = (unsigned char)body[i];
-            if (b >= 0x80 || (plain_stop[b] && b != ' '))
-                break;
-            if (b == ' ')
-                last_space = i;
-            i++;
-        }
+        i = skip_plain(body, i, lim);
         CF_STEPS(i - i0);
         if (i >= len)
             break;
@@ -102,6 +162,7 @@ cf_sentence_next(const char *body, size_t len, size_t *pos, size_t *start, size_
             last_space = i;
         if (k - s > CF_SENTENCE_MAX) {
             /* cut: at the last space if it keeps half the limit, else here */
+            last_space = last_space_before(body, s, i, last_space);
             e = last_space > s + CF_SENTENCE_MAX / 2 ? last_space : i;
             *pos = e;
             goto done;

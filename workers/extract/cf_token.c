@@ -19,16 +19,21 @@
  * everything else exactly as before. */
 #define WB_UP_BIT (1 << 8)
 #define WB_DIGIT_BIT (1 << 9)
+#define WB_LOW_BIT (1 << 10)
 #define WB_UP(c) ((c) + 32 + WB_UP_BIT)
 #define WB_DIGIT(c) ((c) + WB_DIGIT_BIT)
+#define WB_LOW(c) ((c) + WB_LOW_BIT)
 static const unsigned short word_byte[256] = {
     ['0'] = WB_DIGIT('0'), ['1'] = WB_DIGIT('1'), ['2'] = WB_DIGIT('2'), ['3'] = WB_DIGIT('3'),
     ['4'] = WB_DIGIT('4'), ['5'] = WB_DIGIT('5'), ['6'] = WB_DIGIT('6'), ['7'] = WB_DIGIT('7'),
     ['8'] = WB_DIGIT('8'), ['9'] = WB_DIGIT('9'),
-    ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g',
-    ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
-    ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u',
-    ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
+    ['a'] = WB_LOW('a'), ['b'] = WB_LOW('b'), ['c'] = WB_LOW('c'), ['d'] = WB_LOW('d'),
+    ['e'] = WB_LOW('e'), ['f'] = WB_LOW('f'), ['g'] = WB_LOW('g'), ['h'] = WB_LOW('h'),
+    ['i'] = WB_LOW('i'), ['j'] = WB_LOW('j'), ['k'] = WB_LOW('k'), ['l'] = WB_LOW('l'),
+    ['m'] = WB_LOW('m'), ['n'] = WB_LOW('n'), ['o'] = WB_LOW('o'), ['p'] = WB_LOW('p'),
+    ['q'] = WB_LOW('q'), ['r'] = WB_LOW('r'), ['s'] = WB_LOW('s'), ['t'] = WB_LOW('t'),
+    ['u'] = WB_LOW('u'), ['v'] = WB_LOW('v'), ['w'] = WB_LOW('w'), ['x'] = WB_LOW('x'),
+    ['y'] = WB_LOW('y'), ['z'] = WB_LOW('z'),
     ['A'] = WB_UP('A'), ['B'] = WB_UP('B'), ['C'] = WB_UP('C'), ['D'] = WB_UP('D'),
     ['E'] = WB_UP('E'), ['F'] = WB_UP('F'), ['G'] = WB_UP('G'), ['H'] = WB_UP('H'),
     ['I'] = WB_UP('I'), ['J'] = WB_UP('J'), ['K'] = WB_UP('K'), ['L'] = WB_UP('L'),
@@ -185,6 +190,66 @@ norm_cp(cf_tokens_t *t, const char *s, size_t from, size_t to, uint32_t cp)
     }
 }
 
+/* The common word: from an ASCII letter at s[i], a run of ASCII letters and digits
+ * shorter than MAX_NORM, ended by the span's end or an ASCII byte that joins nothing
+ * to it ('.', '&' and ' may). Appends it as the loop below would (normalized, hashed
+ * and flagged in one pass over its bytes), sets *next past it and returns true;
+ * returns false, having added nothing, for any other word. */
+static inline bool
+word_fast(const char *s, size_t i, size_t end, uint16_t pre, cf_tokens_t *t, size_t *next)
+{
+    if (t->tlen + MAX_NORM + NORM_SLACK > t->tcap)
+        norm_grow(t, MAX_NORM + NORM_SLACK);
+    char *d = t->text + t->tlen;
+    size_t lim = end - i < MAX_NORM ? end : i + MAX_NORM, j = i;
+    uint32_t h = 2166136261u;
+    unsigned acc = 0;
+    while (j < lim) {
+        unsigned v = word_byte[(unsigned char)s[j]];
+        if (!v)
+            break;
+        d[j - i] = (char)v;
+        h = (h ^ (v & 0xff)) * 16777619u;
+        acc |= v;
+        j++;
+    }
+    if (j - i >= MAX_NORM)
+        return false;
+    if (j < end) {
+        unsigned char e = (unsigned char)s[j];
+        if (e >= 0x80 || e == '.' || e == '&' || e == '\'')
+            return false;
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->v = cf_realloc(t->v, t->cap * sizeof *t->v);
+    }
+    uint16_t flags = pre | CF_TOKEN_WORD;
+    if (word_byte[(unsigned char)s[i]] & WB_UP_BIT)
+        flags |= CF_TOKEN_CAP;
+    if (!(acc & WB_LOW_BIT) && (acc & WB_UP_BIT)) {
+        /* no lowercase letter: all capitals when at least two */
+        int upper = 0;
+        for (size_t k = i; k < j; k++)
+            upper += s[k] >= 'A' && s[k] <= 'Z';
+        if (upper >= 2)
+            flags |= CF_TOKEN_UPPER;
+    }
+    cf_token_t *k = &t->v[t->n++];
+    k->start = (uint32_t)i;
+    k->end = (uint32_t)j;
+    k->norm = (uint32_t)t->tlen;
+    k->len = (uint16_t)(j - i);
+    k->flags = flags;
+    k->hash = h;
+    memset(k->memo, 0, sizeof k->memo);
+    t->tlen += j - i;
+    t->text[t->tlen++] = '\0';
+    t->text[t->tlen] = '\0';
+    *next = j;
+    return true;
+}
+
 void
 cf_token_split(const char *s, size_t start, size_t end, cf_tokens_t *t)
 {
@@ -208,6 +273,10 @@ cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
         }
         uint32_t cp;
         unsigned char b0 = (unsigned char)s[i];
+        if ((word_byte[b0] & (WB_UP_BIT | WB_LOW_BIT)) && word_fast(s, i, end, pre, t, &i)) {
+            pre = 0;
+            continue;
+        }
         if (word_byte[b0] && !(word_byte[b0] & WB_DIGIT_BIT)) {
             /* an ASCII letter starts a word: none of the tests below applies */
             cp = b0;
