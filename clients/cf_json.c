@@ -130,13 +130,34 @@ put_u64(cf_json_buf_t *b, uint64_t v)
 /* number() as text: integral values as integers, others as jansson prints a real
  * with JSON_REAL_PRECISION(15) (%.15g, no '+' or leading zeros in the exponent,
  * ".0" when it would read as an integer). */
+/* The last reals formatted, by their bits: confidences and common values repeat
+ * from fact to fact, and %.15g is the writer's most expensive step. */
+#define REAL_CACHE 16
+
+typedef struct real_text {
+    uint64_t bits;
+    char text[40];
+    bool used;
+} real_text_t;
+
 static void
 put_number(cf_json_buf_t *b, double v)
 {
     char tmp[40];
     if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0) {
-        snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-        put(b, tmp, strlen(tmp));
+        if (v < 0) {
+            put(b, "-", 1);
+            v = -v;
+        }
+        put_u64(b, (uint64_t)v);
+        return;
+    }
+    static real_text_t cache[REAL_CACHE]; /* the command line is single-threaded */
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    real_text_t *slot = &cache[(bits ^ (bits >> 29)) % REAL_CACHE];
+    if (slot->used && slot->bits == bits) {
+        put(b, slot->text, strlen(slot->text));
         return;
     }
     snprintf(tmp, sizeof tmp, "%.15g", v);
@@ -153,6 +174,9 @@ put_number(cf_json_buf_t *b, double v)
     } else if (!strchr(tmp, '.')) {
         strcat(tmp, ".0");
     }
+    slot->bits = bits;
+    slot->used = true;
+    memcpy(slot->text, tmp, sizeof tmp);
     put(b, tmp, strlen(tmp));
 }
 
