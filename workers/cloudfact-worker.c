@@ -328,7 +328,13 @@ main(int argc, char **argv)
     struct sigaction sa = {0};
     sa.sa_handler = on_term;
     sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    /* a Ctrl-C at the terminal reaches the whole process group: a worker the daemon
+     * started leaves its shutdown to the daemon (which lets jobs in flight finish),
+     * instead of dying mid-job and being restarted during the drain */
+    if (die_with_parent)
+        signal(SIGINT, SIG_IGN);
+    else
+        sigaction(SIGINT, &sa, NULL);
 
     msgpack_sbuffer_init(&w.buf);
     w.ctx = zmq_ctx_new();
