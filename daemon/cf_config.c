@@ -338,6 +338,33 @@ fail:
     return NULL;
 }
 
+/* Prints text that starts at column indent, wrapped at width; continuation lines
+ * are indented to the same column. */
+static void
+print_wrapped(FILE *out, const char *text, int indent, int width)
+{
+    int col = indent;
+    const char *p = text;
+    bool first = true;
+    while (*p) {
+        size_t w = strcspn(p, " ");
+        if (!first && col + 1 + (int)w > width) {
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+        } else if (!first) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(p, 1, w, out);
+        col += (int)w;
+        first = false;
+        p += w;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', out);
+}
+
 void
 cf_config_usage(FILE *out)
 {
@@ -350,10 +377,13 @@ cf_config_usage(FILE *out)
         char left[48];
         snprintf(left, sizeof left, "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
                  opts[i].arg ? opts[i].arg : "");
-        fprintf(out, "  %-28s %s\n", left, opts[i].help);
+        fprintf(out, "  %-25s ", left);
+        if (strlen(left) > 25)
+            fprintf(out, "\n  %-25s ", "");
+        print_wrapped(out, opts[i].help, 28, 80);
     }
     fprintf(out,
-            "  %-28s %s\n  %-28s %s\n\n"
+            "  %-25s %s\n  %-25s %s\n\n"
             "Signals: SIGTERM or SIGINT stop taking articles, let in-flight jobs finish\n"
             "(up to --grace seconds), hand back the rest, close the archive and exit 0;\n"
             "a second SIGINT exits at once. SIGHUP re-reads --config and the allowlist\n"
@@ -376,7 +406,7 @@ cf_config_usage(FILE *out)
             "Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or\n"
             "configuration error.\n\n"
             "Examples:\n"
-            "  cloudfactd                                 # defaults: ./var, one worker per CPU\n"
+            "  cloudfactd                         # defaults: ./var, one worker per CPU\n"
             "  cloudfactd --state-dir /srv/cf --workers 4\n"
             "  cloudfactd --config /etc/cloudfact/cloudfactd.conf --check-config\n",
             "--help", "show this help and exit", "--version", "show the version and exit");
