@@ -83,6 +83,53 @@ by_label(json_t *v, const char *family, char *out, size_t len)
     }
 }
 
+/* The security line: keys per role, admitted handshakes, refusals by reason
+ * (summed over endpoints). Only when CURVE is in use. */
+static void
+print_auth(json_t *v, FILE *out)
+{
+    static const char *const reasons[] = {"unknown_key", "wrong_role",   "no_curve",
+                                          "bad_handshake", "revoked", "not_operator"};
+    static const char *const roles[] = {"scrapers", "subscribers", "workers", "operators"};
+    double keys[4], refused[6] = {0}, total = 0, admitted = 0;
+    const char *key;
+    json_t *val;
+    for (size_t r = 0; r < 4; r++) {
+        char k[96];
+        snprintf(k, sizeof k, "cloudfact_auth_keys{role=\"%s\"}", roles[r]);
+        keys[r] = num(v, k);
+        total += keys[r] > 0 ? keys[r] : 0;
+    }
+    json_object_foreach(v, key, val)
+    {
+        if (!json_is_number(val))
+            continue;
+        if (strncmp(key, "cloudfact_auth_accepted_total{", 30) == 0)
+            admitted += json_number_value(val);
+        if (strncmp(key, "cloudfact_auth_refused_total{", 29) != 0)
+            continue;
+        for (size_t r = 0; r < 6; r++) {
+            char pat[64];
+            snprintf(pat, sizeof pat, "reason=\"%s\"", reasons[r]);
+            if (strstr(key, pat))
+                refused[r] += json_number_value(val);
+        }
+    }
+    double any = 0;
+    for (size_t r = 0; r < 6; r++)
+        any += refused[r];
+    if (total == 0 && any == 0 && admitted == 0)
+        return; /* no CURVE */
+    fprintf(out,
+            "auth      keys: %.0f scrapers, %.0f subscribers, %.0f workers, %.0f operators; "
+            "%.0f admitted\n",
+            keys[0], keys[1], keys[2], keys[3], admitted);
+    fprintf(out, "  refused");
+    for (size_t r = 0; r < 6; r++)
+        fprintf(out, "%s %s %.0f", r ? "," : "", reasons[r], refused[r]);
+    fputc('\n', out);
+}
+
 static void
 print_human(json_t *v, FILE *out)
 {
@@ -132,6 +179,7 @@ print_human(json_t *v, FILE *out)
             n(v, "cloudfact_articles_failed", b, sizeof b), size,
             n(v, "cloudfact_archive_commits_total", c, sizeof c),
             n(v, "cloudfact_archive_rollbacks_total", d, sizeof d));
+    print_auth(v, out);
 }
 
 int
