@@ -455,9 +455,15 @@ class Bench:
         self.results["latency_p50"] = self.entry(round(median(p50), 2), "ms",
                                                  runs=[round(x, 2) for x in p50],
                                                  rate=round(rate, 1))
+        # also without the first second (a fresh daemon warming up): reported beside the
+        # figure, never instead of it
+        p99w = [r.get("latency_after_1s_p99_ms") for r in lat]
+        p99w = [x for x in p99w if x is not None]
         self.results["latency_p99"] = self.entry(round(median(p99), 2), "ms", target="< 20",
                                                  runs=[round(x, 2) for x in p99],
-                                                 rate=round(rate, 1))
+                                                 rate=round(rate, 1),
+                                                 after_first_second=round(median(p99w), 2)
+                                                 if p99w else None)
 
     def figure_redis(self):
         dae, red = self.paired("cloudfactd --workers 0", self.run_ingest_only, "redis",
