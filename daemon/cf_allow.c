@@ -53,11 +53,22 @@ cf_allow_load(const char *dir, cf_err_t *err)
     }
     size_t cap = 0;
     struct dirent *de;
-    while ((de = readdir(d))) {
+    for (;;) {
+        errno = 0;
+        if (!(de = readdir(d))) {
+            if (errno) { /* a short list must not pass for the whole one */
+                cf_err_sys(err, "%s: cannot read the key directory", dir);
+                goto fail;
+            }
+            break;
+        }
         if (de->d_name[0] == '.')
             continue; /* dotfiles, editors' and rsync's temporaries */
         char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path) {
+            cf_err_set(err, CF_EINVAL, "%s: a file name too long for a path", dir);
+            goto fail;
+        }
         struct stat st;
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
@@ -68,6 +79,10 @@ cf_allow_load(const char *dir, cf_err_t *err)
                        path);
             goto fail;
         }
+        /* only NAME.pub counts: "alice.pub.revoked", "alice.pub~" and "alice.bak" must
+         * not keep a key that was revoked by renaming it */
+        if (!ends_with(de->d_name, ".pub"))
+            continue;
         if (self->n == MAX_KEYS) {
             cf_err_set(err, CF_EINVAL, "%s: more than %d keys", dir, MAX_KEYS);
             goto fail;
@@ -77,7 +92,7 @@ cf_allow_load(const char *dir, cf_err_t *err)
             goto fail;
         cf_key_parse(e.z85, CF_KEY_Z85, e.key, NULL, NULL);
         size_t len = strlen(de->d_name);
-        e.name = cf_strndup(de->d_name, ends_with(de->d_name, ".pub") ? len - 4 : len);
+        e.name = cf_strndup(de->d_name, len - 4);
         if (self->n == cap) {
             cap = cap ? cap * 2 : 16;
             self->v = cf_realloc(self->v, cap * sizeof *self->v);

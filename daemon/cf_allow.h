@@ -13,10 +13,11 @@
 
 typedef struct cf_allow cf_allow_t;
 
-/* Loads every regular, non-hidden file of dir as a public key; a key's name is its
- * file name without a final ".pub". The whole directory is refused (NULL, err
- * naming the file) when a file is not a key, when a file is a secret key (".key":
- * copied by mistake), or when two files hold the same key. dir NULL: an empty list. */
+/* Loads every regular, non-hidden NAME.pub file of dir as a public key named NAME;
+ * other files are ignored (a renamed "alice.pub.old" is not a key). The whole
+ * directory is refused (NULL, err naming the file) when a .pub is not a key, when a
+ * file is a secret key (".key": copied by mistake), when two files hold the same
+ * key, or when the directory cannot be read whole. dir NULL: an empty list. */
 cf_allow_t *cf_allow_load(const char *dir, cf_err_t *err);
 
 /* The name of key (32 bytes) in the list, or NULL. Borrowed from self. */

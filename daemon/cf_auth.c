@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "cf_allow.h"
 #include "cf_key.h"
@@ -62,6 +63,9 @@ struct cf_auth {
     bool curve;
     char sec[CF_KEY_Z85 + 1];
     char pub[CF_KEY_Z85 + 1];
+    /* "cf-<random hex>:": the User-Id the ZAP handler gives starts with it. A plain
+     * peer can announce any User-Id property in its ZMTP READY; it cannot know this. */
+    char uid_prefix[40];
     char *dirs[CF_ROLES];
     cf_allow_t *allow[CF_ROLES];
     cf_allow_t *prev[CF_ROLES];  /* the lists before the last reload: names of revoked keys */
@@ -223,7 +227,9 @@ on_zap(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg)
         cf_log_debug("auth: %s: admitted '%s' from %s", domain_names[d], name, addr);
         /* the user id every message of this peer carries: its key, so a revocation
          * can be checked per message (cf_auth_check) */
-        zap_reply(self, &frames[1], "200", "OK", z85);
+        char uid[sizeof self->uid_prefix + CF_KEY_Z85];
+        snprintf(uid, sizeof uid, "%s%s", self->uid_prefix, z85);
+        zap_reply(self, &frames[1], "200", "OK", uid);
         return;
     }
     if (roles) {
@@ -348,6 +354,16 @@ cf_auth_new(struct event_base *base, void *zctx, const cf_auth_opts_t *opts, cf_
         return self; /* plain: every list empty, no handler */
     }
     self->curve = true;
+    uint8_t nonce[16];
+    if (getrandom(nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce) {
+        cf_err_set(err, CF_ESYS, "auth: no random bytes for the user-id prefix");
+        goto fail;
+    }
+    int k = snprintf(self->uid_prefix, sizeof self->uid_prefix, "cf-");
+    for (size_t i = 0; i < sizeof nonce; i++)
+        k += snprintf(self->uid_prefix + k, sizeof self->uid_prefix - (size_t)k, "%02x",
+                      nonce[i]);
+    snprintf(self->uid_prefix + k, sizeof self->uid_prefix - (size_t)k, ":");
     int rc = cf_key_read_secret(opts->curve_key, self->sec, self->pub, err);
     if (rc != CF_OK) {
         if (rc == CF_ESYS)
@@ -373,8 +389,9 @@ cf_auth_new(struct event_base *base, void *zctx, const cf_auth_opts_t *opts, cf_
     }
     cf_zsock_set_max_frames(self->zap, 7);
     for (int r = 0; r < CF_ROLES; r++)
-        cf_log_info("auth: %s: %zu key(s)%s%s", role_names[r], cf_allow_count(self->allow[r]),
-                    self->dirs[r] ? " from " : " (no allow_", self->dirs[r] ? self->dirs[r] : "");
+        cf_log_info("auth: %s: %zu key(s) from %s", role_names[r],
+                    cf_allow_count(self->allow[r]),
+                    self->dirs[r] ? self->dirs[r] : "nowhere (no allowlist: nobody over tcp)");
     return self;
 fail:
     cf_auth_destroy(&self);
@@ -399,6 +416,13 @@ cf_auth_bind(cf_auth_t *self, void *sock, cf_auth_domain_t d, const char *endpoi
 {
     bool tcp = strncmp(endpoint, "tcp://", 6) == 0;
     bool curve = tcp && cf_auth_curve(self);
+    /* ipc must be a path in the file system (an abstract "@name" has no permissions
+     * to guard it) and no other network transport gets CURVE here (pgm, tipc...) */
+    if (!tcp && strncmp(endpoint, "inproc://", 9) != 0 &&
+        !(strncmp(endpoint, "ipc://", 6) == 0 && endpoint[6] == '/'))
+        return cf_err_set(err, CF_EINVAL,
+                          "%s: '%s': endpoints are tcp://, ipc:///absolute/path or inproc://",
+                          domain_names[d], endpoint);
     if (tcp && !curve && d == CF_AUTH_WORKERS)
         return cf_err_set(err, CF_EINVAL,
                           "workers: a tcp worker endpoint needs CURVE (--curve-key and "
@@ -432,12 +456,17 @@ cf_auth_bind(cf_auth_t *self, void *sock, cf_auth_domain_t d, const char *endpoi
     return CF_OK;
 }
 
-/* The key of the peer that sent msg, when it came through CURVE. */
+/* The key of the peer that sent msg, when it came through CURVE and our ZAP
+ * handler: only a User-Id with this process's secret prefix counts. */
 static bool
-peer_key(zmq_msg_t *msg, uint8_t key[CF_KEY_BIN])
+peer_key(const cf_auth_t *self, zmq_msg_t *msg, uint8_t key[CF_KEY_BIN])
 {
     const char *uid = zmq_msg_gets(msg, "User-Id");
-    return uid && strlen(uid) == CF_KEY_Z85 && zmq_z85_decode(key, uid);
+    size_t n = strlen(self->uid_prefix);
+    if (!uid || strncmp(uid, self->uid_prefix, n) != 0)
+        return false;
+    uid += n;
+    return strlen(uid) == CF_KEY_Z85 && zmq_z85_decode(key, uid);
 }
 
 int
@@ -446,7 +475,7 @@ cf_auth_check(cf_auth_t *self, cf_auth_domain_t d, zmq_msg_t *msg, const char **
     if (who)
         *who = NULL;
     uint8_t key[CF_KEY_BIN];
-    if (!cf_auth_curve(self) || !peer_key(msg, key))
+    if (!cf_auth_curve(self) || !peer_key(self, msg, key))
         return CF_OK; /* plain or ipc: no key to check */
     for (int r = 0; r < CF_ROLES; r++) {
         if (!(domain_roles[d] & (1u << r)))
@@ -472,11 +501,11 @@ bool
 cf_auth_operator(cf_auth_t *self, zmq_msg_t *msg)
 {
     uint8_t key[CF_KEY_BIN];
-    if (cf_auth_curve(self) && peer_key(msg, key) &&
+    if (cf_auth_curve(self) && peer_key(self, msg, key) &&
         cf_allow_find(self->allow[CF_ROLE_OPERATORS], key))
         return true;
     char who[CF_KEY_Z85 + 1] = "a plain peer";
-    if (cf_auth_curve(self) && peer_key(msg, key))
+    if (cf_auth_curve(self) && peer_key(self, msg, key))
         zmq_z85_encode(who, key, CF_KEY_BIN);
     if (self)
         refuse(self, CF_AUTH_QUERY, R_NOT_OPERATOR, who,

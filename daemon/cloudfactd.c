@@ -542,29 +542,32 @@ reload(daemon_t *d)
     cf_err_t err;
     notify(d, "RELOADING=1");
     cf_config_t *fresh = cf_config_reload(d->src, &err);
+    bool config_ok = fresh != NULL;
     if (!fresh) {
-        s->reloads_refused++;
-        s->last_reload_ok = false;
         cf_log_error("reload: refused, keeping the running configuration: %s", err.text);
     } else {
         size_t changed = cf_config_diff(d->cfg, fresh, on_changed, d);
         cf_config_destroy(&fresh);
         size_t told = cf_dispatch_reload(d->dispatch);
-        unsigned lost = 0;
-        bool keys_ok = cf_auth_reload(d->auth, &lost, &err) == CF_OK;
-        if (!keys_ok)
-            cf_log_error("reload: allowlists refused, keeping the running ones: %s", err.text);
-        /* ingest, query and workers check each message's key; XPUB cannot, so a
-         * revoked subscriber is cut off by disconnecting every subscriber */
-        if (lost & (1u << CF_ROLE_SUBSCRIBERS) &&
-            cf_publish_cut_subscribers(d->publish, &err) != CF_OK)
-            cf_log_error("reload: %s", err.text);
-        s->reloads++;
-        s->last_reload_ok = keys_ok;
         cf_log_notice("reload: done (%zu setting(s) changed; %zu worker(s) reloading their data "
                       "files)",
                       changed, told);
     }
+    /* the allowlists whatever became of the file: a typo in it must not keep a
+     * revoked key in */
+    unsigned lost = 0;
+    bool keys_ok = cf_auth_reload(d->auth, &lost, &err) == CF_OK;
+    if (!keys_ok)
+        cf_log_error("reload: allowlists refused, keeping the running ones: %s", err.text);
+    /* ingest, query and workers check each message's key; XPUB cannot, so a revoked
+     * subscriber is cut off by disconnecting every subscriber */
+    if (lost & (1u << CF_ROLE_SUBSCRIBERS) && cf_publish_cut_subscribers(d->publish, &err) != CF_OK)
+        cf_log_error("reload: %s", err.text);
+    if (config_ok && keys_ok)
+        s->reloads++;
+    else
+        s->reloads_refused++;
+    s->last_reload_ok = config_ok && keys_ok;
     if (s->ready)
         send_status(d, "READY=1\n");
 }

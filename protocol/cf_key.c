@@ -109,25 +109,28 @@ cf_key_read_secret(const char *path, char sec[CF_KEY_Z85 + 1], char pub[CF_KEY_Z
     int rc = read_small(path, buf, sizeof buf, &len, &st, err);
     if (rc != CF_OK)
         return rc;
-    if (st.st_mode & 077)
-        return cf_err_set(err, CF_EDENIED,
-                          "%s: secret key is accessible to others (mode %04o); "
-                          "chmod 600 it (or use systemd's LoadCredential=)",
-                          path, (unsigned)(st.st_mode & 07777));
-    char z[CF_KEY_Z85 + 1];
-    cf_err_t why;
-    if (cf_key_parse(buf, len, NULL, z, &why) != CF_OK)
-        return cf_err_set(err, CF_EINVAL, "%s: %s", path, why.text);
+    char z[CF_KEY_Z85 + 1] = "";
     char p[CF_KEY_Z85 + 1];
-    if (zmq_curve_public(p, z) != 0)
-        return cf_err_set(err, CF_EINVAL, "%s: cannot derive the public key: %s", path,
-                          zmq_strerror(zmq_errno()));
-    memcpy(sec, z, sizeof z);
-    if (pub)
-        memcpy(pub, p, sizeof p);
+    cf_err_t why;
+    if (st.st_mode & 077)
+        rc = cf_err_set(err, CF_EDENIED,
+                        "%s: secret key is accessible to others (mode %04o); "
+                        "chmod 600 it (or use systemd's LoadCredential=)",
+                        path, (unsigned)(st.st_mode & 07777));
+    else if (cf_key_parse(buf, len, NULL, z, &why) != CF_OK)
+        rc = cf_err_set(err, CF_EINVAL, "%s: %s", path, why.text);
+    else if (zmq_curve_public(p, z) != 0)
+        rc = cf_err_set(err, CF_EINVAL, "%s: cannot derive the public key: %s", path,
+                        zmq_strerror(zmq_errno()));
+    if (rc == CF_OK) {
+        memcpy(sec, z, sizeof z);
+        if (pub)
+            memcpy(pub, p, sizeof p);
+    }
+    /* the secret leaves no copy on our stack, whatever happened */
     explicit_bzero(buf, sizeof buf);
     explicit_bzero(z, sizeof z);
-    return CF_OK;
+    return rc;
 }
 
 bool
@@ -142,28 +145,41 @@ cf_key_name_ok(const char *name)
     return true;
 }
 
-/* Writes text to path with mode, exclusively unless force; fsyncs. */
+/* Writes text to path with mode through a new temporary file renamed over path, so
+ * a process that has the old file open never reads the new secret and a failure
+ * leaves the old file as it was. Without force an existing path is kept (CF_EDUP). */
 static int
 write_key_file(const char *path, const char *text, mode_t mode, bool force, cf_err_t *err)
 {
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL);
-    int fd = open(path, flags, mode);
-    if (fd < 0) {
-        if (errno == EEXIST)
-            return cf_err_set(err, CF_EDUP, "%s exists (--force replaces it)", path);
-        return cf_err_sys(err, "%s: cannot create", path);
-    }
-    /* an existing file replaced with --force keeps its old mode unless we set it */
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return cf_err_sys(err, "%s: cannot create", tmp);
     size_t len = strlen(text);
-    if (fchmod(fd, mode) != 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-        cf_err_sys(err, "%s: cannot write", path);
-        close(fd);
-        unlink(path);
+    bool ok = fchmod(fd, mode) == 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok) {
+        cf_err_sys(err, "%s: cannot write", tmp);
+        unlink(tmp);
         return CF_ESYS;
     }
-    if (close(fd) != 0) {
-        cf_err_sys(err, "%s: cannot write", path);
-        unlink(path);
+    /* link() refuses an existing name: the "not without --force" check, without a race */
+    if (!force) {
+        if (link(tmp, path) != 0) {
+            int e = errno;
+            unlink(tmp);
+            errno = e;
+            if (e == EEXIST)
+                return cf_err_set(err, CF_EDUP, "%s exists (--force replaces it)", path);
+            return cf_err_sys(err, "%s: cannot create", path);
+        }
+        unlink(tmp);
+        return CF_OK;
+    }
+    if (rename(tmp, path) != 0) {
+        cf_err_sys(err, "%s: cannot replace", path);
+        unlink(tmp);
         return CF_ESYS;
     }
     return CF_OK;

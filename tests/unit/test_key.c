@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "cf_allow.h"
+#include "cf_auth.h"
 #include "cf_key.h"
 #include "cf_test.h"
 
@@ -136,6 +137,15 @@ test_allow(void)
     CF_CHECK(cf_allow_missing(l1, l2, on_removed, NULL) == 1 && removed == 1);
     CF_CHECK(strcmp(last_removed, "b") == 0);
     CF_CHECK(cf_allow_missing(l2, l1, NULL, NULL) == 0);
+    /* revoking by renaming works: only NAME.pub files are keys */
+    snprintf(p, sizeof p, "%s/b.pub.revoked", list);
+    f = fopen(p, "w");
+    fprintf(f, "%s\n", pb);
+    fclose(f);
+    cf_allow_t *l3 = cf_allow_load(list, &err);
+    CF_CHECK(l3 != NULL && cf_allow_count(l3) == 1 && cf_allow_find(l3, kb) == NULL);
+    cf_allow_destroy(&l3);
+    unlink(p);
     /* the same key twice, or a file that is not a key: refused, naming the file */
     snprintf(p, sizeof p, "%s/a-again.pub", list);
     f = fopen(p, "w");
@@ -158,6 +168,32 @@ test_allow(void)
     CF_CHECK(system("rm -rf /tmp/cf-test-key-*") == 0);
 }
 
+/* Only endpoints something guards: tcp (CURVE when configured), ipc paths (file
+ * permissions), inproc. */
+static void
+test_endpoints(void)
+{
+    void *ctx = zmq_ctx_new();
+    cf_err_t err;
+    const char *bad[] = {"ipc://@abstract", "ipc://relative.sock", "epgm://eth0;239.1.1.1:5555",
+                         "tipc://{5560,0,0}", "udp://127.0.0.1:5555"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        void *s = zmq_socket(ctx, ZMQ_ROUTER);
+        CF_CHECK(cf_auth_bind(NULL, s, CF_AUTH_QUERY, bad[i], &err) == CF_EINVAL);
+        zmq_close(s);
+    }
+    void *s = zmq_socket(ctx, ZMQ_ROUTER);
+    CF_CHECK(cf_auth_bind(NULL, s, CF_AUTH_QUERY, "inproc://fine", &err) == CF_OK);
+    /* a tcp worker endpoint without CURVE: anyone could pose as a worker */
+    void *w = zmq_socket(ctx, ZMQ_ROUTER);
+    CF_CHECK(cf_auth_bind(NULL, w, CF_AUTH_WORKERS, "tcp://127.0.0.1:0", &err) == CF_EINVAL);
+    int linger = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_close(s);
+    zmq_close(w);
+    zmq_ctx_term(ctx);
+}
+
 static void
 setup(void)
 {
@@ -173,6 +209,7 @@ test_all(void)
     test_generate_and_read();
     test_client();
     test_allow();
+    test_endpoints();
 }
 
 CF_TEST_LIST(CF_TEST(test_all));
