@@ -63,6 +63,8 @@ typedef struct stream {
     cf_query_t *owner;
     side_t *side;
     cf_envelope_t env;          /* the client's address */
+    zmq_msg_t req;              /* the request body (a reference): its peer's key, checked
+                                 * again before each page so a revocation ends the stream */
     uint8_t ref[CF_MAX_REF + 9];
     size_t ref_len;
     const char *what;           /* "replay" or "facts", for logs */
@@ -264,6 +266,7 @@ stream_destroy(stream_t *st)
     event_free(st->ev);
     for (size_t i = 0; i < st->nout; i++)
         zmq_msg_close(&st->out[i]);
+    zmq_msg_close(&st->req);
     cf_envelope_clear(&st->env);
     cf_cursor_destroy(&st->cur);
     msgpack_sbuffer_destroy(&st->pk);
@@ -413,6 +416,14 @@ stream_turn(evutil_socket_t fd, short what, void *arg)
             if (paged)
                 break; /* one page read (one short transaction) per turn */
             paged = true;
+            if (!st->side->operator &&
+                cf_auth_check(self->hooks.auth, CF_AUTH_QUERY, &st->req, NULL) != CF_OK) {
+                snprintf(st->error, sizeof st->error,
+                         "denied: this key is no longer allowed to query");
+                st->npk = st->at = 0;
+                st->cursor_done = true;
+                continue; /* the `end` with the reason comes next */
+            }
             bool done = false;
             cf_err_t err;
             size_t n = 0;
@@ -520,6 +531,8 @@ stream_start(cf_query_t *self, side_t *side, const cf_msg_t *msg, zmq_msg_t *fra
         st->commits_seen = as.commits;
     }
     cf_envelope_set(&st->env, frames, nenv);
+    zmq_msg_init(&st->req);
+    zmq_msg_copy(&st->req, &frames[nenv]);
     memcpy(st->ref, msg->ref, msg->ref_len);
     st->ref_len = msg->ref_len;
     st->ev = evtimer_new(self->base, stream_turn, st);
