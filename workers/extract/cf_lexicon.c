@@ -515,21 +515,23 @@ set_memo(const cf_lexicon_roots_t *r, cf_token_t *tk, const root_t *x)
         tk->memo[r->slots[s]] = x ? x->node[s] : MEMO_ABSENT;
 }
 
+/* The root word of token tk, or NULL when no table has it (the bit filter first). */
+static inline const root_t *
+root_of(const cf_lexicon_roots_t *r, const cf_tokens_t *t, const cf_token_t *tk)
+{
+    uint32_t h = tk->hash;
+    if (!(r->bits[(h % ROOT_BITS) / 64] & (1ull << (h % 64))))
+        return NULL;
+    const root_t *x = root_find(r, t->text + tk->norm, tk->len, h);
+    return x->word ? x : NULL;
+}
+
 void
 cf_lexicon_roots_tag(const cf_lexicon_roots_t *r, const cf_tokens_t *t)
 {
     CF_STEPS(t->n);
-    for (size_t i = 0; i < t->n; i++) {
-        cf_token_t *tk = &t->v[i];
-        uint32_t h = tk->hash;
-        const root_t *x = NULL;
-        if (r->bits[(h % ROOT_BITS) / 64] & (1ull << (h % 64))) {
-            x = root_find(r, t->text + tk->norm, tk->len, h);
-            if (!x->word)
-                x = NULL;
-        }
-        set_memo(r, tk, x);
-    }
+    for (size_t i = 0; i < t->n; i++)
+        set_memo(r, &t->v[i], root_of(r, t, &t->v[i]));
 }
 
 void
@@ -539,13 +541,7 @@ cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *r, const cf_tokens_t *t, si
     CF_STEPS(t->n);
     for (size_t i = 0; i < t->n; i++) {
         cf_token_t *tk = &t->v[i];
-        uint32_t h = tk->hash;
-        const root_t *x = NULL;
-        if (r->bits[(h % ROOT_BITS) / 64] & (1ull << (h % 64))) {
-            x = root_find(r, t->text + tk->norm, tk->len, h);
-            if (!x->word)
-                x = NULL;
-        }
+        const root_t *x = root_of(r, t, tk);
         set_memo(r, tk, x);
         if (!x || skippable(t, i)) {
             cats[i] = 0;
