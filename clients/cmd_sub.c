@@ -258,6 +258,29 @@ print_event(follow_t *fl, const cf_sub_msg_t *m)
     print_line(fl, line);
 }
 
+/* The next message of sub: 1 a message in *m; 0 nothing this second, or a malformed
+ * message (said; the stream goes on); -1 stop: interrupted, or the daemon refused
+ * our handshake (said; waiting cannot help). */
+static int
+next_message(follow_t *fl, cf_sub_t *sub, cf_sub_msg_t *m)
+{
+    cf_err_t err;
+    int r = cf_sub_recv(sub, 1000, m, &err);
+    if (r == CF_OK)
+        return 1;
+    if (r == CF_EBUSY)
+        return 0;
+    if (r == CF_ECLOSED)
+        return -1;
+    if (r == CF_EDENIED) {
+        fprintf(stderr, "cloudfact: sub: %s\n", err.text);
+        fl->rc = 1;
+        return -1;
+    }
+    fprintf(stderr, "cloudfact: sub: skipped a malformed message: %s\n", err.text);
+    return 0;
+}
+
 /* The live stream only, at most once (no start point given). */
 static int
 follow_live(follow_t *fl, const char *endpoint)
@@ -271,20 +294,11 @@ follow_live(follow_t *fl, const char *endpoint)
     cmd_catch_signals();
     while (!cmd_interrupted && !fl->stop) {
         cf_sub_msg_t m;
-        int r = cf_sub_recv(sub, 1000, &m, &err);
-        if (r == CF_EBUSY)
-            continue;
-        if (r == CF_ECLOSED)
+        int r = next_message(fl, sub, &m);
+        if (r < 0)
             break;
-        if (r == CF_EDENIED) { /* the daemon refused our handshake: waiting cannot help */
-            fprintf(stderr, "cloudfact: sub: %s\n", err.text);
-            fl->rc = 1;
-            break;
-        }
-        if (r != CF_OK) {
-            fprintf(stderr, "cloudfact: sub: skipped a malformed message: %s\n", err.text);
+        if (r == 0)
             continue;
-        }
         if (m.is_fact) {
             if (!fl->subject || strcmp(fl->subject, m.fact.subject) == 0) {
                 print_line(fl, cf_json_fact(&m.fact));
@@ -326,21 +340,12 @@ follow_joined(follow_t *fl, const char *endpoint, bool from_now)
     bool started = false; /* a heartbeat came: the subscription is live */
     while (!cmd_interrupted && !fl->stop) {
         cf_sub_msg_t m;
-        int r = cf_sub_recv(sub, 1000, &m, &err);
+        int r = next_message(fl, sub, &m);
         save_resume(fl, false);
-        if (r == CF_EBUSY)
-            continue;
-        if (r == CF_ECLOSED)
+        if (r < 0)
             break;
-        if (r == CF_EDENIED) { /* the daemon refused our handshake: waiting cannot help */
-            fprintf(stderr, "cloudfact: sub: %s\n", err.text);
-            fl->rc = 1;
-            break;
-        }
-        if (r != CF_OK) {
-            fprintf(stderr, "cloudfact: sub: skipped a malformed message: %s\n", err.text);
+        if (r == 0)
             continue;
-        }
         if (strcmp(m.topic, "sys.heartbeat") == 0) {
             uint64_t last = 0;
             if (!heartbeat_last(m.body, m.body_len, &last))

@@ -52,9 +52,9 @@ cf_key_parse(const char *text, size_t len, uint8_t bin[CF_KEY_BIN], char z85[CF_
 static int
 read_small(const char *path, char *buf, size_t cap, size_t *len, struct stat *st, cf_err_t *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 && errno == ELOOP)
-        fd = open(path, O_RDONLY | O_CLOEXEC); /* a symlink (LoadCredential's, kubernetes') */
+    /* symlinks are followed (LoadCredential's, kubernetes' secrets): the checks are on
+     * the file itself, through fstat */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return cf_err_sys(err, "%s: cannot open", path);
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
