@@ -1418,10 +1418,112 @@ out:
     teardown(&fx);
 }
 
+/* A DONE's facts go in by multi-row INSERTs of up to 32 rows (cf_archive.c, insert_facts):
+ * 70 facts are three statements (32 + 32 + 6). Every fact gets its own row, in order,
+ * with consecutive seqs, its own values (period range, value or NULL), and the seqs
+ * written back into the request match the rows; a second DONE in the same batch and a
+ * single-fact DONE continue the sequence. */
+static void
+test_done_many_facts(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    uint64_t id[3];
+    for (int i = 0; i < 3; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/many%d", i);
+        id[i] = insert1(&fx, url, "AWS held a share.");
+    }
+    cf_archive_req_t c;
+    claim(&fx, &c, 3);
+    CF_CHECK_INT(c.u.claim.n, 3);
+    cf_archive_req_clear(&c);
+    enum { MANY = 70 };
+    static const char *const periods[] = {"2015", "2015-Q3", NULL, "2014-07", "FY2016"};
+    cf_facts_t f[3] = {{0}};
+    for (int i = 0; i < MANY; i++) {
+        char subject[32];
+        snprintf(subject, sizeof subject, "s%d", i);
+        set_fact(cf_facts_push(&f[0]), i % 2 ? "revenue" : "market_share", subject, periods[i % 5],
+                 i % 3 != 0);
+    }
+    set_fact(cf_facts_push(&f[1]), "revenue", "second", "2015", true);
+    set_fact(cf_facts_push(&f[1]), "revenue", "second2", NULL, false);
+    set_fact(cf_facts_push(&f[2]), "ipo", "third", NULL, false);
+    cf_archive_req_t d[3];
+    memset(d, 0, sizeof d);
+    int n = 0;
+    for (int i = 0; i < 3; i++) {
+        d[i].kind = CF_ARCHIVE_DONE;
+        d[i].cb = on_done;
+        d[i].arg = &n;
+        d[i].u.done.id = id[i];
+        d[i].u.done.facts = &f[i];
+    }
+    /* 0 and 1 most likely in one batch; 2 alone, after them */
+    CF_CHECK_INT(cf_archive_submit(fx.a, &d[0]), CF_OK);
+    CF_CHECK_INT(cf_archive_submit(fx.a, &d[1]), CF_OK);
+    CF_CHECK(run_until(fx.base, &n, 2));
+    CF_CHECK_INT(cf_archive_submit(fx.a, &d[2]), CF_OK);
+    CF_CHECK(run_until(fx.base, &n, 3));
+    for (int i = 0; i < 3; i++)
+        CF_CHECK_INT(d[i].rc, CF_OK);
+    CF_CHECK_INT(d[0].u.done.first_seq, 1);
+    CF_CHECK_INT(d[0].u.done.last_seq, MANY);
+    CF_CHECK_INT(d[1].u.done.first_seq, MANY + 1);
+    CF_CHECK_INT(d[1].u.done.last_seq, MANY + 2);
+    CF_CHECK_INT(d[2].u.done.first_seq, MANY + 3);
+    CF_CHECK_INT(d[2].u.done.last_seq, MANY + 3);
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), MANY + 3);
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < f[k].n; i++) {
+            const cf_fact_t *x = &f[k].v[i];
+            CF_CHECK_INT(x->seq, d[k].u.done.first_seq + i);
+            CF_CHECK_INT(x->article, id[k]);
+            CF_CHECK_INT(q_intf(db, "SELECT article FROM facts WHERE seq=?1", x->seq),
+                         (int64_t)id[k]);
+            CF_CHECK_STR(q_textf(db, "SELECT subject FROM facts WHERE seq=?1", x->seq), x->subject);
+            CF_CHECK_STR(q_textf(db, "SELECT type FROM facts WHERE seq=?1", x->seq), x->type);
+            CF_CHECK_STR(
+                q_textf(db, "SELECT coalesce(period, '-') FROM facts WHERE seq=?1", x->seq),
+                x->period ? x->period : "-");
+            CF_CHECK_INT(q_intf(db, "SELECT value IS NULL FROM facts WHERE seq=?1", x->seq),
+                         x->has_value ? 0 : 1);
+            char ps[11], pe[11];
+            if (x->period && cf_period_range(x->period, ps, pe) == CF_OK) {
+                CF_CHECK_STR(q_textf(db, "SELECT period_start FROM facts WHERE seq=?1", x->seq),
+                             ps);
+                CF_CHECK_STR(q_textf(db, "SELECT period_end FROM facts WHERE seq=?1", x->seq), pe);
+            } else {
+                CF_CHECK_INT(q_intf(db,
+                                    "SELECT period_start IS NULL AND period_end IS NULL"
+                                    " FROM facts WHERE seq=?1",
+                                    x->seq),
+                             1);
+            }
+        }
+        CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id[k]), "done");
+        cf_archive_req_clear(&d[k]);
+    }
+    /* the writer's connection does not enforce the foreign key, the schema still says it */
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM pragma_foreign_key_list('facts')"
+                           " WHERE \"table\" = 'articles'"),
+                 1);
+    sqlite3_close(db);
+    for (int k = 0; k < 3; k++)
+        cf_facts_clear(&f[k]);
+out:
+    teardown(&fx);
+}
+
 CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_insert_and_duplicates), CF_TEST(test_group_commit),
              CF_TEST(test_claim_done_search), CF_TEST(test_fail_and_release),
              CF_TEST(test_reopen_requeues_processing), CF_TEST(test_close_flushes),
              CF_TEST(test_lock), CF_TEST(test_newer_foreign_corrupt), CF_TEST(test_full_disk),
              CF_TEST(test_locked_database), CF_TEST(test_claimed_not_handed_out_twice),
-             CF_TEST(test_search_backlog_recovered), CF_TEST(test_done_fails_half_way))
+             CF_TEST(test_search_backlog_recovered), CF_TEST(test_done_fails_half_way),
+             CF_TEST(test_done_many_facts))
