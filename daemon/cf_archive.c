@@ -1381,6 +1381,8 @@ dec(uint64_t *v)
 static void
 account(cf_archive_stats_t *st, const cf_archive_req_t *req)
 {
+    if (req->kind == CF_ARCHIVE_INSERT)
+        dec(&st->inserting);
     if (req->rc != CF_OK)
         return;
     switch (req->kind) {
@@ -1862,6 +1864,8 @@ cf_archive_submit(cf_archive_t *self, cf_archive_req_t *req)
         self->q_head = req;
     self->q_tail = req;
     pthread_cond_signal(&self->cv);
+    if (req->kind == CF_ARCHIVE_INSERT)
+        self->st_.inserting++; /* loop thread only, like every counter of st_ */
     pthread_mutex_unlock(&self->mu);
     return CF_OK;
 }

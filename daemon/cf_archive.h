@@ -91,6 +91,7 @@ struct cf_archive_req {
 /* Counts kept by the archive, read on the loop thread. */
 typedef struct cf_archive_stats {
     uint64_t queued;       /* articles waiting (state queued), exact */
+    uint64_t inserting;    /* inserts submitted, not yet answered: queued once committed */
     uint64_t processing;   /* articles handed out and not yet back (`queued` in the table) */
     uint64_t done;         /* articles done (since open, plus those found at open) */
     uint64_t failed;       /* articles quarantined */

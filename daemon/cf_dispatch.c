@@ -65,6 +65,7 @@ struct cf_dispatch {
     bool draining;                 /* shutdown: no new claims */
     size_t pending;                /* archive requests of ours in flight */
     struct event *tick;            /* heartbeats, deadlines */
+    struct event *kick;            /* cf_dispatch_kick_soon */
     msgpack_sbuffer buf;
     char *ipc_path[2];             /* socket files of ipc:// endpoints, or NULL */
     cf_ratelog_t undelivered_log;  /* rate-limited warnings */
@@ -469,17 +470,28 @@ pump(cf_dispatch_t *self)
     want = want > self->nready ? want - self->nready : 0;
     cf_archive_stats_t ast;
     cf_archive_stats(self->archive, &ast);
-    if (want == 0 || ast.queued == 0)
+    /* inserts not yet committed count: the claim runs after them (in their
+     * transaction when it can), and takes what is there */
+    uint64_t avail = ast.queued + ast.inserting;
+    if (want == 0 || avail == 0)
         return;
     memset(&self->claim, 0, sizeof self->claim);
     self->claim.kind = CF_ARCHIVE_CLAIM;
     self->claim.cb = on_claimed;
     self->claim.arg = self;
-    self->claim.u.claim.max = want < ast.queued ? want : ast.queued;
+    self->claim.u.claim.max = want < avail ? want : avail;
     if (cf_archive_submit(self->archive, &self->claim) == CF_OK) {
         self->claiming = true;
         self->pending++;
     }
+}
+
+static void
+on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pump(arg);
 }
 
 /* ---- timers --------------------------------------------------------------------- */
@@ -580,6 +592,7 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
         return NULL;
     }
     self->tick = event_new(base, -1, EV_PERSIST, on_tick, self);
+    self->kick = event_new(base, -1, 0, on_kick, self);
     struct timeval tv = {HEARTBEAT_MS / 1000, (HEARTBEAT_MS % 1000) * 1000};
     event_add(self->tick, &tv);
     return self;
@@ -603,6 +616,14 @@ void
 cf_dispatch_kick(cf_dispatch_t *self)
 {
     pump(self);
+}
+
+void
+cf_dispatch_kick_soon(cf_dispatch_t *self)
+{
+    /* active events run after the callback at hand (the ingest socket's burst) */
+    if (!event_pending(self->kick, EV_READ, NULL))
+        event_active(self->kick, EV_READ, 0);
 }
 
 void
@@ -698,6 +719,8 @@ cf_dispatch_destroy(cf_dispatch_t **self_p)
     }
     if (self->tick)
         event_free(self->tick);
+    if (self->kick)
+        event_free(self->kick);
     cf_zsock_destroy(&self->zs);
     for (size_t i = 0; i < 2; i++) {
         if (self->ipc_path[i])

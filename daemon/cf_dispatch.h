@@ -68,6 +68,12 @@ void cf_dispatch_set_opts(cf_dispatch_t *self, const cf_dispatch_opts_t *opts);
 /* The queue may have grown: hand out work if credit allows. */
 void cf_dispatch_kick(cf_dispatch_t *self);
 
+/* Articles are on their way into the queue (inserts submitted, not yet committed):
+ * kick once the loop is done with the messages at hand, so that one claim, queued
+ * behind those inserts, hands them out in the transaction that stores them (claims
+ * are delivered after commit: nothing goes out before it is stored). */
+void cf_dispatch_kick_soon(cf_dispatch_t *self);
+
 /* A local worker process ended (from cf_pool): its jobs fail, it is forgotten. */
 void cf_dispatch_worker_exited(cf_dispatch_t *self, pid_t pid, int status);
 

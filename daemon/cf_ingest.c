@@ -213,6 +213,8 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
         return;
     }
     self->st.pending++;
+    if (self->o.on_submitted)
+        self->o.on_submitted(self->o.arg);
 }
 
 cf_ingest_t *

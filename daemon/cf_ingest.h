@@ -35,7 +35,9 @@ typedef struct cf_ingest_opts {
     int64_t max_message_size;  /* ZMQ_MAXMSGSIZE: a larger message drops the connection */
     cf_auth_t *auth;           /* CURVE and allowlists (borrowed), or NULL: plain */
     cf_ingest_accepted_cb on_accepted; /* after each accepted commit, or NULL */
-    void *arg;                 /* for on_accepted */
+    void *arg;                 /* for on_accepted and on_submitted */
+    cf_ingest_accepted_cb on_submitted; /* after each article handed to the archive (not
+                                         * yet committed), or NULL */
 } cf_ingest_opts_t;
 
 /* Binds a ROUTER on endpoint. Borrows archive. Returns NULL with err on failure. */

@@ -745,6 +745,13 @@ on_accepted(void *arg)
 }
 
 static void
+on_submitted(void *arg)
+{
+    daemon_t *d = arg;
+    cf_dispatch_kick_soon(d->dispatch);
+}
+
+static void
 on_worker_exit(pid_t pid, int status, void *arg)
 {
     daemon_t *d = arg;
@@ -853,7 +860,7 @@ start(daemon_t *d, cf_err_t *err)
     cf_ingest_opts_t iopts = {(uint64_t)c->max_queue,  (size_t)c->max_inflight,
                               (size_t)c->max_frames,   c->max_message_size,
                               d->auth,                 on_accepted,
-                              d};
+                              d,                       on_submitted};
     d->ingest = cf_ingest_new(d->base, d->zctx, c->ingest, d->archive, &iopts, err);
     if (!d->ingest)
         return err->rc;
