@@ -6,6 +6,7 @@
 #include "cf_assemble.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,35 +71,35 @@ typedef struct subjects {
 } subjects_t;
 
 struct cf_assemble {
+    /* kept by cf_assemble_reset: the tables and the per-token and mention buffers */
     const cf_gazetteer_t *gaz;
     const cf_lexicon_t *cues;
+    mention_t *m;              /* this sentence's mentions, in token order */
+    size_t mcap;
+    int *cover;                /* per token: the mention covering it, or -1 */
+    int *depth;                /* per token: parenthesis depth */
+    bool *rel;                 /* per token: inside ", which/who ... ," */
+    size_t tcap;
+    uint64_t *own_cats;        /* tcats, tper and tgaz of a sentence computed alone */
+    bool *own_per;
+    unsigned char *own_gaz;
+    uint64_t *gate_cats;       /* cf_assemble_gates: the same for every token of the */
+    bool *gate_per;            /* article, computed once */
+    unsigned char *gate_gaz;
+    size_t gate_cap;
+    /* the article: zeroed by cf_assemble_reset, from pub up to learned */
     cf_period_date_t pub;
     char topic[ID_MAX];        /* the last named company, "" when none */
     char prev_source[ID_MAX];  /* the source of the previous sentence */
     char quote_source[ID_MAX]; /* the source of an open quotation */
     bool in_quote;
-    char learned[MAX_LEARNED][ID_MAX];     /* ids of companies named without a gazetteer entry */
-    char learned_key[MAX_LEARNED][ID_MAX * 2]; /* their normalized words */
-    size_t nlearned;
-    mention_t *m;              /* this sentence's mentions, in token order */
-    size_t nm, mcap;
-    int *cover;                /* per token: the mention covering it, or -1 */
-    int *depth;                /* per token: parenthesis depth */
-    bool *rel;                 /* per token: inside ", which/who ... ," */
+    size_t nlearned;           /* entries of learned[] and learned_key[] in use */
+    size_t nm;                 /* mentions in m */
     uint64_t *tcats;           /* per token: cue categories that may start there */
     bool *tper;                /* per token: a period may start there (cf_period) */
     unsigned char *tgaz;       /* per token: CF_GAZETTEER_* aliases that may start there */
-    size_t tcap;
-    uint64_t *own_cats;        /* tcats, tper and tgaz of a sentence computed alone */
-    bool *own_per;
-    unsigned char *own_gaz;
-    /* cf_assemble_gates: the same for every token of the article, computed once */
-    const cf_token_t *gate_v;  /* the article's tokens, NULL when none */
+    const cf_token_t *gate_v;  /* the tokens gate_* describe, NULL when none */
     size_t gate_n;
-    uint64_t *gate_cats;
-    bool *gate_per;
-    unsigned char *gate_gaz;
-    size_t gate_cap;
     /* the sentence being processed */
     const char *body;
     const cf_tokens_t *t;
@@ -120,12 +121,16 @@ struct cf_assemble {
     int scan_year;             /* cf_assemble_scan: the last explicit year seen */
     bool year_fixed;           /* cf_assemble_scan found the article's year */
     char last_quarter[16];     /* the last quarter named ("2020-Q3"), for "the quarter" */
+    /* last, and not zeroed by cf_assemble_reset (only [0, nlearned) is read): 6 KB
+     * that a clear per article and title would cost */
+    char learned[MAX_LEARNED][ID_MAX];     /* ids of companies named without a gazetteer entry */
+    char learned_key[MAX_LEARNED][ID_MAX * 2]; /* their normalized words */
 };
 
 /* ------------------------------------------------------------------------ */
 /* small helpers */
 
-static bool
+static inline bool
 has(const mention_t *m, int cat)
 {
     CF_STEP();
@@ -1847,11 +1852,19 @@ offering_facts(cf_assemble_t *self)
 cf_assemble_t *
 cf_assemble_new(const cf_gazetteer_t *gaz, const cf_lexicon_t *cues, cf_period_date_t pub)
 {
-    cf_assemble_t *self = cf_calloc(1, sizeof *self);
+    cf_assemble_t *self = cf_malloc(sizeof *self);
+    memset(self, 0, offsetof(cf_assemble_t, pub));
     self->gaz = gaz;
     self->cues = cues;
-    self->pub = pub;
+    cf_assemble_reset(self, pub);
     return self;
+}
+
+void
+cf_assemble_reset(cf_assemble_t *self, cf_period_date_t pub)
+{
+    memset(&self->pub, 0, offsetof(cf_assemble_t, learned) - offsetof(cf_assemble_t, pub));
+    self->pub = pub;
 }
 
 void
@@ -1885,9 +1898,15 @@ cf_assemble_gates(cf_assemble_t *self, const cf_lexicon_roots_t *roots, const cf
     }
     _Static_assert(CF_GAZETTEER_ENTITY == 1 << 0 && CF_GAZETTEER_PLACE == 1 << 1,
                    "the gazetteer's bits are the roots' tables 0 and 1");
-    cf_lexicon_roots_tag_gates(roots, all, 2, CF_GAZETTEER_ENTITY | CF_GAZETTEER_PLACE,
+    cf_lexicon_roots_tag_gates(roots, all, 2,
+                               CF_GAZETTEER_ENTITY | CF_GAZETTEER_PLACE | CF_LEXICON_MARKED,
                                self->gate_cats, self->gate_gaz);
-    cf_period_may_start_all(all, self->gate_per);
+    /* roots marks cf_period_start_words (cf_extract_new): periods need no probe of
+     * their own */
+    for (size_t i = 0; i < all->n; i++) {
+        self->gate_per[i] = cf_period_may_start_marked(all, i, self->gate_gaz[i] & CF_LEXICON_MARKED);
+        self->gate_gaz[i] &= CF_GAZETTEER_ENTITY | CF_GAZETTEER_PLACE;
+    }
     self->gate_v = all->v;
     self->gate_n = all->n;
 }

@@ -34,12 +34,17 @@ cf_assemble_t *cf_assemble_new(const cf_gazetteer_t *gaz, const cf_lexicon_t *cu
 /* Frees the assembler and sets *self_p to NULL. NULL-safe. */
 void cf_assemble_destroy(cf_assemble_t **self_p);
 
+/* Makes self as cf_assemble_new made it, for a new article with publication date
+ * pub, keeping its buffers (an extractor reuses one assembler per article). */
+void cf_assemble_reset(cf_assemble_t *self, cf_period_date_t pub);
+
 /* Optional, once per article before its sentences: tags every token of the
  * article (all) with roots (cf_lexicon_roots_tag) and in the same pass notes where
- * cues, aliases and places may start, so that cf_assemble_scan and
+ * cues, aliases, places and periods may start, so that cf_assemble_scan and
  * cf_assemble_sentence on views of all (cf_token_view) skip their per-sentence
  * lookups. roots must index the gazetteer's names, its places and the cue lexicon
- * given to cf_assemble_new, in that order. all must stay unchanged while they run. */
+ * given to cf_assemble_new, in that order, with cf_period_start_words marked. all
+ * must stay unchanged while they run. */
 void cf_assemble_gates(cf_assemble_t *self, const cf_lexicon_roots_t *roots,
                        const cf_tokens_t *all);
 

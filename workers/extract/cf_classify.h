@@ -17,6 +17,9 @@ cf_classify_t *cf_classify_new(void);
 /* Frees the tally and sets *self_p to NULL. NULL-safe. */
 void cf_classify_destroy(cf_classify_t **self_p);
 
+/* Empties the tally, as cf_classify_new made it. */
+void cf_classify_reset(cf_classify_t *self);
+
 /* Counts one mention of a company (entity id) or a place, weighted (the title
  * counts more than a body sentence). */
 void cf_classify_company(cf_classify_t *self, const char *id, double weight);

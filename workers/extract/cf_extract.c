@@ -7,17 +7,22 @@
 #include "cf_extract.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "cf_assemble.h"
 #include "cf_classify.h"
 #include "cf_cue.h"
 #include "cf_gazetteer.h"
 #include "cf_limits.h"
+#include "cf_period.h"
 #include "cf_sentence.h"
 #include "cf_steps.h"
 #include "cf_text.h"
@@ -32,11 +37,32 @@
 
 #define MAIN_DATA_FILE "gazetteer.tsv"
 #define KEY_MAX 512
+#define SORT_SMALL 64 /* facts sorted by insertion (bounded: quadratic above) */
+#define WORK_KEEP_TOKENS 65536 /* largest token array a kept work area may hold (~2 MB) */
+
+/* The scratch one article needs, kept between articles so that its arrays are
+ * allocated once (large blocks per article cost glibc a consolidation each): it
+ * holds no result, only buffers and objects that are reset before use. */
+typedef struct work {
+    cf_tokens_t toks;     /* the body's tokens (or one title sentence's) */
+    size_t *bound;        /* sentence k: tokens [bound[k], bound[k + 1]) */
+    size_t cb;            /* allocated bounds */
+    cf_assemble_t *body;  /* the body's assembler */
+    cf_assemble_t *title; /* the title's (classification only) */
+    cf_classify_t *tally;
+    cf_facts_t found;     /* facts before checks, ordering and merging (n = 0 between) */
+    cf_fact_t *tmp;       /* sort_facts' output, as many as found can hold */
+    size_t ntmp;
+    void *keys;           /* dedupe: keyed_t[nkeys] */
+    size_t nkeys;
+} work_t;
 
 struct cf_extractor {
     cf_gazetteer_t *gaz;        /* entities and places */
     cf_lexicon_t *cues;         /* cue lexicon */
     cf_lexicon_roots_t *roots;  /* the words of the three tables, to tag tokens with */
+    _Atomic(work_t *) spare;    /* an idle work area, or NULL: threads that find it
+                                 * taken make their own (see take_work) */
 };
 
 const char *
@@ -57,6 +83,7 @@ cf_extract_new(const char *data_dir, cf_err_t *err)
 {
     const char *dir = data_dir ? data_dir : cf_extract_data_dir(NULL);
     cf_extractor_t *self = cf_calloc(1, sizeof *self);
+    atomic_init(&self->spare, NULL);
     self->gaz = cf_gazetteer_new(dir, err);
     if (self->gaz)
         self->cues = cf_cue_load(dir, err);
@@ -66,8 +93,58 @@ cf_extract_new(const char *data_dir, cf_err_t *err)
     }
     const cf_lexicon_t *tables[] = {cf_gazetteer_names(self->gaz),
                                     cf_gazetteer_places(self->gaz), self->cues};
-    self->roots = cf_lexicon_roots_new(tables, sizeof tables / sizeof *tables);
+    /* the period's first words ride along: one probe per token gates both */
+    self->roots = cf_lexicon_roots_new(tables, sizeof tables / sizeof *tables,
+                                       cf_period_start_words);
     return self;
+}
+
+static void
+work_free(work_t *w)
+{
+    if (!w)
+        return;
+    cf_token_free(&w->toks);
+    free(w->bound);
+    cf_assemble_destroy(&w->body);
+    cf_assemble_destroy(&w->title);
+    cf_classify_destroy(&w->tally);
+    cf_facts_clear(&w->found);
+    free(w->tmp);
+    free(w->keys);
+    free(w);
+}
+
+/* A work area for one article: the extractor's idle one, or a new one when another
+ * thread holds it. Lock-free: one exchange each way. */
+static work_t *
+take_work(cf_extractor_t *self, cf_period_date_t pub)
+{
+    work_t *w = atomic_exchange(&self->spare, NULL);
+    if (!w) {
+        w = cf_calloc(1, sizeof *w);
+        w->body = cf_assemble_new(self->gaz, self->cues, pub);
+        w->title = cf_assemble_new(self->gaz, self->cues, pub);
+        w->tally = cf_classify_new();
+        return w;
+    }
+    cf_assemble_reset(w->body, pub);
+    cf_assemble_reset(w->title, pub);
+    cf_classify_reset(w->tally);
+    return w;
+}
+
+/* Gives w back to the extractor (freeing the one already there, if any). An area
+ * grown for a long article is freed instead, so that a worker does not keep tens of
+ * megabytes after one body near CF_MAX_BODY. */
+static void
+give_work(cf_extractor_t *self, work_t *w)
+{
+    if (w->toks.cap > WORK_KEEP_TOKENS) {
+        work_free(w);
+        return;
+    }
+    work_free(atomic_exchange(&self->spare, w));
 }
 
 void
@@ -75,6 +152,7 @@ cf_extract_destroy(cf_extractor_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    work_free(atomic_exchange(&(*self_p)->spare, NULL));
     cf_gazetteer_destroy(&(*self_p)->gaz);
     cf_lexicon_destroy(&(*self_p)->cues);
     cf_lexicon_roots_destroy(&(*self_p)->roots);
@@ -111,53 +189,53 @@ seen_cloud(void *ctx)
     cf_classify_cloud(s->cls, s->weight);
 }
 
-/* Runs the assembler over every sentence of text[0:len). */
+/* Runs the assembler over every sentence of text[0:len), with w's tokens. */
 static void
-run(const cf_extractor_t *self, cf_assemble_t *as, const char *text, size_t len,
+run(const cf_extractor_t *self, work_t *w, cf_assemble_t *as, const char *text, size_t len,
     uint64_t article, cf_facts_t *facts, cf_classify_t *cls, double weight)
 {
-    cf_tokens_t toks = {0};
+    cf_tokens_t *toks = &w->toks;
     seen_ctx_t ctx = {cls, weight};
     cf_assemble_seen_t seen = {seen_company, seen_place, seen_cloud, &ctx};
     size_t pos = 0, s, e;
     if (!facts) {
         while (cf_sentence_next(text, len, &pos, &s, &e)) {
-            cf_token_split(text, s, e, &toks);
-            cf_lexicon_roots_tag(self->roots, &toks);
-            cf_classify_words(cls, toks.n);
-            cf_assemble_sentence(as, text, &toks, article, facts, &seen);
+            cf_token_split(text, s, e, toks);
+            cf_lexicon_roots_tag(self->roots, toks);
+            cf_classify_words(cls, toks->n);
+            cf_assemble_sentence(as, text, toks, article, facts, &seen);
         }
-        cf_token_free(&toks);
         return;
     }
     /* the text is split and tokenized once; both passes read the tokens (about one
      * token per five bytes of English: reserved, not to grow by doubling) */
-    cf_token_reserve(&toks, len / 4 + 64, len + len / 4 + 1024);
-    size_t *bound = NULL, nb = 0, cb = 0;
+    toks->n = 0;
+    toks->tlen = 0;
+    cf_token_reserve(toks, len / 4 + 64, len + len / 4 + 1024);
+    size_t nb = 0;
     for (;;) {
-        if (nb == cb) {
-            cb = cb ? cb * 2 : 64;
-            bound = cf_realloc(bound, cb * sizeof *bound);
+        if (nb == w->cb) {
+            w->cb = w->cb ? w->cb * 2 : 64;
+            w->bound = cf_realloc(w->bound, w->cb * sizeof *w->bound);
         }
-        bound[nb++] = toks.n;
+        w->bound[nb++] = toks->n;
         if (!cf_sentence_next(text, len, &pos, &s, &e))
             break;
-        cf_token_append(text, s, e, &toks);
+        cf_token_append(text, s, e, toks);
     }
+    const size_t *bound = w->bound;
     /* every token's word, looked up once for all three tables */
-    cf_assemble_gates(as, self->roots, &toks);
+    cf_assemble_gates(as, self->roots, toks);
     /* first pass: a year the text fixes, for relative dates */
     for (size_t k = 0; k + 1 < nb; k++) {
-        cf_tokens_t view = cf_token_view(&toks, bound[k], bound[k + 1]);
+        cf_tokens_t view = cf_token_view(toks, bound[k], bound[k + 1]);
         cf_assemble_scan(as, &view);
     }
     for (size_t k = 0; k + 1 < nb; k++) {
-        cf_tokens_t view = cf_token_view(&toks, bound[k], bound[k + 1]);
+        cf_tokens_t view = cf_token_view(toks, bound[k], bound[k + 1]);
         cf_classify_words(cls, view.n);
         cf_assemble_sentence(as, text, &view, article, facts, &seen);
     }
-    free(bound);
-    cf_token_free(&toks);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -177,9 +255,10 @@ by_start(const void *x, const void *y)
     return a->idx < b->idx ? -1 : a->idx > b->idx ? 1 : 0;
 }
 
-/* Sorts list by evidence_start, keeping emission order for ties. */
+/* Sorts list by evidence_start, keeping emission order for ties (w->tmp is the
+ * scratch it permutes into). */
 static void
-sort_facts(cf_facts_t *list)
+sort_facts(work_t *w, cf_facts_t *list)
 {
     if (list->n < 2)
         return;
@@ -188,12 +267,26 @@ sort_facts(cf_facts_t *list)
         o[i].start = list->v[i].evidence_start;
         o[i].idx = i;
     }
-    qsort(o, list->n, sizeof *o, by_start);
-    cf_fact_t *v = cf_malloc(list->cap * sizeof *v);
+    if (list->n <= SORT_SMALL) {
+        /* facts come nearly in evidence order: an insertion sort does a pass */
+        for (size_t i = 1; i < list->n; i++) {
+            order_t x = o[i];
+            size_t j = i;
+            for (; j > 0 && by_start(&o[j - 1], &x) > 0; j--)
+                o[j] = o[j - 1];
+            o[j] = x;
+        }
+    } else {
+        qsort(o, list->n, sizeof *o, by_start);
+    }
+    if (w->ntmp < list->n) {
+        free(w->tmp);
+        w->ntmp = list->cap;
+        w->tmp = cf_malloc(w->ntmp * sizeof *w->tmp);
+    }
     for (size_t i = 0; i < list->n; i++)
-        v[i] = list->v[o[i].idx];
-    free(list->v);
-    list->v = v;
+        w->tmp[i] = list->v[o[i].idx];
+    memcpy(list->v, w->tmp, list->n * sizeof *list->v);
     free(o);
 }
 
@@ -255,7 +348,7 @@ typedef struct keyed {
 static int
 by_key(const void *x, const void *y)
 {
-    const keyed_t *a = x, *b = y;
+    const keyed_t *a = *(const keyed_t *const *)x, *b = *(const keyed_t *const *)y;
     int c = strcmp(a->key, b->key);
     if (c)
         return c;
@@ -264,28 +357,36 @@ by_key(const void *x, const void *y)
 
 /* Merges facts with one key, keeping the first (an IPO without a place gives way
  * to a later mention that names the exchange or country). Sorting by key keeps
- * this O(n log n) in the number of facts. */
+ * this O(n log n) in the number of facts; pointers are sorted, not the 520-byte
+ * keys (qsort moved those byte by byte). */
 static void
-dedupe(cf_facts_t *list)
+dedupe(work_t *w, cf_facts_t *list)
 {
     size_t n = list->n;
     if (n == 0)
         return;
-    keyed_t *keys = cf_malloc(n * sizeof *keys);
+    if (w->nkeys < n) {
+        free(w->keys);
+        w->nkeys = list->cap;
+        w->keys = cf_malloc(w->nkeys * sizeof(keyed_t));
+    }
+    keyed_t *keys = w->keys;
+    keyed_t **by = cf_malloc(n * sizeof *by);
     bool *gone = cf_calloc(n, sizeof *gone);
     for (size_t i = 0; i < n; i++) {
         fact_key(&list->v[i], keys[i].key, KEY_MAX);
         keys[i].idx = i;
+        by[i] = &keys[i];
     }
     CF_STEPS(n);
-    qsort(keys, n, sizeof *keys, by_key);
+    qsort(by, n, sizeof *by, by_key);
     for (size_t g = 0; g < n;) {
         size_t e = g + 1;
-        while (e < n && strcmp(keys[g].key, keys[e].key) == 0)
+        while (e < n && strcmp(by[g]->key, by[e]->key) == 0)
             e++;
-        size_t first = keys[g].idx;
+        size_t first = by[g]->idx;
         for (size_t j = g + 1; j < e; j++) {
-            size_t dup = keys[j].idx;
+            size_t dup = by[j]->idx;
             if (!list->v[first].place && list->v[dup].place) {
                 cf_fact_t tmp = list->v[first];
                 list->v[first] = list->v[dup];
@@ -295,17 +396,50 @@ dedupe(cf_facts_t *list)
         }
         g = e;
     }
-    size_t w = 0;
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         if (gone[i]) {
             cf_fact_clear(&list->v[i]);
             continue;
         }
-        list->v[w++] = list->v[i];
+        list->v[kept++] = list->v[i];
     }
-    list->n = w;
-    free(keys);
+    list->n = kept;
+    free(by);
     free(gone);
+}
+
+/* cf_utf8_valid(s, len), faster on the ASCII that most of a body is: plain bytes
+ * are skipped 16 at a time, and each other sequence is checked alone by
+ * cf_utf8_valid (a text is valid exactly when each of its sequences is). */
+static bool
+utf8_valid(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (;;) {
+#if defined(__SSE2__)
+        while (len - i >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            unsigned m = (unsigned)_mm_movemask_epi8(v);
+            if (m) {
+                i += (size_t)__builtin_ctz(m);
+                break;
+            }
+            i += 16;
+        }
+#endif
+        while (i < len && (unsigned char)s[i] < 0x80)
+            i++;
+        if (i >= len)
+            return true;
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2; /* what the lead byte asks for */
+        if (n > len - i)
+            n = len - i;
+        if (!cf_utf8_valid(s + i, n))
+            return false;
+        i += n;
+    }
 }
 
 int
@@ -318,43 +452,42 @@ cf_extract_article(cf_extractor_t *self, const cf_article_t *a, cf_facts_t *fact
     const char *body = a->body ? a->body : "";
     size_t len = a->body ? a->body_len : 0;
     CF_STEPS(len); /* the UTF-8 check reads every byte */
-    if (!cf_utf8_valid(body, len))
+    if (!utf8_valid(body, len))
         return cf_err_set(err, CF_EINVAL, "article body is not valid UTF-8");
     cf_period_date_t pub = cf_period_published(a->published);
-    cf_classify_t *tally = cf_classify_new();
+    work_t *w = take_work(self, pub);
+    cf_classify_t *tally = w->tally;
     if (a->title && cf_utf8_valid(a->title, strlen(a->title))) {
         size_t tl = strlen(a->title);
-        cf_assemble_t *title = cf_assemble_new(self->gaz, self->cues, pub);
-        run(self, title, a->title, tl < CF_MAX_TITLE ? tl : CF_MAX_TITLE, a->id, NULL, tally, 3.0);
-        cf_assemble_destroy(&title);
+        run(self, w, w->title, a->title, tl < CF_MAX_TITLE ? tl : CF_MAX_TITLE, a->id, NULL, tally,
+            3.0);
     }
-    cf_facts_t found = {0};
-    cf_assemble_t *as = cf_assemble_new(self->gaz, self->cues, pub);
-    run(self, as, body, len, a->id, &found, tally, 1.0);
-    cf_assemble_destroy(&as);
+    cf_facts_t *found = &w->found;
+    run(self, w, w->body, body, len, a->id, found, tally, 1.0);
     /* every fact must pass the daemon's check; one that does not is a bug, dropped */
-    size_t w = 0;
-    for (size_t i = 0; i < found.n; i++) {
-        if (cf_fact_validate(&found.v[i], body, len, NULL) != CF_OK) {
-            cf_fact_clear(&found.v[i]);
+    size_t kept = 0;
+    for (size_t i = 0; i < found->n; i++) {
+        if (cf_fact_validate(&found->v[i], body, len, NULL) != CF_OK) {
+            cf_fact_clear(&found->v[i]);
             continue;
         }
-        found.v[w++] = found.v[i];
+        found->v[kept++] = found->v[i];
     }
-    found.n = w;
-    sort_facts(&found);
-    dedupe(&found);
-    sort_facts(&found);
-    size_t keep = found.n < CF_MAX_FACTS ? found.n : CF_MAX_FACTS;
-    for (size_t i = 0; i < found.n; i++) {
+    found->n = kept;
+    sort_facts(w, found);
+    dedupe(w, found);
+    sort_facts(w, found);
+    size_t keep = found->n < CF_MAX_FACTS ? found->n : CF_MAX_FACTS;
+    for (size_t i = 0; i < found->n; i++) {
         if (i < keep) {
             cf_fact_t *f = cf_facts_push(facts);
-            *f = found.v[i];
-            memset(&found.v[i], 0, sizeof found.v[i]);
+            *f = found->v[i];
+        } else {
+            cf_fact_clear(&found->v[i]);
         }
     }
-    cf_facts_clear(&found);
+    found->n = 0;
     cf_classify_finish(tally, keep, cls);
-    cf_classify_destroy(&tally);
+    give_work(self, w);
     return CF_OK;
 }

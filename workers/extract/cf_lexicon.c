@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * cf_lexicon: phrase table (open addressing on the normalized phrase, with every
- * prefix stored so that a lookup stops at the first token no phrase continues
- * with), the per-token memo of first-word lookups, the index that fills the memos
- * of several tables with one probe per token, and the TSV reader. */
+ * cf_lexicon: phrase table (a trie of words: each distinct word of the table has an
+ * id, and a node is found by its parent and its word's id, so that a phrase walk
+ * compares integers), the per-token memo of word lookups, the index that fills the
+ * memos of several tables with one probe per token, and the TSV reader. */
 #include "cf_lexicon.h"
 
 #include <errno.h>
@@ -15,35 +15,49 @@
 
 #define KEY_MAX 256 /* bytes of a normalized phrase */
 #define LINE_MAX_BYTES 8192
-#define ROOT_BITS 65536 /* filter over first words: most tokens start no phrase */
+#define WORD_BITS 65536 /* filter over a table's words: most tokens are in none */
 
-/* Negative memo values (cf_token_t.memo): the word starts no phrase of the table;
- * MEMO_ABSENT (known from cf_lexicon_roots_tag only) says it is in none at all, so
- * that no phrase continues with it either. */
-#define MEMO_NOT_FIRST (-2)
+/* The memo of a token for one table (cf_token_t.memo): 0 = not looked up;
+ * k > 0 = its word starts a phrase, at root node k - 1; MEMO_ABSENT = no phrase of
+ * the table has the word; -(w + 2) = the table's word w, which starts no phrase (a
+ * walk continues with it). Negative: no phrase starts here. */
 #define MEMO_ABSENT (-1)
+#define MEMO_WORD(w) (-((int32_t)(w) + 2))
 
-/* A trie of words: node (parent, word) is found through one hash table keyed by
- * the parent's index and the word's hash (cf_token_t.hash), so that a lookup
- * per token compares integers and, on a hit, one word. */
+/* A distinct word of the table's phrases. */
+typedef struct word {
+    char *text;    /* normalized (owned) */
+    uint32_t hash; /* cf_token_hash of text */
+    uint32_t len;  /* bytes of text */
+    int root;      /* the node of phrases starting with it, or -1 */
+} word_t;
+
+/* A trie node: the phrase prefix ending with word `wid` under `parent`. */
 typedef struct node {
-    char *word;     /* normalized word (owned) */
-    uint32_t hash;  /* cf_token_hash of word */
-    uint32_t wlen;  /* bytes of word */
-    int parent;     /* parent node, -1 for the root */
-    int head;       /* first entry, -1 when only a prefix */
-    bool kids;      /* some phrase continues after this node */
-    uint64_t cats;  /* categories of the entries at this node and below (bit 63: >= 63) */
+    uint64_t cats;   /* categories of the entries at this node and below (bit 63: >= 63) */
+    uint64_t kidwords; /* bit (wid % 64) of every child's word: most next words are
+                        * ruled out without a probe */
+    int head;        /* first entry, -1 when only a prefix */
+    int wid;         /* its word */
+    int parent;      /* parent node, -1 for a root */
+    bool kids;       /* some phrase continues after this node */
+    bool plain;      /* its first entry has no case rule (CF_LEXICON_* flags) */
 } node_t;
 
-typedef struct slot {
-    uint32_t key;   /* mixed (parent, word hash) */
-    int node;       /* node index, -1 = empty slot */
-} slot_t;
+/* Open addressing over (parent, word id) for nodes below a root. */
+typedef struct kid {
+    int32_t parent; /* -1: empty slot */
+    int32_t wid;
+    int32_t node;
+} kid_t;
 
 struct cf_lexicon {
-    slot_t *slots;              /* hash table over nodes */
-    size_t nslots;              /* power of two */
+    word_t *words;              /* distinct words, by id */
+    size_t nwords, wcap;
+    int32_t *wslots;            /* open addressing on word hash: word id, -1 = empty */
+    size_t nwslots;             /* power of two */
+    kid_t *kids;                /* child nodes by (parent, word id) */
+    size_t nkids, nkslots;      /* used; power of two */
     node_t *nodes;              /* trie nodes */
     size_t nnodes;
     size_t ncap;
@@ -52,18 +66,8 @@ struct cf_lexicon {
     size_t cap;
     unsigned *needs;            /* per entry: number of words */
     int slot;                   /* cf_token_t.memo slot, or -1 */
-    uint64_t roots[ROOT_BITS / 64]; /* bit (word hash % ROOT_BITS) of every first word */
+    uint64_t wbits[WORD_BITS / 64]; /* bit (word hash % WORD_BITS) of every word */
 };
-
-static inline uint32_t
-mix(int parent, uint32_t h)
-{
-    uint32_t x = h ^ ((uint32_t)(parent + 1) * 0x9e3779b1u);
-    x ^= x >> 15;
-    x *= 0x85ebca6bu;
-    x ^= x >> 13;
-    return x;
-}
 
 /* a == b for n bytes: words are short, and a loop beats a call to memcmp */
 static inline bool
@@ -75,78 +79,149 @@ same_bytes(const char *a, const char *b, size_t n)
     return true;
 }
 
-static inline int
-lookup(const cf_lexicon_t *self, int parent, const char *w, size_t wl, uint32_t wh)
+static inline uint32_t
+kid_hash(int parent, int wid)
 {
-    size_t m = self->nslots - 1;
-    uint32_t key = mix(parent, wh);
-    for (size_t i = key & m;; i = (i + 1) & m) {
-        const slot_t *s = &self->slots[i];
-        if (s->node < 0)
+    uint32_t x = (uint32_t)wid * 0x9e3779b1u ^ (uint32_t)(parent + 1) * 0x85ebca6bu;
+    x ^= x >> 15;
+    return x;
+}
+
+/* The word id of w[0:wl) (hash wh), or -1. */
+static int
+word_find(const cf_lexicon_t *self, const char *w, size_t wl, uint32_t wh)
+{
+    if (!self->nwslots || !(self->wbits[(wh % WORD_BITS) / 64] & (1ull << (wh % 64))))
+        return -1;
+    size_t m = self->nwslots - 1;
+    for (size_t i = wh & m;; i = (i + 1) & m) {
+        int32_t k = self->wslots[i];
+        if (k < 0)
             return -1;
-        if (s->key == key) {
-            const node_t *nd = &self->nodes[s->node];
-            if (nd->parent == parent && nd->wlen == wl && same_bytes(nd->word, w, wl))
-                return s->node;
-        }
+        const word_t *x = &self->words[k];
+        if (x->hash == wh && x->len == wl && same_bytes(x->text, w, wl))
+            return k;
+    }
+}
+
+/* The node below parent (>= 0, a node with kids) whose word is wid, or -1. */
+static inline int
+kid_find(const cf_lexicon_t *self, int parent, int wid)
+{
+    size_t m = self->nkslots - 1;
+    for (size_t i = kid_hash(parent, wid) & m;; i = (i + 1) & m) {
+        const kid_t *k = &self->kids[i];
+        if (k->parent < 0)
+            return -1;
+        if (k->parent == parent && k->wid == wid)
+            return k->node;
     }
 }
 
 static void
-grow(cf_lexicon_t *self)
+word_slots_grow(cf_lexicon_t *self)
 {
-    size_t old = self->nslots;
-    slot_t *slots = self->slots;
-    self->nslots = old ? old * 2 : 256;
-    self->slots = cf_malloc(self->nslots * sizeof *self->slots);
-    for (size_t k = 0; k < self->nslots; k++)
-        self->slots[k].node = -1;
-    size_t m = self->nslots - 1;
-    for (size_t k = 0; k < old; k++) {
-        if (slots[k].node < 0)
-            continue;
-        size_t i = slots[k].key & m;
-        while (self->slots[i].node >= 0)
+    free(self->wslots);
+    self->nwslots = self->nwslots ? self->nwslots * 2 : 256;
+    self->wslots = cf_malloc(self->nwslots * sizeof *self->wslots);
+    for (size_t k = 0; k < self->nwslots; k++)
+        self->wslots[k] = -1;
+    size_t m = self->nwslots - 1;
+    for (size_t w = 0; w < self->nwords; w++) {
+        size_t i = self->words[w].hash & m;
+        while (self->wslots[i] >= 0)
             i = (i + 1) & m;
-        self->slots[i] = slots[k];
+        self->wslots[i] = (int32_t)w;
+    }
+}
+
+/* The id of word w[0:wl), added when new. */
+static int
+word_add(cf_lexicon_t *self, const char *w, size_t wl)
+{
+    uint32_t wh = cf_token_hash(w, wl);
+    int k = word_find(self, w, wl, wh);
+    if (k >= 0)
+        return k;
+    if ((self->nwords + 1) * 2 > self->nwslots)
+        word_slots_grow(self);
+    if (self->nwords == self->wcap) {
+        self->wcap = self->wcap ? self->wcap * 2 : 256;
+        self->words = cf_realloc(self->words, self->wcap * sizeof *self->words);
+    }
+    word_t *x = &self->words[self->nwords];
+    x->text = cf_strndup(w, wl);
+    x->hash = wh;
+    x->len = (uint32_t)wl;
+    x->root = -1;
+    self->wbits[(wh % WORD_BITS) / 64] |= 1ull << (wh % 64);
+    size_t m = self->nwslots - 1;
+    size_t i = wh & m;
+    while (self->wslots[i] >= 0)
+        i = (i + 1) & m;
+    self->wslots[i] = (int32_t)self->nwords;
+    return (int)self->nwords++;
+}
+
+static void
+kid_slots_grow(cf_lexicon_t *self)
+{
+    size_t old = self->nkslots;
+    kid_t *slots = self->kids;
+    self->nkslots = old ? old * 2 : 256;
+    self->kids = cf_malloc(self->nkslots * sizeof *self->kids);
+    for (size_t k = 0; k < self->nkslots; k++)
+        self->kids[k].parent = -1;
+    size_t m = self->nkslots - 1;
+    for (size_t k = 0; k < old; k++) {
+        if (slots[k].parent < 0)
+            continue;
+        size_t i = kid_hash(slots[k].parent, slots[k].wid) & m;
+        while (self->kids[i].parent >= 0)
+            i = (i + 1) & m;
+        self->kids[i] = slots[k];
     }
     free(slots);
 }
 
+/* The node of word w[0:wl) under parent (-1: a root), added when new. */
 static int
 insert(cf_lexicon_t *self, int parent, const char *w, size_t wl)
 {
-    uint32_t wh = cf_token_hash(w, wl);
-    if (self->nslots) {
-        int k = lookup(self, parent, w, wl, wh);
-        if (k >= 0)
-            return k;
-    }
-    if ((self->nnodes + 1) * 2 > self->nslots)
-        grow(self);
+    int wid = word_add(self, w, wl);
+    int k = parent < 0                 ? self->words[wid].root
+            : self->nodes[parent].kids ? kid_find(self, parent, wid)
+                                       : -1;
+    if (k >= 0)
+        return k;
     if (self->nnodes == self->ncap) {
         self->ncap = self->ncap ? self->ncap * 2 : 256;
         self->nodes = cf_realloc(self->nodes, self->ncap * sizeof *self->nodes);
     }
     node_t *nd = &self->nodes[self->nnodes];
-    nd->word = cf_strndup(w, wl);
-    nd->hash = wh;
-    nd->wlen = (uint32_t)wl;
-    nd->parent = parent;
-    nd->head = -1;
-    nd->kids = false;
     nd->cats = 0;
-    if (parent >= 0)
+    nd->kidwords = 0;
+    nd->head = -1;
+    nd->wid = wid;
+    nd->parent = parent;
+    nd->kids = false;
+    nd->plain = false;
+    if (parent < 0) {
+        self->words[wid].root = (int)self->nnodes;
+    } else {
         self->nodes[parent].kids = true;
-    if (parent < 0)
-        self->roots[(wh % ROOT_BITS) / 64] |= 1ull << (wh % 64);
-    uint32_t key = mix(parent, wh);
-    size_t m = self->nslots - 1;
-    size_t i = key & m;
-    while (self->slots[i].node >= 0)
-        i = (i + 1) & m;
-    self->slots[i].key = key;
-    self->slots[i].node = (int)self->nnodes;
+        self->nodes[parent].kidwords |= 1ull << (wid % 64);
+        if ((self->nkids + 1) * 2 > self->nkslots)
+            kid_slots_grow(self);
+        size_t m = self->nkslots - 1;
+        size_t i = kid_hash(parent, wid) & m;
+        while (self->kids[i].parent >= 0)
+            i = (i + 1) & m;
+        self->kids[i].parent = parent;
+        self->kids[i].wid = wid;
+        self->kids[i].node = (int32_t)self->nnodes;
+        self->nkids++;
+    }
     return (int)self->nnodes++;
 }
 
@@ -164,11 +239,13 @@ cf_lexicon_destroy(cf_lexicon_t **self_p)
     if (!self_p || !*self_p)
         return;
     cf_lexicon_t *self = *self_p;
-    for (size_t i = 0; i < self->nnodes; i++)
-        free(self->nodes[i].word);
+    for (size_t i = 0; i < self->nwords; i++)
+        free(self->words[i].text);
     for (size_t i = 0; i < self->nent; i++)
         free(self->ent[i].val);
-    free(self->slots);
+    free(self->words);
+    free(self->wslots);
+    free(self->kids);
     free(self->nodes);
     free(self->ent);
     free(self->needs);
@@ -187,9 +264,7 @@ cat_bit(int cat)
 static inline bool
 skippable(const cf_tokens_t *t, size_t i)
 {
-    const cf_token_t *k = &t->v[i];
-    return k->len == 1 && t->text[k->norm] == '-' && !(k->flags & CF_TOKEN_SPACE) &&
-           i + 1 < t->n && !(t->v[i + 1].flags & CF_TOKEN_SPACE) && i > 0;
+    return t->v[i].flags & CF_TOKEN_SKIP;
 }
 
 bool
@@ -253,6 +328,7 @@ cf_lexicon_add(cf_lexicon_t *self, const char *phrase, int cat, const char *val,
     node_t *nd = &self->nodes[node];
     if (nd->head < 0) {
         nd->head = (int)self->nent;
+        nd->plain = flags == 0;
     } else {
         int k = nd->head;
         while (self->ent[k].next >= 0)
@@ -288,33 +364,34 @@ passes(const cf_lexicon_t *self, int idx, const cf_tokens_t *t, size_t i, size_t
     return true;
 }
 
-/* The trie node of token i's word under the root, or -1, probed and remembered
- * (out of line: the memo answers most calls, which then need no stack frame). */
-static __attribute__((noinline)) int
-probe_first(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i)
+/* The memo value of token i's word for this table, looked up by its bytes and
+ * remembered (out of line: tagged tokens never get here). */
+static __attribute__((noinline)) int32_t
+probe(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i)
 {
     cf_token_t *tk = &t->v[i];
-    uint32_t h = tk->hash;
-    int node = -1;
-    if (self->roots[(h % ROOT_BITS) / 64] & (1ull << (h % 64)))
-        node = lookup(self, -1, t->text + tk->norm, tk->len, h);
+    int w = word_find(self, t->text + tk->norm, tk->len, tk->hash);
+    int32_t m = w < 0 ? MEMO_ABSENT : self->words[w].root >= 0 ? self->words[w].root + 1
+                                                                : MEMO_WORD(w);
     if (self->slot >= 0)
-        tk->memo[self->slot] = node < 0 ? MEMO_NOT_FIRST : node + 1;
-    return node;
+        tk->memo[self->slot] = m;
+    return m;
 }
 
-/* The trie node of token i's word under the root, or -1; remembered in the token
- * (slot self->slot) so that the many lookups at one token, one per category and
- * pass, cost one probe. */
+/* Token i's memo for this table (probed when not yet known). */
+static inline int32_t
+memo_of(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i)
+{
+    int32_t m = self->slot >= 0 ? t->v[i].memo[self->slot] : 0;
+    return m ? m : probe(self, t, i);
+}
+
+/* The root node of token i's word, or -1 (no phrase starts with it). */
 static inline int
 first_node(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i)
 {
-    if (self->slot >= 0) {
-        int32_t m = t->v[i].memo[self->slot];
-        if (m)
-            return m < 0 ? -1 : m - 1;
-    }
-    return probe_first(self, t, i);
+    int32_t m = memo_of(self, t, i);
+    return m > 0 ? m - 1 : -1;
 }
 
 /* True when token i's memo says that no phrase starts with its word: the common
@@ -328,7 +405,7 @@ memo_none(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i)
 uint64_t
 cf_lexicon_cats_at(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i)
 {
-    if (i >= t->n || memo_none(self, t, i) || !self->nslots || skippable(t, i))
+    if (i >= t->n || memo_none(self, t, i) || !self->nnodes || skippable(t, i))
         return 0;
     CF_STEP();
     int node = first_node(self, t, i);
@@ -341,7 +418,7 @@ cf_lexicon_cats_all(const cf_lexicon_t *self, const cf_tokens_t *t, uint64_t *ca
     CF_STEPS(t->n);
     for (size_t i = 0; i < t->n; i++) {
         int node;
-        if (memo_none(self, t, i) || !self->nslots || skippable(t, i) ||
+        if (memo_none(self, t, i) || !self->nnodes || skippable(t, i) ||
             (node = first_node(self, t, i)) < 0)
             cats[i] = 0;
         else
@@ -356,53 +433,79 @@ cf_lexicon_starts_all(const cf_lexicon_t *self, const cf_tokens_t *t, unsigned c
     CF_STEPS(t->n);
     /* a node exists only on the path of a phrase, which gave it a category */
     for (size_t i = 0; i < t->n; i++)
-        if (!memo_none(self, t, i) && self->nslots && !skippable(t, i) &&
+        if (!memo_none(self, t, i) && self->nnodes && !skippable(t, i) &&
             first_node(self, t, i) >= 0)
             out[i] |= bit;
 }
 
+/* The walk needs no byte budget or word count: a child node exists only where an
+ * added phrase passed both limits (cf_lexicon_add) with the same words, and a node
+ * at the last word allowed has no kids. */
 int
 cf_lexicon_match(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i, int cat, size_t *ntok)
 {
-    int best = -1;
-    if (i >= t->n || memo_none(self, t, i) || !self->nslots || skippable(t, i))
+    if (i >= t->n)
+        return -1;
+    const cf_token_t *v = t->v;
+    if (v[i].flags & CF_TOKEN_SKIP)
+        return -1;
+    int32_t m = self->slot >= 0 ? v[i].memo[self->slot] : 0;
+    if (m == 0)
+        m = probe(self, t, i);
+    if (m <= 0)
         return -1;
     CF_STEP();
-    int node = first_node(self, t, i);
+    const node_t *nodes = self->nodes;
+    const node_t *nd = &nodes[m - 1];
     uint64_t want = cat >= 0 ? cat_bit(cat) : ~0ull;
-    if (node < 0 || !(self->nodes[node].cats & want))
+    if (!(nd->cats & want))
         return -1;
-    size_t n = t->v[i].len, words = 1;
-    for (size_t j = i;;) {
-        for (int k = self->nodes[node].head; k >= 0; k = self->ent[k].next) {
-            CF_STEP();
-            if (passes(self, k, t, i, j + 1, cat)) {
-                best = k;
-                *ntok = j + 1 - i;
-                break;
+    int best = -1;
+    size_t j = i, bj = i;
+    for (;;) {
+        if (nd->head >= 0) {
+            if (cat < 0 && nd->plain) {
+                /* the first entry has no rule to check: it is the one */
+                CF_STEP();
+                best = nd->head;
+                bj = j;
+            } else {
+                for (int k = nd->head; k >= 0; k = self->ent[k].next) {
+                    CF_STEP();
+                    if (passes(self, k, t, i, j + 1, cat)) {
+                        best = k;
+                        bj = j;
+                        break;
+                    }
+                }
             }
         }
         /* the next word (none continues a leaf) */
-        if (!self->nodes[node].kids)
+        if (!nd->kids)
             break;
         do
             j++;
-        while (j < t->n && skippable(t, j));
-        if (j >= t->n || words >= CF_LEXICON_MAX_WORDS)
+        while (j < t->n && (v[j].flags & CF_TOKEN_SKIP));
+        if (j >= t->n)
             break;
-        const cf_token_t *tk = &t->v[j];
-        size_t wl = tk->len;
-        if (n + wl + 2 > KEY_MAX)
-            break;
-        n += wl + 1;
-        words++;
         CF_STEP();
-        if (self->slot >= 0 && tk->memo[self->slot] == MEMO_ABSENT)
+        int32_t mj = self->slot >= 0 ? v[j].memo[self->slot] : 0;
+        if (mj == 0)
+            mj = probe(self, t, j);
+        if (mj == MEMO_ABSENT)
             break; /* a word of no phrase */
-        node = lookup(self, node, t->text + tk->norm, wl, tk->hash);
-        if (node < 0 || !(self->nodes[node].cats & want))
+        int wid = mj > 0 ? nodes[mj - 1].wid : -mj - 2;
+        if (!(nd->kidwords >> (wid % 64) & 1))
+            break;
+        int node = kid_find(self, (int)(nd - nodes), wid);
+        if (node < 0)
+            break;
+        nd = &nodes[node];
+        if (!(nd->cats & want))
             break;
     }
+    if (best >= 0)
+        *ntok = bj + 1 - i;
     return best;
 }
 
@@ -410,13 +513,13 @@ cf_lexicon_match(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i, int c
 /* the words of several tables */
 
 typedef struct root {
-    const char *word;                /* borrowed from a table's node, NULL = empty */
+    const char *word;                /* borrowed from a table's words, NULL = empty */
     uint32_t hash;                   /* cf_token_hash of word */
     uint32_t wlen;                   /* bytes of word */
-    int32_t node[CF_TOKEN_MEMO_LEX]; /* per memo slot: the memo value (root node + 1,
-                                      * MEMO_NOT_FIRST or MEMO_ABSENT) */
+    int32_t node[CF_TOKEN_MEMO_LEX]; /* per table: the memo value of the word */
     int32_t row[CF_TOKEN_MEMO_LEX];  /* node[] by memo slot (when every slot has a table) */
-    unsigned starts;                 /* bit s: a phrase of table s starts with word */
+    unsigned starts;                 /* bit s: a phrase of table s starts with word;
+                                      * CF_LEXICON_MARKED: one of the marked words */
     uint64_t cats[CF_TOKEN_MEMO_LEX]; /* per table: the categories of its root node */
 } root_t;
 
@@ -427,7 +530,9 @@ struct cf_lexicon_roots {
     int32_t absent[CF_TOKEN_MEMO_LEX]; /* the row of a word of no table */
     root_t *v;                      /* open addressing on hash */
     size_t cap;                     /* power of two, at least twice the words */
-    uint64_t bits[ROOT_BITS / 64];  /* bit (hash % ROOT_BITS) of every word */
+    char **own;                     /* marked words of no table (owned copies) */
+    size_t nown;
+    uint64_t bits[WORD_BITS / 64];  /* bit (hash % WORD_BITS) of every word */
 };
 
 static root_t *
@@ -441,45 +546,67 @@ root_find(const cf_lexicon_roots_t *r, const char *w, size_t wl, uint32_t h)
     }
 }
 
+/* The entry of word w[0:wl) in r, made (with every table's memo MEMO_ABSENT) when
+ * new; w must outlive r. */
+static root_t *
+root_add(cf_lexicon_roots_t *r, const char *w, size_t wl, uint32_t h)
+{
+    root_t *x = root_find(r, w, wl, h);
+    if (!x->word) {
+        x->word = w;
+        x->hash = h;
+        x->wlen = (uint32_t)wl;
+        for (size_t q = 0; q < CF_TOKEN_MEMO_LEX; q++)
+            x->node[q] = MEMO_ABSENT;
+        r->bits[(h % WORD_BITS) / 64] |= 1ull << (h % 64);
+    }
+    return x;
+}
+
 cf_lexicon_roots_t *
-cf_lexicon_roots_new(const cf_lexicon_t *const *lex, size_t n)
+cf_lexicon_roots_new(const cf_lexicon_t *const *lex, size_t n, const char *const *marked)
 {
     cf_lexicon_roots_t *r = cf_calloc(1, sizeof *r);
-    size_t words = 0;
+    size_t words = 0, nmarked = 0;
     for (size_t k = 0; k < n && r->nlex < CF_TOKEN_MEMO_LEX; k++) {
         if (lex[k]->slot < 0)
             continue;
         r->slots[r->nlex++] = lex[k]->slot;
-        words += lex[k]->nnodes;
+        words += lex[k]->nwords;
     }
+    while (marked && marked[nmarked])
+        nmarked++;
     r->cap = 64;
-    while (r->cap < 2 * words)
+    while (r->cap < 2 * (words + nmarked))
         r->cap *= 2;
     r->v = cf_calloc(r->cap, sizeof *r->v);
     for (size_t k = 0, s = 0; k < n && s < r->nlex; k++) {
         const cf_lexicon_t *lx = lex[k];
         if (lx->slot < 0)
             continue;
-        for (size_t j = 0; j < lx->nnodes; j++) {
-            const node_t *nd = &lx->nodes[j];
-            root_t *x = root_find(r, nd->word, nd->wlen, nd->hash);
-            if (!x->word) {
-                x->word = nd->word;
-                x->hash = nd->hash;
-                x->wlen = nd->wlen;
-                for (size_t q = 0; q < CF_TOKEN_MEMO_LEX; q++)
-                    x->node[q] = MEMO_ABSENT;
-                r->bits[(nd->hash % ROOT_BITS) / 64] |= 1ull << (nd->hash % 64);
-            }
-            if (nd->parent < 0) {
-                x->node[s] = (int32_t)j + 1;
+        for (size_t w = 0; w < lx->nwords; w++) {
+            const word_t *wd = &lx->words[w];
+            root_t *x = root_add(r, wd->text, wd->len, wd->hash);
+            if (wd->root >= 0) {
+                x->node[s] = (int32_t)wd->root + 1;
                 x->starts |= 1u << s;
-                x->cats[s] = nd->cats;
-            } else if (x->node[s] == MEMO_ABSENT) {
-                x->node[s] = MEMO_NOT_FIRST;
+                x->cats[s] = lx->nodes[wd->root].cats;
+            } else {
+                x->node[s] = MEMO_WORD(w);
             }
         }
         s++;
+    }
+    r->own = cf_calloc(nmarked ? nmarked : 1, sizeof *r->own);
+    for (size_t k = 0; k < nmarked; k++) {
+        size_t wl = strlen(marked[k]);
+        uint32_t h = cf_token_hash(marked[k], wl);
+        root_t *x = root_find(r, marked[k], wl, h);
+        if (!x->word) {
+            r->own[r->nown] = cf_strdup(marked[k]);
+            x = root_add(r, r->own[r->nown++], wl, h);
+        }
+        x->starts |= CF_LEXICON_MARKED;
     }
     unsigned covered = 0;
     for (size_t q = 0; q < r->nlex; q++)
@@ -498,6 +625,9 @@ cf_lexicon_roots_destroy(cf_lexicon_roots_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    for (size_t k = 0; k < (*self_p)->nown; k++)
+        free((*self_p)->own[k]);
+    free((*self_p)->own);
     free((*self_p)->v);
     free(*self_p);
     *self_p = NULL;
@@ -520,7 +650,7 @@ static inline const root_t *
 root_of(const cf_lexicon_roots_t *r, const cf_tokens_t *t, const cf_token_t *tk)
 {
     uint32_t h = tk->hash;
-    if (!(r->bits[(h % ROOT_BITS) / 64] & (1ull << (h % 64))))
+    if (!(r->bits[(h % WORD_BITS) / 64] & (1ull << (h % 64))))
         return NULL;
     const root_t *x = root_find(r, t->text + tk->norm, tk->len, h);
     return x->word ? x : NULL;

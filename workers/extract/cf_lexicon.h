@@ -73,9 +73,16 @@ void cf_lexicon_starts_all(const cf_lexicon_t *self, const cf_tokens_t *toks, un
  * words no phrase of a table holds, so that matches stop at them unprobed). */
 typedef struct cf_lexicon_roots cf_lexicon_roots_t;
 
+/* The bit of cf_lexicon_roots_tag_gates' starts[i] for a token whose word is one of
+ * the marked words of cf_lexicon_roots_new. */
+#define CF_LEXICON_MARKED (1u << 7)
+
 /* A new index over the words of lex[0..n) (borrowed; each with its own memo slot,
- * none changed afterwards). Caller destroys it. */
-cf_lexicon_roots_t *cf_lexicon_roots_new(const cf_lexicon_t *const *lex, size_t n);
+ * none changed afterwards), plus the normalized words of `marked` (a NULL-terminated
+ * list, copied; may be NULL), which tag_gates reports with CF_LEXICON_MARKED so
+ * that a caller can gate its own word lists with the same probe. Caller destroys it. */
+cf_lexicon_roots_t *cf_lexicon_roots_new(const cf_lexicon_t *const *lex, size_t n,
+                                         const char *const *marked);
 
 /* Frees the index and sets *self_p to NULL. NULL-safe. */
 void cf_lexicon_roots_destroy(cf_lexicon_roots_t **self_p);
@@ -86,8 +93,10 @@ void cf_lexicon_roots_tag(const cf_lexicon_roots_t *self, const cf_tokens_t *tok
 
 /* cf_lexicon_roots_tag, and in the same pass, for every token i: cats[i] =
  * cf_lexicon_cats_at(T, toks, i) for the table T = lex[cats_of] of
- * cf_lexicon_roots_new, and bit s of starts[i] (for s < 8 in starts_of) set when
- * a phrase of lex[s] may start at token i (as cf_lexicon_starts_all). */
+ * cf_lexicon_roots_new, and bit s of starts[i] (for s < 7 in starts_of) set when
+ * a phrase of lex[s] may start at token i (as cf_lexicon_starts_all), plus
+ * CF_LEXICON_MARKED (when in starts_of) for a marked word. A hyphen that joins
+ * two words (CF_TOKEN_SKIP) gets 0 in both. */
 void cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *self, const cf_tokens_t *toks,
                                 size_t cats_of, unsigned starts_of, uint64_t *cats,
                                 unsigned char *starts);

@@ -346,6 +346,18 @@ relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
     return false;
 }
 
+/* Every first word of the parses below (keep in step with may_start): quarters,
+ * ordinals, "fiscal", "year", "end", "quarter", months (as month_at reads them) and
+ * the relative words. A capitalized month and "q1".."q4" are all may_start lets
+ * through that can parse; the other two-letter "q" words and "1st".."4th" (numbers
+ * of three digits, rejected by may_start) never do. */
+const char *const cf_period_start_words[] = {
+    "q1", "q2", "q3", "q4", "first", "second", "third", "fourth", "fiscal", "year", "end",
+    "quarter", "today", "now", "currently", "on", "this", "last", "next",
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    "june", "july", "sept", "march", "april", "august", "january", "october", "february",
+    "november", "december", "september", NULL};
+
 /* Is w[0:n) the literal lit? */
 #define WORD_IS(w, n, lit) ((n) == sizeof(lit) - 1 && memcmp((w), (lit), sizeof(lit) - 1) == 0)
 

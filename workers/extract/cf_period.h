@@ -37,6 +37,24 @@ int cf_period_year_at(const cf_tokens_t *toks, size_t i);
  * fails there), true where one may: a few comparisons per token. */
 void cf_period_may_start_all(const cf_tokens_t *toks, bool *out);
 
+/* The normalized words a period may start with (NULL-terminated): with a
+ * four-digit number and a word starting with "fy", a superset of where
+ * cf_period_parse can succeed. For cf_lexicon_roots_new's marked words. */
+extern const char *const cf_period_start_words[];
+
+/* Can a period start at token i, given whether its word is one of
+ * cf_period_start_words? A superset of cf_period_parse's successes, like
+ * cf_period_may_start_all, for tokens tagged through a marked index. */
+static inline bool
+cf_period_may_start_marked(const cf_tokens_t *toks, size_t i, bool marked)
+{
+    const cf_token_t *k = &toks->v[i];
+    if (k->flags & CF_TOKEN_NUM)
+        return k->len == 4; /* a year */
+    const char *w = toks->text + k->norm;
+    return marked || (k->len >= 2 && w[0] == 'f' && w[1] == 'y'); /* FY2014, FY 2014 */
+}
+
 /* Parses a period starting at token i. Returns true and fills out, or false. With
  * only pub's year known, relative dates give that year ("this week", "now", "last
  * month": YYYY; "last year": YYYY-1; "last September": YYYY-1-09). */

@@ -6,6 +6,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "cf_steps.h"
 #include "cf_text.h"
@@ -190,41 +193,122 @@ norm_cp(cf_tokens_t *t, const char *s, size_t from, size_t to, uint32_t cp)
     }
 }
 
+#if defined(__SSE2__)
+/* Bytes of v in [lo, lo + n): 0xff lanes. */
+static inline __m128i
+in_range(__m128i v, char lo, char n)
+{
+    __m128i x = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8((char)(n - 1))), x);
+}
+
+/* The common word when 16 bytes of the span are left (the loads stay inside it):
+ * ASCII letters and digits ending within those 16 bytes. Classifies, lowercases,
+ * stores and hashes the word in a few vector operations; returns its length, or 0
+ * when it does not end there (the scalar loop takes it). Stores 16 bytes at d. */
+static inline size_t
+word16(const char *s, char *d, unsigned *up_mask, unsigned *low_mask, uint32_t *hash)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i up = in_range(v, 'A', 26), lo = in_range(v, 'a', 26), dg = in_range(v, '0', 10);
+    unsigned wm = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(up, lo), dg));
+    if (wm == 0xffff)
+        return 0;
+    size_t n = (size_t)__builtin_ctz(~wm);
+    __m128i low = _mm_add_epi8(v, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+    _mm_storeu_si128((__m128i *)(void *)d, low);
+    /* keep the first n bytes: 16 ones then 16 zeros, read from 16 - n */
+    static const unsigned char ones[32] = {255, 255, 255, 255, 255, 255, 255, 255,
+                                           255, 255, 255, 255, 255, 255, 255, 255};
+    low = _mm_and_si128(low, _mm_loadu_si128((const __m128i *)(const void *)(ones + 16 - n)));
+    uint64_t a = (uint64_t)_mm_cvtsi128_si64(low);
+    uint64_t b = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(low, low));
+    *hash = cf__token_hash16(a, b, n);
+    unsigned keep = (1u << n) - 1;
+    *up_mask = (unsigned)_mm_movemask_epi8(up) & keep;
+    *low_mask = (unsigned)_mm_movemask_epi8(lo) & keep;
+    return n;
+}
+#endif
+
+static inline bool
+ascii_alpha(unsigned char c)
+{
+    return (unsigned char)((c | 0x20) - 'a') < 26;
+}
+
+static inline bool
+ascii_alnum(unsigned char c)
+{
+    return ascii_alpha(c) || (unsigned char)(c - '0') < 10;
+}
+
+/* Does a word whose run of ASCII letters and digits stops at s[j] (j < end) end
+ * there, by the rules of the loop in cf_token_append? A '.' joins only a letter
+ * after it ("Aliyun.com"), '&' and ' join only a letter ("AT&T", "don't"), and ' s
+ * before a non-word character is a possessive the word ends at. False also when a
+ * non-ASCII character would decide: the loop takes those. */
+static inline bool
+ends_word(const char *s, size_t j, size_t end)
+{
+    unsigned char e = (unsigned char)s[j];
+    if (e >= 0x80)
+        return false;
+    if (e != '.' && e != '&' && e != '\'')
+        return true;
+    unsigned char c2 = j + 1 < end ? (unsigned char)s[j + 1] : 0; /* 0: the span's end */
+    if (c2 >= 0x80)
+        return false;
+    if (!ascii_alpha(c2))
+        return true;
+    if (e != '\'' || (c2 != 's' && c2 != 'S'))
+        return false;
+    unsigned char c3 = j + 2 < end ? (unsigned char)s[j + 2] : 0;
+    return c3 < 0x80 && !ascii_alnum(c3);
+}
+
 /* The common word: from an ASCII letter at s[i], a run of ASCII letters and digits
- * shorter than MAX_NORM, ended by the span's end or an ASCII byte that joins nothing
- * to it ('.', '&' and ' may). Appends it as the loop below would (normalized, hashed
- * and flagged in one pass over its bytes), sets *next past it and returns true;
- * returns false, having added nothing, for any other word. */
+ * shorter than MAX_NORM that ends there (ends_word). Appends it as the loop below
+ * would (normalized, hashed and flagged in one pass over its bytes), sets *next past
+ * it and returns true; returns false, having added nothing, for any other word. */
 static inline bool
 word_fast(const char *s, size_t i, size_t end, uint16_t pre, cf_tokens_t *t, size_t *next)
 {
     if (t->tlen + MAX_NORM + NORM_SLACK > t->tcap)
         norm_grow(t, MAX_NORM + NORM_SLACK);
     char *d = t->text + t->tlen;
-    size_t lim = end - i < MAX_NORM ? end : i + MAX_NORM, j = i;
-    uint32_t h = 2166136261u;
+    size_t j;
+    uint32_t h;
+    uint16_t flags = pre | CF_TOKEN_WORD;
+#if defined(__SSE2__)
+    unsigned um, lm;
+    size_t n16;
+    if (end - i >= 16 && (n16 = word16(s + i, d, &um, &lm, &h)) > 0) {
+        j = i + n16; /* < end */
+        if (!ends_word(s, j, end))
+            return false;
+        flags |= (um & 1) ? CF_TOKEN_CAP : 0;
+        if (!lm && (um & (um - 1))) /* no lowercase letter, at least two capitals */
+            flags |= CF_TOKEN_UPPER;
+        goto push;
+    }
+#endif
+    size_t lim = end - i < MAX_NORM ? end : i + MAX_NORM;
     unsigned acc = 0;
+    j = i;
     while (j < lim) {
         unsigned v = word_byte[(unsigned char)s[j]];
         if (!v)
             break;
         d[j - i] = (char)v;
-        h = (h ^ (v & 0xff)) * 16777619u;
         acc |= v;
         j++;
     }
     if (j - i >= MAX_NORM)
         return false;
-    if (j < end) {
-        unsigned char e = (unsigned char)s[j];
-        if (e >= 0x80 || e == '.' || e == '&' || e == '\'')
-            return false;
-    }
-    if (t->n == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 64;
-        t->v = cf_realloc(t->v, t->cap * sizeof *t->v);
-    }
-    uint16_t flags = pre | CF_TOKEN_WORD;
+    if (j < end && !ends_word(s, j, end))
+        return false;
+    h = cf_token_hash(d, j - i);
     if (word_byte[(unsigned char)s[i]] & WB_UP_BIT)
         flags |= CF_TOKEN_CAP;
     if (!(acc & WB_LOW_BIT) && (acc & WB_UP_BIT)) {
@@ -235,6 +319,13 @@ word_fast(const char *s, size_t i, size_t end, uint16_t pre, cf_tokens_t *t, siz
         if (upper >= 2)
             flags |= CF_TOKEN_UPPER;
     }
+#if defined(__SSE2__)
+push:
+#endif
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->v = cf_realloc(t->v, t->cap * sizeof *t->v);
+    }
     cf_token_t *k = &t->v[t->n++];
     k->start = (uint32_t)i;
     k->end = (uint32_t)j;
@@ -243,9 +334,9 @@ word_fast(const char *s, size_t i, size_t end, uint16_t pre, cf_tokens_t *t, siz
     k->flags = flags;
     k->hash = h;
     memset(k->memo, 0, sizeof k->memo);
-    t->tlen += j - i;
-    t->text[t->tlen++] = '\0';
-    t->text[t->tlen] = '\0';
+    d[j - i] = '\0';
+    d[j - i + 1] = '\0';
+    t->tlen += j - i + 1;
     *next = j;
     return true;
 }
@@ -258,10 +349,62 @@ cf_token_split(const char *s, size_t start, size_t end, cf_tokens_t *t)
     cf_token_append(s, start, end, t);
 }
 
+/* ASCII punctuation and symbols (and control bytes that are not whitespace): a
+ * one-byte token of its own, normalized to itself, whatever follows. Not ' (a
+ * possessive), nor whitespace, NUL, letters or digits. */
+#define P8(x) [x] = 1, [x + 1] = 1, [x + 2] = 1, [x + 3] = 1, [x + 4] = 1, [x + 5] = 1, \
+              [x + 6] = 1, [x + 7] = 1
+static const unsigned char plain_punct[256] = {
+    P8(0x01), [0x0e] = 1, [0x0f] = 1, P8(0x10), P8(0x18),
+    ['!'] = 1, ['"'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['('] = 1, [')'] = 1,
+    ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, [':'] = 1, [';'] = 1,
+    ['<'] = 1, ['='] = 1, ['>'] = 1, ['?'] = 1, ['@'] = 1, ['['] = 1, ['\\'] = 1, [']'] = 1,
+    ['^'] = 1, ['_'] = 1, ['`'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1, [0x7f] = 1};
+#undef P8
+
+/* Appends the one-byte token b at s[i] (plain_punct), as the general loop would. */
+static inline void
+punct_fast(cf_tokens_t *t, size_t i, unsigned char b, uint16_t pre)
+{
+    if (t->tlen + 3 > t->tcap)
+        norm_grow(t, 2);
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->v = cf_realloc(t->v, t->cap * sizeof *t->v);
+    }
+    cf_token_t *k = &t->v[t->n++];
+    char *d = t->text + t->tlen;
+    k->start = (uint32_t)i;
+    k->end = (uint32_t)i + 1;
+    k->norm = (uint32_t)t->tlen;
+    k->len = 1;
+    k->flags = pre | CF_TOKEN_PUNCT;
+    k->hash = cf__token_hash16(b, 0, 1);
+    memset(k->memo, 0, sizeof k->memo);
+    d[0] = (char)b;
+    d[1] = '\0';
+    d[2] = '\0';
+    t->tlen += 2;
+}
+
+/* Flags the hyphens among tokens [from, t->n) that join two tokens (CF_TOKEN_SKIP):
+ * the tokens on both sides are in this list, and no space is on either side. */
+static void
+flag_skips(cf_tokens_t *t, size_t from)
+{
+    for (size_t k = from > 0 ? from : 1; k + 1 < t->n; k++) {
+        cf_token_t *x = &t->v[k];
+        if (x->len == 1 && t->text[x->norm] == '-' && !(x->flags & CF_TOKEN_SPACE) &&
+            !(t->v[k + 1].flags & CF_TOKEN_SPACE))
+            x->flags |= CF_TOKEN_SKIP;
+    }
+}
+
 void
 cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
 {
-    size_t i = start;
+    size_t i = start, first = t->n;
+    bool hyphen = false; /* a '-' with no space before it: flag_skips has work */
     uint16_t pre = CF_TOKEN_SPACE;
     while (i < end) {
         size_t nx;
@@ -275,6 +418,23 @@ cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
         unsigned char b0 = (unsigned char)s[i];
         if ((word_byte[b0] & (WB_UP_BIT | WB_LOW_BIT)) && word_fast(s, i, end, pre, t, &i)) {
             pre = 0;
+            if (i < end && s[i] == ' ') { /* the usual space after a word, taken here */
+                CF_STEP();
+                pre = CF_TOKEN_SPACE;
+                i++;
+            }
+            continue;
+        }
+        if (plain_punct[b0]) {
+            punct_fast(t, i, b0, pre);
+            hyphen |= b0 == '-' && !(pre & CF_TOKEN_SPACE);
+            i++;
+            pre = 0;
+            if (i < end && s[i] == ' ') {
+                CF_STEP();
+                pre = CF_TOKEN_SPACE;
+                i++;
+            }
             continue;
         }
         if (word_byte[b0] && !(word_byte[b0] & WB_DIGIT_BIT)) {
@@ -309,6 +469,7 @@ cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
                 cf_token_t *k = push(t, i, pre | CF_TOKEN_PUNCT);
                 norm_cp(t, s, i, nx, cp);
                 finish(t, k, nx);
+                hyphen |= !(pre & CF_TOKEN_SPACE) && t->text[k->norm] == '-';
                 i = nx;
                 pre = 0;
                 continue;
@@ -428,6 +589,8 @@ cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
         i = j;
         pre = 0;
     }
+    if (hyphen)
+        flag_skips(t, first);
 }
 
 void

@@ -20,7 +20,9 @@ enum {
     CF_TOKEN_CAP = 1 << 3,   /* first character is an uppercase ASCII letter */
     CF_TOKEN_UPPER = 1 << 4, /* at least two letters, all uppercase */
     CF_TOKEN_SPACE = 1 << 5, /* whitespace (or the span start) precedes the token */
-    CF_TOKEN_NL = 1 << 6     /* a line break precedes the token */
+    CF_TOKEN_NL = 1 << 6,    /* a line break precedes the token */
+    CF_TOKEN_SKIP = 1 << 7   /* a hyphen inside a word ("data-center"): no space on either
+                              * side, a token on both; phrase matches step over it */
 };
 
 #define CF_TOKEN_MEMO_LEX 3 /* lexicons whose lookups a token remembers */
@@ -71,14 +73,51 @@ void cf_token_free(cf_tokens_t *toks);
 /* The normalized text of token i (NUL-terminated, owned by toks). */
 const char *cf_token_norm(const cf_tokens_t *toks, size_t i);
 
-/* The hash of a normalized word (FNV-1a), as kept in cf_token_t.hash. */
+/* The hash of a normalized word, as kept in cf_token_t.hash: 16 bytes at a time
+ * (two 64-bit halves, the last chunk zero-padded) so that the tokenizer can hash a
+ * short word from the register it lowercased it in (cf__token_hash16). Any hash
+ * works as long as every table and token uses this one. */
+static inline uint64_t
+cf__token_hash_chunk(uint64_t h, uint64_t a, uint64_t b)
+{
+    h = (h ^ a) * 0x9e3779b97f4a7c15ull;
+    h = ((h << 31) | (h >> 33)) ^ b;
+    return h * 0xc2b2ae3d27d4eb4full;
+}
+
+static inline uint32_t
+cf__token_hash_final(uint64_t h)
+{
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+/* The hash of a word of n <= 16 bytes held as its two halves a, b (as memcpy
+ * loads them) with the bytes past n zero. */
+static inline uint32_t
+cf__token_hash16(uint64_t a, uint64_t b, size_t n)
+{
+    return cf__token_hash_final(cf__token_hash_chunk(0x243f6a8885a308d3ull ^ n, a, b));
+}
+
 static inline uint32_t
 cf_token_hash(const char *s, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+    uint64_t h = 0x243f6a8885a308d3ull ^ n, a, b;
+    size_t k = 0;
+    for (; n - k > 16; k += 16) {
+        memcpy(&a, s + k, 8);
+        memcpy(&b, s + k + 8, 8);
+        h = cf__token_hash_chunk(h, a, b);
+    }
+    size_t r = n - k;
+    a = b = 0;
+    memcpy(&a, s + k, r < 8 ? r : 8);
+    if (r > 8)
+        memcpy(&b, s + k + 8, r - 8);
+    return cf__token_hash_final(cf__token_hash_chunk(h, a, b));
 }
 
 /* True when token i exists and its normalized text equals word. Inline: with a
