@@ -43,6 +43,8 @@ typedef struct job {
     cf_article_t article;      /* owned: the body checks evidence offsets */
     uint64_t deadline;         /* ms, monotonic */
     cf_facts_t facts;          /* the result being archived */
+    char *strings;             /* the block holding the strings of facts and cls
+                                  (cf_msg_decode_worker), or NULL */
     cf_class_t cls;
     char *error;               /* why the attempt failed */
     cf_archive_req_t req;      /* DONE, FAIL or RELEASE */
@@ -103,8 +105,14 @@ static void
 job_free(job_t *j)
 {
     cf_article_clear(&j->article);
-    cf_facts_clear(&j->facts);
-    cf_class_clear(&j->cls);
+    if (j->strings) {
+        /* the strings and the class's arrays are in the block */
+        free(j->facts.v);
+        free(j->strings);
+    } else {
+        cf_facts_clear(&j->facts);
+        cf_class_clear(&j->cls);
+    }
     free(j->error);
     cf_archive_req_clear(&j->req);
     free(j);
@@ -273,7 +281,9 @@ on_result(cf_dispatch_t *self, worker_t *w, cf_msg_t *msg)
         cf_err_t err;
         facts->v[i].article = j->article.id;
         facts->v[i].seq = 0;
-        if (cf_fact_validate(&facts->v[i], j->article.body, j->article.body_len, &err) != CF_OK) {
+        /* the decoder checked the text fields (length, UTF-8): the rest is left */
+        if (cf_fact_validate_decoded(&facts->v[i], j->article.body, j->article.body_len,
+                                     &err) != CF_OK) {
             char why[CF_ERR_TEXT_MAX + 64];
             snprintf(why, sizeof why, "invalid result: fact %zu: %s", i, err.text);
             self->st.bad_messages++;
@@ -282,8 +292,10 @@ on_result(cf_dispatch_t *self, worker_t *w, cf_msg_t *msg)
         }
     }
     detach(self, j);
-    j->facts = *facts; /* take the facts and class out of the message */
+    j->facts = *facts; /* take the facts, their strings and the class out of the message */
     memset(facts, 0, sizeof *facts);
+    j->strings = msg->u.result.strings;
+    msg->u.result.strings = NULL;
     j->cls = msg->u.result.cls;
     memset(&msg->u.result.cls, 0, sizeof msg->u.result.cls);
     memset(&j->req, 0, sizeof j->req);
@@ -316,8 +328,8 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
             worker_remove(self, w, "worker key revoked");
         return;
     }
-    if (cf_msg_decode(CF_CHAN_TO_DAEMON, zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), &msg,
-                      &err) != CF_OK) {
+    if (cf_msg_decode_worker(zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), &msg, &err) !=
+        CF_OK) {
         self->st.bad_messages++;
         cf_ratelog(&self->bad_log, CF_LOG_WARN, "dispatch: bad message from worker (pid=%llu): %s",
                    w ? (unsigned long long)w->pid : 0ULL, err.text);

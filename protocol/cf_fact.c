@@ -236,6 +236,8 @@ check_text(const char *name, const char *s, cf_err_t *err)
     return CF_OK;
 }
 
+static int validate_rest(const cf_fact_t *f, const char *body, size_t body_len, cf_err_t *err);
+
 int
 cf_fact_validate(const cf_fact_t *f, const char *body, size_t body_len, cf_err_t *err)
 {
@@ -253,6 +255,19 @@ cf_fact_validate(const cf_fact_t *f, const char *body, size_t body_len, cf_err_t
         if (rc != CF_OK)
             return rc;
     }
+    return validate_rest(f, body, body_len, err);
+}
+
+int
+cf_fact_validate_decoded(const cf_fact_t *f, const char *body, size_t body_len, cf_err_t *err)
+{
+    return validate_rest(f, body, body_len, err);
+}
+
+/* Everything cf_fact_validate checks after the text fields' length and UTF-8. */
+static int
+validate_rest(const cf_fact_t *f, const char *body, size_t body_len, cf_err_t *err)
+{
     if (!cf_fact_type_is_valid(f->type))
         return cf_err_set(err, CF_EINVAL, "fact field 'type': unknown type '%.40s'",
                           f->type ? f->type : "(nil)");
@@ -278,14 +293,14 @@ cf_fact_validate(const cf_fact_t *f, const char *body, size_t body_len, cf_err_t
     }
     if (!f->evidence)
         return cf_err_set(err, CF_EINVAL, "fact field 'evidence': missing");
-    if (f->evidence_end < f->evidence_start ||
-        f->evidence_end - f->evidence_start != strlen(f->evidence))
+    size_t elen = strlen(f->evidence);
+    if (f->evidence_end < f->evidence_start || f->evidence_end - f->evidence_start != elen)
         return cf_err_set(err, CF_EINVAL, "fact field 'evidence_end': span does not match "
                                           "evidence length");
     if (body) {
         if (f->evidence_end > body_len)
             return cf_err_set(err, CF_EINVAL, "fact field 'evidence_end': past the body");
-        if (memcmp(body + f->evidence_start, f->evidence, strlen(f->evidence)) != 0)
+        if (memcmp(body + f->evidence_start, f->evidence, elen) != 0)
             return cf_err_set(err, CF_EINVAL, "fact field 'evidence': differs from the body at "
                                               "its offsets");
     }

@@ -26,8 +26,19 @@ be(const uint8_t *p, int n)
     return v;
 }
 
+static int scan(const void *data, size_t len, size_t max_objects, int max_depth, cf_err_t *err);
+
 int
 cf_msg_scan(const void *data, size_t len, cf_err_t *err)
+{
+    return scan(data, len, SCAN_MAX_OBJECTS, SCAN_MAX_DEPTH, err);
+}
+
+/* cf_msg_scan with at most max_objects objects nested at most max_depth deep (the
+ * error texts name the usual bounds: only the fast path below passes less, and it
+ * never reports the error). */
+static int
+scan(const void *data, size_t len, size_t max_objects, int max_depth, cf_err_t *err)
 {
     const uint8_t *p = data;
     uint64_t pending[SCAN_MAX_DEPTH + 1];
@@ -42,7 +53,7 @@ cf_msg_scan(const void *data, size_t len, cf_err_t *err)
         pending[depth]--;
         if (pos >= len)
             return cf_err_set(err, CF_EINVAL, "malformed msgpack: truncated");
-        if (++objects > SCAN_MAX_OBJECTS)
+        if (++objects > max_objects)
             return cf_err_set(err, CF_EINVAL, "malformed msgpack: more than %d objects",
                               SCAN_MAX_OBJECTS);
         uint8_t c = p[pos++];
@@ -101,7 +112,7 @@ cf_msg_scan(const void *data, size_t len, cf_err_t *err)
             /* every element takes at least one byte: a larger count is a lie */
             if (children > len - pos)
                 return cf_err_set(err, CF_EINVAL, "malformed msgpack: truncated container");
-            if (depth + 1 > SCAN_MAX_DEPTH)
+            if (depth + 1 > max_depth)
                 return cf_err_set(err, CF_EINVAL, "malformed msgpack: nested deeper than %d",
                                   SCAN_MAX_DEPTH);
             pending[++depth] = children;
@@ -180,13 +191,48 @@ check_map(const msgpack_object *map, const char *what, cf_err_t *err)
     return rc;
 }
 
-/* Text field: str, or bin holding valid UTF-8. NULL out means nil/absent allowed
- * when !required. Rejects NUL bytes (every consumer is a C string) and long text. */
-static int
-get_text(const msgpack_object *map, const char *key, bool required, size_t max, char **out,
-         cf_err_t *err)
+/* Where decoded strings go: NULL, each its own allocation (cf_strndup); else one
+ * block sized beforehand (cf_msg_decode_worker), each string NUL-terminated in it. */
+typedef struct arena {
+    char *p;
+    size_t used, cap;
+} arena_t;
+
+static char *
+copy_text(arena_t *ar, const char *s, size_t n)
 {
-    const msgpack_object *o = map_get(map, key);
+    if (!ar)
+        return cf_strndup(s, n);
+    if (ar->cap - ar->used < n + 1)
+        abort(); /* sized from the message: cannot happen */
+    char *d = ar->p + ar->used;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    ar->used += n + 1;
+    return d;
+}
+
+/* Room for a result's class in the block: two arrays of at most CF_MAX_CLASS_ITEMS
+ * pointers (and their alignment), a NUL per item (the items' bytes are in the body). */
+#define CLASS_ROOM (2 * CF_MAX_CLASS_ITEMS * (sizeof(char *) + 1) + 2 * sizeof(char *))
+
+static char **
+arena_ptrs(arena_t *ar, size_t n)
+{
+    size_t at = (ar->used + sizeof(char *) - 1) & ~(sizeof(char *) - 1);
+    if (at > ar->cap || (ar->cap - at) / sizeof(char *) < n)
+        abort(); /* sized from the message: cannot happen */
+    ar->used = at + n * sizeof(char *);
+    return (char **)(void *)(ar->p + at);
+}
+
+/* Text value o (NULL: absent) of field key: str, or bin holding valid UTF-8. NULL out
+ * means nil/absent allowed when !required. Rejects NUL bytes (every consumer is a C
+ * string) and long text. */
+static int
+text_of(const msgpack_object *o, const char *key, bool required, size_t max, char **out,
+        arena_t *ar, cf_err_t *err)
+{
     *out = NULL;
     if (!o || o->type == MSGPACK_OBJECT_NIL) {
         if (required)
@@ -211,15 +257,21 @@ get_text(const msgpack_object *map, const char *key, bool required, size_t max, 
         return cf_err_set(err, CF_EINVAL, "field '%s': not valid UTF-8", key);
     if (memchr(s, '\0', n))
         return cf_err_set(err, CF_EINVAL, "field '%s': contains a NUL character", key);
-    *out = cf_strndup(s, n);
+    *out = copy_text(ar, s, n);
     return CF_OK;
 }
 
 static int
-get_uint(const msgpack_object *map, const char *key, bool required, uint64_t *out, bool *present,
+get_text(const msgpack_object *map, const char *key, bool required, size_t max, char **out,
          cf_err_t *err)
 {
-    const msgpack_object *o = map_get(map, key);
+    return text_of(map_get(map, key), key, required, max, out, NULL, err);
+}
+
+static int
+uint_of(const msgpack_object *o, const char *key, bool required, uint64_t *out, bool *present,
+        cf_err_t *err)
+{
     if (present)
         *present = false;
     if (!o || o->type == MSGPACK_OBJECT_NIL) {
@@ -233,6 +285,13 @@ get_uint(const msgpack_object *map, const char *key, bool required, uint64_t *ou
     if (present)
         *present = true;
     return CF_OK;
+}
+
+static int
+get_uint(const msgpack_object *map, const char *key, bool required, uint64_t *out, bool *present,
+         cf_err_t *err)
+{
+    return uint_of(map_get(map, key), key, required, out, present, err);
 }
 
 static int
@@ -251,9 +310,8 @@ obj_double(const msgpack_object *o, const char *key, double *out, cf_err_t *err)
 }
 
 static int
-get_double(const msgpack_object *map, const char *key, double *out, bool *present, cf_err_t *err)
+double_of(const msgpack_object *o, const char *key, double *out, bool *present, cf_err_t *err)
 {
-    const msgpack_object *o = map_get(map, key);
     *present = false;
     if (!o || o->type == MSGPACK_OBJECT_NIL)
         return CF_OK;
@@ -261,6 +319,12 @@ get_double(const msgpack_object *map, const char *key, double *out, bool *presen
     if (rc == CF_OK)
         *present = true;
     return rc;
+}
+
+static int
+get_double(const msgpack_object *map, const char *key, double *out, bool *present, cf_err_t *err)
+{
+    return double_of(map_get(map, key), key, out, present, err);
 }
 
 static int
@@ -278,7 +342,7 @@ get_bool(const msgpack_object *map, const char *key, bool *out, cf_err_t *err)
 /* An array of text items, each at most max bytes, at most maxn items. */
 static int
 get_strv(const msgpack_object *map, const char *key, size_t maxn, size_t max, char ***out,
-         size_t *n, cf_err_t *err)
+         size_t *n, arena_t *ar, cf_err_t *err)
 {
     const msgpack_object *o = map_get(map, key);
     *out = NULL;
@@ -289,19 +353,21 @@ get_strv(const msgpack_object *map, const char *key, size_t maxn, size_t max, ch
         return cf_err_set(err, CF_EINVAL, "field '%s': expected an array", key);
     if (o->via.array.size > maxn)
         return cf_err_set(err, CF_EINVAL, "field '%s': more than %zu items", key, maxn);
-    char **v = cf_calloc(o->via.array.size, sizeof *v);
+    char **v = ar ? arena_ptrs(ar, o->via.array.size) : cf_calloc(o->via.array.size, sizeof *v);
     for (uint32_t i = 0; i < o->via.array.size; i++) {
         const msgpack_object *it = &o->via.array.ptr[i];
         if (it->type != MSGPACK_OBJECT_STR || it->via.str.size > max ||
             !cf_utf8_valid(it->via.str.ptr, it->via.str.size) ||
             memchr(it->via.str.ptr, '\0', it->via.str.size)) {
-            for (uint32_t k = 0; k < i; k++)
-                free(v[k]);
-            free(v);
+            if (!ar) {
+                for (uint32_t k = 0; k < i; k++)
+                    free(v[k]);
+                free(v);
+            }
             return cf_err_set(err, CF_EINVAL, "field '%s': item %u is not a valid string", key,
                               i);
         }
-        v[i] = cf_strndup(it->via.str.ptr, it->via.str.size);
+        v[i] = copy_text(ar, it->via.str.ptr, it->via.str.size);
     }
     *out = v;
     *n = o->via.array.size;
@@ -366,47 +432,135 @@ decode_article(const msgpack_object *m, cf_article_t *a, bool with_id, cf_err_t 
     return CF_OK;
 }
 
+/* The keys of a fact map, in the order their values are checked. */
+enum {
+    FK_TYPE, FK_SUBJECT, FK_OBJECT, FK_UNIT, FK_PERIOD, FK_PLACE, FK_DETAIL, FK_QUALIFIER,
+    FK_STATUS, FK_SOURCE, FK_EVIDENCE, FK_SEQ, FK_ARTICLE, FK_VALUE, FK_CONFIDENCE,
+    FK_EVIDENCE_START, FK_EVIDENCE_END, FK_COUNT
+};
+static const char *const fact_keys[FK_COUNT] = {
+    "type",  "subject", "object",     "unit",     "period",         "place",
+    "detail", "qualifier", "status",  "source",   "evidence",       "seq",
+    "article", "value",  "confidence", "evidence_start", "evidence_end",
+};
+
+/* Which fact key k is, or -1 (fixed-length compares: inlined, no memcmp call). */
+static inline int
+fact_key(const char *k, size_t n)
+{
+#define FK_IS(lit, id) (memcmp(k, lit, sizeof lit - 1) == 0 ? (id) : -1)
+    switch (n) {
+    case 3: return FK_IS("seq", FK_SEQ);
+    case 4: return k[0] == 't' ? FK_IS("type", FK_TYPE) : FK_IS("unit", FK_UNIT);
+    case 5: return k[0] == 'v' ? FK_IS("value", FK_VALUE) : FK_IS("place", FK_PLACE);
+    case 6:
+        switch (k[0]) {
+        case 'o': return FK_IS("object", FK_OBJECT);
+        case 'p': return FK_IS("period", FK_PERIOD);
+        case 'd': return FK_IS("detail", FK_DETAIL);
+        default: return k[1] == 't' ? FK_IS("status", FK_STATUS) : FK_IS("source", FK_SOURCE);
+        }
+    case 7: return k[0] == 's' ? FK_IS("subject", FK_SUBJECT) : FK_IS("article", FK_ARTICLE);
+    case 8: return FK_IS("evidence", FK_EVIDENCE);
+    case 9: return FK_IS("qualifier", FK_QUALIFIER);
+    case 10: return FK_IS("confidence", FK_CONFIDENCE);
+    case 12: return FK_IS("evidence_end", FK_EVIDENCE_END);
+    case 14: return FK_IS("evidence_start", FK_EVIDENCE_START);
+    default: return -1;
+    }
+#undef FK_IS
+}
+
+/* The values of a fact map by key, with check_map's checks (and errors) in one pass
+ * over the keys for maps of up to 32 keys. */
 static int
-decode_fact(const msgpack_object *m, cf_fact_t *f, cf_err_t *err)
+fact_fields(const msgpack_object *map, const msgpack_object *vals[FK_COUNT], cf_err_t *err)
+{
+    static const char what[] = "fact";
+    for (int i = 0; i < FK_COUNT; i++)
+        vals[i] = NULL;
+    if (map->type != MSGPACK_OBJECT_MAP)
+        return cf_err_set(err, CF_EINVAL, "%s: expected a map", what);
+    uint32_t n = map->via.map.size;
+    const msgpack_object_kv *kv = map->via.map.ptr;
+    if (n > 32) {
+        int rc = check_map(map, what, err);
+        if (rc != CF_OK)
+            return rc;
+        for (uint32_t i = 0; i < n; i++) {
+            int f = fact_key(kv[i].key.via.str.ptr, kv[i].key.via.str.size);
+            if (f >= 0)
+                vals[f] = &kv[i].val;
+        }
+        return CF_OK;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (kv[i].key.type != MSGPACK_OBJECT_STR)
+            return cf_err_set(err, CF_EINVAL, "%s: map keys must be strings", what);
+    /* a known key seen twice finds its slot taken; unknown keys (rare) are compared
+     * with the unknown keys before them: an unknown key never equals a known one */
+    uint32_t unknown[32], nunknown = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const msgpack_object *k = &kv[i].key;
+        int f = fact_key(k->via.str.ptr, k->via.str.size);
+        if (f >= 0) {
+            if (vals[f])
+                return dup_key(k, what, err);
+            vals[f] = &kv[i].val;
+        } else {
+            for (uint32_t j = 0; j < nunknown; j++)
+                if (str_cmp(k, &kv[unknown[j]].key) == 0)
+                    return dup_key(k, what, err);
+            unknown[nunknown++] = i;
+        }
+    }
+    return CF_OK;
+}
+
+static int
+decode_fact(const msgpack_object *m, cf_fact_t *f, arena_t *ar, cf_err_t *err)
 {
     int rc;
-    if ((rc = check_map(m, "fact", err)) != CF_OK)
+    const msgpack_object *v[FK_COUNT];
+    if ((rc = fact_fields(m, v, err)) != CF_OK)
         return rc;
     const struct {
-        const char *key;
+        int k;
         char **dst;
         bool required;
     } texts[] = {
-        {"type", &f->type, true},       {"subject", &f->subject, true},
-        {"object", &f->object, false},  {"unit", &f->unit, false},
-        {"period", &f->period, false},  {"place", &f->place, false},
-        {"detail", &f->detail, false},  {"qualifier", &f->qualifier, false},
-        {"status", &f->status, true},   {"source", &f->source, false},
-        {"evidence", &f->evidence, true},
+        {FK_TYPE, &f->type, true},       {FK_SUBJECT, &f->subject, true},
+        {FK_OBJECT, &f->object, false},  {FK_UNIT, &f->unit, false},
+        {FK_PERIOD, &f->period, false},  {FK_PLACE, &f->place, false},
+        {FK_DETAIL, &f->detail, false},  {FK_QUALIFIER, &f->qualifier, false},
+        {FK_STATUS, &f->status, true},   {FK_SOURCE, &f->source, false},
+        {FK_EVIDENCE, &f->evidence, true},
     };
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
-        if ((rc = get_text(m, texts[i].key, texts[i].required, CF_MAX_FACT_TEXT, texts[i].dst,
-                           err)) != CF_OK)
+        if ((rc = text_of(v[texts[i].k], fact_keys[texts[i].k], texts[i].required,
+                          CF_MAX_FACT_TEXT, texts[i].dst, ar, err)) != CF_OK)
             return rc;
-    if ((rc = get_uint(m, "seq", false, &f->seq, NULL, err)) != CF_OK)
+    if ((rc = uint_of(v[FK_SEQ], "seq", false, &f->seq, NULL, err)) != CF_OK)
         return rc;
     /* `article` is an id on the wire; `cloudfact extract` output is JSON, never msgpack */
-    if ((rc = get_uint(m, "article", false, &f->article, NULL, err)) != CF_OK)
+    if ((rc = uint_of(v[FK_ARTICLE], "article", false, &f->article, NULL, err)) != CF_OK)
         return rc;
-    if ((rc = get_double(m, "value", &f->value, &f->has_value, err)) != CF_OK)
+    if ((rc = double_of(v[FK_VALUE], "value", &f->value, &f->has_value, err)) != CF_OK)
         return rc;
     bool has_conf;
-    if ((rc = get_double(m, "confidence", &f->confidence, &has_conf, err)) != CF_OK)
+    if ((rc = double_of(v[FK_CONFIDENCE], "confidence", &f->confidence, &has_conf, err)) != CF_OK)
         return rc;
-    if ((rc = get_uint(m, "evidence_start", true, &f->evidence_start, NULL, err)) != CF_OK)
+    if ((rc = uint_of(v[FK_EVIDENCE_START], "evidence_start", true, &f->evidence_start, NULL,
+                      err)) != CF_OK)
         return rc;
-    if ((rc = get_uint(m, "evidence_end", true, &f->evidence_end, NULL, err)) != CF_OK)
+    if ((rc = uint_of(v[FK_EVIDENCE_END], "evidence_end", true, &f->evidence_end, NULL, err)) !=
+        CF_OK)
         return rc;
     return CF_OK;
 }
 
 static int
-decode_class(const msgpack_object *m, cf_class_t *c, cf_err_t *err)
+decode_class(const msgpack_object *m, cf_class_t *c, arena_t *ar, cf_err_t *err)
 {
     int rc;
     if (!m || m->type == MSGPACK_OBJECT_NIL)
@@ -419,9 +573,9 @@ decode_class(const msgpack_object *m, cf_class_t *c, cf_err_t *err)
     if ((rc = get_double(m, "relevance", &c->relevance, &has, err)) != CF_OK)
         return rc;
     if ((rc = get_strv(m, "companies", CF_MAX_CLASS_ITEMS, 256, &c->companies, &c->ncompanies,
-                       err)) != CF_OK)
+                       ar, err)) != CF_OK)
         return rc;
-    return get_strv(m, "regions", CF_MAX_CLASS_ITEMS, 256, &c->regions, &c->nregions, err);
+    return get_strv(m, "regions", CF_MAX_CLASS_ITEMS, 256, &c->regions, &c->nregions, ar, err);
 }
 
 static int
@@ -526,8 +680,11 @@ status_rc(const char *s)
     return 1; /* not a status */
 }
 
+/* strings_len: not 0, a result's fact strings go into one block of about that many
+ * bytes (the body's length) instead of one allocation each. */
 static int
-decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, cf_err_t *err)
+decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, size_t strings_len,
+            cf_err_t *err)
 {
     int rc;
     if (chan == CF_CHAN_INGEST_REPLY) {
@@ -572,7 +729,7 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, cf_err_t 
             return get_uint(root, "id", true, &msg->u.get.id, NULL, err);
         return CF_OK; /* an article reply: the client reads it generically */
     case CF_OP_READY: {
-        uint64_t credit, version;
+        uint64_t credit = 0, version = 0;
         if ((rc = get_uint(root, "credit", true, &credit, NULL, err)) != CF_OK ||
             (rc = get_uint(root, "pid", true, &msg->u.ready.pid, NULL, err)) != CF_OK ||
             (rc = get_uint(root, "version", true, &version, NULL, err)) != CF_OK)
@@ -604,15 +761,27 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, cf_err_t 
             return cf_err_set(err, CF_EINVAL, "field 'facts': expected an array");
         if (fa->via.array.size > CF_MAX_FACTS)
             return cf_err_set(err, CF_EINVAL, "field 'facts': more than %u facts", CF_MAX_FACTS);
+        arena_t arena, *ar = NULL;
+        if (strings_len) {
+            /* each string takes at most its bytes in the message plus a NUL */
+            arena.cap = strings_len + (size_t)fa->via.array.size * FK_COUNT + CLASS_ROOM;
+            arena.p = msg->u.result.strings = cf_malloc(arena.cap);
+            arena.used = 0;
+            ar = &arena;
+            if (fa->via.array.size) {
+                msg->u.result.facts.v = cf_malloc(fa->via.array.size * sizeof(cf_fact_t));
+                msg->u.result.facts.cap = fa->via.array.size;
+            }
+        }
         for (uint32_t i = 0; i < fa->via.array.size; i++) {
             cf_fact_t *f = cf_facts_push(&msg->u.result.facts);
-            if ((rc = decode_fact(&fa->via.array.ptr[i], f, err)) != CF_OK) {
+            if ((rc = decode_fact(&fa->via.array.ptr[i], f, ar, err)) != CF_OK) {
                 char why[CF_ERR_TEXT_MAX];
                 snprintf(why, sizeof why, "%s", err ? err->text : "");
                 return cf_err_set(err, rc, "fact %u: %s", i, why);
             }
         }
-        return decode_class(map_get(root, "class"), &msg->u.result.cls, err);
+        return decode_class(map_get(root, "class"), &msg->u.result.cls, ar, err);
     }
     case CF_OP_ERROR:
         if (chan == CF_CHAN_TO_DAEMON &&
@@ -635,7 +804,7 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, cf_err_t 
             return CF_OK;
         }
         return get_strv(root, "prefix", CF_MAX_PREFIXES, CF_MAX_PREFIX, &msg->u.replay.prefixes,
-                        &msg->u.replay.nprefixes, err);
+                        &msg->u.replay.nprefixes, NULL, err);
     }
     case CF_OP_FACTS: return decode_facts(root, &msg->u.facts, err);
     case CF_OP_QUARANTINE:
@@ -655,7 +824,7 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, cf_err_t 
         const msgpack_object *f = map_get(root, "fact");
         if (!f)
             return cf_err_set(err, CF_EINVAL, "field 'fact': missing");
-        return decode_fact(f, &msg->u.fact.fact, err);
+        return decode_fact(f, &msg->u.fact.fact, NULL, err);
     }
     case CF_OP_END:
         if ((rc = get_uint(root, "last", true, &msg->u.end.last, NULL, err)) != CF_OK ||
@@ -666,8 +835,9 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, cf_err_t 
     }
 }
 
-int
-cf_msg_decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, cf_err_t *err)
+static int
+decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, bool arena,
+       cf_err_t *err)
 {
     memset(msg, 0, sizeof *msg);
     int rc = cf_msg_scan(data, len, err);
@@ -683,7 +853,7 @@ cf_msg_decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, cf_er
     const msgpack_object *root = &up.data;
     if ((rc = check_map(root, "message", err)) == CF_OK &&
         (rc = decode_ref(root, msg, err)) == CF_OK)
-        rc = decode_body(chan, root, msg, err);
+        rc = decode_body(chan, root, msg, arena ? len : 0, err);
     msgpack_unpacked_destroy(&up);
     if (rc != CF_OK) {
         /* keep op and ref for the error reply; free half-decoded fields */
@@ -700,6 +870,346 @@ cf_msg_decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, cf_er
 }
 
 int
+cf_msg_decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, cf_err_t *err)
+{
+    return decode(chan, data, len, msg, false, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The worker result fast path                                               */
+
+/* A reader over untrusted bytes: every read is bounds-checked. The fast path takes
+ * only the shapes a worker sends (cf_msg_pack_result) and gives up ("bails") on
+ * anything else, errors included: the full decoder then runs from scratch and gives
+ * its own answer. So it only has to be at least as strict as the full decoder, and
+ * to produce the same message when it accepts (test_msg.c compares them). */
+typedef struct rd {
+    const uint8_t *p, *end;
+} rd_t;
+
+static inline bool
+rd_be(rd_t *r, int n, uint64_t *v)
+{
+    if (r->end - r->p < n)
+        return false;
+    *v = be(r->p, n);
+    r->p += n;
+    return true;
+}
+
+/* A str (not bin), bounds-checked. */
+static inline bool
+rd_str(rd_t *r, const char **s, size_t *n)
+{
+    if (r->p >= r->end)
+        return false;
+    uint8_t c = *r->p++;
+    uint64_t len;
+    if ((c & 0xe0) == 0xa0)
+        len = c & 0x1f;
+    else if (c == 0xd9 || c == 0xda || c == 0xdb) {
+        if (!rd_be(r, c == 0xd9 ? 1 : c == 0xda ? 2 : 4, &len))
+            return false;
+    } else
+        return false;
+    if (len > (uint64_t)(r->end - r->p))
+        return false;
+    *s = (const char *)r->p;
+    *n = (size_t)len;
+    r->p += len;
+    return true;
+}
+
+/* nil (*nil true), or an unsigned integer in its msgpack unsigned forms. */
+static inline bool
+rd_uint(rd_t *r, uint64_t *v, bool *nil)
+{
+    if (r->p >= r->end)
+        return false;
+    uint8_t c = *r->p++;
+    *nil = c == 0xc0;
+    if (c <= 0x7f)
+        *v = c;
+    else if (c >= 0xcc && c <= 0xcf)
+        return rd_be(r, 1 << (c - 0xcc), v);
+    else if (c != 0xc0)
+        return false;
+    return true;
+}
+
+/* nil, or a finite float64, float32 or unsigned integer. */
+static inline bool
+rd_double(rd_t *r, double *d, bool *nil)
+{
+    if (r->p >= r->end)
+        return false;
+    uint8_t c = *r->p;
+    uint64_t u = 0;
+    *nil = false;
+    if (c == 0xcb || c == 0xca) {
+        r->p++;
+        if (!rd_be(r, c == 0xcb ? 8 : 4, &u))
+            return false;
+        if (c == 0xcb) {
+            memcpy(d, &u, sizeof *d);
+        } else {
+            uint32_t u32 = (uint32_t)u;
+            float fl;
+            memcpy(&fl, &u32, sizeof fl);
+            *d = (double)fl;
+        }
+    } else {
+        if (!rd_uint(r, &u, nil))
+            return false;
+        *d = (double)u;
+    }
+    return *nil || isfinite(*d);
+}
+
+/* A map or array header of the given kinds: count. */
+static inline bool
+rd_count(rd_t *r, bool map, uint64_t *n)
+{
+    if (r->p >= r->end)
+        return false;
+    uint8_t c = *r->p++;
+    if ((c & 0xf0) == (map ? 0x80 : 0x90)) {
+        *n = c & 0x0f;
+        return true;
+    }
+    if (c == (map ? 0xde : 0xdc))
+        return rd_be(r, 2, n);
+    if (c == (map ? 0xdf : 0xdd))
+        return rd_be(r, 4, n);
+    return false;
+}
+
+static bool
+fast_fact(rd_t *r, cf_fact_t *f, arena_t *ar)
+{
+    uint64_t n;
+    if (!rd_count(r, true, &n) || n > 32)
+        return false;
+    uint32_t seen = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        const char *k;
+        size_t kn;
+        if (!rd_str(r, &k, &kn))
+            return false;
+        int fk = fact_key(k, kn);
+        if (fk < 0 || (seen & (1u << fk)))
+            return false;
+        seen |= 1u << fk;
+        bool nil;
+        if (fk <= FK_EVIDENCE) {
+            char **dst = fk == FK_TYPE ? &f->type : fk == FK_SUBJECT ? &f->subject
+                       : fk == FK_OBJECT ? &f->object : fk == FK_UNIT ? &f->unit
+                       : fk == FK_PERIOD ? &f->period : fk == FK_PLACE ? &f->place
+                       : fk == FK_DETAIL ? &f->detail : fk == FK_QUALIFIER ? &f->qualifier
+                       : fk == FK_STATUS ? &f->status : fk == FK_SOURCE ? &f->source
+                       : &f->evidence;
+            if (r->p < r->end && *r->p == 0xc0) {
+                r->p++;
+                continue;
+            }
+            const char *v;
+            size_t vn;
+            if (!rd_str(r, &v, &vn) || vn > CF_MAX_FACT_TEXT || !cf_utf8_valid(v, vn) ||
+                memchr(v, '\0', vn))
+                return false;
+            *dst = copy_text(ar, v, vn);
+        } else if (fk == FK_VALUE || fk == FK_CONFIDENCE) {
+            double d;
+            if (!rd_double(r, &d, &nil))
+                return false;
+            if (!nil) {
+                if (fk == FK_VALUE) {
+                    f->value = d;
+                    f->has_value = true;
+                } else {
+                    f->confidence = d;
+                }
+            }
+        } else {
+            uint64_t u = 0;
+            if (!rd_uint(r, &u, &nil))
+                return false;
+            if (nil && (fk == FK_EVIDENCE_START || fk == FK_EVIDENCE_END))
+                return false;
+            if (!nil)
+                *(fk == FK_SEQ ? &f->seq : fk == FK_ARTICLE ? &f->article
+                  : fk == FK_EVIDENCE_START ? &f->evidence_start : &f->evidence_end) = u;
+        }
+    }
+    /* required: type, subject, status, evidence (non-nil), evidence_start/end */
+    return f->type && f->subject && f->status && f->evidence &&
+           (seen & (1u << FK_EVIDENCE_START)) && (seen & (1u << FK_EVIDENCE_END));
+}
+
+/* nil, or an array of at most CF_MAX_CLASS_ITEMS str of at most 256 bytes, valid
+ * UTF-8 without NUL (get_strv's rules), pointers and strings in the block. */
+static bool
+fast_strv(rd_t *r, char ***out, size_t *n, arena_t *ar, size_t *objects)
+{
+    if (r->p < r->end && *r->p == 0xc0) {
+        r->p++;
+        return true;
+    }
+    uint64_t cnt;
+    if (!rd_count(r, false, &cnt) || cnt > CF_MAX_CLASS_ITEMS ||
+        cnt > (uint64_t)(r->end - r->p))
+        return false;
+    *objects += (size_t)cnt;
+    char **v = arena_ptrs(ar, (size_t)cnt);
+    for (uint64_t i = 0; i < cnt; i++) {
+        const char *s;
+        size_t sn;
+        if (!rd_str(r, &s, &sn) || sn > 256 || !cf_utf8_valid(s, sn) || memchr(s, '\0', sn))
+            return false;
+        v[i] = copy_text(ar, s, sn);
+    }
+    *out = v;
+    *n = (size_t)cnt;
+    return true;
+}
+
+/* nil, or {relevant?, relevance?, companies?, regions?} (decode_class's rules). */
+static bool
+fast_class(rd_t *r, cf_class_t *c, arena_t *ar, size_t *objects)
+{
+    if (r->p < r->end && *r->p == 0xc0) {
+        r->p++;
+        return true;
+    }
+    uint64_t n;
+    if (!rd_count(r, true, &n) || n > 4)
+        return false;
+    *objects += 1 + 2 * (size_t)n;
+    unsigned seen = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        const char *k;
+        size_t kn;
+        unsigned bit;
+        bool nil;
+        if (!rd_str(r, &k, &kn))
+            return false;
+        if (kn == 8 && memcmp(k, "relevant", 8) == 0)
+            bit = 1;
+        else if (kn == 9 && memcmp(k, "relevance", 9) == 0)
+            bit = 2;
+        else if (kn == 9 && memcmp(k, "companies", 9) == 0)
+            bit = 4;
+        else if (kn == 7 && memcmp(k, "regions", 7) == 0)
+            bit = 8;
+        else
+            return false;
+        /* repeated: refused before reading (the block has room for one array of each) */
+        if (seen & bit)
+            return false;
+        seen |= bit;
+        if (bit == 1) {
+            if (r->p >= r->end || (*r->p != 0xc2 && *r->p != 0xc3 && *r->p != 0xc0))
+                return false;
+            if (*r->p != 0xc0)
+                c->relevant = *r->p == 0xc3;
+            r->p++;
+        } else if (bit == 2) {
+            double d;
+            if (!rd_double(r, &d, &nil))
+                return false;
+            if (!nil)
+                c->relevance = d;
+        } else if (!fast_strv(r, bit == 4 ? &c->companies : &c->regions,
+                              bit == 4 ? &c->ncompanies : &c->nregions, ar, objects)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* {op: "result", job, facts, class?, v?} as a worker sends it; false: use the full
+ * decoder (msg is then cleared by the caller). */
+static bool
+fast_result(const void *data, size_t len, cf_msg_t *msg)
+{
+    rd_t r = {data, (const uint8_t *)data + len};
+    uint64_t n;
+    if (!rd_count(&r, true, &n) || n > 5)
+        return false;
+    msg->op = CF_OP_RESULT;
+    unsigned seen = 0;
+    size_t objects = 1 + 2 * (size_t)n;
+    arena_t arena = {NULL, 0, 0};
+    for (uint64_t i = 0; i < n; i++) {
+        const char *k;
+        size_t kn;
+        if (!rd_str(&r, &k, &kn))
+            return false;
+        unsigned bit;
+        if (kn == 2 && memcmp(k, "op", 2) == 0)
+            bit = 1;
+        else if (kn == 3 && memcmp(k, "job", 3) == 0)
+            bit = 2;
+        else if (kn == 1 && k[0] == 'v')
+            bit = 4;
+        else if (kn == 5 && memcmp(k, "facts", 5) == 0)
+            bit = 8;
+        else if (kn == 5 && memcmp(k, "class", 5) == 0 && (seen & 8))
+            bit = 16; /* after the facts (as workers send it): the block exists */
+        else
+            return false;
+        if (seen & bit)
+            return false; /* a repeated key (before anything is allocated twice) */
+        seen |= bit;
+        bool nil;
+        uint64_t u;
+        if (bit == 1) {
+            const char *v;
+            size_t vn;
+            if (!rd_str(&r, &v, &vn) || vn != 6 || memcmp(v, "result", 6) != 0)
+                return false;
+        } else if (bit == 2) {
+            if (!rd_uint(&r, &msg->u.result.job, &nil) || nil)
+                return false;
+        } else if (bit == 4) {
+            if (!rd_uint(&r, &u, &nil) || nil || u != CF_PROTOCOL_VERSION)
+                return false;
+        } else if (bit == 8) {
+            uint64_t nf;
+            /* every fact takes at least a byte: a larger count is a lie (no allocation) */
+            if (!rd_count(&r, false, &nf) || nf > CF_MAX_FACTS || nf > (uint64_t)(r.end - r.p))
+                return false;
+            objects += nf * (1 + 2 * FK_COUNT);
+            cf_facts_t *facts = &msg->u.result.facts;
+            arena.cap = len + (size_t)nf * FK_COUNT + CLASS_ROOM;
+            arena.p = msg->u.result.strings = cf_malloc(arena.cap);
+            arena.used = 0;
+            if (nf) {
+                facts->v = cf_malloc((size_t)nf * sizeof *facts->v);
+                facts->cap = (size_t)nf;
+            }
+            for (uint64_t j = 0; j < nf; j++)
+                if (!fast_fact(&r, cf_facts_push(facts), &arena))
+                    return false;
+        } else {
+            if (!fast_class(&r, &msg->u.result.cls, &arena, &objects))
+                return false;
+        }
+    }
+    return (seen & 11) == 11 && r.p == r.end && objects <= SCAN_MAX_OBJECTS;
+}
+
+int
+cf_msg_decode_worker(const void *data, size_t len, cf_msg_t *msg, cf_err_t *err)
+{
+    memset(msg, 0, sizeof *msg);
+    if (fast_result(data, len, msg))
+        return CF_OK;
+    cf_msg_clear(msg);
+    return decode(CF_CHAN_TO_DAEMON, data, len, msg, true, err);
+}
+
+int
 cf_msg_decode_fact(const void *data, size_t len, cf_fact_t *f, cf_err_t *err)
 {
     memset(f, 0, sizeof *f);
@@ -712,7 +1222,7 @@ cf_msg_decode_fact(const void *data, size_t len, cf_fact_t *f, cf_err_t *err)
     if (msgpack_unpack_next(&up, data, len, &off) != MSGPACK_UNPACK_SUCCESS)
         rc = cf_err_set(err, CF_EINVAL, "malformed msgpack");
     else
-        rc = decode_fact(&up.data, f, err);
+        rc = decode_fact(&up.data, f, NULL, err);
     msgpack_unpacked_destroy(&up);
     if (rc != CF_OK)
         cf_fact_clear(f);
@@ -728,8 +1238,14 @@ cf_msg_clear(cf_msg_t *msg)
     case CF_OP_ARTICLE: cf_article_clear(&msg->u.article); break;
     case CF_OP_JOB: cf_article_clear(&msg->u.job.article); break;
     case CF_OP_RESULT:
-        cf_facts_clear(&msg->u.result.facts);
-        cf_class_clear(&msg->u.result.cls);
+        if (msg->u.result.strings) {
+            /* the strings and the class's arrays are in the block */
+            free(msg->u.result.facts.v);
+            free(msg->u.result.strings);
+        } else {
+            cf_facts_clear(&msg->u.result.facts);
+            cf_class_clear(&msg->u.result.cls);
+        }
         break;
     case CF_OP_ERROR: free(msg->u.error.error); break;
     case CF_OP_REPLAY:
@@ -767,13 +1283,24 @@ cf_msg_status_name(int rc)
     }
 }
 
+/* By hand, not snprintf: every published fact comes through here. Same result as
+ * snprintf(out, outsz, "fact.%s.%s", ...) (truncated to outsz - 1 bytes). */
 size_t
 cf_msg_topic(const cf_fact_t *f, char *out, size_t outsz)
 {
-    int n = snprintf(out, outsz, "fact.%s.%s", f->type ? f->type : "", f->subject ? f->subject : "");
-    if (n < 0)
+    if (outsz == 0)
         return 0;
-    return (size_t)n < outsz ? (size_t)n : outsz - 1;
+    const char *parts[4] = {"fact.", f->type ? f->type : "", ".", f->subject ? f->subject : ""};
+    size_t o = 0;
+    for (int i = 0; i < 4 && o < outsz - 1; i++) {
+        size_t n = strlen(parts[i]);
+        if (n > outsz - 1 - o)
+            n = outsz - 1 - o;
+        memcpy(out + o, parts[i], n);
+        o += n;
+    }
+    out[o] = '\0';
+    return o;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1377,17 +1904,24 @@ w_str(uint8_t *o, cf_strv_t s)
     return w_raw(o, s.p, s.n);
 }
 
-size_t
-cf_msg_pack_query_fact_view(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
-                            const cf_fact_view_t *v)
+/* Bytes of the fact map of v at most: header, keys (< 160), 6 numbers of <= 9, 11
+ * strings of <= 5 + their bytes. */
+static size_t
+fact_map_bound(const cf_fact_view_t *v)
 {
     const cf_strv_t *strs[] = {&v->type,   &v->subject,   &v->object, &v->unit,
                                &v->period, &v->place,     &v->detail, &v->qualifier,
                                &v->status, &v->source,    &v->evidence};
-    /* the bound: fixed bytes, keys (< 160), 6 numbers of <= 9, 11 strings: 5 + bytes */
-    size_t need = sizeof qf_head + (ref_len ? ref_len : 1) + sizeof qf_fact + 160 + 6 * 9;
+    size_t need = 3 + 160 + 6 * 9;
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         need += 5 + (strs[i]->p ? strs[i]->n : 0);
+    return need;
+}
+
+/* Room for need more bytes in buf. */
+static uint8_t *
+reserve(msgpack_sbuffer *buf, size_t need)
+{
     if (buf->alloc - buf->size < need) {
         size_t cap = buf->alloc ? buf->alloc : 8192;
         while (cap - buf->size < need)
@@ -1398,13 +1932,16 @@ cf_msg_pack_query_fact_view(msgpack_sbuffer *buf, const void *ref, size_t ref_le
         buf->data = p;
         buf->alloc = cap;
     }
-    uint8_t *o0 = (uint8_t *)buf->data + buf->size, *o = o0;
-    o = w_raw(o, qf_head, sizeof qf_head);
-    if (ref_len)
-        o = w_raw(o, ref, ref_len);
-    else
-        *o++ = 0xc0;
-    o = w_raw(o, qf_fact, sizeof qf_fact);
+    return (uint8_t *)buf->data + buf->size;
+}
+
+/* The fact map (map16 of 17 entries), as cf_msg_pack_fact_map packs it. */
+static uint8_t *
+w_fact_map(uint8_t *o, const cf_fact_view_t *v)
+{
+    *o++ = 0xde;
+    *o++ = 0x00;
+    *o++ = 0x11;
     o = W_KEY(o, "seq");
     o = w_uint_or_nil(o, v->seq);
     o = W_KEY(o, "article");
@@ -1442,7 +1979,61 @@ cf_msg_pack_query_fact_view(msgpack_sbuffer *buf, const void *ref, size_t ref_le
     o = w_uint(o, v->evidence_start);
     o = W_KEY(o, "evidence_end");
     o = w_uint(o, v->evidence_end);
+    return o;
+}
+
+size_t
+cf_msg_pack_query_fact_view(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
+                            const cf_fact_view_t *v)
+{
+    size_t need = sizeof qf_head + (ref_len ? ref_len : 1) + sizeof qf_fact + fact_map_bound(v);
+    uint8_t *o0 = reserve(buf, need), *o = o0;
+    o = w_raw(o, qf_head, sizeof qf_head);
+    if (ref_len)
+        o = w_raw(o, ref, ref_len);
+    else
+        *o++ = 0xc0;
+    o = w_raw(o, qf_fact, sizeof qf_fact - 3); /* "fact"; w_fact_map writes the header */
+    o = w_fact_map(o, v);
     size_t n = (size_t)(o - o0);
     buf->size += n;
     return n;
+}
+
+size_t
+cf_msg_pack_fact_view(msgpack_sbuffer *buf, const cf_fact_view_t *v)
+{
+    uint8_t *o0 = reserve(buf, fact_map_bound(v));
+    size_t n = (size_t)(w_fact_map(o0, v) - o0);
+    buf->size += n;
+    return n;
+}
+
+static inline cf_strv_t
+strv_of(const char *s)
+{
+    return (cf_strv_t){s, s ? strlen(s) : 0};
+}
+
+void
+cf_fact_view_of(cf_fact_view_t *v, const cf_fact_t *f)
+{
+    v->seq = f->seq;
+    v->article = f->article;
+    v->type = strv_of(f->type);
+    v->subject = strv_of(f->subject);
+    v->object = strv_of(f->object);
+    v->has_value = f->has_value;
+    v->value = f->value;
+    v->unit = strv_of(f->unit);
+    v->period = strv_of(f->period);
+    v->place = strv_of(f->place);
+    v->detail = strv_of(f->detail);
+    v->qualifier = strv_of(f->qualifier);
+    v->status = strv_of(f->status);
+    v->source = strv_of(f->source);
+    v->confidence = f->confidence;
+    v->evidence = strv_of(f->evidence);
+    v->evidence_start = f->evidence_start;
+    v->evidence_end = f->evidence_end;
 }

@@ -88,6 +88,9 @@ typedef struct cf_msg {
             uint64_t job;           /* lease id */
             cf_facts_t facts;       /* without seq */
             cf_class_t cls;         /* article classification */
+            char *strings;          /* NULL, or (cf_msg_decode_worker) the block holding
+                                       every string of facts and cls and cls's arrays:
+                                       free facts.v and it, nothing else */
         } result;
         struct {
             uint64_t job;           /* lease id, 0 when nil */
@@ -133,6 +136,16 @@ typedef struct cf_msg {
  * says which field and why, and msg->ref / msg->op are still set when they could
  * be read, so the reply can echo them. A map's unknown keys are ignored. */
 int cf_msg_decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, cf_err_t *err);
+
+/* As cf_msg_decode(CF_CHAN_TO_DAEMON, ...), same checks, errors and decoded message,
+ * except that a result's strings (facts and class) and the class's two arrays are not
+ * allocated one by one but live in one block, msg->u.result.strings (each string
+ * NUL-terminated). cf_msg_clear frees it; whoever takes the facts and class out of
+ * msg takes the block too and frees facts.v and the block only (never
+ * cf_facts_clear / cf_class_clear on them). A result shaped as workers send it
+ * (cf_msg_pack_result) is read in one pass without msgpack-c; anything else, errors
+ * included, goes through the full decoder. */
+int cf_msg_decode_worker(const void *data, size_t len, cf_msg_t *msg, cf_err_t *err);
 
 /* Frees what msg owns and zeroes it. */
 void cf_msg_clear(cf_msg_t *msg);
@@ -245,5 +258,13 @@ typedef struct cf_fact_view {
  * written directly (one capacity check per message). Returns the bytes appended. */
 size_t cf_msg_pack_query_fact_view(msgpack_sbuffer *buf, const void *ref, size_t ref_len,
                                    const cf_fact_view_t *v);
+
+/* A published fact body (the map alone) from a view, appended to buf: byte for byte
+ * what cf_msg_pack_fact packs for the same fact (strings without NUL bytes), in one
+ * pass with one capacity check. Returns the bytes appended. */
+size_t cf_msg_pack_fact_view(msgpack_sbuffer *buf, const cf_fact_view_t *v);
+
+/* The view of f: its strings borrowed (lengths by strlen), seq, article and numbers copied. */
+void cf_fact_view_of(cf_fact_view_t *v, const cf_fact_t *f);
 
 #endif

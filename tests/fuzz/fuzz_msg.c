@@ -111,6 +111,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cf_msg_clear(&msg);
     }
 
+    /* the daemon's worker decoder (a one-pass fast path, else the full decoder) must
+     * answer exactly as the full decoder does */
+    {
+        cf_msg_t full, fast;
+        cf_err_t e1, e2;
+        int r1 = cf_msg_decode(CF_CHAN_TO_DAEMON, data, size, &full, &e1);
+        int r2 = cf_msg_decode_worker(data, size, &fast, &e2);
+        if (r1 != r2 || (r1 != CF_OK && strcmp(e1.text, e2.text) != 0))
+            fail("cf_msg_decode_worker disagrees with cf_msg_decode", CF_CHAN_TO_DAEMON, &e2);
+        if (r2 == CF_OK)
+            round_trip(CF_CHAN_TO_DAEMON, &fast);
+        cf_msg_clear(&full);
+        cf_msg_clear(&fast);
+    }
+
     cf_fact_t f;
     cf_err_t err;
     if (cf_msg_decode_fact(data, size, &f, &err) == CF_OK) {

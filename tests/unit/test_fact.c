@@ -106,5 +106,53 @@ test_validate(void)
     cf_fact_clear(&f);
 }
 
+/* cf_fact_validate_decoded answers as cf_fact_validate for facts whose text fields
+ * are within the limit and valid UTF-8 (what the decoders guarantee), over faults of
+ * every other kind. */
+static void
+test_validate_decoded(void)
+{
+    const char *body = "AWS holds 28 percent of the market, up from 2014-Q3.";
+    static const struct {
+        int field;
+        const char *val;
+    } cases[] = {
+        {-1, NULL},           {0, "market_share"},   {0, "revenue"},      {0, "bogus"},
+        {0, NULL},            {1, "aws"},            {1, "AWS"},          {1, "-aws"},
+        {1, NULL},            {2, "microsoft"},      {2, "Micro soft"},   {3, "reported"},
+        {3, "planned"},       {3, "sure"},           {3, NULL},           {4, "about"},
+        {4, "roughly"},       {5, "synergy-research"}, {5, "x--y"},       {6, "2014-Q3"},
+        {6, "2014-Q5"},       {6, "FY2015"},         {7, "AWS holds 28 percent"},
+        {7, "AWS holds 28 percenT"}, {7, NULL},      {7, "holds"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (int num = 0; num < 6; num++) {
+            cf_fact_t f = {.type = "market_share", .subject = "aws", .status = "reported",
+                           .has_value = true, .value = 28, .confidence = 0.9,
+                           .evidence = "AWS holds 28 percent", .evidence_start = 0,
+                           .evidence_end = 20};
+            char **fields[] = {&f.type, &f.subject, &f.object, &f.status,
+                               &f.qualifier, &f.source, &f.period, &f.evidence};
+            if (cases[i].field >= 0)
+                *fields[cases[i].field] = (char *)cases[i].val;
+            switch (num) {
+            case 1: f.value = NAN; break;
+            case 2: f.confidence = 1.5; break;
+            case 3: f.evidence_start = 4, f.evidence_end = 24; break;
+            case 4: f.evidence_start = 40, f.evidence_end = 60; break;
+            case 5: f.has_value = false, f.value = INFINITY; break;
+            default: break;
+            }
+            for (int withbody = 0; withbody < 2; withbody++) {
+                cf_err_t e1 = {0}, e2 = {0};
+                const char *b = withbody ? body : NULL;
+                int r1 = cf_fact_validate(&f, b, b ? strlen(b) : 0, &e1);
+                int r2 = cf_fact_validate_decoded(&f, b, b ? strlen(b) : 0, &e2);
+                CF_CHECK_INT(r2, r1);
+                CF_CHECK_STR(e2.text, e1.text);
+            }
+        }
+}
+
 CF_TEST_LIST(CF_TEST(test_utf8), CF_TEST(test_slug), CF_TEST(test_datetime_and_url),
-             CF_TEST(test_period_range), CF_TEST(test_validate))
+             CF_TEST(test_period_range), CF_TEST(test_validate), CF_TEST(test_validate_decoded))

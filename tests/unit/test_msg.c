@@ -869,6 +869,29 @@ run_rows(const row_t *rows, size_t n)
             memset(copy.ref, 0, sizeof copy.ref);
             CF_CHECK(memcmp(&copy, &zero, sizeof zero) == 0);
         }
+        /* the daemon's decoder (strings in one block) answers exactly the same */
+        if (r->shape != SH_FACT && shape_chan[r->shape] == CF_CHAN_TO_DAEMON) {
+            cf_msg_t wm;
+            cf_err_t werr = {0};
+            int wrc = cf_msg_decode_worker(buf.data, buf.size, &wm, &werr);
+            CF_CHECK_INT(wrc, rc);
+            CF_CHECK_INT(wm.op, msg.op);
+            if (rc != CF_OK)
+                CF_CHECK_STR(werr.text, err.text);
+            if (rc == CF_OK && msg.op == CF_OP_RESULT) {
+                CF_CHECK_INT(wm.u.result.facts.n, msg.u.result.facts.n);
+                CF_CHECK(wm.u.result.facts.n == 0 || wm.u.result.strings != NULL);
+                msgpack_sbuffer x, y;
+                msgpack_sbuffer_init(&x);
+                msgpack_sbuffer_init(&y);
+                cf_msg_pack_result(&x, msg.u.result.job, &msg.u.result.facts, &msg.u.result.cls);
+                cf_msg_pack_result(&y, wm.u.result.job, &wm.u.result.facts, &wm.u.result.cls);
+                CF_CHECK(x.size == y.size && memcmp(x.data, y.data, x.size) == 0);
+                msgpack_sbuffer_destroy(&x);
+                msgpack_sbuffer_destroy(&y);
+            }
+            cf_msg_clear(&wm);
+        }
         cf_msg_clear(&msg);
         msgpack_sbuffer_destroy(&buf);
     }
@@ -1024,6 +1047,14 @@ test_worker_fields(void)
         {SH_RESULT_FACT, "article", "s:002.txt", CF_EINVAL, "field 'article'"},
         {SH_RESULT_FACT, "object", "x:a2 61 00", CF_EINVAL, "field 'object': contains a NUL"},
         {SH_RESULT_FACT, "+type", "s:revenue", CF_EINVAL, "fact 0: fact: key 'type' appears twice"},
+        /* unknown keys, some close to known ones, are ignored */
+        {SH_RESULT_FACT, "+zz", "u:1", CF_OK, NULL},
+        {SH_RESULT_FACT, "+statuz", "s:x", CF_OK, NULL},
+        {SH_RESULT_FACT, "+sourcf", "n", CF_OK, NULL},
+        {SH_RESULT_FACT, "+evidence_stars", "u:1", CF_OK, NULL},
+        {SH_RESULT_FACT, "+Type", "s:x", CF_OK, NULL},
+        {SH_RESULT_FACT, "+evidence_end", "u:1", CF_EINVAL, "key 'evidence_end' appears twice"},
+        {SH_RESULT_FACT, "+seq", "u:1", CF_EINVAL, "fact 0: fact: key 'seq' appears twice"},
         {SH_RESULT_CLASS, NULL, NULL, CF_OK, NULL},
         {SH_RESULT_CLASS, "+regions", "n", CF_EINVAL, "field 'class': key 'regions' appears"},
         {SH_RESULT_CLASS, "relevant", "u:1", CF_EINVAL, "field 'relevant': expected a boolean"},
@@ -1348,6 +1379,11 @@ test_result_fact_count(void)
     CF_CHECK_INT(cf_msg_decode(CF_CHAN_TO_DAEMON, buf.data, buf.size, &msg, &err), CF_OK);
     CF_CHECK_INT(msg.u.result.facts.n, CF_MAX_FACTS);
     cf_msg_clear(&msg);
+    CF_CHECK_INT(cf_msg_decode_worker(buf.data, buf.size, &msg, &err), CF_OK);
+    CF_CHECK_INT(msg.u.result.facts.n, CF_MAX_FACTS);
+    CF_CHECK_STR(msg.u.result.facts.v[CF_MAX_FACTS - 1].evidence,
+                 msg.u.result.facts.v[0].evidence);
+    cf_msg_clear(&msg);
     msgpack_sbuffer_clear(&buf);
     build_result(&buf, CF_MAX_FACTS + 1);
     CF_CHECK_INT(cf_msg_decode(CF_CHAN_TO_DAEMON, buf.data, buf.size, &msg, &err), CF_EINVAL);
@@ -1392,6 +1428,224 @@ test_large_maps(void)
         cf_msg_clear(&msg);
         msgpack_sbuffer_destroy(&buf);
     }
+}
+
+/* Fact maps: unknown keys repeated, non-string keys, and more than 32 keys, through
+ * both decoders of a result (one allocation per string, and one block). */
+static void
+test_fact_map_keys(void)
+{
+    for (int c = 0; c < 5; c++) {
+        msgpack_sbuffer buf;
+        msgpack_sbuffer_init(&buf);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 3);
+        pack_value(&pk, "s:op");
+        pack_value(&pk, "s:result");
+        pack_value(&pk, "s:job");
+        pack_value(&pk, "u:7");
+        pack_value(&pk, "s:facts");
+        msgpack_pack_array(&pk, 1);
+        size_t extra = c == 0 ? 3 : c == 1 ? 3 : c == 2 ? 1 : 20;
+        msgpack_pack_map(&pk, NFIELDS(FACT) + extra);
+        for (size_t i = 0; i < NFIELDS(FACT); i++) {
+            msgpack_pack_str_with_body(&pk, FACT[i].key, strlen(FACT[i].key));
+            pack_value(&pk, FACT[i].val);
+        }
+        for (size_t i = 0; i < extra; i++) {
+            char k[16];
+            /* 0: distinct unknown keys; 1: the third repeats the first; 2: an integer
+             * key; 3: 37 keys, all distinct; 4: 37 keys, the last repeats "type" */
+            if (c == 2) {
+                msgpack_pack_uint8(&pk, 5);
+            } else if (c == 4 && i == extra - 1) {
+                msgpack_pack_str_with_body(&pk, "type", 4);
+            } else {
+                int kl = snprintf(k, sizeof k, "x%zu", c == 1 && i == 2 ? (size_t)0 : i);
+                msgpack_pack_str_with_body(&pk, k, (size_t)kl);
+            }
+            pack_value(&pk, c == 4 && i == extra - 1 ? "s:revenue" : "u:1");
+        }
+        static const char *const why[] = {NULL, "fact 0: fact: key 'x0' appears twice",
+                                          "fact 0: fact: map keys must be strings", NULL,
+                                          "fact 0: fact: key 'type' appears twice"};
+        for (int w = 0; w < 2; w++) {
+            cf_msg_t msg;
+            cf_err_t err = {0};
+            int rc = w ? cf_msg_decode_worker(buf.data, buf.size, &msg, &err)
+                       : cf_msg_decode(CF_CHAN_TO_DAEMON, buf.data, buf.size, &msg, &err);
+            CF_CHECK_INT(rc, why[c] ? CF_EINVAL : CF_OK);
+            if (why[c])
+                CF_CHECK_STR(err.text, why[c]);
+            else if (msg.u.result.facts.n == 1) {
+                CF_CHECK_STR(msg.u.result.facts.v[0].type, "revenue");
+                CF_CHECK_STR(msg.u.result.facts.v[0].subject, "aws");
+                CF_CHECK_INT(msg.u.result.facts.v[0].evidence_end, 1);
+            }
+            CF_CHECK_INT(msg.u.result.facts.n, why[c] ? 0 : 1);
+            cf_msg_clear(&msg);
+        }
+        msgpack_sbuffer_destroy(&buf);
+    }
+}
+
+/* The daemon's decoder (a fast path for results as workers send them, the full
+ * decoder for anything else) against the full decoder, on a worker's result and
+ * thousands of corruptions of it: same return, same error, same message. */
+static void
+compare_decoders(const void *data, size_t len, size_t *fast_ok)
+{
+    cf_msg_t a, b;
+    cf_err_t ea = {0}, eb = {0};
+    int ra = cf_msg_decode(CF_CHAN_TO_DAEMON, data, len, &a, &ea);
+    int rb = cf_msg_decode_worker(data, len, &b, &eb);
+    CF_CHECK_INT(rb, ra);
+    CF_CHECK_INT(b.op, a.op);
+    CF_CHECK_INT(b.ref_len, a.ref_len);
+    if (ra != CF_OK)
+        CF_CHECK_STR(eb.text, ea.text);
+    if (ra == CF_OK && rb == CF_OK && a.op == CF_OP_RESULT) {
+        (*fast_ok)++;
+        msgpack_sbuffer x, y;
+        msgpack_sbuffer_init(&x);
+        msgpack_sbuffer_init(&y);
+        cf_msg_pack_result(&x, a.u.result.job, &a.u.result.facts, &a.u.result.cls);
+        cf_msg_pack_result(&y, b.u.result.job, &b.u.result.facts, &b.u.result.cls);
+        if (x.size != y.size || memcmp(x.data, y.data, x.size) != 0) {
+            fprintf(stderr, "decoders disagree on a result of %zu bytes\n", len);
+            cf_test_failures++;
+        }
+        for (size_t i = 0; i < a.u.result.facts.n && i < b.u.result.facts.n; i++) {
+            CF_CHECK(a.u.result.facts.v[i].has_value == b.u.result.facts.v[i].has_value);
+            CF_CHECK(memcmp(&a.u.result.facts.v[i].value, &b.u.result.facts.v[i].value,
+                            sizeof(double)) == 0);
+        }
+        msgpack_sbuffer_destroy(&x);
+        msgpack_sbuffer_destroy(&y);
+    }
+    cf_msg_clear(&a);
+    cf_msg_clear(&b);
+}
+
+static void
+test_worker_decoder_matches(void)
+{
+    cf_facts_t facts = {0};
+    for (int i = 0; i < 3; i++) {
+        cf_fact_t *f = cf_facts_push(&facts);
+        f->type = cf_strdup(i ? "revenue" : "market_share");
+        f->subject = cf_strdup("aws");
+        f->object = i == 1 ? cf_strdup("microsoft") : NULL;
+        f->has_value = i != 2;
+        f->value = i ? 1.5e9 : 28;
+        f->unit = cf_strdup(i ? "USD" : "percent");
+        f->period = cf_strdup("2016-Q2");
+        f->place = i == 2 ? cf_strdup("Frankfurt \xc3\xa9") : NULL;
+        f->detail = cf_strdup("public cloud");
+        f->qualifier = i == 1 ? cf_strdup("about") : NULL;
+        f->status = cf_strdup("reported");
+        f->source = i ? cf_strdup("synergy-research") : NULL;
+        f->confidence = 0.25 * i;
+        f->evidence = cf_strdup(i == 2 ? "" : "AWS holds 28 percent of a market worth more");
+        f->evidence_start = 100u * (unsigned)i;
+        f->evidence_end = f->evidence_start + strlen(f->evidence);
+    }
+    char *companies[] = {"aws", "microsoft"}, *regions[] = {"europe"};
+    cf_class_t cls = {.relevant = true, .relevance = 0.75, .companies = companies,
+                      .ncompanies = 2, .regions = regions, .nregions = 1};
+    size_t fast_ok = 0;
+    for (int shape = 0; shape < 3; shape++) {
+        msgpack_sbuffer buf;
+        msgpack_sbuffer_init(&buf);
+        cf_facts_t none = {0};
+        cf_msg_pack_result(&buf, 77, shape == 1 ? &none : &facts, shape == 2 ? NULL : &cls);
+        compare_decoders(buf.data, buf.size, &fast_ok);
+        /* every truncation, every byte set to a few values, random multi-byte damage */
+        uint8_t *m = malloc(buf.size + 8);
+        for (size_t cut = 0; cut < buf.size; cut++)
+            compare_decoders(buf.data, cut, &fast_ok);
+        static const uint8_t vals[] = {0x00, 0x01, 0x7f, 0x80, 0x8f, 0x90, 0xa0, 0xa5, 0xbf,
+                                       0xc0, 0xc1, 0xc2, 0xc4, 0xca, 0xcb, 0xcc, 0xcf, 0xd0,
+                                       0xd3, 0xd9, 0xdb, 0xdc, 0xde, 0xdf, 0xe0, 0xff};
+        for (size_t pos = 0; pos < buf.size; pos++)
+            for (size_t v = 0; v < sizeof vals; v++) {
+                memcpy(m, buf.data, buf.size);
+                m[pos] = vals[v];
+                compare_decoders(m, buf.size, &fast_ok);
+                m[pos] ^= 0x20; /* key letters change case, lengths shift */
+                compare_decoders(m, buf.size, &fast_ok);
+            }
+        uint64_t x = 88172645463325252ull;
+        for (int it = 0; it < 20000; it++) {
+            memcpy(m, buf.data, buf.size);
+            for (int k = 0; k < 1 + it % 3; k++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                m[x % buf.size] = (uint8_t)(x >> 32);
+            }
+            compare_decoders(m, buf.size, &fast_ok);
+        }
+        free(m);
+        msgpack_sbuffer_destroy(&buf);
+    }
+    /* repeated root keys, a class before the facts: refused the same way (and,
+     * under ASan, nothing allocated twice and leaked) */
+    for (int c = 0; c < 4; c++) {
+        msgpack_sbuffer buf;
+        msgpack_sbuffer_init(&buf);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, c == 3 ? 4 : 5);
+        pack_value(&pk, "s:op");
+        pack_value(&pk, "s:result");
+        pack_value(&pk, "s:job");
+        pack_value(&pk, "u:7");
+        if (c == 3) {
+            pack_value(&pk, "s:class");
+            pack_value(&pk, "n");
+        }
+        for (int k = 0; k < (c == 3 ? 1 : 2); k++) {
+            pack_value(&pk, "s:facts");
+            msgpack_pack_array(&pk, 1);
+            pack_fields(&pk, FACT, NFIELDS(FACT), NULL, NULL);
+        }
+        if (c == 1 || c == 2) {
+            /* c 1: facts, facts, class; c 2: the same with "v" in place of the class */
+            pack_value(&pk, c == 1 ? "s:class" : "s:v");
+            pack_value(&pk, c == 1 ? "n" : "u:1");
+        } else if (c == 0) {
+            pack_value(&pk, "s:job");
+            pack_value(&pk, "u:8");
+        }
+        compare_decoders(buf.data, buf.size, &fast_ok);
+        msgpack_sbuffer_destroy(&buf);
+    }
+    /* a class repeating its arrays, full ones (64 items) */
+    for (int c = 0; c < 2; c++) {
+        msgpack_sbuffer buf;
+        msgpack_sbuffer_init(&buf);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 4);
+        pack_value(&pk, "s:op");
+        pack_value(&pk, "s:result");
+        pack_value(&pk, "s:job");
+        pack_value(&pk, "u:7");
+        pack_value(&pk, "s:facts");
+        msgpack_pack_array(&pk, 0);
+        pack_value(&pk, "s:class");
+        msgpack_pack_map(&pk, c ? 2 : 4);
+        for (int k = 0; k < (c ? 2 : 4); k++) {
+            pack_value(&pk, c || k % 2 ? "s:companies" : "s:regions");
+            msgpack_pack_array(&pk, CF_MAX_CLASS_ITEMS);
+            for (unsigned i = 0; i < CF_MAX_CLASS_ITEMS; i++)
+                pack_value(&pk, "s:");
+        }
+        compare_decoders(buf.data, buf.size, &fast_ok);
+        msgpack_sbuffer_destroy(&buf);
+    }
+    CF_CHECK(fast_ok >= 3); /* the undamaged ones, at least */
+    cf_facts_clear(&facts);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1529,7 +1783,8 @@ test_facts_fields(void)
     msgpack_sbuffer_destroy(&buf);
 }
 
-CF_TEST_LIST(CF_TEST(test_golden_ingest_article), CF_TEST(test_golden_ingest_replies),
+CF_TEST_LIST(CF_TEST(test_fact_map_keys), CF_TEST(test_worker_decoder_matches),
+             CF_TEST(test_golden_ingest_article), CF_TEST(test_golden_ingest_replies),
              CF_TEST(test_golden_worker), CF_TEST(test_golden_publish),
              CF_TEST(test_golden_query), CF_TEST(test_ingest_fields), CF_TEST(test_worker_fields),
              CF_TEST(test_query_fields), CF_TEST(test_structure), CF_TEST(test_ref_echo),

@@ -106,6 +106,23 @@ test_view_matches_fact(void)
         char what[32];
         snprintf(what, sizeof what, "fact %zu", k);
         check_bytes(&a, &b, what);
+        /* the published body: cf_msg_pack_fact_view (the daemon's view through
+         * cf_fact_view_of) against cf_msg_pack_fact, in fresh and in used buffers */
+        cf_fact_view_t pv;
+        cf_fact_view_of(&pv, &f);
+        msgpack_sbuffer pa, pb;
+        msgpack_sbuffer_init(&pa);
+        msgpack_sbuffer_init(&pb);
+        for (int rep = 0; rep < 2; rep++) {
+            cf_msg_pack_fact(&pb, &f);
+            before = pa.size;
+            n = cf_msg_pack_fact_view(&pa, &pv);
+            CF_CHECK_INT(n, pa.size - before);
+            snprintf(what, sizeof what, "published fact %zu/%d", k, rep);
+            check_bytes(&pa, &pb, what);
+        }
+        msgpack_sbuffer_destroy(&pa);
+        msgpack_sbuffer_destroy(&pb);
     }
     /* the body decodes as a `fact` reply with the same fact */
     msgpack_sbuffer_clear(&a);
@@ -127,6 +144,27 @@ test_view_matches_fact(void)
         free(strs[i]);
     msgpack_sbuffer_destroy(&a);
     msgpack_sbuffer_destroy(&b);
+}
+
+/* cf_msg_topic (by hand) gives what snprintf gave, truncation included. */
+static void
+test_topic_matches_snprintf(void)
+{
+    static const char *types[] = {NULL, "", "revenue", "market_share"};
+    static const char *subjects[] = {NULL, "", "aws", "a-very-long-entity-id-0123456789"};
+    static const size_t sizes[] = {1, 2, 5, 6, 7, 12, 20, 45, 512};
+    for (size_t t = 0; t < 4; t++)
+        for (size_t u = 0; u < 4; u++)
+            for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+                cf_fact_t f = {.type = (char *)types[t], .subject = (char *)subjects[u]};
+                char want[512], got[512];
+                memset(got, 'x', sizeof got);
+                int w = snprintf(want, sizes[z], "fact.%s.%s", types[t] ? types[t] : "",
+                                 subjects[u] ? subjects[u] : "");
+                size_t wn = (size_t)w < sizes[z] ? (size_t)w : sizes[z] - 1;
+                CF_CHECK_INT(cf_msg_topic(&f, got, sizes[z]), wn);
+                CF_CHECK_STR(got, want);
+            }
 }
 
 /* ---- through the reader -------------------------------------------------------- */
@@ -260,4 +298,5 @@ test_rows_match_pages(void)
     nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-CF_TEST_LIST(CF_TEST(test_view_matches_fact), CF_TEST(test_rows_match_pages))
+CF_TEST_LIST(CF_TEST(test_view_matches_fact), CF_TEST(test_topic_matches_snprintf),
+             CF_TEST(test_rows_match_pages))
