@@ -142,9 +142,7 @@ int cf_msg_decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, c
  * allocated one by one but live in one block, msg->u.result.strings (each string
  * NUL-terminated). cf_msg_clear frees it; whoever takes the facts and class out of
  * msg takes the block too and frees facts.v and the block only (never
- * cf_facts_clear / cf_class_clear on them). A result shaped as workers send it
- * (cf_msg_pack_result) is read in one pass without msgpack-c; anything else, errors
- * included, goes through the full decoder. */
+ * cf_facts_clear / cf_class_clear on them). */
 int cf_msg_decode_worker(const void *data, size_t len, cf_msg_t *msg, cf_err_t *err);
 
 /* Frees what msg owns and zeroes it. */

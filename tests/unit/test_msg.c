@@ -1490,11 +1490,10 @@ test_fact_map_keys(void)
     }
 }
 
-/* The daemon's decoder (a fast path for results as workers send them, the full
- * decoder for anything else) against the full decoder, on a worker's result and
- * thousands of corruptions of it: same return, same error, same message. */
+/* The daemon's decoder (strings in one block) against the full decoder, on a worker's
+ * result and thousands of corruptions of it: same return, same error, same message. */
 static void
-compare_decoders(const void *data, size_t len, size_t *fast_ok)
+compare_decoders(const void *data, size_t len, size_t *results_ok)
 {
     cf_msg_t a, b;
     cf_err_t ea = {0}, eb = {0};
@@ -1506,7 +1505,7 @@ compare_decoders(const void *data, size_t len, size_t *fast_ok)
     if (ra != CF_OK)
         CF_CHECK_STR(eb.text, ea.text);
     if (ra == CF_OK && rb == CF_OK && a.op == CF_OP_RESULT) {
-        (*fast_ok)++;
+        (*results_ok)++;
         msgpack_sbuffer x, y;
         msgpack_sbuffer_init(&x);
         msgpack_sbuffer_init(&y);
@@ -1554,17 +1553,17 @@ test_worker_decoder_matches(void)
     char *companies[] = {"aws", "microsoft"}, *regions[] = {"europe"};
     cf_class_t cls = {.relevant = true, .relevance = 0.75, .companies = companies,
                       .ncompanies = 2, .regions = regions, .nregions = 1};
-    size_t fast_ok = 0;
+    size_t results_ok = 0;
     for (int shape = 0; shape < 3; shape++) {
         msgpack_sbuffer buf;
         msgpack_sbuffer_init(&buf);
         cf_facts_t none = {0};
         cf_msg_pack_result(&buf, 77, shape == 1 ? &none : &facts, shape == 2 ? NULL : &cls);
-        compare_decoders(buf.data, buf.size, &fast_ok);
+        compare_decoders(buf.data, buf.size, &results_ok);
         /* every truncation, every byte set to a few values, random multi-byte damage */
         uint8_t *m = malloc(buf.size + 8);
         for (size_t cut = 0; cut < buf.size; cut++)
-            compare_decoders(buf.data, cut, &fast_ok);
+            compare_decoders(buf.data, cut, &results_ok);
         static const uint8_t vals[] = {0x00, 0x01, 0x7f, 0x80, 0x8f, 0x90, 0xa0, 0xa5, 0xbf,
                                        0xc0, 0xc1, 0xc2, 0xc4, 0xca, 0xcb, 0xcc, 0xcf, 0xd0,
                                        0xd3, 0xd9, 0xdb, 0xdc, 0xde, 0xdf, 0xe0, 0xff};
@@ -1572,9 +1571,9 @@ test_worker_decoder_matches(void)
             for (size_t v = 0; v < sizeof vals; v++) {
                 memcpy(m, buf.data, buf.size);
                 m[pos] = vals[v];
-                compare_decoders(m, buf.size, &fast_ok);
+                compare_decoders(m, buf.size, &results_ok);
                 m[pos] ^= 0x20; /* key letters change case, lengths shift */
-                compare_decoders(m, buf.size, &fast_ok);
+                compare_decoders(m, buf.size, &results_ok);
             }
         uint64_t x = 88172645463325252ull;
         for (int it = 0; it < 20000; it++) {
@@ -1583,7 +1582,7 @@ test_worker_decoder_matches(void)
                 x ^= x << 13, x ^= x >> 7, x ^= x << 17;
                 m[x % buf.size] = (uint8_t)(x >> 32);
             }
-            compare_decoders(m, buf.size, &fast_ok);
+            compare_decoders(m, buf.size, &results_ok);
         }
         free(m);
         msgpack_sbuffer_destroy(&buf);
@@ -1617,7 +1616,7 @@ test_worker_decoder_matches(void)
             pack_value(&pk, "s:job");
             pack_value(&pk, "u:8");
         }
-        compare_decoders(buf.data, buf.size, &fast_ok);
+        compare_decoders(buf.data, buf.size, &results_ok);
         msgpack_sbuffer_destroy(&buf);
     }
     /* a class repeating its arrays, full ones (64 items) */
@@ -1641,10 +1640,10 @@ test_worker_decoder_matches(void)
             for (unsigned i = 0; i < CF_MAX_CLASS_ITEMS; i++)
                 pack_value(&pk, "s:");
         }
-        compare_decoders(buf.data, buf.size, &fast_ok);
+        compare_decoders(buf.data, buf.size, &results_ok);
         msgpack_sbuffer_destroy(&buf);
     }
-    CF_CHECK(fast_ok >= 3); /* the undamaged ones, at least */
+    CF_CHECK(results_ok >= 3); /* the undamaged ones, at least */
     cf_facts_clear(&facts);
 }
 
