@@ -39,9 +39,10 @@ typedef struct conn {
     unsigned cut;           /* connections closed before any handshake succeeded */
 } conn_t;
 
-/* A CURVE server that cannot open our HELLO (we hold a wrong server key) just
- * closes the connection, and libzmq reconnects for ever: after this many such
- * closes in a row we say so. */
+/* A CURVE server that cannot open our HELLO (we hold a wrong server key), or one
+ * that refuses a plain client before its greeting was read, just closes the
+ * connection, and libzmq reconnects for ever: after this many closes before any
+ * handshake succeeded we say so. */
 #define CONN_CUT_MAX 3
 
 #define CONN_MONITOR "inproc://cf-client-monitor"
@@ -129,10 +130,15 @@ conn_event(conn_t *c, cf_err_t *err)
         return CF_OK;
     }
     if (event == ZMQ_EVENT_DISCONNECTED) {
-        if (c->curve && !c->shook && ++c->cut >= CONN_CUT_MAX)
+        /* a server that refuses the handshake may hang up before its greeting is read
+         * (a reset loses it): then a close is all this side sees, CURVE or not */
+        if (!c->shook && ++c->cut >= CONN_CUT_MAX)
             return cf_err_set(err, CF_EDENIED,
-                              "%s closed the CURVE handshake %u times: is --server-key the "
-                              "daemon's public key?",
+                              c->curve ? "%s closed the CURVE handshake %u times: is "
+                                         "--server-key the daemon's public key?"
+                                       : "%s closed the connection %u times before the "
+                                         "handshake: does it require CURVE (--server-key "
+                                         "FILE, --key FILE)?",
                               c->endpoint, c->cut);
         return CF_OK;
     }
