@@ -5,9 +5,11 @@
 Starts the pipeline of bench/run.py (MODE e2e: cloudfactd + 2 real cloudfact-workers;
 canned: cloudfactd + 2 cf-bench-workers returning 5 canned facts; python: the Python peer),
 pushes N corpus articles with cf-bench-client (window 256, a subscriber counting facts),
-and prints one JSON line per run: articles/s, facts per article and the CPU milliseconds
-per article (user + system) of the server and of each of its child processes. With
-several --bin directories the runs alternate (A1 B1 A2 B2 ...), so that ratios can be
+and prints one JSON line per run: articles/s, facts per article, the CPU milliseconds
+per article (user + system) of the server and of each of its child processes, and the
+kilobytes per article the server sent to storage (/proc/PID/io write_bytes: the WAL and
+the checkpoints' copies into the database, counted as pages turn dirty). With several
+--bin directories the runs alternate (A1 B1 A2 B2 ...), so that ratios can be
 taken run by run on a noisy machine. The corpus is bench/run.py's (OUT/corpus; generated
 by a first `make bench` or `bench/run.py --only extraction`).
 """
@@ -19,6 +21,18 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (bench/run.py: the pipelines)
+
+
+def write_bytes(pid):
+    """Bytes the process has caused to be sent to storage (/proc/PID/io), or None."""
+    try:
+        with open("/proc/%d/io" % pid) as fh:
+            for line in fh:
+                if line.startswith("write_bytes:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def main():
@@ -52,8 +66,10 @@ def main():
             try:
                 pids = [proc.pid] + run.children(proc.pid)
                 c0 = [run.cpu_s(p) for p in pids]
+                w0 = write_bytes(proc.pid)
                 r = b.push(ep, a.articles, "cpu%d" % rep)
                 c1 = [run.cpu_s(p) for p in pids]
+                w1 = write_bytes(proc.pid)
             finally:
                 run.stop(proc)
                 b.cleanup(d)
@@ -62,7 +78,10 @@ def main():
             print(json.dumps({"bin": bindir, "mode": a.mode, "run": rep,
                               "articles_per_s": round(r["articles_per_s"], 1),
                               "facts_per_article": round(r["facts"] / a.articles, 2),
-                              "cpu_ms_per_article": {"server": ms[0], "children": ms[1:]}}),
+                              "cpu_ms_per_article": {"server": ms[0], "children": ms[1:]},
+                              "server_write_kb_per_article":
+                                  round((w1 - w0) / 1024 / a.articles, 1)
+                                  if w0 is not None and w1 is not None else None}),
                   flush=True)
 
 
