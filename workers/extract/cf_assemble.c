@@ -17,6 +17,26 @@
 #include "cf_steps.h"
 #include "cf_text.h"
 
+/* Gates skip work that could find nothing: a cue lookup where the token's categories
+ * rule it out, a number parse that would not try a cue, a fact pattern without its
+ * triggers in the sentence. Debug builds (no NDEBUG: the sanitizer tree, the fuzzer)
+ * do the work anyway and abort when it finds something a gate skipped, so that a gate
+ * left behind by a change to what it guards fails test_extract, the integration tests
+ * and fuzz_extract instead of losing facts in silence. */
+#ifdef NDEBUG
+#define GATE_CHECKS 0
+#else
+#define GATE_CHECKS 1
+#endif
+#define GATE_CHECK(cond)                                                                   \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "%s:%d: cf_assemble: a gate skipped a match: %s\n", __FILE__,  \
+                    __LINE__, #cond);                                                      \
+            abort();                                                                       \
+        }                                                                                  \
+    } while (0)
+
 #define ID_MAX 64      /* an entity id or place name */
 #define DETAIL_MAX 160 /* a detail phrase */
 #define MAX_LIST 8     /* places or objects in one list */
@@ -32,12 +52,9 @@ _Static_assert(CF_CUE_COUNT_ <= 64, "cue categories are bits of a uint64_t");
 typedef struct mention {
     int kind;              /* M_* */
     size_t a, b;           /* tokens [a, b) */
-    char id[ID_MAX];       /* entity id (M_ENT) or place name (M_PLACE) */
     int ekind;             /* CF_ENTITY_* */
     bool ref;              /* a pronoun or "the company", resolved */
     bool poss;             /* followed by a possessive 's */
-    cf_number_t num;       /* M_NUM */
-    cf_period_t per;       /* M_PER */
     uint64_t cats;         /* M_CUE: bit per CF_CUE_* category */
     const char *status;    /* M_CUE status value */
     const char *market;    /* M_CUE market value */
@@ -45,6 +62,12 @@ typedef struct mention {
     int depth;             /* parenthesis depth at a */
     bool hard;             /* M_NUM: a fraction of a figure named before */
     bool exchange;         /* M_PLACE: a stock exchange */
+    /* the rest, three quarters of the size, is not cleared by add_mention: id is
+     * read as a string (its first byte is cleared), num only in an M_NUM and per
+     * only in an M_PER, which set them whole */
+    char id[ID_MAX];       /* entity id (M_ENT) or place name (M_PLACE) */
+    cf_number_t num;       /* M_NUM */
+    cf_period_t per;       /* M_PER */
 } mention_t;
 
 typedef struct cand {
@@ -106,6 +129,7 @@ struct cf_assemble {
     uint64_t article;
     cf_facts_t *facts;
     char source[ID_MAX];
+    bool has_quote;            /* annotate: the sentence has a '"' token */
     bool doubt;
     bool doubt_back;           /* the doubt is about the previous sentence ("That seems unlikely") */
     bool rumor;                /* "people familiar with the matter said" */
@@ -199,7 +223,8 @@ add_mention(cf_assemble_t *self, int kind, size_t a, size_t b)
         self->m = cf_realloc(self->m, self->mcap * sizeof *self->m);
     }
     mention_t *m = &self->m[self->nm];
-    memset(m, 0, sizeof *m);
+    memset(m, 0, offsetof(mention_t, id));
+    m->id[0] = '\0';
     m->kind = kind;
     m->a = a;
     m->b = b;
@@ -277,6 +302,7 @@ learn(cf_assemble_t *self, size_t a, size_t b, const char *id)
     self->nlearned++;
 }
 
+static size_t name_run(const cf_assemble_t *self, size_t i, char *raw, size_t *rawlen);
 static size_t unknown_name(const cf_assemble_t *self, size_t i, char *id, size_t idsz);
 
 /* cf_gazetteer_entity_at and _place_at at token i < t->n, skipped when the token's
@@ -301,9 +327,28 @@ place_at(const cf_assemble_t *self, size_t i, size_t *n, const char **kind)
 static int
 cue_match(const cf_assemble_t *self, size_t i, int cat, size_t *n)
 {
-    if (!(cat < 0 ? self->tcats[i] : self->tcats[i] & (1ull << cat)))
+    if (!(cat < 0 ? self->tcats[i] : self->tcats[i] & (1ull << cat))) {
+        if (GATE_CHECKS) {
+            size_t dn;
+            GATE_CHECK(cf_lexicon_match(self->cues, self->t, i, cat, &dn) < 0);
+        }
         return -1;
+    }
     return cf_lexicon_match(self->cues, self->t, i, cat, n);
+}
+
+/* cf_number_parse at token i of the sentence, matching its cues only where the
+ * sentence's categories (tcats) allow. */
+static bool
+number_at(const cf_assemble_t *self, size_t i, cf_number_t *num)
+{
+    bool ok = cf_number_parse_cats(self->cues, self->t, i, self->tcats, num);
+    if (GATE_CHECKS) {
+        cf_number_t all; /* both clear the whole struct first: memcmp is exact */
+        bool ok_all = cf_number_parse(self->cues, self->t, i, &all);
+        GATE_CHECK(ok == ok_all && (!ok || memcmp(&all, num, sizeof all) == 0));
+    }
+    return ok;
 }
 
 /* "Nimbus Cloud, the infrastructure arm of Oracle, said": a sentence opening with
@@ -356,7 +401,18 @@ static void
 learn_appositive(cf_assemble_t *self)
 {
     char id[ID_MAX];
-    size_t n = unknown_name(self, 0, id, sizeof id);
+    /* the name takes at most 4 tokens and a comma follows it: most sentences have
+     * none in their first 5 tokens, or open with a name not followed by one, and
+     * the name is not spelled out (and slugged) for nothing */
+    bool comma = false;
+    for (size_t j = 1; j <= 4 && !comma; j++)
+        comma = tok_is(self, j, ",");
+    if (!comma)
+        return;
+    size_t n = name_run(self, 0, NULL, NULL);
+    if (n == 0 || !tok_is(self, n, ","))
+        return;
+    n = unknown_name(self, 0, id, sizeof id);
     if (n == 0 || !tok_is(self, n, ",") || person_name(self, 0, n))
         return;
     for (size_t j = n + 1; j < self->t->n && j < n + 8; j++) {
@@ -472,11 +528,15 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
     bool rel = false;
     /* parentheses and relative clauses: the one-byte tokens they need, read once */
     CF_STEPS(4 * t->n);
+    memset(self->cover, 0xff, t->n * sizeof *self->cover); /* -1 (all bits set): no mention */
     char prev = 0;
+    bool quote = false;
+    uint64_t cats = 0; /* every cue category that may start in the sentence */
     for (size_t i = 0; i < t->n; i++) {
         const cf_token_t *k = &t->v[i];
         char c = k->len == 1 ? t->text[k->norm] : 0;
-        self->cover[i] = -1;
+        cats |= self->tcats[i];
+        quote |= c == '"';
         if (c == '(' && depth < 1000)
             depth++;
         self->depth[i] = depth;
@@ -484,18 +544,22 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
             depth--;
         /* ", which ... ,", ", who ... ,": a relative clause (its names are not the
          * subject of the main verb) */
-        if (rel && (c == ',' || c == '.' || c == ';' || c == ':' || c == '?' || c == '!'))
-            rel = false;
-        else if (!rel && i > 0 && prev == ',' &&
-                 (tok_is(self, i, "which") || tok_is(self, i, "who") ||
-                  tok_is(self, i, "whose")))
+        if (rel) {
+            if (c == ',' || c == '.' || c == ';' || c == ':' || c == '?' || c == '!')
+                rel = false;
+        } else if (prev == ',' && i > 0 &&
+                   (tok_is(self, i, "which") || tok_is(self, i, "who") ||
+                    tok_is(self, i, "whose"))) {
             rel = true;
+        }
         self->rel[i] = rel;
         prev = c;
     }
+    self->has_quote = quote;
     self->nm = 0;
     learn_appositive(self);
-    learn_orgnoun(self);
+    if (GATE_CHECKS || (cats & (1ull << CF_CUE_ORGNOUN))) /* its cue_at checks each token */
+        learn_orgnoun(self);
     size_t i = 0;
     while (i < t->n) {
         size_t ne = 0, np = 0, nc = 0, nl = 0;
@@ -543,12 +607,12 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
         cf_number_t num;
         cf_period_t per;
         if (!(e && ne >= 2) && ((tf & CF_TOKEN_NUM) || (self->tcats[i] & CF_NUMBER_START_CATS)) &&
-            cf_number_parse(self->cues, t, i, &num) && num.b - i >= nc) {
+            number_at(self, i, &num) && num.b - i >= nc) {
             /* "268.4 billion yuan ($38.4 billion)": the dollar equivalent is the figure */
             cf_number_t usd;
             size_t end = num.b;
             if (num.kind == CF_NUMBER_MONEY && strcmp(num.unit, "USD") != 0 &&
-                tok_is(self, num.b, "(") && cf_number_parse(self->cues, t, num.b + 1, &usd) &&
+                tok_is(self, num.b, "(") && number_at(self, num.b + 1, &usd) &&
                 usd.kind == CF_NUMBER_MONEY && strcmp(usd.unit, "USD") == 0 &&
                 tok_is(self, usd.b, ")")) {
                 num.value = usd.value;
@@ -715,7 +779,7 @@ sentence_context(cf_assemble_t *self)
             copy(self->source, sizeof self->source, self->prev_source);
     }
     bool was_in = self->in_quote;
-    for (size_t i = 0; i < t->n; i++) {
+    for (size_t i = 0; self->has_quote && i < t->n; i++) {
         if (!tok_is(self, i, "\""))
             continue;
         unsigned char c0 = (unsigned char)self->body[t->v[i].start];
@@ -1068,14 +1132,16 @@ skip_paren(const cf_assemble_t *self, size_t i)
     return j < self->t->n && tok_is(self, j, ")") ? j + 1 : i + 1;
 }
 
-/* An unknown company name at i: a run of capitalized words not otherwise
- * recognized; corporate suffixes are dropped. Returns the tokens taken (0: none). */
+#define NAME_RAW (ID_MAX * 2) /* bytes of an unknown name's words, with spaces */
+
+/* The run of capitalized words at i that unknown_name takes: returns its tokens
+ * and, when raw is not NULL, writes their text there (NAME_RAW bytes, not
+ * terminated) and its length in *rawlen. */
 static size_t
-unknown_name(const cf_assemble_t *self, size_t i, char *id, size_t idsz)
+name_run(const cf_assemble_t *self, size_t i, char *raw, size_t *rawlen)
 {
     const cf_tokens_t *t = self->t;
     size_t j = i, nc;
-    char raw[ID_MAX * 2];
     size_t rn = 0;
     while (j < t->n && j - i < 4) {
         unsigned f = t->v[j].flags;
@@ -1085,18 +1151,35 @@ unknown_name(const cf_assemble_t *self, size_t i, char *id, size_t idsz)
             break;
         if (j == i && cue_match(self, j, CF_CUE_STOPCAP, &nc) >= 0 && nc == 1)
             break;
-        if (cue_match(self, j, CF_CUE_SUFFIX, &nc) >= 0 && j > i)
+        if (j > i && cue_match(self, j, CF_CUE_SUFFIX, &nc) >= 0)
             break;
         size_t len = t->v[j].end - t->v[j].start;
-        if (rn + len + 2 > sizeof raw)
+        if (rn + len + 2 > NAME_RAW)
             break;
-        if (rn)
-            raw[rn++] = ' ';
-        memcpy(raw + rn, self->body + t->v[j].start, len);
+        if (rn) {
+            if (raw)
+                raw[rn] = ' ';
+            rn++;
+        }
+        if (raw)
+            memcpy(raw + rn, self->body + t->v[j].start, len);
         rn += len;
         j++;
     }
-    if (j == i)
+    if (rawlen)
+        *rawlen = rn;
+    return j - i;
+}
+
+/* An unknown company name at i: a run of capitalized words not otherwise
+ * recognized; corporate suffixes are dropped. Returns the tokens taken (0: none). */
+static size_t
+unknown_name(const cf_assemble_t *self, size_t i, char *id, size_t idsz)
+{
+    char raw[NAME_RAW];
+    size_t rn;
+    size_t n = name_run(self, i, raw, &rn);
+    if (n == 0)
         return 0;
     raw[rn] = '\0';
     /* "Quixey.com": the domain is not part of the name */
@@ -1105,7 +1188,7 @@ unknown_name(const cf_assemble_t *self, size_t i, char *id, size_t idsz)
         *dot = '\0';
     if (cf_text_slug(raw, id, idsz) == 0)
         return 0;
-    return j - i;
+    return n;
 }
 
 /* Objects (companies) after token `from`: skips descriptions ("US startups -",
@@ -1846,6 +1929,60 @@ offering_facts(cf_assemble_t *self)
     }
 }
 
+/* The cue categories whose mentions start the patterns of place_facts,
+ * object_facts and offering_facts: each of them does nothing in a sentence
+ * without one (offering_facts also starts at a company in parentheses). */
+#define CUE_BIT(c) (1ull << (c))
+#define PLACE_TRIGGERS                                                                   \
+    (CUE_BIT(CF_CUE_DATACENTER) | CUE_BIT(CF_CUE_ENTER) | CUE_BIT(CF_CUE_IPO) |               \
+     CUE_BIT(CF_CUE_EXIT))
+#define OBJECT_TRIGGERS                                                                  \
+    (CUE_BIT(CF_CUE_DIVEST) | CUE_BIT(CF_CUE_BACKED) | CUE_BIT(CF_CUE_PARTNER) |             \
+     CUE_BIT(CF_CUE_ACQUIRE) | CUE_BIT(CF_CUE_STAKE) | CUE_BIT(CF_CUE_TARGET))
+#define OFFERING_TRIGGERS (CUE_BIT(CF_CUE_COMPARE) | CUE_BIT(CF_CUE_OFFER))
+
+/* Runs pattern when the sentence has its triggers; Debug builds run it either way and
+ * check that without them it adds no fact and changes nothing a later pattern or
+ * sentence reads (see GATE_CHECKS). */
+static void
+run_pattern(cf_assemble_t *self, void (*pattern)(cf_assemble_t *), bool triggered)
+{
+    if (triggered) {
+        pattern(self);
+    } else if (GATE_CHECKS) {
+        size_t n = self->facts->n;
+        bool dc = self->has_dc_count, money = self->last_money;
+        int age = self->last_money_age;
+        pattern(self);
+        GATE_CHECK(self->facts->n == n && self->has_dc_count == dc &&
+                   self->last_money == money && self->last_money_age == age);
+    }
+}
+
+/* Runs the fact patterns whose triggers the sentence mentions. Most sentences
+ * have none of a pattern's triggers, and its loop over the mentions would find
+ * nothing: number_facts works only from numbers (M_NUM), the others from the
+ * cue categories above. A branch added to a pattern must add its trigger here. */
+static void
+find_facts(cf_assemble_t *self)
+{
+    uint64_t cats = 0;
+    bool num = false, paren_ent = false;
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *m = &self->m[k];
+        if (m->kind == M_CUE)
+            cats |= m->cats;
+        else if (m->kind == M_NUM)
+            num = true;
+        else if (m->kind == M_ENT && m->depth > 0)
+            paren_ent = true;
+    }
+    run_pattern(self, number_facts, num);
+    run_pattern(self, place_facts, cats & PLACE_TRIGGERS);
+    run_pattern(self, object_facts, cats & OBJECT_TRIGGERS);
+    run_pattern(self, offering_facts, (cats & OFFERING_TRIGGERS) || paren_ent);
+}
+
 /* ------------------------------------------------------------------------ */
 /* public */
 
@@ -1962,6 +2099,10 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
     for (size_t i = 0; i < toks->n; i++) {
         size_t nc;
         int y;
+        /* everything below starts at digits, a year-fixing cue or a number's cue */
+        if (!(toks->v[i].flags & CF_TOKEN_NUM) &&
+            !(self->tcats[i] & ((1ull << CF_CUE_YEARFIX) | CF_NUMBER_START_CATS)))
+            continue;
         if (cue_at(self, i, CF_CUE_YEARFIX, &nc) && (y = cf_period_year_at(toks, i + nc))) {
             self->pub.y = y;
             self->year_fixed = true;
@@ -1971,7 +2112,7 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
         cf_number_t num;
         if (self->scan_year && i < years_end &&
             ((toks->v[i].flags & CF_TOKEN_NUM) || (self->tcats[i] & CF_NUMBER_START_CATS)) &&
-            cf_number_parse(self->cues, toks, i, &num) &&
+            number_at(self, i, &num) &&
             num.kind == CF_NUMBER_COUNT && num.value >= 1 && num.value <= 20 &&
             tok_is(self, num.b, "years") &&
             (tok_is(self, num.b + 1, "in") || tok_is(self, num.b + 1, "later") ||
@@ -2016,12 +2157,8 @@ cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *t
             }
         }
     }
-    if (facts) {
-        number_facts(self);
-        place_facts(self);
-        object_facts(self);
-        offering_facts(self);
-    }
+    if (facts)
+        find_facts(self);
     /* the first company named becomes the topic for later pronouns */
     for (size_t k = 0; k < self->nm; k++) {
         if (is_subject_ent(&self->m[k])) {

@@ -37,6 +37,9 @@ typedef struct node {
     uint64_t cats;   /* categories of the entries at this node and below (bit 63: >= 63) */
     uint64_t kidwords; /* bit (wid % 64) of every child's word: most next words are
                         * ruled out without a probe */
+    uint64_t hplain; /* categories of its entries without a case rule */
+    uint64_t hcap;   /* categories of its entries whose only rule is CF_LEXICON_CAP */
+    uint64_t hother; /* categories of its entries with another rule (UPPER, JOINED) */
     int head;        /* first entry, -1 when only a prefix */
     int wid;         /* its word */
     int parent;      /* parent node, -1 for a root */
@@ -69,14 +72,47 @@ struct cf_lexicon {
     uint64_t wbits[WORD_BITS / 64]; /* bit (word hash % WORD_BITS) of every word */
 };
 
-/* a == b for n bytes: words are short, and a loop beats a call to memcmp */
+static inline uint64_t
+load64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint32_t
+load32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint16_t
+load16(const char *p)
+{
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* a == b for n bytes: words are short, and inline loads beat a call to memcmp.
+ * Every load stays inside [0, n): a short word is compared as its first and last
+ * 2, 4 or 8 bytes, which overlap and together cover it. */
 static inline bool
 same_bytes(const char *a, const char *b, size_t n)
 {
-    for (size_t k = 0; k < n; k++)
-        if (a[k] != b[k])
-            return false;
-    return true;
+    if (n >= 8) {
+        for (size_t k = 0; k + 8 < n; k += 8)
+            if (load64(a + k) != load64(b + k))
+                return false;
+        return load64(a + n - 8) == load64(b + n - 8);
+    }
+    if (n >= 4)
+        return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+    if (n >= 2)
+        return load16(a) == load16(b) && load16(a + n - 2) == load16(b + n - 2);
+    return n == 0 || a[0] == b[0];
 }
 
 static inline uint32_t
@@ -201,6 +237,9 @@ insert(cf_lexicon_t *self, int parent, const char *w, size_t wl)
     node_t *nd = &self->nodes[self->nnodes];
     nd->cats = 0;
     nd->kidwords = 0;
+    nd->hplain = 0;
+    nd->hcap = 0;
+    nd->hother = 0;
     nd->head = -1;
     nd->wid = wid;
     nd->parent = parent;
@@ -326,6 +365,12 @@ cf_lexicon_add(cf_lexicon_t *self, const char *phrase, int cat, const char *val,
     self->needs[self->nent] = (unsigned)words;
     /* append to the phrase's chain, keeping file order */
     node_t *nd = &self->nodes[node];
+    if (flags == 0)
+        nd->hplain |= bit;
+    else if (flags == CF_LEXICON_CAP)
+        nd->hcap |= bit;
+    else
+        nd->hother |= bit;
     if (nd->head < 0) {
         nd->head = (int)self->nent;
         nd->plain = flags == 0;
@@ -509,6 +554,37 @@ cf_lexicon_match(const cf_lexicon_t *self, const cf_tokens_t *t, size_t i, int c
     return best;
 }
 
+/* The categories of the entries at node nd that pass their case rules as a
+ * one-token match at token i. Entries with a rule other than CAP are tried one by
+ * one, and only when they could add a category of want. */
+static inline uint64_t
+head_cats(const cf_lexicon_t *self, const node_t *nd, const cf_tokens_t *t, size_t i,
+          uint64_t want)
+{
+    uint64_t c = nd->hplain;
+    if (nd->hcap && (t->v[i].flags & (CF_TOKEN_CAP | CF_TOKEN_NUM)))
+        c |= nd->hcap;
+    if (nd->hother & want & ~c)
+        for (int k = nd->head; k >= 0; k = self->ent[k].next)
+            if (passes(self, k, t, i, i + 1, -1))
+                c |= cat_bit(self->ent[k].cat);
+    return c;
+}
+
+/* The categories of the phrases below node nd (a root) that continue with the
+ * word whose memo for this table is mj, or 0. */
+static inline uint64_t
+next_cats(const cf_lexicon_t *self, const node_t *nd, int32_t mj)
+{
+    if (mj == MEMO_ABSENT || mj == 0)
+        return 0;
+    int wid = mj > 0 ? self->nodes[mj - 1].wid : -mj - 2;
+    if (!(nd->kidwords >> (wid % 64) & 1))
+        return 0;
+    int node = kid_find(self, (int)(nd - self->nodes), wid);
+    return node < 0 ? 0 : self->nodes[node].cats;
+}
+
 /* ------------------------------------------------------------------------ */
 /* the words of several tables */
 
@@ -524,6 +600,7 @@ typedef struct root {
 } root_t;
 
 struct cf_lexicon_roots {
+    const cf_lexicon_t *lex[CF_TOKEN_MEMO_LEX]; /* the tables (borrowed) */
     int slots[CF_TOKEN_MEMO_LEX];   /* memo slots of the tables */
     size_t nlex;
     bool full;                      /* every memo slot has a table: rows are copied whole */
@@ -535,7 +612,7 @@ struct cf_lexicon_roots {
     uint64_t bits[WORD_BITS / 64];  /* bit (hash % WORD_BITS) of every word */
 };
 
-static root_t *
+static inline __attribute__((always_inline)) root_t *
 root_find(const cf_lexicon_roots_t *r, const char *w, size_t wl, uint32_t h)
 {
     size_t m = r->cap - 1;
@@ -571,6 +648,7 @@ cf_lexicon_roots_new(const cf_lexicon_t *const *lex, size_t n, const char *const
     for (size_t k = 0; k < n && r->nlex < CF_TOKEN_MEMO_LEX; k++) {
         if (lex[k]->slot < 0)
             continue;
+        r->lex[r->nlex] = lex[k];
         r->slots[r->nlex++] = lex[k]->slot;
         words += lex[k]->nwords;
     }
@@ -664,28 +742,76 @@ cf_lexicon_roots_tag(const cf_lexicon_roots_t *r, const cf_tokens_t *t)
         set_memo(r, &t->v[i], root_of(r, t, &t->v[i]));
 }
 
+/* The categories of table lx whose entries can match at token i (not skipped),
+ * whose word's root node in lx is node (-1: none), among want: those at the root
+ * that pass their case rules on token i alone. Sets *more when some of want can
+ * only come from a phrase that goes on, which the next word decides (next_cats). */
+static inline uint64_t
+first_cats(const cf_lexicon_t *lx, int node, const cf_tokens_t *t, size_t i, uint64_t want,
+           bool *more)
+{
+    *more = false;
+    if (node < 0 || !want)
+        return 0;
+    const node_t *nd = &lx->nodes[node];
+    uint64_t c = head_cats(lx, nd, t, i, want) & want;
+    *more = nd->kids && (want & ~c);
+    return c;
+}
+
 void
 cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *r, const cf_tokens_t *t, size_t cats_of,
                            unsigned starts_of, uint64_t *cats, unsigned char *starts)
 {
     CF_STEPS(t->n);
+    const cf_lexicon_t *lx = cats_of < r->nlex ? r->lex[cats_of] : NULL;
+    /* the token whose categories wait for the next word, its root node and the
+     * categories that only a longer phrase can add */
+    size_t wait = SIZE_MAX;
+    int wait_node = -1;
+    uint64_t wait_want = 0;
     for (size_t i = 0; i < t->n; i++) {
         cf_token_t *tk = &t->v[i];
         const root_t *x = root_of(r, t, tk);
         set_memo(r, tk, x);
-        if (!x || skippable(t, i)) {
+        if (skippable(t, i)) {
             cats[i] = 0;
             starts[i] = 0;
             continue;
         }
-        cats[i] = cats_of < r->nlex ? x->cats[cats_of] : 0;
+        if (wait != SIZE_MAX) {
+            /* token i is the next word of the waiting one */
+            int32_t mj = x ? x->node[cats_of] : MEMO_ABSENT;
+            cats[wait] |= wait_want & next_cats(lx, &lx->nodes[wait_node], mj);
+            wait = SIZE_MAX;
+        }
+        if (!x) {
+            cats[i] = 0;
+            starts[i] = 0;
+            continue;
+        }
         starts[i] = (unsigned char)(x->starts & starts_of);
+        if (!lx) {
+            cats[i] = 0;
+            continue;
+        }
+        int node = x->node[cats_of] > 0 ? x->node[cats_of] - 1 : -1;
+        bool more;
+        uint64_t want = x->cats[cats_of];
+        cats[i] = first_cats(lx, node, t, i, want, &more);
+        if (more) {
+            wait = i;
+            wait_node = node;
+            wait_want = want & ~cats[i];
+        }
     }
 }
 
 int
 cf_lexicon_next(const cf_lexicon_t *self, int idx, const cf_tokens_t *t, size_t i, int cat)
 {
+    if (self->ent[idx].next < 0)
+        return -1; /* the phrase's only entry: no need to find its end */
     unsigned words = self->needs[idx];
     /* find j: the token end that covers `words` words from i */
     size_t j = i, w = 0;

@@ -91,12 +91,18 @@ void cf_lexicon_roots_destroy(cf_lexicon_roots_t **self_p);
  * first lookups would: later matches at those tokens probe nothing. */
 void cf_lexicon_roots_tag(const cf_lexicon_roots_t *self, const cf_tokens_t *toks);
 
-/* cf_lexicon_roots_tag, and in the same pass, for every token i: cats[i] =
- * cf_lexicon_cats_at(T, toks, i) for the table T = lex[cats_of] of
- * cf_lexicon_roots_new, and bit s of starts[i] (for s < 7 in starts_of) set when
- * a phrase of lex[s] may start at token i (as cf_lexicon_starts_all), plus
+/* cf_lexicon_roots_tag, and in the same pass, for every token i: cats[i] = the
+ * categories of T = lex[cats_of] of cf_lexicon_roots_new whose entries can match
+ * at token i, and bit s of starts[i] (for s < 7 in starts_of) set when a phrase
+ * of lex[s] may start at token i (as cf_lexicon_starts_all), plus
  * CF_LEXICON_MARKED (when in starts_of) for a marked word. A hyphen that joins
- * two words (CF_TOKEN_SKIP) gets 0 in both. */
+ * two words (CF_TOKEN_SKIP) gets 0 in both.
+ * cats[i] is cf_lexicon_cats_at(T, toks, i) narrowed to the entries at the root
+ * that pass their case rules on token i alone and the phrases that continue with
+ * the next word not skipped. That is still every category cf_lexicon_match(T, v,
+ * i', c, ..) can find for any view v of toks (cf_token_view) holding token i at
+ * i': a view ends no later and passes no case rule that toks fails. Most "in",
+ * "the", "for" get 0 ("In" and "The" are capitalized cues). */
 void cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *self, const cf_tokens_t *toks,
                                 size_t cats_of, unsigned starts_of, uint64_t *cats,
                                 unsigned char *starts);

@@ -14,9 +14,20 @@
 /* The categories that may start at one token, asked once per token: most tokens
  * start no cue, and a number is tried with several categories at one position. */
 typedef struct cats_cache {
-    size_t pos;    /* token, or SIZE_MAX */
-    uint64_t cats; /* cf_lexicon_cats_at(pos) */
+    size_t pos;          /* token, or SIZE_MAX */
+    uint64_t cats;       /* the categories that may start at pos */
+    const uint64_t *all; /* the caller's categories per token, or NULL */
 } cats_cache_t;
+
+/* The categories that may start at token i: the caller's when given (narrower),
+ * else cf_lexicon_cats_at. */
+static uint64_t
+cats_of(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, const uint64_t *all)
+{
+    if (all)
+        return i < t->n ? all[i] : 0;
+    return cf_lexicon_cats_at(cues, t, i);
+}
 
 /* The cue of category cat at token i, or NULL (sets *n). */
 static const cf_lexicon_entry_t *
@@ -25,7 +36,7 @@ cue_c(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, int cat, size_t 
 {
     if (cc->pos != i) {
         cc->pos = i;
-        cc->cats = cf_lexicon_cats_at(cues, t, i);
+        cc->cats = cats_of(cues, t, i, cc->all);
     }
     if (!(cc->cats & (1ull << cat)))
         return NULL;
@@ -76,8 +87,15 @@ digits_value(const char *s, size_t len, double *v, bool *comma)
 bool
 cf_number_parse(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, cf_number_t *out)
 {
+    return cf_number_parse_cats(cues, t, i, NULL, out);
+}
+
+bool
+cf_number_parse_cats(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i,
+                     const uint64_t *cats, cf_number_t *out)
+{
     size_t n;
-    cats_cache_t cc = {SIZE_MAX, 0};
+    cats_cache_t cc = {SIZE_MAX, 0, cats};
     memset(out, 0, sizeof *out);
     out->a = i;
     /* every number starts with digits or one of these cues at i: most tokens are
@@ -86,7 +104,7 @@ cf_number_parse(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, cf_num
         return false;
     if (!(t->v[i].flags & CF_TOKEN_NUM)) {
         cc.pos = i;
-        cc.cats = cf_lexicon_cats_at(cues, t, i);
+        cc.cats = cats_of(cues, t, i, cats);
         if (!(cc.cats & CF_NUMBER_START_CATS))
             return false;
     }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cf_cue.h"
 #include "cf_lexicon.h"
@@ -37,5 +38,12 @@ typedef struct cf_number {
  * longer than 20 characters are not numbers. */
 bool cf_number_parse(const cf_lexicon_t *cues, const cf_tokens_t *toks, size_t i,
                      cf_number_t *out);
+
+/* cf_number_parse with the cue categories that may start at each token of toks
+ * given (cats[k] for token k: every category cf_lexicon_match can find there, such
+ * as cf_lexicon_roots_tag_gates gives; NULL: looked up with cf_lexicon_cats_at):
+ * the cues a number is made of are matched only where their category may start. */
+bool cf_number_parse_cats(const cf_lexicon_t *cues, const cf_tokens_t *toks, size_t i,
+                          const uint64_t *cats, cf_number_t *out);
 
 #endif

@@ -51,13 +51,28 @@ month_at(const cf_tokens_t *t, size_t i)
     }
 }
 
+/* atoi of token i, a number (CF_TOKEN_NUM) of at most 4 bytes: the value of its
+ * leading digits, as atoi reads them, without the call (atoi itself for a token
+ * that does not start with a digit, which the tokenizer makes none of). */
+static int
+num_value(const cf_tokens_t *t, size_t i)
+{
+    const char *w = cf_token_norm(t, i);
+    if (!(w[0] >= '0' && w[0] <= '9'))
+        return atoi(w);
+    int v = 0;
+    for (size_t k = 0; k < t->v[i].len && w[k] >= '0' && w[k] <= '9'; k++)
+        v = v * 10 + (w[k] - '0');
+    return v;
+}
+
 /* A year token: four digits 1900..2100. */
 static int
 year_at(const cf_tokens_t *t, size_t i)
 {
     if (i >= t->n || !(t->v[i].flags & CF_TOKEN_NUM) || t->v[i].len != 4)
         return 0;
-    int y = atoi(cf_token_norm(t, i));
+    int y = num_value(t, i);
     return y >= 1900 && y <= 2100 ? y : 0;
 }
 
@@ -119,7 +134,7 @@ day_at(const cf_tokens_t *t, size_t i)
 {
     if (i >= t->n || !(t->v[i].flags & CF_TOKEN_NUM) || t->v[i].len > 2)
         return 0;
-    int d = atoi(cf_token_norm(t, i));
+    int d = num_value(t, i);
     return d >= 1 && d <= 31 ? d : 0;
 }
 
