@@ -53,8 +53,12 @@ typedef struct work {
     cf_facts_t found;     /* facts before checks, ordering and merging (n = 0 between) */
     cf_fact_t *tmp;       /* sort_facts' output, as many as found can hold */
     size_t ntmp;
+    void *order;          /* sort_facts: order_t[norder] */
+    size_t norder;
     void *keys;           /* dedupe: keyed_t[nkeys] */
     size_t nkeys;
+    size_t *slots;        /* dedupe's hash table of key indices (nslots, a power of 2) */
+    size_t nslots;
 } work_t;
 
 struct cf_extractor {
@@ -111,7 +115,9 @@ work_free(work_t *w)
     cf_classify_destroy(&w->tally);
     cf_facts_clear(&w->found);
     free(w->tmp);
+    free(w->order);
     free(w->keys);
+    free(w->slots);
     free(w);
 }
 
@@ -189,6 +195,16 @@ seen_cloud(void *ctx)
     cf_classify_cloud(s->cls, s->weight);
 }
 
+/* Makes *view what cf_token_view(all, a, b) returns, where view already holds all's
+ * other fields (a call and a copy of the list per sentence and pass otherwise). */
+static inline void
+view_at(cf_tokens_t *view, const cf_tokens_t *all, size_t a, size_t b)
+{
+    view->v = all->v ? all->v + a : NULL;
+    view->n = b - a;
+    view->cap = b - a;
+}
+
 /* Runs the assembler over every sentence of text[0:len), with w's tokens. */
 static void
 run(const cf_extractor_t *self, work_t *w, cf_assemble_t *as, const char *text, size_t len,
@@ -221,18 +237,19 @@ run(const cf_extractor_t *self, work_t *w, cf_assemble_t *as, const char *text, 
         w->bound[nb++] = toks->n;
         if (!cf_sentence_next(text, len, &pos, &s, &e))
             break;
-        cf_token_append(text, s, e, toks);
+        cf_token_append_in(text, s, e, len, toks);
     }
     const size_t *bound = w->bound;
     /* every token's word, looked up once for all three tables */
     cf_assemble_gates(as, self->roots, toks);
     /* first pass: a year the text fixes, for relative dates */
+    cf_tokens_t view = *toks;
     for (size_t k = 0; k + 1 < nb; k++) {
-        cf_tokens_t view = cf_token_view(toks, bound[k], bound[k + 1]);
+        view_at(&view, toks, bound[k], bound[k + 1]);
         cf_assemble_scan(as, &view);
     }
     for (size_t k = 0; k + 1 < nb; k++) {
-        cf_tokens_t view = cf_token_view(toks, bound[k], bound[k + 1]);
+        view_at(&view, toks, bound[k], bound[k + 1]);
         cf_classify_words(cls, view.n);
         cf_assemble_sentence(as, text, &view, article, facts, &seen);
     }
@@ -256,13 +273,22 @@ by_start(const void *x, const void *y)
 }
 
 /* Sorts list by evidence_start, keeping emission order for ties (w->tmp is the
- * scratch it permutes into). */
+ * scratch it permutes into). A list already in order (the usual case after the
+ * first sort) is left as it is: a stable sort would not move anything. */
 static void
 sort_facts(work_t *w, cf_facts_t *list)
 {
-    if (list->n < 2)
+    size_t k = 1;
+    while (k < list->n && list->v[k - 1].evidence_start <= list->v[k].evidence_start)
+        k++;
+    if (k >= list->n)
         return;
-    order_t *o = cf_malloc(list->n * sizeof *o);
+    if (w->norder < list->n) {
+        free(w->order);
+        w->norder = list->cap;
+        w->order = cf_malloc(w->norder * sizeof(order_t));
+    }
+    order_t *o = w->order;
     for (size_t i = 0; i < list->n; i++) {
         o[i].start = list->v[i].evidence_start;
         o[i].idx = i;
@@ -287,7 +313,6 @@ sort_facts(work_t *w, cf_facts_t *list)
     for (size_t i = 0; i < list->n; i++)
         w->tmp[i] = list->v[o[i].idx];
     memcpy(list->v, w->tmp, list->n * sizeof *list->v);
-    free(o);
 }
 
 /* Appends s to key (key[*len] is its end), keeping n - 1 bytes at most. */
@@ -309,8 +334,9 @@ key_put(char *key, size_t n, size_t *len, const char *s, char sep)
 /* The merge key: type, subject, object, value, place, period (and the detail of an
  * offering); an IPO is one per subject. The value is spelled by its bits (NaN by
  * its sign), which tells values apart exactly as "%.17g" does, without formatting
- * a float. The fields are bounded (ids, periods, details), so nothing is cut. */
-static void
+ * a float. The fields are bounded (ids, periods, details), so nothing is cut.
+ * Returns the key's length. */
+static size_t
 fact_key(const cf_fact_t *f, char *key, size_t n)
 {
     size_t len = 0;
@@ -318,7 +344,7 @@ fact_key(const cf_fact_t *f, char *key, size_t n)
     if (strcmp(f->type, "ipo") == 0) {
         key_put(key, n, &len, "ipo", '|');
         key_put(key, n, &len, f->subject, 0);
-        return;
+        return len;
     }
     char val[24] = "nil";
     if (f->has_value && isnan(f->value)) {
@@ -338,11 +364,14 @@ fact_key(const cf_fact_t *f, char *key, size_t n)
     key_put(key, n, &len, f->place ? f->place : "", '|');
     key_put(key, n, &len, f->period ? f->period : "", '|');
     key_put(key, n, &len, strcmp(f->type, "offering") == 0 && f->detail ? f->detail : "", 0);
+    return len;
 }
 
 typedef struct keyed {
     char key[KEY_MAX]; /* fact_key */
+    size_t len;        /* its length */
     size_t idx;        /* position in the list (evidence order): ties keep it */
+    size_t head;       /* the first fact (lowest idx) with this key: idx for itself */
 } keyed_t;
 
 static int
@@ -355,10 +384,67 @@ by_key(const void *x, const void *y)
     return a->idx < b->idx ? -1 : a->idx > b->idx ? 1 : 0;
 }
 
+#define PROBE_MAX 32 /* a longer probe in dedupe's table: group by sorting instead */
+
+/* Sets keys[i].head for i < n by sorting pointers to the keys (O(n log n) whatever
+ * the keys: the fallback of group_hashed). */
+static void
+group_sorted(keyed_t *keys, size_t n)
+{
+    keyed_t **by = cf_malloc(n * sizeof *by);
+    for (size_t i = 0; i < n; i++)
+        by[i] = &keys[i];
+    qsort(by, n, sizeof *by, by_key);
+    for (size_t g = 0; g < n;) {
+        size_t e = g;
+        while (e < n && strcmp(by[g]->key, by[e]->key) == 0)
+            by[e++]->head = by[g]->idx;
+        g = e;
+    }
+    free(by);
+}
+
+/* Sets keys[i].head for i < n through an open-addressing table of the first fact
+ * of each key (w->slots), in one pass in list order. Returns false, with heads
+ * unset, when a probe runs longer than PROBE_MAX (keys made to collide): the caller
+ * then sorts, so that the work stays O(n log n) on any input. */
+static bool
+group_hashed(work_t *w, keyed_t *keys, size_t n)
+{
+    size_t ns = 16;
+    while (ns < 2 * n)
+        ns *= 2;
+    if (w->nslots < ns) {
+        free(w->slots);
+        w->nslots = ns;
+        w->slots = cf_malloc(ns * sizeof *w->slots);
+    }
+    size_t *slot = w->slots, mask = ns - 1;
+    memset(slot, 0xff, ns * sizeof *slot); /* SIZE_MAX: empty */
+    for (size_t i = 0; i < n; i++) {
+        size_t h = cf_token_hash(keys[i].key, keys[i].len) & mask, probes = 0;
+        for (;; h = (h + 1) & mask) {
+            size_t j = slot[h];
+            if (j == SIZE_MAX) {
+                slot[h] = i;
+                keys[i].head = i;
+                break;
+            }
+            if (keys[j].len == keys[i].len && memcmp(keys[j].key, keys[i].key, keys[i].len) == 0) {
+                keys[i].head = j;
+                break;
+            }
+            if (++probes > PROBE_MAX)
+                return false;
+        }
+    }
+    return true;
+}
+
 /* Merges facts with one key, keeping the first (an IPO without a place gives way
- * to a later mention that names the exchange or country). Sorting by key keeps
- * this O(n log n) in the number of facts; pointers are sorted, not the 520-byte
- * keys (qsort moved those byte by byte). */
+ * to a later mention that names the exchange or country). The facts of a key are
+ * visited in list order, as sorting by (key, position) visited them: hashing
+ * finds each key's first fact in O(1) expected, with sorting as the fallback. */
 static void
 dedupe(work_t *w, cf_facts_t *list)
 {
@@ -371,42 +457,32 @@ dedupe(work_t *w, cf_facts_t *list)
         w->keys = cf_malloc(w->nkeys * sizeof(keyed_t));
     }
     keyed_t *keys = w->keys;
-    keyed_t **by = cf_malloc(n * sizeof *by);
-    bool *gone = cf_calloc(n, sizeof *gone);
     for (size_t i = 0; i < n; i++) {
-        fact_key(&list->v[i], keys[i].key, KEY_MAX);
+        keys[i].len = fact_key(&list->v[i], keys[i].key, KEY_MAX);
         keys[i].idx = i;
-        by[i] = &keys[i];
     }
     CF_STEPS(n);
-    qsort(by, n, sizeof *by, by_key);
-    for (size_t g = 0; g < n;) {
-        size_t e = g + 1;
-        while (e < n && strcmp(by[g]->key, by[e]->key) == 0)
-            e++;
-        size_t first = by[g]->idx;
-        for (size_t j = g + 1; j < e; j++) {
-            size_t dup = by[j]->idx;
-            if (!list->v[first].place && list->v[dup].place) {
-                cf_fact_t tmp = list->v[first];
-                list->v[first] = list->v[dup];
-                list->v[dup] = tmp;
-            }
-            gone[dup] = true;
+    if (!group_hashed(w, keys, n))
+        group_sorted(keys, n);
+    for (size_t i = 0; i < n; i++) {
+        size_t first = keys[i].head;
+        if (first != i && !list->v[first].place && list->v[i].place) {
+            cf_fact_t tmp = list->v[first];
+            list->v[first] = list->v[i];
+            list->v[i] = tmp;
         }
-        g = e;
     }
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        if (gone[i]) {
+        if (keys[i].head != i) {
             cf_fact_clear(&list->v[i]);
             continue;
         }
-        list->v[kept++] = list->v[i];
+        if (kept != i) /* a fact is moved only once one before it is gone */
+            list->v[kept] = list->v[i];
+        kept++;
     }
     list->n = kept;
-    free(by);
-    free(gone);
 }
 
 /* cf_utf8_valid(s, len), faster on the ASCII that most of a body is: plain bytes
@@ -418,6 +494,15 @@ utf8_valid(const char *s, size_t len)
     size_t i = 0;
     for (;;) {
 #if defined(__SSE2__)
+        /* 64 bytes at a time while all are ASCII, then 16 to find the first other */
+        while (len - i >= 64) {
+            const __m128i *p = (const __m128i *)(const void *)(s + i);
+            __m128i v = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(p), _mm_loadu_si128(p + 1)),
+                                     _mm_or_si128(_mm_loadu_si128(p + 2), _mm_loadu_si128(p + 3)));
+            if (_mm_movemask_epi8(v))
+                break;
+            i += 64;
+        }
         while (len - i >= 16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
             unsigned m = (unsigned)_mm_movemask_epi8(v);
@@ -440,6 +525,24 @@ utf8_valid(const char *s, size_t len)
             return false;
         i += n;
     }
+}
+
+/* Moves the n facts at f to the end of list, which grows as cf_facts_push grows it
+ * (doubling from 16), in one copy. */
+static void
+facts_append(cf_facts_t *list, const cf_fact_t *f, size_t n)
+{
+    if (n == 0)
+        return;
+    if (list->cap - list->n < n) {
+        size_t cap = list->cap ? list->cap : 16;
+        while (cap - list->n < n)
+            cap *= 2;
+        list->v = cf_realloc(list->v, cap * sizeof *list->v);
+        list->cap = cap;
+    }
+    memcpy(list->v + list->n, f, n * sizeof *f);
+    list->n += n;
 }
 
 int
@@ -471,21 +574,18 @@ cf_extract_article(cf_extractor_t *self, const cf_article_t *a, cf_facts_t *fact
             cf_fact_clear(&found->v[i]);
             continue;
         }
-        found->v[kept++] = found->v[i];
+        if (kept != i)
+            found->v[kept] = found->v[i];
+        kept++;
     }
     found->n = kept;
     sort_facts(w, found);
     dedupe(w, found);
     sort_facts(w, found);
     size_t keep = found->n < CF_MAX_FACTS ? found->n : CF_MAX_FACTS;
-    for (size_t i = 0; i < found->n; i++) {
-        if (i < keep) {
-            cf_fact_t *f = cf_facts_push(facts);
-            *f = found->v[i];
-        } else {
-            cf_fact_clear(&found->v[i]);
-        }
-    }
+    facts_append(facts, found->v, keep);
+    for (size_t i = keep; i < found->n; i++)
+        cf_fact_clear(&found->v[i]);
     found->n = 0;
     cf_classify_finish(tally, keep, cls);
     give_work(self, w);

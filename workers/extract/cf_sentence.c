@@ -2,6 +2,7 @@
  * cf_sentence: sentence boundaries by byte offsets (see cf_sentence.h). */
 #include "cf_sentence.h"
 
+#include <stdint.h>
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -20,9 +21,14 @@ static const char abbrev6[][7] = {"approx"};
 
 /* The bytes the sentence loop must look at: NUL, whitespace other than ' ', . ! ?
  * and every non-ASCII byte. A ' ' is not one: the last space before a cut is found
- * by looking back from the cut (rare), not remembered byte by byte. */
+ * by looking back from the cut (rare), not remembered byte by byte. The control
+ * bytes 0x01..0x08 are stops too, only so that the vector test is one signed
+ * compare (every byte below 0x0e or above 0x7f); the loop passes over them as over
+ * any other byte that ends nothing, so they change no result. */
 static const bool plain_stop[256] = {
-    [0] = true,    ['\t'] = true, ['\n'] = true, ['\v'] = true, ['\f'] = true, ['\r'] = true,
+    [0] = true,    [1] = true,    [2] = true,    [3] = true,    [4] = true,    [5] = true,
+    [6] = true,    [7] = true,    [8] = true,
+    ['\t'] = true, ['\n'] = true, ['\v'] = true, ['\f'] = true, ['\r'] = true,
     ['.'] = true,  ['!'] = true,  ['?'] = true,
 #define R8(x) [x] = true, [x + 1] = true, [x + 2] = true, [x + 3] = true, [x + 4] = true, \
               [x + 5] = true, [x + 6] = true, [x + 7] = true
@@ -38,15 +44,13 @@ skip_plain(const char *body, size_t i, size_t lim)
 {
 #if defined(__SSE2__)
     const __m128i dot = _mm_set1_epi8('.'), bang = _mm_set1_epi8('!'), q = _mm_set1_epi8('?');
-    const __m128i tab = _mm_set1_epi8('\t'), four = _mm_set1_epi8(4), zero = _mm_setzero_si128();
+    const __m128i low = _mm_set1_epi8(0x0e); /* signed: bytes 0x80..0xff and 0x00..0x0d */
     while (lim - i >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(body + i));
-        __m128i ws = _mm_sub_epi8(v, tab); /* \t..\r: 0..4 */
         __m128i hit = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, dot), _mm_cmpeq_epi8(v, bang)),
-            _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, zero)));
-        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(ws, four), ws));
-        unsigned mask = (unsigned)_mm_movemask_epi8(hit) | (unsigned)_mm_movemask_epi8(v);
+            _mm_or_si128(_mm_cmpgt_epi8(low, v), _mm_cmpeq_epi8(v, dot)),
+            _mm_or_si128(_mm_cmpeq_epi8(v, bang), _mm_cmpeq_epi8(v, q)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
         if (mask)
             return i + (size_t)__builtin_ctz(mask);
         i += 16;
@@ -71,28 +75,48 @@ last_space_before(const char *body, size_t s, size_t i, size_t slow)
     return slow;
 }
 
+/* How many of the bytes before dot, at most 8 and none before from, are ASCII
+ * letters in a row (the word a dot ends). */
+static inline size_t
+letters_before(const char *body, size_t from, size_t dot)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (dot - from >= 8) {
+        /* the 8 bytes at once: body[dot - 1] is the top byte. A byte is a letter when,
+         * lowercased, it is in 'a'..'z' and below 0x80; with each byte's top bit set
+         * first, the two subtractions cannot borrow from the next byte. */
+        const uint64_t h = 0x8080808080808080ull;
+        uint64_t x;
+        memcpy(&x, body + dot - 8, 8);
+        uint64_t l = x | 0x2020202020202020ull | h;
+        uint64_t letter = (l - 0x6161616161616161ull) & ~(l - 0x7b7b7b7b7b7b7b7bull) & ~x & h;
+        uint64_t other = ~letter & h;
+        return other ? (size_t)__builtin_clzll(other) / 8 : 8;
+    }
+#endif
+    size_t w = dot, lo = dot - from > 8 ? dot - 8 : from;
+    while (w > lo && (unsigned char)((body[w - 1] | 0x20) - 'a') < 26)
+        w--;
+    return dot - w;
+}
+
 static bool
 is_abbrev(const char *body, size_t from, size_t dot)
 {
-    size_t w = dot;
-    while (w > from && w - 1 >= from &&
-           ((body[w - 1] >= 'a' && body[w - 1] <= 'z') ||
-            (body[w - 1] >= 'A' && body[w - 1] <= 'Z')) && dot - w < 8)
-        w--;
-    size_t n = dot - w;
+    size_t n = letters_before(body, from, dot), w = dot - n;
     if (n == 0)
         return false;
     /* a single letter: an initial or "U.S." */
     if (n == 1)
         return true;
-    /* the word in lowercase (it is ASCII letters, at most 8) */
-    char low[8];
-    for (size_t k = 0; k < n; k++)
-        low[k] = (char)(body[w + k] | 0x20);
+    /* the word in lowercase (ASCII letters), copied with the list's constant length */
 #define IN_LIST(list)                                                                              \
     do {                                                                                           \
+        char low[sizeof *list - 1];                                                                \
+        for (size_t k = 0; k < sizeof low; k++)                                                    \
+            low[k] = (char)(body[w + k] | 0x20);                                                   \
         for (size_t i = 0; i < sizeof list / sizeof *list; i++)                                    \
-            if (memcmp(low, list[i], sizeof *list - 1) == 0)                                       \
+            if (memcmp(low, list[i], sizeof low) == 0)                                             \
                 return true;                                                                       \
         return false;                                                                              \
     } while (0)

@@ -202,31 +202,43 @@ in_range(__m128i v, char lo, char n)
     return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8((char)(n - 1))), x);
 }
 
-/* The common word when 16 bytes of the span are left (the loads stay inside it):
- * ASCII letters and digits ending within those 16 bytes. Classifies, lowercases,
- * stores and hashes the word in a few vector operations; returns its length, or 0
- * when it does not end there (the scalar loop takes it). Stores 16 bytes at d. */
-static inline size_t
-word16(const char *s, char *d, unsigned *up_mask, unsigned *low_mask, uint32_t *hash)
+/* cf_token_hash of the first n (<= 16) bytes of v: the other bytes are cleared with
+ * a mask of 16 ones then 16 zeros read from 16 - n, then the two halves hashed. */
+static inline uint32_t
+hash_first(__m128i v, size_t n)
 {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-    __m128i up = in_range(v, 'A', 26), lo = in_range(v, 'a', 26), dg = in_range(v, '0', 10);
-    unsigned wm = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(up, lo), dg));
-    if (wm == 0xffff)
-        return 0;
-    size_t n = (size_t)__builtin_ctz(~wm);
-    __m128i low = _mm_add_epi8(v, _mm_and_si128(up, _mm_set1_epi8(0x20)));
-    _mm_storeu_si128((__m128i *)(void *)d, low);
-    /* keep the first n bytes: 16 ones then 16 zeros, read from 16 - n */
     static const unsigned char ones[32] = {255, 255, 255, 255, 255, 255, 255, 255,
                                            255, 255, 255, 255, 255, 255, 255, 255};
-    low = _mm_and_si128(low, _mm_loadu_si128((const __m128i *)(const void *)(ones + 16 - n)));
-    uint64_t a = (uint64_t)_mm_cvtsi128_si64(low);
-    uint64_t b = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(low, low));
-    *hash = cf__token_hash16(a, b, n);
-    unsigned keep = (1u << n) - 1;
-    *up_mask = (unsigned)_mm_movemask_epi8(up) & keep;
-    *low_mask = (unsigned)_mm_movemask_epi8(lo) & keep;
+    v = _mm_and_si128(v, _mm_loadu_si128((const __m128i *)(const void *)(ones + 16 - n)));
+    return cf__token_hash16((uint64_t)_mm_cvtsi128_si64(v),
+                            (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v)), n);
+}
+
+/* The common word when 16 bytes can be read at s (the caller's limit): ASCII letters
+ * and digits ending within those 16 bytes or at the span's end, avail bytes on
+ * (bytes past it are not looked at). Classifies, lowercases, stores and hashes the
+ * word in a few vector operations; returns its length, or 16 when it goes on past
+ * the 16 bytes (the scalar loop takes it). Stores 16 bytes at d. For a capitalized
+ * word (cap) it also sets *lower, the mask of its lowercase letters, which decides
+ * CF_TOKEN_UPPER; a word that starts in lowercase cannot be all capitals. */
+static inline __attribute__((always_inline)) size_t
+word16(const char *s, size_t avail, bool cap, char *d, unsigned *lower, uint32_t *hash)
+{
+    const __m128i bit5 = _mm_set1_epi8(0x20);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i alpha = in_range(_mm_or_si128(v, bit5), 'a', 26), dg = in_range(v, '0', 10);
+    unsigned wm = (unsigned)_mm_movemask_epi8(_mm_or_si128(alpha, dg));
+    if (avail < 16)
+        wm &= (1u << avail) - 1; /* the span ends there */
+    size_t n = (size_t)__builtin_ctz(~wm); /* bits 16 and up are set: 16 at most */
+    if (n == 16)
+        return 16; /* the run goes on past the block */
+    __m128i low = _mm_or_si128(v, _mm_and_si128(alpha, bit5));
+    _mm_storeu_si128((__m128i *)(void *)d, low);
+    *hash = hash_first(low, n);
+    if (cap) /* a letter's bit 5 (lowercase) moved to bit 7 of its byte */
+        *lower = (unsigned)_mm_movemask_epi8(_mm_slli_epi16(_mm_and_si128(alpha, v), 2)) &
+                 ((1u << n) - 1);
     return n;
 }
 #endif
@@ -243,12 +255,35 @@ ascii_alnum(unsigned char c)
     return ascii_alpha(c) || (unsigned char)(c - '0') < 10;
 }
 
+/* plain_end[b]: an ASCII byte that ends a word whatever follows (not a letter or
+ * digit, nor a joiner . & '), so that ends_word need not look further. */
+#define E8(x) [x] = 1, [x + 1] = 1, [x + 2] = 1, [x + 3] = 1, [x + 4] = 1, [x + 5] = 1, \
+              [x + 6] = 1, [x + 7] = 1
+static const unsigned char plain_end[256] = {
+    E8(0x00), E8(0x08), E8(0x10), E8(0x18), [' '] = 1, ['!'] = 1, ['"'] = 1, ['#'] = 1,
+    ['$'] = 1, ['%'] = 1, ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1,
+    ['/'] = 1, [':'] = 1, [';'] = 1, ['<'] = 1, ['='] = 1, ['>'] = 1, ['?'] = 1, ['@'] = 1,
+    ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['{'] = 1, ['|'] = 1,
+    ['}'] = 1, ['~'] = 1, [0x7f] = 1};
+#undef E8
+
+/* At least two capitals in s[i:j) (a word without lowercase letters: then it is
+ * CF_TOKEN_UPPER). Rare: only for capitalized words. */
+static bool
+two_capitals(const char *s, size_t i, size_t j)
+{
+    int upper = 0;
+    for (size_t q = i; q < j; q++)
+        upper += s[q] >= 'A' && s[q] <= 'Z';
+    return upper >= 2;
+}
+
 /* Does a word whose run of ASCII letters and digits stops at s[j] (j < end) end
- * there, by the rules of the loop in cf_token_append? A '.' joins only a letter
- * after it ("Aliyun.com"), '&' and ' join only a letter ("AT&T", "don't"), and ' s
+ * there, by the rules of the loop in slow_token? A '.' joins only a letter after
+ * it ("Aliyun.com"), '&' and ' join only a letter ("AT&T", "don't"), and ' s
  * before a non-word character is a possessive the word ends at. False also when a
  * non-ASCII character would decide: the loop takes those. */
-static inline bool
+static inline __attribute__((always_inline)) bool
 ends_word(const char *s, size_t j, size_t end)
 {
     unsigned char e = (unsigned char)s[j];
@@ -267,31 +302,56 @@ ends_word(const char *s, size_t j, size_t end)
     return c3 < 0x80 && !ascii_alnum(c3);
 }
 
-/* The common word: from an ASCII letter at s[i], a run of ASCII letters and digits
- * shorter than MAX_NORM that ends there (ends_word). Appends it as the loop below
- * would (normalized, hashed and flagged in one pass over its bytes), sets *next past
- * it and returns true; returns false, having added nothing, for any other word. */
-static inline bool
-word_fast(const char *s, size_t i, size_t end, uint16_t pre, cf_tokens_t *t, size_t *next)
+/* Writes the word token k for s[start:end) with its normalized text at d (already
+ * there) and the NULs after it. */
+static inline __attribute__((always_inline)) void
+put_word(cf_token_t *k, size_t start, size_t end, size_t norm, uint16_t flags, uint32_t hash,
+         char *d)
 {
-    if (t->tlen + MAX_NORM + NORM_SLACK > t->tcap)
-        norm_grow(t, MAX_NORM + NORM_SLACK);
-    char *d = t->text + t->tlen;
+    k->start = (uint32_t)start;
+    k->end = (uint32_t)end;
+    k->norm = (uint32_t)norm;
+    k->len = (uint16_t)(end - start);
+    k->flags = flags;
+    k->hash = hash;
+    memset(k->memo, 0, sizeof k->memo);
+    d[end - start] = '\0';
+    d[end - start + 1] = '\0';
+}
+
+/* The common word: from an ASCII letter at s[i], a run of ASCII letters and digits
+ * shorter than MAX_NORM that ends there (ends_word) or at the span's end. Writes it
+ * as slow_token would: the token k (normalized text at d, which is norm bytes into
+ * the list's text and has room for MAX_NORM + NORM_SLACK bytes), hashed and flagged
+ * in one pass over its bytes. Returns the offset past it, or 0, having made no
+ * token, for any other word. s[0:limit) may be read (limit >= end); wide: 16 bytes
+ * can be read at any offset before end. */
+static inline __attribute__((always_inline)) size_t
+word_fast(const char *s, size_t i, size_t end, size_t limit, bool wide, uint16_t pre,
+          cf_token_t *k, char *d, size_t norm)
+{
     size_t j;
-    uint32_t h;
+    uint32_t h = 0;
     uint16_t flags = pre | CF_TOKEN_WORD;
 #if defined(__SSE2__)
-    unsigned um, lm;
+    bool cap = word_byte[(unsigned char)s[i]] & WB_UP_BIT;
+    unsigned lower = 1;
     size_t n16;
-    if (end - i >= 16 && (n16 = word16(s + i, d, &um, &lm, &h)) > 0) {
-        j = i + n16; /* < end */
-        if (!ends_word(s, j, end))
-            return false;
-        flags |= (um & 1) ? CF_TOKEN_CAP : 0;
-        if (!lm && (um & (um - 1))) /* no lowercase letter, at least two capitals */
-            flags |= CF_TOKEN_UPPER;
-        goto push;
+    if ((wide || limit - i >= 16) &&
+        (n16 = word16(s + i, end - i, cap, d, &lower, &h)) < 16) {
+        j = i + n16; /* <= end */
+        if (j < end && !plain_end[(unsigned char)s[j]] && !ends_word(s, j, end))
+            return 0;
+        if (cap) {
+            flags |= CF_TOKEN_CAP;
+            if (!lower && two_capitals(s, i, j))
+                flags |= CF_TOKEN_UPPER;
+        }
+        put_word(k, i, j, norm, flags, h, d);
+        return j;
     }
+#else
+    (void)limit, (void)wide;
 #endif
     size_t lim = end - i < MAX_NORM ? end : i + MAX_NORM;
     unsigned acc = 0;
@@ -305,40 +365,46 @@ word_fast(const char *s, size_t i, size_t end, uint16_t pre, cf_tokens_t *t, siz
         j++;
     }
     if (j - i >= MAX_NORM)
-        return false;
-    if (j < end && !ends_word(s, j, end))
-        return false;
+        return 0;
+    if (j < end && !plain_end[(unsigned char)s[j]] && !ends_word(s, j, end))
+        return 0;
     h = cf_token_hash(d, j - i);
     if (word_byte[(unsigned char)s[i]] & WB_UP_BIT)
         flags |= CF_TOKEN_CAP;
-    if (!(acc & WB_LOW_BIT) && (acc & WB_UP_BIT)) {
-        /* no lowercase letter: all capitals when at least two */
-        int upper = 0;
-        for (size_t k = i; k < j; k++)
-            upper += s[k] >= 'A' && s[k] <= 'Z';
-        if (upper >= 2)
-            flags |= CF_TOKEN_UPPER;
-    }
+    if (!(acc & WB_LOW_BIT) && (acc & WB_UP_BIT) && two_capitals(s, i, j))
+        flags |= CF_TOKEN_UPPER; /* no lowercase letter, at least two capitals */
+    put_word(k, i, j, norm, flags, h, d);
+    return j;
+}
+
+/* The common number: from an ASCII digit at s[i], a run of fewer than 16 digits,
+ * when 16 bytes can be read (limit), that the general loop would end where the
+ * digits end (no , or . before a digit: "1,234" and "4.6" take the loop). Writes
+ * it as word_fast does and returns the offset past it, or 0 with nothing made. */
+static inline __attribute__((always_inline)) size_t
+num_fast(const char *s, size_t i, size_t end, size_t limit, bool wide, uint16_t pre,
+         cf_token_t *k, char *d, size_t norm)
+{
 #if defined(__SSE2__)
-push:
+    if (!wide && limit - i < 16)
+        return 0;
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    unsigned dm = (unsigned)_mm_movemask_epi8(in_range(v, '0', 10));
+    if (end - i < 16)
+        dm &= (1u << (end - i)) - 1; /* the span ends there */
+    size_t n = (size_t)__builtin_ctz(~dm), j = i + n;
+    if (n == 16)
+        return 0;
+    if (j + 1 < end && (s[j] == ',' || s[j] == '.') && is_digit((unsigned char)s[j + 1]))
+        return 0;
+    _mm_storeu_si128((__m128i *)(void *)d, v);
+    put_word(k, i, j, norm, pre | CF_TOKEN_WORD | CF_TOKEN_NUM, hash_first(v, n), d);
+    return j;
+#else
+    (void)s, (void)i, (void)end, (void)limit, (void)wide, (void)pre, (void)k, (void)d,
+        (void)norm;
+    return 0; /* the general loop takes every number */
 #endif
-    if (t->n == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 64;
-        t->v = cf_realloc(t->v, t->cap * sizeof *t->v);
-    }
-    cf_token_t *k = &t->v[t->n++];
-    k->start = (uint32_t)i;
-    k->end = (uint32_t)j;
-    k->norm = (uint32_t)t->tlen;
-    k->len = (uint16_t)(j - i);
-    k->flags = flags;
-    k->hash = h;
-    memset(k->memo, 0, sizeof k->memo);
-    d[j - i] = '\0';
-    d[j - i + 1] = '\0';
-    t->tlen += j - i + 1;
-    *next = j;
-    return true;
 }
 
 void
@@ -362,21 +428,14 @@ static const unsigned char plain_punct[256] = {
     ['^'] = 1, ['_'] = 1, ['`'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1, [0x7f] = 1};
 #undef P8
 
-/* Appends the one-byte token b at s[i] (plain_punct), as the general loop would. */
-static inline void
-punct_fast(cf_tokens_t *t, size_t i, unsigned char b, uint16_t pre)
+/* Writes the one-byte token b at s[i] (plain_punct) as the general loop would: the
+ * token k, its text at d (norm bytes into the list's text, room for 3 bytes). */
+static inline __attribute__((always_inline)) void
+punct_fast(cf_token_t *k, char *d, size_t norm, size_t i, unsigned char b, uint16_t pre)
 {
-    if (t->tlen + 3 > t->tcap)
-        norm_grow(t, 2);
-    if (t->n == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 64;
-        t->v = cf_realloc(t->v, t->cap * sizeof *t->v);
-    }
-    cf_token_t *k = &t->v[t->n++];
-    char *d = t->text + t->tlen;
     k->start = (uint32_t)i;
     k->end = (uint32_t)i + 1;
-    k->norm = (uint32_t)t->tlen;
+    k->norm = (uint32_t)norm;
     k->len = 1;
     k->flags = pre | CF_TOKEN_PUNCT;
     k->hash = cf__token_hash16(b, 0, 1);
@@ -384,7 +443,6 @@ punct_fast(cf_tokens_t *t, size_t i, unsigned char b, uint16_t pre)
     d[0] = (char)b;
     d[1] = '\0';
     d[2] = '\0';
-    t->tlen += 2;
 }
 
 /* Flags the hyphens among tokens [from, t->n) that join two tokens (CF_TOKEN_SKIP):
@@ -400,25 +458,257 @@ flag_skips(cf_tokens_t *t, size_t from)
     }
 }
 
-void
-cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
+/* The state of append's loop after slow_token. */
+typedef struct step {
+    size_t next;  /* offset past what was consumed */
+    uint16_t pre; /* CF_TOKEN_SPACE / CF_TOKEN_NL for the next token */
+    bool hyphen;  /* a '-' with no space before it was made */
+} step_t;
+
+/* Everything at s[i] (i < end) that the fast paths of append do not take: other
+ * whitespace and NUL, a possessive, non-ASCII punctuation, and words that start with
+ * a digit or a non-ASCII letter or are not the common word (all of this is the
+ * loop the tokenizer had before its fast paths, unchanged). Appends at most one
+ * token through the checked list functions and returns the loop's new state. Out
+ * of line (slow_scan), so that the fast loop stays small. */
+static __attribute__((noinline)) step_t
+slow_token(const char *s, size_t i, size_t end, uint16_t pre, cf_tokens_t *t)
 {
-    size_t i = start, first = t->n;
-    bool hyphen = false; /* a '-' with no space before it: flag_skips has work */
-    uint16_t pre = CF_TOKEN_SPACE;
-    while (i < end) {
-        size_t nx;
+    size_t nx;
+    uint32_t cp;
+    unsigned char b0 = (unsigned char)s[i];
+    if (word_byte[b0] && !(word_byte[b0] & WB_DIGIT_BIT)) {
+        /* an ASCII letter starts a word: none of the tests below applies */
+        cp = b0;
+        nx = i + 1;
+    } else {
+        cp = peek(s, end, i, &nx);
+        if (cp == 0 || cf_token_is_space(cp)) {
+            pre |= CF_TOKEN_SPACE;
+            if (cp == '\n' || cp == '\r' || cp == 0)
+                pre |= CF_TOKEN_NL;
+            return (step_t){nx, pre, false};
+        }
+        /* a possessive 's (or ’s) not followed by a letter */
+        if (is_apos(cp) && t->n > 0 && !(pre & CF_TOKEN_SPACE) &&
+            (t->v[t->n - 1].flags & CF_TOKEN_WORD)) {
+            size_t n2, n3;
+            uint32_t c2 = peek(s, end, nx, &n2);
+            uint32_t c3 = peek(s, end, n2, &n3);
+            if ((c2 == 's' || c2 == 'S') && !is_wordch(c3)) {
+                cf_token_t *k = push(t, i, pre | CF_TOKEN_WORD);
+                norm_put(t, "'s", 2);
+                finish(t, k, n2);
+                return (step_t){n2, 0, false};
+            }
+        }
+        if (is_punct_cp(cp)) {
+            cf_token_t *k = push(t, i, pre | CF_TOKEN_PUNCT);
+            norm_cp(t, s, i, nx, cp);
+            finish(t, k, nx);
+            return (step_t){nx, 0, !(pre & CF_TOKEN_SPACE) && t->text[k->norm] == '-'};
+        }
+    }
+    uint16_t flags = pre | CF_TOKEN_WORD;
+    cf_token_t *k = push(t, i, flags);
+    size_t j = i;
+    /* room for the longest normalized word, so that the fast paths store bytes
+     * without checking */
+    if (t->tlen + MAX_NORM + NORM_SLACK > t->tcap)
+        norm_grow(t, MAX_NORM + NORM_SLACK);
+    if (is_digit(cp)) {
+        /* digits with internal , or . followed by a digit */
+        k->flags |= CF_TOKEN_NUM;
+        while (j < end && t->tlen - k->norm < MAX_NORM) {
+            /* fast path: a run of digits */
+            char *d = t->text;
+            size_t tl = t->tlen, lim = k->norm + MAX_NORM, j0 = j;
+            while (j < end && tl < lim && s[j] >= '0' && s[j] <= '9')
+                d[tl++] = s[j++];
+            t->tlen = tl;
+            if (j > j0)
+                continue;
+            unsigned char e = (unsigned char)s[j];
+            if (e < 0x80 && e != ',' && e != '.')
+                break; /* no digit, no separator: the number ends */
+            uint32_t c = peek(s, end, j, &nx);
+            if (is_digit(c)) {
+                norm_cp(t, s, j, nx, c);
+                j = nx;
+                continue;
+            }
+            if ((c == ',' || c == '.') && is_digit(peek(s, end, nx, NULL)) && j > i) {
+                norm_cp(t, s, j, nx, c);
+                j = nx;
+                continue;
+            }
+            break;
+        }
+    } else {
+        int letters = 0, upper = 0, seg = 0, segs = 0, oneletter = 1;
+        if (cp >= 'A' && cp <= 'Z')
+            k->flags |= CF_TOKEN_CAP;
+        while (j < end && t->tlen - k->norm < MAX_NORM) {
+            /* fast path: a run of ASCII letters and digits, lowercased (locals,
+             * so that the stores need not reload the list) */
+            char *d = t->text;
+            size_t j0 = j, off = t->tlen - j0; /* s[j] goes to d[j + off] */
+            size_t stop = k->norm + MAX_NORM - t->tlen;
+            stop = end - j < stop ? end : j + stop;
+            int digits = 0;
+            while (j < stop) {
+                unsigned v = word_byte[(unsigned char)s[j]];
+                if (!v)
+                    break;
+                d[j + off] = (char)v;
+                upper += (v & WB_UP_BIT) != 0;
+                digits += (v & WB_DIGIT_BIT) != 0;
+                j++;
+            }
+            if (j > j0) {
+                t->tlen += j - j0;
+                letters += (int)(j - j0) - digits;
+                seg += (int)(j - j0);
+                continue;
+            }
+            unsigned char e = (unsigned char)s[j];
+            if (e < 0x80 && e != '.' && e != '&' && e != '\'')
+                break; /* ASCII, no letter or digit, none of the joiners below */
+            uint32_t c = peek(s, end, j, &nx);
+            if (is_wordch(c)) {
+                if (is_alpha_ascii(c)) {
+                    letters++;
+                    if (c <= 'Z')
+                        upper++;
+                }
+                seg++;
+                norm_cp(t, s, j, nx, c);
+                j = nx;
+                continue;
+            }
+            size_t n2;
+            uint32_t c2 = peek(s, end, nx, &n2);
+            if (c == '.' && is_wordch(c2) && !is_digit(c2) && j > i) {
+                /* "U.S.", "Aliyun.com": a dot between letters */
+                if (seg != 1)
+                    oneletter = 0;
+                segs++;
+                seg = 0;
+                norm_cp(t, s, j, nx, c);
+                j = nx;
+                continue;
+            }
+            if (c == '.' && segs > 0 && oneletter && seg == 1) {
+                /* the final dot of an abbreviation of single letters */
+                norm_cp(t, s, j, nx, c);
+                j = nx;
+                break;
+            }
+            if ((c == '&' || is_apos(c)) && is_alpha_ascii(c2) && j > i) {
+                /* "AT&T", "don't"; a possessive 's is split above */
+                size_t n3;
+                uint32_t c3 = peek(s, end, n2, &n3);
+                if (is_apos(c) && (c2 == 's' || c2 == 'S') && !is_wordch(c3))
+                    break;
+                norm_cp(t, s, j, nx, c);
+                j = nx;
+                continue;
+            }
+            break;
+        }
+        if (upper >= 2 && upper == letters)
+            k->flags |= CF_TOKEN_UPPER;
+    }
+    finish(t, k, j);
+    return (step_t){j, 0, false};
+}
+
+/* Makes room for ntok more tokens and nbytes more normalized text, growing by
+ * doubling (amortized linear). */
+static void
+room(cf_tokens_t *t, size_t ntok, size_t nbytes)
+{
+    if (t->cap - t->n < ntok) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        while (cap - t->n < ntok)
+            cap *= 2;
+        t->v = cf_realloc(t->v, cap * sizeof *t->v);
+        t->cap = cap;
+    }
+    if (t->tcap - t->tlen < nbytes) {
+        size_t cap = t->tcap ? t->tcap * 2 : 1024;
+        while (cap - t->tlen < nbytes)
+            cap *= 2;
+        t->text = cf_realloc(t->text, cap);
+        t->tcap = cap;
+    }
+}
+
+/* The span is taken in windows of at most WINDOW bytes. A window's tokens start
+ * inside it, each on at least one byte, and each adds at most twice its bytes of
+ * normalized text (the text is never longer than its source, plus a NUL); only the
+ * last one may run past the window, by at most MAX_NORM + NORM_SLACK bytes of text.
+ * So the room made once per window holds every token of the fast paths, which then
+ * store without a check. */
+#define WINDOW 4096
+
+/* The loop state of append, in memory while slow_scan runs. */
+typedef struct scan {
+    const char *s;
+    size_t i;      /* the next byte */
+    size_t end;    /* the span's end */
+    size_t limit;  /* s[0:limit) may be read */
+    size_t wend;   /* the window's end: no token starts at or past it */
+    cf_tokens_t *t;
+    uint16_t pre;  /* CF_TOKEN_SPACE / CF_TOKEN_NL for the next token */
+    bool hyphen;   /* a '-' with no space before it: flag_skips has work */
+} scan_t;
+
+/* slow_token at sc->i, updating the state. */
+static __attribute__((noinline)) void
+slow_scan(scan_t *sc)
+{
+    step_t st = slow_token(sc->s, sc->i, sc->end, sc->pre, sc->t);
+    sc->i = st.next;
+    sc->pre = st.pre;
+    sc->hyphen |= st.hyphen;
+}
+
+/* The tokens that start in [sc->i, sc->wend), room for them made. The fast paths
+ * run on locals; every local is reloaded from sc (and the list) after slow_scan, so
+ * that none lives across that call. whole: the window is the rest of the span
+ * (wend is end) and 16 bytes can be read at any i < end (the usual sentence of a
+ * body): two fewer values live in the loop, which then fits in registers. */
+static inline __attribute__((always_inline)) void
+scan_window(scan_t *sc, const bool whole)
+{
+    const char *s = sc->s;
+    size_t i = sc->i, end = sc->end, limit = sc->limit, wend = whole ? end : sc->wend;
+    uint16_t pre = sc->pre;
+    bool hyphen = sc->hyphen;
+    cf_tokens_t *t = sc->t;
+    cf_token_t *k = t->v + t->n; /* the next token */
+    char *text = t->text;
+    size_t tlen = t->tlen;
+    while (i < wend) {
         CF_STEP();
-        if (s[i] == ' ') {
+        unsigned char b0 = (unsigned char)s[i];
+        if (b0 == ' ') {
             pre |= CF_TOKEN_SPACE;
             i++;
             continue;
         }
-        uint32_t cp;
-        unsigned char b0 = (unsigned char)s[i];
-        if ((word_byte[b0] & (WB_UP_BIT | WB_LOW_BIT)) && word_fast(s, i, end, pre, t, &i)) {
+        size_t j = 0;
+        if (word_byte[b0] & (WB_UP_BIT | WB_LOW_BIT))
+            j = word_fast(s, i, end, limit, whole, pre, k, text + tlen, tlen);
+        else if (word_byte[b0])
+            j = num_fast(s, i, end, limit, whole, pre, k, text + tlen, tlen);
+        if (j) {
+            k++;
+            tlen += j - i + 1;
+            i = j;
             pre = 0;
-            if (i < end && s[i] == ' ') { /* the usual space after a word, taken here */
+            if (i < end && s[i] == ' ') { /* the usual space after a word */
                 CF_STEP();
                 pre = CF_TOKEN_SPACE;
                 i++;
@@ -426,7 +716,9 @@ cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
             continue;
         }
         if (plain_punct[b0]) {
-            punct_fast(t, i, b0, pre);
+            punct_fast(k, text + tlen, tlen, i, b0, pre);
+            k++;
+            tlen += 2;
             hyphen |= b0 == '-' && !(pre & CF_TOKEN_SPACE);
             i++;
             pre = 0;
@@ -437,160 +729,59 @@ cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
             }
             continue;
         }
-        if (word_byte[b0] && !(word_byte[b0] & WB_DIGIT_BIT)) {
-            /* an ASCII letter starts a word: none of the tests below applies */
-            cp = b0;
-            nx = i + 1;
-        } else {
-            cp = peek(s, end, i, &nx);
-            if (cp == 0 || cf_token_is_space(cp)) {
-                pre |= CF_TOKEN_SPACE;
-                if (cp == '\n' || cp == '\r' || cp == 0)
-                    pre |= CF_TOKEN_NL;
-                i = nx;
-                continue;
-            }
-            /* a possessive 's (or ’s) not followed by a letter */
-            if (is_apos(cp) && t->n > 0 && !(pre & CF_TOKEN_SPACE) &&
-                (t->v[t->n - 1].flags & CF_TOKEN_WORD)) {
-                size_t n2, n3;
-                uint32_t c2 = peek(s, end, nx, &n2);
-                uint32_t c3 = peek(s, end, n2, &n3);
-                if ((c2 == 's' || c2 == 'S') && !is_wordch(c3)) {
-                    cf_token_t *k = push(t, i, pre | CF_TOKEN_WORD);
-                    norm_put(t, "'s", 2);
-                    finish(t, k, n2);
-                    i = n2;
-                    pre = 0;
-                    continue;
-                }
-            }
-            if (is_punct_cp(cp)) {
-                cf_token_t *k = push(t, i, pre | CF_TOKEN_PUNCT);
-                norm_cp(t, s, i, nx, cp);
-                finish(t, k, nx);
-                hyphen |= !(pre & CF_TOKEN_SPACE) && t->text[k->norm] == '-';
-                i = nx;
-                pre = 0;
-                continue;
-            }
-        }
-        uint16_t flags = pre | CF_TOKEN_WORD;
-        cf_token_t *k = push(t, i, flags);
-        size_t j = i;
-        /* room for the longest normalized word, so that the fast paths store bytes
-         * without checking */
-        if (t->tlen + MAX_NORM + NORM_SLACK > t->tcap)
-            norm_grow(t, MAX_NORM + NORM_SLACK);
-        if (is_digit(cp)) {
-            /* digits with internal , or . followed by a digit */
-            k->flags |= CF_TOKEN_NUM;
-            while (j < end && t->tlen - k->norm < MAX_NORM) {
-                /* fast path: a run of digits */
-                char *d = t->text;
-                size_t tl = t->tlen, lim = k->norm + MAX_NORM, j0 = j;
-                while (j < end && tl < lim && s[j] >= '0' && s[j] <= '9')
-                    d[tl++] = s[j++];
-                t->tlen = tl;
-                if (j > j0)
-                    continue;
-                unsigned char e = (unsigned char)s[j];
-                if (e < 0x80 && e != ',' && e != '.')
-                    break; /* no digit, no separator: the number ends */
-                uint32_t c = peek(s, end, j, &nx);
-                if (is_digit(c)) {
-                    norm_cp(t, s, j, nx, c);
-                    j = nx;
-                    continue;
-                }
-                if ((c == ',' || c == '.') && is_digit(peek(s, end, nx, NULL)) && j > i) {
-                    norm_cp(t, s, j, nx, c);
-                    j = nx;
-                    continue;
-                }
-                break;
-            }
-        } else {
-            int letters = 0, upper = 0, seg = 0, segs = 0, oneletter = 1;
-            if (cp >= 'A' && cp <= 'Z')
-                k->flags |= CF_TOKEN_CAP;
-            while (j < end && t->tlen - k->norm < MAX_NORM) {
-                /* fast path: a run of ASCII letters and digits, lowercased (locals,
-                 * so that the stores need not reload the list) */
-                char *d = t->text;
-                size_t j0 = j, off = t->tlen - j0; /* s[j] goes to d[j + off] */
-                size_t stop = k->norm + MAX_NORM - t->tlen;
-                stop = end - j < stop ? end : j + stop;
-                int digits = 0;
-                while (j < stop) {
-                    unsigned v = word_byte[(unsigned char)s[j]];
-                    if (!v)
-                        break;
-                    d[j + off] = (char)v;
-                    upper += (v & WB_UP_BIT) != 0;
-                    digits += (v & WB_DIGIT_BIT) != 0;
-                    j++;
-                }
-                if (j > j0) {
-                    t->tlen += j - j0;
-                    letters += (int)(j - j0) - digits;
-                    seg += (int)(j - j0);
-                    continue;
-                }
-                unsigned char e = (unsigned char)s[j];
-                if (e < 0x80 && e != '.' && e != '&' && e != '\'')
-                    break; /* ASCII, no letter or digit, none of the joiners below */
-                uint32_t c = peek(s, end, j, &nx);
-                if (is_wordch(c)) {
-                    if (is_alpha_ascii(c)) {
-                        letters++;
-                        if (c <= 'Z')
-                            upper++;
-                    }
-                    seg++;
-                    norm_cp(t, s, j, nx, c);
-                    j = nx;
-                    continue;
-                }
-                size_t n2;
-                uint32_t c2 = peek(s, end, nx, &n2);
-                if (c == '.' && is_wordch(c2) && !is_digit(c2) && j > i) {
-                    /* "U.S.", "Aliyun.com": a dot between letters */
-                    if (seg != 1)
-                        oneletter = 0;
-                    segs++;
-                    seg = 0;
-                    norm_cp(t, s, j, nx, c);
-                    j = nx;
-                    continue;
-                }
-                if (c == '.' && segs > 0 && oneletter && seg == 1) {
-                    /* the final dot of an abbreviation of single letters */
-                    norm_cp(t, s, j, nx, c);
-                    j = nx;
-                    break;
-                }
-                if ((c == '&' || is_apos(c)) && is_alpha_ascii(c2) && j > i) {
-                    /* "AT&T", "don't"; a possessive 's is split above */
-                    size_t n3;
-                    uint32_t c3 = peek(s, end, n2, &n3);
-                    if (is_apos(c) && (c2 == 's' || c2 == 'S') && !is_wordch(c3))
-                        break;
-                    norm_cp(t, s, j, nx, c);
-                    j = nx;
-                    continue;
-                }
-                break;
-            }
-            if (upper >= 2 && upper == letters)
-                k->flags |= CF_TOKEN_UPPER;
-        }
-        finish(t, k, j);
-        i = j;
-        pre = 0;
+        t->n = (size_t)(k - t->v);
+        t->tlen = tlen;
+        sc->i = i;
+        sc->pre = pre;
+        sc->hyphen = hyphen;
+        slow_scan(sc);
+        s = sc->s;
+        i = sc->i;
+        end = sc->end;
+        limit = sc->limit;
+        wend = whole ? end : sc->wend;
+        pre = sc->pre;
+        hyphen = sc->hyphen;
+        t = sc->t;
+        k = t->v + t->n;
+        text = t->text;
+        tlen = t->tlen;
     }
-    if (hyphen)
+    t->n = (size_t)(k - t->v);
+    t->tlen = tlen;
+    sc->i = i;
+    sc->pre = pre;
+    sc->hyphen = hyphen;
+}
+
+static inline void
+append(const char *s, size_t start, size_t end, size_t limit, cf_tokens_t *t)
+{
+    size_t first = t->n;
+    scan_t sc = {s, start, end, limit, start, t, CF_TOKEN_SPACE, false};
+    while (sc.i < end) {
+        size_t w = end - sc.i < WINDOW ? end - sc.i : WINDOW;
+        sc.wend = sc.i + w;
+        room(t, w, 2 * w + MAX_NORM + NORM_SLACK);
+        if (sc.wend == end && limit - end >= 15)
+            scan_window(&sc, true);
+        else
+            scan_window(&sc, false);
+    }
+    if (sc.hyphen)
         flag_skips(t, first);
+}
+
+void
+cf_token_append(const char *s, size_t start, size_t end, cf_tokens_t *t)
+{
+    append(s, start, end, end, t);
+}
+
+void
+cf_token_append_in(const char *s, size_t start, size_t end, size_t limit, cf_tokens_t *t)
+{
+    append(s, start, end, limit < end ? end : limit, t);
 }
 
 void

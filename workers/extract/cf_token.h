@@ -58,6 +58,13 @@ void cf_token_split(const char *body, size_t start, size_t end, cf_tokens_t *out
  * the rules go (a span start counts as whitespace). */
 void cf_token_append(const char *body, size_t start, size_t end, cf_tokens_t *out);
 
+/* cf_token_append(body, start, end, out), the same tokens, when body[0:limit) may
+ * be read (limit >= end, e.g. the body's length for a sentence of it): the word
+ * path then reads 16 bytes at a time up to the span's end, not only up to 16
+ * bytes before it. No byte at or past end decides anything. */
+void cf_token_append_in(const char *body, size_t start, size_t end, size_t limit,
+                        cf_tokens_t *out);
+
 /* A borrowed list of the tokens all->v[a..b) (sharing all's arrays, and so the
  * tokens' lookup memos). Never pass a view to cf_token_free; it is void once all
  * changes. */
