@@ -109,6 +109,7 @@ struct cf_assemble {
     uint64_t *gate_cats;       /* cf_assemble_gates: the same for every token of the */
     bool *gate_per;            /* article, computed once */
     unsigned char *gate_gaz;
+    int32_t *gate_one;
     size_t gate_cap;
     /* the article: zeroed by cf_assemble_reset, from pub up to learned */
     cf_period_date_t pub;
@@ -121,6 +122,8 @@ struct cf_assemble {
     uint64_t *tcats;           /* per token: cue categories that may start there */
     bool *tper;                /* per token: a period may start there (cf_period) */
     unsigned char *tgaz;       /* per token: CF_GAZETTEER_* aliases that may start there */
+    const int32_t *tone;       /* per token: the cue match a one-word phrase decides
+                                * (cf_lexicon_roots_tag_gates), or NULL when not computed */
     const cf_token_t *gate_v;  /* the tokens gate_* describe, NULL when none */
     size_t gate_n;
     /* the sentence being processed */
@@ -335,6 +338,26 @@ cue_match(const cf_assemble_t *self, size_t i, int cat, size_t *n)
         return -1;
     }
     return cf_lexicon_match(self->cues, self->t, i, cat, n);
+}
+
+/* cue_match(self, i, -1, n), answered from the tagging pass (tone) where the word
+ * alone decides it: most cue words start no longer phrase, and their match would
+ * only re-read what that pass saw. */
+static int
+cue_any(const cf_assemble_t *self, size_t i, size_t *n)
+{
+    /* tone[i] is only written where tcats[i] is not 0 */
+    int32_t one = self->tone && self->tcats[i] ? self->tone[i] : CF_LEXICON_WALK;
+    if (one == CF_LEXICON_WALK)
+        return cue_match(self, i, -1, n);
+    if (GATE_CHECKS) {
+        size_t dn = 0;
+        int k = cf_lexicon_match(self->cues, self->t, i, -1, &dn);
+        GATE_CHECK(k == one && (k < 0 || dn == 1));
+    }
+    if (one >= 0)
+        *n = 1;
+    return one;
 }
 
 /* cf_number_parse at token i of the sentence, matching its cues only where the
@@ -591,7 +614,7 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
         const char *pkind = NULL;
         const cf_entity_t *e = entity_at(self, i, &ne);
         const char *pl = place_at(self, i, &np, &pkind);
-        int ci = cue_match(self, i, -1, &nc);
+        int ci = cue_any(self, i, &nc);
         if (!e)
             ne = 0;
         if (!pl)
@@ -692,8 +715,10 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
         }
         if (ci >= 0 || ci == -2) {
             mention_t *m = ci >= 0 ? add_mention(self, M_CUE, i, i + nc) : &self->m[self->nm - 1];
-            for (int k = ci; k >= 0; k = cf_lexicon_next(self->cues, k, t, i, -1)) {
+            /* (a phrase's only entry has no next: most cues need no cf_lexicon_next) */
+            for (int k = ci; k >= 0;) {
                 const cf_lexicon_entry_t *en = cf_lexicon_entry(self->cues, k);
+                k = en->next < 0 ? -1 : cf_lexicon_next(self->cues, k, t, i, -1);
                 m->cats |= 1ull << en->cat;
                 if (en->cat == CF_CUE_STATUS && !m->status)
                     m->status = en->val;
@@ -2020,6 +2045,7 @@ cf_assemble_destroy(cf_assemble_t **self_p)
     free(self->gate_cats);
     free(self->gate_gaz);
     free(self->gate_per);
+    free(self->gate_one);
     free(self);
     *self_p = NULL;
 }
@@ -2032,12 +2058,13 @@ cf_assemble_gates(cf_assemble_t *self, const cf_lexicon_roots_t *roots, const cf
         self->gate_cats = cf_realloc(self->gate_cats, self->gate_cap * sizeof *self->gate_cats);
         self->gate_gaz = cf_realloc(self->gate_gaz, self->gate_cap * sizeof *self->gate_gaz);
         self->gate_per = cf_realloc(self->gate_per, self->gate_cap * sizeof *self->gate_per);
+        self->gate_one = cf_realloc(self->gate_one, self->gate_cap * sizeof *self->gate_one);
     }
     _Static_assert(CF_GAZETTEER_ENTITY == 1 << 0 && CF_GAZETTEER_PLACE == 1 << 1,
                    "the gazetteer's bits are the roots' tables 0 and 1");
     cf_lexicon_roots_tag_gates(roots, all, 2,
                                CF_GAZETTEER_ENTITY | CF_GAZETTEER_PLACE | CF_LEXICON_MARKED,
-                               self->gate_cats, self->gate_gaz);
+                               self->gate_cats, self->gate_gaz, self->gate_one);
     /* roots marks cf_period_start_words (cf_extract_new): periods need no probe of
      * their own */
     for (size_t i = 0; i < all->n; i++) {
@@ -2073,8 +2100,10 @@ prepare(cf_assemble_t *self, const cf_tokens_t *toks, bool gaz)
         self->tcats = self->gate_cats + off;
         self->tgaz = self->gate_gaz + off;
         self->tper = self->gate_per + off;
+        self->tone = self->gate_one + off;
         return;
     }
+    self->tone = NULL;
     self->tcats = self->own_cats;
     self->tgaz = self->own_gaz;
     self->tper = self->own_per;

@@ -41,6 +41,7 @@ typedef struct node {
     uint64_t hcap;   /* categories of its entries whose only rule is CF_LEXICON_CAP */
     uint64_t hother; /* categories of its entries with another rule (UPPER, JOINED) */
     int head;        /* first entry, -1 when only a prefix */
+    int head_plain;  /* first entry without a case rule, or -1 */
     int wid;         /* its word */
     int parent;      /* parent node, -1 for a root */
     bool kids;       /* some phrase continues after this node */
@@ -241,6 +242,7 @@ insert(cf_lexicon_t *self, int parent, const char *w, size_t wl)
     nd->hcap = 0;
     nd->hother = 0;
     nd->head = -1;
+    nd->head_plain = -1;
     nd->wid = wid;
     nd->parent = parent;
     nd->kids = false;
@@ -371,6 +373,8 @@ cf_lexicon_add(cf_lexicon_t *self, const char *phrase, int cat, const char *val,
         nd->hcap |= bit;
     else
         nd->hother |= bit;
+    if (flags == 0 && nd->head_plain < 0)
+        nd->head_plain = (int)self->nent;
     if (nd->head < 0) {
         nd->head = (int)self->nent;
         nd->plain = flags == 0;
@@ -759,9 +763,24 @@ first_cats(const cf_lexicon_t *lx, int node, const cf_tokens_t *t, size_t i, uin
     return c;
 }
 
+/* What cf_lexicon_match(lx, .., i, -1, ..) returns at token i, whose word's root
+ * node is nd, when the phrase ends there: the first entry at nd that passes its case
+ * rule on token i alone. CF_LEXICON_WALK when an entry has a rule other than CAP
+ * (UPPER and JOINED read more than the token's own flags). */
+static inline int32_t
+one_word(const node_t *nd, const cf_tokens_t *t, size_t i)
+{
+    if (nd->hother)
+        return CF_LEXICON_WALK;
+    /* every entry is plain or CAP-only: a capitalized token (or digits) passes the
+     * first, any other the first plain one */
+    return t->v[i].flags & (CF_TOKEN_CAP | CF_TOKEN_NUM) ? nd->head : nd->head_plain;
+}
+
 void
 cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *r, const cf_tokens_t *t, size_t cats_of,
-                           unsigned starts_of, uint64_t *cats, unsigned char *starts)
+                           unsigned starts_of, uint64_t *cats, unsigned char *starts,
+                           int32_t *one)
 {
     CF_STEPS(t->n);
     const cf_lexicon_t *lx = cats_of < r->nlex ? r->lex[cats_of] : NULL;
@@ -782,7 +801,10 @@ cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *r, const cf_tokens_t *t, si
         if (wait != SIZE_MAX) {
             /* token i is the next word of the waiting one */
             int32_t mj = x ? x->node[cats_of] : MEMO_ABSENT;
-            cats[wait] |= wait_want & next_cats(lx, &lx->nodes[wait_node], mj);
+            uint64_t longer = next_cats(lx, &lx->nodes[wait_node], mj);
+            cats[wait] |= wait_want & longer;
+            if (one && longer)
+                one[wait] = CF_LEXICON_WALK; /* a phrase goes on: walk it */
             wait = SIZE_MAX;
         }
         if (!x) {
@@ -803,6 +825,13 @@ cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *r, const cf_tokens_t *t, si
             wait = i;
             wait_node = node;
             wait_want = want & ~cats[i];
+        }
+        /* the answer of a one-word phrase, when no longer one can start here: a
+         * root without kids, or (more) one whose next word continues none (the
+         * wait above). Only where a category may start: nothing reads the rest. */
+        if (one && cats[i]) {
+            const node_t *nd = &lx->nodes[node];
+            one[i] = !nd->kids || more ? one_word(nd, t, i) : CF_LEXICON_WALK;
         }
     }
 }

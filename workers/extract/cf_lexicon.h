@@ -77,6 +77,9 @@ typedef struct cf_lexicon_roots cf_lexicon_roots_t;
  * the marked words of cf_lexicon_roots_new. */
 #define CF_LEXICON_MARKED (1u << 7)
 
+/* cf_lexicon_roots_tag_gates' one[i] where the match at token i must be walked. */
+#define CF_LEXICON_WALK (-2)
+
 /* A new index over the words of lex[0..n) (borrowed; each with its own memo slot,
  * none changed afterwards), plus the normalized words of `marked` (a NULL-terminated
  * list, copied; may be NULL), which tag_gates reports with CF_LEXICON_MARKED so
@@ -102,10 +105,15 @@ void cf_lexicon_roots_tag(const cf_lexicon_roots_t *self, const cf_tokens_t *tok
  * the next word not skipped. That is still every category cf_lexicon_match(T, v,
  * i', c, ..) can find for any view v of toks (cf_token_view) holding token i at
  * i': a view ends no later and passes no case rule that toks fails. Most "in",
- * "the", "for" get 0 ("In" and "The" are capitalized cues). */
+ * "the", "for" get 0 ("In" and "The" are capitalized cues).
+ * one (may be NULL): where cats[i] != 0 (one[i] is not written elsewhere), one[i] =
+ * what cf_lexicon_match(T, v, i', -1, &n) returns (an entry with n = 1, or -1) when
+ * the word of token i decides it: no phrase of T longer than one word can start
+ * there and its entries' case rules read only the token's CAP and NUM flags; else
+ * CF_LEXICON_WALK. The same for every view, as above. */
 void cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *self, const cf_tokens_t *toks,
                                 size_t cats_of, unsigned starts_of, uint64_t *cats,
-                                unsigned char *starts);
+                                unsigned char *starts, int32_t *one);
 
 /* The next entry after idx of the same phrase that passes the rules at toks[i..]
  * (and has category cat when cat >= 0), or -1. */
