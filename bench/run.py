@@ -499,7 +499,7 @@ class Bench:
         for f in files:
             with open(f, "rb") as fh:
                 body_bytes += len(fh.read().split(b"\n", 1)[1])
-        passes = max(1, int(os.environ.get("CF_BENCH_EXTRACT_PASSES", "4")))
+        passes = max(1, int(os.environ.get("CF_BENCH_EXTRACT_PASSES", "16")))
         exe = os.path.join(self.bin, "cloudfact")
 
         def cpu(args):
