@@ -1351,17 +1351,24 @@ test_object_count(void)
     }
 }
 
+/* The start of a result message: a map of nkeys keys, the first two op and job. */
+static void
+pack_result_head(msgpack_packer *pk, size_t nkeys)
+{
+    msgpack_pack_map(pk, nkeys);
+    pack_value(pk, "s:op");
+    pack_value(pk, "s:result");
+    pack_value(pk, "s:job");
+    pack_value(pk, "u:7");
+}
+
 /* A result with n copies of a valid fact. */
 static void
 build_result(msgpack_sbuffer *buf, size_t n)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, buf, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 3);
-    pack_value(&pk, "s:op");
-    pack_value(&pk, "s:result");
-    pack_value(&pk, "s:job");
-    pack_value(&pk, "u:7");
+    pack_result_head(&pk, 3);
     pack_value(&pk, "s:facts");
     msgpack_pack_array(&pk, n);
     for (size_t i = 0; i < n; i++)
@@ -1440,11 +1447,7 @@ test_fact_map_keys(void)
         msgpack_sbuffer_init(&buf);
         msgpack_packer pk;
         msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-        msgpack_pack_map(&pk, 3);
-        pack_value(&pk, "s:op");
-        pack_value(&pk, "s:result");
-        pack_value(&pk, "s:job");
-        pack_value(&pk, "u:7");
+        pack_result_head(&pk, 3);
         pack_value(&pk, "s:facts");
         msgpack_pack_array(&pk, 1);
         size_t extra = c == 0 ? 3 : c == 1 ? 3 : c == 2 ? 1 : 20;
@@ -1594,11 +1597,7 @@ test_worker_decoder_matches(void)
         msgpack_sbuffer_init(&buf);
         msgpack_packer pk;
         msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-        msgpack_pack_map(&pk, c == 3 ? 4 : 5);
-        pack_value(&pk, "s:op");
-        pack_value(&pk, "s:result");
-        pack_value(&pk, "s:job");
-        pack_value(&pk, "u:7");
+        pack_result_head(&pk, c == 3 ? 4 : 5);
         if (c == 3) {
             pack_value(&pk, "s:class");
             pack_value(&pk, "n");
@@ -1625,11 +1624,7 @@ test_worker_decoder_matches(void)
         msgpack_sbuffer_init(&buf);
         msgpack_packer pk;
         msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-        msgpack_pack_map(&pk, 4);
-        pack_value(&pk, "s:op");
-        pack_value(&pk, "s:result");
-        pack_value(&pk, "s:job");
-        pack_value(&pk, "u:7");
+        pack_result_head(&pk, 4);
         pack_value(&pk, "s:facts");
         msgpack_pack_array(&pk, 0);
         pack_value(&pk, "s:class");

@@ -13,9 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "cf_assemble.h"
 #include "cf_classify.h"
@@ -485,66 +482,6 @@ dedupe(work_t *w, cf_facts_t *list)
     list->n = kept;
 }
 
-/* cf_utf8_valid(s, len), faster on the ASCII that most of a body is: plain bytes
- * are skipped 16 at a time, and each other sequence is checked alone by
- * cf_utf8_valid (a text is valid exactly when each of its sequences is). */
-static bool
-utf8_valid(const char *s, size_t len)
-{
-    size_t i = 0;
-    for (;;) {
-#if defined(__SSE2__)
-        /* 64 bytes at a time while all are ASCII, then 16 to find the first other */
-        while (len - i >= 64) {
-            const __m128i *p = (const __m128i *)(const void *)(s + i);
-            __m128i v = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(p), _mm_loadu_si128(p + 1)),
-                                     _mm_or_si128(_mm_loadu_si128(p + 2), _mm_loadu_si128(p + 3)));
-            if (_mm_movemask_epi8(v))
-                break;
-            i += 64;
-        }
-        while (len - i >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            unsigned m = (unsigned)_mm_movemask_epi8(v);
-            if (m) {
-                i += (size_t)__builtin_ctz(m);
-                break;
-            }
-            i += 16;
-        }
-#endif
-        while (i < len && (unsigned char)s[i] < 0x80)
-            i++;
-        if (i >= len)
-            return true;
-        unsigned char c = (unsigned char)s[i];
-        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2; /* what the lead byte asks for */
-        if (n > len - i)
-            n = len - i;
-        if (!cf_utf8_valid(s + i, n))
-            return false;
-        i += n;
-    }
-}
-
-/* Moves the n facts at f to the end of list, which grows as cf_facts_push grows it
- * (doubling from 16), in one copy. */
-static void
-facts_append(cf_facts_t *list, const cf_fact_t *f, size_t n)
-{
-    if (n == 0)
-        return;
-    if (list->cap - list->n < n) {
-        size_t cap = list->cap ? list->cap : 16;
-        while (cap - list->n < n)
-            cap *= 2;
-        list->v = cf_realloc(list->v, cap * sizeof *list->v);
-        list->cap = cap;
-    }
-    memcpy(list->v + list->n, f, n * sizeof *f);
-    list->n += n;
-}
-
 int
 cf_extract_article(cf_extractor_t *self, const cf_article_t *a, cf_facts_t *facts,
                    cf_class_t *cls, cf_err_t *err)
@@ -555,7 +492,7 @@ cf_extract_article(cf_extractor_t *self, const cf_article_t *a, cf_facts_t *fact
     const char *body = a->body ? a->body : "";
     size_t len = a->body ? a->body_len : 0;
     CF_STEPS(len); /* the UTF-8 check reads every byte */
-    if (!utf8_valid(body, len))
+    if (!cf_utf8_valid(body, len))
         return cf_err_set(err, CF_EINVAL, "article body is not valid UTF-8");
     cf_period_date_t pub = cf_period_published(a->published);
     work_t *w = take_work(self, pub);
@@ -583,9 +520,12 @@ cf_extract_article(cf_extractor_t *self, const cf_article_t *a, cf_facts_t *fact
     dedupe(w, found);
     sort_facts(w, found);
     size_t keep = found->n < CF_MAX_FACTS ? found->n : CF_MAX_FACTS;
-    facts_append(facts, found->v, keep);
-    for (size_t i = keep; i < found->n; i++)
-        cf_fact_clear(&found->v[i]);
+    for (size_t i = 0; i < found->n; i++) {
+        if (i < keep)
+            *cf_facts_push(facts) = found->v[i];
+        else
+            cf_fact_clear(&found->v[i]);
+    }
     found->n = 0;
     cf_classify_finish(tally, keep, cls);
     give_work(self, w);
