@@ -192,16 +192,6 @@ seen_cloud(void *ctx)
     cf_classify_cloud(s->cls, s->weight);
 }
 
-/* Makes *view what cf_token_view(all, a, b) returns, where view already holds all's
- * other fields (a call and a copy of the list per sentence and pass otherwise). */
-static inline void
-view_at(cf_tokens_t *view, const cf_tokens_t *all, size_t a, size_t b)
-{
-    view->v = all->v ? all->v + a : NULL;
-    view->n = b - a;
-    view->cap = b - a;
-}
-
 /* Runs the assembler over every sentence of text[0:len), with w's tokens. */
 static void
 run(const cf_extractor_t *self, work_t *w, cf_assemble_t *as, const char *text, size_t len,
@@ -240,13 +230,12 @@ run(const cf_extractor_t *self, work_t *w, cf_assemble_t *as, const char *text, 
     /* every token's word, looked up once for all three tables */
     cf_assemble_gates(as, self->roots, toks);
     /* first pass: a year the text fixes, for relative dates */
-    cf_tokens_t view = *toks;
     for (size_t k = 0; k + 1 < nb; k++) {
-        view_at(&view, toks, bound[k], bound[k + 1]);
+        cf_tokens_t view = cf_token_view(toks, bound[k], bound[k + 1]);
         cf_assemble_scan(as, &view);
     }
     for (size_t k = 0; k + 1 < nb; k++) {
-        view_at(&view, toks, bound[k], bound[k + 1]);
+        cf_tokens_t view = cf_token_view(toks, bound[k], bound[k + 1]);
         cf_classify_words(cls, view.n);
         cf_assemble_sentence(as, text, &view, article, facts, &seen);
     }

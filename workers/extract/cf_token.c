@@ -811,12 +811,3 @@ cf_token_norm(const cf_tokens_t *t, size_t i)
     return i < t->n ? t->text + t->v[i].norm : "";
 }
 
-cf_tokens_t
-cf_token_view(const cf_tokens_t *all, size_t a, size_t b)
-{
-    cf_tokens_t v = *all;
-    v.v = all->v ? all->v + a : NULL;
-    v.n = b - a;
-    v.cap = b - a;
-    return v;
-}

@@ -68,7 +68,15 @@ void cf_token_append_in(const char *body, size_t start, size_t end, size_t limit
 /* A borrowed list of the tokens all->v[a..b) (sharing all's arrays, and so the
  * tokens' lookup memos). Never pass a view to cf_token_free; it is void once all
  * changes. */
-cf_tokens_t cf_token_view(const cf_tokens_t *all, size_t a, size_t b);
+static inline cf_tokens_t
+cf_token_view(const cf_tokens_t *all, size_t a, size_t b)
+{
+    cf_tokens_t v = *all;
+    v.v = all->v ? all->v + a : NULL;
+    v.n = b - a;
+    v.cap = b - a;
+    return v;
+}
 
 /* Makes room for ntok tokens and nbytes of normalized text in toks (a hint: the
  * lists grow as needed anyway). */
