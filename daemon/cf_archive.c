@@ -32,7 +32,9 @@
  * from the archive at open, see fts_recover) and are indexed
  * - in the batch that marked them done when the load is light (the writer busy less
  *   than FTS_LIGHT_UTIL of the time lately, and no other request waiting: searchable
- *   as soon as done, as before), FTS_CHUNK at most per transaction;
+ *   as soon as done), as many as the batch marked done (oldest first): a batch pays
+ *   for its own articles only, never for the backlog busier moments left, which
+ *   would delay the requests that arrive meanwhile (bench/README.md, "fifth pass");
  * - in transactions of their own, FTS_CHUNK at a time, once the writer has had no
  *   request for FTS_IDLE_WAIT seconds: each such transaction is followed by a pause of
  *   FTS_IDLE_PAUSE times its own length, cut short by the next request, so that a
@@ -1144,8 +1146,8 @@ fts_quota(cf_archive_t *self, size_t added)
         pthread_mutex_lock(&self->mu);
         bool idle = self->q_head == NULL;
         pthread_mutex_unlock(&self->mu);
-        if (idle)
-            k = FTS_CHUNK;
+        if (idle) /* as many as the batch finished: catching up is for idle time */
+            k = added;
     }
     return k < self->fts_n ? k : self->fts_n;
 }
@@ -1603,6 +1605,48 @@ migrate(cf_archive_t *self, cf_err_t *err)
     return CF_OK;
 }
 
+/* A WAL that starts empty grows with every commit, and on ext4 an fdatasync that
+ * extends a file also commits the filesystem journal: a fresh daemon's commits took
+ * 2-7 ms instead of ~1 until the WAL had grown to its checkpoint cycle, and requests
+ * queued behind them (bench/README.md, "fifth pass"). So an empty WAL gets its first
+ * WAL_PRESIZE_FRAMES frames written as zeros once, before any commit: later commits
+ * overwrite. SQLite reads a WAL whose header is not valid as empty and writes its
+ * header at offset 0 with the first frame, so zeros are an empty WAL, like the stale
+ * frames it leaves after a restart itself. Done under the write lock (BEGIN
+ * IMMEDIATE), through SQLite's own handle of the WAL file: no other connection can
+ * write a frame meanwhile, and a WAL holding frames (a crash) is never touched. */
+#define WAL_PRESIZE_FRAMES 2048 /* twice the default autocheckpoint (1000 frames) */
+
+static void
+presize_wal(cf_archive_t *self)
+{
+    sqlite3_file *wal = NULL;
+    sqlite3_int64 size = -1;
+    int64_t page = 0;
+    int rc = sqlite3_exec(self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_file_control(self->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+    if (rc == SQLITE_OK && wal && wal->pMethods)
+        rc = wal->pMethods->xFileSize(wal, &size);
+    if (rc == SQLITE_OK && size == 0)
+        rc = query_int(self->db, "PRAGMA page_size", &page);
+    if (rc == SQLITE_OK && size == 0 && page > 0) {
+        static const char zeros[65536];
+        sqlite3_int64 total = WAL_PRESIZE_FRAMES * (page + 24) + 32; /* frame and file headers */
+        for (sqlite3_int64 off = 0; rc == SQLITE_OK && off < total; off += sizeof zeros) {
+            int n = total - off < (sqlite3_int64)sizeof zeros ? (int)(total - off) : (int)sizeof zeros;
+            rc = wal->pMethods->xWrite(wal, zeros, n, off);
+        }
+        if (rc == SQLITE_OK)
+            rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+    }
+    if (sqlite3_get_autocommit(self->db) == 0)
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) /* the archive works without it: only a fresh start is slower */
+        cf_log_warn("archive: %s: cannot prepare the WAL (%s): the first commits will be slower",
+                    self->path, sqlite3_errstr(rc));
+}
+
 static int
 open_db(cf_archive_t *self, cf_err_t *err)
 {
@@ -1656,6 +1700,7 @@ open_db(cf_archive_t *self, cf_err_t *err)
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return db_error(self, self->db, err, "cannot configure");
+    presize_wal(self);
     return CF_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -1519,6 +1520,60 @@ out:
     teardown(&fx);
 }
 
+/* A fresh archive's WAL is written once up to twice its checkpoint cycle, so that
+ * commits overwrite it instead of growing it (a growing file costs a filesystem
+ * journal commit per fdatasync); a WAL that holds frames at open (a daemon killed
+ * before its checkpoint) is read, never overwritten. */
+static void
+test_wal_prepared(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    char wal[sizeof fx.db + 8];
+    snprintf(wal, sizeof wal, "%s-wal", fx.db);
+    struct stat st;
+    CF_CHECK_INT(stat(wal, &st), 0);
+    off_t prepared = st.st_size;
+    CF_CHECK(prepared >= 2048 * (4096 + 24));
+    insert1(&fx, "https://example.com/w1", "Quolls opened a region.");
+    CF_CHECK_INT(stat(wal, &st), 0);
+    CF_CHECK_INT(st.st_size, prepared); /* the commit overwrote, the file did not grow */
+    cf_archive_close(&fx.a);            /* a clean close empties the WAL */
+
+    /* another connection commits and dies before any checkpoint: its frames stay */
+    pid_t pid = fork();
+    if (pid == 0) {
+        sqlite3 *db = NULL;
+        int ok = sqlite3_open(fx.db, &db) == SQLITE_OK &&
+                 sqlite3_exec(db,
+                              "INSERT INTO articles(url, title, body)"
+                              " VALUES('https://example.com/w2', 'T', 'Dunnarts left a market.')",
+                              NULL, NULL, NULL) == SQLITE_OK;
+        _exit(ok ? 0 : 1); /* no sqlite3_close: nothing checkpointed */
+    }
+    int status = 0;
+    CF_CHECK_INT(waitpid(pid, &status, 0), pid);
+    CF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CF_CHECK_INT(stat(wal, &st), 0);
+    CF_CHECK(st.st_size > 0 && st.st_size < prepared);
+    reopen(&fx);
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles WHERE url LIKE 'https://example.com/w_'"),
+                 2);
+    CF_CHECK_STR(q_text(db, "PRAGMA integrity_check"), "ok");
+    sqlite3_close(db);
+    cf_archive_close(&fx.a); /* checkpoints the frames into the database file */
+    db = peek_open(&fx);
+    CF_CHECK_STR(q_text(db, "SELECT body FROM articles WHERE url = 'https://example.com/w2'"),
+                 "Dunnarts left a market.");
+    CF_CHECK_STR(q_text(db, "PRAGMA integrity_check"), "ok");
+    sqlite3_close(db);
+out:
+    teardown(&fx);
+}
+
 CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_insert_and_duplicates), CF_TEST(test_group_commit),
              CF_TEST(test_claim_done_search), CF_TEST(test_fail_and_release),
@@ -1526,4 +1581,4 @@ CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_lock), CF_TEST(test_newer_foreign_corrupt), CF_TEST(test_full_disk),
              CF_TEST(test_locked_database), CF_TEST(test_claimed_not_handed_out_twice),
              CF_TEST(test_search_backlog_recovered), CF_TEST(test_done_fails_half_way),
-             CF_TEST(test_done_many_facts))
+             CF_TEST(test_done_many_facts), CF_TEST(test_wal_prepared))
