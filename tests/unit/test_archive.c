@@ -1540,7 +1540,20 @@ test_wal_prepared(void)
     insert1(&fx, "https://example.com/w1", "Quolls opened a region.");
     CF_CHECK_INT(stat(wal, &st), 0);
     CF_CHECK_INT(st.st_size, prepared); /* the commit overwrote, the file did not grow */
-    cf_archive_close(&fx.a);            /* a clean close empties the WAL */
+    /* ~10 MB of articles, more than the WAL holds: the writer's checkpoints copy it
+     * into the database file as it goes, and the WAL never outgrows what was prepared */
+    static char big[64 * 1024 + 1];
+    memset(big, 'q', sizeof big - 1);
+    for (int i = 0; i < 160; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/big%d", i);
+        insert1(&fx, url, big);
+    }
+    CF_CHECK_INT(stat(wal, &st), 0);
+    CF_CHECK_INT(st.st_size, prepared);
+    CF_CHECK_INT(stat(fx.db, &st), 0);
+    CF_CHECK(st.st_size > 4 * 1024 * 1024);
+    cf_archive_close(&fx.a); /* a clean close empties the WAL */
 
     /* another connection commits and dies before any checkpoint: its frames stay */
     pid_t pid = fork();
@@ -1562,6 +1575,7 @@ test_wal_prepared(void)
     sqlite3 *db = peek_open(&fx);
     CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles WHERE url LIKE 'https://example.com/w_'"),
                  2);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 162);
     CF_CHECK_STR(q_text(db, "PRAGMA integrity_check"), "ok");
     sqlite3_close(db);
     cf_archive_close(&fx.a); /* checkpoints the frames into the database file */
