@@ -43,13 +43,14 @@
  * - and once the backlog holds FTS_BACKLOG_MAX articles (a sustained overload),
  *   in every batch: the batch's own done articles plus FTS_CHUNK, so the backlog
  *   shrinks again and search never lags by more than that.
- * At close the whole backlog is indexed. */
+ * At close the whole backlog is indexed, FTS_CLOSE_CHUNK at a time. */
 #define FTS_CHUNK 32
 #define FTS_LIGHT_UTIL 0.5
 #define FTS_UTIL_TAU 0.25 /* seconds: the time constant of the writer's utilization */
 #define FTS_IDLE_WAIT 0.01
 #define FTS_IDLE_PAUSE 4
 #define FTS_BACKLOG_MAX 16384
+#define FTS_CLOSE_CHUNK 1024
 
 /* Checkpoints (copying the WAL back into the database file) are the writer's, not
  * SQLite's: its automatic checkpoint runs inside the COMMIT that crosses 1,000 frames,
@@ -205,8 +206,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_DONE_MARK] = "UPDATE articles SET state = 'done', done_at = " NOW_SQL ","
                     " relevant = ?2, relevance = ?3, class = json(?4)"
                     " WHERE id = ?1 AND state = 'queued' RETURNING url",
+    /* every article of a chunk in one statement: FTS5 writes its pending terms out as
+     * a new segment at the end of each statement (its savepoint release), so one
+     * statement per article made a segment per article, and merging them cost ~5x the
+     * tokenizing (bench/README.md, "fifth pass") */
     [S_FTS] = "INSERT INTO article_fts(rowid, title, body)"
-              " SELECT id, title, body FROM articles WHERE id = ?1",
+              " SELECT a.id, a.title, a.body FROM json_each(?1) j JOIN articles a"
+              " ON a.id = j.value",
     [S_STATE_OF] = "SELECT state FROM articles WHERE id = ?1",
     [S_FAIL] = "UPDATE articles SET attempts = attempts + 1, error = ?2,"
                " state = CASE WHEN attempts + 1 >= ?3 THEN 'failed' ELSE 'queued' END"
@@ -282,6 +288,8 @@ struct cf_archive {
     idlog_t *claim_log;         /* changes to claimed in the current batch */
     size_t claim_log_n, claim_log_cap;
     uint64_t *fts_ids;          /* done articles not yet indexed for search, oldest first */
+    char *fts_list;             /* the ids of one S_FTS as a JSON array (reused) */
+    size_t fts_list_cap;
     size_t fts_n, fts_cap;
     bool fts_stalled;           /* an index-only transaction failed: wait for a request */
     bool careful;               /* a savepoint around each DONE (see run_batch) */
@@ -1121,21 +1129,30 @@ exec_req(cf_archive_t *self, cf_archive_req_t *req)
     return SQLITE_OK;
 }
 
-/* Indexes the k oldest articles of the search backlog, outside any savepoint: FTS5
- * writes a segment whenever a savepoint holding index changes is released, so
- * indexing inside each request's savepoint made one segment per article. A failure
- * here fails the transaction like any storage trouble. The caller drops them from
- * the backlog (fts_drop) once the transaction committed. */
+/* Indexes the k oldest articles of the search backlog in one statement, outside any
+ * savepoint: FTS5 writes its pending terms out as a new segment whenever a savepoint
+ * holding index changes is released, and every statement ends with one, so a request's
+ * savepoint or a statement per article made a segment per article. A failure here
+ * fails the transaction like any storage trouble. The caller drops them from the
+ * backlog (fts_drop) once the transaction committed. */
 static int
 index_backlog(cf_archive_t *self, size_t k)
 {
-    int rc = SQLITE_OK;
-    for (size_t i = 0; rc == SQLITE_OK && i < k; i++) {
-        sqlite3_stmt *s = self->st[S_FTS];
-        sqlite3_bind_int64(s, 1, (sqlite3_int64)self->fts_ids[i]);
-        rc = exec_stmt(self, s);
+    if (k == 0)
+        return SQLITE_OK;
+    size_t need = 3 + k * 21; /* "[" + up to 20 digits and "," per id + "]" + NUL */
+    if (need > self->fts_list_cap) {
+        self->fts_list_cap = need * 2;
+        self->fts_list = cf_realloc(self->fts_list, self->fts_list_cap);
     }
-    return rc;
+    char *p = self->fts_list;
+    *p++ = '[';
+    for (size_t i = 0; i < k; i++)
+        p += sprintf(p, i ? ",%" PRIu64 : "%" PRIu64, self->fts_ids[i]);
+    *p++ = ']';
+    sqlite3_stmt *s = self->st[S_FTS];
+    sqlite3_bind_text(s, 1, self->fts_list, (int)(p - self->fts_list), SQLITE_STATIC);
+    return exec_stmt(self, s);
 }
 
 static void
@@ -1167,9 +1184,9 @@ fts_quota(cf_archive_t *self, size_t added)
 /* An index-only transaction of up to FTS_CHUNK backlog articles (the writer has no
  * request). Returns false on failure: the backlog is kept, fts_stalled set. */
 static bool
-index_idle(cf_archive_t *self)
+index_idle(cf_archive_t *self, size_t chunk)
 {
-    size_t k = self->fts_n < FTS_CHUNK ? self->fts_n : FTS_CHUNK;
+    size_t k = self->fts_n < chunk ? self->fts_n : chunk;
     int rc = exec_stmt(self, self->st[S_BEGIN]);
     if (rc == SQLITE_OK)
         rc = index_backlog(self, k);
@@ -1291,7 +1308,7 @@ index_while_idle(cf_archive_t *self, double *pause_until)
         return;
     }
     pthread_mutex_unlock(&self->mu);
-    index_idle(self);
+    index_idle(self, FTS_CHUNK);
     double end = now_s(CLOCK_REALTIME);
     *pause_until = end + FTS_IDLE_PAUSE * (end - now);
     pthread_mutex_lock(&self->mu);
@@ -1365,7 +1382,7 @@ writer_main(void *arg)
             /* closing and no request left: index the search backlog, then stop */
             if (self->fts_n && !self->fts_stalled) {
                 pthread_mutex_unlock(&self->mu);
-                index_idle(self);
+                index_idle(self, FTS_CLOSE_CHUNK); /* nobody waits: fewer, larger segments */
                 pthread_mutex_lock(&self->mu);
                 continue;
             }
@@ -1851,6 +1868,7 @@ destroy(cf_archive_t *self)
     free(self->claimed.v);
     free(self->claim_log);
     free(self->fts_ids);
+    free(self->fts_list);
     free(self->dir);
     free(self->path);
     free(self);
