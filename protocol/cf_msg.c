@@ -973,21 +973,27 @@ cf_msg_topic(const cf_fact_t *f, char *out, size_t outsz)
     msgpack_packer *pk = &pk_
 
 static inline void
-key(msgpack_packer *pk, const char *k)
+pack_strn(msgpack_packer *pk, const char *s, size_t n)
 {
-    /* every key is a short literal: its str header and bytes go out in one write of
-     * the packer's own callback instead of two (msgpack_pack_str writes 0xa0 | n for
-     * n < 32 itself); a fact has 17 keys and a result ~20 facts (bench/README.md) */
-    size_t n = strlen(k);
+    /* a short string's header and bytes go out in one write of the packer's own
+     * callback instead of two: keys are short literals, most fact fields a word or
+     * two, and a result carries ~20 facts of 17 keys (bench/README.md). 0xa0 | n is
+     * the fixstr header msgpack_pack_str itself writes for n < 32. */
     if (n >= 32) {
         msgpack_pack_str(pk, n);
-        msgpack_pack_str_body(pk, k, n);
+        msgpack_pack_str_body(pk, s, n);
         return;
     }
     char b[32];
     b[0] = (char)(0xa0 | n);
-    memcpy(b + 1, k, n);
+    memcpy(b + 1, s, n);
     pk->callback(pk->data, b, n + 1);
+}
+
+static inline void
+key(msgpack_packer *pk, const char *k)
+{
+    pack_strn(pk, k, strlen(k));
 }
 
 void
@@ -997,9 +1003,7 @@ cf_msg_pack_str(msgpack_packer *pk, const char *s)
         msgpack_pack_nil(pk);
         return;
     }
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
+    pack_strn(pk, s, strlen(s));
 }
 
 void
