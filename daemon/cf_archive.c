@@ -32,9 +32,10 @@
  * from the archive at open, see fts_recover) and are indexed
  * - in the batch that marked them done when the load is light (the writer busy less
  *   than FTS_LIGHT_UTIL of the time lately, and no other request waiting: searchable
- *   as soon as done), as many as the batch marked done (oldest first): a batch pays
- *   for its own articles only, never for the backlog busier moments left, which
- *   would delay the requests that arrive meanwhile (bench/README.md, "fifth pass");
+ *   as soon as done), as many as the batch marked done plus FTS_CATCHUP (oldest
+ *   first): a backlog that busier moments left shrinks under a steady light load
+ *   that never leaves the writer idle, a few articles per batch, never a whole chunk
+ *   that would delay the requests arriving meanwhile (bench/README.md, "fifth pass");
  * - in transactions of their own, FTS_CHUNK at a time, once the writer has had no
  *   request for FTS_IDLE_WAIT seconds: each such transaction is followed by a pause of
  *   FTS_IDLE_PAUSE times its own length, cut short by the next request, so that a
@@ -45,12 +46,13 @@
  *   shrinks again and search never lags by more than that.
  * At close the whole backlog is indexed, FTS_CLOSE_CHUNK at a time. */
 #define FTS_CHUNK 32
+#define FTS_CATCHUP 8 /* ~1 ms of indexing */
 #define FTS_LIGHT_UTIL 0.5
 #define FTS_UTIL_TAU 0.25 /* seconds: the time constant of the writer's utilization */
 #define FTS_IDLE_WAIT 0.01
 #define FTS_IDLE_PAUSE 4
 #define FTS_BACKLOG_MAX 16384
-#define FTS_CLOSE_CHUNK 1024
+#define FTS_CLOSE_CHUNK 256 /* a transaction's frames stay well inside the prepared WAL */
 
 /* Checkpoints (copying the WAL back into the database file) are the writer's, not
  * SQLite's: its automatic checkpoint runs inside the COMMIT that crosses 1,000 frames,
@@ -1175,13 +1177,13 @@ fts_quota(cf_archive_t *self, size_t added)
         pthread_mutex_lock(&self->mu);
         bool idle = self->q_head == NULL;
         pthread_mutex_unlock(&self->mu);
-        if (idle) /* as many as the batch finished: catching up is for idle time */
-            k = added;
+        if (idle)
+            k = added + FTS_CATCHUP;
     }
     return k < self->fts_n ? k : self->fts_n;
 }
 
-/* An index-only transaction of up to FTS_CHUNK backlog articles (the writer has no
+/* An index-only transaction of up to chunk backlog articles (the writer has no
  * request). Returns false on failure: the backlog is kept, fts_stalled set. */
 static bool
 index_idle(cf_archive_t *self, size_t chunk)
@@ -1333,7 +1335,7 @@ checkpoint(cf_archive_t *self)
     /* the next commit reports the WAL again: retried after it, not in a loop (a reader
      * may pin part of the WAL for a while) */
     self->wal_frames = 0;
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
         cf_log_warn("archive: checkpoint of %s failed: %s", self->path, sqlite3_errmsg(self->db));
     else
         cf_log_debug("archive: checkpoint: %d of %d frames copied", copied, frames);
@@ -1355,7 +1357,7 @@ writer_main(void *arg)
         while (!self->q_head && !self->closing && self->ctl_max_pages < 0 &&
                self->ctl_busy_ms < 0) {
             if (self->wal_frames >= WAL_CKPT_FRAMES)
-                checkpoint(self); /* nothing waits for it now */
+                checkpoint(self); /* no request waits (one arriving now waits for it) */
             else if (self->fts_n && !self->fts_stalled)
                 index_while_idle(self, &pause_until);
             else
@@ -1379,7 +1381,12 @@ writer_main(void *arg)
             last->next_ = NULL;
         }
         if (!batch && max_pages < 0 && busy_ms < 0) {
-            /* closing and no request left: index the search backlog, then stop */
+            /* closing and no request left: index the search backlog, then stop;
+             * checkpoints as it goes, or the WAL would hold the whole backlog */
+            if (self->wal_frames >= WAL_CKPT_FRAMES) {
+                checkpoint(self);
+                continue;
+            }
             if (self->fts_n && !self->fts_stalled) {
                 pthread_mutex_unlock(&self->mu);
                 index_idle(self, FTS_CLOSE_CHUNK); /* nobody waits: fewer, larger segments */
@@ -1673,8 +1680,18 @@ migrate(cf_archive_t *self, cf_err_t *err)
  * header at offset 0 with the first frame, so zeros are an empty WAL, like the stale
  * frames it leaves after a restart itself. Done under the write lock (BEGIN
  * IMMEDIATE), through SQLite's own handle of the WAL file: no other connection can
- * write a frame meanwhile, and a WAL holding frames (a crash) is never touched. */
-#define WAL_PRESIZE_FRAMES 2048 /* covers the checkpoint cycle: WAL_CKPT_FORCE and a batch */
+ * write a frame meanwhile, and a WAL holding frames (a crash) is never touched. This
+ * writes the file's bytes directly, so it assumes SQLite's default VFS (a plain
+ * file; no checksum or encryption shim), which is all cloudfactd opens. A clean
+ * close empties the WAL (TRUNCATE checkpoint): each start prepares it again.
+ * WAL_PRESIZE_FRAMES is above WAL_CKPT_FORCE with room for a batch of usual size;
+ * a larger transaction, or a reader holding an old snapshot (the WAL cannot restart
+ * under it), grows the file as before: slower commits, nothing else. Capped at
+ * journal_size_limit, above which SQLite would cut it back at the first commit. */
+#define WAL_PRESIZE_FRAMES 2048
+#define WAL_SIZE_LIMIT 67108864 /* PRAGMA journal_size_limit, set in open_db */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static void
 presize_wal(cf_archive_t *self)
@@ -1692,6 +1709,8 @@ presize_wal(cf_archive_t *self)
     if (rc == SQLITE_OK && size == 0 && page > 0) {
         static const char zeros[65536];
         sqlite3_int64 total = WAL_PRESIZE_FRAMES * (page + 24) + 32; /* frame and file headers */
+        if (total > WAL_SIZE_LIMIT)
+            total = WAL_SIZE_LIMIT;
         for (sqlite3_int64 off = 0; rc == SQLITE_OK && off < total; off += sizeof zeros) {
             int n = total - off < (sqlite3_int64)sizeof zeros ? (int)(total - off) : (int)sizeof zeros;
             rc = wal->pMethods->xWrite(wal, zeros, n, off);
@@ -1755,7 +1774,7 @@ open_db(cf_archive_t *self, cf_err_t *err)
     rc = sqlite3_exec(self->db,
                       "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
                       " PRAGMA temp_store=MEMORY;" /* savepoint journals: no temp files */
-                      " PRAGMA journal_size_limit=67108864;",
+                      " PRAGMA journal_size_limit=" STR(WAL_SIZE_LIMIT) ";",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return db_error(self, self->db, err, "cannot configure");

@@ -4,6 +4,8 @@
  * bytes) and a table of hostile bodies that every decoder must refuse, naming the
  * field. The golden files are read from $CF_SOURCE_DIR (set by CTest). */
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "cf_msg.h"
@@ -1777,7 +1779,39 @@ test_facts_fields(void)
     msgpack_sbuffer_destroy(&buf);
 }
 
-CF_TEST_LIST(CF_TEST(test_fact_map_keys), CF_TEST(test_worker_decoder_matches),
+/* cf_msg_pack_str writes short strings (< 32 bytes) as one write of its own: the same
+ * bytes as msgpack-c's msgpack_pack_str + msgpack_pack_str_body at every length around
+ * the fixstr/str8/str16 boundaries. */
+static void
+test_pack_str_lengths(void)
+{
+    static const size_t lens[] = {0, 1, 30, 31, 32, 33, 255, 256, 70000};
+    char *s = malloc(70001);
+    for (size_t i = 0; i < 70000; i++)
+        s[i] = (char)('a' + i % 26);
+    for (size_t k = 0; k < sizeof lens / sizeof *lens; k++) {
+        size_t n = lens[k];
+        char keep = s[n];
+        s[n] = '\0';
+        msgpack_sbuffer a, b;
+        msgpack_sbuffer_init(&a);
+        msgpack_sbuffer_init(&b);
+        msgpack_packer pa, pb;
+        msgpack_packer_init(&pa, &a, msgpack_sbuffer_write);
+        msgpack_packer_init(&pb, &b, msgpack_sbuffer_write);
+        cf_msg_pack_str(&pa, s);
+        msgpack_pack_str(&pb, n);
+        msgpack_pack_str_body(&pb, s, n);
+        CF_CHECK_INT(a.size, b.size);
+        CF_CHECK(a.size == b.size && memcmp(a.data, b.data, a.size) == 0);
+        msgpack_sbuffer_destroy(&a);
+        msgpack_sbuffer_destroy(&b);
+        s[n] = keep;
+    }
+    free(s);
+}
+
+CF_TEST_LIST(CF_TEST(test_pack_str_lengths), CF_TEST(test_fact_map_keys), CF_TEST(test_worker_decoder_matches),
              CF_TEST(test_golden_ingest_article), CF_TEST(test_golden_ingest_replies),
              CF_TEST(test_golden_worker), CF_TEST(test_golden_publish),
              CF_TEST(test_golden_query), CF_TEST(test_ingest_fields), CF_TEST(test_worker_fields),
