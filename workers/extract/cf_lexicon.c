@@ -16,6 +16,7 @@
 #define KEY_MAX 256 /* bytes of a normalized phrase */
 #define LINE_MAX_BYTES 8192
 #define WORD_BITS 65536 /* filter over a table's words: most tokens are in none */
+#define ROOT_BITS 16384 /* the roots' filter: small enough to stay cached */
 
 /* The memo of a token for one table (cf_token_t.memo): 0 = not looked up;
  * k > 0 = its word starts a phrase, at root node k - 1; MEMO_ABSENT = no phrase of
@@ -32,9 +33,11 @@ typedef struct word {
     int root;      /* the node of phrases starting with it, or -1 */
 } word_t;
 
-/* A trie node: the phrase prefix ending with word `wid` under `parent`. */
+/* A trie node: the phrase prefix ending with word `wid` under `parent`. One cache
+ * line (aligned): a token's lookup reads its fields together. */
 typedef struct node {
-    uint64_t cats;   /* categories of the entries at this node and below (bit 63: >= 63) */
+    _Alignas(64) uint64_t cats; /* categories of the entries at this node and below
+                                 * (bit 63: >= 63) */
     uint64_t kidwords; /* bit (wid % 64) of every child's word: most next words are
                         * ruled out without a probe */
     uint64_t hplain; /* categories of its entries without a case rule */
@@ -221,6 +224,22 @@ kid_slots_grow(cf_lexicon_t *self)
     free(slots);
 }
 
+/* nodes[0..n) moved to a new array of cap nodes (realloc does not keep their
+ * alignment). */
+static node_t *
+nodes_grow(node_t *nodes, size_t n, size_t cap)
+{
+    node_t *v = aligned_alloc(_Alignof(node_t), cap * sizeof *v);
+    if (!v) {
+        fprintf(stderr, "cloudfact: out of memory (%zu bytes)\n", cap * sizeof *v);
+        abort();
+    }
+    if (n)
+        memcpy(v, nodes, n * sizeof *v);
+    free(nodes);
+    return v;
+}
+
 /* The node of word w[0:wl) under parent (-1: a root), added when new. */
 static int
 insert(cf_lexicon_t *self, int parent, const char *w, size_t wl)
@@ -233,7 +252,7 @@ insert(cf_lexicon_t *self, int parent, const char *w, size_t wl)
         return k;
     if (self->nnodes == self->ncap) {
         self->ncap = self->ncap ? self->ncap * 2 : 256;
-        self->nodes = cf_realloc(self->nodes, self->ncap * sizeof *self->nodes);
+        self->nodes = nodes_grow(self->nodes, self->nnodes, self->ncap);
     }
     node_t *nd = &self->nodes[self->nnodes];
     nd->cats = 0;
@@ -592,16 +611,24 @@ next_cats(const cf_lexicon_t *self, const node_t *nd, int32_t mj)
 /* ------------------------------------------------------------------------ */
 /* the words of several tables */
 
+#define ROOT_KEY 12 /* bytes of a word kept in its root entry */
+
+/* A word of the tables: one cache line, everything a token's probe reads (the
+ * word's bytes too, when it is short, as most are). */
 typedef struct root {
-    const char *word;                /* borrowed from a table's words, NULL = empty */
+    const char *word;                /* its bytes: key, or (longer) borrowed from a
+                                      * table's words; NULL = empty slot */
     uint32_t hash;                   /* cf_token_hash of word */
-    uint32_t wlen;                   /* bytes of word */
-    int32_t node[CF_TOKEN_MEMO_LEX]; /* per table: the memo value of the word */
-    int32_t row[CF_TOKEN_MEMO_LEX];  /* node[] by memo slot (when every slot has a table) */
-    unsigned starts;                 /* bit s: a phrase of table s starts with word;
+    uint16_t wlen;                   /* bytes of word (KEY_MAX at most) */
+    uint8_t starts;                  /* bit s: a phrase of table s starts with word;
                                       * CF_LEXICON_MARKED: one of the marked words */
+    int32_t row[CF_TOKEN_MEMO_LEX];  /* by memo slot: the memo value of the word in the
+                                      * slot's table */
+    char key[ROOT_KEY];              /* the word, when at most ROOT_KEY bytes */
     uint64_t cats[CF_TOKEN_MEMO_LEX]; /* per table: the categories of its root node */
 } root_t;
+_Static_assert(CF_TOKEN_MEMO_LEX != 3 || sizeof(root_t) == 64, "a root is one cache line");
+_Static_assert(KEY_MAX <= UINT16_MAX && CF_LEXICON_MARKED <= UINT8_MAX, "root field widths");
 
 struct cf_lexicon_roots {
     const cf_lexicon_t *lex[CF_TOKEN_MEMO_LEX]; /* the tables (borrowed) */
@@ -609,11 +636,12 @@ struct cf_lexicon_roots {
     size_t nlex;
     bool full;                      /* every memo slot has a table: rows are copied whole */
     int32_t absent[CF_TOKEN_MEMO_LEX]; /* the row of a word of no table */
-    root_t *v;                      /* open addressing on hash */
+    root_t *v;                      /* open addressing on hash, cache-line aligned */
+    void *mem;                      /* the allocation v lies in */
     size_t cap;                     /* power of two, at least twice the words */
     char **own;                     /* marked words of no table (owned copies) */
     size_t nown;
-    uint64_t bits[WORD_BITS / 64];  /* bit (hash % WORD_BITS) of every word */
+    uint64_t bits[ROOT_BITS / 64];  /* bit (hash % ROOT_BITS) of every word */
 };
 
 static inline __attribute__((always_inline)) root_t *
@@ -635,11 +663,16 @@ root_add(cf_lexicon_roots_t *r, const char *w, size_t wl, uint32_t h)
     root_t *x = root_find(r, w, wl, h);
     if (!x->word) {
         x->word = w;
+        if (wl <= ROOT_KEY) {
+            /* the entry's own copy: a probe reads no other line (entries never move) */
+            memcpy(x->key, w, wl);
+            x->word = x->key;
+        }
         x->hash = h;
-        x->wlen = (uint32_t)wl;
+        x->wlen = (uint16_t)wl;
         for (size_t q = 0; q < CF_TOKEN_MEMO_LEX; q++)
-            x->node[q] = MEMO_ABSENT;
-        r->bits[(h % WORD_BITS) / 64] |= 1ull << (h % 64);
+            x->row[q] = MEMO_ABSENT;
+        r->bits[(h % ROOT_BITS) / 64] |= 1ull << (h % 64);
     }
     return x;
 }
@@ -661,7 +694,8 @@ cf_lexicon_roots_new(const cf_lexicon_t *const *lex, size_t n, const char *const
     r->cap = 64;
     while (r->cap < 2 * (words + nmarked))
         r->cap *= 2;
-    r->v = cf_calloc(r->cap, sizeof *r->v);
+    r->mem = cf_calloc(r->cap + 1, sizeof *r->v);
+    r->v = (root_t *)(((uintptr_t)r->mem + 63) & ~(uintptr_t)63);
     for (size_t k = 0, s = 0; k < n && s < r->nlex; k++) {
         const cf_lexicon_t *lx = lex[k];
         if (lx->slot < 0)
@@ -670,11 +704,11 @@ cf_lexicon_roots_new(const cf_lexicon_t *const *lex, size_t n, const char *const
             const word_t *wd = &lx->words[w];
             root_t *x = root_add(r, wd->text, wd->len, wd->hash);
             if (wd->root >= 0) {
-                x->node[s] = (int32_t)wd->root + 1;
-                x->starts |= 1u << s;
+                x->row[r->slots[s]] = (int32_t)wd->root + 1;
+                x->starts |= (uint8_t)(1u << s);
                 x->cats[s] = lx->nodes[wd->root].cats;
             } else {
-                x->node[s] = MEMO_WORD(w);
+                x->row[r->slots[s]] = MEMO_WORD(w);
             }
         }
         s++;
@@ -696,9 +730,6 @@ cf_lexicon_roots_new(const cf_lexicon_t *const *lex, size_t n, const char *const
     r->full = covered == (1u << CF_TOKEN_MEMO_LEX) - 1;
     for (size_t q = 0; q < CF_TOKEN_MEMO_LEX; q++)
         r->absent[q] = MEMO_ABSENT;
-    for (size_t i = 0; i < r->cap; i++)
-        for (size_t q = 0; q < r->nlex; q++)
-            r->v[i].row[r->slots[q]] = r->v[i].node[q];
     return r;
 }
 
@@ -710,7 +741,7 @@ cf_lexicon_roots_destroy(cf_lexicon_roots_t **self_p)
     for (size_t k = 0; k < (*self_p)->nown; k++)
         free((*self_p)->own[k]);
     free((*self_p)->own);
-    free((*self_p)->v);
+    free((*self_p)->mem);
     free(*self_p);
     *self_p = NULL;
 }
@@ -724,7 +755,7 @@ set_memo(const cf_lexicon_roots_t *r, cf_token_t *tk, const root_t *x)
         return;
     }
     for (size_t s = 0; s < r->nlex; s++)
-        tk->memo[r->slots[s]] = x ? x->node[s] : MEMO_ABSENT;
+        tk->memo[r->slots[s]] = x ? x->row[r->slots[s]] : MEMO_ABSENT;
 }
 
 /* The root word of token tk, or NULL when no table has it (the bit filter first). */
@@ -732,7 +763,7 @@ static inline const root_t *
 root_of(const cf_lexicon_roots_t *r, const cf_tokens_t *t, const cf_token_t *tk)
 {
     uint32_t h = tk->hash;
-    if (!(r->bits[(h % WORD_BITS) / 64] & (1ull << (h % 64))))
+    if (!(r->bits[(h % ROOT_BITS) / 64] & (1ull << (h % 64))))
         return NULL;
     const root_t *x = root_find(r, t->text + tk->norm, tk->len, h);
     return x->word ? x : NULL;
@@ -784,6 +815,7 @@ cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *r, const cf_tokens_t *t, si
 {
     CF_STEPS(t->n);
     const cf_lexicon_t *lx = cats_of < r->nlex ? r->lex[cats_of] : NULL;
+    size_t cslot = lx ? (size_t)r->slots[cats_of] : 0; /* its memo slot: x->row[cslot] */
     /* the token whose categories wait for the next word, its root node and the
      * categories that only a longer phrase can add */
     size_t wait = SIZE_MAX;
@@ -800,7 +832,7 @@ cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *r, const cf_tokens_t *t, si
         }
         if (wait != SIZE_MAX) {
             /* token i is the next word of the waiting one */
-            int32_t mj = x ? x->node[cats_of] : MEMO_ABSENT;
+            int32_t mj = x ? x->row[cslot] : MEMO_ABSENT;
             uint64_t longer = next_cats(lx, &lx->nodes[wait_node], mj);
             cats[wait] |= wait_want & longer;
             if (one && longer)
@@ -817,7 +849,7 @@ cf_lexicon_roots_tag_gates(const cf_lexicon_roots_t *r, const cf_tokens_t *t, si
             cats[i] = 0;
             continue;
         }
-        int node = x->node[cats_of] > 0 ? x->node[cats_of] - 1 : -1;
+        int node = x->row[cslot] > 0 ? x->row[cslot] - 1 : -1;
         bool more;
         uint64_t want = x->cats[cats_of];
         cats[i] = first_cats(lx, node, t, i, want, &more);
