@@ -59,9 +59,9 @@
  * so that batch's requests, and every request queued behind it, waited for it too
  * (2.5-5.6 ms every 50-100 ms at 1,000 articles/s, bench/README.md, "fifth pass").
  * Here the writer checkpoints once the WAL holds WAL_CKPT_FRAMES and no request is
- * waiting, after the batch's answers are on their way; under a sustained load that
- * leaves no idle moment, at WAL_CKPT_FORCE whatever waits, so the WAL stays within
- * what presize_wal prepared. */
+ * waiting (or it is closing), after the batch's answers are on their way; under a
+ * sustained load that leaves no idle moment, at WAL_CKPT_FORCE whatever waits, so the
+ * WAL stays within what presize_wal prepared (checkpoint_due). */
 #define WAL_CKPT_FRAMES 1000
 #define WAL_CKPT_FORCE 1800
 
@@ -1325,6 +1325,15 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
     return SQLITE_OK;
 }
 
+/* Whether the writer checkpoints now (mu held): see WAL_CKPT_FRAMES. */
+static bool
+checkpoint_due(const cf_archive_t *self)
+{
+    if (self->wal_frames >= WAL_CKPT_FORCE)
+        return true;
+    return self->wal_frames >= WAL_CKPT_FRAMES && (!self->q_head || self->closing);
+}
+
 /* Called with mu held; releases it while checkpointing. */
 static void
 checkpoint(cf_archive_t *self)
@@ -1349,6 +1358,9 @@ writer_main(void *arg)
     double pause_until = 0; /* of backlog indexing while idle (CLOCK_REALTIME, for cv) */
     pthread_mutex_lock(&self->mu);
     for (;;) {
+        /* every commit passes here (the idle loop below checks after its own) */
+        if (checkpoint_due(self))
+            checkpoint(self);
         if (self->fts_n && !self->q_head) {
             double idle_from = now_s(CLOCK_REALTIME) + FTS_IDLE_WAIT;
             if (pause_until < idle_from)
@@ -1356,7 +1368,7 @@ writer_main(void *arg)
         }
         while (!self->q_head && !self->closing && self->ctl_max_pages < 0 &&
                self->ctl_busy_ms < 0) {
-            if (self->wal_frames >= WAL_CKPT_FRAMES)
+            if (checkpoint_due(self))
                 checkpoint(self); /* no request waits (one arriving now waits for it) */
             else if (self->fts_n && !self->fts_stalled)
                 index_while_idle(self, &pause_until);
@@ -1381,12 +1393,8 @@ writer_main(void *arg)
             last->next_ = NULL;
         }
         if (!batch && max_pages < 0 && busy_ms < 0) {
-            /* closing and no request left: index the search backlog, then stop;
-             * checkpoints as it goes, or the WAL would hold the whole backlog */
-            if (self->wal_frames >= WAL_CKPT_FRAMES) {
-                checkpoint(self);
-                continue;
-            }
+            /* closing and no request left: index the search backlog (checkpointing
+             * as it goes, at the top of the loop), then stop */
             if (self->fts_n && !self->fts_stalled) {
                 pthread_mutex_unlock(&self->mu);
                 index_idle(self, FTS_CLOSE_CHUNK); /* nobody waits: fewer, larger segments */
@@ -1428,8 +1436,6 @@ writer_main(void *arg)
             event_active(self->done_ev, EV_READ, 0);
             pthread_mutex_lock(&self->mu);
         }
-        if (self->wal_frames >= WAL_CKPT_FORCE)
-            checkpoint(self); /* no idle moment came: requests wait this once */
     }
     pthread_mutex_unlock(&self->mu);
     return NULL;
@@ -1712,7 +1718,8 @@ presize_wal(cf_archive_t *self)
         if (total > WAL_SIZE_LIMIT)
             total = WAL_SIZE_LIMIT;
         for (sqlite3_int64 off = 0; rc == SQLITE_OK && off < total; off += sizeof zeros) {
-            int n = total - off < (sqlite3_int64)sizeof zeros ? (int)(total - off) : (int)sizeof zeros;
+            sqlite3_int64 left = total - off;
+            int n = left < (sqlite3_int64)sizeof zeros ? (int)left : (int)sizeof zeros;
             rc = wal->pMethods->xWrite(wal, zeros, n, off);
         }
         if (rc == SQLITE_OK)

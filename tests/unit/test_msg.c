@@ -1811,7 +1811,8 @@ test_pack_str_lengths(void)
     free(s);
 }
 
-CF_TEST_LIST(CF_TEST(test_pack_str_lengths), CF_TEST(test_fact_map_keys), CF_TEST(test_worker_decoder_matches),
+CF_TEST_LIST(CF_TEST(test_pack_str_lengths), CF_TEST(test_fact_map_keys),
+             CF_TEST(test_worker_decoder_matches),
              CF_TEST(test_golden_ingest_article), CF_TEST(test_golden_ingest_replies),
              CF_TEST(test_golden_worker), CF_TEST(test_golden_publish),
              CF_TEST(test_golden_query), CF_TEST(test_ingest_fields), CF_TEST(test_worker_fields),
