@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (bench/run.py: the pipelines)
@@ -46,16 +45,10 @@ def main():
     ap.add_argument("--articles", type=int, default=5000, help="articles per run (default 5000)")
     ap.add_argument("--reps", type=int, default=2, help="runs per --bin (default 2)")
     a = ap.parse_args()
-    if not os.path.isdir(os.path.join(a.out, "corpus")):
-        sys.exit("cpu_per_article: no corpus in %s/corpus (run `make bench` once)" % a.out)
-    for bindir in a.bin:
-        if not os.access(os.path.join(bindir, "cloudfactd"), os.X_OK):
-            sys.exit("cpu_per_article: no cloudfactd in %s (a Release tree built with"
-                     " -DCF_BENCH=ON, e.g. build-release/bin)" % bindir)
+    run.check_ab_setup("cpu_per_article", a.out, a.bin)
     for rep in range(a.reps):
         for bindir in a.bin:
-            b = run.Bench(argparse.Namespace(bin=bindir, out=a.out, reps=1, seconds=3, only=None,
-                                             mem_articles=0, mem_seconds=0))
+            b = run.ab_bench(bindir, a.out)
             if a.mode == "e2e":
                 proc, ep, d = b.start_daemon("cpu-e2e", run.WORKERS)
             elif a.mode == "canned":

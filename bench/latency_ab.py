@@ -33,26 +33,20 @@ def main():
                                  epilog=__doc__.split("\n\n", 1)[1])
     ap.add_argument("--bin", action="append", required=True,
                     help="directory of cloudfactd and the bench programs (repeat: A, then B)")
-    ap.add_argument("--out", default="build/bench", help="OUT of bench/run.py (default build/bench)")
+    ap.add_argument("--out", default="build/bench",
+                    help="OUT of bench/run.py (default build/bench)")
     ap.add_argument("--rate", type=float, default=1000, help="articles/s (default 1000)")
     ap.add_argument("--seconds", type=float, default=3, help="length of one run (default 3)")
     ap.add_argument("--reps", type=int, default=6, help="runs per --bin (default 6)")
     a = ap.parse_args()
-    if not os.path.isdir(os.path.join(a.out, "corpus")):
-        sys.exit("latency_ab: no corpus in %s/corpus (run `make bench` once)" % a.out)
-    for bindir in a.bin:
-        if not os.access(os.path.join(bindir, "cloudfactd"), os.X_OK):
-            sys.exit("latency_ab: no cloudfactd in %s (a Release tree built with"
-                     " -DCF_BENCH=ON, e.g. build-release/bin)" % bindir)
+    run.check_ab_setup("latency_ab", a.out, a.bin)
     if a.rate <= 0 or a.seconds <= 0 or a.reps < 1:
         sys.exit("latency_ab: --rate and --seconds must be positive, --reps at least 1")
     n = max(100, int(a.rate * a.seconds))
     runs = [[] for _ in a.bin]  # by position: the same directory twice is an A/A check
     for rep in range(a.reps):
         for i, bindir in enumerate(a.bin):
-            b = run.Bench(argparse.Namespace(bin=bindir, out=a.out, reps=1, seconds=a.seconds,
-                                             only=None, mem_articles=0, mem_seconds=0))
-            r = b.run_e2e(n, "ab%d" % rep, rate=a.rate)
+            r = run.ab_bench(bindir, a.out, a.seconds).run_e2e(n, "ab%d" % rep, rate=a.rate)
             row = {k: round(r[src], 2) for k, src in KEYS if r.get(src) is not None}
             runs[i].append(row)
             print(json.dumps(dict({"bin": bindir, "side": "AB"[i] if i < 2 else i, "run": rep,
@@ -65,7 +59,8 @@ def main():
             if not pairs:
                 continue
             ratios = [y / x for x, y in pairs]
-            print(json.dumps({"summary": k, "median_a": round(statistics.median(x for x, _ in pairs), 2),
+            print(json.dumps({"summary": k,
+                              "median_a": round(statistics.median(x for x, _ in pairs), 2),
                               "median_b": round(statistics.median(y for _, y in pairs), 2),
                               "ratios_b_over_a": [round(q, 2) for q in ratios],
                               "median_ratio": round(statistics.median(ratios), 3)}),

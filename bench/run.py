@@ -89,6 +89,23 @@ def stop(proc, timeout=15):
         proc.wait()
 
 
+def check_ab_setup(prog, out, bins):
+    """For the A/B tools (cpu_per_article.py, latency_ab.py): exits with a message
+    unless OUT holds bench/run.py's corpus and every bin directory a cloudfactd."""
+    if not os.path.isdir(os.path.join(out, "corpus")):
+        sys.exit("%s: no corpus in %s/corpus (run `make bench` once)" % (prog, out))
+    for bindir in bins:
+        if not os.access(os.path.join(bindir, "cloudfactd"), os.X_OK):
+            sys.exit("%s: no cloudfactd in %s (a Release tree built with"
+                     " -DCF_BENCH=ON, e.g. build-release/bin)" % (prog, bindir))
+
+
+def ab_bench(bindir, out, seconds=3):
+    """A Bench over one build, for a single pipeline run outside `make bench`."""
+    return Bench(argparse.Namespace(bin=bindir, out=out, reps=1, seconds=seconds, only=None,
+                                    mem_articles=0, mem_seconds=0))
+
+
 class Bench:
     def __init__(self, args):
         self.bin = os.path.abspath(args.bin)
@@ -620,9 +637,9 @@ class Bench:
         self.write()
 
     def write(self):
-        order = ["limit", "daemon_overhead", "end_to_end", "sustained", "latency_p50", "latency_p99",
-                 "python", "redis", "extraction", "replay", "replay_ingest_cost", "memory_daemon",
-                 "memory_worker"]
+        order = ["limit", "daemon_overhead", "end_to_end", "sustained", "latency_p50",
+                 "latency_p99", "python", "redis", "extraction", "replay", "replay_ingest_cost",
+                 "memory_daemon", "memory_worker"]
         res = {k: self.results[k] for k in order if k in self.results}
         meta = {"window": WINDOW, "credit": CREDIT, "workers": WORKERS, "reps": self.reps,
                 "seconds_per_run": self.secs, "cpus": os.cpu_count(),
