@@ -39,42 +39,73 @@ cf_article_copy(cf_article_t *dst, const cf_article_t *src)
     dst->received_at = src->received_at;
 }
 
+/* The string fields of a fact, in one place for the functions that walk them all. */
+#define FACT_STRS(f)                                                                        \
+    {&(f)->article_name, &(f)->type, &(f)->subject, &(f)->object, &(f)->unit, &(f)->period, \
+     &(f)->place, &(f)->detail, &(f)->qualifier, &(f)->status, &(f)->source, &(f)->evidence}
+#define NSTRS 12
+
 void
 cf_fact_clear(cf_fact_t *f)
 {
     if (!f)
         return;
-    free(f->article_name);
-    free(f->type);
-    free(f->subject);
-    free(f->object);
-    free(f->unit);
-    free(f->period);
-    free(f->place);
-    free(f->detail);
-    free(f->qualifier);
-    free(f->status);
-    free(f->source);
-    free(f->evidence);
+    if (f->strings) {
+        free(f->strings);
+    } else {
+        char **s[NSTRS] = FACT_STRS(f);
+        for (size_t i = 0; i < NSTRS; i++)
+            free(*s[i]);
+    }
     memset(f, 0, sizeof *f);
+}
+
+void
+cf_fact_adopt_strings(cf_fact_t *f, const char *evidence, size_t evidence_len)
+{
+    char **s[NSTRS] = FACT_STRS(f);
+    size_t len[NSTRS], total = 0;
+    for (size_t i = 0; i < NSTRS; i++) {
+        len[i] = s[i] == &f->evidence && evidence ? evidence_len : *s[i] ? strlen(*s[i]) : 0;
+        total += len[i] + 1;
+    }
+    if (evidence)
+        f->evidence = (char *)evidence;
+    char *block = cf_malloc(total), *p = block;
+    for (size_t i = 0; i < NSTRS; i++) {
+        if (!*s[i])
+            continue;
+        memcpy(p, *s[i], len[i]);
+        p[len[i]] = '\0';
+        *s[i] = p;
+        p += len[i] + 1;
+    }
+    f->strings = block;
+}
+
+void
+cf_fact_set_str(cf_fact_t *f, char **field, const char *s)
+{
+    if (!f->strings) {
+        char *copy = cf_strdup(s);
+        free(*field);
+        *field = copy;
+        return;
+    }
+    /* the other fields still point into the old block while the new one is made */
+    void *old = f->strings;
+    *field = (char *)s;
+    f->strings = NULL;
+    cf_fact_adopt_strings(f, NULL, 0);
+    free(old);
 }
 
 void
 cf_fact_copy(cf_fact_t *dst, const cf_fact_t *src)
 {
     *dst = *src;
-    dst->article_name = cf_strdup(src->article_name);
-    dst->type = cf_strdup(src->type);
-    dst->subject = cf_strdup(src->subject);
-    dst->object = cf_strdup(src->object);
-    dst->unit = cf_strdup(src->unit);
-    dst->period = cf_strdup(src->period);
-    dst->place = cf_strdup(src->place);
-    dst->detail = cf_strdup(src->detail);
-    dst->qualifier = cf_strdup(src->qualifier);
-    dst->status = cf_strdup(src->status);
-    dst->source = cf_strdup(src->source);
-    dst->evidence = cf_strdup(src->evidence);
+    dst->strings = NULL;
+    cf_fact_adopt_strings(dst, NULL, 0);
 }
 
 cf_fact_t *

@@ -2,7 +2,9 @@
  * cf_fact: the records that travel between programs: an article, a fact, an
  * article's classification, and growable lists of facts. Transparent structs
  * with DESIGN.md's field names; every char * is an owned, NUL-terminated,
- * valid UTF-8 string or NULL (nil on the wire). */
+ * valid UTF-8 string or NULL (nil on the wire). A fact owns its strings one by one,
+ * or all in one block (cf_fact_t.strings): change a string field of a fact only
+ * through cf_fact_set_str, which knows which. */
 #ifndef CF_FACT_H
 #define CF_FACT_H
 
@@ -45,6 +47,8 @@ typedef struct cf_fact {
     char *evidence;         /* body[evidence_start:evidence_end] */
     uint64_t evidence_start; /* half-open byte offsets into the article body */
     uint64_t evidence_end;
+    void *strings;          /* NULL: each string field is its own allocation; else the
+                             * one allocation they all point into (cf_fact_adopt_strings) */
 } cf_fact_t;
 
 /* A growable array of facts; owns the facts and their strings. Zero-initialise. */
@@ -73,8 +77,20 @@ void cf_article_copy(cf_article_t *dst, const cf_article_t *src);
 /* Frees the strings of f and zeroes it. */
 void cf_fact_clear(cf_fact_t *f);
 
-/* Deep copy of src into dst. Aborts on OOM. */
+/* Deep copy of src into dst (its strings in one block). Aborts on OOM. */
 void cf_fact_copy(cf_fact_t *dst, const cf_fact_t *src);
+
+/* Makes f own copies of its string fields, all in one allocation (one malloc and
+ * one free per fact instead of one per field: the extractor's emission). On entry
+ * the fields are borrowed (NUL-terminated or NULL; none is freed) and f->strings is
+ * NULL, except the evidence: when evidence is not NULL it is taken from
+ * evidence[0:evidence_len) (a slice of the body, which has no terminator there) and
+ * f->evidence is ignored. Aborts on OOM. */
+void cf_fact_adopt_strings(cf_fact_t *f, const char *evidence, size_t evidence_len);
+
+/* Sets the string field *field of f (e.g. &f->status) to a copy of s (NULL: nil),
+ * whichever way f owns its strings. */
+void cf_fact_set_str(cf_fact_t *f, char **field, const char *s);
 
 /* Appends a zeroed fact to list and returns it (owned by the list). Aborts on OOM. */
 cf_fact_t *cf_facts_push(cf_facts_t *list);

@@ -306,6 +306,11 @@ test_places_and_status(void)
         {"Naver aims to expand into Southeast Asia next year.", "2020-03-01",
          {{"expansion", "naver", NULL, NOV, NULL, "2021", "Southeast Asia", "planned", NULL,
            NULL}}},
+        /* a doubt about the sentence before rewrites that fact's status */
+        {"Naver aims to expand into Southeast Asia next year. That seems unlikely.",
+         "2020-03-01",
+         {{"expansion", "naver", NULL, NOV, NULL, "2021", "Southeast Asia", "speculative",
+           NULL, NULL}}},
         {"Kingsoft might move into overseas markets.", NULL,
          {{"expansion", "kingsoft", NULL, NOV, NULL, NULL, "outside China", "speculative", NULL,
            NULL}}},

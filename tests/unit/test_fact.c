@@ -154,5 +154,53 @@ test_validate_decoded(void)
         }
 }
 
+/* A fact whose strings are one block: built from borrowed fields (the evidence a
+ * slice of a body with no terminator), changed with cf_fact_set_str, copied and
+ * cleared; ASan reports any field freed on its own or left behind. */
+static void
+test_string_block(void)
+{
+    const char *body = "Cloudy Co said sales rose 12 percent in 2025.";
+    char subject[] = "cloudy-co";
+    cf_fact_t f = {.type = "revenue_growth", .subject = subject, .status = "announced",
+                   .has_value = true, .value = 12, .unit = "percent", .evidence_start = 10,
+                   .evidence_end = 36};
+    cf_fact_adopt_strings(&f, body + 10, 26);
+    CF_CHECK(f.strings != NULL);
+    subject[0] = 'X'; /* the fact holds copies, not the borrowed fields */
+    CF_CHECK_STR(f.subject, "cloudy-co");
+    CF_CHECK_STR(f.evidence, "said sales rose 12 percent");
+    CF_CHECK(f.object == NULL && f.place == NULL);
+    CF_CHECK_INT(cf_fact_validate(&f, body, strlen(body), NULL), CF_OK);
+
+    cf_fact_set_str(&f, &f.status, "speculative"); /* longer than the old value */
+    cf_fact_set_str(&f, &f.place, "Lisbon");
+    cf_fact_set_str(&f, &f.unit, NULL);
+    cf_fact_set_str(&f, &f.detail, f.subject); /* from the block it replaces */
+    CF_CHECK_STR(f.status, "speculative");
+    CF_CHECK_STR(f.place, "Lisbon");
+    CF_CHECK(f.unit == NULL);
+    CF_CHECK_STR(f.detail, "cloudy-co");
+    CF_CHECK_STR(f.type, "revenue_growth");
+    CF_CHECK_STR(f.evidence, "said sales rose 12 percent");
+
+    cf_fact_t g;
+    cf_fact_copy(&g, &f);
+    cf_fact_clear(&f);
+    CF_CHECK(f.type == NULL && f.strings == NULL);
+    CF_CHECK_STR(g.status, "speculative");
+    CF_CHECK_STR(g.evidence, "said sales rose 12 percent");
+    CF_CHECK_INT(cf_fact_validate(&g, body, strlen(body), NULL), CF_OK);
+    cf_fact_clear(&g);
+
+    /* a fact that owns its fields one by one keeps doing so */
+    cf_fact_t h = {.status = cf_strdup("planned")};
+    cf_fact_set_str(&h, &h.status, "rumored");
+    CF_CHECK_STR(h.status, "rumored");
+    CF_CHECK(h.strings == NULL);
+    cf_fact_clear(&h);
+}
+
 CF_TEST_LIST(CF_TEST(test_utf8), CF_TEST(test_slug), CF_TEST(test_datetime_and_url),
-             CF_TEST(test_period_range), CF_TEST(test_validate), CF_TEST(test_validate_decoded))
+             CF_TEST(test_period_range), CF_TEST(test_validate), CF_TEST(test_validate_decoded),
+             CF_TEST(test_string_block))

@@ -973,10 +973,11 @@ period_for(const cf_assemble_t *self, size_t a, size_t b, char *out, size_t outs
     }
 }
 
-static void
-set_str(char **dst, const char *s)
+/* s as a borrowed fact field (cf_fact_adopt_strings copies it): an empty string is nil. */
+static char *
+borrow(const char *s)
 {
-    *dst = s && *s ? cf_strdup(s) : NULL;
+    return s && *s ? (char *)s : NULL;
 }
 
 static void
@@ -1002,30 +1003,31 @@ emit(cf_assemble_t *self, const cand_t *c)
     }
     cf_fact_t *f = cf_facts_push(self->facts);
     f->article = self->article;
-    f->type = cf_strdup(c->type);
-    f->subject = cf_strdup(c->subject);
-    set_str(&f->object, c->object);
+    /* the fields borrow until cf_fact_adopt_strings copies them into one block */
+    f->type = (char *)c->type;
+    f->subject = (char *)c->subject;
+    f->object = borrow(c->object);
     f->has_value = c->has_value;
     f->value = c->has_value ? c->value : 0;
-    set_str(&f->unit, c->has_value ? c->unit : NULL);
+    f->unit = c->has_value ? borrow(c->unit) : NULL;
     char period[16];
     period_for(self, c->ta, c->tb, period, sizeof period);
-    set_str(&f->period, period);
-    set_str(&f->place, c->place);
-    set_str(&f->detail, c->detail);
-    set_str(&f->qualifier, c->has_value ? c->qualifier : NULL);
-    f->status = cf_strdup(status_for(self, c->ta, c->tb));
+    f->period = borrow(period);
+    f->place = borrow(c->place);
+    f->detail = borrow(c->detail);
+    f->qualifier = c->has_value ? borrow(c->qualifier) : NULL;
+    f->status = (char *)status_for(self, c->ta, c->tb);
     /* a market-share figure in a sentence that names no source leans on the report
      * the previous sentence attributed (GUIDELINES decision 6) */
     if (!self->source[0] && strcmp(c->type, "market_share") == 0)
-        set_str(&f->source, self->prev_source);
+        f->source = borrow(self->prev_source);
     else
-        set_str(&f->source, self->source);
+        f->source = borrow(self->source);
     f->confidence = c->conf;
     f->evidence_start = t->v[c->a].start;
     f->evidence_end = t->v[c->b - 1].end;
-    f->evidence = cf_strndup(self->body + f->evidence_start,
-                             (size_t)(f->evidence_end - f->evidence_start));
+    cf_fact_adopt_strings(f, self->body + f->evidence_start,
+                          (size_t)(f->evidence_end - f->evidence_start));
 }
 
 /* Emits c once per subject, with the evidence widened to the subject's mention. */
@@ -2181,8 +2183,7 @@ cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *t
             cf_fact_t *f = &facts->v[k];
             if (f->status &&
                 (strcmp(f->status, "announced") == 0 || strcmp(f->status, "planned") == 0)) {
-                free(f->status);
-                f->status = cf_strdup("speculative");
+                cf_fact_set_str(f, &f->status, "speculative");
             }
         }
     }
