@@ -63,6 +63,8 @@ cf_fact_clear(cf_fact_t *f)
 void
 cf_fact_adopt_strings(cf_fact_t *f, const char *evidence, size_t evidence_len)
 {
+    /* fields may point into f's present block: it is freed once they are copied */
+    void *old = f->strings;
     char **s[NSTRS] = FACT_STRS(f);
     size_t len[NSTRS], total = 0;
     for (size_t i = 0; i < NSTRS; i++) {
@@ -81,6 +83,7 @@ cf_fact_adopt_strings(cf_fact_t *f, const char *evidence, size_t evidence_len)
         p += len[i] + 1;
     }
     f->strings = block;
+    free(old);
 }
 
 void
@@ -92,17 +95,15 @@ cf_fact_set_str(cf_fact_t *f, char **field, const char *s)
         *field = copy;
         return;
     }
-    /* the other fields still point into the old block while the new one is made */
-    void *old = f->strings;
-    *field = (char *)s;
-    f->strings = NULL;
+    *field = (char *)s; /* s may lie in the block: adopting copies it before the free */
     cf_fact_adopt_strings(f, NULL, 0);
-    free(old);
 }
 
 void
 cf_fact_copy(cf_fact_t *dst, const cf_fact_t *src)
 {
+    if (dst == src)
+        return;
     *dst = *src;
     dst->strings = NULL;
     cf_fact_adopt_strings(dst, NULL, 0);

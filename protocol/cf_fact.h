@@ -3,8 +3,9 @@
  * article's classification, and growable lists of facts. Transparent structs
  * with DESIGN.md's field names; every char * is an owned, NUL-terminated,
  * valid UTF-8 string or NULL (nil on the wire). A fact owns its strings one by one,
- * or all in one block (cf_fact_t.strings): change a string field of a fact only
- * through cf_fact_set_str, which knows which. */
+ * or all in one block (cf_fact_t.strings): change a string field of such a fact only
+ * through cf_fact_set_str, which knows which. (Facts whose strings live elsewhere,
+ * such as cf_msg's decoded results in their message's arena, are read-only.) */
 #ifndef CF_FACT_H
 #define CF_FACT_H
 
@@ -82,14 +83,16 @@ void cf_fact_copy(cf_fact_t *dst, const cf_fact_t *src);
 
 /* Makes f own copies of its string fields, all in one allocation (one malloc and
  * one free per fact instead of one per field: the extractor's emission). On entry
- * the fields are borrowed (NUL-terminated or NULL; none is freed) and f->strings is
- * NULL, except the evidence: when evidence is not NULL it is taken from
- * evidence[0:evidence_len) (a slice of the body, which has no terminator there) and
- * f->evidence is ignored. Aborts on OOM. */
+ * each field is borrowed or lies in f's present block (which is then freed), never
+ * owned on its own (it would leak); NUL-terminated or NULL, except the evidence:
+ * when evidence is not NULL it is taken from evidence[0:evidence_len) (a slice of
+ * the body, which has no terminator there) and f->evidence is ignored. Every
+ * pointer into f's former block is void afterwards. Aborts on OOM. */
 void cf_fact_adopt_strings(cf_fact_t *f, const char *evidence, size_t evidence_len);
 
 /* Sets the string field *field of f (e.g. &f->status) to a copy of s (NULL: nil),
- * whichever way f owns its strings. */
+ * whichever way f owns its strings. For a fact whose strings are a block this makes
+ * a new block: pointers saved to any of f's string fields are void afterwards. */
 void cf_fact_set_str(cf_fact_t *f, char **field, const char *s);
 
 /* Appends a zeroed fact to list and returns it (owned by the list). Aborts on OOM. */

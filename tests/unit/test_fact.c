@@ -184,6 +184,12 @@ test_string_block(void)
     CF_CHECK_STR(f.type, "revenue_growth");
     CF_CHECK_STR(f.evidence, "said sales rose 12 percent");
 
+    /* adopting again (fields in the block) makes a fresh block and frees the old */
+    cf_fact_adopt_strings(&f, NULL, 0);
+    CF_CHECK_STR(f.place, "Lisbon");
+    cf_fact_copy(&f, &f); /* a copy onto itself changes nothing */
+    CF_CHECK_STR(f.evidence, "said sales rose 12 percent");
+
     cf_fact_t g;
     cf_fact_copy(&g, &f);
     cf_fact_clear(&f);
