@@ -39,11 +39,12 @@ cf_article_copy(cf_article_t *dst, const cf_article_t *src)
     dst->received_at = src->received_at;
 }
 
-/* The string fields of a fact, in one place for the functions that walk them all. */
+/* The string fields of a fact, in one place for the functions that walk them all
+ * (as an array initializer: its length is counted, never written down). */
 #define FACT_STRS(f)                                                                        \
     {&(f)->article_name, &(f)->type, &(f)->subject, &(f)->object, &(f)->unit, &(f)->period, \
      &(f)->place, &(f)->detail, &(f)->qualifier, &(f)->status, &(f)->source, &(f)->evidence}
-#define NSTRS 12
+#define NSTRS(s) (sizeof(s) / sizeof *(s))
 
 void
 cf_fact_clear(cf_fact_t *f)
@@ -53,8 +54,8 @@ cf_fact_clear(cf_fact_t *f)
     if (f->strings) {
         free(f->strings);
     } else {
-        char **s[NSTRS] = FACT_STRS(f);
-        for (size_t i = 0; i < NSTRS; i++)
+        char **s[] = FACT_STRS(f);
+        for (size_t i = 0; i < NSTRS(s); i++)
             free(*s[i]);
     }
     memset(f, 0, sizeof *f);
@@ -65,16 +66,16 @@ cf_fact_adopt_strings(cf_fact_t *f, const char *evidence, size_t evidence_len)
 {
     /* fields may point into f's present block: it is freed once they are copied */
     void *old = f->strings;
-    char **s[NSTRS] = FACT_STRS(f);
-    size_t len[NSTRS], total = 0;
-    for (size_t i = 0; i < NSTRS; i++) {
+    char **s[] = FACT_STRS(f);
+    size_t len[NSTRS(s)], total = 0;
+    for (size_t i = 0; i < NSTRS(s); i++) {
         len[i] = s[i] == &f->evidence && evidence ? evidence_len : *s[i] ? strlen(*s[i]) : 0;
         total += len[i] + 1;
     }
     if (evidence)
         f->evidence = (char *)evidence;
     char *block = cf_malloc(total), *p = block;
-    for (size_t i = 0; i < NSTRS; i++) {
+    for (size_t i = 0; i < NSTRS(s); i++) {
         if (!*s[i])
             continue;
         memcpy(p, *s[i], len[i]);
