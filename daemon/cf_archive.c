@@ -95,7 +95,17 @@
  * - quarantine_view: the failed articles, as `cloudfact quarantine` lists them.
  * - facts_by_type: per fact type, how many facts, subjects and articles, and the
  *   first and last seq.
- * - facts_by_subject: per entity and fact type, how many facts and the last seq. */
+ * - facts_by_subject: per entity and fact type, how many facts and the last seq.
+ *
+ * Version 3 (bench/README.md, "Seventh pass"):
+ * - fact_type_spans and fact_subject_spans (cf_archive.h) replace the indexes
+ *   facts(type) and facts(subject). An article's facts go in as one block of seqs, so
+ *   one row per type (subject) of the article covers them: an article of ~21 facts has
+ *   ~10 types and ~2.5 subjects, 12 rows in place of 42 index entries, and the index
+ *   inserts were a third of the writer's work per fact. `type = ?` and `subject = ?`
+ *   read the key's spans in the seq window, then those facts by seq: still no scan of
+ *   the log. The step keeps the views; CF_ARCHIVE_SPANS_SQL fills the tables from the
+ *   facts already there (its text is part of this step: change it only with a new one). */
 static const char *const migrations[] = {
     /* 0 -> 1 */
     "CREATE TABLE articles("
@@ -147,6 +157,13 @@ static const char *const migrations[] = {
     " min(seq) AS first_seq, max(seq) AS last_seq FROM facts GROUP BY type;"
     "CREATE VIEW facts_by_subject AS SELECT subject, type, count(*) AS facts,"
     " max(seq) AS last_seq FROM facts GROUP BY subject, type;",
+    /* 2 -> 3 */
+    "DROP INDEX facts_type;"
+    "DROP INDEX facts_subject;"
+    "CREATE TABLE fact_type_spans(type TEXT NOT NULL, first INTEGER NOT NULL,"
+    " last INTEGER NOT NULL, PRIMARY KEY(type, first)) WITHOUT ROWID;"
+    "CREATE TABLE fact_subject_spans(subject TEXT NOT NULL, first INTEGER NOT NULL,"
+    " last INTEGER NOT NULL, PRIMARY KEY(subject, first)) WITHOUT ROWID;" CF_ARCHIVE_SPANS_SQL,
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 _Static_assert(SCHEMA_VERSION == CF_ARCHIVE_SCHEMA_VERSION,
@@ -162,6 +179,14 @@ _Static_assert(SCHEMA_VERSION == CF_ARCHIVE_SCHEMA_VERSION,
     " evidence_start, evidence_end) VALUES"
 #define FACT_COLS 18
 #define FACT_ROWS 32 /* rows per INSERT statement (statements prepared on first use) */
+#define SPAN_ROWS 32 /* rows per INSERT into a span table (likewise) */
+
+/* The span tables (cf_archive.h), in the writer's arrays' order. */
+enum { SPAN_TYPE, SPAN_SUBJECT, SPAN_TABLES };
+static const char *const span_insert_sql[SPAN_TABLES] = {
+    "INSERT OR FAIL INTO fact_type_spans(type, first, last) VALUES",
+    "INSERT OR FAIL INTO fact_subject_spans(subject, first, last) VALUES",
+};
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
@@ -267,6 +292,8 @@ struct cf_archive {
     sqlite3_stmt *st[S_COUNT]; /* the writer's statements */
     /* INSERT of k facts at [k - 1], prepared on first use */
     sqlite3_stmt *st_facts[FACT_ROWS];
+    /* INSERT of k spans into span table t at [t][k - 1], likewise */
+    sqlite3_stmt *st_spans[SPAN_TABLES][SPAN_ROWS];
 
     pthread_t thread; /* the writer */
     bool thread_started;
@@ -290,6 +317,8 @@ struct cf_archive {
     idlog_t *claim_log;         /* changes to claimed in the current batch */
     size_t claim_log_n, claim_log_cap;
     uint64_t *fts_ids;          /* done articles not yet indexed for search, oldest first */
+    struct span *spans;         /* insert_spans' rows (reused) */
+    size_t spans_cap;
     char *fts_list;             /* the ids of one S_FTS as a JSON array (reused) */
     size_t fts_list_cap;
     size_t fts_n, fts_cap;
@@ -806,30 +835,29 @@ done_reset(cf_archive_req_t *req)
  * last_insert_rowid(). The statements keep their last bindings (SQLITE_STATIC pointers
  * into a finished request) until the next use rebinds every parameter: they are never
  * stepped in between. */
+/* The INSERT of k rows of ncols values each: head, then "(?1,...,?ncols),(...)", in
+ * *slot, prepared on first use. */
 static int
-fact_stmt(cf_archive_t *self, size_t k, sqlite3_stmt **out)
+rows_stmt(cf_archive_t *self, sqlite3_stmt **slot, const char *head, int ncols, size_t k)
 {
-    *out = self->st_facts[k - 1];
-    if (*out)
+    if (*slot)
         return SQLITE_OK;
     sbuf_t b = {0};
-    sbuf_add(&b, FACT_INSERT_SQL, strlen(FACT_INSERT_SQL));
+    sbuf_add(&b, head, strlen(head));
     for (size_t i = 0; i < k; i++) {
         char row[160];
         int n = 0;
-        for (int c = 0; c < FACT_COLS; c++)
+        for (int c = 0; c < ncols; c++)
             n += snprintf(row + n, sizeof row - (size_t)n, "%s?%zu%s", c ? "," : (i ? ",(" : "("),
-                          i * FACT_COLS + (size_t)c + 1, c == FACT_COLS - 1 ? ")" : "");
+                          i * (size_t)ncols + (size_t)c + 1, c == ncols - 1 ? ")" : "");
         sbuf_add(&b, row, (size_t)n);
     }
-    int rc = sqlite3_prepare_v3(self->db, b.p, -1, SQLITE_PREPARE_PERSISTENT,
-                                &self->st_facts[k - 1], NULL);
+    int rc = sqlite3_prepare_v3(self->db, b.p, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
     if (rc != SQLITE_OK) {
         snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
-        self->st_facts[k - 1] = NULL;
+        *slot = NULL;
     }
     free(b.p);
-    *out = self->st_facts[k - 1];
     return rc;
 }
 
@@ -839,10 +867,10 @@ insert_facts(cf_archive_t *self, uint64_t article, cf_fact_t *v, size_t n)
     int rc = SQLITE_OK;
     while (rc == SQLITE_OK && n > 0) {
         size_t k = n < FACT_ROWS ? n : FACT_ROWS;
-        sqlite3_stmt *s;
-        rc = fact_stmt(self, k, &s);
+        rc = rows_stmt(self, &self->st_facts[k - 1], FACT_INSERT_SQL, FACT_COLS, k);
         if (rc != SQLITE_OK)
             return rc;
+        sqlite3_stmt *s = self->st_facts[k - 1];
         char ps[FACT_ROWS][11], pe[FACT_ROWS][11];
         for (size_t i = 0; i < k; i++) {
             const cf_fact_t *f = &v[i];
@@ -890,6 +918,70 @@ insert_facts(cf_archive_t *self, uint64_t article, cf_fact_t *v, size_t n)
     return rc;
 }
 
+/* One span row (cf_archive.h); while insert_spans sorts, one fact: first = last = seq. */
+typedef struct span {
+    const char *key;
+    uint64_t first, last;
+} span_t;
+
+static int
+span_cmp(const void *a, const void *b)
+{
+    const span_t *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->first > y->first) - (x->first < y->first);
+}
+
+/* The rows of span table t for the facts v[0..n) just inserted (seqs set, one block of
+ * one article): per key, the first and last seq of its facts, cut where a seq crosses a
+ * multiple of CF_ARCHIVE_SPAN_MAX, as CF_ARCHIVE_SPANS_SQL cuts them. */
+static int
+insert_spans(cf_archive_t *self, int t, const cf_fact_t *v, size_t n)
+{
+    if (n > self->spans_cap) {
+        self->spans_cap = n < 64 ? 64 : n;
+        self->spans = cf_realloc(self->spans, self->spans_cap * sizeof *self->spans);
+    }
+    span_t *sp = self->spans;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *key = t == SPAN_TYPE ? v[i].type : v[i].subject;
+        if (key)
+            sp[m++] = (span_t){key, v[i].seq, v[i].seq};
+    }
+    qsort(sp, m, sizeof *sp, span_cmp);
+    size_t rows = 0; /* merged in place: row r never passes the fact it reads */
+    for (size_t i = 0; i < m; i++) {
+        span_t *last = rows ? &sp[rows - 1] : NULL;
+        if (last && strcmp(last->key, sp[i].key) == 0 &&
+            last->first / CF_ARCHIVE_SPAN_MAX == sp[i].first / CF_ARCHIVE_SPAN_MAX)
+            last->last = sp[i].first;
+        else
+            sp[rows++] = sp[i];
+    }
+    int rc = SQLITE_OK;
+    for (size_t i = 0; rc == SQLITE_OK && i < rows;) {
+        size_t k = rows - i < SPAN_ROWS ? rows - i : SPAN_ROWS;
+        rc = rows_stmt(self, &self->st_spans[t][k - 1], span_insert_sql[t], 3, k);
+        if (rc != SQLITE_OK)
+            return rc;
+        sqlite3_stmt *s = self->st_spans[t][k - 1];
+        for (size_t j = 0; j < k; j++, i++) {
+            int o = (int)(3 * j);
+            sqlite3_bind_text(s, o + 1, sp[i].key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, o + 2, (sqlite3_int64)sp[i].first);
+            sqlite3_bind_int64(s, o + 3, (sqlite3_int64)sp[i].last);
+        }
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+        else
+            snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
+        sqlite3_reset(s);
+    }
+    return rc;
+}
+
 /* Done: mark the article, append its facts, index it for search; all or nothing. */
 static int
 exec_done(cf_archive_t *self, cf_archive_req_t *req)
@@ -931,6 +1023,8 @@ exec_done(cf_archive_t *self, cf_archive_req_t *req)
     cf_facts_t *facts = req->u.done.facts;
     if (rc == SQLITE_OK && facts && facts->n)
         rc = insert_facts(self, id, facts->v, facts->n);
+    for (int t = 0; rc == SQLITE_OK && facts && facts->n && t < SPAN_TABLES; t++)
+        rc = insert_spans(self, t, facts->v, facts->n);
     if (rc == SQLITE_OK)
         rc = savepoint_end(self, false);
     if (rc == SQLITE_OK) {
@@ -1875,6 +1969,9 @@ destroy(cf_archive_t *self)
         sqlite3_finalize(self->st[i]);
     for (int i = 0; i < FACT_ROWS; i++)
         sqlite3_finalize(self->st_facts[i]);
+    for (int t = 0; t < SPAN_TABLES; t++)
+        for (int i = 0; i < SPAN_ROWS; i++)
+            sqlite3_finalize(self->st_spans[t][i]);
     sqlite3_finalize(self->r_failed);
     /* sqlite3_close refuses (and leaks) while a statement is unfinalized: say so */
     if (self->rdb && sqlite3_close(self->rdb) != SQLITE_OK)
@@ -1895,6 +1992,7 @@ destroy(cf_archive_t *self)
     free(self->claim_log);
     free(self->fts_ids);
     free(self->fts_list);
+    free(self->spans);
     free(self->dir);
     free(self->path);
     free(self);

@@ -21,9 +21,39 @@ typedef struct cf_archive cf_archive_t;
 /* The schema version (PRAGMA user_version) cf_archive_open migrates every archive
  * to. Version 1: tables articles, facts, article_fts, view fact_view. Version 2:
  * indexes on facts(type) and facts(subject); views article_view,
- * quarantine_view, facts_by_type, facts_by_subject (documented in cf_archive.c and
- * README.md). */
-#define CF_ARCHIVE_SCHEMA_VERSION 2
+ * quarantine_view, facts_by_type, facts_by_subject. Version 3: the span tables
+ * below in place of those two indexes (documented in cf_archive.c and README.md). */
+#define CF_ARCHIVE_SCHEMA_VERSION 3
+
+/* The span tables: fact_type_spans(type, first, last) and fact_subject_spans(subject,
+ * first, last), WITHOUT ROWID, keyed (type, first) and (subject, first). A span says
+ * "the facts of this type (subject) in seqs first..last lie in one run of one article's
+ * facts": every fact with a type (subject) lies in exactly one span of its key, and
+ * spans of one key never overlap. A span never crosses a multiple of
+ * CF_ARCHIVE_SPAN_MAX, so last - first < CF_ARCHIVE_SPAN_MAX: the spans that reach
+ * into seqs (lo, hi] are those with first in (lo - CF_ARCHIVE_SPAN_MAX, hi], one range
+ * of the key. A span may cover facts of other keys in between: readers join on the key
+ * as well as the range. */
+#define CF_ARCHIVE_SPAN_MAX 1024
+#define CF_ARCHIVE_SPAN_MAX_SQL "1024" /* the same, for SQL text */
+
+/* Rebuilds both span tables from the facts table, in SQL (the same rows the writer
+ * writes): a run is a maximal block of consecutive facts (by seq) of one article. The
+ * migration to version 3 runs it; tests that write facts by hand run it after them. */
+#define CF_ARCHIVE_SPANS_SQL                                                                       \
+    "DELETE FROM fact_type_spans;"                                                                 \
+    "DELETE FROM fact_subject_spans;"                                                              \
+    "CREATE TEMP TABLE cf_fact_runs AS SELECT seq, type, subject,"                                 \
+    " sum(new_run) OVER (ORDER BY seq) AS run FROM (SELECT seq, type, subject,"                    \
+    " article IS NOT lag(article) OVER (ORDER BY seq) AS new_run FROM facts);"                     \
+    "INSERT INTO fact_type_spans(type, first, last) SELECT type, min(seq), max(seq)"               \
+    " FROM temp.cf_fact_runs WHERE type IS NOT NULL"                                               \
+    " GROUP BY run, type, seq / " CF_ARCHIVE_SPAN_MAX_SQL ";"                                      \
+    "INSERT INTO fact_subject_spans(subject, first, last) SELECT subject, min(seq), max(seq)"      \
+    " FROM temp.cf_fact_runs WHERE subject IS NOT NULL"                                            \
+    " GROUP BY run, subject, seq / " CF_ARCHIVE_SPAN_MAX_SQL ";"                                   \
+    "DROP TABLE temp.cf_fact_runs;"
+
 
 typedef enum cf_archive_kind {
     CF_ARCHIVE_INSERT = 1, /* store a new article as `queued` */

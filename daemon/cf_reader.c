@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "cf_archive.h"
 #include "cf_text.h"
 
 #define BUSY_TIMEOUT_MS 5000 /* a checkpoint or recovery holding the WAL index */
@@ -20,6 +21,11 @@
 #define FACT_COLUMNS                                                                               \
     "seq, article, type, subject, object, value, unit, period, place, detail, qualifier,"          \
     " status, source, confidence, evidence, evidence_start, evidence_end"
+/* the same, of facts f joined with a span table */
+#define FACT_COLUMNS_F                                                                             \
+    "f.seq, f.article, f.type, f.subject, f.object, f.value, f.unit, f.period, f.place,"           \
+    " f.detail, f.qualifier, f.status, f.source, f.confidence, f.evidence, f.evidence_start,"      \
+    " f.evidence_end"
 
 struct cf_reader {
     char *path;             /* the database file */
@@ -263,10 +269,12 @@ cursor_new(cf_reader_t *self, uint64_t since, uint64_t limit, bool has_limit)
     return c;
 }
 
+/* Ends b with the order (and the page's limit) and prepares it as c's statement. */
 static cf_cursor_t *
-cursor_prepare(cf_cursor_t *c, sql_t *b, cf_err_t *err)
+cursor_prepare(cf_cursor_t *c, sql_t *b, const char *order, cf_err_t *err)
 {
-    sql_add(b, " ORDER BY seq LIMIT ?3");
+    sql_add(b, order);
+    sql_add(b, " LIMIT ?3");
     if (sqlite3_prepare_v3(c->reader->db, b->p, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt, NULL) !=
         SQLITE_OK) {
         db_err(c->reader, err, "preparing a fact query");
@@ -278,8 +286,39 @@ cursor_prepare(cf_cursor_t *c, sql_t *b, cf_err_t *err)
     return c;
 }
 
+/* A page is the facts in seqs (?1, ?2], at most ?3, in seq order: either a range of the
+ * log, filtered, or (a type or subject given) the spans of that key reaching into the
+ * range (cf_archive.h), then the facts they cover, filtered the same way. Each page
+ * statement ends with ORDER_LOG or, on one key's spans (which never overlap), ORDER_SPANS:
+ * seq order again, without a sort. */
 static const char *const select_page =
-    "SELECT " FACT_COLUMNS " FROM facts WHERE seq > ?1 AND seq <= ?2";
+    "SELECT " FACT_COLUMNS_F " FROM facts f WHERE f.seq > ?1 AND f.seq <= ?2";
+#define ORDER_LOG " ORDER BY f.seq"
+#define ORDER_SPANS " ORDER BY s.first, f.seq"
+
+/* The start of a page over the spans of table (type or subject) whose key is one of
+ * keys[0..n) (bound as filter values): s outer (CROSS JOIN keeps that order), f read by
+ * seq inside each span, joined on the key too (spans cover other keys' facts). */
+static void
+span_page(sql_t *b, cf_cursor_t *c, const char *col, const char *const *keys, size_t n)
+{
+    sql_add(b, "SELECT " FACT_COLUMNS_F " FROM fact_");
+    sql_add(b, col);
+    sql_add(b, "_spans s CROSS JOIN facts f ON f.seq BETWEEN s.first AND s.last AND f.");
+    sql_add(b, col);
+    sql_add(b, " = s.");
+    sql_add(b, col);
+    sql_add(b, " WHERE s.");
+    sql_add(b, col);
+    sql_add(b, n == 1 ? " = " : " IN (");
+    for (size_t i = 0; i < n; i++) {
+        sql_add(b, i ? ", " : "");
+        bind_next(b, c, keys[i], 0);
+    }
+    sql_add(b, n == 1 ? "" : ")");
+    sql_add(b, " AND s.first > ?1 - " CF_ARCHIVE_SPAN_MAX_SQL " AND s.first <= ?2 AND s.last > ?1"
+               " AND f.seq > ?1 AND f.seq <= ?2");
+}
 
 /* Topic prefix p as a condition on (type, subject): the topic is
  * "fact." type "." subject, and types never contain a dot. */
@@ -300,17 +339,60 @@ classify_prefix(const char *p, const char **type_end)
     return dot[1] ? P_TYPE_SUBJECT : P_TYPE;
 }
 
+/* The types of the prefixes that name one exact type ("fact.TYPE." or "fact.TYPE.SUBJ"),
+ * distinct, in *types (caller frees each and the array); false (nothing allocated)
+ * when some prefix is a bare type prefix ("fact.reve"), which only a scan can answer. */
+static bool
+exact_types(const char *const *prefixes, size_t nprefixes, char ***types, size_t *n)
+{
+    *types = NULL;
+    *n = 0;
+    for (size_t i = 0; i < nprefixes; i++)
+        if (classify_prefix(prefixes[i], &(const char *){NULL}) == P_TYPE_PREFIX)
+            return false;
+    char **v = cf_calloc(nprefixes ? nprefixes : 1, sizeof *v);
+    size_t m = 0;
+    for (size_t i = 0; i < nprefixes; i++) {
+        const char *dot = NULL;
+        pkind_t k = classify_prefix(prefixes[i], &dot);
+        if (k != P_TYPE && k != P_TYPE_SUBJECT)
+            continue;
+        size_t len = (size_t)(dot - prefixes[i] - 5);
+        bool seen = false;
+        for (size_t j = 0; j < m && !seen; j++)
+            seen = strlen(v[j]) == len && memcmp(v[j], prefixes[i] + 5, len) == 0;
+        if (!seen)
+            v[m++] = cf_strndup(prefixes[i] + 5, len);
+    }
+    *types = v;
+    *n = m;
+    return true;
+}
+
 cf_cursor_t *
 cf_reader_replay(cf_reader_t *self, uint64_t since, const char *const *prefixes, size_t nprefixes,
                  uint64_t limit, bool has_limit, cf_err_t *err)
 {
     cf_cursor_t *c = cursor_new(self, since, limit, has_limit);
     sql_t b = {0};
-    sql_add(&b, select_page);
+    const char *order = ORDER_LOG;
     bool all = nprefixes == 0, any = false;
     for (size_t i = 0; i < nprefixes; i++)
         if (classify_prefix(prefixes[i], &(const char *){NULL}) == P_ALL)
             all = true;
+    char **types = NULL;
+    size_t ntypes = 0;
+    if (!all && exact_types(prefixes, nprefixes, &types, &ntypes) && ntypes > 0) {
+        /* every prefix names its type: those types' spans (spans of several types
+         * overlap, so then the page is sorted) */
+        span_page(&b, c, "type", (const char *const *)types, ntypes);
+        order = ntypes == 1 ? ORDER_SPANS : ORDER_LOG;
+    } else {
+        sql_add(&b, select_page);
+    }
+    for (size_t i = 0; i < ntypes; i++)
+        free(types[i]);
+    free(types);
     if (!all) {
         sql_add(&b, " AND (");
         for (size_t i = 0; i < nprefixes; i++) {
@@ -321,18 +403,18 @@ cf_reader_replay(cf_reader_t *self, uint64_t since, const char *const *prefixes,
             sql_add(&b, any ? " OR " : "");
             any = true;
             if (k == P_TYPE_PREFIX) {
-                sql_add(&b, "substr(type, 1, length(");
+                sql_add(&b, "substr(f.type, 1, length(");
                 bind_next(&b, c, prefixes[i] + 5, 0);
                 sql_add(&b, ")) = ");
                 bind_next(&b, c, prefixes[i] + 5, 0);
                 continue;
             }
             char *type = cf_strndup(prefixes[i] + 5, (size_t)(dot - prefixes[i] - 5));
-            sql_add(&b, "(type = ");
+            sql_add(&b, "(f.type = ");
             bind_next(&b, c, type, 0);
             free(type);
             if (k == P_TYPE_SUBJECT) {
-                sql_add(&b, " AND substr(subject, 1, length(");
+                sql_add(&b, " AND substr(f.subject, 1, length(");
                 bind_next(&b, c, dot + 1, 0);
                 sql_add(&b, ")) = ");
                 bind_next(&b, c, dot + 1, 0);
@@ -345,9 +427,10 @@ cf_reader_replay(cf_reader_t *self, uint64_t since, const char *const *prefixes,
             free(b.p);
             b = (sql_t){0};
             sql_add(&b, select_page);
+            order = ORDER_LOG;
         }
     }
-    return cursor_prepare(c, &b, err);
+    return cursor_prepare(c, &b, order, err);
 }
 
 cf_cursor_t *
@@ -364,20 +447,26 @@ cf_reader_facts(cf_reader_t *self, const cf_msg_facts_t *q, cf_err_t *err)
     }
     cf_cursor_t *c = cursor_new(self, q->since, q->limit, q->has_limit);
     sql_t b = {0};
-    sql_add(&b, select_page);
+    /* a subject is the narrower key (a few facts of an article against ~half of them
+     * for a type) */
+    const char *key = q->subject ? q->subject : q->type;
+    if (key)
+        span_page(&b, c, q->subject ? "subject" : "type", &key, 1);
+    else
+        sql_add(&b, select_page);
     const struct {
         const char *frag;
         const char *val;
     } eq[] = {
-        {" AND type = ", q->type},
-        {" AND subject = ", q->subject},
-        {" AND object = ", q->object},
-        {" AND status = ", q->status},
-        {" AND place = ", q->place},
+        {" AND f.type = ", q->type},
+        {" AND f.subject = ", q->subject},
+        {" AND f.object = ", q->object},
+        {" AND f.status = ", q->status},
+        {" AND f.place = ", q->place},
         /* a range means overlap: the fact's period ends on or after the range's start
          * and starts on or before its end (ISO dates compare as text) */
-        {" AND period_end >= ", q->period_from ? from : NULL},
-        {" AND period_start <= ", q->period_to ? to : NULL},
+        {" AND f.period_end >= ", q->period_from ? from : NULL},
+        {" AND f.period_start <= ", q->period_to ? to : NULL},
     };
     for (size_t i = 0; i < sizeof eq / sizeof *eq; i++) {
         if (eq[i].val) {
@@ -386,15 +475,15 @@ cf_reader_facts(cf_reader_t *self, const cf_msg_facts_t *q, cf_err_t *err)
         }
     }
     if (q->has_article) {
-        sql_add(&b, " AND article = ");
+        sql_add(&b, " AND f.article = ");
         bind_next(&b, c, NULL, q->article > INT64_MAX ? INT64_MAX : (int64_t)q->article);
     }
     if (q->text) {
-        sql_add(&b, " AND article IN (SELECT rowid FROM article_fts WHERE article_fts MATCH ");
+        sql_add(&b, " AND f.article IN (SELECT rowid FROM article_fts WHERE article_fts MATCH ");
         bind_next(&b, c, q->text, 0);
         sql_add(&b, ")");
     }
-    return cursor_prepare(c, &b, err);
+    return cursor_prepare(c, &b, key ? ORDER_SPANS : ORDER_LOG, err);
 }
 
 /* A text column in place: NULL (nil) for SQL NULL. */

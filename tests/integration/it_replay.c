@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 #include <zmq.h>
 
+#include "cf_archive.h"
 #include "cf_client.h"
 #include "cf_msg.h"
 #include "cf_text.h"
@@ -35,7 +36,8 @@ static const char *const types[] = {"market_share", "revenue", "datacenter", "cu
 static const char *const subjects[] = {"aws", "azure", "google-cloud", "hp",
                                        "hpe", "ibm",   "oracle"};
 
-/* n facts (seq 1..n on a fresh archive) over 10 done articles. */
+/* n facts (seq 1..n on a fresh archive) over 10 done articles, a block of seqs each as
+ * the daemon writes them, with the span tables it keeps beside them. */
 static void
 fill(const it_daemon_t *d, size_t n)
 {
@@ -69,7 +71,7 @@ fill(const it_daemon_t *d, size_t n)
                            "Fact number %zu of the replay test says %s holds %zu percent of "
                            "the market in 2014.",
                            i + 1, subjects[i % 7], i % 50);
-        sqlite3_bind_int(s, 1, (int)(i % 10) + 1);
+        sqlite3_bind_int(s, 1, (int)(i * 10 / n) + 1);
         sqlite3_bind_text(s, 2, types[i % 5], -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, subjects[i % 7], -1, SQLITE_STATIC);
         sqlite3_bind_double(s, 4, (double)(i % 50));
@@ -80,6 +82,8 @@ fill(const it_daemon_t *d, size_t n)
         sqlite3_reset(s);
     }
     sqlite3_finalize(s);
+    CHECK(sqlite3_exec(db, CF_ARCHIVE_SPANS_SQL, NULL, NULL, NULL) == SQLITE_OK, "spans: %s",
+          sqlite3_errmsg(db));
     CHECK(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK, "commit");
     sqlite3_close(db);
 }

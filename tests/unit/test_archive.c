@@ -20,6 +20,7 @@
 
 #include "cf_archive.h"
 #include "cf_fact.h"
+#include "cf_limits.h"
 #include "cf_log.h"
 #include "cf_test.h"
 #include "cf_text.h"
@@ -1173,9 +1174,17 @@ test_migrate_from_v1(void)
     CF_CHECK_INT(q_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
     CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 2);
     CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 2);
+    /* version 3: the type and subject indexes became span tables, filled from the facts */
     CF_CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
                            " ('facts_type', 'facts_subject')"),
-                 2);
+                 0);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM fact_type_spans"), 1);
+    CF_CHECK_INT(q_int(db, "SELECT first * 10 + last FROM fact_type_spans"
+                           " WHERE type = 'market_share'"),
+                 12);
+    CF_CHECK_STR(q_text(db, "SELECT group_concat(subject || ':' || first || '-' || last, ' ') FROM"
+                            " (SELECT * FROM fact_subject_spans ORDER BY first)"),
+                 "aws:1-1 azure:2-2");
     /* the documented views answer over the old rows */
     CF_CHECK_INT(q_int(db, "SELECT facts FROM article_view WHERE id = 1"), 2);
     CF_CHECK_INT(q_int(db, "SELECT body_bytes FROM article_view WHERE id = 1"), 21);
@@ -1631,6 +1640,99 @@ out:
     teardown(&fx);
 }
 
+/* The span tables as the writer left them equal what CF_ARCHIVE_SPANS_SQL computes from
+ * the facts (run and rolled back on a connection of our own). */
+static void
+check_spans_recomputed(sqlite3 *db)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db,
+                          "BEGIN;"
+                          "CREATE TEMP TABLE w_type AS SELECT * FROM fact_type_spans;"
+                          "CREATE TEMP TABLE w_subject AS SELECT * FROM fact_subject_spans;"
+                          CF_ARCHIVE_SPANS_SQL,
+                          NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "recomputing spans: %s\n", msg);
+    CF_CHECK_INT(rc, SQLITE_OK);
+    sqlite3_free(msg);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM (SELECT * FROM w_type EXCEPT"
+                           " SELECT * FROM fact_type_spans)"),
+                 0);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM (SELECT * FROM fact_type_spans EXCEPT"
+                           " SELECT * FROM w_type)"),
+                 0);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM (SELECT * FROM w_subject EXCEPT"
+                           " SELECT * FROM fact_subject_spans)"),
+                 0);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM (SELECT * FROM fact_subject_spans EXCEPT"
+                           " SELECT * FROM w_subject)"),
+                 0);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* A done article's facts get one span per type and per subject (cut where the seqs
+ * cross a multiple of CF_ARCHIVE_SPAN_MAX), the same rows the migration's SQL makes;
+ * more spans than one INSERT takes go in as several. */
+static void
+test_spans_written(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    static const char *const types[] = {"revenue", "market_share", "datacenter"};
+    enum { NART = 3 };
+    static const size_t nfacts[NART] = {CF_MAX_FACTS, 40, CF_MAX_FACTS};
+    uint64_t id[NART];
+    for (int i = 0; i < NART; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/spans%d", i);
+        id[i] = insert1(&fx, url, "AWS held a share.");
+    }
+    cf_archive_req_t c;
+    claim(&fx, &c, NART);
+    CF_CHECK_INT(c.u.claim.n, NART);
+    cf_archive_req_clear(&c);
+    cf_facts_t f[NART] = {{0}};
+    cf_archive_req_t d[NART];
+    memset(d, 0, sizeof d);
+    int n = 0;
+    for (int a = 0; a < NART; a++) {
+        for (size_t i = 0; i < nfacts[a]; i++) {
+            char subject[32];
+            /* article 1: 40 subjects, more than one INSERT's rows */
+            snprintf(subject, sizeof subject, "s%zu", a == 1 ? i : i % 5);
+            set_fact(cf_facts_push(&f[a]), types[i % 3], subject, NULL, true);
+        }
+        d[a].kind = CF_ARCHIVE_DONE;
+        d[a].cb = on_done;
+        d[a].arg = &n;
+        d[a].u.done.id = id[a];
+        d[a].u.done.facts = &f[a];
+        CF_CHECK_INT(cf_archive_submit(fx.a, &d[a]), CF_OK);
+    }
+    CF_CHECK(run_until(fx.base, &n, NART));
+    sqlite3 *db = peek_open(&fx);
+    /* seqs 1..1000, 1001..1040 (across 1024: its types cut in two), 1041..2040 */
+    CF_CHECK_INT(d[1].u.done.first_seq, CF_MAX_FACTS + 1);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM fact_type_spans"), 3 + 6 + 3);
+    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM fact_subject_spans"), 5 + 40 + 5);
+    /* article 1's revenue facts are seqs 1001, 1004, ..., 1040 */
+    CF_CHECK_STR(q_text(db, "SELECT group_concat(first || '-' || last, ' ') FROM (SELECT * FROM"
+                            " fact_type_spans WHERE type = 'revenue' ORDER BY first)"),
+                 "1-1000 1001-1022 1025-1040 1041-2040");
+    CF_CHECK_INT(q_int(db, "SELECT max(last - first) FROM fact_type_spans"), CF_MAX_FACTS - 1);
+    check_spans_recomputed(db);
+    sqlite3_close(db);
+    for (int a = 0; a < NART; a++) {
+        cf_archive_req_clear(&d[a]);
+        cf_facts_clear(&f[a]);
+    }
+out:
+    teardown(&fx);
+}
+
 CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_insert_and_duplicates), CF_TEST(test_group_commit),
              CF_TEST(test_claim_done_search), CF_TEST(test_fail_and_release),
@@ -1639,4 +1741,4 @@ CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_locked_database), CF_TEST(test_claimed_not_handed_out_twice),
              CF_TEST(test_search_backlog_recovered), CF_TEST(test_done_fails_half_way),
              CF_TEST(test_done_many_facts), CF_TEST(test_wal_prepared),
-             CF_TEST(test_search_backlog_light_load))
+             CF_TEST(test_search_backlog_light_load), CF_TEST(test_spans_written))

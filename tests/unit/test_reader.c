@@ -3,6 +3,7 @@
  * the real one), facts written straight into it through a second connection, and
  * cursors read in small pages. Work is bounded by counting calls, never time. */
 #include <ftw.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,7 @@ fill(fixture_t *fx, size_t n)
         sqlite3_reset(s);
     }
     sqlite3_finalize(s);
+    exec(fx, CF_ARCHIVE_SPANS_SQL); /* what the archive's writer keeps beside its facts */
     exec(fx, "COMMIT");
 }
 
@@ -308,6 +310,7 @@ test_bounded_pages(void)
     exec(&fx, "INSERT INTO facts(article, type, subject, status, confidence, evidence,"
               " evidence_start, evidence_end) VALUES(1, 'ipo', 'kingsoft', 'reported', 1, 'x',"
               " 0, 1)");
+    exec(&fx, CF_ARCHIVE_SPANS_SQL);
     cf_err_t err;
     const char *p[] = {"fact.ipo."};
     cf_cursor_t *c = cf_reader_replay(fx.r, 0, p, 1, 0, false, &err);
@@ -480,5 +483,103 @@ test_article(void)
     teardown(&fx);
 }
 
-CF_TEST_LIST(CF_TEST(test_replay), CF_TEST(test_bounded_pages), CF_TEST(test_facts),
+/* The seqs the log holds for a condition, by a plain scan: the oracle. */
+static uint64_t *
+scan(fixture_t *fx, const char *where, size_t *n)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT seq FROM facts WHERE %s ORDER BY seq", where);
+    sqlite3_stmt *s;
+    CF_CHECK_INT(sqlite3_prepare_v2(fx->w, sql, -1, &s, NULL), SQLITE_OK);
+    uint64_t *v = NULL;
+    size_t cap = 0;
+    *n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 256;
+            v = realloc(v, cap * sizeof *v);
+        }
+        v[(*n)++] = (uint64_t)sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* Facts as the daemon writes them, one block of seqs per article (1 to 60 facts, the
+ * types and subjects of each block repeating), over several page windows and many
+ * CF_ARCHIVE_SPAN_MAX boundaries: type and subject queries and exact-type replays read
+ * spans, and find exactly what a scan of the log finds, in order, from any since. */
+static void
+test_spans(void)
+{
+    fixture_t fx;
+    setup(&fx);
+    exec(&fx, "BEGIN");
+    sqlite3_stmt *s;
+    sqlite3_prepare_v2(fx.w,
+                       "INSERT INTO facts(article, type, subject, status, confidence, evidence,"
+                       " evidence_start, evidence_end) VALUES(?1, ?2, ?3, 'reported', 0.5, 'x', 0,"
+                       " 1)",
+                       -1, &s, NULL);
+    size_t seq = 0;
+    for (int art = 1; seq < 40000; art++) {
+        int nf = 1 + (art * 37) % 60;
+        for (int k = 0; k < nf; k++, seq++) {
+            sqlite3_bind_int(s, 1, art);
+            sqlite3_bind_text(s, 2, types[(art + k) % 4], -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 3, subjects[(art * 3 + k / 7) % 5], -1, SQLITE_STATIC);
+            if (sqlite3_step(s) != SQLITE_DONE)
+                cf_test_failures++;
+            sqlite3_reset(s);
+        }
+    }
+    sqlite3_finalize(s);
+    exec(&fx, CF_ARCHIVE_SPANS_SQL);
+    exec(&fx, "COMMIT");
+    cf_err_t err;
+    size_t n, nwant, calls;
+    static const uint64_t sinces[] = {0, 1023, 1024, 16383, 16384 + 511, 39990};
+    for (size_t si = 0; si < sizeof sinces / sizeof *sinces; si++) {
+        char where[256];
+        uint64_t since = sinces[si];
+        /* a type, a subject, both */
+        cf_msg_facts_t qs[] = {{.type = "revenue"}, {.subject = "hpe"},
+                               {.type = "datacenter", .subject = "aws"}};
+        const char *wheres[] = {"type = 'revenue'", "subject = 'hpe'",
+                                "type = 'datacenter' AND subject = 'aws'"};
+        for (size_t k = 0; k < 3; k++) {
+            qs[k].since = since;
+            cf_cursor_t *c = cf_reader_facts(fx.r, &qs[k], &err);
+            uint64_t *got = drain(c, 100, &n, &calls);
+            snprintf(where, sizeof where, "seq > %" PRIu64 " AND %s", since, wheres[k]);
+            uint64_t *want = scan(&fx, where, &nwant);
+            check_same(got, n, want, nwant, wheres[k]);
+            free(got);
+            free(want);
+            cf_cursor_destroy(&c);
+        }
+        /* replays: one exact type with a subject prefix; two types */
+        const char *p1[] = {"fact.market_share.az"};
+        const char *p2[] = {"fact.revenue.", "fact.datacenter.hp", "sys.heartbeat"};
+        struct {
+            const char *const *p;
+            size_t n;
+            const char *where;
+        } rs[] = {{p1, 1, "type = 'market_share' AND subject LIKE 'az%'"},
+                  {p2, 3, "(type = 'revenue' OR (type = 'datacenter' AND subject LIKE 'hp%'))"}};
+        for (size_t k = 0; k < 2; k++) {
+            cf_cursor_t *c = cf_reader_replay(fx.r, since, rs[k].p, rs[k].n, 0, false, &err);
+            uint64_t *got = drain(c, 64, &n, &calls);
+            snprintf(where, sizeof where, "seq > %" PRIu64 " AND %s", since, rs[k].where);
+            uint64_t *want = scan(&fx, where, &nwant);
+            check_same(got, n, want, nwant, rs[k].where);
+            free(got);
+            free(want);
+            cf_cursor_destroy(&c);
+        }
+    }
+    teardown(&fx);
+}
+
+CF_TEST_LIST(CF_TEST(test_replay), CF_TEST(test_spans), CF_TEST(test_bounded_pages), CF_TEST(test_facts),
              CF_TEST(test_article))
