@@ -488,16 +488,26 @@ stmt_done(sqlite3_stmt *s)
     return rc;
 }
 
-/* Runs a statement without results; SQLITE_OK or the error (message kept in werr). */
+/* Steps s once and resets it, keeping its bindings (the multi-row INSERTs rebind every
+ * parameter before each use); SQLITE_OK or the error (message kept in werr). */
 static int
-exec_stmt(cf_archive_t *self, sqlite3_stmt *s)
+step_once(cf_archive_t *self, sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE || rc == SQLITE_ROW)
         rc = SQLITE_OK;
     else
         snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
-    stmt_done(s);
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* Runs a statement without results; SQLITE_OK or the error (message kept in werr). */
+static int
+exec_stmt(cf_archive_t *self, sqlite3_stmt *s)
+{
+    int rc = step_once(self, s);
+    sqlite3_clear_bindings(s);
     return rc;
 }
 
@@ -898,13 +908,7 @@ insert_facts(cf_archive_t *self, uint64_t article, cf_fact_t *v, size_t n)
             sqlite3_bind_int64(s, o + 17, (sqlite3_int64)f->evidence_start);
             sqlite3_bind_int64(s, o + 18, (sqlite3_int64)f->evidence_end);
         }
-        /* every parameter is bound again before the next step: no clear_bindings */
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_DONE)
-            rc = SQLITE_OK;
-        else
-            snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
-        sqlite3_reset(s);
+        rc = step_once(self, s);
         if (rc == SQLITE_OK) {
             uint64_t last = (uint64_t)sqlite3_last_insert_rowid(self->db);
             for (size_t i = 0; i < k; i++) {
@@ -964,7 +968,7 @@ insert_spans(cf_archive_t *self, int t, const cf_fact_t *v, size_t n)
         size_t k = rows - i < SPAN_ROWS ? rows - i : SPAN_ROWS;
         rc = rows_stmt(self, &self->st_spans[t][k - 1], span_insert_sql[t], 3, k);
         if (rc != SQLITE_OK)
-            return rc;
+            break;
         sqlite3_stmt *s = self->st_spans[t][k - 1];
         for (size_t j = 0; j < k; j++, i++) {
             int o = (int)(3 * j);
@@ -972,12 +976,7 @@ insert_spans(cf_archive_t *self, int t, const cf_fact_t *v, size_t n)
             sqlite3_bind_int64(s, o + 2, (sqlite3_int64)sp[i].first);
             sqlite3_bind_int64(s, o + 3, (sqlite3_int64)sp[i].last);
         }
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_DONE)
-            rc = SQLITE_OK;
-        else
-            snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
-        sqlite3_reset(s);
+        rc = step_once(self, s);
     }
     return rc;
 }

@@ -35,7 +35,9 @@ typedef struct cf_archive cf_archive_t;
  * of the key. A span may cover facts of other keys in between: readers join on the key
  * as well as the range. */
 #define CF_ARCHIVE_SPAN_MAX 1024
-#define CF_ARCHIVE_SPAN_MAX_SQL "1024" /* the same, for SQL text */
+#define CF_ARCHIVE_SPAN_MAX_SQL CF_ARCHIVE_STR_(CF_ARCHIVE_SPAN_MAX) /* the same, as SQL text */
+#define CF_ARCHIVE_STR_(x) CF_ARCHIVE_STR2_(x)
+#define CF_ARCHIVE_STR2_(x) #x
 
 /* Rebuilds both span tables from the facts table, in SQL (the same rows the writer
  * writes): a run is a maximal block of consecutive facts (by seq) of one article. The

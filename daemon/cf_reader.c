@@ -18,11 +18,8 @@
 #define WINDOW 16384         /* seq span one statement run may examine */
 #define WINDOWS_PER_PAGE 4   /* spans per cf_cursor_next: bounds one call's work */
 
+/* of facts f (every statement names the table f: pages join it with a span table) */
 #define FACT_COLUMNS                                                                               \
-    "seq, article, type, subject, object, value, unit, period, place, detail, qualifier,"          \
-    " status, source, confidence, evidence, evidence_start, evidence_end"
-/* the same, of facts f joined with a span table */
-#define FACT_COLUMNS_F                                                                             \
     "f.seq, f.article, f.type, f.subject, f.object, f.value, f.unit, f.period, f.place,"           \
     " f.detail, f.qualifier, f.status, f.source, f.confidence, f.evidence, f.evidence_start,"      \
     " f.evidence_end"
@@ -161,7 +158,7 @@ cf_reader_open(const char *db_path, cf_err_t *err)
          "SELECT id, url, title, body, source, published, lang, state FROM articles"
          " WHERE id = ?1"},
         {offsetof(cf_reader_t, facts_of),
-         "SELECT " FACT_COLUMNS " FROM facts WHERE article = ?1 ORDER BY seq"},
+         "SELECT " FACT_COLUMNS " FROM facts f WHERE f.article = ?1 ORDER BY f.seq"},
         {offsetof(cf_reader_t, begin), "BEGIN"},
         {offsetof(cf_reader_t, commit), "COMMIT"},
     };
@@ -292,7 +289,7 @@ cursor_prepare(cf_cursor_t *c, sql_t *b, const char *order, cf_err_t *err)
  * statement ends with ORDER_LOG or, on one key's spans (which never overlap), ORDER_SPANS:
  * seq order again, without a sort. */
 static const char *const select_page =
-    "SELECT " FACT_COLUMNS_F " FROM facts f WHERE f.seq > ?1 AND f.seq <= ?2";
+    "SELECT " FACT_COLUMNS " FROM facts f WHERE f.seq > ?1 AND f.seq <= ?2";
 #define ORDER_LOG " ORDER BY f.seq"
 #define ORDER_SPANS " ORDER BY s.first, f.seq"
 
@@ -302,7 +299,7 @@ static const char *const select_page =
 static void
 span_page(sql_t *b, cf_cursor_t *c, const char *col, const char *const *keys, size_t n)
 {
-    sql_add(b, "SELECT " FACT_COLUMNS_F " FROM fact_");
+    sql_add(b, "SELECT " FACT_COLUMNS " FROM fact_");
     sql_add(b, col);
     sql_add(b, "_spans s CROSS JOIN facts f ON f.seq BETWEEN s.first AND s.last AND f.");
     sql_add(b, col);
