@@ -117,6 +117,12 @@ cf_key_read_secret(const char *path, char sec[CF_KEY_Z85 + 1], char pub[CF_KEY_Z
                         "%s: secret key is accessible to others (mode %04o); "
                         "chmod 600 it (or use systemd's LoadCredential=)",
                         path, (unsigned)(st.st_mode & 07777));
+    else if (st.st_uid != geteuid() && st.st_uid != 0)
+        /* only root reads another user's 0600 file: that user could swap the key */
+        rc = cf_err_set(err, CF_EDENIED,
+                        "%s: secret key is owned by uid %u, not by this user (uid %u) or "
+                        "root; chown it",
+                        path, (unsigned)st.st_uid, (unsigned)geteuid());
     else if (cf_key_parse(buf, len, NULL, z, &why) != CF_OK)
         rc = cf_err_set(err, CF_EINVAL, "%s: %s", path, why.text);
     else if (zmq_curve_public(p, z) != 0)

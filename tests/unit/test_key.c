@@ -70,6 +70,17 @@ test_generate_and_read(void)
     CF_CHECK(strstr(err.text, "0640") != NULL);
     chmod(path_of("alice.key"), 0400);
     CF_CHECK(cf_key_read_secret(path_of("alice.key"), sec, NULL, &err) == CF_OK);
+    /* another user's key (only root can read one at mode 0400, so only root can
+     * test it): refused; root's own key is fine */
+    if (geteuid() == 0) {
+        CF_CHECK(chown(path_of("alice.key"), 65534, 65534) == 0);
+        CF_CHECK(cf_key_read_secret(path_of("alice.key"), sec, NULL, &err) == CF_EDENIED);
+        CF_CHECK(strstr(err.text, "owned by uid 65534") != NULL);
+        CF_CHECK(chown(path_of("alice.key"), 0, 0) == 0);
+        CF_CHECK(cf_key_read_secret(path_of("alice.key"), sec, NULL, &err) == CF_OK);
+    } else {
+        printf("test_key: not root: the check of another user's key is not run\n");
+    }
     CF_CHECK(cf_key_read_public(path_of("nobody.pub"), z, &err) == CF_ESYS);
     CF_CHECK(cf_key_generate(dir, "../evil", false, NULL, &err) == CF_EINVAL);
     CF_CHECK(cf_key_generate(dir, ".hidden", false, NULL, &err) == CF_EINVAL);
