@@ -2,7 +2,8 @@
  * it_check: `cloudfact check` and the daemon's refusals. check refuses while a
  * daemon holds the state directory; finds articles stuck in impossible states and
  * says what it would do; --repair does it; the daemon refuses a corrupt, foreign
- * or newer archive naming the check command and leaves the file as it was; and
+ * or newer archive naming the check command and leaves the file as it was; the
+ * span tables are checked against the facts and rebuilt by --repair; and
  * `cloudfact stats` is a summary at a terminal, JSON otherwise. */
 #include <errno.h>
 #include <signal.h>
@@ -203,6 +204,120 @@ test_check_and_repair(void)
     it_daemon_cleanup(&d);
 }
 
+/* One text from db (group_concat of a query), caller frees. */
+static char *
+sql_text(const char *db_path, const char *query)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    CHECK(sqlite3_open(db_path, &db) == SQLITE_OK, "open %s", db_path);
+    CHECK(sqlite3_prepare_v2(db, query, -1, &st, NULL) == SQLITE_OK, "%s: %s", query,
+          sqlite3_errmsg(db));
+    CHECK(sqlite3_step(st) == SQLITE_ROW, "%s: no row", query);
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    char *out = cf_strdup(t ? t : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+#define SPANS_OF_BOTH                                                                          \
+    "SELECT (SELECT group_concat(type || ':' || first || '-' || last, ' ') FROM"              \
+    " fact_type_spans) || ' | ' || (SELECT group_concat(subject || ':' || first || '-' ||"    \
+    " last, ' ') FROM fact_subject_spans)"
+
+/* A hand edit of the span tables: check names the problem (and nothing else that is
+ * not there), --repair rebuilds the tables as the writer wrote them. */
+static void
+spoil_spans(const it_daemon_t *d, const char *edit, const char *finding, const char *spans)
+{
+    sql(d->db, edit);
+    char *out;
+    int rc = run(&out, "'%s' check --state-dir '%s'", it_bin("cloudfact"), d->dir);
+    CHECK(rc == 1 && strstr(out, finding), "after \"%s\": no \"%s\" (exit %d):\n%s", edit,
+          finding, rc, out);
+    /* one problem, one finding: the rules do not overlap for these edits */
+    const char *first = strstr(out, "\nproblem "),
+               *second = first ? strstr(first + 1, "\nproblem ") : NULL;
+    CHECK(first && !second, "after \"%s\": more than one finding:\n%s", edit, out);
+    free(out);
+    rc = run(&out, "'%s' check --state-dir '%s' --repair", it_bin("cloudfact"), d->dir);
+    CHECK(rc == 0 && strstr(out, "sound after repair") && strstr(out, "rebuild both span tables"),
+          "repair after \"%s\": %d %s", edit, rc, out);
+    free(out);
+    char *now = sql_text(d->db, SPANS_OF_BOTH);
+    CHECK(strcmp(now, spans) == 0, "after \"%s\" and --repair the spans are\n %s\nnot\n %s",
+          edit, now, spans);
+    free(now);
+    rc = run(&out, "'%s' check --state-dir '%s'", it_bin("cloudfact"), d->dir);
+    CHECK(rc == 0 && strstr(out, "result    sound"), "after the repair: %d %s", rc, out);
+    free(out);
+}
+
+/* The span tables (schema 3) are checked against the facts. The facts' seqs start at
+ * 1,018, so that the first article's spans are cut at 1,024 as the contract says. */
+static void
+test_spans(void)
+{
+    it_daemon_t d;
+    it_daemon_init(&d);
+    it_daemon_start(&d, 1, NULL);
+    sql(d.db, "DELETE FROM sqlite_sequence WHERE name = 'facts';"
+              " INSERT INTO sqlite_sequence(name, seq) VALUES('facts', 1017)");
+    static const char *const bodies[] = {
+        "AWS opened a data center in Frankfurt in 2015. Microsoft opened a data center in Paris"
+        " in 2016. AWS opened a data center in Tokyo in 2017. Google opened a data center in"
+        " Sydney in 2018. AWS opened a data center in Mumbai in 2019. AWS opened a data center"
+        " in Seoul in 2014. Microsoft opened a data center in Dublin in 2013. AWS opened a data"
+        " center in Madrid in 2012. AWS opened a data center in Milan in 2011. Google opened a"
+        " data center in Zurich in 2010. AWS opened a data center in Oslo in 2020. AWS opened a"
+        " data center in Lisbon in 2021.",
+        "AWS opened a data center in Cairo in 2022. Google opened a data center in Lima in 2023."};
+    for (size_t k = 0; k < 2; k++) {
+        cf_article_t a = {0};
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/spans/%zu", k);
+        a.url = cf_strdup(url);
+        a.title = cf_strdup("Data centers");
+        a.body = cf_strdup(bodies[k]);
+        a.body_len = strlen(a.body);
+        int status;
+        uint64_t id;
+        it_push(&d, &a, 1, &status, &id);
+        CHECK(status == CF_OK, "push: %d", status);
+        it_wait_stat(&d, "cloudfact_articles_done", k + 1, 60);
+        cf_article_clear(&a);
+    }
+    int status = it_daemon_stop(&d, SIGTERM, 60);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon exit 0x%x", status);
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM facts WHERE seq < 1024") == 6 &&
+              it_sql_int(&d, "SELECT count(*) FROM facts WHERE type = 'datacenter'") == 14 &&
+              it_sql_int(&d, "SELECT count(*) FROM fact_type_spans") == 3,
+          "the extractor's facts changed: this test needs 14 data centers from seq 1,018");
+    char *spans = sql_text(d.db, SPANS_OF_BOTH);
+    char *out;
+    int rc = run(&out, "'%s' check --state-dir '%s'", it_bin("cloudfact"), d.dir);
+    CHECK(rc == 0 && strstr(out, "result    sound"), "spans as written: %d %s", rc, out);
+    free(out);
+
+    spoil_spans(&d, "DELETE FROM fact_type_spans WHERE first = 1024",
+                "6 fact(s) in no span of their type", spans);
+    spoil_spans(&d,
+                "UPDATE fact_subject_spans SET last = 1030 WHERE subject = 'aws' AND first = 1025",
+                "1 overlapping span(s) in fact_subject_spans", spans);
+    spoil_spans(&d,
+                "DELETE FROM fact_type_spans WHERE first = 1024;"
+                " UPDATE fact_type_spans SET last = 1029 WHERE first = 1018",
+                "1 span(s) in fact_type_spans reversed or across a multiple of 1024", spans);
+    spoil_spans(&d,
+                "UPDATE fact_subject_spans SET first = 1024 WHERE subject = 'aws' AND first = 1025",
+                "1 span(s) in fact_subject_spans that do not start and end at a fact of their "
+                "subject",
+                spans);
+    free(spans);
+    it_daemon_cleanup(&d);
+}
+
 static void
 test_foreign_and_corrupt(void)
 {
@@ -233,6 +348,7 @@ int
 main(void)
 {
     test_check_and_repair();
+    test_spans();
     test_foreign_and_corrupt();
     printf("it_check: ok\n");
     return 0;
