@@ -179,6 +179,8 @@ print_human(json_t *v, FILE *out)
             n(v, "cloudfact_articles_failed", b, sizeof b), size,
             n(v, "cloudfact_archive_commits_total", c, sizeof c),
             n(v, "cloudfact_archive_rollbacks_total", d, sizeof d));
+    fprintf(out, "search    %s done articles waiting to be indexed for text search\n",
+            n(v, "cloudfact_search_backlog", a, sizeof a));
     print_auth(v, out);
 }
 

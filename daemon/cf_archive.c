@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,7 @@ struct cf_archive {
     char *fts_list;             /* the ids of one S_FTS as a JSON array (reused) */
     size_t fts_list_cap;
     size_t fts_n, fts_cap;
+    _Atomic uint64_t fts_shown; /* fts_n after the writer's last transaction (stats) */
     bool fts_stalled;           /* an index-only transaction failed: wait for a request */
     bool careful;               /* a savepoint around each DONE (see run_batch) */
     bool halfway;               /* a DONE failed after writing part of itself */
@@ -1259,6 +1261,13 @@ fts_drop(cf_archive_t *self, size_t k)
     self->fts_n -= k;
 }
 
+/* Shows the backlog to cf_archive_stats (loop thread), after a transaction ended. */
+static void
+fts_show(cf_archive_t *self)
+{
+    atomic_store_explicit(&self->fts_shown, self->fts_n, memory_order_relaxed);
+}
+
 /* How many backlog articles a batch indexes; added is how many it marked done. */
 static size_t
 fts_quota(cf_archive_t *self, size_t added)
@@ -1289,6 +1298,7 @@ index_idle(cf_archive_t *self, size_t chunk)
         rc = exec_stmt(self, self->st[S_COMMIT]);
     if (rc == SQLITE_OK) {
         fts_drop(self, k);
+        fts_show(self);
         return true;
     }
     if (!sqlite3_get_autocommit(self->db))
@@ -1323,6 +1333,7 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
         rc = exec_stmt(self, self->st[S_COMMIT]);
     if (rc == SQLITE_OK) {
         fts_drop(self, fts_k);
+        fts_show(self);
         self->fts_stalled = false;
         self->claim_log_n = 0;
         return true;
@@ -1920,6 +1931,7 @@ fts_recover(cf_archive_t *self, cf_err_t *err)
     if (self->fts_n)
         cf_log_notice("archive: %zu done articles are not indexed for search yet; indexing them",
                       self->fts_n);
+    fts_show(self);
     return CF_OK;
 }
 
@@ -2156,6 +2168,7 @@ void
 cf_archive_stats(const cf_archive_t *self, cf_archive_stats_t *out)
 {
     *out = self->st_;
+    out->search_backlog = atomic_load_explicit(&self->fts_shown, memory_order_relaxed);
 }
 
 void

@@ -131,6 +131,9 @@ typedef struct cf_archive_stats {
     uint64_t commits;      /* transactions committed since open */
     uint64_t batched;      /* requests carried by those transactions */
     uint64_t rollbacks;    /* batches rolled back (storage trouble): all their requests failed */
+    uint64_t search_backlog; /* done articles not yet indexed for text search, as of the
+                              * writer's last transaction (they are found by every query
+                              * but a `text` one) */
 } cf_archive_stats_t;
 
 /* Opens (creating if needed, mode 0750) state_dir and state_dir/cloudfact.db
@@ -167,7 +170,8 @@ int cf_archive_set_busy_timeout(cf_archive_t *self, unsigned ms);
 void cf_archive_req_clear(cf_archive_req_t *req);
 
 /* The current counters. Loop thread only: they are updated as completions are
- * delivered, so they agree with the callbacks already run. */
+ * delivered, so they agree with the callbacks already run (search_backlog, the
+ * writer's own, may be a transaction ahead of them). */
 void cf_archive_stats(const cf_archive_t *self, cf_archive_stats_t *out);
 
 /* Stops accepting requests, lets the writer finish and commit what it has, runs

@@ -147,14 +147,16 @@ test_check_and_repair(void)
 
     /* stats: JSON when piped, a summary at a terminal (script(1) gives it one) */
     rc = run(&out, "'%s' stats --endpoint %s", it_bin("cloudfact"), d.query);
-    CHECK(rc == 0 && out[0] == '{' && strstr(out, "\"cloudfact_queue_depth\":0"),
+    CHECK(rc == 0 && out[0] == '{' && strstr(out, "\"cloudfact_queue_depth\":0") &&
+              strstr(out, "\"cloudfact_search_backlog\":"),
           "stats piped: %s", out);
     free(out);
     if (system("command -v script >/dev/null 2>&1") == 0) {
         rc = run(&out, "script -qec \"'%s' stats --endpoint %s\" /dev/null",
                  it_bin("cloudfact"), d.query);
         CHECK(rc == 0 && strstr(out, "queue ") && strstr(out, "workers ") &&
-                  strstr(out, "archive ") && !strchr(out, '{'),
+                  strstr(out, "archive ") && strstr(out, "waiting to be indexed for text search") &&
+                  !strchr(out, '{'),
               "stats at a terminal: %s", out);
         free(out);
     }

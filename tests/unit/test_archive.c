@@ -1624,6 +1624,9 @@ test_search_backlog_light_load(void)
                  SQLITE_OK);
     sqlite3_close(db);
     reopen(&fx); /* finds the backlog */
+    cf_archive_stats_t st;
+    cf_archive_stats(fx.a, &st);
+    CF_CHECK_INT((int64_t)st.search_backlog, BACKLOG); /* operators see it */
     db = peek_open(&fx);
     int64_t indexed = 0;
     for (int i = 0; i < 1000 && indexed < BACKLOG; i++) {
@@ -1635,6 +1638,14 @@ test_search_backlog_light_load(void)
             indexed = q_int(db, "SELECT count(*) FROM article_fts_docsize");
     }
     CF_CHECK_INT(indexed, BACKLOG);
+    /* shown once the writer is past the transaction that indexed the last of them */
+    for (int i = 0; i < 100; i++) {
+        cf_archive_stats(fx.a, &st);
+        if (st.search_backlog == 0)
+            break;
+        usleep(10000);
+    }
+    CF_CHECK_INT((int64_t)st.search_backlog, 0);
     sqlite3_close(db);
 out:
     teardown(&fx);
