@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT
+ * cf_walbuf: WAL writes gathered into large pieces (see cf_walbuf.h).
+ *
+ * A file of this VFS is our header followed by the underlying VFS's file. A WAL
+ * file keeps one run of contiguous writes, [off, off + len); a write that does not
+ * continue it, or does not fit, writes the run out first. Every other method of a
+ * WAL file writes the run out before it runs, so that SQLite never sees the file
+ * without its own writes: it reads back frames of the open transaction (a spilled
+ * page), asks the file's size, truncates it, and syncs it before each commit is
+ * shown to other connections. A failed write-out is returned by the method that
+ * caused it (SQLite then fails the statement or the commit, as it would have for
+ * the write), and the run is dropped: SQLite rolls the transaction back and
+ * rewrites every frame it still wants. */
+#include "cf_walbuf.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+typedef struct walbuf_file {
+    sqlite3_file base;  /* pMethods: &walbuf_methods, or NULL when the open failed */
+    sqlite3_file *real; /* the underlying VFS's file, right after this struct */
+    bool wal;           /* a WAL file: its writes are gathered */
+    char *buf;          /* CF_WALBUF_SIZE bytes (WAL files only) */
+    size_t len;         /* bytes gathered */
+    sqlite3_int64 off;  /* file offset of buf[0] */
+} walbuf_file;
+
+static sqlite3_vfs walbuf_vfs;
+static sqlite3_vfs *under; /* the VFS below */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int register_rc;
+
+#define REAL(p) (((walbuf_file *)(p))->real)
+
+/* Writes the gathered run out. */
+static int
+put(walbuf_file *f)
+{
+    int rc = SQLITE_OK;
+    for (size_t done = 0; rc == SQLITE_OK && done < f->len;) {
+        size_t n = f->len - done < CF_WALBUF_PIECE ? f->len - done : CF_WALBUF_PIECE;
+        rc =
+            f->real->pMethods->xWrite(f->real, f->buf + done, (int)n, f->off + (sqlite3_int64)done);
+        done += n;
+    }
+    f->len = 0;
+    return rc;
+}
+
+static int
+wb_write(sqlite3_file *p, const void *data, int n, sqlite3_int64 off)
+{
+    walbuf_file *f = (walbuf_file *)p;
+    if (!f->wal || n <= 0)
+        return f->real->pMethods->xWrite(f->real, data, n, off);
+    int rc;
+    if (f->len && (off != f->off + (sqlite3_int64)f->len || f->len + (size_t)n > CF_WALBUF_SIZE) &&
+        (rc = put(f)) != SQLITE_OK)
+        return rc;
+    if ((size_t)n > CF_WALBUF_SIZE)
+        return f->real->pMethods->xWrite(f->real, data, n, off);
+    if (!f->len)
+        f->off = off;
+    memcpy(f->buf + f->len, data, (size_t)n);
+    f->len += (size_t)n;
+    return SQLITE_OK;
+}
+
+static int
+wb_close(sqlite3_file *p)
+{
+    walbuf_file *f = (walbuf_file *)p;
+    int rc = put(f);
+    int rc2 = f->real->pMethods->xClose(f->real);
+    free(f->buf);
+    f->buf = NULL;
+    return rc != SQLITE_OK ? rc : rc2;
+}
+
+static int
+wb_read(sqlite3_file *p, void *data, int n, sqlite3_int64 off)
+{
+    int rc = put((walbuf_file *)p);
+    return rc != SQLITE_OK ? rc : REAL(p)->pMethods->xRead(REAL(p), data, n, off);
+}
+
+static int
+wb_truncate(sqlite3_file *p, sqlite3_int64 size)
+{
+    int rc = put((walbuf_file *)p);
+    return rc != SQLITE_OK ? rc : REAL(p)->pMethods->xTruncate(REAL(p), size);
+}
+
+static int
+wb_sync(sqlite3_file *p, int flags)
+{
+    int rc = put((walbuf_file *)p);
+    return rc != SQLITE_OK ? rc : REAL(p)->pMethods->xSync(REAL(p), flags);
+}
+
+static int
+wb_size(sqlite3_file *p, sqlite3_int64 *size)
+{
+    int rc = put((walbuf_file *)p);
+    return rc != SQLITE_OK ? rc : REAL(p)->pMethods->xFileSize(REAL(p), size);
+}
+
+static int
+wb_control(sqlite3_file *p, int op, void *arg)
+{
+    int rc = put((walbuf_file *)p);
+    return rc != SQLITE_OK ? rc : REAL(p)->pMethods->xFileControl(REAL(p), op, arg);
+}
+
+static int
+wb_lock(sqlite3_file *p, int level)
+{
+    return REAL(p)->pMethods->xLock(REAL(p), level);
+}
+
+static int
+wb_unlock(sqlite3_file *p, int level)
+{
+    return REAL(p)->pMethods->xUnlock(REAL(p), level);
+}
+
+static int
+wb_reserved(sqlite3_file *p, int *out)
+{
+    return REAL(p)->pMethods->xCheckReservedLock(REAL(p), out);
+}
+
+static int
+wb_sector(sqlite3_file *p)
+{
+    return REAL(p)->pMethods->xSectorSize(REAL(p));
+}
+
+static int
+wb_device(sqlite3_file *p)
+{
+    return REAL(p)->pMethods->xDeviceCharacteristics(REAL(p));
+}
+
+/* The shared-memory and memory-map methods (versions 2 and 3) belong to the
+ * database file, which is never gathered: passed through where the file has them. */
+static int
+wb_shm_map(sqlite3_file *p, int region, int size, int extend, void volatile **pp)
+{
+    const sqlite3_io_methods *m = REAL(p)->pMethods;
+    return m->iVersion >= 2 ? m->xShmMap(REAL(p), region, size, extend, pp) : SQLITE_IOERR;
+}
+
+static int
+wb_shm_lock(sqlite3_file *p, int offset, int n, int flags)
+{
+    const sqlite3_io_methods *m = REAL(p)->pMethods;
+    return m->iVersion >= 2 ? m->xShmLock(REAL(p), offset, n, flags) : SQLITE_IOERR;
+}
+
+static void
+wb_shm_barrier(sqlite3_file *p)
+{
+    const sqlite3_io_methods *m = REAL(p)->pMethods;
+    if (m->iVersion >= 2)
+        m->xShmBarrier(REAL(p));
+}
+
+static int
+wb_shm_unmap(sqlite3_file *p, int delete_flag)
+{
+    const sqlite3_io_methods *m = REAL(p)->pMethods;
+    return m->iVersion >= 2 ? m->xShmUnmap(REAL(p), delete_flag) : SQLITE_OK;
+}
+
+static int
+wb_fetch(sqlite3_file *p, sqlite3_int64 off, int n, void **pp)
+{
+    const sqlite3_io_methods *m = REAL(p)->pMethods;
+    *pp = NULL; /* no mapping: SQLite reads instead */
+    int rc = put((walbuf_file *)p);
+    return rc != SQLITE_OK || m->iVersion < 3 ? rc : m->xFetch(REAL(p), off, n, pp);
+}
+
+static int
+wb_unfetch(sqlite3_file *p, sqlite3_int64 off, void *page)
+{
+    const sqlite3_io_methods *m = REAL(p)->pMethods;
+    return m->iVersion >= 3 ? m->xUnfetch(REAL(p), off, page) : SQLITE_OK;
+}
+
+static const sqlite3_io_methods walbuf_methods = {
+    .iVersion = 3,
+    .xClose = wb_close,
+    .xRead = wb_read,
+    .xWrite = wb_write,
+    .xTruncate = wb_truncate,
+    .xSync = wb_sync,
+    .xFileSize = wb_size,
+    .xLock = wb_lock,
+    .xUnlock = wb_unlock,
+    .xCheckReservedLock = wb_reserved,
+    .xFileControl = wb_control,
+    .xSectorSize = wb_sector,
+    .xDeviceCharacteristics = wb_device,
+    .xShmMap = wb_shm_map,
+    .xShmLock = wb_shm_lock,
+    .xShmBarrier = wb_shm_barrier,
+    .xShmUnmap = wb_shm_unmap,
+    .xFetch = wb_fetch,
+    .xUnfetch = wb_unfetch,
+};
+
+static int
+wb_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *p, int flags, int *out_flags)
+{
+    (void)vfs;
+    walbuf_file *f = (walbuf_file *)p;
+    memset(f, 0, sizeof *f);
+    f->real = (sqlite3_file *)(f + 1);
+    f->wal = (flags & SQLITE_OPEN_WAL) != 0;
+    if (f->wal && !(f->buf = malloc(CF_WALBUF_SIZE)))
+        return SQLITE_NOMEM;
+    int rc = under->xOpen(under, name, f->real, flags, out_flags);
+    if (rc != SQLITE_OK || !f->real->pMethods) {
+        free(f->buf);
+        f->buf = NULL;
+        p->pMethods = NULL; /* SQLite does not close a file whose open failed */
+        return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
+    }
+    p->pMethods = &walbuf_methods;
+    return SQLITE_OK;
+}
+
+static void
+do_register(void)
+{
+    under = sqlite3_vfs_find(NULL);
+    if (!under) {
+        register_rc = SQLITE_ERROR;
+        return;
+    }
+    walbuf_vfs = *under; /* every VFS method but xOpen is the underlying one's */
+    walbuf_vfs.zName = CF_WALBUF_VFS;
+    walbuf_vfs.szOsFile = (int)sizeof(walbuf_file) + under->szOsFile;
+    walbuf_vfs.xOpen = wb_open;
+    walbuf_vfs.pNext = NULL;
+    register_rc = sqlite3_vfs_register(&walbuf_vfs, 0);
+}
+
+int
+cf_walbuf_register(void)
+{
+    pthread_once(&once, do_register);
+    return register_rc;
+}
