@@ -232,6 +232,19 @@ wb_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *p, int flags, int
         p->pMethods = NULL; /* SQLite does not close a file whose open failed */
         return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
     }
+    /* Without power-safe overwrite on the database file SQLite pads a commit to a
+     * sector, syncing part-way, and writes the last padding frames after that sync:
+     * they are in the wal-index at once, so they must not wait here. SQLite asks
+     * the database file; the unix VFS gives a WAL file the build's default and
+     * the database file that default unless its URI says psow=0, which the WAL's
+     * name carries too: both are asked. Such a WAL passes through. */
+    if (f->wal &&
+        (!(f->real->pMethods->xDeviceCharacteristics(f->real) & SQLITE_IOCAP_POWERSAFE_OVERWRITE) ||
+         !sqlite3_uri_boolean(name, "psow", 1))) {
+        f->wal = false;
+        free(f->buf);
+        f->buf = NULL;
+    }
     p->pMethods = &walbuf_methods;
     return SQLITE_OK;
 }

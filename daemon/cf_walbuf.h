@@ -10,7 +10,9 @@
  * EXTRA, as cloudfactd's write connection): SQLite shows a commit's frames to other
  * connections (in the wal-index) only after that sync, which writes them out here
  * first. With NORMAL or OFF a commit would be shown while its frames still sit in
- * this buffer, and another connection would read stale bytes. */
+ * this buffer, and another connection would read stale bytes. A WAL on a file
+ * without power-safe overwrite (URI psow=0), whose commits are padded and synced
+ * part-way, is not gathered. */
 #ifndef CF_WALBUF_H
 #define CF_WALBUF_H
 
