@@ -1859,6 +1859,8 @@ open_db(cf_archive_t *self, cf_err_t *err)
     if (rc == SQLITE_OK)
         rc = sqlite3_open_v2(self->path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                              CF_WALBUF_VFS);
+    if (rc == SQLITE_OK) /* before the migrations commit anything, whatever the build's default */
+        rc = sqlite3_exec(self->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return db_error(self, self->db, err, "cannot open");
     sqlite3_extended_result_codes(self->db, 1);

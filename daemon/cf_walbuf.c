@@ -7,10 +7,19 @@
  * WAL file writes the run out before it runs, so that SQLite never sees the file
  * without its own writes: it reads back frames of the open transaction (a spilled
  * page), asks the file's size, truncates it, and syncs it before each commit is
- * shown to other connections. A failed write-out is returned by the method that
- * caused it (SQLite then fails the statement or the commit, as it would have for
- * the write), and the run is dropped: SQLite rolls the transaction back and
- * rewrites every frame it still wants. */
+ * shown to other connections.
+ *
+ * A WAL file is linked to its database file (its peer), whose shared-memory calls
+ * mark the two moments that matter to other connections: the run is written out
+ * before the database file's shared-memory barrier (SQLite publishes a commit in
+ * the wal-index right after one) and before the WAL write lock is released (frames
+ * of a transaction that rolled back after spilling must reach the file while no
+ * other connection may write there, as they would have without this VFS).
+ *
+ * A failed write-out is sticky: every later write or write-out of that WAL returns
+ * it until the write lock is released, so that a transaction that lost frames can
+ * only roll back (an error met by a read alone could otherwise end just one
+ * statement and let the commit succeed over frames never written). */
 #include "cf_walbuf.h"
 
 #include <pthread.h>
@@ -21,13 +30,18 @@
 #include <sqlite3.h>
 
 typedef struct walbuf_file {
-    sqlite3_file base;  /* pMethods: &walbuf_methods, or NULL when the open failed */
-    sqlite3_file *real; /* the underlying VFS's file, right after this struct */
-    bool wal;           /* a WAL file: its writes are gathered */
-    char *buf;          /* CF_WALBUF_SIZE bytes (WAL files only) */
-    size_t len;         /* bytes gathered */
-    sqlite3_int64 off;  /* file offset of buf[0] */
+    sqlite3_file base;        /* pMethods: &walbuf_methods, or NULL when the open failed */
+    sqlite3_file *real;       /* the underlying VFS's file, right after this struct */
+    bool wal;                 /* a WAL file: its writes are gathered */
+    char *buf;                /* CF_WALBUF_SIZE bytes (WAL files only) */
+    size_t len;               /* bytes gathered */
+    sqlite3_int64 off;        /* file offset of buf[0] */
+    int err;                  /* a write-out failed: returned until the write lock goes */
+    struct walbuf_file *peer; /* a WAL's database file and the other way, or NULL */
 } walbuf_file;
+
+/* the underlying file follows the header: it keeps SQLite's 8-byte alignment */
+_Static_assert(sizeof(walbuf_file) % 8 == 0, "walbuf_file keeps the underlying file aligned");
 
 static sqlite3_vfs walbuf_vfs;
 static sqlite3_vfs *under; /* the VFS below */
@@ -36,11 +50,11 @@ static int register_rc;
 
 #define REAL(p) (((walbuf_file *)(p))->real)
 
-/* Writes the gathered run out. */
+/* Writes the gathered run out; a failure sticks (f->err). */
 static int
 put(walbuf_file *f)
 {
-    int rc = SQLITE_OK;
+    int rc = f->err;
     for (size_t done = 0; rc == SQLITE_OK && done < f->len;) {
         size_t n = f->len - done < CF_WALBUF_PIECE ? f->len - done : CF_WALBUF_PIECE;
         rc =
@@ -48,6 +62,7 @@ put(walbuf_file *f)
         done += n;
     }
     f->len = 0;
+    f->err = rc;
     return rc;
 }
 
@@ -57,6 +72,8 @@ wb_write(sqlite3_file *p, const void *data, int n, sqlite3_int64 off)
     walbuf_file *f = (walbuf_file *)p;
     if (!f->wal || n <= 0)
         return f->real->pMethods->xWrite(f->real, data, n, off);
+    if (f->err)
+        return f->err;
     int rc;
     if (f->len && (off != f->off + (sqlite3_int64)f->len || f->len + (size_t)n > CF_WALBUF_SIZE) &&
         (rc = put(f)) != SQLITE_OK)
@@ -75,6 +92,8 @@ wb_close(sqlite3_file *p)
 {
     walbuf_file *f = (walbuf_file *)p;
     int rc = put(f);
+    if (f->peer)
+        f->peer->peer = NULL;
     int rc2 = f->real->pMethods->xClose(f->real);
     free(f->buf);
     f->buf = NULL;
@@ -155,10 +174,19 @@ wb_shm_map(sqlite3_file *p, int region, int size, int extend, void volatile **pp
     return m->iVersion >= 2 ? m->xShmMap(REAL(p), region, size, extend, pp) : SQLITE_IOERR;
 }
 
+/* The WAL write lock is the first lock of SQLite's wal-index (WAL_WRITE_LOCK, 0). */
+#define WAL_WRITE_LOCK 0
+
 static int
 wb_shm_lock(sqlite3_file *p, int offset, int n, int flags)
 {
     const sqlite3_io_methods *m = REAL(p)->pMethods;
+    walbuf_file *wal = ((walbuf_file *)p)->peer;
+    if (wal && offset == WAL_WRITE_LOCK && (flags & SQLITE_SHM_UNLOCK) &&
+        (flags & SQLITE_SHM_EXCLUSIVE)) {
+        put(wal); /* still ours alone: what a rolled-back transaction spilled goes now */
+        wal->err = SQLITE_OK;
+    }
     return m->iVersion >= 2 ? m->xShmLock(REAL(p), offset, n, flags) : SQLITE_IOERR;
 }
 
@@ -166,6 +194,10 @@ static void
 wb_shm_barrier(sqlite3_file *p)
 {
     const sqlite3_io_methods *m = REAL(p)->pMethods;
+    walbuf_file *wal = ((walbuf_file *)p)->peer;
+    if (wal && wal->len) /* a wal-index header may be published after this: empty
+                          * already after a commit's sync; its error sticks */
+        put(wal);
     if (m->iVersion >= 2)
         m->xShmBarrier(REAL(p));
 }
@@ -227,6 +259,8 @@ wb_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *p, int flags, int
         return SQLITE_NOMEM;
     int rc = under->xOpen(under, name, f->real, flags, out_flags);
     if (rc != SQLITE_OK || !f->real->pMethods) {
+        if (f->real->pMethods) /* a failed open that still wants its close */
+            f->real->pMethods->xClose(f->real);
         free(f->buf);
         f->buf = NULL;
         p->pMethods = NULL; /* SQLite does not close a file whose open failed */
@@ -244,6 +278,13 @@ wb_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *p, int flags, int
         f->wal = false;
         free(f->buf);
         f->buf = NULL;
+    }
+    if (f->wal) {
+        walbuf_file *db = (walbuf_file *)sqlite3_database_file_object(name);
+        if (db && db->base.pMethods == &walbuf_methods) {
+            db->peer = f;
+            f->peer = db;
+        }
     }
     p->pMethods = &walbuf_methods;
     return SQLITE_OK;

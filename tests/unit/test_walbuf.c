@@ -90,9 +90,107 @@ insert(sqlite3 *db, int64_t id)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* A VFS under cf_walbuf (the default when it registers) that can make every write
+ * to a WAL fail with SQLITE_FULL, as a full disk would; otherwise it passes through. */
+typedef struct faulty_file {
+    sqlite3_file base;
+    const sqlite3_io_methods *m; /* the file below's own (databases and journals differ) */
+    bool wal;
+} faulty_file;
+
+static sqlite3_vfs faulty_vfs, *plain_vfs;
+static sqlite3_io_methods faulty_methods;
+static bool wal_full; /* armed: WAL writes fail */
+
+#define UNDER(p) ((sqlite3_file *)((faulty_file *)(p) + 1))
+#define M(p) (((faulty_file *)(p))->m)
+
+static int
+faulty_xWrite(sqlite3_file *p, const void *data, int n, sqlite3_int64 off)
+{
+    if (((faulty_file *)p)->wal && wal_full)
+        return SQLITE_FULL;
+    return M(p)->xWrite(UNDER(p), data, n, off);
+}
+
+static int
+faulty_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *p, int flags, int *out)
+{
+    (void)vfs;
+    faulty_file *f = (faulty_file *)p;
+    f->wal = (flags & SQLITE_OPEN_WAL) != 0;
+    int rc = plain_vfs->xOpen(plain_vfs, name, UNDER(p), flags, out);
+    if (rc != SQLITE_OK || !UNDER(p)->pMethods) {
+        p->pMethods = NULL;
+        return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
+    }
+    f->m = UNDER(p)->pMethods;
+    p->pMethods = &faulty_methods;
+    return SQLITE_OK;
+}
+
+#define FORWARD(name, params, args)                                                                \
+    static int faulty_##name params                                                                \
+    {                                                                                              \
+        return M(p)->name args;                                                                    \
+    }
+FORWARD(xClose, (sqlite3_file * p), (UNDER(p)))
+FORWARD(xRead, (sqlite3_file * p, void *d, int n, sqlite3_int64 o), (UNDER(p), d, n, o))
+FORWARD(xTruncate, (sqlite3_file * p, sqlite3_int64 s), (UNDER(p), s))
+FORWARD(xSync, (sqlite3_file * p, int f), (UNDER(p), f))
+FORWARD(xFileSize, (sqlite3_file * p, sqlite3_int64 *s), (UNDER(p), s))
+FORWARD(xLock, (sqlite3_file * p, int l), (UNDER(p), l))
+FORWARD(xUnlock, (sqlite3_file * p, int l), (UNDER(p), l))
+FORWARD(xCheckReservedLock, (sqlite3_file * p, int *o), (UNDER(p), o))
+FORWARD(xFileControl, (sqlite3_file * p, int op, void *a), (UNDER(p), op, a))
+FORWARD(xSectorSize, (sqlite3_file * p), (UNDER(p)))
+FORWARD(xDeviceCharacteristics, (sqlite3_file * p), (UNDER(p)))
+FORWARD(xShmMap, (sqlite3_file * p, int r, int s, int e, void volatile **pp),
+        (UNDER(p), r, s, e, pp))
+FORWARD(xShmLock, (sqlite3_file * p, int o, int n, int f), (UNDER(p), o, n, f))
+FORWARD(xShmUnmap, (sqlite3_file * p, int d), (UNDER(p), d))
+
+static void
+faulty_xShmBarrier(sqlite3_file *p)
+{
+    M(p)->xShmBarrier(UNDER(p));
+}
+
+static void
+register_faulty(void)
+{
+    plain_vfs = sqlite3_vfs_find(NULL);
+    faulty_vfs = *plain_vfs;
+    faulty_vfs.zName = "cf-test-faulty";
+    faulty_vfs.szOsFile = (int)sizeof(faulty_file) + plain_vfs->szOsFile;
+    faulty_vfs.xOpen = faulty_open;
+    faulty_vfs.pNext = NULL;
+    faulty_methods = (sqlite3_io_methods){
+        .iVersion = 2, /* no memory map: SQLite reads instead */
+        .xClose = faulty_xClose,
+        .xRead = faulty_xRead,
+        .xWrite = faulty_xWrite,
+        .xTruncate = faulty_xTruncate,
+        .xSync = faulty_xSync,
+        .xFileSize = faulty_xFileSize,
+        .xLock = faulty_xLock,
+        .xUnlock = faulty_xUnlock,
+        .xCheckReservedLock = faulty_xCheckReservedLock,
+        .xFileControl = faulty_xFileControl,
+        .xSectorSize = faulty_xSectorSize,
+        .xDeviceCharacteristics = faulty_xDeviceCharacteristics,
+        .xShmMap = faulty_xShmMap,
+        .xShmLock = faulty_xShmLock,
+        .xShmBarrier = faulty_xShmBarrier,
+        .xShmUnmap = faulty_xShmUnmap,
+    };
+    CF_CHECK_INT(sqlite3_vfs_register(&faulty_vfs, 1), SQLITE_OK);
+}
+
 static void
 setup(void)
 {
+    register_faulty(); /* the default VFS when cf_walbuf registers over it */
     CF_CHECK_INT(cf_walbuf_register(), SQLITE_OK);
     CF_CHECK_INT(cf_walbuf_register(), SQLITE_OK); /* again: nothing changes */
     snprintf(dir, sizeof dir, "/tmp/cf-walbuf-XXXXXX");
@@ -148,6 +246,78 @@ test_spill(void)
     CF_CHECK_INT(q_int(r, "SELECT count(*) FROM t WHERE body = " BODY("id")), 600);
     sqlite3_close(r);
     sqlite3_close(w);
+}
+
+/* A transaction that spilled frames and rolled back leaves nothing behind that
+ * could later land on another writer's frames: that writer commits at the same
+ * offsets, and everything stays readable and sound. */
+static void
+test_rollback_then_other_writer(void)
+{
+    sqlite3 *a = open_db(path_of("rollback.db"), true);
+    for (int64_t id = 1; id <= 20; id++)
+        CF_CHECK_INT(insert(a, id), SQLITE_OK);
+    CF_CHECK_INT(sqlite3_wal_checkpoint_v2(a, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3 *b = open_db(path_of("rollback.db"), false);
+    CF_CHECK_INT(sqlite3_exec(a, "PRAGMA cache_size = 5; BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    for (int64_t id = 1000; id < 1300; id++) /* spills, then goes */
+        CF_CHECK_INT(insert(a, id), SQLITE_OK);
+    CF_CHECK_INT(sqlite3_exec(a, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    CF_CHECK_INT(sqlite3_exec(b, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    for (int64_t id = 21; id <= 80; id++)
+        CF_CHECK_INT(insert(b, id), SQLITE_OK);
+    CF_CHECK_INT(sqlite3_exec(b, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    /* a's next use of its WAL (a read, then a write) */
+    CF_CHECK_INT(q_int(a, "SELECT count(*) FROM t WHERE body = " BODY("id")), 80);
+    CF_CHECK_INT(insert(a, 81), SQLITE_OK);
+    sqlite3 *c = open_db(path_of("rollback.db"), false);
+    char *ok = integrity(c);
+    CF_CHECK_STR(ok, "ok");
+    free(ok);
+    CF_CHECK_INT(q_int(c, "SELECT count(*) FROM t WHERE body = " BODY("id")), 81);
+    sqlite3_close(c);
+    sqlite3_close(b);
+    sqlite3_close(a);
+}
+
+/* A write-out that fails (a full disk) while a statement only reads the spilled
+ * pages: the transaction must not commit over the frames it lost. The failure
+ * sticks until the write lock goes, so the commit fails and the file stays sound. */
+static void
+test_lost_frames_never_commit(void)
+{
+    sqlite3 *a = open_db(path_of("full.db"), true);
+    /* a UNIQUE column: a multi-row UPDATE of it keeps a statement journal, so an
+     * error in it ends only the statement, not the transaction */
+    CF_CHECK_INT(
+        sqlite3_exec(a,
+                     "CREATE TABLE v(id INTEGER PRIMARY KEY, u INTEGER UNIQUE, body BLOB);"
+                     " PRAGMA cache_size = 5; BEGIN;"
+                     " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                     " WHERE i < 60) INSERT INTO v(u, body) SELECT i, zeroblob(2000) FROM n",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    wal_full = true; /* the gathered (spilled) frames cannot be written now */
+    int rc = sqlite3_exec(a, "UPDATE v SET u = u + 1000", NULL, NULL, NULL);
+    wal_full = false;
+    CF_CHECK(rc != SQLITE_OK);
+    if (!sqlite3_get_autocommit(a)) { /* only the statement ended: the commit must fail */
+        rc = sqlite3_exec(a, "INSERT INTO v(u, body) VALUES(-1, x'00')", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(a, "COMMIT", NULL, NULL, NULL);
+        CF_CHECK(rc != SQLITE_OK);
+        sqlite3_exec(a, "ROLLBACK", NULL, NULL, NULL);
+    }
+    CF_CHECK_INT(insert(a, 1000), SQLITE_OK); /* usable again once the lock went */
+    sqlite3 *c = open_db(path_of("full.db"), false);
+    char *ok = integrity(c);
+    CF_CHECK_STR(ok, "ok");
+    free(ok);
+    CF_CHECK_INT(q_int(c, "SELECT count(*) FROM v"), 0);
+    CF_CHECK_INT(q_int(c, "SELECT count(*) FROM t WHERE body = " BODY("id")), 1);
+    sqlite3_close(c);
+    sqlite3_close(a);
 }
 
 /* A writer killed at any moment: every commit it reported is there, the database is
@@ -277,6 +447,8 @@ test_all(void)
     setup();
     test_visible();
     test_spill();
+    test_rollback_then_other_writer();
+    test_lost_frames_never_commit();
     test_killed_writer();
     test_fewer_writes();
     teardown();
