@@ -89,6 +89,31 @@ it_free_port(void)
     return port;
 }
 
+/* Four free loopback ports for d's endpoints, distinct: each socket stays bound until
+ * all four are chosen (a port closed at once could come back as the next one). */
+static void
+pick_ports(it_daemon_t *d)
+{
+    int fds[4], ports[4];
+    for (int i = 0; i < 4; i++) {
+        struct sockaddr_in sa = {0};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof sa;
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&sa, sizeof sa) != 0 ||
+            getsockname(fds[i], (struct sockaddr *)&sa, &len) != 0)
+            it_fail("cannot find a free port: %s", strerror(errno));
+        ports[i] = ntohs(sa.sin_port);
+    }
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    snprintf(d->ingest, sizeof d->ingest, "tcp://127.0.0.1:%d", ports[0]);
+    snprintf(d->publish, sizeof d->publish, "tcp://127.0.0.1:%d", ports[1]);
+    snprintf(d->query, sizeof d->query, "tcp://127.0.0.1:%d", ports[2]);
+    snprintf(d->http, sizeof d->http, "127.0.0.1:%d", ports[3]);
+}
+
 void
 it_daemon_init(it_daemon_t *d)
 {
@@ -96,10 +121,7 @@ it_daemon_init(it_daemon_t *d)
     snprintf(d->dir, sizeof d->dir, "/tmp/cf-it-XXXXXX");
     if (!mkdtemp(d->dir))
         it_fail("mkdtemp: %s", strerror(errno));
-    snprintf(d->ingest, sizeof d->ingest, "tcp://127.0.0.1:%d", it_free_port());
-    snprintf(d->publish, sizeof d->publish, "tcp://127.0.0.1:%d", it_free_port());
-    snprintf(d->query, sizeof d->query, "tcp://127.0.0.1:%d", it_free_port());
-    snprintf(d->http, sizeof d->http, "127.0.0.1:%d", it_free_port());
+    pick_ports(d);
     snprintf(d->worker_ep, sizeof d->worker_ep, "ipc://%s/workers.sock", d->dir);
     snprintf(d->log, sizeof d->log, "%s/daemon.log", d->dir);
     snprintf(d->db, sizeof d->db, "%s/cloudfact.db", d->dir);
@@ -163,6 +185,29 @@ it_stat(const it_daemon_t *d, const char *name)
     return v;
 }
 
+/* Whether the log holds text after byte from (a daemon's own lines since then). */
+static bool
+log_has(const it_daemon_t *d, long from, const char *text)
+{
+    FILE *f = fopen(d->log, "r");
+    if (!f)
+        return false;
+    bool found = false;
+    char line[1024];
+    if (fseek(f, from, SEEK_SET) == 0)
+        while (!found && fgets(line, sizeof line, f))
+            found = strstr(line, text) != NULL;
+    fclose(f);
+    return found;
+}
+
+static long
+log_size(const it_daemon_t *d)
+{
+    struct stat st;
+    return stat(d->log, &st) == 0 ? (long)st.st_size : 0;
+}
+
 static void
 check_alive(it_daemon_t *d)
 {
@@ -196,8 +241,35 @@ it_wait_stat(it_daemon_t *d, const char *name, uint64_t value, int timeout_s)
     }
 }
 
+static void start_once(it_daemon_t *d, int workers, const char *const *extra);
+
+/* Another test may take a port between pick_ports and the daemon's bind (tests run
+ * in parallel): a first start that fails on a port in use tries new ports. */
 void
 it_daemon_start(it_daemon_t *d, int workers, const char *const *extra)
+{
+    for (int attempt = 1;; attempt++) {
+        long from = log_size(d);
+        start_once(d, workers, extra);
+        if (d->pid > 0) {
+            d->bound = true;
+            return;
+        }
+        if (d->bound || attempt == 5 || !log_has(d, from, "Address already in use")) {
+            char cmd[400];
+            snprintf(cmd, sizeof cmd, "tail -n 30 %s >&2", d->log);
+            if (system(cmd) != 0)
+                fprintf(stderr, "(no log)\n");
+            it_fail("cloudfactd exited early (log: %s)", d->log);
+        }
+        fprintf(stderr, "it: a port of %s was taken meanwhile: new ports\n", d->ingest);
+        pick_ports(d);
+    }
+}
+
+/* Starts the daemon and waits until it is ready; d->pid is 0 when it exited first. */
+static void
+start_once(it_daemon_t *d, int workers, const char *const *extra)
 {
     char nworkers[16];
     snprintf(nworkers, sizeof nworkers, "%d", workers);
@@ -224,7 +296,11 @@ it_daemon_start(it_daemon_t *d, int workers, const char *const *extra)
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
-        check_alive(d);
+        int status;
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            d->pid = 0; /* it_daemon_start decides */
+            return;
+        }
         msgpack_unpacked up;
         msgpack_unpacked_init(&up);
         uint64_t ready = 0;

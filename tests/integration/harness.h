@@ -24,6 +24,7 @@ typedef struct it_daemon {
     char log[300];          /* the daemon's stderr */
     char db[300];           /* DIR/cloudfact.db */
     cf_curve_client_t curve; /* what the harness's own calls (stats, push) use; empty: plain */
+    bool bound;             /* a daemon of d has bound its ports once (they stay d's) */
 } it_daemon_t;
 
 /* Fails the test program (exit 1) with a message. */
