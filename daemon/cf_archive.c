@@ -1253,20 +1253,21 @@ index_backlog(cf_archive_t *self, size_t k)
     return exec_stmt(self, s);
 }
 
-static void
-fts_drop(cf_archive_t *self, size_t k)
-{
-    if (k == 0)
-        return; /* fts_ids may still be NULL */
-    memmove(self->fts_ids, self->fts_ids + k, (self->fts_n - k) * sizeof *self->fts_ids);
-    self->fts_n -= k;
-}
-
 /* Shows the backlog to cf_archive_stats (loop thread), after a transaction ended. */
 static void
 fts_show(cf_archive_t *self)
 {
     atomic_store_explicit(&self->fts_shown, self->fts_n, memory_order_relaxed);
+}
+
+static void
+fts_drop(cf_archive_t *self, size_t k)
+{
+    if (k) { /* fts_ids may still be NULL */
+        memmove(self->fts_ids, self->fts_ids + k, (self->fts_n - k) * sizeof *self->fts_ids);
+        self->fts_n -= k;
+    }
+    fts_show(self); /* every drop follows a commit */
 }
 
 /* How many backlog articles a batch indexes; added is how many it marked done. */
@@ -1299,7 +1300,6 @@ index_idle(cf_archive_t *self, size_t chunk)
         rc = exec_stmt(self, self->st[S_COMMIT]);
     if (rc == SQLITE_OK) {
         fts_drop(self, k);
-        fts_show(self);
         return true;
     }
     if (!sqlite3_get_autocommit(self->db))
@@ -1334,7 +1334,6 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
         rc = exec_stmt(self, self->st[S_COMMIT]);
     if (rc == SQLITE_OK) {
         fts_drop(self, fts_k);
-        fts_show(self);
         self->fts_stalled = false;
         self->claim_log_n = 0;
         return true;
@@ -1853,8 +1852,8 @@ open_db(cf_archive_t *self, cf_err_t *err)
         return cf_err_sys(err, "archive: cannot create %s", self->path);
     }
     /* the write connection gathers its WAL writes (cf_walbuf.h): safe because its
-     * every commit syncs the WAL (synchronous=FULL, set below before any commit in
-     * WAL mode); bench/README.md, "Eighth pass": ~19 fewer system calls per article */
+     * every commit syncs the WAL (synchronous=FULL, set right after opening and
+     * checked once configured); bench/README.md, "Eighth pass" */
     int rc = cf_walbuf_register();
     if (rc == SQLITE_OK)
         rc = sqlite3_open_v2(self->path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
@@ -1891,7 +1890,7 @@ open_db(cf_archive_t *self, cf_err_t *err)
      * cursor open, a rowid seek and a close on articles for every fact (~5 % of the
      * writer's instructions, bench/README.md). The schema still declares the reference. */
     rc = sqlite3_exec(self->db,
-                      "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+                      "PRAGMA foreign_keys=OFF;"
                       " PRAGMA temp_store=MEMORY;" /* savepoint journals: no temp files */
                       " PRAGMA journal_size_limit=" STR(WAL_SIZE_LIMIT) ";",
                       NULL, NULL, NULL);

@@ -72,19 +72,28 @@ it_bin(const char *name)
     return path;
 }
 
-/* A free loopback port: bind to port 0 and read what the kernel chose. */
-int
-it_free_port(void)
+/* A loopback socket bound to a port the kernel chose: returns the port, *fd the
+ * socket (the caller closes it once it no longer needs the port held). */
+static int
+hold_port(int *fd)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {0};
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof sa;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+    *fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (*fd < 0 || bind(*fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        getsockname(*fd, (struct sockaddr *)&sa, &len) != 0)
         it_fail("cannot find a free port: %s", strerror(errno));
-    int port = ntohs(sa.sin_port);
+    return ntohs(sa.sin_port);
+}
+
+/* A free loopback port: bind to port 0 and read what the kernel chose. */
+int
+it_free_port(void)
+{
+    int fd;
+    int port = hold_port(&fd);
     close(fd);
     return port;
 }
@@ -95,17 +104,8 @@ static void
 pick_ports(it_daemon_t *d)
 {
     int fds[4], ports[4];
-    for (int i = 0; i < 4; i++) {
-        struct sockaddr_in sa = {0};
-        sa.sin_family = AF_INET;
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof sa;
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&sa, sizeof sa) != 0 ||
-            getsockname(fds[i], (struct sockaddr *)&sa, &len) != 0)
-            it_fail("cannot find a free port: %s", strerror(errno));
-        ports[i] = ntohs(sa.sin_port);
-    }
+    for (int i = 0; i < 4; i++)
+        ports[i] = hold_port(&fds[i]);
     for (int i = 0; i < 4; i++)
         close(fds[i]);
     snprintf(d->ingest, sizeof d->ingest, "tcp://127.0.0.1:%d", ports[0]);

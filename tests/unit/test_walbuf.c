@@ -45,17 +45,20 @@ open_db(const char *path, bool walbuf)
     return db;
 }
 
-/* PRAGMA integrity_check's first line ("ok" for a sound file), caller frees. */
-static char *
-integrity(sqlite3 *db)
+/* A connection of the default VFS to DIR/name, whose file must pass
+ * integrity_check: what any other reader of the file finds. Caller closes it. */
+static sqlite3 *
+open_sound(const char *name)
 {
+    sqlite3 *db = open_db(path_of(name), false);
     sqlite3_stmt *st;
-    char *out = NULL;
+    const char *first = NULL;
     if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
-        out = strdup((const char *)sqlite3_column_text(st, 0));
+        first = (const char *)sqlite3_column_text(st, 0);
+    CF_CHECK_STR(first ? first : "(no answer)", "ok");
     sqlite3_finalize(st);
-    return out ? out : strdup("(no answer)");
+    return db;
 }
 
 static int64_t
@@ -75,6 +78,7 @@ q_int(sqlite3 *db, const char *sql)
 
 /* 1,000 bytes of one letter, which the row's id decides: checkable in SQL. */
 #define BODY(id) "replace(hex(zeroblob(1000)), '00', char(65 + (" id ") % 26))"
+#define GOOD_ROWS "SELECT count(*) FROM t WHERE body = " BODY("id") /* rows as written */
 
 static int
 insert(sqlite3 *db, int64_t id)
@@ -214,20 +218,17 @@ test_visible(void)
     sqlite3 *r = open_db(path_of("visible.db"), false);
     for (int64_t id = 1; id <= 60; id++) {
         CF_CHECK_INT(insert(w, id), SQLITE_OK);
-        CF_CHECK_INT(q_int(r, "SELECT count(*) FROM t WHERE body = " BODY("id")), id);
+        CF_CHECK_INT(q_int(r, GOOD_ROWS), id);
     }
     /* a checkpoint copies the gathered frames into the database file */
     CF_CHECK_INT(sqlite3_wal_checkpoint_v2(w, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL),
                  SQLITE_OK);
     CF_CHECK_INT(insert(w, 61), SQLITE_OK); /* the WAL restarts from its top */
-    CF_CHECK_INT(q_int(r, "SELECT count(*) FROM t WHERE body = " BODY("id")), 61);
+    CF_CHECK_INT(q_int(r, GOOD_ROWS), 61);
     sqlite3_close(w);
     sqlite3_close(r);
-    sqlite3 *again = open_db(path_of("visible.db"), false);
-    char *ok = integrity(again);
-    CF_CHECK_STR(ok, "ok");
-    free(ok);
-    CF_CHECK_INT(q_int(again, "SELECT count(*) FROM t WHERE body = " BODY("id")), 61);
+    sqlite3 *again = open_sound("visible.db");
+    CF_CHECK_INT(q_int(again, GOOD_ROWS), 61);
     sqlite3_close(again);
 }
 
@@ -240,10 +241,10 @@ test_spill(void)
     CF_CHECK_INT(sqlite3_exec(w, "PRAGMA cache_size = 8; BEGIN", NULL, NULL, NULL), SQLITE_OK);
     for (int64_t id = 1; id <= 600; id++)
         CF_CHECK_INT(insert(w, id), SQLITE_OK);
-    CF_CHECK_INT(q_int(w, "SELECT count(*) FROM t WHERE body = " BODY("id")), 600);
+    CF_CHECK_INT(q_int(w, GOOD_ROWS), 600);
     CF_CHECK_INT(sqlite3_exec(w, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     sqlite3 *r = open_db(path_of("spill.db"), false);
-    CF_CHECK_INT(q_int(r, "SELECT count(*) FROM t WHERE body = " BODY("id")), 600);
+    CF_CHECK_INT(q_int(r, GOOD_ROWS), 600);
     sqlite3_close(r);
     sqlite3_close(w);
 }
@@ -269,13 +270,10 @@ test_rollback_then_other_writer(void)
         CF_CHECK_INT(insert(b, id), SQLITE_OK);
     CF_CHECK_INT(sqlite3_exec(b, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     /* a's next use of its WAL (a read, then a write) */
-    CF_CHECK_INT(q_int(a, "SELECT count(*) FROM t WHERE body = " BODY("id")), 80);
+    CF_CHECK_INT(q_int(a, GOOD_ROWS), 80);
     CF_CHECK_INT(insert(a, 81), SQLITE_OK);
-    sqlite3 *c = open_db(path_of("rollback.db"), false);
-    char *ok = integrity(c);
-    CF_CHECK_STR(ok, "ok");
-    free(ok);
-    CF_CHECK_INT(q_int(c, "SELECT count(*) FROM t WHERE body = " BODY("id")), 81);
+    sqlite3 *c = open_sound("rollback.db");
+    CF_CHECK_INT(q_int(c, GOOD_ROWS), 81);
     sqlite3_close(c);
     sqlite3_close(b);
     sqlite3_close(a);
@@ -310,12 +308,9 @@ test_lost_frames_never_commit(void)
         sqlite3_exec(a, "ROLLBACK", NULL, NULL, NULL);
     }
     CF_CHECK_INT(insert(a, 1000), SQLITE_OK); /* usable again once the lock went */
-    sqlite3 *c = open_db(path_of("full.db"), false);
-    char *ok = integrity(c);
-    CF_CHECK_STR(ok, "ok");
-    free(ok);
+    sqlite3 *c = open_sound("full.db");
     CF_CHECK_INT(q_int(c, "SELECT count(*) FROM v"), 0);
-    CF_CHECK_INT(q_int(c, "SELECT count(*) FROM t WHERE body = " BODY("id")), 1);
+    CF_CHECK_INT(q_int(c, GOOD_ROWS), 1);
     sqlite3_close(c);
     sqlite3_close(a);
 }
@@ -356,11 +351,8 @@ test_killed_writer(void)
         fprintf(stderr, "killed writer: exited with status %d after %lld rows\n",
                 WIFEXITED(status) ? WEXITSTATUS(status) : -1, (long long)acked);
     CF_CHECK(WIFSIGNALED(status));
-    sqlite3 *r = open_db(path_of("killed.db"), false);
-    char *ok = integrity(r);
-    CF_CHECK_STR(ok, "ok");
-    free(ok);
-    int64_t n = q_int(r, "SELECT count(*) FROM t WHERE body = " BODY("id"));
+    sqlite3 *r = open_sound("killed.db");
+    int64_t n = q_int(r, GOOD_ROWS);
     if (!(n >= acked && n <= acked + 1))
         fprintf(stderr, "killed writer: %lld rows, %lld reported committed\n", (long long)n,
                 (long long)acked);
@@ -413,7 +405,7 @@ commit_calls(bool walbuf, const char *name)
     int64_t calls = write_calls() - before;
     if (!psow) { /* what a reader sees of the padded commits */
         sqlite3 *r = open_db(path_of(name), false);
-        CF_CHECK_INT(q_int(r, "SELECT count(*) FROM t WHERE body = " BODY("id")), id - 1);
+        CF_CHECK_INT(q_int(r, GOOD_ROWS), id - 1);
         sqlite3_close(r);
     }
     sqlite3_close(w);
