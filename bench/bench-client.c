@@ -276,8 +276,12 @@ run_push(const opts_t *o)
         }
         long wait_ms = 100;
         if (o->rate > 0 && sent < n && sent - answered < o->window) {
-            double next = t0 + (double)sent / o->rate - bu_now();
-            wait_ms = next <= 0 ? 0 : (long)(next * 1000);
+            /* zmq_poll waits whole milliseconds: round up. Rounded down, the wait was 0
+             * at every rate above 1,000/s and the client spun a vCPU that the pipeline
+             * under test needed (bench/README.md, "Ninth pass"); a send up to 1 ms late
+             * is timed from when it leaves, and the loop above catches up. */
+            double next_ms = (t0 + (double)sent / o->rate - bu_now()) * 1000;
+            wait_ms = next_ms <= 0 ? 0 : (long)next_ms + ((double)(long)next_ms < next_ms);
         }
         zmq_pollitem_t items[2] = {{push, 0, ZMQ_POLLIN, 0}, {sub, 0, ZMQ_POLLIN, 0}};
         if (zmq_poll(items, sub ? 2 : 1, wait_ms) < 0 && zmq_errno() != EINTR)
