@@ -135,6 +135,25 @@ one_int(check_t *c, const char *sql)
     return v;
 }
 
+/* Each row of sql (one text column), as a line headed what. */
+static void
+say_rows(check_t *c, const char *sql, const char *what)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        say("error", "%s: %s", sql, sqlite3_errmsg(c->db));
+        return;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *text = sqlite3_column_text(st, 0);
+        say(what, "%s", text ? (const char *)text : "?");
+    }
+    if (rc != SQLITE_DONE)
+        say("error", "%s: %s", sql, sqlite3_errmsg(c->db));
+    sqlite3_finalize(st);
+}
+
 /* PRAGMA integrity_check: "ok", or up to 10 problems. Returns false when the file
  * cannot even be read as a database. */
 static bool
@@ -238,13 +257,17 @@ check_schema(check_t *c)
 }
 
 typedef struct rule {
-    const char *count_sql;  /* how many rows are in the impossible state */
+    const char *rows_sql;   /* "FROM ... WHERE ...": the rows in the impossible state */
+    const char *example;    /* an SQL text expression naming one of those rows: a
+                             * finding shows up to EXAMPLES of them */
     bool counted;           /* problem reads after the count ("12 article(s) ...") */
     const char *problem;    /* what is wrong */
     const char *action;     /* what --repair does */
     const char *repair_sql; /* NULL: cannot be repaired; rules may share one (run once) */
     int since;              /* the schema version that brought what it checks (0: all) */
 } rule_t;
+
+#define EXAMPLES 3
 
 /* Rebuilding the span tables from the facts repairs any of their problems. */
 static const char spans_repair[] = CF_ARCHIVE_SPANS_SQL;
@@ -257,55 +280,58 @@ static const char spans_repair[] = CF_ARCHIVE_SPANS_SQL;
  * answers, an overlap would repeat it. Each test is one seek of the primary key per
  * fact or span, the nearest span starting at or before it (~1 s per million rows
  * here): with spans that do not overlap, that one is the only one that can cover. */
+#define SPAN_EXAMPLE(K) "'" K " ' || quote(a." K ") || ', span ' || a.first || '-' || a.last"
 #define SPAN_RULES(T, K)                                                                       \
-    {"SELECT count(*) FROM facts f WHERE f." K " IS NOT NULL AND coalesce((SELECT s.last"      \
-     " FROM " T " s WHERE s." K " = f." K " AND s.first <= f.seq ORDER BY s.first DESC"       \
-     " LIMIT 1), 0) < f.seq",                                                                  \
-     true, "fact(s) in no span of their " K " (" T ": queries by " K " miss them)",           \
-     SPANS_ACTION, spans_repair, 3},                                                           \
-    {"SELECT count(*) FROM " T " a WHERE (SELECT b.last FROM " T " b WHERE b." K " = a." K    \
+    {"FROM facts f WHERE f." K " IS NOT NULL AND coalesce((SELECT s.last FROM " T " s"         \
+     " WHERE s." K " = f." K " AND s.first <= f.seq ORDER BY s.first DESC LIMIT 1), 0)"        \
+     " < f.seq",                                                                               \
+     "'" K " ' || quote(f." K ") || ', fact ' || f.seq", true,                                 \
+     "fact(s) in no span of their " K " (" T ": queries by " K " miss them)", SPANS_ACTION,    \
+     spans_repair, 3},                                                                         \
+    {"FROM " T " a WHERE (SELECT b.last FROM " T " b WHERE b." K " = a." K                     \
      " AND b.first < a.first ORDER BY b.first DESC LIMIT 1) >= a.first",                       \
-     true, "overlapping span(s) in " T, SPANS_ACTION, spans_repair, 3},                       \
-    {"SELECT count(*) FROM " T " WHERE last < first OR first / " CF_ARCHIVE_SPAN_MAX_SQL      \
-     " <> last / " CF_ARCHIVE_SPAN_MAX_SQL,                                                    \
-     true, "span(s) in " T " reversed or across a multiple of " CF_ARCHIVE_SPAN_MAX_SQL,      \
+     SPAN_EXAMPLE(K) " || ', overlapping the one before it'", true,                            \
+     "overlapping span(s) in " T, SPANS_ACTION, spans_repair, 3},                             \
+    {"FROM " T " a WHERE a.last < a.first OR a.first / " CF_ARCHIVE_SPAN_MAX_SQL              \
+     " <> a.last / " CF_ARCHIVE_SPAN_MAX_SQL,                                                  \
+     SPAN_EXAMPLE(K), true,                                                                    \
+     "span(s) in " T " reversed or across a multiple of " CF_ARCHIVE_SPAN_MAX_SQL,            \
      SPANS_ACTION, spans_repair, 3}
 
 /* States no running daemon leaves behind, checked while nothing holds the lock. */
 static const rule_t rules[] = {
-    {"SELECT count(*) FROM articles WHERE state = 'processing'",
-     true, "article(s) in state processing, yet no daemon holds the lock",
+    {"FROM articles WHERE state = 'processing'", "'article ' || id", true,
+     "article(s) in state processing, yet no daemon holds the lock",
      "requeue them (state queued; attempts kept)",
      "UPDATE articles SET state = 'queued' WHERE state = 'processing'"},
-    {"SELECT count(*) FROM articles WHERE state = 'done' AND done_at IS NULL",
-     true, "done article(s) without done_at", "set done_at to received_at (or now)",
+    {"FROM articles WHERE state = 'done' AND done_at IS NULL", "'article ' || id", true,
+     "done article(s) without done_at", "set done_at to received_at (or now)",
      "UPDATE articles SET done_at = coalesce(received_at,"
      " strftime('%Y-%m-%dT%H:%M:%fZ','now')) WHERE state = 'done' AND done_at IS NULL"},
-    {"SELECT count(*) FROM articles WHERE state IN ('queued', 'processing') AND"
+    {"FROM articles WHERE state IN ('queued', 'processing') AND"
      " EXISTS (SELECT 1 FROM facts f WHERE f.article = articles.id)",
-     true, "unfinished article(s) that already have facts",
+     "'article ' || id || ' (' || state || ')'", true,
+     "unfinished article(s) that already have facts",
      "mark them done (their facts were committed with them)",
      "UPDATE articles SET state = 'done', done_at = coalesce(done_at, received_at,"
      " strftime('%Y-%m-%dT%H:%M:%fZ','now')) WHERE state IN ('queued', 'processing') AND"
      " EXISTS (SELECT 1 FROM facts f WHERE f.article = articles.id)"},
-    {"SELECT count(*) FROM articles WHERE attempts < 0", true,
-     "article(s) with negative attempts",
-     "set attempts to 0", "UPDATE articles SET attempts = 0 WHERE attempts < 0"},
-    {"SELECT count(*) FROM sqlite_sequence s WHERE s.name = 'facts' AND"
-     " s.seq < (SELECT max(seq) FROM facts)",
-     false, "the fact seq counter is behind the highest seq",
-     "raise it, so that a seq is never reused",
+    {"FROM articles WHERE attempts < 0", "'article ' || id || ' (attempts ' || attempts || ')'",
+     true, "article(s) with negative attempts", "set attempts to 0",
+     "UPDATE articles SET attempts = 0 WHERE attempts < 0"},
+    {"FROM sqlite_sequence s WHERE s.name = 'facts' AND s.seq < (SELECT max(seq) FROM facts)",
+     "'counter ' || s.seq || ', highest seq ' || (SELECT max(seq) FROM facts)", false,
+     "the fact seq counter is behind the highest seq", "raise it, so that a seq is never reused",
      "UPDATE sqlite_sequence SET seq = (SELECT max(seq) FROM facts) WHERE name = 'facts'"},
-    {"SELECT count(*) FROM sqlite_sequence s WHERE s.name = 'articles' AND"
+    {"FROM sqlite_sequence s WHERE s.name = 'articles' AND"
      " s.seq < (SELECT max(id) FROM articles)",
-     false, "the article id counter is behind the highest id",
-     "raise it, so that an id is never reused",
+     "'counter ' || s.seq || ', highest id ' || (SELECT max(id) FROM articles)", false,
+     "the article id counter is behind the highest id", "raise it, so that an id is never reused",
      "UPDATE sqlite_sequence SET seq = (SELECT max(id) FROM articles) WHERE name = 'articles'"},
-    {"SELECT count(*) FROM facts f WHERE NOT EXISTS"
-     " (SELECT 1 FROM articles a WHERE a.id = f.article)",
-     true, "fact(s) whose article is missing", "nothing: facts are append-only; keep the file "
-                                              "and report it",
-     NULL},
+    {"FROM facts f WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = f.article)",
+     "'fact ' || f.seq || ' (article ' || f.article || ')'", true,
+     "fact(s) whose article is missing",
+     "nothing: facts are append-only; keep the file and report it", NULL},
     SPAN_RULES("fact_type_spans", "type"),
     SPAN_RULES("fact_subject_spans", "subject"),
 };
@@ -330,7 +356,9 @@ check_states(check_t *c)
         counts[i] = 0;
         if (c->version < rules[i].since)
             continue; /* not there yet: cloudfactd's migration builds it */
-        counts[i] = one_int(c, rules[i].count_sql);
+        char q[2048]; /* the longest rule's example query is ~500 bytes */
+        snprintf(q, sizeof q, "SELECT count(*) %s", rules[i].rows_sql);
+        counts[i] = one_int(c, q);
         if (counts[i] < 0) {
             c->fatal++;
             continue;
@@ -351,6 +379,9 @@ check_states(check_t *c)
             c->fixable++;
             any = true;
         }
+        snprintf(q, sizeof q, "SELECT %s %s LIMIT %d", rules[i].example, rules[i].rows_sql,
+                 EXAMPLES);
+        say_rows(c, q, "example");
     }
     if (!c->repair || !any)
         return;
@@ -410,10 +441,11 @@ cmd_check(int argc, char **argv)
                 "with no daemon, done without done_at, unfinished with facts, counters behind\n"
                 "the highest id or seq), and the fact type and subject span tables against\n"
                 "the facts (every fact in exactly one span of its type and of its subject;\n"
-                "queries by type or subject read them). Says what --repair would do; --repair\n"
-                "does it in one transaction (spans are rebuilt from the facts). No article or\n"
-                "fact is ever deleted, and a corrupt, foreign or newer file is never written\n"
-                "to.\n\n"
+                "queries by type or subject read them). Each problem is shown with its count\n"
+                "and up to three of its rows (example lines). Says what --repair would do;\n"
+                "--repair does it in one transaction (spans are rebuilt from the facts). No\n"
+                "article or fact is ever deleted, and a corrupt, foreign or newer file is\n"
+                "never written to.\n\n"
                 "It refuses to run while a daemon holds DIR/cloudfactd.lock, and holds that\n"
                 "lock itself, so no daemon starts meanwhile.\n\n"
                 "Exit status: 0 when the archive is sound (or every problem was repaired),\n"

@@ -179,6 +179,14 @@ test_check_and_repair(void)
           "no unfinished-with-facts finding: %s", out);
     CHECK(strstr(out, "1 done article(s) without done_at; --repair would set done_at"),
           "no done-without-done_at finding: %s", out);
+    {
+        /* each finding names its rows: the article just inserted by hand */
+        char line[64];
+        snprintf(line, sizeof line, "\nexample   article %lld\n",
+                 (long long)it_sql_int(&d, "SELECT id FROM articles"
+                                           " WHERE url = 'https://example.com/check/2'"));
+        CHECK(strstr(out, line), "no \"%s\" after the done_at finding: %s", line + 1, out);
+    }
     free(out);
     CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE state = 'processing'") == 1,
           "check without --repair changed the archive");
@@ -229,15 +237,20 @@ sql_text(const char *db_path, const char *query)
     " last, ' ') FROM fact_subject_spans)"
 
 /* A hand edit of the span tables: check names the problem (and nothing else that is
- * not there), --repair rebuilds the tables as the writer wrote them. */
+ * not there) with an example line starting with example, --repair rebuilds the tables
+ * as the writer wrote them. */
 static void
-spoil_spans(const it_daemon_t *d, const char *edit, const char *finding, const char *spans)
+spoil_spans(const it_daemon_t *d, const char *edit, const char *finding, const char *example,
+            const char *spans)
 {
     sql(d->db, edit);
     char *out;
     int rc = run(&out, "'%s' check --state-dir '%s'", it_bin("cloudfact"), d->dir);
     CHECK(rc == 1 && strstr(out, finding), "after \"%s\": no \"%s\" (exit %d):\n%s", edit,
           finding, rc, out);
+    char line[256];
+    snprintf(line, sizeof line, "\nexample   %s", example);
+    CHECK(strstr(out, line), "after \"%s\": no example \"%s\":\n%s", edit, example, out);
     /* one problem, one finding: the rules do not overlap for these edits */
     const char *first = strstr(out, "\nproblem "),
                *second = first ? strstr(first + 1, "\nproblem ") : NULL;
@@ -303,16 +316,18 @@ test_spans(void)
     free(out);
 
     spoil_spans(&d, "DELETE FROM fact_type_spans WHERE first = 1024",
-                "6 fact(s) in no span of their type", spans);
+                "6 fact(s) in no span of their type", "type 'datacenter', fact 1024\n", spans);
     spoil_spans(&d,
                 "UPDATE fact_subject_spans SET last = 1030 WHERE subject = 'aws' AND first = 1025",
-                "1 overlapping span(s) in fact_subject_spans", spans);
+                "1 overlapping span(s) in fact_subject_spans", "subject 'aws', span 1030-1030,"
+                " overlapping the one before it\n", spans);
     spoil_spans(&d,
                 "DELETE FROM fact_type_spans WHERE first = 1024;"
                 " UPDATE fact_type_spans SET last = 1029 WHERE first = 1018",
-                "1 span(s) in fact_type_spans reversed or across a multiple of 1024", spans);
+                "1 span(s) in fact_type_spans reversed or across a multiple of 1024",
+                "type 'datacenter', span 1018-1029\n", spans);
     spoil_spans(&d, "UPDATE fact_subject_spans SET subject = 'ibm' WHERE subject = 'google'",
-                "3 fact(s) in no span of their subject", spans);
+                "3 fact(s) in no span of their subject", "subject 'google', fact ", spans);
     free(spans);
     it_daemon_cleanup(&d);
 }
