@@ -23,6 +23,7 @@
 #include "cf_limits.h"
 #include "cf_log.h"
 #include "cf_test.h"
+#include "cf_test_sql.h"
 #include "cf_text.h"
 
 /* ------------------------------------------------------------------------ */
@@ -189,21 +190,6 @@ peek_open(const fixture_t *fx)
     return db;
 }
 
-static int64_t
-q_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-        fprintf(stderr, "q_int(%s): %s\n", sql, sqlite3_errmsg(db));
-        return -999;
-    }
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
-}
-
 /* Returns a static copy of the first column of the first row ("(null)" for NULL). */
 static const char *
 q_text(sqlite3 *db, const char *sql)
@@ -223,7 +209,7 @@ q_text(sqlite3 *db, const char *sql)
     return buf;
 }
 
-/* As q_int and q_text, with id bound to ?1. */
+/* As cf_test_sql_int and q_text, with id bound to ?1. */
 static sqlite3_stmt *
 q_prep(sqlite3 *db, const char *sql, uint64_t id)
 {
@@ -281,34 +267,37 @@ test_create_and_reopen(void)
     CF_CHECK_INT(st.st_mode & 07777, 0640);
 
     sqlite3 *db = peek_open(&fx);
-    CF_CHECK_INT(q_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
+    CF_CHECK_INT(cf_test_sql_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
     CF_CHECK_STR(q_text(db, "PRAGMA journal_mode"), "wal");
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='table'"
-                           " AND name IN ('articles','facts','article_fts')"),
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='table'"
+                                     " AND name IN ('articles','facts','article_fts')"),
                  3);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='view'"
-                           " AND name='fact_view'"),
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='view'"
+                                     " AND name='fact_view'"),
                  1);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index'"
-                           " AND tbl_name='facts' AND sql LIKE '%(article)%'"),
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index'"
+                                     " AND tbl_name='facts' AND sql LIKE '%(article)%'"),
                  1);
     /* the contract's columns, by name */
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM pragma_table_info('articles') WHERE name IN"
-                           " ('id','url','title','body','source','published','lang','state',"
-                           "'attempts','error','received_at','done_at','relevant','relevance',"
-                           "'class')"),
-                 15);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM pragma_table_info('facts') WHERE name IN"
-                           " ('seq','article','type','subject','object','value','unit','period',"
-                           "'period_start','period_end','place','detail','qualifier','status',"
-                           "'source','confidence','evidence','evidence_start','evidence_end')"),
-                 19);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM pragma_table_info('fact_view') WHERE name IN"
-                           " ('seq','url','title','published','article_source')"),
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT count(*) FROM pragma_table_info('articles') WHERE name IN"
+                            " ('id','url','title','body','source','published','lang','state',"
+                            "'attempts','error','received_at','done_at','relevant','relevance',"
+                            "'class')"),
+        15);
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT count(*) FROM pragma_table_info('facts') WHERE name IN"
+                            " ('seq','article','type','subject','object','value','unit','period',"
+                            "'period_start','period_end','place','detail','qualifier','status',"
+                            "'source','confidence','evidence','evidence_start','evidence_end')"),
+        19);
+    CF_CHECK_INT(cf_test_sql_int(db,
+                                 "SELECT count(*) FROM pragma_table_info('fact_view') WHERE name IN"
+                                 " ('seq','url','title','published','article_source')"),
                  5);
     /* ingest writes only the row and the url index: no index on state */
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index'"
-                           " AND tbl_name='articles' AND sql IS NOT NULL"),
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index'"
+                                     " AND tbl_name='articles' AND sql IS NOT NULL"),
                  0);
     sqlite3_close(db);
 
@@ -406,7 +395,7 @@ test_insert_and_duplicates(void)
     CF_CHECK_INT(s.queued, 5);
 
     sqlite3 *db = peek_open(&fx);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 5);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), 5);
     CF_CHECK_STR(q_textf(db, "SELECT body FROM articles WHERE id=?1", id1), "one");
     CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id1), "queued");
     CF_CHECK_INT(q_intf(db, "SELECT attempts FROM articles WHERE id=?1", id1), 0);
@@ -419,7 +408,8 @@ test_insert_and_duplicates(void)
                         id1),
                  1);
     /* not indexed for search at ingest */
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'one'"), 0);
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'one'"), 0);
     sqlite3_close(db);
 out:
     teardown(&fx);
@@ -457,7 +447,7 @@ test_group_commit(void)
     CF_CHECK_INT(s.batched, N);
     CF_CHECK_INT(s.queued, N);
     sqlite3 *db = peek_open(&fx);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), N);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), N);
     sqlite3_close(db);
 out:
     teardown(&fx);
@@ -558,20 +548,22 @@ test_claim_done_search(void)
                          " WHERE id=?1",
                          id1),
                  "eu");
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 3);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM facts"), 3);
     CF_CHECK_STR(q_text(db, "SELECT period_start || '/' || period_end FROM facts ORDER BY seq"),
                  "2014-07-01/2014-09-30");
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts WHERE period IS NULL"
-                           " AND period_start IS NULL AND value IS NULL"),
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM facts WHERE period IS NULL"
+                                     " AND period_start IS NULL AND value IS NULL"),
                  1);
     CF_CHECK_STR(q_text(db, "SELECT url || ' ' || article_source || ' ' || published"
                             " FROM fact_view WHERE subject='google'"),
                  "https://example.com/c1 test-feed 2015-07-04");
     /* indexed for search in the DONE transaction; queued articles are not */
-    CF_CHECK_INT(q_int(db, "SELECT rowid FROM article_fts WHERE article_fts MATCH 'zanzibarite'"),
-                 (int64_t)id1);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'quokkas'"),
-                 0);
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT rowid FROM article_fts WHERE article_fts MATCH 'zanzibarite'"),
+        (int64_t)id1);
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'quokkas'"),
+        0);
     /* facts are append-only */
     CF_CHECK(sqlite3_exec(db, "DELETE FROM facts", NULL, NULL, NULL) != SQLITE_OK);
 
@@ -595,7 +587,7 @@ test_claim_done_search(void)
     run1(&fx, &d);
     CF_CHECK_INT(d.rc, CF_EINVAL);
     cf_archive_req_clear(&d);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 3);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM facts"), 3);
 
     /* zero facts, no class: done, NULL class */
     memset(&d, 0, sizeof d);
@@ -981,7 +973,7 @@ test_full_disk(void)
     cf_archive_req_clear(&c);
 
     sqlite3 *db = peek_open(&fx);
-    int64_t pages = q_int(db, "PRAGMA page_count");
+    int64_t pages = cf_test_sql_int(db, "PRAGMA page_count");
     CF_CHECK_INT(cf_archive_set_max_pages(fx.a, 1), CF_OK); /* clamped to the current size */
 
     /* big inserts need new pages: every one fails busy, nothing stored */
@@ -1025,11 +1017,11 @@ test_full_disk(void)
     CF_CHECK(d.u.done.url == NULL);
     CF_CHECK_INT(d.u.done.first_seq, 0);
     CF_CHECK_INT(facts.v[0].seq, 0);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 0);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 2);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM facts"), 0);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), 2);
     /* still handed out (processing in memory), still queued in the table */
     CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id1), "queued");
-    CF_CHECK(q_int(db, "PRAGMA page_count") <= pages + 1);
+    CF_CHECK(cf_test_sql_int(db, "PRAGMA page_count") <= pages + 1);
     cf_archive_stats_t s;
     cf_archive_stats(fx.a, &s);
     CF_CHECK(s.rollbacks >= 2);
@@ -1050,7 +1042,7 @@ test_full_disk(void)
         CF_CHECK_INT(r[i].rc, CF_OK);
         cf_article_clear(&a[i]);
     }
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 300);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM facts"), 300);
     /* the claim cursor survived the rollbacks */
     claim(&fx, &c, 10);
     CF_CHECK_INT(c.u.claim.n, 1 + N);
@@ -1090,7 +1082,7 @@ test_locked_database(void)
     run1(&fx, &r); /* later it succeeds */
     CF_CHECK_INT(r.rc, CF_OK);
     CF_CHECK(a.id > 0);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 1);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), 1);
     sqlite3_close(db);
     cf_article_clear(&a);
 out:
@@ -1171,39 +1163,44 @@ test_migrate_from_v1(void)
     }
     CF_CHECK_STR(cf_archive_db_path(fx.a), fx.db);
     sqlite3 *db = peek_open(&fx);
-    CF_CHECK_INT(q_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 2);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 2);
+    CF_CHECK_INT(cf_test_sql_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), 2);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM facts"), 2);
     /* version 3: the type and subject indexes became span tables, filled from the facts */
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
-                           " ('facts_type', 'facts_subject')"),
-                 0);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM fact_type_spans"), 1);
-    CF_CHECK_INT(q_int(db, "SELECT first * 10 + last FROM fact_type_spans"
-                           " WHERE type = 'market_share'"),
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
+                            " ('facts_type', 'facts_subject')"),
+        0);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM fact_type_spans"), 1);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT first * 10 + last FROM fact_type_spans"
+                                     " WHERE type = 'market_share'"),
                  12);
     CF_CHECK_STR(q_text(db, "SELECT group_concat(subject || ':' || first || '-' || last, ' ') FROM"
                             " (SELECT * FROM fact_subject_spans ORDER BY first)"),
                  "aws:1-1 azure:2-2");
     /* the documented views answer over the old rows */
-    CF_CHECK_INT(q_int(db, "SELECT facts FROM article_view WHERE id = 1"), 2);
-    CF_CHECK_INT(q_int(db, "SELECT body_bytes FROM article_view WHERE id = 1"), 21);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT facts FROM article_view WHERE id = 1"), 2);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT body_bytes FROM article_view WHERE id = 1"), 21);
     CF_CHECK_STR(q_text(db, "SELECT error FROM quarantine_view"), "worker crashed");
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM quarantine_view"), 1);
-    CF_CHECK_INT(q_int(db, "SELECT facts FROM facts_by_type WHERE type = 'market_share'"), 2);
-    CF_CHECK_INT(q_int(db, "SELECT subjects FROM facts_by_type WHERE type = 'market_share'"), 2);
-    CF_CHECK_INT(q_int(db, "SELECT last_seq FROM facts_by_subject WHERE subject = 'azure'"), 2);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM quarantine_view"), 1);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT facts FROM facts_by_type WHERE type = 'market_share'"),
+                 2);
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT subjects FROM facts_by_type WHERE type = 'market_share'"), 2);
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT last_seq FROM facts_by_subject WHERE subject = 'azure'"), 2);
     CF_CHECK_STR(q_text(db, "SELECT url FROM fact_view WHERE seq = 1"), "https://old.example/1");
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'percent'"),
-                 1);
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'percent'"),
+        1);
     sqlite3_close(db);
     /* the upgraded archive takes new work and keeps seq going */
     uint64_t id = insert1(&fx, "https://new.example/3", "Azure grew 90 percent.");
     CF_CHECK_INT(id, 3);
     reopen(&fx); /* already current: opens without migrating again */
     db = peek_open(&fx);
-    CF_CHECK_INT(q_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 3);
+    CF_CHECK_INT(cf_test_sql_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), 3);
     sqlite3_close(db);
     teardown(&fx);
 }
@@ -1331,8 +1328,9 @@ test_search_backlog_recovered(void)
     }
     cf_archive_close(&fx.a); /* a clean close indexes whatever is left */
     sqlite3 *db = peek_open(&fx);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'wombats'"),
-                 1);
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'wombats'"),
+        1);
     /* as if the daemon had been killed before indexing id1 */
     CF_CHECK_INT(sqlite3_exec(db,
                               "INSERT INTO article_fts(article_fts, rowid, title, body)"
@@ -1340,17 +1338,20 @@ test_search_backlog_recovered(void)
                               " WHERE url = 'https://example.com/s1'",
                               NULL, NULL, NULL),
                  SQLITE_OK);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'wombats'"),
-                 0);
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'wombats'"),
+        0);
     sqlite3_close(db);
     reopen(&fx); /* finds the backlog */
     reopen(&fx); /* and a clean close has indexed it */
     db = peek_open(&fx);
-    CF_CHECK_INT(q_int(db, "SELECT rowid FROM article_fts WHERE article_fts MATCH 'wombats'"),
-                 (int64_t)id1);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'numbats'"),
-                 1);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM article_fts"), 2);
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT rowid FROM article_fts WHERE article_fts MATCH 'wombats'"),
+        (int64_t)id1);
+    CF_CHECK_INT(
+        cf_test_sql_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH 'numbats'"),
+        1);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM article_fts"), 2);
     sqlite3_close(db);
 out:
     teardown(&fx);
@@ -1402,7 +1403,7 @@ test_done_fails_half_way(void)
     CF_CHECK_INT(bad.v[0].seq, 0);
     CF_CHECK_INT(d[1].rc, CF_OK);
     CF_CHECK(good.v[0].seq > 0);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 1);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM facts"), 1);
     CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id1), "queued");
     CF_CHECK_STR(q_textf(db, "SELECT state FROM articles WHERE id=?1", id2), "done");
     cf_archive_req_clear(&d[0]);
@@ -1416,7 +1417,7 @@ test_done_fails_half_way(void)
     run1(&fx, &d[0]);
     CF_CHECK_INT(d[0].rc, CF_OK);
     cf_archive_req_clear(&d[0]);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), 2);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM facts"), 2);
     sqlite3_close(db);
     cf_facts_clear(&bad);
     cf_facts_clear(&good);
@@ -1488,7 +1489,7 @@ test_done_many_facts(void)
     CF_CHECK_INT(d[2].u.done.first_seq, MANY + 3);
     CF_CHECK_INT(d[2].u.done.last_seq, MANY + 3);
     sqlite3 *db = peek_open(&fx);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM facts"), MANY + 3);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM facts"), MANY + 3);
     for (int k = 0; k < 3; k++) {
         for (size_t i = 0; i < f[k].n; i++) {
             const cf_fact_t *x = &f[k].v[i];
@@ -1520,8 +1521,8 @@ test_done_many_facts(void)
         cf_archive_req_clear(&d[k]);
     }
     /* the writer's connection does not enforce the foreign key, the schema still says it */
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM pragma_foreign_key_list('facts')"
-                           " WHERE \"table\" = 'articles'"),
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM pragma_foreign_key_list('facts')"
+                                     " WHERE \"table\" = 'articles'"),
                  1);
     sqlite3_close(db);
     for (int k = 0; k < 3; k++)
@@ -1547,7 +1548,7 @@ test_wal_prepared(void)
     CF_CHECK_INT(stat(wal, &st), 0);
     off_t prepared = st.st_size;
     sqlite3 *pdb = peek_open(&fx);
-    int64_t page = q_int(pdb, "PRAGMA page_size");
+    int64_t page = cf_test_sql_int(pdb, "PRAGMA page_size");
     sqlite3_close(pdb);
     CF_CHECK(prepared >= 2048 * (page + 24));
     insert1(&fx, "https://example.com/w1", "Quolls opened a region.");
@@ -1586,9 +1587,10 @@ test_wal_prepared(void)
     CF_CHECK(st.st_size > 0 && st.st_size < prepared);
     reopen(&fx);
     sqlite3 *db = peek_open(&fx);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles WHERE url LIKE 'https://example.com/w_'"),
+    CF_CHECK_INT(cf_test_sql_int(
+                     db, "SELECT count(*) FROM articles WHERE url LIKE 'https://example.com/w_'"),
                  2);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM articles"), 162);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), 162);
     CF_CHECK_STR(q_text(db, "PRAGMA integrity_check"), "ok");
     sqlite3_close(db);
     cf_archive_close(&fx.a); /* checkpoints the frames into the database file */
@@ -1635,7 +1637,7 @@ test_search_backlog_light_load(void)
         insert1(&fx, url, "Light load.");
         usleep(4000);
         if (i % 10 == 9)
-            indexed = q_int(db, "SELECT count(*) FROM article_fts_docsize");
+            indexed = cf_test_sql_int(db, "SELECT count(*) FROM article_fts_docsize");
     }
     CF_CHECK_INT(indexed, BACKLOG);
     /* shown once the writer is past the transaction that indexed the last of them */
@@ -1667,17 +1669,17 @@ check_spans_recomputed(sqlite3 *db)
         fprintf(stderr, "recomputing spans: %s\n", msg);
     CF_CHECK_INT(rc, SQLITE_OK);
     sqlite3_free(msg);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM (SELECT * FROM w_type EXCEPT"
-                           " SELECT * FROM fact_type_spans)"),
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM (SELECT * FROM w_type EXCEPT"
+                                     " SELECT * FROM fact_type_spans)"),
                  0);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM (SELECT * FROM fact_type_spans EXCEPT"
-                           " SELECT * FROM w_type)"),
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM (SELECT * FROM fact_type_spans EXCEPT"
+                                     " SELECT * FROM w_type)"),
                  0);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM (SELECT * FROM w_subject EXCEPT"
-                           " SELECT * FROM fact_subject_spans)"),
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM (SELECT * FROM w_subject EXCEPT"
+                                     " SELECT * FROM fact_subject_spans)"),
                  0);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM (SELECT * FROM fact_subject_spans EXCEPT"
-                           " SELECT * FROM w_subject)"),
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM (SELECT * FROM fact_subject_spans EXCEPT"
+                                     " SELECT * FROM w_subject)"),
                  0);
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -1727,13 +1729,14 @@ test_spans_written(void)
     sqlite3 *db = peek_open(&fx);
     /* seqs 1..1000, 1001..1040 (across 1024: its types cut in two), 1041..2040 */
     CF_CHECK_INT(d[1].u.done.first_seq, CF_MAX_FACTS + 1);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM fact_type_spans"), 3 + 6 + 3);
-    CF_CHECK_INT(q_int(db, "SELECT count(*) FROM fact_subject_spans"), 5 + 40 + 5);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM fact_type_spans"), 3 + 6 + 3);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM fact_subject_spans"), 5 + 40 + 5);
     /* article 1's revenue facts are seqs 1001, 1004, ..., 1040 */
     CF_CHECK_STR(q_text(db, "SELECT group_concat(first || '-' || last, ' ') FROM (SELECT * FROM"
                             " fact_type_spans WHERE type = 'revenue' ORDER BY first)"),
                  "1-1000 1001-1022 1025-1040 1041-2040");
-    CF_CHECK_INT(q_int(db, "SELECT max(last - first) FROM fact_type_spans"), CF_MAX_FACTS - 1);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT max(last - first) FROM fact_type_spans"),
+                 CF_MAX_FACTS - 1);
     check_spans_recomputed(db);
     sqlite3_close(db);
     for (int a = 0; a < NART; a++) {

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "cf_test.h"
+#include "cf_test_sql.h"
 #include "cf_walbuf.h"
 
 static char dir[64];
@@ -59,21 +60,6 @@ open_sound(const char *name)
     CF_CHECK_STR(first ? first : "(no answer)", "ok");
     sqlite3_finalize(st);
     return db;
-}
-
-static int64_t
-q_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
-        return -1;
-    }
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
 }
 
 /* 1,000 bytes of one letter, which the row's id decides: checkable in SQL. */
@@ -218,17 +204,17 @@ test_visible(void)
     sqlite3 *r = open_db(path_of("visible.db"), false);
     for (int64_t id = 1; id <= 60; id++) {
         CF_CHECK_INT(insert(w, id), SQLITE_OK);
-        CF_CHECK_INT(q_int(r, GOOD_ROWS), id);
+        CF_CHECK_INT(cf_test_sql_int(r, GOOD_ROWS), id);
     }
     /* a checkpoint copies the gathered frames into the database file */
     CF_CHECK_INT(sqlite3_wal_checkpoint_v2(w, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL),
                  SQLITE_OK);
     CF_CHECK_INT(insert(w, 61), SQLITE_OK); /* the WAL restarts from its top */
-    CF_CHECK_INT(q_int(r, GOOD_ROWS), 61);
+    CF_CHECK_INT(cf_test_sql_int(r, GOOD_ROWS), 61);
     sqlite3_close(w);
     sqlite3_close(r);
     sqlite3 *again = open_sound("visible.db");
-    CF_CHECK_INT(q_int(again, GOOD_ROWS), 61);
+    CF_CHECK_INT(cf_test_sql_int(again, GOOD_ROWS), 61);
     sqlite3_close(again);
 }
 
@@ -241,10 +227,10 @@ test_spill(void)
     CF_CHECK_INT(sqlite3_exec(w, "PRAGMA cache_size = 8; BEGIN", NULL, NULL, NULL), SQLITE_OK);
     for (int64_t id = 1; id <= 600; id++)
         CF_CHECK_INT(insert(w, id), SQLITE_OK);
-    CF_CHECK_INT(q_int(w, GOOD_ROWS), 600);
+    CF_CHECK_INT(cf_test_sql_int(w, GOOD_ROWS), 600);
     CF_CHECK_INT(sqlite3_exec(w, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     sqlite3 *r = open_db(path_of("spill.db"), false);
-    CF_CHECK_INT(q_int(r, GOOD_ROWS), 600);
+    CF_CHECK_INT(cf_test_sql_int(r, GOOD_ROWS), 600);
     sqlite3_close(r);
     sqlite3_close(w);
 }
@@ -270,10 +256,10 @@ test_rollback_then_other_writer(void)
         CF_CHECK_INT(insert(b, id), SQLITE_OK);
     CF_CHECK_INT(sqlite3_exec(b, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     /* a's next use of its WAL (a read, then a write) */
-    CF_CHECK_INT(q_int(a, GOOD_ROWS), 80);
+    CF_CHECK_INT(cf_test_sql_int(a, GOOD_ROWS), 80);
     CF_CHECK_INT(insert(a, 81), SQLITE_OK);
     sqlite3 *c = open_sound("rollback.db");
-    CF_CHECK_INT(q_int(c, GOOD_ROWS), 81);
+    CF_CHECK_INT(cf_test_sql_int(c, GOOD_ROWS), 81);
     sqlite3_close(c);
     sqlite3_close(b);
     sqlite3_close(a);
@@ -309,8 +295,8 @@ test_lost_frames_never_commit(void)
     }
     CF_CHECK_INT(insert(a, 1000), SQLITE_OK); /* usable again once the lock went */
     sqlite3 *c = open_sound("full.db");
-    CF_CHECK_INT(q_int(c, "SELECT count(*) FROM v"), 0);
-    CF_CHECK_INT(q_int(c, GOOD_ROWS), 1);
+    CF_CHECK_INT(cf_test_sql_int(c, "SELECT count(*) FROM v"), 0);
+    CF_CHECK_INT(cf_test_sql_int(c, GOOD_ROWS), 1);
     sqlite3_close(c);
     sqlite3_close(a);
 }
@@ -352,12 +338,12 @@ test_killed_writer(void)
                 WIFEXITED(status) ? WEXITSTATUS(status) : -1, (long long)acked);
     CF_CHECK(WIFSIGNALED(status));
     sqlite3 *r = open_sound("killed.db");
-    int64_t n = q_int(r, GOOD_ROWS);
+    int64_t n = cf_test_sql_int(r, GOOD_ROWS);
     if (!(n >= acked && n <= acked + 1))
         fprintf(stderr, "killed writer: %lld rows, %lld reported committed\n", (long long)n,
                 (long long)acked);
     CF_CHECK(n >= acked && n <= acked + 1);
-    CF_CHECK_INT(q_int(r, "SELECT max(id) FROM t"), n);
+    CF_CHECK_INT(cf_test_sql_int(r, "SELECT max(id) FROM t"), n);
     sqlite3_close(r);
 }
 
@@ -405,7 +391,7 @@ commit_calls(bool walbuf, const char *name)
     int64_t calls = write_calls() - before;
     if (!psow) { /* what a reader sees of the padded commits */
         sqlite3 *r = open_db(path_of(name), false);
-        CF_CHECK_INT(q_int(r, GOOD_ROWS), id - 1);
+        CF_CHECK_INT(cf_test_sql_int(r, GOOD_ROWS), id - 1);
         sqlite3_close(r);
     }
     sqlite3_close(w);
