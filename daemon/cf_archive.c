@@ -299,7 +299,7 @@ struct cf_archive {
 
     pthread_t thread; /* the writer */
     bool thread_started;
-    pthread_mutex_t mu;                      /* guards everything down to w_rollbacks */
+    pthread_mutex_t mu;                      /* guards everything down to w_lasterr */
     pthread_cond_t cv;                       /* signalled on submit, control and stop */
     cf_archive_req_t *q_head, *q_tail;       /* submitted, not yet taken */
     cf_archive_req_t *done_head, *done_tail; /* finished, callbacks not yet run */
@@ -309,6 +309,8 @@ struct cf_archive {
     uint64_t w_commits;                      /* counted by the writer, copied into st on delivery */
     uint64_t w_batched;
     uint64_t w_rollbacks;
+    uint64_t w_checkpoints;          /* checkpoints run (counted by the writer) */
+    uint64_t w_checkpoint_failures;  /* of them, failed (not merely busy) */
     char w_lasterr[CF_ERR_TEXT_MAX]; /* why the last batch was rolled back */
 
     /* writer-owned (the thread that opens, then the writer, then close after join) */
@@ -331,6 +333,8 @@ struct cf_archive {
     double util;                /* moving average of the writer's busy fraction */
     double util_t;              /* when util was last updated (CLOCK_MONOTONIC, s) */
     int wal_frames;             /* frames in the WAL after the last commit (wal_hook) */
+    bool ckpt_failing;          /* the last checkpoint failed: said once, and once more
+                                 * when one works again */
     char werr[CF_ERR_TEXT_MAX]; /* sqlite's message for a batch failure */
 
     /* loop-thread-owned */
@@ -1448,11 +1452,19 @@ checkpoint(cf_archive_t *self)
     /* the next commit reports the WAL again: retried after it, not in a loop (a reader
      * may pin part of the WAL for a while) */
     self->wal_frames = 0;
-    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
-        cf_log_warn("archive: checkpoint of %s failed: %s", self->path, sqlite3_errmsg(self->db));
-    else
+    /* BUSY: another connection's checkpoint holds the lock; not a failure */
+    bool failed = rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY;
+    if (failed && !self->ckpt_failing) /* e.g. a full disk: retried after each commit */
+        cf_log_warn("archive: checkpoint of %s failed: %s (the WAL grows until one succeeds)",
+                    self->path, sqlite3_errmsg(self->db));
+    else if (!failed && self->ckpt_failing)
+        cf_log_notice("archive: checkpoints of %s work again", self->path);
+    else if (!failed)
         cf_log_debug("archive: checkpoint: %d of %d frames copied", copied, frames);
+    self->ckpt_failing = failed;
     pthread_mutex_lock(&self->mu);
+    self->w_checkpoints++;
+    self->w_checkpoint_failures += failed;
 }
 
 static void *
@@ -1607,6 +1619,8 @@ deliver(cf_archive_t *self)
     memcpy(why, self->w_lasterr, sizeof why);
     self->st_.commits = self->w_commits;
     self->st_.batched = self->w_batched;
+    self->st_.checkpoints = self->w_checkpoints;
+    self->st_.checkpoint_failures = self->w_checkpoint_failures;
     pthread_mutex_unlock(&self->mu);
     /* logged here, on the loop thread, once per delivery that saw new rollbacks */
     if (rollbacks > self->st_.rollbacks)

@@ -134,6 +134,8 @@ typedef struct cf_archive_stats {
     uint64_t search_backlog; /* done articles not yet indexed for text search, as of the
                               * writer's last transaction (they are found by every query
                               * but a `text` one) */
+    uint64_t checkpoints;    /* WAL checkpoints run by the writer, as of the last delivery */
+    uint64_t checkpoint_failures; /* of them, failed: the WAL grows until one succeeds */
 } cf_archive_stats_t;
 
 /* Opens (creating if needed, mode 0750) state_dir and state_dir/cloudfact.db

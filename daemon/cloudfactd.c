@@ -475,6 +475,12 @@ collect(cf_metrics_t *m, void *arg)
     cf_metrics_counter(m, "cloudfact_archive_rollbacks_total",
                        "Batches rolled back (storage trouble); their requests failed.",
                        as.rollbacks);
+    cf_metrics_counter(m, "cloudfact_archive_checkpoints_total",
+                       "WAL checkpoints (copies of the WAL into cloudfact.db) ended.",
+                       as.checkpoints);
+    cf_metrics_counter(m, "cloudfact_archive_checkpoint_failures_total",
+                       "WAL checkpoints that failed (storage trouble): the WAL grows meanwhile.",
+                       as.checkpoint_failures);
     cf_metrics_gauge(m, "cloudfact_search_backlog",
                      "Done articles not yet indexed for text search (a text query does not "
                      "find them yet; indexed when the writer is idle or lightly loaded).",
@@ -796,6 +802,8 @@ pack_stats(msgpack_packer *pk, void *arg)
     pair_u(pk, "cloudfact_articles_failed", as.failed, &n);
     pair_u(pk, "cloudfact_last_seq", as.last_seq, &n);
     pair_u(pk, "cloudfact_archive_commits_total", as.commits, &n);
+    pair_u(pk, "cloudfact_archive_checkpoints_total", as.checkpoints, &n);
+    pair_u(pk, "cloudfact_archive_checkpoint_failures_total", as.checkpoint_failures, &n);
     pair_u(pk, "cloudfact_search_backlog", as.search_backlog, &n);
     pair_u(pk, "cloudfact_jobs_inflight", ds.inflight, &n);
     pair_u(pk, "cloudfact_jobs_total", ds.jobs, &n);

@@ -148,7 +148,8 @@ test_check_and_repair(void)
     /* stats: JSON when piped, a summary at a terminal (script(1) gives it one) */
     rc = run(&out, "'%s' stats --endpoint %s", it_bin("cloudfact"), d.query);
     CHECK(rc == 0 && out[0] == '{' && strstr(out, "\"cloudfact_queue_depth\":0") &&
-              strstr(out, "\"cloudfact_search_backlog\":"),
+              strstr(out, "\"cloudfact_search_backlog\":") &&
+              strstr(out, "\"cloudfact_archive_checkpoint_failures_total\":0"),
           "stats piped: %s", out);
     free(out);
     if (system("command -v script >/dev/null 2>&1") == 0) {

@@ -425,6 +425,7 @@ test_service(bool abstract)
     CHECK(metric(body, "cloudfact_workers_ready") == 2, "workers_ready");
     CHECK(metric(body, "cloudfact_workers_alive") == 2, "workers_alive");
     CHECK(metric(body, "cloudfact_queue_depth") == 0, "queue_depth");
+    CHECK(metric(body, "cloudfact_archive_checkpoint_failures_total") == 0, "checkpoint failures");
     CHECK(metric(body, "cloudfact_archive_commit_seconds_count") >= 1, "no commit probe");
     CHECK(metric(body, "cloudfact_healthy") == 1, "healthy");
     CHECK(metric(body, "cloudfact_watchdog_pings_total") >= 1, "watchdog pings");

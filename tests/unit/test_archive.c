@@ -24,6 +24,7 @@
 #include "cf_log.h"
 #include "cf_test.h"
 #include "cf_test_sql.h"
+#include "cf_test_vfs.h"
 #include "cf_text.h"
 
 /* ------------------------------------------------------------------------ */
@@ -76,6 +77,9 @@ setup(fixture_t *fx, bool open)
         evthread_use_pthreads();
         threads = true;
         cf_log_level = CF_LOG_WARN; /* opened/closed notices are noise here */
+        /* the default VFS, and so under cf_walbuf (registered at the first open): a
+         * test may fill the disk (test_checkpoint_full_disk) */
+        cf_test_vfs_register();
     }
     memset(fx, 0, sizeof *fx);
     snprintf(fx->tmp, sizeof fx->tmp, "/tmp/cf-archive-XXXXXX");
@@ -1603,6 +1607,67 @@ out:
     teardown(&fx);
 }
 
+/* A disk too full for the database file's pages, while the WAL still takes commits:
+ * every checkpoint fails, which the log says once (not once per commit) and the
+ * stats count; nothing committed is lost, and once there is room again the next
+ * checkpoint copies it all. */
+static void
+test_checkpoint_full_disk(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    static char big[64 * 1024 + 1];
+    memset(big, 'k', sizeof big - 1);
+    char logpath[sizeof fx.tmp + 8];
+    snprintf(logpath, sizeof logpath, "%s/log", fx.tmp);
+    fflush(stderr);
+    int saved = dup(2), logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CF_CHECK(saved >= 0 && logfd >= 0 && dup2(logfd, 2) == 2);
+    cf_test_vfs_full = CF_TEST_FULL_DB;
+    int n = 0;
+    for (; n < 120; n++) { /* ~17 frames each: checkpoints are due from about the 60th */
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/full%d", n);
+        insert1(&fx, url, big);
+    }
+    cf_test_vfs_full = 0;
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(logfd);
+    cf_archive_stats_t as;
+    cf_archive_stats(fx.a, &as);
+    CF_CHECK(as.checkpoint_failures >= 10); /* one per commit past the mark */
+    CF_CHECK_INT(as.checkpoints, as.checkpoint_failures);
+    FILE *log = fopen(logpath, "r");
+    int said = 0;
+    char line[512];
+    while (log && fgets(line, sizeof line, log))
+        said += strstr(line, "checkpoint of") && strstr(line, "failed") ? 1 : 0;
+    if (log)
+        fclose(log);
+    CF_CHECK_INT(said, 1);
+    /* room again: the next commits' checkpoint succeeds and copies everything */
+    insert1(&fx, "https://example.com/room1", "Numbats found space.");
+    insert1(&fx, "https://example.com/room2", "Bilbies found space.");
+    cf_archive_stats(fx.a, &as);
+    CF_CHECK(as.checkpoints > as.checkpoint_failures);
+    struct stat st;
+    CF_CHECK_INT(stat(fx.db, &st), 0);
+    CF_CHECK(st.st_size > 120 * 64 * 1024);
+    reopen(&fx);
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles WHERE length(body) = 65536"),
+                 n);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), n + 2);
+    CF_CHECK_STR(q_text(db, "PRAGMA integrity_check"), "ok");
+    sqlite3_close(db);
+out:
+    teardown(&fx);
+}
+
 /* A search backlog left by busier moments (here: done articles the index lacks, found
  * at open) shrinks under a steady light load that never leaves the writer idle long
  * enough for its idle indexing (10 ms): each light batch catches up a few. Requests
@@ -1755,4 +1820,5 @@ CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_locked_database), CF_TEST(test_claimed_not_handed_out_twice),
              CF_TEST(test_search_backlog_recovered), CF_TEST(test_done_fails_half_way),
              CF_TEST(test_done_many_facts), CF_TEST(test_wal_prepared),
-             CF_TEST(test_search_backlog_light_load), CF_TEST(test_spans_written))
+             CF_TEST(test_search_backlog_light_load), CF_TEST(test_spans_written),
+             CF_TEST(test_checkpoint_full_disk))

@@ -17,6 +17,7 @@
 
 #include "cf_test.h"
 #include "cf_test_sql.h"
+#include "cf_test_vfs.h"
 #include "cf_walbuf.h"
 
 static char dir[64];
@@ -80,107 +81,10 @@ insert(sqlite3 *db, int64_t id)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* A VFS under cf_walbuf (the default when it registers) that can make every write
- * to a WAL fail with SQLITE_FULL, as a full disk would; otherwise it passes through. */
-typedef struct faulty_file {
-    sqlite3_file base;
-    const sqlite3_io_methods *m; /* the file below's own (databases and journals differ) */
-    bool wal;
-} faulty_file;
-
-static sqlite3_vfs faulty_vfs, *plain_vfs;
-static sqlite3_io_methods faulty_methods;
-static bool wal_full; /* armed: WAL writes fail */
-
-#define UNDER(p) ((sqlite3_file *)((faulty_file *)(p) + 1))
-#define M(p) (((faulty_file *)(p))->m)
-
-static int
-faulty_xWrite(sqlite3_file *p, const void *data, int n, sqlite3_int64 off)
-{
-    if (((faulty_file *)p)->wal && wal_full)
-        return SQLITE_FULL;
-    return M(p)->xWrite(UNDER(p), data, n, off);
-}
-
-static int
-faulty_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *p, int flags, int *out)
-{
-    (void)vfs;
-    faulty_file *f = (faulty_file *)p;
-    f->wal = (flags & SQLITE_OPEN_WAL) != 0;
-    int rc = plain_vfs->xOpen(plain_vfs, name, UNDER(p), flags, out);
-    if (rc != SQLITE_OK || !UNDER(p)->pMethods) {
-        p->pMethods = NULL;
-        return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
-    }
-    f->m = UNDER(p)->pMethods;
-    p->pMethods = &faulty_methods;
-    return SQLITE_OK;
-}
-
-#define FORWARD(name, params, args)                                                                \
-    static int faulty_##name params                                                                \
-    {                                                                                              \
-        return M(p)->name args;                                                                    \
-    }
-FORWARD(xClose, (sqlite3_file * p), (UNDER(p)))
-FORWARD(xRead, (sqlite3_file * p, void *d, int n, sqlite3_int64 o), (UNDER(p), d, n, o))
-FORWARD(xTruncate, (sqlite3_file * p, sqlite3_int64 s), (UNDER(p), s))
-FORWARD(xSync, (sqlite3_file * p, int f), (UNDER(p), f))
-FORWARD(xFileSize, (sqlite3_file * p, sqlite3_int64 *s), (UNDER(p), s))
-FORWARD(xLock, (sqlite3_file * p, int l), (UNDER(p), l))
-FORWARD(xUnlock, (sqlite3_file * p, int l), (UNDER(p), l))
-FORWARD(xCheckReservedLock, (sqlite3_file * p, int *o), (UNDER(p), o))
-FORWARD(xFileControl, (sqlite3_file * p, int op, void *a), (UNDER(p), op, a))
-FORWARD(xSectorSize, (sqlite3_file * p), (UNDER(p)))
-FORWARD(xDeviceCharacteristics, (sqlite3_file * p), (UNDER(p)))
-FORWARD(xShmMap, (sqlite3_file * p, int r, int s, int e, void volatile **pp),
-        (UNDER(p), r, s, e, pp))
-FORWARD(xShmLock, (sqlite3_file * p, int o, int n, int f), (UNDER(p), o, n, f))
-FORWARD(xShmUnmap, (sqlite3_file * p, int d), (UNDER(p), d))
-
-static void
-faulty_xShmBarrier(sqlite3_file *p)
-{
-    M(p)->xShmBarrier(UNDER(p));
-}
-
-static void
-register_faulty(void)
-{
-    plain_vfs = sqlite3_vfs_find(NULL);
-    faulty_vfs = *plain_vfs;
-    faulty_vfs.zName = "cf-test-faulty";
-    faulty_vfs.szOsFile = (int)sizeof(faulty_file) + plain_vfs->szOsFile;
-    faulty_vfs.xOpen = faulty_open;
-    faulty_vfs.pNext = NULL;
-    faulty_methods = (sqlite3_io_methods){
-        .iVersion = 2, /* no memory map: SQLite reads instead */
-        .xClose = faulty_xClose,
-        .xRead = faulty_xRead,
-        .xWrite = faulty_xWrite,
-        .xTruncate = faulty_xTruncate,
-        .xSync = faulty_xSync,
-        .xFileSize = faulty_xFileSize,
-        .xLock = faulty_xLock,
-        .xUnlock = faulty_xUnlock,
-        .xCheckReservedLock = faulty_xCheckReservedLock,
-        .xFileControl = faulty_xFileControl,
-        .xSectorSize = faulty_xSectorSize,
-        .xDeviceCharacteristics = faulty_xDeviceCharacteristics,
-        .xShmMap = faulty_xShmMap,
-        .xShmLock = faulty_xShmLock,
-        .xShmBarrier = faulty_xShmBarrier,
-        .xShmUnmap = faulty_xShmUnmap,
-    };
-    CF_CHECK_INT(sqlite3_vfs_register(&faulty_vfs, 1), SQLITE_OK);
-}
-
 static void
 setup(void)
 {
-    register_faulty(); /* the default VFS when cf_walbuf registers over it */
+    cf_test_vfs_register(); /* the default VFS when cf_walbuf registers over it */
     CF_CHECK_INT(cf_walbuf_register(), SQLITE_OK);
     CF_CHECK_INT(cf_walbuf_register(), SQLITE_OK); /* again: nothing changes */
     snprintf(dir, sizeof dir, "/tmp/cf-walbuf-XXXXXX");
@@ -282,9 +186,9 @@ test_lost_frames_never_commit(void)
                      " WHERE i < 60) INSERT INTO v(u, body) SELECT i, zeroblob(2000) FROM n",
                      NULL, NULL, NULL),
         SQLITE_OK);
-    wal_full = true; /* the gathered (spilled) frames cannot be written now */
+    cf_test_vfs_full = CF_TEST_FULL_WAL; /* the gathered (spilled) frames cannot be written now */
     int rc = sqlite3_exec(a, "UPDATE v SET u = u + 1000", NULL, NULL, NULL);
-    wal_full = false;
+    cf_test_vfs_full = 0;
     CF_CHECK(rc != SQLITE_OK);
     if (!sqlite3_get_autocommit(a)) { /* only the statement ended: the commit must fail */
         rc = sqlite3_exec(a, "INSERT INTO v(u, body) VALUES(-1, x'00')", NULL, NULL, NULL);
