@@ -476,7 +476,7 @@ collect(cf_metrics_t *m, void *arg)
                        "Batches rolled back (storage trouble); their requests failed.",
                        as.rollbacks);
     cf_metrics_counter(m, "cloudfact_archive_checkpoints_total",
-                       "WAL checkpoints (copies of the WAL into cloudfact.db) ended.",
+                       "WAL checkpoints (copies of the WAL into cloudfact.db) run.",
                        as.checkpoints);
     cf_metrics_counter(m, "cloudfact_archive_checkpoint_failures_total",
                        "WAL checkpoints that failed (storage trouble): the WAL grows meanwhile.",

@@ -117,4 +117,9 @@ cf_test_vfs_register(void)
     CF_CHECK_INT(sqlite3_vfs_register(&faulty_vfs, 1), SQLITE_OK);
 }
 
+/* the short names were for the definitions above: not for the files that include this */
+#undef FORWARD
+#undef UNDER
+#undef M
+
 #endif
