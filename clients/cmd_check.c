@@ -271,32 +271,38 @@ typedef struct rule {
 
 /* Rebuilding the span tables from the facts repairs any of their problems. */
 static const char spans_repair[] = CF_ARCHIVE_SPANS_SQL;
-#define SPANS_ACTION "rebuild both span tables from the facts"
+#define SPANS_ACTION "rebuild both span tables and their mark from the facts"
 
 /* The span tables' contract (cf_archive.h), for table T keyed on column K: every fact
- * with a K lies in a span of its K; spans of one K never overlap; no span is reversed
- * or crosses a multiple of SPAN_MAX. The reader answers type and subject queries and
- * exact-type replays from the spans: a fact outside them would be missing from those
- * answers, an overlap would repeat it. Each test is one seek of the primary key per
- * fact or span, the nearest span starting at or before it (~1 s per million rows
- * here): with spans that do not overlap, that one is the only one that can cover. */
+ * with a K up to the mark lies in a span of its K; no span reaches above the mark;
+ * spans of one K never overlap; no span is reversed or crosses a multiple of SPAN_MAX.
+ * The reader answers type and subject queries and exact-type replays from the spans
+ * up to the mark (and from the log above it): a fact outside them would be missing
+ * from those answers, an overlap or a span above the mark would repeat it. Each test
+ * is one seek of the primary key per fact or span, the nearest span starting at or
+ * before it (~1 s per million rows here): with spans that do not overlap, that one is
+ * the only one that can cover. The mark came with version 4: a version 3 archive's
+ * spans are checked once cloudfactd has migrated it. */
 #define SPAN_EXAMPLE(K) "'" K " ' || quote(a." K ") || ', span ' || a.first || '-' || a.last"
 #define SPAN_RULES(T, K)                                                                       \
-    {"FROM facts f WHERE f." K " IS NOT NULL AND coalesce((SELECT s.last FROM " T " s"         \
-     " WHERE s." K " = f." K " AND s.first <= f.seq ORDER BY s.first DESC LIMIT 1), 0)"        \
-     " < f.seq",                                                                               \
+    {"FROM facts f WHERE f.seq <= (SELECT seq FROM fact_spans_mark) AND f." K " IS NOT NULL"   \
+     " AND coalesce((SELECT s.last FROM " T " s WHERE s." K " = f." K " AND s.first <= f.seq"  \
+     " ORDER BY s.first DESC LIMIT 1), 0) < f.seq",                                            \
      "'" K " ' || quote(f." K ") || ', fact ' || f.seq", true,                                 \
      "fact(s) in no span of their " K " (" T ": queries by " K " miss them)", SPANS_ACTION,    \
-     spans_repair, 3},                                                                         \
+     spans_repair, 4},                                                                         \
+    {"FROM " T " a WHERE a.last > (SELECT seq FROM fact_spans_mark)", SPAN_EXAMPLE(K), true,   \
+     "span(s) in " T " above the spans' mark (queries by " K " repeat their facts)",           \
+     SPANS_ACTION, spans_repair, 4},                                                           \
     {"FROM " T " a WHERE (SELECT b.last FROM " T " b WHERE b." K " = a." K                     \
      " AND b.first < a.first ORDER BY b.first DESC LIMIT 1) >= a.first",                       \
      SPAN_EXAMPLE(K) " || ', overlapping the one before it'", true,                            \
-     "overlapping span(s) in " T, SPANS_ACTION, spans_repair, 3},                             \
+     "overlapping span(s) in " T, SPANS_ACTION, spans_repair, 4},                             \
     {"FROM " T " a WHERE a.last < a.first OR a.first / " CF_ARCHIVE_SPAN_MAX_SQL              \
      " <> a.last / " CF_ARCHIVE_SPAN_MAX_SQL,                                                  \
      SPAN_EXAMPLE(K), true,                                                                    \
      "span(s) in " T " reversed or across a multiple of " CF_ARCHIVE_SPAN_MAX_SQL,            \
-     SPANS_ACTION, spans_repair, 3}
+     SPANS_ACTION, spans_repair, 4}
 
 /* States no running daemon leaves behind, checked while nothing holds the lock. */
 static const rule_t rules[] = {
@@ -332,6 +338,13 @@ static const rule_t rules[] = {
      "'fact ' || f.seq || ' (article ' || f.article || ')'", true,
      "fact(s) whose article is missing",
      "nothing: facts are append-only; keep the file and report it", NULL},
+    {"FROM (SELECT 1) WHERE NOT EXISTS (SELECT 1 FROM fact_spans_mark)", "'no row'", false,
+     "the spans' mark is missing (fact_spans_mark: no row)", SPANS_ACTION, spans_repair, 4},
+    {"FROM fact_spans_mark m WHERE m.seq > coalesce((SELECT max(seq) FROM facts), 0)",
+     "'mark ' || m.seq || ', highest seq ' || coalesce((SELECT max(seq) FROM facts), 0)", false,
+     "the spans' mark is above the highest fact seq (facts to come would be missing from"
+     " queries by type and subject)",
+     SPANS_ACTION, spans_repair, 4},
     SPAN_RULES("fact_type_spans", "type"),
     SPAN_RULES("fact_subject_spans", "subject"),
 };

@@ -106,8 +106,27 @@
  *   ~10 types and ~2.5 subjects, 12 rows in place of 42 index entries, and the index
  *   inserts were a third of the writer's work per fact. `type = ?` and `subject = ?`
  *   read the key's spans in the seq window, then those facts by seq: still no scan of
- *   the log. The step keeps the views; CF_ARCHIVE_SPANS_SQL fills the tables from the
- *   facts already there (its text is part of this step: change it only with a new one). */
+ *   the log. The step keeps the views; SPANS_V3_SQL fills the tables from the facts
+ *   already there.
+ *
+ * Version 4 (bench/README.md, "Eleventh pass"):
+ * - fact_spans_mark(one, seq), one row: the spans cover the facts up to seq (see
+ *   "Spans" below). The spans of version 3 covered every fact: the mark starts at the
+ *   last one. */
+
+/* Step 2 -> 3's span rebuild, as released (CF_ARCHIVE_SPANS_SQL has changed since). */
+#define SPANS_V3_SQL                                                                               \
+    "DELETE FROM fact_type_spans;"                                                                 \
+    "DELETE FROM fact_subject_spans;"                                                              \
+    "CREATE TEMP TABLE cf_fact_runs AS SELECT seq, type, subject,"                                 \
+    " sum(new_run) OVER (ORDER BY seq) AS run FROM (SELECT seq, type, subject,"                    \
+    " article IS NOT lag(article) OVER (ORDER BY seq) AS new_run FROM facts);"                     \
+    "INSERT INTO fact_type_spans(type, first, last) SELECT type, min(seq), max(seq)"               \
+    " FROM temp.cf_fact_runs WHERE type IS NOT NULL GROUP BY run, type, seq / 1024;"               \
+    "INSERT INTO fact_subject_spans(subject, first, last) SELECT subject, min(seq), max(seq)"      \
+    " FROM temp.cf_fact_runs WHERE subject IS NOT NULL GROUP BY run, subject, seq / 1024;"         \
+    "DROP TABLE temp.cf_fact_runs;"
+
 static const char *const migrations[] = {
     /* 0 -> 1 */
     "CREATE TABLE articles("
@@ -165,7 +184,11 @@ static const char *const migrations[] = {
     "CREATE TABLE fact_type_spans(type TEXT NOT NULL, first INTEGER NOT NULL,"
     " last INTEGER NOT NULL, PRIMARY KEY(type, first)) WITHOUT ROWID;"
     "CREATE TABLE fact_subject_spans(subject TEXT NOT NULL, first INTEGER NOT NULL,"
-    " last INTEGER NOT NULL, PRIMARY KEY(subject, first)) WITHOUT ROWID;" CF_ARCHIVE_SPANS_SQL,
+    " last INTEGER NOT NULL, PRIMARY KEY(subject, first)) WITHOUT ROWID;" SPANS_V3_SQL,
+    /* 3 -> 4 */
+    "CREATE TABLE fact_spans_mark(one INTEGER PRIMARY KEY CHECK(one = 1),"
+    " seq INTEGER NOT NULL);"
+    "INSERT INTO fact_spans_mark(one, seq) VALUES(1, coalesce((SELECT max(seq) FROM facts), 0));",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 _Static_assert(SCHEMA_VERSION == CF_ARCHIVE_SCHEMA_VERSION,
@@ -181,13 +204,28 @@ _Static_assert(SCHEMA_VERSION == CF_ARCHIVE_SCHEMA_VERSION,
     " evidence_start, evidence_end) VALUES"
 #define FACT_COLS 18
 #define FACT_ROWS 32 /* rows per INSERT statement (statements prepared on first use) */
-#define SPAN_ROWS 32 /* rows per INSERT into a span table (likewise) */
 
-/* The span tables (cf_archive.h), in the writer's arrays' order. */
+/* Spans (cf_archive.h). Written with each article, the span tables were 38 % of the
+ * WAL's frames: each table is keyed (key, first), so an article's ~10 types put a row
+ * on ~10 leaves, each rewritten whole for a 20-byte row (bench/README.md, "Tenth
+ * pass"). The writer computes an article's rows when it is done but keeps them in
+ * memory (pending), and inserts them in bulk, sorted by key, then moves the mark:
+ * - in the batch that takes the facts above the mark to SPANS_FLUSH or more;
+ * - in a transaction of its own once the writer has had no request for FTS_IDLE_WAIT
+ *   seconds (before any search indexing), and at close.
+ * Meanwhile the reader reads the facts above the mark from the log. What a crash lost
+ * is rebuilt at open from the facts above the mark, in SQL (CF_ARCHIVE_SPANS_ADD_*:
+ * the same rows; measured too slow for every flush, bench/README.md "Eleventh pass"). */
+#define SPANS_FLUSH 4096
+#define SPAN_ROWS 32 /* rows per INSERT into a span table (statements prepared on first use) */
+
+/* The span tables, in the writer's arrays' order. OR IGNORE: only a hand edit can leave
+ * a row where a new one starts (above the mark); failing would fail every batch from
+ * then on, ignoring leaves facts that `cloudfact check` reports and --repair mends. */
 enum { SPAN_TYPE, SPAN_SUBJECT, SPAN_TABLES };
 static const char *const span_insert_sql[SPAN_TABLES] = {
-    "INSERT OR FAIL INTO fact_type_spans(type, first, last) VALUES",
-    "INSERT OR FAIL INTO fact_subject_spans(subject, first, last) VALUES",
+    "INSERT OR IGNORE INTO fact_type_spans(type, first, last) VALUES",
+    "INSERT OR IGNORE INTO fact_subject_spans(subject, first, last) VALUES",
 };
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -210,6 +248,7 @@ enum {
     S_FAIL,
     S_RESCAN,
     S_REQUEUE,
+    S_SPANS_MARK,
     S_COUNT
 };
 
@@ -252,11 +291,34 @@ static const char *const stmt_sql[S_COUNT] = {
                   " WHERE state = 'failed' AND (?1 = 0 OR id = ?1) RETURNING id",
     [S_RESCAN] = "SELECT coalesce((SELECT id - 1 FROM articles WHERE state = 'queued'"
                  " ORDER BY id LIMIT 1), (SELECT max(id) FROM articles), 0)",
+    [S_SPANS_MARK] = "UPDATE fact_spans_mark SET seq = ?1",
 };
 
 /* ------------------------------------------------------------------------ */
 /* The object                                                                */
 /* ------------------------------------------------------------------------ */
+
+/* One span row (cf_archive.h) while sorted; while an article's are computed, one fact:
+ * first = last = seq. */
+typedef struct span {
+    const char *key;
+    uint64_t first, last;
+} span_t;
+
+/* A span row kept for later: its key is an offset into span_rows_t.keys. */
+typedef struct span_row {
+    size_t key;
+    uint64_t first, last;
+} span_row_t;
+
+/* The span rows of one table not yet inserted (see "Spans"), in the order their
+ * articles were done; keys holds their keys, NUL-terminated. */
+typedef struct span_rows {
+    span_row_t *v;
+    size_t n, cap;
+    char *keys;
+    size_t klen, kcap;
+} span_rows_t;
 
 /* A min-heap of article ids given back (FAIL, RELEASE) below the claim cursor. */
 typedef struct idheap {
@@ -321,8 +383,12 @@ struct cf_archive {
     idlog_t *claim_log;         /* changes to claimed in the current batch */
     size_t claim_log_n, claim_log_cap;
     uint64_t *fts_ids;          /* done articles not yet indexed for search, oldest first */
-    struct span *spans;         /* insert_spans' rows (reused) */
-    size_t spans_cap;
+    uint64_t spans_pending;     /* facts above the spans' mark (see "Spans") */
+    uint64_t spans_last;        /* the last of them (the mark once their spans are in) */
+    span_rows_t pending[SPAN_TABLES]; /* their span rows, per table */
+    struct span *scratch;             /* rows being sorted (per article, then per flush) */
+    size_t scratch_cap;
+    bool spans_stalled;         /* adding them while idle failed: wait for a request */
     char *fts_list;             /* the ids of one S_FTS as a JSON array (reused) */
     size_t fts_list_cap;
     size_t fts_n, fts_cap;
@@ -929,12 +995,6 @@ insert_facts(cf_archive_t *self, uint64_t article, cf_fact_t *v, size_t n)
     return rc;
 }
 
-/* One span row (cf_archive.h); while insert_spans sorts, one fact: first = last = seq. */
-typedef struct span {
-    const char *key;
-    uint64_t first, last;
-} span_t;
-
 static int
 span_cmp(const void *a, const void *b)
 {
@@ -943,17 +1003,23 @@ span_cmp(const void *a, const void *b)
     return c ? c : (x->first > y->first) - (x->first < y->first);
 }
 
-/* The rows of span table t for the facts v[0..n) just inserted (seqs set, one block of
- * one article): per key, the first and last seq of its facts, cut where a seq crosses a
- * multiple of CF_ARCHIVE_SPAN_MAX, as CF_ARCHIVE_SPANS_SQL cuts them. */
-static int
-insert_spans(cf_archive_t *self, int t, const cf_fact_t *v, size_t n)
+static span_t *
+scratch(cf_archive_t *self, size_t n)
 {
-    if (n > self->spans_cap) {
-        self->spans_cap = n < 64 ? 64 : n;
-        self->spans = cf_realloc(self->spans, self->spans_cap * sizeof *self->spans);
+    if (n > self->scratch_cap) {
+        self->scratch_cap = n < 64 ? 64 : n;
+        self->scratch = cf_realloc(self->scratch, self->scratch_cap * sizeof *self->scratch);
     }
-    span_t *sp = self->spans;
+    return self->scratch;
+}
+
+/* Keeps the span rows of table t for the facts v[0..n) just inserted (seqs set, one block
+ * of one article): per key, the first and last seq of its facts, cut where a seq crosses
+ * a multiple of CF_ARCHIVE_SPAN_MAX, as CF_ARCHIVE_SPANS_SQL cuts them. */
+static void
+keep_spans(cf_archive_t *self, int t, const cf_fact_t *v, size_t n)
+{
+    span_t *sp = scratch(self, n);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         const char *key = t == SPAN_TYPE ? v[i].type : v[i].subject;
@@ -970,22 +1036,81 @@ insert_spans(cf_archive_t *self, int t, const cf_fact_t *v, size_t n)
         else
             sp[rows++] = sp[i];
     }
-    int rc = SQLITE_OK;
-    for (size_t i = 0; rc == SQLITE_OK && i < rows;) {
-        size_t k = rows - i < SPAN_ROWS ? rows - i : SPAN_ROWS;
-        rc = rows_stmt(self, &self->st_spans[t][k - 1], span_insert_sql[t], 3, k);
-        if (rc != SQLITE_OK)
-            break;
-        sqlite3_stmt *s = self->st_spans[t][k - 1];
-        for (size_t j = 0; j < k; j++, i++) {
-            int o = (int)(3 * j);
-            sqlite3_bind_text(s, o + 1, sp[i].key, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(s, o + 2, (sqlite3_int64)sp[i].first);
-            sqlite3_bind_int64(s, o + 3, (sqlite3_int64)sp[i].last);
+    span_rows_t *p = &self->pending[t];
+    for (size_t i = 0; i < rows; i++) {
+        size_t kl = strlen(sp[i].key) + 1;
+        if (p->klen + kl > p->kcap) {
+            p->kcap = p->kcap ? p->kcap * 2 : 4096;
+            while (p->klen + kl > p->kcap)
+                p->kcap *= 2;
+            p->keys = cf_realloc(p->keys, p->kcap);
         }
-        rc = step_once(self, s);
+        if (p->n == p->cap) {
+            p->cap = p->cap ? p->cap * 2 : 1024;
+            p->v = cf_realloc(p->v, p->cap * sizeof *p->v);
+        }
+        memcpy(p->keys + p->klen, sp[i].key, kl);
+        p->v[p->n].key = p->klen;
+        p->v[p->n].first = sp[i].first;
+        p->v[p->n].last = sp[i].last;
+        p->n++;
+        p->klen += kl;
+    }
+}
+
+/* Inserts the pending rows of every table, sorted by key (each key's new rows go on its
+ * leaf together) and merged (CF_ARCHIVE_SPAN_GAP), and moves the mark, in the current
+ * transaction. The caller forgets
+ * the rows (spans_forget) once it committed. */
+static int
+add_spans(cf_archive_t *self)
+{
+    int rc = SQLITE_OK;
+    for (int t = 0; rc == SQLITE_OK && t < SPAN_TABLES; t++) {
+        const span_rows_t *p = &self->pending[t];
+        span_t *sp = scratch(self, p->n);
+        for (size_t i = 0; i < p->n; i++)
+            sp[i] = (span_t){p->keys + p->v[i].key, p->v[i].first, p->v[i].last};
+        qsort(sp, p->n, sizeof *sp, span_cmp);
+        size_t rows = 0; /* merged in place, as in cf_archive.h (CF_ARCHIVE_SPAN_GAP) */
+        for (size_t i = 0; i < p->n; i++) {
+            span_t *last = rows ? &sp[rows - 1] : NULL;
+            if (last && strcmp(last->key, sp[i].key) == 0 &&
+                last->first / CF_ARCHIVE_SPAN_MAX == sp[i].first / CF_ARCHIVE_SPAN_MAX &&
+                sp[i].first - last->last < CF_ARCHIVE_SPAN_GAP)
+                last->last = sp[i].last;
+            else
+                sp[rows++] = sp[i];
+        }
+        for (size_t i = 0; rc == SQLITE_OK && i < rows;) {
+            size_t k = rows - i < SPAN_ROWS ? rows - i : SPAN_ROWS;
+            rc = rows_stmt(self, &self->st_spans[t][k - 1], span_insert_sql[t], 3, k);
+            if (rc != SQLITE_OK)
+                break;
+            sqlite3_stmt *s = self->st_spans[t][k - 1];
+            for (size_t j = 0; j < k; j++, i++) {
+                int o = (int)(3 * j);
+                sqlite3_bind_text(s, o + 1, sp[i].key, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(s, o + 2, (sqlite3_int64)sp[i].first);
+                sqlite3_bind_int64(s, o + 3, (sqlite3_int64)sp[i].last);
+            }
+            rc = step_once(self, s);
+        }
+    }
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(self->st[S_SPANS_MARK], 1, (sqlite3_int64)self->spans_last);
+        rc = exec_stmt(self, self->st[S_SPANS_MARK]);
     }
     return rc;
+}
+
+/* After the commit that inserted them: no span row is pending. */
+static void
+spans_forget(cf_archive_t *self)
+{
+    for (int t = 0; t < SPAN_TABLES; t++)
+        self->pending[t].n = self->pending[t].klen = 0;
+    self->spans_pending = 0;
 }
 
 /* Done: mark the article, append its facts, index it for search; all or nothing. */
@@ -1029,12 +1154,16 @@ exec_done(cf_archive_t *self, cf_archive_req_t *req)
     cf_facts_t *facts = req->u.done.facts;
     if (rc == SQLITE_OK && facts && facts->n)
         rc = insert_facts(self, id, facts->v, facts->n);
-    for (int t = 0; rc == SQLITE_OK && facts && facts->n && t < SPAN_TABLES; t++)
-        rc = insert_spans(self, t, facts->v, facts->n);
     if (rc == SQLITE_OK)
         rc = savepoint_end(self, false);
     if (rc == SQLITE_OK) {
         claimed_del(self, id);
+        if (facts && facts->n) { /* spans later (see "Spans") */
+            for (int t = 0; t < SPAN_TABLES; t++)
+                keep_spans(self, t, facts->v, facts->n);
+            self->spans_pending += facts->n;
+            self->spans_last = facts->v[facts->n - 1].seq;
+        }
         /* indexed for search later (see "Search index") */
         if (self->fts_n == self->fts_cap) {
             self->fts_cap = self->fts_cap ? self->fts_cap * 2 : 64;
@@ -1291,28 +1420,43 @@ fts_quota(cf_archive_t *self, size_t added)
     return k < self->fts_n ? k : self->fts_n;
 }
 
-/* An index-only transaction of up to chunk backlog articles (the writer has no
- * request). Returns false on failure: the backlog is kept, fts_stalled set. */
+/* A transaction of the idle (or closing) writer: the spans of every fact above the mark,
+ * and up to chunk articles of the search backlog, together (one commit, one fsync).
+ * Returns false on failure: nothing is lost, both wait for the next request
+ * (spans_stalled, fts_stalled). */
 static bool
-index_idle(cf_archive_t *self, size_t chunk)
+idle_txn(cf_archive_t *self, size_t chunk)
 {
-    size_t k = self->fts_n < chunk ? self->fts_n : chunk;
+    size_t k = self->fts_stalled ? 0 : self->fts_n < chunk ? self->fts_n : chunk;
+    bool spans = self->spans_pending && !self->spans_stalled;
     int rc = exec_stmt(self, self->st[S_BEGIN]);
+    if (rc == SQLITE_OK && spans)
+        rc = add_spans(self);
     if (rc == SQLITE_OK)
         rc = index_backlog(self, k);
     if (rc == SQLITE_OK)
         rc = exec_stmt(self, self->st[S_COMMIT]);
     if (rc == SQLITE_OK) {
+        if (spans)
+            spans_forget(self);
         fts_drop(self, k);
         return true;
     }
     if (!sqlite3_get_autocommit(self->db))
         exec_stmt(self, self->st[S_ROLLBACK]);
-    cf_log_warn("archive: indexing done articles for search failed (retried with the next"
-                " request): %s",
+    cf_log_warn("archive: indexing while idle failed (retried with the next request; queries"
+                " find every fact meanwhile, text search not the newest articles): %s",
                 self->werr);
     self->fts_stalled = true;
+    self->spans_stalled = true;
     return false;
+}
+
+/* Whether an idle writer has work: spans to add or articles to index (mu held). */
+static bool
+idle_work(const cf_archive_t *self)
+{
+    return (self->spans_pending && !self->spans_stalled) || (self->fts_n && !self->fts_stalled);
 }
 
 /* Runs the batch in one transaction. Returns true if it committed. */
@@ -1322,6 +1466,13 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
     for (cf_archive_req_t *r = batch; r; r = r->next_)
         req_reset_out(r);
     size_t fts_before = self->fts_n, fts_k = 0; /* the batch's dones are appended */
+    uint64_t spans_before = self->spans_pending, spans_last = self->spans_last;
+    size_t rows_before[SPAN_TABLES], keys_before[SPAN_TABLES];
+    for (int t = 0; t < SPAN_TABLES; t++) {
+        rows_before[t] = self->pending[t].n;
+        keys_before[t] = self->pending[t].klen;
+    }
+    bool spans_added = false;
     self->claim_log_n = 0;
     int rc = SQLITE_OK;
     if (self->need_rescan)
@@ -1330,6 +1481,10 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
         rc = exec_stmt(self, self->st[S_BEGIN]);
     for (cf_archive_req_t *r = batch; rc == SQLITE_OK && r; r = r->next_)
         rc = exec_req(self, r);
+    if (rc == SQLITE_OK && self->spans_pending >= SPANS_FLUSH) {
+        rc = add_spans(self);
+        spans_added = true;
+    }
     if (rc == SQLITE_OK) {
         fts_k = fts_quota(self, self->fts_n - fts_before);
         rc = index_backlog(self, fts_k);
@@ -1339,10 +1494,19 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
     if (rc == SQLITE_OK) {
         fts_drop(self, fts_k);
         self->fts_stalled = false;
+        if (spans_added)
+            spans_forget(self);
+        self->spans_stalled = false;
         self->claim_log_n = 0;
         return true;
     }
     self->fts_n = fts_before; /* nothing of the batch happened, nothing was indexed */
+    self->spans_pending = spans_before; /* the batch's rows are forgotten */
+    self->spans_last = spans_last;
+    for (int t = 0; t < SPAN_TABLES; t++) {
+        self->pending[t].n = rows_before[t];
+        self->pending[t].klen = keys_before[t];
+    }
     claimed_undo(self, 0);
     /* SPEC: nothing half-written; every request of the batch is answered busy */
     if (!sqlite3_get_autocommit(self->db)) {
@@ -1401,9 +1565,9 @@ now_s(clockid_t clock)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The writer has no request: index a chunk of the search backlog, then pause (on cv,
- * so that a request ends the pause) FTS_IDLE_PAUSE times as long as the chunk took.
- * Called and returns with mu held. */
+/* The writer has no request: add the spans above the mark and index a chunk of the
+ * search backlog, then pause (on cv, so that a request ends the pause) FTS_IDLE_PAUSE
+ * times as long as that took. Called and returns with mu held. */
 static void
 index_while_idle(cf_archive_t *self, double *pause_until)
 {
@@ -1418,7 +1582,7 @@ index_while_idle(cf_archive_t *self, double *pause_until)
         return;
     }
     pthread_mutex_unlock(&self->mu);
-    index_idle(self, FTS_CHUNK);
+    idle_txn(self, FTS_CHUNK);
     double end = now_s(CLOCK_REALTIME);
     *pause_until = end + FTS_IDLE_PAUSE * (end - now);
     pthread_mutex_lock(&self->mu);
@@ -1477,7 +1641,7 @@ writer_main(void *arg)
         /* every commit passes here (the idle loop below checks after its own) */
         if (checkpoint_due(self))
             checkpoint(self);
-        if (self->fts_n && !self->q_head) {
+        if ((self->fts_n || self->spans_pending) && !self->q_head) {
             double idle_from = now_s(CLOCK_REALTIME) + FTS_IDLE_WAIT;
             if (pause_until < idle_from)
                 pause_until = idle_from;
@@ -1486,7 +1650,7 @@ writer_main(void *arg)
                self->ctl_busy_ms < 0) {
             if (checkpoint_due(self))
                 checkpoint(self); /* no request waits (one arriving now waits for it) */
-            else if (self->fts_n && !self->fts_stalled)
+            else if (idle_work(self))
                 index_while_idle(self, &pause_until);
             else
                 pthread_cond_wait(&self->cv, &self->mu);
@@ -1509,11 +1673,12 @@ writer_main(void *arg)
             last->next_ = NULL;
         }
         if (!batch && max_pages < 0 && busy_ms < 0) {
-            /* closing and no request left: index the search backlog (checkpointing
-             * as it goes, at the top of the loop), then stop */
-            if (self->fts_n && !self->fts_stalled) {
+            /* closing and no request left: add the spans above the mark, index the
+             * search backlog (checkpointing as it goes, at the top of the loop), then
+             * stop */
+            if (idle_work(self)) {
                 pthread_mutex_unlock(&self->mu);
-                index_idle(self, FTS_CLOSE_CHUNK); /* nobody waits: fewer, larger segments */
+                idle_txn(self, FTS_CLOSE_CHUNK); /* nobody waits: fewer, larger segments */
                 pthread_mutex_lock(&self->mu);
                 continue;
             }
@@ -1994,6 +2159,23 @@ recover(cf_archive_t *self, int64_t *reset, cf_err_t *err)
     self->st_.last_seq = (uint64_t)last;
     if (rescan(self) != SQLITE_OK)
         return db_error(self, db, err, "cannot find the first queued article");
+    /* the span rows a previous run kept in memory and never inserted (see "Spans") */
+    int64_t pending = 0;
+    if (query_int(db, "SELECT count(*) FROM facts WHERE seq > (SELECT seq FROM fact_spans_mark)",
+                  &pending) != SQLITE_OK)
+        return db_error(self, db, err, "cannot count the facts above the spans' mark");
+    if (pending > 0) {
+        if (sqlite3_exec(db,
+                         "BEGIN IMMEDIATE;" CF_ARCHIVE_SPANS_ADD_TYPE_SQL
+                         ";" CF_ARCHIVE_SPANS_ADD_SUBJECT_SQL ";" CF_ARCHIVE_SPANS_MARK_SQL
+                         ";COMMIT",
+                         NULL, NULL, NULL) != SQLITE_OK) {
+            int code = db_error(self, db, err, "cannot add the spans of the last facts");
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return code;
+        }
+        cf_log_notice("archive: added the spans of %" PRId64 " facts the last run left", pending);
+    }
     return fts_recover(self, err);
 }
 
@@ -2004,9 +2186,13 @@ destroy(cf_archive_t *self)
         sqlite3_finalize(self->st[i]);
     for (int i = 0; i < FACT_ROWS; i++)
         sqlite3_finalize(self->st_facts[i]);
-    for (int t = 0; t < SPAN_TABLES; t++)
+    for (int t = 0; t < SPAN_TABLES; t++) {
         for (int i = 0; i < SPAN_ROWS; i++)
             sqlite3_finalize(self->st_spans[t][i]);
+        free(self->pending[t].v);
+        free(self->pending[t].keys);
+    }
+    free(self->scratch);
     sqlite3_finalize(self->r_failed);
     /* sqlite3_close refuses (and leaks) while a statement is unfinalized: say so */
     if (self->rdb && sqlite3_close(self->rdb) != SQLITE_OK)
@@ -2027,7 +2213,6 @@ destroy(cf_archive_t *self)
     free(self->claim_log);
     free(self->fts_ids);
     free(self->fts_list);
-    free(self->spans);
     free(self->dir);
     free(self->path);
     free(self);

@@ -22,40 +22,64 @@ typedef struct cf_archive cf_archive_t;
  * to. Version 1: tables articles, facts, article_fts, view fact_view. Version 2:
  * indexes on facts(type) and facts(subject); views article_view,
  * quarantine_view, facts_by_type, facts_by_subject. Version 3: the span tables
- * below in place of those two indexes (documented in cf_archive.c and README.md). */
-#define CF_ARCHIVE_SCHEMA_VERSION 3
+ * below in place of those two indexes. Version 4: the spans' mark, fact_spans_mark
+ * (documented in cf_archive.c and README.md). */
+#define CF_ARCHIVE_SCHEMA_VERSION 4
 
 /* The span tables: fact_type_spans(type, first, last) and fact_subject_spans(subject,
  * first, last), WITHOUT ROWID, keyed (type, first) and (subject, first). A span says
  * "the facts of this type (subject) in seqs first..last lie in one run of one article's
- * facts": every fact with a type (subject) lies in exactly one span of its key, and
- * spans of one key never overlap. A span never crosses a multiple of
- * CF_ARCHIVE_SPAN_MAX, so last - first < CF_ARCHIVE_SPAN_MAX: the spans that reach
- * into seqs (lo, hi] are those with first in (lo - CF_ARCHIVE_SPAN_MAX, hi], one range
- * of the key. A span may cover facts of other keys in between: readers join on the key
- * as well as the range. */
+ * facts". The spans cover the facts up to the mark, the one row of
+ * fact_spans_mark(one, seq): every fact with a type (subject) and a seq <= mark lies in
+ * exactly one span of its key, no span reaches above the mark, and spans of one key
+ * never overlap. The facts above the mark (at most a few thousand: the writer adds
+ * their spans in bulk, cf_archive.c "Spans") are read from the log. A span never
+ * crosses a multiple of CF_ARCHIVE_SPAN_MAX, so last - first < CF_ARCHIVE_SPAN_MAX: the
+ * spans that reach into seqs (lo, hi] are those with first in
+ * (lo - CF_ARCHIVE_SPAN_MAX, hi], one range of the key. A span may cover facts of other
+ * keys in between: readers join on the key as well as the range. */
 #define CF_ARCHIVE_SPAN_MAX 1024
 #define CF_ARCHIVE_SPAN_MAX_SQL CF_ARCHIVE_STR_(CF_ARCHIVE_SPAN_MAX) /* the same, as SQL text */
 #define CF_ARCHIVE_STR_(x) CF_ARCHIVE_STR2_(x)
 #define CF_ARCHIVE_STR2_(x) #x
 
-/* Rebuilds both span tables from the facts table, in SQL (the same rows the writer
- * writes): a run is a maximal block of consecutive facts (by seq) of one article. The
- * migration to version 3 runs it; tests that write facts by hand run it after them. */
+/* How the writer cuts spans (a choice, not part of the contract above): the facts of a
+ * key in one run of one article's facts (a maximal block of consecutive seqs of one
+ * article) make a span; spans of one key less than CF_ARCHIVE_SPAN_GAP seqs apart
+ * merge (a reader then steps over at most that many other facts, and a frequent key
+ * costs a row per few hundred facts instead of one per article); no span crosses a
+ * multiple of CF_ARCHIVE_SPAN_MAX. */
+#define CF_ARCHIVE_SPAN_GAP 32
+#define CF_ARCHIVE_SPAN_GAP_SQL CF_ARCHIVE_STR_(CF_ARCHIVE_SPAN_GAP)
+
+/* Adds the spans of table T (key column K) for the facts above the mark, cut as the
+ * writer cuts them. */
+#define CF_ARCHIVE_SPANS_ADD_SQL_(T, K)                                                            \
+    "INSERT INTO " T "(" K ", first, last) SELECT " K ", min(first), max(last) FROM"               \
+    " (SELECT " K ", first, last, blk, sum(brk) OVER (PARTITION BY " K ", blk ORDER BY first)"     \
+    " AS grp FROM (SELECT " K ", first, last, blk, coalesce(first - lag(last) OVER"                \
+    " (PARTITION BY " K ", blk ORDER BY first) >= " CF_ARCHIVE_SPAN_GAP_SQL ", 1) AS brk FROM"     \
+    " (SELECT " K ", min(seq) AS first, max(seq) AS last, seq / " CF_ARCHIVE_SPAN_MAX_SQL          \
+    " AS blk FROM (SELECT seq, " K ", sum(new_run) OVER (ORDER BY seq) AS run FROM"                \
+    " (SELECT seq, " K ", article IS NOT lag(article) OVER (ORDER BY seq) AS new_run"              \
+    " FROM facts WHERE seq > (SELECT seq FROM fact_spans_mark)))"                                  \
+    " WHERE " K " IS NOT NULL GROUP BY run, " K ", blk)))"                                         \
+    " GROUP BY " K ", blk, grp"
+#define CF_ARCHIVE_SPANS_ADD_TYPE_SQL CF_ARCHIVE_SPANS_ADD_SQL_("fact_type_spans", "type")
+#define CF_ARCHIVE_SPANS_ADD_SUBJECT_SQL CF_ARCHIVE_SPANS_ADD_SQL_("fact_subject_spans", "subject")
+/* After both adds: the mark at the last fact. */
+#define CF_ARCHIVE_SPANS_MARK_SQL                                                                  \
+    "UPDATE fact_spans_mark SET seq = coalesce((SELECT max(seq) FROM facts), seq)"
+
+/* Rebuilds both span tables and the mark from the facts table, in SQL (the same rows
+ * the writer writes). Tests that write facts by hand run it after them; `cloudfact
+ * check --repair` runs it. */
 #define CF_ARCHIVE_SPANS_SQL                                                                       \
     "DELETE FROM fact_type_spans;"                                                                 \
     "DELETE FROM fact_subject_spans;"                                                              \
-    "CREATE TEMP TABLE cf_fact_runs AS SELECT seq, type, subject,"                                 \
-    " sum(new_run) OVER (ORDER BY seq) AS run FROM (SELECT seq, type, subject,"                    \
-    " article IS NOT lag(article) OVER (ORDER BY seq) AS new_run FROM facts);"                     \
-    "INSERT INTO fact_type_spans(type, first, last) SELECT type, min(seq), max(seq)"               \
-    " FROM temp.cf_fact_runs WHERE type IS NOT NULL"                                               \
-    " GROUP BY run, type, seq / " CF_ARCHIVE_SPAN_MAX_SQL ";"                                      \
-    "INSERT INTO fact_subject_spans(subject, first, last) SELECT subject, min(seq), max(seq)"      \
-    " FROM temp.cf_fact_runs WHERE subject IS NOT NULL"                                            \
-    " GROUP BY run, subject, seq / " CF_ARCHIVE_SPAN_MAX_SQL ";"                                   \
-    "DROP TABLE temp.cf_fact_runs;"
-
+    "INSERT OR IGNORE INTO fact_spans_mark(one, seq) VALUES(1, 0);"                                \
+    "UPDATE fact_spans_mark SET seq = 0;" CF_ARCHIVE_SPANS_ADD_TYPE_SQL                            \
+    ";" CF_ARCHIVE_SPANS_ADD_SUBJECT_SQL ";" CF_ARCHIVE_SPANS_MARK_SQL ";"
 
 typedef enum cf_archive_kind {
     CF_ARCHIVE_INSERT = 1, /* store a new article as `queued` */

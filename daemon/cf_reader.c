@@ -27,7 +27,7 @@
 struct cf_reader {
     char *path;             /* the database file */
     sqlite3 *db;            /* read-only connection */
-    sqlite3_stmt *head;     /* SELECT max(seq) */
+    sqlite3_stmt *head;     /* max(seq), the spans' mark */
     sqlite3_stmt *article;  /* one article by id */
     sqlite3_stmt *facts_of; /* its facts */
     sqlite3_stmt *begin;    /* BEGIN (deferred: a read transaction) */
@@ -43,6 +43,8 @@ typedef struct bindv {
 struct cf_cursor {
     cf_reader_t *reader; /* borrowed */
     sqlite3_stmt *stmt;  /* the page query: ?1 after, ?2 up to, ?3 limit, ?4... filter */
+    sqlite3_stmt *tail;  /* a type or subject query's page above the spans' mark (the
+                          * same parameters, read from the log), or NULL */
     bindv_t *binds;      /* filter values */
     size_t nbinds;
     bool none;          /* the filter can match no fact (e.g. prefix "article.") */
@@ -89,12 +91,15 @@ end_read(cf_reader_t *self)
         sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* The last seq and the spans' mark (cf_archive.h); mark may be NULL. */
 static int
-read_head(cf_reader_t *self, uint64_t *head)
+read_head(cf_reader_t *self, uint64_t *head, uint64_t *mark)
 {
     int rc = sqlite3_step(self->head);
     if (rc == SQLITE_ROW) {
         *head = (uint64_t)sqlite3_column_int64(self->head, 0);
+        if (mark)
+            *mark = (uint64_t)sqlite3_column_int64(self->head, 1);
         rc = SQLITE_OK;
     }
     sqlite3_reset(self->head);
@@ -153,7 +158,8 @@ cf_reader_open(const char *db_path, cf_err_t *err)
         size_t off;
         const char *sql;
     } stmts[] = {
-        {offsetof(cf_reader_t, head), "SELECT coalesce(max(seq), 0) FROM facts"},
+        {offsetof(cf_reader_t, head),
+         "SELECT coalesce(max(seq), 0), (SELECT seq FROM fact_spans_mark) FROM facts"},
         {offsetof(cf_reader_t, article),
          "SELECT id, url, title, body, source, published, lang, state FROM articles"
          " WHERE id = ?1"},
@@ -197,7 +203,7 @@ int
 cf_reader_head(cf_reader_t *self, uint64_t *head, cf_err_t *err)
 {
     *head = 0;
-    if (read_head(self, head) != SQLITE_OK)
+    if (read_head(self, head, NULL) != SQLITE_OK)
         return db_err(self, err, "reading the last seq");
     return CF_OK;
 }
@@ -266,23 +272,6 @@ cursor_new(cf_reader_t *self, uint64_t since, uint64_t limit, bool has_limit)
     return c;
 }
 
-/* Ends b with the order (and the page's limit) and prepares it as c's statement. */
-static cf_cursor_t *
-cursor_prepare(cf_cursor_t *c, sql_t *b, const char *order, cf_err_t *err)
-{
-    sql_add(b, order);
-    sql_add(b, " LIMIT ?3");
-    if (sqlite3_prepare_v3(c->reader->db, b->p, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt, NULL) !=
-        SQLITE_OK) {
-        db_err(c->reader, err, "preparing a fact query");
-        free(b->p);
-        cf_cursor_destroy(&c);
-        return NULL;
-    }
-    free(b->p);
-    return c;
-}
-
 /* A page is the facts in seqs (?1, ?2], at most ?3, in seq order: either a range of the
  * log, filtered, or (a type or subject given) the spans of that key reaching into the
  * range (cf_archive.h), then the facts they cover, filtered the same way. Each page
@@ -293,12 +282,51 @@ static const char *const select_page =
 #define ORDER_LOG " ORDER BY f.seq"
 #define ORDER_SPANS " ORDER BY s.first, f.seq"
 
+static bool
+prepare_page(cf_cursor_t *c, const char *sql, sqlite3_stmt **out, cf_err_t *err)
+{
+    if (sqlite3_prepare_v3(c->reader->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) ==
+        SQLITE_OK)
+        return true;
+    db_err(c->reader, err, "preparing a fact query");
+    return false;
+}
+
+/* Ends b with the order (and the page's limit) and prepares it as c's statement. With a
+ * tail (span_page's), the filter b has after its first head bytes goes on the tail too,
+ * which becomes c's statement above the spans' mark. Frees b's and tail's texts. */
+static cf_cursor_t *
+cursor_prepare(cf_cursor_t *c, sql_t *b, size_t head, sql_t *tail, const char *order, cf_err_t *err)
+{
+    bool ok = true;
+    if (tail && tail->p && !c->none) {
+        sql_add(tail, b->p + head);
+        sql_add(tail, ORDER_LOG " LIMIT ?3");
+        ok = prepare_page(c, tail->p, &c->tail, err);
+    }
+    if (tail)
+        free(tail->p);
+    sql_add(b, order);
+    sql_add(b, " LIMIT ?3");
+    ok = ok && prepare_page(c, b->p, &c->stmt, err);
+    free(b->p);
+    if (!ok)
+        cf_cursor_destroy(&c);
+    return c;
+}
+
 /* The start of a page over the spans of table (type or subject) whose key is one of
  * keys[0..n) (bound as filter values): s outer (CROSS JOIN keeps that order), f read by
- * seq inside each span, joined on the key too (spans cover other keys' facts). */
+ * seq inside each span, joined on the key too (spans cover other keys' facts). The
+ * spans cover the facts up to the mark; the start of the page above it goes in tail:
+ * the log, filtered on the key (the same parameters). */
 static void
-span_page(sql_t *b, cf_cursor_t *c, const char *col, const char *const *keys, size_t n)
+span_page(sql_t *b, sql_t *tail, cf_cursor_t *c, const char *col, const char *const *keys, size_t n)
 {
+    sql_add(tail, select_page);
+    sql_add(tail, " AND f.");
+    sql_add(tail, col);
+    sql_add(tail, " IN (");
     sql_add(b, "SELECT " FACT_COLUMNS " FROM fact_");
     sql_add(b, col);
     sql_add(b, "_spans s CROSS JOIN facts f ON f.seq BETWEEN s.first AND s.last AND f.");
@@ -310,8 +338,13 @@ span_page(sql_t *b, cf_cursor_t *c, const char *col, const char *const *keys, si
     sql_add(b, n == 1 ? " = " : " IN (");
     for (size_t i = 0; i < n; i++) {
         sql_add(b, i ? ", " : "");
+        sql_add(tail, i ? ", " : "");
         bind_next(b, c, keys[i], 0);
+        char param[16];
+        snprintf(param, sizeof param, "?%zu", c->nbinds + 3);
+        sql_add(tail, param);
     }
+    sql_add(tail, ")");
     sql_add(b, n == 1 ? "" : ")");
     sql_add(b, " AND s.first > ?1 - " CF_ARCHIVE_SPAN_MAX_SQL " AND s.first <= ?2 AND s.last > ?1"
                " AND f.seq > ?1 AND f.seq <= ?2");
@@ -371,7 +404,7 @@ cf_reader_replay(cf_reader_t *self, uint64_t since, const char *const *prefixes,
                  uint64_t limit, bool has_limit, cf_err_t *err)
 {
     cf_cursor_t *c = cursor_new(self, since, limit, has_limit);
-    sql_t b = {0};
+    sql_t b = {0}, tail = {0};
     const char *order = ORDER_LOG;
     bool all = nprefixes == 0, any = false;
     for (size_t i = 0; i < nprefixes; i++)
@@ -382,11 +415,12 @@ cf_reader_replay(cf_reader_t *self, uint64_t since, const char *const *prefixes,
     if (!all && exact_types(prefixes, nprefixes, &types, &ntypes) && ntypes > 0) {
         /* every prefix names its type: those types' spans (spans of several types
          * overlap, so then the page is sorted) */
-        span_page(&b, c, "type", (const char *const *)types, ntypes);
+        span_page(&b, &tail, c, "type", (const char *const *)types, ntypes);
         order = ntypes == 1 ? ORDER_SPANS : ORDER_LOG;
     } else {
         sql_add(&b, select_page);
     }
+    size_t head = b.n;
     for (size_t i = 0; i < ntypes; i++)
         free(types[i]);
     free(types);
@@ -425,9 +459,10 @@ cf_reader_replay(cf_reader_t *self, uint64_t since, const char *const *prefixes,
             b = (sql_t){0};
             sql_add(&b, select_page);
             order = ORDER_LOG;
+            head = b.n;
         }
     }
-    return cursor_prepare(c, &b, order, err);
+    return cursor_prepare(c, &b, head, &tail, order, err);
 }
 
 cf_cursor_t *
@@ -443,14 +478,15 @@ cf_reader_facts(cf_reader_t *self, const cf_msg_facts_t *q, cf_err_t *err)
         return NULL;
     }
     cf_cursor_t *c = cursor_new(self, q->since, q->limit, q->has_limit);
-    sql_t b = {0};
+    sql_t b = {0}, tail = {0};
     /* a subject is the narrower key (a few facts of an article against ~half of them
      * for a type) */
     const char *key = q->subject ? q->subject : q->type;
     if (key)
-        span_page(&b, c, q->subject ? "subject" : "type", &key, 1);
+        span_page(&b, &tail, c, q->subject ? "subject" : "type", &key, 1);
     else
         sql_add(&b, select_page);
+    size_t head = b.n;
     const struct {
         const char *frag;
         const char *val;
@@ -480,7 +516,7 @@ cf_reader_facts(cf_reader_t *self, const cf_msg_facts_t *q, cf_err_t *err)
         bind_next(&b, c, q->text, 0);
         sql_add(&b, ")");
     }
-    return cursor_prepare(c, &b, key ? ORDER_SPANS : ORDER_LOG, err);
+    return cursor_prepare(c, &b, head, &tail, key ? ORDER_SPANS : ORDER_LOG, err);
 }
 
 /* A text column in place: NULL (nil) for SQL NULL. */
@@ -561,7 +597,8 @@ cursor_read(cf_cursor_t *c, size_t max, cf_facts_t *page, cf_cursor_row_fn fn, v
         return CF_OK;
     int rc = CF_OK;
     /* SPEC/STACK: one short read transaction per page, nothing held in between */
-    if (run_simple(r->begin) != SQLITE_OK || read_head(r, &c->head) != SQLITE_OK) {
+    uint64_t mark = 0;
+    if (run_simple(r->begin) != SQLITE_OK || read_head(r, &c->head, &mark) != SQLITE_OK) {
         rc = db_err(r, err, "reading facts");
         goto out;
     }
@@ -573,6 +610,10 @@ cursor_read(cf_cursor_t *c, size_t max, cf_facts_t *page, cf_cursor_row_fn fn, v
         if (c->limited && c->remaining < want)
             want = (size_t)c->remaining;
         sqlite3_stmt *s = c->stmt;
+        if (c->tail && (uint64_t)c->pos >= mark) /* above the spans: the log */
+            s = c->tail;
+        else if (c->tail && (uint64_t)hi > mark) /* the spans up to the mark, then the log */
+            hi = (int64_t)mark;
         sqlite3_bind_int64(s, 1, c->pos);
         sqlite3_bind_int64(s, 2, hi);
         sqlite3_bind_int64(s, 3, (sqlite3_int64)want);
@@ -656,6 +697,7 @@ cf_cursor_destroy(cf_cursor_t **c_p)
     if (!c)
         return;
     sqlite3_finalize(c->stmt);
+    sqlite3_finalize(c->tail);
     for (size_t i = 0; i < c->nbinds; i++)
         free(c->binds[i].text);
     free(c->binds);

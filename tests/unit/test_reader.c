@@ -18,6 +18,7 @@
 #include "cf_log.h"
 #include "cf_reader.h"
 #include "cf_test.h"
+#include "cf_test_sql.h"
 
 typedef struct fixture {
     char tmp[64];
@@ -505,42 +506,16 @@ scan(fixture_t *fx, const char *where, size_t *n)
     return v;
 }
 
-/* Facts as the daemon writes them, one block of seqs per article (1 to 60 facts, the
- * types and subjects of each block repeating), over several page windows and many
- * CF_ARCHIVE_SPAN_MAX boundaries: type and subject queries and exact-type replays read
- * spans, and find exactly what a scan of the log finds, in order, from any since. */
+/* Type and subject queries and exact-type replays from every since find exactly what a
+ * scan of the log finds, in order. */
 static void
-test_spans(void)
+check_key_queries(fixture_t *fx, const char *label)
 {
-    fixture_t fx;
-    setup(&fx);
-    exec(&fx, "BEGIN");
-    sqlite3_stmt *s;
-    sqlite3_prepare_v2(fx.w,
-                       "INSERT INTO facts(article, type, subject, status, confidence, evidence,"
-                       " evidence_start, evidence_end) VALUES(?1, ?2, ?3, 'reported', 0.5, 'x', 0,"
-                       " 1)",
-                       -1, &s, NULL);
-    size_t seq = 0;
-    for (int art = 1; seq < 40000; art++) {
-        int nf = 1 + (art * 37) % 60;
-        for (int k = 0; k < nf; k++, seq++) {
-            sqlite3_bind_int(s, 1, art);
-            sqlite3_bind_text(s, 2, types[(art + k) % 4], -1, SQLITE_STATIC);
-            sqlite3_bind_text(s, 3, subjects[(art * 3 + k / 7) % 5], -1, SQLITE_STATIC);
-            if (sqlite3_step(s) != SQLITE_DONE)
-                cf_test_failures++;
-            sqlite3_reset(s);
-        }
-    }
-    sqlite3_finalize(s);
-    exec(&fx, CF_ARCHIVE_SPANS_SQL);
-    exec(&fx, "COMMIT");
     cf_err_t err;
     size_t n, nwant, calls;
-    static const uint64_t sinces[] = {0, 1023, 1024, 16383, 16384 + 511, 39990};
+    static const uint64_t sinces[] = {0, 1023, 1024, 16383, 16384 + 511, 19990, 30000, 39990};
     for (size_t si = 0; si < sizeof sinces / sizeof *sinces; si++) {
-        char where[256];
+        char where[256], what[300];
         uint64_t since = sinces[si];
         /* a type, a subject, both */
         cf_msg_facts_t qs[] = {{.type = "revenue"}, {.subject = "hpe"},
@@ -549,11 +524,12 @@ test_spans(void)
                                 "type = 'datacenter' AND subject = 'aws'"};
         for (size_t k = 0; k < 3; k++) {
             qs[k].since = since;
-            cf_cursor_t *c = cf_reader_facts(fx.r, &qs[k], &err);
+            cf_cursor_t *c = cf_reader_facts(fx->r, &qs[k], &err);
             uint64_t *got = drain(c, 100, &n, &calls);
             snprintf(where, sizeof where, "seq > %" PRIu64 " AND %s", since, wheres[k]);
-            uint64_t *want = scan(&fx, where, &nwant);
-            check_same(got, n, want, nwant, wheres[k]);
+            snprintf(what, sizeof what, "%s, %s", label, where);
+            uint64_t *want = scan(fx, where, &nwant);
+            check_same(got, n, want, nwant, what);
             free(got);
             free(want);
             cf_cursor_destroy(&c);
@@ -568,16 +544,66 @@ test_spans(void)
         } rs[] = {{p1, 1, "type = 'market_share' AND subject LIKE 'az%'"},
                   {p2, 3, "(type = 'revenue' OR (type = 'datacenter' AND subject LIKE 'hp%'))"}};
         for (size_t k = 0; k < 2; k++) {
-            cf_cursor_t *c = cf_reader_replay(fx.r, since, rs[k].p, rs[k].n, 0, false, &err);
+            cf_cursor_t *c = cf_reader_replay(fx->r, since, rs[k].p, rs[k].n, 0, false, &err);
             uint64_t *got = drain(c, 64, &n, &calls);
             snprintf(where, sizeof where, "seq > %" PRIu64 " AND %s", since, rs[k].where);
-            uint64_t *want = scan(&fx, where, &nwant);
-            check_same(got, n, want, nwant, rs[k].where);
+            snprintf(what, sizeof what, "%s, %s", label, where);
+            uint64_t *want = scan(fx, where, &nwant);
+            check_same(got, n, want, nwant, what);
             free(got);
             free(want);
             cf_cursor_destroy(&c);
         }
     }
+}
+
+/* Facts as the daemon writes them, one block of seqs per article (1 to 60 facts, the
+ * types and subjects of each block repeating), over several page windows and many
+ * CF_ARCHIVE_SPAN_MAX boundaries. Queries read the spans up to the mark and the log
+ * above it: the answers are the same with the mark in the middle of the log (the
+ * facts of the last articles not in spans yet), at its end, and at 0. */
+static void
+test_spans(void)
+{
+    fixture_t fx;
+    setup(&fx);
+    exec(&fx, "BEGIN");
+    sqlite3_stmt *s;
+    sqlite3_prepare_v2(fx.w,
+                       "INSERT INTO facts(article, type, subject, status, confidence, evidence,"
+                       " evidence_start, evidence_end) VALUES(?1, ?2, ?3, 'reported', 0.5, 'x', 0,"
+                       " 1)",
+                       -1, &s, NULL);
+    size_t seq = 0;
+    bool marked = false;
+    for (int art = 1; seq < 40000; art++) {
+        int nf = 1 + (art * 37) % 60;
+        for (int k = 0; k < nf; k++, seq++) {
+            sqlite3_bind_int(s, 1, art);
+            sqlite3_bind_text(s, 2, types[(art + k) % 4], -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 3, subjects[(art * 3 + k / 7) % 5], -1, SQLITE_STATIC);
+            if (sqlite3_step(s) != SQLITE_DONE)
+                cf_test_failures++;
+            sqlite3_reset(s);
+        }
+        if (!marked && seq >= 20000) { /* the writer moves the mark to an article's end */
+            exec(&fx, CF_ARCHIVE_SPANS_SQL);
+            marked = true;
+        }
+    }
+    sqlite3_finalize(s);
+    exec(&fx, "COMMIT");
+    CF_CHECK(cf_test_sql_int(fx.w, "SELECT seq FROM fact_spans_mark") >= 20000);
+    CF_CHECK(cf_test_sql_int(fx.w, "SELECT seq FROM fact_spans_mark") < 20060);
+    CF_CHECK_INT(cf_test_sql_int(fx.w, "SELECT count(*) FROM fact_type_spans WHERE last > 20060"),
+                 0);
+    check_key_queries(&fx, "mark in the middle");
+    exec(&fx, CF_ARCHIVE_SPANS_SQL);
+    CF_CHECK_INT(cf_test_sql_int(fx.w, "SELECT seq FROM fact_spans_mark"), (int64_t)seq);
+    check_key_queries(&fx, "mark at the end");
+    exec(&fx, "DELETE FROM fact_type_spans; DELETE FROM fact_subject_spans;"
+              " UPDATE fact_spans_mark SET seq = 0");
+    check_key_queries(&fx, "mark at 0");
     teardown(&fx);
 }
 
