@@ -38,8 +38,9 @@
  *   first): a backlog that busier moments left shrinks under a steady light load
  *   that never leaves the writer idle, a few articles per batch, never a whole chunk
  *   that would delay the requests arriving meanwhile (bench/README.md, "fifth pass");
- * - in transactions of their own, FTS_CHUNK at a time, once the writer has had no
- *   request for FTS_IDLE_WAIT seconds: each such transaction is followed by a pause of
+ * - in transactions of their own (which add the pending spans too, see "Spans"),
+ *   FTS_CHUNK at a time, once the writer has had no request for FTS_IDLE_WAIT
+ *   seconds: each such transaction is followed by a pause of
  *   FTS_IDLE_PAUSE times its own length, cut short by the next request, so that a
  *   drain takes at most about a fifth of a core from readers (replay) and never
  *   delays a request by more than one chunk (~10 ms);
@@ -211,12 +212,16 @@ _Static_assert(SCHEMA_VERSION == CF_ARCHIVE_SCHEMA_VERSION,
  * pass"). The writer computes an article's rows when it is done but keeps them in
  * memory (pending), and inserts them in bulk, sorted by key, then moves the mark:
  * - in the batch that takes the facts above the mark to SPANS_FLUSH or more;
- * - in a transaction of its own once the writer has had no request for FTS_IDLE_WAIT
- *   seconds (before any search indexing), and at close.
+ * - in each transaction that indexes the search backlog while the writer is idle
+ *   (no commit of their own), and at close;
+ * - in a transaction of their own once the writer has had no request for
+ *   SPANS_IDLE_WAIT seconds and there is nothing to index: a light load, whose batches
+ *   index as they go, pays that commit once per pause, not once per article.
  * Meanwhile the reader reads the facts above the mark from the log. What a crash lost
  * is rebuilt at open from the facts above the mark, in SQL (CF_ARCHIVE_SPANS_ADD_*:
  * the same rows; measured too slow for every flush, bench/README.md "Eleventh pass"). */
 #define SPANS_FLUSH 4096
+#define SPANS_IDLE_WAIT 1.0
 #define SPAN_ROWS 32 /* rows per INSERT into a span table (statements prepared on first use) */
 
 /* The span tables, in the writer's arrays' order. OR IGNORE: only a hand edit can leave
@@ -1015,7 +1020,8 @@ scratch(cf_archive_t *self, size_t n)
 
 /* Keeps the span rows of table t for the facts v[0..n) just inserted (seqs set, one block
  * of one article): per key, the first and last seq of its facts, cut where a seq crosses
- * a multiple of CF_ARCHIVE_SPAN_MAX, as CF_ARCHIVE_SPANS_SQL cuts them. */
+ * a multiple of CF_ARCHIVE_SPAN_MAX (add_spans merges them, as CF_ARCHIVE_SPANS_ADD_*
+ * would for the same facts). */
 static void
 keep_spans(cf_archive_t *self, int t, const cf_fact_t *v, size_t n)
 {
@@ -1060,8 +1066,7 @@ keep_spans(cf_archive_t *self, int t, const cf_fact_t *v, size_t n)
 
 /* Inserts the pending rows of every table, sorted by key (each key's new rows go on its
  * leaf together) and merged (CF_ARCHIVE_SPAN_GAP), and moves the mark, in the current
- * transaction. The caller forgets
- * the rows (spans_forget) once it committed. */
+ * transaction. The caller forgets the rows (spans_forget) once it committed. */
 static int
 add_spans(cf_archive_t *self)
 {
@@ -1642,7 +1647,8 @@ writer_main(void *arg)
         if (checkpoint_due(self))
             checkpoint(self);
         if ((self->fts_n || self->spans_pending) && !self->q_head) {
-            double idle_from = now_s(CLOCK_REALTIME) + FTS_IDLE_WAIT;
+            double idle_from =
+                now_s(CLOCK_REALTIME) + (self->fts_n ? FTS_IDLE_WAIT : SPANS_IDLE_WAIT);
             if (pause_until < idle_from)
                 pause_until = idle_from;
         }

@@ -28,12 +28,12 @@ typedef struct cf_archive cf_archive_t;
 
 /* The span tables: fact_type_spans(type, first, last) and fact_subject_spans(subject,
  * first, last), WITHOUT ROWID, keyed (type, first) and (subject, first). A span says
- * "the facts of this type (subject) in seqs first..last lie in one run of one article's
- * facts". The spans cover the facts up to the mark, the one row of
+ * "facts of this type (subject) lie in seqs first..last", with facts of other keys
+ * between them. The spans cover the facts up to the mark, the one row of
  * fact_spans_mark(one, seq): every fact with a type (subject) and a seq <= mark lies in
  * exactly one span of its key, no span reaches above the mark, and spans of one key
- * never overlap. The facts above the mark (at most a few thousand: the writer adds
- * their spans in bulk, cf_archive.c "Spans") are read from the log. A span never
+ * never overlap. The facts above the mark (a few thousand, plus at most one batch's:
+ * the writer adds their spans in bulk, cf_archive.c "Spans") are read from the log. A span never
  * crosses a multiple of CF_ARCHIVE_SPAN_MAX, so last - first < CF_ARCHIVE_SPAN_MAX: the
  * spans that reach into seqs (lo, hi] are those with first in
  * (lo - CF_ARCHIVE_SPAN_MAX, hi], one range of the key. A span may cover facts of other
@@ -55,7 +55,7 @@ typedef struct cf_archive cf_archive_t;
 /* Adds the spans of table T (key column K) for the facts above the mark, cut as the
  * writer cuts them. */
 #define CF_ARCHIVE_SPANS_ADD_SQL_(T, K)                                                            \
-    "INSERT INTO " T "(" K ", first, last) SELECT " K ", min(first), max(last) FROM"               \
+    "INSERT OR IGNORE INTO " T "(" K ", first, last) SELECT " K ", min(first), max(last) FROM"     \
     " (SELECT " K ", first, last, blk, sum(brk) OVER (PARTITION BY " K ", blk ORDER BY first)"     \
     " AS grp FROM (SELECT " K ", first, last, blk, coalesce(first - lag(last) OVER"                \
     " (PARTITION BY " K ", blk ORDER BY first) >= " CF_ARCHIVE_SPAN_GAP_SQL ", 1) AS brk FROM"     \
