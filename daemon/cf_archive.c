@@ -296,7 +296,7 @@ static const char *const stmt_sql[S_COUNT] = {
                   " WHERE state = 'failed' AND (?1 = 0 OR id = ?1) RETURNING id",
     [S_RESCAN] = "SELECT coalesce((SELECT id - 1 FROM articles WHERE state = 'queued'"
                  " ORDER BY id LIMIT 1), (SELECT max(id) FROM articles), 0)",
-    [S_SPANS_MARK] = "UPDATE fact_spans_mark SET seq = ?1",
+    [S_SPANS_MARK] = CF_ARCHIVE_SPANS_MARK_SQL, /* the writer appends every fact */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -389,7 +389,6 @@ struct cf_archive {
     size_t claim_log_n, claim_log_cap;
     uint64_t *fts_ids;          /* done articles not yet indexed for search, oldest first */
     uint64_t spans_pending;     /* facts above the spans' mark (see "Spans") */
-    uint64_t spans_last;        /* the last of them (the mark once their spans are in) */
     span_rows_t pending[SPAN_TABLES]; /* their span rows, per table */
     struct span *scratch;             /* rows being sorted (per article, then per flush) */
     size_t scratch_cap;
@@ -1008,6 +1007,26 @@ span_cmp(const void *a, const void *b)
     return c ? c : (x->first > y->first) - (x->first < y->first);
 }
 
+/* Sorts sp[0..n) by key and seq and merges, in place, each row into the one before it
+ * when they have one key, lie in one block of CF_ARCHIVE_SPAN_MAX seqs and are less
+ * than gap seqs apart (cf_archive.h). Returns the rows left. */
+static size_t
+merge_spans(span_t *sp, size_t n, uint64_t gap)
+{
+    qsort(sp, n, sizeof *sp, span_cmp);
+    size_t rows = 0; /* row r never passes the one it reads */
+    for (size_t i = 0; i < n; i++) {
+        span_t *last = rows ? &sp[rows - 1] : NULL;
+        if (last && strcmp(last->key, sp[i].key) == 0 &&
+            last->first / CF_ARCHIVE_SPAN_MAX == sp[i].first / CF_ARCHIVE_SPAN_MAX &&
+            sp[i].first - last->last < gap)
+            last->last = sp[i].last;
+        else
+            sp[rows++] = sp[i];
+    }
+    return rows;
+}
+
 static span_t *
 scratch(cf_archive_t *self, size_t n)
 {
@@ -1032,16 +1051,7 @@ keep_spans(cf_archive_t *self, int t, const cf_fact_t *v, size_t n)
         if (key)
             sp[m++] = (span_t){key, v[i].seq, v[i].seq};
     }
-    qsort(sp, m, sizeof *sp, span_cmp);
-    size_t rows = 0; /* merged in place: row r never passes the fact it reads */
-    for (size_t i = 0; i < m; i++) {
-        span_t *last = rows ? &sp[rows - 1] : NULL;
-        if (last && strcmp(last->key, sp[i].key) == 0 &&
-            last->first / CF_ARCHIVE_SPAN_MAX == sp[i].first / CF_ARCHIVE_SPAN_MAX)
-            last->last = sp[i].first;
-        else
-            sp[rows++] = sp[i];
-    }
+    size_t rows = merge_spans(sp, m, CF_ARCHIVE_SPAN_MAX); /* one run: any gap */
     span_rows_t *p = &self->pending[t];
     for (size_t i = 0; i < rows; i++) {
         size_t kl = strlen(sp[i].key) + 1;
@@ -1076,17 +1086,7 @@ add_spans(cf_archive_t *self)
         span_t *sp = scratch(self, p->n);
         for (size_t i = 0; i < p->n; i++)
             sp[i] = (span_t){p->keys + p->v[i].key, p->v[i].first, p->v[i].last};
-        qsort(sp, p->n, sizeof *sp, span_cmp);
-        size_t rows = 0; /* merged in place, as in cf_archive.h (CF_ARCHIVE_SPAN_GAP) */
-        for (size_t i = 0; i < p->n; i++) {
-            span_t *last = rows ? &sp[rows - 1] : NULL;
-            if (last && strcmp(last->key, sp[i].key) == 0 &&
-                last->first / CF_ARCHIVE_SPAN_MAX == sp[i].first / CF_ARCHIVE_SPAN_MAX &&
-                sp[i].first - last->last < CF_ARCHIVE_SPAN_GAP)
-                last->last = sp[i].last;
-            else
-                sp[rows++] = sp[i];
-        }
+        size_t rows = merge_spans(sp, p->n, CF_ARCHIVE_SPAN_GAP);
         for (size_t i = 0; rc == SQLITE_OK && i < rows;) {
             size_t k = rows - i < SPAN_ROWS ? rows - i : SPAN_ROWS;
             rc = rows_stmt(self, &self->st_spans[t][k - 1], span_insert_sql[t], 3, k);
@@ -1102,10 +1102,8 @@ add_spans(cf_archive_t *self)
             rc = step_once(self, s);
         }
     }
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(self->st[S_SPANS_MARK], 1, (sqlite3_int64)self->spans_last);
+    if (rc == SQLITE_OK)
         rc = exec_stmt(self, self->st[S_SPANS_MARK]);
-    }
     return rc;
 }
 
@@ -1167,7 +1165,6 @@ exec_done(cf_archive_t *self, cf_archive_req_t *req)
             for (int t = 0; t < SPAN_TABLES; t++)
                 keep_spans(self, t, facts->v, facts->n);
             self->spans_pending += facts->n;
-            self->spans_last = facts->v[facts->n - 1].seq;
         }
         /* indexed for search later (see "Search index") */
         if (self->fts_n == self->fts_cap) {
@@ -1471,7 +1468,7 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
     for (cf_archive_req_t *r = batch; r; r = r->next_)
         req_reset_out(r);
     size_t fts_before = self->fts_n, fts_k = 0; /* the batch's dones are appended */
-    uint64_t spans_before = self->spans_pending, spans_last = self->spans_last;
+    uint64_t spans_before = self->spans_pending;
     size_t rows_before[SPAN_TABLES], keys_before[SPAN_TABLES];
     for (int t = 0; t < SPAN_TABLES; t++) {
         rows_before[t] = self->pending[t].n;
@@ -1507,7 +1504,6 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
     }
     self->fts_n = fts_before; /* nothing of the batch happened, nothing was indexed */
     self->spans_pending = spans_before; /* the batch's rows are forgotten */
-    self->spans_last = spans_last;
     for (int t = 0; t < SPAN_TABLES; t++) {
         self->pending[t].n = rows_before[t];
         self->pending[t].klen = keys_before[t];

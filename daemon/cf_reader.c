@@ -125,17 +125,24 @@ sql_add(sql_t *b, const char *frag)
     b->n += len;
 }
 
+/* Appends parameter n ("?n"). */
+static void
+sql_param(sql_t *b, size_t n)
+{
+    char param[24];
+    snprintf(param, sizeof param, "?%zu", n);
+    sql_add(b, param);
+}
+
 /* Appends "?N" for the next filter value and records it. */
 static void
 bind_next(sql_t *b, cf_cursor_t *c, const char *text, int64_t num)
 {
-    char param[16];
     c->binds = cf_realloc(c->binds, (c->nbinds + 1) * sizeof *c->binds);
     c->binds[c->nbinds].text = text ? cf_strdup(text) : NULL;
     c->binds[c->nbinds].num = num;
     c->nbinds++;
-    snprintf(param, sizeof param, "?%zu", c->nbinds + 3);
-    sql_add(b, param);
+    sql_param(b, c->nbinds + 3);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -340,9 +347,7 @@ span_page(sql_t *b, sql_t *tail, cf_cursor_t *c, const char *col, const char *co
         sql_add(b, i ? ", " : "");
         sql_add(tail, i ? ", " : "");
         bind_next(b, c, keys[i], 0);
-        char param[16];
-        snprintf(param, sizeof param, "?%zu", c->nbinds + 3);
-        sql_add(tail, param);
+        sql_param(tail, c->nbinds + 3); /* the same value */
     }
     sql_add(tail, ")");
     sql_add(b, n == 1 ? "" : ")");
