@@ -40,7 +40,7 @@ typedef struct art {
 } art_t;
 
 typedef struct opts {
-    const char *ingest, *sub, *redis, *replay, *corpus, *prefix;
+    const char *ingest, *sub, *redis, *replay, *corpus, *prefix, *latency_log;
     long count, window, small;
     double rate, timeout;
 } opts_t;
@@ -162,6 +162,26 @@ arrival_of(const lat_t *l, uint64_t id)
 {
     size_t h = lat_slot(l, id);
     return l->keys[h] == id ? l->arrival[h] : 0;
+}
+
+/* The latency of every article as JSON Lines, in send order: "sent" is seconds since
+ * the first send, "ms" the latency (null: no fact nor article.done arrived), so that a
+ * slow stretch can be placed in time and set beside the daemon's log. */
+static int
+write_latency_log(const char *path, const lat_t *l, long n, double t0)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    for (long i = 0; i < n; i++) {
+        double t = l->id_of[i] ? arrival_of(l, l->id_of[i]) : 0;
+        if (t > 0)
+            fprintf(f, "{\"ref\": %ld, \"sent\": %.6f, \"ms\": %.3f}\n", i, l->sent[i] - t0,
+                    (t - l->sent[i]) * 1e3);
+        else
+            fprintf(f, "{\"ref\": %ld, \"sent\": %.6f, \"ms\": null}\n", i, l->sent[i] - t0);
+    }
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 static int
@@ -393,6 +413,8 @@ run_push(const opts_t *o)
                k ? v[k - 1] * 1e3 : 0.0, kw, pct(w, kw, 0.5) * 1e3, pct(w, kw, 0.99) * 1e3);
         free(v);
         free(w);
+        if (o->latency_log && write_latency_log(o->latency_log, &lat, n, t0) < 0)
+            fprintf(stderr, "cf-bench-client: %s: %s\n", o->latency_log, strerror(errno));
     }
     printf("}\n");
     msgpack_unpacked_destroy(&up);
@@ -650,6 +672,8 @@ usage(FILE *out)
             "  --window W       requests in flight (default 256)\n"
             "  --prefix P       URL prefix, so runs never collide (default run)\n"
             "  --rate R         pace the sends at R articles/s and measure latency (needs --sub)\n"
+            "  --latency-log F  with --rate: every article's latency to F, JSON Lines\n"
+            "                   ({\"ref\", \"sent\": s since the first send, \"ms\"})\n"
             "  --timeout S      give up after S seconds without progress (default 30)\n");
 }
 
@@ -663,6 +687,7 @@ main(int argc, char **argv)
         {"count", required_argument, NULL, 'n'},  {"window", required_argument, NULL, 'w'},
         {"prefix", required_argument, NULL, 'p'}, {"rate", required_argument, NULL, 'a'},
         {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {"latency-log", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0}};
     opts_t o = {.count = 1000, .window = 256, .prefix = "run", .timeout = 30};
     int c;
@@ -679,6 +704,7 @@ main(int argc, char **argv)
         case 'p': o.prefix = optarg; break;
         case 'a': o.rate = strtod(optarg, NULL); break;
         case 't': o.timeout = strtod(optarg, NULL); break;
+        case 'L': o.latency_log = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -38,6 +38,9 @@ def main():
     ap.add_argument("--rate", type=float, default=1000, help="articles/s (default 1000)")
     ap.add_argument("--seconds", type=float, default=3, help="length of one run (default 3)")
     ap.add_argument("--reps", type=int, default=6, help="runs per --bin (default 6)")
+    ap.add_argument("--keep", metavar="DIR",
+                    help="keep each run's daemon.log and latency log (cf-bench-client "
+                         "--latency-log) in DIR, named after its state directory")
     a = ap.parse_args()
     run.check_ab_setup("latency_ab", a.out, a.bin)
     if a.rate <= 0 or a.seconds <= 0 or a.reps < 1:
@@ -46,7 +49,10 @@ def main():
     runs = [[] for _ in a.bin]  # by position: the same directory twice is an A/A check
     for rep in range(a.reps):
         for i, bindir in enumerate(a.bin):
-            r = run.ab_bench(bindir, a.out, a.seconds).run_e2e(n, "ab%d" % rep, rate=a.rate)
+            b = run.ab_bench(bindir, a.out, a.seconds)
+            b.keep = a.keep and os.path.abspath(os.path.join(
+                a.keep, "%s%d" % ("AB"[i] if i < 2 else str(i), rep)))
+            r = b.run_e2e(n, "ab%d" % rep, rate=a.rate)
             row = {k: round(r[src], 2) for k, src in KEYS if r.get(src) is not None}
             runs[i].append(row)
             print(json.dumps(dict({"bin": bindir, "side": "AB"[i] if i < 2 else i, "run": rep,

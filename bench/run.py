@@ -121,6 +121,7 @@ class Bench:
         self.started = time.monotonic()
         self.zctx = zmq.Context.instance()
         self.serial = 0
+        self.keep = None  # a directory: each run's daemon.log and latency log go there
 
     # ---- helpers -------------------------------------------------------------------
     def wanted(self, *names):
@@ -227,16 +228,24 @@ class Bench:
         raise RuntimeError("redis-server did not answer PING")
 
     def cleanup(self, d):
+        if self.keep:
+            os.makedirs(self.keep, exist_ok=True)
+            for f in ("daemon.log", "latency.jsonl"):
+                if os.path.exists(os.path.join(d, f)):
+                    shutil.copy(os.path.join(d, f), os.path.join(
+                        self.keep, "%s-%s" % (os.path.basename(d), f)))
         shutil.rmtree(d, ignore_errors=True)
 
     # ---- one run of each pipeline ----------------------------------------------------
-    def push(self, ep, n, tag, sub=True, rate=None, small=None, window=WINDOW):
+    def push(self, ep, n, tag, sub=True, rate=None, small=None, window=WINDOW, state=None):
         args = ["--ingest", ep["ingest"], "--count", n, "--window", window, "--prefix", tag]
         args += ["--small", small] if small else ["--corpus", self.corpus]
         if sub:
             args += ["--sub", ep["publish"]]
         if rate:
             args += ["--rate", "%.1f" % rate]
+            if self.keep and state:
+                args += ["--latency-log", os.path.join(state, "latency.jsonl")]
         r = self.client(*args)
         if not r.get("complete"):
             raise RuntimeError("run %s incomplete: %s" % (tag, r))
@@ -283,7 +292,7 @@ class Bench:
     def run_e2e(self, n, tag, rate=None):
         proc, ep, d = self.start_daemon("e2e", WORKERS)
         try:
-            r = self.push(ep, n, tag, rate=rate)
+            r = self.push(ep, n, tag, rate=rate, state=d)
             r["worker_hwm_kb"] = [vmhwm_kb(c) for c in children(proc.pid)]
             r["daemon_hwm_kb"] = vmhwm_kb(proc.pid)
             return r

@@ -783,10 +783,18 @@ claimed_undo(cf_archive_t *self, size_t mark)
     }
 }
 
-/* Hands out one queued article (into the claimed set) and appends it to the claim;
+/* Whether a claim that holds bytes of bodies may take one more article. */
+static bool
+claim_room(const cf_archive_req_t *req, size_t bytes)
+{
+    return !req->u.claim.max_bytes || bytes < req->u.claim.max_bytes;
+}
+
+/* Hands out one queued article (into the claimed set) and appends it to the claim,
+ * adding its body's length to *bytes;
  * SQLITE_OK also when the id is no longer queued or already out (a stale entry). */
 static int
-claim_take(cf_archive_t *self, cf_archive_req_t *req, uint64_t id, size_t *cap)
+claim_take(cf_archive_t *self, cf_archive_req_t *req, uint64_t id, size_t *cap, size_t *bytes)
 {
     if (idset_has(&self->claimed, id))
         return SQLITE_OK;
@@ -806,6 +814,7 @@ claim_take(cf_archive_t *self, cf_archive_req_t *req, uint64_t id, size_t *cap)
         a->title = col_strdup(s, 2);
         a->body = col_strdup(s, 3);
         a->body_len = a->body ? (size_t)sqlite3_column_bytes(s, 3) : 0;
+        *bytes += a->body_len;
         a->source = col_strdup(s, 4);
         a->published = col_strdup(s, 5);
         a->lang = col_strdup(s, 6);
@@ -839,14 +848,14 @@ claim_free(cf_archive_req_t *req)
 static int
 exec_claim(cf_archive_t *self, cf_archive_req_t *req)
 {
-    size_t max = req->u.claim.max, cap = 0, mark = self->claim_log_n;
+    size_t max = req->u.claim.max, cap = 0, mark = self->claim_log_n, bytes = 0;
     if (max == 0)
         return SQLITE_OK;
     int rc = SQLITE_OK;
-    while (rc == SQLITE_OK && req->u.claim.n < max && self->requeued.n)
-        rc = claim_take(self, req, heap_pop(&self->requeued), &cap);
+    while (rc == SQLITE_OK && req->u.claim.n < max && self->requeued.n && claim_room(req, bytes))
+        rc = claim_take(self, req, heap_pop(&self->requeued), &cap, &bytes);
     uint64_t ids[256];
-    while (rc == SQLITE_OK && req->u.claim.n < max) {
+    while (rc == SQLITE_OK && req->u.claim.n < max && claim_room(req, bytes)) {
         size_t want = max - req->u.claim.n, got = 0;
         if (want > sizeof ids / sizeof *ids)
             want = sizeof ids / sizeof *ids;
@@ -862,13 +871,15 @@ exec_claim(cf_archive_t *self, cf_archive_req_t *req)
         }
         stmt_done(s);
         rc = SQLITE_OK;
-        for (size_t i = 0; i < got && rc == SQLITE_OK; i++) {
-            rc = claim_take(self, req, ids[i], &cap);
+        size_t i = 0;
+        for (; i < got && rc == SQLITE_OK && claim_room(req, bytes); i++) {
+            rc = claim_take(self, req, ids[i], &cap, &bytes);
             if (ids[i] > self->cursor)
                 self->cursor = ids[i];
         }
-        if (got < want)
-            break;
+        if (got < want || i < got)
+            break; /* the queue's end, or the byte bound (the cursor stops at the last
+                    * article taken: the rest are found by the next claim) */
     }
     if (rc != SQLITE_OK) {
         /* the heap and cursor moved: rebuild them from the table after this batch */

@@ -114,6 +114,8 @@ struct cf_archive_req {
         } insert;
         struct {
             size_t max;             /* in: most articles to hand out */
+            size_t max_bytes;       /* in: stop once the articles handed out hold this
+                                       many body bytes (always at least one); 0: none */
             cf_article_t *articles; /* out: array of n articles (with ids), owned by req */
             size_t n;               /* out */
         } claim;

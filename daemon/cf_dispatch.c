@@ -22,8 +22,12 @@
 #define HEARTBEAT_MS 1000   /* both ways (DESIGN.md "Workers") */
 #define IDLE_DEAD_MS 3000   /* an idle worker silent this long is dead */
 #define WORKERS_OUTQ 10000
-#define PREFETCH_PER_CREDIT 8 /* claimed articles kept ready per credit */
-#define PREFETCH_MAX 512
+/* The prefetch buffer's depth (claimed articles kept ready beyond free credit) adapts
+ * between these: at least PREFETCH_PER_CREDIT per credit, at most PREFETCH_MAX
+ * articles and PREFETCH_BYTES of bodies (see next_depth). */
+#define PREFETCH_PER_CREDIT 8
+#define PREFETCH_MAX 256
+#define PREFETCH_BYTES ((size_t)16 << 20)
 
 typedef struct worker {
     struct worker *next;
@@ -61,6 +65,11 @@ struct cf_dispatch {
     job_t *inflight;               /* jobs out */
     job_t *ready_head, *ready_tail; /* claimed (processing) articles waiting for credit */
     size_t nready;
+    size_t ready_bytes; /* their bodies' bytes */
+    size_t depth;       /* the buffer's depth now (next_depth) */
+    size_t low;         /* the fewest ready while the claim was out */
+    bool starved;       /* a credit found the buffer empty meanwhile */
+    size_t claim_want;  /* what the claim would have taken from a long queue */
     uint64_t next_lease;
     bool claiming;                 /* a CLAIM is outstanding */
     cf_archive_req_t claim;
@@ -416,12 +425,48 @@ send_job(cf_dispatch_t *self, job_t *j, worker_t *w)
     self->st.jobs++;
 }
 
+static size_t
+claimed_bytes(const cf_archive_req_t *req)
+{
+    size_t b = 0;
+    for (size_t i = 0; i < req->u.claim.n; i++)
+        b += req->u.claim.articles[i].body_len;
+    return b;
+}
+
+/* The prefetch depth after a claim came back. A claim takes a writer's commit or two
+ * (an fsync each) to come back; the buffer must feed the workers meanwhile, and how
+ * many articles that takes depends on the disk and the workers' speed. So: double
+ * the depth when a free credit found the buffer empty while a claim was out that the
+ * queue could have filled (full), shrink it by an eighth when the buffer never fell
+ * below half of it (low), within [floor, PREFETCH_MAX]. */
+static size_t
+next_depth(size_t depth, size_t floor, bool starved, bool full, size_t low)
+{
+    if (starved && full)
+        depth = depth * 2;
+    else if (!starved && low > depth / 2)
+        depth -= depth / 8;
+    if (depth < floor)
+        depth = floor;
+    return depth < PREFETCH_MAX ? depth : PREFETCH_MAX;
+}
+
 static void
 on_claimed(cf_archive_req_t *req, void *arg)
 {
     cf_dispatch_t *self = arg;
     self->claiming = false;
     self->pending--;
+    size_t total_credit = 0;
+    for (worker_t *x = self->workers; x; x = x->next)
+        total_credit += x->credit;
+    /* full: the claim got all it asked for (articles or bytes), so the queue was not
+     * what ran short */
+    bool full = req->rc == CF_OK && (req->u.claim.n >= self->claim_want ||
+                                     claimed_bytes(req) >= req->u.claim.max_bytes);
+    self->depth =
+        next_depth(self->depth, total_credit * PREFETCH_PER_CREDIT, self->starved, full, self->low);
     if (req->rc != CF_OK) {
         cf_log_warn("dispatch: claiming articles failed: %s", req->err.text);
         cf_archive_req_clear(req);
@@ -438,6 +483,7 @@ on_claimed(cf_archive_req_t *req, void *arg)
             self->ready_head = j;
         self->ready_tail = j;
         self->nready++;
+        self->ready_bytes += j->article.body_len;
     }
     cf_archive_req_clear(req);
     pump(self);
@@ -453,12 +499,13 @@ ready_pop(cf_dispatch_t *self)
             self->ready_tail = NULL;
         j->next = NULL;
         self->nready--;
+        self->ready_bytes -= j->article.body_len;
     }
     return j;
 }
 
-/* Hands prefetched articles to free credit, then tops the prefetch buffer up
- * (PREFETCH_PER_CREDIT per credit): a returned credit is answered with the next
+/* Hands prefetched articles to free credit, then tops the prefetch buffer up to its
+ * depth (next_depth) and PREFETCH_BYTES: a returned credit is answered with the next
  * job in the same loop turn, never after a claim's commit. Prefetched articles
  * are `processing` in the archive: released at shutdown, requeued after a crash. */
 static void
@@ -469,17 +516,25 @@ pump(cf_dispatch_t *self)
     worker_t *w;
     while (self->ready_head && (w = pick_worker(self)))
         send_job(self, ready_pop(self), w);
-    if (self->claiming)
+    if (self->claiming) {
+        if (self->nready < self->low)
+            self->low = self->nready;
+        if (!self->ready_head && pick_worker(self))
+            self->starved = true; /* a credit waits for the claim */
         return;
+    }
     size_t free_credit = 0, total_credit = 0;
     for (worker_t *x = self->workers; x; x = x->next) {
         free_credit += x->credit - x->inflight;
         total_credit += x->credit;
     }
-    /* deep enough to outlast a commit (an fsync) at full speed, bounded */
-    size_t depth = total_credit * PREFETCH_PER_CREDIT;
-    size_t want = free_credit + (depth < PREFETCH_MAX ? depth : PREFETCH_MAX);
+    size_t floor = total_credit * PREFETCH_PER_CREDIT;
+    if (self->depth < floor)
+        self->depth = floor < PREFETCH_MAX ? floor : PREFETCH_MAX;
+    size_t want = free_credit + self->depth;
     want = want > self->nready ? want - self->nready : 0;
+    if (self->ready_bytes >= PREFETCH_BYTES)
+        want = 0; /* large articles: the buffer holds enough */
     cf_archive_stats_t ast;
     cf_archive_stats(self->archive, &ast);
     /* inserts not yet committed count: the claim runs after them (in their
@@ -492,9 +547,13 @@ pump(cf_dispatch_t *self)
     self->claim.cb = on_claimed;
     self->claim.arg = self;
     self->claim.u.claim.max = want < avail ? want : avail;
+    self->claim.u.claim.max_bytes = PREFETCH_BYTES - self->ready_bytes;
     if (cf_archive_submit(self->archive, &self->claim) == CF_OK) {
         self->claiming = true;
         self->pending++;
+        self->starved = false;
+        self->low = self->nready;
+        self->claim_want = want;
     }
 }
 
