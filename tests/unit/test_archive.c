@@ -1729,9 +1729,9 @@ mono_s(void)
 
 /* A search backlog left by busier moments (here: done articles the index lacks, found
  * at open) shrinks under a steady light load that never leaves the writer idle long
- * enough for its idle indexing (10 ms): each light batch catches up a few. Requests
- * spaced by twice a commit's time (at least 4 ms; a slow disk's fsync takes longer)
- * keep the writer under half busy. */
+ * enough for its idle indexing (10 ms): each light batch catches up a few. A pause of
+ * three times the last request's commit (at least 4 ms; a slow or shared disk's fsync
+ * takes longer) after each request keeps the writer under half busy. */
 static void
 test_search_backlog_light_load(void)
 {
@@ -1755,23 +1755,14 @@ test_search_backlog_light_load(void)
     cf_archive_stats(fx.a, &st);
     CF_CHECK_INT((int64_t)st.search_backlog, BACKLOG); /* operators see it */
     db = peek_open(&fx);
-    /* a commit's time on this disk: the slowest of a few inserts */
-    double commit_s = 0;
-    for (int i = 0; i < 5; i++) {
-        char url[64];
-        snprintf(url, sizeof url, "https://example.com/probe%d", i);
-        double t0 = mono_s();
-        insert1(&fx, url, "Probe.");
-        double dt = mono_s() - t0;
-        commit_s = dt > commit_s ? dt : commit_s;
-    }
-    useconds_t gap = commit_s * 2 > 0.004 ? (useconds_t)(commit_s * 2e6) : 4000;
     int64_t indexed = 0;
-    for (int i = 0; i < 1000 && indexed < BACKLOG; i++) {
+    for (int i = 0; i < 2000 && indexed < BACKLOG; i++) {
         char url[64];
         snprintf(url, sizeof url, "https://example.com/light%d", i);
+        double t0 = mono_s();
         insert1(&fx, url, "Light load.");
-        usleep(gap);
+        double commit_s = mono_s() - t0; /* this disk's commit, now */
+        usleep(commit_s * 3 > 0.004 ? (useconds_t)(commit_s * 3e6) : 4000);
         if (i % 10 == 9)
             indexed = cf_test_sql_int(db, "SELECT count(*) FROM article_fts_docsize");
     }
