@@ -425,30 +425,20 @@ send_job(cf_dispatch_t *self, job_t *j, worker_t *w)
     self->st.jobs++;
 }
 
-static size_t
-claimed_bytes(const cf_archive_req_t *req)
-{
-    size_t b = 0;
-    for (size_t i = 0; i < req->u.claim.n; i++)
-        b += req->u.claim.articles[i].body_len;
-    return b;
-}
-
 /* The prefetch depth after a claim came back. A claim takes a writer's commit or two
  * (an fsync each) to come back; the buffer must feed the workers meanwhile, and how
  * many articles that takes depends on the disk and the workers' speed. So: double
  * the depth when a free credit found the buffer empty while a claim was out that the
  * queue could have filled (full), shrink it by an eighth when the buffer never fell
- * below half of it (low), within [floor, PREFETCH_MAX]. */
+ * below half of it (low); at most PREFETCH_MAX (pump keeps the floor of 8 per
+ * credit). A failed claim leaves it as it is. */
 static size_t
-next_depth(size_t depth, size_t floor, bool starved, bool full, size_t low)
+next_depth(size_t depth, bool starved, bool full, size_t low)
 {
     if (starved && full)
         depth = depth * 2;
     else if (!starved && low > depth / 2)
         depth -= depth / 8;
-    if (depth < floor)
-        depth = floor;
     return depth < PREFETCH_MAX ? depth : PREFETCH_MAX;
 }
 
@@ -458,20 +448,12 @@ on_claimed(cf_archive_req_t *req, void *arg)
     cf_dispatch_t *self = arg;
     self->claiming = false;
     self->pending--;
-    size_t total_credit = 0;
-    for (worker_t *x = self->workers; x; x = x->next)
-        total_credit += x->credit;
-    /* full: the claim got all it asked for (articles or bytes), so the queue was not
-     * what ran short */
-    bool full = req->rc == CF_OK && (req->u.claim.n >= self->claim_want ||
-                                     claimed_bytes(req) >= req->u.claim.max_bytes);
-    self->depth =
-        next_depth(self->depth, total_credit * PREFETCH_PER_CREDIT, self->starved, full, self->low);
     if (req->rc != CF_OK) {
         cf_log_warn("dispatch: claiming articles failed: %s", req->err.text);
         cf_archive_req_clear(req);
         return; /* the next kick or tick tries again */
     }
+    size_t bytes = 0;
     for (size_t i = 0; i < req->u.claim.n; i++) {
         job_t *j = cf_calloc(1, sizeof *j);
         j->owner = self;
@@ -484,7 +466,12 @@ on_claimed(cf_archive_req_t *req, void *arg)
         self->ready_tail = j;
         self->nready++;
         self->ready_bytes += j->article.body_len;
+        bytes += j->article.body_len;
     }
+    /* full: the claim got all it asked for (articles or bytes), so the queue was not
+     * what ran short */
+    bool full = req->u.claim.n >= self->claim_want || bytes >= req->u.claim.max_bytes;
+    self->depth = next_depth(self->depth, self->starved, full, self->low);
     cf_archive_req_clear(req);
     pump(self);
 }

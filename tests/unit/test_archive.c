@@ -175,14 +175,33 @@ insert1(fixture_t *fx, const char *url, const char *body)
     return id;
 }
 
+/* A claim of at most max articles and max_bytes of bodies (0: no byte bound). */
 static void
-claim(fixture_t *fx, cf_archive_req_t *r, size_t max)
+claim_bytes(fixture_t *fx, cf_archive_req_t *r, size_t max, size_t max_bytes)
 {
     memset(r, 0, sizeof *r);
     r->kind = CF_ARCHIVE_CLAIM;
     r->u.claim.max = max;
+    r->u.claim.max_bytes = max_bytes;
     run1(fx, r);
     CF_CHECK_INT(r->rc, CF_OK);
+}
+
+static void
+claim(fixture_t *fx, cf_archive_req_t *r, size_t max)
+{
+    claim_bytes(fx, r, max, 0);
+}
+
+/* Claims at most max articles, checks that n were handed out, and lets them go from
+ * the request (they stay processing in the archive). */
+static void
+claim_n(fixture_t *fx, size_t max, size_t n)
+{
+    cf_archive_req_t c;
+    claim(fx, &c, max);
+    CF_CHECK_INT(c.u.claim.n, n);
+    cf_archive_req_clear(&c);
 }
 
 /* The on-disk view, through a connection of our own. */
@@ -493,22 +512,12 @@ test_claim_bytes(void)
         id[i] = insert1(&fx, url, body);
     }
     cf_archive_req_t c;
-    memset(&c, 0, sizeof c);
-    c.kind = CF_ARCHIVE_CLAIM;
-    c.u.claim.max = 10;
-    c.u.claim.max_bytes = 250; /* 100, 200: room; 300: the bound */
-    run1(&fx, &c);
-    CF_CHECK_INT(c.rc, CF_OK);
+    claim_bytes(&fx, &c, 10, 250); /* 100, 200: room; 300: the bound */
     CF_CHECK_INT(c.u.claim.n, 3);
     if (c.u.claim.n == 3)
         CF_CHECK_INT(c.u.claim.articles[2].id, id[2]);
     cf_archive_req_clear(&c);
-    memset(&c, 0, sizeof c);
-    c.kind = CF_ARCHIVE_CLAIM;
-    c.u.claim.max = 10;
-    c.u.claim.max_bytes = 1; /* smaller than any body: still one article */
-    run1(&fx, &c);
-    CF_CHECK_INT(c.rc, CF_OK);
+    claim_bytes(&fx, &c, 10, 1); /* smaller than any body: still one article */
     CF_CHECK_INT(c.u.claim.n, 1);
     if (c.u.claim.n == 1)
         CF_CHECK_INT(c.u.claim.articles[0].id, id[3]);
@@ -738,9 +747,7 @@ test_fail_and_release(void)
         id[i] = insert1(&fx, url, "body");
     }
     cf_archive_req_t c, r;
-    claim(&fx, &c, 3);
-    CF_CHECK_INT(c.u.claim.n, 3);
-    cf_archive_req_clear(&c);
+    claim_n(&fx, 3, 3);
 
     fail_req(&r, id[0], 2);
     run1(&fx, &r);
@@ -771,9 +778,7 @@ test_fail_and_release(void)
         CF_CHECK_INT(c.u.claim.articles[2].id, id[3]);
     }
     cf_archive_req_clear(&c);
-    claim(&fx, &c, 10);
-    CF_CHECK_INT(c.u.claim.n, 0);
-    cf_archive_req_clear(&c);
+    claim_n(&fx, 10, 0);
 
     /* second failure reaches max_attempts: quarantined */
     fail_req(&r, id[0], 2);
@@ -832,9 +837,7 @@ test_reopen_requeues_processing(void)
         id[i] = insert1(&fx, url, "body");
     }
     cf_archive_req_t c, d;
-    claim(&fx, &c, 3);
-    CF_CHECK_INT(c.u.claim.n, 3);
-    cf_archive_req_clear(&c);
+    claim_n(&fx, 3, 3);
     memset(&d, 0, sizeof d);
     d.kind = CF_ARCHIVE_DONE;
     d.u.done.id = id[0];
@@ -1020,10 +1023,7 @@ test_full_disk(void)
         goto out;
     uint64_t id1 = insert1(&fx, "https://example.com/full1", "body");
     insert1(&fx, "https://example.com/full2", "body");
-    cf_archive_req_t c;
-    claim(&fx, &c, 1);
-    CF_CHECK_INT(c.u.claim.n, 1);
-    cf_archive_req_clear(&c);
+    claim_n(&fx, 1, 1);
 
     sqlite3 *db = peek_open(&fx);
     int64_t pages = cf_test_sql_int(db, "PRAGMA page_count");
@@ -1097,9 +1097,7 @@ test_full_disk(void)
     }
     CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM facts"), 300);
     /* the claim cursor survived the rollbacks */
-    claim(&fx, &c, 10);
-    CF_CHECK_INT(c.u.claim.n, 1 + N);
-    cf_archive_req_clear(&c);
+    claim_n(&fx, 10, 1 + N);
     sqlite3_close(db);
     cf_facts_clear(&facts);
     free(big);
@@ -1279,9 +1277,7 @@ test_claimed_not_handed_out_twice(void)
         id[i] = insert1(&fx, url, "body");
     }
     cf_archive_req_t c, r;
-    claim(&fx, &c, 150);
-    CF_CHECK_INT(c.u.claim.n, 150);
-    cf_archive_req_clear(&c);
+    claim_n(&fx, 150, 150);
 
     /* a batch rolled back (no space for a big insert): the cursor is rebuilt */
     CF_CHECK_INT(cf_archive_set_max_pages(fx.a, 1), CF_OK);
@@ -1330,9 +1326,7 @@ test_claimed_not_handed_out_twice(void)
     }
     cf_archive_req_clear(&c);
     CF_CHECK_INT(got, released + M - 150);
-    claim(&fx, &c, 1000);
-    CF_CHECK_INT(c.u.claim.n, 0);
-    cf_archive_req_clear(&c);
+    claim_n(&fx, 1000, 0);
 
     /* every article is out now: done and fail work on each, once */
     for (int i = 0; i < M; i++) {
@@ -1368,10 +1362,7 @@ test_search_backlog_recovered(void)
         goto out;
     uint64_t id1 = insert1(&fx, "https://example.com/s1", "Wombats built a data center.");
     uint64_t id2 = insert1(&fx, "https://example.com/s2", "Numbats leased a campus.");
-    cf_archive_req_t c;
-    claim(&fx, &c, 2);
-    CF_CHECK_INT(c.u.claim.n, 2);
-    cf_archive_req_clear(&c);
+    claim_n(&fx, 2, 2);
     for (int i = 0; i < 2; i++) {
         cf_archive_req_t d;
         memset(&d, 0, sizeof d);
@@ -1425,10 +1416,7 @@ test_done_fails_half_way(void)
         goto out;
     uint64_t id1 = insert1(&fx, "https://example.com/h1", "AWS held a share.");
     uint64_t id2 = insert1(&fx, "https://example.com/h2", "AWS held a share again.");
-    cf_archive_req_t c;
-    claim(&fx, &c, 2);
-    CF_CHECK_INT(c.u.claim.n, 2);
-    cf_archive_req_clear(&c);
+    claim_n(&fx, 2, 2);
     sqlite3 *db = peek_open(&fx);
     CF_CHECK_INT(sqlite3_exec(db,
                               "CREATE TRIGGER poison BEFORE INSERT ON facts"
@@ -1503,10 +1491,7 @@ test_done_many_facts(void)
         snprintf(url, sizeof url, "https://example.com/many%d", i);
         id[i] = insert1(&fx, url, "AWS held a share.");
     }
-    cf_archive_req_t c;
-    claim(&fx, &c, 3);
-    CF_CHECK_INT(c.u.claim.n, 3);
-    cf_archive_req_clear(&c);
+    claim_n(&fx, 3, 3);
     enum { MANY = 70 };
     static const char *const periods[] = {"2015", "2015-Q3", NULL, "2014-07", "FY2016"};
     cf_facts_t f[3] = {{0}};
@@ -1873,10 +1858,7 @@ test_spans_written(void)
         snprintf(url, sizeof url, "https://example.com/spans%d", i);
         id[i] = insert1(&fx, url, "AWS held a share.");
     }
-    cf_archive_req_t c;
-    claim(&fx, &c, NART);
-    CF_CHECK_INT(c.u.claim.n, NART);
-    cf_archive_req_clear(&c);
+    claim_n(&fx, NART, NART);
     cf_facts_t f[NART] = {{0}};
     cf_archive_req_t d[NART];
     memset(d, 0, sizeof d);
@@ -1938,10 +1920,7 @@ test_spans_deferred(void)
         goto out;
     uint64_t id0 = insert1(&fx, "https://example.com/deferred0", "AWS held a share.");
     uint64_t id1 = insert1(&fx, "https://example.com/deferred1", "Azure held a share.");
-    cf_archive_req_t c;
-    claim(&fx, &c, 2);
-    CF_CHECK_INT(c.u.claim.n, 2);
-    cf_archive_req_clear(&c);
+    claim_n(&fx, 2, 2);
     cf_facts_t f = {0};
     static const char *const types[] = {"revenue", "market_share", "datacenter"};
     for (int i = 0; i < 30; i++)
