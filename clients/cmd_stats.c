@@ -162,10 +162,13 @@ print_human(json_t *v, FILE *out)
             n(v, "cloudfact_jobs_inflight", a, sizeof a), n(v, "cloudfact_jobs_total", b, sizeof b),
             n(v, "cloudfact_attempts_failed_total", c, sizeof c),
             n(v, "cloudfact_articles_quarantined_total", d, sizeof d));
-    fprintf(out, "facts     %s archived, %s published (this run), last seq %s, %s subscriptions\n",
+    fprintf(out,
+            "facts     %s archived, %s published (this run), last seq %s, %s subscriptions, "
+            "%s subscriber overflows\n",
             n(v, "cloudfact_facts_archived_total", a, sizeof a),
             n(v, "cloudfact_facts_published_total", b, sizeof b),
-            n(v, "cloudfact_last_seq", c, sizeof c), n(v, "cloudfact_subscriptions", d, sizeof d));
+            n(v, "cloudfact_last_seq", c, sizeof c), n(v, "cloudfact_subscriptions", d, sizeof d),
+            n(v, "cloudfact_publish_overflows_total", e, sizeof e));
     by_label(v, "cloudfact_facts_total", types, sizeof types);
     if (types[0])
         fprintf(out, "  by type %s\n", types);

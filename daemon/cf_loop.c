@@ -297,6 +297,39 @@ cf_zsock_send(cf_zsock_t *self, zmq_msg_t *frames, size_t n)
     return rc;
 }
 
+static void
+set_nodrop(cf_zsock_t *self, int on)
+{
+    if (zmq_setsockopt(self->sock, ZMQ_XPUB_NODROP, &on, sizeof on) != 0)
+        cf_log_error("%s: ZMQ_XPUB_NODROP: %s", self->name, zmq_strerror(zmq_errno()));
+}
+
+int
+cf_zsock_send_lossy(cf_zsock_t *self, zmq_msg_t *frames, size_t n)
+{
+    int rc = CF_OK;
+    /* nothing may jump the out-queue (empty unless cf_zsock_send queued on it) */
+    int e = self->outq_head ? EAGAIN : try_send(self, frames, n);
+    if (e == EAGAIN) {
+        /* XPUB refused it to everyone for the one full subscriber: as PUB, the others
+         * get it (the frames are still ours: a refused first frame consumes nothing) */
+        set_nodrop(self, 0);
+        e = try_send(self, frames, n);
+        set_nodrop(self, 1);
+        self->st.overflows++;
+        rc = CF_EBUSY;
+    }
+    if (e == 0) {
+        self->st.sent++;
+    } else {
+        self->st.dropped++;
+        close_frames(frames, n);
+        rc = CF_ESYS;
+    }
+    kick(self);
+    return rc;
+}
+
 int
 cf_zsock_send_with(cf_zsock_t *self, const zmq_msg_t *env, size_t nenv, const void *data,
                    size_t len)

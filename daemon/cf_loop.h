@@ -32,6 +32,7 @@ typedef struct cf_zsock_stats {
     uint64_t sent;       /* messages handed to ZeroMQ */
     uint64_t eagain;     /* sends that met a full pipe and were queued */
     uint64_t dropped;    /* messages dropped: out-queue full or peer gone */
+    uint64_t overflows;  /* times a peer's queue was full (cf_zsock_send_lossy) */
     size_t queued;       /* messages waiting in the out-queue now */
 } cf_zsock_stats_t;
 
@@ -54,6 +55,16 @@ void *cf_zsock_socket(const cf_zsock_t *self);
  * CF_OK (sent or queued), CF_EBUSY (out-queue full: dropped), CF_ENOTFOUND (a
  * ROUTER_MANDATORY socket has no such peer: dropped) or CF_ESYS. */
 int cf_zsock_send(cf_zsock_t *self, zmq_msg_t *frames, size_t n);
+
+/* For an XPUB socket with ZMQ_XPUB_NODROP set: publishes at most once per subscriber
+ * as PUB does, but a subscriber's overflow is counted. Sends the n frames (taking
+ * ownership) to every subscriber when none is at its high-water mark; when one is,
+ * sends them once more without NODROP, so that the subscribers with room get the
+ * message, and counts an overflow. The full subscriber loses this message and, as
+ * ZeroMQ then stops offering it any (silently), every one after it until it has read
+ * part of its queue; its next overflow is counted again. Never queues. Returns CF_OK,
+ * CF_EBUSY (an overflow) or CF_ESYS (dropped). */
+int cf_zsock_send_lossy(cf_zsock_t *self, zmq_msg_t *frames, size_t n);
 
 /* Convenience: sends envelope frames (copied, not consumed) then a body copied from
  * data. Same returns as cf_zsock_send. */

@@ -14,7 +14,7 @@
 #include "cf_msg.h"
 #include "cf_text.h"
 
-#define PUB_HWM 10000 /* per subscriber (DESIGN.md); PUB drops beyond it */
+#define PUB_HWM 10000 /* per subscriber (DESIGN.md): it loses messages beyond it */
 
 #define REBIND_TRIES 200   /* a listener closes asynchronously: bind again until free */
 #define REBIND_STEP_US 5000
@@ -38,7 +38,7 @@ send2(cf_publish_t *self, const char *topic, size_t tlen)
     memcpy(zmq_msg_data(&f[0]), topic, tlen);
     zmq_msg_init_size(&f[1], self->buf.size);
     memcpy(zmq_msg_data(&f[1]), self->buf.data, self->buf.size);
-    cf_zsock_send(self->zs, f, 2);
+    cf_zsock_send_lossy(self->zs, f, 2);
     msgpack_sbuffer_clear(&self->buf);
 }
 
@@ -80,8 +80,11 @@ cf_publish_new(struct event_base *base, void *zctx, const char *endpoint, cf_aut
         cf_err_set(err, CF_ESYS, "publish: cannot create socket: %s", zmq_strerror(zmq_errno()));
         return NULL;
     }
-    /* VERBOSER: every subscribe and unsubscribe reaches us, duplicates included */
+    /* VERBOSER: every subscribe and unsubscribe reaches us, duplicates included;
+     * NODROP: a send refused at a subscriber's high-water mark tells us, so that the
+     * overflow is counted (cf_zsock_send_lossy) */
     if (cf_zsock_setopt_int(sock, ZMQ_SNDHWM, PUB_HWM, "ZMQ_SNDHWM", err) != CF_OK ||
+        cf_zsock_setopt_int(sock, ZMQ_XPUB_NODROP, 1, "ZMQ_XPUB_NODROP", err) != CF_OK ||
         cf_zsock_setopt_int(sock, ZMQ_XPUB_VERBOSER, 1, "ZMQ_XPUB_VERBOSER", err) != CF_OK ||
         cf_zsock_setopt_int(sock, ZMQ_LINGER, 500, "ZMQ_LINGER", err) != CF_OK) {
         zmq_close(sock);
@@ -97,7 +100,8 @@ cf_publish_new(struct event_base *base, void *zctx, const char *endpoint, cf_aut
     if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, self->endpoint, &len) != 0)
         snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
     msgpack_sbuffer_init(&self->buf);
-    /* XPUB drops at the high-water mark and never blocks: the out-queue stays empty */
+    /* every send goes through cf_zsock_send_lossy, which never queues: the out-queue
+     * stays empty */
     self->zs = cf_zsock_new(base, sock, "publish", on_subscription, self, 16, err);
     if (!self->zs) {
         zmq_close(sock);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * cf_publish: the publish socket (XPUB, so subscriptions can be counted). Facts go out as two frames, the topic
- * "fact.<type>.<subject>" as raw ASCII and the fact map with its seq, only after
- * their commit; events as "article.done" / "article.failed"; a "sys.heartbeat"
- * each second carrying the last seq (DESIGN.md "Publish and query"). Live
- * publishing is at-most-once: PUB drops at its high-water mark. */
+ * cf_publish: the publish socket (XPUB, so that subscriptions and overflows can be
+ * counted). Facts go out as two frames, the topic "fact.<type>.<subject>" as raw
+ * ASCII and the fact map with its seq, only after their commit; events as
+ * "article.done" / "article.failed"; a "sys.heartbeat" each second carrying the
+ * last seq (DESIGN.md "Publish and query"). Live publishing is at-most-once: a
+ * subscriber with 10,000 messages queued loses the next ones (the others do not),
+ * and each such overflow is counted (cf_zsock_stats_t overflows). */
 #ifndef CF_PUBLISH_H
 #define CF_PUBLISH_H
 
@@ -42,8 +44,8 @@ void cf_publish_article_done(cf_publish_t *self, uint64_t id, const char *url, u
 void cf_publish_article_failed(cf_publish_t *self, uint64_t id, const char *url,
                                unsigned attempts, const char *error);
 
-/* The publish socket's counters (XPUB drops at a subscriber's high-water mark
- * inside ZeroMQ, silently: those drops are not counted anywhere). */
+/* The publish socket's counters: overflows counts the times a subscriber's queue
+ * was full (cf_zsock_send_lossy). */
 void cf_publish_sock_stats(const cf_publish_t *self, cf_zsock_stats_t *out);
 
 /* Facts published since start. */

@@ -437,10 +437,15 @@ collect(cf_metrics_t *m, void *arg)
     for (size_t k = 0; k < 3; k++)
         cf_metrics_sample(m, "socket", socks[k].name, (double)socks[k].st->eagain);
     cf_metrics_family(m, "cloudfact_zmq_send_dropped_total", CF_METRICS_COUNTER,
-                      "Messages dropped: out-queue full or peer gone, by socket. (XPUB's own "
-                      "drops at a slow subscriber's high-water mark are silent in ZeroMQ.)");
+                      "Messages dropped: out-queue full or peer gone, by socket.");
     for (size_t k = 0; k < 3; k++)
         cf_metrics_sample(m, "socket", socks[k].name, (double)socks[k].st->dropped);
+    cf_metrics_counter(m, "cloudfact_publish_overflows_total",
+                       "Times a subscriber had 10,000 messages queued, unread: it lost the "
+                       "next message and every one after it until it had read part of its "
+                       "queue (the other subscribers lost nothing). It fills the gap by "
+                       "replay.",
+                       ps_sock.overflows);
     cf_metrics_family(m, "cloudfact_zmq_out_queue", CF_METRICS_GAUGE,
                       "Messages waiting in the out-queue now, by socket.");
     for (size_t k = 0; k < 3; k++)

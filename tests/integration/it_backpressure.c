@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT
  * it_backpressure: 200,000 articles (CF_TEST_SCALE) pushed as fast as the
  * client can, against a small max_queue, while a subscriber that never reads
- * stays connected. Ingest must answer busy instead of growing (busy replies
- * seen), the client's back-off must still deliver everything (every article
- * ends done), the stuck subscriber must not hold publishing up (every archived
- * fact was handed to the socket), and the daemon's peak RSS stays under 150 MB
- * (asserted in the normal build only: sanitizers add hundreds of MB). */
+ * stays connected next to one that reads everything. Ingest must answer busy
+ * instead of growing (busy replies seen), the client's back-off must still
+ * deliver everything (every article ends done), the stuck subscriber must not
+ * hold publishing up (every archived fact was handed to the socket) nor cost the
+ * reading one a message (it receives every fact), the stuck one's overflow is
+ * counted (cloudfact_publish_overflows_total), and the daemon's peak RSS stays under
+ * 150 MB (asserted in the normal build only: sanitizers add hundreds of MB). */
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +74,38 @@ on_done(void *arg, uint64_t seq, const cf_article_t *a, int status, uint64_t id,
         fprintf(stderr, "push: %s: %s\n", cf_msg_status_name(status), error ? error : "");
 }
 
+/* A subscriber that reads everything, on a thread of its own: it counts facts. */
+typedef struct reader {
+    void *sock;
+    atomic_bool stop;
+    atomic_ullong facts;
+} reader_t;
+
+static void *
+read_all(void *arg)
+{
+    reader_t *r = arg;
+    while (!atomic_load(&r->stop)) {
+        zmq_msg_t topic;
+        zmq_msg_init(&topic);
+        if (zmq_msg_recv(&topic, r->sock, 0) < 0) { /* RCVTIMEO: look at stop again */
+            zmq_msg_close(&topic);
+            continue;
+        }
+        bool fact = zmq_msg_size(&topic) > 5 && memcmp(zmq_msg_data(&topic), "fact.", 5) == 0;
+        while (zmq_msg_more(&topic)) { /* the body */
+            zmq_msg_close(&topic);
+            zmq_msg_init(&topic);
+            if (zmq_msg_recv(&topic, r->sock, 0) < 0)
+                break;
+        }
+        zmq_msg_close(&topic);
+        if (fact)
+            atomic_fetch_add(&r->facts, 1);
+    }
+    return NULL;
+}
+
 static long
 peak_rss_kb(pid_t pid)
 {
@@ -94,15 +130,28 @@ main(void)
     const char *extra[] = {"--max-queue", "2000", "--log-level", "notice", NULL};
     it_daemon_start(&d, 2, extra);
 
-    /* a subscriber that takes everything and reads nothing */
+    /* a subscriber that takes everything and reads nothing (small buffers: the
+     * daemon's queue for it fills after a few thousand messages) */
     void *ctx = zmq_ctx_new();
     void *stuck = zmq_socket(ctx, ZMQ_SUB);
-    int hwm = 100, linger = 0;
+    int hwm = 100, linger = 0, rcvbuf = 4096;
     zmq_setsockopt(stuck, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(stuck, ZMQ_RCVBUF, &rcvbuf, sizeof rcvbuf);
     zmq_setsockopt(stuck, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(stuck, ZMQ_SUBSCRIBE, "", 0);
     zmq_connect(stuck, d.publish);
-    it_wait_stat(&d, "cloudfact_subscriptions", 1, 30);
+    /* and one that reads everything (no high-water mark of its own: its I/O thread
+     * takes whatever arrives, however its reading thread is scheduled) */
+    reader_t rd = {.sock = zmq_socket(ctx, ZMQ_SUB)};
+    int unlimited = 0, tick = 200;
+    zmq_setsockopt(rd.sock, ZMQ_RCVHWM, &unlimited, sizeof unlimited);
+    zmq_setsockopt(rd.sock, ZMQ_RCVTIMEO, &tick, sizeof tick);
+    zmq_setsockopt(rd.sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(rd.sock, ZMQ_SUBSCRIBE, "fact.", 5);
+    zmq_connect(rd.sock, d.publish);
+    it_wait_stat(&d, "cloudfact_subscriptions", 2, 30);
+    pthread_t reader;
+    CHECK(pthread_create(&reader, NULL, read_all, &rd) == 0, "cannot start the reader");
 
     gen_t g = {n, 0, 0, 0, 0};
     cf_push_opts_t o = {1000, 10000, 5, 1800000, 2000};
@@ -129,6 +178,18 @@ main(void)
           (long long)facts, (unsigned long long)it_stat(&d, "cloudfact_facts_published_total"));
     printf("ok   every article done; all %lld facts published past a stuck subscriber\n",
            (long long)facts);
+    for (int i = 0; i < 600 && atomic_load(&rd.facts) < (unsigned long long)facts; i++)
+        usleep(50 * 1000);
+    atomic_store(&rd.stop, true);
+    pthread_join(reader, NULL);
+    CHECK(atomic_load(&rd.facts) == (unsigned long long)facts,
+          "the reading subscriber got %llu of %lld facts", atomic_load(&rd.facts),
+          (long long)facts);
+    uint64_t over = it_stat(&d, "cloudfact_publish_overflows_total");
+    CHECK(over > 0, "the stuck subscriber's overflow was not counted");
+    printf("ok   the reading subscriber got all %lld facts; the stuck one's overflows "
+           "counted (%llu)\n",
+           (long long)facts, (unsigned long long)over);
 
     long kb = peak_rss_kb(d.pid);
     printf("     cloudfactd peak RSS %ld kB\n", kb);
@@ -138,6 +199,7 @@ main(void)
 #endif
 
     zmq_close(stuck);
+    zmq_close(rd.sock);
     zmq_ctx_term(ctx);
     int ws = it_daemon_stop(&d, SIGTERM, 60);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);

@@ -252,6 +252,9 @@ main(void)
     CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE state = 'done'") == (int64_t)n,
           "not every article is done in the archive");
     printf("ok   %lld facts published, identical to the archive\n", (long long)nfacts);
+    CHECK(it_stat(&d, "cloudfact_publish_overflows_total") == 0,
+          "a subscriber that keeps up was counted as overflowing (%llu)",
+          (unsigned long long)it_stat(&d, "cloudfact_publish_overflows_total"));
 
     /* the metrics count the same: facts by type, one latency sample per article */
     for (int t = 0; t < CF_FACT_TYPES; t++) {
