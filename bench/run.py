@@ -292,7 +292,13 @@ class Bench:
     def run_e2e(self, n, tag, rate=None):
         proc, ep, d = self.start_daemon("e2e", WORKERS)
         try:
-            r = self.push(ep, n, tag, rate=rate, state=d)
+            try:
+                r = self.push(ep, n, tag, rate=rate, state=d)
+            except RuntimeError as e:
+                # an incomplete run: say whether the bench's subscriber fell behind
+                st = self.stats(ep["query"]) or {}
+                raise RuntimeError("%s (daemon: %s subscriber overflows)" % (
+                    e, st.get("cloudfact_publish_overflows_total", "?")))
             r["worker_hwm_kb"] = [vmhwm_kb(c) for c in children(proc.pid)]
             r["daemon_hwm_kb"] = vmhwm_kb(proc.pid)
             return r
