@@ -30,6 +30,7 @@ struct cf_zsock {
     void *arg;             /* for cb */
     bool paused;           /* not reading */
     bool kicked;           /* ev was made active and has not run since */
+    bool nodrop_err;       /* ZMQ_XPUB_NODROP could not be set (logged once) */
     outmsg_t *outq_head;   /* sends that met EAGAIN, in order */
     outmsg_t *outq_tail;
     size_t outq_max;       /* bound on the out-queue */
@@ -297,19 +298,23 @@ cf_zsock_send(cf_zsock_t *self, zmq_msg_t *frames, size_t n)
     return rc;
 }
 
+/* Only a terminated context makes it fail: then the socket stays as it is (lossy:
+ * overflows go uncounted, messages still go out), said once. */
 static void
 set_nodrop(cf_zsock_t *self, int on)
 {
-    if (zmq_setsockopt(self->sock, ZMQ_XPUB_NODROP, &on, sizeof on) != 0)
-        cf_log_error("%s: ZMQ_XPUB_NODROP: %s", self->name, zmq_strerror(zmq_errno()));
+    if (zmq_setsockopt(self->sock, ZMQ_XPUB_NODROP, &on, sizeof on) != 0 && !self->nodrop_err) {
+        self->nodrop_err = true;
+        cf_log_error("%s: cannot set ZMQ_XPUB_NODROP (overflows are no longer counted): %s",
+                     self->name, zmq_strerror(zmq_errno()));
+    }
 }
 
 int
 cf_zsock_send_lossy(cf_zsock_t *self, zmq_msg_t *frames, size_t n)
 {
     int rc = CF_OK;
-    /* nothing may jump the out-queue (empty unless cf_zsock_send queued on it) */
-    int e = self->outq_head ? EAGAIN : try_send(self, frames, n);
+    int e = try_send(self, frames, n); /* never queued: the out-queue stays empty */
     if (e == EAGAIN) {
         /* XPUB refused it to everyone for the one full subscriber: as PUB, the others
          * get it (the frames are still ours: a refused first frame consumes nothing) */

@@ -61,9 +61,11 @@ int cf_zsock_send(cf_zsock_t *self, zmq_msg_t *frames, size_t n);
  * ownership) to every subscriber when none is at its high-water mark; when one is,
  * sends them once more without NODROP, so that the subscribers with room get the
  * message, and counts an overflow. The full subscriber loses this message and, as
- * ZeroMQ then stops offering it any (silently), every one after it until it has read
- * part of its queue; its next overflow is counted again. Never queues. Returns CF_OK,
- * CF_EBUSY (an overflow) or CF_ESYS (dropped). */
+ * ZeroMQ then stops offering it any (silently), every one after it until ZeroMQ sees
+ * it has read half its queue (reads are reported in steps of half the high-water mark);
+ * its next overflow is counted again. Never queues: a socket sent to this way must
+ * never be given to cf_zsock_send. Returns CF_OK, CF_EBUSY (an overflow) or CF_ESYS
+ * (dropped). */
 int cf_zsock_send_lossy(cf_zsock_t *self, zmq_msg_t *frames, size_t n);
 
 /* Convenience: sends envelope frames (copied, not consumed) then a body copied from

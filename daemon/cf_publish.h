@@ -4,8 +4,9 @@
  * ASCII and the fact map with its seq, only after their commit; events as
  * "article.done" / "article.failed"; a "sys.heartbeat" each second carrying the
  * last seq (DESIGN.md "Publish and query"). Live publishing is at-most-once: a
- * subscriber with 10,000 messages queued loses the next ones (the others do not),
- * and each such overflow is counted (cf_zsock_stats_t overflows). */
+ * subscriber whose queue reaches 10,000 messages (ZeroMQ's count) loses the next ones
+ * (the others do not), and each such overflow is counted (cf_zsock_stats_t
+ * overflows). */
 #ifndef CF_PUBLISH_H
 #define CF_PUBLISH_H
 

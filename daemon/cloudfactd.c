@@ -441,10 +441,11 @@ collect(cf_metrics_t *m, void *arg)
     for (size_t k = 0; k < 3; k++)
         cf_metrics_sample(m, "socket", socks[k].name, (double)socks[k].st->dropped);
     cf_metrics_counter(m, "cloudfact_publish_overflows_total",
-                       "Times a subscriber had 10,000 messages queued, unread: it lost the "
-                       "next message and every one after it until it had read part of its "
-                       "queue (the other subscribers lost nothing). It fills the gap by "
-                       "replay.",
+                       "Times a subscriber's queue reached its 10,000-message high-water "
+                       "mark (ZeroMQ's count, which lags its reads by up to half of that): "
+                       "it lost the next message and every one after it until it had read "
+                       "half its queue, up to ~5,000 (the others lost nothing because of "
+                       "it). It fills the gap by replay.",
                        ps_sock.overflows);
     cf_metrics_family(m, "cloudfact_zmq_out_queue", CF_METRICS_GAUGE,
                       "Messages waiting in the out-queue now, by socket.");
