@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,6 +101,26 @@ cf_key_read_public(const char *path, char z85[CF_KEY_Z85 + 1], cf_err_t *err)
     return CF_OK;
 }
 
+/* Whether path names a file directly inside $CREDENTIALS_DIRECTORY, a directory no
+ * one else may enter: systemd's LoadCredential= copy for this service. systemd 254
+ * and later make those copies root-owned, mode 0440, readable by the service through
+ * an ACL or its group (the directory is the unit's own), so group read is no leak
+ * there. */
+static bool
+in_credentials_dir(const char *path)
+{
+    const char *env = getenv("CREDENTIALS_DIRECTORY");
+    char dir[PATH_MAX], file[PATH_MAX];
+    struct stat st;
+    if (!env || env[0] != '/' || !realpath(env, dir) || !realpath(path, file))
+        return false;
+    size_t n = strlen(dir);
+    if (strncmp(file, dir, n) != 0 || file[n] != '/' || strchr(file + n + 1, '/'))
+        return false;
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && !(st.st_mode & 007) &&
+           (st.st_uid == 0 || st.st_uid == geteuid());
+}
+
 int
 cf_key_read_secret(const char *path, char sec[CF_KEY_Z85 + 1], char pub[CF_KEY_Z85 + 1],
                    cf_err_t *err)
@@ -112,7 +134,9 @@ cf_key_read_secret(const char *path, char sec[CF_KEY_Z85 + 1], char pub[CF_KEY_Z
     char z[CF_KEY_Z85 + 1] = "";
     char p[CF_KEY_Z85 + 1];
     cf_err_t why;
-    if (st.st_mode & 077)
+    /* group read only in systemd's credentials directory (in_credentials_dir) */
+    mode_t denied = (st.st_mode & 070) == 040 && in_credentials_dir(path) ? 037 : 077;
+    if (st.st_mode & denied)
         rc = cf_err_set(err, CF_EDENIED,
                         "%s: secret key is accessible to others (mode %04o); "
                         "chmod 600 it (or use systemd's LoadCredential=)",

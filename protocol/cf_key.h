@@ -21,7 +21,10 @@ int cf_key_read_public(const char *path, char z85[CF_KEY_Z85 + 1], cf_err_t *err
 /* Reads a secret key file and derives its public half (pub may be NULL). Refuses a
  * file that group or others may read or write, or that belongs to a user other than
  * this one or root (CF_EDENIED), as ssh does: a secret readable by others is no
- * longer a secret, and one that another user owns is theirs to replace. */
+ * longer a secret, and one that another user owns is theirs to replace. One
+ * exception: group read is allowed for a file directly inside $CREDENTIALS_DIRECTORY
+ * when that directory is closed to others (systemd 254 and later hand LoadCredential=
+ * files to the service as root-owned mode 0440). */
 int cf_key_read_secret(const char *path, char sec[CF_KEY_Z85 + 1], char pub[CF_KEY_Z85 + 1],
                        cf_err_t *err);
 

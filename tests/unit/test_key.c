@@ -81,6 +81,32 @@ test_generate_and_read(void)
     } else {
         printf("test_key: not root: the check of another user's key is not run\n");
     }
+    /* systemd 254+: LoadCredential= files are 0440 in the service's credentials
+     * directory; group read is allowed there and only there */
+    char creds[300], key[400];
+    snprintf(creds, sizeof creds, "%s/creds", dir);
+    CF_CHECK(mkdir(creds, 0750) == 0);
+    snprintf(key, sizeof key, "%s/curve-server.secret", creds);
+    CF_CHECK(rename(path_of("alice.key"), key) == 0);
+    chmod(key, 0440);
+    unsetenv("CREDENTIALS_DIRECTORY");
+    CF_CHECK(cf_key_read_secret(key, sec, NULL, &err) == CF_EDENIED); /* not a credential */
+    setenv("CREDENTIALS_DIRECTORY", creds, 1);
+    CF_CHECK(cf_key_read_secret(key, sec, NULL, &err) == CF_OK);
+    chmod(key, 0460); /* group may write: refused anywhere */
+    CF_CHECK(cf_key_read_secret(key, sec, NULL, &err) == CF_EDENIED);
+    chmod(key, 0444); /* world-readable: refused anywhere */
+    CF_CHECK(cf_key_read_secret(key, sec, NULL, &err) == CF_EDENIED);
+    chmod(key, 0440);
+    chmod(creds, 0755); /* a directory others may enter is no credentials directory */
+    CF_CHECK(cf_key_read_secret(key, sec, NULL, &err) == CF_EDENIED);
+    chmod(creds, 0750);
+    setenv("CREDENTIALS_DIRECTORY", dir, 1); /* the file is not directly inside it */
+    CF_CHECK(cf_key_read_secret(key, sec, NULL, &err) == CF_EDENIED);
+    unsetenv("CREDENTIALS_DIRECTORY");
+    chmod(key, 0600);
+    CF_CHECK(rename(key, path_of("alice.key")) == 0);
+    CF_CHECK(rmdir(creds) == 0);
     CF_CHECK(cf_key_read_public(path_of("nobody.pub"), z, &err) == CF_ESYS);
     CF_CHECK(cf_key_generate(dir, "../evil", false, NULL, &err) == CF_EINVAL);
     CF_CHECK(cf_key_generate(dir, ".hidden", false, NULL, &err) == CF_EINVAL);
