@@ -248,6 +248,7 @@ enum {
     S_CLAIM_SCAN,
     S_CLAIM_TAKE,
     S_DONE_MARK,
+    S_URL_OF,
     S_FTS,
     S_STATE_OF,
     S_FAIL,
@@ -264,11 +265,14 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_SAVEPOINT] = "SAVEPOINT req",
     [S_RELEASE_SP] = "RELEASE req",
     [S_ROLLBACK_SP] = "ROLLBACK TO req",
-    /* SPEC: ingest writes one row and the url index, nothing more */
+    /* SPEC: ingest writes one row and the url index, nothing more. No RETURNING on the
+     * two statements of every article (this and S_DONE_MARK): SQLite gathers its rows
+     * in an ephemeral b-tree, opened and closed per statement (bench/README.md,
+     * "Thirteenth pass"); sqlite3_changes, the last rowid and S_URL_OF instead */
     [S_INSERT] = "INSERT INTO articles(url, title, body, source, published, lang, state,"
                  " attempts, received_at)"
                  " VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?6, 'en'), 'queued', 0, " NOW_SQL ")"
-                 " ON CONFLICT(url) DO NOTHING RETURNING id",
+                 " ON CONFLICT(url) DO NOTHING",
     [S_FIND_URL] = "SELECT id FROM articles WHERE url = ?1",
     [S_CLAIM_SCAN] = "SELECT id FROM articles WHERE id > ?1 AND state = 'queued'"
                      " ORDER BY id LIMIT ?2",
@@ -278,7 +282,8 @@ static const char *const stmt_sql[S_COUNT] = {
                      " FROM articles WHERE id = ?1 AND state = 'queued'",
     [S_DONE_MARK] = "UPDATE articles SET state = 'done', done_at = " NOW_SQL ","
                     " relevant = ?2, relevance = ?3, class = json(?4)"
-                    " WHERE id = ?1 AND state = 'queued' RETURNING url",
+                    " WHERE id = ?1 AND state = 'queued'",
+    [S_URL_OF] = "SELECT url FROM articles WHERE id = ?1",
     /* every article of a chunk in one statement: FTS5 writes its pending terms out as
      * a new segment at the end of each statement (its savepoint release), so one
      * statement per article made a segment per article, and merging them cost ~5x the
@@ -692,15 +697,15 @@ exec_insert(cf_archive_t *self, cf_archive_req_t *req)
     bind_text(s, 5, a->published);
     bind_text(s, 6, a->lang);
     uint64_t id = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        id = (uint64_t)sqlite3_column_int64(s, 0);
+    int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE) {
         snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
         stmt_done(s);
         return req_sql_error(self, req, rc);
     }
     stmt_done(s);
+    if (sqlite3_changes(self->db) > 0) /* else ON CONFLICT DO NOTHING */
+        id = (uint64_t)sqlite3_last_insert_rowid(self->db);
     if (id) {
         req->u.insert.id = id;
         a->id = id;
@@ -1147,17 +1152,30 @@ exec_done(cf_archive_t *self, cf_archive_req_t *req)
     }
     bind_text(s, 4, cjson);
     bool marked = false;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        marked = true;
-        free(req->u.done.url);
-        req->u.done.url = col_strdup(s, 0);
-    }
-    if (rc == SQLITE_DONE)
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
         rc = SQLITE_OK;
-    else
+        marked = sqlite3_changes(self->db) > 0;
+    } else {
         snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
+    }
     stmt_done(s);
     free(cjson);
+    if (rc == SQLITE_OK && marked) {
+        s = self->st[S_URL_OF];
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            free(req->u.done.url);
+            req->u.done.url = col_strdup(s, 0);
+            rc = SQLITE_OK;
+        } else {
+            snprintf(self->werr, sizeof self->werr, "%s",
+                     rc == SQLITE_DONE ? "article row gone" : sqlite3_errmsg(self->db));
+            rc = rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+        }
+        stmt_done(s);
+    }
     if (rc == SQLITE_OK && !marked) {
         rc = savepoint_end(self, true); /* nothing was written; just close it */
         if (rc != SQLITE_OK)
