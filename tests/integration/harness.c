@@ -117,6 +117,9 @@ pick_ports(it_daemon_t *d)
 void
 it_daemon_init(it_daemon_t *d)
 {
+    /* ctest reads a pipe: line by line, so that a test killed at its timeout still
+     * shows the last step it passed */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     memset(d, 0, sizeof *d);
     snprintf(d->dir, sizeof d->dir, "/tmp/cf-it-XXXXXX");
     if (!mkdtemp(d->dir))

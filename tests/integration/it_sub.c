@@ -280,11 +280,15 @@ main(void)
     uint64_t *ids = calloc(n, sizeof *ids);
     push_job_t job = {&d, a, n, st, ids};
     pthread_t t;
-    pthread_create(&t, NULL, push_thread, &job);
+    /* the count before the push: read after it started, it could already hold most of
+     * the batch, and a target above what the push can reach waited forever */
     uint64_t base = it_stat(&d, "cloudfact_articles_accepted_total");
-    uint64_t target = base + n / 5 + (uint64_t)rand() % (n / 2);
-    while (it_stat(&d, "cloudfact_articles_accepted_total") < target)
+    uint64_t target = base + n / 5 + (uint64_t)rand() % (n / 2); /* < base + n */
+    pthread_create(&t, NULL, push_thread, &job);
+    for (int i = 0; i < 60000 && it_stat(&d, "cloudfact_articles_accepted_total") < target; i++)
         usleep(2000);
+    CHECK(it_stat(&d, "cloudfact_articles_accepted_total") >= target,
+          "the push never reached %llu accepted articles", (unsigned long long)target);
     kill(d.pid, SIGKILL);
     waitpid(d.pid, NULL, 0);
     d.pid = 0;
