@@ -50,8 +50,13 @@ typedef struct conn {
 static void
 conn_close(conn_t *c)
 {
-    if (c->mon)
+    /* the monitor is stopped before its reader goes: a reader closed first could
+     * leave ZeroMQ's I/O thread blocked on an event nobody reads (libzmq #3575) */
+    if (c->mon) {
+        if (c->sock)
+            zmq_socket_monitor(c->sock, NULL, 0);
         zmq_close(c->mon);
+    }
     if (c->sock)
         zmq_close(c->sock);
     if (c->ctx)
@@ -87,8 +92,10 @@ conn_open(conn_t *c, int type, const char *endpoint, const cf_curve_client_t *cu
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) == 0) {
         c->mon = zmq_socket(c->ctx, ZMQ_PAIR);
-        if (c->mon && zmq_connect(c->mon, CONN_MONITOR) != 0) {
-            zmq_close(c->mon);
+        if (!c->mon || zmq_connect(c->mon, CONN_MONITOR) != 0) {
+            zmq_socket_monitor(c->sock, NULL, 0); /* no reader: no monitor */
+            if (c->mon)
+                zmq_close(c->mon);
             c->mon = NULL;
         }
     }

@@ -102,14 +102,26 @@ send_buf(worker_t *w)
     w->last_sent = now_ms();
 }
 
+/* Stops the socket's monitor, then closes its reader: a reader closed first could
+ * leave ZeroMQ's I/O thread blocked on an event nobody reads (libzmq #3575), and
+ * zmq_ctx_term waiting for it. */
+static void
+close_monitor(worker_t *w)
+{
+    if (!w->mon)
+        return;
+    if (w->sock)
+        zmq_socket_monitor(w->sock, NULL, 0);
+    zmq_close(w->mon);
+    w->mon = NULL;
+}
+
 /* A CURVE handshake the daemon refuses is silent at the socket (ZeroMQ retries for
  * ever): a monitor lets the operator read why in the log. */
 static void
 watch_handshake(worker_t *w)
 {
-    if (w->mon)
-        zmq_close(w->mon);
-    w->mon = NULL;
+    close_monitor(w);
     if (!cf_curve_client_on(&w->curve))
         return;
     char ep[64];
@@ -119,8 +131,10 @@ watch_handshake(worker_t *w)
         0)
         return;
     w->mon = zmq_socket(w->ctx, ZMQ_PAIR);
-    if (w->mon && zmq_connect(w->mon, ep) != 0) {
-        zmq_close(w->mon);
+    if (!w->mon || zmq_connect(w->mon, ep) != 0) {
+        zmq_socket_monitor(w->sock, NULL, 0); /* no reader: no monitor */
+        if (w->mon)
+            zmq_close(w->mon);
         w->mon = NULL;
     }
 }
@@ -157,9 +171,7 @@ on_monitor(worker_t *w)
 static int
 connect_daemon(worker_t *w)
 {
-    if (w->mon)
-        zmq_close(w->mon);
-    w->mon = NULL;
+    close_monitor(w);
     if (w->sock)
         zmq_close(w->sock);
     w->sockets++;
@@ -420,8 +432,7 @@ main(int argc, char **argv)
         }
     }
 out:
-    if (w.mon)
-        zmq_close(w.mon);
+    close_monitor(&w);
     if (w.sock)
         zmq_close(w.sock);
     zmq_ctx_term(w.ctx);

@@ -322,23 +322,31 @@ start_once(it_daemon_t *d, int workers, const char *const *extra)
 }
 
 int
-it_daemon_stop(it_daemon_t *d, int sig, int timeout_s)
+it_wait_exit(pid_t pid, int timeout_s, const char *what)
 {
     int status = 0;
-    if (d->pid <= 0)
-        return 0;
-    kill(d->pid, sig);
     for (int i = 0; i < timeout_s * 100; i++) {
-        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-            d->pid = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid)
             return status;
-        }
         usleep(10 * 1000);
     }
-    kill(d->pid, SIGKILL);
-    waitpid(d->pid, &status, 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    it_fail("%s (pid %d) did not exit within %d s", what, (int)pid, timeout_s);
+}
+
+int
+it_daemon_stop(it_daemon_t *d, int sig, int timeout_s)
+{
+    if (d->pid <= 0)
+        return 0;
+    pid_t pid = d->pid;
+    /* it_fail kills the current daemon: not this one twice */
     d->pid = 0;
-    it_fail("cloudfactd did not exit within %d s of signal %d", timeout_s, sig);
+    kill(pid, sig);
+    char what[64];
+    snprintf(what, sizeof what, "cloudfactd after signal %d", sig);
+    return it_wait_exit(pid, timeout_s, what);
 }
 
 void

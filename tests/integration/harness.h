@@ -46,6 +46,11 @@ void it_daemon_start(it_daemon_t *d, int workers, const char *const *extra);
 /* Sends sig and waits up to timeout_s for the exit; returns the wait status. */
 int it_daemon_stop(it_daemon_t *d, int sig, int timeout_s);
 
+/* Waits up to timeout_s for the child pid to exit and returns its wait status; a
+ * child still running then is killed and the test fails naming `what` (a plain
+ * waitpid would sit silently until ctest's timeout). */
+int it_wait_exit(pid_t pid, int timeout_s, const char *what);
+
 /* Removes the state directory. */
 void it_daemon_cleanup(it_daemon_t *d);
 

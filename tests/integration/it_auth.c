@@ -222,8 +222,7 @@ refuses_readable_key(void)
     pid_t pid;
     CHECK(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ) == 0, "spawn");
     posix_spawn_file_actions_destroy(&fa);
-    int st;
-    waitpid(pid, &st, 0);
+    int st = it_wait_exit(pid, 30, "cloudfactd with a world-readable key");
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "a world-readable key: exit %d, wanted 2",
           WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     CHECK(it_log_count(&d, "secret key is accessible to others") == 1, "no reason logged");
@@ -396,7 +395,7 @@ impostor_worker(void *ctx, const char *wep)
     it_wait_log(&d, "refused this worker's key", 1, 10);
     CHECK(it_stat(&d, "cloudfact_workers_ready") == 0, "a refused worker counts as a worker");
     kill(w, SIGTERM);
-    waitpid(w, NULL, 0);
+    it_wait_exit(w, 30, "the refused remote worker after SIGTERM");
     remote_worker = 0;
 }
 
@@ -465,7 +464,7 @@ allowed_end_to_end(const char *wep)
     CHECK(it_stat(&d, "cloudfact_auth_accepted_total{endpoint=\"workers\"}") >= 1,
           "the remote worker's handshake was not counted");
     kill(w, SIGTERM);
-    waitpid(w, NULL, 0);
+    it_wait_exit(w, 30, "the allowed remote worker after SIGTERM");
     remote_worker = 0;
 }
 
@@ -515,16 +514,25 @@ main(void)
     const char *names[] = {"server", "admin", "scraper1", "sub1", "worker1", "op1", "stranger"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         keygen(names[i]);
+    /* one line per phase: a run killed at ctest's timeout shows where it stood */
+    printf("it_auth: a world-readable key\n");
     refuses_readable_key();
+    printf("it_auth: start the daemon\n");
     start_daemon();
     char wep[64];
     snprintf(wep, sizeof wep, "tcp://127.0.0.1:%d", worker_port);
     void *ctx = zmq_ctx_new();
+    printf("it_auth: scrapers only\n");
     scrapers_only();
+    printf("it_auth: readers only\n");
     readers_only();
+    printf("it_auth: an impostor worker\n");
     impostor_worker(ctx, wep);
+    printf("it_auth: allowed end to end\n");
     allowed_end_to_end(wep);
+    printf("it_auth: revocation\n");
     revocation(ctx);
+    printf("it_auth: shutdown\n");
     zmq_ctx_term(ctx);
     int st = it_daemon_stop(&d, SIGTERM, 30);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "daemon exit status %d", st);
