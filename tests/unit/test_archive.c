@@ -175,6 +175,20 @@ insert1(fixture_t *fx, const char *url, const char *body)
     return id;
 }
 
+/* Inserts n articles with body, at "https://example.com/<prefix><i>", one request
+ * each; their ids go to id (may be NULL). */
+static void
+insert_many(fixture_t *fx, const char *prefix, const char *body, int n, uint64_t *id)
+{
+    for (int i = 0; i < n; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/%s%d", prefix, i);
+        uint64_t v = insert1(fx, url, body);
+        if (id)
+            id[i] = v;
+    }
+}
+
 /* A claim of at most max articles and max_bytes of bodies (0: no byte bound). */
 static void
 claim_bytes(fixture_t *fx, cf_archive_req_t *r, size_t max, size_t max_bytes)
@@ -506,11 +520,7 @@ test_claim_bytes(void)
     memset(body, 'x', 100);
     body[100] = '\0';
     uint64_t id[5];
-    for (int i = 0; i < 5; i++) {
-        char url[64];
-        snprintf(url, sizeof url, "https://example.com/b%d", i);
-        id[i] = insert1(&fx, url, body);
-    }
+    insert_many(&fx, "b", body, 5, id);
     cf_archive_req_t c;
     claim_bytes(&fx, &c, 10, 250); /* 100, 200: room; 300: the bound */
     CF_CHECK_INT(c.u.claim.n, 3);
@@ -741,11 +751,7 @@ test_fail_and_release(void)
     if (!fx.a)
         goto out;
     uint64_t id[4];
-    for (int i = 0; i < 4; i++) {
-        char url[64];
-        snprintf(url, sizeof url, "https://example.com/f%d", i);
-        id[i] = insert1(&fx, url, "body");
-    }
+    insert_many(&fx, "f", "body", 4, id);
     cf_archive_req_t c, r;
     claim_n(&fx, 3, 3);
 
@@ -831,11 +837,7 @@ test_reopen_requeues_processing(void)
     if (!fx.a)
         goto out;
     uint64_t id[4];
-    for (int i = 0; i < 4; i++) {
-        char url[64];
-        snprintf(url, sizeof url, "https://example.com/r%d", i);
-        id[i] = insert1(&fx, url, "body");
-    }
+    insert_many(&fx, "r", "body", 4, id);
     cf_archive_req_t c, d;
     claim_n(&fx, 3, 3);
     memset(&d, 0, sizeof d);
@@ -1271,11 +1273,7 @@ test_claimed_not_handed_out_twice(void)
         goto out;
     enum { M = 200 };
     uint64_t id[M];
-    for (int i = 0; i < M; i++) {
-        char url[64];
-        snprintf(url, sizeof url, "https://example.com/twice%d", i);
-        id[i] = insert1(&fx, url, "body");
-    }
+    insert_many(&fx, "twice", "body", M, id);
     cf_archive_req_t c, r;
     claim_n(&fx, 150, 150);
 
@@ -1486,11 +1484,7 @@ test_done_many_facts(void)
     if (!fx.a)
         goto out;
     uint64_t id[3];
-    for (int i = 0; i < 3; i++) {
-        char url[64];
-        snprintf(url, sizeof url, "https://example.com/many%d", i);
-        id[i] = insert1(&fx, url, "AWS held a share.");
-    }
+    insert_many(&fx, "many", "AWS held a share.", 3, id);
     claim_n(&fx, 3, 3);
     enum { MANY = 70 };
     static const char *const periods[] = {"2015", "2015-Q3", NULL, "2014-07", "FY2016"};
@@ -1598,11 +1592,7 @@ test_wal_prepared(void)
      * into the database file as it goes, and the WAL never outgrows what was prepared */
     static char big[64 * 1024 + 1];
     memset(big, 'q', sizeof big - 1);
-    for (int i = 0; i < 160; i++) {
-        char url[64];
-        snprintf(url, sizeof url, "https://example.com/big%d", i);
-        insert1(&fx, url, big);
-    }
+    insert_many(&fx, "big", big, 160, NULL);
     CF_CHECK_INT(stat(wal, &st), 0);
     CF_CHECK_INT(st.st_size, prepared);
     CF_CHECK_INT(stat(fx.db, &st), 0);
@@ -1853,11 +1843,7 @@ test_spans_written(void)
     enum { NART = 3 };
     static const size_t nfacts[NART] = {CF_MAX_FACTS, 40, CF_MAX_FACTS};
     uint64_t id[NART];
-    for (int i = 0; i < NART; i++) {
-        char url[64];
-        snprintf(url, sizeof url, "https://example.com/spans%d", i);
-        id[i] = insert1(&fx, url, "AWS held a share.");
-    }
+    insert_many(&fx, "spans", "AWS held a share.", NART, id);
     claim_n(&fx, NART, NART);
     cf_facts_t f[NART] = {{0}};
     cf_archive_req_t d[NART];
