@@ -1191,8 +1191,14 @@ cf_msg_pack_result(msgpack_sbuffer *buf, uint64_t job, const cf_facts_t *facts,
     msgpack_pack_uint64(pk, job);
     key(pk, "facts");
     msgpack_pack_array(pk, facts->n);
-    for (size_t i = 0; i < facts->n; i++)
-        cf_msg_pack_fact_map(pk, &facts->v[i]);
+    /* the packer writes straight through to buf, so the facts can be appended
+     * directly: the same bytes as cf_msg_pack_fact_map, at a fraction of the cost
+     * (one capacity check per fact instead of two per field) */
+    for (size_t i = 0; i < facts->n; i++) {
+        cf_fact_view_t v;
+        cf_fact_view_of(&v, &facts->v[i]);
+        cf_msg_pack_fact_view(buf, &v);
+    }
     key(pk, "class");
     if (!cls) {
         msgpack_pack_nil(pk);
