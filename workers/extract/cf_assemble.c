@@ -2122,11 +2122,9 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
     if (self->pub.y != 0 || self->year_fixed)
         return;
     prepare(self, toks, false);
-    /* a count of years needs a "years" token at or after it */
-    size_t years_end = 0;
-    for (size_t i = 0; i < toks->n; i++)
-        if (tok_is(self, i, "years"))
-            years_end = i + 1;
+    /* a count of years needs a "years" token at or after it: found the first time a
+     * count could matter (a year seen, a number here), not in every sentence */
+    size_t years_end = SIZE_MAX;
     for (size_t i = 0; i < toks->n; i++) {
         size_t nc;
         int y;
@@ -2141,6 +2139,12 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
         }
         /* "In 2015 ... Two years in": a count of years after a year named before */
         cf_number_t num;
+        if (self->scan_year && years_end == SIZE_MAX) {
+            years_end = 0;
+            for (size_t k = 0; k < toks->n; k++)
+                if (tok_is(self, k, "years"))
+                    years_end = k + 1;
+        }
         if (self->scan_year && i < years_end &&
             ((toks->v[i].flags & CF_TOKEN_NUM) || (self->tcats[i] & CF_NUMBER_START_CATS)) &&
             number_at(self, i, &num) &&
