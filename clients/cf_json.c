@@ -59,6 +59,9 @@ cf_json_fact(const cf_fact_t *f)
 }
 
 /* ---- facts without jansson ---------------------------------------------------- */
+/* A fact line is written straight into its buffer: one capacity check per fact
+ * (fact_bound), then stores through a pointer. Literal pieces have constant sizes,
+ * so their copies compile to a few moves instead of a call each. */
 
 static void
 reserve(cf_json_buf_t *b, size_t more)
@@ -72,15 +75,14 @@ reserve(cf_json_buf_t *b, size_t more)
     b->cap = cap;
 }
 
-static void
-put(cf_json_buf_t *b, const char *s, size_t n)
-{
-    reserve(b, n);
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-}
+#define W_LIT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
 
-#define PUT_LIT(b, lit) put((b), (lit), sizeof(lit) - 1)
+static char *
+w_raw(char *o, const char *s, size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
 
 static bool
 needs_escape(unsigned char c)
@@ -112,50 +114,79 @@ next_escape(const char *s, size_t i, size_t n)
     return i;
 }
 
-/* A JSON string as jansson writes it without JSON_ENSURE_ASCII: '"' and '\\'
- * escaped, control characters as \b \f \n \r \t or \u00XX, the rest as is. */
-static void
-put_str(cf_json_buf_t *b, const char *s)
+/* The letter of c's two-character escape (\n for a line feed...), or 0 for \u00XX. */
+static char
+short_escape(unsigned char c)
 {
-    if (!s) {
-        PUT_LIT(b, "null");
-        return;
+    switch (c) {
+    case '"':
+        return '"';
+    case '\\':
+        return '\\';
+    case '\b':
+        return 'b';
+    case '\f':
+        return 'f';
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    case '\t':
+        return 't';
+    default:
+        return 0;
     }
-    size_t n = strlen(s);
-    reserve(b, n + 2);
-    b->data[b->len++] = '"';
+}
+
+/* Bytes that w_str writes for a string of n bytes at most: every byte escaped as
+ * \u00XX, and the quotes (or "null"). */
+static size_t
+str_bound(size_t n)
+{
+    return 6 * n + 4;
+}
+
+/* A JSON string as jansson writes it without JSON_ENSURE_ASCII: '"' and '\\'
+ * escaped, control characters as \b \f \n \r \t or \u00XX, the rest as is. s of n
+ * bytes, or NULL for null. */
+static char *
+w_str(char *o, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (!s)
+        return W_LIT(o, "null");
+    *o++ = '"';
     size_t run = 0;
     for (size_t i = next_escape(s, 0, n); i < n; i = next_escape(s, run, n)) {
-        put(b, s + run, i - run);
+        o = w_raw(o, s + run, i - run);
         unsigned char c = (unsigned char)s[i];
-        char esc[8];
-        switch (c) {
-        case '"': put(b, "\\\"", 2); break;
-        case '\\': put(b, "\\\\", 2); break;
-        case '\b': put(b, "\\b", 2); break;
-        case '\f': put(b, "\\f", 2); break;
-        case '\n': put(b, "\\n", 2); break;
-        case '\r': put(b, "\\r", 2); break;
-        case '\t': put(b, "\\t", 2); break;
-        default:
-            snprintf(esc, sizeof esc, "\\u%04X", c);
-            put(b, esc, 6);
+        char e = short_escape(c);
+        *o++ = '\\';
+        if (e) {
+            *o++ = e;
+        } else {
+            o = W_LIT(o, "u00");
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
         }
         run = i + 1;
     }
-    put(b, s + run, n - run);
-    put(b, "\"", 1);
+    o = w_raw(o, s + run, n - run);
+    *o++ = '"';
+    return o;
 }
 
-static void
-put_u64(cf_json_buf_t *b, uint64_t v)
+#define U64_MAX_DIGITS 20
+
+static char *
+w_u64(char *o, uint64_t v)
 {
-    char tmp[24];
+    char tmp[U64_MAX_DIGITS];
     size_t i = sizeof tmp;
     do
         tmp[--i] = (char)('0' + v % 10);
     while ((v /= 10) != 0);
-    put(b, tmp + i, sizeof tmp - i);
+    return w_raw(o, tmp + i, sizeof tmp - i);
 }
 
 /* number() as text: integral values as integers, others as jansson prints a real
@@ -164,33 +195,32 @@ put_u64(cf_json_buf_t *b, uint64_t v)
 /* The last reals formatted, by their bits: confidences and common values repeat
  * from fact to fact, and %.15g is the writer's most expensive step. */
 #define REAL_CACHE 16
+#define REAL_TEXT 40 /* more than %.15g's longest ("-1.23456789012345e-308") */
 
 typedef struct real_text {
     uint64_t bits;
-    char text[40];
+    char text[REAL_TEXT];
+    size_t len;
     bool used;
 } real_text_t;
 
-static void
-put_number(cf_json_buf_t *b, double v)
+static char *
+w_number(char *o, double v)
 {
-    char tmp[40];
+    char tmp[REAL_TEXT];
     if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0) {
         if (v < 0) {
-            put(b, "-", 1);
+            *o++ = '-';
             v = -v;
         }
-        put_u64(b, (uint64_t)v);
-        return;
+        return w_u64(o, (uint64_t)v);
     }
     static real_text_t cache[REAL_CACHE]; /* the command line is single-threaded */
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
     real_text_t *slot = &cache[(bits ^ (bits >> 29)) % REAL_CACHE];
-    if (slot->used && slot->bits == bits) {
-        put(b, slot->text, strlen(slot->text));
-        return;
-    }
+    if (slot->used && slot->bits == bits)
+        return w_raw(o, slot->text, slot->len);
     snprintf(tmp, sizeof tmp, "%.15g", v);
     char *e = strchr(tmp, 'e');
     if (e) {
@@ -207,59 +237,81 @@ put_number(cf_json_buf_t *b, double v)
     }
     slot->bits = bits;
     slot->used = true;
+    slot->len = strlen(tmp);
     memcpy(slot->text, tmp, sizeof tmp);
-    put(b, tmp, strlen(tmp));
+    return w_raw(o, tmp, slot->len);
 }
+
+enum {
+    JS_ARTICLE,
+    JS_TYPE,
+    JS_SUBJECT,
+    JS_OBJECT,
+    JS_UNIT,
+    JS_PERIOD,
+    JS_PLACE,
+    JS_DETAIL,
+    JS_QUALIFIER,
+    JS_STATUS,
+    JS_SOURCE,
+    JS_EVIDENCE,
+    JS_COUNT
+};
 
 void
 cf_json_fact_append(const cf_fact_t *f, cf_json_buf_t *b)
 {
-    PUT_LIT(b, "{\"seq\":");
-    if (f->seq)
-        put_u64(b, f->seq);
-    else
-        PUT_LIT(b, "null");
-    PUT_LIT(b, ",\"article\":");
+    const char *s[JS_COUNT] = {f->article_name, f->type,   f->subject, f->object,
+                               f->unit,         f->period, f->place,   f->detail,
+                               f->qualifier,    f->status, f->source,  f->evidence};
+    size_t n[JS_COUNT];
+    /* the keys and punctuation (< 256 bytes), 4 integers, 2 reals, the strings */
+    size_t need = 256 + 4 * (U64_MAX_DIGITS + 1) + 2 * REAL_TEXT;
+    for (size_t i = 0; i < JS_COUNT; i++) {
+        n[i] = s[i] ? strlen(s[i]) : 0;
+        need += str_bound(n[i]);
+    }
+    reserve(b, need);
+    char *o = b->data + b->len;
+    o = W_LIT(o, "{\"seq\":");
+    o = f->seq ? w_u64(o, f->seq) : W_LIT(o, "null");
+    o = W_LIT(o, ",\"article\":");
     if (f->article_name)
-        put_str(b, f->article_name);
-    else if (f->article)
-        put_u64(b, f->article);
+        o = w_str(o, s[JS_ARTICLE], n[JS_ARTICLE]);
     else
-        PUT_LIT(b, "null");
-    PUT_LIT(b, ",\"type\":");
-    put_str(b, f->type);
-    PUT_LIT(b, ",\"subject\":");
-    put_str(b, f->subject);
-    PUT_LIT(b, ",\"object\":");
-    put_str(b, f->object);
-    PUT_LIT(b, ",\"value\":");
-    if (f->has_value)
-        put_number(b, f->value);
-    else
-        PUT_LIT(b, "null");
-    PUT_LIT(b, ",\"unit\":");
-    put_str(b, f->unit);
-    PUT_LIT(b, ",\"period\":");
-    put_str(b, f->period);
-    PUT_LIT(b, ",\"place\":");
-    put_str(b, f->place);
-    PUT_LIT(b, ",\"detail\":");
-    put_str(b, f->detail);
-    PUT_LIT(b, ",\"qualifier\":");
-    put_str(b, f->qualifier);
-    PUT_LIT(b, ",\"status\":");
-    put_str(b, f->status);
-    PUT_LIT(b, ",\"source\":");
-    put_str(b, f->source);
-    PUT_LIT(b, ",\"confidence\":");
-    put_number(b, f->confidence);
-    PUT_LIT(b, ",\"evidence\":");
-    put_str(b, f->evidence);
-    PUT_LIT(b, ",\"evidence_start\":");
-    put_u64(b, (uint64_t)f->evidence_start);
-    PUT_LIT(b, ",\"evidence_end\":");
-    put_u64(b, (uint64_t)f->evidence_end);
-    PUT_LIT(b, "}\n");
+        o = f->article ? w_u64(o, f->article) : W_LIT(o, "null");
+    o = W_LIT(o, ",\"type\":");
+    o = w_str(o, s[JS_TYPE], n[JS_TYPE]);
+    o = W_LIT(o, ",\"subject\":");
+    o = w_str(o, s[JS_SUBJECT], n[JS_SUBJECT]);
+    o = W_LIT(o, ",\"object\":");
+    o = w_str(o, s[JS_OBJECT], n[JS_OBJECT]);
+    o = W_LIT(o, ",\"value\":");
+    o = f->has_value ? w_number(o, f->value) : W_LIT(o, "null");
+    o = W_LIT(o, ",\"unit\":");
+    o = w_str(o, s[JS_UNIT], n[JS_UNIT]);
+    o = W_LIT(o, ",\"period\":");
+    o = w_str(o, s[JS_PERIOD], n[JS_PERIOD]);
+    o = W_LIT(o, ",\"place\":");
+    o = w_str(o, s[JS_PLACE], n[JS_PLACE]);
+    o = W_LIT(o, ",\"detail\":");
+    o = w_str(o, s[JS_DETAIL], n[JS_DETAIL]);
+    o = W_LIT(o, ",\"qualifier\":");
+    o = w_str(o, s[JS_QUALIFIER], n[JS_QUALIFIER]);
+    o = W_LIT(o, ",\"status\":");
+    o = w_str(o, s[JS_STATUS], n[JS_STATUS]);
+    o = W_LIT(o, ",\"source\":");
+    o = w_str(o, s[JS_SOURCE], n[JS_SOURCE]);
+    o = W_LIT(o, ",\"confidence\":");
+    o = w_number(o, f->confidence);
+    o = W_LIT(o, ",\"evidence\":");
+    o = w_str(o, s[JS_EVIDENCE], n[JS_EVIDENCE]);
+    o = W_LIT(o, ",\"evidence_start\":");
+    o = w_u64(o, (uint64_t)f->evidence_start);
+    o = W_LIT(o, ",\"evidence_end\":");
+    o = w_u64(o, (uint64_t)f->evidence_end);
+    o = W_LIT(o, "}\n");
+    b->len = (size_t)(o - b->data);
 }
 
 void
