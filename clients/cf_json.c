@@ -242,6 +242,9 @@ w_number(char *o, double v)
     return w_raw(o, tmp, slot->len);
 }
 
+/* ,"key":"value" for string field k of cf_json_fact_append (its s and n) */
+#define W_STR_FIELD(o, key, k) w_str(W_LIT((o), ",\"" key "\":"), s[k], n[k])
+
 enum {
     JS_ARTICLE,
     JS_TYPE,
@@ -280,32 +283,21 @@ cf_json_fact_append(const cf_fact_t *f, cf_json_buf_t *b)
         o = w_str(o, s[JS_ARTICLE], n[JS_ARTICLE]);
     else
         o = f->article ? w_u64(o, f->article) : W_LIT(o, "null");
-    o = W_LIT(o, ",\"type\":");
-    o = w_str(o, s[JS_TYPE], n[JS_TYPE]);
-    o = W_LIT(o, ",\"subject\":");
-    o = w_str(o, s[JS_SUBJECT], n[JS_SUBJECT]);
-    o = W_LIT(o, ",\"object\":");
-    o = w_str(o, s[JS_OBJECT], n[JS_OBJECT]);
+    o = W_STR_FIELD(o, "type", JS_TYPE);
+    o = W_STR_FIELD(o, "subject", JS_SUBJECT);
+    o = W_STR_FIELD(o, "object", JS_OBJECT);
     o = W_LIT(o, ",\"value\":");
     o = f->has_value ? w_number(o, f->value) : W_LIT(o, "null");
-    o = W_LIT(o, ",\"unit\":");
-    o = w_str(o, s[JS_UNIT], n[JS_UNIT]);
-    o = W_LIT(o, ",\"period\":");
-    o = w_str(o, s[JS_PERIOD], n[JS_PERIOD]);
-    o = W_LIT(o, ",\"place\":");
-    o = w_str(o, s[JS_PLACE], n[JS_PLACE]);
-    o = W_LIT(o, ",\"detail\":");
-    o = w_str(o, s[JS_DETAIL], n[JS_DETAIL]);
-    o = W_LIT(o, ",\"qualifier\":");
-    o = w_str(o, s[JS_QUALIFIER], n[JS_QUALIFIER]);
-    o = W_LIT(o, ",\"status\":");
-    o = w_str(o, s[JS_STATUS], n[JS_STATUS]);
-    o = W_LIT(o, ",\"source\":");
-    o = w_str(o, s[JS_SOURCE], n[JS_SOURCE]);
+    o = W_STR_FIELD(o, "unit", JS_UNIT);
+    o = W_STR_FIELD(o, "period", JS_PERIOD);
+    o = W_STR_FIELD(o, "place", JS_PLACE);
+    o = W_STR_FIELD(o, "detail", JS_DETAIL);
+    o = W_STR_FIELD(o, "qualifier", JS_QUALIFIER);
+    o = W_STR_FIELD(o, "status", JS_STATUS);
+    o = W_STR_FIELD(o, "source", JS_SOURCE);
     o = W_LIT(o, ",\"confidence\":");
     o = w_number(o, f->confidence);
-    o = W_LIT(o, ",\"evidence\":");
-    o = w_str(o, s[JS_EVIDENCE], n[JS_EVIDENCE]);
+    o = W_STR_FIELD(o, "evidence", JS_EVIDENCE);
     o = W_LIT(o, ",\"evidence_start\":");
     o = w_u64(o, (uint64_t)f->evidence_start);
     o = W_LIT(o, ",\"evidence_end\":");
@@ -313,6 +305,8 @@ cf_json_fact_append(const cf_fact_t *f, cf_json_buf_t *b)
     o = W_LIT(o, "}\n");
     b->len = (size_t)(o - b->data);
 }
+
+#undef W_STR_FIELD
 
 void
 cf_json_buf_free(cf_json_buf_t *b)
