@@ -31,6 +31,16 @@ extern char **environ;
 /* The daemon of the running test, so a failure never leaves it behind. */
 static it_daemon_t *current;
 
+static void
+print_log_tail(const char *log)
+{
+    char cmd[400];
+    fprintf(stderr, "--- last lines of the daemon's log (%s) ---\n", log);
+    snprintf(cmd, sizeof cmd, "tail -n 40 '%s' >&2", log);
+    if (system(cmd) != 0)
+        fprintf(stderr, "(no log)\n");
+}
+
 void
 it_fail(const char *fmt, ...)
 {
@@ -41,14 +51,10 @@ it_fail(const char *fmt, ...)
     fprintf(stderr, "\n");
     va_end(ap);
     if (current && current->pid > 0) {
-        char cmd[400];
         kill(current->pid, SIGKILL);
         waitpid(current->pid, NULL, 0);
         current->pid = 0;
-        fprintf(stderr, "--- last lines of the daemon's log (%s) ---\n", current->log);
-        snprintf(cmd, sizeof cmd, "tail -n 40 '%s' >&2", current->log);
-        if (system(cmd) != 0)
-            fprintf(stderr, "(no log)\n");
+        print_log_tail(current->log);
     }
     exit(1);
 }
@@ -321,18 +327,28 @@ start_once(it_daemon_t *d, int workers, const char *const *extra)
     }
 }
 
-int
-it_wait_exit(pid_t pid, int timeout_s, const char *what)
+/* Waits up to timeout_s for pid to exit (its status in *status): 0, or -1 after
+ * killing it when it did not. */
+static int
+wait_or_kill(pid_t pid, int timeout_s, int *status)
 {
-    int status = 0;
     for (int i = 0; i < timeout_s * 100; i++) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return status;
+        if (waitpid(pid, status, WNOHANG) == pid)
+            return 0;
         usleep(10 * 1000);
     }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    it_fail("%s (pid %d) did not exit within %d s", what, (int)pid, timeout_s);
+    return -1;
+}
+
+int
+it_wait_exit(pid_t pid, int timeout_s, const char *what)
+{
+    int status = 0;
+    if (wait_or_kill(pid, timeout_s, &status) != 0)
+        it_fail("%s (pid %d) did not exit within %d s", what, (int)pid, timeout_s);
+    return status;
 }
 
 int
@@ -344,9 +360,14 @@ it_daemon_stop(it_daemon_t *d, int sig, int timeout_s)
     /* it_fail kills the current daemon: not this one twice */
     d->pid = 0;
     kill(pid, sig);
-    char what[64];
-    snprintf(what, sizeof what, "cloudfactd after signal %d", sig);
-    return it_wait_exit(pid, timeout_s, what);
+    int status = 0;
+    if (wait_or_kill(pid, timeout_s, &status) != 0) {
+        /* why it hung is in its log: shown before failing, as it_fail does */
+        print_log_tail(d->log);
+        it_fail("cloudfactd (pid %d) did not exit within %d s of signal %d", (int)pid, timeout_s,
+                sig);
+    }
+    return status;
 }
 
 void
