@@ -22,6 +22,13 @@
 #include "cf_text.h"
 
 #define QUERY_OUTQ 100000       /* replies waiting for a writable peer */
+/* Messages ZeroMQ queues towards one client before a stream pauses (the default is
+ * 1,000). A stream that meets a full pipe polls it again after 1 ms or more, and on
+ * two vCPUs shared with the client that pause came 40-80 times per 150,000 replayed
+ * facts at 1,000 and cut the rate to a third (bench/README.md, fifteenth pass). The
+ * price is memory: a client that stops reading holds up to this many messages
+ * (~2 MB of facts) until it is dropped (STREAM_STALL_MS). */
+#define QUERY_SNDHWM 4000
 #define QUARANTINE_PAGE 500     /* failed articles per `quarantine` stream */
 #define STREAM_PAGE 512         /* facts one cursor holds at most (one page) */
 #define STREAM_TURN 256         /* messages one stream sends per loop iteration */
@@ -640,6 +647,10 @@ bind_side(cf_query_t *self, side_t *side, struct event_base *base, void *zctx,
                           zmq_strerror(zmq_errno()));
     int64_t maxmsg = 64 * 1024; /* queries are small */
     zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (cf_zsock_setopt_int(sock, ZMQ_SNDHWM, QUERY_SNDHWM, "ZMQ_SNDHWM", err) != CF_OK) {
+        zmq_close(sock);
+        return CF_ESYS;
+    }
     /* MANDATORY: a full pipe says EAGAIN (the reply waits in the out-queue) instead of
      * the reply vanishing; a gone peer says EHOSTUNREACH */
     if (cf_zsock_setopt_int(sock, ZMQ_ROUTER_MANDATORY, 1, "ZMQ_ROUTER_MANDATORY", err) != CF_OK) {
