@@ -27,7 +27,8 @@
  * two vCPUs shared with the client that pause came 40-80 times per 150,000 replayed
  * facts at 1,000 and cut the rate to a third (bench/README.md, fifteenth pass). The
  * price is memory: a client that stops reading holds up to this many messages
- * (~2 MB of facts) until it is dropped (STREAM_STALL_MS). */
+ * (~2 MB of facts) until it is dropped (STREAM_STALL_MS); STREAM_MAX of them, ~0.5 GB
+ * (SPEC.md says so). */
 #define QUERY_SNDHWM 4000
 #define QUARANTINE_PAGE 500     /* failed articles per `quarantine` stream */
 #define STREAM_PAGE 512         /* facts one cursor holds at most (one page) */
