@@ -362,7 +362,8 @@ it_daemon_stop(it_daemon_t *d, int sig, int timeout_s)
     kill(pid, sig);
     int status = 0;
     if (wait_or_kill(pid, timeout_s, &status) != 0) {
-        /* why it hung is in its log: shown before failing, as it_fail does */
+        /* why it hung is in its log; it_fail shows only the current daemon's, and this
+         * one is no longer it (pid cleared above) */
         print_log_tail(d->log);
         it_fail("cloudfactd (pid %d) did not exit within %d s of signal %d", (int)pid, timeout_s,
                 sig);
