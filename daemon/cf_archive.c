@@ -47,8 +47,15 @@
  * - and once the backlog holds FTS_BACKLOG_MAX articles (a sustained overload),
  *   in every batch: the batch's own done articles plus FTS_CHUNK, so the backlog
  *   shrinks again and search never lags by more than that.
- * At close the whole backlog is indexed, FTS_CLOSE_CHUNK at a time. */
-#define FTS_CHUNK 32
+ * At close the whole backlog is indexed, FTS_CLOSE_CHUNK at a time.
+ * Merging: every indexing statement writes a new FTS5 segment, and FTS5 merges a level's
+ * segments inline once it holds `automerge` of them. At FTS5's default of 4 the merges
+ * were ~30 % of indexing's cost; the archive sets FTS_AUTOMERGE (16) at open and does the
+ * rest of the merging in idle transactions instead (FTS5's 'merge' command, FTS_MERGE_PAGES
+ * at a time, on levels of at least 4 segments), after the backlog, and at close: the
+ * segments a query reads are as few as before once the writer has been idle a moment.
+ * bench/README.md, "Sixteenth pass". */
+#define FTS_CHUNK 64 /* ~4 ms; 32 cost 1.3x per article (bench/README.md, "Sixteenth pass") */
 #define FTS_CATCHUP 8 /* ~1 ms of indexing */
 #define FTS_LIGHT_UTIL 0.5
 #define FTS_UTIL_TAU 0.25 /* seconds: the time constant of the writer's utilization */
@@ -56,6 +63,10 @@
 #define FTS_IDLE_PAUSE 4
 #define FTS_BACKLOG_MAX 16384
 #define FTS_CLOSE_CHUNK 256 /* a transaction's frames stay well inside the prepared WAL */
+#define FTS_AUTOMERGE 16
+#define FTS_MERGE_PAGES 128 /* ~5 ms of merging per idle transaction */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* Checkpoints (copying the WAL back into the database file) are the writer's, not
  * SQLite's: its automatic checkpoint runs inside the COMMIT that crosses 1,000 frames,
@@ -255,6 +266,7 @@ enum {
     S_RESCAN,
     S_REQUEUE,
     S_SPANS_MARK,
+    S_FTS_MERGE,
     S_COUNT
 };
 
@@ -292,6 +304,10 @@ static const char *const stmt_sql[S_COUNT] = {
               " SELECT a.id, a.title, a.body FROM json_each(?1) j JOIN articles a"
               " ON a.id = j.value",
     [S_STATE_OF] = "SELECT state FROM articles WHERE id = ?1",
+    /* a bounded step of merging (see "Merging" above); does nothing, changing fewer than
+     * two rows, once no level holds 4 segments */
+    [S_FTS_MERGE] = "INSERT INTO article_fts(article_fts, rank)"
+                    " VALUES('merge', " STR(FTS_MERGE_PAGES) ")",
     [S_FAIL] = "UPDATE articles SET attempts = attempts + 1, error = ?2,"
                " state = CASE WHEN attempts + 1 >= ?3 THEN 'failed' ELSE 'queued' END"
                " WHERE id = ?1 AND state = 'queued' RETURNING attempts, state, url",
@@ -403,6 +419,7 @@ struct cf_archive {
     size_t fts_n, fts_cap;
     _Atomic uint64_t fts_shown; /* fts_n after the writer's last transaction (stats) */
     bool fts_stalled;           /* an index-only transaction failed: wait for a request */
+    bool fts_merge_due;         /* indexed since the last merge step that found nothing */
     bool careful;               /* a savepoint around each DONE (see run_batch) */
     bool halfway;               /* a DONE failed after writing part of itself */
     double util;                /* moving average of the writer's busy fraction */
@@ -1430,6 +1447,7 @@ fts_drop(cf_archive_t *self, size_t k)
     if (k) { /* fts_ids may still be NULL */
         memmove(self->fts_ids, self->fts_ids + k, (self->fts_n - k) * sizeof *self->fts_ids);
         self->fts_n -= k;
+        self->fts_merge_due = true;
     }
     fts_show(self); /* every drop follows a commit */
 }
@@ -1452,25 +1470,32 @@ fts_quota(cf_archive_t *self, size_t added)
 }
 
 /* A transaction of the idle (or closing) writer: the spans of every fact above the mark,
- * and up to chunk articles of the search backlog, together (one commit, one fsync).
- * Returns false on failure: nothing is lost, both wait for the next request
- * (spans_stalled, fts_stalled). */
+ * and up to chunk articles of the search backlog, together (one commit, one fsync); with
+ * neither left, a step of merging the search index's segments. Returns false on failure:
+ * nothing is lost, all wait for the next request (spans_stalled, fts_stalled). */
 static bool
 idle_txn(cf_archive_t *self, size_t chunk)
 {
     size_t k = self->fts_stalled ? 0 : self->fts_n < chunk ? self->fts_n : chunk;
     bool spans = self->spans_pending && !self->spans_stalled;
+    bool merge = !spans && k == 0 && self->fts_merge_due && !self->fts_stalled;
+    sqlite3_int64 changes = sqlite3_total_changes64(self->db);
     int rc = exec_stmt(self, self->st[S_BEGIN]);
     if (rc == SQLITE_OK && spans)
         rc = add_spans(self);
     if (rc == SQLITE_OK)
         rc = index_backlog(self, k);
+    if (rc == SQLITE_OK && merge)
+        rc = exec_stmt(self, self->st[S_FTS_MERGE]);
     if (rc == SQLITE_OK)
         rc = exec_stmt(self, self->st[S_COMMIT]);
     if (rc == SQLITE_OK) {
         if (spans)
             spans_forget(self);
         fts_drop(self, k);
+        /* FTS5's test for a merge that found nothing left to do */
+        if (merge && sqlite3_total_changes64(self->db) - changes < 2)
+            self->fts_merge_due = false;
         return true;
     }
     if (!sqlite3_get_autocommit(self->db))
@@ -1483,11 +1508,13 @@ idle_txn(cf_archive_t *self, size_t chunk)
     return false;
 }
 
-/* Whether an idle writer has work: spans to add or articles to index (mu held). */
+/* Whether an idle writer has work: spans to add, articles to index or segments to merge
+ * (mu held). */
 static bool
 idle_work(const cf_archive_t *self)
 {
-    return (self->spans_pending && !self->spans_stalled) || (self->fts_n && !self->fts_stalled);
+    return (self->spans_pending && !self->spans_stalled) ||
+           ((self->fts_n || self->fts_merge_due) && !self->fts_stalled);
 }
 
 /* Runs the batch in one transaction. Returns true if it committed. */
@@ -1671,9 +1698,10 @@ writer_main(void *arg)
         /* every commit passes here (the idle loop below checks after its own) */
         if (checkpoint_due(self))
             checkpoint(self);
-        if ((self->fts_n || self->spans_pending) && !self->q_head) {
+        if ((self->fts_n || self->fts_merge_due || self->spans_pending) && !self->q_head) {
             double idle_from =
-                now_s(CLOCK_REALTIME) + (self->fts_n ? FTS_IDLE_WAIT : SPANS_IDLE_WAIT);
+                now_s(CLOCK_REALTIME) +
+                (self->fts_n || self->fts_merge_due ? FTS_IDLE_WAIT : SPANS_IDLE_WAIT);
             if (pause_until < idle_from)
                 pause_until = idle_from;
         }
@@ -2010,8 +2038,6 @@ migrate(cf_archive_t *self, cf_err_t *err)
  * journal_size_limit, above which SQLite would cut it back at the first commit. */
 #define WAL_PRESIZE_FRAMES 2048
 #define WAL_SIZE_LIMIT 67108864 /* PRAGMA journal_size_limit, set in open_db */
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 static void
 presize_wal(cf_archive_t *self)
@@ -2207,6 +2233,14 @@ recover(cf_archive_t *self, int64_t *reset, cf_err_t *err)
         }
         cf_log_notice("archive: added the spans of %" PRId64 " facts the last run left", pending);
     }
+    /* FTS5 keeps the setting in the archive (article_fts_config); set at every open, so
+     * that archives made before it get it too. See "Merging". */
+    if (sqlite3_exec(db,
+                     "INSERT INTO article_fts(article_fts, rank)"
+                     " VALUES('automerge', " STR(FTS_AUTOMERGE) ")",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(self, db, err, "cannot configure the search index's merging");
+    self->fts_merge_due = true; /* whatever the last run left unmerged */
     return fts_recover(self, err);
 }
 

@@ -1755,6 +1755,57 @@ out:
     teardown(&fx);
 }
 
+/* The search index's segments are merged while the writer is idle (cf_archive.c,
+ * "Merging"): a backlog indexed in idle chunks of 32 leaves, with FTS5 merging only at 16
+ * segments a level, levels that FTS5's own 'merge' would still find work in; after an
+ * idle moment and a close it finds none, and every article is found. */
+static void
+test_search_merged_when_idle(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    cf_archive_close(&fx.a);
+    enum { BACKLOG = 800 }; /* 25 idle chunks: 25 segments before any merging */
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(sqlite3_exec(db,
+                              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                              " WHERE i < 800) INSERT INTO articles(url, title, body, state)"
+                              " SELECT 'https://example.com/quoll' || i, 'Quolls', 'Quolls '"
+                              " || i || ' hunt at night', 'done' FROM n",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    reopen(&fx);
+    cf_archive_stats_t st;
+    for (int i = 0; i < 500; i++) { /* idle: the writer indexes the backlog, then merges */
+        cf_archive_stats(fx.a, &st);
+        if (st.search_backlog == 0)
+            break;
+        usleep(10000);
+    }
+    CF_CHECK_INT((int64_t)st.search_backlog, 0);
+    cf_archive_close(&fx.a); /* a close finishes what the idle writer had not */
+    db = peek_open(&fx);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT v FROM article_fts_config WHERE k = 'automerge'"), 16);
+    sqlite3_int64 before = sqlite3_total_changes64(db);
+    CF_CHECK_INT(sqlite3_exec(db,
+                              "INSERT INTO article_fts(article_fts, rank) VALUES('merge', 1000)",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    CF_CHECK(sqlite3_total_changes64(db) - before < 2); /* nothing left to merge */
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH"
+                                     " 'quolls AND night'"),
+                 BACKLOG);
+    CF_CHECK_INT(sqlite3_exec(db, "INSERT INTO article_fts(article_fts) VALUES('integrity-check')",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+out:
+    teardown(&fx);
+}
+
 /* The span tables' contract (cf_archive.h): every fact up to the mark lies in exactly one
  * span of its type and of its subject, no span reaches above the mark or crosses a
  * multiple of CF_ARCHIVE_SPAN_MAX, and the mark is the last fact's seq. */
@@ -1953,5 +2004,5 @@ CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_claimed_not_handed_out_twice), CF_TEST(test_search_backlog_recovered),
              CF_TEST(test_done_fails_half_way), CF_TEST(test_done_many_facts),
              CF_TEST(test_wal_prepared), CF_TEST(test_search_backlog_light_load),
-             CF_TEST(test_spans_written), CF_TEST(test_spans_deferred),
-             CF_TEST(test_checkpoint_full_disk))
+             CF_TEST(test_search_merged_when_idle), CF_TEST(test_spans_written),
+             CF_TEST(test_spans_deferred), CF_TEST(test_checkpoint_full_disk))
