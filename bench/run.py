@@ -30,7 +30,7 @@ CREDIT = 4          # jobs in flight per worker, every pipeline (cloudfactd --cr
 WORKERS = 2
 REPLAY_ARTICLES = 2000   # replay_ingest_cost: articles archived for its template...
 REPLAY_FACTS = 300000    # ...whose fact log is then doubled up to this many facts
-SUSTAINED_ARTICLES = 40000  # sustained: past the search backlog's cap (16,384) and then some
+SUSTAINED_ARTICLES = 160000  # sustained: past the search backlog's cap (65,536) and then some
 
 
 def log(msg):
@@ -500,7 +500,7 @@ class Bench:
 
     def figure_sustained(self):
         # The runs above last a few seconds, and search indexing waits in a backlog (up to
-        # 16,384 articles) while the writer is busy: they measure the pipeline without it.
+        # 65,536 articles) while the writer is busy: they measure the pipeline without it.
         # This one pushes far past that cap, so that most of it indexes as it goes: the
         # rate a user can keep up.
         n = SUSTAINED_ARTICLES

@@ -47,7 +47,9 @@
  * - and once the backlog holds FTS_BACKLOG_MAX articles (a sustained overload),
  *   in every batch: the batch's own done articles plus FTS_CHUNK, so the backlog
  *   shrinks again and search never lags by more than that.
- * At close the whole backlog is indexed, FTS_CLOSE_CHUNK at a time.
+ * At close the backlog is indexed, FTS_CLOSE_CHUNK at a time, for FTS_CLOSE_SECONDS at
+ * most (a stop stays well inside systemd's TimeoutStopSec on a slow disk); what is left
+ * then, the next open finds (fts_recover).
  * Merging: every indexing statement writes a new FTS5 segment, and FTS5 merges a level's
  * segments inline once it holds `automerge` of them. At FTS5's default of 4 the merges
  * were ~30 % of indexing's cost; the archive sets FTS_AUTOMERGE (16) at open and does the
@@ -61,8 +63,13 @@
 #define FTS_UTIL_TAU 0.25 /* seconds: the time constant of the writer's utilization */
 #define FTS_IDLE_WAIT 0.01
 #define FTS_IDLE_PAUSE 4
-#define FTS_BACKLOG_MAX 16384
+/* How far search may trail a burst: ~5 s of the pipeline's peak on 2 vCPUs (canned
+ * results), ~4 s to index at close (FTS_CLOSE_CHUNK). 16,384 was ~1.5 s of that peak by
+ * 2026-11-25, and a burst of a few seconds then paid for indexing in every batch
+ * (bench/README.md, "Sixteenth pass"). */
+#define FTS_BACKLOG_MAX 65536
 #define FTS_CLOSE_CHUNK 256 /* a transaction's frames stay well inside the prepared WAL */
+#define FTS_CLOSE_SECONDS 5.0 /* a full backlog took ~11 s here (bench/README.md) */
 #define FTS_AUTOMERGE 16
 #define FTS_MERGE_PAGES 128 /* ~5 ms of merging per idle transaction */
 #define STR_(x) #x
@@ -394,6 +401,7 @@ struct cf_archive {
     bool closing;                            /* no more submits */
     int64_t ctl_max_pages;                   /* pending PRAGMA max_page_count, -1 none */
     int ctl_busy_ms;                         /* pending busy timeout, -1 none */
+    double close_budget;                     /* seconds of search indexing at close (mu) */
     uint64_t w_commits;                      /* counted by the writer, copied into st on delivery */
     uint64_t w_batched;
     uint64_t w_rollbacks;
@@ -1693,6 +1701,7 @@ writer_main(void *arg)
 {
     cf_archive_t *self = arg;
     double pause_until = 0; /* of backlog indexing while idle (CLOCK_REALTIME, for cv) */
+    double close_from = 0;  /* when the close's own work began (CLOCK_MONOTONIC) */
     pthread_mutex_lock(&self->mu);
     for (;;) {
         /* every commit passes here (the idle loop below checks after its own) */
@@ -1733,8 +1742,19 @@ writer_main(void *arg)
         }
         if (!batch && max_pages < 0 && busy_ms < 0) {
             /* closing and no request left: add the spans above the mark, index the
-             * search backlog (checkpointing as it goes, at the top of the loop), then
-             * stop */
+             * search backlog and merge (checkpointing as it goes, at the top of the
+             * loop) within the close budget, then stop */
+            double now = now_s(CLOCK_MONOTONIC);
+            if (close_from == 0)
+                close_from = now;
+            if ((self->fts_n || self->fts_merge_due) && !self->fts_stalled &&
+                now - close_from >= self->close_budget) {
+                if (self->fts_n)
+                    cf_log_notice("archive: %zu articles not indexed for text search at close;"
+                                  " the next start indexes them",
+                                  self->fts_n);
+                self->fts_stalled = true; /* ends indexing and merging; the spans go on */
+            }
             if (idle_work(self)) {
                 pthread_mutex_unlock(&self->mu);
                 idle_txn(self, FTS_CLOSE_CHUNK); /* nobody waits: fewer, larger segments */
@@ -2322,6 +2342,7 @@ cf_archive_open(const char *state_dir, struct event_base *base, cf_err_t *err)
     self->path = cf_archive_path(state_dir);
     self->ctl_max_pages = -1;
     self->ctl_busy_ms = -1;
+    self->close_budget = FTS_CLOSE_SECONDS;
     pthread_mutex_init(&self->mu, NULL);
     pthread_cond_init(&self->cv, NULL);
     int64_t reset = 0;
@@ -2414,6 +2435,17 @@ int
 cf_archive_set_busy_timeout(cf_archive_t *self, unsigned ms)
 {
     return set_ctl(self, -1, ms > 3600000u ? 3600000 : (int)ms);
+}
+
+int
+cf_archive_set_close_budget(cf_archive_t *self, double seconds)
+{
+    pthread_mutex_lock(&self->mu);
+    int rc = self->closing ? CF_ECLOSED : CF_OK;
+    if (rc == CF_OK)
+        self->close_budget = seconds > 0 ? seconds : 0;
+    pthread_mutex_unlock(&self->mu);
+    return rc;
 }
 
 void

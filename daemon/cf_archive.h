@@ -193,6 +193,11 @@ int cf_archive_set_max_pages(cf_archive_t *self, uint64_t n);
  * locked"; default 5000 ms. Applied before the next batch. Returns CF_OK or CF_ECLOSED. */
 int cf_archive_set_busy_timeout(cf_archive_t *self, unsigned ms);
 
+/* How long a close may spend indexing the search backlog and merging the index
+ * (default 5 s; 0: none); the articles left are indexed after the next open. For tests.
+ * Returns CF_OK or CF_ECLOSED. */
+int cf_archive_set_close_budget(cf_archive_t *self, double seconds);
+
 /* Frees what the archive allocated in req (claim.articles, done.url, fail.url).
  * Call it before resubmitting a req: outputs are overwritten at execution. */
 void cf_archive_req_clear(cf_archive_req_t *req);

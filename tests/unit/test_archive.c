@@ -1806,6 +1806,47 @@ out:
     teardown(&fx);
 }
 
+/* A close spends at most its budget on the search backlog (cf_archive_set_close_budget):
+ * with none, it leaves the backlog unindexed, and the next open finds and indexes it. */
+static void
+test_search_close_budget(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    cf_archive_close(&fx.a);
+    enum { BACKLOG = 2000 };
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(sqlite3_exec(db,
+                              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                              " WHERE i < 2000) INSERT INTO articles(url, title, body, state)"
+                              " SELECT 'https://example.com/dunnart' || i, 'Dunnarts', 'Dunnarts '"
+                              " || i || ' store fat in their tails', 'done' FROM n",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    reopen(&fx);
+    CF_CHECK_INT(cf_archive_set_close_budget(fx.a, 0), CF_OK);
+    cf_archive_close(&fx.a); /* right away: the idle writer had ~10 ms at most */
+    db = peek_open(&fx);
+    int64_t indexed = cf_test_sql_int(db, "SELECT count(*) FROM article_fts_docsize");
+    CF_CHECK(indexed < BACKLOG);
+    sqlite3_close(db);
+    reopen(&fx);
+    cf_archive_stats_t st;
+    cf_archive_stats(fx.a, &st);
+    CF_CHECK_INT((int64_t)st.search_backlog, BACKLOG - indexed);
+    cf_archive_close(&fx.a); /* the default budget indexes these 2,000 in well under 5 s */
+    db = peek_open(&fx);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM article_fts WHERE article_fts MATCH"
+                                     " 'dunnarts AND tails'"),
+                 BACKLOG);
+    sqlite3_close(db);
+out:
+    teardown(&fx);
+}
+
 /* The span tables' contract (cf_archive.h): every fact up to the mark lies in exactly one
  * span of its type and of its subject, no span reaches above the mark or crosses a
  * multiple of CF_ARCHIVE_SPAN_MAX, and the mark is the last fact's seq. */
@@ -2004,5 +2045,6 @@ CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_claimed_not_handed_out_twice), CF_TEST(test_search_backlog_recovered),
              CF_TEST(test_done_fails_half_way), CF_TEST(test_done_many_facts),
              CF_TEST(test_wal_prepared), CF_TEST(test_search_backlog_light_load),
-             CF_TEST(test_search_merged_when_idle), CF_TEST(test_spans_written),
-             CF_TEST(test_spans_deferred), CF_TEST(test_checkpoint_full_disk))
+             CF_TEST(test_search_merged_when_idle), CF_TEST(test_search_close_budget),
+             CF_TEST(test_spans_written), CF_TEST(test_spans_deferred),
+             CF_TEST(test_checkpoint_full_disk))
