@@ -64,9 +64,9 @@
 #define FTS_IDLE_WAIT 0.01
 #define FTS_IDLE_PAUSE 4
 /* How far search may trail a burst: ~5 s of the pipeline's peak on 2 vCPUs (canned
- * results), ~4 s to index at close (FTS_CLOSE_CHUNK). 16,384 was ~1.5 s of that peak by
- * 2026-11-25, and a burst of a few seconds then paid for indexing in every batch
- * (bench/README.md, "Sixteenth pass"). */
+ * results; ~11 s to index here, after the burst or, FTS_CLOSE_SECONDS of it, at close).
+ * 16,384 was ~1.5 s of that peak by 2026-11-25, and a burst of a few seconds then paid
+ * for indexing in every batch (bench/README.md, "Sixteenth pass"). */
 #define FTS_BACKLOG_MAX 65536
 #define FTS_CLOSE_CHUNK 256 /* a transaction's frames stay well inside the prepared WAL */
 #define FTS_CLOSE_SECONDS 5.0 /* a full backlog took ~11 s here (bench/README.md) */
