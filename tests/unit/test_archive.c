@@ -507,6 +507,60 @@ set_fact(cf_fact_t *f, const char *type, const char *subject, const char *period
     f->evidence_end = 8;
 }
 
+/* A transaction carries at most 4,096 facts (BATCH_FACTS_MAX, plus one per DONE; past its
+ * first request): a batch's completions publish all its facts at once, and more than the
+ * publish socket's high-water mark would be lost. One DONE waits for a write lock held
+ * here, and 59 DONEs of 100 facts (5,959 by the bound's count) queue up behind it: they
+ * take two transactions, not one. */
+static void
+test_done_batch_facts_bound(void)
+{
+    enum { N = 60, F = 100 };
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    uint64_t id[N];
+    insert_many(&fx, "bound", "AWS held", N, id);
+    claim_n(&fx, N, N);
+    static cf_facts_t facts[N];
+    static cf_archive_req_t d[N];
+    cf_class_t cls = {.relevant = true, .relevance = 0.5};
+    for (int i = 0; i < N; i++) {
+        for (int k = 0; k < F; k++)
+            set_fact(cf_facts_push(&facts[i]), "revenue", "aws", NULL, false);
+        memset(&d[i], 0, sizeof d[i]);
+        d[i].kind = CF_ARCHIVE_DONE;
+        d[i].u.done.id = id[i];
+        d[i].u.done.facts = &facts[i];
+        d[i].u.done.cls = &cls;
+        d[i].cb = on_done;
+        d[i].arg = &fx.completed;
+    }
+    cf_archive_stats_t before, after;
+    cf_archive_stats(fx.a, &before);
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    int done0 = fx.completed;
+    CF_CHECK_INT(cf_archive_submit(fx.a, &d[0]), CF_OK);
+    usleep(50000); /* the writer took it and waits for the lock */
+    for (int i = 1; i < N; i++)
+        CF_CHECK_INT(cf_archive_submit(fx.a, &d[i]), CF_OK);
+    usleep(50000); /* all queued behind it */
+    CF_CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    CF_CHECK(run_until(fx.base, &fx.completed, done0 + N));
+    cf_archive_stats(fx.a, &after);
+    for (int i = 0; i < N; i++)
+        CF_CHECK_INT(d[i].rc, CF_OK);
+    CF_CHECK((int64_t)(after.commits - before.commits) >= 3);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM facts"), N * F);
+    sqlite3_close(db);
+    for (int i = 0; i < N; i++)
+        cf_facts_clear(&facts[i]);
+out:
+    teardown(&fx);
+}
+
 /* A claim's byte bound: it stops once its bodies reach max_bytes (taking at least one
  * article), and the articles it left are the next claim's, in order. */
 static void
@@ -2038,13 +2092,13 @@ out:
 
 CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_insert_and_duplicates), CF_TEST(test_group_commit),
-             CF_TEST(test_claim_done_search), CF_TEST(test_claim_bytes),
-             CF_TEST(test_fail_and_release), CF_TEST(test_reopen_requeues_processing),
-             CF_TEST(test_close_flushes), CF_TEST(test_lock), CF_TEST(test_newer_foreign_corrupt),
-             CF_TEST(test_full_disk), CF_TEST(test_locked_database),
-             CF_TEST(test_claimed_not_handed_out_twice), CF_TEST(test_search_backlog_recovered),
-             CF_TEST(test_done_fails_half_way), CF_TEST(test_done_many_facts),
-             CF_TEST(test_wal_prepared), CF_TEST(test_search_backlog_light_load),
-             CF_TEST(test_search_merged_when_idle), CF_TEST(test_search_close_budget),
-             CF_TEST(test_spans_written), CF_TEST(test_spans_deferred),
-             CF_TEST(test_checkpoint_full_disk))
+             CF_TEST(test_done_batch_facts_bound), CF_TEST(test_claim_done_search),
+             CF_TEST(test_claim_bytes), CF_TEST(test_fail_and_release),
+             CF_TEST(test_reopen_requeues_processing), CF_TEST(test_close_flushes),
+             CF_TEST(test_lock), CF_TEST(test_newer_foreign_corrupt), CF_TEST(test_full_disk),
+             CF_TEST(test_locked_database), CF_TEST(test_claimed_not_handed_out_twice),
+             CF_TEST(test_search_backlog_recovered), CF_TEST(test_done_fails_half_way),
+             CF_TEST(test_done_many_facts), CF_TEST(test_wal_prepared),
+             CF_TEST(test_search_backlog_light_load), CF_TEST(test_search_merged_when_idle),
+             CF_TEST(test_search_close_budget), CF_TEST(test_spans_written),
+             CF_TEST(test_spans_deferred), CF_TEST(test_checkpoint_full_disk))
