@@ -1756,6 +1756,24 @@ mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Closes the archive, adds n done articles that the search index lacks (a backlog, as
+ * a killed daemon leaves), each "<word> <i> <rest>" with title word, and reopens it. */
+static void
+add_search_backlog(fixture_t *fx, int n, const char *word, const char *rest)
+{
+    cf_archive_close(&fx->a);
+    sqlite3 *db = peek_open(fx);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+             " INSERT INTO articles(url, title, body, state) SELECT 'https://example.com/%s'"
+             " || i, '%s', '%s ' || i || '%s', 'done' FROM n",
+             n, word, word, word, rest);
+    CF_CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    reopen(fx);
+}
+
 /* A search backlog left by busier moments (here: done articles the index lacks, found
  * at open) shrinks under a steady light load that never leaves the writer idle long
  * enough for its idle indexing (10 ms): each light batch catches up a few. A pause of
@@ -1768,22 +1786,12 @@ test_search_backlog_light_load(void)
     setup(&fx, true);
     if (!fx.a)
         goto out;
-    cf_archive_close(&fx.a);
     enum { BACKLOG = 800 };
-    sqlite3 *db = peek_open(&fx);
-    CF_CHECK_INT(sqlite3_exec(db,
-                              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
-                              " WHERE i < 800) INSERT INTO articles(url, title, body, state)"
-                              " SELECT 'https://example.com/old' || i, 'Old', 'Bilbies ' || i,"
-                              " 'done' FROM n",
-                              NULL, NULL, NULL),
-                 SQLITE_OK);
-    sqlite3_close(db);
-    reopen(&fx); /* finds the backlog */
+    add_search_backlog(&fx, BACKLOG, "Bilbies", ""); /* the reopen finds it */
     cf_archive_stats_t st;
     cf_archive_stats(fx.a, &st);
     CF_CHECK_INT((int64_t)st.search_backlog, BACKLOG); /* operators see it */
-    db = peek_open(&fx);
+    sqlite3 *db = peek_open(&fx);
     int64_t indexed = 0;
     for (int i = 0; i < 2000 && indexed < BACKLOG; i++) {
         char url[64];
@@ -1820,18 +1828,8 @@ test_search_merged_when_idle(void)
     setup(&fx, true);
     if (!fx.a)
         goto out;
-    cf_archive_close(&fx.a);
-    enum { BACKLOG = 800 }; /* 25 idle chunks: 25 segments before any merging */
-    sqlite3 *db = peek_open(&fx);
-    CF_CHECK_INT(sqlite3_exec(db,
-                              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
-                              " WHERE i < 800) INSERT INTO articles(url, title, body, state)"
-                              " SELECT 'https://example.com/quoll' || i, 'Quolls', 'Quolls '"
-                              " || i || ' hunt at night', 'done' FROM n",
-                              NULL, NULL, NULL),
-                 SQLITE_OK);
-    sqlite3_close(db);
-    reopen(&fx);
+    enum { BACKLOG = 800 }; /* 13 idle chunks of 64: 13 segments before any merging */
+    add_search_backlog(&fx, BACKLOG, "Quolls", " hunt at night");
     cf_archive_stats_t st;
     for (int i = 0; i < 500; i++) { /* idle: the writer indexes the backlog, then merges */
         cf_archive_stats(fx.a, &st);
@@ -1841,7 +1839,7 @@ test_search_merged_when_idle(void)
     }
     CF_CHECK_INT((int64_t)st.search_backlog, 0);
     cf_archive_close(&fx.a); /* a close finishes what the idle writer had not */
-    db = peek_open(&fx);
+    sqlite3 *db = peek_open(&fx);
     CF_CHECK_INT(cf_test_sql_int(db, "SELECT v FROM article_fts_config WHERE k = 'automerge'"), 16);
     sqlite3_int64 before = sqlite3_total_changes64(db);
     CF_CHECK_INT(sqlite3_exec(db,
@@ -1869,21 +1867,11 @@ test_search_close_budget(void)
     setup(&fx, true);
     if (!fx.a)
         goto out;
-    cf_archive_close(&fx.a);
     enum { BACKLOG = 2000 };
-    sqlite3 *db = peek_open(&fx);
-    CF_CHECK_INT(sqlite3_exec(db,
-                              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
-                              " WHERE i < 2000) INSERT INTO articles(url, title, body, state)"
-                              " SELECT 'https://example.com/dunnart' || i, 'Dunnarts', 'Dunnarts '"
-                              " || i || ' store fat in their tails', 'done' FROM n",
-                              NULL, NULL, NULL),
-                 SQLITE_OK);
-    sqlite3_close(db);
-    reopen(&fx);
+    add_search_backlog(&fx, BACKLOG, "Dunnarts", " store fat in their tails");
     CF_CHECK_INT(cf_archive_set_close_budget(fx.a, 0), CF_OK);
     cf_archive_close(&fx.a); /* right away: the idle writer had ~10 ms at most */
-    db = peek_open(&fx);
+    sqlite3 *db = peek_open(&fx);
     int64_t indexed = cf_test_sql_int(db, "SELECT count(*) FROM article_fts_docsize");
     CF_CHECK(indexed < BACKLOG);
     sqlite3_close(db);
