@@ -28,7 +28,9 @@
 /* facts (plus one per DONE) per transaction, past its first request: a batch's completions
  * publish all its facts in one go, and a burst beyond the publish socket's high-water mark
  * (10,000 per subscriber) is lost even for a subscriber that reads as fast as it can; a
- * writer held up by indexing gathered 1,000 DONEs (~22,000 messages) in bench runs */
+ * writer held up by indexing gathered 1,000 DONEs (~22,000 messages) in bench runs. It
+ * bounds one transaction, not one delivery: a loop thread behind by several commits
+ * still publishes their completions together (deliver) */
 #define BATCH_FACTS_MAX 4096
 #define BUSY_TIMEOUT_MS 5000   /* default wait for a lock held by another connection */
 #define NO_PAGE_CAP 1073741823 /* SQLITE_MAX_PAGE_COUNT of 3.40: "no cap" */
@@ -52,9 +54,10 @@
  * - and once the backlog holds FTS_BACKLOG_MAX articles (a sustained overload),
  *   in every batch: the batch's own done articles plus FTS_CHUNK, so the backlog
  *   shrinks again and search never lags by more than that.
- * At close the backlog is indexed, FTS_CLOSE_CHUNK at a time, for FTS_CLOSE_SECONDS at
- * most (a stop stays well inside systemd's TimeoutStopSec on a slow disk); what is left
- * then, the next open finds (fts_recover).
+ * At close the backlog is indexed (and merged), FTS_CLOSE_CHUNK at a time, for
+ * FTS_CLOSE_SECONDS at most, checked between transactions (a full backlog took 11 s
+ * here; systemd's TimeoutStopSec is 30 s after a 10 s grace); what is left then, the
+ * next open finds (fts_recover). Spans, checkpoints and lock waits are not counted.
  * Merging: every indexing statement writes a new FTS5 segment, and FTS5 merges a level's
  * segments inline once it holds `automerge` of them. At FTS5's default of 4 the merges
  * were ~30 % of indexing's cost; the archive sets FTS_AUTOMERGE (16) at open and does the
@@ -432,7 +435,7 @@ struct cf_archive {
     size_t fts_n, fts_cap;
     _Atomic uint64_t fts_shown; /* fts_n after the writer's last transaction (stats) */
     bool fts_stalled;           /* an index-only transaction failed: wait for a request */
-    bool fts_merge_due;         /* indexed since the last merge step that found nothing */
+    bool fts_merge_due;         /* opened or indexed since the last merge step that found nothing */
     bool careful;               /* a savepoint around each DONE (see run_batch) */
     bool halfway;               /* a DONE failed after writing part of itself */
     double util;                /* moving average of the writer's busy fraction */
@@ -1513,9 +1516,10 @@ idle_txn(cf_archive_t *self, size_t chunk)
     }
     if (!sqlite3_get_autocommit(self->db))
         exec_stmt(self, self->st[S_ROLLBACK]);
-    cf_log_warn("archive: indexing while idle failed (retried with the next request; queries"
-                " find every fact meanwhile, text search not the newest articles): %s",
-                self->werr);
+    cf_log_warn(
+        "archive: indexing or merging while idle failed (retried with the next request; queries"
+        " find every fact meanwhile, text search not the newest articles): %s",
+        self->werr);
     self->fts_stalled = true;
     self->spans_stalled = true;
     return false;
