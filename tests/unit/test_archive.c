@@ -1775,6 +1775,20 @@ add_search_backlog(fixture_t *fx, int n, const char *word, const char *rest)
     reopen(fx);
 }
 
+/* The archive's search backlog once it reached 0, or as it stood after tries polls 10 ms
+ * apart (stats show it as of the writer's last transaction). */
+static uint64_t
+search_backlog_drained(fixture_t *fx, int tries)
+{
+    cf_archive_stats_t st;
+    cf_archive_stats(fx->a, &st);
+    for (int i = 0; i < tries && st.search_backlog != 0; i++) {
+        usleep(10000);
+        cf_archive_stats(fx->a, &st);
+    }
+    return st.search_backlog;
+}
+
 /* A search backlog left by busier moments (here: done articles the index lacks, found
  * at open) shrinks under a steady light load that never leaves the writer idle long
  * enough for its idle indexing (10 ms): each light batch catches up a few. A pause of
@@ -1806,13 +1820,7 @@ test_search_backlog_light_load(void)
     }
     CF_CHECK_INT(indexed, BACKLOG);
     /* shown once the writer is past the transaction that indexed the last of them */
-    for (int i = 0; i < 100; i++) {
-        cf_archive_stats(fx.a, &st);
-        if (st.search_backlog == 0)
-            break;
-        usleep(10000);
-    }
-    CF_CHECK_INT((int64_t)st.search_backlog, 0);
+    CF_CHECK_INT((int64_t)search_backlog_drained(&fx, 100), 0);
     sqlite3_close(db);
 out:
     teardown(&fx);
@@ -1848,14 +1856,8 @@ test_search_merged_when_idle(void)
     enum { BACKLOG = 1300 };
     add_search_backlog(&fx, BACKLOG, "Quolls", "' hunt at night ' || hex(randomblob(2000))");
     CF_CHECK_INT(cf_archive_set_close_budget(fx.a, 0), CF_OK);
-    cf_archive_stats_t st;
-    for (int i = 0; i < 1500; i++) { /* idle: the writer indexes the backlog */
-        cf_archive_stats(fx.a, &st);
-        if (st.search_backlog == 0)
-            break;
-        usleep(10000);
-    }
-    CF_CHECK_INT((int64_t)st.search_backlog, 0);
+    /* idle: the writer indexes the backlog */
+    CF_CHECK_INT((int64_t)search_backlog_drained(&fx, 1500), 0);
     sqlite3 *db = peek_open(&fx);
     CF_CHECK_INT(cf_test_sql_int(db, "SELECT v FROM article_fts_config WHERE k = 'automerge'"), 16);
     bool left = true;
