@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * Unit tests for cf_fact and cf_text: validation a daemon relies on. */
+#include <string.h>
+
 #include "cf_fact.h"
 #include "cf_test.h"
 #include "cf_text.h"
@@ -14,6 +16,24 @@ test_utf8(void)
     CF_CHECK(!cf_utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
     CF_CHECK(!cf_utf8_valid("\xf4\x90\x80\x80", 4));  /* past U+10FFFF */
     CF_CHECK(!cf_utf8_valid("\xff", 1));
+    /* one non-ASCII byte at every offset of strings of every short length (the
+     * short-string path reads whole words) */
+    char buf[48];
+    for (size_t n = 1; n <= 40; n++) {
+        for (size_t at = 0; at < n; at++) {
+            memset(buf, 'a', n);
+            buf[at] = (char)0x80; /* a continuation byte alone */
+            CF_CHECK(!cf_utf8_valid(buf, n));
+            if (at + 1 < n) {
+                memcpy(buf + at, "\xc3\xa9", 2);
+                CF_CHECK(cf_utf8_valid(buf, n));
+            }
+        }
+        memset(buf, 'a', n);
+        CF_CHECK(cf_utf8_valid(buf, n));
+        buf[n] = (char)0xff; /* a byte past the length is not read as part of it */
+        CF_CHECK(cf_utf8_valid(buf, n));
+    }
 }
 
 static void
@@ -32,6 +52,19 @@ test_slug(void)
     CF_CHECK(!cf_entity_id_is_valid("aws-"));
     CF_CHECK(!cf_entity_id_is_valid("a--b"));
     CF_CHECK(!cf_entity_id_is_valid("AWS"));
+    CF_CHECK(cf_entity_id_is_valid("a"));
+    CF_CHECK(cf_entity_id_is_valid("9"));
+    CF_CHECK(cf_entity_id_is_valid("a-b-0-z9"));
+    CF_CHECK(!cf_entity_id_is_valid(""));
+    CF_CHECK(!cf_entity_id_is_valid("-"));
+    CF_CHECK(!cf_entity_id_is_valid(NULL));
+    CF_CHECK(!cf_entity_id_is_valid("a_b"));
+    CF_CHECK(!cf_entity_id_is_valid("a b"));
+    CF_CHECK(!cf_entity_id_is_valid("caf\xc3\xa9"));
+    CF_CHECK(!cf_entity_id_is_valid("a/b"));
+    CF_CHECK(!cf_entity_id_is_valid("a:b")); /* the bytes beside each range */
+    CF_CHECK(!cf_entity_id_is_valid("a`b"));
+    CF_CHECK(!cf_entity_id_is_valid("a{b"));
 }
 
 static void

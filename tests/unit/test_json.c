@@ -77,13 +77,19 @@ test_random(void)
     char buf[6][64];
     for (int round = 0; round < 2000; round++) {
         for (int k = 0; k < 6; k++) {
-            int n = rand() % 40;
-            for (int i = 0; i < n; i++) {
+            int n = rand() % 40, i = 0;
+            while (i < n) {
                 int r = rand() % 10;
-                /* ASCII with every control character, quotes, backslashes; UTF-8 */
-                buf[k][i] = r < 2 ? (char)(1 + rand() % 31)
-                            : r < 3 ? "\"\\/"[rand() % 3]
-                                    : (char)(32 + rand() % 95);
+                /* ASCII with every control character, quotes, backslashes; UTF-8 (so
+                 * that bytes >= 0x80 sit beside escapes at every offset of a word) */
+                if (r == 3 && i + 2 <= n) {
+                    memcpy(&buf[k][i], "\xc3\xa9", 2);
+                    i += 2;
+                    continue;
+                }
+                buf[k][i++] = r < 2   ? (char)(1 + rand() % 31)
+                              : r < 3 ? "\"\\/"[rand() % 3]
+                                      : (char)(32 + rand() % 95);
             }
             buf[k][n] = '\0';
         }
