@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cf_classify.h"
 #include "cf_extract.h"
 #include "cf_fact.h"
 #include "cf_limits.h"
@@ -784,6 +785,53 @@ test_classify(void)
     cf_class_clear(&cls);
 }
 
+/* The tally itself: more names than it keeps and longer than its first buffer, each
+ * read back whole and ranked by weight (ties: first seen), then a reset article. */
+static void
+test_classify_tally(void)
+{
+    cf_classify_t *c = cf_classify_new();
+    char name[80];
+    for (int round = 0; round < 2; round++) {
+        for (int k = 0; k < 200; k++) {
+            snprintf(name, sizeof name, "company-with-a-rather-long-identifier-number-%03d", k);
+            cf_classify_company(c, name, (double)(k % 7));
+            if (k % 10 == 0) /* named again: its weight adds up */
+                cf_classify_company(c, name, 10.0);
+        }
+        cf_classify_place(c, "Frankfurt", 1.0);
+        cf_classify_place(c, "Sao Paulo", 2.0);
+        cf_class_t cls = {0};
+        cf_classify_finish(c, 0, &cls);
+        CF_CHECK_INT(cls.ncompanies, CF_MAX_CLASS_ITEMS);
+        /* 0, 10, ... 120 were named twice (10 + k % 7: 16 for 20 and 90, 15 for 40 and
+         * 110); the names past the 128 kept are not there */
+        CF_CHECK_STR(cls.companies[0], "company-with-a-rather-long-identifier-number-020");
+        CF_CHECK_STR(cls.companies[1], "company-with-a-rather-long-identifier-number-090");
+        CF_CHECK_STR(cls.companies[2], "company-with-a-rather-long-identifier-number-040");
+        CF_CHECK_STR(cls.companies[3], "company-with-a-rather-long-identifier-number-110");
+        for (size_t i = 0; i < cls.ncompanies; i++) {
+            int k = -1;
+            CF_CHECK(sscanf(cls.companies[i], "company-with-a-rather-long-identifier-number-%d",
+                            &k) == 1);
+            CF_CHECK(k >= 0 && k < 128);
+        }
+        CF_CHECK_INT(cls.nregions, 2);
+        CF_CHECK_STR(cls.regions[0], "Sao Paulo");
+        CF_CHECK_STR(cls.regions[1], "Frankfurt");
+        cf_class_clear(&cls);
+        cf_classify_reset(c);
+        cf_classify_company(c, "aws", 1.0);
+        cf_classify_finish(c, 0, &cls);
+        CF_CHECK_INT(cls.ncompanies, 1);
+        CF_CHECK_STR(cls.companies[0], "aws");
+        CF_CHECK_INT(cls.nregions, 0);
+        cf_class_clear(&cls);
+        cf_classify_reset(c);
+    }
+    cf_classify_destroy(&c);
+}
+
 /* ------------------------------------------------------------------------ */
 /* corpora */
 
@@ -973,7 +1021,6 @@ test_own_corpus(void)
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_investment), CF_TEST(test_datacenter),
              CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
              CF_TEST(test_negatives), CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut),
-             CF_TEST(test_hostile),
-             CF_TEST(test_linear),
-             CF_TEST(test_data_errors), CF_TEST(test_reload),
-             CF_TEST(test_classify), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))
+             CF_TEST(test_hostile), CF_TEST(test_linear), CF_TEST(test_data_errors),
+             CF_TEST(test_reload), CF_TEST(test_classify), CF_TEST(test_classify_tally),
+             CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))

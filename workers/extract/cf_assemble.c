@@ -592,8 +592,9 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
         /* most tokens start nothing: no alias, cue, number, period, learned name or
          * "the"/"that" (reference phrases, "the quarter") */
         if (!gz && !self->tcats[i] && !(tf & CF_TOKEN_NUM) && !per_ok &&
-            !((tf & CF_TOKEN_CAP) && self->nlearned) && !tok_is(self, i, "the") &&
-            !tok_is(self, i, "that")) {
+            !((tf & CF_TOKEN_CAP) && self->nlearned) &&
+            (t->v[i].len - 3u > 1u || /* neither of 3 nor 4 bytes: a cheap first test */
+             (!tok_is(self, i, "the") && !tok_is(self, i, "that")))) {
             i++;
             continue;
         }

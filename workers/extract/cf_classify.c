@@ -12,9 +12,12 @@
 #define MAX_KEYS 128 /* distinct names kept per list: bounds time and memory */
 
 typedef struct tally {
-    char *name[MAX_KEYS];   /* owned */
+    size_t name[MAX_KEYS];   /* offsets of the names (NUL-terminated) in text */
     double weight[MAX_KEYS]; /* summed weights */
     size_t n;
+    char *text; /* the names, one after another: one buffer kept across
+                 * articles instead of an allocation per name */
+    size_t tlen, tcap;
 } tally_t;
 
 struct cf_classify {
@@ -28,23 +31,34 @@ static void
 tally_add(tally_t *t, const char *name, double w)
 {
     for (size_t i = 0; i < t->n; i++) {
-        if (t->name[i][0] == name[0] && strcmp(t->name[i], name) == 0) {
+        const char *k = t->text + t->name[i];
+        if (k[0] == name[0] && strcmp(k, name) == 0) {
             t->weight[i] += w;
             return;
         }
     }
     if (t->n == MAX_KEYS)
         return;
-    t->name[t->n] = cf_strdup(name);
+    size_t len = strlen(name) + 1;
+    if (t->tcap - t->tlen < len) {
+        size_t cap = t->tcap ? t->tcap * 2 : 1024;
+        while (cap - t->tlen < len)
+            cap *= 2;
+        t->text = cf_realloc(t->text, cap);
+        t->tcap = cap;
+    }
+    memcpy(t->text + t->tlen, name, len);
+    t->name[t->n] = t->tlen;
+    t->tlen += len;
     t->weight[t->n++] = w;
 }
 
+/* Empties t, keeping its buffer. */
 static void
-tally_free(tally_t *t)
+tally_reset(tally_t *t)
 {
-    for (size_t i = 0; i < t->n; i++)
-        free(t->name[i]);
     t->n = 0;
+    t->tlen = 0;
 }
 
 cf_classify_t *
@@ -52,8 +66,8 @@ cf_classify_new(void)
 {
     /* not calloc: only [0, n) of a tally is read, and zeroing 4 KB per article showed */
     cf_classify_t *self = cf_malloc(sizeof *self);
-    self->companies.n = 0;
-    self->places.n = 0;
+    self->companies.text = self->places.text = NULL;
+    self->companies.tcap = self->places.tcap = 0;
     cf_classify_reset(self);
     return self;
 }
@@ -61,8 +75,8 @@ cf_classify_new(void)
 void
 cf_classify_reset(cf_classify_t *self)
 {
-    tally_free(&self->companies);
-    tally_free(&self->places);
+    tally_reset(&self->companies);
+    tally_reset(&self->places);
     self->cloud = 0;
     self->words = 0;
 }
@@ -72,8 +86,8 @@ cf_classify_destroy(cf_classify_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    tally_free(&(*self_p)->companies);
-    tally_free(&(*self_p)->places);
+    free((*self_p)->companies.text);
+    free((*self_p)->places.text);
     free(*self_p);
     *self_p = NULL;
 }
@@ -123,7 +137,7 @@ ranked(const tally_t *t, size_t *n)
         return NULL;
     char **v = cf_calloc(*n, sizeof *v);
     for (size_t i = 0; i < *n; i++)
-        v[i] = cf_strdup(t->name[idx[i]]);
+        v[i] = cf_strdup(t->text + t->name[idx[i]]);
     return v;
 }
 
