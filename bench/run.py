@@ -100,6 +100,11 @@ def check_ab_setup(prog, out, bins):
                      " -DCF_BENCH=ON, e.g. build-release/bin)" % (prog, bindir))
 
 
+def extraction_passes():
+    """Times the extraction figure reads the corpus (CF_BENCH_EXTRACT_PASSES, default 16)."""
+    return max(1, int(os.environ.get("CF_BENCH_EXTRACT_PASSES", "16")))
+
+
 def ab_bench(bindir, out, seconds=3):
     """A Bench over one build, for a single pipeline run outside `make bench`."""
     return Bench(argparse.Namespace(bin=bindir, out=out, reps=1, seconds=seconds, only=None,
@@ -544,13 +549,19 @@ class Bench:
                  "%d-fact archive stream back to back to a local reader; value = cost in %%"
                  % REPLAY_FACTS)
 
-    def figure_extraction(self):
+    def extraction_input(self):
+        """The extraction figure's files (the corpus) and their body bytes."""
         files = sorted(os.path.join(self.corpus, f) for f in os.listdir(self.corpus))
         body_bytes = 0
         for f in files:
             with open(f, "rb") as fh:
                 body_bytes += len(fh.read().split(b"\n", 1)[1])
-        passes = max(1, int(os.environ.get("CF_BENCH_EXTRACT_PASSES", "16")))
+        return files, body_bytes
+
+    def extraction_run(self, files, body_bytes, passes):
+        """One run of the extraction figure: MB/s per core of `cloudfact extract` over
+        files x passes, the CPU seconds of a one-file run (start-up, data loading)
+        subtracted."""
         exe = os.path.join(self.bin, "cloudfact")
 
         def cpu(args):
@@ -558,12 +569,18 @@ class Bench:
             _, status, ru = os.wait4(p.pid, 0)
             p.returncode = os.waitstatus_to_exitcode(status)
             return ru.ru_utime + ru.ru_stime
+        full = cpu(files * passes)
+        one = cpu(files[:1])
+        return body_bytes * passes / 1e6 / max(full - one, 1e-6)
+
+    def figure_extraction(self):
+        files, body_bytes = self.extraction_input()
+        passes = extraction_passes()
         vals = []
         for i in range(self.reps + 1):
-            full = cpu(files * passes)
-            one = cpu(files[:1])
-            if i:  # the first pair warms the page cache
-                vals.append(body_bytes * passes / 1e6 / max(full - one, 1e-6))
+            v = self.extraction_run(files, body_bytes, passes)
+            if i:  # the first run warms the page cache
+                vals.append(v)
         self.results["extraction"] = self.entry(
             round(median(vals), 2), "MB/s per core", target=">= 100",
             runs=[round(x, 2) for x in vals],
