@@ -91,17 +91,6 @@ needs_escape(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\';
 }
 
-/* Non-zero when a byte of w (its bytes under lanes, a mask of whole bytes) needs
- * escaping: the classic "has a byte less than" and "has a zero byte" word tests,
- * exact as a yes or no (a byte >= 0x80 never counts). */
-static inline uint64_t
-bytes_needing_escape(uint64_t w, uint64_t lanes)
-{
-    const uint64_t ones = 0x0101010101010101ull & lanes, high = 0x8080808080808080ull & lanes;
-    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-    return ((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) | ((b - ones) & ~b & high);
-}
-
 /* The index of the first byte of s[i, n) that needs escaping, or n. Evidence and
  * names rarely hold one: with SSE2 the scan takes 16 bytes per step. */
 static size_t
@@ -121,22 +110,6 @@ next_escape(const char *s, size_t i, size_t n)
             return i + (size_t)__builtin_ctz(m);
     }
 #endif
-    /* fewer than 16 bytes left (most fields are shorter): two overlapping words
-     * answer "none" without the byte loop, which then only finds where */
-    size_t r = n - i;
-    if (r >= 8) {
-        uint64_t a, b;
-        memcpy(&a, s + i, 8);
-        memcpy(&b, s + n - 8, 8);
-        if (!(bytes_needing_escape(a, ~0ull) | bytes_needing_escape(b, ~0ull)))
-            return n;
-    } else if (r >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s + i, 4);
-        memcpy(&b, s + n - 4, 4);
-        if (!(bytes_needing_escape(a, 0xffffffffull) | bytes_needing_escape(b, 0xffffffffull)))
-            return n;
-    }
     while (i < n && !needs_escape((unsigned char)s[i]))
         i++;
     return i;

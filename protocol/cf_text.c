@@ -87,22 +87,6 @@ ascii_run(const unsigned char *s, size_t i, size_t len)
             break;
     }
 #endif
-    /* fewer than 16 (8) bytes left: two overlapping loads answer "all ASCII" for
-     * most short strings (fact fields) without the byte loop */
-    size_t r = len - i;
-    if (r >= 8) {
-        uint64_t a, b;
-        memcpy(&a, s + i, 8);
-        memcpy(&b, s + len - 8, 8);
-        if (!((a | b) & 0x8080808080808080ull))
-            return len;
-    } else if (r >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s + i, 4);
-        memcpy(&b, s + len - 4, 4);
-        if (!((a | b) & 0x80808080u))
-            return len;
-    }
     while (i < len && s[i] < 0x80)
         i++;
     return i;
