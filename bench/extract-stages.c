@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT
+ * cf-bench-stages: the extractor's time, stage by stage, over a corpus in memory.
+ *
+ * Instructions stopped predicting the extractor's time (bench/README.md, seventeenth
+ * pass), so this measures CPU time: each stage runs over every article of the corpus
+ * --reps times per round, the best of ROUNDS rounds is kept, and each stage includes
+ * the ones before it:
+ *   split      cf_sentence_next over the body
+ *   tokenize   + cf_token_append_in per sentence (the article's token list)
+ *   tag        + cf_lexicon_roots_tag (every token looked up in the three tables)
+ *   tag_gates  cf_lexicon_roots_tag_gates instead (what cf_extract_article runs)
+ *   extract    cf_extract_article as a whole (no JSON)
+ * One JSON line per stage: MB/s per core of body bytes, and ns per body byte. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cf_cue.h"
+#include "cf_extract.h"
+#include "cf_fact.h"
+#include "cf_gazetteer.h"
+#include "cf_lexicon.h"
+#include "cf_period.h"
+#include "cf_sentence.h"
+#include "cf_text.h"
+#include "cf_token.h"
+
+#define ROUNDS 5
+#define MAX_ARTICLES 100000
+
+typedef struct corpus {
+    char **body;
+    size_t *len;
+    size_t n;
+    size_t bytes;
+} corpus_t;
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+            "usage: cf-bench-stages [--reps N] [--data DIR] CORPUS_DIR\n"
+            "\n"
+            "CPU time of the extractor's stages over every file of CORPUS_DIR (bench/run.py's\n"
+            "corpus: a title line, then the body), each stage including the ones before it:\n"
+            "split, tokenize, tag, tag_gates, extract (cf_extract_article). Prints one JSON\n"
+            "line per stage: {\"stage\", \"mb_per_s\", \"ns_per_byte\"}, the best of %d rounds.\n"
+            "\n"
+            "  --reps N    passes over the corpus per round (default 4)\n"
+            "  --data DIR  the extractor's data directory (default: as cloudfact-worker)\n"
+            "  -h, --help  this text\n",
+            ROUNDS);
+}
+
+static double
+cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Reads every regular file of dir (sorted names do not matter: all are run). */
+static int
+load(const char *dir, corpus_t *c)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "cf-bench-stages: %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    c->body = cf_calloc(MAX_ARTICLES, sizeof *c->body);
+    c->len = cf_calloc(MAX_ARTICLES, sizeof *c->len);
+    struct dirent *e;
+    while ((e = readdir(d)) && c->n < MAX_ARTICLES) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue;
+        char *text = NULL;
+        size_t cap = 0, n = 0, r;
+        char chunk[65536];
+        while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
+            text = cf_realloc(text, cap = n + r + 1);
+            memcpy(text + n, chunk, r);
+            n += r;
+        }
+        fclose(f);
+        char *nl = text ? memchr(text, '\n', n) : NULL;
+        if (nl && nl + 1 < text + n && cf_utf8_valid(nl + 1, (size_t)(text + n - nl - 1))) {
+            c->len[c->n] = (size_t)(text + n - nl - 1);
+            c->body[c->n] = cf_strndup(nl + 1, c->len[c->n]);
+            c->bytes += c->len[c->n++];
+        }
+        free(text);
+    }
+    closedir(d);
+    if (c->n == 0) {
+        fprintf(stderr, "cf-bench-stages: %s: no article (a title line, then a body)\n", dir);
+        return -1;
+    }
+    return 0;
+}
+
+enum { SPLIT, TOKENIZE, TAG, TAG_GATES, EXTRACT, STAGES };
+static const char *const stage_name[STAGES] = {"split", "tokenize", "tag", "tag_gates", "extract"};
+
+int
+main(int argc, char **argv)
+{
+    static const struct option lopts[] = {{"reps", required_argument, NULL, 'r'},
+                                          {"data", required_argument, NULL, 'd'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    long reps = 4;
+    const char *data = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+        switch (o) {
+        case 'r': {
+            char *end;
+            reps = strtol(optarg, &end, 10);
+            if (*end || reps < 1 || reps > 10000) {
+                fprintf(stderr, "cf-bench-stages: --reps: must be 1..10000\n");
+                return 2;
+            }
+            break;
+        }
+        case 'd':
+            data = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind + 1 != argc) {
+        usage(stderr);
+        return 2;
+    }
+    corpus_t c = {0};
+    if (load(argv[optind], &c) != 0)
+        return 1;
+    const char *dir = cf_extract_data_dir(data);
+    cf_err_t err;
+    cf_extractor_t *ex = cf_extract_new(dir, &err);
+    cf_gazetteer_t *gaz = ex ? cf_gazetteer_new(dir, &err) : NULL;
+    cf_lexicon_t *cues = gaz ? cf_cue_load(dir, &err) : NULL;
+    if (!cues) {
+        fprintf(stderr, "cf-bench-stages: data files in %s: %s\n", dir, err.text);
+        return 1;
+    }
+    /* the tables as cf_extract_new indexes them */
+    const cf_lexicon_t *tables[] = {cf_gazetteer_names(gaz), cf_gazetteer_places(gaz), cues};
+    cf_lexicon_roots_t *roots = cf_lexicon_roots_new(tables, 3, cf_period_start_words);
+    cf_tokens_t toks = {0};
+    uint64_t *cats = NULL;
+    unsigned char *starts = NULL;
+    int32_t *one = NULL;
+    size_t gcap = 0;
+    volatile size_t sink = 0; /* keeps every stage's work alive */
+    for (int st = 0; st < STAGES; st++) {
+        double best = -1;
+        for (int round = 0; round < ROUNDS; round++) {
+            double t0 = cpu_s();
+            for (long r = 0; r < reps; r++) {
+                for (size_t a = 0; a < c.n; a++) {
+                    const char *text = c.body[a];
+                    size_t len = c.len[a];
+                    if (st == EXTRACT) {
+                        cf_article_t art = {
+                            .id = 1, .title = "", .body = c.body[a], .body_len = len};
+                        cf_facts_t facts = {0};
+                        cf_class_t cls = {0};
+                        if (cf_extract_article(ex, &art, &facts, &cls, &err) == CF_OK)
+                            sink += facts.n;
+                        cf_facts_clear(&facts);
+                        cf_class_clear(&cls);
+                        continue;
+                    }
+                    size_t pos = 0, s, e;
+                    toks.n = 0;
+                    toks.tlen = 0;
+                    while (cf_sentence_next(text, len, &pos, &s, &e)) {
+                        if (st == SPLIT)
+                            sink += e - s;
+                        else
+                            cf_token_append_in(text, s, e, len, &toks);
+                    }
+                    if (st == TAG)
+                        cf_lexicon_roots_tag(roots, &toks);
+                    if (st == TAG_GATES) {
+                        if (toks.n > gcap) {
+                            gcap = toks.n;
+                            cats = cf_realloc(cats, gcap * sizeof *cats);
+                            starts = cf_realloc(starts, gcap);
+                            one = cf_realloc(one, gcap * sizeof *one);
+                        }
+                        /* as cf_assemble_gates asks: the cue table's categories, the
+                         * gazetteer's starts and the marked (period) words */
+                        cf_lexicon_roots_tag_gates(roots, &toks, 2,
+                                                   CF_GAZETTEER_ENTITY | CF_GAZETTEER_PLACE |
+                                                       CF_LEXICON_MARKED,
+                                                   cats, starts, one);
+                    }
+                    sink += toks.n;
+                }
+            }
+            double dt = cpu_s() - t0;
+            if (best < 0 || dt < best)
+                best = dt;
+        }
+        double bytes = (double)c.bytes * (double)reps;
+        printf("{\"stage\": \"%s\", \"mb_per_s\": %.1f, \"ns_per_byte\": %.3f, \"articles\": %zu,"
+               " \"reps\": %ld}\n",
+               stage_name[st], bytes / 1e6 / best, best * 1e9 / bytes, c.n, reps);
+        fflush(stdout);
+    }
+    (void)sink;
+    cf_token_free(&toks);
+    free(cats);
+    free(starts);
+    free(one);
+    cf_lexicon_roots_destroy(&roots);
+    cf_lexicon_destroy(&cues);
+    cf_gazetteer_destroy(&gaz);
+    cf_extract_destroy(&ex);
+    for (size_t a = 0; a < c.n; a++)
+        free(c.body[a]);
+    free(c.body);
+    free(c.len);
+    return 0;
+}
