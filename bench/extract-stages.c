@@ -9,7 +9,13 @@
  *   tokenize   + cf_token_append_in per sentence (the article's token list)
  *   tag        + cf_lexicon_roots_tag (every token looked up in the three tables)
  *   tag_gates  cf_lexicon_roots_tag_gates instead (what cf_extract_article runs)
- *   extract    cf_extract_article as a whole (no JSON)
+ *   gates      cf_assemble_gates instead (tag_gates and the period gates)
+ *   scan       + cf_assemble_scan per sentence (the publication year from the text)
+ *   annotate   + cf_assemble_sentence per sentence without a fact list (mentions,
+ *              references, sentence context; no patterns, no classification)
+ *   patterns   the same with a fact list (the fact patterns and emission)
+ *   extract    cf_extract_article as a whole (no JSON): patterns + the checks, the
+ *              order and merge of facts, and the classification
  * One JSON line per stage: MB/s per core of body bytes, and ns per body byte. */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cf_assemble.h"
 #include "cf_cue.h"
 #include "cf_extract.h"
 #include "cf_fact.h"
@@ -44,16 +51,18 @@ static void
 usage(FILE *out)
 {
     fprintf(out,
-            "usage: cf-bench-stages [--reps N] [--data DIR] CORPUS_DIR\n"
+            "usage: cf-bench-stages [--reps N] [--only STAGE] [--data DIR] CORPUS_DIR\n"
             "\n"
             "CPU time of the extractor's stages over every file of CORPUS_DIR (bench/run.py's\n"
             "corpus: a title line, then the body), each stage including the ones before it:\n"
-            "split, tokenize, tag, tag_gates, extract (cf_extract_article). Prints one JSON\n"
-            "line per stage: {\"stage\", \"mb_per_s\", \"ns_per_byte\"}, the best of %d rounds.\n"
+            "split, tokenize, tag, tag_gates, gates, scan, annotate, patterns, extract\n"
+            "(cf_extract_article). Prints one JSON line per stage: {\"stage\", \"mb_per_s\",\n"
+            "\"ns_per_byte\"}, the best of %d rounds.\n"
             "\n"
-            "  --reps N    passes over the corpus per round (default 4)\n"
-            "  --data DIR  the extractor's data directory (default: as cloudfact-worker)\n"
-            "  -h, --help  this text\n",
+            "  --reps N      passes over the corpus per round (default 4)\n"
+            "  --only STAGE  run that stage alone (e.g. under perf record)\n"
+            "  --data DIR    the extractor's data directory (default: as cloudfact-worker)\n"
+            "  -h, --help    this text\n",
             ROUNDS);
 }
 
@@ -110,18 +119,22 @@ load(const char *dir, corpus_t *c)
     return 0;
 }
 
-enum { SPLIT, TOKENIZE, TAG, TAG_GATES, EXTRACT, STAGES };
-static const char *const stage_name[STAGES] = {"split", "tokenize", "tag", "tag_gates", "extract"};
+enum { SPLIT, TOKENIZE, TAG, TAG_GATES, GATES, SCAN, ANNOTATE, PATTERNS, EXTRACT, STAGES };
+static const char *const stage_name[STAGES] = {"split", "tokenize", "tag",      "tag_gates",
+                                               "gates", "scan",     "annotate", "patterns",
+                                               "extract"};
 
 int
 main(int argc, char **argv)
 {
     static const struct option lopts[] = {{"reps", required_argument, NULL, 'r'},
                                           {"data", required_argument, NULL, 'd'},
+                                          {"only", required_argument, NULL, 'o'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     long reps = 4;
     const char *data = NULL;
+    int only = -1;
     int o;
     while ((o = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
         switch (o) {
@@ -136,6 +149,14 @@ main(int argc, char **argv)
         }
         case 'd':
             data = optarg;
+            break;
+        case 'o':
+            for (only = 0; only < STAGES && strcmp(optarg, stage_name[only]) != 0; only++)
+                ;
+            if (only == STAGES) {
+                fprintf(stderr, "cf-bench-stages: --only: unknown stage '%s'\n", optarg);
+                return 2;
+            }
             break;
         case 'h':
             usage(stdout);
@@ -164,13 +185,18 @@ main(int argc, char **argv)
     /* the tables as cf_extract_new indexes them */
     const cf_lexicon_t *tables[] = {cf_gazetteer_names(gaz), cf_gazetteer_places(gaz), cues};
     cf_lexicon_roots_t *roots = cf_lexicon_roots_new(tables, 3, cf_period_start_words);
+    cf_assemble_t *as = cf_assemble_new(gaz, cues, (cf_period_date_t){0});
     cf_tokens_t toks = {0};
+    size_t *bound = NULL, bcap = 0;
+    cf_facts_t facts = {0};
     uint64_t *cats = NULL;
     unsigned char *starts = NULL;
     int32_t *one = NULL;
     size_t gcap = 0;
     volatile size_t sink = 0; /* keeps every stage's work alive */
     for (int st = 0; st < STAGES; st++) {
+        if (only >= 0 && st != only)
+            continue;
         double best = -1;
         for (int round = 0; round < ROUNDS; round++) {
             double t0 = cpu_s();
@@ -181,7 +207,6 @@ main(int argc, char **argv)
                     if (st == EXTRACT) {
                         cf_article_t art = {
                             .id = 1, .title = "", .body = c.body[a], .body_len = len};
-                        cf_facts_t facts = {0};
                         cf_class_t cls = {0};
                         if (cf_extract_article(ex, &art, &facts, &cls, &err) == CF_OK)
                             sink += facts.n;
@@ -189,14 +214,37 @@ main(int argc, char **argv)
                         cf_class_clear(&cls);
                         continue;
                     }
-                    size_t pos = 0, s, e;
+                    size_t pos = 0, s, e, nb = 0;
                     toks.n = 0;
                     toks.tlen = 0;
-                    while (cf_sentence_next(text, len, &pos, &s, &e)) {
+                    for (;;) {
+                        if (nb == bcap) {
+                            bcap = bcap ? 2 * bcap : 256;
+                            bound = cf_realloc(bound, bcap * sizeof *bound);
+                        }
+                        bound[nb++] = toks.n; /* sentence k: tokens [bound[k], bound[k + 1]) */
+                        if (!cf_sentence_next(text, len, &pos, &s, &e))
+                            break;
                         if (st == SPLIT)
                             sink += e - s;
                         else
                             cf_token_append_in(text, s, e, len, &toks);
+                    }
+                    if (st >= GATES && st < EXTRACT) {
+                        /* as cf_extract_article runs them (cf_extract.c, run) */
+                        cf_assemble_reset(as, (cf_period_date_t){0});
+                        cf_assemble_gates(as, roots, &toks);
+                        for (size_t k = 0; st >= SCAN && k + 1 < nb; k++) {
+                            cf_tokens_t view = cf_token_view(&toks, bound[k], bound[k + 1]);
+                            cf_assemble_scan(as, &view);
+                        }
+                        for (size_t k = 0; st >= ANNOTATE && k + 1 < nb; k++) {
+                            cf_tokens_t view = cf_token_view(&toks, bound[k], bound[k + 1]);
+                            cf_assemble_sentence(as, text, &view, 1,
+                                                 st == PATTERNS ? &facts : NULL, NULL);
+                        }
+                        sink += facts.n;
+                        cf_facts_clear(&facts);
                     }
                     if (st == TAG)
                         cf_lexicon_roots_tag(roots, &toks);
@@ -229,6 +277,8 @@ main(int argc, char **argv)
     }
     (void)sink;
     cf_token_free(&toks);
+    free(bound);
+    cf_assemble_destroy(&as);
     free(cats);
     free(starts);
     free(one);
