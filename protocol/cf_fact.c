@@ -278,9 +278,33 @@ check_text(const char *name, const char *s, cf_err_t *err)
 
 static int validate_rest(const cf_fact_t *f, const char *body, size_t body_len, cf_err_t *err);
 
+/* The text checks of cf_fact_validate at once, for a fact whose strings are all in
+ * its block as cf_fact_adopt_strings lays them out (NUL-separated, the evidence
+ * last): one UTF-8 scan of the block answers for every field (a sequence cannot
+ * run across a NUL), and a block within CF_MAX_FACT_TEXT holds no longer field.
+ * False when that does not apply or finds a fault: the field by field checks then
+ * run (and name the field). The extractor checks every fact it makes this way. */
+static bool
+texts_ok_in_block(const cf_fact_t *f)
+{
+    const char *b = f->strings;
+    if (!b || !f->evidence || f->evidence < b)
+        return false;
+    const char *end = f->evidence + strlen(f->evidence) + 1;
+    const char *const fields[] = {f->type,  f->subject, f->object,    f->unit,   f->period,
+                                  f->place, f->detail,  f->qualifier, f->status, f->source};
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (fields[i] && (fields[i] < b || fields[i] >= end))
+            return false; /* a string outside the block (set without cf_fact_set_str) */
+    size_t n = (size_t)(end - b);
+    return n <= CF_MAX_FACT_TEXT && cf_utf8_valid(b, n);
+}
+
 int
 cf_fact_validate(const cf_fact_t *f, const char *body, size_t body_len, cf_err_t *err)
 {
+    if (texts_ok_in_block(f))
+        return validate_rest(f, body, body_len, err);
     const struct {
         const char *name;
         const char *val;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cf_fact.h"
+#include "cf_limits.h"
 #include "cf_test.h"
 #include "cf_text.h"
 
@@ -139,6 +140,71 @@ test_validate(void)
     cf_fact_clear(&f);
 }
 
+/* A fact whose strings are in one block (cf_fact_adopt_strings: how the extractor
+ * makes every fact) is checked as one, with the same answers as field by field: a
+ * bad sequence in any field, a field past the limit, a block past it whose fields are
+ * not, a field set around the block. */
+static void
+test_validate_block(void)
+{
+    const char *body = "Cloudy Co opened a data center in Lisbon.";
+    cf_err_t err;
+    char big[6000], huge[CF_MAX_FACT_TEXT + 2];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    memset(huge, 'y', sizeof huge - 1);
+    huge[sizeof huge - 1] = '\0';
+    static const struct {
+        const char *place, *detail;
+        int rc;
+        const char *field; /* named in the error */
+    } cases[] = {
+        {"Lisbon", NULL, CF_OK, NULL},
+        {"Lisb\xc3", NULL, CF_EINVAL, "place"}, /* a sequence cut before the NUL */
+        {"Lisbon", "caf\xc3\xa9 \xff", CF_EINVAL, "detail"},
+        {"S\xc3\xa3o Paulo", "caf\xc3\xa9", CF_OK, NULL},
+        {"Lisbon", NULL, CF_OK, NULL},         /* big place and detail: below */
+        {"Lisbon", NULL, CF_EINVAL, "detail"}, /* one field past the limit */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        cf_fact_t f = {.type = "datacenter",
+                       .subject = "cloudy-co",
+                       .status = "announced",
+                       .place = (char *)cases[k].place,
+                       .detail = (char *)cases[k].detail,
+                       .confidence = 0.8,
+                       .evidence_start = 0,
+                       .evidence_end = 40};
+        if (k == 4) {
+            f.place = big; /* each within the limit, the block past it */
+            f.detail = big;
+        } else if (k == 5) {
+            f.detail = huge;
+        }
+        cf_fact_adopt_strings(&f, body, 40);
+        memset(&err, 0, sizeof err);
+        CF_CHECK_INT(cf_fact_validate(&f, body, strlen(body), &err), cases[k].rc);
+        if (cases[k].field)
+            CF_CHECK(strstr(err.text, cases[k].field) != NULL);
+        cf_fact_clear(&f);
+    }
+    /* a field pointed outside the block (not through cf_fact_set_str) is still read */
+    cf_fact_t f = {.type = "datacenter",
+                   .subject = "cloudy-co",
+                   .status = "announced",
+                   .place = "Lisbon",
+                   .confidence = 0.8,
+                   .evidence_end = 40};
+    cf_fact_adopt_strings(&f, body, 40);
+    char *inside = f.place;
+    f.place = "Lisb\xc3";
+    CF_CHECK_INT(cf_fact_validate(&f, body, strlen(body), &err), CF_EINVAL);
+    CF_CHECK(strstr(err.text, "place") != NULL);
+    f.place = inside;
+    CF_CHECK_INT(cf_fact_validate(&f, body, strlen(body), &err), CF_OK);
+    cf_fact_clear(&f);
+}
+
 /* cf_fact_validate_decoded answers as cf_fact_validate for facts whose text fields
  * are within the limit and valid UTF-8 (what the decoders guarantee), over faults of
  * every other kind. */
@@ -241,5 +307,5 @@ test_string_block(void)
 }
 
 CF_TEST_LIST(CF_TEST(test_utf8), CF_TEST(test_slug), CF_TEST(test_datetime_and_url),
-             CF_TEST(test_period_range), CF_TEST(test_validate), CF_TEST(test_validate_decoded),
-             CF_TEST(test_string_block))
+             CF_TEST(test_period_range), CF_TEST(test_validate), CF_TEST(test_validate_block),
+             CF_TEST(test_validate_decoded), CF_TEST(test_string_block))
