@@ -4,10 +4,15 @@
 
 Runs `make bench`'s extraction figure (bench/run.py: body bytes / CPU seconds of
 `cloudfact extract` over the bench corpus x CF_BENCH_EXTRACT_PASSES, a one-file run
-subtracted) for each --bin in turn, one warm-up round then --pairs measured rounds
-(A1 B1 A2 B2 ...), and prints one JSON line per run, then each later --bin's ratios to
-the first, pair by pair, and their median on stderr (the same directory twice measures
-the noise: an A/A comparison).
+subtracted) for each --bin in turn, one warm-up round then --pairs measured rounds,
+and prints one JSON line per run, then each later --bin's ratios to the first, pair by
+pair, and their median on stderr (the same directory twice measures the noise: an A/A
+comparison). The order alternates from round to round (A B, then B A): the second of
+two back-to-back runs reads about 1 % faster here.
+
+With --stage STAGE it runs each bin's `cf-bench-stages --only STAGE` on the corpus
+instead (the extractor alone, in memory, the best of five rounds: a steadier measure,
+e.g. --stage extract for cf_extract_article).
 
 Instructions (bench/extract_ir.sh) are the steady measure of the extractor's work, but
 not of its time: the seventeenth pass took 3.9 % of the instructions per byte and this
@@ -20,6 +25,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -35,25 +41,40 @@ def main():
     ap.add_argument("--out", default="build/bench",
                     help="OUT of bench/run.py (default build/bench)")
     ap.add_argument("--pairs", type=int, default=9, help="measured rounds (default 9)")
+    ap.add_argument("--stage", help="time cf-bench-stages --only STAGE instead of the figure")
     a = ap.parse_args()
     if a.pairs < 1:
         sys.exit("extract_ab: --pairs must be at least 1")
     if not os.path.isdir(os.path.join(a.out, "corpus")):
         sys.exit("extract_ab: no corpus in %s/corpus (run `make bench` once)" % a.out)
+    prog = "cf-bench-stages" if a.stage else "cloudfact"
     for bindir in a.bin:
-        if not os.access(os.path.join(bindir, "cloudfact"), os.X_OK):
-            sys.exit("extract_ab: no cloudfact in %s (e.g. build-release/bin)" % bindir)
+        if not os.access(os.path.join(bindir, prog), os.X_OK):
+            sys.exit("extract_ab: no %s in %s (e.g. build-release/bin of a -DCF_BENCH=ON tree)"
+                     % (prog, bindir))
     benches = [run.ab_bench(bindir, a.out) for bindir in a.bin]
     files, body_bytes = benches[0].extraction_input()
     passes = run.extraction_passes()
+
+    def measure(k):
+        if not a.stage:
+            return benches[k].extraction_run(files, body_bytes, passes)
+        p = subprocess.run([os.path.join(a.bin[k], prog), "--only", a.stage,
+                            os.path.join(a.out, "corpus")], capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit("extract_ab: %s: %s" % (prog, p.stderr.strip()))
+        return json.loads(p.stdout)["mb_per_s"]
+
     runs = [[] for _ in a.bin]  # by position: the same directory twice is an A/A test
     for rnd in range(a.pairs + 1):
-        for k, b in enumerate(benches):
-            mb_s = b.extraction_run(files, body_bytes, passes)
+        order = range(len(a.bin)) if rnd % 2 == 0 else reversed(range(len(a.bin)))
+        for k in order:
+            mb_s = measure(k)
             if rnd == 0:
                 continue  # warm-up: the page cache, the CPU's frequency
             runs[k].append(mb_s)
-            print(json.dumps({"bin": a.bin[k], "round": rnd, "mb_per_s": round(mb_s, 2)}),
+            print(json.dumps({"bin": a.bin[k], "round": rnd, "stage": a.stage or "figure",
+                              "mb_per_s": round(mb_s, 2)}),
                   flush=True)
     for k, bindir in enumerate(a.bin):
         print("%s: median %.2f MB/s per core" % (bindir, statistics.median(runs[k])),
