@@ -231,28 +231,44 @@ main(void)
     const char *extra[] = {"--max-attempts", "20", "--log-level", "info", NULL};
     it_daemon_start(&d, 2, extra);
 
-    /* (1) SIGKILL at a random moment of the push */
+    /* (1) SIGKILL at a random moment of the push, taken from the daemon's own count of
+     * acknowledgements. The kill follows the first count read at or past the target;
+     * a fast push (the sanitizer tree's 1,000 articles) can finish within that read's
+     * round trip and leave nothing at stake: the step then runs again on a fresh
+     * state directory with an earlier target, three times at most. */
     batch_t a;
     batch_make(&a, "a", n, ex);
-    push_job_t job = {&d, &a};
     pthread_t t;
-    pthread_create(&t, NULL, push_thread, &job);
-    /* a random moment, taken from the daemon's own count of acknowledgements */
-    uint64_t target = n / 10 + (uint64_t)rand() % (n * 7 / 10);
-    while (it_stat(&d, "cloudfact_articles_accepted_total") < target)
-        usleep(2000);
-    kill(d.pid, SIGKILL);
-    waitpid(d.pid, NULL, 0);
-    d.pid = 0;
-    pthread_join(t, NULL);
+    uint64_t target;
     int *first = calloc(n, sizeof *first);
-    size_t acked = 0;
-    for (size_t i = 0; i < n; i++) {
-        first[i] = a.status[i];
-        acked += a.status[i] == CF_OK;
+    size_t acked = n;
+    for (int attempt = 0; attempt < 3 && acked == n; attempt++) {
+        if (attempt > 0) {
+            printf("the push finished before the kill; again on a fresh archive\n");
+            it_daemon_cleanup(&d);
+            it_daemon_init(&d);
+            it_daemon_start(&d, 2, extra);
+        }
+        memset(a.status, 0, n * sizeof *a.status);
+        memset(a.ids, 0, n * sizeof *a.ids);
+        push_job_t job = {&d, &a};
+        pthread_create(&t, NULL, push_thread, &job);
+        size_t span = (n * 7 / 10) >> attempt;
+        target = n / 10 + (uint64_t)rand() % (span ? span : 1);
+        while (it_stat(&d, "cloudfact_articles_accepted_total") < target)
+            usleep(2000);
+        kill(d.pid, SIGKILL);
+        waitpid(d.pid, NULL, 0);
+        d.pid = 0;
+        pthread_join(t, NULL);
+        acked = 0;
+        for (size_t i = 0; i < n; i++) {
+            first[i] = a.status[i];
+            acked += a.status[i] == CF_OK;
+        }
+        printf("killed the daemon with %zu of %zu articles acknowledged\n", acked, n);
     }
-    printf("killed the daemon with %zu of %zu articles acknowledged\n", acked, n);
-    CHECK(acked < n, "the push finished before the kill: nothing was at stake");
+    CHECK(acked < n, "the push finished before the kill three times: nothing was at stake");
     /* acknowledged means stored, before any restart */
     for (size_t i = 0; i < n; i++) {
         if (first[i] != CF_OK)
