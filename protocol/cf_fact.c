@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,17 +288,20 @@ static int validate_rest(const cf_fact_t *f, const char *body, size_t body_len, 
 static bool
 texts_ok_in_block(const cf_fact_t *f)
 {
-    const char *b = f->strings;
-    if (!b || !f->evidence || f->evidence < b)
+    if (!f->strings || !f->evidence)
         return false;
-    const char *end = f->evidence + strlen(f->evidence) + 1;
+    /* addresses as integers: the fields may point anywhere, and C orders pointers
+     * into one object only */
+    uintptr_t b = (uintptr_t)f->strings, e = (uintptr_t)f->evidence;
+    if (e < b)
+        return false;
+    uintptr_t n = e - b + strlen(f->evidence) + 1; /* the block up to the evidence's NUL */
     const char *const fields[] = {f->type,  f->subject, f->object,    f->unit,   f->period,
                                   f->place, f->detail,  f->qualifier, f->status, f->source};
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-        if (fields[i] && (fields[i] < b || fields[i] >= end))
+        if (fields[i] && (uintptr_t)fields[i] - b >= n)
             return false; /* a string outside the block (set without cf_fact_set_str) */
-    size_t n = (size_t)(end - b);
-    return n <= CF_MAX_FACT_TEXT && cf_utf8_valid(b, n);
+    return n <= CF_MAX_FACT_TEXT && cf_utf8_valid(f->strings, (size_t)n);
 }
 
 int
