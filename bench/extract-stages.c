@@ -17,8 +17,6 @@
  *   extract    cf_extract_article as a whole (no JSON): patterns + the checks, the
  *              order and merge of facts, and the classification
  * One JSON line per stage: MB/s per core of body bytes, and ns per body byte. */
-#include <dirent.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,9 +34,9 @@
 #include "cf_sentence.h"
 #include "cf_text.h"
 #include "cf_token.h"
+#include "cmd.h"
 
 #define ROUNDS 5
-#define MAX_ARTICLES 100000
 
 typedef struct corpus {
     char **body;
@@ -74,44 +72,37 @@ cpu_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Reads every regular file of dir (sorted names do not matter: all are run). */
+/* Every article under dir, read as `cloudfact extract` reads a file (the client's
+ * cmd_collect, cmd_read_file and cmd_text_to_article); those without a body are left
+ * out. */
 static int
 load(const char *dir, corpus_t *c)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "cf-bench-stages: %s: %s\n", dir, strerror(errno));
+    char **files = NULL;
+    size_t nfiles = 0, cap = 0;
+    if (cmd_collect(dir, &files, &nfiles, &cap) != 0)
         return -1;
-    }
-    c->body = cf_calloc(MAX_ARTICLES, sizeof *c->body);
-    c->len = cf_calloc(MAX_ARTICLES, sizeof *c->len);
-    struct dirent *e;
-    while ((e = readdir(d)) && c->n < MAX_ARTICLES) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            continue;
-        char *text = NULL;
-        size_t cap = 0, n = 0, r;
-        char chunk[65536];
-        while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
-            text = cf_realloc(text, cap = n + r + 1);
-            memcpy(text + n, chunk, r);
-            n += r;
-        }
-        fclose(f);
-        char *nl = text ? memchr(text, '\n', n) : NULL;
-        if (nl && nl + 1 < text + n && cf_utf8_valid(nl + 1, (size_t)(text + n - nl - 1))) {
-            c->len[c->n] = (size_t)(text + n - nl - 1);
-            c->body[c->n] = cf_strndup(nl + 1, c->len[c->n]);
-            c->bytes += c->len[c->n++];
+    c->body = cf_calloc(nfiles ? nfiles : 1, sizeof *c->body);
+    c->len = cf_calloc(nfiles ? nfiles : 1, sizeof *c->len);
+    for (size_t i = 0; i < nfiles; i++) {
+        char why[256];
+        size_t len;
+        cf_article_t a = {0};
+        char *text = cmd_read_file(files[i], &len, why, sizeof why);
+        if (!text || cmd_text_to_article(text, len, &a, why, sizeof why) != 0)
+            fprintf(stderr, "cf-bench-stages: %s: %s; skipped\n", files[i], why);
+        else if (a.body_len > 0) {
+            c->body[c->n] = a.body; /* taken from a */
+            c->len[c->n] = a.body_len;
+            c->bytes += a.body_len;
+            c->n++;
+            a.body = NULL;
         }
         free(text);
+        cf_article_clear(&a);
+        free(files[i]);
     }
-    closedir(d);
+    free(files);
     if (c->n == 0) {
         fprintf(stderr, "cf-bench-stages: %s: no article (a title line, then a body)\n", dir);
         return -1;

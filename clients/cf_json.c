@@ -61,8 +61,8 @@ cf_json_fact(const cf_fact_t *f)
 /* ---- facts without jansson ---------------------------------------------------- */
 /* A fact line is written straight into its buffer: one capacity check per fact
  * (the bound computed at the top of cf_json_fact_append), then stores through a
- * pointer. Literal pieces have constant sizes,
- * so their copies compile to a few moves instead of a call each. */
+ * pointer. Literal pieces have constant sizes, so their copies compile to a few moves
+ * instead of a call each. */
 
 static void
 reserve(cf_json_buf_t *b, size_t more)

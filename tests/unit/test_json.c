@@ -80,8 +80,8 @@ test_random(void)
             int n = rand() % 40, i = 0;
             while (i < n) {
                 int r = rand() % 10;
-                /* ASCII with every control character, quotes, backslashes; UTF-8 (so
-                 * that bytes >= 0x80 sit beside escapes at every offset of a word) */
+                /* ASCII with every control character, quotes, backslashes; UTF-8 (bytes
+                 * >= 0x80 beside escapes: the escape scan must let them through) */
                 if (r == 3 && i + 2 <= n) {
                     memcpy(&buf[k][i], "\xc3\xa9", 2);
                     i += 2;
