@@ -51,8 +51,7 @@ static const opt_t opts[] = {
      "local workers to spawn (default: usable CPUs; 0: remote workers only)"},
     {"worker-command", OPT_STR, OFF(worker_command), "", 0, 0, "PATH",
      "worker program (default: cloudfact-worker beside cloudfactd)"},
-    {"data", OPT_STR, OFF(data), NULL, 0, 0, "DIR",
-     "extractor data directory passed to workers"},
+    {"data", OPT_STR, OFF(data), NULL, 0, 0, "DIR", "extractor data directory passed to workers"},
     {"http", OPT_STR, OFF(http), "127.0.0.1:7780", 0, 0, "ADDR:PORT",
      "serve /metrics and /healthz on ADDR:PORT, or off"},
     {"max-attempts", OPT_LONG, OFF(max_attempts), "3", 1, 100, "N",
@@ -64,6 +63,8 @@ static const opt_t opts[] = {
     {"grace", OPT_LONG, OFF(grace), "10", 0, 3600, "SECONDS",
      "on SIGTERM, how long in-flight jobs may finish"},
     {"credit", OPT_LONG, OFF(credit), "1", 1, 64, "N", "jobs in flight per local worker"},
+    {"sched", OPT_STR, OFF(sched), "batch", 0, 0, "POLICY",
+     "CPU scheduling of the daemon and its workers: batch (SCHED_BATCH) or inherit"},
     {"log-level", OPT_STR, OFF(log_level), "info", 0, 0, "LEVEL",
      "error, warn, notice, info or debug"},
     {"curve-key", OPT_STR, OFF(curve_key), NULL, 0, 0, "FILE",
@@ -76,8 +77,8 @@ static const opt_t opts[] = {
      "public keys of remote workers"},
     {"allow-operators", OPT_STR, OFF(allow_operators), NULL, 0, 0, "DIR",
      "public keys that may quarantine and requeue over tcp"},
-    {"max-message-size", OPT_LONG, OFF(max_message_size), "5242880", 65536, 1073741824L,
-     "BYTES", "largest message on ingest and workers (larger: disconnect)"},
+    {"max-message-size", OPT_LONG, OFF(max_message_size), "5242880", 65536, 1073741824L, "BYTES",
+     "largest message on ingest and workers (larger: disconnect)"},
     {"max-frames", OPT_LONG, OFF(max_frames), "6", 2, 6, "N",
      "frames per ingest or query request (id, envelope, body)"},
     {"max-inflight", OPT_LONG, OFF(max_inflight), "1000", 1, 1000000, "N",
@@ -119,6 +120,10 @@ set_value(cf_config_t *c, const opt_t *o, const char *val, const char *where, cf
         *f = cf_strdup(val);
         if (strcmp(o->name, "log-level") == 0 && cf_log_level_parse(val) < 0)
             return cf_err_set(err, CF_EINVAL, "%s: %s: unknown level '%s'", where, key, val);
+        if (strcmp(o->name, "sched") == 0 && strcmp(val, "batch") != 0 &&
+            strcmp(val, "inherit") != 0)
+            return cf_err_set(err, CF_EINVAL, "%s: %s: '%s' is neither batch nor inherit", where,
+                              key, val);
         if (strcmp(o->name, "http") == 0 && strcmp(val, "off") != 0) {
             char host[256];
             uint16_t port;

@@ -45,6 +45,7 @@ test_defaults(void)
     CF_CHECK_INT(c->job_deadline, 30);
     CF_CHECK_INT(c->max_queue, 1000000);
     CF_CHECK_INT(c->grace, 10);
+    CF_CHECK_STR(c->sched, "batch");
     CF_CHECK(c->workers >= 1);
     CF_CHECK(strncmp(c->worker_endpoint, "ipc://", 6) == 0);
     CF_CHECK(strstr(c->worker_endpoint, "/var/workers.sock") != NULL);
@@ -57,7 +58,7 @@ static void
 test_file_and_command_line(void)
 {
     char *path = write_tmp("# settings\nworkers = 3\nmax_queue = 500\nlog_level = debug\n"
-                           "max_attempts=5\n");
+                           "max_attempts=5\nsched = inherit\n");
     char *argv[] = {"cloudfactd", "--config", path, "--workers", "7", NULL};
     cf_config_src_t *src = NULL;
     cf_err_t err;
@@ -69,6 +70,7 @@ test_file_and_command_line(void)
     CF_CHECK_INT(c->max_queue, 500);    /* the file over the default */
     CF_CHECK_INT(c->max_attempts, 5);
     CF_CHECK_STR(c->log_level, "debug");
+    CF_CHECK_STR(c->sched, "inherit");
     /* a reload re-reads the file and keeps the command line on top */
     FILE *f = fopen(path, "w");
     fputs("workers = 4\nmax_queue = 900\n", f);
@@ -112,6 +114,7 @@ test_file_errors(void)
     expect_error("\n\nmax_attempts = 0\n", ":3: max_attempts: 0 is outside 1..100");
     expect_error("job_deadline = soon\n", ":1: job_deadline: 'soon' is not a number");
     expect_error("log_level = loud\n", ":1: log_level: unknown level 'loud'");
+    expect_error("sched = fifo\n", ":1: sched: 'fifo' is neither batch nor inherit");
     expect_error("[daemon]\nworkers = 1\n", "sections are not used");
     expect_error("workers\n", "syntax error");
 }

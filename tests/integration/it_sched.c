@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT
+ * it_sched: the daemon's CPU scheduling policy (--sched). By default a daemon
+ * started under SCHED_OTHER runs every thread and every local worker under
+ * SCHED_BATCH, and still does its work; --sched inherit leaves them all under
+ * SCHED_OTHER; a daemon started with a nice value keeps it under SCHED_BATCH.
+ * Threads and workers are read from /proc, as an operator would (`ps -eLo
+ * pid,tid,cls,ni`). */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "cf_msg.h"
+#include "harness.h"
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            it_fail(__VA_ARGS__);                                                                  \
+    } while (0)
+
+/* The parent pid of process pid, from /proc/PID/stat (its comm may hold spaces
+ * and parentheses: the fields start after the last ')'). -1 when it is gone. */
+static long
+ppid_of(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    long ppid = -1;
+    if (!p || sscanf(p + 1, " %*c %ld", &ppid) != 1)
+        return -1;
+    return ppid;
+}
+
+/* Checks the policy and nice value of every thread of process pid; returns how
+ * many there are. */
+static size_t
+check_threads(long pid, int want, int nice, const char *what)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/task", pid);
+    DIR *dir = opendir(path);
+    CHECK(dir, "%s: cannot list %s", what, path);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        if (e->d_name[0] == '.')
+            continue;
+        long tid = strtol(e->d_name, NULL, 10);
+        int policy = sched_getscheduler((pid_t)tid);
+        CHECK(policy == want, "%s: thread %ld runs under policy %d, not %d", what, tid, policy,
+              want);
+        errno = 0;
+        int ni = getpriority(PRIO_PROCESS, (id_t)tid); /* a thread's own nice value */
+        CHECK(errno == 0 && ni == nice, "%s: thread %ld has nice %d, not %d", what, tid, ni, nice);
+        n++;
+    }
+    closedir(dir);
+    return n;
+}
+
+/* Checks the daemon's threads and its children's (the local workers'); returns how
+ * many workers there are. */
+static size_t
+check_tree(const it_daemon_t *d, int want, int nice, const char *what)
+{
+    size_t threads = check_threads(d->pid, want, nice, what);
+    /* the loop, the archive writer, ZeroMQ's I/O thread at least */
+    CHECK(threads >= 3, "%s: only %zu daemon threads", what, threads);
+    size_t workers = 0;
+    DIR *proc = opendir("/proc");
+    CHECK(proc, "cannot list /proc");
+    struct dirent *e;
+    while ((e = readdir(proc))) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0 || ppid_of(pid) != d->pid)
+            continue;
+        check_threads(pid, want, nice, what);
+        workers++;
+    }
+    closedir(proc);
+    return workers;
+}
+
+static void
+push_one(it_daemon_t *d, const char *url, uint64_t done)
+{
+    static const char body[] = "Quillwave opened four data centers in Oslo this year.";
+    cf_article_t a = {0};
+    a.url = (char *)url;
+    a.title = "Data centers";
+    a.body = (char *)body;
+    a.body_len = sizeof body - 1;
+    int st;
+    uint64_t id;
+    it_push(d, &a, 1, &st, &id);
+    CHECK(st == CF_OK, "%s: %s", url, cf_msg_status_name(st));
+    it_wait_stat(d, "cloudfact_articles_done", done, 60);
+}
+
+typedef struct {
+    it_daemon_t *d;
+    const char *const *extra;
+} start_arg_t;
+
+/* Starts the daemon from a thread of nice 5 (`nice -n 5 cloudfactd`): on Linux the
+ * nice value is per thread and a fork copies the forking thread's, so the daemon
+ * starts with it while this program's own thread keeps 0. */
+static void *
+start_nice(void *arg)
+{
+    start_arg_t *a = arg;
+    CHECK(setpriority(PRIO_PROCESS, 0, 5) == 0, "cannot renice a thread");
+    it_daemon_start(a->d, 1, a->extra);
+    return NULL;
+}
+
+int
+main(void)
+{
+    /* the daemon inherits this program's policy: start from the default one */
+    struct sched_param sp = {0};
+    if ((sched_getscheduler(0) != SCHED_OTHER && sched_setscheduler(0, SCHED_OTHER, &sp) != 0) ||
+        getpriority(PRIO_PROCESS, 0) != 0) {
+        printf("skip it_sched: this program does not run under SCHED_OTHER at nice 0\n");
+        return 0;
+    }
+
+    it_daemon_t d;
+    it_daemon_init(&d);
+    it_daemon_start(&d, 2, NULL);
+    CHECK(check_tree(&d, SCHED_BATCH, 0, "default") == 2, "default: not 2 workers");
+    CHECK(it_log_count(&d, "run under SCHED_BATCH") == 1, "default: the policy is not logged");
+    push_one(&d, "https://example.test/s/1", 1);
+    CHECK(it_daemon_stop(&d, SIGTERM, 30) == 0, "default: unclean exit");
+    printf("ok   by default the daemon's threads and its workers run under SCHED_BATCH\n");
+
+    const char *inherit[] = {"--sched", "inherit", NULL};
+    it_daemon_start(&d, 2, inherit);
+    CHECK(check_tree(&d, SCHED_OTHER, 0, "inherit") == 2, "inherit: not 2 workers");
+    CHECK(it_log_count(&d, "run under SCHED_OTHER") == 1, "inherit: the policy is not logged");
+    push_one(&d, "https://example.test/s/2", 2);
+    CHECK(it_daemon_stop(&d, SIGTERM, 30) == 0, "inherit: unclean exit");
+    printf("ok   --sched inherit leaves the daemon and its workers under SCHED_OTHER\n");
+
+    /* the operator's nice value survives the switch (sched_setscheduler keeps it) */
+    start_arg_t a = {&d, NULL};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, start_nice, &a) == 0, "pthread_create");
+    pthread_join(th, NULL);
+    CHECK(check_tree(&d, SCHED_BATCH, 5, "nice") == 1, "nice: not 1 worker");
+    push_one(&d, "https://example.test/s/3", 3);
+    CHECK(it_daemon_stop(&d, SIGTERM, 30) == 0, "nice: unclean exit");
+    printf("ok   a daemon started at nice 5 runs under SCHED_BATCH at nice 5\n");
+
+    it_daemon_cleanup(&d);
+    return 0;
+}
