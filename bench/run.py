@@ -100,8 +100,9 @@ def check_ab_setup(prog, out, bins):
                      " -DCF_BENCH=ON, e.g. build-release/bin)" % (prog, bindir))
 
 
-# A command prefix: the program runs under SCHED_BATCH, as cloudfactd's --sched batch
-# (chrt is util-linux's, in every Debian; it execs the program under the same pid).
+# A command prefix: the program runs under SCHED_BATCH, as cloudfactd's workers do
+# (--sched batch; chrt is util-linux's, in every Debian, and execs the program under
+# the same pid).
 SCHED_BATCH = ["chrt", "--batch", "0"]
 
 
@@ -197,13 +198,12 @@ class Bench:
         d = self.fresh_dir(name)
         ep = {k: "tcp://127.0.0.1:%d" % free_port() for k in ("ingest", "publish")}
         wep = "ipc://%s/w.sock" % d
-        # the limit runs under the scheduling policy cloudfactd gives itself and its
-        # workers by default (--sched batch): the ceiling gets every lever the daemon has
-        router = subprocess.Popen(SCHED_BATCH + [os.path.join(self.bin, "cf-limit-router"),
-                                                 "--db", os.path.join(d, "limit.db"),
-                                                 "--ingest", ep["ingest"],
-                                                 "--publish", ep["publish"], "--workers", wep])
+        router = subprocess.Popen([os.path.join(self.bin, "cf-limit-router"), "--db",
+                                   os.path.join(d, "limit.db"), "--ingest", ep["ingest"],
+                                   "--publish", ep["publish"], "--workers", wep])
         time.sleep(0.1)
+        # its workers run under the policy cloudfactd gives its own by default (--sched
+        # batch): the ceiling gets every lever the daemon has
         procs = [router] + [subprocess.Popen(SCHED_BATCH + [
                                 os.path.join(self.bin, "cf-bench-worker"),
                                 "--endpoint", wep, "--credit", str(CREDIT)])

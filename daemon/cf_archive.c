@@ -1709,6 +1709,7 @@ static void *
 writer_main(void *arg)
 {
     cf_archive_t *self = arg;
+    pthread_setname_np(pthread_self(), "cf-writer"); /* top -H, ps -L, perf */
     double pause_until = 0; /* of backlog indexing while idle (CLOCK_REALTIME, for cv) */
     double close_from = 0;  /* when the close's own work began (CLOCK_MONOTONIC) */
     pthread_mutex_lock(&self->mu);

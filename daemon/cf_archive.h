@@ -169,7 +169,8 @@ typedef struct cf_archive_stats {
  * naming the holder's pid), migrates the schema to the current version (a newer,
  * foreign or corrupt file gives CF_EDB naming `cloudfact check --state-dir DIR`),
  * resets `processing` articles (older versions wrote them) to `queued`, finds done
- * articles not yet indexed for search, starts the writer thread. Completions
+ * articles not yet indexed for search, starts the writer thread (named cf-writer; it
+ * inherits the calling thread's scheduling policy and nice value). Completions
  * are delivered on base's loop thread (evthread_use_pthreads() must have been
  * called before base was created). Returns NULL with err on failure. */
 cf_archive_t *cf_archive_open(const char *state_dir, struct event_base *base, cf_err_t *err);

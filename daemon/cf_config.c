@@ -64,7 +64,7 @@ static const opt_t opts[] = {
      "on SIGTERM, how long in-flight jobs may finish"},
     {"credit", OPT_LONG, OFF(credit), "1", 1, 64, "N", "jobs in flight per local worker"},
     {"sched", OPT_STR, OFF(sched), "batch", 0, 0, "POLICY",
-     "CPU scheduling of the daemon and its workers: batch (SCHED_BATCH) or inherit"},
+     "local workers' CPU scheduling: batch (SCHED_BATCH) or inherit (the daemon's)"},
     {"log-level", OPT_STR, OFF(log_level), "info", 0, 0, "LEVEL",
      "error, warn, notice, info or debug"},
     {"curve-key", OPT_STR, OFF(curve_key), NULL, 0, 0, "FILE",

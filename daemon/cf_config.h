@@ -28,8 +28,8 @@ typedef struct cf_config {
     long max_queue;        /* unprocessed articles before ingest answers busy */
     long grace;            /* seconds SIGTERM waits for in-flight jobs */
     long credit;           /* jobs in flight per local worker */
-    char *sched;           /* "batch" (SCHED_BATCH for the daemon and its workers) or
-                            * "inherit" (the policy it was started with) */
+    char *sched;           /* "batch" (local workers under SCHED_BATCH) or "inherit"
+                            * (they run under the daemon's policy) */
     char *log_level;       /* error, warn, notice, info, debug */
     char *curve_key;       /* the server's CURVE secret key file, or NULL: no CURVE */
     char *allow_scrapers;  /* allowlist directories (public key files), or NULL */

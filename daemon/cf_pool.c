@@ -4,6 +4,7 @@
 #include "cf_pool.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -38,6 +39,8 @@ struct cf_pool {
     cf_pool_exit_cb cb;
     void *arg;
     bool stopping;
+    int policy;          /* for new workers, or -1: inherited */
+    bool policy_refused; /* the system refused it: warned */
     cf_pool_stats_t st;
 };
 
@@ -62,7 +65,22 @@ spawn(cf_pool_t *self, slot_t *s, cf_err_t *err)
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    /* the child inherits the spawning thread's policy: this thread takes the workers'
+     * for the call (glibc's posix_spawnattr_setschedpolicy refuses SCHED_BATCH) */
+    int was = sched_getscheduler(0);
+    struct sched_param was_sp = {0}, sp = {0};
+    bool switched = self->policy >= 0 && was >= 0 && was != self->policy &&
+                    sched_getparam(0, &was_sp) == 0 &&
+                    sched_setscheduler(0, self->policy, &sp) == 0;
+    if (self->policy >= 0 && was != self->policy && !switched && !self->policy_refused) {
+        cf_log_warn("pool: cannot start workers under scheduling policy %d (%s): they run "
+                    "under the daemon's",
+                    self->policy, strerror(errno));
+        self->policy_refused = true; /* said once */
+    }
     int rc = posix_spawn(&pid, self->argv[0], NULL, &attr, self->argv, environ);
+    if (switched && sched_setscheduler(0, was, &was_sp) != 0)
+        cf_log_warn("pool: cannot return to the loop's scheduling policy: %s", strerror(errno));
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
         errno = rc;
@@ -180,6 +198,7 @@ cf_pool_new(struct event_base *base, char *const argv[], size_t nworkers, cf_poo
     }
     self->cb = cb;
     self->arg = arg;
+    self->policy = -1;
     self->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, self);
     if (!self->sigchld || event_add(self->sigchld, NULL) != 0) {
         cf_err_set(err, CF_ESYS, "pool: cannot watch SIGCHLD");
@@ -187,6 +206,12 @@ cf_pool_new(struct event_base *base, char *const argv[], size_t nworkers, cf_poo
         return NULL;
     }
     return self;
+}
+
+void
+cf_pool_set_policy(cf_pool_t *self, int policy)
+{
+    self->policy = policy;
 }
 
 int

@@ -36,6 +36,12 @@ typedef struct cf_pool_stats {
 cf_pool_t *cf_pool_new(struct event_base *base, char *const argv[], size_t nworkers,
                        cf_pool_exit_cb cb, void *arg, cf_err_t *err);
 
+/* Workers spawned from now on start under the scheduling policy `policy` (sched(7),
+ * one of priority 0: SCHED_OTHER, SCHED_BATCH or SCHED_IDLE): the calling thread
+ * takes it for the spawn and returns to its own after. -1 (the default), or a
+ * policy the system refuses: they inherit the spawning thread's. */
+void cf_pool_set_policy(cf_pool_t *self, int policy);
+
 /* Spawns the workers. Returns CF_OK, or CF_ESYS when the program cannot be started
  * at all (err names it). */
 int cf_pool_start(cf_pool_t *self, cf_err_t *err);

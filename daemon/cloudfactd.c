@@ -843,6 +843,39 @@ on_published(const cf_article_t *a, const cf_facts_t *facts, void *arg)
     }
 }
 
+static const char *
+policy_name(int policy)
+{
+    switch (policy) {
+    case SCHED_OTHER:
+        return "SCHED_OTHER";
+    case SCHED_BATCH:
+        return "SCHED_BATCH";
+    case SCHED_IDLE:
+        return "SCHED_IDLE";
+    case SCHED_FIFO:
+        return "SCHED_FIFO";
+    case SCHED_RR:
+        return "SCHED_RR";
+    default:
+        return "an unknown policy";
+    }
+}
+
+/* sched = batch (the default): in a daemon started under the default policy
+ * (SCHED_OTHER), the local workers run under SCHED_BATCH. They are CPU-bound batch
+ * work: the daemon's threads, which carry every message, still preempt them at once,
+ * while a worker that wakes for a job waits for the tick or a free CPU instead of
+ * preempting one of them or the other worker, so extraction is cut into fewer
+ * slices (bench/README.md, "Eighteenth pass"). A daemon started under another policy
+ * (chrt, the unit's CPUSchedulingPolicy=) was configured by its operator: its
+ * workers inherit that, as they do with sched = inherit. */
+static bool
+workers_batch(const cf_config_t *c)
+{
+    return strcmp(c->sched, "batch") == 0 && sched_getscheduler(0) == SCHED_OTHER;
+}
+
 static int
 start(daemon_t *d, cf_err_t *err)
 {
@@ -900,6 +933,12 @@ start(daemon_t *d, cf_err_t *err)
         if (!d->pool)
             return CF_ESYS;
         cf_dispatch_set_pool(d->dispatch, d->pool);
+        bool batch = workers_batch(c);
+        if (batch)
+            cf_pool_set_policy(d->pool, SCHED_BATCH);
+        cf_log_info("sched: the daemon runs under %s, its local workers under %s",
+                    policy_name(sched_getscheduler(0)),
+                    batch ? "SCHED_BATCH" : policy_name(sched_getscheduler(0)));
         int rc = cf_pool_start(d->pool, err);
         if (rc != CF_OK)
             return rc;
@@ -943,50 +982,6 @@ stop(daemon_t *d)
     cf_notify_destroy(&d->svc.notify);
 }
 
-static const char *
-policy_name(int policy)
-{
-    switch (policy) {
-    case SCHED_OTHER:
-        return "SCHED_OTHER";
-    case SCHED_BATCH:
-        return "SCHED_BATCH";
-    case SCHED_IDLE:
-        return "SCHED_IDLE";
-    case SCHED_FIFO:
-        return "SCHED_FIFO";
-    case SCHED_RR:
-        return "SCHED_RR";
-    default:
-        return "an unknown policy";
-    }
-}
-
-/* sched = batch (the default): a daemon started under the default policy
- * (SCHED_OTHER) switches to SCHED_BATCH, before any thread exists: its threads and
- * the workers it spawns inherit it. A waking batch thread does not preempt the
- * running one, it waits for the tick or a free CPU, so the workers' extraction and
- * the writer's transactions are cut into fewer slices: about 10 % more articles per
- * second end to end on 2 vCPUs, latency unchanged (bench/README.md, "Eighteenth
- * pass"). Any other policy was the operator's choice (chrt, or the unit's
- * CPUSchedulingPolicy=, set before its system-call filter would refuse this call)
- * and is kept, as is the nice value. Returns the policy the daemon runs under. */
-static int
-apply_sched(const cf_config_t *c)
-{
-    int policy = sched_getscheduler(0);
-    if (strcmp(c->sched, "batch") != 0 || policy != SCHED_OTHER)
-        return policy;
-    struct sched_param sp = {0};
-    if (sched_setscheduler(0, SCHED_BATCH, &sp) != 0) {
-        cf_log_warn("sched: cannot switch to SCHED_BATCH (%s): running under SCHED_OTHER "
-                    "(sched = inherit keeps it without this warning)",
-                    strerror(errno));
-        return policy;
-    }
-    return SCHED_BATCH;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1007,8 +1002,6 @@ main(int argc, char **argv)
         return 0;
     }
     cf_log_level = cf_log_level_parse(d.cfg->log_level);
-    int policy = apply_sched(d.cfg);
-    cf_log_info("sched: the daemon and its local workers run under %s", policy_name(policy));
     signal(SIGPIPE, SIG_IGN);
     /* a file-size limit must surface as a write error the archive reports, not kill us */
     signal(SIGXFSZ, SIG_IGN);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * it_sched: the daemon's CPU scheduling policy (--sched). By default a daemon
- * started under SCHED_OTHER runs every thread and every local worker under
- * SCHED_BATCH, and still does its work; --sched inherit leaves them all under
- * SCHED_OTHER; a daemon started with a nice value keeps it under SCHED_BATCH.
+ * started under SCHED_OTHER keeps it in every thread (the loop, the archive writer
+ * cf-writer, ZeroMQ's) and runs every thread of its local workers, respawned ones
+ * too, under SCHED_BATCH, and still does its work; --sched inherit leaves the workers
+ * under SCHED_OTHER; a daemon started with a nice value keeps it everywhere.
  * Threads and workers are read from /proc, as an operator would (`ps -eLo
  * pid,tid,cls,ni`). */
 #include <dirent.h>
@@ -47,7 +48,7 @@ ppid_of(long pid)
 }
 
 /* Checks the policy and nice value of every thread of process pid; returns how
- * many there are. */
+ * many threads it has. */
 static size_t
 check_threads(long pid, int want, int nice, const char *what)
 {
@@ -62,8 +63,8 @@ check_threads(long pid, int want, int nice, const char *what)
             continue;
         long tid = strtol(e->d_name, NULL, 10);
         int policy = sched_getscheduler((pid_t)tid);
-        CHECK(policy == want, "%s: thread %ld runs under policy %d, not %d", what, tid, policy,
-              want);
+        CHECK(policy == want, "%s: thread %ld of %ld runs under policy %d, not %d", what, tid, pid,
+              policy, want);
         errno = 0;
         int ni = getpriority(PRIO_PROCESS, (id_t)tid); /* a thread's own nice value */
         CHECK(errno == 0 && ni == nice, "%s: thread %ld has nice %d, not %d", what, tid, ni, nice);
@@ -73,12 +74,12 @@ check_threads(long pid, int want, int nice, const char *what)
     return n;
 }
 
-/* Checks the daemon's threads and its children's (the local workers'); returns how
- * many workers there are. */
+/* Checks every thread of the daemon (under `daemon`) and of its children, the
+ * local workers (under `workers`); returns how many workers there are. */
 static size_t
-check_tree(const it_daemon_t *d, int want, int nice, const char *what)
+check_tree(const it_daemon_t *d, int daemon, int workers_policy, int nice, const char *what)
 {
-    size_t threads = check_threads(d->pid, want, nice, what);
+    size_t threads = check_threads(d->pid, daemon, nice, what);
     /* the loop, the archive writer, ZeroMQ's I/O thread at least */
     CHECK(threads >= 3, "%s: only %zu daemon threads", what, threads);
     size_t workers = 0;
@@ -90,11 +91,29 @@ check_tree(const it_daemon_t *d, int want, int nice, const char *what)
         long pid = strtol(e->d_name, &end, 10);
         if (*end || pid <= 0 || ppid_of(pid) != d->pid)
             continue;
-        check_threads(pid, want, nice, what);
+        check_threads(pid, workers_policy, nice, what);
         workers++;
     }
     closedir(proc);
     return workers;
+}
+
+/* A child process of the daemon (a local worker), or -1. */
+static long
+a_worker(const it_daemon_t *d)
+{
+    long found = -1;
+    DIR *proc = opendir("/proc");
+    CHECK(proc, "cannot list /proc");
+    struct dirent *e;
+    while (found < 0 && (e = readdir(proc))) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (!*end && pid > 0 && ppid_of(pid) == d->pid)
+            found = pid;
+    }
+    closedir(proc);
+    return found;
 }
 
 static void
@@ -144,16 +163,25 @@ main(void)
     it_daemon_t d;
     it_daemon_init(&d);
     it_daemon_start(&d, 2, NULL);
-    CHECK(check_tree(&d, SCHED_BATCH, 0, "default") == 2, "default: not 2 workers");
-    CHECK(it_log_count(&d, "run under SCHED_BATCH") == 1, "default: the policy is not logged");
+    CHECK(check_tree(&d, SCHED_OTHER, SCHED_BATCH, 0, "default") == 2, "default: not 2 workers");
+    CHECK(it_log_count(&d, "runs under SCHED_OTHER, its local workers under SCHED_BATCH") == 1,
+          "default: the policy is not logged");
     push_one(&d, "https://example.test/s/1", 1);
+    /* a worker that replaces a dead one is spawned under the same policy */
+    long victim = a_worker(&d);
+    CHECK(victim > 0 && kill((pid_t)victim, SIGKILL) == 0, "default: no worker to kill");
+    it_wait_stat(&d, "cloudfact_workers_restarted_total", 1, 30);
+    it_wait_stat(&d, "cloudfact_workers_ready", 2, 30);
+    CHECK(check_tree(&d, SCHED_OTHER, SCHED_BATCH, 0, "respawn") == 2, "respawn: not 2 workers");
     CHECK(it_daemon_stop(&d, SIGTERM, 30) == 0, "default: unclean exit");
-    printf("ok   by default the daemon's threads and its workers run under SCHED_BATCH\n");
+    printf("ok   by default the workers (respawned ones too) run under SCHED_BATCH, the "
+           "daemon's threads not\n");
 
     const char *inherit[] = {"--sched", "inherit", NULL};
     it_daemon_start(&d, 2, inherit);
-    CHECK(check_tree(&d, SCHED_OTHER, 0, "inherit") == 2, "inherit: not 2 workers");
-    CHECK(it_log_count(&d, "run under SCHED_OTHER") == 1, "inherit: the policy is not logged");
+    CHECK(check_tree(&d, SCHED_OTHER, SCHED_OTHER, 0, "inherit") == 2, "inherit: not 2 workers");
+    CHECK(it_log_count(&d, "runs under SCHED_OTHER, its local workers under SCHED_OTHER") == 1,
+          "inherit: the policy is not logged");
     push_one(&d, "https://example.test/s/2", 2);
     CHECK(it_daemon_stop(&d, SIGTERM, 30) == 0, "inherit: unclean exit");
     printf("ok   --sched inherit leaves the daemon and its workers under SCHED_OTHER\n");
@@ -163,10 +191,10 @@ main(void)
     pthread_t th;
     CHECK(pthread_create(&th, NULL, start_nice, &a) == 0, "pthread_create");
     pthread_join(th, NULL);
-    CHECK(check_tree(&d, SCHED_BATCH, 5, "nice") == 1, "nice: not 1 worker");
+    CHECK(check_tree(&d, SCHED_OTHER, SCHED_BATCH, 5, "nice") == 1, "nice: not 1 worker");
     push_one(&d, "https://example.test/s/3", 3);
     CHECK(it_daemon_stop(&d, SIGTERM, 30) == 0, "nice: unclean exit");
-    printf("ok   a daemon started at nice 5 runs under SCHED_BATCH at nice 5\n");
+    printf("ok   a daemon started at nice 5 keeps nice 5 in every thread and worker\n");
 
     it_daemon_cleanup(&d);
     return 0;
