@@ -28,7 +28,8 @@ usage_extract(FILE *out)
             "file's first line is its title, the rest its body; evidence offsets are byte\n"
             "offsets into the body; `article` is the file's base name. Facts come in input\n"
             "order, then by evidence_start. A file that is not UTF-8 is reported and skipped\n"
-            "(exit status 1).\n\n"
+            "(exit status 1). When stderr is a terminal and stdout is not, a progress line\n"
+            "there counts files and facts each second, and a last line sums them up.\n\n"
             "Options:\n"
             "  --data DIR          extractor data directory (default: $CLOUDFACT_DATA, the\n"
             "                      installed share directory, then the source tree)\n"
@@ -40,6 +41,41 @@ usage_extract(FILE *out)
 }
 
 #define OUT_FLUSH 65536
+
+/* The progress line on stderr (at a terminal, while stdout goes elsewhere). */
+typedef struct progress {
+    bool on;
+    bool shown;  /* a line without its newline is on the screen */
+    time_t last; /* when it was last drawn */
+    int files, total, skipped;
+    size_t facts;
+} progress_t;
+
+/* Draws the line once a second, and always when final (with its newline). */
+static void
+show_progress(progress_t *p, bool final)
+{
+    if (!p->on)
+        return;
+    time_t now = time(NULL);
+    if (!final && (p->last == 0 ? (p->last = now, true) : now == p->last))
+        return; /* nothing in the first second: a short run prints only the sum */
+    p->last = now;
+    fprintf(stderr, "\rextracted %d of %d files: %zu facts", p->files, p->total, p->facts);
+    if (p->skipped)
+        fprintf(stderr, ", %d skipped", p->skipped);
+    fputs(final ? "\n" : "", stderr);
+    p->shown = !final;
+}
+
+/* Ends the progress line before another message goes to stderr. */
+static void
+progress_break(progress_t *p)
+{
+    if (p->shown)
+        fputc('\n', stderr);
+    p->shown = false;
+}
 
 /* Writes out's lines to stdout and empties it. Returns -1 when stdout is gone. */
 static int
@@ -91,15 +127,19 @@ cmd_extract(int argc, char **argv)
      * a file they go in writes of OUT_FLUSH bytes or more (a write per small file
      * cost a tenth of the command's time, most of it in the kernel). */
     bool live = isatty(STDOUT_FILENO);
+    progress_t prog = {.on = !live && isatty(STDERR_FILENO), .total = argc - optind};
     for (int i = optind; i < argc; i++) {
         char why[256];
         size_t len;
         cf_article_t a = {0};
+        prog.files++;
         char *text = cmd_read_file(argv[i], &len, why, sizeof why);
         if (!text || cmd_text_to_article(text, len, &a, why, sizeof why) != 0) {
+            progress_break(&prog);
             fprintf(stderr, "cloudfact: extract: %s: %s; skipped\n", argv[i], why);
             free(text);
             cf_article_clear(&a);
+            prog.skipped++;
             rc = 1;
             continue;
         }
@@ -108,9 +148,12 @@ cmd_extract(int argc, char **argv)
         cf_facts_t facts = {0};
         cf_class_t cls = {0};
         if (cf_extract_article(ex, &a, &facts, &cls, &err) != CF_OK) {
+            progress_break(&prog);
             fprintf(stderr, "cloudfact: extract: %s: %s; skipped\n", argv[i], err.text);
+            prog.skipped++;
             rc = 1;
         }
+        prog.facts += facts.n;
         const char *base = strrchr(argv[i], '/');
         base = base ? base + 1 : argv[i];
         for (size_t k = 0; k < facts.n; k++) {
@@ -125,9 +168,12 @@ cmd_extract(int argc, char **argv)
         cf_article_clear(&a);
         if (rc == 3)
             break;
+        show_progress(&prog, false);
     }
     if (rc != 3 && flush_out(&out) != 0) /* what a skipped last file left */
         rc = 3;
+    if (rc != 3)
+        show_progress(&prog, true);
     cf_json_buf_free(&out);
     cf_extract_destroy(&ex);
     return rc == 3 ? 1 : rc;
