@@ -18,6 +18,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -574,9 +575,16 @@ class Bench:
         exe = os.path.join(self.bin, "cloudfact")
 
         def cpu(args):
-            p = subprocess.Popen([exe, "extract"] + args, stdout=subprocess.DEVNULL)
-            _, status, ru = os.wait4(p.pid, 0)
-            p.returncode = os.waitstatus_to_exitcode(status)
+            # stderr to a file: at a terminal `extract` would draw its progress line there
+            with tempfile.TemporaryFile() as err:
+                p = subprocess.Popen([exe, "extract"] + args, stdout=subprocess.DEVNULL,
+                                     stderr=err)
+                _, status, ru = os.wait4(p.pid, 0)
+                p.returncode = os.waitstatus_to_exitcode(status)
+                if p.returncode != 0:
+                    err.seek(0)
+                    raise RuntimeError("cloudfact extract exited %d: %s" % (
+                        p.returncode, err.read().decode(errors="replace")[-2000:]))
             return ru.ru_utime + ru.ru_stime
         full = cpu(files * passes)
         one = cpu(files[:1])
