@@ -104,7 +104,7 @@ def check_ab_setup(prog, out, bins):
 # A command prefix: the program runs under SCHED_BATCH, as cloudfactd's workers do
 # (--sched batch; chrt is util-linux's, in every Debian, and execs the program under
 # the same pid).
-SCHED_BATCH = ["chrt", "--batch", "0"]
+CHRT_BATCH = ["chrt", "--batch", "0"]
 
 
 def extraction_passes():
@@ -205,7 +205,7 @@ class Bench:
         time.sleep(0.1)
         # its workers run under the policy cloudfactd gives its own by default (--sched
         # batch): the ceiling gets every lever the daemon has
-        procs = [router] + [subprocess.Popen(SCHED_BATCH + [
+        procs = [router] + [subprocess.Popen(CHRT_BATCH + [
                                 os.path.join(self.bin, "cf-bench-worker"),
                                 "--endpoint", wep, "--credit", str(CREDIT)])
                             for _ in range(WORKERS)]

@@ -61,7 +61,7 @@ show_progress(progress_t *p, bool final)
     if (!final && (p->last == 0 ? (p->last = now, true) : now == p->last))
         return; /* nothing in the first second: a short run prints only the sum */
     p->last = now;
-    fprintf(stderr, "\rextracted %d of %d files: %zu facts", p->files, p->total, p->facts);
+    fprintf(stderr, "\r%d of %d files done: %zu facts", p->files, p->total, p->facts);
     if (p->skipped)
         fprintf(stderr, ", %d skipped", p->skipped);
     fputs(final ? "\n" : "", stderr);

@@ -39,8 +39,7 @@ struct cf_pool {
     cf_pool_exit_cb cb;
     void *arg;
     bool stopping;
-    int policy;          /* for new workers, or -1: inherited */
-    bool policy_refused; /* the system refused it: warned */
+    bool batch; /* new workers start under SCHED_BATCH */
     cf_pool_stats_t st;
 };
 
@@ -65,22 +64,27 @@ spawn(cf_pool_t *self, slot_t *s, cf_err_t *err)
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    /* the child inherits the spawning thread's policy: this thread takes the workers'
-     * for the call (glibc's posix_spawnattr_setschedpolicy refuses SCHED_BATCH) */
-    int was = sched_getscheduler(0);
+    /* the child inherits the spawning thread's policy: this thread takes SCHED_BATCH
+     * for the call (glibc's posix_spawnattr_setschedpolicy refuses it), then its own */
+    int was = sched_getscheduler(0); /* may carry SCHED_RESET_ON_FORK */
     struct sched_param was_sp = {0}, sp = {0};
-    bool switched = self->policy >= 0 && was >= 0 && was != self->policy &&
-                    sched_getparam(0, &was_sp) == 0 &&
-                    sched_setscheduler(0, self->policy, &sp) == 0;
-    if (self->policy >= 0 && was != self->policy && !switched && !self->policy_refused) {
-        cf_log_warn("pool: cannot start workers under scheduling policy %d (%s): they run "
-                    "under the daemon's",
-                    self->policy, strerror(errno));
-        self->policy_refused = true; /* said once */
+    bool switched = false;
+    if (self->batch && was >= 0 && (was & ~SCHED_RESET_ON_FORK) != SCHED_BATCH) {
+        switched = sched_getparam(0, &was_sp) == 0 && sched_setscheduler(0, SCHED_BATCH, &sp) == 0;
+        if (!switched) {
+            cf_log_warn("pool: cannot start workers under SCHED_BATCH (%s): they run under the "
+                        "daemon's policy",
+                        strerror(errno));
+            self->batch = false; /* said once */
+        }
     }
     int rc = posix_spawn(&pid, self->argv[0], NULL, &attr, self->argv, environ);
-    if (switched && sched_setscheduler(0, was, &was_sp) != 0)
-        cf_log_warn("pool: cannot return to the loop's scheduling policy: %s", strerror(errno));
+    if (switched && sched_setscheduler(0, was, &was_sp) != 0) {
+        cf_log_error("pool: the loop thread cannot leave SCHED_BATCH (%s); later workers "
+                     "inherit it",
+                     strerror(errno));
+        self->batch = false;
+    }
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
         errno = rc;
@@ -198,7 +202,6 @@ cf_pool_new(struct event_base *base, char *const argv[], size_t nworkers, cf_poo
     }
     self->cb = cb;
     self->arg = arg;
-    self->policy = -1;
     self->sigchld = evsignal_new(base, SIGCHLD, on_sigchld, self);
     if (!self->sigchld || event_add(self->sigchld, NULL) != 0) {
         cf_err_set(err, CF_ESYS, "pool: cannot watch SIGCHLD");
@@ -209,9 +212,15 @@ cf_pool_new(struct event_base *base, char *const argv[], size_t nworkers, cf_poo
 }
 
 void
-cf_pool_set_policy(cf_pool_t *self, int policy)
+cf_pool_set_batch(cf_pool_t *self, bool on)
 {
-    self->policy = policy;
+    self->batch = on;
+}
+
+bool
+cf_pool_batch(const cf_pool_t *self)
+{
+    return self->batch;
 }
 
 int

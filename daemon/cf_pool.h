@@ -36,11 +36,14 @@ typedef struct cf_pool_stats {
 cf_pool_t *cf_pool_new(struct event_base *base, char *const argv[], size_t nworkers,
                        cf_pool_exit_cb cb, void *arg, cf_err_t *err);
 
-/* Workers spawned from now on start under the scheduling policy `policy` (sched(7),
- * one of priority 0: SCHED_OTHER, SCHED_BATCH or SCHED_IDLE): the calling thread
- * takes it for the spawn and returns to its own after. -1 (the default), or a
- * policy the system refuses: they inherit the spawning thread's. */
-void cf_pool_set_policy(cf_pool_t *self, int policy);
+/* on: workers spawned from now on start under SCHED_BATCH (sched(7)); the calling
+ * thread (the loop's) takes that policy for each spawn and returns to its own. off
+ * (the default): they inherit the spawning thread's policy. A refusal by the system
+ * is warned once and turns it off. */
+void cf_pool_set_batch(cf_pool_t *self, bool on);
+
+/* Whether workers start under SCHED_BATCH (false after a refusal). */
+bool cf_pool_batch(const cf_pool_t *self);
 
 /* Spawns the workers. Returns CF_OK, or CF_ESYS when the program cannot be started
  * at all (err names it). */

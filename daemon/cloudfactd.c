@@ -846,7 +846,7 @@ on_published(const cf_article_t *a, const cf_facts_t *facts, void *arg)
 static const char *
 policy_name(int policy)
 {
-    switch (policy) {
+    switch (policy & ~SCHED_RESET_ON_FORK) {
     case SCHED_OTHER:
         return "SCHED_OTHER";
     case SCHED_BATCH:
@@ -864,16 +864,17 @@ policy_name(int policy)
 
 /* sched = batch (the default): in a daemon started under the default policy
  * (SCHED_OTHER), the local workers run under SCHED_BATCH. They are CPU-bound batch
- * work: the daemon's threads, which carry every message, still preempt them at once,
- * while a worker that wakes for a job waits for the tick or a free CPU instead of
- * preempting one of them or the other worker, so extraction is cut into fewer
- * slices (bench/README.md, "Eighteenth pass"). A daemon started under another policy
- * (chrt, the unit's CPUSchedulingPolicy=) was configured by its operator: its
+ * work: a worker that wakes for a job does not preempt a running thread (it waits
+ * for the tick or a free CPU), while the daemon's threads, which carry every message,
+ * preempt the workers as they would any SCHED_OTHER thread; extraction is cut into
+ * fewer slices (bench/README.md, "Eighteenth pass"). A daemon started under another
+ * policy (chrt, the unit's CPUSchedulingPolicy=) was configured by its operator: its
  * workers inherit that, as they do with sched = inherit. */
 static bool
 workers_batch(const cf_config_t *c)
 {
-    return strcmp(c->sched, "batch") == 0 && sched_getscheduler(0) == SCHED_OTHER;
+    return strcmp(c->sched, "batch") == 0 &&
+           (sched_getscheduler(0) & ~SCHED_RESET_ON_FORK) == SCHED_OTHER;
 }
 
 static int
@@ -933,15 +934,13 @@ start(daemon_t *d, cf_err_t *err)
         if (!d->pool)
             return CF_ESYS;
         cf_dispatch_set_pool(d->dispatch, d->pool);
-        bool batch = workers_batch(c);
-        if (batch)
-            cf_pool_set_policy(d->pool, SCHED_BATCH);
-        cf_log_info("sched: the daemon runs under %s, its local workers under %s",
-                    policy_name(sched_getscheduler(0)),
-                    batch ? "SCHED_BATCH" : policy_name(sched_getscheduler(0)));
+        cf_pool_set_batch(d->pool, workers_batch(c));
         int rc = cf_pool_start(d->pool, err);
         if (rc != CF_OK)
             return rc;
+        const char *own = policy_name(sched_getscheduler(0));
+        cf_log_info("sched: the daemon runs under %s, its local workers under %s", own,
+                    cf_pool_batch(d->pool) ? "SCHED_BATCH" : own);
     }
     cf_log_notice("listening: ingest %s, publish %s, query %s, http %s, workers %s (%ld local), "
                   "CURVE %s%s, archive "

@@ -264,42 +264,46 @@ main(void)
         same = memcmp(many + k * one_len, one, one_len) == 0;
     CHECK(same, "extract of %d copies wrote %zu bytes, not %d x %zu in order", COPIES,
           strlen(many), COPIES, one_len);
-    CHECK(!strstr(merr, "extracted"), "a progress line on a stderr that is not a terminal");
+    CHECK(!strstr(merr, "files done"), "a progress line on a stderr that is not a terminal");
     free(many);
     free(merr);
     printf("ok   extract writes every file's facts in order around skipped files\n");
 
     /* extract at a terminal (script(1) gives it one) with stdout in a file: the
      * facts go to the file, the sum of files, facts and skips to the terminal */
-    size_t one_facts = 0;
-    for (const char *q = one; *q; q++)
-        one_facts += *q == '\n';
-    char pty_cmd[2400];
-    snprintf(pty_cmd, sizeof pty_cmd,
-             "script -qec \"'%s' extract '%s' '%s' '%s' > '%s'\" /dev/null > '%s' 2>&1", cloudfact,
-             ex_file, tmp("latin1.txt"), ex_file, tmp("pty.out"), tmp("pty.log"));
-    rc = system(pty_cmd);
-    char *plog = slurp(tmp("pty.log")), *pout = slurp(tmp("pty.out"));
-    char want[128];
-    snprintf(want, sizeof want, "extracted 3 of 3 files: %zu facts, 1 skipped", 2 * one_facts);
-    CHECK(strstr(plog, want) && strstr(plog, "latin1.txt: not UTF-8 text; skipped"),
-          "extract at a terminal (status %d) showed \"%s\", not \"%s\"", rc, plog, want);
-    CHECK(strlen(pout) == 2 * one_len && !strstr(pout, "extracted"),
-          "extract at a terminal wrote %zu bytes to its stdout file, not %zu", strlen(pout),
-          2 * one_len);
-    free(plog);
-    free(pout);
-    /* both at the terminal: the facts themselves are the progress */
-    snprintf(pty_cmd, sizeof pty_cmd, "script -qec \"'%s' extract '%s'\" /dev/null > '%s' 2>&1",
-             cloudfact, ex_file, tmp("pty2.log"));
-    rc = system(pty_cmd);
-    plog = slurp(tmp("pty2.log"));
-    CHECK(rc == 0 && strstr(plog, "\"article\":\"01_azure_region.txt\"") &&
-              !strstr(plog, "extracted"),
-          "extract with stdout at a terminal (status %d) showed \"%s\"", rc, plog);
-    free(plog);
+    if (system("command -v script > /dev/null 2>&1") != 0) {
+        printf("skip extract at a terminal: no script(1) here\n");
+    } else {
+        size_t one_facts = 0;
+        for (const char *q = one; *q; q++)
+            one_facts += *q == '\n';
+        char pty_cmd[2400];
+        snprintf(pty_cmd, sizeof pty_cmd,
+                 "script -qec \"'%s' extract '%s' '%s' '%s' > '%s'\" /dev/null > '%s' 2>&1",
+                 cloudfact, ex_file, tmp("latin1.txt"), ex_file, tmp("pty.out"), tmp("pty.log"));
+        rc = system(pty_cmd);
+        char *plog = slurp(tmp("pty.log")), *pout = slurp(tmp("pty.out"));
+        char want[128];
+        snprintf(want, sizeof want, "3 of 3 files done: %zu facts, 1 skipped", 2 * one_facts);
+        CHECK(strstr(plog, want) && strstr(plog, "latin1.txt: not UTF-8 text; skipped"),
+              "extract at a terminal (status %d) showed \"%s\", not \"%s\"", rc, plog, want);
+        CHECK(strlen(pout) == 2 * one_len && !strstr(pout, "files done"),
+              "extract at a terminal wrote %zu bytes to its stdout file, not %zu", strlen(pout),
+              2 * one_len);
+        free(plog);
+        free(pout);
+        /* both at the terminal: the facts themselves are the progress */
+        snprintf(pty_cmd, sizeof pty_cmd, "script -qec \"'%s' extract '%s'\" /dev/null > '%s' 2>&1",
+                 cloudfact, ex_file, tmp("pty2.log"));
+        rc = system(pty_cmd);
+        plog = slurp(tmp("pty2.log"));
+        CHECK(rc == 0 && strstr(plog, "\"article\":\"01_azure_region.txt\"") &&
+                  !strstr(plog, "files done"),
+              "extract with stdout at a terminal (status %d) showed \"%s\"", rc, plog);
+        free(plog);
+        printf("ok   extract at a terminal sums up files, facts and skips on stderr\n");
+    }
     free(one);
-    printf("ok   extract at a terminal sums up files, facts and skips on stderr\n");
 
     /* sub ends on SIGTERM with status 0 */
     const char *sub2_argv[] = {cloudfact, "sub", "--endpoint", d.publish, NULL};
