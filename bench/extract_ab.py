@@ -45,13 +45,8 @@ def main():
     a = ap.parse_args()
     if a.pairs < 1:
         sys.exit("extract_ab: --pairs must be at least 1")
-    if not os.path.isdir(os.path.join(a.out, "corpus")):
-        sys.exit("extract_ab: no corpus in %s/corpus (run `make bench` once)" % a.out)
     prog = "cf-bench-stages" if a.stage else "cloudfact"
-    for bindir in a.bin:
-        if not os.access(os.path.join(bindir, prog), os.X_OK):
-            sys.exit("extract_ab: no %s in %s (e.g. build-release/bin of a -DCF_BENCH=ON tree)"
-                     % (prog, bindir))
+    run.check_ab_setup("extract_ab", a.out, a.bin, prog)
     benches = [run.ab_bench(bindir, a.out) for bindir in a.bin]
     files, body_bytes = benches[0].extraction_input()
     passes = run.extraction_passes()

@@ -90,15 +90,15 @@ def stop(proc, timeout=15):
         proc.wait()
 
 
-def check_ab_setup(prog, out, bins):
-    """For the A/B tools (cpu_per_article.py, latency_ab.py): exits with a message
-    unless OUT holds bench/run.py's corpus and every bin directory a cloudfactd."""
+def check_ab_setup(prog, out, bins, exe="cloudfactd"):
+    """For the A/B tools (cpu_per_article.py, latency_ab.py, extract_ab.py): exits with
+    a message unless OUT holds bench/run.py's corpus and every bin directory exe."""
     if not os.path.isdir(os.path.join(out, "corpus")):
         sys.exit("%s: no corpus in %s/corpus (run `make bench` once)" % (prog, out))
     for bindir in bins:
-        if not os.access(os.path.join(bindir, "cloudfactd"), os.X_OK):
-            sys.exit("%s: no cloudfactd in %s (a Release tree built with"
-                     " -DCF_BENCH=ON, e.g. build-release/bin)" % (prog, bindir))
+        if not os.access(os.path.join(bindir, exe), os.X_OK):
+            sys.exit("%s: no %s in %s (a Release tree built with"
+                     " -DCF_BENCH=ON, e.g. build-release/bin)" % (prog, exe, bindir))
 
 
 # A command prefix: the program runs under SCHED_BATCH, as cloudfactd's workers do

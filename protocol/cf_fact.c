@@ -236,31 +236,24 @@ cf_fact_status_is_valid(const char *name)
     return in_set(name, statuses, sizeof statuses / sizeof *statuses);
 }
 
-/* id_byte[b]: ID_ALNUM for a-z and 0-9, ID_DASH for '-', 0 for any other byte: one
- * load per byte (every fact's subject, object and source is checked, twice in the
- * extractor). */
-enum { ID_ALNUM = 1, ID_DASH = 2 };
-#define ID8(x)                                                                                     \
-    [x] = ID_ALNUM, [x + 1] = ID_ALNUM, [x + 2] = ID_ALNUM, [x + 3] = ID_ALNUM,                    \
-    [x + 4] = ID_ALNUM, [x + 5] = ID_ALNUM, [x + 6] = ID_ALNUM, [x + 7] = ID_ALNUM
-static const unsigned char id_byte[256] = {
-    ID8('0'), ['8'] = ID_ALNUM, ['9'] = ID_ALNUM, ID8('a'),       ID8('i'),
-    ID8('q'), ['y'] = ID_ALNUM, ['z'] = ID_ALNUM, ['-'] = ID_DASH};
-#undef ID8
-
 bool
 cf_entity_id_is_valid(const char *s)
 {
-    if (!s)
+    if (!s || !*s)
         return false;
-    unsigned prev = ID_DASH; /* forbids a leading dash (and, with the end test, "") */
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned c = id_byte[*p];
-        if (!c || (c & prev & ID_DASH))
-            return false; /* not an id byte, or a second dash in a row */
-        prev = c;
+    bool prev_dash = true; /* forbids a leading dash */
+    for (const char *p = s; *p; p++) {
+        if (*p == '-') {
+            if (prev_dash)
+                return false;
+            prev_dash = true;
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
+            prev_dash = false;
+        } else {
+            return false;
+        }
     }
-    return prev == ID_ALNUM;
+    return !prev_dash;
 }
 
 static int

@@ -74,15 +74,12 @@ check_threads(long pid, int want, int nice, const char *what)
     return n;
 }
 
-/* Checks every thread of the daemon (under `daemon`) and of its children, the
- * local workers (under `workers`); returns how many workers there are. */
+/* The daemon's children (its local workers): their pids in pids[0, max), and how
+ * many there are. */
 static size_t
-check_tree(const it_daemon_t *d, int daemon, int workers_policy, int nice, const char *what)
+workers_of(const it_daemon_t *d, long *pids, size_t max)
 {
-    size_t threads = check_threads(d->pid, daemon, nice, what);
-    /* the loop, the archive writer, ZeroMQ's I/O thread at least */
-    CHECK(threads >= 3, "%s: only %zu daemon threads", what, threads);
-    size_t workers = 0;
+    size_t n = 0;
     DIR *proc = opendir("/proc");
     CHECK(proc, "cannot list /proc");
     struct dirent *e;
@@ -91,29 +88,28 @@ check_tree(const it_daemon_t *d, int daemon, int workers_policy, int nice, const
         long pid = strtol(e->d_name, &end, 10);
         if (*end || pid <= 0 || ppid_of(pid) != d->pid)
             continue;
-        check_threads(pid, workers_policy, nice, what);
-        workers++;
+        if (n < max)
+            pids[n] = pid;
+        n++;
     }
     closedir(proc);
-    return workers;
+    return n;
 }
 
-/* A child process of the daemon (a local worker), or -1. */
-static long
-a_worker(const it_daemon_t *d)
+/* Checks every thread of the daemon (under `daemon`) and of its children, the
+ * local workers (under `workers`); returns how many workers there are. */
+static size_t
+check_tree(const it_daemon_t *d, int daemon, int workers_policy, int nice, const char *what)
 {
-    long found = -1;
-    DIR *proc = opendir("/proc");
-    CHECK(proc, "cannot list /proc");
-    struct dirent *e;
-    while (found < 0 && (e = readdir(proc))) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        if (!*end && pid > 0 && ppid_of(pid) == d->pid)
-            found = pid;
-    }
-    closedir(proc);
-    return found;
+    size_t threads = check_threads(d->pid, daemon, nice, what);
+    /* the loop, the archive writer, ZeroMQ's I/O thread at least */
+    CHECK(threads >= 3, "%s: only %zu daemon threads", what, threads);
+    long pids[8];
+    size_t n = workers_of(d, pids, 8);
+    CHECK(n <= 8, "%s: %zu children", what, n);
+    for (size_t i = 0; i < n; i++)
+        check_threads(pids[i], workers_policy, nice, what);
+    return n;
 }
 
 static void
@@ -171,8 +167,9 @@ main(void)
           "default: the policy is not logged");
     push_one(&d, "https://example.test/s/1", 1);
     /* a worker that replaces a dead one is spawned under the same policy */
-    long victim = a_worker(&d);
-    CHECK(victim > 0 && kill((pid_t)victim, SIGKILL) == 0, "default: no worker to kill");
+    long victim;
+    CHECK(workers_of(&d, &victim, 1) >= 1 && kill((pid_t)victim, SIGKILL) == 0,
+          "default: no worker to kill");
     it_wait_stat(&d, "cloudfact_workers_restarted_total", 1, 30);
     it_wait_stat(&d, "cloudfact_workers_ready", 2, 30);
     CHECK(check_tree(&d, SCHED_OTHER, SCHED_BATCH, n0, "respawn") == 2, "respawn: not 2 workers");
