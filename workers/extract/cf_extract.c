@@ -33,7 +33,6 @@
 #endif
 
 #define MAIN_DATA_FILE "gazetteer.tsv"
-#define KEY_MAX 512
 #define SORT_SMALL 64 /* facts sorted by insertion (bounded: quadratic above) */
 #define WORK_KEEP_TOKENS 65536 /* largest token array a kept work area may hold (~2 MB) */
 
@@ -301,70 +300,107 @@ sort_facts(work_t *w, cf_facts_t *list)
     memcpy(list->v, w->tmp, list->n * sizeof *list->v);
 }
 
-/* Appends s to key (key[*len] is its end), keeping n - 1 bytes at most. */
-static void
-key_put(char *key, size_t n, size_t *len, const char *s, char sep)
+/* The merge key of a fact: type, subject, object, value, place, period (and the
+ * detail of an offering); an IPO is one per subject. Compared field by field, with
+ * nil equal to "", and the value by its bits (NaN by its sign alone), which tells
+ * values apart exactly as "%.17g" would: no key string is built. */
+static bool
+is_ipo(const cf_fact_t *f)
 {
-    if (*len + 2 > n)
-        return;
-    size_t l = strlen(s);
-    if (l > n - 2 - *len)
-        l = n - 2 - *len;
-    memcpy(key + *len, s, l);
-    *len += l;
-    if (sep)
-        key[(*len)++] = sep;
-    key[*len] = '\0';
+    return strcmp(f->type, "ipo") == 0;
 }
 
-/* The merge key: type, subject, object, value, place, period (and the detail of an
- * offering); an IPO is one per subject. The value is spelled by its bits (NaN by
- * its sign), which tells values apart exactly as "%.17g" does, without formatting
- * a float. The fields are bounded (ids, periods, details), so nothing is cut.
- * Returns the key's length. */
-static size_t
-fact_key(const cf_fact_t *f, char *key, size_t n)
+static int
+field_cmp(const char *a, const char *b)
 {
-    size_t len = 0;
-    key[0] = '\0';
-    if (strcmp(f->type, "ipo") == 0) {
-        key_put(key, n, &len, "ipo", '|');
-        key_put(key, n, &len, f->subject, 0);
-        return len;
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+/* The value as the key sees it: class 0 nil, 1 a number (its bits), 2 NaN (its sign). */
+static void
+value_key(const cf_fact_t *f, int *cls, uint64_t *bits)
+{
+    *bits = 0;
+    if (!f->has_value) {
+        *cls = 0;
+    } else if (isnan(f->value)) {
+        *cls = 2;
+        *bits = signbit(f->value) ? 1 : 0;
+    } else {
+        *cls = 1;
+        memcpy(bits, &f->value, sizeof *bits);
     }
-    char val[24] = "nil";
-    if (f->has_value && isnan(f->value)) {
-        snprintf(val, sizeof val, "%s", signbit(f->value) ? "-nan" : "nan");
-    } else if (f->has_value) {
-        uint64_t bits;
-        memcpy(&bits, &f->value, sizeof bits);
-        val[0] = '#';
-        for (int k = 0; k < 16; k++)
-            val[1 + k] = "0123456789abcdef"[(bits >> (60 - 4 * k)) & 15];
-        val[17] = '\0';
-    }
-    key_put(key, n, &len, f->type, '|');
-    key_put(key, n, &len, f->subject, '|');
-    key_put(key, n, &len, f->object ? f->object : "", '|');
-    key_put(key, n, &len, val, '|');
-    key_put(key, n, &len, f->place ? f->place : "", '|');
-    key_put(key, n, &len, f->period ? f->period : "", '|');
-    key_put(key, n, &len, strcmp(f->type, "offering") == 0 && f->detail ? f->detail : "", 0);
-    return len;
+}
+
+/* A total order of merge keys: 0 exactly when f and g merge. */
+static int
+key_cmp(const cf_fact_t *f, const cf_fact_t *g)
+{
+    bool fi = is_ipo(f), gi = is_ipo(g);
+    if (fi != gi)
+        return fi ? 1 : -1;
+    if (fi)
+        return field_cmp(f->subject, g->subject);
+    int c;
+    if ((c = strcmp(f->type, g->type)) || (c = field_cmp(f->subject, g->subject)) ||
+        (c = field_cmp(f->object, g->object)))
+        return c;
+    int fc, gc;
+    uint64_t fb, gb;
+    value_key(f, &fc, &fb);
+    value_key(g, &gc, &gb);
+    if (fc != gc)
+        return fc < gc ? -1 : 1;
+    if (fb != gb)
+        return fb < gb ? -1 : 1;
+    if ((c = field_cmp(f->place, g->place)) || (c = field_cmp(f->period, g->period)))
+        return c;
+    return strcmp(f->type, "offering") == 0 ? field_cmp(f->detail, g->detail) : 0;
+}
+
+/* FNV-1a over s (nil: ""), then a separator byte, so that fields cannot run into
+ * each other. */
+static uint64_t
+mix_field(uint64_t h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    return (h ^ 0xff) * 0x100000001b3ull;
+}
+
+/* A hash of the fields key_cmp compares: facts that merge hash alike. */
+static uint64_t
+key_hash(const cf_fact_t *f)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    if (is_ipo(f))
+        return mix_field(mix_field(h, "ipo"), f->subject);
+    int cls;
+    uint64_t bits;
+    value_key(f, &cls, &bits);
+    h = mix_field(mix_field(mix_field(h, f->type), f->subject), f->object);
+    h = (h ^ (bits + (uint64_t)cls)) * 0x100000001b3ull;
+    h = mix_field(mix_field(h, f->place), f->period);
+    if (strcmp(f->type, "offering") == 0)
+        h = mix_field(h, f->detail);
+    return h ^ (h >> 29);
 }
 
 typedef struct keyed {
-    char key[KEY_MAX]; /* fact_key */
-    size_t len;        /* its length */
-    size_t idx;        /* position in the list (evidence order): ties keep it */
-    size_t head;       /* the first fact (lowest idx) with this key: idx for itself */
+    uint64_t hash; /* key_hash */
+    size_t head;   /* the first fact (lowest index) with this key: its own index for itself */
 } keyed_t;
 
+typedef struct by_key {
+    const cf_fact_t *f;
+    size_t idx; /* position in the list (evidence order): ties keep it */
+} by_key_t;
+
 static int
-by_key(const void *x, const void *y)
+by_key_cmp(const void *x, const void *y)
 {
-    const keyed_t *a = *(const keyed_t *const *)x, *b = *(const keyed_t *const *)y;
-    int c = strcmp(a->key, b->key);
+    const by_key_t *a = x, *b = y;
+    int c = key_cmp(a->f, b->f);
     if (c)
         return c;
     return a->idx < b->idx ? -1 : a->idx > b->idx ? 1 : 0;
@@ -372,30 +408,39 @@ by_key(const void *x, const void *y)
 
 #define PROBE_MAX 32 /* a longer probe in dedupe's table: group by sorting instead */
 
-/* Sets keys[i].head for i < n by sorting pointers to the keys (O(n log n) whatever
- * the keys: the fallback of group_hashed). */
+/* Debug builds (no NDEBUG: the sanitizer tree, the fuzzer) group every article both
+ * ways and abort when the two differ, so that the fallback, which real text never
+ * reaches, is checked by every test that extracts. */
+#ifdef NDEBUG
+#define DEDUPE_CHECKS 0
+#else
+#define DEDUPE_CHECKS 1
+#endif
+
+/* Sets keys[i].head for the n facts of list by sorting them by key (O(n log n)
+ * whatever the keys: the fallback of group_hashed). */
 static void
-group_sorted(keyed_t *keys, size_t n)
+group_sorted(keyed_t *keys, const cf_facts_t *list, size_t n)
 {
-    keyed_t **by = cf_malloc(n * sizeof *by);
+    by_key_t *by = cf_malloc(n * sizeof *by);
     for (size_t i = 0; i < n; i++)
-        by[i] = &keys[i];
-    qsort(by, n, sizeof *by, by_key);
+        by[i] = (by_key_t){&list->v[i], i};
+    qsort(by, n, sizeof *by, by_key_cmp);
     for (size_t g = 0; g < n;) {
         size_t e = g;
-        while (e < n && strcmp(by[g]->key, by[e]->key) == 0)
-            by[e++]->head = by[g]->idx;
+        while (e < n && key_cmp(by[g].f, by[e].f) == 0)
+            keys[by[e++].idx].head = by[g].idx;
         g = e;
     }
     free(by);
 }
 
-/* Sets keys[i].head for i < n through an open-addressing table of the first fact
- * of each key (w->slots), in one pass in list order. Returns false, with heads
- * unset, when a probe runs longer than PROBE_MAX (keys made to collide): the caller
- * then sorts, so that the work stays O(n log n) on any input. */
+/* Sets keys[i].head for the n facts of list through an open-addressing table of the
+ * first fact of each key (w->slots), in one pass in list order. Returns false, with
+ * heads unset, when a probe runs longer than PROBE_MAX (keys made to collide): the
+ * caller then sorts, so that the work stays O(n log n) on any input. */
 static bool
-group_hashed(work_t *w, keyed_t *keys, size_t n)
+group_hashed(work_t *w, keyed_t *keys, const cf_facts_t *list, size_t n)
 {
     size_t ns = 16;
     while (ns < 2 * n)
@@ -408,7 +453,7 @@ group_hashed(work_t *w, keyed_t *keys, size_t n)
     size_t *slot = w->slots, mask = ns - 1;
     memset(slot, 0xff, ns * sizeof *slot); /* SIZE_MAX: empty */
     for (size_t i = 0; i < n; i++) {
-        size_t h = cf_token_hash(keys[i].key, keys[i].len) & mask, probes = 0;
+        size_t h = (size_t)keys[i].hash & mask, probes = 0;
         for (;; h = (h + 1) & mask) {
             size_t j = slot[h];
             if (j == SIZE_MAX) {
@@ -416,7 +461,7 @@ group_hashed(work_t *w, keyed_t *keys, size_t n)
                 keys[i].head = i;
                 break;
             }
-            if (keys[j].len == keys[i].len && memcmp(keys[j].key, keys[i].key, keys[i].len) == 0) {
+            if (keys[j].hash == keys[i].hash && key_cmp(&list->v[j], &list->v[i]) == 0) {
                 keys[i].head = j;
                 break;
             }
@@ -443,13 +488,23 @@ dedupe(work_t *w, cf_facts_t *list)
         w->keys = cf_malloc(w->nkeys * sizeof(keyed_t));
     }
     keyed_t *keys = w->keys;
-    for (size_t i = 0; i < n; i++) {
-        keys[i].len = fact_key(&list->v[i], keys[i].key, KEY_MAX);
-        keys[i].idx = i;
-    }
+    for (size_t i = 0; i < n; i++)
+        keys[i].hash = key_hash(&list->v[i]);
     CF_STEPS(n);
-    if (!group_hashed(w, keys, n))
-        group_sorted(keys, n);
+    if (!group_hashed(w, keys, list, n)) {
+        group_sorted(keys, list, n);
+    } else if (DEDUPE_CHECKS) {
+        /* the fallback must group exactly as the table did */
+        keyed_t *alt = cf_malloc(n * sizeof *alt);
+        group_sorted(alt, list, n);
+        for (size_t i = 0; i < n; i++)
+            if (alt[i].head != keys[i].head) {
+                fprintf(stderr, "cf_extract: dedupe: fact %zu: head %zu hashed, %zu sorted\n", i,
+                        keys[i].head, alt[i].head);
+                abort();
+            }
+        free(alt);
+    }
     for (size_t i = 0; i < n; i++) {
         size_t first = keys[i].head;
         if (first != i && !list->v[first].place && list->v[i].place) {
