@@ -28,6 +28,17 @@
 #define PREFETCH_PER_CREDIT 8
 #define PREFETCH_MAX 256
 #define PREFETCH_BYTES ((size_t)16 << 20)
+/* Articles remembered as suspects (see "Blame"); beyond it the oldest is forgotten,
+ * and an article forgotten is blamed the old way: with every job out on its worker. */
+#define SUSPECTS_MAX 4096
+
+/* Blame. A worker that dies or hangs with one job out is the fault of that job: it
+ * counts as an attempt. With several out (credit > 1) the daemon cannot tell which
+ * one killed it: charging each would quarantine innocent articles that only shared
+ * a worker with a poison one. So none is charged: they go back to the queue as
+ * suspects, and a suspect runs alone, on a worker with no other job, which gets
+ * none until it ends. A death then blames exactly one article. A suspect stays one
+ * until it is done or quarantined (in memory: a restarted daemon forgets them). */
 
 typedef struct worker {
     struct worker *next;
@@ -37,6 +48,8 @@ typedef struct worker {
     unsigned credit;        /* most jobs in flight */
     unsigned inflight;      /* jobs out now */
     uint64_t last_seen;     /* ms, monotonic */
+    bool alone;             /* runs a suspect: no other job until it ends */
+    bool reserved;          /* gets no job until idle: a suspect waits for it */
 } worker_t;
 
 typedef struct job {
@@ -52,6 +65,7 @@ typedef struct job {
     cf_class_t cls;
     char *error;               /* why the attempt failed */
     cf_archive_req_t req;      /* DONE, FAIL or RELEASE */
+    bool alone;                /* a suspect (see "Blame"): runs with no other job */
 } job_t;
 
 struct cf_dispatch {
@@ -64,6 +78,10 @@ struct cf_dispatch {
     worker_t *workers;             /* ready workers */
     job_t *inflight;               /* jobs out */
     job_t *ready_head, *ready_tail; /* claimed (processing) articles waiting for credit */
+    job_t *alone_head, *alone_tail; /* claimed suspects waiting for an idle worker */
+    size_t nalone;
+    uint64_t *suspects; /* article ids (see "Blame"), oldest first */
+    size_t nsuspects;
     size_t nready;
     size_t ready_bytes; /* their bodies' bytes */
     size_t depth;       /* the buffer's depth now (next_depth) */
@@ -106,6 +124,43 @@ send_to(cf_dispatch_t *self, const worker_t *w)
     memcpy(zmq_msg_data(&f[1]), self->buf.data, self->buf.size);
     msgpack_sbuffer_clear(&self->buf);
     return cf_zsock_send(self->zs, f, 2);
+}
+
+/* ---- suspects (see "Blame") ------------------------------------------------- */
+
+static bool
+suspect_has(const cf_dispatch_t *self, uint64_t id)
+{
+    for (size_t i = 0; i < self->nsuspects; i++)
+        if (self->suspects[i] == id)
+            return true;
+    return false;
+}
+
+static void
+suspect_add(cf_dispatch_t *self, uint64_t id)
+{
+    if (suspect_has(self, id))
+        return;
+    if (!self->suspects)
+        self->suspects = cf_malloc(SUSPECTS_MAX * sizeof *self->suspects);
+    if (self->nsuspects == SUSPECTS_MAX) {
+        memmove(self->suspects, self->suspects + 1, (SUSPECTS_MAX - 1) * sizeof *self->suspects);
+        self->nsuspects--;
+    }
+    self->suspects[self->nsuspects++] = id;
+}
+
+static void
+suspect_forget(cf_dispatch_t *self, uint64_t id)
+{
+    for (size_t i = 0; i < self->nsuspects; i++)
+        if (self->suspects[i] == id) {
+            memmove(self->suspects + i, self->suspects + i + 1,
+                    (self->nsuspects - i - 1) * sizeof *self->suspects);
+            self->nsuspects--;
+            return;
+        }
 }
 
 /* ---- archive completions ----------------------------------------------------- */
@@ -152,6 +207,9 @@ on_job_archived(cf_archive_req_t *req, void *arg)
         event_base_once(self->base, -1, EV_TIMEOUT, retry_later, j, &one);
         return;
     }
+    if (req->rc == CF_OK &&
+        (req->kind == CF_ARCHIVE_DONE || (req->kind == CF_ARCHIVE_FAIL && req->u.fail.failed)))
+        suspect_forget(self, j->article.id); /* settled: no longer runs */
     if (req->kind == CF_ARCHIVE_DONE && req->rc == CF_OK) {
         for (size_t i = 0; i < j->facts.n; i++)
             cf_publish_fact(self->publish, &j->facts.v[i]);
@@ -201,6 +259,8 @@ detach(cf_dispatch_t *self, job_t *j)
     j->next = NULL;
     if (j->worker) {
         j->worker->inflight--;
+        if (j->alone)
+            j->worker->alone = false;
         j->worker = NULL;
     }
 }
@@ -247,15 +307,31 @@ worker_find(cf_dispatch_t *self, const void *id, size_t idlen)
     return NULL;
 }
 
-/* Forgets w; its jobs fail with why (an attempt each). */
+/* Forgets w. With blame, its job fails with why (an attempt) when it had one out;
+ * several go back to the queue as suspects, none charged (see "Blame"). Without
+ * (its key was revoked: no article's doing), they all go back uncharged. */
 static void
-worker_remove(cf_dispatch_t *self, worker_t *w, const char *why)
+worker_remove(cf_dispatch_t *self, worker_t *w, const char *why, bool blame)
 {
+    unsigned out = w->inflight;
+    if (blame && out > 1)
+        cf_log_notice("dispatch: worker (pid=%llu) lost with %u jobs out (%s): each will run "
+                      "alone before one is blamed",
+                      (unsigned long long)w->pid, out, why);
     job_t *j = self->inflight;
     while (j) {
         job_t *next = j->next;
-        if (j->worker == w)
-            finish_failed(self, j, why);
+        if (j->worker == w) {
+            if (blame && out == 1) {
+                finish_failed(self, j, why);
+            } else {
+                if (blame) {
+                    suspect_add(self, j->article.id);
+                    self->st.isolated++;
+                }
+                finish_released(self, j);
+            }
+        }
         j = next;
     }
     for (worker_t **pp = &self->workers; *pp; pp = &(*pp)->next)
@@ -334,7 +410,7 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
     if (cf_auth_check(self->opts.auth, CF_AUTH_WORKERS, &frames[1], NULL) != CF_OK) {
         /* its key was removed: nothing it sends counts; its jobs go to others */
         if (w)
-            worker_remove(self, w, "worker key revoked");
+            worker_remove(self, w, "worker key revoked", false);
         return;
     }
     if (cf_msg_decode_worker(zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), &msg, &err) !=
@@ -392,15 +468,44 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
 
 /* ---- claiming and sending jobs --------------------------------------------- */
 
+/* The worker with the most free credit for an ordinary job, or NULL: one running a
+ * suspect or held for one gets none. */
 static worker_t *
 pick_worker(cf_dispatch_t *self)
 {
     worker_t *best = NULL;
     for (worker_t *w = self->workers; w; w = w->next)
-        if (w->inflight < w->credit &&
+        if (!w->alone && !w->reserved && w->inflight < w->credit &&
             (!best || w->credit - w->inflight > best->credit - best->inflight))
             best = w;
     return best;
+}
+
+/* A worker for a suspect: an idle one (the held one first), or NULL. With none idle,
+ * the worker with the fewest jobs out is held (gets no more jobs) until it is; one
+ * worker is held at a time. */
+static worker_t *
+pick_alone(cf_dispatch_t *self)
+{
+    worker_t *idle = NULL, *held = NULL, *fewest = NULL;
+    for (worker_t *w = self->workers; w; w = w->next) {
+        if (w->alone || w->credit == 0)
+            continue;
+        if (w->reserved)
+            held = w;
+        if (w->inflight == 0 && (!idle || w->reserved))
+            idle = w;
+        if (!fewest || w->inflight < fewest->inflight)
+            fewest = w;
+    }
+    if (idle) {
+        if (held && held != idle)
+            held->reserved = false;
+        return idle;
+    }
+    if (!held && fewest)
+        fewest->reserved = true;
+    return NULL;
 }
 
 /* Sends j (from the prefetch buffer) to w under a fresh lease. */
@@ -412,6 +517,10 @@ send_job(cf_dispatch_t *self, job_t *j, worker_t *w)
     self->inflight = j;
     j->worker = w;
     w->inflight++;
+    if (j->alone) {
+        w->alone = true;
+        w->reserved = false;
+    }
     j->deadline = now_ms() + (uint64_t)self->opts.job_deadline * 1000;
     cf_msg_pack_job(&self->buf, j->lease, &j->article);
     if (send_to(self, w) != CF_OK) {
@@ -459,6 +568,17 @@ on_claimed(cf_archive_req_t *req, void *arg)
         j->owner = self;
         j->article = req->u.claim.articles[i]; /* take it */
         memset(&req->u.claim.articles[i], 0, sizeof req->u.claim.articles[i]);
+        bytes += j->article.body_len;
+        if (self->nsuspects && suspect_has(self, j->article.id)) {
+            j->alone = true;
+            if (self->alone_tail)
+                self->alone_tail->next = j;
+            else
+                self->alone_head = j;
+            self->alone_tail = j;
+            self->nalone++;
+            continue;
+        }
         if (self->ready_tail)
             self->ready_tail->next = j;
         else
@@ -466,7 +586,6 @@ on_claimed(cf_archive_req_t *req, void *arg)
         self->ready_tail = j;
         self->nready++;
         self->ready_bytes += j->article.body_len;
-        bytes += j->article.body_len;
     }
     /* full: the claim got all it asked for (articles or bytes), so the queue was not
      * what ran short */
@@ -474,6 +593,20 @@ on_claimed(cf_archive_req_t *req, void *arg)
     self->depth = next_depth(self->depth, self->starved, full, self->low);
     cf_archive_req_clear(req);
     pump(self);
+}
+
+static job_t *
+alone_pop(cf_dispatch_t *self)
+{
+    job_t *j = self->alone_head;
+    if (j) {
+        self->alone_head = j->next;
+        if (!self->alone_head)
+            self->alone_tail = NULL;
+        j->next = NULL;
+        self->nalone--;
+    }
+    return j;
 }
 
 static job_t *
@@ -501,6 +634,8 @@ pump(cf_dispatch_t *self)
     if (self->draining)
         return;
     worker_t *w;
+    while (self->alone_head && (w = pick_alone(self)))
+        send_job(self, alone_pop(self), w);
     while (self->ready_head && (w = pick_worker(self)))
         send_job(self, ready_pop(self), w);
     if (self->claiming) {
@@ -512,7 +647,8 @@ pump(cf_dispatch_t *self)
     }
     size_t free_credit = 0, total_credit = 0;
     for (worker_t *x = self->workers; x; x = x->next) {
-        free_credit += x->credit - x->inflight;
+        if (!x->alone && !x->reserved)
+            free_credit += x->credit - x->inflight;
         total_credit += x->credit;
     }
     size_t floor = total_credit * PREFETCH_PER_CREDIT;
@@ -568,11 +704,15 @@ on_tick(evutil_socket_t fd, short what, void *arg)
             worker_t *w = j->worker;
             char why[128];
             snprintf(why, sizeof why, "job deadline (%u s) exceeded", self->opts.job_deadline);
-            cf_log_warn("dispatch: worker (pid=%llu) hung on article %llu; killing it",
-                        (unsigned long long)w->pid, (unsigned long long)j->article.id);
+            if (w->inflight == 1)
+                cf_log_warn("dispatch: worker (pid=%llu) hung on article %llu; killing it",
+                            (unsigned long long)w->pid, (unsigned long long)j->article.id);
+            else
+                cf_log_warn("dispatch: worker (pid=%llu) hung with %u jobs out; killing it",
+                            (unsigned long long)w->pid, w->inflight);
             if (self->pool)
                 cf_pool_kill(self->pool, (pid_t)w->pid);
-            worker_remove(self, w, why);
+            worker_remove(self, w, why, true);
             next = self->inflight; /* the list changed */
         }
         j = next;
@@ -584,7 +724,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
                         (unsigned long long)w->pid, (unsigned long long)(now - w->last_seen));
             if (self->pool)
                 cf_pool_kill(self->pool, (pid_t)w->pid);
-            worker_remove(self, w, "worker stopped heart-beating");
+            worker_remove(self, w, "worker stopped heart-beating", true);
         } else {
             cf_msg_pack_op(&self->buf, "heartbeat", NULL, 0);
             send_to(self, w);
@@ -697,7 +837,7 @@ cf_dispatch_worker_exited(cf_dispatch_t *self, pid_t pid, int status)
         else
             snprintf(why, sizeof why, "worker (pid=%d) exited with status %d", (int)pid,
                      WEXITSTATUS(status));
-        worker_remove(self, w, why);
+        worker_remove(self, w, why, true);
         break;
     }
     pump(self);
@@ -728,7 +868,7 @@ cf_dispatch_release_all(cf_dispatch_t *self)
     while (self->inflight)
         finish_released(self, self->inflight);
     job_t *j;
-    while ((j = ready_pop(self)))
+    while ((j = ready_pop(self)) || (j = alone_pop(self)))
         finish_released(self, j);
     for (worker_t *w = self->workers; w; w = w->next) {
         cf_msg_pack_op(&self->buf, "stop", NULL, 0);
@@ -752,7 +892,8 @@ cf_dispatch_stats(const cf_dispatch_t *self, cf_dispatch_stats_t *out)
         out->workers++;
     for (const job_t *j = self->inflight; j; j = j->next)
         out->inflight++;
-    out->prefetched = self->nready;
+    out->prefetched = self->nready + self->nalone;
+    out->suspects = self->nsuspects;
     cf_zsock_stats(self->zs, &out->sock);
 }
 
@@ -768,8 +909,9 @@ cf_dispatch_destroy(cf_dispatch_t **self_p)
         job_free(j);
     }
     job_t *r;
-    while ((r = ready_pop(self)))
+    while ((r = ready_pop(self)) || (r = alone_pop(self)))
         job_free(r);
+    free(self->suspects);
     while (self->workers) {
         worker_t *w = self->workers;
         self->workers = w->next;

@@ -4,8 +4,10 @@
  * as `job`s, each under a fresh lease id. A result is checked (types, UTF-8,
  * evidence equal to the body at its offsets), archived with the article marked
  * done, then published. A worker that dies, hangs past the job deadline or falls
- * silent loses its jobs back to the queue, each counted as an attempt; an article
- * that reaches max_attempts is quarantined and announced as article.failed. */
+ * silent loses its jobs back to the queue: its one job out counts as an attempt;
+ * several (credit > 1) count none and each runs alone next, on a worker with no
+ * other job, so that a death blames one article only. An article that reaches
+ * max_attempts is quarantined and announced as article.failed. */
 #ifndef CF_DISPATCH_H
 #define CF_DISPATCH_H
 
@@ -48,6 +50,8 @@ typedef struct cf_dispatch_stats {
     uint64_t facts;           /* facts archived */
     uint64_t attempts_failed; /* failed attempts (crash, deadline, silence, bad result, error) */
     uint64_t quarantined;     /* articles marked failed */
+    uint64_t isolated;        /* jobs sent back uncharged to run alone (several were out) */
+    size_t suspects;          /* articles that run alone until done or quarantined */
     uint64_t bad_messages;    /* undecodable or out-of-place worker messages */
     size_t prefetched;        /* claimed articles waiting for credit */
     cf_zsock_stats_t sock;    /* the workers socket */

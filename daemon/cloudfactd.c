@@ -414,6 +414,13 @@ collect(cf_metrics_t *m, void *arg)
     cf_metrics_counter(m, "cloudfact_articles_quarantined_total",
                        "Articles quarantined (failed) after max_attempts this run.",
                        ds.quarantined);
+    cf_metrics_counter(m, "cloudfact_jobs_isolated_total",
+                       "Jobs sent back uncharged to run alone: their worker was lost with "
+                       "several jobs out.",
+                       ds.isolated);
+    cf_metrics_gauge(m, "cloudfact_suspect_articles",
+                     "Articles that run alone on a worker until done or quarantined.",
+                     (double)ds.suspects);
     cf_metrics_counter(m, "cloudfact_worker_bad_messages_total",
                        "Undecodable or out-of-place messages from workers.", ds.bad_messages);
     cf_metrics_counter(m, "cloudfact_facts_archived_total", "Facts archived this run.", ds.facts);

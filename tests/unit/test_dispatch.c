@@ -3,7 +3,9 @@
  * publish socket and a fake worker on a DEALER over inproc: credit is never
  * exceeded, a valid result is archived then published, a late lease is
  * dropped, a bad result or a worker error costs an attempt, max_attempts
- * quarantines (article.failed), a job past its deadline is taken back. */
+ * quarantines (article.failed), a job past its deadline is taken back; a worker
+ * lost with several jobs out charges none, and each then runs alone. */
+#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,31 +128,45 @@ teardown(env_t *e)
 }
 
 static void
-worker_send(env_t *e, msgpack_sbuffer *sb)
+send_on(env_t *e, void *sock, msgpack_sbuffer *sb)
 {
-    zmq_send(e->worker, sb->data, sb->size, 0);
+    zmq_send(sock, sb->data, sb->size, 0);
     msgpack_sbuffer_clear(sb);
     spin(e, 30);
 }
 
 static void
-ready(env_t *e, unsigned credit)
+worker_send(env_t *e, msgpack_sbuffer *sb)
+{
+    send_on(e, e->worker, sb);
+}
+
+/* `ready` from the fake worker on sock, which says its pid is pid. */
+static void
+ready_on(env_t *e, void *sock, unsigned credit, uint64_t pid)
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    cf_msg_pack_ready(&sb, credit, 4242);
-    worker_send(e, &sb);
+    cf_msg_pack_ready(&sb, credit, pid);
+    send_on(e, sock, &sb);
     msgpack_sbuffer_destroy(&sb);
 }
 
-/* Jobs waiting for the fake worker (heartbeats skipped). Returns how many were read. */
+static void
+ready(env_t *e, unsigned credit)
+{
+    ready_on(e, e->worker, credit, 4242);
+}
+
+/* Jobs waiting for the fake worker on sock (heartbeats skipped). Returns how many
+ * were read. */
 static int
-take_jobs(env_t *e, cf_msg_t *jobs, int max)
+take_jobs_on(void *sock, cf_msg_t *jobs, int max)
 {
     int n = 0;
     zmq_msg_t m;
     zmq_msg_init(&m);
-    while (n < max && zmq_msg_recv(&m, e->worker, ZMQ_DONTWAIT) >= 0) {
+    while (n < max && zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) >= 0) {
         cf_err_t err;
         cf_msg_t msg;
         CF_CHECK_INT(cf_msg_decode(CF_CHAN_TO_WORKER, zmq_msg_data(&m), zmq_msg_size(&m), &msg,
@@ -165,9 +181,16 @@ take_jobs(env_t *e, cf_msg_t *jobs, int max)
     return n;
 }
 
-/* A result holding one fact whose evidence is body[start:end] (or a lie). */
+static int
+take_jobs(env_t *e, cf_msg_t *jobs, int max)
+{
+    return take_jobs_on(e->worker, jobs, max);
+}
+
+/* A result holding one fact whose evidence is body[start:end] (or a lie), from the
+ * fake worker on sock. */
 static void
-send_result(env_t *e, const cf_msg_t *job, bool honest)
+send_result_on(env_t *e, void *sock, const cf_msg_t *job, bool honest)
 {
     const cf_article_t *a = &job->u.job.article;
     cf_facts_t facts = {0};
@@ -182,9 +205,15 @@ send_result(env_t *e, const cf_msg_t *job, bool honest)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     cf_msg_pack_result(&sb, job->u.job.job, &facts, NULL);
-    worker_send(e, &sb);
+    send_on(e, sock, &sb);
     msgpack_sbuffer_destroy(&sb);
     cf_facts_clear(&facts);
+}
+
+static void
+send_result(env_t *e, const cf_msg_t *job, bool honest)
+{
+    send_result_on(e, e->worker, job, honest);
 }
 
 /* Topics published so far, concatenated with '\n'. */
@@ -316,5 +345,105 @@ test_worker_error_and_deadline(void)
     teardown(&e);
 }
 
-CF_TEST_LIST(CF_TEST(test_credit_and_results),
-             CF_TEST(test_bad_results_quarantine), CF_TEST(test_worker_error_and_deadline))
+static void *
+dealer(env_t *e)
+{
+    void *s = zmq_socket(e->zctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(s, "inproc://workers");
+    return s;
+}
+
+static bool
+is_one_of(uint64_t id, const uint64_t *ids, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+/* Answers the one job on sock, which must be a suspect (one of ids), then expects
+ * none (the worker ran it alone). */
+static void
+run_suspect_alone(env_t *e, void *sock, const uint64_t *ids, int n)
+{
+    cf_msg_t j[4];
+    CF_CHECK_INT(take_jobs_on(sock, j, 4), 1);
+    CF_CHECK(is_one_of(j[0].u.job.article.id, ids, n));
+    send_result_on(e, sock, &j[0], true);
+    cf_msg_clear(&j[0]);
+    spin(e, 50);
+}
+
+static void
+test_lost_with_several_jobs(void)
+{
+    env_t e;
+    setup(&e, 3, 30);
+    for (int i = 0; i < 8; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.test/shared-%d", i);
+        insert(&e, url, "Nimbus opened a data center.");
+    }
+    void *b = dealer(&e), *c = dealer(&e);
+    ready_on(&e, b, 2, 5001); /* b: 2 ordinary jobs */
+    spin(&e, 50);
+    cf_msg_t bj[4], aj[4];
+    CF_CHECK_INT(take_jobs_on(b, bj, 4), 2);
+    ready_on(&e, e.worker, 3, 5002); /* a: 3 jobs, then it dies */
+    spin(&e, 50);
+    CF_CHECK_INT(take_jobs(&e, aj, 4), 3);
+    uint64_t sus[3];
+    for (int i = 0; i < 3; i++)
+        sus[i] = aj[i].u.job.article.id;
+    cf_dispatch_worker_exited(e.dispatch, 5002, SIGABRT); /* killed by signal 6 */
+    spin(&e, 100);
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.attempts_failed, 0); /* none of the three is charged */
+    CF_CHECK_INT(ds.isolated, 3);
+    CF_CHECK_INT(ds.suspects, 3);
+    CF_CHECK_INT(ds.workers, 1);
+    /* b is held for the suspects: its freed credit gets no ordinary job */
+    cf_msg_t none[4];
+    send_result_on(&e, b, &bj[0], true);
+    spin(&e, 50);
+    CF_CHECK_INT(take_jobs_on(b, none, 4), 0);
+    /* once idle, it runs a suspect alone, and nothing else while it does */
+    send_result_on(&e, b, &bj[1], true);
+    spin(&e, 50);
+    cf_msg_t sj[4];
+    CF_CHECK_INT(take_jobs_on(b, sj, 4), 1);
+    CF_CHECK(is_one_of(sj[0].u.job.article.id, sus, 3));
+    /* it dies running it alone: that one article, and only it, is charged */
+    cf_dispatch_worker_exited(e.dispatch, 5001, SIGABRT);
+    spin(&e, 100);
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.attempts_failed, 1);
+    CF_CHECK_INT(ds.isolated, 3);
+    CF_CHECK_INT(ds.suspects, 3); /* still a suspect: it was not quarantined */
+    cf_msg_clear(&sj[0]);
+    /* a new worker runs the three suspects one at a time, then ordinary jobs */
+    ready_on(&e, c, 2, 5003);
+    spin(&e, 50);
+    for (int k = 0; k < 3; k++)
+        run_suspect_alone(&e, c, sus, 3);
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.suspects, 0);
+    CF_CHECK_INT(ds.done, 5);
+    CF_CHECK_INT(take_jobs_on(c, none, 4), 2); /* full credit again */
+    for (int i = 0; i < 2; i++)
+        cf_msg_clear(&none[i]);
+    for (int i = 0; i < 3; i++)
+        cf_msg_clear(&aj[i]);
+    cf_msg_clear(&bj[0]);
+    cf_msg_clear(&bj[1]);
+    zmq_close(b);
+    zmq_close(c);
+    teardown(&e);
+}
+
+CF_TEST_LIST(CF_TEST(test_credit_and_results), CF_TEST(test_bad_results_quarantine),
+             CF_TEST(test_worker_error_and_deadline), CF_TEST(test_lost_with_several_jobs))
