@@ -63,7 +63,7 @@ static const opt_t opts[] = {
      "unprocessed articles before ingest answers busy"},
     {"grace", OPT_LONG, OFF(grace), "10", 0, 3600, "SECONDS",
      "on SIGTERM, how long in-flight jobs may finish"},
-    {"credit", OPT_LONG, OFF(credit), "1", 1, 64, "N", "jobs in flight per local worker"},
+    {"credit", OPT_LONG, OFF(credit), "8", 1, 64, "N", "jobs in flight per local worker"},
     {"sched", OPT_STR, OFF(sched), "batch", 0, 0, "POLICY",
      "local workers' CPU scheduling: batch (SCHED_BATCH) or inherit (the daemon's)"},
     {"log-level", OPT_STR, OFF(log_level), "info", 0, 0, "LEVEL",

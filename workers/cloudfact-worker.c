@@ -47,7 +47,7 @@ usage(FILE *out)
             "  --endpoint EP        the daemon's worker endpoint (ipc://PATH or tcp://HOST:PORT)\n"
             "  --data DIR           extractor data directory (default: $CLOUDFACT_DATA, the\n"
             "                       installed share directory, then the source tree)\n"
-            "  --credit N           jobs to accept at once, 1..64 (default 1)\n"
+            "  --credit N           jobs to accept at once, 1..64 (default 8)\n"
             "  --die-with-parent    exit when the process that started this one exits, and\n"
             "                       leave SIGINT to it (the daemon passes this option)\n"
             "  --log-level LEVEL    error, warn, notice, info or debug (default info)\n"
@@ -308,7 +308,7 @@ main(int argc, char **argv)
     worker_t w = {0};
     const char *server_key = NULL, *key = NULL;
     const char *data_opt = NULL;
-    long credit = 1;
+    long credit = 8;
     bool die_with_parent = false;
     char pname[32];
     snprintf(pname, sizeof pname, "worker[%d]", (int)getpid());
