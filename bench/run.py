@@ -27,7 +27,7 @@ import zmq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WINDOW = 256        # requests in flight, every pipeline (cloudfact push's default)
-CREDIT = 4          # jobs in flight per worker, every pipeline (cloudfactd --credit)
+CREDIT = 8          # jobs in flight per worker, every pipeline (cloudfactd --credit's default)
 WORKERS = 2
 REPLAY_ARTICLES = 2000   # replay_ingest_cost: articles archived for its template...
 REPLAY_FACTS = 300000    # ...whose fact log is then doubled up to this many facts

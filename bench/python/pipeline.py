@@ -181,7 +181,7 @@ def main():
     ap.add_argument("--publish", required=True)
     ap.add_argument("--workers", required=True)
     ap.add_argument("--processes", type=int, default=2)
-    ap.add_argument("--credit", type=int, default=4)
+    ap.add_argument("--credit", type=int, default=8)
     args = ap.parse_args()
 
     stop = []
