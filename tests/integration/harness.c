@@ -504,6 +504,15 @@ it_sql_int(const it_daemon_t *d, const char *sql)
     return v;
 }
 
+int64_t
+it_article_int(const it_daemon_t *d, const char *col, uint64_t id)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT %s FROM articles WHERE id = %llu", col,
+             (unsigned long long)id);
+    return it_sql_int(d, sql);
+}
+
 size_t
 it_log_count(const it_daemon_t *d, const char *needle)
 {

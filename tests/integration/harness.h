@@ -76,6 +76,9 @@ size_t it_load_corpus(const char *subdir, cf_article_t **out, char ***names);
 /* One integer from a SQL query on the archive (read-only connection). */
 int64_t it_sql_int(const it_daemon_t *d, const char *sql);
 
+/* Integer column col (a trusted name) of article id in the archive. */
+int64_t it_article_int(const it_daemon_t *d, const char *col, uint64_t id);
+
 /* Lines of the daemon's log that contain needle. */
 size_t it_log_count(const it_daemon_t *d, const char *needle);
 

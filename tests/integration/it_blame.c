@@ -26,15 +26,6 @@
 #define CRASH_AT 2
 #define HANG_AT 13
 
-static int64_t
-attempts_of(const it_daemon_t *d, uint64_t id)
-{
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT attempts FROM articles WHERE id = %llu",
-             (unsigned long long)id);
-    return it_sql_int(d, sql);
-}
-
 int
 main(void)
 {
@@ -71,15 +62,18 @@ main(void)
 
     it_wait_stat(&d, "cloudfact_articles_done", N_ARTICLES - 2, 180);
     it_wait_stat(&d, "cloudfact_articles_failed", 2, 180);
-    CHECK(attempts_of(&d, ids[CRASH_AT]) == 3, "crash article: attempts %lld, expected 3",
-          (long long)attempts_of(&d, ids[CRASH_AT]));
-    CHECK(attempts_of(&d, ids[HANG_AT]) == 3, "hang article: attempts %lld, expected 3",
-          (long long)attempts_of(&d, ids[HANG_AT]));
+    CHECK(it_article_int(&d, "attempts", ids[CRASH_AT]) == 3,
+          "crash article: attempts %lld, expected 3",
+          (long long)it_article_int(&d, "attempts", ids[CRASH_AT]));
+    CHECK(it_article_int(&d, "attempts", ids[HANG_AT]) == 3,
+          "hang article: attempts %lld, expected 3",
+          (long long)it_article_int(&d, "attempts", ids[HANG_AT]));
     for (int i = 0; i < N_ARTICLES; i++) {
         if (i == CRASH_AT || i == HANG_AT)
             continue;
-        CHECK(attempts_of(&d, ids[i]) == 0, "innocent article %d: attempts %lld, expected 0", i,
-              (long long)attempts_of(&d, ids[i]));
+        CHECK(it_article_int(&d, "attempts", ids[i]) == 0,
+              "innocent article %d: attempts %lld, expected 0", i,
+              (long long)it_article_int(&d, "attempts", ids[i]));
     }
     CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE state = 'done'") == N_ARTICLES - 2,
           "not every innocent article is done");

@@ -62,15 +62,6 @@ run_capture(const char *cmd, int *status)
     return buf;
 }
 
-static int64_t
-article_int(const it_daemon_t *d, const char *col, uint64_t id)
-{
-    char sql[200];
-    snprintf(sql, sizeof sql, "SELECT %s FROM articles WHERE id = %llu", col,
-             (unsigned long long)id);
-    return it_sql_int(d, sql);
-}
-
 int
 main(void)
 {
@@ -106,10 +97,10 @@ main(void)
     /* the good ones are not held up; the bad ones end quarantined after 3 attempts */
     it_wait_stat(&d, "cloudfact_articles_done", 3, 120);
     it_wait_stat(&d, "cloudfact_articles_failed", 2, 120);
-    CHECK(article_int(&d, "attempts", ids[1]) == 3, "crash article: attempts %lld",
-          (long long)article_int(&d, "attempts", ids[1]));
-    CHECK(article_int(&d, "attempts", ids[2]) == 3, "hang article: attempts %lld",
-          (long long)article_int(&d, "attempts", ids[2]));
+    CHECK(it_article_int(&d, "attempts", ids[1]) == 3, "crash article: attempts %lld",
+          (long long)it_article_int(&d, "attempts", ids[1]));
+    CHECK(it_article_int(&d, "attempts", ids[2]) == 3, "hang article: attempts %lld",
+          (long long)it_article_int(&d, "attempts", ids[2]));
     char sql[256];
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM articles WHERE id = %llu AND state = 'failed' AND error LIKE "
@@ -182,13 +173,13 @@ main(void)
     it_wait_stat(&d, "cloudfact_workers_restarted_total", 1, 10);
     /* it goes back to failed after three fresh attempts */
     for (int i = 0; i < 600; i++) {
-        if (article_int(&d, "attempts", ids[1]) == 3 &&
+        if (it_article_int(&d, "attempts", ids[1]) == 3 &&
             it_sql_int(&d, "SELECT count(*) FROM articles WHERE state = 'failed'") == 2)
             break;
         usleep(100 * 1000);
     }
-    CHECK(article_int(&d, "attempts", ids[1]) == 3, "requeued article: attempts %lld",
-          (long long)article_int(&d, "attempts", ids[1]));
+    CHECK(it_article_int(&d, "attempts", ids[1]) == 3, "requeued article: attempts %lld",
+          (long long)it_article_int(&d, "attempts", ids[1]));
     snprintf(cmd, sizeof cmd, "'%s' quarantine --endpoint '%s' --all 2>&1", it_bin("cloudfact"),
              control);
     out = run_capture(cmd, &st);
