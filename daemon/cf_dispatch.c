@@ -28,8 +28,9 @@
 #define PREFETCH_PER_CREDIT 8
 #define PREFETCH_MAX 256
 #define PREFETCH_BYTES ((size_t)16 << 20)
-/* Articles remembered as suspects (see "Blame"); beyond it the oldest is forgotten,
- * and an article forgotten is blamed the old way: with every job out on its worker. */
+/* Articles remembered as suspects (see "Blame"). With the list full, a worker lost
+ * with several jobs out charges each job not already a suspect, as before "Blame":
+ * the list stays bounded, and every article still moves toward quarantine. */
 #define SUSPECTS_MAX 4096
 
 /* Blame. A worker that dies or hangs with one job out is the fault of that job: it
@@ -38,7 +39,11 @@
  * a worker with a poison one. So none is charged: they go back to the queue as
  * suspects, and a suspect runs alone, on a worker with no other job, which gets
  * none until it ends. A death then blames exactly one article. A suspect stays one
- * until it is done or quarantined (in memory: a restarted daemon forgets them). */
+ * until it is done or quarantined (in memory: a restarted daemon forgets them).
+ *
+ * The job deadline runs per worker, from its last answer (or from the job that ended
+ * its idleness): a worker with jobs out that answers none for job_deadline seconds is
+ * hung. A job waiting behind others on a worker does not age meanwhile. */
 
 typedef struct worker {
     struct worker *next;
@@ -48,6 +53,7 @@ typedef struct worker {
     unsigned credit;        /* most jobs in flight */
     unsigned inflight;      /* jobs out now */
     uint64_t last_seen;     /* ms, monotonic */
+    uint64_t busy_since;    /* ms: its last answer, or the job that ended its idleness */
     bool alone;             /* runs a suspect: no other job until it ends */
     bool reserved;          /* gets no job until idle: a suspect waits for it */
 } worker_t;
@@ -58,7 +64,6 @@ typedef struct job {
     uint64_t lease;            /* the id the worker echoes; never the article id */
     worker_t *worker;          /* NULL once detached (worker gone or job finished) */
     cf_article_t article;      /* owned: the body checks evidence offsets */
-    uint64_t deadline;         /* ms, monotonic */
     cf_facts_t facts;          /* the result being archived */
     char *strings;             /* the block holding the strings of facts and cls
                                   (cf_msg_decode_worker), or NULL */
@@ -137,18 +142,18 @@ suspect_has(const cf_dispatch_t *self, uint64_t id)
     return false;
 }
 
-static void
+/* Returns false, adding nothing, when the list is full (SUSPECTS_MAX). */
+static bool
 suspect_add(cf_dispatch_t *self, uint64_t id)
 {
     if (suspect_has(self, id))
-        return;
+        return true;
+    if (self->nsuspects == SUSPECTS_MAX)
+        return false;
     if (!self->suspects)
         self->suspects = cf_malloc(SUSPECTS_MAX * sizeof *self->suspects);
-    if (self->nsuspects == SUSPECTS_MAX) {
-        memmove(self->suspects, self->suspects + 1, (SUSPECTS_MAX - 1) * sizeof *self->suspects);
-        self->nsuspects--;
-    }
     self->suspects[self->nsuspects++] = id;
+    return true;
 }
 
 static void
@@ -322,13 +327,11 @@ worker_remove(cf_dispatch_t *self, worker_t *w, const char *why, bool blame)
     while (j) {
         job_t *next = j->next;
         if (j->worker == w) {
-            if (blame && out == 1) {
+            if (blame && (out == 1 || !suspect_add(self, j->article.id))) {
                 finish_failed(self, j, why);
             } else {
-                if (blame) {
-                    suspect_add(self, j->article.id);
+                if (blame)
                     self->st.isolated++;
-                }
                 finish_released(self, j);
             }
         }
@@ -361,6 +364,7 @@ on_result(cf_dispatch_t *self, worker_t *w, cf_msg_t *msg)
                      (unsigned long long)msg->u.result.job);
         return;
     }
+    w->busy_since = now_ms(); /* an answer: the deadline starts again */
     cf_facts_t *facts = &msg->u.result.facts;
     for (size_t i = 0; i < facts->n; i++) {
         cf_err_t err;
@@ -451,6 +455,7 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
     case CF_OP_ERROR: {
         job_t *j = w ? job_find(self, msg.u.error.job) : NULL;
         if (j && j->worker == w) {
+            w->busy_since = now_ms();
             char why[CF_ERR_TEXT_MAX];
             snprintf(why, sizeof why, "worker error: %s", msg.u.error.error);
             finish_failed(self, j, why);
@@ -516,12 +521,13 @@ send_job(cf_dispatch_t *self, job_t *j, worker_t *w)
     j->next = self->inflight;
     self->inflight = j;
     j->worker = w;
+    if (w->inflight == 0)
+        w->busy_since = now_ms(); /* idle until now: the deadline starts */
     w->inflight++;
     if (j->alone) {
         w->alone = true;
         w->reserved = false;
     }
-    j->deadline = now_ms() + (uint64_t)self->opts.job_deadline * 1000;
     cf_msg_pack_job(&self->buf, j->lease, &j->article);
     if (send_to(self, w) != CF_OK) {
         /* never delivered: no attempt; the worker is gone or choking */
@@ -571,6 +577,7 @@ on_claimed(cf_archive_req_t *req, void *arg)
         bytes += j->article.body_len;
         if (self->nsuspects && suspect_has(self, j->article.id)) {
             j->alone = true;
+            self->ready_bytes += j->article.body_len; /* the buffer's bytes: both lists */
             if (self->alone_tail)
                 self->alone_tail->next = j;
             else
@@ -605,6 +612,7 @@ alone_pop(cf_dispatch_t *self)
             self->alone_tail = NULL;
         j->next = NULL;
         self->nalone--;
+        self->ready_bytes -= j->article.body_len;
     }
     return j;
 }
@@ -654,8 +662,8 @@ pump(cf_dispatch_t *self)
     size_t floor = total_credit * PREFETCH_PER_CREDIT;
     if (self->depth < floor)
         self->depth = floor < PREFETCH_MAX ? floor : PREFETCH_MAX;
-    size_t want = free_credit + self->depth;
-    want = want > self->nready ? want - self->nready : 0;
+    size_t want = free_credit + self->depth, have = self->nready + self->nalone;
+    want = want > have ? want - have : 0;
     if (self->ready_bytes >= PREFETCH_BYTES)
         want = 0; /* large articles: the buffer holds enough */
     cf_archive_stats_t ast;
@@ -697,14 +705,18 @@ on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     cf_dispatch_t *self = arg;
     uint64_t now = now_ms();
-    /* jobs past their deadline: the worker is hung; kill it if it is ours */
-    for (job_t *j = self->inflight; j;) {
-        job_t *next = j->next;
-        if (j->worker && now > j->deadline) {
-            worker_t *w = j->worker;
+    /* workers that answered nothing for the job deadline with jobs out: hung; killed
+     * if they are ours (see "Blame") */
+    uint64_t limit = (uint64_t)self->opts.job_deadline * 1000;
+    for (worker_t *w = self->workers; w;) {
+        worker_t *next = w->next;
+        if (w->inflight > 0 && now - w->busy_since > limit) {
             char why[128];
             snprintf(why, sizeof why, "job deadline (%u s) exceeded", self->opts.job_deadline);
-            if (w->inflight == 1)
+            const job_t *j = self->inflight;
+            while (j && j->worker != w)
+                j = j->next;
+            if (w->inflight == 1 && j)
                 cf_log_warn("dispatch: worker (pid=%llu) hung on article %llu; killing it",
                             (unsigned long long)w->pid, (unsigned long long)j->article.id);
             else
@@ -713,9 +725,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
             if (self->pool)
                 cf_pool_kill(self->pool, (pid_t)w->pid);
             worker_remove(self, w, why, true);
-            next = self->inflight; /* the list changed */
         }
-        j = next;
+        w = next;
     }
     for (worker_t *w = self->workers; w;) {
         worker_t *next = w->next;

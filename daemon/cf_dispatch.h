@@ -3,11 +3,12 @@
  * articles are claimed from the archive only as far as free credit goes and sent
  * as `job`s, each under a fresh lease id. A result is checked (types, UTF-8,
  * evidence equal to the body at its offsets), archived with the article marked
- * done, then published. A worker that dies, hangs past the job deadline or falls
- * silent loses its jobs back to the queue: its one job out counts as an attempt;
- * several (credit > 1) count none and each runs alone next, on a worker with no
- * other job, so that a death blames one article only. An article that reaches
- * max_attempts is quarantined and announced as article.failed. */
+ * done, then published. A worker that dies, or hangs (answers nothing for the job
+ * deadline while it has jobs out), loses its jobs back to the queue: its one job out
+ * counts as an attempt; several (credit > 1) count none and each runs alone next, on
+ * a worker with no other job, so that a death blames one article only. An idle
+ * worker that falls silent is forgotten. An article that reaches max_attempts is
+ * quarantined and announced as article.failed. */
 #ifndef CF_DISPATCH_H
 #define CF_DISPATCH_H
 
@@ -33,7 +34,7 @@ typedef void (*cf_dispatch_published_cb)(const cf_article_t *a, const cf_facts_t
 
 typedef struct cf_dispatch_opts {
     unsigned max_attempts;  /* quarantine at this many failed attempts */
-    unsigned job_deadline;  /* seconds a job may be out */
+    unsigned job_deadline;  /* seconds a worker with jobs out may go without answering */
     cf_dispatch_published_cb published; /* may be NULL */
     void *arg;              /* for published */
     /* Set at creation only: */
@@ -65,8 +66,9 @@ cf_dispatch_t *cf_dispatch_new(struct event_base *base, void *zctx, const char *
 /* Lets the dispatcher kill hung local workers through pool (borrowed; may be NULL). */
 void cf_dispatch_set_pool(cf_dispatch_t *self, cf_pool_t *pool);
 
-/* New limits (SIGHUP): max_attempts and job_deadline apply to attempts counted and
- * jobs sent from now on; the published callback is not changed. */
+/* New limits (SIGHUP): max_attempts applies to attempts counted from now on,
+ * job_deadline from the next check (once a second); the published callback is not
+ * changed. */
 void cf_dispatch_set_opts(cf_dispatch_t *self, const cf_dispatch_opts_t *opts);
 
 /* The queue may have grown: hand out work if credit allows. */

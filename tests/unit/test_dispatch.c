@@ -445,5 +445,113 @@ test_lost_with_several_jobs(void)
     teardown(&e);
 }
 
+/* A worker at credit 2 answers its first job after 1.5 s and its second 1.5 s later,
+ * with a 2 s deadline: the second job waited behind the first, and its time counts
+ * from the first answer, not from when it was sent. */
+static void
+test_deadline_from_last_answer(void)
+{
+    env_t e;
+    setup(&e, 3, 2);
+    insert(&e, "https://example.test/first", "Nimbus opened a data center.");
+    insert(&e, "https://example.test/second", "Nimbus opened two data centers.");
+    ready(&e, 2);
+    spin(&e, 50);
+    cf_msg_t jobs[4];
+    CF_CHECK_INT(take_jobs(&e, jobs, 4), 2);
+    spin(&e, 1500);
+    send_result(&e, &jobs[0], true);
+    spin(&e, 1500);
+    send_result(&e, &jobs[1], true);
+    spin(&e, 1200); /* a tick after the answer */
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.attempts_failed, 0);
+    CF_CHECK_INT(ds.done, 2);
+    CF_CHECK_INT(ds.workers, 1); /* not taken for hung */
+    cf_msg_clear(&jobs[0]);
+    cf_msg_clear(&jobs[1]);
+    teardown(&e);
+}
+
+/* Two busy workers, two suspects: one worker is held for them. When the other one is
+ * idle first and takes the suspects, the held one is let go: new articles go to it
+ * at once, instead of waiting for it to be idle for a suspect that went elsewhere. */
+static void
+test_suspect_hand_off(void)
+{
+    env_t e;
+    setup(&e, 3, 30);
+    for (int i = 0; i < 7; i++) { /* 6 jobs out, 1 waiting */
+        char url[64];
+        snprintf(url, sizeof url, "https://example.test/hand-off-%d", i);
+        insert(&e, url, "Nimbus opened a data center.");
+    }
+    void *w[2] = {dealer(&e), dealer(&e)};
+    cf_msg_t first[2][4];
+    for (int k = 0; k < 2; k++) {
+        ready_on(&e, w[k], 2, 6001 + (uint64_t)k);
+        spin(&e, 50);
+        CF_CHECK_INT(take_jobs_on(w[k], first[k], 4), 2);
+    }
+    cf_msg_t aj[4];
+    ready_on(&e, e.worker, 2, 6003);
+    spin(&e, 50);
+    CF_CHECK_INT(take_jobs(&e, aj, 4), 2);
+    uint64_t sus[2] = {aj[0].u.job.article.id, aj[1].u.job.article.id};
+    cf_dispatch_worker_exited(e.dispatch, 6003, SIGABRT);
+    spin(&e, 100);
+    /* one answer each: the held worker gets nothing back, the other the last
+     * ordinary article */
+    cf_msg_t more[2][4];
+    int got[2];
+    for (int k = 0; k < 2; k++)
+        send_result_on(&e, w[k], &first[k][0], true);
+    spin(&e, 50);
+    for (int k = 0; k < 2; k++)
+        got[k] = take_jobs_on(w[k], more[k], 4);
+    CF_CHECK((got[0] == 0 && got[1] == 1) || (got[0] == 1 && got[1] == 0));
+    int h = got[0] == 0 ? 0 : 1, o = 1 - h;
+    /* the other one empties and takes both suspects, one after the other */
+    send_result_on(&e, w[o], &first[o][1], true);
+    send_result_on(&e, w[o], &more[o][0], true);
+    spin(&e, 50);
+    run_suspect_alone(&e, w[o], sus, 2);
+    cf_msg_t last[4];
+    CF_CHECK_INT(take_jobs_on(w[o], last, 4), 1);
+    CF_CHECK(is_one_of(last[0].u.job.article.id, sus, 2));
+    /* no suspect waits: the held worker, one job still out, takes new articles */
+    insert(&e, "https://example.test/hand-off-new-1", "Nimbus opened a data center.");
+    insert(&e, "https://example.test/hand-off-new-2", "Nimbus opened a data center.");
+    spin(&e, 50);
+    cf_msg_t after[4];
+    CF_CHECK_INT(take_jobs_on(w[h], after, 4), 1);
+    send_result_on(&e, w[o], &last[0], true);
+    send_result_on(&e, w[h], &first[h][1], true);
+    send_result_on(&e, w[h], &after[0], true);
+    spin(&e, 100);
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.attempts_failed, 0);
+    CF_CHECK_INT(ds.suspects, 0);
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 2; i++)
+            cf_msg_clear(&first[k][i]);
+    cf_msg_clear(&more[o][0]);
+    cf_msg_clear(&last[0]);
+    cf_msg_clear(&after[0]);
+    cf_msg_clear(&aj[0]);
+    cf_msg_clear(&aj[1]);
+    for (int k = 0; k < 2; k++) {
+        cf_msg_t rest[4];
+        int n = take_jobs_on(w[k], rest, 4); /* the last new article, whoever got it */
+        for (int i = 0; i < n; i++)
+            cf_msg_clear(&rest[i]);
+        zmq_close(w[k]);
+    }
+    teardown(&e);
+}
+
 CF_TEST_LIST(CF_TEST(test_credit_and_results), CF_TEST(test_bad_results_quarantine),
-             CF_TEST(test_worker_error_and_deadline), CF_TEST(test_lost_with_several_jobs))
+             CF_TEST(test_worker_error_and_deadline), CF_TEST(test_lost_with_several_jobs),
+             CF_TEST(test_deadline_from_last_answer), CF_TEST(test_suspect_hand_off))
