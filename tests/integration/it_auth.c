@@ -468,6 +468,63 @@ allowed_end_to_end(const char *wep)
     remote_worker = 0;
 }
 
+/* The jobs of a worker whose key is revoked while it holds them go back to the
+ * queue uncharged: losing them is no article's doing. */
+static void
+revoked_worker_with_jobs(void *ctx, const char *wep)
+{
+    cf_curve_client_t wk = creds("server", "worker1");
+    cf_curve_client_t scraper = creds("server", "scraper1");
+    /* the remote worker of the case before is gone once the daemon forgets it */
+    for (int i = 0; i < 1000 && it_stat(&d, "cloudfact_workers_ready") != 0; i++)
+        usleep(10 * 1000);
+    CHECK(it_stat(&d, "cloudfact_workers_ready") == 0, "the stopped worker is not forgotten");
+    void *s = dealer(ctx, wep, &wk);
+    msgpack_sbuffer b;
+    msgpack_sbuffer_init(&b);
+    cf_msg_pack_ready(&b, 2, 4244);
+    send_buf(s, &b);
+    it_wait_stat(&d, "cloudfact_workers_ready", 1, 30);
+    uint64_t failed = it_stat(&d, "cloudfact_attempts_failed_total");
+    CHECK(push_as(&scraper, "https://in.example/held-1") == CF_OK, "push held-1");
+    CHECK(push_as(&scraper, "https://in.example/held-2") == CF_OK, "push held-2");
+    uint64_t ids[2];
+    int got = 0;
+    for (int i = 0; i < 100 && got < 2; i++) {
+        zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, 100) <= 0) {
+            cf_msg_pack_op(&b, "heartbeat", NULL, 0); /* an idle worker that stays */
+            send_buf(s, &b);
+            continue;
+        }
+        char buf[65536];
+        int n = zmq_recv(s, buf, sizeof buf, 0);
+        cf_msg_t m;
+        cf_err_t err;
+        CHECK(n > 0 && cf_msg_decode(CF_CHAN_TO_WORKER, buf, (size_t)n, &m, &err) == CF_OK,
+              "bad message to the worker");
+        if (m.op == CF_OP_JOB)
+            ids[got++] = m.u.job.article.id;
+        cf_msg_clear(&m);
+    }
+    CHECK(got == 2, "the worker got %d jobs, expected 2", got);
+    revoke_key("workers", "worker1");
+    kill(d.pid, SIGHUP);
+    it_wait_log(&d, "auth: workers: removed 'worker1'", 1, 10);
+    cf_msg_pack_op(&b, "heartbeat", NULL, 0); /* its next message finds the key gone */
+    send_buf(s, &b);
+    msgpack_sbuffer_destroy(&b);
+    for (int i = 0; i < 500 && it_stat(&d, "cloudfact_jobs_inflight") != 0; i++)
+        usleep(10 * 1000);
+    CHECK(it_stat(&d, "cloudfact_jobs_inflight") == 0, "the revoked worker's jobs are still out");
+    for (int i = 0; i < 2; i++)
+        CHECK(it_article_int(&d, "attempts", ids[i]) == 0, "article %llu charged an attempt",
+              (unsigned long long)ids[i]);
+    CHECK(it_stat(&d, "cloudfact_attempts_failed_total") == failed, "attempts counted");
+    CHECK(it_stat(&d, "cloudfact_jobs_isolated_total") == 0, "jobs isolated for a revocation");
+    zmq_close(s);
+}
+
 /* Revocation: delete the key file, SIGHUP. New connections with it are refused,
  * a connected scraper's next article is answered `denied`, a connected subscriber
  * is cut off; the reload names who was removed. */
@@ -530,6 +587,8 @@ main(void)
     impostor_worker(ctx, wep);
     printf("it_auth: allowed end to end\n");
     allowed_end_to_end(wep);
+    printf("it_auth: a worker revoked with jobs out\n");
+    revoked_worker_with_jobs(ctx, wep);
     printf("it_auth: revocation\n");
     revocation(ctx);
     printf("it_auth: shutdown\n");
