@@ -471,6 +471,17 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
     pump(self);
 }
 
+/* w's connection is gone (a send found no peer for its routing id): forgotten now,
+ * not after 3 s of silence or a job deadline, during which every job picked for it
+ * would go back and forth through the archive. Its jobs out are lost with it. */
+static void
+worker_gone(cf_dispatch_t *self, worker_t *w)
+{
+    cf_log_warn("dispatch: worker (pid=%llu) is gone (its connection closed); forgetting it",
+                (unsigned long long)w->pid);
+    worker_remove(self, w, "worker connection closed", true);
+}
+
 /* ---- claiming and sending jobs --------------------------------------------- */
 
 /* The worker with the most free credit for an ordinary job, or NULL: one running a
@@ -529,12 +540,15 @@ send_job(cf_dispatch_t *self, job_t *j, worker_t *w)
         w->reserved = false;
     }
     cf_msg_pack_job(&self->buf, j->lease, &j->article);
-    if (send_to(self, w) != CF_OK) {
+    int rc = send_to(self, w);
+    if (rc != CF_OK) {
         /* never delivered: no attempt; the worker is gone or choking */
         cf_ratelog(&self->undelivered_log, CF_LOG_WARN,
                    "dispatch: job for article %llu not delivered to worker (pid=%llu)",
                    (unsigned long long)j->article.id, (unsigned long long)w->pid);
         finish_released(self, j);
+        if (rc == CF_ENOTFOUND)
+            worker_gone(self, w);
         return;
     }
     self->st.jobs++;
@@ -738,7 +752,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
             worker_remove(self, w, "worker stopped heart-beating", true);
         } else {
             cf_msg_pack_op(&self->buf, "heartbeat", NULL, 0);
-            send_to(self, w);
+            if (send_to(self, w) == CF_ENOTFOUND)
+                worker_gone(self, w);
         }
         w = next;
     }

@@ -552,6 +552,39 @@ test_suspect_hand_off(void)
     teardown(&e);
 }
 
+/* A worker whose connection closed is forgotten at the first send that finds it
+ * gone, not 3 s later; the job goes to another worker, uncharged. */
+static void
+test_gone_worker(void)
+{
+    env_t e;
+    setup(&e, 3, 30);
+    void *x = dealer(&e), *y = dealer(&e);
+    ready_on(&e, x, 2, 7001);
+    spin(&e, 50);
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.workers, 1);
+    zmq_close(x);
+    spin(&e, 50);
+    insert(&e, "https://example.test/gone", "Nimbus opened a data center.");
+    spin(&e, 100);
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.workers, 0); /* forgotten at the failed send */
+    CF_CHECK_INT(ds.attempts_failed, 0);
+    ready_on(&e, y, 1, 7002);
+    spin(&e, 100);
+    cf_msg_t jobs[2];
+    CF_CHECK_INT(take_jobs_on(y, jobs, 2), 1);
+    send_result_on(&e, y, &jobs[0], true);
+    cf_msg_clear(&jobs[0]);
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.done, 1);
+    zmq_close(y);
+    teardown(&e);
+}
+
 CF_TEST_LIST(CF_TEST(test_credit_and_results), CF_TEST(test_bad_results_quarantine),
              CF_TEST(test_worker_error_and_deadline), CF_TEST(test_lost_with_several_jobs),
-             CF_TEST(test_deadline_from_last_answer), CF_TEST(test_suspect_hand_off))
+             CF_TEST(test_deadline_from_last_answer), CF_TEST(test_suspect_hand_off),
+             CF_TEST(test_gone_worker))
