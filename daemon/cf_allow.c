@@ -101,7 +101,8 @@ cf_allow_load(const char *dir, cf_err_t *err)
     }
     closedir(d);
     d = NULL;
-    qsort(self->v, self->n, sizeof *self->v, by_key);
+    if (self->n > 1) /* an empty list has no array: qsort's base must not be NULL */
+        qsort(self->v, self->n, sizeof *self->v, by_key);
     for (size_t i = 1; i < self->n; i++)
         if (memcmp(self->v[i - 1].key, self->v[i].key, CF_KEY_BIN) == 0) {
             cf_err_set(err, CF_EINVAL, "%s: '%s' and '%s' hold the same key", dir,

@@ -196,6 +196,13 @@ test_allow(void)
     fclose(f);
     CF_CHECK(cf_allow_load(list, &err) == NULL && strstr(err.text, "broken.pub") != NULL);
     unlink(p);
+    /* every key revoked: an empty list (no array behind it), the last key named gone */
+    snprintf(p, sizeof p, "%s/a.pub", list);
+    unlink(p);
+    cf_allow_t *empty = cf_allow_load(list, &err);
+    CF_CHECK(empty != NULL && cf_allow_count(empty) == 0 && cf_allow_find(empty, ka) == NULL);
+    CF_CHECK(cf_allow_missing(l2, empty, NULL, NULL) == 1);
+    cf_allow_destroy(&empty);
     CF_CHECK(cf_allow_load("/nonexistent/keys", &err) == NULL);
     cf_allow_t *none = cf_allow_load(NULL, &err);
     CF_CHECK(none != NULL && cf_allow_count(none) == 0 && cf_allow_find(none, ka) == NULL);
