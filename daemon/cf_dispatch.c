@@ -73,6 +73,11 @@ typedef struct job {
     bool alone;                /* a suspect (see "Blame"): runs with no other job */
 } job_t;
 
+typedef struct jobq {
+    job_t *head, *tail; /* linked by next */
+    size_t n;
+} jobq_t;
+
 struct cf_dispatch {
     struct event_base *base;
     cf_zsock_t *zs;                /* workers ROUTER */
@@ -82,13 +87,11 @@ struct cf_dispatch {
     cf_dispatch_opts_t opts;
     worker_t *workers;             /* ready workers */
     job_t *inflight;               /* jobs out */
-    job_t *ready_head, *ready_tail; /* claimed (processing) articles waiting for credit */
-    job_t *alone_head, *alone_tail; /* claimed suspects waiting for an idle worker */
-    size_t nalone;
+    jobq_t ready;                  /* claimed (processing) articles waiting for credit */
+    jobq_t alone;                  /* claimed suspects waiting for an idle worker */
     uint64_t *suspects; /* article ids (see "Blame"), oldest first */
     size_t nsuspects;
-    size_t nready;
-    size_t ready_bytes; /* their bodies' bytes */
+    size_t ready_bytes; /* the bodies' bytes of both queues */
     size_t depth;       /* the buffer's depth now (next_depth) */
     size_t low;         /* the fewest ready while the claim was out */
     bool starved;       /* a credit found the buffer empty meanwhile */
@@ -505,7 +508,7 @@ pick_alone(cf_dispatch_t *self)
 {
     worker_t *idle = NULL, *held = NULL, *fewest = NULL;
     for (worker_t *w = self->workers; w; w = w->next) {
-        if (w->alone || w->credit == 0)
+        if (w->alone)
             continue;
         if (w->reserved)
             held = w;
@@ -571,6 +574,19 @@ next_depth(size_t depth, bool starved, bool full, size_t low)
     return depth < PREFETCH_MAX ? depth : PREFETCH_MAX;
 }
 
+/* Appends j to q (one of the prefetch buffer's two queues). */
+static void
+jobq_push(cf_dispatch_t *self, jobq_t *q, job_t *j)
+{
+    if (q->tail)
+        q->tail->next = j;
+    else
+        q->head = j;
+    q->tail = j;
+    q->n++;
+    self->ready_bytes += j->article.body_len;
+}
+
 static void
 on_claimed(cf_archive_req_t *req, void *arg)
 {
@@ -589,24 +605,8 @@ on_claimed(cf_archive_req_t *req, void *arg)
         j->article = req->u.claim.articles[i]; /* take it */
         memset(&req->u.claim.articles[i], 0, sizeof req->u.claim.articles[i]);
         bytes += j->article.body_len;
-        if (self->nsuspects && suspect_has(self, j->article.id)) {
-            j->alone = true;
-            self->ready_bytes += j->article.body_len; /* the buffer's bytes: both lists */
-            if (self->alone_tail)
-                self->alone_tail->next = j;
-            else
-                self->alone_head = j;
-            self->alone_tail = j;
-            self->nalone++;
-            continue;
-        }
-        if (self->ready_tail)
-            self->ready_tail->next = j;
-        else
-            self->ready_head = j;
-        self->ready_tail = j;
-        self->nready++;
-        self->ready_bytes += j->article.body_len;
+        j->alone = suspect_has(self, j->article.id);
+        jobq_push(self, j->alone ? &self->alone : &self->ready, j);
     }
     /* full: the claim got all it asked for (articles or bytes), so the queue was not
      * what ran short */
@@ -616,31 +616,17 @@ on_claimed(cf_archive_req_t *req, void *arg)
     pump(self);
 }
 
+/* The first job of q, or NULL. */
 static job_t *
-alone_pop(cf_dispatch_t *self)
+jobq_pop(cf_dispatch_t *self, jobq_t *q)
 {
-    job_t *j = self->alone_head;
+    job_t *j = q->head;
     if (j) {
-        self->alone_head = j->next;
-        if (!self->alone_head)
-            self->alone_tail = NULL;
+        q->head = j->next;
+        if (!q->head)
+            q->tail = NULL;
         j->next = NULL;
-        self->nalone--;
-        self->ready_bytes -= j->article.body_len;
-    }
-    return j;
-}
-
-static job_t *
-ready_pop(cf_dispatch_t *self)
-{
-    job_t *j = self->ready_head;
-    if (j) {
-        self->ready_head = j->next;
-        if (!self->ready_head)
-            self->ready_tail = NULL;
-        j->next = NULL;
-        self->nready--;
+        q->n--;
         self->ready_bytes -= j->article.body_len;
     }
     return j;
@@ -656,14 +642,14 @@ pump(cf_dispatch_t *self)
     if (self->draining)
         return;
     worker_t *w;
-    while (self->alone_head && (w = pick_alone(self)))
-        send_job(self, alone_pop(self), w);
-    while (self->ready_head && (w = pick_worker(self)))
-        send_job(self, ready_pop(self), w);
+    while (self->alone.head && (w = pick_alone(self)))
+        send_job(self, jobq_pop(self, &self->alone), w);
+    while (self->ready.head && (w = pick_worker(self)))
+        send_job(self, jobq_pop(self, &self->ready), w);
     if (self->claiming) {
-        if (self->nready < self->low)
-            self->low = self->nready;
-        if (!self->ready_head && pick_worker(self))
+        if (self->ready.n < self->low)
+            self->low = self->ready.n;
+        if (!self->ready.head && pick_worker(self))
             self->starved = true; /* a credit waits for the claim */
         return;
     }
@@ -676,7 +662,7 @@ pump(cf_dispatch_t *self)
     size_t floor = total_credit * PREFETCH_PER_CREDIT;
     if (self->depth < floor)
         self->depth = floor < PREFETCH_MAX ? floor : PREFETCH_MAX;
-    size_t want = free_credit + self->depth, have = self->nready + self->nalone;
+    size_t want = free_credit + self->depth, have = self->ready.n + self->alone.n;
     want = want > have ? want - have : 0;
     if (self->ready_bytes >= PREFETCH_BYTES)
         want = 0; /* large articles: the buffer holds enough */
@@ -697,7 +683,7 @@ pump(cf_dispatch_t *self)
         self->claiming = true;
         self->pending++;
         self->starved = false;
-        self->low = self->nready;
+        self->low = self->ready.n;
         self->claim_want = want;
     }
 }
@@ -894,7 +880,7 @@ cf_dispatch_release_all(cf_dispatch_t *self)
     while (self->inflight)
         finish_released(self, self->inflight);
     job_t *j;
-    while ((j = ready_pop(self)) || (j = alone_pop(self)))
+    while ((j = jobq_pop(self, &self->ready)) || (j = jobq_pop(self, &self->alone)))
         finish_released(self, j);
     for (worker_t *w = self->workers; w; w = w->next) {
         cf_msg_pack_op(&self->buf, "stop", NULL, 0);
@@ -918,7 +904,7 @@ cf_dispatch_stats(const cf_dispatch_t *self, cf_dispatch_stats_t *out)
         out->workers++;
     for (const job_t *j = self->inflight; j; j = j->next)
         out->inflight++;
-    out->prefetched = self->nready + self->nalone;
+    out->prefetched = self->ready.n + self->alone.n;
     out->suspects = self->nsuspects;
     cf_zsock_stats(self->zs, &out->sock);
 }
@@ -935,7 +921,7 @@ cf_dispatch_destroy(cf_dispatch_t **self_p)
         job_free(j);
     }
     job_t *r;
-    while ((r = ready_pop(self)) || (r = alone_pop(self)))
+    while ((r = jobq_pop(self, &self->ready)) || (r = jobq_pop(self, &self->alone)))
         job_free(r);
     free(self->suspects);
     while (self->workers) {
