@@ -20,6 +20,7 @@
 
 #include <sqlite3.h>
 
+#include "cf_busy.h"
 #include "cf_log.h"
 #include "cf_text.h"
 #include "cf_walbuf.h"
@@ -40,11 +41,14 @@
  * are indexed off the done path: their ids wait in a backlog (writer memory; rebuilt
  * from the archive at open, see fts_recover) and are indexed
  * - in the batch that marked them done when the load is light (the writer busy less
- *   than FTS_LIGHT_UTIL of the time lately, and no other request waiting: searchable
- *   as soon as done), as many as the batch marked done plus FTS_CATCHUP (oldest
- *   first): a backlog that busier moments left shrinks under a steady light load
- *   that never leaves the writer idle, a few articles per batch, never a whole chunk
- *   that would delay the requests arriving meanwhile (bench/README.md, "fifth pass");
+ *   than FTS_LIGHT_UTIL of the time both lately and in its last few milliseconds,
+ *   see cf_busy.h, and no other request waiting: searchable as soon as done), as
+ *   many as the batch marked done plus FTS_CATCHUP (oldest first): a backlog that
+ *   busier moments left shrinks under a steady light load that never leaves the
+ *   writer idle, a few articles per batch, never a whole chunk that would delay the
+ *   requests arriving meanwhile (bench/README.md, "fifth pass"; the last few
+ *   milliseconds count since the twentieth: a burst after an idle spell, a fresh
+ *   daemon's first one too, no longer pays for indexing while requests queue);
  * - in transactions of their own (which add the pending spans too, see "Spans"),
  *   FTS_CHUNK at a time, once the writer has had no request for FTS_IDLE_WAIT
  *   seconds: each such transaction is followed by a pause of
@@ -68,7 +72,6 @@
 #define FTS_CHUNK 64 /* ~4 ms; 32 cost 1.3x per article (bench/README.md, "Sixteenth pass") */
 #define FTS_CATCHUP 8 /* ~1 ms of indexing */
 #define FTS_LIGHT_UTIL 0.5
-#define FTS_UTIL_TAU 0.25 /* seconds: the time constant of the writer's utilization */
 #define FTS_IDLE_WAIT 0.01
 #define FTS_IDLE_PAUSE 4
 /* How far search may trail a burst: ~5 s of the pipeline's peak on 2 vCPUs (canned
@@ -438,8 +441,7 @@ struct cf_archive {
     bool fts_merge_due;         /* opened or indexed since the last merge step that found nothing */
     bool careful;               /* a savepoint around each DONE (see run_batch) */
     bool halfway;               /* a DONE failed after writing part of itself */
-    double util;                /* moving average of the writer's busy fraction */
-    double util_t;              /* when util was last updated (CLOCK_MONOTONIC, s) */
+    cf_busy_t busy;             /* the writer's busy share (batches; CLOCK_MONOTONIC) */
     int wal_frames;             /* frames in the WAL after the last commit (wal_hook) */
     bool ckpt_failing;          /* the last checkpoint failed: said once, and once more
                                  * when one works again */
@@ -1475,7 +1477,7 @@ fts_quota(cf_archive_t *self, size_t added)
     size_t k = 0;
     if (self->fts_n >= FTS_BACKLOG_MAX) {
         k = added + FTS_CHUNK; /* overload: index more than the batch added */
-    } else if (self->util < FTS_LIGHT_UTIL) {
+    } else if (cf_busy_below(&self->busy, FTS_LIGHT_UTIL)) {
         pthread_mutex_lock(&self->mu);
         bool idle = self->q_head == NULL;
         pthread_mutex_unlock(&self->mu);
@@ -1784,15 +1786,8 @@ writer_main(void *arg)
         apply_ctl(self, max_pages, busy_ms);
         double t0 = now_s(CLOCK_MONOTONIC);
         bool committed = batch ? run_batch(self, batch) : false;
-        if (batch) {
-            /* busy from t0 to t1 in the interval since the last update */
-            double t1 = now_s(CLOCK_MONOTONIC), dt = t1 - self->util_t;
-            if (dt > 0) {
-                double w = dt / (dt + FTS_UTIL_TAU);
-                self->util += w * ((t1 - t0) / dt - self->util);
-            }
-            self->util_t = t1;
-        }
+        if (batch)
+            cf_busy_add(&self->busy, t0, now_s(CLOCK_MONOTONIC));
 
         pthread_mutex_lock(&self->mu);
         if (batch) {
@@ -2382,6 +2377,7 @@ cf_archive_open(const char *state_dir, struct event_base *base, cf_err_t *err)
         cf_err_set(err, CF_ESYS, "archive: event_new failed");
         goto fail;
     }
+    cf_busy_init(&self->busy, now_s(CLOCK_MONOTONIC));
     if (pthread_create(&self->thread, NULL, writer_main, self) != 0) {
         cf_err_set(err, CF_ESYS, "archive: cannot start the writer thread");
         goto fail;
