@@ -442,6 +442,7 @@ struct cf_archive {
     bool careful;               /* a savepoint around each DONE (see run_batch) */
     bool halfway;               /* a DONE failed after writing part of itself */
     cf_busy_t busy;             /* the writer's busy share (batches; CLOCK_MONOTONIC) */
+    double batch_t0;            /* when the batch being run began (CLOCK_MONOTONIC, s) */
     int wal_frames;             /* frames in the WAL after the last commit (wal_hook) */
     bool ckpt_failing;          /* the last checkpoint failed: said once, and once more
                                  * when one works again */
@@ -1477,7 +1478,7 @@ fts_quota(cf_archive_t *self, size_t added)
     size_t k = 0;
     if (self->fts_n >= FTS_BACKLOG_MAX) {
         k = added + FTS_CHUNK; /* overload: index more than the batch added */
-    } else if (cf_busy_below(&self->busy, FTS_LIGHT_UTIL)) {
+    } else if (cf_busy_below(&self->busy, self->batch_t0, FTS_LIGHT_UTIL)) {
         pthread_mutex_lock(&self->mu);
         bool idle = self->q_head == NULL;
         pthread_mutex_unlock(&self->mu);
@@ -1784,10 +1785,10 @@ writer_main(void *arg)
         pthread_mutex_unlock(&self->mu);
 
         apply_ctl(self, max_pages, busy_ms);
-        double t0 = now_s(CLOCK_MONOTONIC);
+        self->batch_t0 = now_s(CLOCK_MONOTONIC);
         bool committed = batch ? run_batch(self, batch) : false;
         if (batch)
-            cf_busy_add(&self->busy, t0, now_s(CLOCK_MONOTONIC));
+            cf_busy_add(&self->busy, self->batch_t0, now_s(CLOCK_MONOTONIC));
 
         pthread_mutex_lock(&self->mu);
         if (batch) {
