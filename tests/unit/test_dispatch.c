@@ -82,6 +82,17 @@ insert(env_t *e, const char *url, const char *body)
     cf_dispatch_kick(e->dispatch);
 }
 
+/* n articles, https://example.test/<name>-<i>, each with the same short body. */
+static void
+insert_n(env_t *e, const char *name, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.test/%s-%d", name, i);
+        insert(e, url, "Nimbus opened a data center.");
+    }
+}
+
 static void
 setup(env_t *e, unsigned max_attempts, unsigned deadline)
 {
@@ -242,11 +253,7 @@ test_credit_and_results(void)
 {
     env_t e;
     setup(&e, 3, 30);
-    for (int i = 0; i < 5; i++) {
-        char url[64];
-        snprintf(url, sizeof url, "https://example.test/%d", i);
-        insert(&e, url, "Nimbus opened a data center.");
-    }
+    insert_n(&e, "quarantine", 5);
     ready(&e, 2);
     spin(&e, 50);
     cf_msg_t jobs[8];
@@ -382,11 +389,7 @@ test_lost_with_several_jobs(void)
 {
     env_t e;
     setup(&e, 3, 30);
-    for (int i = 0; i < 8; i++) {
-        char url[64];
-        snprintf(url, sizeof url, "https://example.test/shared-%d", i);
-        insert(&e, url, "Nimbus opened a data center.");
-    }
+    insert_n(&e, "shared", 8);
     void *b = dealer(&e), *c = dealer(&e);
     ready_on(&e, b, 2, 5001); /* b: 2 ordinary jobs */
     spin(&e, 50);
@@ -482,11 +485,7 @@ test_suspect_hand_off(void)
 {
     env_t e;
     setup(&e, 3, 30);
-    for (int i = 0; i < 7; i++) { /* 6 jobs out, 1 waiting */
-        char url[64];
-        snprintf(url, sizeof url, "https://example.test/hand-off-%d", i);
-        insert(&e, url, "Nimbus opened a data center.");
-    }
+    insert_n(&e, "hand-off", 7); /* 6 jobs out, 1 waiting */
     void *w[2] = {dealer(&e), dealer(&e)};
     cf_msg_t first[2][4];
     for (int k = 0; k < 2; k++) {
