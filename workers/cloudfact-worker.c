@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#ifdef CF_WORKER_TIMING
+#include <sys/resource.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +28,56 @@
 #define LIVENESS 3            /* silent intervals before reconnecting */
 #define RECONNECT_MAX_MS 32000
 #define DRAIN_EXTRA 4         /* messages beyond the credit handled per poll (control ops) */
+
+#ifdef CF_WORKER_TIMING
+/* Bench build only (cloudfact-worker-timed, -DCF_BENCH=ON): where a worker's CPU goes
+ * inside the pipeline, which no isolated benchmark shows. The daemon's threads, the
+ * other worker and the kernel share its CPUs and its caches, and the extractor runs
+ * ~1.4x slower there than alone (bench/README.md, "Twenty-first pass"). Thread CPU time
+ * of cf_extract_article per job, and apart the jobs taken right after the worker
+ * slept in zmq_poll (its caches the coldest). At exit, one JSON line is appended to
+ * $CF_WORKER_TIMING_FILE; bench/cpu_per_article.py --worker-timing reads it. */
+static struct {
+    bool slept;                    /* the worker slept since its last job */
+    unsigned long jobs, woke_jobs; /* all jobs; those right after a sleep */
+    double bytes, woke_bytes;      /* their body bytes */
+    double extract_s, woke_extract_s;
+} timing;
+
+static double
+timing_cpu_s(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static long
+timing_sleeps(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nvcsw : 0;
+}
+
+/* Called last, after zmq_ctx_term: the process's CPU then includes its I/O thread's. */
+static void
+timing_write(void)
+{
+    const char *path = getenv("CF_WORKER_TIMING_FILE");
+    FILE *f = path && *path ? fopen(path, "a") : NULL;
+    if (!f)
+        return;
+    fprintf(f,
+            "{\"pid\": %d, \"jobs\": %lu, \"body_bytes\": %.0f, \"extract_cpu_s\": %.6f,"
+            " \"woke_jobs\": %lu, \"woke_body_bytes\": %.0f, \"woke_extract_cpu_s\": %.6f,"
+            " \"main_thread_cpu_s\": %.6f, \"process_cpu_s\": %.6f}\n",
+            (int)getpid(), timing.jobs, timing.bytes, timing.extract_s, timing.woke_jobs,
+            timing.woke_bytes, timing.woke_extract_s, timing_cpu_s(CLOCK_THREAD_CPUTIME_ID),
+            timing_cpu_s(CLOCK_PROCESS_CPUTIME_ID));
+    if (fclose(f) != 0)
+        fprintf(stderr, "cloudfact-worker: %s: %s\n", path, strerror(errno));
+}
+#endif
 
 static volatile sig_atomic_t stop_requested;
 
@@ -239,7 +292,24 @@ do_job(worker_t *w, cf_msg_t *msg)
     cf_facts_t facts = {0};
     cf_class_t cls = {0};
     cf_err_t err;
-    if (cf_extract_article(w->ex, &msg->u.job.article, &facts, &cls, &err) == CF_OK) {
+#ifdef CF_WORKER_TIMING
+    double t0 = timing_cpu_s(CLOCK_THREAD_CPUTIME_ID);
+#endif
+    int rc = cf_extract_article(w->ex, &msg->u.job.article, &facts, &cls, &err);
+#ifdef CF_WORKER_TIMING
+    double dt = timing_cpu_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+    double bytes = (double)msg->u.job.article.body_len;
+    timing.jobs++;
+    timing.bytes += bytes;
+    timing.extract_s += dt;
+    if (timing.slept) {
+        timing.woke_jobs++;
+        timing.woke_bytes += bytes;
+        timing.woke_extract_s += dt;
+        timing.slept = false;
+    }
+#endif
+    if (rc == CF_OK) {
         cf_msg_pack_result(&w->buf, msg->u.job.job, &facts, &cls);
         cf_log_debug("worker: article %llu: %zu facts",
                      (unsigned long long)msg->u.job.article.id, facts.n);
@@ -390,7 +460,13 @@ main(int argc, char **argv)
     while (!stop_requested) {
         zmq_pollitem_t items[2] = {{w.sock, 0, ZMQ_POLLIN, 0}, {w.mon, 0, ZMQ_POLLIN, 0}};
         zmq_pollitem_t item;
+#ifdef CF_WORKER_TIMING
+        long sleeps = timing_sleeps();
+#endif
         int n = zmq_poll(items, w.mon ? 2 : 1, HEARTBEAT_MS);
+#ifdef CF_WORKER_TIMING
+        timing.slept |= timing_sleeps() != sleeps; /* it blocked: a voluntary switch */
+#endif
         item = items[0];
         if (n > 0 && w.mon && (items[1].revents & ZMQ_POLLIN)) {
             on_monitor(&w);
@@ -438,5 +514,8 @@ out:
     zmq_ctx_term(w.ctx);
     msgpack_sbuffer_destroy(&w.buf);
     cf_extract_destroy(&w.ex);
+#ifdef CF_WORKER_TIMING
+    timing_write();
+#endif
     return rc;
 }
