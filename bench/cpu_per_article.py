@@ -21,7 +21,9 @@ same worker, built with -DCF_BENCH=ON, that times its extractor) and adds to eac
 after (cf-bench-stages --only extract on the same corpus, the same CPUs, nothing else
 running) and the ratio of the two; the same for the jobs a worker took right after it
 slept and for the others; and the workers' CPU per job outside the extractor (their
-main threads, and whole processes with ZeroMQ's I/O threads).
+main threads, and whole processes with ZeroMQ's I/O threads, over their whole lives).
+The ratio is an upper bound: inside is the mean over every job, with titles; alone is
+cf-bench-stages' best of its rounds, without titles (which add ~3 %).
 """
 import argparse
 import json
@@ -63,9 +65,8 @@ def main():
     if a.worker_timing:
         if a.mode != "e2e":
             sys.exit("cpu_per_article: --worker-timing needs --mode e2e")
-        for bindir in a.bin:
-            run.check_ab_setup("cpu_per_article", a.out, [bindir], "cloudfact-worker-timed")
-            run.check_ab_setup("cpu_per_article", a.out, [bindir], "cf-bench-stages")
+        run.check_ab_setup("cpu_per_article", a.out, a.bin, "cloudfact-worker-timed")
+        run.check_ab_setup("cpu_per_article", a.out, a.bin, "cf-bench-stages")
     runs = {bindir: [] for bindir in a.bin}
     for rep in range(a.reps):
         for bindir in a.bin:
@@ -77,8 +78,11 @@ def main():
                 if os.path.exists(timing_file):
                     os.unlink(timing_file)
                 os.environ["CF_WORKER_TIMING_FILE"] = timing_file  # the workers inherit it
-                proc, ep, d = b.start_daemon("cpu-e2e", run.WORKERS,
-                                             os.path.join(b.bin, "cloudfact-worker-timed"))
+                try:
+                    proc, ep, d = b.start_daemon("cpu-e2e", run.WORKERS,
+                                                 os.path.join(b.bin, "cloudfact-worker-timed"))
+                finally:
+                    del os.environ["CF_WORKER_TIMING_FILE"]
             elif a.mode == "e2e":
                 proc, ep, d = b.start_daemon("cpu-e2e", run.WORKERS)
             elif a.mode == "canned":
@@ -106,8 +110,10 @@ def main():
                        round((w1 - w0) / 1024 / a.articles, 1)
                        if w0 is not None and w1 is not None else None}
             if timing_file:
-                rec["worker_timing"] = worker_timing(timing_file, b)
-                os.unlink(timing_file)
+                try:
+                    rec["worker_timing"] = worker_timing(timing_file, b)
+                finally:
+                    os.unlink(timing_file)
             runs[bindir].append(rec)
             print(json.dumps(rec), flush=True)
     summarize(a.bin, runs)
@@ -121,7 +127,7 @@ def worker_timing(path, b):
     if len(ws) != run.WORKERS:
         print("cpu_per_article: %d worker timing lines, expected %d" % (len(ws), run.WORKERS),
               file=sys.stderr)
-    tot = {k: sum(w[k] for w in ws) for k in ws[0]} if ws else {}
+    tot = {k: sum(w[k] for w in ws) for k in ws[0] if k != "pid"} if ws else {}
     if not tot.get("jobs") or not tot.get("body_bytes"):
         return None
 
@@ -129,7 +135,10 @@ def worker_timing(path, b):
         return round(cpu * 1e9 / nbytes, 2) if nbytes else None
 
     out = subprocess.run([os.path.join(b.bin, "cf-bench-stages"), "--only", "extract",
-                          "--reps", "1", b.corpus], capture_output=True, text=True, check=True)
+                          "--reps", "1", b.corpus], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("cpu_per_article: cf-bench-stages exited %d: %s" % (out.returncode,
+                                                                      out.stderr.strip()))
     alone = json.loads(out.stdout.strip().splitlines()[-1])["ns_per_byte"]
     inside = ns(tot["extract_cpu_s"], tot["body_bytes"])
     rest = tot["body_bytes"] - tot["woke_body_bytes"]
@@ -167,7 +176,7 @@ def summarize(bins, runs):
             ratios = [get(y) / get(x) for x, y in zip(runs[bins[0]], runs[other])
                       if get(x) and get(y) is not None]
             if ratios:
-                print("  %-18s median %.3f  (%s)" % (name, statistics.median(ratios),
+                print("  %-19s median %.3f  (%s)" % (name, statistics.median(ratios),
                                                      " ".join("%.2f" % q for q in ratios)),
                       file=sys.stderr)
 

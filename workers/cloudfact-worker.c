@@ -33,7 +33,7 @@
 /* Bench build only (cloudfact-worker-timed, -DCF_BENCH=ON): where a worker's CPU goes
  * inside the pipeline, which no isolated benchmark shows. The daemon's threads, the
  * other worker and the kernel share its CPUs and its caches, and the extractor runs
- * ~1.4x slower there than alone (bench/README.md, "Twenty-first pass"). Thread CPU time
+ * slower there than alone (bench/README.md, "Twenty-first pass"). Thread CPU time
  * of cf_extract_article per job, and apart the jobs taken right after the worker
  * slept in zmq_poll (its caches the coldest). At exit, one JSON line is appended to
  * $CF_WORKER_TIMING_FILE; bench/cpu_per_article.py --worker-timing reads it. */
@@ -64,9 +64,13 @@ static void
 timing_write(void)
 {
     const char *path = getenv("CF_WORKER_TIMING_FILE");
-    FILE *f = path && *path ? fopen(path, "a") : NULL;
-    if (!f)
+    if (!path || !*path)
         return;
+    FILE *f = fopen(path, "a");
+    if (!f) {
+        fprintf(stderr, "cloudfact-worker: %s: %s\n", path, strerror(errno));
+        return;
+    }
     fprintf(f,
             "{\"pid\": %d, \"jobs\": %lu, \"body_bytes\": %.0f, \"extract_cpu_s\": %.6f,"
             " \"woke_jobs\": %lu, \"woke_body_bytes\": %.0f, \"woke_extract_cpu_s\": %.6f,"
@@ -465,7 +469,8 @@ main(int argc, char **argv)
 #endif
         int n = zmq_poll(items, w.mon ? 2 : 1, HEARTBEAT_MS);
 #ifdef CF_WORKER_TIMING
-        timing.slept |= timing_sleeps() != sleeps; /* it blocked: a voluntary switch */
+        if (timing_sleeps() != sleeps) /* it blocked: a voluntary switch */
+            timing.slept = true;
 #endif
         item = items[0];
         if (n > 0 && w.mon && (items[1].revents & ZMQ_POLLIN)) {
