@@ -20,8 +20,10 @@ same worker, built with -DCF_BENCH=ON, that times its extractor) and adds to eac
 `worker_timing`: the extractor's CPU per body byte inside the pipeline, alone right
 after (cf-bench-stages --only extract on the same corpus, the same CPUs, nothing else
 running) and the ratio of the two; the same for the jobs a worker took right after it
-slept and for the others; and the workers' CPU per job outside the extractor (their
-main threads, and whole processes with ZeroMQ's I/O threads, over their whole lives).
+slept and for the others; the share of the time between a worker's first and last
+job that it spent asleep waiting for one; and the workers' CPU per job outside the
+extractor (their main threads, and whole processes with ZeroMQ's I/O threads, over
+their whole lives).
 The ratio is an upper bound: inside is the mean over every job, with titles; alone is
 cf-bench-stages' best of its rounds, without titles (which add ~3 %).
 """
@@ -149,6 +151,9 @@ def worker_timing(path, b):
             "after_sleep_ns_per_byte": ns(tot["woke_extract_cpu_s"], tot["woke_body_bytes"]),
             "back_to_back_ns_per_byte":
                 ns(tot["extract_cpu_s"] - tot["woke_extract_cpu_s"], rest),
+            "asleep_share_between_jobs":
+                round(tot["slept_in_span_s"] / tot["jobs_span_s"], 3)
+                if tot.get("jobs_span_s") else None,
             "main_thread_us_per_job_outside_extract":
                 round((tot["main_thread_cpu_s"] - tot["extract_cpu_s"]) * 1e6 / tot["jobs"], 1),
             "process_us_per_job_outside_extract":

@@ -42,10 +42,13 @@ static struct {
     unsigned long jobs, woke_jobs; /* all jobs; those right after a sleep */
     double bytes, woke_bytes;      /* their body bytes */
     double extract_s, woke_extract_s;
+    double first_job, last_job; /* CLOCK_MONOTONIC: the span of the worker's jobs */
+    double sleep_s;             /* the last sleep's length, until a job follows it */
+    double slept_s;             /* the sleeps that a job ended (within the span) */
 } timing;
 
 static double
-timing_cpu_s(clockid_t clock)
+timing_clock_s(clockid_t clock)
 {
     struct timespec ts;
     clock_gettime(clock, &ts);
@@ -74,10 +77,12 @@ timing_write(void)
     fprintf(f,
             "{\"pid\": %d, \"jobs\": %lu, \"body_bytes\": %.0f, \"extract_cpu_s\": %.6f,"
             " \"woke_jobs\": %lu, \"woke_body_bytes\": %.0f, \"woke_extract_cpu_s\": %.6f,"
-            " \"main_thread_cpu_s\": %.6f, \"process_cpu_s\": %.6f}\n",
+            " \"main_thread_cpu_s\": %.6f, \"process_cpu_s\": %.6f, \"jobs_span_s\": %.6f,"
+            " \"slept_in_span_s\": %.6f}\n",
             (int)getpid(), timing.jobs, timing.bytes, timing.extract_s, timing.woke_jobs,
-            timing.woke_bytes, timing.woke_extract_s, timing_cpu_s(CLOCK_THREAD_CPUTIME_ID),
-            timing_cpu_s(CLOCK_PROCESS_CPUTIME_ID));
+            timing.woke_bytes, timing.woke_extract_s, timing_clock_s(CLOCK_THREAD_CPUTIME_ID),
+            timing_clock_s(CLOCK_PROCESS_CPUTIME_ID), timing.last_job - timing.first_job,
+            timing.slept_s);
     if (fclose(f) != 0)
         fprintf(stderr, "cloudfact-worker: %s: %s\n", path, strerror(errno));
 }
@@ -297,11 +302,16 @@ do_job(worker_t *w, cf_msg_t *msg)
     cf_class_t cls = {0};
     cf_err_t err;
 #ifdef CF_WORKER_TIMING
-    double t0 = timing_cpu_s(CLOCK_THREAD_CPUTIME_ID);
+    double t0 = timing_clock_s(CLOCK_THREAD_CPUTIME_ID);
+    if (timing.jobs == 0)
+        timing.first_job = timing_clock_s(CLOCK_MONOTONIC);
+    else
+        timing.slept_s += timing.sleep_s; /* a sleep between two jobs */
+    timing.sleep_s = 0;
 #endif
     int rc = cf_extract_article(w->ex, &msg->u.job.article, &facts, &cls, &err);
 #ifdef CF_WORKER_TIMING
-    double dt = timing_cpu_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+    double dt = timing_clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
     double bytes = (double)msg->u.job.article.body_len;
     timing.jobs++;
     timing.bytes += bytes;
@@ -312,6 +322,7 @@ do_job(worker_t *w, cf_msg_t *msg)
         timing.woke_extract_s += dt;
         timing.slept = false;
     }
+    timing.last_job = timing_clock_s(CLOCK_MONOTONIC);
 #endif
     if (rc == CF_OK) {
         cf_msg_pack_result(&w->buf, msg->u.job.job, &facts, &cls);
@@ -466,11 +477,14 @@ main(int argc, char **argv)
         zmq_pollitem_t item;
 #ifdef CF_WORKER_TIMING
         long sleeps = timing_sleeps();
+        double poll_t0 = timing_clock_s(CLOCK_MONOTONIC);
 #endif
         int n = zmq_poll(items, w.mon ? 2 : 1, HEARTBEAT_MS);
 #ifdef CF_WORKER_TIMING
-        if (timing_sleeps() != sleeps) /* it blocked: a voluntary switch */
+        if (timing_sleeps() != sleeps) { /* it blocked: a voluntary switch */
             timing.slept = true;
+            timing.sleep_s += timing_clock_s(CLOCK_MONOTONIC) - poll_t0;
+        }
 #endif
         item = items[0];
         if (n > 0 && w.mon && (items[1].revents & ZMQ_POLLIN)) {
