@@ -36,15 +36,17 @@
  * slower there than alone (bench/README.md, "Twenty-first pass"). Thread CPU time
  * of cf_extract_article per job, and apart the jobs taken right after the worker
  * slept in zmq_poll (its caches the coldest). At exit, one JSON line is appended to
- * $CF_WORKER_TIMING_FILE; bench/cpu_per_article.py --worker-timing reads it. */
+ * $CF_WORKER_TIMING_FILE; bench/cpu_per_article.py --worker-timing reads it. Other
+ * builds get the empty hooks after this block. */
 static struct {
-    bool slept;                    /* the worker slept since its last job */
     unsigned long jobs, woke_jobs; /* all jobs; those right after a sleep */
     double bytes, woke_bytes;      /* their body bytes */
     double extract_s, woke_extract_s;
     double first_job, last_job; /* CLOCK_MONOTONIC: the span of the worker's jobs */
-    double sleep_s;             /* the last sleep's length, until a job follows it */
+    double sleep_s;             /* slept since the last job (> 0: the next one woke it) */
     double slept_s;             /* the sleeps that a job ended (within the span) */
+    long poll_sleeps;           /* the thread's voluntary switches before a poll */
+    double poll_t0;             /* when that poll began */
 } timing;
 
 static double
@@ -60,6 +62,47 @@ timing_sleeps(void)
 {
     struct rusage ru;
     return getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_nvcsw : 0;
+}
+
+static void
+timing_poll_begin(void)
+{
+    timing.poll_sleeps = timing_sleeps();
+    timing.poll_t0 = timing_clock_s(CLOCK_MONOTONIC);
+}
+
+static void
+timing_poll_end(void)
+{
+    if (timing_sleeps() != timing.poll_sleeps) /* it blocked: a voluntary switch */
+        timing.sleep_s += timing_clock_s(CLOCK_MONOTONIC) - timing.poll_t0;
+}
+
+/* Returns the thread's CPU time, for timing_job_end. */
+static double
+timing_job_begin(void)
+{
+    if (timing.jobs == 0)
+        timing.first_job = timing_clock_s(CLOCK_MONOTONIC);
+    else
+        timing.slept_s += timing.sleep_s; /* a sleep between two jobs */
+    return timing_clock_s(CLOCK_THREAD_CPUTIME_ID);
+}
+
+static void
+timing_job_end(double t0, size_t body_len)
+{
+    double dt = timing_clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+    timing.jobs++;
+    timing.bytes += (double)body_len;
+    timing.extract_s += dt;
+    if (timing.sleep_s > 0) {
+        timing.woke_jobs++;
+        timing.woke_bytes += (double)body_len;
+        timing.woke_extract_s += dt;
+    }
+    timing.sleep_s = 0;
+    timing.last_job = timing_clock_s(CLOCK_MONOTONIC);
 }
 
 /* Called last, after zmq_ctx_term: the process's CPU then includes its I/O thread's. */
@@ -85,6 +128,30 @@ timing_write(void)
             timing.slept_s);
     if (fclose(f) != 0)
         fprintf(stderr, "cloudfact-worker: %s: %s\n", path, strerror(errno));
+}
+#else
+static void
+timing_poll_begin(void)
+{
+}
+static void
+timing_poll_end(void)
+{
+}
+static double
+timing_job_begin(void)
+{
+    return 0;
+}
+static void
+timing_job_end(double t0, size_t body_len)
+{
+    (void)t0;
+    (void)body_len;
+}
+static void
+timing_write(void)
+{
 }
 #endif
 
@@ -301,29 +368,9 @@ do_job(worker_t *w, cf_msg_t *msg)
     cf_facts_t facts = {0};
     cf_class_t cls = {0};
     cf_err_t err;
-#ifdef CF_WORKER_TIMING
-    double t0 = timing_clock_s(CLOCK_THREAD_CPUTIME_ID);
-    if (timing.jobs == 0)
-        timing.first_job = timing_clock_s(CLOCK_MONOTONIC);
-    else
-        timing.slept_s += timing.sleep_s; /* a sleep between two jobs */
-    timing.sleep_s = 0;
-#endif
+    double t0 = timing_job_begin();
     int rc = cf_extract_article(w->ex, &msg->u.job.article, &facts, &cls, &err);
-#ifdef CF_WORKER_TIMING
-    double dt = timing_clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
-    double bytes = (double)msg->u.job.article.body_len;
-    timing.jobs++;
-    timing.bytes += bytes;
-    timing.extract_s += dt;
-    if (timing.slept) {
-        timing.woke_jobs++;
-        timing.woke_bytes += bytes;
-        timing.woke_extract_s += dt;
-        timing.slept = false;
-    }
-    timing.last_job = timing_clock_s(CLOCK_MONOTONIC);
-#endif
+    timing_job_end(t0, msg->u.job.article.body_len);
     if (rc == CF_OK) {
         cf_msg_pack_result(&w->buf, msg->u.job.job, &facts, &cls);
         cf_log_debug("worker: article %llu: %zu facts",
@@ -475,17 +522,9 @@ main(int argc, char **argv)
     while (!stop_requested) {
         zmq_pollitem_t items[2] = {{w.sock, 0, ZMQ_POLLIN, 0}, {w.mon, 0, ZMQ_POLLIN, 0}};
         zmq_pollitem_t item;
-#ifdef CF_WORKER_TIMING
-        long sleeps = timing_sleeps();
-        double poll_t0 = timing_clock_s(CLOCK_MONOTONIC);
-#endif
+        timing_poll_begin();
         int n = zmq_poll(items, w.mon ? 2 : 1, HEARTBEAT_MS);
-#ifdef CF_WORKER_TIMING
-        if (timing_sleeps() != sleeps) { /* it blocked: a voluntary switch */
-            timing.slept = true;
-            timing.sleep_s += timing_clock_s(CLOCK_MONOTONIC) - poll_t0;
-        }
-#endif
+        timing_poll_end();
         item = items[0];
         if (n > 0 && w.mon && (items[1].revents & ZMQ_POLLIN)) {
             on_monitor(&w);
@@ -533,8 +572,6 @@ out:
     zmq_ctx_term(w.ctx);
     msgpack_sbuffer_destroy(&w.buf);
     cf_extract_destroy(&w.ex);
-#ifdef CF_WORKER_TIMING
     timing_write();
-#endif
     return rc;
 }

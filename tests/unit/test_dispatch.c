@@ -253,7 +253,7 @@ test_credit_and_results(void)
 {
     env_t e;
     setup(&e, 3, 30);
-    insert_n(&e, "quarantine", 5);
+    insert_n(&e, "credit", 5);
     ready(&e, 2);
     spin(&e, 50);
     cf_msg_t jobs[8];
