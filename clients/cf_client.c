@@ -11,18 +11,11 @@
 #include <msgpack.h>
 #include <zmq.h>
 
+#include "cf_clock.h"
 #include "cf_key.h"
 #include "cf_limits.h"
 #include "cf_msg.h"
 #include "cf_text.h"
-
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- connections -------------------------------------------------------------- */
 
@@ -172,10 +165,10 @@ conn_event(conn_t *c, cf_err_t *err)
 static int
 conn_wait(conn_t *c, int timeout_ms, cf_err_t *err)
 {
-    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : cf_clock_ms() + (uint64_t)timeout_ms;
     for (;;) {
         zmq_pollitem_t items[2] = {{c->sock, 0, ZMQ_POLLIN, 0}, {c->mon, 0, ZMQ_POLLIN, 0}};
-        uint64_t now = now_ms();
+        uint64_t now = cf_clock_ms();
         long left = deadline == UINT64_MAX ? -1 : deadline > now ? (long)(deadline - now) : 0;
         int n = zmq_poll(items, c->mon ? 2 : 1, left);
         if (n < 0)
@@ -228,7 +221,7 @@ push_send(push_t *p, slot_t *s, cf_err_t *err)
     if (rc < 0)
         return cf_err_set(err, CF_ESYS, "sending: %s", zmq_strerror(zmq_errno()));
     s->waiting_reply = true;
-    s->due = now_ms() + p->o->timeout_ms;
+    s->due = cf_clock_ms() + p->o->timeout_ms;
     return CF_OK;
 }
 
@@ -314,7 +307,7 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
         if (used == 0)
             break;
         /* wait for replies until the earliest due time */
-        uint64_t now = now_ms(), due = UINT64_MAX;
+        uint64_t now = cf_clock_ms(), due = UINT64_MAX;
         for (size_t i = 0; i < p.nslots; i++)
             if (p.slots[i].used && p.slots[i].due < due)
                 due = p.slots[i].due;
@@ -348,7 +341,7 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
                 msgpack_unpacked_destroy(&up);
                 if (s && s->waiting_reply) {
                     s->waiting_reply = false;
-                    uint64_t t = now_ms();
+                    uint64_t t = cf_clock_ms();
                     if (reply.u.reply.rc == CF_EBUSY && s->busy == 0)
                         s->busy_since = t;
                     if (reply.u.reply.rc == CF_EBUSY && t - s->busy_since < o.busy_for_ms) {
@@ -370,7 +363,7 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
             zmq_msg_close(&m);
         }
         /* resend the unanswered, retry the busy */
-        now = now_ms();
+        now = cf_clock_ms();
         for (size_t i = 0; i < p.nslots; i++) {
             slot_t *s = &p.slots[i];
             if (!s->used || s->due > now)

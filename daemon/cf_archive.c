@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "cf_busy.h"
+#include "cf_clock.h"
 #include "cf_log.h"
 #include "cf_text.h"
 #include "cf_walbuf.h"
@@ -1634,21 +1635,13 @@ apply_ctl(cf_archive_t *self, int64_t max_pages, int busy_ms)
     }
 }
 
-static double
-now_s(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* The writer has no request: add the spans above the mark and index a chunk of the
  * search backlog, then pause (on cv, so that a request ends the pause) FTS_IDLE_PAUSE
  * times as long as that took. Called and returns with mu held. */
 static void
 index_while_idle(cf_archive_t *self, double *pause_until)
 {
-    double now = now_s(CLOCK_REALTIME);
+    double now = cf_clock_s(CLOCK_REALTIME);
     if (*pause_until - now > 1.0) /* the wall clock stepped back: no long pause */
         *pause_until = now;
     if (now < *pause_until) {
@@ -1660,7 +1653,7 @@ index_while_idle(cf_archive_t *self, double *pause_until)
     }
     pthread_mutex_unlock(&self->mu);
     idle_txn(self, FTS_CHUNK);
-    double end = now_s(CLOCK_REALTIME);
+    double end = cf_clock_s(CLOCK_REALTIME);
     *pause_until = end + FTS_IDLE_PAUSE * (end - now);
     pthread_mutex_lock(&self->mu);
 }
@@ -1722,7 +1715,7 @@ writer_main(void *arg)
             checkpoint(self);
         if ((self->fts_n || self->fts_merge_due || self->spans_pending) && !self->q_head) {
             double idle_from =
-                now_s(CLOCK_REALTIME) +
+                cf_clock_s(CLOCK_REALTIME) +
                 (self->fts_n || self->fts_merge_due ? FTS_IDLE_WAIT : SPANS_IDLE_WAIT);
             if (pause_until < idle_from)
                 pause_until = idle_from;
@@ -1763,7 +1756,7 @@ writer_main(void *arg)
             /* closing and no request left: add the spans above the mark, index the
              * search backlog and merge (checkpointing as it goes, at the top of the
              * loop) within the close budget, then stop */
-            double now = now_s(CLOCK_MONOTONIC);
+            double now = cf_clock_s(CLOCK_MONOTONIC);
             if (close_from == 0)
                 close_from = now;
             if ((self->fts_n || self->fts_merge_due) && !self->fts_stalled &&
@@ -1785,10 +1778,10 @@ writer_main(void *arg)
         pthread_mutex_unlock(&self->mu);
 
         apply_ctl(self, max_pages, busy_ms);
-        self->batch_t0 = now_s(CLOCK_MONOTONIC);
+        self->batch_t0 = cf_clock_s(CLOCK_MONOTONIC);
         bool committed = batch ? run_batch(self, batch) : false;
         if (batch)
-            cf_busy_add(&self->busy, self->batch_t0, now_s(CLOCK_MONOTONIC));
+            cf_busy_add(&self->busy, self->batch_t0, cf_clock_s(CLOCK_MONOTONIC));
 
         pthread_mutex_lock(&self->mu);
         if (batch) {
@@ -2378,7 +2371,7 @@ cf_archive_open(const char *state_dir, struct event_base *base, cf_err_t *err)
         cf_err_set(err, CF_ESYS, "archive: event_new failed");
         goto fail;
     }
-    cf_busy_init(&self->busy, now_s(CLOCK_MONOTONIC));
+    cf_busy_init(&self->busy, cf_clock_s(CLOCK_MONOTONIC));
     if (pthread_create(&self->thread, NULL, writer_main, self) != 0) {
         cf_err_set(err, CF_ESYS, "archive: cannot start the writer thread");
         goto fail;

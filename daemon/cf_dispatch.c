@@ -14,6 +14,7 @@
 
 #include <zmq.h>
 
+#include "cf_clock.h"
 #include "cf_log.h"
 #include "cf_loop.h"
 #include "cf_msg.h"
@@ -109,14 +110,6 @@ struct cf_dispatch {
     cf_ratelog_t bad_log;
     cf_dispatch_stats_t st;
 };
-
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void pump(cf_dispatch_t *self);
 
@@ -367,7 +360,7 @@ on_result(cf_dispatch_t *self, worker_t *w, cf_msg_t *msg)
                      (unsigned long long)msg->u.result.job);
         return;
     }
-    w->busy_since = now_ms(); /* an answer: the deadline starts again */
+    w->busy_since = cf_clock_ms(); /* an answer: the deadline starts again */
     cf_facts_t *facts = &msg->u.result.facts;
     for (size_t i = 0; i < facts->n; i++) {
         cf_err_t err;
@@ -430,7 +423,7 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
         return;
     }
     if (w)
-        w->last_seen = now_ms();
+        w->last_seen = cf_clock_ms();
     switch (msg.op) {
     case CF_OP_READY:
         if (!w) {
@@ -439,7 +432,7 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
             w->idlen = idlen;
             w->next = self->workers;
             self->workers = w;
-            w->last_seen = now_ms();
+            w->last_seen = cf_clock_ms();
             cf_log_info("dispatch: worker ready (pid=%llu, credit=%u)",
                         (unsigned long long)msg.u.ready.pid, msg.u.ready.credit);
         }
@@ -458,7 +451,7 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
     case CF_OP_ERROR: {
         job_t *j = w ? job_find(self, msg.u.error.job) : NULL;
         if (j && j->worker == w) {
-            w->busy_since = now_ms();
+            w->busy_since = cf_clock_ms();
             char why[CF_ERR_TEXT_MAX];
             snprintf(why, sizeof why, "worker error: %s", msg.u.error.error);
             finish_failed(self, j, why);
@@ -536,7 +529,7 @@ send_job(cf_dispatch_t *self, job_t *j, worker_t *w)
     self->inflight = j;
     j->worker = w;
     if (w->inflight == 0)
-        w->busy_since = now_ms(); /* idle until now: the deadline starts */
+        w->busy_since = cf_clock_ms(); /* idle until now: the deadline starts */
     w->inflight++;
     if (j->alone) {
         w->alone = true;
@@ -704,7 +697,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     cf_dispatch_t *self = arg;
-    uint64_t now = now_ms();
+    uint64_t now = cf_clock_ms();
     /* workers that answered nothing for the job deadline with jobs out: hung; killed
      * if they are ours (see "Blame") */
     uint64_t limit = (uint64_t)self->opts.job_deadline * 1000;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cf_clock.h"
 #include "cf_log.h"
 #include "cf_text.h"
 
@@ -23,7 +24,7 @@ extern char **environ;
 
 typedef struct slot {
     pid_t pid;             /* 0: not running */
-    time_t started;        /* monotonic seconds */
+    uint64_t started_ms;   /* monotonic */
     int backoff;           /* seconds before the next respawn; 0: none yet, or ready */
     bool given_up;         /* exited 2: configuration error, not respawned */
     struct event *respawn; /* one-shot timer */
@@ -42,14 +43,6 @@ struct cf_pool {
     bool batch; /* new workers start under SCHED_BATCH */
     cf_pool_stats_t st;
 };
-
-static time_t
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
 
 static int
 spawn(cf_pool_t *self, slot_t *s, cf_err_t *err)
@@ -91,7 +84,7 @@ spawn(cf_pool_t *self, slot_t *s, cf_err_t *err)
         return cf_err_sys(err, "pool: cannot start %s", self->argv[0]);
     }
     s->pid = pid;
-    s->started = now_s();
+    s->started_ms = cf_clock_ms();
     self->st.spawned++;
     self->st.alive++;
     cf_log_info("pool: worker started (pid=%d)", (int)pid);
@@ -157,14 +150,14 @@ reaped(cf_pool_t *self, pid_t pid, int status)
                      (int)pid);
         return;
     }
-    time_t lived = now_s() - s->started;
+    uint64_t lived = (cf_clock_ms() - s->started_ms) / 1000;
     /* doubling only while workers die before they were ever ready */
     if (s->backoff == 0)
         s->backoff = BACKOFF_FIRST;
     else
         s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
-    cf_log_warn("pool: worker ended (pid=%d, %s, lived %lds); restarting in %ds", (int)pid, how,
-                (long)lived, s->backoff);
+    cf_log_warn("pool: worker ended (pid=%d, %s, lived %lus); restarting in %ds", (int)pid, how,
+                (unsigned long)lived, s->backoff);
     struct timeval tv = {s->backoff, 0};
     event_add(s->respawn, &tv);
 }

@@ -15,6 +15,7 @@
 
 #include <zmq.h>
 
+#include "cf_clock.h"
 #include "cf_log.h"
 #include "cf_loop.h"
 #include "cf_msg.h"
@@ -117,22 +118,6 @@ struct cf_query {
     stream_stats_t ss;
     msgpack_sbuffer buf;
 };
-
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void
 send_buf(cf_query_t *self, side_t *side, const zmq_msg_t *env, size_t nenv)
@@ -385,7 +370,7 @@ stream_turn(evutil_socket_t fd, short what, void *arg)
     cf_zsock_t *zs = st->side->zs;
     int sent = 0;
     bool paged = false, paused = false;
-    uint64_t t0 = now_us();
+    uint64_t t0 = cf_clock_us();
     for (;;) {
         if (st->nout) { /* the `end` */
             int e = stream_push(st);
@@ -458,7 +443,7 @@ stream_turn(evutil_socket_t fd, short what, void *arg)
     }
     struct timeval tv = {0, 0};
     if (paused) {
-        uint64_t now = now_ms();
+        uint64_t now = cf_clock_ms();
         if (!st->blocked_since) {
             st->blocked_since = now;
             self->ss.paused++;
@@ -479,7 +464,7 @@ stream_turn(evutil_socket_t fd, short what, void *arg)
     } else {
         cf_archive_stats_t as;
         cf_archive_stats(self->archive, &as);
-        uint64_t t1 = now_us();
+        uint64_t t1 = cf_clock_us();
         if (as.commits != st->commits_seen) {
             st->commits_seen = as.commits;
             st->live_until = t1 + STREAM_LIVE_US;

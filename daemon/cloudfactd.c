@@ -18,6 +18,7 @@
 
 #include "cf_archive.h"
 #include "cf_auth.h"
+#include "cf_clock.h"
 #include "cf_config.h"
 #include "cf_dispatch.h"
 #include "cf_http.h"
@@ -105,25 +106,11 @@ typedef struct daemon {
     svc_t svc;                  /* systemd, health, metrics: see "The service" */
 } daemon_t;
 
-static uint64_t
-now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t
-now_ms(void)
-{
-    return now_us() / 1000;
-}
-
 static void
 set_phase(daemon_t *d, phase_t p)
 {
     d->phase = p;
-    d->phase_since = now_ms();
+    d->phase_since = cf_clock_ms();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -176,7 +163,7 @@ send_status(daemon_t *d, const char *prefix)
     status_line(d, line, sizeof line);
     snprintf(msg, sizeof msg, "%sSTATUS=%s", prefix, line);
     notify(d, msg);
-    d->svc.last_status_ms = now_ms();
+    d->svc.last_status_ms = cf_clock_ms();
 }
 
 /* READY=1: every socket bound (start() did that before the first tick), the
@@ -203,13 +190,13 @@ on_probe(cf_archive_req_t *req, void *arg)
 {
     daemon_t *d = arg;
     svc_t *s = &d->svc;
-    uint64_t now = now_ms();
+    uint64_t now = cf_clock_ms();
     s->probe_out = false;
     s->probe_done_ms = now;
     /* article 0 never exists: CF_EINVAL means the empty transaction committed */
     bool ok = req->rc == CF_OK || req->rc == CF_EINVAL;
     if (ok) {
-        cf_metrics_hist_observe(&s->commit_hist, (double)(now_us() - s->probe_sent_us) / 1e6);
+        cf_metrics_hist_observe(&s->commit_hist, (double)(cf_clock_us() - s->probe_sent_us) / 1e6);
         if (!s->probe_ok)
             cf_log_notice("archive: writable again");
     } else {
@@ -234,7 +221,7 @@ send_probe(daemon_t *d)
     s->probe.cb = on_probe;
     s->probe.arg = d;
     s->probe.u.release.id = 0;
-    s->probe_sent_us = now_us();
+    s->probe_sent_us = cf_clock_us();
     s->probe_sent_ms = s->probe_sent_us / 1000;
     if (cf_archive_submit(d->archive, &s->probe) == CF_OK)
         s->probe_out = true;
@@ -245,7 +232,7 @@ static const char *
 writer_trouble(const daemon_t *d, char *buf, size_t n)
 {
     const svc_t *s = &d->svc;
-    uint64_t now = now_ms();
+    uint64_t now = cf_clock_ms();
     if (s->probe_out && now - s->probe_sent_ms >= PROBE_STUCK_MS) {
         snprintf(buf, n, "archive writer has not answered for %llu s",
                  (unsigned long long)((now - s->probe_sent_ms) / 1000));
@@ -269,7 +256,7 @@ health(char *why, size_t n, void *arg)
     char buf[256];
     cf_dispatch_stats_t ds;
     cf_dispatch_stats(d->dispatch, &ds);
-    uint64_t late = now_ms() - d->svc.last_tick_ms;
+    uint64_t late = cf_clock_ms() - d->svc.last_tick_ms;
     const char *trouble;
     if (d->phase != RUNNING)
         snprintf(why, n, "shutting down");
@@ -291,7 +278,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     daemon_t *d = arg;
     svc_t *s = &d->svc;
-    uint64_t now = now_ms();
+    uint64_t now = cf_clock_ms();
     s->last_tick_ms = now;
     if (d->phase != RUNNING)
         return;
@@ -325,7 +312,7 @@ on_watchdog(evutil_socket_t fd, short what, void *arg)
     svc_t *s = &d->svc;
     if (!s->ready)
         return; /* systemd arms the watchdog once start-up is complete */
-    uint64_t now = now_ms();
+    uint64_t now = cf_clock_ms();
     bool stuck = s->probe_out && now - s->probe_sent_ms >= s->watchdog_ms;
     if (stuck) {
         if (!s->watchdog_withheld)
@@ -380,7 +367,7 @@ collect(cf_metrics_t *m, void *arg)
     cf_metrics_gauge(m, "cloudfact_start_time_seconds", "Start time, seconds since the epoch.",
                      (double)s->started_at);
     cf_metrics_gauge(m, "cloudfact_uptime_seconds", "Seconds since start.",
-                     (double)(now_ms() - s->started_ms) / 1000.0);
+                     (double)(cf_clock_ms() - s->started_ms) / 1000.0);
     cf_metrics_gauge(m, "cloudfact_ready", "1 once READY=1 was sent (sockets, archive, worker).",
                      s->ready);
     cf_metrics_gauge(m, "cloudfact_healthy", "1 when /healthz answers 200.",
@@ -608,7 +595,7 @@ svc_start(daemon_t *d, cf_err_t *err)
     cf_metrics_hist_init(&s->publish_hist, publish_le, sizeof publish_le / sizeof *publish_le);
     s->last_reload_ok = true;
     s->probe_ok = true;
-    s->started_ms = s->last_tick_ms = now_ms();
+    s->started_ms = s->last_tick_ms = cf_clock_ms();
     s->started_at = time(NULL);
     if (strcmp(d->cfg->http, "off") != 0) {
         /* an operator who finds no metrics should learn why at start, not later */
@@ -695,7 +682,7 @@ on_shutdown_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     daemon_t *d = arg;
-    uint64_t waited = now_ms() - d->phase_since;
+    uint64_t waited = cf_clock_ms() - d->phase_since;
     cf_dispatch_stats_t ds;
     cf_dispatch_stats(d->dispatch, &ds);
     switch (d->phase) {
@@ -843,9 +830,7 @@ on_published(const cf_article_t *a, const cf_facts_t *facts, void *arg)
             d->svc.facts_by_type[t]++;
     }
     if (a->received_at > 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        double now = (double)ts.tv_sec + ts.tv_nsec / 1e9, lat = now - a->received_at;
+        double lat = cf_clock_s(CLOCK_REALTIME) - a->received_at;
         cf_metrics_hist_observe(&d->svc.publish_hist, lat > 0 ? lat : 0);
     }
 }

@@ -19,6 +19,7 @@
 
 #include <zmq.h>
 
+#include "cf_clock.h"
 #include "cf_extract.h"
 #include "cf_key.h"
 #include "cf_log.h"
@@ -49,14 +50,6 @@ static struct {
     double poll_t0;             /* when that poll began */
 } timing;
 
-static double
-timing_clock_s(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static long
 timing_sleeps(void)
 {
@@ -68,14 +61,14 @@ static void
 timing_poll_begin(void)
 {
     timing.poll_sleeps = timing_sleeps();
-    timing.poll_t0 = timing_clock_s(CLOCK_MONOTONIC);
+    timing.poll_t0 = cf_clock_s(CLOCK_MONOTONIC);
 }
 
 static void
 timing_poll_end(void)
 {
     if (timing_sleeps() != timing.poll_sleeps) /* it blocked: a voluntary switch */
-        timing.sleep_s += timing_clock_s(CLOCK_MONOTONIC) - timing.poll_t0;
+        timing.sleep_s += cf_clock_s(CLOCK_MONOTONIC) - timing.poll_t0;
 }
 
 /* Returns the thread's CPU time, for timing_job_end. */
@@ -83,16 +76,16 @@ static double
 timing_job_begin(void)
 {
     if (timing.jobs == 0)
-        timing.first_job = timing_clock_s(CLOCK_MONOTONIC);
+        timing.first_job = cf_clock_s(CLOCK_MONOTONIC);
     else
         timing.slept_s += timing.sleep_s; /* a sleep between two jobs */
-    return timing_clock_s(CLOCK_THREAD_CPUTIME_ID);
+    return cf_clock_s(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static void
 timing_job_end(double t0, size_t body_len)
 {
-    double dt = timing_clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+    double dt = cf_clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
     timing.jobs++;
     timing.bytes += (double)body_len;
     timing.extract_s += dt;
@@ -102,7 +95,7 @@ timing_job_end(double t0, size_t body_len)
         timing.woke_extract_s += dt;
     }
     timing.sleep_s = 0;
-    timing.last_job = timing_clock_s(CLOCK_MONOTONIC);
+    timing.last_job = cf_clock_s(CLOCK_MONOTONIC);
 }
 
 /* Called last, after zmq_ctx_term: the process's CPU then includes its I/O thread's. */
@@ -123,8 +116,8 @@ timing_write(void)
             " \"main_thread_cpu_s\": %.6f, \"process_cpu_s\": %.6f, \"jobs_span_s\": %.6f,"
             " \"slept_in_span_s\": %.6f}\n",
             (int)getpid(), timing.jobs, timing.bytes, timing.extract_s, timing.woke_jobs,
-            timing.woke_bytes, timing.woke_extract_s, timing_clock_s(CLOCK_THREAD_CPUTIME_ID),
-            timing_clock_s(CLOCK_PROCESS_CPUTIME_ID), timing.last_job - timing.first_job,
+            timing.woke_bytes, timing.woke_extract_s, cf_clock_s(CLOCK_THREAD_CPUTIME_ID),
+            cf_clock_s(CLOCK_PROCESS_CPUTIME_ID), timing.last_job - timing.first_job,
             timing.slept_s);
     if (fclose(f) != 0)
         fprintf(stderr, "cloudfact-worker: %s: %s\n", path, strerror(errno));
@@ -192,14 +185,6 @@ usage(FILE *out)
             "  cloudfact-worker --endpoint tcp://cf1:7704 --server-key cf1.pub --key w7.key\n");
 }
 
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 typedef struct worker {
     void *ctx;
     void *sock;
@@ -228,7 +213,7 @@ send_buf(worker_t *w)
     if (rc < 0)
         cf_log_warn("worker: send to the daemon failed: %s", zmq_strerror(zmq_errno()));
     msgpack_sbuffer_clear(&w->buf);
-    w->last_sent = now_ms();
+    w->last_sent = cf_clock_ms();
 }
 
 /* Stops the socket's monitor, then closes its reader: a reader closed first could
@@ -323,7 +308,7 @@ connect_daemon(worker_t *w)
     }
     cf_msg_pack_ready(&w->buf, w->credit, (uint64_t)getpid());
     send_buf(w);
-    w->last_heard = now_ms();
+    w->last_heard = cf_clock_ms();
     return 0;
 }
 
@@ -410,7 +395,7 @@ handle_one(worker_t *w)
         zmq_msg_close(&m);
         return false;
     }
-    w->last_heard = now_ms();
+    w->last_heard = cf_clock_ms();
     cf_msg_t msg;
     cf_err_t err;
     if (cf_msg_decode(CF_CHAN_TO_WORKER, zmq_msg_data(&m), zmq_msg_size(&m), &msg, &err) !=
@@ -547,7 +532,7 @@ main(int argc, char **argv)
                 break;
             backoff = 1000;
         }
-        uint64_t now = now_ms();
+        uint64_t now = cf_clock_ms();
         /* judge liveness only after waiting with nothing to read: messages the daemon
          * sent while we were busy with a long job are still queued, unread */
         if (n == 0 && now - w.last_heard > (uint64_t)HEARTBEAT_MS * LIVENESS) {

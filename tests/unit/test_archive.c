@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "cf_archive.h"
+#include "cf_clock.h"
 #include "cf_fact.h"
 #include "cf_limits.h"
 #include "cf_log.h"
@@ -1748,14 +1749,6 @@ out:
     teardown(&fx);
 }
 
-static double
-mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Closes the archive, adds n done articles that the search index lacks (a backlog, as
  * a killed daemon leaves), each with title word and body "<word> <i>" then the SQL
  * expression rest (of i), and reopens it. */
@@ -1811,9 +1804,9 @@ test_search_backlog_light_load(void)
     for (int i = 0; i < 2000 && indexed < BACKLOG; i++) {
         char url[64];
         snprintf(url, sizeof url, "https://example.com/light%d", i);
-        double t0 = mono_s();
+        double t0 = cf_clock_s(CLOCK_MONOTONIC);
         insert1(&fx, url, "Light load.");
-        double commit_s = mono_s() - t0; /* this disk's commit, now */
+        double commit_s = cf_clock_s(CLOCK_MONOTONIC) - t0; /* this disk's commit, now */
         usleep(commit_s * 3 > 0.004 ? (useconds_t)(commit_s * 3e6) : 4000);
         if (i % 10 == 9)
             indexed = cf_test_sql_int(db, "SELECT count(*) FROM article_fts_docsize");

@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "cf_archive.h"
+#include "cf_clock.h"
 #include "cf_dispatch.h"
 #include "cf_msg.h"
 #include "cf_publish.h"
@@ -33,19 +34,11 @@ typedef struct env {
     int inserted;
 } env_t;
 
-static uint64_t
-ms_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 spin(env_t *e, int ms)
 {
-    uint64_t end = ms_now() + (uint64_t)ms;
-    while (ms_now() < end) {
+    uint64_t end = cf_clock_ms() + (uint64_t)ms;
+    while (cf_clock_ms() < end) {
         event_base_loop(e->base, EVLOOP_NONBLOCK);
         usleep(1000);
     }
