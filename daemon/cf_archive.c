@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "cf_busy.h"
+#include "cf_idq.h"
 #include "cf_clock.h"
 #include "cf_log.h"
 #include "cf_text.h"
@@ -428,7 +429,8 @@ struct cf_archive {
     idset_t claimed;            /* articles handed out and not back: `processing` */
     idlog_t *claim_log;         /* changes to claimed in the current batch */
     size_t claim_log_n, claim_log_cap;
-    uint64_t *fts_ids;          /* done articles not yet indexed for search, oldest first */
+    cf_idq_t fts;               /* the search backlog: done articles not yet indexed, oldest
+                                 * first */
     uint64_t spans_pending;     /* facts above the spans' mark (see "Spans") */
     span_rows_t pending[SPAN_TABLES]; /* their span rows, per table */
     struct span *scratch;             /* rows being sorted (per article, then per flush) */
@@ -436,8 +438,7 @@ struct cf_archive {
     bool spans_stalled;         /* adding them while idle failed: wait for a request */
     char *fts_list;             /* the ids of one S_FTS as a JSON array (reused) */
     size_t fts_list_cap;
-    size_t fts_n, fts_cap;
-    _Atomic uint64_t fts_shown; /* fts_n after the writer's last transaction (stats) */
+    _Atomic uint64_t fts_shown; /* fts.n after the writer's last transaction (stats) */
     bool fts_stalled;           /* an index-only transaction failed: wait for a request */
     bool fts_merge_due;         /* opened or indexed since the last merge step that found nothing */
     bool careful;               /* a savepoint around each DONE (see run_batch) */
@@ -1233,11 +1234,7 @@ exec_done(cf_archive_t *self, cf_archive_req_t *req)
             self->spans_pending += facts->n;
         }
         /* indexed for search later (see "Search index") */
-        if (self->fts_n == self->fts_cap) {
-            self->fts_cap = self->fts_cap ? self->fts_cap * 2 : 64;
-            self->fts_ids = cf_realloc(self->fts_ids, self->fts_cap * sizeof *self->fts_ids);
-        }
-        self->fts_ids[self->fts_n++] = id;
+        cf_idq_push(&self->fts, id);
     }
     if (rc != SQLITE_OK) {
         done_reset(req);
@@ -1447,7 +1444,7 @@ index_backlog(cf_archive_t *self, size_t k)
     char *p = self->fts_list;
     *p++ = '[';
     for (size_t i = 0; i < k; i++)
-        p += sprintf(p, i ? ",%" PRIu64 : "%" PRIu64, self->fts_ids[i]);
+        p += sprintf(p, i ? ",%" PRIu64 : "%" PRIu64, cf_idq_at(&self->fts, i));
     *p++ = ']';
     sqlite3_stmt *s = self->st[S_FTS];
     sqlite3_bind_text(s, 1, self->fts_list, (int)(p - self->fts_list), SQLITE_STATIC);
@@ -1458,15 +1455,14 @@ index_backlog(cf_archive_t *self, size_t k)
 static void
 fts_show(cf_archive_t *self)
 {
-    atomic_store_explicit(&self->fts_shown, self->fts_n, memory_order_relaxed);
+    atomic_store_explicit(&self->fts_shown, self->fts.n, memory_order_relaxed);
 }
 
 static void
 fts_drop(cf_archive_t *self, size_t k)
 {
-    if (k) { /* fts_ids may still be NULL */
-        memmove(self->fts_ids, self->fts_ids + k, (self->fts_n - k) * sizeof *self->fts_ids);
-        self->fts_n -= k;
+    if (k) {
+        cf_idq_drop(&self->fts, k);
         self->fts_merge_due = true;
     }
     fts_show(self); /* every drop follows a commit */
@@ -1477,7 +1473,7 @@ static size_t
 fts_quota(cf_archive_t *self, size_t added)
 {
     size_t k = 0;
-    if (self->fts_n >= FTS_BACKLOG_MAX) {
+    if (self->fts.n >= FTS_BACKLOG_MAX) {
         k = added + FTS_CHUNK; /* overload: index more than the batch added */
     } else if (cf_busy_below(&self->busy, self->batch_t0, FTS_LIGHT_UTIL)) {
         pthread_mutex_lock(&self->mu);
@@ -1486,7 +1482,7 @@ fts_quota(cf_archive_t *self, size_t added)
         if (idle)
             k = added + FTS_CATCHUP;
     }
-    return k < self->fts_n ? k : self->fts_n;
+    return k < self->fts.n ? k : self->fts.n;
 }
 
 /* A transaction of the idle (or closing) writer: the spans of every fact above the mark,
@@ -1496,7 +1492,7 @@ fts_quota(cf_archive_t *self, size_t added)
 static bool
 idle_txn(cf_archive_t *self, size_t chunk)
 {
-    size_t k = self->fts_stalled ? 0 : self->fts_n < chunk ? self->fts_n : chunk;
+    size_t k = self->fts_stalled ? 0 : self->fts.n < chunk ? self->fts.n : chunk;
     bool spans = self->spans_pending && !self->spans_stalled;
     bool merge = !spans && k == 0 && self->fts_merge_due && !self->fts_stalled;
     sqlite3_int64 changes = sqlite3_total_changes64(self->db);
@@ -1535,7 +1531,7 @@ static bool
 idle_work(const cf_archive_t *self)
 {
     return (self->spans_pending && !self->spans_stalled) ||
-           ((self->fts_n || self->fts_merge_due) && !self->fts_stalled);
+           ((self->fts.n || self->fts_merge_due) && !self->fts_stalled);
 }
 
 /* Runs the batch in one transaction. Returns true if it committed. */
@@ -1544,7 +1540,7 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
 {
     for (cf_archive_req_t *r = batch; r; r = r->next_)
         req_reset_out(r);
-    size_t fts_before = self->fts_n, fts_k = 0; /* the batch's dones are appended */
+    size_t fts_before = self->fts.n, fts_k = 0; /* the batch's dones are appended */
     uint64_t spans_before = self->spans_pending;
     size_t rows_before[SPAN_TABLES], keys_before[SPAN_TABLES];
     for (int t = 0; t < SPAN_TABLES; t++) {
@@ -1565,7 +1561,7 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
         spans_added = true;
     }
     if (rc == SQLITE_OK) {
-        fts_k = fts_quota(self, self->fts_n - fts_before);
+        fts_k = fts_quota(self, self->fts.n - fts_before);
         rc = index_backlog(self, fts_k);
     }
     if (rc == SQLITE_OK)
@@ -1579,7 +1575,8 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
         self->claim_log_n = 0;
         return true;
     }
-    self->fts_n = fts_before; /* nothing of the batch happened, nothing was indexed */
+    cf_idq_truncate(&self->fts,
+                    fts_before);        /* nothing of the batch happened, nothing was indexed */
     self->spans_pending = spans_before; /* the batch's rows are forgotten */
     for (int t = 0; t < SPAN_TABLES; t++) {
         self->pending[t].n = rows_before[t];
@@ -1713,10 +1710,10 @@ writer_main(void *arg)
         /* every commit passes here (the idle loop below checks after its own) */
         if (checkpoint_due(self))
             checkpoint(self);
-        if ((self->fts_n || self->fts_merge_due || self->spans_pending) && !self->q_head) {
+        if ((self->fts.n || self->fts_merge_due || self->spans_pending) && !self->q_head) {
             double idle_from =
                 cf_clock_s(CLOCK_REALTIME) +
-                (self->fts_n || self->fts_merge_due ? FTS_IDLE_WAIT : SPANS_IDLE_WAIT);
+                (self->fts.n || self->fts_merge_due ? FTS_IDLE_WAIT : SPANS_IDLE_WAIT);
             if (pause_until < idle_from)
                 pause_until = idle_from;
         }
@@ -1759,12 +1756,12 @@ writer_main(void *arg)
             double now = cf_clock_s(CLOCK_MONOTONIC);
             if (close_from == 0)
                 close_from = now;
-            if ((self->fts_n || self->fts_merge_due) && !self->fts_stalled &&
+            if ((self->fts.n || self->fts_merge_due) && !self->fts_stalled &&
                 now - close_from >= self->close_budget) {
-                if (self->fts_n)
+                if (self->fts.n)
                     cf_log_notice("archive: %zu articles not indexed for text search at close;"
                                   " the next start indexes them",
-                                  self->fts_n);
+                                  self->fts.n);
                 self->fts_stalled = true; /* ends indexing and merging; the spans go on */
             }
             if (idle_work(self)) {
@@ -2190,18 +2187,14 @@ fts_recover(cf_archive_t *self, cf_err_t *err)
         return db_error(self, self->db, err, "cannot find done articles to index");
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (self->fts_n == self->fts_cap) {
-            self->fts_cap = self->fts_cap ? self->fts_cap * 2 : 64;
-            self->fts_ids = cf_realloc(self->fts_ids, self->fts_cap * sizeof *self->fts_ids);
-        }
-        self->fts_ids[self->fts_n++] = (uint64_t)sqlite3_column_int64(s, 0);
+        cf_idq_push(&self->fts, (uint64_t)sqlite3_column_int64(s, 0));
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
         return db_error(self, self->db, err, "cannot find done articles to index");
-    if (self->fts_n)
+    if (self->fts.n)
         cf_log_notice("archive: %zu done articles are not indexed for search yet; indexing them",
-                      self->fts_n);
+                      self->fts.n);
     fts_show(self);
     return CF_OK;
 }
@@ -2301,7 +2294,7 @@ destroy(cf_archive_t *self)
     free(self->requeued.v);
     free(self->claimed.v);
     free(self->claim_log);
-    free(self->fts_ids);
+    cf_idq_free(&self->fts);
     free(self->fts_list);
     free(self->dir);
     free(self->path);
