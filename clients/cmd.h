@@ -58,6 +58,18 @@ void cmd_catch_signals(void);
 /* Reads a whole file (at most 64 MiB); NULL with why on failure. Caller frees. */
 char *cmd_read_file(const char *path, size_t *len, char *why, size_t whylen);
 
+/* cmd_read_file into *buf, a buffer of *cap bytes reused from file to file (grown as
+ * needed; NULL and 0 at first; the caller frees *buf), NUL-terminated after *len
+ * bytes. Returns 0, or -1 with why (*buf is kept). */
+int cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char *why,
+                       size_t whylen);
+
+/* A text file's parts as offsets into data: the title is data[0:*title_len) (the first
+ * line, without its line break), the body data[*body_at:len). Returns 0, or -1 with
+ * why when the text is not UTF-8 or holds a NUL. */
+int cmd_text_split(const char *data, size_t len, size_t *title_len, size_t *body_at, char *why,
+                   size_t whylen);
+
 /* A text file as an article: the first line is the title, the rest the body.
  * Returns 0, or -1 with why when the text is not UTF-8. Fills title, body. */
 int cmd_text_to_article(char *data, size_t len, cf_article_t *a, char *why, size_t whylen);

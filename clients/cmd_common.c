@@ -42,63 +42,86 @@ cmd_catch_signals(void)
 /* Plain read(2) rather than stdio: a file is read whole into one buffer, so a
  * stream's buffer, its fstat and its copy would be all overhead (`cloudfact
  * extract` reads thousands of small files). */
-char *
-cmd_read_file(const char *path, size_t *len, char *why, size_t whylen)
+int
+cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char *why, size_t whylen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(why, whylen, "%s", strerror(errno));
-        return NULL;
+        return -1;
     }
-    size_t cap = 65536, n = 0;
-    char *buf = cf_malloc(cap);
+    if (*cap < 65536) {
+        *cap = 65536;
+        *buf = cf_realloc(*buf, *cap);
+    }
+    size_t n = 0;
     for (;;) {
-        ssize_t r = read(fd, buf + n, cap - n - 1);
+        ssize_t r = read(fd, *buf + n, *cap - n - 1);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
             snprintf(why, whylen, "read error: %s", strerror(errno));
-            free(buf);
             close(fd);
-            return NULL;
+            return -1;
         }
         if (r == 0)
             break;
         n += (size_t)r;
-        if (n + 1 == cap) {
-            if (cap > (size_t)64 * 1024 * 1024) {
+        if (n + 1 == *cap) {
+            if (*cap > (size_t)64 * 1024 * 1024) {
                 snprintf(why, whylen, "larger than 64 MiB");
-                free(buf);
                 close(fd);
-                return NULL;
+                return -1;
             }
-            cap *= 2;
-            buf = cf_realloc(buf, cap);
+            *cap *= 2;
+            *buf = cf_realloc(*buf, *cap);
         }
     }
     close(fd);
-    buf[n] = '\0';
+    (*buf)[n] = '\0';
     *len = n;
+    return 0;
+}
+
+char *
+cmd_read_file(const char *path, size_t *len, char *why, size_t whylen)
+{
+    char *buf = NULL;
+    size_t cap = 0;
+    if (cmd_read_file_into(path, &buf, &cap, len, why, whylen) != 0) {
+        free(buf);
+        return NULL;
+    }
     return buf;
+}
+
+int
+cmd_text_split(const char *data, size_t len, size_t *title_len, size_t *body_at, char *why,
+               size_t whylen)
+{
+    if (!cf_utf8_valid(data, len) || memchr(data, '\0', len)) {
+        snprintf(why, whylen, "not UTF-8 text");
+        return -1;
+    }
+    const char *nl = memchr(data, '\n', len);
+    size_t t = nl ? (size_t)(nl - data) : len;
+    *body_at = nl ? t + 1 : len;
+    if (t > 0 && data[t - 1] == '\r')
+        t--;
+    *title_len = t;
+    return 0;
 }
 
 /* A text file: the first line is the title, everything after it the body. */
 int
 cmd_text_to_article(char *data, size_t len, cf_article_t *a, char *why, size_t whylen)
 {
-    if (!cf_utf8_valid(data, len) || memchr(data, '\0', len)) {
-        snprintf(why, whylen, "not UTF-8 text");
+    size_t tlen, at;
+    if (cmd_text_split(data, len, &tlen, &at, why, whylen) != 0)
         return -1;
-    }
-    char *nl = memchr(data, '\n', len);
-    size_t tlen = nl ? (size_t)(nl - data) : len;
-    size_t t = tlen;
-    if (t > 0 && data[t - 1] == '\r')
-        t--;
-    a->title = cf_strndup(data, t);
-    const char *body = nl ? nl + 1 : data + len;
-    a->body = cf_strdup(body);
-    a->body_len = strlen(a->body);
+    a->title = cf_strndup(data, tlen);
+    a->body = cf_strndup(data + at, len - at);
+    a->body_len = len - at;
     return 0;
 }
 

@@ -128,23 +128,25 @@ cmd_extract(int argc, char **argv)
      * cost a tenth of the command's time, most of it in the kernel). */
     bool live = isatty(STDOUT_FILENO);
     progress_t prog = {.on = !live && isatty(STDERR_FILENO), .total = argc - optind};
+    /* Each file is read into one buffer, reused, and the article borrows its title
+     * and body from there: no copy of either, no allocation per file. */
+    char *text = NULL;
+    size_t cap = 0;
     for (int i = optind; i < argc; i++) {
         char why[256];
-        size_t len;
-        cf_article_t a = {0};
+        size_t len, tlen, at;
         prog.files++;
-        char *text = cmd_read_file(argv[i], &len, why, sizeof why);
-        if (!text || cmd_text_to_article(text, len, &a, why, sizeof why) != 0) {
+        if (cmd_read_file_into(argv[i], &text, &cap, &len, why, sizeof why) != 0 ||
+            cmd_text_split(text, len, &tlen, &at, why, sizeof why) != 0) {
             progress_break(&prog);
             fprintf(stderr, "cloudfact: extract: %s: %s; skipped\n", argv[i], why);
-            free(text);
-            cf_article_clear(&a);
             prog.skipped++;
             rc = 1;
             continue;
         }
-        free(text);
-        a.published = cf_strdup(published);
+        text[tlen] = '\0'; /* the title's end: a line break, or the body's NUL */
+        cf_article_t a = {
+            .title = text, .body = text + at, .body_len = len - at, .published = (char *)published};
         cf_facts_t facts = {0};
         cf_class_t cls = {0};
         if (cf_extract_article(ex, &a, &facts, &cls, &err) != CF_OK) {
@@ -165,7 +167,6 @@ cmd_extract(int argc, char **argv)
             rc = 3; /* stdout closed: stop quietly */
         cf_facts_clear(&facts);
         cf_class_clear(&cls);
-        cf_article_clear(&a);
         if (rc == 3)
             break;
         show_progress(&prog, false);
@@ -174,6 +175,7 @@ cmd_extract(int argc, char **argv)
         rc = 3;
     if (rc != 3)
         show_progress(&prog, true);
+    free(text);
     cf_json_buf_free(&out);
     cf_extract_destroy(&ex);
     return rc == 3 ? 1 : rc;
