@@ -60,7 +60,8 @@ char *cmd_read_file(const char *path, size_t *len, char *why, size_t whylen);
 
 /* cmd_read_file into *buf, a buffer of *cap bytes reused from file to file (grown as
  * needed; NULL and 0 at first; the caller frees *buf), NUL-terminated after *len
- * bytes. Returns 0, or -1 with why (*buf is kept). */
+ * bytes. Returns 0, or -1 with why; then *len is unset and the contents of *buf are
+ * undefined, but *buf and *cap stay valid for the next file. */
 int cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char *why,
                        size_t whylen);
 
@@ -71,7 +72,8 @@ int cmd_text_split(const char *data, size_t len, size_t *title_len, size_t *body
                    size_t whylen);
 
 /* A text file as an article: the first line is the title, the rest the body.
- * Returns 0, or -1 with why when the text is not UTF-8. Fills title, body. */
+ * Returns 0, or -1 with why when the text is not UTF-8 or holds a NUL. Fills title,
+ * body (copies). */
 int cmd_text_to_article(char *data, size_t len, cf_article_t *a, char *why, size_t whylen);
 
 /* Appends the regular files under path (recursively, no dotfiles, sorted).

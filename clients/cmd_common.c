@@ -42,6 +42,8 @@ cmd_catch_signals(void)
 /* Plain read(2) rather than stdio: a file is read whole into one buffer, so a
  * stream's buffer, its fstat and its copy would be all overhead (`cloudfact
  * extract` reads thousands of small files). */
+#define READ_MAX ((size_t)64 * 1024 * 1024) /* a text file's bytes, at most */
+
 int
 cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char *why, size_t whylen)
 {
@@ -54,8 +56,13 @@ cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char 
         *cap = 65536;
         *buf = cf_realloc(*buf, *cap);
     }
+    /* room for READ_MAX bytes, one more to tell a larger file, and the NUL */
     size_t n = 0;
     for (;;) {
+        if (n + 1 == *cap) {
+            *cap = *cap < (READ_MAX + 2) / 2 ? *cap * 2 : READ_MAX + 2;
+            *buf = cf_realloc(*buf, *cap);
+        }
         ssize_t r = read(fd, *buf + n, *cap - n - 1);
         if (r < 0 && errno == EINTR)
             continue;
@@ -67,14 +74,10 @@ cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char 
         if (r == 0)
             break;
         n += (size_t)r;
-        if (n + 1 == *cap) {
-            if (*cap > (size_t)64 * 1024 * 1024) {
-                snprintf(why, whylen, "larger than 64 MiB");
-                close(fd);
-                return -1;
-            }
-            *cap *= 2;
-            *buf = cf_realloc(*buf, *cap);
+        if (n > READ_MAX) {
+            snprintf(why, whylen, "larger than 64 MiB");
+            close(fd);
+            return -1;
         }
     }
     close(fd);

@@ -144,7 +144,7 @@ cmd_extract(int argc, char **argv)
             rc = 1;
             continue;
         }
-        text[tlen] = '\0'; /* the title's end: a line break, or the body's NUL */
+        text[tlen] = '\0'; /* the title's end: its \r or \n, or the body's NUL */
         cf_article_t a = {
             .title = text, .body = text + at, .body_len = len - at, .published = (char *)published};
         cf_facts_t facts = {0};

@@ -1575,8 +1575,8 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
         self->claim_log_n = 0;
         return true;
     }
-    cf_idq_truncate(&self->fts,
-                    fts_before);        /* nothing of the batch happened, nothing was indexed */
+    /* nothing of the batch happened, nothing was indexed */
+    cf_idq_truncate(&self->fts, fts_before);
     self->spans_pending = spans_before; /* the batch's rows are forgotten */
     for (int t = 0; t < SPAN_TABLES; t++) {
         self->pending[t].n = rows_before[t];

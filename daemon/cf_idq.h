@@ -29,10 +29,11 @@ typedef struct cf_idq {
 /* Appends id at the tail. Aborts on OOM (cf_realloc). */
 void cf_idq_push(cf_idq_t *q, uint64_t id);
 
-/* Removes the k oldest ids (k <= q->n). */
+/* Removes the k oldest ids (all of them when k > q->n). */
 void cf_idq_drop(cf_idq_t *q, size_t k);
 
-/* Keeps the n oldest ids, forgetting those appended after them (n <= q->n). */
+/* Keeps the n oldest ids, forgetting those appended after them (nothing when
+ * n >= q->n). */
 void cf_idq_truncate(cf_idq_t *q, size_t n);
 
 /* The i-th oldest id (i < q->n). */

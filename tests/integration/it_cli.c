@@ -234,6 +234,30 @@ main(void)
     free(eout);
     printf("ok   unreachable daemon and non-UTF-8 input: exit 1 with the reason\n");
 
+    /* extract reads files of up to 64 MiB: one of exactly that is read (and then
+     * refused for its NULs: the files are sparse), one byte more is refused unread */
+    const size_t mib64 = (size_t)64 * 1024 * 1024;
+    const char *big[] = {tmp("big_at_limit.txt"), tmp("big_over_limit.txt")};
+    for (int k = 0; k < 2; k++) {
+        int fd = open(big[k], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        CHECK(fd >= 0 && ftruncate(fd, (off_t)(mib64 + (size_t)k)) == 0, "cannot make %s", big[k]);
+        close(fd);
+    }
+    const char *big_argv[] = {cloudfact, "extract", big[0], ex_file, big[1], NULL};
+    rc = run(true, tmp("big.out"), tmp("big.err"), big_argv);
+    eerr = slurp(tmp("big.err"));
+    eout = slurp(tmp("big.out"));
+    CHECK(rc == 1 && strstr(eerr, "big_at_limit.txt: not UTF-8 text; skipped") &&
+              strstr(eerr, "big_over_limit.txt: larger than 64 MiB; skipped"),
+          "64 MiB limit: %d %s", rc, eerr);
+    CHECK(strstr(eout, "\"article\":\"01_azure_region.txt\""),
+          "the file between two large ones was not extracted");
+    free(eerr);
+    free(eout);
+    unlink(big[0]);
+    unlink(big[1]);
+    printf("ok   extract reads files of up to 64 MiB and refuses larger ones\n");
+
     /* extract into a file: lines are written in blocks of several files, and none
      * is lost around skipped files, at the end or across blocks (the output is far
      * more than one block: 120 copies of one file's facts) */

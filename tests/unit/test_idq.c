@@ -2,8 +2,9 @@
  * test_idq: the archive's search backlog queue. Ids come out in the order they went
  * in through any mix of appends, drops from the head and truncations from the tail
  * (checked against a plain array after every step); a queue that drains at its head
- * while it fills at its tail reuses its array instead of growing; the array stays
- * below four times the longest the queue has been. */
+ * while it fills at its tail reuses its array instead of growing, yet a full array
+ * with little dropped doubles rather than slide; the array stays below four times
+ * the longest the queue has been. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -73,6 +74,31 @@ test_head_space_reused(void)
     cf_idq_free(&q);
 }
 
+/* A full array whose dropped head is less than half of it doubles: sliding the live
+ * ids there would cost O(queue) for every few appends while it drains and fills. */
+static void
+test_small_head_not_slid(void)
+{
+    cf_idq_t q = {0};
+    for (uint64_t id = 1; id <= CF_IDQ_MIN; id++)
+        cf_idq_push(&q, id);
+    CF_CHECK_INT((int64_t)q.cap, CF_IDQ_MIN);
+    cf_idq_drop(&q, 1);
+    cf_idq_push(&q, 1000);
+    CF_CHECK_INT((int64_t)q.head, 1);
+    CF_CHECK_INT((int64_t)q.cap, 2 * CF_IDQ_MIN);
+    /* half of it dropped: the next full array slides instead */
+    cf_idq_drop(&q, CF_IDQ_MIN - 1);
+    while (q.head + q.n < q.cap)
+        cf_idq_push(&q, 2000);
+    cf_idq_push(&q, 3000);
+    CF_CHECK_INT((int64_t)q.head, 0);
+    CF_CHECK_INT((int64_t)q.cap, 2 * CF_IDQ_MIN);
+    CF_CHECK_INT((int64_t)cf_idq_at(&q, 0), 1000);
+    CF_CHECK_INT((int64_t)cf_idq_at(&q, q.n - 1), 3000);
+    cf_idq_free(&q);
+}
+
 /* Random appends, drops and truncations against a plain array. */
 static void
 test_against_array(void)
@@ -112,4 +138,4 @@ test_against_array(void)
 }
 
 CF_TEST_LIST(CF_TEST(test_fifo_order), CF_TEST(test_head_space_reused),
-             CF_TEST(test_against_array));
+             CF_TEST(test_small_head_not_slid), CF_TEST(test_against_array));
