@@ -21,8 +21,8 @@
 #include <sqlite3.h>
 
 #include "cf_busy.h"
-#include "cf_idq.h"
 #include "cf_clock.h"
+#include "cf_idq.h"
 #include "cf_log.h"
 #include "cf_text.h"
 #include "cf_walbuf.h"

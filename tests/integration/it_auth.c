@@ -172,18 +172,28 @@ send_buf(void *s, msgpack_sbuffer *b)
 }
 
 /* The status of the next ingest reply on s, or CF_ECLOSED after 10 s. */
+/* The next message on s, decoded as chan, within timeout_ms; false when none came.
+ * A message that does not decode fails the test. */
+static bool
+recv_msg(void *s, cf_chan_t chan, int timeout_ms, cf_msg_t *m)
+{
+    zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, timeout_ms) <= 0)
+        return false;
+    char buf[65536];
+    int n = zmq_recv(s, buf, sizeof buf, 0);
+    cf_err_t err;
+    CHECK(n > 0 && (size_t)n <= sizeof buf && cf_msg_decode(chan, buf, (size_t)n, m, &err) == CF_OK,
+          "bad message (channel %d)", (int)chan);
+    return true;
+}
+
 static int
 ingest_reply(void *s)
 {
-    zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&it, 1, 10000) <= 0)
-        return CF_ECLOSED;
-    char buf[4096];
-    int n = zmq_recv(s, buf, sizeof buf, 0);
     cf_msg_t m;
-    cf_err_t err;
-    CHECK(n > 0 && cf_msg_decode(CF_CHAN_INGEST_REPLY, buf, (size_t)n, &m, &err) == CF_OK,
-          "bad ingest reply");
+    if (!recv_msg(s, CF_CHAN_INGEST_REPLY, 10000, &m))
+        return CF_ECLOSED;
     int rc = m.u.reply.rc;
     cf_msg_clear(&m);
     return rc;
@@ -491,18 +501,12 @@ revoked_worker_with_jobs(void *ctx, const char *wep)
     uint64_t ids[2];
     int got = 0;
     for (int i = 0; i < 100 && got < 2; i++) {
-        zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 100) <= 0) {
+        cf_msg_t m;
+        if (!recv_msg(s, CF_CHAN_TO_WORKER, 100, &m)) {
             cf_msg_pack_op(&b, "heartbeat", NULL, 0); /* an idle worker that stays */
             send_buf(s, &b);
             continue;
         }
-        char buf[65536];
-        int n = zmq_recv(s, buf, sizeof buf, 0);
-        cf_msg_t m;
-        cf_err_t err;
-        CHECK(n > 0 && cf_msg_decode(CF_CHAN_TO_WORKER, buf, (size_t)n, &m, &err) == CF_OK,
-              "bad message to the worker");
         if (m.op == CF_OP_JOB)
             ids[got++] = m.u.job.article.id;
         cf_msg_clear(&m);
