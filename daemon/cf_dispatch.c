@@ -108,6 +108,7 @@ struct cf_dispatch {
     char *ipc_path[2];             /* socket files of ipc:// endpoints, or NULL */
     cf_ratelog_t undelivered_log;  /* rate-limited warnings */
     cf_ratelog_t bad_log;
+    cf_ratelog_t report_log; /* `error` messages that end no job (reload failures) */
     cf_dispatch_stats_t st;
 };
 
@@ -273,6 +274,8 @@ finish_failed(cf_dispatch_t *self, job_t *j, const char *why)
     self->st.attempts_failed++;
     free(j->error);
     j->error = cf_strdup(why);
+    /* why may quote a worker's text cut at a byte count: it is stored and published */
+    cf_utf8_scrub(j->error, strlen(j->error));
     cf_log_warn("dispatch: article %llu attempt failed: %s", (unsigned long long)j->article.id,
                 why);
     memset(&j->req, 0, sizeof j->req);
@@ -416,10 +419,22 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
     if (cf_msg_decode_worker(zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), &msg, &err) !=
         CF_OK) {
         self->st.bad_messages++;
-        cf_ratelog(&self->bad_log, CF_LOG_WARN, "dispatch: bad message from worker (pid=%llu): %s",
-                   w ? (unsigned long long)w->pid : 0ULL, err.text);
-        /* a job whose result could not be read is reclaimed by its deadline */
+        /* a result that names its lease but breaks a rule of the decoder (a type, a
+         * length, UTF-8) ends that attempt as any invalid result does (SPEC.md 6.4);
+         * a job whose result could not be read at all is reclaimed by its deadline */
+        job_t *j = w && msg.op == CF_OP_RESULT ? job_find(self, msg.u.result.job) : NULL;
+        if (j && j->worker == w) {
+            char why[CF_ERR_TEXT_MAX + 32];
+            snprintf(why, sizeof why, "invalid result: %s", err.text);
+            w->busy_since = cf_clock_ms();
+            finish_failed(self, j, why);
+        } else {
+            cf_ratelog(&self->bad_log, CF_LOG_WARN,
+                       "dispatch: bad message from worker (pid=%llu): %s",
+                       w ? (unsigned long long)w->pid : 0ULL, err.text);
+        }
         cf_msg_clear(&msg);
+        pump(self);
         return;
     }
     if (w)
@@ -456,8 +471,9 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
             snprintf(why, sizeof why, "worker error: %s", msg.u.error.error);
             finish_failed(self, j, why);
         } else {
-            cf_log_warn("dispatch: worker (pid=%llu) reports: %s",
-                        w ? (unsigned long long)w->pid : 0ULL, msg.u.error.error);
+            /* rate-limited: a remote worker decides how often this happens */
+            cf_ratelog(&self->report_log, CF_LOG_WARN, "dispatch: worker (pid=%llu) reports: %s",
+                       w ? (unsigned long long)w->pid : 0ULL, msg.u.error.error);
         }
         break;
     }
@@ -648,7 +664,8 @@ pump(cf_dispatch_t *self)
     }
     size_t free_credit = 0, total_credit = 0;
     for (worker_t *x = self->workers; x; x = x->next) {
-        if (!x->alone && !x->reserved)
+        /* a repeated `ready` may lower a credit below the jobs already out */
+        if (!x->alone && !x->reserved && x->inflight < x->credit)
             free_credit += x->credit - x->inflight;
         total_credit += x->credit;
     }

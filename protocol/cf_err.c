@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cf_text.h"
+
 int
 cf_err_set(cf_err_t *err, int rc, const char *fmt, ...)
 {
@@ -15,6 +17,8 @@ cf_err_set(cf_err_t *err, int rc, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->text, sizeof err->text, fmt, ap);
         va_end(ap);
+        /* reasons quote input and are cut at a byte count: they go on the wire */
+        cf_utf8_scrub(err->text, strlen(err->text));
         err->rc = rc;
         err->sys = 0;
     }
@@ -32,6 +36,7 @@ cf_err_sys(cf_err_t *err, const char *fmt, ...)
         va_end(ap);
         if (n >= 0 && (size_t)n < sizeof err->text)
             snprintf(err->text + n, sizeof err->text - (size_t)n, ": %s", strerror(saved));
+        cf_utf8_scrub(err->text, strlen(err->text));
         err->rc = CF_ESYS;
         err->sys = saved;
     }

@@ -845,15 +845,19 @@ decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, bool arena,
         rc = decode_body(chan, root, msg, arena ? len : 0, err);
     msgpack_unpacked_destroy(&up);
     if (rc != CF_OK) {
-        /* keep op and ref for the error reply; free half-decoded fields */
+        /* keep op and ref for the error reply, and a result's lease, whose attempt
+         * the bad result ends; free half-decoded fields */
         cf_op_t op = msg->op;
         uint8_t ref[sizeof msg->ref];
         size_t ref_len = msg->ref_len;
+        uint64_t job = op == CF_OP_RESULT ? msg->u.result.job : 0;
         memcpy(ref, msg->ref, ref_len);
         cf_msg_clear(msg);
         msg->op = op;
         memcpy(msg->ref, ref, ref_len);
         msg->ref_len = ref_len;
+        if (op == CF_OP_RESULT)
+            msg->u.result.job = job;
     }
     return rc;
 }

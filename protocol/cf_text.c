@@ -92,6 +92,40 @@ ascii_run(const unsigned char *s, size_t i, size_t len)
     return i;
 }
 
+/* The length of the well-formed sequence of 2 to 4 bytes that starts at s[i] (i < len,
+ * s[i] >= 0x80), or 0 when none does: no overlongs, no surrogates, nothing past
+ * U+10FFFF, no sequence cut by len. */
+static inline size_t
+utf8_multi(const unsigned char *s, size_t i, size_t len)
+{
+    unsigned c = s[i];
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 1;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 2;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 3;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (len - i <= n)
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[i + k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i + k] & 0x3f);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n + 1;
+}
+
 bool
 cf_utf8_valid(const char *str, size_t len)
 {
@@ -101,35 +135,32 @@ cf_utf8_valid(const char *str, size_t len)
         i = ascii_run(s, i, len);
         if (i >= len)
             break;
-        unsigned c = s[i];
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
+        size_t n = utf8_multi(s, i, len);
+        if (!n)
             return false;
-        }
-        if (len - i <= n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        /* overlongs, surrogates and code points past U+10FFFF */
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
+        i += n;
     }
     return true;
+}
+
+size_t
+cf_utf8_scrub(char *str, size_t len)
+{
+    unsigned char *s = (unsigned char *)str;
+    size_t i = 0, replaced = 0;
+    while (i < len) {
+        i = ascii_run(s, i, len);
+        if (i >= len)
+            break;
+        size_t n = utf8_multi(s, i, len);
+        if (n) {
+            i += n;
+        } else {
+            s[i++] = '?';
+            replaced++;
+        }
+    }
+    return replaced;
 }
 
 size_t

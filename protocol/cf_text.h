@@ -10,6 +10,12 @@
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool cf_utf8_valid(const char *s, size_t len);
 
+/* Makes s[0..len) well-formed UTF-8 in place: every byte that does not belong to a
+ * well-formed sequence (a character cut by a byte limit, a stray byte) becomes '?'.
+ * Returns the bytes replaced. For texts built from outside input that go on the wire,
+ * where every string must be valid UTF-8 (SPEC.md section 3). */
+size_t cf_utf8_scrub(char *s, size_t len);
+
 /* Writes an entity id for name into out (size outsz): ASCII-folded lowercase, every
  * run of other characters one '-', no leading or trailing '-'. Returns the length,
  * 0 when nothing is left (out is then ""). */

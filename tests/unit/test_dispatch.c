@@ -576,7 +576,127 @@ test_gone_worker(void)
     teardown(&e);
 }
 
+/* The `error` of the first article.failed published so far, or "" (NUL-terminated,
+ * cut to n - 1 bytes). */
+static void
+failed_error(env_t *e, char *out, size_t n)
+{
+    out[0] = '\0';
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    while (zmq_msg_recv(&m, e->sub, ZMQ_DONTWAIT) >= 0) {
+        bool failed = zmq_msg_size(&m) == strlen("article.failed") &&
+                      memcmp(zmq_msg_data(&m), "article.failed", zmq_msg_size(&m)) == 0;
+        if (!zmq_msg_more(&m) || zmq_msg_recv(&m, e->sub, ZMQ_DONTWAIT) < 0 || !failed || out[0])
+            continue;
+        msgpack_unpacked up;
+        msgpack_unpacked_init(&up);
+        CF_CHECK(msgpack_unpack_next(&up, zmq_msg_data(&m), zmq_msg_size(&m), NULL) ==
+                 MSGPACK_UNPACK_SUCCESS);
+        const msgpack_object *o = &up.data;
+        for (uint32_t i = 0; o->type == MSGPACK_OBJECT_MAP && i < o->via.map.size; i++) {
+            const msgpack_object_kv *kv = &o->via.map.ptr[i];
+            if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 5 &&
+                memcmp(kv->key.via.str.ptr, "error", 5) == 0 &&
+                kv->val.type == MSGPACK_OBJECT_STR) {
+                size_t len = kv->val.via.str.size < n - 1 ? kv->val.via.str.size : n - 1;
+                memcpy(out, kv->val.via.str.ptr, len);
+                out[len] = '\0';
+            }
+        }
+        msgpack_unpacked_destroy(&up);
+    }
+    zmq_msg_close(&m);
+}
+
+/* A result the decoder refuses but whose lease it read (a fact's evidence over
+ * 8 KiB) ends that attempt at once, as SPEC.md 6.4 says, instead of waiting for the
+ * deadline; a worker error longer than the error field, in two-byte characters, is
+ * cut on a character boundary: what is published is valid UTF-8. */
+static void
+test_refused_result_and_long_error(void)
+{
+    env_t e;
+    setup(&e, 2, 30);
+    insert(&e, "https://example.test/refused", "Nimbus opened a data center.");
+    ready(&e, 1);
+    spin(&e, 50);
+    cf_msg_t jobs[2];
+    CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
+    cf_facts_t facts = {0};
+    cf_fact_t *f = cf_facts_push(&facts);
+    f->type = cf_strdup("datacenter");
+    f->subject = cf_strdup("nimbus");
+    f->status = cf_strdup("reported");
+    f->evidence = cf_malloc(9001);
+    memset(f->evidence, 'x', 9000);
+    f->evidence[9000] = '\0';
+    f->evidence_end = 9000;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_result(&sb, jobs[0].u.job.job, &facts, NULL);
+    worker_send(&e, &sb);
+    cf_facts_clear(&facts);
+    cf_msg_clear(&jobs[0]);
+    spin(&e, 50);
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.attempts_failed, 1); /* now, not at the 30 s deadline */
+    CF_CHECK_INT(ds.bad_messages, 1);
+    /* the credit came back: the article is offered again at once */
+    CF_CHECK_INT(ds.inflight, 1);
+    CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
+    char text[CF_MAX_ERROR_TEXT];
+    size_t k = 0;
+    while (k + 2 < sizeof text - 1) {
+        memcpy(text + k, "\xc3\xa9", 2); /* U+00E9 */
+        k += 2;
+    }
+    text[k] = '\0';
+    cf_msg_pack_worker_error(&sb, jobs[0].u.job.job, text);
+    worker_send(&e, &sb);
+    cf_msg_clear(&jobs[0]);
+    spin(&e, 100);
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.quarantined, 1);
+    char why[1024];
+    failed_error(&e, why, sizeof why);
+    CF_CHECK(strncmp(why, "worker error: \xc3\xa9\xc3\xa9", 18) == 0);
+    CF_CHECK(strlen(why) > 100);
+    CF_CHECK(cf_utf8_valid(why, strlen(why)));
+    msgpack_sbuffer_destroy(&sb);
+    teardown(&e);
+}
+
+/* A `ready` that lowers a worker's credit below the jobs it already holds leaves
+ * it no free credit: the dispatcher does not claim the whole queue for it. */
+static void
+test_credit_lowered(void)
+{
+    env_t e;
+    setup(&e, 3, 30);
+    insert_n(&e, "lowered", 300);
+    ready(&e, 4);
+    spin(&e, 50);
+    cf_msg_t jobs[8];
+    int n = take_jobs(&e, jobs, 8);
+    CF_CHECK_INT(n, 4);
+    ready(&e, 1);
+    cf_dispatch_kick(e.dispatch);
+    spin(&e, 100);
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.inflight, 4);
+    CF_CHECK(ds.prefetched <= 40); /* 8 per credit, not the 296 still queued */
+    cf_msg_t none[2];
+    CF_CHECK_INT(take_jobs(&e, none, 2), 0);
+    for (int i = 0; i < n; i++)
+        cf_msg_clear(&jobs[i]);
+    teardown(&e);
+}
+
 CF_TEST_LIST(CF_TEST(test_credit_and_results), CF_TEST(test_bad_results_quarantine),
              CF_TEST(test_worker_error_and_deadline), CF_TEST(test_lost_with_several_jobs),
              CF_TEST(test_deadline_from_last_answer), CF_TEST(test_suspect_hand_off),
-             CF_TEST(test_gone_worker))
+             CF_TEST(test_gone_worker), CF_TEST(test_refused_result_and_long_error),
+             CF_TEST(test_credit_lowered))

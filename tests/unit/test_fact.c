@@ -37,6 +37,33 @@ test_utf8(void)
     }
 }
 
+/* cf_utf8_scrub leaves well-formed text alone and turns every byte of a broken
+ * sequence into '?': a character cut at a byte limit, a stray byte, an overlong. */
+static void
+test_utf8_scrub(void)
+{
+    char a[] = "caf\xc3\xa9 \xe2\x80\x99 \xf0\x9f\x98\x80";
+    CF_CHECK_INT(cf_utf8_scrub(a, strlen(a)), 0);
+    CF_CHECK_STR(a, "caf\xc3\xa9 \xe2\x80\x99 \xf0\x9f\x98\x80");
+    char b[] = "ab\xe2\x80"; /* U+2019 cut after two of its three bytes */
+    CF_CHECK_INT(cf_utf8_scrub(b, strlen(b)), 2);
+    CF_CHECK_STR(b, "ab??");
+    char c[] = "\xff-\xc0\xaf_\x80x\xc3\xa9";
+    CF_CHECK_INT(cf_utf8_scrub(c, strlen(c)), 4);
+    CF_CHECK_STR(c, "?-??_?x\xc3\xa9");
+    /* a reason cut at CF_ERR_TEXT_MAX inside a character is still valid UTF-8 */
+    char word[3 * CF_ERR_TEXT_MAX + 1];
+    for (size_t i = 0; i < CF_ERR_TEXT_MAX; i++)
+        memcpy(word + 3 * i, "\xe2\x82\xac", 3); /* U+20AC */
+    word[3 * CF_ERR_TEXT_MAX] = '\0';
+    for (size_t lead = 0; lead < 3; lead++) {
+        cf_err_t err;
+        cf_err_set(&err, CF_EINVAL, "%.*sfield 'x': %s", (int)lead, "ab", word);
+        CF_CHECK_INT(strlen(err.text), CF_ERR_TEXT_MAX - 1);
+        CF_CHECK(cf_utf8_valid(err.text, strlen(err.text)));
+    }
+}
+
 static void
 test_slug(void)
 {
@@ -300,6 +327,7 @@ test_string_block(void)
     cf_fact_clear(&h);
 }
 
-CF_TEST_LIST(CF_TEST(test_utf8), CF_TEST(test_slug), CF_TEST(test_datetime_and_url),
-             CF_TEST(test_period_range), CF_TEST(test_validate), CF_TEST(test_validate_block),
-             CF_TEST(test_validate_decoded), CF_TEST(test_string_block))
+CF_TEST_LIST(CF_TEST(test_utf8), CF_TEST(test_utf8_scrub), CF_TEST(test_slug),
+             CF_TEST(test_datetime_and_url), CF_TEST(test_period_range), CF_TEST(test_validate),
+             CF_TEST(test_validate_block), CF_TEST(test_validate_decoded),
+             CF_TEST(test_string_block))

@@ -861,7 +861,8 @@ run_rows(const row_t *rows, size_t n)
                     r->rc, err.text, r->why ? r->why : "");
             cf_test_failures++;
         }
-        /* a failed decode leaves nothing owned but op and ref */
+        /* a failed decode leaves nothing owned but op and ref, and a result's job
+         * (a lease, owning nothing) when it was read */
         if (rc != CF_OK && r->shape != SH_FACT) {
             cf_msg_t zero;
             cf_msg_t copy = msg;
@@ -869,6 +870,8 @@ run_rows(const row_t *rows, size_t n)
             copy.op = CF_OP_NONE;
             copy.ref_len = 0;
             memset(copy.ref, 0, sizeof copy.ref);
+            if (msg.op == CF_OP_RESULT)
+                copy.u.result.job = 0;
             CF_CHECK(memcmp(&copy, &zero, sizeof zero) == 0);
         }
         /* the daemon's decoder (strings in one block) answers exactly the same */
@@ -1811,13 +1814,46 @@ test_pack_str_lengths(void)
     free(s);
 }
 
+/* A result refused for one of its facts still gives its job, so that the daemon can
+ * end that attempt; one whose job could not be read gives 0. */
+static void
+test_refused_result_keeps_job(void)
+{
+    cf_facts_t facts = {0};
+    cf_fact_t *f = cf_facts_push(&facts);
+    f->type = cf_strdup("revenue");
+    f->subject = cf_strdup("nimbus");
+    f->status = cf_strdup("reported");
+    f->evidence = cf_malloc(CF_MAX_FACT_TEXT + 2);
+    memset(f->evidence, 'x', CF_MAX_FACT_TEXT + 1);
+    f->evidence[CF_MAX_FACT_TEXT + 1] = '\0';
+    f->evidence_end = CF_MAX_FACT_TEXT + 1;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_result(&sb, 1234567, &facts, NULL);
+    for (int worker = 0; worker < 2; worker++) {
+        cf_msg_t msg;
+        cf_err_t err;
+        int rc = worker ? cf_msg_decode_worker(sb.data, sb.size, &msg, &err)
+                        : cf_msg_decode(CF_CHAN_TO_DAEMON, sb.data, sb.size, &msg, &err);
+        CF_CHECK(rc != CF_OK);
+        CF_CHECK(strncmp(err.text, "fact 0: ", 8) == 0);
+        CF_CHECK_INT(msg.op, CF_OP_RESULT);
+        CF_CHECK_INT(msg.u.result.job, 1234567);
+        CF_CHECK_INT(msg.u.result.facts.n, 0);
+        cf_msg_clear(&msg);
+    }
+    msgpack_sbuffer_destroy(&sb);
+    cf_facts_clear(&facts);
+}
+
 CF_TEST_LIST(CF_TEST(test_pack_str_lengths), CF_TEST(test_fact_map_keys),
-             CF_TEST(test_worker_decoder_matches),
+             CF_TEST(test_refused_result_keeps_job), CF_TEST(test_worker_decoder_matches),
              CF_TEST(test_golden_ingest_article), CF_TEST(test_golden_ingest_replies),
-             CF_TEST(test_golden_worker), CF_TEST(test_golden_publish),
-             CF_TEST(test_golden_query), CF_TEST(test_ingest_fields), CF_TEST(test_worker_fields),
-             CF_TEST(test_query_fields), CF_TEST(test_structure), CF_TEST(test_ref_echo),
-             CF_TEST(test_limits_body), CF_TEST(test_huge_counts_fail_fast),
-             CF_TEST(test_object_count), CF_TEST(test_result_fact_count),
-             CF_TEST(test_large_maps), CF_TEST(test_round_trip_fact),
-             CF_TEST(test_round_trip_replay_end), CF_TEST(test_facts_fields))
+             CF_TEST(test_golden_worker), CF_TEST(test_golden_publish), CF_TEST(test_golden_query),
+             CF_TEST(test_ingest_fields), CF_TEST(test_worker_fields), CF_TEST(test_query_fields),
+             CF_TEST(test_structure), CF_TEST(test_ref_echo), CF_TEST(test_limits_body),
+             CF_TEST(test_huge_counts_fail_fast), CF_TEST(test_object_count),
+             CF_TEST(test_result_fact_count), CF_TEST(test_large_maps),
+             CF_TEST(test_round_trip_fact), CF_TEST(test_round_trip_replay_end),
+             CF_TEST(test_facts_fields))
