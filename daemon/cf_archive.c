@@ -72,6 +72,11 @@
  * segments a query reads are as few as before once the writer has been idle a moment.
  * bench/README.md, "Sixteenth pass". */
 #define FTS_CHUNK 64 /* ~4 ms; 32 cost 1.3x per article (bench/README.md, "Sixteenth pass") */
+/* After search indexing fails (a damaged index, a full disk), the writer indexes nothing
+ * for this long, and then only after a commit: a batch that indexed and failed is run
+ * again without indexing, so that the failure costs ingest one extra transaction per
+ * pause, not every request (DESIGN.md: search is indexed off the ingest path). */
+#define FTS_RETRY_SECONDS 5.0
 #define FTS_CATCHUP 8 /* ~1 ms of indexing */
 #define FTS_LIGHT_UTIL 0.5
 #define FTS_IDLE_WAIT 0.01
@@ -439,7 +444,9 @@ struct cf_archive {
     char *fts_list;             /* the ids of one S_FTS as a JSON array (reused) */
     size_t fts_list_cap;
     _Atomic uint64_t fts_shown; /* fts.n after the writer's last transaction (stats) */
-    bool fts_stalled;           /* an index-only transaction failed: wait for a request */
+    bool fts_stalled;           /* indexing failed: none until a commit past fts_retry_at */
+    double fts_retry_at;        /* see FTS_RETRY_SECONDS (CLOCK_MONOTONIC, s) */
+    bool fts_failed;            /* run_batch_once failed in index_backlog */
     bool fts_merge_due;         /* opened or indexed since the last merge step that found nothing */
     bool careful;               /* a savepoint around each DONE (see run_batch) */
     bool halfway;               /* a DONE failed after writing part of itself */
@@ -1473,6 +1480,8 @@ static size_t
 fts_quota(cf_archive_t *self, size_t added)
 {
     size_t k = 0;
+    if (self->fts_stalled)
+        return 0;
     if (self->fts.n >= FTS_BACKLOG_MAX) {
         k = added + FTS_CHUNK; /* overload: index more than the batch added */
     } else if (cf_busy_below(&self->busy, self->batch_t0, FTS_LIGHT_UTIL)) {
@@ -1521,6 +1530,7 @@ idle_txn(cf_archive_t *self, size_t chunk)
         " find every fact meanwhile, text search not the newest articles): %s",
         self->werr);
     self->fts_stalled = true;
+    self->fts_retry_at = cf_clock_s(CLOCK_MONOTONIC) + FTS_RETRY_SECONDS;
     self->spans_stalled = true;
     return false;
 }
@@ -1560,15 +1570,18 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
         rc = add_spans(self);
         spans_added = true;
     }
+    self->fts_failed = false;
     if (rc == SQLITE_OK) {
         fts_k = fts_quota(self, self->fts.n - fts_before);
         rc = index_backlog(self, fts_k);
+        self->fts_failed = rc != SQLITE_OK;
     }
     if (rc == SQLITE_OK)
         rc = exec_stmt(self, self->st[S_COMMIT]);
     if (rc == SQLITE_OK) {
         fts_drop(self, fts_k);
-        self->fts_stalled = false;
+        if (self->fts_stalled && cf_clock_s(CLOCK_MONOTONIC) >= self->fts_retry_at)
+            self->fts_stalled = false;
         if (spans_added)
             spans_forget(self);
         self->spans_stalled = false;
@@ -1610,6 +1623,15 @@ run_batch(cf_archive_t *self, cf_archive_req_t *batch)
     self->careful = false;
     self->halfway = false;
     bool committed = run_batch_once(self, batch);
+    if (!committed && self->fts_failed) {
+        /* the search index failed, not the batch's own work: run it again without */
+        cf_log_warn("archive: indexing for text search failed (retried in %.0f s; requests are"
+                    " stored meanwhile, text search misses the newest articles): %s",
+                    FTS_RETRY_SECONDS, self->werr);
+        self->fts_stalled = true;
+        self->fts_retry_at = cf_clock_s(CLOCK_MONOTONIC) + FTS_RETRY_SECONDS;
+        committed = run_batch_once(self, batch);
+    }
     if (!committed && self->halfway) {
         self->careful = true;
         committed = run_batch_once(self, batch);

@@ -2097,6 +2097,36 @@ out:
     teardown(&fx);
 }
 
+/* A damaged search index (its structure record overwritten: every indexing statement
+ * fails) costs ingest nothing: a batch that indexed and failed is run again without
+ * indexing and stored, and indexing waits before it tries again. Requests come one at
+ * a time with pauses, the light load under which every batch catches up the backlog. */
+static void
+test_search_failure_spares_requests(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    add_search_backlog(&fx, 20, "Dunnarts", "''"); /* the reopen finds it */
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(sqlite3_exec(db, "DROP TABLE article_fts_data", NULL, NULL, NULL), SQLITE_OK);
+    for (int i = 0; i < 20; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "https://example.com/spared%d", i);
+        insert1(&fx, url, "Stored whatever the index says."); /* checks CF_OK */
+        usleep(5000);
+    }
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles WHERE url LIKE '%spared%'"),
+                 20);
+    cf_archive_stats_t st;
+    cf_archive_stats(fx.a, &st);
+    CF_CHECK_INT((int64_t)st.search_backlog, 20); /* kept for when the index works again */
+    sqlite3_close(db);
+out:
+    teardown(&fx);
+}
+
 CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_insert_and_duplicates), CF_TEST(test_group_commit),
              CF_TEST(test_done_batch_facts_bound), CF_TEST(test_claim_done_search),
@@ -2108,4 +2138,5 @@ CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_done_many_facts), CF_TEST(test_wal_prepared),
              CF_TEST(test_search_backlog_light_load), CF_TEST(test_search_merged_when_idle),
              CF_TEST(test_search_close_budget), CF_TEST(test_spans_written),
-             CF_TEST(test_spans_deferred), CF_TEST(test_checkpoint_full_disk))
+             CF_TEST(test_spans_deferred), CF_TEST(test_checkpoint_full_disk),
+             CF_TEST(test_search_failure_spares_requests))
