@@ -142,7 +142,7 @@ cf_publish_fact(cf_publish_t *self, const cf_fact_t *f)
 {
     /* the topic without snprintf, the body in one pass straight from the strings:
      * byte for byte what cf_msg_pack_fact packs (test_replay_pack.c) */
-    char topic[512];
+    char topic[CF_MSG_TOPIC_MAX]; /* the subject as is, however long (SPEC.md 7) */
     size_t n = cf_msg_topic(f, topic, sizeof topic);
     cf_fact_view_t v;
     cf_fact_view_of(&v, f);

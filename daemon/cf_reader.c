@@ -274,8 +274,7 @@ cursor_new(cf_reader_t *self, uint64_t since, uint64_t limit, bool has_limit)
     c->last = since;
     c->pos = since > INT64_MAX ? INT64_MAX : (int64_t)since;
     c->limited = has_limit;
-    c->remaining = limit;
-    c->done = has_limit && limit == 0;
+    c->remaining = limit; /* limit 0: the first read reads the head only, for `end` */
     return c;
 }
 
@@ -609,7 +608,9 @@ cursor_read(cf_cursor_t *c, size_t max, cf_facts_t *page, cf_cursor_row_fn fn, v
     }
     if (c->none)
         c->pos = (int64_t)c->head;
-    for (int w = 0; w < WINDOWS_PER_PAGE && c->pos < (int64_t)c->head && n == 0; w++) {
+    bool spent = c->limited && c->remaining == 0;
+    for (int w = 0; w < WINDOWS_PER_PAGE && !spent && c->pos < (int64_t)c->head && n == 0;
+         w++) {
         int64_t hi = c->pos > INT64_MAX - WINDOW ? INT64_MAX : c->pos + WINDOW;
         size_t want = max;
         if (c->limited && c->remaining < want)

@@ -162,7 +162,12 @@ int cf_msg_scan(const void *data, size_t len, cf_err_t *err);
 /* The ingest status word for a return code: accepted, duplicate, invalid, busy, denied. */
 const char *cf_msg_status_name(int rc);
 
-/* Writes the topic "fact.<type>.<subject>" for f into out; returns its length. */
+/* Room for the topic of any fact that passes cf_fact_validate (a type and a subject
+ * of at most CF_MAX_FACT_TEXT bytes each), the NUL included. */
+#define CF_MSG_TOPIC_MAX (sizeof "fact.." + 2 * (size_t)CF_MAX_FACT_TEXT)
+
+/* Writes the topic "fact.<type>.<subject>" for f into out, cut to outsz - 1 bytes
+ * (CF_MSG_TOPIC_MAX: never for a valid fact); returns its length. */
 size_t cf_msg_topic(const cf_fact_t *f, char *out, size_t outsz);
 
 /* ---- encoders: each appends one complete body to buf (a msgpack_sbuffer). ---- */

@@ -695,8 +695,51 @@ test_credit_lowered(void)
     teardown(&e);
 }
 
+/* A fact is published under "fact.<type>.<subject>" with the subject whole, however
+ * long (SPEC.md 7: subscribers filter on it): 600 bytes here, over the 511 the topic
+ * buffer once held. */
+static void
+test_long_subject_topic(void)
+{
+    env_t e;
+    setup(&e, 3, 30);
+    insert(&e, "https://example.test/long-subject", "Nimbus opened a data center.");
+    ready(&e, 1);
+    spin(&e, 50);
+    cf_msg_t jobs[2];
+    CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
+    char subject[601];
+    memset(subject, 'q', 600);
+    subject[600] = '\0';
+    cf_facts_t facts = {0};
+    cf_fact_t *f = cf_facts_push(&facts);
+    f->type = cf_strdup("datacenter");
+    f->subject = cf_strdup(subject);
+    f->status = cf_strdup("reported");
+    f->confidence = 0.5;
+    f->evidence_end = 6;
+    f->evidence = cf_strndup(jobs[0].u.job.article.body, 6);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_result(&sb, jobs[0].u.job.job, &facts, NULL);
+    worker_send(&e, &sb);
+    spin(&e, 50);
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.done, 1);
+    char want[700];
+    snprintf(want, sizeof want, "fact.datacenter.%s\n", subject);
+    char t[4096];
+    topics(&e, t, sizeof t);
+    CF_CHECK(strstr(t, want) != NULL);
+    msgpack_sbuffer_destroy(&sb);
+    cf_facts_clear(&facts);
+    cf_msg_clear(&jobs[0]);
+    teardown(&e);
+}
+
 CF_TEST_LIST(CF_TEST(test_credit_and_results), CF_TEST(test_bad_results_quarantine),
              CF_TEST(test_worker_error_and_deadline), CF_TEST(test_lost_with_several_jobs),
              CF_TEST(test_deadline_from_last_answer), CF_TEST(test_suspect_hand_off),
              CF_TEST(test_gone_worker), CF_TEST(test_refused_result_and_long_error),
-             CF_TEST(test_credit_lowered))
+             CF_TEST(test_credit_lowered), CF_TEST(test_long_subject_topic))

@@ -288,6 +288,23 @@ test_replay(void)
     CF_CHECK_INT(n, total);
     free(got);
     cf_cursor_destroy(&c);
+    /* limit 0: no fact, and `end` still tells the head (SPEC.md: highest archived seq),
+     * for a replay and a facts query alike */
+    c = cf_reader_replay(fx.r, 40, NULL, 0, 0, true, &err);
+    got = drain(c, 100, &n, &calls);
+    CF_CHECK_INT(n, 0);
+    CF_CHECK_INT(cf_cursor_last(c), 40);
+    CF_CHECK_INT(cf_cursor_head(c), total);
+    free(got);
+    cf_cursor_destroy(&c);
+    cf_msg_facts_t q0 = {.type = "revenue", .since = 40, .limit = 0, .has_limit = true};
+    c = cf_reader_facts(fx.r, &q0, &err);
+    got = drain(c, 100, &n, &calls);
+    CF_CHECK_INT(n, 0);
+    CF_CHECK_INT(cf_cursor_last(c), 40);
+    CF_CHECK_INT(cf_cursor_head(c), total);
+    free(got);
+    cf_cursor_destroy(&c);
     /* a since beyond every seq, and one beyond int64 */
     c = cf_reader_replay(fx.r, UINT64_MAX, NULL, 0, 0, false, &err);
     got = drain(c, 100, &n, &calls);
