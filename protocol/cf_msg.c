@@ -218,6 +218,51 @@ arena_ptrs(arena_t *ar, size_t n)
 /* Text value o (NULL: absent) of field key: str, or bin holding valid UTF-8. NULL out
  * means nil/absent allowed when !required. Rejects NUL bytes (every consumer is a C
  * string) and long text. */
+/* Why a value is not a text: see text_view. */
+enum { TEXT_OK, TEXT_TYPE, TEXT_LONG, TEXT_UTF8, TEXT_NUL };
+
+/* The text o holds (a str, or a bin holding UTF-8: SPEC.md section 3) in *s and *n:
+ * TEXT_OK, or why not (more than max bytes, not UTF-8, a NUL inside, not a string). */
+static int
+text_view(const msgpack_object *o, size_t max, const char **s, size_t *n)
+{
+    if (o->type == MSGPACK_OBJECT_STR) {
+        *s = o->via.str.ptr;
+        *n = o->via.str.size;
+    } else if (o->type == MSGPACK_OBJECT_BIN) {
+        *s = o->via.bin.ptr;
+        *n = o->via.bin.size;
+    } else {
+        return TEXT_TYPE;
+    }
+    if (*n > max)
+        return TEXT_LONG;
+    if (!cf_utf8_valid(*s, *n))
+        return TEXT_UTF8;
+    if (memchr(*s, '\0', *n))
+        return TEXT_NUL;
+    return TEXT_OK;
+}
+
+/* err for text_view's answer why about field key (item: its index in an array, or -1;
+ * n: the text's bytes, for TEXT_LONG). */
+static int
+text_error(cf_err_t *err, int why, const char *key, long item, size_t n, size_t max)
+{
+    char what[96];
+    if (item < 0)
+        snprintf(what, sizeof what, "field '%s'", key);
+    else
+        snprintf(what, sizeof what, "field '%s': item %ld", key, item);
+    switch (why) {
+    case TEXT_LONG:
+        return cf_err_set(err, CF_EINVAL, "%s: %zu bytes, over the limit of %zu", what, n, max);
+    case TEXT_UTF8: return cf_err_set(err, CF_EINVAL, "%s: not valid UTF-8", what);
+    case TEXT_NUL: return cf_err_set(err, CF_EINVAL, "%s: contains a NUL character", what);
+    default: return cf_err_set(err, CF_EINVAL, "%s: expected a string", what);
+    }
+}
+
 static int
 text_of(const msgpack_object *o, const char *key, bool required, size_t max, char **out,
         arena_t *ar, cf_err_t *err)
@@ -228,24 +273,11 @@ text_of(const msgpack_object *o, const char *key, bool required, size_t max, cha
             return cf_err_set(err, CF_EINVAL, "field '%s': missing", key);
         return CF_OK;
     }
-    const char *s;
-    size_t n;
-    if (o->type == MSGPACK_OBJECT_STR) {
-        s = o->via.str.ptr;
-        n = o->via.str.size;
-    } else if (o->type == MSGPACK_OBJECT_BIN) {
-        s = o->via.bin.ptr;
-        n = o->via.bin.size;
-    } else {
-        return cf_err_set(err, CF_EINVAL, "field '%s': expected a string", key);
-    }
-    if (n > max)
-        return cf_err_set(err, CF_EINVAL, "field '%s': %zu bytes, over the limit of %zu", key, n,
-                          max);
-    if (!cf_utf8_valid(s, n))
-        return cf_err_set(err, CF_EINVAL, "field '%s': not valid UTF-8", key);
-    if (memchr(s, '\0', n))
-        return cf_err_set(err, CF_EINVAL, "field '%s': contains a NUL character", key);
+    const char *s = NULL;
+    size_t n = 0;
+    int why = text_view(o, max, &s, &n);
+    if (why != TEXT_OK)
+        return text_error(err, why, key, -1, n, max);
     *out = copy_text(ar, s, n);
     return CF_OK;
 }
@@ -344,19 +376,18 @@ get_strv(const msgpack_object *map, const char *key, size_t maxn, size_t max, ch
         return cf_err_set(err, CF_EINVAL, "field '%s': more than %zu items", key, maxn);
     char **v = ar ? arena_ptrs(ar, o->via.array.size) : cf_calloc(o->via.array.size, sizeof *v);
     for (uint32_t i = 0; i < o->via.array.size; i++) {
-        const msgpack_object *it = &o->via.array.ptr[i];
-        if (it->type != MSGPACK_OBJECT_STR || it->via.str.size > max ||
-            !cf_utf8_valid(it->via.str.ptr, it->via.str.size) ||
-            memchr(it->via.str.ptr, '\0', it->via.str.size)) {
+        const char *s = NULL;
+        size_t len = 0;
+        int why = text_view(&o->via.array.ptr[i], max, &s, &len);
+        if (why != TEXT_OK) {
             if (!ar) {
                 for (uint32_t k = 0; k < i; k++)
                     free(v[k]);
                 free(v);
             }
-            return cf_err_set(err, CF_EINVAL, "field '%s': item %u is not a valid string", key,
-                              i);
+            return text_error(err, why, key, (long)i, len, max);
         }
-        v[i] = copy_text(ar, it->via.str.ptr, it->via.str.size);
+        v[i] = copy_text(ar, s, len);
     }
     *out = v;
     *n = o->via.array.size;
@@ -539,6 +570,8 @@ decode_fact(const msgpack_object *m, cf_fact_t *f, arena_t *ar, cf_err_t *err)
     bool has_conf;
     if ((rc = double_of(v[FK_CONFIDENCE], "confidence", &f->confidence, &has_conf, err)) != CF_OK)
         return rc;
+    if (!has_conf) /* SPEC.md 8: a number, never nil */
+        return cf_err_set(err, CF_EINVAL, "field 'confidence': missing");
     if ((rc = uint_of(v[FK_EVIDENCE_START], "evidence_start", true, &f->evidence_start, NULL,
                       err)) != CF_OK)
         return rc;
@@ -690,18 +723,23 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, size_t st
         return get_text(root, "error", false, CF_MAX_ERROR_TEXT, &msg->u.reply.error, err);
     }
 
-    char *opname = NULL;
-    if ((rc = get_text(root, "op", true, 32, &opname, err)) != CF_OK)
-        return rc;
+    /* compared in place: any text that names no op of this socket is an unknown op,
+     * however long (quoted up to 32 bytes) */
+    const msgpack_object *opv = map_get(root, "op");
+    if (!opv || opv->type == MSGPACK_OBJECT_NIL)
+        return cf_err_set(err, CF_EINVAL, "field 'op': missing");
+    const char *opname = NULL;
+    size_t oplen = 0;
+    int bad = text_view(opv, SIZE_MAX, &opname, &oplen);
+    if (bad != TEXT_OK)
+        return text_error(err, bad, "op", -1, oplen, SIZE_MAX);
     for (size_t i = 0; i < sizeof op_names / sizeof *op_names; i++)
-        if (strcmp(opname, op_names[i].name) == 0 && (op_names[i].chans & (1u << chan)))
+        if (strlen(op_names[i].name) == oplen && memcmp(opname, op_names[i].name, oplen) == 0 &&
+            (op_names[i].chans & (1u << chan)))
             msg->op = op_names[i].op;
-    if (msg->op == CF_OP_NONE) {
-        rc = cf_err_set(err, CF_EINVAL, "unknown op '%.32s'", opname);
-        free(opname);
-        return rc;
-    }
-    free(opname);
+    if (msg->op == CF_OP_NONE)
+        return cf_err_set(err, CF_EINVAL, "unknown op '%.*s'", (int)(oplen < 32 ? oplen : 32),
+                          opname);
 
     uint64_t v = CF_PROTOCOL_VERSION;
     if ((rc = get_uint(root, "v", false, &v, NULL, err)) != CF_OK)
@@ -783,7 +821,7 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, size_t st
                            err)) != CF_OK)
             return rc;
         const msgpack_object *p = map_get(root, "prefix");
-        if (p && p->type == MSGPACK_OBJECT_STR) {
+        if (p && (p->type == MSGPACK_OBJECT_STR || p->type == MSGPACK_OBJECT_BIN)) {
             char *one;
             if ((rc = get_text(root, "prefix", true, CF_MAX_PREFIX, &one, err)) != CF_OK)
                 return rc;

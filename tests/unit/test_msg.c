@@ -976,7 +976,12 @@ test_ingest_fields(void)
         {SH_INGEST, "op", "s:ready", CF_EINVAL, "unknown op 'ready'"},    /* worker only */
         {SH_INGEST, "op", "s:replay", CF_EINVAL, "unknown op 'replay'"},  /* query only */
         {SH_INGEST, "op", "s:fact", CF_EINVAL, "unknown op 'fact'"},      /* a reply */
-        {SH_INGEST, "op", "S:33", CF_EINVAL, "field 'op'"},
+        /* SPEC.md 4: an op this socket does not take, however long, quoted to 32 bytes */
+        {SH_INGEST, "op", "S:33", CF_EINVAL, "unknown op 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'"},
+        {SH_INGEST, "op", "B:5000", CF_EINVAL, "unknown op 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'"},
+        {SH_INGEST, "op", "b:article", CF_OK, NULL},
+        {SH_INGEST, "op", "u:1", CF_EINVAL, "field 'op': expected a string"},
+        {SH_INGEST, "op", "n", CF_EINVAL, "field 'op': missing"},
         {SH_INGEST, "ref", "S:256", CF_OK, NULL},
         {SH_INGEST, "ref", "S:257", CF_EINVAL, "field 'ref': over the limit of 256 bytes"},
         {SH_INGEST, "ref", "B:256", CF_OK, NULL},
@@ -1048,6 +1053,8 @@ test_worker_fields(void)
         {SH_RESULT_FACT, "confidence", "d:inf", CF_EINVAL, "field 'confidence': not a finite"},
         {SH_RESULT_FACT, "confidence", "d:nan", CF_EINVAL, "field 'confidence'"},
         {SH_RESULT_FACT, "confidence", "u:1", CF_OK, NULL},
+        {SH_RESULT_FACT, "confidence", NULL, CF_EINVAL, "fact 0: field 'confidence': missing"},
+        {SH_RESULT_FACT, "confidence", "n", CF_EINVAL, "fact 0: field 'confidence': missing"},
         {SH_RESULT_FACT, "seq", "i:-1", CF_EINVAL, "field 'seq'"},
         {SH_RESULT_FACT, "article", "s:002.txt", CF_EINVAL, "field 'article'"},
         {SH_RESULT_FACT, "object", "x:a2 61 00", CF_EINVAL, "field 'object': contains a NUL"},
@@ -1066,6 +1073,7 @@ test_worker_fields(void)
         {SH_RESULT_CLASS, "relevance", "d:nan", CF_EINVAL, "field 'relevance'"},
         {SH_RESULT_CLASS, "companies", "u:1", CF_EINVAL, "field 'companies': expected an array"},
         {SH_RESULT_CLASS, "companies", "a", CF_EINVAL, "field 'companies': item 0"},
+        {SH_RESULT_CLASS, "companies", "x:91c403617773", CF_OK, NULL}, /* [bin "aws"] */
         {SH_RESULT_CLASS, "regions", "A:64", CF_OK, NULL},
         {SH_RESULT_CLASS, "regions", "A:65", CF_EINVAL, "field 'regions': more than 64 items"},
         {SH_WERROR, NULL, NULL, CF_OK, NULL},
@@ -1097,7 +1105,15 @@ test_query_fields(void)
         {SH_REPLAY, "prefix", "S:256", CF_OK, NULL},
         {SH_REPLAY, "prefix", "S:257", CF_EINVAL, "field 'prefix'"},
         {SH_REPLAY, "prefix", "u:1", CF_EINVAL, "field 'prefix'"},
-        {SH_REPLAY, "prefix", "a", CF_EINVAL, "field 'prefix': item 0"},
+        {SH_REPLAY, "prefix", "a", CF_EINVAL, "field 'prefix': item 0: expected a string"},
+        /* SPEC.md 3: a bin holding UTF-8 is text in every string field, arrays included */
+        {SH_REPLAY, "prefix", "b:fact.revenue.", CF_OK, NULL},
+        {SH_REPLAY, "prefix", "B:257", CF_EINVAL, "field 'prefix': 257 bytes, over the limit of 256"},
+        {SH_REPLAY, "prefix", "x:92a5666163742ec405666163742e", CF_OK, NULL}, /* [str, bin] */
+        {SH_REPLAY, "prefix", "x:92a5666163742ec402c328", CF_EINVAL,
+         "field 'prefix': item 1: not valid UTF-8"},
+        {SH_REPLAY, "prefix", "x:91c4026100", CF_EINVAL,
+         "field 'prefix': item 0: contains a NUL character"},
         {SH_REQUEUE, "id", "u:42", CF_OK, NULL},
         {SH_REQUEUE, "all", "t", CF_OK, NULL},
         {SH_REQUEUE, NULL, NULL, CF_EINVAL, "requeue: give either 'id' or 'all: true'"},
