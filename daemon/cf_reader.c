@@ -609,8 +609,7 @@ cursor_read(cf_cursor_t *c, size_t max, cf_facts_t *page, cf_cursor_row_fn fn, v
     if (c->none)
         c->pos = (int64_t)c->head;
     bool spent = c->limited && c->remaining == 0;
-    for (int w = 0; w < WINDOWS_PER_PAGE && !spent && c->pos < (int64_t)c->head && n == 0;
-         w++) {
+    for (int w = 0; w < WINDOWS_PER_PAGE && !spent && c->pos < (int64_t)c->head && n == 0; w++) {
         int64_t hi = c->pos > INT64_MAX - WINDOW ? INT64_MAX : c->pos + WINDOW;
         size_t want = max;
         if (c->limited && c->remaining < want)

@@ -257,9 +257,12 @@ text_error(cf_err_t *err, int why, const char *key, long item, size_t n, size_t 
     switch (why) {
     case TEXT_LONG:
         return cf_err_set(err, CF_EINVAL, "%s: %zu bytes, over the limit of %zu", what, n, max);
-    case TEXT_UTF8: return cf_err_set(err, CF_EINVAL, "%s: not valid UTF-8", what);
-    case TEXT_NUL: return cf_err_set(err, CF_EINVAL, "%s: contains a NUL character", what);
-    default: return cf_err_set(err, CF_EINVAL, "%s: expected a string", what);
+    case TEXT_UTF8:
+        return cf_err_set(err, CF_EINVAL, "%s: not valid UTF-8", what);
+    case TEXT_NUL:
+        return cf_err_set(err, CF_EINVAL, "%s: contains a NUL character", what);
+    default:
+        return cf_err_set(err, CF_EINVAL, "%s: expected a string", what);
     }
 }
 

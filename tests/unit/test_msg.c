@@ -973,9 +973,9 @@ test_ingest_fields(void)
         {SH_INGEST, "op", "u:1", CF_EINVAL, "field 'op': expected a string"},
         {SH_INGEST, "op", "s:nope", CF_EINVAL, "unknown op 'nope'"},
         {SH_INGEST, "op", "s:ARTICLE", CF_EINVAL, "unknown op 'ARTICLE'"},
-        {SH_INGEST, "op", "s:ready", CF_EINVAL, "unknown op 'ready'"},    /* worker only */
-        {SH_INGEST, "op", "s:replay", CF_EINVAL, "unknown op 'replay'"},  /* query only */
-        {SH_INGEST, "op", "s:fact", CF_EINVAL, "unknown op 'fact'"},      /* a reply */
+        {SH_INGEST, "op", "s:ready", CF_EINVAL, "unknown op 'ready'"},   /* worker only */
+        {SH_INGEST, "op", "s:replay", CF_EINVAL, "unknown op 'replay'"}, /* query only */
+        {SH_INGEST, "op", "s:fact", CF_EINVAL, "unknown op 'fact'"},     /* a reply */
         /* SPEC.md 4: an op this socket does not take, however long, quoted to 32 bytes */
         {SH_INGEST, "op", "S:33", CF_EINVAL, "unknown op 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'"},
         {SH_INGEST, "op", "B:5000", CF_EINVAL, "unknown op 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'"},
@@ -1108,7 +1108,8 @@ test_query_fields(void)
         {SH_REPLAY, "prefix", "a", CF_EINVAL, "field 'prefix': item 0: expected a string"},
         /* SPEC.md 3: a bin holding UTF-8 is text in every string field, arrays included */
         {SH_REPLAY, "prefix", "b:fact.revenue.", CF_OK, NULL},
-        {SH_REPLAY, "prefix", "B:257", CF_EINVAL, "field 'prefix': 257 bytes, over the limit of 256"},
+        {SH_REPLAY, "prefix", "B:257", CF_EINVAL,
+         "field 'prefix': 257 bytes, over the limit of 256"},
         {SH_REPLAY, "prefix", "x:92a5666163742ec405666163742e", CF_OK, NULL}, /* [str, bin] */
         {SH_REPLAY, "prefix", "x:92a5666163742ec402c328", CF_EINVAL,
          "field 'prefix': item 1: not valid UTF-8"},
