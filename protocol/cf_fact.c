@@ -369,19 +369,6 @@ validate_rest(const cf_fact_t *f, const char *body, size_t body_len, cf_err_t *e
 }
 
 static bool
-leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-days_in(int y, int m)
-{
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && leap(y) ? 29 : d[m - 1];
-}
-
-static bool
 num(const char *s, int n, int *out)
 {
     int v = 0;
@@ -418,7 +405,8 @@ cf_period_range(const char *p, char *start, char *end)
 {
     int y, a, b;
     size_t n = p ? strlen(p) : 0;
-    if (n == 6 && p[0] == 'F' && p[1] == 'Y' && num(p + 2, 4, &y)) {
+    /* (FY0001 would start in year 0, which no other form names) */
+    if (n == 6 && p[0] == 'F' && p[1] == 'Y' && num(p + 2, 4, &y) && y >= 2) {
         /* fiscal year ending in y: April 1 of y-1 to March 31 of y (SPEC.md) */
         ymd(start, y - 1, 4, 1);
         ymd(end, y, 3, 31);
@@ -439,16 +427,16 @@ cf_period_range(const char *p, char *start, char *end)
             return CF_EINVAL;
         int m0 = (a - 1) * months + 1, m1 = a * months;
         ymd(start, y, m0, 1);
-        ymd(end, y, m1, days_in(y, m1));
+        ymd(end, y, m1, cf_text_days_in_month(y, m1));
         return CF_OK;
     }
     if ((n == 7 || n == 10) && num(p + 5, 2, &a) && a >= 1 && a <= 12) {
         if (n == 7) {
             ymd(start, y, a, 1);
-            ymd(end, y, a, days_in(y, a));
+            ymd(end, y, a, cf_text_days_in_month(y, a));
             return CF_OK;
         }
-        if (p[7] == '-' && num(p + 8, 2, &b) && b >= 1 && b <= days_in(y, a)) {
+        if (p[7] == '-' && num(p + 8, 2, &b) && b >= 1 && b <= cf_text_days_in_month(y, a)) {
             ymd(start, y, a, b);
             memcpy(end, start, 11);
             return CF_OK;

@@ -198,6 +198,14 @@ digits(const char *s, int n)
     return true;
 }
 
+int
+cf_text_days_in_month(int y, int mon)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return mon == 2 && leap ? 29 : days[mon - 1];
+}
+
 bool
 cf_text_is_datetime(const char *s)
 {
@@ -205,9 +213,10 @@ cf_text_is_datetime(const char *s)
     if (strlen(s) < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
         !digits(s + 8, 2))
         return false;
+    int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
     int mon = (s[5] - '0') * 10 + (s[6] - '0');
     int day = (s[8] - '0') * 10 + (s[9] - '0');
-    if (mon < 1 || mon > 12 || day < 1 || day > 31)
+    if (mon < 1 || mon > 12 || day < 1 || day > cf_text_days_in_month(year, mon))
         return false;
     const char *p = s + 10;
     if (*p == '\0')
@@ -235,9 +244,10 @@ cf_text_is_datetime(const char *s)
     }
     if (*p == '\0' || ((*p == 'Z' || *p == 'z') && p[1] == '\0'))
         return true;
+    /* an offset of at most 23:59 */
     if ((*p == '+' || *p == '-') && digits(p + 1, 2) && p[3] == ':' && digits(p + 4, 2) &&
         p[6] == '\0')
-        return true;
+        return (p[1] - '0') * 10 + (p[2] - '0') <= 23 && (p[4] - '0') * 10 + (p[5] - '0') <= 59;
     return false;
 }
 

@@ -21,7 +21,11 @@ size_t cf_utf8_scrub(char *s, size_t len);
  * 0 when nothing is left (out is then ""). */
 size_t cf_text_slug(const char *name, char *out, size_t outsz);
 
-/* True when s is an ISO 8601 date (YYYY-MM-DD) or an RFC 3339 date-time. */
+/* Days of month mon (1-12) in year y of the proleptic Gregorian calendar. */
+int cf_text_days_in_month(int y, int mon);
+
+/* True when s is an ISO 8601 date (YYYY-MM-DD) or an RFC 3339 date-time: a day that
+ * exists in its month, hours to 23, minutes to 59, an offset of at most 23:59. */
 bool cf_text_is_datetime(const char *s);
 
 /* True when url is absolute (scheme ":" rest), with no control characters or spaces. */

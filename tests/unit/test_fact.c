@@ -105,6 +105,16 @@ test_datetime_and_url(void)
     CF_CHECK(!cf_text_is_datetime("2015-13-04"));
     CF_CHECK(!cf_text_is_datetime("July 4, 2015"));
     CF_CHECK(!cf_text_is_datetime("2015-07-04T25:00:00Z"));
+    /* a day its month has; an offset a clock can show */
+    CF_CHECK(!cf_text_is_datetime("2015-02-29"));
+    CF_CHECK(cf_text_is_datetime("2016-02-29"));
+    CF_CHECK(!cf_text_is_datetime("1900-02-29"));
+    CF_CHECK(cf_text_is_datetime("2000-02-29"));
+    CF_CHECK(!cf_text_is_datetime("2015-04-31"));
+    CF_CHECK(cf_text_is_datetime("2015-12-31T23:59:60-23:59"));
+    CF_CHECK(!cf_text_is_datetime("2015-07-04T10:20:30+99:99"));
+    CF_CHECK(!cf_text_is_datetime("2015-07-04T10:20:30+24:00"));
+    CF_CHECK(!cf_text_is_datetime("2015-07-04T10:20:30+05:60"));
     CF_CHECK(cf_text_is_url("https://example.com/a?b=c"));
     CF_CHECK(cf_text_is_url("file:///tmp/a.txt"));
     CF_CHECK(!cf_text_is_url("example.com/a"));
@@ -130,6 +140,11 @@ test_period_range(void)
     CF_CHECK_INT(cf_period_range("2013-12-31", a, b), CF_OK);
     CF_CHECK_STR(a, "2013-12-31");
     CF_CHECK_INT(cf_period_range("2014-Q5", a, b), CF_EINVAL);
+    /* a fiscal year starts in the year before: year 0 is no year here */
+    CF_CHECK_INT(cf_period_range("FY0000", a, b), CF_EINVAL);
+    CF_CHECK_INT(cf_period_range("FY0001", a, b), CF_EINVAL);
+    CF_CHECK_INT(cf_period_range("FY0002", a, b), CF_OK);
+    CF_CHECK_STR(a, "0001-04-01");
     CF_CHECK_INT(cf_period_range("2015-02-30", a, b), CF_EINVAL);
     CF_CHECK_INT(cf_period_range("last year", a, b), CF_EINVAL);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cf_fact.h"
+#include "cf_text.h"
 
 static const char *const months3[] = {"jan", "feb", "mar", "apr", "may", "jun",
                                       "jul", "aug", "sep", "oct", "nov", "dec"};
@@ -80,14 +81,6 @@ int
 cf_period_year_at(const cf_tokens_t *t, size_t i)
 {
     return year_at(t, i);
-}
-
-static int
-days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
 }
 
 /* Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil). */
@@ -182,7 +175,7 @@ valid(const char *p)
     if ((n == 7 || n == 10) && digits(p + 5, 2, &a) && a >= 1 && a <= 12) {
         if (n == 7)
             return true;
-        return p[7] == '-' && digits(p + 8, 2, &b) && b >= 1 && b <= days_in_month(y, a);
+        return p[7] == '-' && digits(p + 8, 2, &b) && b >= 1 && b <= cf_text_days_in_month(y, a);
     }
     return false;
 }
@@ -509,7 +502,7 @@ cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_
     }
     if (cf_token_is(t, i, "end") && cf_token_is(t, i + 1, "of") && (m = month_at(t, i + 2)) &&
         (y = year_at(t, i + 3))) {
-        pfmt(buf, "%04d-%02d-%02d", y, m, days_in_month(y, m));
+        pfmt(buf, "%04d-%02d-%02d", y, m, cf_text_days_in_month(y, m));
         return set(out, i, i + 4, buf);
     }
     /* the quarter ended (on) September 30, 2019 */
