@@ -859,7 +859,11 @@ cf_dispatch_worker_exited(cf_dispatch_t *self, pid_t pid, int status)
         else
             snprintf(why, sizeof why, "worker (pid=%d) exited with status %d", (int)pid,
                      WEXITSTATUS(status));
-        worker_remove(self, w, why, true);
+        /* exit status 0 is a worker that chose to stop (SIGTERM from outside the daemon:
+         * it finishes its job and exits): its jobs go back uncharged, and a result it sent
+         * last, if it arrives after this, is dropped with the lease */
+        bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        worker_remove(self, w, why, !clean);
         break;
     }
     pump(self);

@@ -738,8 +738,41 @@ test_long_subject_topic(void)
     teardown(&e);
 }
 
+/* A worker that exits with status 0 chose to stop (SIGTERM from outside: it finishes
+ * its job and exits): the job it had out goes back uncharged; one that exits with a
+ * failure status is charged. */
+static void
+test_clean_exit_uncharged(void)
+{
+    env_t e;
+    setup(&e, 3, 30);
+    insert(&e, "https://example.test/clean-exit", "Nimbus opened a data center.");
+    void *x = dealer(&e), *y = dealer(&e);
+    ready_on(&e, x, 1, 8001);
+    spin(&e, 50);
+    cf_msg_t jobs[2];
+    CF_CHECK_INT(take_jobs_on(x, jobs, 2), 1);
+    cf_msg_clear(&jobs[0]);
+    cf_dispatch_worker_exited(e.dispatch, 8001, 0); /* exit(0) */
+    zmq_close(x);
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.attempts_failed, 0);
+    CF_CHECK_INT(ds.suspects, 0);
+    ready_on(&e, y, 1, 8002);
+    spin(&e, 100);
+    CF_CHECK_INT(take_jobs_on(y, jobs, 2), 1); /* the article again */
+    cf_msg_clear(&jobs[0]);
+    cf_dispatch_worker_exited(e.dispatch, 8002, 1 << 8); /* exit(1) */
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.attempts_failed, 1);
+    zmq_close(y);
+    teardown(&e);
+}
+
 CF_TEST_LIST(CF_TEST(test_credit_and_results), CF_TEST(test_bad_results_quarantine),
              CF_TEST(test_worker_error_and_deadline), CF_TEST(test_lost_with_several_jobs),
              CF_TEST(test_deadline_from_last_answer), CF_TEST(test_suspect_hand_off),
              CF_TEST(test_gone_worker), CF_TEST(test_refused_result_and_long_error),
-             CF_TEST(test_credit_lowered), CF_TEST(test_long_subject_topic))
+             CF_TEST(test_credit_lowered), CF_TEST(test_long_subject_topic),
+             CF_TEST(test_clean_exit_uncharged))
