@@ -51,6 +51,7 @@ typedef struct worker {
     uint8_t id[256];        /* ROUTER routing id */
     size_t idlen;
     uint64_t pid;           /* as the worker reported it */
+    bool local;             /* the pool vouches for pid (its token): ours to kill and reap */
     unsigned credit;        /* most jobs in flight */
     unsigned inflight;      /* jobs out now */
     uint64_t last_seen;     /* ms, monotonic */
@@ -453,7 +454,12 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
         }
         w->pid = msg.u.ready.pid;
         w->credit = msg.u.ready.credit;
-        if (self->pool)
+        /* a pid is a claim: only the token our pool gave that process makes it ours, so
+         * that a remote worker saying it has a local worker's pid cannot get that one
+         * killed or its exit blamed on itself */
+        w->local = self->pool && msg.u.ready.pid <= (uint64_t)INT32_MAX &&
+                   cf_pool_vouch(self->pool, (pid_t)msg.u.ready.pid, msg.u.ready.token);
+        if (w->local)
             cf_pool_ready(self->pool, (pid_t)w->pid);
         break;
     case CF_OP_HEARTBEAT: break;
@@ -727,12 +733,14 @@ on_tick(evutil_socket_t fd, short what, void *arg)
             while (j && j->worker != w)
                 j = j->next;
             if (w->inflight == 1 && j)
-                cf_log_warn("dispatch: worker (pid=%llu) hung on article %llu; killing it",
-                            (unsigned long long)w->pid, (unsigned long long)j->article.id);
+                cf_log_warn("dispatch: worker (pid=%llu) hung on article %llu; %s it",
+                            (unsigned long long)w->pid, (unsigned long long)j->article.id,
+                            w->local ? "killing" : "forgetting");
             else
-                cf_log_warn("dispatch: worker (pid=%llu) hung with %u jobs out; killing it",
-                            (unsigned long long)w->pid, w->inflight);
-            if (self->pool)
+                cf_log_warn("dispatch: worker (pid=%llu) hung with %u jobs out; %s it",
+                            (unsigned long long)w->pid, w->inflight,
+                            w->local ? "killing" : "forgetting");
+            if (w->local)
                 cf_pool_kill(self->pool, (pid_t)w->pid);
             worker_remove(self, w, why, true);
         }
@@ -743,7 +751,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
         if (w->inflight == 0 && now - w->last_seen > IDLE_DEAD_MS) {
             cf_log_warn("dispatch: worker (pid=%llu) silent for %llu ms; forgetting it",
                         (unsigned long long)w->pid, (unsigned long long)(now - w->last_seen));
-            if (self->pool)
+            if (w->local)
                 cf_pool_kill(self->pool, (pid_t)w->pid);
             worker_remove(self, w, "worker stopped heart-beating", true);
         } else {
@@ -850,7 +858,8 @@ void
 cf_dispatch_worker_exited(cf_dispatch_t *self, pid_t pid, int status)
 {
     for (worker_t *w = self->workers; w; w = w->next) {
-        if (w->pid != (uint64_t)pid)
+        /* (without a pool, the caller reports exits of processes it started itself) */
+        if (w->pid != (uint64_t)pid || (self->pool && !w->local))
             continue;
         char why[128];
         if (WIFSIGNALED(status))

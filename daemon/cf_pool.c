@@ -7,14 +7,17 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cf_clock.h"
 #include "cf_log.h"
+#include "cf_msg.h"
 #include "cf_text.h"
 
 extern char **environ;
@@ -22,8 +25,11 @@ extern char **environ;
 #define BACKOFF_FIRST 1   /* seconds before the first respawn */
 #define BACKOFF_MAX 30    /* cap */
 
+#define TOKEN_BYTES 16
+
 typedef struct slot {
     pid_t pid;             /* 0: not running */
+    char token[2 * TOKEN_BYTES + 1]; /* the running worker's CF_WORKER_TOKEN_ENV (hex) */
     uint64_t started_ms;   /* monotonic */
     int backoff;           /* seconds before the next respawn; 0: none yet, or ready */
     bool given_up;         /* exited 2: configuration error, not respawned */
@@ -43,6 +49,46 @@ struct cf_pool {
     bool batch; /* new workers start under SCHED_BATCH */
     cf_pool_stats_t st;
 };
+
+/* A fresh token for s, and the environment that hands it to its worker: environ
+ * without any CF_WORKER_TOKEN_ENV of its own, plus s's (free the array and its last
+ * string). */
+static char **
+token_env(slot_t *s)
+{
+    unsigned char raw[TOKEN_BYTES];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        /* interrupted: the clock and the slot still tell this spawn from any other */
+        uint64_t a = cf_clock_us(), b = (uint64_t)getpid() << 32 | (uint64_t)(s - s->pool->slots);
+        memcpy(raw, &a, sizeof a);
+        memcpy(raw + sizeof a, &b, sizeof b);
+    }
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(s->token + 2 * i, 3, "%02x", raw[i]);
+    const char *name = CF_WORKER_TOKEN_ENV "=";
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = cf_calloc(n + 2, sizeof *env);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], name, strlen(name)) != 0)
+            env[k++] = environ[i];
+    size_t len = strlen(name) + sizeof s->token;
+    env[k] = cf_malloc(len);
+    snprintf(env[k], len, "%s%s", name, s->token);
+    return env;
+}
+
+static void
+token_env_free(char **env)
+{
+    size_t k = 0;
+    while (env[k + 1])
+        k++;
+    free(env[k]);
+    free(env);
+}
 
 static int
 spawn(cf_pool_t *self, slot_t *s, cf_err_t *err)
@@ -71,7 +117,9 @@ spawn(cf_pool_t *self, slot_t *s, cf_err_t *err)
             self->batch = false; /* said once */
         }
     }
-    int rc = posix_spawn(&pid, self->argv[0], NULL, &attr, self->argv, environ);
+    char **env = token_env(s);
+    int rc = posix_spawn(&pid, self->argv[0], NULL, &attr, self->argv, env);
+    token_env_free(env);
     if (switched && sched_setscheduler(0, was, &was_sp) != 0) {
         cf_log_error("pool: the loop thread cannot leave SCHED_BATCH (%s); later workers "
                      "inherit it",
@@ -235,6 +283,15 @@ cf_pool_owns(const cf_pool_t *self, pid_t pid)
     for (size_t i = 0; i < self->n; i++)
         if (self->slots[i].pid == pid && pid > 0)
             return true;
+    return false;
+}
+
+bool
+cf_pool_vouch(const cf_pool_t *self, pid_t pid, const char *token)
+{
+    for (size_t i = 0; token && i < self->n; i++)
+        if (self->slots[i].pid == pid && pid > 0)
+            return strcmp(self->slots[i].token, token) == 0;
     return false;
 }
 

@@ -52,6 +52,12 @@ int cf_pool_start(cf_pool_t *self, cf_err_t *err);
 /* True when pid is one of ours and alive. */
 bool cf_pool_owns(const cf_pool_t *self, pid_t pid);
 
+/* True when pid is one of ours, alive, and was spawned with token (NULL: false). Each
+ * spawn gets a fresh token in its environment (CF_WORKER_TOKEN_ENV), which the worker
+ * sends back in its `ready`: a pid is only believed with its token, so that a remote
+ * worker that says it has a local worker's pid cannot get that one killed. */
+bool cf_pool_vouch(const cf_pool_t *self, pid_t pid, const char *token);
+
 /* The worker pid said it is ready: its slot's back-off starts again from 1 s. */
 void cf_pool_ready(cf_pool_t *self, pid_t pid);
 

@@ -22,5 +22,6 @@
 #define CF_MAX_CLASS_ITEMS 64u              /* companies or regions in an article class */
 #define CF_MAX_ERROR_TEXT 1024u             /* a worker's error text, bytes */
 #define CF_MAX_CREDIT 64u                   /* most jobs one worker may ask for */
+#define CF_MAX_TOKEN 64u                    /* a worker's `ready` token, bytes */
 
 #endif

@@ -771,7 +771,7 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, size_t st
                               (unsigned long long)version);
         msg->u.ready.credit = (unsigned)credit;
         msg->u.ready.version = (unsigned)version;
-        return CF_OK;
+        return get_text(root, "token", false, CF_MAX_TOKEN, &msg->u.ready.token, err);
     }
     case CF_OP_JOB: {
         if ((rc = get_uint(root, "job", true, &msg->u.job.job, NULL, err)) != CF_OK)
@@ -954,6 +954,9 @@ cf_msg_clear(cf_msg_t *msg)
         }
         break;
     case CF_OP_ERROR: free(msg->u.error.error); break;
+    case CF_OP_READY:
+        free(msg->u.ready.token);
+        break;
     case CF_OP_REPLAY:
         for (size_t i = 0; i < msg->u.replay.nprefixes; i++)
             free(msg->u.replay.prefixes[i]);
@@ -1141,8 +1144,14 @@ cf_msg_pack_op(msgpack_sbuffer *buf, const char *op, const void *ref, size_t ref
 void
 cf_msg_pack_ready(msgpack_sbuffer *buf, unsigned credit, uint64_t pid)
 {
+    cf_msg_pack_ready_token(buf, credit, pid, NULL);
+}
+
+void
+cf_msg_pack_ready_token(msgpack_sbuffer *buf, unsigned credit, uint64_t pid, const char *token)
+{
     PACKER(buf);
-    msgpack_pack_map(pk, 4);
+    msgpack_pack_map(pk, token ? 5 : 4);
     pack_op(pk, "ready");
     key(pk, "credit");
     msgpack_pack_unsigned_int(pk, credit);
@@ -1150,6 +1159,10 @@ cf_msg_pack_ready(msgpack_sbuffer *buf, unsigned credit, uint64_t pid)
     msgpack_pack_uint64(pk, pid);
     key(pk, "version");
     msgpack_pack_uint8(pk, CF_PROTOCOL_VERSION);
+    if (token) {
+        key(pk, "token");
+        cf_msg_pack_str(pk, token);
+    }
 }
 
 void

@@ -79,6 +79,8 @@ typedef struct cf_msg {
             unsigned credit;        /* most jobs in flight, 1..CF_MAX_CREDIT */
             uint64_t pid;           /* the worker's process id */
             unsigned version;       /* protocol version, CF_PROTOCOL_VERSION */
+            char *token;            /* or NULL: what the daemon gave a worker it spawned,
+                                       which vouches for its pid (SPEC.md 6) */
         } ready;
         struct {
             uint64_t job;           /* lease id */
@@ -184,7 +186,15 @@ void cf_msg_pack_ingest_reply(msgpack_sbuffer *buf, const void *ref, size_t ref_
 void cf_msg_pack_op(msgpack_sbuffer *buf, const char *op, const void *ref, size_t ref_len);
 
 /* Worker messages. */
+
+/* The environment variable in which the daemon gives each worker it spawns the token
+ * that worker sends in its `ready` (SPEC.md 6). */
+#define CF_WORKER_TOKEN_ENV "CLOUDFACT_WORKER_TOKEN"
+
 void cf_msg_pack_ready(msgpack_sbuffer *buf, unsigned credit, uint64_t pid);
+/* The same with `token` (NULL: none, as cf_msg_pack_ready). */
+void cf_msg_pack_ready_token(msgpack_sbuffer *buf, unsigned credit, uint64_t pid,
+                             const char *token);
 void cf_msg_pack_job(msgpack_sbuffer *buf, uint64_t job, const cf_article_t *a);
 void cf_msg_pack_result(msgpack_sbuffer *buf, uint64_t job, const cf_facts_t *facts,
                         const cf_class_t *cls);

@@ -306,7 +306,10 @@ connect_daemon(worker_t *w)
         cf_log_error("worker: cannot connect to %s: %s", w->endpoint, zmq_strerror(zmq_errno()));
         return -1;
     }
-    cf_msg_pack_ready(&w->buf, w->credit, (uint64_t)getpid());
+    /* spawned by the daemon: the token that vouches for our pid (a remote worker has none) */
+    const char *token = getenv(CF_WORKER_TOKEN_ENV);
+    cf_msg_pack_ready_token(&w->buf, w->credit, (uint64_t)getpid(),
+                            token && *token && strlen(token) <= CF_MAX_TOKEN ? token : NULL);
     send_buf(w);
     w->last_heard = cf_clock_ms();
     return 0;

@@ -1004,6 +1004,10 @@ test_worker_fields(void)
 {
     static const row_t rows[] = {
         {SH_READY, NULL, NULL, CF_OK, NULL},
+        {SH_READY, "token", "s:0123456789abcdef0123456789abcdef", CF_OK, NULL},
+        {SH_READY, "token", "n", CF_OK, NULL},
+        {SH_READY, "token", "S:65", CF_EINVAL, "field 'token': 65 bytes, over the limit of 64"},
+        {SH_READY, "token", "u:1", CF_EINVAL, "field 'token': expected a string"},
         {SH_READY, "credit", "u:0", CF_EINVAL, "field 'credit': must be 1 to 64"},
         {SH_READY, "credit", "u:64", CF_OK, NULL},
         {SH_READY, "credit", "u:65", CF_EINVAL, "field 'credit'"},

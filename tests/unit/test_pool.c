@@ -2,10 +2,15 @@
  * Unit tests for cf_pool: a worker that ends is reported and restarted after the
  * back-off; one that exits 2 (configuration error) is not restarted. Real
  * processes (/bin/sh), a real event loop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
+#include "cf_msg.h"
 #include "cf_pool.h"
 #include "cf_test.h"
 
@@ -159,6 +164,86 @@ test_stop_and_kill(void)
     event_base_free(base);
 }
 
+/* Reads what the child wrote to path (up to n - 1 bytes), waiting up to 5 s for it. */
+static void
+read_child_file(const char *path, char *out, size_t n)
+{
+    out[0] = '\0';
+    for (int i = 0; i < 500 && !out[0]; i++) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            size_t k = fread(out, 1, n - 1, f);
+            out[k] = '\0';
+            fclose(f);
+        }
+        if (!out[0])
+            usleep(10000);
+    }
+}
+
+/* Each spawned worker finds a token of its own in CF_WORKER_TOKEN_ENV (the daemon's own
+ * value of that variable is not passed on), and the pool vouches for a pid only with
+ * that pid's token: what a worker's `ready` must show before its pid is believed. A
+ * respawned worker gets a new token. */
+static void
+test_token_vouches(void)
+{
+    char dir[] = "/tmp/cf-test-pool-XXXXXX";
+    CF_CHECK(mkdtemp(dir) != NULL);
+    char script[2048], tokf[128], pidf[128];
+    snprintf(tokf, sizeof tokf, "%s/token", dir);
+    snprintf(pidf, sizeof pidf, "%s/pid", dir);
+    snprintf(script, sizeof script,
+             "rm -f %s.new; printf %%s \"$%s\" > %s.new; mv %s.new %s; echo $$ > %s.new;"
+             " mv %s.new %s; exec sleep 30",
+             tokf, CF_WORKER_TOKEN_ENV, tokf, tokf, tokf, pidf, pidf, pidf);
+    setenv(CF_WORKER_TOKEN_ENV, "inherited", 1);
+    struct event_base *base = event_base_new();
+    seen_t s = {0, 0, 1, base};
+    char *argv[] = {"/bin/sh", "-c", script, NULL};
+    cf_err_t err;
+    cf_pool_t *pool = cf_pool_new(base, argv, 1, on_exit_cb, &s, &err);
+    CF_CHECK_INT(cf_pool_start(pool, &err), CF_OK);
+    char token[128], first[128], pidtext[32];
+    read_child_file(tokf, token, sizeof token);
+    read_child_file(pidf, pidtext, sizeof pidtext);
+    pid_t pid = (pid_t)atoi(pidtext);
+    CF_CHECK(cf_pool_owns(pool, pid));
+    CF_CHECK_INT(strlen(token), 32);
+    CF_CHECK(cf_pool_vouch(pool, pid, token));
+    CF_CHECK(!cf_pool_vouch(pool, pid, "inherited"));
+    CF_CHECK(!cf_pool_vouch(pool, pid, NULL));
+    CF_CHECK(!cf_pool_vouch(pool, pid, ""));
+    CF_CHECK(!cf_pool_vouch(pool, pid + 1, token)); /* another pid with this token */
+    snprintf(first, sizeof first, "%s", token);
+    /* the respawn's token is new; the old one vouches for nothing */
+    remove(tokf);
+    remove(pidf);
+    cf_pool_kill(pool, pid);
+    run(base, 10); /* until the exit is reported */
+    cf_pool_stats_t st;
+    cf_pool_stats(pool, &st);
+    for (int i = 0; i < 40 && st.alive == 0; i++) { /* the respawn, after 1 s */
+        struct timeval tv = {0, 100000};
+        event_base_loopexit(base, &tv);
+        event_base_dispatch(base);
+        cf_pool_stats(pool, &st);
+    }
+    read_child_file(tokf, token, sizeof token);
+    read_child_file(pidf, pidtext, sizeof pidtext);
+    pid_t again = (pid_t)atoi(pidtext);
+    CF_CHECK(again > 0 && again != pid);
+    CF_CHECK(cf_pool_vouch(pool, again, token));
+    CF_CHECK(strcmp(token, first) != 0);
+    CF_CHECK(!cf_pool_vouch(pool, again, first));
+    cf_pool_destroy(&pool);
+    event_base_free(base);
+    unsetenv(CF_WORKER_TOKEN_ENV);
+    remove(tokf);
+    remove(pidf);
+    rmdir(dir);
+}
+
 CF_TEST_LIST(CF_TEST(test_restarts_crashed_worker), CF_TEST(test_ready_resets_backoff),
-             CF_TEST(test_config_error_not_restarted),
-             CF_TEST(test_missing_program), CF_TEST(test_stop_and_kill))
+             CF_TEST(test_config_error_not_restarted), CF_TEST(test_missing_program),
+             CF_TEST(test_stop_and_kill), CF_TEST(test_token_vouches))
