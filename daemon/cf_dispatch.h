@@ -100,6 +100,8 @@ size_t cf_dispatch_pending(const cf_dispatch_t *self);
 
 void cf_dispatch_stats(const cf_dispatch_t *self, cf_dispatch_stats_t *out);
 
+/* Frees the dispatcher and its jobs. Close the archive first: requests it still holds
+ * call back into the dispatcher (cloudfactd's stop() does so). NULL-safe. */
 void cf_dispatch_destroy(cf_dispatch_t **self_p);
 
 #endif

@@ -120,8 +120,9 @@ teardown(env_t *e)
 {
     zmq_close(e->worker);
     zmq_close(e->sub);
-    cf_dispatch_destroy(&e->dispatch);
+    /* the daemon's order: the archive's last completions still reach the dispatcher */
     cf_archive_close(&e->archive);
+    cf_dispatch_destroy(&e->dispatch);
     cf_publish_destroy(&e->publish);
     zmq_ctx_term(e->zctx);
     event_base_free(e->base);
