@@ -145,8 +145,8 @@ cf_publish_fact(cf_publish_t *self, const cf_fact_t *f)
     char small[256], *topic = small;
     /* the subject as is, however long (SPEC.md 7): a long one on the heap, so that
      * the usual call keeps a small stack frame */
-    size_t need = sizeof "fact.." + (f->type ? strlen(f->type) : 0) +
-                  (f->subject ? strlen(f->subject) : 0);
+    size_t need =
+        sizeof "fact.." + (f->type ? strlen(f->type) : 0) + (f->subject ? strlen(f->subject) : 0);
     if (need > sizeof small)
         topic = cf_malloc(need);
     size_t n = cf_msg_topic(f, topic, need);
