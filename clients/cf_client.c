@@ -384,7 +384,10 @@ out:
     for (size_t i = 0; i < p.nslots; i++)
         if (p.slots[i].used)
             finish(&p.slots[i], rc == CF_EDENIED ? CF_EDENIED : CF_ECLOSED, 0,
-                   rc == CF_EDENIED ? err->text : "not sent", done, done_arg);
+                   rc == CF_EDENIED                              ? err->text
+                   : p.slots[i].waiting_reply || p.slots[i].busy ? "sent, no final answer"
+                                                                 : "not sent",
+                   done, done_arg);
     conn_close(&conn);
     msgpack_sbuffer_destroy(&p.buf);
     free(p.slots);

@@ -76,8 +76,17 @@ int cmd_text_split(const char *data, size_t len, size_t *title_len, size_t *body
  * body (copies). */
 int cmd_text_to_article(char *data, size_t len, cf_article_t *a, char *why, size_t whylen);
 
-/* Appends the regular files under path (recursively, no dotfiles, sorted).
- * Returns 0, or -1 after reporting an unreadable path on stderr. */
+#define CMD_READ_MAX ((size_t)64 * 1024 * 1024) /* a text input's bytes, at most */
+
+/* Appends the inputs path names: path itself when it is not a directory (a file, a
+ * pipe), else the regular files under it (recursively, no dotfiles, sorted; links to
+ * files followed, links to directories not: they could loop or leave the tree).
+ * Returns 0, or -1 after reporting on stderr a path it could not read or an entry of
+ * a directory that is not a regular file. */
 int cmd_collect(const char *path, char ***files, size_t *n, size_t *cap);
+
+/* The file:// URL of absolute path abs (RFC 8089: bytes other than the path's own
+ * characters percent-encoded) into out (cut to outsz - 1 bytes); returns its length. */
+size_t cmd_file_url(const char *abs, char *out, size_t outsz);
 
 #endif

@@ -42,7 +42,6 @@ cmd_catch_signals(void)
 /* Plain read(2) rather than stdio: a file is read whole into one buffer, so a
  * stream's buffer, its fstat and its copy would be all overhead (`cloudfact
  * extract` reads thousands of small files). */
-#define READ_MAX ((size_t)64 * 1024 * 1024) /* a text file's bytes, at most */
 
 int
 cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char *why, size_t whylen)
@@ -56,11 +55,11 @@ cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char 
         *cap = 65536;
         *buf = cf_realloc(*buf, *cap);
     }
-    /* room for READ_MAX bytes, one more to tell a larger file, and the NUL */
+    /* room for CMD_READ_MAX bytes, one more to tell a larger file, and the NUL */
     size_t n = 0;
     for (;;) {
         if (n + 1 == *cap) {
-            *cap = *cap < (READ_MAX + 2) / 2 ? *cap * 2 : READ_MAX + 2;
+            *cap = *cap < (CMD_READ_MAX + 2) / 2 ? *cap * 2 : CMD_READ_MAX + 2;
             *buf = cf_realloc(*buf, *cap);
         }
         ssize_t r = read(fd, *buf + n, *cap - n - 1);
@@ -74,7 +73,7 @@ cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char 
         if (r == 0)
             break;
         n += (size_t)r;
-        if (n > READ_MAX) {
+        if (n > CMD_READ_MAX) {
             snprintf(why, whylen, "larger than 64 MiB");
             close(fd);
             return -1;
@@ -134,25 +133,40 @@ cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Appends the regular files under path (recursively, no dotfiles, sorted). */
-int
-cmd_collect(const char *path, char ***files, size_t *n, size_t *cap)
+static void
+add_file(const char *path, char ***files, size_t *n, size_t *cap)
 {
-    struct stat st;
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *files = cf_realloc(*files, *cap * sizeof **files);
+    }
+    (*files)[(*n)++] = cf_strdup(path);
+}
+
+/* cmd_collect's walk; top: path was named by the user, not found in a directory. */
+static int
+collect(const char *path, char ***files, size_t *n, size_t *cap, bool top)
+{
+    struct stat st, lst;
     if (stat(path, &st) != 0) {
         fprintf(stderr, "cloudfact: %s: %s\n", path, strerror(errno));
         return -1;
     }
-    if (S_ISREG(st.st_mode)) {
-        if (*n == *cap) {
-            *cap = *cap ? *cap * 2 : 64;
-            *files = cf_realloc(*files, *cap * sizeof **files);
-        }
-        (*files)[(*n)++] = cf_strdup(path);
+    if (S_ISDIR(st.st_mode) && !top && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        /* a link to a directory inside the walk: a loop (`self -> .`), or a way out of
+         * the tree the user named (`up -> ..`) */
+        fprintf(stderr, "cloudfact: %s: a symbolic link to a directory; not followed\n", path);
         return 0;
     }
-    if (!S_ISDIR(st.st_mode))
+    if (S_ISREG(st.st_mode) || (top && !S_ISDIR(st.st_mode))) {
+        /* named by the user, anything readable is an input: a pipe, <(...) */
+        add_file(path, files, n, cap);
         return 0;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "cloudfact: %s: not a regular file; skipped\n", path);
+        return -1;
+    }
     DIR *d = opendir(path);
     if (!d) {
         fprintf(stderr, "cloudfact: %s: %s\n", path, strerror(errno));
@@ -175,13 +189,50 @@ cmd_collect(const char *path, char ***files, size_t *n, size_t *cap)
     int rc = 0;
     for (size_t i = 0; i < nn; i++) {
         char sub[PATH_MAX];
-        snprintf(sub, sizeof sub, "%s/%s", path, names[i]);
-        if (cmd_collect(sub, files, n, cap) != 0)
+        if ((size_t)snprintf(sub, sizeof sub, "%s/%s", path, names[i]) >= sizeof sub) {
+            fprintf(stderr, "cloudfact: %s/%s: path too long; skipped\n", path, names[i]);
             rc = -1;
+        } else if (collect(sub, files, n, cap, false) != 0) {
+            rc = -1;
+        }
         free(names[i]);
     }
     free(names);
     return rc;
+}
+
+int
+cmd_collect(const char *path, char ***files, size_t *n, size_t *cap)
+{
+    return collect(path, files, n, cap, true);
+}
+
+size_t
+cmd_file_url(const char *abs, char *out, size_t outsz)
+{
+    /* RFC 8089: file:// and the path, every byte but the path's own characters
+     * percent-encoded (a space, '%', '?', '#', UTF-8 sequences) */
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    const char *pre = "file://";
+    for (const char *p = pre; *p && o + 1 < outsz; p++)
+        out[o++] = *p;
+    for (const unsigned char *p = (const unsigned char *)abs; *p; p++) {
+        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || strchr("-._~/!$&'()*+,;=:@", *p);
+        if (plain && o + 1 < outsz) {
+            out[o++] = (char)*p;
+        } else if (!plain && o + 3 < outsz) {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        } else {
+            break;
+        }
+    }
+    if (outsz)
+        out[o < outsz ? o : outsz - 1] = '\0';
+    return o;
 }
 
 int

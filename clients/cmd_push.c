@@ -39,12 +39,26 @@ typedef struct push_tally {
     time_t last_progress;
 } push_tally_t;
 
+/* Why reading stopped: -1 with err for a signal or a read error, 0 at the end. */
+static int
+input_end(FILE *f, const char *name, cf_err_t *err)
+{
+    if (cmd_interrupted)
+        return cf_err_set(err, CF_ECLOSED, "interrupted"), -1;
+    if (ferror(f))
+        return cf_err_set(err, CF_ESYS, "%s: read error: %s", name, strerror(errno)), -1;
+    return 0;
+}
+
 static int
 next_article(void *arg, cf_article_t *a, cf_err_t *err)
 {
     push_src_t *s = arg;
     char why[256];
-    (void)err;
+    /* a signal stops the input (SIGINT and SIGTERM do not restart reads): what was
+     * sent is still waited for, and the run ends as interrupted, never as complete */
+    if (cmd_interrupted)
+        return cf_err_set(err, CF_ECLOSED, "interrupted"), -1;
     if (s->jsonl) {
         char *line = NULL;
         size_t cap = 0;
@@ -69,11 +83,16 @@ next_article(void *arg, cf_article_t *a, cf_err_t *err)
                 s->read_errors++;
                 continue;
             }
+            /* the options fill what a line leaves out */
+            if (!a->source && s->source)
+                a->source = cf_strdup(s->source);
+            if (!a->published && s->published)
+                a->published = cf_strdup(s->published);
             free(line);
             return 1;
         }
         free(line);
-        return 0;
+        return input_end(s->jsonl, s->jsonl_name, err);
     }
     if (s->stdin_text) {
         s->stdin_text = false;
@@ -82,8 +101,18 @@ next_article(void *arg, cf_article_t *a, cf_err_t *err)
         size_t r;
         while ((r = fread(buf + len, 1, cap - len - 1, stdin)) > 0) {
             len += r;
+            if (len > CMD_READ_MAX) {
+                free(buf);
+                fprintf(stderr, "cloudfact: standard input: larger than 64 MiB\n");
+                s->read_errors++;
+                return 0;
+            }
             if (len + 1 == cap)
                 buf = cf_realloc(buf, cap *= 2);
+        }
+        if (input_end(stdin, "standard input", err) < 0) {
+            free(buf);
+            return -1;
         }
         buf[len] = '\0';
         int rc = cmd_text_to_article(buf, len, a, why, sizeof why);
@@ -113,10 +142,10 @@ next_article(void *arg, cf_article_t *a, cf_err_t *err)
         if (s->url) {
             a->url = cf_strdup(s->url);
         } else {
-            char abs[PATH_MAX], url[PATH_MAX + 8];
+            char abs[PATH_MAX], url[3 * PATH_MAX + 8];
             if (!realpath(path, abs))
                 snprintf(abs, sizeof abs, "%s", path);
-            snprintf(url, sizeof url, "file://%s", abs);
+            cmd_file_url(abs, url, sizeof url);
             a->url = cf_strdup(url);
         }
         a->source = cf_strdup(s->source);
@@ -168,29 +197,33 @@ usage_push(FILE *out)
             "Usage: cloudfact push [OPTION]... FILE|DIR|-...\n"
             "Push articles to cloudfactd and wait until each one is answered.\n\n"
             "A plain-text file is one article: its first line is the title, the rest the body;\n"
-            "its URL is file:// and its absolute path unless --url is given. A directory is\n"
-            "read recursively (regular files, no dotfiles, sorted). `-` reads one article from\n"
-            "standard input (give --url), or JSON Lines with --jsonl: one object per line,\n"
-            "{\"url\", \"title\", \"body\", \"source\", \"published\"}, as Scrapy's feed export\n"
-            "writes them; a bad line is reported with its number and skipped.\n\n"
+            "its URL is file:// and its absolute path (percent-encoded) unless --url is given.\n"
+            "A directory is read recursively (regular files, no dotfiles, sorted; links to\n"
+            "directories are not followed). `-` reads one article from standard input (give\n"
+            "--url), or JSON Lines with --jsonl: one object per line, {\"url\", \"title\",\n"
+            "\"body\", \"source\", \"published\"}, as Scrapy's feed export writes them; a bad\n"
+            "line is reported with its number and skipped. SIGINT or SIGTERM stops reading\n"
+            "input; the articles already sent are still waited for (a second signal stops\n"
+            "that too), and the run ends with status 1.\n\n"
             "Options:\n"
             "  --endpoint EP      ingest endpoint (default " DEFAULT_INGEST ")\n"
-            "  --jsonl            inputs are JSON Lines files (or - for standard input)\n"
+            "  --jsonl            the input is one JSON Lines file (or - for standard input)\n"
             "  --url URL          the URL of a single article\n"
-            "  --source LABEL     the feed's label, stored with each article\n"
-            "  --published DATE   publication date (ISO 8601 or RFC 3339) for text inputs\n"
+            "  --source LABEL     the feed's label, stored with each article (with --jsonl:\n"
+            "                     with each line that has none)\n"
+            "  --published DATE   publication date (ISO 8601 or RFC 3339) of the articles\n"
+            "                     (with --jsonl: of each line that has none)\n"
             "  --window N         requests in flight, 1..1000 (default 256)\n"
             "  --timeout MS       resend an unanswered request after MS (default 10000)\n"
             "  --busy-for S       keep retrying articles the daemon answers busy (queue full,\n"
             "                     storage trouble) for S seconds, backing off (default 600)\n"
             "  --strict           count duplicates as failures\n"
             "  --quiet            no per-article messages, only the summary\n"
-            "  --help             show this help\n"
-            CMD_KEY_USAGE "\n"
-            "Prints `accepted N, duplicate N, invalid N, busy N, unanswered N` on stderr.\n"
-            "Exit status: 0 when every article was accepted or a duplicate (already stored),\n"
-            "1 when any was invalid, still busy after retries, denied or unanswered,\n"
-            "2 on a usage error.\n\n"
+            "  --help             show this help\n" CMD_KEY_USAGE "\n"
+            "Prints `accepted N, duplicate N, invalid N, busy N, denied N, unanswered N` on\n"
+            "stderr. Exit status: 0 when every article was accepted or a duplicate (already\n"
+            "stored), 1 when any was invalid, still busy after retries, denied or unanswered,\n"
+            "when an input could not be read, or when interrupted; 2 on a usage error.\n\n"
             "Examples:\n"
             "  cloudfact push examples/articles/\n"
             "  cloudfact push --url https://example.com/a1 - < article.txt\n"

@@ -51,6 +51,22 @@ run(bool wait, const char *out, const char *err, const char *const *argv)
     return WEXITSTATUS(status);
 }
 
+/* Runs argv with stdin from fd (stdout and stderr to files); returns the pid. */
+static pid_t
+run_stdin(int fd, const char *out, const char *err, const char *const *argv)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, fd, STDIN_FILENO);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    CHECK(rc == 0, "cannot run %s", argv[0]);
+    return pid;
+}
+
 static char *
 slurp(const char *path)
 {
@@ -209,6 +225,73 @@ main(void)
           "bad lines not reported by number: %s", perr);
     free(perr);
     printf("ok   bad JSON Lines reported with their line numbers, exit 1\n");
+
+    /* --source and --published fill what a JSON line leaves out */
+    f = fopen(tmp("defaults.jsonl"), "w");
+    fprintf(f, "{\"url\": \"https://example.test/j4\", \"title\": \"Cirrus\", \"body\": "
+               "\"Cirrus Systems opened a data center in Porto.\"}\n");
+    fprintf(f, "{\"url\": \"https://example.test/j5\", \"title\": \"Cirrus\", \"body\": "
+               "\"Cirrus Systems opened a data center in Faro.\", \"source\": \"own\"}\n");
+    fclose(f);
+    const char *defaults_argv[] = {
+        cloudfact,     "push",       "--jsonl",    "--source", "opt-feed",
+        "--published", "2016-03-01", "--endpoint", d.ingest,   tmp("defaults.jsonl"),
+        NULL};
+    rc = run(true, tmp("push6.out"), tmp("push6.err"), defaults_argv);
+    CHECK(rc == 0, "push --jsonl --source: %d %s", rc, slurp(tmp("push6.err")));
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE url = 'https://example.test/j4'"
+                         " AND source = 'opt-feed' AND published = '2016-03-01'") == 1,
+          "--source/--published not applied to a line without them");
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE url = 'https://example.test/j5'"
+                         " AND source = 'own'") == 1,
+          "--source overrode a line's own source");
+    printf("ok   --source and --published fill what JSON lines leave out\n");
+
+    /* a tree with a space in a file name, a link loop and a link out of the tree: the
+     * article is pushed once, under a percent-encoded file:// URL */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && printf 'Nimbus news\\nNimbus opened a data center in Oslo.\\n'"
+             " > '%s/my article.txt' && ln -s . '%s/self' && ln -s .. '%s/up'",
+             tmp("tree"), tmp("tree"), tmp("tree"), tmp("tree"));
+    CHECK(system(cmd) == 0, "cannot make the tree: %s", cmd);
+    const char *tree_argv[] = {cloudfact, "push", "--endpoint", d.ingest, tmp("tree"), NULL};
+    rc = run(true, tmp("push7.out"), tmp("push7.err"), tree_argv);
+    perr = slurp(tmp("push7.err"));
+    CHECK(rc == 0 && strstr(perr, "accepted 1, duplicate 0"), "tree push: %d %s", rc, perr);
+    CHECK(strstr(perr, "self: a symbolic link to a directory; not followed") &&
+              strstr(perr, "up: a symbolic link to a directory; not followed"),
+          "links to directories not reported: %s", perr);
+    free(perr);
+    CHECK(it_sql_int(
+              &d, "SELECT count(*) FROM articles WHERE url LIKE 'file:///%/tree/my%20article.txt'"
+                  " ESCAPE '\\'") == 1,
+          "no article under a percent-encoded file:// URL");
+    printf("ok   a tree with link loops: each article once, file:// URLs percent-encoded\n");
+
+    /* SIGINT while push reads standard input: what was sent is stored, and the run ends
+     * with status 1 and says so, not as a complete input */
+    int pfd[2];
+    CHECK(pipe(pfd) == 0, "pipe");
+    const char *stdin_argv[] = {cloudfact, "push", "--jsonl", "--endpoint", d.ingest, "-", NULL};
+    pid_t pusher = run_stdin(pfd[0], tmp("push8.out"), tmp("push8.err"), stdin_argv);
+    close(pfd[0]);
+    const char *line = "{\"url\": \"https://example.test/j6\", \"title\": \"Stratus\", "
+                       "\"body\": \"Stratus Cloud opened a data center in Braga.\"}\n";
+    CHECK(write(pfd[1], line, strlen(line)) == (ssize_t)strlen(line), "write to push");
+    for (int i = 0; i < 300 && it_sql_int(&d, "SELECT count(*) FROM articles WHERE url ="
+                                              " 'https://example.test/j6'") == 0;
+         i++)
+        usleep(20000);
+    usleep(100000); /* push is back in its read */
+    kill(pusher, SIGINT);
+    int pst = it_wait_exit(pusher, 30, "push after SIGINT");
+    close(pfd[1]); /* the input never ended */
+    perr = slurp(tmp("push8.err"));
+    CHECK(WIFEXITED(pst) && WEXITSTATUS(pst) == 1, "interrupted push exited 0x%x: %s", pst, perr);
+    CHECK(strstr(perr, "interrupted") && strstr(perr, "accepted 1"), "interrupted push: %s", perr);
+    free(perr);
+    printf("ok   SIGINT while push reads its input: exit 1, interrupted, what was sent stored\n");
 
     /* nobody listening: unanswered, exit 1 */
     const char *dead_argv[] = {cloudfact, "push", "--endpoint", "tcp://127.0.0.1:9", "--timeout",
