@@ -47,6 +47,10 @@ main(int argc, char **argv)
         return 0;
     }
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is EPIPE, handled where we write */
+    /* getopt names argv[0] in its messages: `cloudfact: push: unrecognized option` */
+    char prog[64];
+    snprintf(prog, sizeof prog, "cloudfact: %s", cmd);
+    argv[1] = prog;
     if (strcmp(cmd, "push") == 0)
         return cmd_push(argc - 1, argv + 1);
     if (strcmp(cmd, "sub") == 0)

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cf_fact.h"
 #include "cf_key.h"
@@ -77,6 +78,12 @@ int cmd_text_split(const char *data, size_t len, size_t *title_len, size_t *body
 int cmd_text_to_article(char *data, size_t len, cf_article_t *a, char *why, size_t whylen);
 
 #define CMD_READ_MAX ((size_t)64 * 1024 * 1024) /* a text input's bytes, at most */
+
+/* Parses arg, the value of option --opt of command cmd, as an integer in [min, max]
+ * into *out. Returns 0, or 2 (a usage error) after saying on stderr what --opt
+ * takes: no sign, no trailing characters, no silent wrap. */
+int cmd_parse_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max,
+                  uint64_t *out);
 
 /* Appends the inputs path names: path itself when it is not a directory (a file, a
  * pipe), else the regular files under it (recursively, no dotfiles, sorted; links to

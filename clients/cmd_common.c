@@ -3,6 +3,7 @@
  * signal handling. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -233,6 +234,23 @@ cmd_file_url(const char *abs, char *out, size_t outsz)
     if (outsz)
         out[o < outsz ? o : outsz - 1] = '\0';
     return o;
+}
+
+int
+cmd_parse_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max,
+              uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = arg[0] >= '0' && arg[0] <= '9' ? strtoull(arg, &end, 10) : 0;
+    if (!end || *end || errno || v < min || v > max) {
+        fprintf(stderr,
+                "cloudfact: %s: --%s takes an integer from %" PRIu64 " to %" PRIu64 ", not '%s'\n",
+                cmd, opt, min, max, arg);
+        return 2;
+    }
+    *out = v;
+    return 0;
 }
 
 int

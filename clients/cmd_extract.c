@@ -77,15 +77,28 @@ progress_break(progress_t *p)
     p->shown = false;
 }
 
-/* Writes out's lines to stdout and empties it. Returns -1 when stdout is gone. */
+/* Writes out's lines to stdout and empties it. Returns 0, or the errno of a failed
+ * write (EPIPE: the reader is gone, as `| head` does). */
 static int
 flush_out(cf_json_buf_t *out)
 {
     int rc = 0;
     if (out->len && (fwrite(out->data, 1, out->len, stdout) != out->len || fflush(stdout) != 0))
-        rc = -1;
+        rc = errno ? errno : EIO;
     out->len = 0;
     return rc;
+}
+
+/* The status once writing failed with errno e: a reader that left (EPIPE) ends the
+ * run as sub and query end theirs, with what happened so far; any other failure is
+ * reported. */
+static int
+write_failed(int e, int rc_so_far)
+{
+    if (e == EPIPE)
+        return rc_so_far;
+    fprintf(stderr, "cloudfact: extract: cannot write the output: %s\n", strerror(e));
+    return 1;
 }
 
 int
@@ -126,7 +139,7 @@ cmd_extract(int argc, char **argv)
     /* At a terminal each file's lines appear as soon as it is done; into a pipe or
      * a file they go in writes of OUT_FLUSH bytes or more (a write per small file
      * cost a tenth of the command's time, most of it in the kernel). */
-    bool live = isatty(STDOUT_FILENO);
+    bool live = isatty(STDOUT_FILENO), stopped = false;
     progress_t prog = {.on = !live && isatty(STDERR_FILENO), .total = argc - optind};
     /* Each file is read into one buffer, reused, and the article borrows its title
      * and body from there: no copy of either, no allocation per file. */
@@ -163,20 +176,25 @@ cmd_extract(int argc, char **argv)
             cf_json_fact_append(&facts.v[k], &out);
             facts.v[k].article_name = NULL; /* borrowed: not the fact's to free */
         }
-        if ((live || out.len >= OUT_FLUSH || i + 1 == argc) && flush_out(&out) != 0)
-            rc = 3; /* stdout closed: stop quietly */
+        int werr = live || out.len >= OUT_FLUSH || i + 1 == argc ? flush_out(&out) : 0;
         cf_facts_clear(&facts);
         cf_class_clear(&cls);
-        if (rc == 3)
+        if (werr) {
+            rc = write_failed(werr, rc);
+            stopped = true;
             break;
+        }
         show_progress(&prog, false);
     }
-    if (rc != 3 && flush_out(&out) != 0) /* what a skipped last file left */
-        rc = 3;
-    if (rc != 3)
+    int werr = stopped ? 0 : flush_out(&out); /* what a skipped last file left */
+    if (werr) {
+        rc = write_failed(werr, rc);
+        stopped = true;
+    }
+    if (!stopped)
         show_progress(&prog, true);
     free(text);
     cf_json_buf_free(&out);
     cf_extract_destroy(&ex);
-    return rc == 3 ? 1 : rc;
+    return rc;
 }

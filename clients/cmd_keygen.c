@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * cmd_keygen: `cloudfact keygen NAME`: a CURVE key pair for a daemon, a scraper,
  * a subscriber, a worker or an operator (libzmq ships no keygen program). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cf_key.h"
 #include "cmd.h"
@@ -75,5 +77,10 @@ cmd_keygen(int argc, char **argv)
     }
     printf("%s\n", pub);
     fprintf(stderr, "wrote %s/%s.pub and %s/%s.key (mode 0600)\n", dir, name, dir, name);
-    return fflush(stdout) == 0 ? 0 : 1;
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "cloudfact: keygen: cannot write the public key to the output: %s\n",
+                strerror(errno));
+        return 1;
+    }
+    return 0;
 }

@@ -214,9 +214,11 @@ usage_push(FILE *out)
             "  --published DATE   publication date (ISO 8601 or RFC 3339) of the articles\n"
             "                     (with --jsonl: of each line that has none)\n"
             "  --window N         requests in flight, 1..1000 (default 256)\n"
-            "  --timeout MS       resend an unanswered request after MS (default 10000)\n"
+            "  --timeout MS       resend an unanswered request after MS, 1..3600000\n"
+            "                     (default 10000)\n"
             "  --busy-for S       keep retrying articles the daemon answers busy (queue full,\n"
-            "                     storage trouble) for S seconds, backing off (default 600)\n"
+            "                     storage trouble) for S seconds, 1..86400, backing off\n"
+            "                     (default 600)\n"
             "  --strict           count duplicates as failures\n"
             "  --quiet            no per-article messages, only the summary\n"
             "  --help             show this help\n" CMD_KEY_USAGE "\n"
@@ -251,6 +253,7 @@ cmd_push(int argc, char **argv)
     push_tally_t tally = {0};
     cf_push_opts_t opts = {256, 10000, 5, 600000, 5000};
     int c;
+    uint64_t v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
         switch (c) {
@@ -259,9 +262,21 @@ cmd_push(int argc, char **argv)
         case 'u': src.url = optarg; break;
         case 's': src.source = optarg; break;
         case 'p': src.published = optarg; break;
-        case 'w': opts.window = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 't': opts.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'b': opts.busy_for_ms = (unsigned)strtoul(optarg, NULL, 10) * 1000; break;
+        case 'w':
+            if (cmd_parse_u64("push", "window", optarg, 1, CF_MAX_INFLIGHT, &v))
+                return 2;
+            opts.window = (unsigned)v;
+            break;
+        case 't':
+            if (cmd_parse_u64("push", "timeout", optarg, 1, 3600000, &v))
+                return 2;
+            opts.timeout_ms = (unsigned)v;
+            break;
+        case 'b':
+            if (cmd_parse_u64("push", "busy-for", optarg, 1, 86400, &v))
+                return 2;
+            opts.busy_for_ms = (unsigned)v * 1000;
+            break;
         case 'S': strict = true; break;
         case 'q': tally.quiet = true; break;
         CMD_KEY_CASES(keys)
@@ -271,10 +286,6 @@ cmd_push(int argc, char **argv)
     }
     if (optind >= argc) {
         fprintf(stderr, "cloudfact: push: no input (see cloudfact push --help)\n");
-        return 2;
-    }
-    if (opts.window < 1 || opts.window > CF_MAX_INFLIGHT) {
-        fprintf(stderr, "cloudfact: push: --window must be 1..%u\n", CF_MAX_INFLIGHT);
         return 2;
     }
     if (cmd_curve_load("push", &keys, &curve))

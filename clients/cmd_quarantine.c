@@ -2,6 +2,7 @@
  * cmd_quarantine: `cloudfact quarantine`: list the articles cloudfactd gave up
  * on (max_attempts failed attempts) with why, or hand them back to the queue.
  * An operator command: it talks to the daemon's ipc control endpoint. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -179,5 +180,11 @@ cmd_quarantine(int argc, char **argv)
     }
     if (l.table)
         printf("%zu quarantined article(s)\n", l.total);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (errno == EPIPE)
+            return 0; /* the reader left, as `| head` does */
+        fprintf(stderr, "cloudfact: quarantine: cannot write the output: %s\n", strerror(errno));
+        return 1;
+    }
     return 0;
 }

@@ -48,10 +48,10 @@ usage(FILE *out)
             "  --endpoint EP      query endpoint (default " DEFAULT_QUERY ")\n"
             "  --json             JSON Lines even at a terminal\n"
             "  --table            a table even when piped\n"
-            "  --help             show this help\n"
-            CMD_KEY_USAGE "\n"
+            "  --help             show this help\n" CMD_KEY_USAGE "\n"
             "Exit status: 0 on success (also when nothing matches), 1 when the daemon cannot\n"
-            "be reached or the query fails, 2 on a usage error.\n\n"
+            "be reached, the query fails or a signal cuts the answer short, 2 on a usage\n"
+            "error.\n\n"
             "Examples:\n"
             "  cloudfact query --type market_share --subject aws --from 2014 --to 2015\n"
             "  cloudfact query --text 'Frankfurt AND region' --type datacenter\n"
@@ -321,7 +321,12 @@ cmd_query(int argc, char **argv)
         if (rc == CF_OK && !o.stop)
             printf("%" PRIu64 " fact(s)\n", end.facts);
     }
-    if (rc != CF_OK && !o.stop && !cmd_interrupted) {
+    if (cmd_interrupted && !o.stop) {
+        /* the answer is cut short: a script must not take it for the whole one */
+        fprintf(stderr, "cloudfact: query: interrupted\n");
+        return 1;
+    }
+    if (rc != CF_OK && !o.stop) {
         fprintf(stderr, "cloudfact: query: %s\n", err.text);
         return 1;
     }

@@ -50,13 +50,13 @@ usage_sub(FILE *out)
             "  --since SEQ       print the facts after SEQ, then follow\n"
             "  --from-start      print every archived fact, then follow (--since 0)\n"
             "  --resume FILE     continue after the seq kept in FILE, and keep it there\n"
-            "                    (written atomically each second and at exit). A missing\n"
+            "                    (written atomically and synced each second and at exit;\n"
+            "                    exit status 1 when the last write fails). A missing\n"
             "                    FILE starts at --since / --from-start, else at the present.\n"
             "  --subject ID      only facts about exactly this entity (a prefix subscription\n"
             "                    fact.market_share.hp would also match hpe)\n"
             "  --count N         exit after N facts\n"
-            "  --help            show this help\n"
-            CMD_KEY_USAGE "\n"
+            "  --help            show this help\n" CMD_KEY_USAGE "\n"
             "Examples:\n"
             "  cloudfact sub\n"
             "  cloudfact sub fact.market_share fact.revenue\n"
@@ -134,7 +134,9 @@ save_resume(follow_t *fl, bool force)
     char buf[32];
     int n = snprintf(buf, sizeof buf, "%" PRIu64 "\n", fl->covered);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    bool ok = fd >= 0 && write(fd, buf, (size_t)n) == n;
+    /* on disk before the rename: a crash leaves the old position or the new one,
+     * never an empty file */
+    bool ok = fd >= 0 && write(fd, buf, (size_t)n) == n && fsync(fd) == 0;
     if (fd >= 0 && close(fd) != 0)
         ok = false;
     if (ok && rename(tmp, fl->resume) != 0)
@@ -160,9 +162,10 @@ load_resume(const char *path, uint64_t *seq)
     char line[64] = "";
     bool ok = fgets(line, sizeof line, f) != NULL;
     fclose(f);
-    char *end;
+    char *end = line;
     errno = 0;
-    unsigned long long v = ok ? strtoull(line, &end, 10) : 0;
+    /* digits only: strtoull would take "-5" as 2^64 - 5 */
+    unsigned long long v = ok && line[0] >= '0' && line[0] <= '9' ? strtoull(line, &end, 10) : 0;
     if (!ok || errno || end == line || (*end != '\n' && *end != '\0'))
         return -1;
     *seq = v;
@@ -374,7 +377,8 @@ follow_joined(follow_t *fl, const char *endpoint, bool from_now)
             print_event(fl, &m);
         }
     }
-    save_resume(fl, true);
+    if (save_resume(fl, true) != 0)
+        fl->rc = 1; /* the position is lost: say so in the status too */
     cf_sub_destroy(&sub);
     return fl->rc;
 }
@@ -411,9 +415,13 @@ cmd_sub(int argc, char **argv)
         case 's':
             fl.subject = optarg;
             break;
-        case 'n':
-            fl.count = strtoull(optarg, NULL, 10);
+        case 'n': {
+            uint64_t v;
+            if (cmd_parse_u64("sub", "count", optarg, 1, UINT64_MAX, &v))
+                return 2;
+            fl.count = v;
             break;
+        }
         case 'S': {
             char *end;
             errno = 0;

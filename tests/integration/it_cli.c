@@ -376,6 +376,47 @@ main(void)
     free(merr);
     printf("ok   extract writes every file's facts in order around skipped files\n");
 
+    /* output that cannot be written is reported (exit 1); options are checked whole;
+     * getopt's own messages name the command as every other message does */
+    char full_cmd[2048];
+    snprintf(full_cmd, sizeof full_cmd, "'%s' extract '%s' > /dev/full 2> '%s'", cloudfact, ex_file,
+             tmp("full.err"));
+    int fst = system(full_cmd);
+    char *ferr = slurp(tmp("full.err"));
+    CHECK(WIFEXITED(fst) && WEXITSTATUS(fst) == 1 &&
+              strstr(ferr, "cloudfact: extract: cannot write the output: No space left"),
+          "extract to a full disk: 0x%x %s", fst, ferr);
+    free(ferr);
+    const char *const bad_opts[][8] = {
+        {cloudfact, "push", "--window", "4294967297", "x", NULL},
+        {cloudfact, "push", "--timeout", "abc", "x", NULL},
+        {cloudfact, "sub", "--count", "-1", NULL},
+        {cloudfact, "push", "--bogus", "x", NULL},
+    };
+    const char *const bad_why[] = {"cloudfact: push: --window takes an integer from 1 to 1000",
+                                   "cloudfact: push: --timeout takes an integer",
+                                   "cloudfact: sub: --count takes an integer",
+                                   "cloudfact: push: unrecognized option '--bogus'"};
+    for (size_t i = 0; i < sizeof bad_opts / sizeof *bad_opts; i++) {
+        rc = run(true, tmp("opt.out"), tmp("opt.err"), bad_opts[i]);
+        char *oerr = slurp(tmp("opt.err"));
+        CHECK(rc == 2 && strstr(oerr, bad_why[i]), "%s %s %s: %d %s", bad_opts[i][1],
+              bad_opts[i][2], bad_opts[i][3], rc, oerr);
+        free(oerr);
+    }
+    /* a resume file must hold a seq: "-5" is not 2^64 - 5 */
+    f = fopen(tmp("resume.seq"), "w");
+    fprintf(f, "-5\n");
+    fclose(f);
+    const char *resume_argv[] = {cloudfact, "sub",   "--endpoint", d.publish,
+                                 "--query", d.query, "--resume",   tmp("resume.seq"),
+                                 "--count", "1",     NULL};
+    rc = run(true, tmp("resume.out"), tmp("resume.err"), resume_argv);
+    char *rerr = slurp(tmp("resume.err"));
+    CHECK(rc == 1 && strstr(rerr, "not a resume file"), "resume file -5: %d %s", rc, rerr);
+    free(rerr);
+    printf("ok   write errors reported; options checked whole; a bad resume file refused\n");
+
     /* extract at a terminal (script(1) gives it one) with stdout in a file: the
      * facts go to the file, the sum of files, facts and skips to the terminal */
     if (system("command -v script > /dev/null 2>&1") != 0) {
