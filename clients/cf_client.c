@@ -342,9 +342,17 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
                 if (s && s->waiting_reply) {
                     s->waiting_reply = false;
                     uint64_t t = cf_clock_ms();
-                    if (reply.u.reply.rc == CF_EBUSY && s->busy == 0)
+                    /* `invalid: too many requests in flight` stored nothing, and it is our
+                     * own doing: our earlier copies of resent requests count as in flight
+                     * too, or the daemon's --max-inflight is below our window. Like busy:
+                     * back off and send again (SPEC.md 5) */
+                    bool crowded = reply.u.reply.rc == CF_EINVAL && reply.u.reply.error &&
+                                   strncmp(reply.u.reply.error, "too many requests in flight",
+                                           strlen("too many requests in flight")) == 0;
+                    bool retry = reply.u.reply.rc == CF_EBUSY || crowded;
+                    if (retry && s->busy == 0)
                         s->busy_since = t;
-                    if (reply.u.reply.rc == CF_EBUSY && t - s->busy_since < o.busy_for_ms) {
+                    if (retry && t - s->busy_since < o.busy_for_ms) {
                         /* capped exponential back-off with jitter: 50 ms, 100 ms, ... */
                         uint64_t back = 50ull << (s->busy < 10 ? s->busy : 10);
                         if (back > o.busy_max_ms)

@@ -545,6 +545,30 @@ limits(void)
     printf("ok   SIGHUP re-read max_inflight from the config file (4 -> 8, logged) and the new "
            "cap applies\n");
 
+    /* cloudfact push with a window five times the daemon's cap: the requests answered
+     * `too many requests in flight` are sent again once answers come, every article
+     * is accepted (exit 0) */
+    char tree[400], cmd[2400];
+    snprintf(tree, sizeof tree, "%s/window", d.dir);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && for i in $(seq 40); do printf 'Title %%s\\nBody number %%s.\\n'"
+             " $i $i > '%s'/a$i.txt; done && '%s' push --window 40 --quiet --endpoint '%s' '%s'"
+             " 2> '%s/window.err'",
+             tree, tree, it_bin("cloudfact"), d.ingest, tree, d.dir);
+    int st = system(cmd);
+    char errpath[400], errtext[512] = "";
+    snprintf(errpath, sizeof errpath, "%s/window.err", d.dir);
+    FILE *ef = fopen(errpath, "r");
+    if (ef) {
+        size_t k = fread(errtext, 1, sizeof errtext - 1, ef);
+        errtext[k] = '\0';
+        fclose(ef);
+    }
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(errtext, "accepted 40, duplicate 0"),
+          "push with a window over max_inflight: 0x%x %s", st, errtext);
+    printf("ok   push with a window over max_inflight sends the crowded-out requests again: "
+           "40 of 40 accepted\n");
+
     zmq_ctx_term(zctx);
     int ws = it_daemon_stop(&d, SIGTERM, 60);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
