@@ -187,18 +187,34 @@ typedef struct file_ctx {
     bool failed;
     FILE *fp;
     int lineno; /* Debian's inih does not pass line numbers: our reader counts them */
-    bool at_line_start;
+    int too_long; /* the line that did not fit inih's buffer, or 0 */
+    int line_max; /* that buffer's size */
 } file_ctx_t;
 
+/* inih's reader: one line at a time, counted. A line longer than inih's buffer
+ * (Debian builds it with 200 bytes) would be split into two lines, the rest read as
+ * a line of its own: it ends the parse instead (too_long). '#' after a blank starts
+ * a comment, as at the start of a line (inih only knows ';' there). */
 static char *
 read_line(char *str, int num, void *stream)
 {
     file_ctx_t *fc = stream;
     char *r = fgets(str, num, fc->fp);
-    if (r) {
-        if (fc->at_line_start)
-            fc->lineno++;
-        fc->at_line_start = strchr(r, '\n') != NULL;
+    if (!r)
+        return NULL;
+    fc->lineno++;
+    char *nl = strchr(r, '\n');
+    if (!nl && !feof(fc->fp)) {
+        fc->too_long = fc->lineno;
+        fc->line_max = num - 1;
+        return NULL;
+    }
+    for (char *p = r + 1; *p; p++) {
+        if (*p == '#' && (p[-1] == ' ' || p[-1] == '\t')) {
+            p[0] = nl ? '\n' : '\0';
+            p[nl ? 1 : 0] = '\0';
+            break;
+        }
     }
     return r;
 }
@@ -224,6 +240,13 @@ on_ini(void *user, const char *section, const char *name, const char *value)
             continue;
         if (opts[i].type == OPT_FLAG || opts[i].offset == OFF(config_file))
             break; /* command-line only */
+        if (!*value) {
+            /* `data =` would hand the workers an empty --data: no default is meant */
+            cf_err_set(fc->err, CF_EINVAL,
+                       "%s: %s: no value (comment the line out for the default)", where, name);
+            fc->failed = true;
+            return 0;
+        }
         if (set_value(fc->cfg, &opts[i], value, where, fc->err) != CF_OK) {
             fc->failed = true;
             return 0;
@@ -312,7 +335,7 @@ build(const cf_config_src_t *src, cf_err_t *err)
     apply_defaults(c);
     if (src->config_file) {
         c->config_file = cf_strdup(src->config_file);
-        file_ctx_t fc = {c, src->config_file, err, false, NULL, 0, true};
+        file_ctx_t fc = {.cfg = c, .path = src->config_file, .err = err};
         fc.fp = fopen(src->config_file, "r");
         if (!fc.fp) {
             cf_err_set(err, CF_EINVAL, "%s: cannot read: %s", src->config_file, strerror(errno));
@@ -322,6 +345,11 @@ build(const cf_config_src_t *src, cf_err_t *err)
         fclose(fc.fp);
         if (fc.failed)
             goto fail;
+        if (fc.too_long) {
+            cf_err_set(err, CF_EINVAL, "%s:%d: line longer than %d bytes", src->config_file,
+                       fc.too_long, fc.line_max);
+            goto fail;
+        }
         if (rc > 0) {
             cf_err_set(err, CF_EINVAL, "%s:%d: syntax error (expected key = value)",
                        src->config_file, rc);
@@ -504,7 +532,14 @@ cf_config_print(const cf_config_t *c, FILE *out)
             continue;
         key_of(&opts[i], key, sizeof key);
         value_of(c, i, val, sizeof val);
-        fprintf(out, "%s = %s\n", key, val);
+        /* a config file cloudfactd reads back: the file's own name is no key of it, and
+         * a setting left unset shows as a comment */
+        if (opts[i].offset == OFF(config_file))
+            fprintf(out, "# from %s\n", val[0] ? val : "(no config file)");
+        else if (!val[0])
+            fprintf(out, "#%s =\n", key);
+        else
+            fprintf(out, "%s = %s\n", key, val);
     }
 }
 

@@ -145,16 +145,21 @@ cf_http_new(struct event_base *base, const char *addr, cf_http_metrics_cb metric
     }
     evhttp_set_max_headers_size(self->http, MAX_HEADERS);
     evhttp_set_max_body_size(self->http, 0);
-    /* anything else is answered 501 by evhttp before our callbacks run */
-    evhttp_set_allowed_methods(self->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    /* every method reaches our callbacks, which answer all but GET and HEAD 405 with
+     * Allow (evhttp would answer the ones it was not told of 501, uncounted) */
+    evhttp_set_allowed_methods(self->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+                                               EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                               EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+                                               EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
     evhttp_set_timeout(self->http, TIMEOUT_S);
     evhttp_set_default_content_type(self->http, "text/plain; charset=utf-8");
     evhttp_set_cb(self->http, "/metrics", on_metrics, self);
     evhttp_set_cb(self->http, "/healthz", on_healthz, self);
     evhttp_set_gencb(self->http, on_other, self);
     if (!evhttp_bind_socket_with_handle(self->http, host, port)) {
-        cf_err_set(err, CF_ESYS, "http: cannot listen on %s (in use, or no such address)",
-                   addr);
+        /* the socket call's own reason: in use, no such address, a port below 1024
+         * without the capability */
+        cf_err_sys(err, "http: cannot listen on %s", addr);
         goto fail;
     }
     return self;

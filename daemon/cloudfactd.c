@@ -3,6 +3,7 @@
  * signal handlers and the shutdown drain, destruction in reverse order. One
  * libevent loop owns every socket; the archive's writer thread owns SQLite. */
 #include <errno.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -512,6 +513,9 @@ collect(cf_metrics_t *m, void *arg)
                        s->watchdog_pings);
     cf_metrics_counter(m, "cloudfact_http_requests_total", "HTTP requests answered.",
                        hs.requests);
+    cf_metrics_counter(m, "cloudfact_http_rejected_total",
+                       "HTTP requests answered 404 (no such path) or 405 (not GET or HEAD).",
+                       hs.rejected);
 }
 
 /* SIGHUP: RELOADING=1, re-read the file (the command line stays on top), apply what
@@ -551,6 +555,11 @@ reload(daemon_t *d)
 {
     svc_t *s = &d->svc;
     cf_err_t err;
+    if (d->phase != RUNNING) {
+        /* after STOPPING=1 a READY=1 would tell systemd the service runs again */
+        cf_log_notice("reload: ignored, the daemon is stopping");
+        return;
+    }
     notify(d, "RELOADING=1");
     cf_config_t *fresh = cf_config_reload(d->src, &err);
     bool config_ok = fresh != NULL;
@@ -727,7 +736,14 @@ begin_shutdown(daemon_t *d, const char *why)
     cf_ingest_stop(d->ingest);
     cf_dispatch_drain(d->dispatch);
     set_phase(d, DRAINING);
-    send_status(d, "STOPPING=1\n");
+    /* the whole stop may take the grace, the hand-backs, the workers' exit and the
+     * archive's close (its search-index flush is bounded at 5 s): tell systemd, so that
+     * a grace above what TimeoutStopSec leaves is not cut by SIGKILL (STACK.md 7) */
+    char stopping[96];
+    uint64_t budget_ms = (uint64_t)d->cfg->grace * 1000 + RELEASE_WAIT_MS + STOP_WAIT_MS + 10000;
+    snprintf(stopping, sizeof stopping, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%" PRIu64 "\n",
+             budget_ms * 1000);
+    send_status(d, stopping);
     struct timeval tv = {0, 50 * 1000};
     event_add(d->shutdown_tick, &tv);
 }

@@ -404,7 +404,18 @@ test_service(bool abstract)
     free(body);
     CHECK(http_get(port, "GET", "/nowhere", &body) == 404, "no 404");
     free(body);
-    CHECK(http_get(port, "POST", "/metrics", &body) >= 400, "POST /metrics was accepted");
+    /* methods other than GET and HEAD: 405 (counted as rejected), not evhttp's 501 */
+    uint64_t rejected = 0;
+    CHECK(http_get(port, "GET", "/metrics", &body) == 200, "no /metrics");
+    rejected = (uint64_t)metric(body, "cloudfact_http_rejected_total");
+    free(body);
+    CHECK(http_get(port, "POST", "/metrics", &body) == 405, "POST /metrics not 405");
+    free(body);
+    CHECK(http_get(port, "DELETE", "/healthz", &body) == 405, "DELETE /healthz not 405");
+    free(body);
+    CHECK(http_get(port, "GET", "/metrics", &body) == 200, "no /metrics");
+    CHECK((uint64_t)metric(body, "cloudfact_http_rejected_total") == rejected + 2,
+          "the 405s were not counted as rejected");
     free(body);
 
     /* work while scraping: the log must not grow per article at the default level */
@@ -471,9 +482,15 @@ test_service(bool abstract)
         cf_article_clear(&v[i]);
     free(v);
 
-    /* SIGTERM: STOPPING, then a clean exit */
+    /* SIGTERM: STOPPING, with room for the whole stop (the grace, 10 s by default, and
+     * ~18 s for the hand-backs, the workers' exit and the archive's close), then a
+     * clean exit */
     kill(d.pid, SIGTERM);
-    expect_msg(&l, "STOPPING=1", "WATCHDOG=1|STATUS=", NULL, 0);
+    char stop[2048];
+    expect_msg(&l, "STOPPING=1", "WATCHDOG=1|STATUS=", stop, sizeof stop);
+    const char *ext = strstr(stop, "EXTEND_TIMEOUT_USEC=");
+    CHECK(ext && strtoull(ext + strlen("EXTEND_TIMEOUT_USEC="), NULL, 10) == 28000000ull,
+          "STOPPING=1 without the stop's time: %s", stop);
     int status = it_daemon_stop(&d, SIGTERM, 60);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status 0x%x", status);
     running = NULL;

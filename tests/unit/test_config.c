@@ -117,6 +117,81 @@ test_file_errors(void)
     expect_error("sched = fifo\n", ":1: sched: 'fifo' is neither batch nor inherit");
     expect_error("[daemon]\nworkers = 1\n", "sections are not used");
     expect_error("workers\n", "syntax error");
+    /* an empty value is no way to ask for the default (`data =` gave workers --data "") */
+    expect_error("grace = 5\ndata =\n", ":2: data: no value");
+    expect_error("workers = \n", ":1: workers: no value");
+    /* a line inih would split in two (its buffer is 200 bytes) */
+    char longline[400];
+    snprintf(longline, sizeof longline, "grace = 5\ndata = /%0250d\ngrace = 4\n", 0);
+    expect_error(longline, ":2: line longer than 199 bytes");
+}
+
+/* '#' after a blank starts a comment, as the shipped file says; one inside a word
+ * does not. */
+static void
+test_inline_comments(void)
+{
+    char *path = write_tmp("# a comment line\ngrace = 20 # twenty seconds\n"
+                           "data = /srv/cf#data\t# the data files\nworkers = 3\t#three\n");
+    char *argv[] = {"cloudfactd", "--config", path, NULL};
+    cf_config_src_t *src = NULL;
+    cf_err_t err;
+    cf_config_t *c = load(3, argv, &src, &err);
+    CF_CHECK(c != NULL);
+    if (c) {
+        CF_CHECK_INT(c->grace, 20);
+        CF_CHECK_STR(c->data, "/srv/cf#data");
+        CF_CHECK_INT(c->workers, 3);
+    }
+    cf_config_destroy(&c);
+    cf_config_src_destroy(&src);
+    unlink(path);
+}
+
+static void
+other_than_config(const char *key, const char *was, const char *now, void *arg)
+{
+    (void)was;
+    (void)now;
+    if (strcmp(key, "config") != 0)
+        (*(int *)arg)++;
+}
+
+/* What --check-config prints is a config file that loads back to the same settings
+ * (but the name of the file they came from). */
+static void
+test_print_reads_back(void)
+{
+    char *path = write_tmp("grace = 7\nhttp = off\nworkers = 2\n");
+    char *argv[] = {"cloudfactd", "--config", path, NULL};
+    cf_config_src_t *src = NULL;
+    cf_err_t err;
+    cf_config_t *c = load(3, argv, &src, &err);
+    CF_CHECK(c != NULL);
+    char printed[] = "/tmp/cf-test-config-print-XXXXXX";
+    int fd = mkstemp(printed);
+    FILE *f = fdopen(fd, "w");
+    cf_config_print(c, f);
+    fclose(f);
+    char *argv2[] = {"cloudfactd", "--config", printed, NULL};
+    cf_config_src_t *src2 = NULL;
+    cf_config_t *c2 = load(3, argv2, &src2, &err);
+    if (!c2)
+        fprintf(stderr, "printed config does not load: %s\n", err.text);
+    CF_CHECK(c2 != NULL);
+    if (c && c2) {
+        CF_CHECK_INT(c2->grace, 7);
+        CF_CHECK_INT(c2->workers, 2);
+        int others = 0;
+        cf_config_diff(c, c2, other_than_config, &others);
+        CF_CHECK_INT(others, 0);
+    }
+    cf_config_destroy(&c);
+    cf_config_destroy(&c2);
+    cf_config_src_destroy(&src);
+    cf_config_src_destroy(&src2);
+    unlink(path);
+    unlink(printed);
 }
 
 static void
@@ -274,6 +349,7 @@ test_shipped_file_documents_every_key(void)
 }
 
 CF_TEST_LIST(CF_TEST(test_defaults), CF_TEST(test_file_and_command_line),
+             CF_TEST(test_inline_comments), CF_TEST(test_print_reads_back),
              CF_TEST(test_file_errors), CF_TEST(test_command_line_errors),
              CF_TEST(test_systemd_directories), CF_TEST(test_http_values), CF_TEST(test_diff),
              CF_TEST(test_shipped_file_documents_every_key))
