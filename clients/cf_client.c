@@ -247,6 +247,8 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
             cf_push_next_fn next, void *next_arg, cf_push_done_fn done, void *done_arg,
             cf_err_t *err)
 {
+    int input_rc = CF_OK; /* why next() stopped early: kept apart, as sends reset rc */
+    cf_err_t input_err = {0};
     cf_push_opts_t o = {256, 10000, 5, 600000, 5000};
     if (opts) {
         if (opts->window)
@@ -288,9 +290,9 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
                 if (!p.slots[i].used)
                     s = &p.slots[i];
             memset(s, 0, sizeof *s);
-            int n = next(next_arg, &s->article, err);
+            int n = next(next_arg, &s->article, &input_err);
             if (n < 0) {
-                rc = err->rc ? err->rc : CF_EINVAL;
+                input_rc = input_err.rc ? input_err.rc : CF_EINVAL;
                 input_done = true;
                 break;
             }
@@ -339,7 +341,11 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
                     up.data.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
                     s = find_slot(&p, up.data.via.u64);
                 msgpack_unpacked_destroy(&up);
-                if (s && s->waiting_reply) {
+                /* a slot backing off (busy, crowded) still takes a final answer to an
+                 * earlier copy: its resend would only be answered duplicate */
+                bool settles = s && !s->waiting_reply && s->busy &&
+                               (reply.u.reply.rc == CF_OK || reply.u.reply.rc == CF_EDUP);
+                if (s && (s->waiting_reply || settles)) {
                     s->waiting_reply = false;
                     uint64_t t = cf_clock_ms();
                     /* `invalid: too many requests in flight` stored nothing, and it is our
@@ -399,6 +405,12 @@ out:
     conn_close(&conn);
     msgpack_sbuffer_destroy(&p.buf);
     free(p.slots);
+    if (rc == CF_OK &&
+        input_rc != CF_OK) { /* everything sent was answered; the input was not all read */
+        if (err)
+            *err = input_err;
+        rc = input_rc;
+    }
     return rc;
 }
 

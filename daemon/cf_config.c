@@ -205,9 +205,12 @@ read_line(char *str, int num, void *stream)
     fc->lineno++;
     char *nl = strchr(r, '\n');
     if (!nl && !feof(fc->fp)) {
-        fc->too_long = fc->lineno;
-        fc->line_max = num - 1;
-        return NULL;
+        int next = fgetc(fc->fp); /* a line of exactly num - 1 bytes ends right here */
+        if (next != '\n' && next != EOF) {
+            fc->too_long = fc->lineno;
+            fc->line_max = num - 1;
+            return NULL;
+        }
     }
     for (char *p = r + 1; *p; p++) {
         if (*p == '#' && (p[-1] == ' ' || p[-1] == '\t')) {

@@ -54,8 +54,9 @@ cf_config_t *cf_config_load(int argc, char **argv, cf_config_src_t **src, cf_err
  * config, or NULL with err (the caller keeps the old one). */
 cf_config_t *cf_config_reload(const cf_config_src_t *src, cf_err_t *err);
 
-/* Prints the effective settings as a config file cloudfactd reads back: `key = value`
- * lines, an unset one as a comment (`#data =`). */
+/* Prints the effective settings as a config file: `key = value` lines, an unset one as
+ * a comment (`#data =`). cloudfactd reads it back unless a value is too long for a
+ * line (199 bytes) or holds " #". */
 void cf_config_print(const cf_config_t *cfg, FILE *out);
 
 /* Called for a setting whose value differs: key as in the file, values as text. */

@@ -417,6 +417,10 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
             worker_remove(self, w, "worker key revoked", false);
         return;
     }
+    /* heard from, even when what it said is refused: a worker whose refused result
+     * ends its last attempt is not taken for silent at the next tick */
+    if (w)
+        w->last_seen = cf_clock_ms();
     if (cf_msg_decode_worker(zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), &msg, &err) !=
         CF_OK) {
         self->st.bad_messages++;
@@ -438,8 +442,6 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
         pump(self);
         return;
     }
-    if (w)
-        w->last_seen = cf_clock_ms();
     switch (msg.op) {
     case CF_OP_READY:
         if (!w) {

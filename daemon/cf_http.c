@@ -3,6 +3,7 @@
  * body unlimited, five methods allowed, 50 s timeouts). */
 #include "cf_http.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,10 +157,14 @@ cf_http_new(struct event_base *base, const char *addr, cf_http_metrics_cb metric
     evhttp_set_cb(self->http, "/metrics", on_metrics, self);
     evhttp_set_cb(self->http, "/healthz", on_healthz, self);
     evhttp_set_gencb(self->http, on_other, self);
+    errno = 0;
     if (!evhttp_bind_socket_with_handle(self->http, host, port)) {
-        /* the socket call's own reason: in use, no such address, a port below 1024
-         * without the capability */
-        cf_err_sys(err, "http: cannot listen on %s", addr);
+        /* the socket call's own reason (in use, a port below 1024 without the
+         * capability); a name that does not resolve leaves errno alone */
+        if (errno)
+            cf_err_sys(err, "http: cannot listen on %s", addr);
+        else
+            cf_err_set(err, CF_ESYS, "http: cannot listen on %s: no such address", addr);
         goto fail;
     }
     return self;

@@ -215,9 +215,6 @@ arena_ptrs(arena_t *ar, size_t n)
     return (char **)(void *)(ar->p + at);
 }
 
-/* Text value o (NULL: absent) of field key: str, or bin holding valid UTF-8. NULL out
- * means nil/absent allowed when !required. Rejects NUL bytes (every consumer is a C
- * string) and long text. */
 /* Why a value is not a text: see text_view. */
 enum { TEXT_OK, TEXT_TYPE, TEXT_LONG, TEXT_UTF8, TEXT_NUL };
 
@@ -266,6 +263,9 @@ text_error(cf_err_t *err, int why, const char *key, long item, size_t n, size_t 
     }
 }
 
+/* Text value o (NULL: absent) of field key: str, or bin holding valid UTF-8. NULL out
+ * means nil/absent allowed when !required. Rejects NUL bytes (every consumer is a C
+ * string) and long text. */
 static int
 text_of(const msgpack_object *o, const char *key, bool required, size_t max, char **out,
         arena_t *ar, cf_err_t *err)

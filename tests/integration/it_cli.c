@@ -263,9 +263,8 @@ main(void)
               strstr(perr, "up: a symbolic link to a directory; not followed"),
           "links to directories not reported: %s", perr);
     free(perr);
-    CHECK(it_sql_int(
-              &d, "SELECT count(*) FROM articles WHERE url LIKE 'file:///%/tree/my%20article.txt'"
-                  " ESCAPE '\\'") == 1,
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE substr(url, 1, 8) = 'file:///'"
+                         " AND substr(url, -22) = '/tree/my%20article.txt'") == 1,
           "no article under a percent-encoded file:// URL");
     printf("ok   a tree with link loops: each article once, file:// URLs percent-encoded\n");
 

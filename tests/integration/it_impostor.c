@@ -64,7 +64,9 @@ main(void)
 {
     it_daemon_t d;
     it_daemon_init(&d);
-    const char *extra[] = {"--job-deadline", "1", NULL};
+    /* credit 1 for the local worker too: a tie, which the impostor (the newer worker,
+     * first in the dispatcher's list) wins, so it gets a job whatever the batches */
+    const char *extra[] = {"--job-deadline", "1", "--credit", "1", NULL};
     it_daemon_start(&d, 1, extra);
     pid_t local = local_worker_pid(&d);
     CHECK(local > 0 && kill(local, 0) == 0, "the local worker (pid=%d) is not running", (int)local);
@@ -78,7 +80,7 @@ main(void)
     send_ready(w, (uint64_t)local);
     it_wait_stat(&d, "cloudfact_workers_ready", 2, 30);
 
-    enum { N = 8 };
+    enum { N = 16 };
     cf_article_t a[N];
     char urls[N][64];
     for (int i = 0; i < N; i++) {

@@ -11,7 +11,9 @@
  * through the query socket; NUL bytes are refused with a clear `invalid`; the
  * state directory is 0750 and the archive 0640 whatever the umask. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,8 @@
 #include "cf_msg.h"
 #include "cf_text.h"
 #include "harness.h"
+
+extern char **environ;
 
 #define CHECK(cond, ...)                                                                       \
     do {                                                                                       \
@@ -568,6 +572,54 @@ limits(void)
           "push with a window over max_inflight: 0x%x %s", st, errtext);
     printf("ok   push with a window over max_inflight sends the crowded-out requests again: "
            "40 of 40 accepted\n");
+
+    /* SIGINT while push waits for more input and crowded-out requests wait to be sent
+     * again: they are, and the run still ends interrupted (exit 1), not complete */
+    int pfd[2];
+    CHECK(pipe(pfd) == 0, "pipe");
+    char perr[400];
+    snprintf(perr, sizeof perr, "%s/sigint.err", d.dir);
+    const char *argv[] = {it_bin("cloudfact"), "push",       "--jsonl", "--window", "40",
+                          "--quiet",           "--endpoint", d.ingest,  "-",        NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pfd[0], STDIN_FILENO);
+    posix_spawn_file_actions_addclose(&fa, pfd[1]);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, perr, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pusher;
+    CHECK(posix_spawn(&pusher, argv[0], &fa, NULL, (char *const *)argv, environ) == 0,
+          "cannot run cloudfact push");
+    posix_spawn_file_actions_destroy(&fa);
+    close(pfd[0]);
+    for (int i = 0; i < 40; i++) {
+        char line[200];
+        int n = snprintf(line, sizeof line,
+                         "{\"url\": \"https://example.test/sigint/%d\", \"title\": \"t\","
+                         " \"body\": \"Body %d.\"}\n",
+                         i, i);
+        CHECK(write(pfd[1], line, (size_t)n) == n, "write to push");
+    }
+    /* the first answers came: push is back reading its input, the crowded-out requests
+     * wait behind that read */
+    for (int i = 0; i < 500 && it_sql_int(&d, "SELECT count(*) FROM articles WHERE url LIKE"
+                                              " 'https://example.test/sigint/%'") < 8;
+         i++)
+        usleep(10000);
+    usleep(200000);
+    kill(pusher, SIGINT);
+    int pst = it_wait_exit(pusher, 60, "push after SIGINT");
+    close(pfd[1]);
+    char ptext[1024] = "";
+    FILE *pf = fopen(perr, "r");
+    if (pf) {
+        size_t k = fread(ptext, 1, sizeof ptext - 1, pf);
+        ptext[k] = '\0';
+        fclose(pf);
+    }
+    CHECK(WIFEXITED(pst) && WEXITSTATUS(pst) == 1 && strstr(ptext, "interrupted"),
+          "push interrupted with retries pending exited 0x%x: %s", pst, ptext);
+    printf("ok   push interrupted while crowded-out requests wait: they are sent, exit 1\n");
 
     zmq_ctx_term(zctx);
     int ws = it_daemon_stop(&d, SIGTERM, 60);

@@ -157,6 +157,34 @@ other_than_config(const char *key, const char *was, const char *now, void *arg)
         (*(int *)arg)++;
 }
 
+/* A line of exactly 199 bytes (inih's buffer less its NUL) is read whole, with or
+ * without its newline. */
+static void
+test_longest_line(void)
+{
+    for (int nl = 0; nl < 2; nl++) {
+        char text[256], value[200];
+        memset(value, 'd', 192);
+        value[0] = '/';
+        value[192] = '\0';
+        snprintf(text, sizeof text, "data = %s%s", value, nl ? "\n" : "");
+        CF_CHECK_INT(strlen(text) - (size_t)nl, 199);
+        char *path = write_tmp(text);
+        char *argv[] = {"cloudfactd", "--config", path, NULL};
+        cf_config_src_t *src = NULL;
+        cf_err_t err;
+        cf_config_t *c = load(3, argv, &src, &err);
+        if (!c)
+            fprintf(stderr, "a 199-byte line refused: %s\n", err.text);
+        CF_CHECK(c != NULL);
+        if (c)
+            CF_CHECK_STR(c->data, value);
+        cf_config_destroy(&c);
+        cf_config_src_destroy(&src);
+        unlink(path);
+    }
+}
+
 /* What --check-config prints is a config file that loads back to the same settings
  * (but the name of the file they came from). */
 static void
@@ -349,7 +377,8 @@ test_shipped_file_documents_every_key(void)
 }
 
 CF_TEST_LIST(CF_TEST(test_defaults), CF_TEST(test_file_and_command_line),
-             CF_TEST(test_inline_comments), CF_TEST(test_print_reads_back),
-             CF_TEST(test_file_errors), CF_TEST(test_command_line_errors),
-             CF_TEST(test_systemd_directories), CF_TEST(test_http_values), CF_TEST(test_diff),
+             CF_TEST(test_inline_comments), CF_TEST(test_longest_line),
+             CF_TEST(test_print_reads_back), CF_TEST(test_file_errors),
+             CF_TEST(test_command_line_errors), CF_TEST(test_systemd_directories),
+             CF_TEST(test_http_values), CF_TEST(test_diff),
              CF_TEST(test_shipped_file_documents_every_key))

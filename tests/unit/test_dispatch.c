@@ -626,7 +626,8 @@ failed_error(env_t *e, char *out, size_t n)
 /* A result the decoder refuses but whose lease it read (a fact's evidence over
  * 8 KiB) ends that attempt at once, as SPEC.md 6.4 says, instead of waiting for the
  * deadline; a worker error longer than the error field, in two-byte characters, is
- * cut on a character boundary: what is published is valid UTF-8. */
+ * cut, and the half character at the cut becomes '?': what is published is valid
+ * UTF-8. */
 static void
 test_refused_result_and_long_error(void)
 {
@@ -784,9 +785,48 @@ test_clean_exit_uncharged(void)
     teardown(&e);
 }
 
+/* A worker that answers a long job with a result the decoder refuses was heard from:
+ * the next tick does not forget it as silent (workers send no heartbeat during a job). */
+static void
+test_refused_result_is_heard(void)
+{
+    env_t e;
+    setup(&e, 1, 30); /* one attempt: the worker is idle once it ends */
+    insert(&e, "https://example.test/slow-refused", "Nimbus opened a data center.");
+    ready(&e, 1);
+    settle(&e);
+    cf_msg_t jobs[2];
+    CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
+    spin(&e, 3300); /* longer than an idle worker may stay silent */
+    cf_facts_t facts = {0};
+    cf_fact_t *f = cf_facts_push(&facts);
+    f->type = cf_strdup("datacenter");
+    f->subject = cf_strdup("nimbus");
+    f->status = cf_strdup("reported");
+    f->evidence = cf_malloc(9001); /* over 8 KiB: the decoder refuses it */
+    memset(f->evidence, 'x', 9000);
+    f->evidence[9000] = '\0';
+    f->evidence_end = 9000;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_result(&sb, jobs[0].u.job.job, &facts, NULL);
+    worker_send(&e, &sb);
+    settle(&e);
+    spin(&e, 1200); /* a tick */
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.quarantined, 1);
+    CF_CHECK_INT(ds.inflight, 0);
+    CF_CHECK_INT(ds.workers, 1);
+    msgpack_sbuffer_destroy(&sb);
+    cf_facts_clear(&facts);
+    cf_msg_clear(&jobs[0]);
+    teardown(&e);
+}
+
 CF_TEST_LIST(CF_TEST(test_credit_and_results), CF_TEST(test_bad_results_quarantine),
              CF_TEST(test_worker_error_and_deadline), CF_TEST(test_lost_with_several_jobs),
              CF_TEST(test_deadline_from_last_answer), CF_TEST(test_suspect_hand_off),
              CF_TEST(test_gone_worker), CF_TEST(test_refused_result_and_long_error),
              CF_TEST(test_credit_lowered), CF_TEST(test_long_subject_topic),
-             CF_TEST(test_clean_exit_uncharged))
+             CF_TEST(test_clean_exit_uncharged), CF_TEST(test_refused_result_is_heard))
