@@ -520,6 +520,19 @@ inflight_burst(it_daemon_t *d, int round, unsigned cap, unsigned extra)
            cap, cap + extra, cap, extra);
 }
 
+/* The start of the file at path (at most n - 1 bytes), "" when it cannot be read. */
+static void
+read_text(const char *path, char *out, size_t n)
+{
+    out[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t k = fread(out, 1, n - 1, f);
+    out[k] = '\0';
+    fclose(f);
+}
+
 static void
 limits(void)
 {
@@ -560,14 +573,9 @@ limits(void)
              " 2> '%s/window.err'",
              tree, tree, it_bin("cloudfact"), d.ingest, tree, d.dir);
     int st = system(cmd);
-    char errpath[400], errtext[512] = "";
+    char errpath[400], errtext[512];
     snprintf(errpath, sizeof errpath, "%s/window.err", d.dir);
-    FILE *ef = fopen(errpath, "r");
-    if (ef) {
-        size_t k = fread(errtext, 1, sizeof errtext - 1, ef);
-        errtext[k] = '\0';
-        fclose(ef);
-    }
+    read_text(errpath, errtext, sizeof errtext);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(errtext, "accepted 40, duplicate 0"),
           "push with a window over max_inflight: 0x%x %s", st, errtext);
     printf("ok   push with a window over max_inflight sends the crowded-out requests again: "
@@ -610,13 +618,8 @@ limits(void)
     kill(pusher, SIGINT);
     int pst = it_wait_exit(pusher, 60, "push after SIGINT");
     close(pfd[1]);
-    char ptext[1024] = "";
-    FILE *pf = fopen(perr, "r");
-    if (pf) {
-        size_t k = fread(ptext, 1, sizeof ptext - 1, pf);
-        ptext[k] = '\0';
-        fclose(pf);
-    }
+    char ptext[1024];
+    read_text(perr, ptext, sizeof ptext);
     CHECK(WIFEXITED(pst) && WEXITSTATUS(pst) == 1 && strstr(ptext, "interrupted"),
           "push interrupted with retries pending exited 0x%x: %s", pst, ptext);
     printf("ok   push interrupted while crowded-out requests wait: they are sent, exit 1\n");

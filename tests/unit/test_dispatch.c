@@ -234,6 +234,35 @@ send_result(env_t *e, const cf_msg_t *job, bool honest)
     send_result_on(e, e->worker, job, honest);
 }
 
+/* A result with one datacenter fact about subject from the fake worker: its evidence
+ * the body's first 6 bytes (evidence_len 0), or evidence_len bytes of 'x' (over
+ * 8 KiB: a result the decoder refuses). */
+static void
+send_one_fact(env_t *e, const cf_msg_t *job, const char *subject, size_t evidence_len)
+{
+    cf_facts_t facts = {0};
+    cf_fact_t *f = cf_facts_push(&facts);
+    f->type = cf_strdup("datacenter");
+    f->subject = cf_strdup(subject);
+    f->status = cf_strdup("reported");
+    f->confidence = 0.5;
+    if (evidence_len) {
+        f->evidence = cf_malloc(evidence_len + 1);
+        memset(f->evidence, 'x', evidence_len);
+        f->evidence[evidence_len] = '\0';
+        f->evidence_end = evidence_len;
+    } else {
+        f->evidence = cf_strndup(job->u.job.article.body, 6);
+        f->evidence_end = 6;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_result(&sb, job->u.job.job, &facts, NULL);
+    worker_send(e, &sb);
+    msgpack_sbuffer_destroy(&sb);
+    cf_facts_clear(&facts);
+}
+
 /* Topics published so far, concatenated with '\n'. */
 static void
 topics(env_t *e, char *out, size_t n)
@@ -638,20 +667,7 @@ test_refused_result_and_long_error(void)
     settle(&e);
     cf_msg_t jobs[2];
     CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
-    cf_facts_t facts = {0};
-    cf_fact_t *f = cf_facts_push(&facts);
-    f->type = cf_strdup("datacenter");
-    f->subject = cf_strdup("nimbus");
-    f->status = cf_strdup("reported");
-    f->evidence = cf_malloc(9001);
-    memset(f->evidence, 'x', 9000);
-    f->evidence[9000] = '\0';
-    f->evidence_end = 9000;
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    cf_msg_pack_result(&sb, jobs[0].u.job.job, &facts, NULL);
-    worker_send(&e, &sb);
-    cf_facts_clear(&facts);
+    send_one_fact(&e, &jobs[0], "nimbus", 9000);
     cf_msg_clear(&jobs[0]);
     settle(&e);
     cf_dispatch_stats_t ds;
@@ -668,6 +684,8 @@ test_refused_result_and_long_error(void)
         k += 2;
     }
     text[k] = '\0';
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
     cf_msg_pack_worker_error(&sb, jobs[0].u.job.job, text);
     worker_send(&e, &sb);
     cf_msg_clear(&jobs[0]);
@@ -726,18 +744,7 @@ test_long_subject_topic(void)
     char subject[601];
     memset(subject, 'q', 600);
     subject[600] = '\0';
-    cf_facts_t facts = {0};
-    cf_fact_t *f = cf_facts_push(&facts);
-    f->type = cf_strdup("datacenter");
-    f->subject = cf_strdup(subject);
-    f->status = cf_strdup("reported");
-    f->confidence = 0.5;
-    f->evidence_end = 6;
-    f->evidence = cf_strndup(jobs[0].u.job.article.body, 6);
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    cf_msg_pack_result(&sb, jobs[0].u.job.job, &facts, NULL);
-    worker_send(&e, &sb);
+    send_one_fact(&e, &jobs[0], subject, 0);
     settle(&e);
     cf_dispatch_stats_t ds;
     cf_dispatch_stats(e.dispatch, &ds);
@@ -747,8 +754,6 @@ test_long_subject_topic(void)
     char t[4096];
     topics(&e, t, sizeof t);
     CF_CHECK(strstr(t, want) != NULL);
-    msgpack_sbuffer_destroy(&sb);
-    cf_facts_clear(&facts);
     cf_msg_clear(&jobs[0]);
     teardown(&e);
 }
@@ -798,19 +803,7 @@ test_refused_result_is_heard(void)
     cf_msg_t jobs[2];
     CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
     spin(&e, 3300); /* longer than an idle worker may stay silent */
-    cf_facts_t facts = {0};
-    cf_fact_t *f = cf_facts_push(&facts);
-    f->type = cf_strdup("datacenter");
-    f->subject = cf_strdup("nimbus");
-    f->status = cf_strdup("reported");
-    f->evidence = cf_malloc(9001); /* over 8 KiB: the decoder refuses it */
-    memset(f->evidence, 'x', 9000);
-    f->evidence[9000] = '\0';
-    f->evidence_end = 9000;
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    cf_msg_pack_result(&sb, jobs[0].u.job.job, &facts, NULL);
-    worker_send(&e, &sb);
+    send_one_fact(&e, &jobs[0], "nimbus", 9000); /* over 8 KiB: the decoder refuses it */
     settle(&e);
     spin(&e, 1200); /* a tick */
     cf_dispatch_stats_t ds;
@@ -818,8 +811,6 @@ test_refused_result_is_heard(void)
     CF_CHECK_INT(ds.quarantined, 1);
     CF_CHECK_INT(ds.inflight, 0);
     CF_CHECK_INT(ds.workers, 1);
-    msgpack_sbuffer_destroy(&sb);
-    cf_facts_clear(&facts);
     cf_msg_clear(&jobs[0]);
     teardown(&e);
 }
