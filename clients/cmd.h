@@ -79,6 +79,10 @@ int cmd_text_to_article(char *data, size_t len, cf_article_t *a, char *why, size
 
 #define CMD_READ_MAX ((size_t)64 * 1024 * 1024) /* a text input's bytes, at most */
 
+/* 0 when ep is an endpoint ZeroMQ can connect to, else 2 (a usage error) after saying
+ * why on stderr: a malformed endpoint is the user's to fix, not a runtime failure. */
+int cmd_endpoint_check(const char *cmd, const char *ep);
+
 /* Parses arg, the value of option --opt of command cmd, as an integer in [min, max]
  * into *out. Returns 0, or 2 (a usage error) after saying on stderr what --opt
  * takes: no sign, no trailing characters, no silent wrap. */

@@ -3,8 +3,8 @@
  * signal handling. */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <zmq.h>
 
 #include "cf_client.h"
 #include "cf_json.h"
@@ -234,6 +236,29 @@ cmd_file_url(const char *abs, char *out, size_t outsz)
     if (outsz)
         out[o < outsz ? o : outsz - 1] = '\0';
     return o;
+}
+
+int
+cmd_endpoint_check(const char *cmd, const char *ep)
+{
+    /* zmq_connect refuses only what it cannot parse (it connects, and resolves names,
+     * in the background): a throw-away socket says so before any work */
+    void *ctx = zmq_ctx_new();
+    void *s = ctx ? zmq_socket(ctx, ZMQ_DEALER) : NULL;
+    int linger = 0, rc = -1, e = zmq_errno();
+    if (s) {
+        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+        rc = zmq_connect(s, ep);
+        e = zmq_errno();
+        zmq_close(s);
+    }
+    if (ctx)
+        zmq_ctx_term(ctx);
+    if (rc != 0 && s) {
+        fprintf(stderr, "cloudfact: %s: '%s' is not an endpoint: %s\n", cmd, ep, zmq_strerror(e));
+        return 2;
+    }
+    return 0; /* no socket to try it with: the command's own connect will say why */
 }
 
 int

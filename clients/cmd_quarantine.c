@@ -148,6 +148,8 @@ cmd_quarantine(int argc, char **argv)
         snprintf(ep, sizeof ep, "%s", endpoint);
     else
         snprintf(ep, sizeof ep, "ipc://%s/control.sock", state_dir);
+    if (cmd_endpoint_check("quarantine", ep))
+        return 2;
     listing_t l = {0};
     l.table = !json && isatty(STDOUT_FILENO);
     msgpack_sbuffer req;

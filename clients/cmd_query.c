@@ -302,7 +302,7 @@ cmd_query(int argc, char **argv)
                         "YYYY-Hn, YYYY-MM, YYYY-MM-DD or FYyyyy\n");
         return 2;
     }
-    if (cmd_curve_load("query", &keys, &curve))
+    if (cmd_curve_load("query", &keys, &curve) || cmd_endpoint_check("query", endpoint))
         return 2;
     out_t o = {0};
     o.table = force ? force == 2 : isatty(STDOUT_FILENO);

@@ -457,7 +457,8 @@ cmd_sub(int argc, char **argv)
             return 2;
         }
     }
-    if (cmd_curve_load("sub", &keys, &fl.curve))
+    if (cmd_curve_load("sub", &keys, &fl.curve) || cmd_endpoint_check("sub", endpoint) ||
+        cmd_endpoint_check("sub", fl.query))
         return 2;
     fl.prefixes = (const char *const *)argv + optind;
     fl.nprefixes = (size_t)(argc - optind);

@@ -391,11 +391,13 @@ main(void)
         {cloudfact, "push", "--timeout", "abc", "x", NULL},
         {cloudfact, "sub", "--count", "-1", NULL},
         {cloudfact, "push", "--bogus", "x", NULL},
+        {cloudfact, "stats", "--endpoint", "bogus://x", NULL},
     };
     const char *const bad_why[] = {"cloudfact: push: --window takes an integer from 1 to 1000",
                                    "cloudfact: push: --timeout takes an integer",
                                    "cloudfact: sub: --count takes an integer",
-                                   "cloudfact: push: unrecognized option '--bogus'"};
+                                   "cloudfact: push: unrecognized option '--bogus'",
+                                   "cloudfact: stats: 'bogus://x' is not an endpoint"};
     for (size_t i = 0; i < sizeof bad_opts / sizeof *bad_opts; i++) {
         rc = run(true, tmp("opt.out"), tmp("opt.err"), bad_opts[i]);
         char *oerr = slurp(tmp("opt.err"));
