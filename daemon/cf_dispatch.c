@@ -105,6 +105,9 @@ struct cf_dispatch {
     size_t pending;                /* archive requests of ours in flight */
     struct event *tick;            /* heartbeats, deadlines */
     struct event *kick;            /* cf_dispatch_kick_soon */
+    struct event *retry_ev;        /* sends the retry list again, 1 s after its first */
+    job_t *retry;                  /* requests the archive failed on storage trouble */
+    size_t nretry;
     msgpack_sbuffer buf;
     char *ipc_path[2];             /* socket files of ipc:// endpoints, or NULL */
     cf_ratelog_t undelivered_log;  /* rate-limited warnings */
@@ -187,13 +190,27 @@ job_free(job_t *j)
 
 static void submit(cf_dispatch_t *self, job_t *j);
 
+/* The retry list's requests, sent to the archive again (in the order they failed). */
 static void
-retry_later(evutil_socket_t fd, short what, void *arg)
+on_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    job_t *j = arg;
-    submit(j->owner, j);
+    cf_dispatch_t *self = arg;
+    job_t *list = NULL;
+    while (self->retry) { /* the list is newest first: reverse it */
+        job_t *j = self->retry;
+        self->retry = j->next;
+        j->next = list;
+        list = j;
+    }
+    self->nretry = 0;
+    while (list) {
+        job_t *j = list;
+        list = j->next;
+        j->next = NULL;
+        submit(self, j);
+    }
 }
 
 static void
@@ -206,8 +223,15 @@ on_job_archived(cf_archive_req_t *req, void *arg)
         /* storage trouble: nothing was written; try the same request again shortly */
         cf_log_warn("dispatch: archiving article %llu failed, retrying in 1 s: %s",
                     (unsigned long long)j->article.id, req->err.text);
-        struct timeval one = {1, 0};
-        event_base_once(self->base, -1, EV_TIMEOUT, retry_later, j, &one);
+        /* kept in a list of ours, not a one-shot event: freed with the dispatcher if
+         * it goes first, and counted as pending (shutdown waits for it) */
+        j->next = self->retry;
+        self->retry = j;
+        self->nretry++;
+        if (!evtimer_pending(self->retry_ev, NULL)) {
+            struct timeval one = {1, 0};
+            evtimer_add(self->retry_ev, &one);
+        }
         return;
     }
     if (req->rc == CF_OK &&
@@ -823,6 +847,7 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
     }
     self->tick = event_new(base, -1, EV_PERSIST, on_tick, self);
     self->kick = event_new(base, -1, 0, on_kick, self);
+    self->retry_ev = evtimer_new(base, on_retry, self);
     struct timeval tv = {HEARTBEAT_MS / 1000, (HEARTBEAT_MS % 1000) * 1000};
     event_add(self->tick, &tv);
     return self;
@@ -916,7 +941,7 @@ cf_dispatch_release_all(cf_dispatch_t *self)
 size_t
 cf_dispatch_pending(const cf_dispatch_t *self)
 {
-    return self->pending;
+    return self->pending + self->nretry;
 }
 
 void
@@ -958,6 +983,13 @@ cf_dispatch_destroy(cf_dispatch_t **self_p)
         event_free(self->tick);
     if (self->kick)
         event_free(self->kick);
+    if (self->retry_ev)
+        event_free(self->retry_ev);
+    while (self->retry) {
+        job_t *j = self->retry;
+        self->retry = j->next;
+        job_free(j);
+    }
     cf_zsock_destroy(&self->zs);
     for (size_t i = 0; i < 2; i++) {
         if (self->ipc_path[i])

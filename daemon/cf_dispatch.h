@@ -95,7 +95,8 @@ void cf_dispatch_drain(cf_dispatch_t *self);
  * and tell every worker to stop. */
 void cf_dispatch_release_all(cf_dispatch_t *self);
 
-/* Archive requests of ours not yet completed (shutdown waits for 0). */
+/* Archive requests of ours not yet completed, those waiting to be sent again after
+ * storage trouble included (shutdown waits for 0). */
 size_t cf_dispatch_pending(const cf_dispatch_t *self);
 
 void cf_dispatch_stats(const cf_dispatch_t *self, cf_dispatch_stats_t *out);

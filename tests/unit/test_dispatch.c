@@ -815,9 +815,72 @@ test_refused_result_is_heard(void)
     teardown(&e);
 }
 
+/* A result with one datacenter fact whose detail is 7 KiB: room the archive must find. */
+static void
+send_big_result(env_t *e, const cf_msg_t *job)
+{
+    cf_facts_t facts = {0};
+    for (int i = 0; i < 6; i++) {
+        cf_fact_t *f = cf_facts_push(&facts);
+        f->type = cf_strdup("datacenter");
+        f->subject = cf_strdup("nimbus");
+        f->status = cf_strdup("reported");
+        f->detail = cf_malloc(7001);
+        memset(f->detail, 'a' + i, 7000);
+        f->detail[7000] = '\0';
+        f->evidence = cf_strndup(job->u.job.article.body, 6);
+        f->evidence_end = 6;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_result(&sb, job->u.job.job, &facts, NULL);
+    worker_send(e, &sb);
+    msgpack_sbuffer_destroy(&sb);
+    cf_facts_clear(&facts);
+}
+
+/* A done the archive cannot store (the disk full) is kept and sent again every second,
+ * counted as pending meanwhile, and stored once there is room; one still waiting when
+ * the dispatcher goes is freed with it (ASan's leak check). */
+static void
+test_retry_after_storage_trouble(void)
+{
+    env_t e;
+    setup(&e, 3, 30);
+    insert_n(&e, "full", 2);
+    ready(&e, 2);
+    settle(&e);
+    cf_msg_t jobs[2];
+    CF_CHECK_INT(take_jobs(&e, jobs, 2), 2);
+    CF_CHECK_INT(cf_archive_set_max_pages(e.archive, 1), CF_OK); /* no room left */
+    send_big_result(&e, &jobs[0]);
+    spin(&e, 300);
+    cf_dispatch_stats_t ds;
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.done, 0);
+    CF_CHECK_INT(cf_dispatch_pending(e.dispatch), 1); /* kept for another try */
+    CF_CHECK_INT(cf_archive_set_max_pages(e.archive, 0), CF_OK);
+    for (int i = 0; i < 300 && ds.done == 0; i++) {
+        spin(&e, 10);
+        cf_dispatch_stats(e.dispatch, &ds);
+    }
+    CF_CHECK_INT(ds.done, 1);
+    settle(&e);
+    CF_CHECK_INT(cf_dispatch_pending(e.dispatch), 0);
+    /* the second waits for room when the dispatcher goes */
+    CF_CHECK_INT(cf_archive_set_max_pages(e.archive, 1), CF_OK);
+    send_big_result(&e, &jobs[1]);
+    spin(&e, 300);
+    CF_CHECK_INT(cf_dispatch_pending(e.dispatch), 1);
+    cf_msg_clear(&jobs[0]);
+    cf_msg_clear(&jobs[1]);
+    teardown(&e);
+}
+
 CF_TEST_LIST(CF_TEST(test_credit_and_results), CF_TEST(test_bad_results_quarantine),
              CF_TEST(test_worker_error_and_deadline), CF_TEST(test_lost_with_several_jobs),
              CF_TEST(test_deadline_from_last_answer), CF_TEST(test_suspect_hand_off),
              CF_TEST(test_gone_worker), CF_TEST(test_refused_result_and_long_error),
              CF_TEST(test_credit_lowered), CF_TEST(test_long_subject_topic),
-             CF_TEST(test_clean_exit_uncharged), CF_TEST(test_refused_result_is_heard))
+             CF_TEST(test_clean_exit_uncharged), CF_TEST(test_refused_result_is_heard),
+             CF_TEST(test_retry_after_storage_trouble))
