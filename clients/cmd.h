@@ -59,6 +59,10 @@ void cmd_catch_signals(void);
 /* Reads a whole file (at most 64 MiB); NULL with why on failure. Caller frees. */
 char *cmd_read_file(const char *path, size_t *len, char *why, size_t whylen);
 
+/* cmd_read_file_into from an open descriptor (standard input, say), which it leaves
+ * open. A signal that set cmd_interrupted ends the read with why "interrupted". */
+int cmd_read_fd_into(int fd, char **buf, size_t *cap, size_t *len, char *why, size_t whylen);
+
 /* cmd_read_file into *buf, a buffer of *cap bytes reused from file to file (grown as
  * needed; NULL and 0 at first; the caller frees *buf), NUL-terminated after *len
  * bytes. Returns 0, or -1 with why; then *len is unset and the contents of *buf are

@@ -47,13 +47,8 @@ cmd_catch_signals(void)
  * extract` reads thousands of small files). */
 
 int
-cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char *why, size_t whylen)
+cmd_read_fd_into(int fd, char **buf, size_t *cap, size_t *len, char *why, size_t whylen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(why, whylen, "%s", strerror(errno));
-        return -1;
-    }
     if (*cap < 65536) {
         *cap = 65536;
         *buf = cf_realloc(*buf, *cap);
@@ -66,11 +61,14 @@ cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char 
             *buf = cf_realloc(*buf, *cap);
         }
         ssize_t r = read(fd, *buf + n, *cap - n - 1);
-        if (r < 0 && errno == EINTR)
+        if (r < 0 && errno == EINTR && !cmd_interrupted)
             continue;
+        if (r < 0 && errno == EINTR) {
+            snprintf(why, whylen, "interrupted"); /* SIGINT or SIGTERM (cmd_catch_signals) */
+            return -1;
+        }
         if (r < 0) {
             snprintf(why, whylen, "read error: %s", strerror(errno));
-            close(fd);
             return -1;
         }
         if (r == 0)
@@ -78,14 +76,25 @@ cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char 
         n += (size_t)r;
         if (n > CMD_READ_MAX) {
             snprintf(why, whylen, "larger than 64 MiB");
-            close(fd);
             return -1;
         }
     }
-    close(fd);
     (*buf)[n] = '\0';
     *len = n;
     return 0;
+}
+
+int
+cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char *why, size_t whylen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        return -1;
+    }
+    int rc = cmd_read_fd_into(fd, buf, cap, len, why, whylen);
+    close(fd);
+    return rc;
 }
 
 char *

@@ -96,26 +96,15 @@ next_article(void *arg, cf_article_t *a, cf_err_t *err)
     }
     if (s->stdin_text) {
         s->stdin_text = false;
-        size_t len = 0, cap = 65536;
-        char *buf = cf_malloc(cap);
-        size_t r;
-        while ((r = fread(buf + len, 1, cap - len - 1, stdin)) > 0) {
-            len += r;
-            if (len > CMD_READ_MAX) {
-                free(buf);
-                fprintf(stderr, "cloudfact: standard input: larger than 64 MiB\n");
-                s->read_errors++;
-                return 0;
-            }
-            if (len + 1 == cap)
-                buf = cf_realloc(buf, cap *= 2);
-        }
-        if (input_end(stdin, "standard input", err) < 0) {
+        char *buf = NULL;
+        size_t len = 0, cap = 0;
+        int rc = cmd_read_fd_into(STDIN_FILENO, &buf, &cap, &len, why, sizeof why);
+        if (rc != 0 && cmd_interrupted) {
             free(buf);
-            return -1;
+            return cf_err_set(err, CF_ECLOSED, "interrupted"), -1;
         }
-        buf[len] = '\0';
-        int rc = cmd_text_to_article(buf, len, a, why, sizeof why);
+        if (rc == 0)
+            rc = cmd_text_to_article(buf, len, a, why, sizeof why);
         free(buf);
         if (rc != 0) {
             fprintf(stderr, "cloudfact: standard input: %s\n", why);

@@ -112,7 +112,7 @@ cmd_quarantine(int argc, char **argv)
     cmd_keys_t keys = {0};
     cf_curve_client_t curve;
     const char *state_dir = "var", *endpoint = NULL;
-    unsigned long long requeue_id = 0;
+    uint64_t requeue_id = 0;
     bool all = false, json = false;
     int c;
     optind = 1;
@@ -120,15 +120,10 @@ cmd_quarantine(int argc, char **argv)
         switch (c) {
         case 's': state_dir = optarg; break;
         case 'e': endpoint = optarg; break;
-        case 'r': {
-            char *end;
-            requeue_id = strtoull(optarg, &end, 10);
-            if (*end || requeue_id == 0) {
-                fprintf(stderr, "cloudfact: quarantine: --requeue needs an article id\n");
+        case 'r':
+            if (cmd_parse_u64("quarantine", "requeue", optarg, 1, UINT64_MAX, &requeue_id))
                 return 2;
-            }
             break;
-        }
         case 'a': all = true; break;
         case 'j': json = true; break;
         CMD_KEY_CASES(keys)

@@ -199,20 +199,6 @@ on_fact(void *arg, const cf_fact_t *f)
     return o->stop || cmd_interrupted;
 }
 
-static int
-parse_u64(const char *opt, const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-') {
-        fprintf(stderr, "cloudfact: query: %s needs an unsigned integer\n", opt);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 int
 cmd_query(int argc, char **argv)
 {
@@ -264,16 +250,16 @@ cmd_query(int argc, char **argv)
             q.text = optarg;
             break;
         case 'a':
-            if (parse_u64("--article", optarg, &q.article) != 0)
+            if (cmd_parse_u64("query", "article", optarg, 0, UINT64_MAX, &q.article))
                 return 2;
             q.has_article = true;
             break;
         case 'n':
-            if (parse_u64("--since", optarg, &q.since) != 0)
+            if (cmd_parse_u64("query", "since", optarg, 0, UINT64_MAX, &q.since))
                 return 2;
             break;
         case 'l':
-            if (parse_u64("--limit", optarg, &q.limit) != 0)
+            if (cmd_parse_u64("query", "limit", optarg, 0, UINT64_MAX, &q.limit))
                 return 2;
             q.has_limit = true;
             break;

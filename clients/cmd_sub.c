@@ -423,13 +423,8 @@ cmd_sub(int argc, char **argv)
             break;
         }
         case 'S': {
-            char *end;
-            errno = 0;
-            since = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-') {
-                fprintf(stderr, "cloudfact: sub: --since needs a seq (an unsigned integer)\n");
+            if (cmd_parse_u64("sub", "since", optarg, 0, UINT64_MAX, &since))
                 return 2;
-            }
             if (has_since) {
                 fprintf(stderr, "cloudfact: sub: give --since or --from-start, not both\n");
                 return 2;

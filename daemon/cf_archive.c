@@ -1475,6 +1475,14 @@ fts_drop(cf_archive_t *self, size_t k)
     fts_show(self); /* every drop follows a commit */
 }
 
+/* Search indexing failed: none until a commit at least FTS_RETRY_SECONDS from now. */
+static void
+fts_pause(cf_archive_t *self)
+{
+    self->fts_stalled = true;
+    self->fts_retry_at = cf_clock_s(CLOCK_MONOTONIC) + FTS_RETRY_SECONDS;
+}
+
 /* How many backlog articles a batch indexes; added is how many it marked done. */
 static size_t
 fts_quota(cf_archive_t *self, size_t added)
@@ -1529,8 +1537,7 @@ idle_txn(cf_archive_t *self, size_t chunk)
         "archive: indexing or merging while idle failed (retried with the next request; queries"
         " find every fact meanwhile, text search not the newest articles): %s",
         self->werr);
-    self->fts_stalled = true;
-    self->fts_retry_at = cf_clock_s(CLOCK_MONOTONIC) + FTS_RETRY_SECONDS;
+    fts_pause(self);
     self->spans_stalled = true;
     return false;
 }
@@ -1628,8 +1635,7 @@ run_batch(cf_archive_t *self, cf_archive_req_t *batch)
         cf_log_warn("archive: indexing for text search failed (retried in %.0f s; requests are"
                     " stored meanwhile, text search misses the newest articles): %s",
                     FTS_RETRY_SECONDS, self->werr);
-        self->fts_stalled = true;
-        self->fts_retry_at = cf_clock_s(CLOCK_MONOTONIC) + FTS_RETRY_SECONDS;
+        fts_pause(self);
         committed = run_batch_once(self, batch);
     }
     if (!committed && self->halfway) {

@@ -107,7 +107,6 @@ struct cf_dispatch {
     struct event *kick;            /* cf_dispatch_kick_soon */
     struct event *retry_ev;        /* sends the retry list again, 1 s after its first */
     job_t *retry;                  /* requests the archive failed on storage trouble */
-    size_t nretry;
     msgpack_sbuffer buf;
     char *ipc_path[2];             /* socket files of ipc:// endpoints, or NULL */
     cf_ratelog_t undelivered_log;  /* rate-limited warnings */
@@ -190,24 +189,17 @@ job_free(job_t *j)
 
 static void submit(cf_dispatch_t *self, job_t *j);
 
-/* The retry list's requests, sent to the archive again (in the order they failed). */
+/* The retry list's requests, sent to the archive again (each is its own: their order
+ * does not matter). */
 static void
 on_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     cf_dispatch_t *self = arg;
-    job_t *list = NULL;
-    while (self->retry) { /* the list is newest first: reverse it */
+    while (self->retry) {
         job_t *j = self->retry;
         self->retry = j->next;
-        j->next = list;
-        list = j;
-    }
-    self->nretry = 0;
-    while (list) {
-        job_t *j = list;
-        list = j->next;
         j->next = NULL;
         submit(self, j);
     }
@@ -227,7 +219,6 @@ on_job_archived(cf_archive_req_t *req, void *arg)
          * it goes first, and counted as pending (shutdown waits for it) */
         j->next = self->retry;
         self->retry = j;
-        self->nretry++;
         if (!evtimer_pending(self->retry_ev, NULL)) {
             struct timeval one = {1, 0};
             evtimer_add(self->retry_ev, &one);
@@ -941,7 +932,10 @@ cf_dispatch_release_all(cf_dispatch_t *self)
 size_t
 cf_dispatch_pending(const cf_dispatch_t *self)
 {
-    return self->pending + self->nretry;
+    size_t n = self->pending;
+    for (const job_t *j = self->retry; j; j = j->next)
+        n++;
+    return n;
 }
 
 void

@@ -169,13 +169,20 @@ describe(int status, char *out, size_t n)
         snprintf(out, n, "status 0x%x", status);
 }
 
+/* The slot whose worker runs as pid, or NULL. */
+static slot_t *
+slot_of(const cf_pool_t *self, pid_t pid)
+{
+    for (size_t i = 0; pid > 0 && i < self->n; i++)
+        if (self->slots[i].pid == pid)
+            return &self->slots[i];
+    return NULL;
+}
+
 static void
 reaped(cf_pool_t *self, pid_t pid, int status)
 {
-    slot_t *s = NULL;
-    for (size_t i = 0; i < self->n; i++)
-        if (self->slots[i].pid == pid)
-            s = &self->slots[i];
+    slot_t *s = slot_of(self, pid);
     if (!s)
         return; /* not ours (cannot happen: we spawn nothing else) */
     char how[96];
@@ -280,27 +287,22 @@ cf_pool_start(cf_pool_t *self, cf_err_t *err)
 bool
 cf_pool_owns(const cf_pool_t *self, pid_t pid)
 {
-    for (size_t i = 0; i < self->n; i++)
-        if (self->slots[i].pid == pid && pid > 0)
-            return true;
-    return false;
+    return slot_of(self, pid) != NULL;
 }
 
 bool
 cf_pool_vouch(const cf_pool_t *self, pid_t pid, const char *token)
 {
-    for (size_t i = 0; token && i < self->n; i++)
-        if (self->slots[i].pid == pid && pid > 0)
-            return strcmp(self->slots[i].token, token) == 0;
-    return false;
+    const slot_t *s = slot_of(self, pid);
+    return s && token && strcmp(s->token, token) == 0;
 }
 
 void
 cf_pool_ready(cf_pool_t *self, pid_t pid)
 {
-    for (size_t i = 0; i < self->n; i++)
-        if (self->slots[i].pid == pid && pid > 0)
-            self->slots[i].backoff = 0;
+    slot_t *s = slot_of(self, pid);
+    if (s)
+        s->backoff = 0;
 }
 
 void

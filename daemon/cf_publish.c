@@ -143,13 +143,15 @@ cf_publish_fact(cf_publish_t *self, const cf_fact_t *f)
     /* the topic without snprintf, the body in one pass straight from the strings:
      * byte for byte what cf_msg_pack_fact packs (test_replay_pack.c) */
     char small[256], *topic = small;
-    /* the subject as is, however long (SPEC.md 7): a long one on the heap, so that
-     * the usual call keeps a small stack frame */
-    size_t need =
-        sizeof "fact.." + (f->type ? strlen(f->type) : 0) + (f->subject ? strlen(f->subject) : 0);
-    if (need > sizeof small)
+    size_t n = cf_msg_topic(f, small, sizeof small);
+    if (n == sizeof small - 1) {
+        /* maybe cut: the subject as is, however long (SPEC.md 7), on the heap, so that
+         * the usual call keeps a small stack frame */
+        size_t need = sizeof "fact.." + (f->type ? strlen(f->type) : 0) +
+                      (f->subject ? strlen(f->subject) : 0);
         topic = cf_malloc(need);
-    size_t n = cf_msg_topic(f, topic, need);
+        n = cf_msg_topic(f, topic, need);
+    }
     cf_fact_view_t v;
     cf_fact_view_of(&v, f);
     cf_msg_pack_fact_view(&self->buf, &v);

@@ -652,6 +652,18 @@ failed_error(env_t *e, char *out, size_t n)
     zmq_msg_close(&m);
 }
 
+/* A dispatcher with max_attempts, one article (at url) and one worker of credit 1
+ * holding its job, in *job. */
+static void
+setup_one_job(env_t *e, unsigned max_attempts, const char *url, cf_msg_t *job)
+{
+    setup(e, max_attempts, 30);
+    insert(e, url, "Nimbus opened a data center.");
+    ready(e, 1);
+    settle(e);
+    CF_CHECK_INT(take_jobs(e, job, 1), 1);
+}
+
 /* A result the decoder refuses but whose lease it read (a fact's evidence over
  * 8 KiB) ends that attempt at once, as SPEC.md 6.4 says, instead of waiting for the
  * deadline; a worker error longer than the error field, in two-byte characters, is
@@ -661,12 +673,8 @@ static void
 test_refused_result_and_long_error(void)
 {
     env_t e;
-    setup(&e, 2, 30);
-    insert(&e, "https://example.test/refused", "Nimbus opened a data center.");
-    ready(&e, 1);
-    settle(&e);
     cf_msg_t jobs[2];
-    CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
+    setup_one_job(&e, 2, "https://example.test/refused", jobs);
     send_one_fact(&e, &jobs[0], "nimbus", 9000);
     cf_msg_clear(&jobs[0]);
     settle(&e);
@@ -735,12 +743,8 @@ static void
 test_long_subject_topic(void)
 {
     env_t e;
-    setup(&e, 3, 30);
-    insert(&e, "https://example.test/long-subject", "Nimbus opened a data center.");
-    ready(&e, 1);
-    settle(&e);
     cf_msg_t jobs[2];
-    CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
+    setup_one_job(&e, 3, "https://example.test/long-subject", jobs);
     char subject[601];
     memset(subject, 'q', 600);
     subject[600] = '\0';
@@ -796,12 +800,8 @@ static void
 test_refused_result_is_heard(void)
 {
     env_t e;
-    setup(&e, 1, 30); /* one attempt: the worker is idle once it ends */
-    insert(&e, "https://example.test/slow-refused", "Nimbus opened a data center.");
-    ready(&e, 1);
-    settle(&e);
     cf_msg_t jobs[2];
-    CF_CHECK_INT(take_jobs(&e, jobs, 2), 1);
+    setup_one_job(&e, 1, "https://example.test/slow-refused", jobs); /* idle once it fails */
     spin(&e, 3300); /* longer than an idle worker may stay silent */
     send_one_fact(&e, &jobs[0], "nimbus", 9000); /* over 8 KiB: the decoder refuses it */
     settle(&e);
