@@ -234,6 +234,18 @@ send_result(env_t *e, const cf_msg_t *job, bool honest)
     send_result_on(e, e->worker, job, honest);
 }
 
+/* A result holding facts (cleared after) for job, from the fake worker. */
+static void
+send_facts(env_t *e, const cf_msg_t *job, cf_facts_t *facts)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_result(&sb, job->u.job.job, facts, NULL);
+    worker_send(e, &sb);
+    msgpack_sbuffer_destroy(&sb);
+    cf_facts_clear(facts);
+}
+
 /* A result with one datacenter fact about subject from the fake worker: its evidence
  * the body's first 6 bytes (evidence_len 0), or evidence_len bytes of 'x' (over
  * 8 KiB: a result the decoder refuses). */
@@ -255,12 +267,7 @@ send_one_fact(env_t *e, const cf_msg_t *job, const char *subject, size_t evidenc
         f->evidence = cf_strndup(job->u.job.article.body, 6);
         f->evidence_end = 6;
     }
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    cf_msg_pack_result(&sb, job->u.job.job, &facts, NULL);
-    worker_send(e, &sb);
-    msgpack_sbuffer_destroy(&sb);
-    cf_facts_clear(&facts);
+    send_facts(e, job, &facts);
 }
 
 /* Topics published so far, concatenated with '\n'. */
@@ -831,12 +838,7 @@ send_big_result(env_t *e, const cf_msg_t *job)
         f->evidence = cf_strndup(job->u.job.article.body, 6);
         f->evidence_end = 6;
     }
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    cf_msg_pack_result(&sb, job->u.job.job, &facts, NULL);
-    worker_send(e, &sb);
-    msgpack_sbuffer_destroy(&sb);
-    cf_facts_clear(&facts);
+    send_facts(e, job, &facts);
 }
 
 /* A done the archive cannot store (the disk full) is kept and sent again every second,
