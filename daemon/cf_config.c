@@ -41,18 +41,17 @@ static const opt_t opts[] = {
     {"publish", OPT_STR, OFF(publish), "tcp://127.0.0.1:7702", 0, 0, "EP",
      "PUB endpoint for fact subscribers"},
     {"query", OPT_STR, OFF(query), "tcp://127.0.0.1:7703", 0, 0, "EP",
-     "query ROUTER endpoint (article lookups, stats)"},
+     "query ROUTER endpoint for article lookups, replays and stats"},
     {"worker-endpoint", OPT_STR, OFF(worker_endpoint), "", 0, 0, "EP",
      "where workers connect (default ipc://RUNTIME_DIR/workers.sock)"},
     {"control", OPT_STR, OFF(control), "", 0, 0, "EP",
      "operator endpoint for quarantine and requeue, ipc:// only (default "
      "ipc://RUNTIME_DIR/control.sock)"},
     {"workers", OPT_LONG, OFF(workers), "", 0, 1024, "N",
-     "local workers to spawn (default: usable CPUs; 0: remote workers only)"},
+     "local workers to spawn, 0 to 1024 (default: usable CPUs; 0: remote workers only)"},
     {"worker-command", OPT_STR, OFF(worker_command), "", 0, 0, "PATH",
      "worker program (default: cloudfact-worker beside cloudfactd)"},
-    {"data", OPT_STR, OFF(data), NULL, 0, 0, "DIR",
-     "extractor data directory passed to workers"},
+    {"data", OPT_STR, OFF(data), NULL, 0, 0, "DIR", "extractor data directory passed to workers"},
     {"http", OPT_STR, OFF(http), "127.0.0.1:7780", 0, 0, "ADDR:PORT",
      "serve /metrics and /healthz on ADDR:PORT, or off"},
     {"max-attempts", OPT_LONG, OFF(max_attempts), "3", 1, 100, "N",
@@ -65,7 +64,7 @@ static const opt_t opts[] = {
      "on SIGTERM, how long in-flight jobs may finish"},
     {"credit", OPT_LONG, OFF(credit), "8", 1, 64, "N", "jobs in flight per local worker"},
     {"sched", OPT_STR, OFF(sched), "batch", 0, 0, "POLICY",
-     "local workers' CPU scheduling: batch (SCHED_BATCH) or inherit (the daemon's)"},
+     "local workers' CPU scheduling: batch for SCHED_BATCH, inherit for the daemon's"},
     {"log-level", OPT_STR, OFF(log_level), "info", 0, 0, "LEVEL",
      "error, warn, notice, info or debug"},
     {"curve-key", OPT_STR, OFF(curve_key), NULL, 0, 0, "FILE",
@@ -78,10 +77,10 @@ static const opt_t opts[] = {
      "public keys of remote workers"},
     {"allow-operators", OPT_STR, OFF(allow_operators), NULL, 0, 0, "DIR",
      "public keys that may quarantine and requeue over tcp"},
-    {"max-message-size", OPT_LONG, OFF(max_message_size), "5242880", 65536, 1073741824L,
-     "BYTES", "largest message on ingest and workers (larger: disconnect)"},
+    {"max-message-size", OPT_LONG, OFF(max_message_size), "5242880", 65536, 1073741824L, "BYTES",
+     "largest message on ingest and workers; a larger one disconnects its sender"},
     {"max-frames", OPT_LONG, OFF(max_frames), "6", 2, 6, "N",
-     "frames per ingest or query request (id, envelope, body)"},
+     "frames per ingest or query request: routing id, envelope, body"},
     {"max-inflight", OPT_LONG, OFF(max_inflight), "1000", 1, 1000000, "N",
      "unanswered ingest requests per client; more are refused"},
     {"check-config", OPT_FLAG, OFF(check_config), NULL, 0, 0, NULL,
@@ -417,7 +416,17 @@ cf_config_usage(FILE *out)
         fprintf(out, "  %-25s ", left);
         if (strlen(left) > 25)
             fprintf(out, "\n  %-25s ", "");
-        print_wrapped(out, opts[i].help, 28, 80);
+        /* the default and the range come from the table, so they cannot drift from
+         * what the parser takes; a computed default ("") is in the help text */
+        char line[320];
+        size_t n = (size_t)snprintf(line, sizeof line, "%s", opts[i].help);
+        const char *def = opts[i].def && *opts[i].def ? opts[i].def : NULL;
+        if (opts[i].type == OPT_LONG && def)
+            snprintf(line + n, sizeof line - n, " (%ld to %ld, default %s)", opts[i].min,
+                     opts[i].max, def);
+        else if (def && !strstr(opts[i].help, "default"))
+            snprintf(line + n, sizeof line - n, " (default %s)", def);
+        print_wrapped(out, line, 28, 80);
     }
     fprintf(out,
             "  %-25s %s\n  %-25s %s\n\n"

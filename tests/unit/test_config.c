@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Unit tests for cf_config: defaults, file, command line over file, errors that
  * name file:line:key, reload keeping command-line values. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -376,9 +378,105 @@ test_shipped_file_documents_every_key(void)
     cf_config_src_destroy(&src);
 }
 
+/* Reads a source file of the project into a static buffer ("" when missing). */
+static const char *
+read_source(const char *rel)
+{
+    const char *srcdir = getenv("CF_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", srcdir ? srcdir : ".", rel);
+    static char text[131072];
+    text[0] = '\0';
+    FILE *f = fopen(path, "r");
+    CF_CHECK(f != NULL);
+    if (f) {
+        text[fread(text, 1, sizeof text - 1, f)] = '\0';
+        fclose(f);
+    }
+    return text;
+}
+
+/* s with every run of blanks and line breaks as one space, in out. */
+static void
+squeeze(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && s[i] && o + 1 < cap; i++) {
+        bool blank = s[i] == ' ' || s[i] == '\n';
+        if (!blank || (o > 0 && out[o - 1] != ' '))
+            out[o++] = blank ? ' ' : s[i];
+    }
+    out[o] = '\0';
+}
+
+/* Every numeric option's range, as --help states it, is the parser's (its bounds are
+ * taken and one past them refused) and is in the man page's paragraph on it. */
+static void
+test_documented_ranges(void)
+{
+    char *help = NULL;
+    size_t hlen = 0;
+    FILE *out = open_memstream(&help, &hlen);
+    cf_config_usage(out);
+    fclose(out);
+    const char *man = read_source("doc/cloudfactd.8");
+    int ranges = 0;
+    for (const char *p = strstr(help, "\n  --"); p; p = strstr(p + 1, "\n  --")) {
+        const char *next = strstr(p + 1, "\n  --");
+        char entry[512], name[64];
+        squeeze(p + 1, next ? (size_t)(next - p - 1) : strlen(p + 1), entry, sizeof entry);
+        if (sscanf(entry, " --%63[a-z-]", name) != 1)
+            continue;
+        long lo = 0, hi = 0;
+        const char *r = NULL;
+        for (const char *q = entry + 1; *q && !r; q++)
+            if ((q[-1] == ' ' || q[-1] == '(') && sscanf(q, "%ld to %ld", &lo, &hi) == 2)
+                r = q;
+        if (!r)
+            continue;
+        ranges++;
+        char arg[32], opt[80];
+        snprintf(opt, sizeof opt, "--%s", name);
+        long values[] = {lo, hi, lo - 1, hi + 1};
+        for (int k = 0; k < 4; k++) {
+            snprintf(arg, sizeof arg, "%ld", values[k]);
+            char *argv[] = {"cloudfactd", opt, arg, NULL};
+            cf_config_src_t *src = NULL;
+            cf_err_t err;
+            cf_config_t *c = load(3, argv, &src, &err);
+            if ((c != NULL) != (k < 2)) {
+                fprintf(stderr, "%s %s: %s, but --help says %ld to %ld\n", opt, arg,
+                        c ? "taken" : err.text, lo, hi);
+                cf_test_failures++;
+            }
+            cf_config_destroy(&c);
+            cf_config_src_destroy(&src);
+        }
+        /* the option's paragraph: ".BI \-\-max\-queue" */
+        char troff[128], want[64], para[2048];
+        size_t t = (size_t)snprintf(troff, sizeof troff, "\n.BI ");
+        for (const char *q = opt; *q && t + 3 < sizeof troff; q++) {
+            if (*q == '-')
+                troff[t++] = '\\';
+            troff[t++] = *q;
+        }
+        troff[t] = '\0';
+        const char *m = strstr(man, troff);
+        const char *end = m ? strstr(m, "\n.TP") : NULL;
+        squeeze(m ? m : "", m ? (end ? (size_t)(end - m) : strlen(m)) : 0, para, sizeof para);
+        snprintf(want, sizeof want, "%ld to %ld", lo, hi);
+        if (!strstr(para, want)) {
+            fprintf(stderr, "doc/cloudfactd.8 does not give %s's range, %s\n", opt, want);
+            cf_test_failures++;
+        }
+    }
+    CF_CHECK(ranges >= 9); /* workers, attempts, deadline, queue, grace, credit, sizes */
+    free(help);
+}
+
 CF_TEST_LIST(CF_TEST(test_defaults), CF_TEST(test_file_and_command_line),
              CF_TEST(test_inline_comments), CF_TEST(test_longest_line),
              CF_TEST(test_print_reads_back), CF_TEST(test_file_errors),
              CF_TEST(test_command_line_errors), CF_TEST(test_systemd_directories),
              CF_TEST(test_http_values), CF_TEST(test_diff),
-             CF_TEST(test_shipped_file_documents_every_key))
+             CF_TEST(test_shipped_file_documents_every_key), CF_TEST(test_documented_ranges))
