@@ -80,11 +80,13 @@ handle(bw_t *w, const void *data, size_t len)
 int
 main(int argc, char **argv)
 {
-    static const struct option lopts[] = {
-        {"endpoint", required_argument, NULL, 'e'}, {"credit", required_argument, NULL, 'c'},
-        {"die-with-parent", no_argument, NULL, 'p'}, {"data", required_argument, NULL, 'd'},
-        {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option lopts[] = {{"endpoint", required_argument, NULL, 'e'},
+                                          {"credit", required_argument, NULL, 'c'},
+                                          {"die-with-parent", optional_argument, NULL, 'p'},
+                                          {"data", required_argument, NULL, 'd'},
+                                          {"log-level", required_argument, NULL, 'l'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
     const char *endpoint = NULL;
     long credit = 1;
     int c;
@@ -96,7 +98,7 @@ main(int argc, char **argv)
         case 'd':
         case 'l': break;
         case 'h':
-            printf("Usage: cf-bench-worker --endpoint EP [--credit N] [--die-with-parent]\n"
+            printf("Usage: cf-bench-worker --endpoint EP [--credit N] [--die-with-parent[=PID]]\n"
                    "A benchmark worker: five canned facts per job, no extraction.\n");
             return 0;
         default: return 2;

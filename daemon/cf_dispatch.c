@@ -469,6 +469,10 @@ on_worker_msg(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *
             cf_log_info("dispatch: worker ready (pid=%llu, credit=%u)",
                         (unsigned long long)msg.u.ready.pid, msg.u.ready.credit);
         }
+        if (w->credit && !msg.u.ready.credit)
+            cf_log_info("dispatch: worker (pid=%llu) is leaving: it gets no more jobs and "
+                        "answers its %u out",
+                        (unsigned long long)msg.u.ready.pid, w->inflight);
         w->pid = msg.u.ready.pid;
         w->credit = msg.u.ready.credit;
         /* a pid is a claim: only the token our pool gave that process makes it ours, so
@@ -540,7 +544,7 @@ pick_alone(cf_dispatch_t *self)
 {
     worker_t *idle = NULL, *held = NULL, *fewest = NULL;
     for (worker_t *w = self->workers; w; w = w->next) {
-        if (w->alone)
+        if (w->alone || w->credit == 0) /* credit 0: leaving (SPEC.md 6) */
             continue;
         if (w->reserved)
             held = w;

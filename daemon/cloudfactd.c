@@ -934,10 +934,19 @@ start(daemon_t *d, cf_err_t *err)
     if (src != CF_OK)
         return src;
     if (c->workers > 0) {
-        char credit[16];
+        char credit[16], parent[48];
         snprintf(credit, sizeof credit, "%ld", c->credit);
-        char *argv[] = {c->worker_command, "--endpoint", c->worker_local, "--credit", credit,
-                        "--die-with-parent", c->data ? "--data" : NULL, c->data, NULL};
+        /* our pid, so that a worker can tell us from a reaper even when we are pid 1 */
+        snprintf(parent, sizeof parent, "--die-with-parent=%ld", (long)getpid());
+        char *argv[] = {c->worker_command,
+                        "--endpoint",
+                        c->worker_local,
+                        "--credit",
+                        credit,
+                        parent,
+                        c->data ? "--data" : NULL,
+                        c->data,
+                        NULL};
         d->pool = cf_pool_new(d->base, argv, (size_t)c->workers, on_worker_exit, d, err);
         if (!d->pool)
             return CF_ESYS;

@@ -764,8 +764,8 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, size_t st
             (rc = get_uint(root, "pid", true, &msg->u.ready.pid, NULL, err)) != CF_OK ||
             (rc = get_uint(root, "version", true, &version, NULL, err)) != CF_OK)
             return rc;
-        if (credit < 1 || credit > CF_MAX_CREDIT)
-            return cf_err_set(err, CF_EINVAL, "field 'credit': must be 1 to %u", CF_MAX_CREDIT);
+        if (credit > CF_MAX_CREDIT) /* 0: a worker that is leaving (SPEC.md 6) */
+            return cf_err_set(err, CF_EINVAL, "field 'credit': must be 0 to %u", CF_MAX_CREDIT);
         if (version != CF_PROTOCOL_VERSION)
             return cf_err_set(err, CF_EINVAL, "field 'version': unsupported version %llu",
                               (unsigned long long)version);
@@ -886,12 +886,15 @@ decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, bool arena,
         rc = decode_body(chan, root, msg, arena ? len : 0, err);
     msgpack_unpacked_destroy(&up);
     if (rc != CF_OK) {
-        /* keep op and ref for the error reply, and a result's lease, whose attempt
-         * the bad result ends; free half-decoded fields */
+        /* keep op and ref for the error reply, and the lease of a result (whose
+         * attempt the bad result ends) or of a job (which the worker answers with an
+         * error); free half-decoded fields */
         cf_op_t op = msg->op;
         uint8_t ref[sizeof msg->ref];
         size_t ref_len = msg->ref_len;
-        uint64_t job = op == CF_OP_RESULT ? msg->u.result.job : 0;
+        uint64_t job = op == CF_OP_RESULT ? msg->u.result.job
+                       : op == CF_OP_JOB  ? msg->u.job.job
+                                          : 0;
         memcpy(ref, msg->ref, ref_len);
         cf_msg_clear(msg);
         msg->op = op;
@@ -899,6 +902,8 @@ decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, bool arena,
         msg->ref_len = ref_len;
         if (op == CF_OP_RESULT)
             msg->u.result.job = job;
+        else if (op == CF_OP_JOB)
+            msg->u.job.job = job;
     }
     return rc;
 }

@@ -76,7 +76,7 @@ typedef struct cf_msg {
     union {
         cf_article_t article;       /* CF_OP_ARTICLE on ingest */
         struct {
-            unsigned credit;        /* most jobs in flight, 1..CF_MAX_CREDIT */
+            unsigned credit;        /* most jobs in flight, 0..CF_MAX_CREDIT (0: leaving) */
             uint64_t pid;           /* the worker's process id */
             unsigned version;       /* protocol version, CF_PROTOCOL_VERSION */
             char *token;            /* or NULL: what the daemon gave a worker it spawned,
@@ -136,9 +136,9 @@ typedef struct cf_msg {
 /* Decodes one body that arrived on chan into msg (overwritten; clear it after).
  * On CF_OK msg->op is set and its fields valid. On CF_EINVAL or CF_ETOOBIG, err
  * says which field and why, and msg->ref / msg->op are still set when they could
- * be read, so the reply can echo them; so is a result's job (else 0), so that the
- * daemon can end the attempt the bad result answers. A map's unknown keys are
- * ignored. */
+ * be read, so the reply can echo them; so is the job (lease) of a result or a job
+ * (else 0), so that the daemon can end the attempt the bad result answers and a
+ * worker can answer a job it cannot read. A map's unknown keys are ignored. */
 int cf_msg_decode(cf_chan_t chan, const void *data, size_t len, cf_msg_t *msg, cf_err_t *err);
 
 /* As cf_msg_decode(CF_CHAN_TO_DAEMON, ...), same checks, errors and decoded message,

@@ -148,13 +148,13 @@ timing_write(void)
 }
 #endif
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t signals; /* SIGTERM and SIGINT received */
 
 static void
 on_term(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    signals = signals + 1;
 }
 
 static void
@@ -170,14 +170,20 @@ usage(FILE *out)
             "  --data DIR           extractor data directory (default: $CLOUDFACT_DATA, the\n"
             "                       installed share directory, then the source tree)\n"
             "  --credit N           jobs to accept at once, 1..64 (default 8)\n"
-            "  --die-with-parent    exit when the process that started this one exits, and\n"
-            "                       leave SIGINT to it (the daemon passes this option)\n"
+            "  --die-with-parent[=PID]\n"
+            "                       exit when the process that started this one (PID, when\n"
+            "                       given) exits, and leave SIGINT to it (the daemon passes\n"
+            "                       this option with its pid)\n"
             "  --log-level LEVEL    error, warn, notice, info or debug (default info)\n"
             "  --server-key FILE    the daemon's public key (a .pub): connect with CURVE,\n"
             "                       as a tcp worker endpoint requires\n"
             "  --key FILE           this worker's secret key (a .key, mode 0600); its .pub\n"
             "                       must be in the daemon's --allow-workers directory\n"
             "  --help               show this help and exit\n\n"
+            "SIGTERM or SIGINT: a worker started by hand leaves without losing a job: it\n"
+            "tells the daemon to send no more (`ready` with credit 0), answers every job it\n"
+            "holds and exits 0 (a second signal exits at once). A worker the daemon started\n"
+            "finishes its job and exits 0; the daemon requeues the others uncharged.\n\n"
             "Exit status: 0 after `stop` or SIGTERM, 1 on a runtime failure, 2 on a usage\n"
             "or configuration error (bad data files): the daemon does not restart those.\n\n"
             "Examples:\n"
@@ -193,13 +199,30 @@ typedef struct worker {
     void *mon;                  /* the socket's handshake failures (CURVE only), or NULL */
     unsigned sockets;           /* sockets made so far: names their monitors */
     cf_ratelog_t refused_log;   /* a refused handshake, said at most every 10 s */
+    cf_ratelog_t bad_log;       /* messages that cannot be decoded, likewise */
     const char *data_dir;
     unsigned credit;
+    bool die_with_parent; /* started by the daemon (--die-with-parent) */
+    bool stop_op;         /* the daemon sent `stop` */
+    bool leaving;         /* sent `ready` with credit 0 after a signal */
+    unsigned leave_beats; /* the daemon's heartbeats heard since */
     cf_extractor_t *ex;
     msgpack_sbuffer buf;
     uint64_t last_sent;
     uint64_t last_heard;
 } worker_t;
+
+/* True when the worker must exit now: the daemon said `stop`; a signal reached a
+ * worker the daemon started (which requeues its jobs uncharged) or came twice; or a
+ * leaving worker heard two heartbeats since its credit-0 `ready`. The second was sent
+ * a second after the first, after the daemon had read that `ready` on any sane link:
+ * no job can follow it. */
+static bool
+quitting(const worker_t *w)
+{
+    return w->stop_op || (signals && (w->die_with_parent || signals > 1)) ||
+           (w->leaving && w->leave_beats >= 2);
+}
 
 static void
 send_buf(worker_t *w)
@@ -208,7 +231,7 @@ send_buf(worker_t *w)
      * lost result is reclaimed by the daemon's job deadline */
     int rc;
     while ((rc = zmq_send(w->sock, w->buf.data, w->buf.size, 0)) < 0 && zmq_errno() == EINTR &&
-           !stop_requested)
+           !quitting(w))
         ;
     if (rc < 0)
         cf_log_warn("worker: send to the daemon failed: %s", zmq_strerror(zmq_errno()));
@@ -282,6 +305,27 @@ on_monitor(worker_t *w)
     zmq_msg_close(&ev);
 }
 
+static void
+send_ready(worker_t *w, unsigned credit)
+{
+    /* spawned by the daemon: the token that vouches for our pid (a remote worker has none) */
+    const char *token = getenv(CF_WORKER_TOKEN_ENV);
+    cf_msg_pack_ready_token(&w->buf, credit, (uint64_t)getpid(),
+                            token && *token && strlen(token) <= CF_MAX_TOKEN ? token : NULL);
+    send_buf(w);
+}
+
+/* A signal to a worker started by hand: no more jobs, please (credit 0); the jobs
+ * already sent are answered as they come, until quitting() says none can follow. */
+static void
+start_leaving(worker_t *w)
+{
+    w->leaving = true;
+    w->leave_beats = 0;
+    send_ready(w, 0);
+    cf_log_info("worker: leaving: answering the jobs already sent, then exiting");
+}
+
 static int
 connect_daemon(worker_t *w)
 {
@@ -290,8 +334,12 @@ connect_daemon(worker_t *w)
         zmq_close(w->sock);
     w->sockets++;
     w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
-    int linger = 1000, immediate = 1, sndtimeo = 5000;
+    /* the daemon sends at most `credit` jobs, and a heartbeat a second while one runs
+     * (up to the job deadline): a peer that ignores credit fills its own queue, not our
+     * memory */
+    int linger = 1000, immediate = 1, sndtimeo = 5000, rcvhwm = (int)w->credit + 64;
     int64_t maxmsg = CF_MAX_MSGSIZE;
+    zmq_setsockopt(w->sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
     zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(w->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
     zmq_setsockopt(w->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
@@ -306,11 +354,7 @@ connect_daemon(worker_t *w)
         cf_log_error("worker: cannot connect to %s: %s", w->endpoint, zmq_strerror(zmq_errno()));
         return -1;
     }
-    /* spawned by the daemon: the token that vouches for our pid (a remote worker has none) */
-    const char *token = getenv(CF_WORKER_TOKEN_ENV);
-    cf_msg_pack_ready_token(&w->buf, w->credit, (uint64_t)getpid(),
-                            token && *token && strlen(token) <= CF_MAX_TOKEN ? token : NULL);
-    send_buf(w);
+    send_ready(w, w->credit);
     w->last_heard = cf_clock_ms();
     return 0;
 }
@@ -403,13 +447,23 @@ handle_one(worker_t *w)
     cf_err_t err;
     if (cf_msg_decode(CF_CHAN_TO_WORKER, zmq_msg_data(&m), zmq_msg_size(&m), &msg, &err) !=
         CF_OK) {
-        cf_log_warn("worker: bad message from the daemon: %s", err.text);
+        /* the sender decides how often: rate-limited */
+        cf_ratelog(&w->bad_log, CF_LOG_WARN, "worker: bad message from the daemon: %s", err.text);
+        if (msg.op == CF_OP_JOB && msg.u.job.job) {
+            /* answered at once: the daemon would otherwise wait out the job deadline */
+            char why[CF_ERR_TEXT_MAX + 32];
+            snprintf(why, sizeof why, "cannot read the job: %s", err.text);
+            cf_msg_pack_worker_error(&w->buf, msg.u.job.job, why);
+            send_buf(w);
+        }
     } else if (msg.op == CF_OP_JOB) {
         do_job(w, &msg);
     } else if (msg.op == CF_OP_RELOAD) {
         do_reload(w);
     } else if (msg.op == CF_OP_STOP) {
-        stop_requested = 1;
+        w->stop_op = true;
+    } else if (msg.op == CF_OP_HEARTBEAT && w->leaving) {
+        w->leave_beats++;
     }
     cf_msg_clear(&msg);
     zmq_msg_close(&m);
@@ -419,23 +473,27 @@ handle_one(worker_t *w)
 int
 main(int argc, char **argv)
 {
-    static const struct option lopts[] = {
-        {"endpoint", required_argument, NULL, 'e'}, {"data", required_argument, NULL, 'd'},
-        {"credit", required_argument, NULL, 'c'},   {"die-with-parent", no_argument, NULL, 'p'},
-        {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
-        {"server-key", required_argument, NULL, 'K'}, {"key", required_argument, NULL, 'k'},
-        {NULL, 0, NULL, 0}};
+    static const struct option lopts[] = {{"endpoint", required_argument, NULL, 'e'},
+                                          {"data", required_argument, NULL, 'd'},
+                                          {"credit", required_argument, NULL, 'c'},
+                                          {"die-with-parent", optional_argument, NULL, 'p'},
+                                          {"log-level", required_argument, NULL, 'l'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {"server-key", required_argument, NULL, 'K'},
+                                          {"key", required_argument, NULL, 'k'},
+                                          {NULL, 0, NULL, 0}};
     worker_t w = {0};
     const char *server_key = NULL, *key = NULL;
     const char *data_opt = NULL;
     long credit = 8;
     bool die_with_parent = false;
+    long parent_pid = 0; /* --die-with-parent=PID: the parent we must have */
     char pname[32];
     snprintf(pname, sizeof pname, "worker[%d]", (int)getpid());
     cf_log_init(pname);
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
         switch (c) {
         case 'e': w.endpoint = optarg; break;
         case 'd': data_opt = optarg; break;
@@ -448,7 +506,15 @@ main(int argc, char **argv)
             }
             break;
         }
-        case 'p': die_with_parent = true; break;
+        case 'p': {
+            char *end = NULL;
+            die_with_parent = w.die_with_parent = true;
+            if (optarg && ((parent_pid = strtol(optarg, &end, 10)) < 1 || *end)) {
+                fprintf(stderr, "cloudfact-worker: --die-with-parent: '%s' is not a pid\n", optarg);
+                return 2;
+            }
+            break;
+        }
         case 'K': server_key = optarg; break;
         case 'k': key = optarg; break;
         case 'l':
@@ -458,15 +524,26 @@ main(int argc, char **argv)
             }
             break;
         case 'h': usage(stdout); return 0;
-        default:
-            fprintf(stderr, "cloudfact-worker: unknown option or missing argument: %s\n",
+        case ':':
+            fprintf(stderr, "cloudfact-worker: option %s needs an argument (see --help)\n",
                     argv[optind - 1]);
-            usage(stderr);
+            return 2;
+        default:
+            /* a short option is named by optopt ("-xy": x), a long one by its word */
+            if (strncmp(argv[optind - 1], "--", 2) != 0)
+                fprintf(stderr, "cloudfact-worker: unknown option -%c (see --help)\n", optopt);
+            else
+                fprintf(stderr, "cloudfact-worker: invalid option %s (see --help)\n",
+                        argv[optind - 1]);
             return 2;
         }
     }
-    if (!w.endpoint || optind < argc) {
-        fprintf(stderr, "cloudfact-worker: usage: --endpoint EP is required (see --help)\n");
+    if (optind < argc) {
+        fprintf(stderr, "cloudfact-worker: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    if (!w.endpoint) {
+        fprintf(stderr, "cloudfact-worker: --endpoint EP is required (see --help)\n");
         return 2;
     }
     cf_err_t kerr;
@@ -474,10 +551,22 @@ main(int argc, char **argv)
         fprintf(stderr, "cloudfact-worker: %s\n", kerr.text);
         return 2;
     }
+    /* the daemon takes tcp workers only with CURVE: without keys this one would retry a
+     * refused handshake for ever, silently */
+    if (strncmp(w.endpoint, "tcp://", 6) == 0 && !cf_curve_client_on(&w.curve)) {
+        fprintf(stderr,
+                "cloudfact-worker: %s: a tcp endpoint needs --server-key and --key "
+                "(the daemon requires CURVE on tcp)\n",
+                w.endpoint);
+        return 2;
+    }
     if (die_with_parent) {
-        pid_t parent = getppid();
+        /* a parent that died before prctl took effect left us to a reaper: our parent
+         * is then no longer the one we were given (or saw just before). Not "is pid 1":
+         * a daemon that is pid 1 (in a container) is a parent like any other. */
+        pid_t parent = parent_pid ? (pid_t)parent_pid : getppid();
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent || parent == 1)
+        if (getppid() != parent)
             return 0; /* the parent is already gone */
     }
     w.credit = (unsigned)credit;
@@ -507,7 +596,9 @@ main(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    while (!stop_requested) {
+    while (!quitting(&w)) {
+        if (signals && !w.leaving)
+            start_leaving(&w);
         zmq_pollitem_t items[2] = {{w.sock, 0, ZMQ_POLLIN, 0}, {w.mon, 0, ZMQ_POLLIN, 0}};
         zmq_pollitem_t item;
         timing_poll_begin();
@@ -528,8 +619,8 @@ main(int argc, char **argv)
         /* every message already queued, not only the first: with credit N the daemon
          * sends up to N jobs at once, and each zmq_poll costs a system call. Bounded,
          * so that heartbeats still go out under a stream of messages. */
-        for (unsigned k = 0; n > 0 && (item.revents & ZMQ_POLLIN) && !stop_requested &&
-                             k < w.credit + DRAIN_EXTRA;
+        for (unsigned k = 0;
+             n > 0 && (item.revents & ZMQ_POLLIN) && !quitting(&w) && k < w.credit + DRAIN_EXTRA;
              k++) {
             if (!handle_one(&w))
                 break;
@@ -538,6 +629,11 @@ main(int argc, char **argv)
         uint64_t now = cf_clock_ms();
         /* judge liveness only after waiting with nothing to read: messages the daemon
          * sent while we were busy with a long job are still queued, unread */
+        if (n == 0 && now - w.last_heard > (uint64_t)HEARTBEAT_MS * LIVENESS && w.leaving) {
+            cf_log_warn("worker: daemon silent for %llu ms while leaving; exiting",
+                        (unsigned long long)(now - w.last_heard));
+            break;
+        }
         if (n == 0 && now - w.last_heard > (uint64_t)HEARTBEAT_MS * LIVENESS) {
             /* a restarted daemon does not know us: a fresh socket re-registers */
             cf_log_warn("worker: daemon silent for %llu ms; reconnecting in %llu ms",

@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -276,6 +278,58 @@ it_daemon_start(it_daemon_t *d, int workers, const char *const *extra)
     }
 }
 
+bool
+it_can_be_init(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(unshare(CLONE_NEWPID) == 0 ? 0 : 1);
+    int status = 1;
+    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0;
+}
+
+static volatile pid_t init_pid; /* in the forwarder: the daemon, pid 1 of its namespace */
+
+static void
+forward_signal(int sig)
+{
+    kill(init_pid, sig);
+}
+
+/* d->as_init: a forwarder in a new pid namespace whose first child, pid 1 there,
+ * execs the daemon. Only async-signal-safe calls after fork: the test has threads. */
+static pid_t
+spawn_as_init(const it_daemon_t *d, char *const *args)
+{
+    pid_t fwd = fork();
+    if (fwd != 0)
+        return fwd;
+    int log = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int null = open("/dev/null", O_WRONLY);
+    if (log < 0 || null < 0 || dup2(log, STDERR_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+        unshare(CLONE_NEWPID) != 0)
+        _exit(127);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a test killing the forwarder kills it too */
+        execv(args[0], args);
+        _exit(127);
+    }
+    if (pid < 0)
+        _exit(127);
+    init_pid = pid;
+    struct sigaction sa = {0};
+    sa.sa_handler = forward_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            _exit(127);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
 /* Starts the daemon and waits until it is ready; d->pid is 0 when it exited first. */
 static void
 start_once(it_daemon_t *d, int workers, const char *const *extra)
@@ -297,7 +351,11 @@ start_once(it_daemon_t *d, int workers, const char *const *extra)
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     char *const *args = (char *const *)argv;
     current = d;
-    int rc = posix_spawn(&d->pid, argv[0], &fa, NULL, args, environ);
+    int rc = 0;
+    if (d->as_init)
+        rc = (d->pid = spawn_as_init(d, args)) < 0 ? errno : 0;
+    else
+        rc = posix_spawn(&d->pid, argv[0], &fa, NULL, args, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         it_fail("cannot start %s: %s", argv[0], strerror(rc));

@@ -25,6 +25,9 @@ typedef struct it_daemon {
     char db[300];           /* DIR/cloudfact.db */
     cf_curve_client_t curve; /* what the harness's own calls (stats, push) use; empty: plain */
     bool bound;             /* a daemon of d has bound its ports once (they stay d's) */
+    bool as_init;           /* start it as pid 1 of a new pid namespace (as in a container):
+                             * pid is then a forwarder that passes SIGTERM and SIGINT on and
+                             * exits with the daemon's status; see it_can_be_init */
 } it_daemon_t;
 
 /* Fails the test program (exit 1) with a message. */
@@ -42,6 +45,10 @@ void it_daemon_init(it_daemon_t *d);
 /* Starts cloudfactd for d with extra arguments (NULL-terminated list) and waits
  * until its query socket answers and `workers` workers are ready. */
 void it_daemon_start(it_daemon_t *d, int workers, const char *const *extra);
+
+/* True when this process may make pid namespaces (CLONE_NEWPID: root or
+ * CAP_SYS_ADMIN, and not forbidden by a container), which as_init needs. */
+bool it_can_be_init(void);
 
 /* Sends sig and waits up to timeout_s for the exit; returns the wait status. */
 int it_daemon_stop(it_daemon_t *d, int sig, int timeout_s);

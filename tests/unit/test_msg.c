@@ -861,8 +861,8 @@ run_rows(const row_t *rows, size_t n)
                     r->rc, err.text, r->why ? r->why : "");
             cf_test_failures++;
         }
-        /* a failed decode leaves nothing owned but op and ref, and a result's job
-         * (a lease, owning nothing) when it was read */
+        /* a failed decode leaves nothing owned but op and ref, and the job of a result
+         * or a job (a lease, owning nothing) when it was read */
         if (rc != CF_OK && r->shape != SH_FACT) {
             cf_msg_t zero;
             cf_msg_t copy = msg;
@@ -872,6 +872,8 @@ run_rows(const row_t *rows, size_t n)
             memset(copy.ref, 0, sizeof copy.ref);
             if (msg.op == CF_OP_RESULT)
                 copy.u.result.job = 0;
+            if (msg.op == CF_OP_JOB)
+                copy.u.job.job = 0;
             CF_CHECK(memcmp(&copy, &zero, sizeof zero) == 0);
         }
         /* the daemon's decoder (strings in one block) answers exactly the same */
@@ -1008,9 +1010,9 @@ test_worker_fields(void)
         {SH_READY, "token", "n", CF_OK, NULL},
         {SH_READY, "token", "S:65", CF_EINVAL, "field 'token': 65 bytes, over the limit of 64"},
         {SH_READY, "token", "u:1", CF_EINVAL, "field 'token': expected a string"},
-        {SH_READY, "credit", "u:0", CF_EINVAL, "field 'credit': must be 1 to 64"},
+        {SH_READY, "credit", "u:0", CF_OK, NULL}, /* leaving */
         {SH_READY, "credit", "u:64", CF_OK, NULL},
-        {SH_READY, "credit", "u:65", CF_EINVAL, "field 'credit'"},
+        {SH_READY, "credit", "u:65", CF_EINVAL, "field 'credit': must be 0 to 64"},
         {SH_READY, "credit", "i:-1", CF_EINVAL, "field 'credit': expected an unsigned integer"},
         {SH_READY, "credit", "d:1.0", CF_EINVAL, "field 'credit': expected an unsigned integer"},
         {SH_READY, "credit", NULL, CF_EINVAL, "field 'credit': missing"},
@@ -1836,7 +1838,7 @@ test_pack_str_lengths(void)
 }
 
 /* A result refused for one of its facts still gives its job, so that the daemon can
- * end that attempt; one whose job could not be read gives 0. */
+ * end that attempt; one whose job could not be read gives 0. So does a job. */
 static void
 test_refused_result_keeps_job(void)
 {
@@ -1866,6 +1868,21 @@ test_refused_result_keeps_job(void)
     }
     msgpack_sbuffer_destroy(&sb);
     cf_facts_clear(&facts);
+
+    /* a job whose article breaks a rule gives its lease too: the worker answers it */
+    cf_article_t art = example_article(42);
+    art.lang = "!!";
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_job(&sb, 4242, &art);
+    cf_msg_t msg;
+    cf_err_t err;
+    CF_CHECK(cf_msg_decode(CF_CHAN_TO_WORKER, sb.data, sb.size, &msg, &err) == CF_EINVAL);
+    CF_CHECK(strstr(err.text, "lang") != NULL);
+    CF_CHECK_INT(msg.op, CF_OP_JOB);
+    CF_CHECK_INT(msg.u.job.job, 4242);
+    CF_CHECK(msg.u.job.article.url == NULL);
+    cf_msg_clear(&msg);
+    msgpack_sbuffer_destroy(&sb);
 }
 
 CF_TEST_LIST(CF_TEST(test_pack_str_lengths), CF_TEST(test_fact_map_keys),
