@@ -33,16 +33,19 @@ deps:
 deps-test:
 	@tools/ensure-packages $(TEST_PKGS)
 
-build/CMakeCache.txt:
+# The stamp of a configured tree is its Makefile, which CMake writes only when
+# configuring succeeds (CMakeCache.txt is written even when it fails, e.g. before
+# the packages were installed).
+build/Makefile:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-build: deps build/CMakeCache.txt
+build: deps build/Makefile
 	cmake --build build -j$(JOBS)
 
-build-asan/CMakeCache.txt:
+build-asan/Makefile:
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCF_SANITIZE=ON
 
-build-asan: deps-test build-asan/CMakeCache.txt
+build-asan: deps-test build-asan/Makefile
 	cmake --build build-asan -j$(JOBS)
 
 run: build
@@ -88,6 +91,7 @@ fuzz-short: fuzz-build
 # Extraction quality (issue 3): per-type P/R/F1 on ../shared/corpus (CF_SHARED_DIR) and
 # tests/corpus, scored by the shared score-facts tool.
 eval: build
+	@tools/ensure-packages python3
 	tools/eval --bin build/bin
 
 # The Debian package (prefix /usr): cpack -G DEB, checked with dpkg-deb -c/-I.

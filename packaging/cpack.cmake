@@ -15,12 +15,16 @@ set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# Beyond what the programs link: libevent with Debian 12's evhttp/evbuffer security
+# fixes (the daemon serves HTTP; STACK.md), and procps for the unit's ExecReload
+# (/bin/kill). dpkg-shlibdeps, when present, appends the libraries it finds.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libevent-2.1-7 (>= 2.1.12-stable-8+deb12u1), procps")
 find_program(CF_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(CF_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libzmq5, libevent-2.1-7, libevent-pthreads-2.1-7, libmsgpackc2, libsqlite3-0, libjansson4, libinih1")
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS
+         ", libzmq5, libevent-pthreads-2.1-7, libmsgpackc2, libsqlite3-0, libjansson4, libinih1")
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
 

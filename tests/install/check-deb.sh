@@ -31,6 +31,9 @@ echo "$contents" | grep -q "cloudfact-worker-test" && fail "$deb ships the test 
 info=$(dpkg-deb -I "$deb")
 echo "$info" | grep -q "Package: cloudfact" || fail "package name"
 echo "$info" | grep -q "Depends:.*libzmq5" || fail "no dependency on libzmq5: $info"
+echo "$info" | grep -q "Depends:.*libevent-2.1-7 (>= 2.1.12-stable-8+deb12u1)" ||
+    fail "libevent without Debian 12's security fixes would do: $info"
+echo "$info" | grep -q "Depends:.*procps" || fail "no dependency on procps (/bin/kill): $info"
 x=$(mktemp -d /tmp/cf-deb-XXXXXX)
 trap 'rm -rf "$x"' EXIT
 dpkg-deb -e "$deb" "$x/DEBIAN"
@@ -40,6 +43,34 @@ grep -q "systemd-sysusers /usr/lib/sysusers.d/cloudfact.conf" "$x/DEBIAN/postins
 [ -x "$x/DEBIAN/postinst" ] || fail "postinst is not executable"
 sh -n "$x/DEBIAN/postinst" && sh -n "$x/DEBIAN/prerm" && sh -n "$x/DEBIAN/postrm" ||
     fail "a maintainer script does not parse"
+# The scripts' systemd calls, with systemctl and systemd-sysusers stand-ins that log
+# them, and /run/systemd/system replaced by a directory that exists.
+mkdir -p "$x/bin" "$x/systemd"
+for tool in systemctl systemd-sysusers; do
+    printf '#!/bin/sh
+echo "%s $*" >>"%s/calls"
+' "$tool" "$x" >"$x/bin/$tool"
+    chmod +x "$x/bin/$tool"
+done
+run_script() { # SCRIPT ARG...: the calls it makes
+    : >"$x/calls"
+    sed "s|/run/systemd/system|$x/systemd|g" "$x/DEBIAN/$1" >"$x/script"
+    shift
+    PATH="$x/bin:$PATH" sh "$x/script" "$@" || fail "the script failed: $*"
+    cat "$x/calls"
+}
+calls=$(run_script postinst configure)
+echo "$calls" | grep -q "systemd-sysusers" || fail "postinst configure: no user: $calls"
+echo "$calls" | grep -q "try-restart" && fail "a fresh install restarts the service: $calls"
+calls=$(run_script postinst configure 0.0.9)
+echo "$calls" | grep -q "systemctl try-restart cloudfactd.service" ||
+    fail "an upgrade does not restart a running service on the new programs: $calls"
+calls=$(run_script prerm upgrade 0.1.1)
+echo "$calls" | grep -q "stop\|disable" && fail "an upgrade stops or disables the service: $calls"
+calls=$(run_script prerm remove)
+echo "$calls" | grep -q "systemctl stop cloudfactd.service" || fail "removal does not stop it"
+echo "$calls" | grep -q "systemctl disable cloudfactd.service" ||
+    fail "removal leaves the service enabled (a link to a missing unit): $calls"
 dpkg-deb -x "$deb" "$x/root"
 unit=$x/root/usr/lib/systemd/system/cloudfactd.service
 grep -q "^Type=notify" "$unit" || fail "unit is not Type=notify"

@@ -22,6 +22,10 @@ done
 conf=$(find "$stage" -name cloudfactd.conf -path '*/cloudfact/*' | head -n 1)
 [ -n "$conf" ] || fail "cmake --install did not install cloudfactd.conf"
 [ ! -e "$root/bin/cloudfact-worker-test" ] || fail "the test worker must not be installed"
+# installing again (an upgrade from source) keeps the operator's edits
+echo "log_level = debug" >>"$conf"
+DESTDIR=$stage cmake --install "$build" >/dev/null
+grep -q "^log_level = debug" "$conf" || fail "installing again overwrote the edited $conf"
 
 # verify the unit as installed, with its paths pointing into the staging tree
 unit=$stage/cloudfactd.service

@@ -463,17 +463,43 @@ main(void)
     waitpid(sub, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sub after SIGTERM: 0x%x", status);
 
-    /* --help everywhere */
-    const char *cmds[] = {"push", "sub", "extract", "stats"};
-    for (size_t i = 0; i < 4; i++) {
-        const char *h[] = {cloudfact, cmds[i], "--help", NULL};
-        CHECK(run(true, tmp("help.out"), tmp("help.err"), h) == 0, "%s --help", cmds[i]);
-        char *text = slurp(tmp("help.out"));
+    /* --help on every command `cloudfact --help` lists, and a paragraph on each in
+     * the man page */
+    const char *top[] = {cloudfact, "--help", NULL};
+    CHECK(run(true, tmp("help.out"), tmp("help.err"), top) == 0, "cloudfact --help");
+    char *list = slurp(tmp("help.out"));
+    char manpath[600];
+    snprintf(manpath, sizeof manpath, "%s/doc/cloudfact.1", src);
+    char *man = slurp(manpath);
+    size_t ncmds = 0;
+    const char *p = strstr(list, "Commands:\n");
+    CHECK(p, "cloudfact --help lists no commands");
+    for (p = strchr(p, '\n') + 1; strncmp(p, "  ", 2) == 0 && p[2] != ' ';
+         p = strchr(p, '\n') + 1) {
+        char name[32];
+        CHECK(sscanf(p, " %31[a-z]", name) == 1, "cloudfact --help: %.40s", p);
+        ncmds++;
+        const char *h[] = {cloudfact, name, "--help", NULL};
+        CHECK(run(true, tmp("cmd-help.out"), tmp("help.err"), h) == 0, "%s --help", name);
+        char *text = slurp(tmp("cmd-help.out"));
         CHECK(strstr(text, "Usage: cloudfact") && strstr(text, "Example"),
-              "%s --help lacks usage or examples", cmds[i]);
+              "%s --help lacks usage or examples", name);
         free(text);
+        /* ".TP" then ".B name", ".BI cmd ..." or ".BI \"cmd ..." */
+        bool described = false;
+        for (const char *m = strstr(man, "\n.TP\n."); m && !described;
+             m = strstr(m + 1, "\n.TP\n.")) {
+            const char *w = m + 5 + strcspn(m + 5, " ");
+            w += strspn(w, " \"");
+            size_t n = strlen(name);
+            described = strncmp(w, name, n) == 0 && strchr(" \"\n\\", w[n]);
+        }
+        CHECK(described, "doc/cloudfact.1 has no paragraph on `%s`", name);
     }
-    printf("ok   SIGTERM ends sub with 0; --help on every command\n");
+    CHECK(ncmds >= 8, "cloudfact --help lists %zu commands", ncmds);
+    free(list);
+    free(man);
+    printf("ok   SIGTERM ends sub with 0; --help on every command, each in the man page\n");
 
     int ws = it_daemon_stop(&d, SIGTERM, 30);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
