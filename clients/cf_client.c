@@ -247,6 +247,9 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
             cf_push_next_fn next, void *next_arg, cf_push_done_fn done, void *done_arg,
             cf_err_t *err)
 {
+    cf_err_t own; /* err is optional; the denied answers below quote its text */
+    if (!err)
+        err = &own;
     int input_rc = CF_OK; /* why next() stopped early: kept apart, as sends reset rc */
     cf_err_t input_err = {0};
     cf_push_opts_t o = {256, 10000, 5, 600000, 5000};

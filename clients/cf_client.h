@@ -32,7 +32,7 @@ typedef void (*cf_push_done_fn)(void *arg, uint64_t seq, const cf_article_t *a, 
 typedef struct cf_push_opts {
     unsigned window;          /* requests in flight, 1..1000 (default 256) */
     unsigned timeout_ms;      /* resend an unanswered request after this (default 10000) */
-    unsigned retries;         /* resends of an unanswered request (default 5) */
+    unsigned retries;         /* resends of an unanswered request (opts NULL: 5; 0: none) */
     unsigned busy_for_ms;     /* keep retrying a `busy` article this long (default 600000) */
     unsigned busy_max_ms;     /* back-off cap for `busy` (default 5000) */
 } cf_push_opts_t;
@@ -41,8 +41,10 @@ typedef struct cf_push_opts {
  * answers, calling done() for each. An unanswered request is resent with the same
  * ref; `busy` is retried with capped exponential back-off. Returns CF_OK when
  * every article got a final answer (whatever it was), else CF_ESYS / the error
- * next() returned. opts may be NULL; zero fields take their defaults. `busy` is
- * final only after busy_for_ms of retries: backpressure delays, it does not lose. */
+ * next() returned. opts may be NULL (every default); in opts, zero fields take
+ * their defaults except retries, where 0 means never resend. err may be NULL.
+ * `busy` is final only after busy_for_ms of retries: backpressure delays, it does
+ * not lose. */
 int cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_opts_t *opts,
                 cf_push_next_fn next, void *next_arg, cf_push_done_fn done, void *done_arg,
                 cf_err_t *err);

@@ -30,16 +30,23 @@ str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+/* jansson's integers are signed: a value past INT64_MAX (no real archive makes one:
+ * seq and ids are SQLite row ids) becomes a number, as from_obj does, not a negative */
+static json_t *
+json_u64(uint64_t v)
+{
+    return v > INT64_MAX ? json_real((double)v) : json_integer((json_int_t)v);
+}
+
 json_t *
 cf_json_fact(const cf_fact_t *f)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "seq", f->seq ? json_integer((json_int_t)f->seq) : json_null());
+    json_object_set_new(o, "seq", f->seq ? json_u64(f->seq) : json_null());
     if (f->article_name)
         json_object_set_new(o, "article", json_string(f->article_name));
     else
-        json_object_set_new(o, "article",
-                            f->article ? json_integer((json_int_t)f->article) : json_null());
+        json_object_set_new(o, "article", f->article ? json_u64(f->article) : json_null());
     json_object_set_new(o, "type", str_or_null(f->type));
     json_object_set_new(o, "subject", str_or_null(f->subject));
     json_object_set_new(o, "object", str_or_null(f->object));
@@ -53,8 +60,8 @@ cf_json_fact(const cf_fact_t *f)
     json_object_set_new(o, "source", str_or_null(f->source));
     json_object_set_new(o, "confidence", number(f->confidence));
     json_object_set_new(o, "evidence", str_or_null(f->evidence));
-    json_object_set_new(o, "evidence_start", json_integer((json_int_t)f->evidence_start));
-    json_object_set_new(o, "evidence_end", json_integer((json_int_t)f->evidence_end));
+    json_object_set_new(o, "evidence_start", json_u64(f->evidence_start));
+    json_object_set_new(o, "evidence_end", json_u64(f->evidence_end));
     return o;
 }
 

@@ -171,8 +171,13 @@ cmd_extract(int argc, char **argv)
         prog.facts += facts.n;
         const char *base = strrchr(argv[i], '/');
         base = base ? base + 1 : argv[i];
+        /* file names are bytes; JSON is UTF-8: a name in another encoding is written
+         * with '?' for its stray bytes (the facts' other strings are UTF-8 already) */
+        char name[NAME_MAX + 1];
+        snprintf(name, sizeof name, "%s", base);
+        cf_utf8_scrub(name, strlen(name));
         for (size_t k = 0; k < facts.n; k++) {
-            facts.v[k].article_name = (char *)base;
+            facts.v[k].article_name = name;
             cf_json_fact_append(&facts.v[k], &out);
             facts.v[k].article_name = NULL; /* borrowed: not the fact's to free */
         }

@@ -247,6 +247,15 @@ cmd_stats(int argc, char **argv)
         json_decref(v);
         return 1;
     }
+    /* an error reply (a revoked key, the wrong endpoint) is not a set of counters */
+    const char *op = json_string_value(json_object_get(v, "op"));
+    if (!op || strcmp(op, "stats") != 0) {
+        const char *why = json_string_value(json_object_get(v, "error"));
+        fprintf(stderr, "cloudfact: stats: %s%s\n", why ? "the daemon answered: " : "",
+                why ? why : "not a stats reply (is --endpoint the query endpoint?)");
+        json_decref(v);
+        return 1;
+    }
     json_object_del(v, "op");
     json_object_del(v, "ref");
     int status = 0;

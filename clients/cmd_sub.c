@@ -146,8 +146,8 @@ save_resume(follow_t *fl, bool force)
         unlink(tmp);
     } else {
         fl->saved = fl->covered;
-        fl->saved_at = now;
     }
+    fl->saved_at = now; /* a failing write too is tried (and reported) once a second */
     free(tmp);
     return ok ? 0 : -1;
 }
@@ -377,7 +377,9 @@ follow_joined(follow_t *fl, const char *endpoint, bool from_now)
             print_event(fl, &m);
         }
     }
-    if (save_resume(fl, true) != 0)
+    /* with no start point but the present, and no heartbeat yet to say where that
+     * is, there is no position: 0 would make the next run replay the whole archive */
+    if (!(from_now && !started) && save_resume(fl, true) != 0)
         fl->rc = 1; /* the position is lost: say so in the status too */
     cf_sub_destroy(&sub);
     return fl->rc;

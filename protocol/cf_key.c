@@ -175,14 +175,15 @@ cf_key_name_ok(const char *name)
     return true;
 }
 
-/* Writes text to path with mode through a new temporary file renamed over path, so
- * a process that has the old file open never reads the new secret and a failure
- * leaves the old file as it was. Without force an existing path is kept (CF_EDUP). */
+/* A key file is written to a temporary file beside it first (key_tmp_write), then
+ * put in place (key_tmp_commit): renamed over path, so that a process that has the
+ * old file open never reads the new secret and a failure leaves the old file as it
+ * was. Without force an existing path is kept (CF_EDUP). */
 static int
-write_key_file(const char *path, const char *text, mode_t mode, bool force, cf_err_t *err)
+key_tmp_write(const char *path, const char *text, mode_t mode, char *tmp, size_t tmpsz,
+              cf_err_t *err)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    snprintf(tmp, tmpsz, "%s.tmp%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
         return cf_err_sys(err, "%s: cannot create", tmp);
@@ -194,6 +195,13 @@ write_key_file(const char *path, const char *text, mode_t mode, bool force, cf_e
         unlink(tmp);
         return CF_ESYS;
     }
+    return CF_OK;
+}
+
+/* Puts tmp in place as path (tmp is gone afterwards, whatever happens). */
+static int
+key_tmp_commit(const char *tmp, const char *path, bool force, cf_err_t *err)
+{
     /* link() refuses an existing name: the "not without --force" check, without a race */
     if (!force) {
         if (link(tmp, path) != 0) {
@@ -238,16 +246,28 @@ cf_key_generate(const char *dir, const char *name, bool force, char pub_out[CF_K
         if (exists)
             return cf_err_set(err, CF_EDUP, "%s exists (--force replaces it)", exists);
     }
+    /* both files written before either is put in place, the public one first: a
+     * failure on the way leaves the old pair (or nothing new) rather than a pair
+     * with its secret half gone */
+    char sectmp[4200], pubtmp[4200];
     snprintf(line, sizeof line, "%s\n", sec);
-    int rc = write_key_file(secpath, line, 0600, force, err);
+    int rc = key_tmp_write(secpath, line, 0600, sectmp, sizeof sectmp, err);
     explicit_bzero(line, sizeof line);
     explicit_bzero(sec, sizeof sec);
     if (rc != CF_OK)
         return rc;
     snprintf(line, sizeof line, "%s\n", pub);
-    rc = write_key_file(pubpath, line, 0644, force, err);
-    if (rc != CF_OK) {
-        unlink(secpath);
+    if ((rc = key_tmp_write(pubpath, line, 0644, pubtmp, sizeof pubtmp, err)) != CF_OK) {
+        unlink(sectmp);
+        return rc;
+    }
+    if ((rc = key_tmp_commit(pubtmp, pubpath, force, err)) != CF_OK) {
+        unlink(sectmp);
+        return rc;
+    }
+    if ((rc = key_tmp_commit(sectmp, secpath, force, err)) != CF_OK) {
+        if (!force)
+            unlink(pubpath); /* ours, just made: no half pair */
         return rc;
     }
     if (pub_out)

@@ -418,6 +418,64 @@ main(void)
     free(rerr);
     printf("ok   write errors reported; options checked whole; a bad resume file refused\n");
 
+    /* stats asked of the wrong endpoint (ingest answers `invalid: unknown op`) prints no
+     * counters and exits 1 */
+    const char *stats_wrong[] = {cloudfact, "stats", "--json", "--endpoint", d.ingest, NULL};
+    rc = run(true, tmp("sw.out"), tmp("sw.err"), stats_wrong);
+    char *sw_out = slurp(tmp("sw.out")), *sw_err = slurp(tmp("sw.err"));
+    CHECK(rc == 1 && !*sw_out && strstr(sw_err, "unknown op"),
+          "stats on the ingest endpoint: exit %d, out %s, err %s", rc, sw_out, sw_err);
+    free(sw_out);
+    free(sw_err);
+
+    /* --resume with no start point, stopped before any heartbeat told it where the
+     * present is: no position to keep (a 0 would replay the whole archive next time) */
+    char nowhere[64];
+    snprintf(nowhere, sizeof nowhere, "tcp://127.0.0.1:%d", it_free_port());
+    const char *fresh_argv[] = {cloudfact, "sub",      "--endpoint",     nowhere, "--query",
+                                nowhere,   "--resume", tmp("fresh.seq"), NULL};
+    pid_t fresh = run(false, tmp("fresh.out"), tmp("fresh.err"), fresh_argv);
+    usleep(300 * 1000);
+    kill(fresh, SIGINT);
+    waitpid(fresh, &status, 0);
+    CHECK(WIFEXITED(status) && access(tmp("fresh.seq"), F_OK) != 0,
+          "sub --resume with no position yet left a resume file (status 0x%x)", status);
+
+    /* a resume file that cannot be written is reported once a second, not per fact */
+    uint64_t facts_now = it_stat(&d, "cloudfact_last_seq");
+    CHECK(facts_now >= 8, "only %llu facts archived", (unsigned long long)facts_now);
+    char nfacts[24];
+    snprintf(nfacts, sizeof nfacts, "%llu", (unsigned long long)facts_now);
+    const char *unwritable_argv[] = {cloudfact,      "sub",      "--endpoint",
+                                     d.publish,      "--query",  d.query,
+                                     "--from-start", "--resume", "/nonexistent/dir/pos.seq",
+                                     "--count",      nfacts,     NULL};
+    rc = run(true, tmp("unw.out"), tmp("unw.err"), unwritable_argv);
+    char *unw = slurp(tmp("unw.err"));
+    size_t reports = 0;
+    for (const char *q = unw; (q = strstr(q, "cannot write")); q++)
+        reports++;
+    CHECK(rc == 1 && reports >= 1 && reports <= 3,
+          "an unwritable resume file over %s facts: exit %d, %zu reports", nfacts, rc, reports);
+    free(unw);
+
+    /* a file name that is not UTF-8 still gives valid JSON (its stray byte as '?') */
+    char latin1[300], copy_cmd[1200];
+    snprintf(latin1, sizeof latin1, "%s/caf\xe9.txt", dir);
+    snprintf(copy_cmd, sizeof copy_cmd, "cp '%s/01_azure_region.txt' '%s'", examples, latin1);
+    CHECK(system(copy_cmd) == 0, "%s", copy_cmd);
+    const char *latin1_argv[] = {cloudfact, "extract", latin1, NULL};
+    rc = run(true, tmp("l1.out"), tmp("l1.err"), latin1_argv);
+    char *l1 = slurp(tmp("l1.out"));
+    size_t l1_facts = 0;
+    json_t *l1_keys = fact_keys(l1, &l1_facts); /* fails the test on a line that is not JSON */
+    CHECK(rc == 0 && l1_facts > 0 && strstr(l1, "\"article\":\"caf?.txt\""),
+          "extract of a Latin-1 file name: exit %d: %.200s", rc, l1);
+    json_decref(l1_keys);
+    free(l1);
+    printf("ok   stats refuses an error reply; sub --resume keeps no unknown position and reports"
+           " a failing file once a second; a non-UTF-8 file name is valid JSON\n");
+
     /* extract at a terminal (script(1) gives it one) with stdout in a file: the
      * facts go to the file, the sum of files, facts and skips to the terminal */
     if (system("command -v script > /dev/null 2>&1") != 0) {

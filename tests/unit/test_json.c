@@ -2,6 +2,7 @@
  * Unit tests for cf_json: the fast fact writer prints byte for byte what the
  * jansson path prints (cloudfact extract uses the first, sub and query the
  * second, and a script must not see the difference). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,16 @@ test_fixed(void)
     }
     f.article_name = "article one.txt";
     same(&f);
+    /* a peer's value past INT64_MAX (no archive makes one) is never printed negative */
+    cf_fact_t big = {0};
+    big.seq = UINT64_MAX;
+    big.article = (uint64_t)INT64_MAX + 1;
+    size_t len;
+    char *line = via_jansson(&big, &len);
+    CF_CHECK(strstr(line, "\"seq\": -") == NULL && strstr(line, "\"seq\":-") == NULL);
+    CF_CHECK(strstr(line, "\"article\": -") == NULL && strstr(line, "\"article\":-") == NULL);
+    CF_CHECK(strstr(line, "e+19") != NULL || strstr(line, "e19") != NULL);
+    free(line);
 }
 
 static void

@@ -108,6 +108,15 @@ test_generate_and_read(void)
     CF_CHECK(rename(key, path_of("alice.key")) == 0);
     CF_CHECK(rmdir(creds) == 0);
     CF_CHECK(cf_key_read_public(path_of("nobody.pub"), z, &err) == CF_ESYS);
+    /* --force that fails on the way keeps the old pair: here its .pub cannot be
+     * replaced (a directory took its place), and the secret half must survive */
+    char bob[41], bobsec[41], left[41];
+    CF_CHECK(cf_key_generate(dir, "bob", false, bob, &err) == CF_OK);
+    CF_CHECK(unlink(path_of("bob.pub")) == 0 && mkdir(path_of("bob.pub"), 0700) == 0);
+    CF_CHECK(cf_key_generate(dir, "bob", true, NULL, &err) == CF_ESYS);
+    CF_CHECK(cf_key_read_secret(path_of("bob.key"), bobsec, left, &err) == CF_OK &&
+             strcmp(left, bob) == 0);
+    CF_CHECK(rmdir(path_of("bob.pub")) == 0 && unlink(path_of("bob.key")) == 0);
     CF_CHECK(cf_key_generate(dir, "../evil", false, NULL, &err) == CF_EINVAL);
     CF_CHECK(cf_key_generate(dir, ".hidden", false, NULL, &err) == CF_EINVAL);
     CF_CHECK(!cf_key_name_ok("") && !cf_key_name_ok("a b") && cf_key_name_ok("scraper-eu1.x"));
