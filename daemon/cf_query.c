@@ -22,7 +22,12 @@
 #include "cf_reader.h"
 #include "cf_text.h"
 
-#define QUERY_OUTQ 100000       /* replies waiting for a writable peer */
+/* Replies (not stream messages) that find a client's pipe full are dropped, never
+ * queued: the out-queue is one per socket, so a reply waiting there for a client
+ * that stopped reading held up every later reply to every client, and the queue's
+ * memory grew with each request that client sent. Its pipe (QUERY_SNDHWM messages)
+ * is all it holds; it retries what it missed, as after any lost reply (SPEC.md 9). */
+#define QUERY_OUTQ 0
 /* Messages ZeroMQ queues towards one client before a stream pauses (the default is
  * 1,000). A stream that meets a full pipe polls it again after 1 ms or more, and on
  * two vCPUs shared with the client that pause came 40-80 times per 150,000 replayed
@@ -117,13 +122,16 @@ struct cf_query {
     size_t nstreams;
     stream_stats_t ss;
     msgpack_sbuffer buf;
+    cf_ratelog_t drop_log; /* dropped replies: a client decides how many */
 };
 
 static void
 send_buf(cf_query_t *self, side_t *side, const zmq_msg_t *env, size_t nenv)
 {
     if (cf_zsock_send_with(side->zs, env, nenv, self->buf.data, self->buf.size) != CF_OK)
-        cf_log_warn("query: reply dropped: the client's pipe is full or it is gone");
+        cf_ratelog(&self->drop_log, CF_LOG_WARN,
+                   "query: reply dropped: the client's pipe is full (it does not read) or it "
+                   "is gone");
     msgpack_sbuffer_clear(&self->buf);
 }
 
@@ -224,7 +232,7 @@ do_stats(cf_query_t *self, const cf_msg_t *msg)
         {"cloudfact_query_stream_facts_total", self->ss.facts},
         {"cloudfact_query_stream_paused_total", self->ss.paused},
         {"cloudfact_query_stream_page_max", self->ss.page_max},
-        {"cloudfact_query_outq", zst.queued},
+        {"cloudfact_query_replies_dropped_total", zst.dropped},
     };
     for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
         cf_msg_pack_str(&ppk, own[i].name);
@@ -637,8 +645,9 @@ bind_side(cf_query_t *self, side_t *side, struct event_base *base, void *zctx,
         zmq_close(sock);
         return CF_ESYS;
     }
-    /* MANDATORY: a full pipe says EAGAIN (the reply waits in the out-queue) instead of
-     * the reply vanishing; a gone peer says EHOSTUNREACH */
+    /* MANDATORY: a full pipe says EAGAIN (a stream pauses; a reply is dropped and
+     * counted, QUERY_OUTQ) instead of the message vanishing; a gone peer says
+     * EHOSTUNREACH */
     if (cf_zsock_setopt_int(sock, ZMQ_ROUTER_MANDATORY, 1, "ZMQ_ROUTER_MANDATORY", err) != CF_OK) {
         zmq_close(sock);
         return CF_ESYS;

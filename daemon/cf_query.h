@@ -43,7 +43,7 @@ typedef struct cf_query_opts {
  * archive's file. Borrows archive; copies opts. The `stats` reply adds the
  * stream counters cloudfact_query_streams, _streams_total, _streams_aborted_total,
  * _streams_failed_total, _stream_facts_total, _stream_paused_total,
- * _stream_page_max and cloudfact_query_outq to the hook's pairs. */
+ * _stream_page_max and cloudfact_query_replies_dropped_total to the hook's pairs. */
 cf_query_t *cf_query_new(struct event_base *base, void *zctx, const char *endpoint,
                          const char *control, cf_archive_t *archive,
                          const cf_query_opts_t *opts, cf_err_t *err);

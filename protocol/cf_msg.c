@@ -848,6 +848,9 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, size_t st
             return rc;
         if (has_id == msg->u.requeue.all)
             return cf_err_set(err, CF_EINVAL, "requeue: give either 'id' or 'all: true'");
+        /* ids start at 1; the archive reads 0 as "all", which only `all` may ask for */
+        if (has_id && msg->u.requeue.id == 0)
+            return cf_err_set(err, CF_EINVAL, "field 'id': articles are numbered from 1");
         return CF_OK;
     }
     case CF_OP_FACT: {

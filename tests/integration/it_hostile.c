@@ -323,6 +323,35 @@ hostile_worker(it_daemon_t *d)
     zmq_close(w);
 }
 
+/* A client that sends requests and never reads its replies fills its own pipe; its
+ * later replies are dropped (counted), and other clients are answered as before:
+ * nothing of its waits in a queue ahead of theirs or grows the daemon's memory. */
+static void
+reader_that_never_reads(it_daemon_t *d)
+{
+    void *a = dealer(d->query);
+    int sndtimeo = 2000;
+    zmq_setsockopt(a, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_op(&sb, "stats", NULL, 0); /* a reply of a few kB each */
+    size_t sent = 0;
+    for (int i = 0; i < 12000 && zmq_send(a, sb.data, sb.size, 0) >= 0; i++)
+        sent++;
+    msgpack_sbuffer_destroy(&sb);
+    CHECK(sent > 5000, "only %zu requests could be sent", sent);
+    /* it_stat asks on a connection of its own, and fails the test if no answer comes */
+    uint64_t dropped = 0;
+    for (int i = 0; i < 200 && !dropped; i++) {
+        dropped = it_stat(d, "cloudfact_query_replies_dropped_total");
+        if (!dropped)
+            usleep(50 * 1000);
+    }
+    CHECK(dropped > 0, "no reply to the client that does not read was dropped");
+    CHECK(it_stat(d, "cloudfact_query_streams") == 0, "a stream is left");
+    zmq_close(a);
+}
+
 int
 main(void)
 {
@@ -338,6 +367,9 @@ main(void)
 
     hostile_worker(&d);
     printf("ok   a hostile worker: junk dropped, lies cost attempts, nothing false stored\n");
+
+    reader_that_never_reads(&d);
+    printf("ok   a client that never reads loses its own replies, not other clients'\n");
 
     /* still serving */
     cf_article_t a = {0};

@@ -1122,6 +1122,8 @@ test_query_fields(void)
         {SH_REPLAY, "prefix", "x:91c4026100", CF_EINVAL,
          "field 'prefix': item 0: contains a NUL character"},
         {SH_REQUEUE, "id", "u:42", CF_OK, NULL},
+        /* not "all": the archive's own reading of 0 is no client's to ask for */
+        {SH_REQUEUE, "id", "u:0", CF_EINVAL, "field 'id': articles are numbered from 1"},
         {SH_REQUEUE, "all", "t", CF_OK, NULL},
         {SH_REQUEUE, NULL, NULL, CF_EINVAL, "requeue: give either 'id' or 'all: true'"},
         {SH_REQUEUE, "all", "F", CF_EINVAL, "requeue:"},
