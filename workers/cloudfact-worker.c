@@ -486,7 +486,6 @@ main(int argc, char **argv)
     const char *server_key = NULL, *key = NULL;
     const char *data_opt = NULL;
     long credit = 8;
-    bool die_with_parent = false;
     long parent_pid = 0; /* --die-with-parent=PID: the parent we must have */
     char pname[32];
     snprintf(pname, sizeof pname, "worker[%d]", (int)getpid());
@@ -508,7 +507,7 @@ main(int argc, char **argv)
         }
         case 'p': {
             char *end = NULL;
-            die_with_parent = w.die_with_parent = true;
+            w.die_with_parent = true;
             if (optarg && ((parent_pid = strtol(optarg, &end, 10)) < 1 || *end)) {
                 fprintf(stderr, "cloudfact-worker: --die-with-parent: '%s' is not a pid\n", optarg);
                 return 2;
@@ -560,7 +559,7 @@ main(int argc, char **argv)
                 w.endpoint);
         return 2;
     }
-    if (die_with_parent) {
+    if (w.die_with_parent) {
         /* a parent that died before prctl took effect left us to a reaper: our parent
          * is then no longer the one we were given (or saw just before). Not "is pid 1":
          * a daemon that is pid 1 (in a container) is a parent like any other. */
@@ -583,7 +582,7 @@ main(int argc, char **argv)
     /* a Ctrl-C at the terminal reaches the whole process group: a worker the daemon
      * started leaves its shutdown to the daemon (which lets jobs in flight finish),
      * instead of dying mid-job and being restarted during the drain */
-    if (die_with_parent)
+    if (w.die_with_parent)
         signal(SIGINT, SIG_IGN);
     else
         sigaction(SIGINT, &sa, NULL);
@@ -629,12 +628,12 @@ main(int argc, char **argv)
         uint64_t now = cf_clock_ms();
         /* judge liveness only after waiting with nothing to read: messages the daemon
          * sent while we were busy with a long job are still queued, unread */
-        if (n == 0 && now - w.last_heard > (uint64_t)HEARTBEAT_MS * LIVENESS && w.leaving) {
-            cf_log_warn("worker: daemon silent for %llu ms while leaving; exiting",
-                        (unsigned long long)(now - w.last_heard));
-            break;
-        }
         if (n == 0 && now - w.last_heard > (uint64_t)HEARTBEAT_MS * LIVENESS) {
+            if (w.leaving) { /* nothing to answer: no daemon to answer it to */
+                cf_log_warn("worker: daemon silent for %llu ms while leaving; exiting",
+                            (unsigned long long)(now - w.last_heard));
+                break;
+            }
             /* a restarted daemon does not know us: a fresh socket re-registers */
             cf_log_warn("worker: daemon silent for %llu ms; reconnecting in %llu ms",
                         (unsigned long long)(now - w.last_heard), (unsigned long long)backoff);

@@ -278,6 +278,22 @@ it_daemon_start(it_daemon_t *d, int workers, const char *const *extra)
     }
 }
 
+pid_t
+it_spawn(const char *const *argv, const char *err_path, bool append)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path,
+                                     O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        it_fail("cannot start %s: %s", argv[0], strerror(rc));
+    return pid;
+}
+
 bool
 it_can_be_init(void)
 {

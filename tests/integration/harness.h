@@ -93,6 +93,10 @@ size_t it_log_count(const it_daemon_t *d, const char *needle);
  * word that something happened); fails after timeout_s. */
 void it_wait_log(const it_daemon_t *d, const char *needle, size_t count, int timeout_s);
 
+/* Starts argv (argv[0] a path) with stdout to /dev/null and stderr to err_path,
+ * appended to or truncated; fails the test when it cannot. Returns the pid. */
+pid_t it_spawn(const char *const *argv, const char *err_path, bool append);
+
 /* Path of a program in $CF_BIN_DIR (static buffer). */
 const char *it_bin(const char *name);
 

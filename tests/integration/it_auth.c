@@ -7,9 +7,7 @@
  * the metrics and logged once. An allowed client of each role works end to end,
  * and deleting a key from its list and reloading shuts it out at once. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +23,6 @@
 #include "cf_msg.h"
 #include "cf_text.h"
 #include "harness.h"
-
-extern char **environ;
 
 #define CHECK(cond, ...)                                                                       \
     do {                                                                                       \
@@ -232,13 +228,7 @@ refuses_readable_key(void)
     CHECK(chmod(key, 0644) == 0, "chmod");
     const char *argv[] = {it_bin("cloudfactd"), "--state-dir", d.dir, "--workers", "0",
                           "--http", "off", "--curve-key", key, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, d.log, O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-    pid_t pid;
-    CHECK(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ) == 0, "spawn");
-    posix_spawn_file_actions_destroy(&fa);
+    pid_t pid = it_spawn(argv, d.log, true);
     int st = it_wait_exit(pid, 30, "cloudfactd with a world-readable key");
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "a world-readable key: exit %d, wanted 2",
           WIFEXITED(st) ? WEXITSTATUS(st) : -1);
@@ -439,14 +429,7 @@ start_remote_worker(const char *wep, const char *key)
     snprintf(k, sizeof k, "%s/%s.key", keydir, key);
     const char *argv[] = {it_bin("cloudfact-worker"), "--endpoint", wep, "--server-key", sk,
                           "--key", k, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, d.log, O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    CHECK(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ) == 0, "spawn");
-    posix_spawn_file_actions_destroy(&fa);
+    pid_t pid = it_spawn(argv, d.log, true);
     remote_worker = pid;
     atexit(kill_remote_worker);
     return pid;

@@ -9,9 +9,7 @@
  *   the job deadline; a worker told a parent it does not have exits at once.
  * - Usage errors name the offending word and exit 2. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +21,6 @@
 
 #include "cf_msg.h"
 #include "harness.h"
-
-extern char **environ;
 
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
@@ -54,16 +50,8 @@ start_worker(const char *const *args, const char *err_path)
     for (size_t i = 0; args[i] && n < 15; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    CHECK(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ) == 0, "spawn");
-    posix_spawn_file_actions_destroy(&fa);
-    spawned = pid;
-    return pid;
+    spawned = it_spawn(argv, err_path, false);
+    return spawned;
 }
 
 static char *
