@@ -643,6 +643,13 @@ typedef struct stream_ctx {
     cf_err_t *err;
 } stream_ctx_t;
 
+/* The daemon's refusals of a key start with "denied" (SPEC.md, "Revocation"). */
+static bool
+denied(const char *text)
+{
+    return strncmp(text, "denied", 6) == 0;
+}
+
 /* One reply of a replay or facts stream: facts go to each(), end/error close it. */
 static int
 on_stream_reply(const char *op, const void *body, size_t len, void *arg)
@@ -653,7 +660,9 @@ on_stream_reply(const char *op, const void *body, size_t len, void *arg)
     cf_err_t derr;
     if (cf_msg_decode(CF_CHAN_QUERY_REPLY, body, len, &msg, &derr) != CF_OK) {
         cf_msg_clear(&msg);
-        c->rc = cf_err_set(c->err, CF_EINVAL, "unreadable reply: %s", derr.text);
+        c->rc =
+            cf_err_set(c->err, CF_EINVAL,
+                       "not a query reply (is this a cloudfactd query endpoint?): %s", derr.text);
         return 1;
     }
     int stop = 1;
@@ -668,11 +677,13 @@ on_stream_reply(const char *op, const void *body, size_t len, void *arg)
         c->end->head = msg.u.end.head;
         if (msg.u.end.error) {
             snprintf(c->end->error, sizeof c->end->error, "%s", msg.u.end.error);
-            c->rc = cf_err_set(c->err, CF_EDB, "%s", msg.u.end.error);
+            c->rc = cf_err_set(c->err, denied(msg.u.end.error) ? CF_EDENIED : CF_EDB, "%s",
+                               msg.u.end.error);
         }
     } else if (msg.op == CF_OP_ERROR) {
         snprintf(c->end->error, sizeof c->end->error, "%s", msg.u.error.error);
-        c->rc = cf_err_set(c->err, CF_EINVAL, "%s", msg.u.error.error);
+        c->rc = cf_err_set(c->err, denied(msg.u.error.error) ? CF_EDENIED : CF_EINVAL, "%s",
+                           msg.u.error.error);
     } else {
         c->rc = cf_err_set(c->err, CF_EINVAL, "unexpected reply to a stream request");
     }

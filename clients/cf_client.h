@@ -110,9 +110,10 @@ typedef int (*cf_fact_fn)(void *arg, const cf_fact_t *f);
  * fact; has_limit false: no limit) over a DEALER of its own and passes each fact
  * to each(). Flow control is the daemon's: this only reads. Returns CF_OK when the
  * stream ended complete (*end filled), CF_EDB when it ended with an error (in err
- * and end->error), CF_EINVAL when the daemon refused the request, CF_EBUSY when
- * nothing came for timeout_ms, CF_ECLOSED when interrupted by a signal or stopped
- * by each(). end may be NULL. */
+ * and end->error: worth a retry), CF_EINVAL when the daemon refused the request or
+ * its reply is not one (a retry gets the same), CF_EDENIED when the handshake or
+ * the request was refused for this key, CF_EBUSY when nothing came for timeout_ms,
+ * CF_ECLOSED when interrupted by a signal or stopped by each(). end may be NULL. */
 int cf_replay(const char *endpoint, const cf_curve_client_t *curve, uint64_t since,
               const char *const *prefixes, size_t nprefixes, uint64_t limit, bool has_limit,
               int timeout_ms, cf_fact_fn each, void *arg, cf_stream_end_t *end, cf_err_t *err);

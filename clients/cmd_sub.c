@@ -43,7 +43,10 @@ usage_sub(FILE *out)
             "dropping what the replay already printed: every matching fact prints once, in\n"
             "seq order. It watches seq (it receives every fact and filters locally) and the\n"
             "heartbeat's last seq; a gap (a slow moment, a daemon restart) is filled by\n"
-            "another replay. Without them, sub prints the live stream only, as it comes.\n\n"
+            "another replay. A replay with no answer, or cut short, is retried at the next\n"
+            "heartbeat; one the query endpoint refuses (this key denied, or not a cloudfactd\n"
+            "query endpoint) ends sub with exit status 1, the position kept in --resume FILE.\n"
+            "Without them, sub prints the live stream only, as it comes.\n\n"
             "Options:\n"
             "  --endpoint EP     publish endpoint (default " DEFAULT_PUBLISH ")\n"
             "  --query EP        query endpoint for the replays (default " DEFAULT_QUERY ")\n"
@@ -79,7 +82,9 @@ typedef struct follow {
     const char *resume;       /* --resume FILE, or NULL */
     uint64_t saved;           /* what FILE holds */
     time_t saved_at;          /* when it was written */
-    bool stop;                /* --count reached or stdout closed */
+    unsigned failures;        /* replays failed in a row */
+    time_t failed_said;       /* when that was last said */
+    bool stop;                /* --count reached, stdout closed or a replay refused */
     int rc;                   /* exit status so far */
 } follow_t;
 
@@ -185,7 +190,11 @@ on_replayed(void *arg, const cf_fact_t *f)
 }
 
 /* Prints the archived facts after fl->covered. Returns true when the replay got to
- * the archive's head (then everything up to it is covered). */
+ * the archive's head (then everything up to it is covered). A refusal that a retry
+ * would meet again (this key denied, a request or reply the other side does not
+ * take: a --query that is not a cloudfactd query endpoint) stops sub with status 1;
+ * anything else (no answer, a stream cut short) is retried at the next heartbeat,
+ * said on the first failure of a run of them and then once a minute. */
 static bool
 catch_up(follow_t *fl)
 {
@@ -197,18 +206,34 @@ catch_up(follow_t *fl)
     }
     cf_stream_end_t end;
     cf_err_t err;
-    int rc = cf_replay(fl->query, &fl->curve, fl->covered, p, np, 0, false, REPLAY_TIMEOUT_MS, on_replayed, fl,
-                       &end, &err);
+    int rc = cf_replay(fl->query, &fl->curve, fl->covered, p, np, 0, false, REPLAY_TIMEOUT_MS,
+                       on_replayed, fl, &end, &err);
     if (rc == CF_OK) {
         if (end.head > fl->covered)
             fl->covered = end.head;
+        if (fl->failures > 1)
+            fprintf(stderr, "cloudfact: sub: replay from seq %" PRIu64 " done after %u failures\n",
+                    fl->covered, fl->failures);
+        fl->failures = 0;
         return true;
     }
-    if (!fl->stop && !cmd_interrupted)
+    if (fl->stop || cmd_interrupted)
+        return false;
+    if (rc == CF_EDENIED || rc == CF_EINVAL) {
+        fprintf(stderr, "cloudfact: sub: replay from seq %" PRIu64 " refused by %s: %s\n",
+                fl->covered, fl->query, err.text);
+        fl->rc = 1;
+        fl->stop = true;
+        return false;
+    }
+    time_t now = time(NULL);
+    if (fl->failures++ == 0 || now - fl->failed_said >= 60) {
         fprintf(stderr,
-                "cloudfact: sub: replay from seq %" PRIu64 " failed (retrying at the "
-                "next heartbeat): %s\n",
+                "cloudfact: sub: replay from seq %" PRIu64 " failed (retrying at each "
+                "heartbeat): %s\n",
                 fl->covered, err.text);
+        fl->failed_said = now;
+    }
     return false;
 }
 

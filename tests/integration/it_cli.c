@@ -521,6 +521,26 @@ main(void)
     waitpid(sub, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sub after SIGTERM: 0x%x", status);
 
+    /* a replay the query endpoint refuses is not retried for ever: --query given the
+     * ingest endpoint by mistake ends sub with status 1 and one line that says so */
+    const char *sub3_argv[] = {cloudfact, "sub",    "--endpoint",   d.publish,
+                               "--query", d.ingest, "--from-start", NULL};
+    sub = run(false, tmp("sub3.out"), tmp("sub3.err"), sub3_argv);
+    int waited = 0;
+    while (waitpid(sub, &status, WNOHANG) == 0 && waited++ < 300)
+        usleep(100 * 1000);
+    if (waited > 300) {
+        kill(sub, SIGKILL);
+        waitpid(sub, &status, 0);
+        it_fail("sub kept retrying a replay that %s refuses", d.ingest);
+    }
+    char *sub3_err = slurp(tmp("sub3.err"));
+    const char *said = strstr(sub3_err, "replay from seq 0 refused by");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 && said && !strstr(said + 1, "replay from"),
+          "sub with a wrong --query: status 0x%x, stderr \"%s\"", status, sub3_err);
+    free(sub3_err);
+    printf("ok   sub stops with 1 when the query endpoint refuses its replay\n");
+
     /* --help on every command `cloudfact --help` lists, and a paragraph on each in
      * the man page */
     const char *top[] = {cloudfact, "--help", NULL};
