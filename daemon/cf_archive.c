@@ -1897,10 +1897,12 @@ deliver(cf_archive_t *self)
     self->st_.checkpoint_failures = self->w_checkpoint_failures;
     pthread_mutex_unlock(&self->mu);
     /* logged here, on the loop thread, once per delivery that saw new rollbacks */
-    if (rollbacks > self->st_.rollbacks)
+    if (rollbacks > self->st_.rollbacks) {
         cf_log_warn("archive: batch rolled back, its requests answered busy (rollbacks=%" PRIu64
                     "): %s",
                     rollbacks, why);
+        memcpy(self->st_.rollback_error, why, sizeof self->st_.rollback_error);
+    }
     self->st_.rollbacks = rollbacks;
     while (r) {
         cf_archive_req_t *next = r->next_; /* cb may free r */
@@ -2290,6 +2292,25 @@ recover(cf_archive_t *self, int64_t *reset, cf_err_t *err)
     return fts_recover(self, err);
 }
 
+/* Folds the WAL back into the file at a clean close. A reader holding a snapshot
+ * (an analyst's sqlite3 shell) makes it fail after the busy timeout: nothing is
+ * lost (the WAL holds the commits and the next open replays it), but the .db file
+ * alone is then not the whole archive, which whoever copies it must know. */
+static void
+close_checkpoint(cf_archive_t *self)
+{
+    int log_frames = -1, done_frames = -1;
+    int rc = sqlite3_wal_checkpoint_v2(self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames,
+                                       &done_frames);
+    if (rc == SQLITE_OK)
+        return;
+    cf_log_warn("archive: the write-ahead log could not be emptied at close (%s, %d of %d "
+                "pages copied; does another program hold a read transaction?): %s-wal keeps "
+                "the latest commits until the next start folds it back; copy the .db, -wal "
+                "and -shm files together, or back up with VACUUM INTO",
+                sqlite3_errmsg(self->db), done_frames, log_frames, self->path);
+}
+
 static void
 destroy(cf_archive_t *self)
 {
@@ -2310,7 +2331,7 @@ destroy(cf_archive_t *self)
         cf_log_error("archive: read connection not closed: %s", sqlite3_errmsg(self->rdb));
     if (self->db) {
         if (self->thread_started) /* a clean close: fold the WAL back into the file */
-            sqlite3_wal_checkpoint_v2(self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+            close_checkpoint(self);
         if (sqlite3_close(self->db) != SQLITE_OK)
             cf_log_error("archive: write connection not closed: %s", sqlite3_errmsg(self->db));
     }

@@ -157,6 +157,7 @@ typedef struct cf_archive_stats {
     uint64_t commits;      /* transactions committed since open */
     uint64_t batched;      /* requests carried by those transactions */
     uint64_t rollbacks;    /* batches rolled back (storage trouble): all their requests failed */
+    char rollback_error[CF_ERR_TEXT_MAX]; /* why the last one was ("" before any) */
     uint64_t search_backlog; /* done articles not yet indexed for text search, as of the
                               * writer's last transaction (they are found by every query
                               * but a `text` one) */

@@ -41,6 +41,7 @@ typedef enum phase { RUNNING, DRAINING, RELEASING, STOPPING } phase_t;
 #define TICK_MS 250           /* the service tick: READY check, probe, rates, STATUS */
 #define PROBE_EVERY_MS 1000   /* a no-op write through the archive's writer */
 #define PROBE_STUCK_MS 10000  /* an unanswered probe this old: the writer is stuck */
+#define ROLLBACK_SICK_MS 10000 /* health is 503 this long after a batch rolled back */
 #define STATUS_EVERY_MS 5000  /* STATUS= refresh */
 #define LOOP_LATE_MS 3000     /* a tick this late: the loop is not turning */
 #define RATE_SLOTS 11         /* rates over the last 10 s, one slot per second */
@@ -75,6 +76,8 @@ typedef struct svc {
     bool probe_ok;                /* the last one committed */
     char probe_error[CF_ERR_TEXT_MAX]; /* why the last one failed */
     uint64_t probe_failures;      /* probes that did not commit */
+    uint64_t rollbacks_seen;      /* the archive's rollbacks as of rollback_ms */
+    uint64_t rollback_ms;         /* when a new rollback was last seen (0: never) */
     cf_metrics_hist_t commit_hist; /* probe submit -> commit, seconds */
     cf_metrics_hist_t publish_hist; /* archive acceptance -> facts published, seconds */
     uint64_t facts_by_type[CF_FACT_TYPES]; /* facts published this run, by type */
@@ -228,12 +231,26 @@ send_probe(daemon_t *d)
         s->probe_out = true;
 }
 
+/* Notes when the archive last rolled a batch back. The probe alone cannot tell: it
+ * writes nothing, so it commits on a full disk unless it shares a failing batch. */
+static void
+note_rollbacks(daemon_t *d, cf_archive_stats_t *ast)
+{
+    cf_archive_stats(d->archive, ast);
+    if (ast->rollbacks > d->svc.rollbacks_seen) {
+        d->svc.rollbacks_seen = ast->rollbacks;
+        d->svc.rollback_ms = cf_clock_ms();
+    }
+}
+
 /* Why the archive's writer is not healthy, or NULL. */
 static const char *
-writer_trouble(const daemon_t *d, char *buf, size_t n)
+writer_trouble(daemon_t *d, char *buf, size_t n)
 {
-    const svc_t *s = &d->svc;
+    svc_t *s = &d->svc;
     uint64_t now = cf_clock_ms();
+    cf_archive_stats_t ast;
+    note_rollbacks(d, &ast);
     if (s->probe_out && now - s->probe_sent_ms >= PROBE_STUCK_MS) {
         snprintf(buf, n, "archive writer has not answered for %llu s",
                  (unsigned long long)((now - s->probe_sent_ms) / 1000));
@@ -245,6 +262,11 @@ writer_trouble(const daemon_t *d, char *buf, size_t n)
     }
     if (!s->probe_ok) {
         snprintf(buf, n, "archive not writable: %s", s->probe_error);
+        return buf;
+    }
+    if (s->rollback_ms && now - s->rollback_ms < ROLLBACK_SICK_MS) {
+        snprintf(buf, n, "archive failed to store a batch %.1f s ago: %s",
+                 (double)(now - s->rollback_ms) / 1000, ast.rollback_error);
         return buf;
     }
     return NULL;
@@ -285,6 +307,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
         return;
     if (now - s->probe_sent_ms >= PROBE_EVERY_MS)
         send_probe(d);
+    cf_archive_stats_t ast;
+    note_rollbacks(d, &ast);
     if (now - s->last_rate_ms >= 1000) {
         cf_ingest_stats_t is;
         cf_dispatch_stats_t ds;

@@ -608,3 +608,49 @@ it_wait_log(const it_daemon_t *d, const char *needle, size_t count, int timeout_
     if (it_log_count(d, needle) < count)
         it_fail("the log never said '%s' (%zu times) within %d s", needle, count, timeout_s);
 }
+
+/* ---- HTTP ------------------------------------------------------------------- */
+
+int
+it_http_get(int port, const char *method, const char *path, char **body)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        it_fail("connect to :%d: %s", port, strerror(errno));
+    char req[256];
+    int n =
+        snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                 method, path);
+    if (write(fd, req, (size_t)n) != n)
+        it_fail("write: %s", strerror(errno));
+    size_t cap = 65536, len = 0;
+    char *buf = cf_malloc(cap);
+    ssize_t r;
+    while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)r;
+        if (len + 1 == cap) {
+            cap *= 2;
+            buf = cf_realloc(buf, cap);
+        }
+    }
+    close(fd);
+    buf[len] = '\0';
+    int code = 0;
+    if (sscanf(buf, "HTTP/1.%*d %d", &code) != 1)
+        it_fail("not an HTTP reply: %.80s", buf);
+    char *start = strstr(buf, "\r\n\r\n");
+    *body = cf_strdup(start ? start + 4 : "");
+    if (strstr(buf, "chunked"))
+        it_fail("unexpected chunked reply");
+    if (code == 200 && strcmp(path, "/metrics") == 0 &&
+        !strstr(buf, "Content-Type: text/plain; version=0.0.4"))
+        it_fail("/metrics content type");
+    free(buf);
+    return code;
+}

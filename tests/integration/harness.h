@@ -97,6 +97,11 @@ void it_wait_log(const it_daemon_t *d, const char *needle, size_t count, int tim
  * appended to or truncated; fails the test when it cannot. Returns the pid. */
 pid_t it_spawn(const char *const *argv, const char *err_path, bool append);
 
+/* `method path` over HTTP/1.1 to 127.0.0.1:port; returns the status code and the
+ * body in *body (caller frees). Fails the test when the server does not answer
+ * HTTP, and when /metrics comes without the exposition's content type. */
+int it_http_get(int port, const char *method, const char *path, char **body);
+
 /* Path of a program in $CF_BIN_DIR (static buffer). */
 const char *it_bin(const char *name);
 

@@ -120,51 +120,6 @@ expect_msg(listener_t *l, const char *want, const char *allowed, char *out, size
     it_fail("too many notifications while waiting for %s", want);
 }
 
-/* ---- HTTP ------------------------------------------------------------------- */
-
-/* GET (or another method) path; returns the status code and the body in *body
- * (caller frees). */
-static int
-http_get(int port, const char *method, const char *path, char **body)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct timeval tv = {10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    CHECK(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0, "connect to :%d: %s", port,
-          strerror(errno));
-    char req[256];
-    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                     method, path);
-    CHECK(write(fd, req, (size_t)n) == n, "write: %s", strerror(errno));
-    size_t cap = 65536, len = 0;
-    char *buf = cf_malloc(cap);
-    ssize_t r;
-    while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
-        len += (size_t)r;
-        if (len + 1 == cap) {
-            cap *= 2;
-            buf = cf_realloc(buf, cap);
-        }
-    }
-    close(fd);
-    buf[len] = '\0';
-    int code = 0;
-    CHECK(sscanf(buf, "HTTP/1.%*d %d", &code) == 1, "not an HTTP reply: %.80s", buf);
-    char *start = strstr(buf, "\r\n\r\n");
-    *body = cf_strdup(start ? start + 4 : "");
-    if (strstr(buf, "chunked"))
-        it_fail("unexpected chunked reply");
-    if (code == 200 && strcmp(path, "/metrics") == 0)
-        CHECK(strstr(buf, "Content-Type: text/plain; version=0.0.4") != NULL,
-              "/metrics content type");
-    free(buf);
-    return code;
-}
-
 /* The value of the sample named exactly key (`name` or `name{l="v"}`) in an
  * exposition; fails when missing. */
 static double
@@ -327,7 +282,7 @@ wait_metric(int port, const char *key, double at_least)
 {
     for (int i = 0; i < 3000; i++) {
         char *body;
-        int code = http_get(port, "GET", "/metrics", &body);
+        int code = it_http_get(port, "GET", "/metrics", &body);
         CHECK(code == 200, "/metrics answered %d", code);
         double v = metric(body, key);
         free(body);
@@ -399,21 +354,21 @@ test_service(bool abstract)
     expect_msg(&l, "WATCHDOG=1", "STATUS=", NULL, 0);
 
     char *body;
-    CHECK(http_get(port, "GET", "/healthz", &body) == 200, "/healthz not 200: %s", body);
+    CHECK(it_http_get(port, "GET", "/healthz", &body) == 200, "/healthz not 200: %s", body);
     CHECK(strcmp(body, "ok\n") == 0, "/healthz body %s", body);
     free(body);
-    CHECK(http_get(port, "GET", "/nowhere", &body) == 404, "no 404");
+    CHECK(it_http_get(port, "GET", "/nowhere", &body) == 404, "no 404");
     free(body);
     /* methods other than GET and HEAD: 405 (counted as rejected), not evhttp's 501 */
     uint64_t rejected = 0;
-    CHECK(http_get(port, "GET", "/metrics", &body) == 200, "no /metrics");
+    CHECK(it_http_get(port, "GET", "/metrics", &body) == 200, "no /metrics");
     rejected = (uint64_t)metric(body, "cloudfact_http_rejected_total");
     free(body);
-    CHECK(http_get(port, "POST", "/metrics", &body) == 405, "POST /metrics not 405");
+    CHECK(it_http_get(port, "POST", "/metrics", &body) == 405, "POST /metrics not 405");
     free(body);
-    CHECK(http_get(port, "DELETE", "/healthz", &body) == 405, "DELETE /healthz not 405");
+    CHECK(it_http_get(port, "DELETE", "/healthz", &body) == 405, "DELETE /healthz not 405");
     free(body);
-    CHECK(http_get(port, "GET", "/metrics", &body) == 200, "no /metrics");
+    CHECK(it_http_get(port, "GET", "/metrics", &body) == 200, "no /metrics");
     CHECK((uint64_t)metric(body, "cloudfact_http_rejected_total") == rejected + 2,
           "the 405s were not counted as rejected");
     free(body);
@@ -424,13 +379,13 @@ test_service(bool abstract)
     size_t k = (size_t)(8 * it_scale()) + 1;
     size_t n = articles(&v, k, abstract ? "a" : "p");
     push_all(&d, v, n);
-    CHECK(http_get(port, "GET", "/metrics", &body) == 200, "/metrics not 200");
+    CHECK(it_http_get(port, "GET", "/metrics", &body) == 200, "/metrics not 200");
     check_exposition(body);
     CHECK(metric(body, "cloudfact_articles_received_total{result=\"accepted\"}") == (double)n,
           "accepted count");
     free(body);
     wait_metric(port, "cloudfact_articles{state=\"done\"}", (double)n);
-    CHECK(http_get(port, "GET", "/metrics", &body) == 200, "/metrics not 200");
+    CHECK(it_http_get(port, "GET", "/metrics", &body) == 200, "/metrics not 200");
     check_exposition(body);
     CHECK(metric(body, "cloudfact_articles_done_total") == (double)n, "done_total");
     CHECK(metric(body, "cloudfact_workers_ready") == 2, "workers_ready");
@@ -474,7 +429,7 @@ test_service(bool abstract)
     char needle[400];
     snprintf(needle, sizeof needle, "%s:2: max_attempts: 'lots' is not a number", conf);
     CHECK(count_lines(d.log, needle) == 1, "the refusal does not name file:line and key");
-    CHECK(http_get(port, "GET", "/healthz", &body) == 200, "/healthz after refusal");
+    CHECK(it_http_get(port, "GET", "/healthz", &body) == 200, "/healthz after refusal");
     free(body);
     n = articles(&v, 1, abstract ? "a2" : "p2");
     push_all(&d, v, 1);
@@ -513,11 +468,11 @@ test_no_workers(void)
     spawn_daemon(&d, l.env, port, conf, 0);
     expect_msg(&l, "READY=1", "", NULL, 0);
     char *body;
-    int code = http_get(port, "GET", "/healthz", &body);
+    int code = it_http_get(port, "GET", "/healthz", &body);
     CHECK(code == 503, "/healthz with no worker answered %d", code);
     CHECK(strstr(body, "no worker ready") != NULL, "503 without its reason: %s", body);
     free(body);
-    code = http_get(port, "GET", "/metrics", &body);
+    code = it_http_get(port, "GET", "/metrics", &body);
     CHECK(code == 200, "/metrics with no worker answered %d", code);
     check_exposition(body);
     CHECK(metric(body, "cloudfact_healthy") == 0, "healthy with no worker");
