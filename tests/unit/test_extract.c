@@ -416,6 +416,26 @@ test_hostile(void)
     CF_CHECK_INT(extract(many, w, NULL, &facts, &cls), CF_OK);
     CF_CHECK(facts.n > 0 && facts.n <= CF_MAX_FACTS);
     cf_facts_clear(&facts);
+    /* one fact repeated thousands of times does not use up the cap: the distinct
+     * fact after the repeats is found; and the merging on the way leaves the last
+     * sentence's facts to the next one, whose doubt still reaches them (the
+     * vow is the 1,000th fact: merging runs right after its sentence) */
+    for (int doubt = 0; doubt < 2; doubt++) {
+        w = 0;
+        for (unsigned k = 0; k < (doubt ? 999u : 3000u); k++)
+            w += (size_t)snprintf(many + w, n + 1 - w, "HP bought BT. ");
+        w += (size_t)snprintf(many + w, n + 1 - w, "%s",
+                              doubt ? "Microsoft vowed to overtake AWS by 2030. That seems "
+                                      "unlikely."
+                                    : "AWS has 5 data centers in Japan.");
+        CF_CHECK_INT(extract(many, w, NULL, &facts, &cls), CF_OK);
+        CF_CHECK_INT(facts.n, 2);
+        CF_CHECK_STR(facts.v[0].type, "acquisition");
+        CF_CHECK_STR(facts.v[1].type, doubt ? "target" : "datacenter");
+        if (doubt)
+            CF_CHECK_STR(facts.v[1].status, "speculative");
+        cf_facts_clear(&facts);
+    }
     free(many);
     free(big);
     cf_class_clear(&cls);
@@ -597,6 +617,10 @@ test_linear(void)
         {"dots", ". "},
         {"closers", ".)"},
         {"one word", "a"},
+        /* a trigger whose object is every name before it: the subject search passes
+         * over each (it once slid back through the whole sentence) */
+        {"a company buying itself", "HP buy HP "},
+        {"acquirer and target alike", "AWS bought AWS, "},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         fill(buf, n, cases[c].pat);

@@ -826,15 +826,31 @@ sentence_context(cf_assemble_t *self)
 /* ------------------------------------------------------------------------ */
 /* subjects, status, period, emission */
 
-/* The nearest subject-like entity mention ending at or before tok (same or lower
- * parenthesis depth), within `window` tokens; -1 when none. */
-static int
-subject_left(const cf_assemble_t *self, size_t tok, size_t window, int depth)
+/* The number of mentions that start before token tok. annotate adds mentions left to
+ * right, so they are in token order. */
+static size_t
+mentions_before(const cf_assemble_t *self, size_t tok)
 {
-    for (size_t k = self->nm; k-- > 0;) {
+    size_t lo = 0, hi = self->nm;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (self->m[mid].a < tok)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The nearest subject-like entity mention among the first `end` mentions (all
+ * before tok), at the same or a lower parenthesis depth, within `window` tokens of
+ * tok; -1 when none. */
+static int
+subject_left(const cf_assemble_t *self, size_t end, size_t tok, size_t window, int depth)
+{
+    for (size_t k = end; k-- > 0;) {
         const mention_t *m = &self->m[k];
-        if (m->a >= tok)
-            continue;
+        CF_STEP();
         if (tok - m->a > window)
             break;
         /* a name inside ", which ... ," does not govern a trigger outside it */
@@ -842,10 +858,9 @@ subject_left(const cf_assemble_t *self, size_t tok, size_t window, int depth)
             return (int)k;
     }
     /* unless nothing else does: "Thomas Kurian, who runs the cloud unit, vowed" */
-    for (size_t k = self->nm; k-- > 0;) {
+    for (size_t k = end; k-- > 0;) {
         const mention_t *m = &self->m[k];
-        if (m->a >= tok)
-            continue;
+        CF_STEP();
         if (tok - m->a > window)
             break;
         if (is_subject_ent(m) && m->depth <= depth)
@@ -889,9 +904,11 @@ pick_subjects(const cf_assemble_t *self, size_t anchor, size_t tb, size_t window
 {
     memset(s, 0, sizeof *s);
     int depth = anchor < self->t->n ? self->depth[anchor] : 0;
-    int k = subject_left(self, anchor, window, depth);
+    /* the window is the anchor's: measured from the mention passed over, it slid back
+     * through a sentence of "X buys X buys X ..." at a cost cubic in its mentions */
+    int k = subject_left(self, mentions_before(self, anchor), anchor, window, depth);
     while (k >= 0 && exclude && same_family(self, self->m[k].id, exclude))
-        k = subject_left(self, self->m[k].a, window, depth);
+        k = subject_left(self, (size_t)k, anchor, window, depth);
     if (k >= 0) {
         subjects_add(s, self->m[k].id, self->m[k].a, false);
         for (int j = k - 1; j >= 0 && s->n < MAX_SUBJ; j--) {
@@ -901,10 +918,11 @@ pick_subjects(const cf_assemble_t *self, size_t anchor, size_t tb, size_t window
         }
         return true;
     }
-    for (size_t j = 0; j < self->nm; j++) {
+    for (size_t j = mentions_before(self, tb); j < self->nm; j++) {
         const mention_t *m = &self->m[j];
-        if (m->a < tb || m->a > tb + 2)
-            continue;
+        CF_STEP();
+        if (m->a > tb + 2)
+            break;
         if (!is_subject_ent(m))
             break;
         subjects_add(s, m->id, m->a, false);
@@ -2205,4 +2223,16 @@ cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *t
     self->prev_dc_count = self->has_dc_count;
     self->prev_from = self->facts_before;
     self->facts = NULL;
+}
+
+size_t
+cf_assemble_last_facts(const cf_assemble_t *self)
+{
+    return self->prev_from;
+}
+
+void
+cf_assemble_last_facts_moved(cf_assemble_t *self, size_t from)
+{
+    self->prev_from = from;
 }

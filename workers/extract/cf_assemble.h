@@ -60,4 +60,11 @@ void cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks);
 void cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *toks,
                           uint64_t article, cf_facts_t *facts, const cf_assemble_seen_t *seen);
 
+/* Where the facts of the last sentence start in its facts list: the next sentence
+ * may still amend them ("That seems unlikely." doubts the vows before it). The
+ * caller may merge or reorder the facts before that index between sentences, and
+ * then says where the last sentence's facts (kept in order, at the end) start now. */
+size_t cf_assemble_last_facts(const cf_assemble_t *self);
+void cf_assemble_last_facts_moved(cf_assemble_t *self, size_t from);
+
 #endif

@@ -192,6 +192,8 @@ seen_cloud(void *ctx)
 }
 
 /* Runs the assembler over every sentence of text[0:len), with w's tokens. */
+static void settle(work_t *w, cf_facts_t *found, const char *body, size_t len);
+
 static void
 run(const cf_extractor_t *self, work_t *w, cf_assemble_t *as, const char *text, size_t len,
     uint64_t article, cf_facts_t *facts, cf_classify_t *cls, double weight)
@@ -233,10 +235,25 @@ run(const cf_extractor_t *self, work_t *w, cf_assemble_t *as, const char *text, 
         cf_tokens_t view = cf_token_view(toks, bound[k], bound[k + 1]);
         cf_assemble_scan(as, &view);
     }
+    /* the assembler stops at 2 * CF_MAX_FACTS facts found: merged on the way (once
+     * the list doubles, so O(log n) per fact), repeats of one fact do not fill it
+     * and hide the distinct ones after them */
+    size_t settle_at = CF_MAX_FACTS;
     for (size_t k = 0; k + 1 < nb; k++) {
         cf_tokens_t view = cf_token_view(toks, bound[k], bound[k + 1]);
         cf_classify_words(cls, view.n);
         cf_assemble_sentence(as, text, &view, article, facts, &seen);
+        if (facts->n >= settle_at) {
+            /* the last sentence's facts stay as they are, after the others */
+            size_t from = cf_assemble_last_facts(as), last = facts->n - from;
+            cf_facts_t before = *facts;
+            before.n = from;
+            settle(w, &before, text, len);
+            memmove(facts->v + before.n, facts->v + from, last * sizeof *facts->v);
+            facts->n = before.n + last;
+            cf_assemble_last_facts_moved(as, before.n);
+            settle_at = 2 * facts->n > CF_MAX_FACTS ? 2 * facts->n : CF_MAX_FACTS;
+        }
     }
 }
 
@@ -526,6 +543,27 @@ dedupe(work_t *w, cf_facts_t *list)
     list->n = kept;
 }
 
+/* Checks, orders and merges the facts found in body: those that fail the daemon's
+ * check (a bug) are dropped. Settling a settled list changes nothing. */
+static void
+settle(work_t *w, cf_facts_t *found, const char *body, size_t len)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < found->n; i++) {
+        if (cf_fact_validate(&found->v[i], body, len, NULL) != CF_OK) {
+            cf_fact_clear(&found->v[i]);
+            continue;
+        }
+        if (kept != i)
+            found->v[kept] = found->v[i];
+        kept++;
+    }
+    found->n = kept;
+    sort_facts(w, found);
+    dedupe(w, found);
+    sort_facts(w, found);
+}
+
 int
 cf_extract_article(cf_extractor_t *self, const cf_article_t *a, cf_facts_t *facts,
                    cf_class_t *cls, cf_err_t *err)
@@ -548,21 +586,7 @@ cf_extract_article(cf_extractor_t *self, const cf_article_t *a, cf_facts_t *fact
     }
     cf_facts_t *found = &w->found;
     run(self, w, w->body, body, len, a->id, found, tally, 1.0);
-    /* every fact must pass the daemon's check; one that does not is a bug, dropped */
-    size_t kept = 0;
-    for (size_t i = 0; i < found->n; i++) {
-        if (cf_fact_validate(&found->v[i], body, len, NULL) != CF_OK) {
-            cf_fact_clear(&found->v[i]);
-            continue;
-        }
-        if (kept != i)
-            found->v[kept] = found->v[i];
-        kept++;
-    }
-    found->n = kept;
-    sort_facts(w, found);
-    dedupe(w, found);
-    sort_facts(w, found);
+    settle(w, found, body, len);
     size_t keep = found->n < CF_MAX_FACTS ? found->n : CF_MAX_FACTS;
     for (size_t i = 0; i < found->n; i++) {
         if (i < keep)
