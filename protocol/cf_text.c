@@ -172,11 +172,13 @@ cf_text_slug(const char *name, char *out, size_t outsz)
         return 0;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
         if (isalnum(*p) && *p < 0x80) {
-            if (dash && n > 0 && n + 1 < outsz)
+            /* out of room: end at the last character that fits, never on a dash */
+            if (n + 1 + (dash && n > 0) >= outsz)
+                break;
+            if (dash && n > 0)
                 out[n++] = '-';
             dash = false;
-            if (n + 1 < outsz)
-                out[n++] = (char)tolower(*p);
+            out[n++] = (char)tolower(*p);
         } else if (*p == '\'' || (p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0x99)) {
             /* apostrophes join: "McDonald's" -> mcdonalds */
             if (*p != '\'')

@@ -17,8 +17,8 @@ bool cf_utf8_valid(const char *s, size_t len);
 size_t cf_utf8_scrub(char *s, size_t len);
 
 /* Writes an entity id for name into out (size outsz): ASCII-folded lowercase, every
- * run of other characters one '-', no leading or trailing '-'. Returns the length,
- * 0 when nothing is left (out is then ""). */
+ * run of other characters one '-', no leading or trailing '-' (cut short to fit,
+ * too). Returns the length, 0 when nothing is left (out is then ""). */
 size_t cf_text_slug(const char *name, char *out, size_t outsz);
 
 /* Days of month mon (1-12) in year y of the proleptic Gregorian calendar. */

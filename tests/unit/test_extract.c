@@ -377,6 +377,16 @@ test_hostile(void)
     CF_CHECK_INT(extract("AWS\0AWS has 5 data centers", 26, NULL, &facts, &cls), CF_OK);
     CF_CHECK_INT(facts.n, 1);
     cf_facts_clear(&facts);
+    /* a detail is a normalized phrase: the text's tab, no-break and em spaces are
+     * one space each there (the evidence keeps the text as written) */
+    const char *spaced = "Dell opened its fourth\t cloud\xc2\xa0region in Mexico. Microsoft "
+                         "vowed to\xe2\x80\x83overtake AWS by 2030.";
+    CF_CHECK_INT(extract(spaced, strlen(spaced), NULL, &facts, &cls), CF_OK);
+    CF_CHECK_INT(facts.n, 2);
+    CF_CHECK_STR(facts.v[0].detail, "fourth cloud region");
+    CF_CHECK(strstr(facts.v[0].evidence, "fourth\t cloud\xc2\xa0region") != NULL);
+    CF_CHECK_STR(facts.v[1].detail, "overtake");
+    cf_facts_clear(&facts);
 
     const char *scale_env = getenv("CF_TEST_SCALE");
     double scale = scale_env ? atof(scale_env) : 1;
@@ -384,6 +394,8 @@ test_hostile(void)
         scale = 1;
     /* a 1 MB line without punctuation */
     size_t n = (size_t)(1024 * 1024 * scale);
+    if (n > CF_MAX_BODY)
+        n = CF_MAX_BODY;
     char *big = cf_malloc(n + 1);
     for (size_t i = 0; i < n; i++)
         big[i] = "Alibaba cloud data center "[i % 26];
@@ -407,6 +419,8 @@ test_hostile(void)
     const char *s = "AWS has 5 data centers in Japan. ";
     size_t sl = strlen(s);
     n = (size_t)(4u * 1024 * 1024 * scale);
+    if (n > CF_MAX_BODY)
+        n = CF_MAX_BODY;
     if (n < sl * 2)
         n = sl * 2;
     char *many = cf_malloc(n + 1);
@@ -416,6 +430,13 @@ test_hostile(void)
     CF_CHECK_INT(extract(many, w, NULL, &facts, &cls), CF_OK);
     CF_CHECK(facts.n > 0 && facts.n <= CF_MAX_FACTS);
     cf_facts_clear(&facts);
+    /* a body the daemon would not take is refused, not worked on (~50 bytes of
+     * memory per byte) */
+    char *huge = cf_malloc(CF_MAX_BODY + 1);
+    memset(huge, 'a', CF_MAX_BODY + 1);
+    CF_CHECK_INT(extract(huge, CF_MAX_BODY + 1, NULL, &facts, &cls), CF_ETOOBIG);
+    CF_CHECK_INT(facts.n, 0);
+    free(huge);
     /* one fact repeated thousands of times does not use up the cap: the distinct
      * fact after the repeats is found; and the merging on the way leaves the last
      * sentence's facts to the next one, whose doubt still reaches them (the
@@ -592,6 +613,8 @@ static void
 test_linear(void)
 {
     size_t n = (size_t)(1024 * 1024 * test_scale());
+    if (n > CF_MAX_BODY)
+        n = CF_MAX_BODY;
     char *buf = cf_malloc(n + 1);
     fill(buf, n, ordinary_text);
     uint64_t base = steps_of(buf, n, CF_OK);
@@ -683,6 +706,52 @@ test_data_errors(void)
     f = fopen(path, "w");
     fprintf(f, "share\t-\tmarket share\n");
     fclose(f);
+    x = cf_extract_new(dir, &err);
+    CF_CHECK(x != NULL);
+    cf_extract_destroy(&x);
+    /* refused, with file:line and why, rather than cut, misread or skipped: */
+#define NUL_LINE "share\t-\tmarket share\nscale\t1000\tthou\0sand\n"
+    static const struct {
+        const char *file, *text, *why;
+        size_t len; /* 0: strlen(text) */
+    } bad[] = {
+        /* names the extractor could not carry whole */
+        {"gazetteer.tsv",
+         "amazon\tcompany\t-\tAmazon\n"
+         "a-company-whose-id-runs-on-for-more-than-fifty-bytes\tcompany\t-\tLongco\n",
+         "gazetteer.tsv:2: an id longer than 48 bytes", 0},
+        {"places.tsv",
+         "Japan\tcountry\tJapan\nThe Very Long Named Autonomous Region of Somewhere\tregion\tX\n",
+         "places.tsv:2: a place name longer than 48 bytes", 0},
+        {"cues.tsv", "market\tcloud infrastructure and platform services for small businesses\tx\n",
+         "cues.tsv:1: a market name longer than 48 bytes", 0},
+        /* numbers strtod reads but a figure cannot be */
+        {"cues.tsv", "scale\tinf\tzillion\n", "cues.tsv:1: expected a positive number", 0},
+        {"cues.tsv", "scale\t0x10\tsixteenish\n", "cues.tsv:1: expected a positive number", 0},
+        /* a NUL byte would have ended the line in silence */
+        {"cues.tsv", NUL_LINE, "cues.tsv:2: a NUL byte", sizeof NUL_LINE - 1},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char saved_path[512];
+        snprintf(saved_path, sizeof saved_path, "%s/%s", dir, bad[i].file);
+        size_t keep_len = 0;
+        char *keep = slurp(saved_path, &keep_len);
+        CF_CHECK(keep != NULL);
+        f = fopen(saved_path, "w");
+        fwrite(bad[i].text, 1, bad[i].len ? bad[i].len : strlen(bad[i].text), f);
+        fclose(f);
+        x = cf_extract_new(dir, &err);
+        CF_CHECK(x == NULL);
+        if (!strstr(err.text, bad[i].why))
+            fprintf(stderr, "data error %zu: '%s', expected '%s'\n", i, err.text, bad[i].why);
+        CF_CHECK(strstr(err.text, bad[i].why) != NULL);
+        cf_extract_destroy(&x);
+        f = fopen(saved_path, "w");
+        fwrite(keep, 1, keep_len, f);
+        fclose(f);
+        free(keep);
+    }
+#undef NUL_LINE
     x = cf_extract_new(dir, &err);
     CF_CHECK(x != NULL);
     cf_extract_destroy(&x);

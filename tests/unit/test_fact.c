@@ -75,6 +75,14 @@ test_slug(void)
     cf_text_slug("Macy's", out, sizeof out);
     CF_CHECK_STR(out, "macys");
     CF_CHECK_INT(cf_text_slug("!!!", out, sizeof out), 0);
+    /* cut short to fit, it is still an id: never a trailing dash, whatever the size */
+    for (size_t sz = 1; sz <= 12; sz++) {
+        char small[12];
+        size_t n = cf_text_slug("Ab Cd-Ef  Gh", small, sz);
+        CF_CHECK(n < sz && strlen(small) == n);
+        CF_CHECK(n == 0 || cf_entity_id_is_valid(small));
+        CF_CHECK(strncmp("ab-cd-ef-gh", small, n) == 0);
+    }
     CF_CHECK(cf_entity_id_is_valid("alibaba-cloud"));
     CF_CHECK(!cf_entity_id_is_valid("-aws"));
     CF_CHECK(!cf_entity_id_is_valid("aws-"));

@@ -39,6 +39,8 @@
 
 #define ID_MAX 64      /* an entity id or place name */
 #define DETAIL_MAX 160 /* a detail phrase */
+_Static_assert(ID_MAX > CF_GAZETTEER_NAME_MAX + sizeof "outside ", "a place with 'outside '");
+_Static_assert(DETAIL_MAX > CF_CUE_VALUE_MAX, "a market name in a detail");
 #define MAX_LIST 8     /* places or objects in one list */
 #define MAX_SUBJ 4     /* coordinated subjects ("Cisco and HP") */
 #define PAREN_SKIP 40  /* tokens a skipped parenthesis may hold */
@@ -185,6 +187,31 @@ copy(char *dst, size_t n, const char *src)
     if (len)
         memcpy(dst, src, len);
     dst[len] = '\0';
+}
+
+/* The words of tokens [a, b) as a phrase for a detail: the body's text with one
+ * space wherever it has white space or anything else between two tokens (a line
+ * break, a tab, a no-break space). Returns its length, or 0 when it is empty or
+ * does not fit in n bytes (out is then ""). */
+static size_t
+phrase(const cf_assemble_t *self, size_t a, size_t b, char *out, size_t n)
+{
+    const cf_token_t *v = self->t->v;
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t k = a; k < b && k < self->t->n; k++) {
+        size_t w = v[k].end - v[k].start, gap = k > a && v[k].start > v[k - 1].end;
+        if (len + gap + w >= n) {
+            out[0] = '\0';
+            return 0;
+        }
+        if (gap)
+            out[len++] = ' ';
+        memcpy(out + len, self->body + v[k].start, w);
+        len += w;
+    }
+    out[len] = '\0';
+    return len;
 }
 
 static const mention_t *
@@ -1618,13 +1645,7 @@ place_facts(cf_assemble_t *self)
             /* "its fifth data center": an ordinal is a detail, not a count */
             const mention_t *o = m->a > 0 ? at(self, m->a - 1) : NULL;
             if (o && has(o, CF_CUE_ORDINAL) && !c.detail[0]) {
-                size_t len = m->b > o->a ? self->t->v[m->b - 1].end - self->t->v[o->a].start : 0;
-                if (len < sizeof c.detail) {
-                    char raw[DETAIL_MAX];
-                    memcpy(raw, self->body + self->t->v[o->a].start, len);
-                    raw[len] = '\0';
-                    copy(c.detail, sizeof c.detail, raw);
-                }
+                phrase(self, o->a, m->b, c.detail, sizeof c.detail);
                 widen(&c, o->a, o->b);
             }
             if (pick_subjects(self, c.a, m->b, 25, NULL, &s))
@@ -1800,13 +1821,8 @@ object_facts(cf_assemble_t *self)
             cand_t c;
             cand_init(&c, type, m->a, ob[q].b, 0.7);
             copy(c.object, sizeof c.object, ob[q].id);
-            if (strcmp(type, "target") == 0) {
-                size_t len = self->t->v[m->b - 1].end - self->t->v[m->a].start;
-                if (len < sizeof c.detail) {
-                    memcpy(c.detail, self->body + self->t->v[m->a].start, len);
-                    c.detail[len] = '\0';
-                }
-            }
+            if (strcmp(type, "target") == 0)
+                phrase(self, m->a, m->b, c.detail, sizeof c.detail);
             subjects_t s2 = s;
             int w = 0;
             for (int r = 0; r < s.n; r++) {
@@ -1840,13 +1856,8 @@ product_before(const cf_assemble_t *self, size_t end, char *out, size_t outsz)
             break;
         a--;
     }
-    if (a == end)
+    if (a == end || !phrase(self, a, end, out, outsz))
         return end;
-    size_t len = self->t->v[end - 1].end - self->t->v[a].start;
-    if (len >= outsz)
-        return end;
-    memcpy(out, self->body + self->t->v[a].start, len);
-    out[len] = '\0';
     return a;
 }
 
@@ -1908,11 +1919,8 @@ offering_facts(cf_assemble_t *self)
                 if (a > 0 && (t->v[a - 1].flags & (CF_TOKEN_UPPER | CF_TOKEN_NUM)) &&
                     !at(self, a - 1))
                     a--;
-                size_t len = t->v[mk->b - 1].end - t->v[a].start;
-                if (len >= sizeof c.detail)
+                if (!phrase(self, a, mk->b, c.detail, sizeof c.detail))
                     continue;
-                memcpy(c.detail, self->body + t->v[a].start, len);
-                c.detail[len] = '\0';
                 c.a = c.ta = a;
             } else {
                 continue;
@@ -1945,12 +1953,10 @@ offering_facts(cf_assemble_t *self)
                 continue;
             if (e < t->n && (tok_is(self, e, "service") || tok_is(self, e, "platform")))
                 e++;
-            size_t len = t->v[e - 1].end - t->v[j].start;
             cand_init(&c, "offering", m->a, e, 0.5);
-            if (len >= sizeof c.detail - 40)
+            size_t len = phrase(self, j, e, c.detail, sizeof c.detail - 40);
+            if (!len)
                 continue;
-            memcpy(c.detail, self->body + t->v[j].start, len);
-            c.detail[len] = '\0';
             const char *mk = market_before(self, t->n);
             if (mk)
                 snprintf(c.detail + len, sizeof c.detail - len, " (%s)", mk);

@@ -2,6 +2,7 @@
  * cf_cue: loads cues.tsv (see cf_cue.h). */
 #include "cf_cue.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,9 +73,9 @@ row(void *ctx, char **f, const char *name, int line, cf_err_t *err)
     case CF_CUE_ARTICLE:
     case CF_CUE_FRACTION:
     case CF_CUE_ORDINAL: {
-        char *end;
-        num = val ? strtod(val, &end) : 0;
-        if (!val || *end != '\0' || !(num > 0))
+        /* digits and a point only: strtod would also take "inf", "nan" and hex */
+        num = val && val[strspn(val, "0123456789.")] == '\0' ? strtod(val, NULL) : 0;
+        if (!(num > 0) || !isfinite(num))
             return cf_err_set(err, CF_EINVAL, "%s:%d: expected a positive number, got '%.40s'",
                               name, line, f[1]);
         break;
@@ -98,6 +99,9 @@ row(void *ctx, char **f, const char *name, int line, cf_err_t *err)
         if (!val)
             return cf_err_set(err, CF_EINVAL, "%s:%d: a market needs a normalized name", name,
                               line);
+        if (strlen(val) > CF_CUE_VALUE_MAX)
+            return cf_err_set(err, CF_EINVAL, "%s:%d: a market name longer than %d bytes", name,
+                              line, CF_CUE_VALUE_MAX);
         break;
     default:
         break;

@@ -59,6 +59,10 @@ enum {
     CF_CUE_COUNT_
 };
 
+/* The longest market name cues.tsv may give, in bytes (it goes into a fact's
+ * detail whole; a longer one is refused at load). */
+#define CF_CUE_VALUE_MAX 48
+
 /* The category's name in cues.tsv, or NULL. */
 const char *cf_cue_name(int cat);
 

@@ -573,6 +573,10 @@ cf_extract_article(cf_extractor_t *self, const cf_article_t *a, cf_facts_t *fact
     cf_class_clear(cls);
     const char *body = a->body ? a->body : "";
     size_t len = a->body ? a->body_len : 0;
+    /* the work area takes ~50 bytes per body byte: the daemon's limit bounds it */
+    if (len > CF_MAX_BODY)
+        return cf_err_set(err, CF_ETOOBIG, "article body larger than %u MiB (cloudfactd's limit)",
+                          CF_MAX_BODY >> 20);
     CF_STEPS(len); /* the UTF-8 check reads every byte */
     if (!cf_utf8_valid(body, len))
         return cf_err_set(err, CF_EINVAL, "article body is not valid UTF-8");

@@ -23,7 +23,8 @@ void cf_extract_destroy(cf_extractor_t **self_p);
  * it), a->title (classification only) and a->published (relative dates). Appends
  * facts to `facts` with article = a->id, seq = 0, every field set per GUIDELINES.md,
  * in order of evidence_start; fills cls (cleared first). Borrows a. Returns CF_OK,
- * or CF_EINVAL when the body is not valid UTF-8. At most CF_MAX_FACTS facts. */
+ * CF_EINVAL when the body is not valid UTF-8, or CF_ETOOBIG when it is larger than
+ * CF_MAX_BODY, as cloudfactd takes none. At most CF_MAX_FACTS facts. */
 int cf_extract_article(cf_extractor_t *self, const cf_article_t *a, cf_facts_t *facts,
                        cf_class_t *cls, cf_err_t *err);
 

@@ -94,6 +94,9 @@ entity_row(void *ctx, char **f, const char *name, int line, cf_err_t *err)
                           "'%.40s'", name, line, f[1]);
     if (!cf_entity_id_is_valid(f[0]))
         return cf_err_set(err, CF_EINVAL, "%s:%d: '%.60s' is not an entity id", name, line, f[0]);
+    if (strlen(f[0]) > CF_GAZETTEER_NAME_MAX || strlen(f[2]) > CF_GAZETTEER_NAME_MAX)
+        return cf_err_set(err, CF_EINVAL, "%s:%d: an id longer than %d bytes", name, line,
+                          CF_GAZETTEER_NAME_MAX);
     bool has_parent = strcmp(f[2], "-") != 0;
     if (has_parent && !cf_entity_id_is_valid(f[2]))
         return cf_err_set(err, CF_EINVAL, "%s:%d: parent '%.60s' is not an entity id", name,
@@ -118,6 +121,9 @@ static int
 place_row(void *ctx, char **f, const char *name, int line, cf_err_t *err)
 {
     cf_gazetteer_t *g = ctx;
+    if (strlen(f[0]) > CF_GAZETTEER_NAME_MAX)
+        return cf_err_set(err, CF_EINVAL, "%s:%d: a place name longer than %d bytes", name, line,
+                          CF_GAZETTEER_NAME_MAX);
     size_t k;
     for (k = 0; k < g->nkinds; k++)
         if (strcmp(g->kinds[k], f[1]) == 0)

@@ -18,6 +18,11 @@ enum {
     CF_ENTITY_SOURCE   /* a research firm or outlet figures are attributed to */
 };
 
+/* The longest entity id, parent id or normalized place name the data files may
+ * give, in bytes: the extractor carries them in fixed buffers (with room for
+ * "outside " before a place). Longer ones are refused at load, not cut. */
+#define CF_GAZETTEER_NAME_MAX 48
+
 typedef struct cf_entity {
     char *id;     /* canonical id (GUIDELINES.md "Entities") */
     int kind;     /* CF_ENTITY_* */

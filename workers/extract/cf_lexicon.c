@@ -903,14 +903,22 @@ cf_lexicon_read_tsv(const char *dir, const char *name, size_t nfields, cf_lexico
     FILE *f = fopen(path, "r");
     if (!f)
         return cf_err_sys(err, "%s: cannot open %s", name, path);
-    char *line = cf_malloc(LINE_MAX_BYTES);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
     char *fields[16];
     int rc = CF_OK, lineno = 0;
-    while (fgets(line, LINE_MAX_BYTES, f)) {
+    while ((got = getline(&line, &cap, f)) >= 0) {
         lineno++;
-        size_t len = strlen(line);
-        if (len == LINE_MAX_BYTES - 1 && line[len - 1] != '\n') {
-            rc = cf_err_set(err, CF_EINVAL, "%s:%d: line too long", name, lineno);
+        size_t len = (size_t)got;
+        if (len >= LINE_MAX_BYTES) {
+            rc = cf_err_set(err, CF_EINVAL, "%s:%d: line too long (at most %d bytes)", name, lineno,
+                            LINE_MAX_BYTES - 1);
+            break;
+        }
+        /* a NUL would end the line early, in silence */
+        if (memchr(line, '\0', len)) {
+            rc = cf_err_set(err, CF_EINVAL, "%s:%d: a NUL byte in the line", name, lineno);
             break;
         }
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
