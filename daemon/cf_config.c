@@ -3,6 +3,7 @@
  * --help and --check-config (redis config.c style). */
 #include "cf_config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cf_http.h"
@@ -108,6 +110,47 @@ key_of(const opt_t *o, char *out, size_t n)
             *p = '_';
 }
 
+/* Is val an endpoint the daemon can bind as written? libzmq reads a tcp port
+ * loosely (":99999", ":77O1" and ":-5" bind some other port, in silence) and
+ * resolves an ipc path against the working directory (/ under systemd). */
+static bool
+endpoint_ok(const char *val, char *why, size_t n)
+{
+    if (strncmp(val, "tcp://", 6) == 0) {
+        const char *hp = val + 6, *colon = strrchr(hp, ':');
+        if (!colon || colon == hp) {
+            snprintf(why, n, "expected tcp://ADDR:PORT");
+            return false;
+        }
+        char *end;
+        errno = 0;
+        long port = strtol(colon + 1, &end, 10);
+        if (!isdigit((unsigned char)colon[1]) || errno || *end || port < 1 || port > 65535) {
+            snprintf(why, n, "the port must be a number from 1 to 65535");
+            return false;
+        }
+        if ((size_t)(colon - hp) == strlen("localhost") && strncmp(hp, "localhost", 9) == 0) {
+            snprintf(why, n, "ZeroMQ binds addresses, not host names: use 127.0.0.1");
+            return false;
+        }
+        return true;
+    }
+    if (strncmp(val, "ipc://", 6) == 0) {
+        if (val[6] != '/') {
+            snprintf(why, n, "an ipc endpoint needs an absolute path (ipc:///run/...)");
+            return false;
+        }
+        if (strlen(val + 6) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+            snprintf(why, n, "the path is longer than a Unix socket's %zu bytes",
+                     sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+            return false;
+        }
+        return true;
+    }
+    snprintf(why, n, "expected tcp://ADDR:PORT or ipc:///PATH");
+    return false;
+}
+
 static int
 set_value(cf_config_t *c, const opt_t *o, const char *val, const char *where, cf_err_t *err)
 {
@@ -124,6 +167,11 @@ set_value(cf_config_t *c, const opt_t *o, const char *val, const char *where, cf
             strcmp(val, "inherit") != 0)
             return cf_err_set(err, CF_EINVAL, "%s: %s: '%s' is neither batch nor inherit", where,
                               key, val);
+        char bad[96];
+        if ((o->offset == OFF(ingest) || o->offset == OFF(publish) || o->offset == OFF(query) ||
+             o->offset == OFF(worker_endpoint) || o->offset == OFF(control)) &&
+            *val && !endpoint_ok(val, bad, sizeof bad))
+            return cf_err_set(err, CF_EINVAL, "%s: %s: '%s': %s", where, key, val, bad);
         if (strcmp(o->name, "http") == 0 && strcmp(val, "off") != 0) {
             char host[256];
             uint16_t port;
@@ -187,13 +235,16 @@ typedef struct file_ctx {
     FILE *fp;
     int lineno; /* Debian's inih does not pass line numbers: our reader counts them */
     int too_long; /* the line that did not fit inih's buffer, or 0 */
+    int indented; /* an indented line (inih would join it to the value before), or 0 */
     int line_max; /* that buffer's size */
 } file_ctx_t;
 
 /* inih's reader: one line at a time, counted. A line longer than inih's buffer
  * (Debian builds it with 200 bytes) would be split into two lines, the rest read as
- * a line of its own: it ends the parse instead (too_long). '#' after a blank starts
- * a comment, as at the start of a line (inih only knows ';' there). */
+ * a line of its own: it ends the parse instead (too_long). So does an indented
+ * line: Debian's inih reads it as more of the value before ("worker_command = x"
+ * then "  log_level = debug" gave worker_command "x log_level = debug"). '#' after
+ * a blank starts a comment, as at the start of a line; inih does the same for ';'. */
 static char *
 read_line(char *str, int num, void *stream)
 {
@@ -210,6 +261,11 @@ read_line(char *str, int num, void *stream)
             fc->line_max = num - 1;
             return NULL;
         }
+    }
+    size_t lead = strspn(r, " \t");
+    if (lead > 0 && r[lead] && !strchr("#;\r\n", r[lead])) {
+        fc->indented = fc->lineno;
+        return NULL;
     }
     for (char *p = r + 1; *p; p++) {
         if (*p == '#' && (p[-1] == ' ' || p[-1] == '\t')) {
@@ -347,6 +403,13 @@ build(const cf_config_src_t *src, cf_err_t *err)
         fclose(fc.fp);
         if (fc.failed)
             goto fail;
+        if (fc.indented) {
+            cf_err_set(err, CF_EINVAL,
+                       "%s:%d: an indented line (it would continue the value before it; "
+                       "start every key at the beginning of its line)",
+                       src->config_file, fc.indented);
+            goto fail;
+        }
         if (fc.too_long) {
             cf_err_set(err, CF_EINVAL, "%s:%d: line longer than %d bytes", src->config_file,
                        fc.too_long, fc.line_max);

@@ -164,7 +164,7 @@ cf_http_new(struct event_base *base, const char *addr, cf_http_metrics_cb metric
         if (errno)
             cf_err_sys(err, "http: cannot listen on %s", addr);
         else
-            cf_err_set(err, CF_ESYS, "http: cannot listen on %s: no such address", addr);
+            cf_err_set(err, CF_EINVAL, "http: cannot listen on %s: no such address", addr);
         goto fail;
     }
     return self;

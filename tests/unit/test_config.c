@@ -126,6 +126,21 @@ test_file_errors(void)
     char longline[400];
     snprintf(longline, sizeof longline, "grace = 5\ndata = /%0250d\ngrace = 4\n", 0);
     expect_error(longline, ":2: line longer than 199 bytes");
+    /* inih would read an indented key as more of the value before it */
+    expect_error("worker_command = /opt/cf/worker\n\tlog_level = debug\n", ":2: an indented line");
+    expect_error("grace = 5\n  # an indented comment is fine\n   \n  workers = 2\n",
+                 ":4: an indented line");
+    /* endpoints libzmq would bind as something else, or not at all */
+    expect_error("ingest = tcp://127.0.0.1:99999\n",
+                 ":1: ingest: 'tcp://127.0.0.1:99999': the port must be a number from 1 to 65535");
+    expect_error("publish = tcp://127.0.0.1:77O2\n",
+                 ":1: publish: 'tcp://127.0.0.1:77O2': the port");
+    expect_error("query = tcp://127.0.0.1:-5\n", ":1: query: 'tcp://127.0.0.1:-5': the port");
+    expect_error("ingest = tcp://127.0.0.1\n", "expected tcp://ADDR:PORT");
+    expect_error("ingest = tcp://localhost:7701\n", "not host names: use 127.0.0.1");
+    expect_error("control = ipc://cf.sock\n", ":1: control: 'ipc://cf.sock': an ipc endpoint "
+                                              "needs an absolute path");
+    expect_error("worker_endpoint = udp://1.2.3.4:5\n", "expected tcp://ADDR:PORT or ipc:///PATH");
 }
 
 /* '#' after a blank starts a comment, as the shipped file says; one inside a word
@@ -134,7 +149,10 @@ static void
 test_inline_comments(void)
 {
     char *path = write_tmp("# a comment line\ngrace = 20 # twenty seconds\n"
-                           "data = /srv/cf#data\t# the data files\nworkers = 3\t#three\n");
+                           "data = /srv/cf#data\t# the data files\nworkers = 3\t#three\n"
+                           "; inih's comment\nsched = inherit ;its inline one too\n"
+                           "  # an indented comment\n"
+                           "ingest = tcp://*:7701\nquery = tcp://[::1]:7703\n");
     char *argv[] = {"cloudfactd", "--config", path, NULL};
     cf_config_src_t *src = NULL;
     cf_err_t err;
@@ -144,6 +162,9 @@ test_inline_comments(void)
         CF_CHECK_INT(c->grace, 20);
         CF_CHECK_STR(c->data, "/srv/cf#data");
         CF_CHECK_INT(c->workers, 3);
+        CF_CHECK_STR(c->sched, "inherit");
+        CF_CHECK_STR(c->ingest, "tcp://*:7701");
+        CF_CHECK_STR(c->query, "tcp://[::1]:7703");
     }
     cf_config_destroy(&c);
     cf_config_src_destroy(&src);
