@@ -63,6 +63,14 @@ reply(cf_http_t *self, struct evhttp_request *req, int code, const char *reason,
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Content-Type", ctype);
     evhttp_add_header(h, "Cache-Control", "no-store");
+    /* HEAD: GET's headers, no body. libevent 2.1 would send the body, which a client
+     * reusing the connection reads as the start of the next reply */
+    if (body && evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        char len[24];
+        snprintf(len, sizeof len, "%zu", evbuffer_get_length(body));
+        evhttp_add_header(h, "Content-Length", len);
+        evbuffer_drain(body, evbuffer_get_length(body));
+    }
     self->st.requests++;
     if (code == HTTP_NOTFOUND || code == HTTP_BADMETHOD)
         self->st.rejected++;

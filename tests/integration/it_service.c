@@ -120,6 +120,33 @@ expect_msg(listener_t *l, const char *want, const char *allowed, char *out, size
     it_fail("too many notifications while waiting for %s", want);
 }
 
+/* HEAD then GET on one kept-alive connection: the HEAD reply has GET's length and
+ * no body, so the second reply starts right after its headers. */
+static void
+head_then_get(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    CHECK(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0, "connect: %s", strerror(errno));
+    const char req[] = "HEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                       "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    CHECK(write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1), "write");
+    char buf[4096];
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof buf - 1 && (r = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)r;
+    close(fd);
+    buf[len] = '\0';
+    const char *end = strstr(buf, "\r\n\r\n");
+    CHECK(strncmp(buf, "HTTP/1.1 200", 12) == 0 && strstr(buf, "Content-Length: 3\r\n") && end &&
+              strncmp(end + 4, "HTTP/1.1 200", 12) == 0 && strstr(end + 4, "\r\n\r\nok\n"),
+          "HEAD then GET on one connection read:\n%s", buf);
+}
+
 /* The value of the sample named exactly key (`name` or `name{l="v"}`) in an
  * exposition; fails when missing. */
 static double
@@ -368,6 +395,7 @@ test_service(bool abstract)
     free(body);
     CHECK(it_http_get(port, "DELETE", "/healthz", &body) == 405, "DELETE /healthz not 405");
     free(body);
+    head_then_get(port);
     CHECK(it_http_get(port, "GET", "/metrics", &body) == 200, "no /metrics");
     CHECK((uint64_t)metric(body, "cloudfact_http_rejected_total") == rejected + 2,
           "the 405s were not counted as rejected");
