@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cf_text.h"
 
@@ -39,6 +40,24 @@ ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* Like sshd's StrictModes: whoever can write the directory or a key file can let
+ * in a key of their own, so only root or this user may. */
+static int
+check_owner(const char *path, const struct stat *st, cf_err_t *err)
+{
+    if (st->st_mode & (S_IWGRP | S_IWOTH))
+        return cf_err_set(err, CF_EINVAL,
+                          "%s: writable by its group or others, who could add keys (chmod "
+                          "go-w)",
+                          path);
+    if (st->st_uid != 0 && st->st_uid != geteuid())
+        return cf_err_set(err, CF_EINVAL,
+                          "%s: owned by uid %u, neither root nor this user (uid %u), who could "
+                          "add keys",
+                          path, (unsigned)st->st_uid, (unsigned)geteuid());
+    return CF_OK;
+}
+
 cf_allow_t *
 cf_allow_load(const char *dir, cf_err_t *err)
 {
@@ -51,6 +70,13 @@ cf_allow_load(const char *dir, cf_err_t *err)
         cf_allow_destroy(&self);
         return NULL;
     }
+    struct stat dst;
+    if (fstat(dirfd(d), &dst) != 0) {
+        cf_err_sys(err, "%s: cannot stat the key directory", dir);
+        goto fail;
+    }
+    if (check_owner(dir, &dst, err) != CF_OK)
+        goto fail;
     size_t cap = 0;
     struct dirent *de;
     for (;;) {
@@ -83,6 +109,8 @@ cf_allow_load(const char *dir, cf_err_t *err)
          * not keep a key that was revoked by renaming it */
         if (!ends_with(de->d_name, ".pub"))
             continue;
+        if (check_owner(path, &st, err) != CF_OK)
+            goto fail;
         if (self->n == MAX_KEYS) {
             cf_err_set(err, CF_EINVAL, "%s: more than %d keys", dir, MAX_KEYS);
             goto fail;

@@ -17,7 +17,9 @@ typedef struct cf_allow cf_allow_t;
  * other files are ignored (a renamed "alice.pub.old" is not a key). The whole
  * directory is refused (NULL, err naming the file) when a .pub is not a key, when a
  * file is a secret key (".key": copied by mistake), when two files hold the same
- * key, or when the directory cannot be read whole. dir NULL: an empty list. */
+ * key, when the directory cannot be read whole, or when it or a .pub is writable
+ * by its group or others or owned by neither root nor this user (like sshd's
+ * StrictModes: whoever can write there can add a key). dir NULL: an empty list. */
 cf_allow_t *cf_allow_load(const char *dir, cf_err_t *err);
 
 /* The name of key (32 bytes) in the list, or NULL. Borrowed from self. */

@@ -205,6 +205,23 @@ test_allow(void)
     fclose(f);
     CF_CHECK(cf_allow_load(list, &err) == NULL && strstr(err.text, "broken.pub") != NULL);
     unlink(p);
+    /* who can write the list or a key in it can let in a key of their own (sshd's
+     * StrictModes): group- or world-writable is refused, and so is another owner */
+    snprintf(p, sizeof p, "%s/a.pub", list);
+    CF_CHECK(chmod(p, 0664) == 0);
+    CF_CHECK(cf_allow_load(list, &err) == NULL && strstr(err.text, "a.pub: writable by its group"));
+    CF_CHECK(chmod(p, 0644) == 0);
+    CF_CHECK(chmod(list, 0757) == 0);
+    CF_CHECK(cf_allow_load(list, &err) == NULL && strstr(err.text, "list: writable by its group"));
+    CF_CHECK(chmod(list, 0750) == 0);
+    if (geteuid() == 0) { /* only root can give a file away */
+        CF_CHECK(chown(p, 4242, (gid_t)-1) == 0);
+        CF_CHECK(cf_allow_load(list, &err) == NULL && strstr(err.text, "owned by uid 4242"));
+        CF_CHECK(chown(p, 0, (gid_t)-1) == 0);
+    }
+    cf_allow_t *fine = cf_allow_load(list, &err);
+    CF_CHECK(fine != NULL && cf_allow_count(fine) == 1);
+    cf_allow_destroy(&fine);
     /* every key revoked: an empty list (no array behind it), the last key named gone */
     snprintf(p, sizeof p, "%s/a.pub", list);
     unlink(p);
