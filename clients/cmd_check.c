@@ -70,6 +70,14 @@ take_lock(const char *dir, bool repair)
         fprintf(stderr, "cloudfact: check: cannot open %s: %s\n", path, strerror(errno));
         return -2;
     }
+    /* root may have just created it: a lock file the daemon's user cannot open
+     * would keep the daemon from starting. It goes to the directory's owner. */
+    struct stat dst, lst;
+    if (!rdonly && geteuid() == 0 && stat(dir, &dst) == 0 && fstat(fd, &lst) == 0 &&
+        (lst.st_uid != dst.st_uid || lst.st_gid != dst.st_gid) &&
+        fchown(fd, dst.st_uid, dst.st_gid) != 0)
+        fprintf(stderr, "cloudfact: check: cannot give %s to uid %u: %s\n", path,
+                (unsigned)dst.st_uid, strerror(errno));
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     int rc = rdonly ? fcntl(fd, F_OFD_GETLK, &fl) : fcntl(fd, F_OFD_SETLK, &fl);
     bool held = rdonly ? (rc == 0 && fl.l_type != F_UNLCK)
@@ -161,9 +169,20 @@ check_integrity(check_t *c)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(c->db, "PRAGMA integrity_check(10)", -1, &st, NULL) != SQLITE_OK) {
+        int ec = sqlite3_errcode(c->db) & 0xff;
+        c->fatal++;
+        if (ec == SQLITE_READONLY || ec == SQLITE_CANTOPEN || ec == SQLITE_PERM ||
+            ec == SQLITE_AUTH) {
+            /* not the file's fault: a WAL archive closed cleanly has no -shm, and a
+             * reader must be able to create one beside it */
+            say("cannot",
+                "read %s: %s (no sign of corruption: run check as the daemon's user "
+                "or root, who can create its -shm file)",
+                c->db_path, sqlite3_errmsg(c->db));
+            return false;
+        }
         say("corrupt", "%s is not a readable SQLite database: %s", c->db_path,
             sqlite3_errmsg(c->db));
-        c->fatal++;
         c->corrupt = true;
         return false;
     }

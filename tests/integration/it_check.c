@@ -123,6 +123,43 @@ expect_refused(const char *dir, const char *what, bool exact)
     it_daemon_cleanup(&d);
 }
 
+/* check run by root must leave the lock file to the directory's owner (the daemon's
+ * user could not open one of root's and would not start); check run by a user who
+ * can read the archive but not write beside it says so, and calls nothing corrupt.
+ * Both need root (to give files away); setpriv runs check as that other user. */
+static void
+check_as_others(it_daemon_t *d)
+{
+    if (geteuid() != 0 || system("command -v setpriv >/dev/null 2>&1") != 0) {
+        printf("skip check as root for another user's directory (not root, or no setpriv)\n");
+        return;
+    }
+    char lock[600], cmd[2400];
+    snprintf(lock, sizeof lock, "%s/cloudfactd.lock", d->dir);
+    unlink(lock);
+    snprintf(cmd, sizeof cmd, "chown -R 4242:4242 '%s'", d->dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    char *out;
+    int rc = run(&out, "'%s' check --state-dir '%s' --repair", it_bin("cloudfact"), d->dir);
+    struct stat st;
+    CHECK(rc == 0 && stat(lock, &st) == 0 && st.st_uid == 4242 && st.st_gid == 4242,
+          "check as root left the lock file to uid %u (status %d): %s", (unsigned)st.st_uid, rc,
+          out);
+    free(out);
+    /* a reader who cannot create the -shm file beside a cleanly closed archive */
+    snprintf(cmd, sizeof cmd, "chown -R 0:0 '%s' && chmod 0755 '%s' && chmod 0644 '%s' '%s'",
+             d->dir, d->dir, d->db, lock);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    rc = run(&out, "setpriv --reuid=4242 --regid=4242 --clear-groups '%s' check --state-dir '%s'",
+             it_bin("cloudfact"), d->dir);
+    CHECK(rc == 1 && strstr(out, "no sign of corruption") && !strstr(out, "corrupt ") &&
+              !strstr(out, "backup"),
+          "check by a reader who cannot write there: %d %s", rc, out);
+    free(out);
+    printf("ok   check as root leaves the lock to the directory's owner; a reader without "
+           "write access is told why, not 'corrupt'\n");
+}
+
 static void
 test_check_and_repair(void)
 {
@@ -208,6 +245,8 @@ test_check_and_repair(void)
     rc = run(&out, "'%s' check --state-dir '%s'", it_bin("cloudfact"), d.dir);
     CHECK(rc == 0, "after repair: %d %s", rc, out);
     free(out);
+
+    check_as_others(&d);
 
     /* a newer schema: the daemon refuses, check cannot fix it, nothing is written */
     sql(d.db, "PRAGMA user_version = 99");
