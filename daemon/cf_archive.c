@@ -1632,8 +1632,8 @@ run_batch(cf_archive_t *self, cf_archive_req_t *batch)
     bool committed = run_batch_once(self, batch);
     if (!committed && self->fts_failed) {
         /* the search index failed, not the batch's own work: run it again without */
-        cf_log_warn("archive: indexing for text search failed (retried in %.0f s; requests are"
-                    " stored meanwhile, text search misses the newest articles): %s",
+        cf_log_warn("archive: indexing for text search failed (retried in %.0f s; requests go"
+                    " on without it, text search misses the newest articles): %s",
                     FTS_RETRY_SECONDS, self->werr);
         fts_pause(self);
         committed = run_batch_once(self, batch);
@@ -1898,8 +1898,8 @@ deliver(cf_archive_t *self)
     pthread_mutex_unlock(&self->mu);
     /* logged here, on the loop thread, once per delivery that saw new rollbacks */
     if (rollbacks > self->st_.rollbacks) {
-        cf_log_warn("archive: batch rolled back, its requests answered busy (rollbacks=%" PRIu64
-                    "): %s",
+        cf_log_warn("archive: batch rolled back, nothing of it stored: new articles are "
+                    "answered busy, results retried (rollbacks=%" PRIu64 "): %s",
                     rollbacks, why);
         memcpy(self->st_.rollback_error, why, sizeof self->st_.rollback_error);
     }

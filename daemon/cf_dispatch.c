@@ -112,6 +112,7 @@ struct cf_dispatch {
     cf_ratelog_t undelivered_log;  /* rate-limited warnings */
     cf_ratelog_t bad_log;
     cf_ratelog_t report_log; /* `error` messages that end no job (reload failures) */
+    cf_ratelog_t archive_log; /* results the archive could not store, retried */
     cf_dispatch_stats_t st;
 };
 
@@ -213,8 +214,9 @@ on_job_archived(cf_archive_req_t *req, void *arg)
     self->pending--;
     if (req->rc == CF_EBUSY || req->rc == CF_EDB) {
         /* storage trouble: nothing was written; try the same request again shortly */
-        cf_log_warn("dispatch: archiving article %llu failed, retrying in 1 s: %s",
-                    (unsigned long long)j->article.id, req->err.text);
+        cf_ratelog(&self->archive_log, CF_LOG_WARN,
+                   "dispatch: archiving article %llu failed, retrying in 1 s: %s",
+                   (unsigned long long)j->article.id, req->err.text);
         /* kept in a list of ours, not a one-shot event: freed with the dispatcher if
          * it goes first, and counted as pending (shutdown waits for it) */
         j->next = self->retry;
