@@ -136,7 +136,7 @@ endpoint_ok(const char *val, char *why, size_t n)
         return true;
     }
     if (strncmp(val, "ipc://", 6) == 0) {
-        if (val[6] != '/') {
+        if (val[6] != '/' && val[6] != '@') { /* '@': Linux's abstract namespace */
             snprintf(why, n, "an ipc endpoint needs an absolute path (ipc:///run/...)");
             return false;
         }
@@ -147,7 +147,7 @@ endpoint_ok(const char *val, char *why, size_t n)
         }
         return true;
     }
-    snprintf(why, n, "expected tcp://ADDR:PORT or ipc:///PATH");
+    snprintf(why, n, "expected tcp://ADDR:PORT, ipc:///PATH or ipc://@NAME");
     return false;
 }
 
