@@ -1902,6 +1902,7 @@ deliver(cf_archive_t *self)
                     "answered busy, results retried (rollbacks=%" PRIu64 "): %s",
                     rollbacks, why);
         memcpy(self->st_.rollback_error, why, sizeof self->st_.rollback_error);
+        self->st_.rollback_ms = cf_clock_ms();
     }
     self->st_.rollbacks = rollbacks;
     while (r) {

@@ -157,6 +157,7 @@ typedef struct cf_archive_stats {
     uint64_t commits;      /* transactions committed since open */
     uint64_t batched;      /* requests carried by those transactions */
     uint64_t rollbacks;    /* batches rolled back (storage trouble): all their requests failed */
+    uint64_t rollback_ms;  /* when the last one was delivered (cf_clock_ms; 0: none yet) */
     char rollback_error[CF_ERR_TEXT_MAX]; /* why the last one was ("" before any) */
     uint64_t search_backlog; /* done articles not yet indexed for text search, as of the
                               * writer's last transaction (they are found by every query

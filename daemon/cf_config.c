@@ -168,9 +168,8 @@ set_value(cf_config_t *c, const opt_t *o, const char *val, const char *where, cf
             return cf_err_set(err, CF_EINVAL, "%s: %s: '%s' is neither batch nor inherit", where,
                               key, val);
         char bad[96];
-        if ((o->offset == OFF(ingest) || o->offset == OFF(publish) || o->offset == OFF(query) ||
-             o->offset == OFF(worker_endpoint) || o->offset == OFF(control)) &&
-            *val && !endpoint_ok(val, bad, sizeof bad))
+        /* the endpoints are the options whose argument is EP */
+        if (strcmp(o->arg, "EP") == 0 && *val && !endpoint_ok(val, bad, sizeof bad))
             return cf_err_set(err, CF_EINVAL, "%s: %s: '%s': %s", where, key, val, bad);
         if (strcmp(o->name, "http") == 0 && strcmp(val, "off") != 0) {
             char host[256];

@@ -75,9 +75,7 @@ typedef struct svc {
     uint64_t probe_done_ms;       /* when the last one completed (0: never) */
     bool probe_ok;                /* the last one committed */
     char probe_error[CF_ERR_TEXT_MAX]; /* why the last one failed */
-    uint64_t probe_failures;      /* probes that did not commit */
-    uint64_t rollbacks_seen;      /* the archive's rollbacks as of rollback_ms */
-    uint64_t rollback_ms;         /* when a new rollback was last seen (0: never) */
+    uint64_t probe_failures;           /* probes that did not commit */
     cf_metrics_hist_t commit_hist; /* probe submit -> commit, seconds */
     cf_metrics_hist_t publish_hist; /* archive acceptance -> facts published, seconds */
     uint64_t facts_by_type[CF_FACT_TYPES]; /* facts published this run, by type */
@@ -231,26 +229,12 @@ send_probe(daemon_t *d)
         s->probe_out = true;
 }
 
-/* Notes when the archive last rolled a batch back. The probe alone cannot tell: it
- * writes nothing, so it commits on a full disk unless it shares a failing batch. */
-static void
-note_rollbacks(daemon_t *d, cf_archive_stats_t *ast)
-{
-    cf_archive_stats(d->archive, ast);
-    if (ast->rollbacks > d->svc.rollbacks_seen) {
-        d->svc.rollbacks_seen = ast->rollbacks;
-        d->svc.rollback_ms = cf_clock_ms();
-    }
-}
-
 /* Why the archive's writer is not healthy, or NULL. */
 static const char *
-writer_trouble(daemon_t *d, char *buf, size_t n)
+writer_trouble(const daemon_t *d, char *buf, size_t n)
 {
-    svc_t *s = &d->svc;
+    const svc_t *s = &d->svc;
     uint64_t now = cf_clock_ms();
-    cf_archive_stats_t ast;
-    note_rollbacks(d, &ast);
     if (s->probe_out && now - s->probe_sent_ms >= PROBE_STUCK_MS) {
         snprintf(buf, n, "archive writer has not answered for %llu s",
                  (unsigned long long)((now - s->probe_sent_ms) / 1000));
@@ -264,9 +248,13 @@ writer_trouble(daemon_t *d, char *buf, size_t n)
         snprintf(buf, n, "archive not writable: %s", s->probe_error);
         return buf;
     }
-    if (s->rollback_ms && now - s->rollback_ms < ROLLBACK_SICK_MS) {
+    /* the probe writes nothing: on a full disk it commits while every batch that
+     * grows the file rolls back */
+    cf_archive_stats_t ast;
+    cf_archive_stats(d->archive, &ast);
+    if (ast.rollback_ms && now - ast.rollback_ms < ROLLBACK_SICK_MS) {
         snprintf(buf, n, "archive failed to store a batch %.1f s ago: %s",
-                 (double)(now - s->rollback_ms) / 1000, ast.rollback_error);
+                 (double)(now - ast.rollback_ms) / 1000, ast.rollback_error);
         return buf;
     }
     return NULL;
@@ -307,8 +295,6 @@ on_tick(evutil_socket_t fd, short what, void *arg)
         return;
     if (now - s->probe_sent_ms >= PROBE_EVERY_MS)
         send_probe(d);
-    cf_archive_stats_t ast;
-    note_rollbacks(d, &ast);
     if (now - s->last_rate_ms >= 1000) {
         cf_ingest_stats_t is;
         cf_dispatch_stats_t ds;

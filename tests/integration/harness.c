@@ -506,6 +506,28 @@ it_push_with(const it_daemon_t *d, const cf_article_t *articles, size_t n, int *
         it_fail("push: %s", err.text);
 }
 
+void
+it_push_alike(const it_daemon_t *d, const char *tag, const char *body, size_t n)
+{
+    cf_article_t *a = cf_calloc(n, sizeof *a);
+    char(*urls)[96] = cf_calloc(n, sizeof *urls);
+    int *st = cf_calloc(n, sizeof *st);
+    uint64_t *ids = cf_calloc(n, sizeof *ids);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(urls[i], sizeof urls[i], "https://example.test/%s/%zu", tag, i);
+        a[i] = (cf_article_t){.url = urls[i], .title = "Cloud news", .body = (char *)body};
+        a[i].body_len = strlen(body);
+    }
+    it_push(d, a, n, st, ids);
+    for (size_t i = 0; i < n; i++)
+        if (st[i] != CF_OK)
+            it_fail("%s: %s", urls[i], cf_msg_status_name(st[i]));
+    free(a);
+    free(urls);
+    free(st);
+    free(ids);
+}
+
 static int
 by_name(const struct dirent **a, const struct dirent **b)
 {

@@ -71,6 +71,10 @@ void it_wait_stat(it_daemon_t *d, const char *name, uint64_t value, int timeout_
 void it_push(const it_daemon_t *d, const cf_article_t *articles, size_t n, int *status,
              uint64_t *ids);
 
+/* Pushes n articles with one body (borrowed), urls https://example.test/TAG/0.., and
+ * fails the test unless each is accepted. */
+void it_push_alike(const it_daemon_t *d, const char *tag, const char *body, size_t n);
+
 /* it_push with the client's resend timeout and resend count (a dead daemon makes
  * each unanswered article wait timeout_ms * (retries + 1)). */
 void it_push_with(const it_daemon_t *d, const cf_article_t *articles, size_t n, int *status,

@@ -526,14 +526,7 @@ main(void)
     const char *sub3_argv[] = {cloudfact, "sub",    "--endpoint",   d.publish,
                                "--query", d.ingest, "--from-start", NULL};
     sub = run(false, tmp("sub3.out"), tmp("sub3.err"), sub3_argv);
-    int waited = 0;
-    while (waitpid(sub, &status, WNOHANG) == 0 && waited++ < 300)
-        usleep(100 * 1000);
-    if (waited > 300) {
-        kill(sub, SIGKILL);
-        waitpid(sub, &status, 0);
-        it_fail("sub kept retrying a replay that %s refuses", d.ingest);
-    }
+    status = it_wait_exit(sub, 30, "sub retrying a replay that the ingest endpoint refuses");
     char *sub3_err = slurp(tmp("sub3.err"));
     const char *said = strstr(sub3_err, "replay from seq 0 refused by");
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 && said && !strstr(said + 1, "replay from"),

@@ -81,18 +81,7 @@ main(void)
     it_wait_stat(&d, "cloudfact_workers_ready", 2, 30);
 
     enum { N = 16 };
-    cf_article_t a[N];
-    char urls[N][64];
-    for (int i = 0; i < N; i++) {
-        snprintf(urls[i], sizeof urls[i], "https://example.test/impostor/%d", i);
-        a[i] = (cf_article_t){.url = urls[i], .title = "t", .body = "Nimbus opened a data center."};
-        a[i].body_len = strlen(a[i].body);
-    }
-    int st[N];
-    uint64_t ids[N];
-    it_push(&d, a, N, st, ids);
-    for (int i = 0; i < N; i++)
-        CHECK(st[i] == CF_OK, "article %d: %s", i, cf_msg_status_name(st[i]));
+    it_push_alike(&d, "impostor", "Nimbus opened a data center.", N);
 
     /* the impostor takes one job and sits on it */
     bool got = false;

@@ -229,20 +229,7 @@ test_remote_worker_leaves(void)
     /* stopped, so that the jobs wait in its socket when the signal comes */
     CHECK(kill(w, SIGSTOP) == 0, "SIGSTOP");
     enum { N = 6 };
-    cf_article_t a[N];
-    char urls[N][64];
-    for (int i = 0; i < N; i++) {
-        snprintf(urls[i], sizeof urls[i], "https://example.test/leaving/%d", i);
-        a[i] = (cf_article_t){.url = urls[i],
-                              .title = "Cloud news",
-                              .body = "Nimbus opened a data center in Oslo in 2024."};
-        a[i].body_len = strlen(a[i].body);
-    }
-    int st[N];
-    uint64_t ids[N];
-    it_push(&d, a, N, st, ids);
-    for (int i = 0; i < N; i++)
-        CHECK(st[i] == CF_OK, "article %d: %s", i, cf_msg_status_name(st[i]));
+    it_push_alike(&d, "leaving", "Nimbus opened a data center in Oslo in 2024.", N);
     it_wait_stat(&d, "cloudfact_jobs_inflight", 4, 30);
     CHECK(kill(w, SIGTERM) == 0 && kill(w, SIGCONT) == 0, "SIGTERM, SIGCONT");
     int ws = it_wait_exit(w, 30, "the remote worker after SIGTERM");
