@@ -457,6 +457,13 @@ struct cf_archive {
                                  * when one works again */
     char werr[CF_ERR_TEXT_MAX]; /* sqlite's message for a batch failure */
 
+    /* the opening thread's, until cf_archive_open returns (see "Opening") */
+    cf_archive_progress_t progress; /* fn NULL: none */
+    const char *step;               /* what opening is doing (a literal) */
+    char step_buf[96];              /* a step with numbers in it */
+    uint64_t progress_last_ms;      /* when progress.fn last ran (or opening began) */
+    uint64_t busy_since_ms;         /* when the current wait for a lock began */
+
     /* loop-thread-owned */
     cf_archive_stats_t st_; /* the counters cf_archive_stats returns */
 };
@@ -2023,6 +2030,67 @@ query_int(sqlite3 *db, const char *sql, int64_t *out)
     return rc;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Opening                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A big archive can take long to open: a migration rewrites tables, the recovery
+ * statements scan every article, another connection (an analyst's sqlite3 shell)
+ * can hold the write lock. The caller's progress function hears about it every
+ * interval, so that a service manager's start timeout can be extended rather than
+ * kill a start that is working (STACK.md 7, EXTEND_TIMEOUT_USEC). SQLite's
+ * progress handler runs every PROGRESS_OPS virtual-machine instructions; the
+ * clock is read there, not per row. */
+#define PROGRESS_OPS 4096
+#define PROGRESS_DEFAULT_MS 1000
+#define BUSY_SLEEP_MS 10 /* between tries for a lock while opening */
+
+static void
+open_step(cf_archive_t *self, const char *step)
+{
+    self->step = step;
+}
+
+static void
+open_tick(cf_archive_t *self, bool waiting)
+{
+    if (!self->progress.fn)
+        return;
+    uint64_t now = cf_clock_ms();
+    unsigned every = self->progress.interval_ms ? self->progress.interval_ms : PROGRESS_DEFAULT_MS;
+    if (now - self->progress_last_ms < every)
+        return;
+    self->progress_last_ms = now;
+    char doing[sizeof self->step_buf + 64];
+    snprintf(doing, sizeof doing, "%s%s", self->step ? self->step : "opening",
+             waiting ? " (waiting for a lock another connection holds)" : "");
+    self->progress.fn(self->progress.ctx, doing);
+}
+
+static int
+open_progress(void *arg)
+{
+    open_tick(arg, false);
+    return 0; /* never interrupts */
+}
+
+/* sqlite3_busy_timeout's wait, with progress: tries again every BUSY_SLEEP_MS for
+ * BUSY_TIMEOUT_MS, then SQLITE_BUSY ("database is locked"). */
+static int
+open_busy(void *arg, int count)
+{
+    cf_archive_t *self = arg;
+    uint64_t now = cf_clock_ms();
+    if (count == 0)
+        self->busy_since_ms = now;
+    if (now - self->busy_since_ms >= BUSY_TIMEOUT_MS)
+        return 0;
+    open_tick(self, true);
+    struct timespec ts = {0, BUSY_SLEEP_MS * 1000000L};
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
 static int
 migrate(cf_archive_t *self, cf_err_t *err)
 {
@@ -2048,6 +2116,9 @@ migrate(cf_archive_t *self, cf_err_t *err)
     if (version == SCHEMA_VERSION)
         return CF_OK;
     char *msg = NULL;
+    snprintf(self->step_buf, sizeof self->step_buf,
+             "migrating the schema from version %" PRId64 " to %d", version, SCHEMA_VERSION);
+    open_step(self, self->step_buf);
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
     for (int64_t v = version; rc == SQLITE_OK && v < SCHEMA_VERSION; v++)
         rc = sqlite3_exec(db, migrations[v], NULL, NULL, &msg);
@@ -2152,11 +2223,15 @@ open_db(cf_archive_t *self, cf_err_t *err)
     if (rc != SQLITE_OK)
         return db_error(self, self->db, err, "cannot open");
     sqlite3_extended_result_codes(self->db, 1);
-    sqlite3_busy_timeout(self->db, BUSY_TIMEOUT_MS);
+    /* until cf_archive_open ends; then sqlite3_busy_timeout (see "Opening") */
+    sqlite3_busy_handler(self->db, open_busy, self);
+    sqlite3_progress_handler(self->db, PROGRESS_OPS, open_progress, self);
+    open_step(self, "reading the schema");
     /* schema first: a foreign, newer or corrupt file is refused before anything
      * (even the switch to WAL, which rewrites header bytes) writes to it */
     if (migrate(self, err) != CF_OK)
         return err ? err->rc : CF_EDB;
+    open_step(self, "switching to WAL mode");
     char *mode = NULL;
     sqlite3_stmt *s = NULL;
     rc = sqlite3_prepare_v2(self->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
@@ -2188,6 +2263,7 @@ open_db(cf_archive_t *self, cf_err_t *err)
     int64_t sync = 0; /* cf_walbuf's condition, checked rather than assumed */
     if (query_int(self->db, "PRAGMA synchronous", &sync) != SQLITE_OK || sync < 2)
         return cf_err_set(err, CF_EDB, "archive %s: commits would not sync the WAL", self->path);
+    open_step(self, "preparing the WAL");
     presize_wal(self);
     sqlite3_wal_hook(self->db, wal_hook, self); /* replaces SQLite's automatic checkpoint */
     return CF_OK;
@@ -2235,10 +2311,12 @@ static int
 recover(cf_archive_t *self, int64_t *reset, cf_err_t *err)
 {
     sqlite3 *db = self->db;
+    open_step(self, "requeuing the articles left processing");
     if (sqlite3_exec(db, "UPDATE articles SET state = 'queued' WHERE state = 'processing'", NULL,
                      NULL, NULL) != SQLITE_OK)
         return db_error(self, db, err, "cannot requeue processing articles");
     *reset = sqlite3_changes(db);
+    open_step(self, "counting the articles");
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, "SELECT state, count(*) FROM articles GROUP BY state", -1, &s,
                            NULL) != SQLITE_OK)
@@ -2263,10 +2341,12 @@ recover(cf_archive_t *self, int64_t *reset, cf_err_t *err)
     if (query_int(db, "SELECT coalesce(max(seq), 0) FROM facts", &last) != SQLITE_OK)
         return db_error(self, db, err, "cannot read the last seq");
     self->st_.last_seq = (uint64_t)last;
+    open_step(self, "finding the first queued article");
     if (rescan(self) != SQLITE_OK)
         return db_error(self, db, err, "cannot find the first queued article");
     /* the span rows a previous run kept in memory and never inserted (see "Spans") */
     int64_t pending = 0;
+    open_step(self, "adding the spans of the last facts");
     if (query_int(db, "SELECT count(*) FROM facts WHERE seq > (SELECT seq FROM fact_spans_mark)",
                   &pending) != SQLITE_OK)
         return db_error(self, db, err, "cannot count the facts above the spans' mark");
@@ -2290,6 +2370,7 @@ recover(cf_archive_t *self, int64_t *reset, cf_err_t *err)
                      NULL, NULL, NULL) != SQLITE_OK)
         return db_error(self, db, err, "cannot configure the search index's merging");
     self->fts_merge_due = true; /* whatever the last run left unmerged */
+    open_step(self, "finding the articles not yet indexed for search");
     return fts_recover(self, err);
 }
 
@@ -2380,7 +2461,8 @@ memstatus_off(void)
 }
 
 cf_archive_t *
-cf_archive_open(const char *state_dir, struct event_base *base, cf_err_t *err)
+cf_archive_open(const char *state_dir, struct event_base *base,
+                const cf_archive_progress_t *progress, cf_err_t *err)
 {
     pthread_once(&memstatus_once, memstatus_off);
     cf_archive_t *self = cf_calloc(1, sizeof *self);
@@ -2391,6 +2473,9 @@ cf_archive_open(const char *state_dir, struct event_base *base, cf_err_t *err)
     self->ctl_max_pages = -1;
     self->ctl_busy_ms = -1;
     self->close_budget = FTS_CLOSE_SECONDS;
+    if (progress)
+        self->progress = *progress;
+    self->progress_last_ms = cf_clock_ms();
     pthread_mutex_init(&self->mu, NULL);
     pthread_cond_init(&self->cv, NULL);
     int64_t reset = 0;
@@ -2409,6 +2494,10 @@ cf_archive_open(const char *state_dir, struct event_base *base, cf_err_t *err)
     if (open_db(self, err) != CF_OK || prepare_all(self, err) != CF_OK ||
         recover(self, &reset, err) != CF_OK)
         goto fail;
+    /* opened: the writer's connection waits for locks like any other (see "Opening") */
+    sqlite3_progress_handler(self->db, 0, NULL, NULL);
+    sqlite3_busy_timeout(self->db, BUSY_TIMEOUT_MS);
+    self->progress.fn = NULL;
     self->done_ev = event_new(base, -1, 0, done_cb, self);
     if (!self->done_ev) {
         cf_err_set(err, CF_ESYS, "archive: event_new failed");

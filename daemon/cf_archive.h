@@ -166,16 +166,30 @@ typedef struct cf_archive_stats {
     uint64_t checkpoint_failures; /* of them, failed: the WAL grows until one succeeds */
 } cf_archive_stats_t;
 
+/* What a long cf_archive_open is doing, told every interval_ms (0: 1000) while it
+ * works: a migration, the recovery scans of a big archive, a wait for a lock
+ * another connection holds ("... (waiting for a lock another connection holds)").
+ * For a service manager's start timeout. Called on the opening thread, never
+ * after cf_archive_open returns; doing is valid during the call only. */
+typedef struct cf_archive_progress {
+    void (*fn)(void *ctx, const char *doing);
+    void *ctx;
+    unsigned interval_ms;
+} cf_archive_progress_t;
+
 /* Opens (creating if needed, mode 0750) state_dir and state_dir/cloudfact.db
  * (mode 0640), takes the directory's lock file (a second daemon gets CF_EBUSY
  * naming the holder's pid), migrates the schema to the current version (a newer,
  * foreign or corrupt file gives CF_EDB naming `cloudfact check --state-dir DIR`),
  * resets `processing` articles (older versions wrote them) to `queued`, finds done
  * articles not yet indexed for search, starts the writer thread (named cf-writer; it
- * inherits the calling thread's scheduling policy and nice value). Completions
- * are delivered on base's loop thread (evthread_use_pthreads() must have been
- * called before base was created). Returns NULL with err on failure. */
-cf_archive_t *cf_archive_open(const char *state_dir, struct event_base *base, cf_err_t *err);
+ * inherits the calling thread's scheduling policy and nice value). A lock another
+ * connection holds is waited for up to 5 s. progress (NULL: none) hears how a long
+ * open goes. Completions are delivered on base's loop thread
+ * (evthread_use_pthreads() must have been called before base was created).
+ * Returns NULL with err on failure. */
+cf_archive_t *cf_archive_open(const char *state_dir, struct event_base *base,
+                              const cf_archive_progress_t *progress, cf_err_t *err);
 
 /* Queues req for the writer. Requests are carried out in submission order, many
  * per transaction; req->cb runs on the loop thread after the commit. The caller

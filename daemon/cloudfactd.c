@@ -895,11 +895,40 @@ workers_batch(const cf_config_t *c)
            (sched_getscheduler(0) & ~SCHED_RESET_ON_FORK) == SCHED_OTHER;
 }
 
+/* A long archive open (a migration, a big archive's recovery, a lock another
+ * connection holds) tells systemd it is working, each second, so that
+ * TimeoutStartSec= does not kill it: each message asks for OPEN_EXTEND_USEC more
+ * from now (systemd never shortens the timeout). Said in the log once per step. */
+#define OPEN_EXTEND_USEC 10000000ull
+
+typedef struct open_watch {
+    daemon_t *d;
+    uint64_t since_ms;
+    char said[160]; /* the step last logged */
+} open_watch_t;
+
+static void
+on_open_progress(void *ctx, const char *doing)
+{
+    open_watch_t *w = ctx;
+    double s = (double)(cf_clock_ms() - w->since_ms) / 1000.0;
+    char msg[320];
+    snprintf(msg, sizeof msg, "EXTEND_TIMEOUT_USEC=%llu\nSTATUS=opening the archive: %s (%.0f s)",
+             OPEN_EXTEND_USEC, doing, s);
+    notify(w->d, msg);
+    if (strncmp(w->said, doing, sizeof w->said - 1) != 0) {
+        snprintf(w->said, sizeof w->said, "%s", doing);
+        cf_log_notice("archive: still opening after %.0f s: %s", s, doing);
+    }
+}
+
 static int
 start(daemon_t *d, cf_err_t *err)
 {
     const cf_config_t *c = d->cfg;
-    d->archive = cf_archive_open(c->state_dir, d->base, err);
+    open_watch_t watch = {d, cf_clock_ms(), ""};
+    cf_archive_progress_t progress = {on_open_progress, &watch, 0};
+    d->archive = cf_archive_open(c->state_dir, d->base, &progress, err);
     if (!d->archive)
         return err->rc ? err->rc : CF_EDB;
     cf_archive_stats_t as;

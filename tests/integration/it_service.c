@@ -3,8 +3,9 @@
  * on its own NOTIFY_SOCKET (abstract and path forms) and checks that READY (with
  * STATUS), WATCHDOG, RELOADING/READY and STOPPING arrive in that order; scrapes
  * /metrics and /healthz while the daemon works and checks the exposition format;
- * reloads a changed and then a bad configuration file with SIGHUP; and counts the
- * log lines a batch of articles produces at the default level (none per article). */
+ * reloads a changed and then a bad configuration file with SIGHUP; counts the
+ * log lines a batch of articles produces at the default level (none per article);
+ * and sees a start that waits for the archive ask systemd for more time. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,6 +22,8 @@
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "cf_text.h"
 #include "harness.h"
@@ -514,10 +517,64 @@ test_no_workers(void)
     it_daemon_cleanup(&d);
 }
 
+/* An archive another connection holds locked as the daemon starts (an analyst's
+ * sqlite3 shell in a transaction): while the open waits, systemd hears each second
+ * that the start is working, with the step that waits, and more time for it
+ * (EXTEND_TIMEOUT_USEC), and the log says it once; when the lock goes, READY. */
+static void
+test_slow_open(void)
+{
+    it_daemon_t d;
+    it_daemon_init(&d);
+    listener_t l;
+    listener_open(&l, false, d.dir);
+    int port = it_free_port();
+    char conf[300];
+    snprintf(conf, sizeof conf, "%s/cloudfactd.conf", d.dir);
+    write_file(conf, "log_level = notice\n");
+    /* a first run makes the archive */
+    spawn_daemon(&d, l.env, port, conf, 0);
+    expect_msg(&l, "READY=1", "", NULL, 0);
+    kill(d.pid, SIGTERM);
+    int status = it_daemon_stop(&d, SIGTERM, 60);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status 0x%x", status);
+    running = NULL;
+    char buf[2048];
+    struct timeval drain = {0, 1000}; /* the first run's STOPPING and STATUS */
+    setsockopt(l.fd, SOL_SOCKET, SO_RCVTIMEO, &drain, sizeof drain);
+    while (recv(l.fd, buf, sizeof buf, 0) > 0)
+        ;
+
+    char db_path[400];
+    snprintf(db_path, sizeof db_path, "%s/cloudfact.db", d.dir);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(db_path, &db) == SQLITE_OK, "open %s", db_path);
+    CHECK(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK, "lock");
+    spawn_daemon(&d, l.env, port, conf, 0);
+    char msg[2048];
+    expect_msg(&l, "EXTEND_TIMEOUT_USEC=10000000\n", "", msg, sizeof msg);
+    CHECK(strstr(msg, "\nSTATUS=opening the archive: preparing the WAL (waiting for a lock"
+                      " another connection holds)") != NULL,
+          "the start's status does not say what it waits for: %s", msg);
+    expect_msg(&l, "EXTEND_TIMEOUT_USEC=10000000\n", "", NULL, 0); /* and again */
+    CHECK(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK, "unlock");
+    sqlite3_close(db);
+    expect_msg(&l, "READY=1", "EXTEND_TIMEOUT_USEC=", NULL, 0);
+    CHECK(count_lines(d.log, "archive: still opening after ") == 1,
+          "the slow step is not logged once");
+    kill(d.pid, SIGTERM);
+    status = it_daemon_stop(&d, SIGTERM, 60);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status 0x%x", status);
+    running = NULL;
+    close(l.fd);
+    it_daemon_cleanup(&d);
+}
+
 int
 main(void)
 {
     atexit(kill_running);
+    test_slow_open();
     test_service(true);
     test_service(false);
     test_no_workers();

@@ -94,7 +94,7 @@ setup(fixture_t *fx, bool open)
     fx->base = event_base_new();
     if (open) {
         cf_err_t err;
-        fx->a = cf_archive_open(fx->dir, fx->base, &err);
+        fx->a = cf_archive_open(fx->dir, fx->base, NULL, &err);
         if (!fx->a)
             fprintf(stderr, "open: %s\n", err.text);
         CF_CHECK(fx->a != NULL);
@@ -123,7 +123,7 @@ reopen(fixture_t *fx)
 {
     cf_err_t err;
     cf_archive_close(&fx->a);
-    fx->a = cf_archive_open(fx->dir, fx->base, &err);
+    fx->a = cf_archive_open(fx->dir, fx->base, NULL, &err);
     if (!fx->a)
         fprintf(stderr, "reopen: %s\n", err.text);
     CF_CHECK(fx->a != NULL);
@@ -994,7 +994,7 @@ test_lock(void)
     if (!fx.a)
         goto out;
     cf_err_t err;
-    cf_archive_t *b = cf_archive_open(fx.dir, fx.base, &err);
+    cf_archive_t *b = cf_archive_open(fx.dir, fx.base, NULL, &err);
     CF_CHECK(b == NULL);
     CF_CHECK_INT(err.rc, CF_EBUSY);
     char want[64];
@@ -1023,7 +1023,7 @@ static void
 expect_check_error(fixture_t *fx, const char *what)
 {
     cf_err_t err;
-    cf_archive_t *a = cf_archive_open(fx->dir, fx->base, &err);
+    cf_archive_t *a = cf_archive_open(fx->dir, fx->base, NULL, &err);
     CF_CHECK(a == NULL);
     CF_CHECK_INT(err.rc, CF_EDB);
     CF_CHECK(strstr(err.text, "cloudfact check --state-dir") != NULL);
@@ -1065,7 +1065,7 @@ test_newer_foreign_corrupt(void)
     /* the failed opens left the directory unlocked: a fresh archive elsewhere still works,
      * and this one's lock is free (open fails for the file, not the lock) */
     cf_err_t err;
-    cf_archive_t *a = cf_archive_open(fx.dir, fx.base, &err);
+    cf_archive_t *a = cf_archive_open(fx.dir, fx.base, NULL, &err);
     CF_CHECK(a == NULL);
     CF_CHECK_INT(err.rc, CF_EDB);
     teardown(&fx);
@@ -1261,7 +1261,7 @@ test_migrate_from_v1(void)
                  " (1, 'market_share', 'azure', 10, 'percent', '2014', '2014-01-01',"
                  " '2014-12-31', 'reported', 0.8, 'AWS holds 30 percent', 0, 20);");
     cf_err_t err;
-    fx.a = cf_archive_open(fx.dir, fx.base, &err);
+    fx.a = cf_archive_open(fx.dir, fx.base, NULL, &err);
     if (!fx.a)
         fprintf(stderr, "open v1: %s\n", err.text);
     CF_CHECK(fx.a != NULL);
@@ -1312,6 +1312,83 @@ test_migrate_from_v1(void)
     CF_CHECK_INT(cf_test_sql_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
     CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), 3);
     sqlite3_close(db);
+    teardown(&fx);
+}
+
+/* What a long open told its progress function. */
+typedef struct progress_log {
+    int calls;
+    bool migrating;  /* a call named the migration */
+    bool waited;     /* a call said it waited for a lock, naming the step */
+    sqlite3 *holder; /* holds the write lock until the open says it waits for it */
+} progress_log_t;
+
+static void
+on_progress(void *ctx, const char *doing)
+{
+    progress_log_t *p = ctx;
+    p->calls++;
+    if (strstr(doing, "migrating the schema from version 1 to "))
+        p->migrating = true;
+    /* the wait names the step that waits (the first to write: preparing the WAL) */
+    if (strcmp(doing, "preparing the WAL (waiting for a lock another connection holds)") == 0)
+        p->waited = true;
+    if (p->holder && strstr(doing, "(waiting for a lock")) {
+        /* the analyst's shell lets go: the open goes on */
+        CF_CHECK_INT(sqlite3_exec(p->holder, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(p->holder);
+        p->holder = NULL;
+    }
+}
+
+/* A long open says what it does while it works (cloudfactd extends systemd's start
+ * timeout with it): a migration over many facts, and a wait for a write lock another
+ * connection holds, named with the step that waits; once opened, never again. */
+static void
+test_open_progress(void)
+{
+    fixture_t fx;
+    setup(&fx, false);
+    make_db(&fx, v1_schema);
+    /* 200,000 facts over 10,000 articles: the span rebuild takes well over 1 ms */
+    make_db(&fx,
+            "PRAGMA journal_mode=WAL;"
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)"
+            " INSERT INTO articles(url, title, body, state) SELECT 'https://old.example/' || i,"
+            " 't', 'b', 'done' FROM n;"
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 199999)"
+            " INSERT INTO facts(article, type, subject) SELECT i / 20 + 1,"
+            " 'type' || (i % 7), 'co' || (i % 3) FROM n;");
+    progress_log_t log = {0};
+    cf_archive_progress_t progress = {on_progress, &log, 1};
+    cf_err_t err;
+    fx.a = cf_archive_open(fx.dir, fx.base, &progress, &err);
+    CF_CHECK(fx.a != NULL);
+    if (!fx.a) {
+        fprintf(stderr, "open: %s\n", err.text);
+        goto out;
+    }
+    CF_CHECK(log.migrating);
+
+    /* opened: work on the writer does not call it */
+    int calls = log.calls;
+    uint64_t ids[200];
+    insert_many(&fx, "after", "Opened already.", 200, ids);
+    CF_CHECK_INT(log.calls, calls);
+
+    /* another connection holds the write lock as the archive opens */
+    cf_archive_close(&fx.a);
+    log.holder = peek_open(&fx);
+    CF_CHECK_INT(sqlite3_exec(log.holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    fx.a = cf_archive_open(fx.dir, fx.base, &progress, &err);
+    CF_CHECK(fx.a != NULL);
+    if (!fx.a)
+        fprintf(stderr, "open while locked: %s\n", err.text);
+    CF_CHECK(log.waited);
+    CF_CHECK(log.holder == NULL);
+    if (log.holder)
+        sqlite3_close(log.holder);
+out:
     teardown(&fx);
 }
 
@@ -2150,4 +2227,4 @@ CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
              CF_TEST(test_search_backlog_light_load), CF_TEST(test_search_merged_when_idle),
              CF_TEST(test_search_close_budget), CF_TEST(test_spans_written),
              CF_TEST(test_spans_deferred), CF_TEST(test_checkpoint_full_disk),
-             CF_TEST(test_search_failure_spares_requests))
+             CF_TEST(test_search_failure_spares_requests), CF_TEST(test_open_progress))

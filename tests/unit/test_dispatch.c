@@ -108,7 +108,7 @@ setup(env_t *e, unsigned max_attempts, unsigned deadline)
     CF_CHECK(mkdtemp(e->dir) != NULL);
     e->base = event_base_new();
     cf_err_t err;
-    e->archive = cf_archive_open(e->dir, e->base, &err);
+    e->archive = cf_archive_open(e->dir, e->base, NULL, &err);
     CF_CHECK(e->archive != NULL);
     e->zctx = zmq_ctx_new();
     e->publish = cf_publish_new(e->base, e->zctx, "inproc://pub", NULL, &err);

@@ -50,7 +50,7 @@ setup(fixture_t *fx)
     snprintf(fx->dir, sizeof fx->dir, "%s/state", fx->tmp);
     fx->base = event_base_new();
     cf_err_t err;
-    fx->a = cf_archive_open(fx->dir, fx->base, &err);
+    fx->a = cf_archive_open(fx->dir, fx->base, NULL, &err);
     if (!fx->a) {
         fprintf(stderr, "open: %s\n", err.text);
         abort();

@@ -204,7 +204,7 @@ test_rows_match_pages(void)
     snprintf(dir, sizeof dir, "%s/state", tmp);
     struct event_base *base = event_base_new();
     cf_err_t err;
-    cf_archive_t *a = cf_archive_open(dir, base, &err);
+    cf_archive_t *a = cf_archive_open(dir, base, NULL, &err);
     CF_CHECK(a != NULL);
     if (!a)
         return;
