@@ -145,6 +145,31 @@ fail:
     return NULL;
 }
 
+cf_allow_t *
+cf_allow_prune(const cf_allow_t *self, const char *dir)
+{
+    cf_allow_t *kept = cf_calloc(1, sizeof *kept);
+    if (!self || !self->n || !dir)
+        return kept;
+    /* no ownership checks: they guard against keys added by others, and this keeps
+     * only keys that were already trusted, each where it was */
+    cf_err_t err;
+    kept->v = cf_calloc(self->n, sizeof *kept->v);
+    for (size_t i = 0; i < self->n; i++) {
+        const entry_t *e = &self->v[i];
+        char path[PATH_MAX], z85[CF_KEY_Z85 + 1];
+        struct stat st;
+        if (snprintf(path, sizeof path, "%s/%s.pub", dir, e->name) >= (int)sizeof path ||
+            stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+            cf_key_read_public(path, z85, &err) != CF_OK || strcmp(z85, e->z85) != 0)
+            continue;
+        entry_t *k = &kept->v[kept->n++];
+        *k = *e;
+        k->name = cf_strdup(e->name);
+    }
+    return kept; /* still sorted: a subsequence of self's */
+}
+
 const char *
 cf_allow_find(const cf_allow_t *self, const uint8_t key[CF_KEY_BIN])
 {

@@ -22,6 +22,14 @@ typedef struct cf_allow cf_allow_t;
  * StrictModes: whoever can write there can add a key). dir NULL: an empty list. */
 cf_allow_t *cf_allow_load(const char *dir, cf_err_t *err);
 
+/* A copy of self without the keys dir no longer vouches for: a key stays only if
+ * dir/NAME.pub is still a regular file holding that same key. For a reload that
+ * cf_allow_load refuses (a bad file in dir or another role's): revocations must not
+ * wait for the mistake to be fixed, and nothing new gets in. Never fails: a key
+ * whose file cannot be read is dropped (fail closed). self NULL or dir NULL: an
+ * empty list. */
+cf_allow_t *cf_allow_prune(const cf_allow_t *self, const char *dir);
+
 /* The name of key (32 bytes) in the list, or NULL. Borrowed from self. */
 const char *cf_allow_find(const cf_allow_t *self, const uint8_t key[CF_KEY_BIN]);
 

@@ -533,8 +533,10 @@ cf_auth_reload(cf_auth_t *self, unsigned *lost, cf_err_t *err)
     if (!cf_auth_curve(self))
         return CF_OK;
     cf_allow_t *fresh[CF_ROLES];
-    if (load_lists((const char *const *)self->dirs, fresh, err) != CF_OK)
-        return CF_EINVAL;
+    int rc = load_lists((const char *const *)self->dirs, fresh, err);
+    if (rc != CF_OK) /* refused: the old lists stay, less the keys no longer vouched for */
+        for (int r = 0; r < CF_ROLES; r++)
+            fresh[r] = cf_allow_prune(self->allow[r], self->dirs[r]);
     for (int r = 0; r < CF_ROLES; r++) {
         diff_ctx_t gone = {role_names[r], "removed"}, added = {role_names[r], "added"};
         if (cf_allow_missing(self->allow[r], fresh[r], log_diff, &gone))
@@ -544,7 +546,7 @@ cf_auth_reload(cf_auth_t *self, unsigned *lost, cf_err_t *err)
         self->prev[r] = self->allow[r];
         self->allow[r] = fresh[r];
     }
-    return CF_OK;
+    return rc;
 }
 
 size_t

@@ -77,9 +77,10 @@ int cf_auth_check(cf_auth_t *self, cf_auth_domain_t d, zmq_msg_t *msg, const cha
  * peer whose key is on the operators list. A refusal is counted as `not_operator`. */
 bool cf_auth_operator(cf_auth_t *self, zmq_msg_t *msg);
 
-/* Re-reads every allowlist directory (SIGHUP). All or nothing: on an error every old
- * list stays (CF_EINVAL with err). Logs who was added and removed; *lost gets one
- * bit (1 << role) per role that lost a key. */
+/* Re-reads every allowlist directory (SIGHUP). On an error in any of them
+ * (CF_EINVAL with err) nothing is added, but revocations still apply: each old list
+ * stays less the keys whose file was removed or changed (cf_allow_prune). Logs who
+ * was added and removed; *lost gets one bit (1 << role) per role that lost a key. */
 int cf_auth_reload(cf_auth_t *self, unsigned *lost, cf_err_t *err);
 
 /* Keys on the list of role. */

@@ -588,7 +588,9 @@ reload(daemon_t *d)
     unsigned lost = 0;
     bool keys_ok = cf_auth_reload(d->auth, &lost, &err) == CF_OK;
     if (!keys_ok)
-        cf_log_error("reload: allowlists refused, keeping the running ones: %s", err.text);
+        cf_log_error("reload: allowlists refused, nothing added (keys whose file was removed or "
+                     "changed are revoked all the same): %s",
+                     err.text);
     /* ingest, query and workers check each message's key; XPUB cannot, so a revoked
      * subscriber is cut off by disconnecting every subscriber */
     if (lost & (1u << CF_ROLE_SUBSCRIBERS) && cf_publish_cut_subscribers(d->publish, &err) != CF_OK)

@@ -524,7 +524,9 @@ revoked_worker_with_jobs(void *ctx, const char *wep)
 
 /* Revocation: delete the key file, SIGHUP. New connections with it are refused,
  * a connected scraper's next article is answered `denied`, a connected subscriber
- * is cut off; the reload names who was removed. */
+ * is cut off; the reload names who was removed. All this although the reload is
+ * refused, for a file that is not a key left in another list: a revocation must
+ * not wait for an unrelated mistake to be fixed. */
 static void
 revocation(void *ctx)
 {
@@ -541,9 +543,15 @@ revocation(void *ctx)
           err.text);
     revoke_key("scrapers", "scraper1");
     revoke_key("subscribers", "sub1");
+    char typo[400];
+    snprintf(typo, sizeof typo, "%s/workers/typo.pub", d.dir);
+    FILE *f = fopen(typo, "w");
+    CHECK(f && fputs("not a key\n", f) >= 0 && fclose(f) == 0, "write %s", typo);
     kill(d.pid, SIGHUP);
     it_wait_log(&d, "auth: scrapers: removed 'scraper1'", 1, 10);
     it_wait_log(&d, "auth: subscribers: removed 'sub1'", 1, 10);
+    it_wait_log(&d, "reload: allowlists refused, nothing added", 1, 10);
+    CHECK(it_log_count(&d, "typo.pub") >= 1, "the refusal does not name the bad file");
     push_raw(conn, "https://in.example/after-revocation");
     CHECK(ingest_reply(conn) == CF_EDENIED, "a revoked scraper's message was not denied");
     CHECK(stored("https://in.example/after-revocation") == 0, "a revoked scraper got in");

@@ -238,6 +238,73 @@ test_allow(void)
     CF_CHECK(system("rm -rf /tmp/cf-test-key-*") == 0);
 }
 
+static void
+write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CF_CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* A reload refused for a bad file still revokes: cf_allow_prune keeps a running key
+ * only where its own file still holds it; nothing new gets in. */
+static void
+test_allow_prune(void)
+{
+    char list[128], p[256], key[48];
+    snprintf(list, sizeof list, "%s/prune", dir);
+    CF_CHECK(mkdir(list, 0750) == 0);
+    cf_err_t err;
+    const char *names[] = {"keep", "gone", "changed", "moved"};
+    char z[4][41];
+    for (int i = 0; i < 4; i++) {
+        CF_CHECK(cf_key_generate(list, names[i], false, z[i], &err) == CF_OK);
+        snprintf(p, sizeof p, "%s/%s.key", list, names[i]);
+        unlink(p);
+    }
+    cf_allow_t *running = cf_allow_load(list, &err);
+    CF_CHECK(running != NULL && cf_allow_count(running) == 4);
+    /* the operator revokes two keys, moves one, adds one, and leaves a typo behind */
+    snprintf(p, sizeof p, "%s/gone.pub", list);
+    unlink(p);
+    char newz[41];
+    CF_CHECK(cf_key_generate(dir, "other", false, newz, &err) == CF_OK);
+    snprintf(p, sizeof p, "%s/changed.pub", list);
+    snprintf(key, sizeof key, "%s\n", newz);
+    write_text(p, key); /* another key under the old name */
+    char from[256];
+    snprintf(from, sizeof from, "%s/moved.pub", list);
+    snprintf(p, sizeof p, "%s/moved-elsewhere.pub", list);
+    CF_CHECK(rename(from, p) == 0);
+    snprintf(p, sizeof p, "%s/typo.pub", list);
+    write_text(p, "not a key\n");
+    CF_CHECK(cf_allow_load(list, &err) == NULL && strstr(err.text, "typo.pub") != NULL);
+    cf_allow_t *kept = cf_allow_prune(running, list);
+    CF_CHECK(cf_allow_count(kept) == 1);
+    uint8_t k[32];
+    cf_key_parse(z[0], 40, k, NULL, NULL);
+    CF_CHECK(cf_allow_find(kept, k) && strcmp(cf_allow_find(kept, k), "keep") == 0);
+    for (int i = 1; i < 4; i++) {
+        cf_key_parse(z[i], 40, k, NULL, NULL);
+        CF_CHECK(cf_allow_find(kept, k) == NULL);
+    }
+    cf_key_parse(newz, 40, k, NULL, NULL);
+    CF_CHECK(cf_allow_find(kept, k) == NULL); /* nothing added */
+    CF_CHECK(cf_allow_missing(running, kept, NULL, NULL) == 3);
+    cf_allow_destroy(&kept);
+    /* the directory gone: nothing vouches for any key */
+    kept = cf_allow_prune(running, "/nonexistent/keys");
+    CF_CHECK(kept != NULL && cf_allow_count(kept) == 0);
+    cf_allow_destroy(&kept);
+    kept = cf_allow_prune(NULL, list);
+    CF_CHECK(kept != NULL && cf_allow_count(kept) == 0);
+    cf_allow_destroy(&kept);
+    cf_allow_destroy(&running);
+}
+
 /* Only endpoints something guards: tcp (CURVE when configured), ipc paths (file
  * permissions), inproc. */
 static void
@@ -278,6 +345,7 @@ test_all(void)
     test_parse();
     test_generate_and_read();
     test_client();
+    test_allow_prune(); /* before test_allow, which removes the directory */
     test_allow();
     test_endpoints();
 }
