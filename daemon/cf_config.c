@@ -136,7 +136,13 @@ endpoint_ok(const char *val, char *why, size_t n)
         return true;
     }
     if (strncmp(val, "ipc://", 6) == 0) {
-        if (val[6] != '/' && val[6] != '@') { /* '@': Linux's abstract namespace */
+        if (val[6] == '@') { /* what cf_auth_bind refuses: said here, by --check-config too */
+            snprintf(why, n,
+                     "an abstract ipc name has no file permissions to guard it: use a path "
+                     "(ipc:///run/...)");
+            return false;
+        }
+        if (val[6] != '/') {
             snprintf(why, n, "an ipc endpoint needs an absolute path (ipc:///run/...)");
             return false;
         }
@@ -147,7 +153,7 @@ endpoint_ok(const char *val, char *why, size_t n)
         }
         return true;
     }
-    snprintf(why, n, "expected tcp://ADDR:PORT, ipc:///PATH or ipc://@NAME");
+    snprintf(why, n, "expected tcp://ADDR:PORT or ipc:///PATH");
     return false;
 }
 
