@@ -1049,7 +1049,7 @@ main(int argc, char **argv)
     if (!d.cfg) {
         if (err.rc == CF_OK)
             return 0; /* --help, --version */
-        fprintf(stderr, "cloudfactd: configuration: %s\n", err.text);
+        cf_log_fail("configuration: %s", err.text);
         return 2;
     }
     if (d.cfg->check_config) {
@@ -1064,12 +1064,12 @@ main(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN);
     /* the archive's writer thread wakes the loop with event_active */
     if (evthread_use_pthreads() != 0) {
-        fprintf(stderr, "cloudfactd: libevent: no thread support\n");
+        cf_log_fail("libevent: no thread support");
         return 1;
     }
     d.base = event_base_new();
     if (!d.base) {
-        fprintf(stderr, "cloudfactd: libevent: cannot create the event base\n");
+        cf_log_fail("libevent: cannot create the event base");
         return 1;
     }
     const int signums[3] = {SIGTERM, SIGINT, SIGHUP};
@@ -1084,7 +1084,7 @@ main(int argc, char **argv)
         cf_log_warn("notify: %s; not notifying systemd", err.text);
     int rc = start(&d, &err);
     if (rc != CF_OK) {
-        fprintf(stderr, "cloudfactd: %s\n", err.text);
+        cf_log_fail("%s", err.text);
         /* a bad key file or allowlist is configuration: restarting cannot help */
         bool config = rc == CF_EINVAL || rc == CF_EDENIED;
         char msg[CF_ERR_TEXT_MAX + 16];

@@ -77,6 +77,22 @@ cf_log_write(int level, const char *fmt, ...)
 }
 
 void
+cf_log_fail(const char *fmt, ...)
+{
+    char line[2048];
+    int n = snprintf(line, sizeof line, "%s%s: ", to_journal ? "<3>" : "", prog);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < sizeof line)
+        vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    size_t len = strnlen(line, sizeof line - 2);
+    line[len] = '\n';
+    fwrite(line, 1, len + 1, stderr);
+    fflush(stderr);
+}
+
+void
 cf_ratelog(cf_ratelog_t *rl, int level, const char *fmt, ...)
 {
     struct timespec ts;

@@ -29,6 +29,12 @@ const char *cf_log_level_name(int level);
 
 void cf_log_write(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A program's last word before it exits on a failure: "PROGRAM: message" on
+ * stderr (the form DESIGN.md gives every program's errors), with the journal's
+ * error priority in front when stderr is the journal, so that `journalctl -p err`
+ * shows why a service did not start. Written whatever cf_log_level says. */
+void cf_log_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A warning that outside input can repeat at will: logged at most once per
  * interval (10 s), with how many were suppressed. Zero-initialise. */
 typedef struct cf_ratelog {

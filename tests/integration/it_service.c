@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -570,10 +571,81 @@ test_slow_open(void)
     it_daemon_cleanup(&d);
 }
 
+/* Runs cloudfactd with args, its stderr a file that JOURNAL_STREAM names (as
+ * systemd sets it); returns the exit status, the file's text in out. */
+static int
+run_on_journal(const char *const *args, const char *err_path, char *out, size_t n)
+{
+    int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0, "open %s", err_path);
+    struct stat st;
+    CHECK(fstat(fd, &st) == 0, "fstat");
+    char js[64];
+    snprintf(js, sizeof js, "%llu:%llu", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    const char *argv[16] = {it_bin("cloudfactd")};
+    for (size_t i = 0; args[i] && i < 14; i++)
+        argv[i + 1] = args[i];
+    setenv("JOURNAL_STREAM", js, 1);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd, STDERR_FILENO);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    unsetenv("JOURNAL_STREAM");
+    close(fd);
+    CHECK(rc == 0, "cannot start cloudfactd: %s", strerror(rc));
+    int status = it_wait_exit(pid, 60, "cloudfactd on the journal");
+    FILE *f = fopen(err_path, "r");
+    CHECK(f, "open %s", err_path);
+    size_t len = fread(out, 1, n - 1, f);
+    out[len] = '\0';
+    fclose(f);
+    return status;
+}
+
+/* On the journal, the reason a start failed has the error priority (journalctl
+ * -p err shows it), in DESIGN.md's "program: what failed: why" form. */
+static void
+test_journal_priorities(void)
+{
+    it_daemon_t d;
+    it_daemon_init(&d);
+    char err_path[400], out[4096];
+    snprintf(err_path, sizeof err_path, "%s/stderr", d.dir);
+    const char *bad_config[] = {"--ingest", "tcp://127.0.0.1:0", "--check-config", NULL};
+    int st = run_on_journal(bad_config, err_path, out, sizeof out);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "bad configuration: status 0x%x", st);
+    CHECK(strncmp(out, "<3>cloudfactd: configuration: --ingest: ", 40) == 0,
+          "a configuration error on the journal: %s", out);
+    /* a start that fails at run time: the state directory cannot be made */
+    char blocker[400];
+    snprintf(blocker, sizeof blocker, "%s/file", d.dir);
+    int fd = open(blocker, O_WRONLY | O_CREAT, 0644);
+    CHECK(fd >= 0, "create %s", blocker);
+    close(fd);
+    char state[440];
+    snprintf(state, sizeof state, "%s/state", blocker);
+    const char *bad_start[] = {
+        "--state-dir",       state,       "--workers", "0",       "--http",  "off",
+        "--ingest",          d.ingest,    "--publish", d.publish, "--query", d.query,
+        "--worker-endpoint", d.worker_ep, NULL};
+    st = run_on_journal(bad_start, err_path, out, sizeof out);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1, "failed start: status 0x%x", st);
+    char want[600];
+    snprintf(want, sizeof want, "<3>cloudfactd: archive: cannot create state directory %s", state);
+    const char *at = strstr(out, want);
+    CHECK(at && (at == out || at[-1] == '\n'), "the start's failure on the journal: %s", out);
+    it_daemon_cleanup(&d);
+}
+
 int
 main(void)
 {
     atexit(kill_running);
+    test_journal_priorities();
     test_slow_open();
     test_service(true);
     test_service(false);
