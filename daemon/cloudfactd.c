@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1039,12 +1040,27 @@ stop(daemon_t *d)
     cf_notify_destroy(&d->svc.notify);
 }
 
+/* libzmq (4.3.4) names a ROUTER's peers that bring no routing id from a counter
+ * that starts at rand(), and aborts when a peer has already taken the name it
+ * gives (socket_base.cpp, "ok"). Nothing seeds rand(): every run would hand out
+ * the same names, which anyone able to connect to ingest could take first to kill
+ * the daemon (it_hostile). Seeded from the kernel, the names cannot be guessed. */
+static void
+seed_routing_ids(void)
+{
+    unsigned seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+        seed = (unsigned)(cf_clock_us() ^ ((uint64_t)getpid() << 16) ^ (uint64_t)time(NULL));
+    srand(seed);
+}
+
 int
 main(int argc, char **argv)
 {
     daemon_t d = {0};
     cf_err_t err;
     cf_log_init("cloudfactd");
+    seed_routing_ids(); /* before any ZeroMQ socket */
     d.cfg = cf_config_load(argc, argv, &d.src, &err);
     if (!d.cfg) {
         if (err.rc == CF_OK)

@@ -352,6 +352,54 @@ reader_that_never_reads(it_daemon_t *d)
     zmq_close(a);
 }
 
+/* libzmq names a ROUTER's peers that bring no routing id "\0" + a 32-bit counter
+ * whose start comes from rand(), and aborts the process (socket_base.cpp: "ok")
+ * when that name is already taken by a peer that chose it. Unseeded, rand() gives
+ * the same start in every run, so anyone who can connect could take the next
+ * names and kill the daemon with the next ordinary connection. These peers take
+ * the names an unseeded rand() would give each socket, on ingest and on the
+ * workers' endpoint; then ordinary peers connect, and the daemon must live on. */
+static void
+routing_id_squatters(it_daemon_t *d)
+{
+    srand(1); /* what a program that never seeds gets */
+    uint32_t start[24];
+    for (size_t k = 0; k < sizeof start / sizeof *start; k++) {
+        uint32_t low = (uint32_t)rand(), high = (uint32_t)rand();
+        start[k] = (high << 31) | low; /* libzmq's generate_random() */
+    }
+    const char *eps[] = {d->ingest, d->worker_ep};
+    void *socks[2 * 24 * 4 + 2];
+    size_t n = 0;
+    for (size_t e = 0; e < 2; e++)
+        for (size_t k = 0; k < sizeof start / sizeof *start; k++)
+            for (uint32_t off = 0; off < 4; off++) {
+                uint32_t v = start[k] + off;
+                unsigned char id[5] = {0, (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                                       (unsigned char)(v >> 8), (unsigned char)v};
+                void *s = zmq_socket(zctx, ZMQ_DEALER);
+                int zero = 0;
+                zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+                zmq_setsockopt(s, ZMQ_ROUTING_ID, id, sizeof id);
+                CHECK(zmq_connect(s, eps[e]) == 0, "connect %s", eps[e]);
+                socks[n++] = s;
+            }
+    usleep(300 * 1000);
+    for (size_t e = 0; e < 2; e++) { /* ordinary peers: libzmq names them */
+        void *s = zmq_socket(zctx, ZMQ_DEALER);
+        int zero = 0;
+        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+        CHECK(zmq_connect(s, eps[e]) == 0, "connect %s", eps[e]);
+        socks[n++] = s;
+    }
+    usleep(300 * 1000);
+    int status;
+    CHECK(waitpid(d->pid, &status, WNOHANG) == 0,
+          "the daemon died (status 0x%x) of a routing id taken first: see %s", status, d->log);
+    for (size_t i = 0; i < n; i++)
+        zmq_close(socks[i]);
+}
+
 int
 main(void)
 {
@@ -370,6 +418,9 @@ main(void)
 
     reader_that_never_reads(&d);
     printf("ok   a client that never reads loses its own replies, not other clients'\n");
+
+    routing_id_squatters(&d);
+    printf("ok   peers that take the routing ids libzmq would give others do not kill it\n");
 
     /* still serving */
     cf_article_t a = {0};
