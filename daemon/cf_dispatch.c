@@ -44,7 +44,12 @@
  *
  * The job deadline runs per worker, from its last answer (or from the job that ended
  * its idleness): a worker with jobs out that answers none for job_deadline seconds is
- * hung. A job waiting behind others on a worker does not age meanwhile. */
+ * hung. A job waiting behind others on a worker does not age meanwhile. But a job
+ * whose answer never comes (lost by a buggy or multi-threaded worker, or held back
+ * by a hostile one) while its worker answers the others would never meet that
+ * rule: each job is also due job_deadline x (the jobs ahead of it on its worker
+ * + 1) after it was sent, the most a worker in order could take over it, and
+ * fails alone then (an attempt; the worker stays: it answers). */
 
 typedef struct worker {
     struct worker *next;
@@ -73,6 +78,7 @@ typedef struct job {
     char *error;               /* why the attempt failed */
     cf_archive_req_t req;      /* DONE, FAIL or RELEASE */
     bool alone;                /* a suspect (see "Blame"): runs with no other job */
+    uint64_t due_ms;           /* out: answered by then, or failed (see "Blame") */
 } job_t;
 
 typedef struct jobq {
@@ -573,8 +579,10 @@ send_job(cf_dispatch_t *self, job_t *j, worker_t *w)
     j->next = self->inflight;
     self->inflight = j;
     j->worker = w;
+    uint64_t now = cf_clock_ms();
     if (w->inflight == 0)
-        w->busy_since = cf_clock_ms(); /* idle until now: the deadline starts */
+        w->busy_since = now; /* idle until now: the deadline starts */
+    j->due_ms = now + (uint64_t)self->opts.job_deadline * 1000 * (w->inflight + 1);
     w->inflight++;
     if (j->alone) {
         w->alone = true;
@@ -768,6 +776,20 @@ on_tick(evutil_socket_t fd, short what, void *arg)
             worker_remove(self, w, why, true);
         }
         w = next;
+    }
+    /* jobs never answered while their worker answers others (see "Blame") */
+    for (job_t *j = self->inflight; j;) {
+        job_t *next = j->next;
+        if (j->worker && now > j->due_ms) {
+            char why[160];
+            snprintf(why, sizeof why,
+                     "job deadline (%u s) exceeded: no answer for it while worker (pid=%llu) "
+                     "answered others",
+                     self->opts.job_deadline, (unsigned long long)j->worker->pid);
+            self->st.overdue++;
+            finish_failed(self, j, why);
+        }
+        j = next;
     }
     for (worker_t *w = self->workers; w;) {
         worker_t *next = w->next;

@@ -52,6 +52,7 @@ typedef struct cf_dispatch_stats {
     uint64_t attempts_failed; /* failed attempts (crash, deadline, silence, bad result, error) */
     uint64_t quarantined;     /* articles marked failed */
     uint64_t isolated;        /* jobs sent back uncharged to run alone (several were out) */
+    uint64_t overdue;         /* jobs failed unanswered while their worker answered others */
     size_t suspects;          /* articles that run alone until done or quarantined */
     uint64_t bad_messages;    /* undecodable or out-of-place worker messages */
     size_t prefetched;        /* claimed articles waiting for credit */

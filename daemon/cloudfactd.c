@@ -417,6 +417,10 @@ collect(cf_metrics_t *m, void *arg)
                        "Jobs sent back uncharged to run alone: their worker was lost with "
                        "several jobs out.",
                        ds.isolated);
+    cf_metrics_counter(m, "cloudfact_jobs_overdue_total",
+                       "Jobs failed for the job deadline with no answer while their worker "
+                       "answered others (a lost or held-back result).",
+                       ds.overdue);
     cf_metrics_gauge(m, "cloudfact_suspect_articles",
                      "Articles that run alone on a worker until done or quarantined.",
                      (double)ds.suspects);

@@ -361,7 +361,7 @@ connect_daemon(worker_t *w)
 
 #ifdef CF_WORKER_TEST_HOOKS
 /* Test build only (cloudfact-worker-test): markers in an article body make this
- * worker crash, hang or lie, so tests can do the damage for real. */
+ * worker crash, hang, lose a job or lie, so tests can do the damage for real. */
 static bool
 test_hooks(worker_t *w, const cf_msg_t *msg)
 {
@@ -371,6 +371,8 @@ test_hooks(worker_t *w, const cf_msg_t *msg)
     if (strstr(body, "cf-test:hang"))
         for (;;)
             pause();
+    if (strstr(body, "cf-test:lose"))
+        return true; /* no answer for this job; the others are answered */
     if (strstr(body, "cf-test:bad-evidence")) {
         cf_facts_t facts = {0};
         cf_fact_t *f = cf_facts_push(&facts);
