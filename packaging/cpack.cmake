@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # `cpack -G DEB` in a build tree: a Debian package with the programs, the data
 # files, the systemd unit, the sysusers.d entry, the default configuration (a
-# conffile) and the man pages; postinst creates the service user. Paths are the
+# conffile) and the man pages; postinst creates the service user and the state
+# directory (tmpfiles.d). Paths are the
 # build's own (ExecStart is configured from them): build with
 # -DCMAKE_INSTALL_PREFIX=/usr for a package that follows Debian policy (`make deb`).
 set(CPACK_GENERATOR DEB)
@@ -18,7 +19,9 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Beyond what the programs link: libevent with Debian 12's evhttp/evbuffer security
 # fixes (the daemon serves HTTP; STACK.md), and procps for the unit's ExecReload
 # (/bin/kill). dpkg-shlibdeps, when present, appends the libraries it finds.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libevent-2.1-7 (>= 2.1.12-stable-8+deb12u1), procps")
+# postinst makes the user with systemd-sysusers, or adduser without systemd.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "libevent-2.1-7 (>= 2.1.12-stable-8+deb12u1), procps, systemd | adduser")
 find_program(CF_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(CF_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
@@ -29,6 +32,7 @@ endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
 
 set(CF_PKG_SYSUSERS ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d/cloudfact.conf)
+set(CF_PKG_TMPFILES ${CMAKE_INSTALL_PREFIX}/lib/tmpfiles.d/cloudfact.conf)
 set(CF_PKG_CONFFILE ${CMAKE_INSTALL_FULL_SYSCONFDIR}/cloudfact/cloudfactd.conf)
 foreach(script postinst prerm postrm conffiles)
   # modes come from CONTROL_STRICT_PERMISSION: 0755 scripts, 0644 conffiles

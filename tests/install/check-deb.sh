@@ -3,8 +3,9 @@
 # check-deb SOURCE_DIR WORK_DIR: configure a private build with the Debian prefix
 # (/usr), build it, `cpack -G DEB`, then inspect the package with dpkg-deb: the
 # programs, the data files, the unit (Type=notify, ExecStart in /usr/bin), the
-# sysusers.d entry, the default config as a conffile in /etc, both man pages, and
-# a postinst that creates the service user. `make deb` runs it too.
+# sysusers.d and tmpfiles.d entries, the default config as a conffile in /etc, both
+# man pages, and a postinst that creates the service user and its state directory.
+# `make deb` runs it too.
 set -eu
 src=$1
 work=$2
@@ -22,7 +23,8 @@ deb=$(ls "$work"/*.deb | head -n 1)
 contents=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/cloudfactd ./usr/bin/cloudfact ./usr/bin/cloudfact-worker \
          ./usr/share/cloudfact/gazetteer.tsv ./usr/lib/systemd/system/cloudfactd.service \
-         ./usr/lib/sysusers.d/cloudfact.conf ./etc/cloudfact/cloudfactd.conf \
+         ./usr/lib/sysusers.d/cloudfact.conf ./usr/lib/tmpfiles.d/cloudfact.conf \
+         ./etc/cloudfact/cloudfactd.conf \
          ./usr/share/man/man8/cloudfactd.8.gz ./usr/share/man/man1/cloudfact.1.gz; do
     echo "$contents" | grep -q " $f\$" || fail "$deb lacks $f"
 done
@@ -34,6 +36,8 @@ echo "$info" | grep -q "Depends:.*libzmq5" || fail "no dependency on libzmq5: $i
 echo "$info" | grep -q "Depends:.*libevent-2.1-7 (>= 2.1.12-stable-8+deb12u1)" ||
     fail "libevent without Debian 12's security fixes would do: $info"
 echo "$info" | grep -q "Depends:.*procps" || fail "no dependency on procps (/bin/kill): $info"
+echo "$info" | grep -q "Depends:.*systemd | adduser" ||
+    fail "postinst could find neither systemd-sysusers nor adduser: $info"
 x=$(mktemp -d /tmp/cf-deb-XXXXXX)
 trap 'rm -rf "$x"' EXIT
 dpkg-deb -e "$deb" "$x/DEBIAN"
@@ -46,7 +50,7 @@ sh -n "$x/DEBIAN/postinst" && sh -n "$x/DEBIAN/prerm" && sh -n "$x/DEBIAN/postrm
 # The scripts' systemd calls, with systemctl and systemd-sysusers stand-ins that log
 # them, and /run/systemd/system replaced by a directory that exists.
 mkdir -p "$x/bin" "$x/systemd"
-for tool in systemctl systemd-sysusers; do
+for tool in systemctl systemd-sysusers systemd-tmpfiles; do
     printf '#!/bin/sh
 echo "%s $*" >>"%s/calls"
 ' "$tool" "$x" >"$x/bin/$tool"
@@ -61,6 +65,8 @@ run_script() { # SCRIPT ARG...: the calls it makes
 }
 calls=$(run_script postinst configure)
 echo "$calls" | grep -q "systemd-sysusers" || fail "postinst configure: no user: $calls"
+echo "$calls" | grep -q "systemd-tmpfiles --create /usr/lib/tmpfiles.d/cloudfact.conf" ||
+    fail "postinst configure: no state directory: $calls"
 echo "$calls" | grep -q "try-restart" && fail "a fresh install restarts the service: $calls"
 calls=$(run_script postinst configure 0.0.9)
 echo "$calls" | grep -q "systemctl try-restart cloudfactd.service" ||

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # check-install BUILD_DIR: `cmake --install` into a staging directory must give the
-# programs, the data files, the systemd unit, the sysusers.d entry and the default
+# programs, the data files, the systemd unit, the sysusers.d and tmpfiles.d entries, the default
 # config and the man pages; the unit must be Type=notify with a watchdog, pass
 # `systemd-analyze verify` and stay at an exposure of 1.5 or less in
 # `systemd-analyze security --offline`; the shipped config must be valid.
@@ -16,9 +16,14 @@ prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
 root=$stage$prefix
 for f in bin/cloudfactd bin/cloudfact-worker bin/cloudfact share/cloudfact/gazetteer.tsv \
          lib/systemd/system/cloudfactd.service lib/sysusers.d/cloudfact.conf \
-         share/man/man8/cloudfactd.8.gz share/man/man1/cloudfact.1.gz; do
+         lib/tmpfiles.d/cloudfact.conf share/man/man8/cloudfactd.8.gz share/man/man1/cloudfact.1.gz; do
     [ -e "$root/$f" ] || fail "cmake --install did not install $f"
 done
+# the tmpfiles.d entry makes the directory the unit's StateDirectory= names
+grep -q "^d /var/lib/cloudfactd 0750 cloudfact cloudfact" "$root/lib/tmpfiles.d/cloudfact.conf" ||
+    fail "the tmpfiles.d entry does not make /var/lib/cloudfactd"
+grep -q "^StateDirectory=cloudfactd$" "$root/lib/systemd/system/cloudfactd.service" ||
+    fail "the unit's StateDirectory= is not the tmpfiles.d entry's"
 conf=$(find "$stage" -name cloudfactd.conf -path '*/cloudfact/*' | head -n 1)
 [ -n "$conf" ] || fail "cmake --install did not install cloudfactd.conf"
 [ ! -e "$root/bin/cloudfact-worker-test" ] || fail "the test worker must not be installed"
