@@ -123,6 +123,8 @@ struct cf_query {
     stream_stats_t ss;
     msgpack_sbuffer buf;
     cf_ratelog_t drop_log; /* dropped replies: a client decides how many */
+    cf_ratelog_t stream_log; /* streams ended early (gone, stalled, a bad text query):
+                              * clients decide how many too */
 };
 
 static void
@@ -361,8 +363,9 @@ static void
 stream_drop(stream_t *st, int e)
 {
     cf_zsock_t *zs = st->side->zs;
-    cf_log_info("query: %s stream dropped after %" PRIu64 " facts: %s", st->what, st->sent,
-                e == EHOSTUNREACH ? "the client is gone" : zmq_strerror(e));
+    cf_ratelog(&st->owner->stream_log, CF_LOG_INFO,
+               "query: %s stream dropped after %" PRIu64 " facts: %s", st->what, st->sent,
+               e == EHOSTUNREACH ? "the client is gone" : zmq_strerror(e));
     st->owner->ss.aborted++;
     stream_destroy(st);
     cf_zsock_rearm(zs);
@@ -434,8 +437,9 @@ stream_turn(evutil_socket_t fd, short what, void *arg)
             if (cf_cursor_next_rows(st->cur, STREAM_PAGE, stream_pack_row, st, &n, &done,
                                     &err) != CF_OK) {
                 snprintf(st->error, sizeof st->error, "%s", err.text);
-                cf_log_warn("query: %s stream stopped after %" PRIu64 " facts: %s", st->what,
-                            st->sent, err.text);
+                cf_ratelog(&self->stream_log, CF_LOG_WARN,
+                           "query: %s stream stopped after %" PRIu64 " facts: %s", st->what,
+                           st->sent, err.text);
                 self->ss.errors++;
                 st->npk = 0; /* rows of a failed read are not sent */
                 done = true;
@@ -456,9 +460,10 @@ stream_turn(evutil_socket_t fd, short what, void *arg)
             st->blocked_since = now;
             self->ss.paused++;
         } else if (now - st->blocked_since > STREAM_STALL_MS) {
-            cf_log_warn("query: %s stream dropped after %" PRIu64 " facts: the client took "
-                        "nothing for %d s",
-                        st->what, st->sent, STREAM_STALL_MS / 1000);
+            cf_ratelog(&self->stream_log, CF_LOG_WARN,
+                       "query: %s stream dropped after %" PRIu64 " facts: the client took "
+                       "nothing for %d s",
+                       st->what, st->sent, STREAM_STALL_MS / 1000);
             self->ss.aborted++;
             stream_destroy(st);
             cf_zsock_rearm(zs);

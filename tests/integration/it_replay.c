@@ -270,7 +270,18 @@ main(void)
     cf_err_t err;
     int rc = cf_facts_query(d.query, NULL, &bad, 30000, NULL, NULL, &end, &err);
     CHECK(rc == CF_EDB && end.ended && end.error[0], "a bad FTS query: rc %d (%s)", rc, err.text);
-    printf("ok   facts filters agree with SQL; a bad text query ends with end {error: %s}\n",
+    /* each such query costs its client an end {error}, not the log a line: a client
+     * decides how many it sends */
+    size_t bad_lines = it_log_count(&d, "stream stopped after");
+    for (int i = 0; i < 20; i++) {
+        rc = cf_facts_query(d.query, NULL, &bad, 30000, NULL, NULL, &end, &err);
+        CHECK(rc == CF_EDB && end.error[0], "bad FTS query %d: rc %d", i, rc);
+    }
+    CHECK(it_log_count(&d, "stream stopped after") <= bad_lines + 1,
+          "20 bad text queries wrote %zu log lines",
+          it_log_count(&d, "stream stopped after") - bad_lines);
+    printf("ok   facts filters agree with SQL; a bad text query ends with end {error: %s}, "
+           "and many of them do not flood the log\n",
            end.error);
 
     /* (4) a client that stops reading: its stream pauses, bounded, while ingest and
