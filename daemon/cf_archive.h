@@ -24,7 +24,7 @@ typedef struct cf_archive cf_archive_t;
  * quarantine_view, facts_by_type, facts_by_subject. Version 3: the span tables
  * below in place of those two indexes. Version 4: the spans' mark, fact_spans_mark
  * (documented in cf_archive.c and README.md). */
-#define CF_ARCHIVE_SCHEMA_VERSION 4
+#define CF_ARCHIVE_SCHEMA_VERSION 5
 
 /* The span tables: fact_type_spans(type, first, last) and fact_subject_spans(subject,
  * first, last), WITHOUT ROWID, keyed (type, first) and (subject, first). A span says

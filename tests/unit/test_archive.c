@@ -248,6 +248,28 @@ q_text(sqlite3 *db, const char *sql)
     return buf;
 }
 
+/* The query plan of sql: each step's detail, joined by " | " (static copy). */
+static const char *
+q_plan(sqlite3 *db, const char *sql)
+{
+    static char buf[512];
+    char eqp[512];
+    snprintf(eqp, sizeof eqp, "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *s = NULL;
+    buf[0] = '\0';
+    if (sqlite3_prepare_v2(db, eqp, -1, &s, NULL) != SQLITE_OK) {
+        snprintf(buf, sizeof buf, "(error: %s)", sqlite3_errmsg(db));
+        return buf;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 3);
+        size_t len = strlen(buf);
+        snprintf(buf + len, sizeof buf - len, "%s%s", len ? " | " : "", t ? (const char *)t : "");
+    }
+    sqlite3_finalize(s);
+    return buf;
+}
+
 /* As cf_test_sql_int and q_text, with id bound to ?1. */
 static sqlite3_stmt *
 q_prep(sqlite3 *db, const char *sql, uint64_t id)
@@ -334,10 +356,12 @@ test_create_and_reopen(void)
                                  "SELECT count(*) FROM pragma_table_info('fact_view') WHERE name IN"
                                  " ('seq','url','title','published','article_source')"),
                  5);
-    /* ingest writes only the row and the url index: no index on state */
-    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM sqlite_schema WHERE type='index'"
-                                     " AND tbl_name='articles' AND sql IS NOT NULL"),
-                 0);
+    /* ingest writes only the row and the url index: no index on state but the
+     * quarantine's, which holds failed articles only */
+    CF_CHECK_STR(q_text(db, "SELECT group_concat(name || ': ' || sql) FROM sqlite_schema"
+                            " WHERE type='index' AND tbl_name='articles' AND sql IS NOT NULL"),
+                 "articles_failed: CREATE INDEX articles_failed ON articles(id) WHERE state = "
+                 "'failed'");
     sqlite3_close(db);
 
     char lock[160], buf[32] = {0};
@@ -1288,6 +1312,11 @@ test_migrate_from_v1(void)
                  "aws:1-1 azure:2-2");
     /* version 4: the spans cover every fact the archive had */
     CF_CHECK_INT(cf_test_sql_int(db, "SELECT seq FROM fact_spans_mark"), 2);
+    /* version 5: listing the quarantine reads its index, not every article */
+    CF_CHECK_STR(q_plan(db, "SELECT id, url FROM articles WHERE state = 'failed' AND id > 0"
+                            " ORDER BY id LIMIT 10"),
+                 "SEARCH articles USING INDEX articles_failed (id>?)");
+    CF_CHECK_STR(q_text(db, "SELECT group_concat(id) FROM quarantine_view"), "2");
     /* the documented views answer over the old rows */
     CF_CHECK_INT(cf_test_sql_int(db, "SELECT facts FROM article_view WHERE id = 1"), 2);
     CF_CHECK_INT(cf_test_sql_int(db, "SELECT body_bytes FROM article_view WHERE id = 1"), 21);
