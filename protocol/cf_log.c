@@ -47,6 +47,19 @@ cf_log_level_name(int level)
     return level >= 0 && level <= CF_LOG_DEBUG ? names[level] : "?";
 }
 
+/* Completes line (its first n bytes written: the prefix) with fmt and writes it. */
+static void
+emit(char *line, size_t size, int n, const char *fmt, va_list ap)
+{
+    if (n >= 0 && (size_t)n < size)
+        vsnprintf(line + n, size - (size_t)n, fmt, ap);
+    /* one write per line keeps lines whole when several processes share stderr */
+    size_t len = strnlen(line, size - 2);
+    line[len] = '\n';
+    fwrite(line, 1, len + 1, stderr);
+    fflush(stderr);
+}
+
 void
 cf_log_write(int level, const char *fmt, ...)
 {
@@ -66,14 +79,8 @@ cf_log_write(int level, const char *fmt, ...)
     }
     va_list ap;
     va_start(ap, fmt);
-    if (n >= 0 && (size_t)n < sizeof line)
-        vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    emit(line, sizeof line, n, fmt, ap);
     va_end(ap);
-    /* one write per line keeps lines whole when several processes share stderr */
-    size_t len = strnlen(line, sizeof line - 2);
-    line[len] = '\n';
-    fwrite(line, 1, len + 1, stderr);
-    fflush(stderr);
 }
 
 void
@@ -83,13 +90,8 @@ cf_log_fail(const char *fmt, ...)
     int n = snprintf(line, sizeof line, "%s%s: ", to_journal ? "<3>" : "", prog);
     va_list ap;
     va_start(ap, fmt);
-    if (n >= 0 && (size_t)n < sizeof line)
-        vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    emit(line, sizeof line, n, fmt, ap);
     va_end(ap);
-    size_t len = strnlen(line, sizeof line - 2);
-    line[len] = '\n';
-    fwrite(line, 1, len + 1, stderr);
-    fflush(stderr);
 }
 
 void
