@@ -206,6 +206,19 @@ main(void)
     printf("ok   one client, %d requests while nothing commits: 1000 in flight, %d refused\n",
            burst, refused);
 
+    /* the lock is gone: wait for a write probe to commit again (one a second), so
+     * that /healthz below speaks of the full disk, not of the lock before it */
+    int hport = atoi(strrchr(d.http, ':') + 1);
+    for (int i = 0; i < 100; i++) {
+        char *h = NULL;
+        it_http_get(hport, "GET", "/healthz", &h);
+        bool stale = h && strstr(h, "archive not writable");
+        free(h);
+        if (!stale)
+            break;
+        usleep(100 * 1000);
+    }
+
     /* (2) the disk fills up: a file-size limit just above the database file. Not
      * above the WAL: it is 8 MiB of zeros from the start and begins again at its top
      * after each checkpoint, so whether its frames ever reached a limit past its size
@@ -238,7 +251,7 @@ main(void)
     /* the health check says so too: its probe writes nothing and commits, but the
      * batches that grow the file roll back */
     char *health = NULL;
-    int code = it_http_get(atoi(strrchr(d.http, ':') + 1), "GET", "/healthz", &health);
+    int code = it_http_get(hport, "GET", "/healthz", &health);
     CHECK(code == 503 && strstr(health, "archive failed to store a batch"),
           "/healthz with a full disk: %d %s", code, health);
     free(health);
