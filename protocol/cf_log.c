@@ -48,6 +48,9 @@ cf_log_level_name(int level)
 }
 
 /* Completes line (its first n bytes written: the prefix) with fmt and writes it. */
+static void emit(char *line, size_t size, int n, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 emit(char *line, size_t size, int n, const char *fmt, va_list ap)
 {
