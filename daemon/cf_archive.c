@@ -2055,12 +2055,6 @@ query_int(sqlite3 *db, const char *sql, int64_t *out)
 #define BUSY_SLEEP_MS 10 /* between tries for a lock while opening */
 
 static void
-open_step(cf_archive_t *self, const char *step)
-{
-    self->step = step;
-}
-
-static void
 open_tick(cf_archive_t *self, bool waiting)
 {
     if (!self->progress.fn)
@@ -2127,7 +2121,7 @@ migrate(cf_archive_t *self, cf_err_t *err)
     char *msg = NULL;
     snprintf(self->step_buf, sizeof self->step_buf,
              "migrating the schema from version %" PRId64 " to %d", version, SCHEMA_VERSION);
-    open_step(self, self->step_buf);
+    self->step = self->step_buf;
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
     for (int64_t v = version; rc == SQLITE_OK && v < SCHEMA_VERSION; v++)
         rc = sqlite3_exec(db, migrations[v], NULL, NULL, &msg);
@@ -2235,12 +2229,12 @@ open_db(cf_archive_t *self, cf_err_t *err)
     /* until cf_archive_open ends; then sqlite3_busy_timeout (see "Opening") */
     sqlite3_busy_handler(self->db, open_busy, self);
     sqlite3_progress_handler(self->db, PROGRESS_OPS, open_progress, self);
-    open_step(self, "reading the schema");
+    self->step = "reading the schema";
     /* schema first: a foreign, newer or corrupt file is refused before anything
      * (even the switch to WAL, which rewrites header bytes) writes to it */
     if (migrate(self, err) != CF_OK)
         return err ? err->rc : CF_EDB;
-    open_step(self, "switching to WAL mode");
+    self->step = "switching to WAL mode";
     char *mode = NULL;
     sqlite3_stmt *s = NULL;
     rc = sqlite3_prepare_v2(self->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
@@ -2272,7 +2266,7 @@ open_db(cf_archive_t *self, cf_err_t *err)
     int64_t sync = 0; /* cf_walbuf's condition, checked rather than assumed */
     if (query_int(self->db, "PRAGMA synchronous", &sync) != SQLITE_OK || sync < 2)
         return cf_err_set(err, CF_EDB, "archive %s: commits would not sync the WAL", self->path);
-    open_step(self, "preparing the WAL");
+    self->step = "preparing the WAL";
     presize_wal(self);
     sqlite3_wal_hook(self->db, wal_hook, self); /* replaces SQLite's automatic checkpoint */
     return CF_OK;
@@ -2320,12 +2314,12 @@ static int
 recover(cf_archive_t *self, int64_t *reset, cf_err_t *err)
 {
     sqlite3 *db = self->db;
-    open_step(self, "requeuing the articles left processing");
+    self->step = "requeuing the articles left processing";
     if (sqlite3_exec(db, "UPDATE articles SET state = 'queued' WHERE state = 'processing'", NULL,
                      NULL, NULL) != SQLITE_OK)
         return db_error(self, db, err, "cannot requeue processing articles");
     *reset = sqlite3_changes(db);
-    open_step(self, "counting the articles");
+    self->step = "counting the articles";
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, "SELECT state, count(*) FROM articles GROUP BY state", -1, &s,
                            NULL) != SQLITE_OK)
@@ -2350,12 +2344,12 @@ recover(cf_archive_t *self, int64_t *reset, cf_err_t *err)
     if (query_int(db, "SELECT coalesce(max(seq), 0) FROM facts", &last) != SQLITE_OK)
         return db_error(self, db, err, "cannot read the last seq");
     self->st_.last_seq = (uint64_t)last;
-    open_step(self, "finding the first queued article");
+    self->step = "finding the first queued article";
     if (rescan(self) != SQLITE_OK)
         return db_error(self, db, err, "cannot find the first queued article");
     /* the span rows a previous run kept in memory and never inserted (see "Spans") */
     int64_t pending = 0;
-    open_step(self, "adding the spans of the last facts");
+    self->step = "adding the spans of the last facts";
     if (query_int(db, "SELECT count(*) FROM facts WHERE seq > (SELECT seq FROM fact_spans_mark)",
                   &pending) != SQLITE_OK)
         return db_error(self, db, err, "cannot count the facts above the spans' mark");
@@ -2379,7 +2373,7 @@ recover(cf_archive_t *self, int64_t *reset, cf_err_t *err)
                      NULL, NULL, NULL) != SQLITE_OK)
         return db_error(self, db, err, "cannot configure the search index's merging");
     self->fts_merge_due = true; /* whatever the last run left unmerged */
-    open_step(self, "finding the articles not yet indexed for search");
+    self->step = "finding the articles not yet indexed for search";
     return fts_recover(self, err);
 }
 

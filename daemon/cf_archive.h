@@ -22,7 +22,8 @@ typedef struct cf_archive cf_archive_t;
  * to. Version 1: tables articles, facts, article_fts, view fact_view. Version 2:
  * indexes on facts(type) and facts(subject); views article_view,
  * quarantine_view, facts_by_type, facts_by_subject. Version 3: the span tables
- * below in place of those two indexes. Version 4: the spans' mark, fact_spans_mark
+ * below in place of those two indexes. Version 4: the spans' mark, fact_spans_mark.
+ * Version 5: articles_failed, a partial index of the quarantined articles
  * (documented in cf_archive.c and README.md). */
 #define CF_ARCHIVE_SCHEMA_VERSION 5
 

@@ -33,6 +33,13 @@ typedef struct it_daemon {
 /* Fails the test program (exit 1) with a message. */
 void it_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* Fails the test with the message when cond is false. */
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            it_fail(__VA_ARGS__);                                                                  \
+    } while (0)
+
 /* A free loopback TCP port (bind to 0, read what the kernel chose). */
 int it_free_port(void);
 

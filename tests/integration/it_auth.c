@@ -24,12 +24,6 @@
 #include "cf_text.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            it_fail(__VA_ARGS__);                                                              \
-    } while (0)
-
 static it_daemon_t d;
 static char keydir[300];
 static int worker_port;

@@ -16,12 +16,6 @@
 #include "cf_text.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            it_fail(__VA_ARGS__);                                                              \
-    } while (0)
-
 #define N_ARTICLES 24
 #define CRASH_AT 2
 #define HANG_AT 13

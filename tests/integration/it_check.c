@@ -22,12 +22,6 @@
 #include "cf_text.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            it_fail(__VA_ARGS__);                                                              \
-    } while (0)
-
 /* Runs a shell command line; returns its exit status and its output (stdout and
  * stderr) in *out (caller frees). */
 static int

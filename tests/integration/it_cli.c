@@ -21,12 +21,6 @@
 
 extern char **environ;
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            it_fail(__VA_ARGS__);                                                              \
-    } while (0)
-
 static char dir[256];
 
 /* Runs argv with stdout and stderr to files; returns the pid (wait=false) or the

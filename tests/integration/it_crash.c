@@ -23,12 +23,6 @@
 #include "cf_text.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            it_fail(__VA_ARGS__);                                                              \
-    } while (0)
-
 static const char *const companies[] = {"Amazon Web Services", "Microsoft Azure", "Google Cloud",
                                         "IBM", "Oracle", "Alibaba Cloud", "Tencent Cloud"};
 static const char *const cities[] = {"Frankfurt", "Oslo", "Sydney", "Toronto", "Mumbai",

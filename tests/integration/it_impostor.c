@@ -16,12 +16,6 @@
 #include "cf_msg.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            it_fail(__VA_ARGS__);                                                                  \
-    } while (0)
-
 /* The daemon's log so far (caller frees). */
 static char *
 read_log(const it_daemon_t *d)

@@ -32,12 +32,6 @@
 
 extern char **environ;
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            it_fail(__VA_ARGS__);                                                              \
-    } while (0)
-
 #define MAX_MSG 65536 /* --max-message-size of the limits daemon (the option's minimum) */
 
 static void *zctx;

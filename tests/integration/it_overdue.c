@@ -16,12 +16,6 @@
 #include "cf_text.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            it_fail(__VA_ARGS__);                                                                  \
-    } while (0)
-
 static void
 push_one(it_daemon_t *d, const char *url, const char *body, uint64_t *id)
 {

@@ -21,12 +21,6 @@
 #include "cf_text.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            it_fail(__VA_ARGS__);                                                              \
-    } while (0)
-
 /* Facts received live, kept as (seq -> a canonical text line) for comparison. */
 typedef struct seen {
     char **lines; /* indexed by seq */

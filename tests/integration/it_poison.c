@@ -20,12 +20,6 @@
 #include "cf_text.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            it_fail(__VA_ARGS__);                                                              \
-    } while (0)
-
 static cf_article_t
 article(const char *url, const char *body)
 {

@@ -25,12 +25,6 @@
 #include "cf_text.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            it_fail(__VA_ARGS__);                                                                  \
-    } while (0)
-
 static const char *const types[] = {"market_share", "revenue", "datacenter", "customers",
                                     "partnership"};
 static const char *const subjects[] = {"aws", "azure", "google-cloud", "hp",

@@ -21,12 +21,6 @@
 #include "cf_msg.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            it_fail(__VA_ARGS__);                                                                  \
-    } while (0)
-
 /* The parent pid of process pid, from /proc/PID/stat (its comm may hold spaces
  * and parentheses: the fields start after the last ')'). -1 when it is gone. */
 static long

@@ -29,12 +29,6 @@
 #include "cf_text.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            it_fail(__VA_ARGS__);                                                              \
-    } while (0)
-
 extern char **environ;
 
 static it_daemon_t *running; /* killed at exit if a check fails */
@@ -78,9 +72,10 @@ listener_open(listener_t *l, bool abstract, const char *dir)
         sa.sun_path[0] = '\0';
         len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
     } else {
-        snprintf(l->path, sizeof l->path, "%s/notify.sock", dir);
+        int n = snprintf(l->path, sizeof l->path, "%s/notify.sock", dir);
+        CHECK(n > 0 && (size_t)n < sizeof l->path && (size_t)n < sizeof sa.sun_path,
+              "path too long: %s/notify.sock", dir);
         snprintf(l->env, sizeof l->env, "%s", l->path);
-        CHECK(strlen(l->path) < sizeof sa.sun_path, "path too long: %s", l->path);
         memcpy(sa.sun_path, l->path, strlen(l->path) + 1);
         len = sizeof sa;
     }
@@ -363,26 +358,59 @@ push_all(it_daemon_t *d, cf_article_t *v, size_t n)
     free(ids);
 }
 
+/* A daemon run as systemd would run it: the socket that hears its notifications,
+ * its HTTP port and its configuration file. */
+typedef struct service {
+    it_daemon_t d;
+    listener_t l;
+    int port;
+    char conf[300];
+} service_t;
+
+static void
+service_init(service_t *s, bool abstract, const char *conf_text)
+{
+    it_daemon_init(&s->d);
+    listener_open(&s->l, abstract, s->d.dir);
+    s->port = it_free_port();
+    snprintf(s->conf, sizeof s->conf, "%s/cloudfactd.conf", s->d.dir);
+    write_file(s->conf, conf_text);
+}
+
+/* Waits for the daemon's exit after a SIGTERM (sent again) and checks it is clean. */
+static void
+service_exit(service_t *s)
+{
+    int status = it_daemon_stop(&s->d, SIGTERM, 60);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status 0x%x", status);
+    running = NULL;
+}
+
+static void
+service_cleanup(service_t *s)
+{
+    close(s->l.fd);
+    it_daemon_cleanup(&s->d);
+}
+
 /* The full service life: READY, work while scraped, reloads, STOPPING. */
 static void
 test_service(bool abstract)
 {
-    it_daemon_t d;
-    it_daemon_init(&d);
-    listener_t l;
-    listener_open(&l, abstract, d.dir);
-    int port = it_free_port();
-    char conf[300];
-    snprintf(conf, sizeof conf, "%s/cloudfactd.conf", d.dir);
-    write_file(conf, "# test\nlog_level = info\nmax_attempts = 3\n");
-    spawn_daemon(&d, l.env, port, conf, 2);
+    service_t sv;
+    service_init(&sv, abstract, "# test\nlog_level = info\nmax_attempts = 3\n");
+    it_daemon_t *const d = &sv.d;
+    listener_t *const l = &sv.l;
+    const int port = sv.port;
+    const char *const conf = sv.conf;
+    spawn_daemon(d, l->env, port, conf, 2);
 
     char msg[2048];
     /* READY comes first (nothing else may precede it), with STATUS in the same message */
-    expect_msg(&l, "READY=1", "", msg, sizeof msg);
+    expect_msg(l, "READY=1", "", msg, sizeof msg);
     CHECK(strstr(msg, "\nSTATUS=serving:") != NULL, "READY without STATUS: %s", msg);
     CHECK(strstr(msg, "workers ") != NULL, "STATUS without counts: %s", msg);
-    expect_msg(&l, "WATCHDOG=1", "STATUS=", NULL, 0);
+    expect_msg(l, "WATCHDOG=1", "STATUS=", NULL, 0);
 
     char *body;
     CHECK(it_http_get(port, "GET", "/healthz", &body) == 200, "/healthz not 200: %s", body);
@@ -406,11 +434,11 @@ test_service(bool abstract)
     free(body);
 
     /* work while scraping: the log must not grow per article at the default level */
-    size_t lines_before = count_lines(d.log, NULL);
+    size_t lines_before = count_lines(d->log, NULL);
     cf_article_t *v;
     size_t k = (size_t)(8 * it_scale()) + 1;
     size_t n = articles(&v, k, abstract ? "a" : "p");
-    push_all(&d, v, n);
+    push_all(d, v, n);
     CHECK(it_http_get(port, "GET", "/metrics", &body) == 200, "/metrics not 200");
     check_exposition(body);
     CHECK(metric(body, "cloudfact_articles_received_total{result=\"accepted\"}") == (double)n,
@@ -432,10 +460,10 @@ test_service(bool abstract)
           "archived and published facts differ");
     free(body);
     /* the same samples over the query socket */
-    CHECK(it_stat(&d, "cloudfact_articles_done_total") == n, "stats: done_total");
-    CHECK(it_stat(&d, "cloudfact_articles_received_total{result=\"accepted\"}") == n,
+    CHECK(it_stat(d, "cloudfact_articles_done_total") == n, "stats: done_total");
+    CHECK(it_stat(d, "cloudfact_articles_received_total{result=\"accepted\"}") == n,
           "stats: received accepted");
-    size_t per_article = count_lines(d.log, NULL) - lines_before;
+    size_t per_article = count_lines(d->log, NULL) - lines_before;
     CHECK(per_article < 5, "%zu log lines for %zu articles at level info", per_article, n);
     for (size_t i = 0; i < n; i++)
         cf_article_clear(&v[i]);
@@ -443,28 +471,28 @@ test_service(bool abstract)
 
     /* reload: a changed file is applied and said; RELOADING then READY */
     write_file(conf, "log_level = debug\nmax_attempts = 3\n");
-    kill(d.pid, SIGHUP);
-    expect_msg(&l, "RELOADING=1", "WATCHDOG=1|STATUS=", NULL, 0);
-    expect_msg(&l, "READY=1", "", NULL, 0);
-    CHECK(it_stat(&d, "cloudfact_log_level") == 7, "log level not reloaded");
-    CHECK(it_stat(&d, "cloudfact_reloads_total{result=\"applied\"}") == 1, "reload count");
-    CHECK(count_lines(d.log, "reload: log_level info -> debug") == 1, "reload not logged");
+    kill(d->pid, SIGHUP);
+    expect_msg(l, "RELOADING=1", "WATCHDOG=1|STATUS=", NULL, 0);
+    expect_msg(l, "READY=1", "", NULL, 0);
+    CHECK(it_stat(d, "cloudfact_log_level") == 7, "log level not reloaded");
+    CHECK(it_stat(d, "cloudfact_reloads_total{result=\"applied\"}") == 1, "reload count");
+    CHECK(count_lines(d->log, "reload: log_level info -> debug") == 1, "reload not logged");
 
     /* a bad file is refused whole; the running configuration stays; still serving */
     write_file(conf, "log_level = info\nmax_attempts = lots\n");
-    kill(d.pid, SIGHUP);
-    expect_msg(&l, "RELOADING=1", "WATCHDOG=1|STATUS=", NULL, 0);
-    expect_msg(&l, "READY=1", "", NULL, 0);
-    CHECK(it_stat(&d, "cloudfact_reloads_total{result=\"refused\"}") == 1, "refusal count");
-    CHECK(it_stat(&d, "cloudfact_config_last_reload_successful") == 0, "last reload flag");
-    CHECK(it_stat(&d, "cloudfact_log_level") == 7, "a refused file changed the log level");
+    kill(d->pid, SIGHUP);
+    expect_msg(l, "RELOADING=1", "WATCHDOG=1|STATUS=", NULL, 0);
+    expect_msg(l, "READY=1", "", NULL, 0);
+    CHECK(it_stat(d, "cloudfact_reloads_total{result=\"refused\"}") == 1, "refusal count");
+    CHECK(it_stat(d, "cloudfact_config_last_reload_successful") == 0, "last reload flag");
+    CHECK(it_stat(d, "cloudfact_log_level") == 7, "a refused file changed the log level");
     char needle[400];
     snprintf(needle, sizeof needle, "%s:2: max_attempts: 'lots' is not a number", conf);
-    CHECK(count_lines(d.log, needle) == 1, "the refusal does not name file:line and key");
+    CHECK(count_lines(d->log, needle) == 1, "the refusal does not name file:line and key");
     CHECK(it_http_get(port, "GET", "/healthz", &body) == 200, "/healthz after refusal");
     free(body);
     n = articles(&v, 1, abstract ? "a2" : "p2");
-    push_all(&d, v, 1);
+    push_all(d, v, 1);
     for (size_t i = 0; i < n; i++)
         cf_article_clear(&v[i]);
     free(v);
@@ -472,50 +500,38 @@ test_service(bool abstract)
     /* SIGTERM: STOPPING, with room for the whole stop (the grace, 10 s by default, and
      * ~18 s for the hand-backs, the workers' exit and the archive's close), then a
      * clean exit */
-    kill(d.pid, SIGTERM);
+    kill(d->pid, SIGTERM);
     char stop[2048];
-    expect_msg(&l, "STOPPING=1", "WATCHDOG=1|STATUS=", stop, sizeof stop);
+    expect_msg(l, "STOPPING=1", "WATCHDOG=1|STATUS=", stop, sizeof stop);
     const char *ext = strstr(stop, "EXTEND_TIMEOUT_USEC=");
     CHECK(ext && strtoull(ext + strlen("EXTEND_TIMEOUT_USEC="), NULL, 10) == 28000000ull,
           "STOPPING=1 without the stop's time: %s", stop);
-    int status = it_daemon_stop(&d, SIGTERM, 60);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status 0x%x", status);
-    running = NULL;
-    close(l.fd);
-    it_daemon_cleanup(&d);
+    service_exit(&sv);
+    service_cleanup(&sv);
 }
 
 /* --workers 0: READY at once; /healthz says why it is not healthy (no worker). */
 static void
 test_no_workers(void)
 {
-    it_daemon_t d;
-    it_daemon_init(&d);
-    listener_t l;
-    listener_open(&l, false, d.dir);
-    int port = it_free_port();
-    char conf[300];
-    snprintf(conf, sizeof conf, "%s/cloudfactd.conf", d.dir);
-    write_file(conf, "log_level = notice\n");
-    spawn_daemon(&d, l.env, port, conf, 0);
-    expect_msg(&l, "READY=1", "", NULL, 0);
+    service_t sv;
+    service_init(&sv, false, "log_level = notice\n");
+    spawn_daemon(&sv.d, sv.l.env, sv.port, sv.conf, 0);
+    expect_msg(&sv.l, "READY=1", "", NULL, 0);
     char *body;
-    int code = it_http_get(port, "GET", "/healthz", &body);
+    int code = it_http_get(sv.port, "GET", "/healthz", &body);
     CHECK(code == 503, "/healthz with no worker answered %d", code);
     CHECK(strstr(body, "no worker ready") != NULL, "503 without its reason: %s", body);
     free(body);
-    code = it_http_get(port, "GET", "/metrics", &body);
+    code = it_http_get(sv.port, "GET", "/metrics", &body);
     CHECK(code == 200, "/metrics with no worker answered %d", code);
     check_exposition(body);
     CHECK(metric(body, "cloudfact_healthy") == 0, "healthy with no worker");
     free(body);
-    kill(d.pid, SIGTERM);
-    expect_msg(&l, "STOPPING=1", "WATCHDOG=1|STATUS=", NULL, 0);
-    int status = it_daemon_stop(&d, SIGTERM, 60);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status 0x%x", status);
-    running = NULL;
-    close(l.fd);
-    it_daemon_cleanup(&d);
+    kill(sv.d.pid, SIGTERM);
+    expect_msg(&sv.l, "STOPPING=1", "WATCHDOG=1|STATUS=", NULL, 0);
+    service_exit(&sv);
+    service_cleanup(&sv);
 }
 
 /* An archive another connection holds locked as the daemon starts (an analyst's
@@ -525,50 +541,39 @@ test_no_workers(void)
 static void
 test_slow_open(void)
 {
-    it_daemon_t d;
-    it_daemon_init(&d);
-    listener_t l;
-    listener_open(&l, false, d.dir);
-    int port = it_free_port();
-    char conf[300];
-    snprintf(conf, sizeof conf, "%s/cloudfactd.conf", d.dir);
-    write_file(conf, "log_level = notice\n");
+    service_t sv;
+    service_init(&sv, false, "log_level = notice\n");
     /* a first run makes the archive */
-    spawn_daemon(&d, l.env, port, conf, 0);
-    expect_msg(&l, "READY=1", "", NULL, 0);
-    kill(d.pid, SIGTERM);
-    int status = it_daemon_stop(&d, SIGTERM, 60);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status 0x%x", status);
-    running = NULL;
+    spawn_daemon(&sv.d, sv.l.env, sv.port, sv.conf, 0);
+    expect_msg(&sv.l, "READY=1", "", NULL, 0);
+    kill(sv.d.pid, SIGTERM);
+    service_exit(&sv);
     char buf[2048];
     struct timeval drain = {0, 1000}; /* the first run's STOPPING and STATUS */
-    setsockopt(l.fd, SOL_SOCKET, SO_RCVTIMEO, &drain, sizeof drain);
-    while (recv(l.fd, buf, sizeof buf, 0) > 0)
+    setsockopt(sv.l.fd, SOL_SOCKET, SO_RCVTIMEO, &drain, sizeof drain);
+    while (recv(sv.l.fd, buf, sizeof buf, 0) > 0)
         ;
 
     char db_path[400];
-    snprintf(db_path, sizeof db_path, "%s/cloudfact.db", d.dir);
+    snprintf(db_path, sizeof db_path, "%s/cloudfact.db", sv.d.dir);
     sqlite3 *db = NULL;
     CHECK(sqlite3_open(db_path, &db) == SQLITE_OK, "open %s", db_path);
     CHECK(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK, "lock");
-    spawn_daemon(&d, l.env, port, conf, 0);
+    spawn_daemon(&sv.d, sv.l.env, sv.port, sv.conf, 0);
     char msg[2048];
-    expect_msg(&l, "EXTEND_TIMEOUT_USEC=10000000\n", "", msg, sizeof msg);
+    expect_msg(&sv.l, "EXTEND_TIMEOUT_USEC=10000000\n", "", msg, sizeof msg);
     CHECK(strstr(msg, "\nSTATUS=opening the archive: preparing the WAL (waiting for a lock"
                       " another connection holds)") != NULL,
           "the start's status does not say what it waits for: %s", msg);
-    expect_msg(&l, "EXTEND_TIMEOUT_USEC=10000000\n", "", NULL, 0); /* and again */
+    expect_msg(&sv.l, "EXTEND_TIMEOUT_USEC=10000000\n", "", NULL, 0); /* and again */
     CHECK(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK, "unlock");
     sqlite3_close(db);
-    expect_msg(&l, "READY=1", "EXTEND_TIMEOUT_USEC=", NULL, 0);
-    CHECK(count_lines(d.log, "archive: still opening after ") == 1,
+    expect_msg(&sv.l, "READY=1", "EXTEND_TIMEOUT_USEC=", NULL, 0);
+    CHECK(count_lines(sv.d.log, "archive: still opening after ") == 1,
           "the slow step is not logged once");
-    kill(d.pid, SIGTERM);
-    status = it_daemon_stop(&d, SIGTERM, 60);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status 0x%x", status);
-    running = NULL;
-    close(l.fd);
-    it_daemon_cleanup(&d);
+    kill(sv.d.pid, SIGTERM);
+    service_exit(&sv);
+    service_cleanup(&sv);
 }
 
 /* Runs cloudfactd with args, its stderr a file that JOURNAL_STREAM names (as
@@ -576,27 +581,18 @@ test_slow_open(void)
 static int
 run_on_journal(const char *const *args, const char *err_path, char *out, size_t n)
 {
-    int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    CHECK(fd >= 0, "open %s", err_path);
+    write_file(err_path, ""); /* the inode it_spawn then writes to, named beforehand */
     struct stat st;
-    CHECK(fstat(fd, &st) == 0, "fstat");
+    CHECK(stat(err_path, &st) == 0, "stat %s", err_path);
     char js[64];
     snprintf(js, sizeof js, "%llu:%llu", (unsigned long long)st.st_dev,
              (unsigned long long)st.st_ino);
     const char *argv[16] = {it_bin("cloudfactd")};
-    for (size_t i = 0; args[i] && i < 14; i++)
+    for (size_t i = 0; i < 14 && args[i]; i++)
         argv[i + 1] = args[i];
     setenv("JOURNAL_STREAM", js, 1);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd, STDERR_FILENO);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
+    pid_t pid = it_spawn(argv, err_path, false);
     unsetenv("JOURNAL_STREAM");
-    close(fd);
-    CHECK(rc == 0, "cannot start cloudfactd: %s", strerror(rc));
     int status = it_wait_exit(pid, 60, "cloudfactd on the journal");
     FILE *f = fopen(err_path, "r");
     CHECK(f, "open %s", err_path);

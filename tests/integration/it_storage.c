@@ -23,12 +23,6 @@
 #include "cf_text.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            it_fail(__VA_ARGS__);                                                              \
-    } while (0)
-
 static void *zctx, *dealer;
 
 /* Pushes one article on a raw DEALER and returns its status (error copied out). */

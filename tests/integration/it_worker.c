@@ -22,12 +22,6 @@
 #include "cf_msg.h"
 #include "harness.h"
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            it_fail(__VA_ARGS__);                                                                  \
-    } while (0)
-
 static pid_t spawned; /* a worker this test started: killed at exit, also when a check fails */
 
 static void

@@ -191,9 +191,9 @@ seen_cloud(void *ctx)
     cf_classify_cloud(s->cls, s->weight);
 }
 
-/* Runs the assembler over every sentence of text[0:len), with w's tokens. */
 static void settle(work_t *w, cf_facts_t *found, const char *body, size_t len);
 
+/* Runs the assembler over every sentence of text[0:len), with w's tokens. */
 static void
 run(const cf_extractor_t *self, work_t *w, cf_assemble_t *as, const char *text, size_t len,
     uint64_t article, cf_facts_t *facts, cf_classify_t *cls, double weight)
