@@ -215,32 +215,13 @@ do_requeue(cf_query_t *self, side_t *side, const cf_msg_t *msg, zmq_msg_t *frame
 static void
 do_stats(cf_query_t *self, const cf_msg_t *msg)
 {
-    /* the hook packs key/value pairs; op and ref go in front of them */
+    /* the hook packs key/value pairs (cf_query_metrics' among them); op and ref go in
+     * front of them */
     msgpack_sbuffer pairs;
     msgpack_sbuffer_init(&pairs);
     msgpack_packer ppk, pk;
     msgpack_packer_init(&ppk, &pairs, msgpack_sbuffer_write);
     size_t npairs = self->hooks.stats(&ppk, self->hooks.arg);
-    cf_zsock_stats_t zst;
-    cf_zsock_stats(self->pub.zs, &zst);
-    const struct {
-        const char *name;
-        uint64_t v;
-    } own[] = {
-        {"cloudfact_query_streams", self->nstreams},
-        {"cloudfact_query_streams_total", self->ss.started},
-        {"cloudfact_query_streams_aborted_total", self->ss.aborted},
-        {"cloudfact_query_streams_failed_total", self->ss.errors},
-        {"cloudfact_query_stream_facts_total", self->ss.facts},
-        {"cloudfact_query_stream_paused_total", self->ss.paused},
-        {"cloudfact_query_stream_page_max", self->ss.page_max},
-        {"cloudfact_query_replies_dropped_total", zst.dropped},
-    };
-    for (size_t i = 0; i < sizeof own / sizeof *own; i++) {
-        cf_msg_pack_str(&ppk, own[i].name);
-        msgpack_pack_uint64(&ppk, own[i].v);
-        npairs++;
-    }
     msgpack_packer_init(&pk, &self->buf, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, npairs + 2);
     cf_msg_pack_str(&pk, "op");
@@ -705,6 +686,33 @@ cf_query_new(struct event_base *base, void *zctx, const char *endpoint, const ch
         return NULL;
     }
     return self;
+}
+
+void
+cf_query_metrics(const cf_query_t *self, cf_metrics_t *m)
+{
+    static const stream_stats_t none;
+    const stream_stats_t *ss = self ? &self->ss : &none;
+    cf_zsock_stats_t zst = {0};
+    if (self && self->pub.zs)
+        cf_zsock_stats(self->pub.zs, &zst);
+    cf_metrics_gauge(m, "cloudfact_query_streams", "Query streams (replay, facts) in progress.",
+                     self ? (double)self->nstreams : 0);
+    cf_metrics_counter(m, "cloudfact_query_streams_total", "Query streams begun.", ss->started);
+    cf_metrics_counter(m, "cloudfact_query_streams_aborted_total",
+                       "Query streams ended without `end`: the client left or read nothing "
+                       "for 60 s.",
+                       ss->aborted);
+    cf_metrics_counter(m, "cloudfact_query_streams_failed_total",
+                       "Query streams ended with an error in their `end`.", ss->errors);
+    cf_metrics_counter(m, "cloudfact_query_stream_facts_total", "Facts sent by query streams.",
+                       ss->facts);
+    cf_metrics_counter(m, "cloudfact_query_stream_paused_total",
+                       "Times a query stream met its client's full pipe and paused.", ss->paused);
+    cf_metrics_gauge(m, "cloudfact_query_stream_page_max",
+                     "Most facts one stream's cursor held at once (a page).", (double)ss->page_max);
+    cf_metrics_counter(m, "cloudfact_query_replies_dropped_total",
+                       "Query replies dropped because the client's pipe was full.", zst.dropped);
 }
 
 size_t

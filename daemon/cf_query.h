@@ -21,6 +21,7 @@
 #include "cf_archive.h"
 #include "cf_auth.h"
 #include "cf_err.h"
+#include "cf_metrics.h"
 
 typedef struct cf_query cf_query_t;
 
@@ -40,13 +41,17 @@ typedef struct cf_query_opts {
 
 /* Binds the query ROUTER on endpoint and, when control is not NULL, the operator
  * ROUTER on control (an ipc:// endpoint), and opens a read-only connection to
- * archive's file. Borrows archive; copies opts. The `stats` reply adds the
- * stream counters cloudfact_query_streams, _streams_total, _streams_aborted_total,
- * _streams_failed_total, _stream_facts_total, _stream_paused_total,
- * _stream_page_max and cloudfact_query_replies_dropped_total to the hook's pairs. */
+ * archive's file. Borrows archive; copies opts. */
 cf_query_t *cf_query_new(struct event_base *base, void *zctx, const char *endpoint,
                          const char *control, cf_archive_t *archive,
                          const cf_query_opts_t *opts, cf_err_t *err);
+
+/* Writes the query socket's families: cloudfact_query_streams, _streams_total,
+ * _streams_aborted_total, _streams_failed_total, _stream_facts_total,
+ * _stream_paused_total, _stream_page_max and cloudfact_query_replies_dropped_total
+ * (zeros when self is NULL: the daemon has not made it yet). The `stats` hook
+ * should carry them too: the `stats` reply adds nothing of its own. */
+void cf_query_metrics(const cf_query_t *self, cf_metrics_t *m);
 
 /* Operator requests waiting for their commit (shutdown waits for 0). */
 size_t cf_query_pending(const cf_query_t *self);

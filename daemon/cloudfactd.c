@@ -517,6 +517,7 @@ collect(cf_metrics_t *m, void *arg)
                      "0 when the last reload was refused (bad file or allowlist).",
                      s->last_reload_ok);
     cf_auth_metrics(d->auth, m);
+    cf_query_metrics(d->query, m);
     cf_metrics_gauge(m, "cloudfact_log_level", "Log level in force (syslog priority, 3-7).",
                      cf_log_level);
     cf_metrics_gauge(m, "cloudfact_max_queue", "max_queue in force.", (double)d->cfg->max_queue);

@@ -463,6 +463,23 @@ test_service(bool abstract)
     CHECK(it_stat(d, "cloudfact_articles_done_total") == n, "stats: done_total");
     CHECK(it_stat(d, "cloudfact_articles_received_total{result=\"accepted\"}") == n,
           "stats: received accepted");
+    /* the query socket's own counters are on the metrics page too (SPEC.md: `stats`
+     * names them as the page does), with the values `stats` gives */
+    static const char *const query_counters[] = {
+        "cloudfact_query_streams",
+        "cloudfact_query_streams_total",
+        "cloudfact_query_streams_aborted_total",
+        "cloudfact_query_streams_failed_total",
+        "cloudfact_query_stream_facts_total",
+        "cloudfact_query_stream_paused_total",
+        "cloudfact_query_stream_page_max",
+        "cloudfact_query_replies_dropped_total",
+    };
+    CHECK(it_http_get(port, "GET", "/metrics", &body) == 200, "/metrics not 200");
+    for (size_t i = 0; i < sizeof query_counters / sizeof *query_counters; i++)
+        CHECK(metric(body, query_counters[i]) == (double)it_stat(d, query_counters[i]),
+              "%s differs between /metrics and stats", query_counters[i]);
+    free(body);
     size_t per_article = count_lines(d->log, NULL) - lines_before;
     CHECK(per_article < 5, "%zu log lines for %zu articles at level info", per_article, n);
     for (size_t i = 0; i < n; i++)
