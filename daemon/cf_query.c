@@ -38,14 +38,23 @@
 #define QUERY_SNDHWM 4000
 #define QUARANTINE_PAGE 500     /* failed articles per `quarantine` stream */
 #define STREAM_PAGE 512         /* facts one cursor holds at most (one page) */
-#define STREAM_TURN 256         /* messages one stream sends per loop iteration */
+#define STREAM_TURN 256         /* messages one stream sends per turn */
 #define STREAM_MAX 256          /* streams in progress at once */
+#define STREAM_PER_PEER 16      /* of them from one client connection (routing id) */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define STREAM_RETRY_MAX_MS 8   /* a paused stream retries after 1, 2, 4, 8, 8 ... ms */
+#define STREAM_IDLE_MS 1000     /* ... and every STREAM_IDLE_RETRY_MS once its client has */
+#define STREAM_IDLE_RETRY_MS 64 /* taken nothing for this long: 256 such cost ~2 % of a core */
 #define STREAM_STALL_MS 60000   /* a client that takes nothing this long is dropped */
-/* While the archive is committing (live ingest), a stream yields the loop: after a
- * turn that took t it waits STREAM_YIELD x t (at most STREAM_YIELD_MAX_US), so
- * replays take at most 1 / (1 + STREAM_YIELD) of the loop thread from ingest. With
- * no commit for STREAM_LIVE_US, a stream runs flat out. */
+/* The streams take turns in one pump, round robin, for at most STREAM_SLICE_US per
+ * loop iteration: then the loop serves its sockets (ingest, workers) before the next
+ * slice, however many streams there are. While the archive is committing (live
+ * ingest) a slice is a single turn, and the pump then waits STREAM_YIELD x its time
+ * (at most STREAM_YIELD_MAX_US): all streams together take at most
+ * 1 / (1 + STREAM_YIELD) of the loop thread from ingest. With no commit for
+ * STREAM_LIVE_US, the pump runs a slice every iteration. */
+#define STREAM_SLICE_US 4000
 #define STREAM_YIELD 4
 #define STREAM_LIVE_US 200000   /* a commit counts as live ingest for this long */
 #define STREAM_YIELD_MAX_US 20000
@@ -73,7 +82,9 @@ typedef struct pending {
  * cf_zsock's out-queue, one client that stops reading would hold up every reply
  * behind it: that queue is one per socket, first in first out.) */
 typedef struct stream {
-    struct stream *prev, *next;
+    struct stream *prev, *next; /* every stream in progress */
+    struct stream *run_next;    /* the pump's run queue */
+    bool queued;                /* in the run queue */
     cf_query_t *owner;
     side_t *side;
     cf_envelope_t env;          /* the client's address */
@@ -86,18 +97,18 @@ typedef struct stream {
     msgpack_sbuffer pk;         /* the current page, packed: `fact` bodies back to back,
                                  * written straight from the rows (no cf_fact_t) */
     size_t offs[STREAM_PAGE + 1]; /* body i is pk.data[offs[i] .. offs[i + 1]) */
+    uint64_t seqs[STREAM_PAGE];   /* body i's seq */
     size_t npk;                 /* bodies in pk (at most STREAM_PAGE) */
     size_t at;                  /* next body of pk to send */
+    uint64_t last;              /* seq of the last fact sent, or since: the `end`'s last */
     bool cursor_done;           /* the cursor has nothing more: `end` comes next */
-    char error[CF_ERR_TEXT_MAX]; /* why the cursor stopped early, "" if it did not */
+    char error[CF_ERR_TEXT_MAX];  /* why the stream stopped early, "" if it did not */
     zmq_msg_t out[CF_MAX_FRAMES]; /* the `end`, staged (kept if it met a full pipe) */
     size_t nout;                /* its frames; 0: none waiting */
     uint64_t sent;              /* facts sent */
-    struct event *ev;           /* the next turn (a timer: 0 now, or a retry delay) */
+    struct event *ev;           /* the retry of a paused stream */
     unsigned retry_ms;          /* current pause */
     uint64_t blocked_since;     /* ms, 0 when not paused */
-    uint64_t commits_seen;      /* the archive's commit count at the last turn */
-    uint64_t live_until;        /* us: yield until then (a commit was seen) */
 } stream_t;
 
 /* Stream counters (exported in the `stats` reply). */
@@ -120,6 +131,11 @@ struct cf_query {
     size_t pending;             /* requeues in flight */
     stream_t *streams;          /* in progress */
     size_t nstreams;
+    stream_t *run_head, *run_tail; /* streams with work to do, in turn order */
+    struct event *pump;            /* runs a slice of turns (a timer: 0 now, or a yield) */
+    uint64_t commits_seen;         /* the archive's commit count at the last slice */
+    uint64_t live_until;           /* us: ingest counts as live until then */
+    bool stopping;                 /* cf_query_stop: streams end, none begins */
     stream_stats_t ss;
     msgpack_sbuffer buf;
     cf_ratelog_t drop_log; /* dropped replies: a client decides how many */
@@ -236,10 +252,59 @@ do_stats(cf_query_t *self, const cf_msg_t *msg)
 /* Streams: replay and facts                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* The pump's run queue: streams with a turn to take, first in first out. */
+static void
+run_push(cf_query_t *self, stream_t *st)
+{
+    if (st->queued)
+        return;
+    st->queued = true;
+    st->run_next = NULL;
+    if (self->run_tail)
+        self->run_tail->run_next = st;
+    else
+        self->run_head = st;
+    self->run_tail = st;
+}
+
+static stream_t *
+run_pop(cf_query_t *self)
+{
+    stream_t *st = self->run_head;
+    if (!st)
+        return NULL;
+    self->run_head = st->run_next;
+    if (!self->run_head)
+        self->run_tail = NULL;
+    st->queued = false;
+    return st;
+}
+
+/* Runs the pump on the next loop iteration unless it is due already (a yield's
+ * delay stands). */
+static void
+pump_soon(cf_query_t *self)
+{
+    if (!evtimer_pending(self->pump, NULL)) {
+        struct timeval now = {0, 0};
+        evtimer_add(self->pump, &now);
+    }
+}
+
 static void
 stream_destroy(stream_t *st)
 {
     cf_query_t *self = st->owner;
+    if (st->queued) { /* out of the run queue (at most STREAM_MAX long) */
+        stream_t **pp = &self->run_head, *before = NULL;
+        while (*pp != st) {
+            before = *pp;
+            pp = &(*pp)->run_next;
+        }
+        *pp = st->run_next;
+        if (self->run_tail == st)
+            self->run_tail = before;
+    }
     if (st->prev)
         st->prev->next = st->next;
     else
@@ -336,6 +401,7 @@ stream_pack_row(const cf_fact_view_t *row, void *arg)
     if (st->npk >= STREAM_PAGE)
         return; /* cannot happen: pages are read with max STREAM_PAGE */
     cf_msg_pack_query_fact_view(&st->pk, st->ref, st->ref_len, row);
+    st->seqs[st->npk] = row->seq;
     st->offs[++st->npk] = st->pk.size;
 }
 
@@ -343,70 +409,73 @@ stream_pack_row(const cf_fact_view_t *row, void *arg)
 static void
 stream_drop(stream_t *st, int e)
 {
-    cf_zsock_t *zs = st->side->zs;
     cf_ratelog(&st->owner->stream_log, CF_LOG_INFO,
                "query: %s stream dropped after %" PRIu64 " facts: %s", st->what, st->sent,
                e == EHOSTUNREACH ? "the client is gone" : zmq_strerror(e));
     st->owner->ss.aborted++;
     stream_destroy(st);
-    cf_zsock_rearm(zs);
 }
 
+/* Ends the stream early with `end {error: why}` (its last is the last fact sent):
+ * what it holds unsent is dropped. */
 static void
-stream_turn(evutil_socket_t fd, short what, void *arg)
+stream_cut(stream_t *st, const char *why)
 {
-    (void)fd;
-    (void)what;
-    stream_t *st = arg;
+    if (st->nout || (st->cursor_done && st->at >= st->npk))
+        return; /* its `end` is staged or next */
+    snprintf(st->error, sizeof st->error, "%s", why);
+    st->npk = st->at = 0;
+    st->cursor_done = true;
+}
+
+enum { TURN_MORE, TURN_PAUSED, TURN_GONE };
+
+/* One turn of a stream: at most STREAM_TURN messages or one page read (one short
+ * transaction), or its `end`. Returns TURN_MORE (it has more to do), TURN_PAUSED
+ * (its client's pipe is full: its retry timer is set) or TURN_GONE (destroyed). */
+static int
+stream_turn(stream_t *st)
+{
     cf_query_t *self = st->owner;
-    cf_zsock_t *zs = st->side->zs;
     int sent = 0;
-    bool paged = false, paused = false;
-    uint64_t t0 = cf_clock_us();
+    bool paged = false;
     for (;;) {
         if (st->nout) { /* the `end` */
             int e = stream_push(st);
-            if (e == EAGAIN) {
-                paused = true;
+            if (e == EAGAIN)
                 break;
-            }
             if (e != 0) {
                 stream_drop(st, e);
-                return;
+                return TURN_GONE;
             }
-            cf_log_debug("query: %s stream done (facts=%" PRIu64 ", last=%" PRIu64 ")",
-                         st->what, st->sent, cf_cursor_last(st->cur));
+            cf_log_debug("query: %s stream done (facts=%" PRIu64 ", last=%" PRIu64 ")", st->what,
+                         st->sent, st->last);
             stream_destroy(st);
-            cf_zsock_rearm(zs);
-            return;
+            return TURN_GONE;
         }
         if (st->at < st->npk) {
             int e = stream_send_fact(st, st->at);
-            if (e == EAGAIN) {
-                paused = true;
+            if (e == EAGAIN)
                 break;
-            }
             if (e != 0) {
                 stream_drop(st, e);
-                return;
+                return TURN_GONE;
             }
             st->blocked_since = 0;
             st->retry_ms = 0;
+            st->last = st->seqs[st->at];
             st->at++;
             st->sent++;
             self->ss.facts++;
             if (++sent >= STREAM_TURN)
-                break; /* fairness: other streams and sockets get the loop now */
+                return TURN_MORE; /* fairness: the other streams' turns */
         } else if (!st->cursor_done) {
             if (paged)
-                break; /* one page read (one short transaction) per turn */
+                return TURN_MORE; /* one page read (one short transaction) per turn */
             paged = true;
             if (!st->side->operator &&
                 cf_auth_check(self->hooks.auth, CF_AUTH_QUERY, &st->req, NULL) != CF_OK) {
-                snprintf(st->error, sizeof st->error,
-                         "denied: this key is no longer allowed to query");
-                st->npk = st->at = 0;
-                st->cursor_done = true;
+                stream_cut(st, "denied: this key is no longer allowed to query");
                 continue; /* the `end` with the reason comes next */
             }
             bool done = false;
@@ -429,48 +498,81 @@ stream_turn(evutil_socket_t fd, short what, void *arg)
             if (st->npk > self->ss.page_max)
                 self->ss.page_max = st->npk;
         } else {
-            cf_msg_pack_end(&self->buf, st->ref, st->ref_len, cf_cursor_last(st->cur),
-                            cf_cursor_head(st->cur), st->error[0] ? st->error : NULL);
+            cf_msg_pack_end(&self->buf, st->ref, st->ref_len, st->last, cf_cursor_head(st->cur),
+                            st->error[0] ? st->error : NULL);
             stream_stage_end(st);
         }
     }
-    struct timeval tv = {0, 0};
-    if (paused) {
-        uint64_t now = cf_clock_ms();
-        if (!st->blocked_since) {
-            st->blocked_since = now;
-            self->ss.paused++;
-        } else if (now - st->blocked_since > STREAM_STALL_MS) {
-            cf_ratelog(&self->stream_log, CF_LOG_WARN,
-                       "query: %s stream dropped after %" PRIu64 " facts: the client took "
-                       "nothing for %d s",
-                       st->what, st->sent, STREAM_STALL_MS / 1000);
-            self->ss.aborted++;
-            stream_destroy(st);
-            cf_zsock_rearm(zs);
-            return;
-        }
-        /* ZeroMQ does not say when one peer's pipe drains: poll it, backing off */
-        st->retry_ms = st->retry_ms ? st->retry_ms * 2 : 1;
-        if (st->retry_ms > STREAM_RETRY_MAX_MS)
-            st->retry_ms = STREAM_RETRY_MAX_MS;
-        tv.tv_usec = (suseconds_t)st->retry_ms * 1000;
-    } else {
-        cf_archive_stats_t as;
-        cf_archive_stats(self->archive, &as);
-        uint64_t t1 = cf_clock_us();
-        if (as.commits != st->commits_seen) {
-            st->commits_seen = as.commits;
-            st->live_until = t1 + STREAM_LIVE_US;
-        }
-        if (t1 < st->live_until) { /* ingest is live: leave it the loop */
-            uint64_t wait = (t1 - t0) * STREAM_YIELD;
-            tv.tv_usec = (suseconds_t)(wait < STREAM_YIELD_MAX_US ? wait : STREAM_YIELD_MAX_US);
-        }
+    /* the client's pipe is full */
+    uint64_t now = cf_clock_ms();
+    if (!st->blocked_since) {
+        st->blocked_since = now;
+        self->ss.paused++;
+    } else if (now - st->blocked_since > STREAM_STALL_MS) {
+        cf_ratelog(&self->stream_log, CF_LOG_WARN,
+                   "query: %s stream dropped after %" PRIu64 " facts: the client took "
+                   "nothing for %d s",
+                   st->what, st->sent, STREAM_STALL_MS / 1000);
+        self->ss.aborted++;
+        stream_destroy(st);
+        return TURN_GONE;
     }
-    /* a zero timeout runs on the next loop iteration, after pending I/O (ingest) */
-    event_add(st->ev, &tv);
-    cf_zsock_rearm(zs); /* STACK.md 1: zmq calls outside the socket's callback */
+    /* ZeroMQ does not say when one peer's pipe drains: poll it, backing off */
+    st->retry_ms = st->retry_ms ? st->retry_ms * 2 : 1;
+    if (st->retry_ms > STREAM_RETRY_MAX_MS)
+        st->retry_ms = STREAM_RETRY_MAX_MS;
+    if (now - st->blocked_since > STREAM_IDLE_MS)
+        st->retry_ms = STREAM_IDLE_RETRY_MS;
+    struct timeval tv = {0, (suseconds_t)st->retry_ms * 1000};
+    evtimer_add(st->ev, &tv);
+    return TURN_PAUSED;
+}
+
+/* A paused stream's retry: back in the run queue. */
+static void
+stream_wake(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    stream_t *st = arg;
+    run_push(st->owner, st);
+    pump_soon(st->owner);
+}
+
+/* The pump: turns of the queued streams, round robin, for one slice. */
+static void
+pump(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cf_query_t *self = arg;
+    uint64_t t0 = cf_clock_us(), t1 = t0;
+    cf_archive_stats_t as;
+    cf_archive_stats(self->archive, &as);
+    if (as.commits != self->commits_seen) {
+        self->commits_seen = as.commits;
+        self->live_until = t0 + STREAM_LIVE_US;
+    }
+    bool live = t0 < self->live_until;
+    stream_t *st;
+    while ((st = run_pop(self))) {
+        if (stream_turn(st) == TURN_MORE)
+            run_push(self, st);
+        t1 = cf_clock_us();
+        if (live || t1 - t0 >= STREAM_SLICE_US)
+            break;
+    }
+    if (self->run_head) {
+        /* a zero timeout runs on the next loop iteration, after pending I/O (ingest) */
+        uint64_t wait = live ? (t1 - t0) * STREAM_YIELD : 0;
+        struct timeval tv = {
+            0, (suseconds_t)(wait < STREAM_YIELD_MAX_US ? wait : STREAM_YIELD_MAX_US)};
+        evtimer_add(self->pump, &tv);
+    }
+    /* STACK.md 1: zmq calls outside a socket's callback */
+    cf_zsock_rearm(self->pub.zs);
+    if (self->ctl.zs)
+        cf_zsock_rearm(self->ctl.zs);
 }
 
 /* Answers a stream request that cannot start with `end {error}`. */
@@ -484,14 +586,38 @@ stream_refuse(cf_query_t *self, side_t *side, const cf_msg_t *msg, uint64_t sinc
     send_buf(self, side, frames, nenv);
 }
 
+/* Streams in progress for the client whose routing id is frames[0] on side. */
+static size_t
+peer_streams(const cf_query_t *self, const side_t *side, zmq_msg_t *id)
+{
+    size_t n = 0;
+    size_t len = zmq_msg_size(id);
+    for (stream_t *st = self->streams; st; st = st->next)
+        if (st->side == side && zmq_msg_size(&st->env.frames[0]) == len &&
+            memcmp(zmq_msg_data(&st->env.frames[0]), zmq_msg_data(id), len) == 0)
+            n++;
+    return n;
+}
+
 static void
 stream_start(cf_query_t *self, side_t *side, const cf_msg_t *msg, zmq_msg_t *frames,
              size_t nenv)
 {
     bool replay = msg->op == CF_OP_REPLAY;
     uint64_t since = replay ? msg->u.replay.since : msg->u.facts.since;
+    if (self->stopping) {
+        stream_refuse(self, side, msg, since, "busy: shutting down, retry later", frames, nenv);
+        return;
+    }
     if (self->nstreams >= STREAM_MAX) {
         stream_refuse(self, side, msg, since, "busy: too many streams in progress, retry later",
+                      frames, nenv);
+        return;
+    }
+    if (peer_streams(self, side, &frames[0]) >= STREAM_PER_PEER) {
+        stream_refuse(self, side, msg, since,
+                      "busy: too many streams from this client (at most " STR(
+                          STREAM_PER_PEER) " at once), retry when one has ended",
                       frames, nenv);
         return;
     }
@@ -511,18 +637,14 @@ stream_start(cf_query_t *self, side_t *side, const cf_msg_t *msg, zmq_msg_t *fra
     st->side = side;
     st->what = replay ? "replay" : "facts";
     st->cur = cur;
+    st->last = since;
     msgpack_sbuffer_init(&st->pk);
-    {
-        cf_archive_stats_t as;
-        cf_archive_stats(self->archive, &as);
-        st->commits_seen = as.commits;
-    }
     cf_envelope_set(&st->env, frames, nenv);
     zmq_msg_init(&st->req);
     zmq_msg_copy(&st->req, &frames[nenv]);
     memcpy(st->ref, msg->ref, msg->ref_len);
     st->ref_len = msg->ref_len;
-    st->ev = evtimer_new(self->base, stream_turn, st);
+    st->ev = evtimer_new(self->base, stream_wake, st);
     st->next = self->streams;
     if (self->streams)
         self->streams->prev = st;
@@ -531,8 +653,8 @@ stream_start(cf_query_t *self, side_t *side, const cf_msg_t *msg, zmq_msg_t *fra
     self->ss.started++;
     cf_log_debug("query: %s stream from seq %" PRIu64 " started (%zu in progress)", st->what,
                  since, self->nstreams);
-    struct timeval now = {0, 0};
-    event_add(st->ev, &now);
+    run_push(self, st);
+    pump_soon(self);
 }
 
 static void
@@ -674,6 +796,7 @@ cf_query_new(struct event_base *base, void *zctx, const char *endpoint, const ch
     if (!self->hooks.max_frames || self->hooks.max_frames > CF_MAX_FRAMES)
         self->hooks.max_frames = CF_MAX_FRAMES;
     msgpack_sbuffer_init(&self->buf);
+    self->pump = evtimer_new(base, pump, self);
     /* readers on their own connection (STACK.md 5); the archive exists by now */
     self->reader = cf_reader_open(cf_archive_db_path(archive), err);
     if (!self->reader) {
@@ -715,10 +838,25 @@ cf_query_metrics(const cf_query_t *self, cf_metrics_t *m)
                        "Query replies dropped because the client's pipe was full.", zst.dropped);
 }
 
+void
+cf_query_stop(cf_query_t *self)
+{
+    if (self->stopping)
+        return;
+    self->stopping = true;
+    for (stream_t *st = self->streams; st; st = st->next) {
+        stream_cut(st, "busy: shutting down, retry later");
+        if (!evtimer_pending(st->ev, NULL))
+            run_push(self, st); /* a paused one goes on at its retry */
+    }
+    if (self->run_head)
+        pump_soon(self);
+}
+
 size_t
 cf_query_pending(const cf_query_t *self)
 {
-    return self->pending;
+    return self->pending + (self->stopping ? self->nstreams : 0);
 }
 
 static void
@@ -740,6 +878,8 @@ cf_query_destroy(cf_query_t **self_p)
         cf_log_info("query: %zu stream(s) cut short by shutdown", self->nstreams);
     while (self->streams)
         stream_destroy(self->streams);
+    if (self->pump)
+        event_free(self->pump);
     cf_reader_close(&self->reader);
     side_destroy(&self->pub);
     side_destroy(&self->ctl);

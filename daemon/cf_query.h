@@ -3,12 +3,12 @@
  * facts), `stats` (a flat map of counters), and the streams `replay {since,
  * prefix?, limit?}` and `facts {filters...}` (one `fact` message per fact in seq
  * order, then `end {last, head, error?}`), read page by page from a read-only
- * connection of its own (cf_reader) with server-side flow control: a stream sends
- * at most one page and one turn of messages per loop iteration and pauses while
- * its client's pipe is full. On a second ROUTER bound to an ipc:// control
- * endpoint (socket file mode 0660: the service's group), the operator ops
- * `quarantine` (list failed articles) and `requeue {id | all}`. Replies carry
- * `op` and echo `ref`. */
+ * connection of its own (cf_reader) with server-side flow control: the streams
+ * take bounded turns (a page read or a batch of messages) round robin within a
+ * short slice per loop iteration, and one pauses while its client's pipe is full. On a second
+ * ROUTER bound to an ipc:// control endpoint (socket file mode 0660: the service's group), the
+ * operator ops `quarantine` (list failed articles) and `requeue {id | all}`. Replies carry `op` and
+ * echo `ref`. */
 #ifndef CF_QUERY_H
 #define CF_QUERY_H
 
@@ -53,7 +53,14 @@ cf_query_t *cf_query_new(struct event_base *base, void *zctx, const char *endpoi
  * should carry them too: the `stats` reply adds nothing of its own. */
 void cf_query_metrics(const cf_query_t *self, cf_metrics_t *m);
 
-/* Operator requests waiting for their commit (shutdown waits for 0). */
+/* Shutdown: every stream drops what it holds unsent and ends with `end {error:
+ * "busy: shutting down, retry later"}` (its last: the last fact sent), as soon as
+ * its client's pipe takes it; new streams are refused the same way. Lookups and
+ * operator ops are still served. */
+void cf_query_stop(cf_query_t *self);
+
+/* Operator requests waiting for their commit, and after cf_query_stop the streams
+ * whose `end` has not gone out yet (shutdown waits for 0, within a bound). */
 size_t cf_query_pending(const cf_query_t *self);
 
 void cf_query_destroy(cf_query_t **self_p);

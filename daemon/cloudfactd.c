@@ -752,6 +752,7 @@ begin_shutdown(daemon_t *d, const char *why)
     cf_log_notice("shutdown: %s; no new articles, waiting up to %ld s for jobs in flight", why,
                   d->cfg->grace);
     cf_ingest_stop(d->ingest);
+    cf_query_stop(d->query);
     cf_dispatch_drain(d->dispatch);
     set_phase(d, DRAINING);
     /* the whole stop may take the grace, the hand-backs, the workers' exit and the

@@ -170,9 +170,12 @@ send_replay(void *s, uint64_t since, uint64_t ref)
     msgpack_sbuffer_destroy(&b);
 }
 
-/* Receives one stream message; returns its op (CF_OP_FACT / CF_OP_END) and seq or last. */
+/* Receives one stream message; returns its op (CF_OP_FACT / CF_OP_END) and seq or last,
+ * and an end's error in why ("" when none). */
+static uint64_t last_ref; /* the ref of the message recv_msg received last */
+
 static cf_op_t
-recv_one(void *s, uint64_t *seq, int timeout_ms)
+recv_msg(void *s, uint64_t *seq, int timeout_ms, char *why, size_t whysz)
 {
     zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
     CHECK(zmq_poll(&it, 1, timeout_ms) == 1, "no stream message within %d ms", timeout_ms);
@@ -187,9 +190,27 @@ recv_one(void *s, uint64_t *seq, int timeout_ms)
     zmq_msg_close(&m);
     cf_op_t op = msg.op;
     *seq = op == CF_OP_FACT ? msg.u.fact.fact.seq : op == CF_OP_END ? msg.u.end.last : 0;
-    if (op == CF_OP_END && msg.u.end.error)
-        it_fail("stream ended with error: %s", msg.u.end.error);
+    snprintf(why, whysz, "%s", op == CF_OP_END && msg.u.end.error ? msg.u.end.error : "");
+    msgpack_unpacked ur; /* refs here are the uints send_replay packs */
+    msgpack_unpacked_init(&ur);
+    last_ref = msgpack_unpack_next(&ur, (const char *)msg.ref, msg.ref_len, NULL) ==
+                           MSGPACK_UNPACK_SUCCESS &&
+                       ur.data.type == MSGPACK_OBJECT_POSITIVE_INTEGER
+                   ? ur.data.via.u64
+                   : UINT64_MAX;
+    msgpack_unpacked_destroy(&ur);
     cf_msg_clear(&msg);
+    return op;
+}
+
+/* recv_msg for a stream that must not end with an error. */
+static cf_op_t
+recv_one(void *s, uint64_t *seq, int timeout_ms)
+{
+    char why[CF_ERR_TEXT_MAX];
+    cf_op_t op = recv_msg(s, seq, timeout_ms, why, sizeof why);
+    if (why[0])
+        it_fail("stream ended with error: %s", why);
     return op;
 }
 
@@ -368,10 +389,42 @@ main(void)
     for (int k = 0; k < K; k++)
         zmq_close(s[k]);
     zmq_close(slow);
-    zmq_ctx_term(ctx);
     printf("ok   %d concurrent streams complete, each in order\n", K);
 
-    /* (7) the command line: cloudfact query (JSON Lines when piped, --table forced) and
+    /* (7) one client cannot take every stream: at most 16 of its own at once (its 17th
+     * is refused, and its reply dropped, as its pipe is full), while others start */
+    uint64_t started0 = it_stat(&d, "cloudfact_query_streams_total");
+    uint64_t dropped0 = it_stat(&d, "cloudfact_query_replies_dropped_total");
+    char why[CF_ERR_TEXT_MAX];
+    uint64_t paused1 = it_stat(&d, "cloudfact_query_stream_paused_total");
+    void *hog = dealer(ctx, &d);
+    for (uint64_t k = 0; k < 16; k++)
+        send_replay(hog, 0, 100 + k);
+    it_wait_stat(&d, "cloudfact_query_streams_total", started0 + 16, 60);
+    /* its pipe is full from the first pause on: it reads nothing */
+    it_wait_stat(&d, "cloudfact_query_stream_paused_total", paused1 + 1, 60);
+    send_replay(hog, 0, 116);
+    /* its refusal is in its pipe, or was dropped if the pipe was full just then */
+    bool refused = false;
+    while (!refused && it_stat(&d, "cloudfact_query_replies_dropped_total") == dropped0) {
+        for (int i = 0; i < 2000 && !refused; i++) {
+            cf_op_t op = recv_msg(hog, &seq, 10000, why, sizeof why);
+            CHECK(last_ref == 116 ? op == CF_OP_END : op == CF_OP_FACT,
+                  "a 17th stream of one client was started, or one of its 16 ended");
+            refused = last_ref == 116;
+        }
+    }
+    CHECK(!refused || strstr(why, "too many streams from this client"), "refused with: %s", why);
+    CHECK(it_stat(&d, "cloudfact_query_streams_total") == started0 + 16 &&
+              it_stat(&d, "cloudfact_query_streams") == 16,
+          "a 17th stream of one client was started");
+    got = replay_count(&d, n - 100, NULL, 0, 0, false, &end);
+    CHECK(got == 100, "another client's stream beside the 16: %llu", (unsigned long long)got);
+    zmq_close(hog);
+    it_wait_stat(&d, "cloudfact_query_streams_aborted_total", aborted0 + 1 + 16, 60);
+    printf("ok   a client's 17th stream is refused while another client's runs\n");
+
+    /* (8) the command line: cloudfact query (JSON Lines when piped, --table forced) and
      * cloudfact sub --since with --count */
     char cmd[1024], line[4096];
     snprintf(cmd, sizeof cmd,
@@ -424,8 +477,32 @@ main(void)
           (long long)lines);
     printf("ok   cloudfact query (JSON Lines, --table, a bad period exits 2) and sub --since\n");
 
+    /* (9) a stream cut by shutdown ends with `end {error}`, its last the last fact sent */
+    void *cut = dealer(ctx, &d);
+    send_replay(cut, 0, 200);
+    prev = 0;
+    for (int i = 0; i < 10; i++) {
+        CHECK(recv_one(cut, &seq, 10000) == CF_OP_FACT && seq == prev + 1, "cut: first facts");
+        prev = seq;
+    }
+    CHECK(kill(d.pid, SIGTERM) == 0, "kill");
+    for (;;) {
+        cf_op_t op = recv_msg(cut, &seq, 10000, why, sizeof why);
+        if (op == CF_OP_END)
+            break;
+        CHECK(op == CF_OP_FACT && seq == prev + 1, "cut: seq %llu after %llu",
+              (unsigned long long)seq, (unsigned long long)prev);
+        prev = seq;
+    }
+    CHECK(strstr(why, "shutting down") && seq == prev && prev < n,
+          "cut: end {last %llu, error '%s'} after fact %llu", (unsigned long long)seq, why,
+          (unsigned long long)prev);
+    zmq_close(cut);
+    zmq_ctx_term(ctx);
     ws = it_daemon_stop(&d, SIGTERM, 30);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "exit status 0x%x", ws);
+    printf("ok   shutdown ends a stream with end {last %llu, error: %s}\n", (unsigned long long)seq,
+           why);
     it_daemon_cleanup(&d);
     printf("it_replay: all checks passed\n");
     return 0;
