@@ -12,11 +12,14 @@
 #include <sqlite3.h>
 
 #include "cf_archive.h"
+#include "cf_clock.h"
 #include "cf_text.h"
 
 #define BUSY_TIMEOUT_MS 5000 /* a checkpoint or recovery holding the WAL index */
 #define WINDOW 16384         /* seq span one statement run may examine */
+#define WINDOW_MIN 1024      /* ... at least (the span shrinks for dense matches) */
 #define WINDOWS_PER_PAGE 4   /* spans per cf_cursor_next: bounds one call's work */
+#define PAGE_BUDGET_US 4000  /* ... and no further span once a call has taken this long */
 
 /* of facts f (every statement names the table f: pages join it with a span table) */
 #define FACT_COLUMNS                                                                               \
@@ -49,11 +52,15 @@ struct cf_cursor {
     size_t nbinds;
     bool none;          /* the filter can match no fact (e.g. prefix "article.") */
     int64_t pos;        /* every seq <= pos has been examined */
+    int64_t window;     /* the span the next statement run examines: about twice what
+                         * the last full page took, so a dense match reads (and a text
+                         * filter lists) little beyond its page */
     uint64_t last;      /* seq of the last fact returned, or since */
     uint64_t head;      /* max(seq) at the last read */
     uint64_t remaining; /* facts still allowed by limit */
     bool limited;       /* limit given */
     bool done;          /* nothing left */
+    uint64_t steps;     /* SQLite VM steps its page statements ran (cf_cursor_steps) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -273,6 +280,7 @@ cursor_new(cf_reader_t *self, uint64_t since, uint64_t limit, bool has_limit)
     c->reader = self;
     c->last = since;
     c->pos = since > INT64_MAX ? INT64_MAX : (int64_t)since;
+    c->window = WINDOW;
     c->limited = has_limit;
     c->remaining = limit; /* limit 0: the first read reads the head only, for `end` */
     return c;
@@ -285,6 +293,11 @@ cursor_new(cf_reader_t *self, uint64_t since, uint64_t limit, bool has_limit)
  * seq order again, without a sort. */
 static const char *const select_page =
     "SELECT " FACT_COLUMNS " FROM facts f WHERE f.seq > ?1 AND f.seq <= ?2";
+/* Opens a page statement with a text filter: win, the span's lowest and highest article
+ * (computed once per run). */
+#define WITH_WINDOW_ARTICLES                                                                       \
+    "WITH win AS MATERIALIZED (SELECT min(article) AS lo, max(article) AS hi FROM facts"           \
+    " WHERE seq > ?1 AND seq <= ?2) "
 #define ORDER_LOG " ORDER BY f.seq"
 #define ORDER_SPANS " ORDER BY s.first, f.seq"
 
@@ -373,34 +386,42 @@ classify_prefix(const char *p, const char **type_end)
     return dot[1] ? P_TYPE_SUBJECT : P_TYPE;
 }
 
-/* The types of the prefixes that name one exact type ("fact.TYPE." or "fact.TYPE.SUBJ"),
- * distinct, in *types (caller frees each and the array); false (nothing allocated)
- * when some prefix is a bare type prefix ("fact.reve"), which only a scan can answer. */
-static bool
-exact_types(const char *const *prefixes, size_t nprefixes, char ***types, size_t *n)
+/* Adds type (len bytes) to v[0..*m) unless it is there. */
+static void
+add_type(char **v, size_t *m, const char *type, size_t len)
 {
-    *types = NULL;
-    *n = 0;
-    for (size_t i = 0; i < nprefixes; i++)
-        if (classify_prefix(prefixes[i], &(const char *){NULL}) == P_TYPE_PREFIX)
-            return false;
-    char **v = cf_calloc(nprefixes ? nprefixes : 1, sizeof *v);
+    for (size_t j = 0; j < *m; j++)
+        if (strlen(v[j]) == len && memcmp(v[j], type, len) == 0)
+            return;
+    v[(*m)++] = cf_strndup(type, len);
+}
+
+/* The fact types the prefixes can reach, distinct, in *types (caller frees each and
+ * the array): the type a "fact.TYPE." or "fact.TYPE.SUBJ" prefix names, and every
+ * type of GUIDELINES.md that a bare type prefix ("fact.reve") starts (the archive holds
+ * no other: each fact is validated before it is stored), so that the page reads those
+ * types' spans rather than every fact of the log. */
+static void
+reachable_types(const char *const *prefixes, size_t nprefixes, char ***types, size_t *n)
+{
+    char **v = cf_calloc(nprefixes * CF_FACT_TYPES + 1, sizeof *v);
     size_t m = 0;
     for (size_t i = 0; i < nprefixes; i++) {
         const char *dot = NULL;
         pkind_t k = classify_prefix(prefixes[i], &dot);
-        if (k != P_TYPE && k != P_TYPE_SUBJECT)
-            continue;
-        size_t len = (size_t)(dot - prefixes[i] - 5);
-        bool seen = false;
-        for (size_t j = 0; j < m && !seen; j++)
-            seen = strlen(v[j]) == len && memcmp(v[j], prefixes[i] + 5, len) == 0;
-        if (!seen)
-            v[m++] = cf_strndup(prefixes[i] + 5, len);
+        if (k == P_TYPE || k == P_TYPE_SUBJECT) {
+            add_type(v, &m, prefixes[i] + 5, (size_t)(dot - prefixes[i] - 5));
+        } else if (k == P_TYPE_PREFIX) {
+            size_t pl = strlen(prefixes[i] + 5);
+            for (int t = 0; t < CF_FACT_TYPES; t++) {
+                const char *name = cf_fact_type_name(t);
+                if (strncmp(name, prefixes[i] + 5, pl) == 0)
+                    add_type(v, &m, name, strlen(name));
+            }
+        }
     }
     *types = v;
     *n = m;
-    return true;
 }
 
 cf_cursor_t *
@@ -416,9 +437,11 @@ cf_reader_replay(cf_reader_t *self, uint64_t since, const char *const *prefixes,
             all = true;
     char **types = NULL;
     size_t ntypes = 0;
-    if (!all && exact_types(prefixes, nprefixes, &types, &ntypes) && ntypes > 0) {
-        /* every prefix names its type: those types' spans (spans of several types
-         * overlap, so then the page is sorted) */
+    if (!all)
+        reachable_types(prefixes, nprefixes, &types, &ntypes);
+    if (ntypes > 0) {
+        /* the spans of the types the prefixes reach (spans of several types overlap,
+         * so then the page is sorted); the prefixes filter them below */
         span_page(&b, &tail, c, "type", (const char *const *)types, ntypes);
         order = ntypes == 1 ? ORDER_SPANS : ORDER_LOG;
     } else {
@@ -457,7 +480,7 @@ cf_reader_replay(cf_reader_t *self, uint64_t since, const char *const *prefixes,
             sql_add(&b, ")");
         }
         sql_add(&b, ")");
-        if (!any) { /* only prefixes no fact can match */
+        if (!any || ntypes == 0) { /* only prefixes no fact can match */
             c->none = true;
             free(b.p);
             b = (sql_t){0};
@@ -486,6 +509,11 @@ cf_reader_facts(cf_reader_t *self, const cf_msg_facts_t *q, cf_err_t *err)
     /* a subject is the narrower key (a few facts of an article against ~half of them
      * for a type) */
     const char *key = q->subject ? q->subject : q->type;
+    if (q->text) { /* the articles of the span's facts: see the text filter below */
+        sql_add(&b, WITH_WINDOW_ARTICLES);
+        if (key) /* the page above the spans' mark */
+            sql_add(&tail, WITH_WINDOW_ARTICLES);
+    }
     if (key)
         span_page(&b, &tail, c, q->subject ? "subject" : "type", &key, 1);
     else
@@ -516,9 +544,13 @@ cf_reader_facts(cf_reader_t *self, const cf_msg_facts_t *q, cf_err_t *err)
         bind_next(&b, c, NULL, q->article > INT64_MAX ? INT64_MAX : (int64_t)q->article);
     }
     if (q->text) {
+        /* the match set of the span's articles only: unbounded, FTS5 lists every match
+         * in the archive again for each statement run (100 ms and more per page on a
+         * large archive, the loop blocked meanwhile); bounded, its rowid range lets it
+         * seek, and the work follows the span */
         sql_add(&b, " AND f.article IN (SELECT rowid FROM article_fts WHERE article_fts MATCH ");
         bind_next(&b, c, q->text, 0);
-        sql_add(&b, ")");
+        sql_add(&b, " AND rowid BETWEEN (SELECT lo FROM win) AND (SELECT hi FROM win))");
     }
     return cursor_prepare(c, &b, head, &tail, key ? ORDER_SPANS : ORDER_LOG, err);
 }
@@ -609,8 +641,11 @@ cursor_read(cf_cursor_t *c, size_t max, cf_facts_t *page, cf_cursor_row_fn fn, v
     if (c->none)
         c->pos = (int64_t)c->head;
     bool spent = c->limited && c->remaining == 0;
-    for (int w = 0; w < WINDOWS_PER_PAGE && !spent && c->pos < (int64_t)c->head && n == 0; w++) {
-        int64_t hi = c->pos > INT64_MAX - WINDOW ? INT64_MAX : c->pos + WINDOW;
+    uint64_t t0 = cf_clock_us();
+    for (int w = 0; w < WINDOWS_PER_PAGE && !spent && c->pos < (int64_t)c->head && n == 0 &&
+                    (w == 0 || cf_clock_us() - t0 < PAGE_BUDGET_US);
+         w++) {
+        int64_t hi = c->pos > INT64_MAX - c->window ? INT64_MAX : c->pos + c->window;
         size_t want = max;
         if (c->limited && c->remaining < want)
             want = (size_t)c->remaining;
@@ -641,6 +676,7 @@ cursor_read(cf_cursor_t *c, size_t max, cf_facts_t *page, cf_cursor_row_fn fn, v
             }
             n++;
         }
+        c->steps += (uint64_t)sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 1);
         sqlite3_reset(s);
         if (step != SQLITE_DONE) {
             rc = db_err(r, err, "reading facts");
@@ -650,10 +686,14 @@ cursor_read(cf_cursor_t *c, size_t max, cf_facts_t *page, cf_cursor_row_fn fn, v
             c->done = true;
             goto out;
         }
-        if (n == want) /* a full page: continue right after its last fact */
+        if (n == want) { /* a full page: continue right after its last fact */
+            int64_t used = (int64_t)last_seq - c->pos;
+            c->window = used < WINDOW_MIN / 2 ? WINDOW_MIN : used > WINDOW / 2 ? WINDOW : 2 * used;
             c->pos = (int64_t)last_seq;
-        else /* the whole span was examined (nothing lies above head in this read) */
+        } else { /* the whole span was examined (nothing lies above head in this read) */
             c->pos = hi < (int64_t)c->head ? hi : (int64_t)c->head;
+            c->window = c->window > WINDOW / 4 ? WINDOW : 4 * c->window;
+        }
     }
     if (n) {
         c->last = last_seq;
@@ -693,6 +733,12 @@ uint64_t
 cf_cursor_head(const cf_cursor_t *c)
 {
     return c->head;
+}
+
+uint64_t
+cf_cursor_steps(const cf_cursor_t *c)
+{
+    return c->steps;
 }
 
 void

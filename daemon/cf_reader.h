@@ -49,7 +49,8 @@ cf_cursor_t *cf_reader_facts(cf_reader_t *self, const cf_msg_facts_t *q, cf_err_
 
 /* Reads the next page in one read transaction: clears page, then appends at most
  * max facts (max >= 1) in seq order. A page may come back empty while the cursor
- * is not done (a selective filter scans a bounded stretch of the log per call).
+ * is not done: a call examines a bounded stretch of the log (at most 4 spans of
+ * 16,384 seqs, no further span after 4 ms), so a selective filter takes many.
  * *done is set when nothing is left up to the head of this read. Returns CF_OK or
  * CF_EDB (e.g. an FTS5 syntax error: err says why; the cursor is then done). */
 int cf_cursor_next(cf_cursor_t *c, cf_facts_t *page, size_t max, bool *done, cf_err_t *err);
@@ -69,6 +70,9 @@ uint64_t cf_cursor_last(const cf_cursor_t *c);
 
 /* The highest archived seq seen by the last page read (or at creation). */
 uint64_t cf_cursor_head(const cf_cursor_t *c);
+
+/* The SQLite VM steps c's page reads have run so far: their work, as a count. */
+uint64_t cf_cursor_steps(const cf_cursor_t *c);
 
 void cf_cursor_destroy(cf_cursor_t **c_p);
 

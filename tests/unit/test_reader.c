@@ -624,5 +624,65 @@ test_spans(void)
     teardown(&fx);
 }
 
-CF_TEST_LIST(CF_TEST(test_replay), CF_TEST(test_spans), CF_TEST(test_bounded_pages), CF_TEST(test_facts),
-             CF_TEST(test_article))
+/* The work a cursor does follows what it returns, not the size of the archive:
+ * a text filter lists the matches of the span it reads, not of every article, for
+ * each page; a bare type prefix reads the spans of the types it reaches, not every
+ * fact. Counted in SQLite VM steps (cf_cursor_steps), the same on every machine. */
+static void
+test_bounded_work(void)
+{
+    fixture_t fx;
+    setup(&fx);
+    enum { N = 30000, RARE = 1000 };
+    exec(&fx, "BEGIN");
+    sqlite3_stmt *a, *f;
+    sqlite3_prepare_v2(fx.w,
+                       "INSERT INTO articles(id, url, title, body, state) VALUES(?1, 'https://w/'"
+                       " || ?1, 'Nimbus', 'Nimbus filed report ' || ?1 || '.', 'done')",
+                       -1, &a, NULL);
+    sqlite3_prepare_v2(fx.w,
+                       "INSERT INTO facts(article, type, subject, status, confidence, evidence,"
+                       " evidence_start, evidence_end) VALUES(?1, ?2, 'aws', 'reported', 0.5,"
+                       " 'x', 0, 1)",
+                       -1, &f, NULL);
+    for (int i = 1; i <= N; i++) {
+        sqlite3_bind_int(a, 1, i);
+        sqlite3_bind_int(f, 1, i);
+        sqlite3_bind_text(f, 2, i % RARE ? "revenue" : "ipo", -1, SQLITE_STATIC);
+        if (sqlite3_step(a) != SQLITE_DONE || sqlite3_step(f) != SQLITE_DONE)
+            cf_test_failures++;
+        sqlite3_reset(a);
+        sqlite3_reset(f);
+    }
+    sqlite3_finalize(a);
+    sqlite3_finalize(f);
+    exec(&fx, "INSERT INTO article_fts(article_fts) VALUES('rebuild')");
+    exec(&fx, CF_ARCHIVE_SPANS_SQL);
+    exec(&fx, "COMMIT");
+
+    cf_err_t err;
+    size_t n, calls;
+    cf_msg_facts_t q = {.text = "nimbus"};
+    cf_cursor_t *c = cf_reader_facts(fx.r, &q, &err);
+    CF_CHECK(c != NULL);
+    free(drain(c, 512, &n, &calls));
+    CF_CHECK_INT(n, N);
+    uint64_t per_fact = cf_cursor_steps(c) / N;
+    printf("text filter: %" PRIu64 " steps per fact over %zu calls\n", per_fact, calls);
+    CF_CHECK(per_fact < 300); /* ~140; listing every match per page: ~940 here, growing */
+    cf_cursor_destroy(&c);
+
+    const char *p[] = {"fact.ip"}; /* a bare type prefix: ipo */
+    c = cf_reader_replay(fx.r, 0, p, 1, 0, false, &err);
+    CF_CHECK(c != NULL);
+    free(drain(c, 512, &n, &calls));
+    CF_CHECK_INT(n, N / RARE);
+    per_fact = cf_cursor_steps(c) / (N / RARE);
+    printf("type prefix: %" PRIu64 " steps per fact over %zu calls\n", per_fact, calls);
+    CF_CHECK(per_fact < 1000); /* ~50; scanning the log: ~7,000 here, growing */
+    cf_cursor_destroy(&c);
+    teardown(&fx);
+}
+
+CF_TEST_LIST(CF_TEST(test_replay), CF_TEST(test_spans), CF_TEST(test_bounded_pages),
+             CF_TEST(test_facts), CF_TEST(test_article), CF_TEST(test_bounded_work))
