@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,6 +37,11 @@
  * (~2 MB of facts) until it is dropped (STREAM_STALL_MS); STREAM_MAX of them, ~0.5 GB
  * (SPEC.md says so). */
 #define QUERY_SNDHWM 4000
+/* `article` replies (up to ~5 MiB each: a body and its facts) that ZeroMQ holds, not
+ * yet written to their clients: a new one beyond this is answered busy. Without it, a
+ * client that asks for a large article again and again without reading held a copy
+ * per request (1,000 requests for a 4 MB article: 4 GB). */
+#define ARTICLE_HELD_MAX (64u << 20)
 #define QUARANTINE_PAGE 500     /* failed articles per `quarantine` stream */
 #define STREAM_PAGE 512         /* facts one cursor holds at most (one page) */
 #define STREAM_TURN 256         /* messages one stream sends per turn */
@@ -111,6 +117,38 @@ typedef struct stream {
     uint64_t blocked_since;     /* ms, 0 when not paused */
 } stream_t;
 
+/* The bytes of `article` replies handed to ZeroMQ and not released yet. ZeroMQ
+ * releases a reply on its I/O thread, possibly after cf_query_destroy (linger): the
+ * count is shared, and freed by whichever lets go of it last. */
+typedef struct held {
+    atomic_size_t bytes;
+    atomic_size_t refs; /* the query's, and one per reply not released */
+} held_t;
+
+/* In front of a reply's bytes, in the same allocation. */
+typedef struct held_reply {
+    held_t *held;
+    size_t n;
+} held_reply_t;
+
+static void
+held_unref(held_t *h)
+{
+    if (atomic_fetch_sub(&h->refs, 1) == 1)
+        free(h);
+}
+
+/* zmq_free_fn: ZeroMQ is done with a reply (on its I/O thread). */
+static void
+held_release(void *data, void *hint)
+{
+    (void)data;
+    held_reply_t *r = hint;
+    atomic_fetch_sub(&r->held->bytes, r->n);
+    held_unref(r->held);
+    free(r);
+}
+
 /* Stream counters (exported in the `stats` reply). */
 typedef struct stream_stats {
     uint64_t started;           /* streams begun */
@@ -119,6 +157,7 @@ typedef struct stream_stats {
     uint64_t facts;             /* fact messages handed to ZeroMQ */
     uint64_t paused;            /* times a stream met a full pipe */
     uint64_t page_max;          /* most facts one cursor held */
+    uint64_t articles_busy;     /* `article` requests answered busy (ARTICLE_HELD_MAX) */
 } stream_stats_t;
 
 struct cf_query {
@@ -137,6 +176,7 @@ struct cf_query {
     uint64_t live_until;           /* us: ingest counts as live until then */
     bool stopping;                 /* cf_query_stop: streams end, none begins */
     stream_stats_t ss;
+    held_t *held; /* `article` replies ZeroMQ holds */
     msgpack_sbuffer buf;
     cf_ratelog_t drop_log; /* dropped replies: a client decides how many */
     cf_ratelog_t stream_log; /* streams ended early (gone, stalled, a bad text query):
@@ -151,6 +191,46 @@ send_buf(cf_query_t *self, side_t *side, const zmq_msg_t *env, size_t nenv)
                    "query: reply dropped: the client's pipe is full (it does not read) or it "
                    "is gone");
     msgpack_sbuffer_clear(&self->buf);
+}
+
+/* Sends self->buf, an `article` reply, in a buffer that ZeroMQ releases to us
+ * (counted in self->held); busy instead when replies already hold ARTICLE_HELD_MAX. */
+static void
+send_article(cf_query_t *self, side_t *side, zmq_msg_t *env, size_t nenv, const cf_msg_t *msg)
+{
+    size_t n = self->buf.size;
+    if (atomic_load(&self->held->bytes) + n > ARTICLE_HELD_MAX) {
+        msgpack_sbuffer_clear(&self->buf);
+        self->ss.articles_busy++;
+        cf_msg_pack_query_error(&self->buf, msg->ref, msg->ref_len,
+                                "busy: too many article replies waiting for their clients, "
+                                "retry later");
+        send_buf(self, side, env, nenv);
+        return;
+    }
+    held_reply_t *r = cf_malloc(sizeof *r + n);
+    r->held = self->held;
+    r->n = n;
+    memcpy(r + 1, self->buf.data, n);
+    msgpack_sbuffer_clear(&self->buf);
+    atomic_fetch_add(&self->held->bytes, n);
+    atomic_fetch_add(&self->held->refs, 1);
+    zmq_msg_t frames[CF_MAX_FRAMES];
+    for (size_t i = 0; i < nenv; i++) {
+        zmq_msg_init(&frames[i]);
+        zmq_msg_copy(&frames[i], &env[i]);
+    }
+    if (zmq_msg_init_data(&frames[nenv], r + 1, n, held_release, r) != 0) {
+        held_release(r + 1, r); /* cannot happen (no allocation failure is survivable) */
+        for (size_t i = 0; i < nenv; i++)
+            zmq_msg_close(&frames[i]);
+        return;
+    }
+    /* the frames are the socket's now, sent or closed (held_release either way) */
+    if (cf_zsock_send(side->zs, frames, nenv + 1) != CF_OK)
+        cf_ratelog(&self->drop_log, CF_LOG_WARN,
+                   "query: reply dropped: the client's pipe is full (it does not read) or it "
+                   "is gone");
 }
 
 static void
@@ -714,6 +794,11 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
         cf_article_clear(&a);
         cf_facts_clear(&facts);
         free(state);
+        if (rc == CF_OK) {
+            send_article(self, side, frames, nenv, &msg);
+            cf_msg_clear(&msg);
+            return;
+        }
         break;
     }
     case CF_OP_REPLAY:
@@ -797,6 +882,9 @@ cf_query_new(struct event_base *base, void *zctx, const char *endpoint, const ch
         self->hooks.max_frames = CF_MAX_FRAMES;
     msgpack_sbuffer_init(&self->buf);
     self->pump = evtimer_new(base, pump, self);
+    self->held = cf_calloc(1, sizeof *self->held);
+    atomic_init(&self->held->bytes, 0);
+    atomic_init(&self->held->refs, 1);
     /* readers on their own connection (STACK.md 5); the archive exists by now */
     self->reader = cf_reader_open(cf_archive_db_path(archive), err);
     if (!self->reader) {
@@ -836,6 +924,12 @@ cf_query_metrics(const cf_query_t *self, cf_metrics_t *m)
                      "Most facts one stream's cursor held at once (a page).", (double)ss->page_max);
     cf_metrics_counter(m, "cloudfact_query_replies_dropped_total",
                        "Query replies dropped because the client's pipe was full.", zst.dropped);
+    cf_metrics_gauge(m, "cloudfact_query_article_bytes_held",
+                     "Bytes of `article` replies that ZeroMQ holds for their clients.",
+                     self ? (double)atomic_load(&self->held->bytes) : 0);
+    cf_metrics_counter(m, "cloudfact_query_articles_busy_total",
+                       "`article` requests answered busy: replies held reached 64 MiB.",
+                       ss->articles_busy);
 }
 
 void
@@ -880,6 +974,8 @@ cf_query_destroy(cf_query_t **self_p)
         stream_destroy(self->streams);
     if (self->pump)
         event_free(self->pump);
+    if (self->held)
+        held_unref(self->held); /* replies ZeroMQ still holds keep it until released */
     cf_reader_close(&self->reader);
     side_destroy(&self->pub);
     side_destroy(&self->ctl);

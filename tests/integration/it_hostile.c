@@ -346,6 +346,68 @@ reader_that_never_reads(it_daemon_t *d)
     zmq_close(a);
 }
 
+/* A client that asks for a large article again and again and reads nothing: the
+ * replies ZeroMQ holds for it are bounded in bytes (64 MiB), the requests beyond them
+ * are answered busy, and every request gets its answer once it reads. */
+static void
+article_hoarder(it_daemon_t *d)
+{
+    enum { ASKS = 128 };
+    size_t len = 4u * 1024 * 1024 - 64;
+    char *body = cf_malloc(len + 1);
+    for (size_t i = 0; i < len; i++)
+        body[i] = "Nimbus leases more racks. "[i % 26];
+    body[len] = '\0';
+    cf_article_t a = {0};
+    a.url = "https://example.test/h/large";
+    a.title = "A large article";
+    a.body = body;
+    a.body_len = len;
+    int st;
+    uint64_t id;
+    it_push(d, &a, 1, &st, &id);
+    CHECK(st == CF_OK, "the large article: %s", cf_msg_status_name(st));
+    free(body);
+
+    uint64_t busy0 = it_stat(d, "cloudfact_query_articles_busy_total");
+    void *c = dealer(d->query);
+    int one = 1;
+    zmq_setsockopt(c, ZMQ_RCVHWM, &one, sizeof one); /* it takes (almost) nothing in */
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_get_article(&sb, NULL, 0, id);
+    for (int i = 0; i < ASKS; i++)
+        CHECK(zmq_send(c, sb.data, sb.size, 0) == (int)sb.size, "send");
+    msgpack_sbuffer_destroy(&sb);
+    /* 64 MiB hold 16 replies; the client's socket and TCP buffers take some more (up
+     * to 10 here, ~40 MB): at least half of the requests are answered busy */
+    it_wait_stat(d, "cloudfact_query_articles_busy_total", busy0 + ASKS / 2, 60);
+    CHECK(it_stat(d, "cloudfact_query_article_bytes_held") <= 64u << 20, "more than 64 MiB held");
+    int articles = 0, busy = 0;
+    for (int i = 0; i < ASKS; i++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        CHECK(zmq_msg_recv(&m, c, 0) >= 0, "reply %d of %d: %s", i, ASKS,
+              zmq_strerror(zmq_errno()));
+        cf_msg_t r;
+        cf_err_t err;
+        CHECK(cf_msg_decode(CF_CHAN_QUERY_REPLY, zmq_msg_data(&m), zmq_msg_size(&m), &r, &err) ==
+                  CF_OK,
+              "decode: %s", err.text);
+        if (r.op == CF_OP_ARTICLE)
+            articles++;
+        else if (r.op == CF_OP_ERROR && strncmp(r.u.error.error, "busy: ", 6) == 0)
+            busy++;
+        cf_msg_clear(&r);
+        zmq_msg_close(&m);
+    }
+    CHECK(articles >= 16 && busy >= ASKS / 2 && articles + busy == ASKS,
+          "%d article replies and %d busy for %d requests", articles, busy, ASKS);
+    CHECK(it_stat(d, "cloudfact_query_article_bytes_held") == 0, "replies still held");
+    printf("     %d of %d large article requests answered, %d busy\n", articles, ASKS, busy);
+    zmq_close(c);
+}
+
 /* libzmq names a ROUTER's peers that bring no routing id "\0" + a 32-bit counter
  * whose start comes from rand(), and aborts the process (socket_base.cpp: "ok")
  * when that name is already taken by a peer that chose it. Unseeded, rand() gives
@@ -412,6 +474,10 @@ main(void)
 
     reader_that_never_reads(&d);
     printf("ok   a client that never reads loses its own replies, not other clients'\n");
+
+    article_hoarder(&d);
+    printf("ok   a client that asks for a large article without reading: replies held "
+           "stay under 64 MiB, the rest answered busy\n");
 
     routing_id_squatters(&d);
     printf("ok   peers that take the routing ids libzmq would give others do not kill it\n");
