@@ -51,6 +51,20 @@
  * + 1) after it was sent, the most a worker in order could take over it, and
  * fails alone then (an attempt; the worker stays: it answers). */
 
+/* Broken workers. Workers that die or hang on BREAKER_LOSSES different articles in
+ * a row, with no result in between, are broken (a bad build, a data file that crashes
+ * them, a host out of memory), not the articles: charging on would quarantine the
+ * whole queue within seconds, one attempt per death. The breaker then opens: no job
+ * goes out for a pause (BREAKER_PAUSE_S, doubling up to BREAKER_PAUSE_MAX_S while it
+ * keeps opening), which the log, /healthz and the metrics say. After the pause one job
+ * at a time goes out (charged as usual, so a truly poisonous queue still reaches
+ * quarantine, one article per pause); its result closes the breaker, its worker's
+ * death opens it again. One article that kills its worker max_attempts times in a row
+ * counts once: that is what quarantine is for. */
+#define BREAKER_LOSSES 8
+#define BREAKER_PAUSE_S 10
+#define BREAKER_PAUSE_MAX_S 300
+
 typedef struct worker {
     struct worker *next;
     uint8_t id[256];        /* ROUTER routing id */
@@ -119,6 +133,12 @@ struct cf_dispatch {
     cf_ratelog_t bad_log;
     cf_ratelog_t report_log; /* `error` messages that end no job (reload failures) */
     cf_ratelog_t archive_log; /* results the archive could not store, retried */
+    /* the breaker (see "Broken workers") */
+    unsigned losses;       /* blamed losses of different articles since a result */
+    uint64_t loss_article; /* the article of the last one, 0 when none */
+    uint64_t paused_until; /* ms: open, no job before then; 0 when not open */
+    unsigned pause_s;      /* its pause; 0 once a result closed it */
+    bool probing;          /* half open: one job out at a time */
     cf_dispatch_stats_t st;
 };
 
@@ -335,6 +355,55 @@ worker_find(cf_dispatch_t *self, const void *id, size_t idlen)
     return NULL;
 }
 
+/* Opens the breaker (see "Broken workers"). */
+static void
+breaker_open(cf_dispatch_t *self, const char *why)
+{
+    self->pause_s = self->pause_s ? self->pause_s * 2 : BREAKER_PAUSE_S;
+    if (self->pause_s > BREAKER_PAUSE_MAX_S)
+        self->pause_s = BREAKER_PAUSE_MAX_S;
+    self->paused_until = cf_clock_ms() + (uint64_t)self->pause_s * 1000;
+    self->probing = false;
+    self->losses = 0;
+    self->loss_article = 0;
+    self->st.breaker_trips++;
+    cf_log_error("dispatch: workers are dying on every article (%s): no job for %u s, then "
+                 "one at a time until one succeeds (the articles are not to blame; fix the "
+                 "workers: their log says why)",
+                 why, self->pause_s);
+}
+
+/* A worker was lost with a job of article id out, by its fault (blame). */
+static void
+breaker_loss(cf_dispatch_t *self, uint64_t id, const char *why)
+{
+    if (self->probing) {
+        breaker_open(self, why);
+        return;
+    }
+    if (self->paused_until)
+        return; /* a job sent before it opened */
+    if (id != self->loss_article) {
+        self->losses++;
+        self->loss_article = id;
+    }
+    if (self->losses >= BREAKER_LOSSES)
+        breaker_open(self, why);
+}
+
+/* A worker answered a job with a result: the workers work. */
+static void
+breaker_result(cf_dispatch_t *self)
+{
+    if (self->pause_s)
+        cf_log_notice("dispatch: a worker answered a job again; jobs go out as before");
+    self->losses = 0;
+    self->loss_article = 0;
+    self->paused_until = 0;
+    self->pause_s = 0;
+    self->probing = false;
+}
+
 /* Forgets w. With blame, its job fails with why (an attempt) when it had one out;
  * several go back to the queue as suspects, none charged (see "Blame"). Without
  * (its key was revoked: no article's doing), they all go back uncharged. */
@@ -342,6 +411,13 @@ static void
 worker_remove(cf_dispatch_t *self, worker_t *w, const char *why, bool blame)
 {
     unsigned out = w->inflight;
+    if (blame && out > 0) {
+        const job_t *first = self->inflight;
+        while (first && first->worker != w)
+            first = first->next;
+        if (first)
+            breaker_loss(self, first->article.id, why);
+    }
     if (blame && out > 1)
         cf_log_notice("dispatch: worker (pid=%llu) lost with %u jobs out (%s): each will run "
                       "alone before one is blamed",
@@ -403,6 +479,7 @@ on_result(cf_dispatch_t *self, worker_t *w, cf_msg_t *msg)
             return;
         }
     }
+    breaker_result(self);
     detach(self, j);
     j->facts = *facts; /* take the facts, their strings and the class out of the message */
     memset(facts, 0, sizeof *facts);
@@ -687,11 +764,24 @@ pump(cf_dispatch_t *self)
 {
     if (self->draining)
         return;
+    if (self->paused_until) { /* the breaker is open (see "Broken workers") */
+        if (cf_clock_ms() < self->paused_until)
+            return;
+        self->paused_until = 0;
+        self->probing = true;
+        cf_log_notice("dispatch: sending one job at a time until a worker answers one");
+    }
+    /* half open: one job out at most */
+    size_t room = self->probing ? (self->inflight ? 0 : 1) : SIZE_MAX;
     worker_t *w;
-    while (self->alone.head && (w = pick_alone(self)))
+    while (room && self->alone.head && (w = pick_alone(self))) {
         send_job(self, jobq_pop(self, &self->alone), w);
-    while (self->ready.head && (w = pick_worker(self)))
+        room--;
+    }
+    while (room && self->ready.head && (w = pick_worker(self))) {
         send_job(self, jobq_pop(self, &self->ready), w);
+        room--;
+    }
     if (self->claiming) {
         if (self->ready.n < self->low)
             self->low = self->ready.n;
@@ -978,6 +1068,8 @@ cf_dispatch_stats(const cf_dispatch_t *self, cf_dispatch_stats_t *out)
         out->inflight++;
     out->prefetched = self->ready.n + self->alone.n;
     out->suspects = self->nsuspects;
+    out->breaker_pause = self->paused_until ? self->pause_s : 0;
+    out->breaker_probing = self->probing;
     cf_zsock_stats(self->zs, &out->sock);
 }
 

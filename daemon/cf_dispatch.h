@@ -8,7 +8,9 @@
  * counts as an attempt; several (credit > 1) count none and each runs alone next, on
  * a worker with no other job, so that a death blames one article only. An idle
  * worker that falls silent is forgotten. An article that reaches max_attempts is
- * quarantined and announced as article.failed. */
+ * quarantined and announced as article.failed. Workers that die on 8 different
+ * articles in a row with no result between are taken for broken: no job goes out
+ * for a pause (10 s, doubling to 5 min), then one at a time until one succeeds. */
 #ifndef CF_DISPATCH_H
 #define CF_DISPATCH_H
 
@@ -56,6 +58,9 @@ typedef struct cf_dispatch_stats {
     size_t suspects;          /* articles that run alone until done or quarantined */
     uint64_t bad_messages;    /* undecodable or out-of-place worker messages */
     size_t prefetched;        /* claimed articles waiting for credit */
+    uint64_t breaker_trips;   /* times workers dying on every article stopped the jobs */
+    unsigned breaker_pause;   /* seconds of the pause in force, 0 when jobs go out */
+    bool breaker_probing;     /* after a pause: one job at a time until one succeeds */
     cf_zsock_stats_t sock;    /* the workers socket */
 } cf_dispatch_stats_t;
 

@@ -278,6 +278,9 @@ health(char *why, size_t n, void *arg)
         snprintf(why, n, "%s", trouble);
     else if (ds.workers == 0)
         snprintf(why, n, "no worker ready (%ld local configured)", d->cfg->workers);
+    else if (ds.breaker_pause || ds.breaker_probing)
+        snprintf(why, n, "workers are dying on every article: jobs %s",
+                 ds.breaker_pause ? "paused" : "go out one at a time");
     else
         return true;
     return false;
@@ -421,6 +424,13 @@ collect(cf_metrics_t *m, void *arg)
                        "Jobs failed for the job deadline with no answer while their worker "
                        "answered others (a lost or held-back result).",
                        ds.overdue);
+    cf_metrics_counter(m, "cloudfact_workers_broken_total",
+                       "Times workers died on 8 different articles in a row with no result "
+                       "between, and jobs were paused (then sent one at a time).",
+                       ds.breaker_trips);
+    cf_metrics_gauge(m, "cloudfact_jobs_paused_seconds",
+                     "The pause in force because workers die on every article, 0 when none.",
+                     ds.breaker_pause);
     cf_metrics_gauge(m, "cloudfact_suspect_articles",
                      "Articles that run alone on a worker until done or quarantined.",
                      (double)ds.suspects);

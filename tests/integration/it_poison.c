@@ -193,6 +193,40 @@ main(void)
     free(log);
     printf("ok   a silent worker is killed and replaced\n");
 
+    /* workers that die on every article (here: every article kills them) are taken
+     * for broken after 8 different ones: jobs pause, /healthz and the log say so, and
+     * the queue is not quarantined whole, one attempt per death */
+    enum { BROKEN = 16 };
+    cf_article_t bad[BROKEN];
+    char urls[BROKEN][64], bodies[BROKEN][96];
+    for (int k = 0; k < BROKEN; k++) {
+        snprintf(urls[k], sizeof urls[k], "https://example.test/broken-%d", k);
+        snprintf(bodies[k], sizeof bodies[k], "Report %d: cf-test:crash makes the worker abort.",
+                 k);
+        bad[k] = article(urls[k], bodies[k]);
+    }
+    int bst[BROKEN];
+    uint64_t bids[BROKEN];
+    it_push(&d, bad, BROKEN, bst, bids);
+    for (int k = 0; k < BROKEN; k++)
+        CHECK(bst[k] == CF_OK, "%s not accepted", urls[k]);
+    it_wait_stat(&d, "cloudfact_workers_broken_total", 1, 120);
+    char *body = NULL;
+    int port = atoi(strrchr(d.http, ':') + 1);
+    CHECK(it_http_get(port, "GET", "/healthz", &body) == 503 &&
+              strstr(body, "dying on every article"),
+          "/healthz while jobs are paused: %s", body ? body : "(none)");
+    free(body);
+    it_wait_log(&d, "workers are dying on every article", 1, 10);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM articles WHERE url LIKE 'https://example.test/broken-%%' AND"
+             " state = 'failed'");
+    int64_t failed = it_sql_int(&d, sql);
+    CHECK(failed < BROKEN / 2, "%lld of %d articles quarantined before jobs paused",
+          (long long)failed, BROKEN);
+    printf("ok   workers dying on every article pause the jobs (%lld of %d quarantined)\n",
+           (long long)failed, BROKEN);
+
     cf_sub_destroy(&sub);
     int ws = it_daemon_stop(&d, SIGTERM, 60);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);

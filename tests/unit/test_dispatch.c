@@ -879,10 +879,77 @@ test_retry_after_storage_trouble(void)
     teardown(&e);
 }
 
+/* Workers that die on 8 different articles in a row, with no result between, stop
+ * the jobs (the articles are not charged further): nothing goes out for 10 s, then
+ * one job at a time whatever the credit; a result ends it. */
+static void
+test_broken_workers(void)
+{
+    env_t e;
+    setup(&e, 3, 30);
+    insert_n(&e, "broken", 12);
+    uint64_t seen[8];
+    cf_dispatch_stats_t ds;
+    for (int k = 0; k < 8; k++) {
+        ready(&e, 1); /* a fresh worker on the same socket */
+        cf_msg_t j[2];
+        CF_CHECK_INT(take_jobs(&e, j, 2), 1);
+        seen[k] = j[0].u.job.article.id;
+        for (int i = 0; i < k; i++)
+            CF_CHECK(seen[i] != seen[k]); /* a different article each time */
+        cf_msg_clear(&j[0]);
+        cf_dispatch_stats(e.dispatch, &ds);
+        CF_CHECK_INT(ds.breaker_trips, 0);
+        cf_dispatch_worker_exited(e.dispatch, 4242, SIGSEGV);
+        settle(&e);
+    }
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK_INT(ds.breaker_trips, 1);
+    CF_CHECK_INT(ds.breaker_pause, 10);
+    CF_CHECK_INT(ds.attempts_failed, 8);
+    CF_CHECK_INT(ds.quarantined, 0);
+    /* paused: a worker with credit gets nothing (it heart-beats, as a worker does) */
+    ready(&e, 4);
+    msgpack_sbuffer hb;
+    msgpack_sbuffer_init(&hb);
+    cf_msg_t j[4];
+    int got = 0;
+    uint64_t t0 = cf_clock_ms();
+    for (int i = 0; i < 24 && got == 0; i++) {
+        cf_msg_pack_op(&hb, "heartbeat", NULL, 0);
+        worker_send(&e, &hb);
+        spin(&e, 500);
+        got = take_jobs(&e, j, 4);
+    }
+    /* then one job, whatever the credit */
+    CF_CHECK(cf_clock_ms() - t0 >= 9000);
+    CF_CHECK_INT(got, 1);
+    cf_msg_pack_op(&hb, "heartbeat", NULL, 0);
+    worker_send(&e, &hb);
+    msgpack_sbuffer_destroy(&hb);
+    spin(&e, 1200); /* a tick: still only the one */
+    CF_CHECK_INT(take_jobs(&e, j + 1, 3), 0);
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK(ds.breaker_probing);
+    CF_CHECK_INT(ds.breaker_pause, 0);
+    /* its result ends it: the credit fills again */
+    send_result(&e, &j[0], true);
+    cf_msg_clear(&j[0]);
+    settle(&e);
+    spin(&e, 100);
+    CF_CHECK_INT(take_jobs(&e, j, 4), 4);
+    cf_dispatch_stats(e.dispatch, &ds);
+    CF_CHECK(!ds.breaker_probing);
+    CF_CHECK_INT(ds.breaker_trips, 1);
+    for (int i = 0; i < 4; i++)
+        cf_msg_clear(&j[i]);
+    teardown(&e);
+}
+
 CF_TEST_LIST(CF_TEST(test_credit_and_results), CF_TEST(test_bad_results_quarantine),
              CF_TEST(test_worker_error_and_deadline), CF_TEST(test_lost_with_several_jobs),
              CF_TEST(test_deadline_from_last_answer), CF_TEST(test_suspect_hand_off),
              CF_TEST(test_gone_worker), CF_TEST(test_refused_result_and_long_error),
              CF_TEST(test_credit_lowered), CF_TEST(test_long_subject_topic),
              CF_TEST(test_clean_exit_uncharged), CF_TEST(test_refused_result_is_heard),
-             CF_TEST(test_retry_after_storage_trouble))
+             CF_TEST(test_retry_after_storage_trouble), CF_TEST(test_broken_workers))
