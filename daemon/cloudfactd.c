@@ -276,11 +276,11 @@ health(char *why, size_t n, void *arg)
         snprintf(why, n, "event loop stalled: tick %llu ms late", (unsigned long long)late);
     else if ((trouble = writer_trouble(d, buf, sizeof buf)))
         snprintf(why, n, "%s", trouble);
-    else if (ds.workers == 0)
-        snprintf(why, n, "no worker ready (%ld local configured)", d->cfg->workers);
-    else if (ds.breaker_pause || ds.breaker_probing)
+    else if (ds.breaker_pause || ds.breaker_probing) /* before: they are respawning */
         snprintf(why, n, "workers are dying on every article: jobs %s",
                  ds.breaker_pause ? "paused" : "go out one at a time");
+    else if (ds.workers == 0)
+        snprintf(why, n, "no worker ready (%ld local configured)", d->cfg->workers);
     else
         return true;
     return false;
