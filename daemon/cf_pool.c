@@ -32,7 +32,7 @@ typedef struct slot {
     char token[2 * TOKEN_BYTES + 1]; /* the running worker's CF_WORKER_TOKEN_ENV (hex) */
     uint64_t started_ms;   /* monotonic */
     int backoff;           /* seconds before the next respawn; 0: none yet, or ready */
-    bool given_up;         /* exited 2: configuration error, not respawned */
+    bool config_error;     /* its last worker exited 2: a configuration error */
     struct event *respawn; /* one-shot timer */
     struct cf_pool *pool;  /* back pointer for the timer */
 } slot_t;
@@ -199,12 +199,18 @@ reaped(cf_pool_t *self, pid_t pid, int status)
         return;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
-        s->given_up = true;
-        cf_log_error("pool: worker exited with a configuration error (pid=%d); not restarting "
-                     "it: check the worker's messages above",
-                     (int)pid);
+        /* its data files or keys are wrong: they may be in the middle of a deploy, or
+         * fixed by the operator, so try again now and then, and at once on a reload */
+        s->config_error = true;
+        s->backoff = BACKOFF_MAX;
+        cf_log_error("pool: worker exited with a configuration error (pid=%d; its messages "
+                     "above say what): next try in %ds, or at once on a reload (SIGHUP)",
+                     (int)pid, s->backoff);
+        struct timeval tv = {s->backoff, 0};
+        event_add(s->respawn, &tv);
         return;
     }
+    s->config_error = false;
     uint64_t lived = (cf_clock_ms() - s->started_ms) / 1000;
     /* doubling only while workers die before they were ever ready */
     if (s->backoff == 0)
@@ -324,13 +330,32 @@ cf_pool_stop(cf_pool_t *self)
 }
 
 void
+cf_pool_retry(cf_pool_t *self)
+{
+    if (self->stopping)
+        return;
+    for (size_t i = 0; i < self->n; i++) {
+        slot_t *s = &self->slots[i];
+        if (s->pid == 0 && evtimer_pending(s->respawn, NULL)) {
+            evtimer_del(s->respawn);
+            struct timeval now = {0, 0};
+            evtimer_add(s->respawn, &now);
+        }
+    }
+}
+
+void
 cf_pool_stats(const cf_pool_t *self, cf_pool_stats_t *out)
 {
     *out = self->st;
     out->backoff = 0;
-    for (size_t i = 0; i < self->n; i++)
+    out->config_errors = 0;
+    for (size_t i = 0; i < self->n; i++) {
         if ((unsigned)self->slots[i].backoff > out->backoff)
             out->backoff = (unsigned)self->slots[i].backoff;
+        if (self->slots[i].pid == 0 && self->slots[i].config_error)
+            out->config_errors++;
+    }
 }
 
 void

@@ -4,8 +4,8 @@
  * owner which pid ended and how, and respawns with back-off: 1 s, doubling to
  * 30 s while workers keep dying before they are ready (a broken install), back to
  * 1 s once a worker was ready (a worker killed by an article is not the pool's
- * problem: quarantine is). A worker exiting 2 (configuration error) is not
- * respawned. */
+ * problem: quarantine is). A worker exiting 2 (configuration error: its data files
+ * or keys) is respawned after 30 s, or at once by cf_pool_retry (a reload). */
 #ifndef CF_POOL_H
 #define CF_POOL_H
 
@@ -29,6 +29,7 @@ typedef struct cf_pool_stats {
     uint64_t restarted;  /* processes started to replace one that ended */
     uint64_t crashed;    /* ends by a signal or a non-zero status */
     unsigned backoff;    /* the longest respawn delay a slot would use now, seconds */
+    size_t config_errors; /* slots waiting because their worker exited 2 */
 } cf_pool_stats_t;
 
 /* argv: the worker command line (argv[0] the program), NULL-terminated, copied.
@@ -63,6 +64,10 @@ void cf_pool_ready(cf_pool_t *self, pid_t pid);
 
 /* Kills a hung worker with SIGKILL; it is reaped and replaced as usual. */
 void cf_pool_kill(cf_pool_t *self, pid_t pid);
+
+/* Respawns now every slot that waits for its back-off (a reload: the files a worker
+ * failed on may be fixed). */
+void cf_pool_retry(cf_pool_t *self);
 
 /* No more respawns; sends SIGTERM to every worker. */
 void cf_pool_stop(cf_pool_t *self);

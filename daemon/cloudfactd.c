@@ -486,6 +486,10 @@ collect(cf_metrics_t *m, void *arg)
                      (double)ps.alive);
     cf_metrics_counter(m, "cloudfact_workers_spawned_total", "Local worker processes started.",
                        ps.spawned);
+    cf_metrics_gauge(m, "cloudfact_workers_config_error",
+                     "Local worker slots waiting because their worker exited 2 (its data files "
+                     "or keys): retried every 30 s and on a reload.",
+                     (double)ps.config_errors);
     cf_metrics_counter(m, "cloudfact_workers_restarted_total",
                        "Local workers started to replace one that ended.", ps.restarted);
     cf_metrics_counter(m, "cloudfact_workers_crashed_total",
@@ -595,6 +599,8 @@ reload(daemon_t *d)
         size_t changed = cf_config_diff(d->cfg, fresh, on_changed, d);
         cf_config_destroy(&fresh);
         size_t told = cf_dispatch_reload(d->dispatch);
+        if (d->pool)
+            cf_pool_retry(d->pool); /* workers that failed on their files try them again */
         cf_log_notice("reload: done (%zu setting(s) changed; %zu worker(s) reloading their data "
                       "files)",
                       changed, told);

@@ -2,7 +2,9 @@
  * it_reload: the extractor's rules are data, reloaded on SIGHUP. The daemon runs
  * on a copy of workers/data; an alias added to the gazetteer is used by the
  * workers after a SIGHUP, without a restart; a broken data file is refused and
- * the loaded rules stay in force; a SIGHUP in the middle of a batch loses no job. */
+ * the loaded rules stay in force; a SIGHUP in the middle of a batch loses no job; a
+ * worker that cannot load the files exits 2 and starts again on the reload after a
+ * fix. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +118,20 @@ main(void)
     free(arts);
     free(st);
     free(ids);
+
+    /* a worker that cannot load its files (the broken line is still there) exits 2:
+     * its slot waits 30 s, or starts again at once on the reload that follows a fix */
+    snprintf(cmd, sizeof cmd, "pkill -KILL -n -P %d -f cloudfact-worker", (int)d.pid);
+    CHECK(system(cmd) == 0, "no worker to kill");
+    it_wait_stat(&d, "cloudfact_workers_config_error", 1, 30);
+    CHECK(it_stat(&d, "cloudfact_workers_ready") == 1, "the worker that failed is counted ready");
+    snprintf(cmd, sizeof cmd, "sed -i '$d' '%s'", gaz); /* the analyst removes the bad line */
+    CHECK(system(cmd) == 0, "fix the file");
+    kill(d.pid, SIGHUP);
+    it_wait_stat(&d, "cloudfact_workers_ready", 2, 10); /* not the 30 s back-off */
+    CHECK(it_stat(&d, "cloudfact_workers_config_error") == 0, "a slot still waits");
+    printf("ok   a worker that cannot load its files waits, and starts on the reload after a "
+           "fix\n");
 
     int ws = it_daemon_stop(&d, SIGTERM, 60);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);

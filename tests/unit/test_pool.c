@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * Unit tests for cf_pool: a worker that ends is reported and restarted after the
- * back-off; one that exits 2 (configuration error) is not restarted. Real
+ * back-off; one that exits 2 (configuration error) waits 30 s, or a reload. Real
  * processes (/bin/sh), a real event loop. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,8 +112,10 @@ test_ready_resets_backoff(void)
     event_base_free(base);
 }
 
+/* A worker that exits 2 (its data files or keys are wrong) waits 30 s, not 1, and a
+ * reload (cf_pool_retry) starts it again at once: the files may be fixed by then. */
 static void
-test_config_error_not_restarted(void)
+test_config_error_retried(void)
 {
     struct event_base *base = event_base_new();
     seen_t s = {0, 0, 99, base};
@@ -127,6 +129,15 @@ test_config_error_not_restarted(void)
     CF_CHECK_INT(s.exits, 1);
     CF_CHECK_INT(st.spawned, 1);
     CF_CHECK_INT(st.alive, 0);
+    CF_CHECK_INT(st.backoff, 30);
+    CF_CHECK_INT(st.config_errors, 1);
+    cf_pool_retry(pool);
+    s.stop_after = 2;
+    run(base, 5); /* until the second exit */
+    cf_pool_stats(pool, &st);
+    CF_CHECK_INT(s.exits, 2);
+    CF_CHECK_INT(st.spawned, 2);
+    CF_CHECK_INT(st.config_errors, 1);
     cf_pool_destroy(&pool);
     event_base_free(base);
 }
@@ -245,5 +256,5 @@ test_token_vouches(void)
 }
 
 CF_TEST_LIST(CF_TEST(test_restarts_crashed_worker), CF_TEST(test_ready_resets_backoff),
-             CF_TEST(test_config_error_not_restarted), CF_TEST(test_missing_program),
+             CF_TEST(test_config_error_retried), CF_TEST(test_missing_program),
              CF_TEST(test_stop_and_kill), CF_TEST(test_token_vouches))
