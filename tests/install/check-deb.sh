@@ -50,12 +50,21 @@ sh -n "$x/DEBIAN/postinst" && sh -n "$x/DEBIAN/prerm" && sh -n "$x/DEBIAN/postrm
 # The scripts' systemd calls, with systemctl and systemd-sysusers stand-ins that log
 # them, and /run/systemd/system replaced by a directory that exists.
 mkdir -p "$x/bin" "$x/systemd"
-for tool in systemctl systemd-sysusers systemd-tmpfiles; do
+for tool in systemctl systemd-sysusers systemd-tmpfiles deb-systemd-helper deb-systemd-invoke; do
     printf '#!/bin/sh
 echo "%s $*" >>"%s/calls"
 ' "$tool" "$x" >"$x/bin/$tool"
     chmod +x "$x/bin/$tool"
 done
+# deb-systemd-helper's answers: the unit was installed before (CF_DSH_KNOWN=1, a
+# reinstall) or not (a first install), and was enabled then
+printf '#!/bin/sh
+echo "deb-systemd-helper $*" >>"%s/calls"
+case "$*" in
+*debian-installed*) [ "${CF_DSH_KNOWN:-0}" = 1 ] ;;
+*was-enabled*) true ;;
+esac
+' "$x" >"$x/bin/deb-systemd-helper"
 run_script() { # SCRIPT ARG...: the calls it makes
     : >"$x/calls"
     sed "s|/run/systemd/system|$x/systemd|g" "$x/DEBIAN/$1" >"$x/script"
@@ -68,15 +77,29 @@ echo "$calls" | grep -q "systemd-sysusers" || fail "postinst configure: no user:
 echo "$calls" | grep -q "systemd-tmpfiles --create /usr/lib/tmpfiles.d/cloudfact.conf" ||
     fail "postinst configure: no state directory: $calls"
 echo "$calls" | grep -q "try-restart" && fail "a fresh install restarts the service: $calls"
+echo "$calls" | grep -q "helper enable" && fail "a fresh install enables the service: $calls"
+echo "$calls" | grep -q "deb-systemd-helper update-state cloudfactd.service" ||
+    fail "postinst does not record the unit's state: $calls"
+calls=$(CF_DSH_KNOWN=1 run_script postinst configure)
+echo "$calls" | grep -q "deb-systemd-helper unmask cloudfactd.service" &&
+    echo "$calls" | grep -q "deb-systemd-helper enable cloudfactd.service" ||
+    fail "a reinstall does not bring back the service as it was enabled: $calls"
 calls=$(run_script postinst configure 0.0.9)
-echo "$calls" | grep -q "systemctl try-restart cloudfactd.service" ||
+echo "$calls" | grep -q "deb-systemd-invoke try-restart cloudfactd.service" ||
     fail "an upgrade does not restart a running service on the new programs: $calls"
 calls=$(run_script prerm upgrade 0.1.1)
 echo "$calls" | grep -q "stop\|disable" && fail "an upgrade stops or disables the service: $calls"
 calls=$(run_script prerm remove)
-echo "$calls" | grep -q "systemctl stop cloudfactd.service" || fail "removal does not stop it"
-echo "$calls" | grep -q "systemctl disable cloudfactd.service" ||
-    fail "removal leaves the service enabled (a link to a missing unit): $calls"
+echo "$calls" | grep -q "deb-systemd-invoke stop cloudfactd.service" ||
+    fail "removal does not stop it (through deb-systemd-invoke): $calls"
+echo "$calls" | grep -q "disable" &&
+    fail "removal disables the service (a reinstall would forget it was enabled): $calls"
+calls=$(run_script postrm remove)
+echo "$calls" | grep -q "deb-systemd-helper mask cloudfactd.service" ||
+    fail "removal leaves the unit unmasked (a link to a missing unit): $calls"
+calls=$(run_script postrm purge)
+echo "$calls" | grep -q "deb-systemd-helper purge cloudfactd.service" ||
+    fail "a purge keeps the unit's state: $calls"
 dpkg-deb -x "$deb" "$x/root"
 unit=$x/root/usr/lib/systemd/system/cloudfactd.service
 grep -q "^Type=notify" "$unit" || fail "unit is not Type=notify"
