@@ -489,9 +489,9 @@ main(int argc, char **argv)
     const char *data_opt = NULL;
     long credit = 8;
     long parent_pid = 0; /* --die-with-parent=PID: the parent we must have */
-    char pname[32];
-    snprintf(pname, sizeof pname, "worker[%d]", (int)getpid());
-    cf_log_init(pname);
+    /* lines read "cloudfact-worker[PID] level: ..."; a failure to start, in the form
+     * "cloudfact-worker: what: why", has the error priority on the journal */
+    cf_log_init("cloudfact-worker");
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
@@ -502,7 +502,7 @@ main(int argc, char **argv)
             char *end;
             credit = strtol(optarg, &end, 10);
             if (*end || credit < 1 || credit > (long)CF_MAX_CREDIT) {
-                fprintf(stderr, "cloudfact-worker: --credit: must be 1..%u\n", CF_MAX_CREDIT);
+                cf_log_fail("--credit: must be 1..%u", CF_MAX_CREDIT);
                 return 2;
             }
             break;
@@ -511,7 +511,7 @@ main(int argc, char **argv)
             char *end = NULL;
             w.die_with_parent = true;
             if (optarg && ((parent_pid = strtol(optarg, &end, 10)) < 1 || *end)) {
-                fprintf(stderr, "cloudfact-worker: --die-with-parent: '%s' is not a pid\n", optarg);
+                cf_log_fail("--die-with-parent: '%s' is not a pid", optarg);
                 return 2;
             }
             break;
@@ -520,45 +520,42 @@ main(int argc, char **argv)
         case 'k': key = optarg; break;
         case 'l':
             if ((cf_log_level = cf_log_level_parse(optarg)) < 0) {
-                fprintf(stderr, "cloudfact-worker: --log-level: unknown level '%s'\n", optarg);
+                cf_log_fail("--log-level: unknown level '%s'", optarg);
                 return 2;
             }
             break;
         case 'h': usage(stdout); return 0;
         case ':':
-            fprintf(stderr, "cloudfact-worker: option %s needs an argument (see --help)\n",
-                    argv[optind - 1]);
+            cf_log_fail("option %s needs an argument (see --help)", argv[optind - 1]);
             return 2;
         default:
             /* a short option is named by optopt ("-xy": x), a long one by its word */
             if (strncmp(argv[optind - 1], "--", 2) != 0)
-                fprintf(stderr, "cloudfact-worker: unknown option -%c (see --help)\n", optopt);
+                cf_log_fail("unknown option -%c (see --help)", optopt);
             else
-                fprintf(stderr, "cloudfact-worker: invalid option %s (see --help)\n",
-                        argv[optind - 1]);
+                cf_log_fail("invalid option %s (see --help)", argv[optind - 1]);
             return 2;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "cloudfact-worker: unexpected argument '%s' (see --help)\n", argv[optind]);
+        cf_log_fail("unexpected argument '%s' (see --help)", argv[optind]);
         return 2;
     }
     if (!w.endpoint) {
-        fprintf(stderr, "cloudfact-worker: --endpoint EP is required (see --help)\n");
+        cf_log_fail("--endpoint EP is required (see --help)");
         return 2;
     }
     cf_err_t kerr;
     if (cf_curve_client_load(&w.curve, server_key, key, &kerr) != CF_OK) {
-        fprintf(stderr, "cloudfact-worker: %s\n", kerr.text);
+        cf_log_fail("%s", kerr.text);
         return 2;
     }
     /* the daemon takes tcp workers only with CURVE: without keys this one would retry a
      * refused handshake for ever, silently */
     if (strncmp(w.endpoint, "tcp://", 6) == 0 && !cf_curve_client_on(&w.curve)) {
-        fprintf(stderr,
-                "cloudfact-worker: %s: a tcp endpoint needs --server-key and --key "
-                "(the daemon requires CURVE on tcp)\n",
-                w.endpoint);
+        cf_log_fail("%s: a tcp endpoint needs --server-key and --key "
+                    "(the daemon requires CURVE on tcp)",
+                    w.endpoint);
         return 2;
     }
     if (w.die_with_parent) {
@@ -575,7 +572,7 @@ main(int argc, char **argv)
     cf_err_t err;
     w.ex = cf_extract_new(w.data_dir, &err);
     if (!w.ex) {
-        fprintf(stderr, "cloudfact-worker: data files in %s: %s\n", w.data_dir, err.text);
+        cf_log_fail("data files in %s: %s", w.data_dir, err.text);
         return 2;
     }
     struct sigaction sa = {0};

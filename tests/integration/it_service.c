@@ -596,7 +596,7 @@ test_slow_open(void)
 /* Runs cloudfactd with args, its stderr a file that JOURNAL_STREAM names (as
  * systemd sets it); returns the exit status, the file's text in out. */
 static int
-run_on_journal(const char *const *args, const char *err_path, char *out, size_t n)
+run_on_journal(const char *prog, const char *const *args, const char *err_path, char *out, size_t n)
 {
     write_file(err_path, ""); /* the inode it_spawn then writes to, named beforehand */
     struct stat st;
@@ -604,13 +604,13 @@ run_on_journal(const char *const *args, const char *err_path, char *out, size_t 
     char js[64];
     snprintf(js, sizeof js, "%llu:%llu", (unsigned long long)st.st_dev,
              (unsigned long long)st.st_ino);
-    const char *argv[16] = {it_bin("cloudfactd")};
+    const char *argv[16] = {it_bin(prog)};
     for (size_t i = 0; i < 14 && args[i]; i++)
         argv[i + 1] = args[i];
     setenv("JOURNAL_STREAM", js, 1);
     pid_t pid = it_spawn(argv, err_path, false);
     unsetenv("JOURNAL_STREAM");
-    int status = it_wait_exit(pid, 60, "cloudfactd on the journal");
+    int status = it_wait_exit(pid, 60, "a program on the journal");
     FILE *f = fopen(err_path, "r");
     CHECK(f, "open %s", err_path);
     size_t len = fread(out, 1, n - 1, f);
@@ -629,7 +629,7 @@ test_journal_priorities(void)
     char err_path[400], out[4096];
     snprintf(err_path, sizeof err_path, "%s/stderr", d.dir);
     const char *bad_config[] = {"--ingest", "tcp://127.0.0.1:0", "--check-config", NULL};
-    int st = run_on_journal(bad_config, err_path, out, sizeof out);
+    int st = run_on_journal("cloudfactd", bad_config, err_path, out, sizeof out);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "bad configuration: status 0x%x", st);
     CHECK(strncmp(out, "<3>cloudfactd: configuration: --ingest: ", 40) == 0,
           "a configuration error on the journal: %s", out);
@@ -645,12 +645,18 @@ test_journal_priorities(void)
         "--state-dir",       state,       "--workers", "0",       "--http",  "off",
         "--ingest",          d.ingest,    "--publish", d.publish, "--query", d.query,
         "--worker-endpoint", d.worker_ep, NULL};
-    st = run_on_journal(bad_start, err_path, out, sizeof out);
+    st = run_on_journal("cloudfactd", bad_start, err_path, out, sizeof out);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1, "failed start: status 0x%x", st);
     char want[600];
     snprintf(want, sizeof want, "<3>cloudfactd: archive: cannot create state directory %s", state);
     const char *at = strstr(out, want);
     CHECK(at && (at == out || at[-1] == '\n'), "the start's failure on the journal: %s", out);
+    /* a worker that cannot load its data files (the daemon's stderr is its stderr) */
+    const char *bad_worker[] = {"--endpoint", d.worker_ep, "--data", state, NULL};
+    st = run_on_journal("cloudfact-worker", bad_worker, err_path, out, sizeof out);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "worker without data: status 0x%x", st);
+    snprintf(want, sizeof want, "<3>cloudfact-worker: data files in %s: ", state);
+    CHECK(strncmp(out, want, strlen(want)) == 0, "the worker's failure on the journal: %s", out);
     it_daemon_cleanup(&d);
 }
 
