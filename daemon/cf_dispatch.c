@@ -92,6 +92,7 @@ typedef struct job {
     char *error;               /* why the attempt failed */
     cf_archive_req_t req;      /* DONE, FAIL or RELEASE */
     bool alone;                /* a suspect (see "Blame"): runs with no other job */
+    bool probe;                /* sent while the breaker was half open (see "Broken workers") */
     uint64_t due_ms;           /* out: answered by then, or failed (see "Blame") */
 } job_t;
 
@@ -134,8 +135,9 @@ struct cf_dispatch {
     cf_ratelog_t report_log; /* `error` messages that end no job (reload failures) */
     cf_ratelog_t archive_log; /* results the archive could not store, retried */
     /* the breaker (see "Broken workers") */
-    unsigned losses;       /* blamed losses of different articles since a result */
-    uint64_t loss_article; /* the article of the last one, 0 when none */
+    uint64_t lost[BREAKER_LOSSES]; /* the different articles blamed losses had out since
+                                    * the last result (one per loss) */
+    size_t nlost;
     uint64_t paused_until; /* ms: open, no job before then; 0 when not open */
     unsigned pause_s;      /* its pause; 0 once a result closed it */
     bool probing;          /* half open: one job out at a time */
@@ -364,30 +366,39 @@ breaker_open(cf_dispatch_t *self, const char *why)
         self->pause_s = BREAKER_PAUSE_MAX_S;
     self->paused_until = cf_clock_ms() + (uint64_t)self->pause_s * 1000;
     self->probing = false;
-    self->losses = 0;
-    self->loss_article = 0;
+    self->nlost = 0;
     self->st.breaker_trips++;
     cf_log_error("dispatch: workers are dying on every article (%s): no job for %u s, then "
                  "one at a time until one succeeds (the articles are not to blame; fix the "
-                 "workers: their log says why)",
+                 "workers, whose log says why, then reload to end the pause)",
                  why, self->pause_s);
 }
 
-/* A worker was lost with a job of article id out, by its fault (blame). */
+/* Worker w, about to be forgotten, was lost by its fault (blame) with jobs out. */
 static void
-breaker_loss(cf_dispatch_t *self, uint64_t id, const char *why)
+breaker_loss(cf_dispatch_t *self, const worker_t *w, const char *why)
 {
-    if (self->probing) {
+    uint64_t id = 0;
+    bool probe = false;
+    for (const job_t *j = self->inflight; j; j = j->next)
+        if (j->worker == w) {
+            if (!id)
+                id = j->article.id; /* one article per loss: several out blame none yet */
+            probe |= j->probe;
+        }
+    if (!id)
+        return;
+    if (probe) { /* the one job of the half-open breaker */
         breaker_open(self, why);
         return;
     }
-    if (self->paused_until)
+    if (self->paused_until || self->probing)
         return; /* a job sent before it opened */
-    if (id != self->loss_article) {
-        self->losses++;
-        self->loss_article = id;
-    }
-    if (self->losses >= BREAKER_LOSSES)
+    for (size_t k = 0; k < self->nlost; k++)
+        if (self->lost[k] == id)
+            return; /* the same article again: quarantine's case, not the workers' */
+    self->lost[self->nlost++] = id;
+    if (self->nlost >= BREAKER_LOSSES)
         breaker_open(self, why);
 }
 
@@ -397,8 +408,7 @@ breaker_result(cf_dispatch_t *self)
 {
     if (self->pause_s)
         cf_log_notice("dispatch: a worker answered a job again; jobs go out as before");
-    self->losses = 0;
-    self->loss_article = 0;
+    self->nlost = 0;
     self->paused_until = 0;
     self->pause_s = 0;
     self->probing = false;
@@ -411,13 +421,8 @@ static void
 worker_remove(cf_dispatch_t *self, worker_t *w, const char *why, bool blame)
 {
     unsigned out = w->inflight;
-    if (blame && out > 0) {
-        const job_t *first = self->inflight;
-        while (first && first->worker != w)
-            first = first->next;
-        if (first)
-            breaker_loss(self, first->article.id, why);
-    }
+    if (blame && out > 0)
+        breaker_loss(self, w, why);
     if (blame && out > 1)
         cf_log_notice("dispatch: worker (pid=%llu) lost with %u jobs out (%s): each will run "
                       "alone before one is blamed",
@@ -771,15 +776,21 @@ pump(cf_dispatch_t *self)
         self->probing = true;
         cf_log_notice("dispatch: sending one job at a time until a worker answers one");
     }
-    /* half open: one job out at most */
+    /* half open: one job out at most, marked; a send that finds its worker gone may
+     * open the breaker again (worker_gone): then no further job */
     size_t room = self->probing ? (self->inflight ? 0 : 1) : SIZE_MAX;
     worker_t *w;
-    while (room && self->alone.head && (w = pick_alone(self))) {
-        send_job(self, jobq_pop(self, &self->alone), w);
+    job_t *j;
+    while (room && !self->paused_until && self->alone.head && (w = pick_alone(self))) {
+        j = jobq_pop(self, &self->alone);
+        j->probe = self->probing;
+        send_job(self, j, w);
         room--;
     }
-    while (room && self->ready.head && (w = pick_worker(self))) {
-        send_job(self, jobq_pop(self, &self->ready), w);
+    while (room && !self->paused_until && self->ready.head && (w = pick_worker(self))) {
+        j = jobq_pop(self, &self->ready);
+        j->probe = self->probing;
+        send_job(self, j, w);
         room--;
     }
     if (self->claiming) {
@@ -1023,6 +1034,13 @@ cf_dispatch_reload(cf_dispatch_t *self)
         if (send_to(self, w) == CF_OK)
             n++;
     }
+    if (self->paused_until) { /* the workers may be fixed: see now, one job at a time */
+        self->paused_until = 0;
+        self->probing = true;
+        cf_log_notice("dispatch: reload: the pause for broken workers ends; one job at a "
+                      "time until one succeeds");
+        cf_dispatch_kick(self); /* behind the reloads on each worker's pipe */
+    }
     return n;
 }
 
@@ -1069,7 +1087,11 @@ cf_dispatch_stats(const cf_dispatch_t *self, cf_dispatch_stats_t *out)
     out->prefetched = self->ready.n + self->alone.n;
     out->suspects = self->nsuspects;
     out->breaker_pause = self->paused_until ? self->pause_s : 0;
-    out->breaker_probing = self->probing;
+    /* half open with nothing to send is no trouble (the queue emptied meanwhile) */
+    cf_archive_stats_t ast;
+    cf_archive_stats(self->archive, &ast);
+    out->breaker_probing =
+        self->probing && (out->inflight || out->prefetched || ast.queued || ast.inserting);
     cf_zsock_stats(self->zs, &out->sock);
 }
 

@@ -60,7 +60,8 @@ typedef struct cf_dispatch_stats {
     size_t prefetched;        /* claimed articles waiting for credit */
     uint64_t breaker_trips;   /* times workers dying on every article stopped the jobs */
     unsigned breaker_pause;   /* seconds of the pause in force, 0 when jobs go out */
-    bool breaker_probing;     /* after a pause: one job at a time until one succeeds */
+    bool breaker_probing;     /* after a pause: one job at a time until one succeeds, and
+                               * articles wait for it */
     cf_zsock_stats_t sock;    /* the workers socket */
 } cf_dispatch_stats_t;
 
@@ -91,7 +92,8 @@ void cf_dispatch_worker_exited(cf_dispatch_t *self, pid_t pid, int status);
 
 /* Tells every ready worker to reload its data files (SIGHUP). A worker finishes
  * the job it is on first; one that cannot load the new files keeps the old ones
- * and says so with an `error`. Returns how many workers were told. */
+ * and says so with an `error`. Ends a pause for broken workers (one job at a time
+ * from now on, until one succeeds). Returns how many workers were told. */
 size_t cf_dispatch_reload(cf_dispatch_t *self);
 
 /* Shutdown, step 1: claim no more articles; jobs out may still finish. */

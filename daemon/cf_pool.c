@@ -24,6 +24,7 @@ extern char **environ;
 
 #define BACKOFF_FIRST 1   /* seconds before the first respawn */
 #define BACKOFF_MAX 30    /* cap */
+#define CONFIG_BACKOFF_MAX 600 /* a worker exiting 2 again and again: 30 s doubling to this */
 
 #define TOKEN_BYTES 16
 
@@ -201,8 +202,10 @@ reaped(cf_pool_t *self, pid_t pid, int status)
     if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
         /* its data files or keys are wrong: they may be in the middle of a deploy, or
          * fixed by the operator, so try again now and then, and at once on a reload */
+        s->backoff = !s->config_error || s->backoff == 0   ? BACKOFF_MAX
+                     : s->backoff * 2 > CONFIG_BACKOFF_MAX ? CONFIG_BACKOFF_MAX
+                                                           : s->backoff * 2;
         s->config_error = true;
-        s->backoff = BACKOFF_MAX;
         cf_log_error("pool: worker exited with a configuration error (pid=%d; its messages "
                      "above say what): next try in %ds, or at once on a reload (SIGHUP)",
                      (int)pid, s->backoff);
@@ -307,8 +310,10 @@ void
 cf_pool_ready(cf_pool_t *self, pid_t pid)
 {
     slot_t *s = slot_of(self, pid);
-    if (s)
+    if (s) {
         s->backoff = 0;
+        s->config_error = false; /* its files load: a later exit 2 starts at 30 s again */
+    }
 }
 
 void

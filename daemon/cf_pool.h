@@ -5,7 +5,8 @@
  * 30 s while workers keep dying before they are ready (a broken install), back to
  * 1 s once a worker was ready (a worker killed by an article is not the pool's
  * problem: quarantine is). A worker exiting 2 (configuration error: its data files
- * or keys) is respawned after 30 s, or at once by cf_pool_retry (a reload). */
+ * or keys) is respawned after 30 s (doubling to 10 min while it keeps exiting 2), or
+ * at once by cf_pool_retry (a reload). */
 #ifndef CF_POOL_H
 #define CF_POOL_H
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * cf_query: lookups over the archive for clients, operator ops over ipc, and the
- * streaming ops `replay` and `facts`: each stream is a cursor (cf_reader) that
- * sends a bounded turn of messages per loop iteration and pauses while its
- * client's pipe is full. */
+ * streaming ops `replay` and `facts`: each stream is a cursor (cf_reader); one pump
+ * gives the streams bounded turns, round robin, for a short slice per loop
+ * iteration, and a stream pauses while its client's pipe is full. */
 #include "cf_query.h"
 
 #include <errno.h>
@@ -42,6 +42,10 @@
  * client that asks for a large article again and again without reading held a copy
  * per request (1,000 requests for a 4 MB article: 4 GB). */
 #define ARTICLE_HELD_MAX (64u << 20)
+/* ... and per client (routing id, hashed into HELD_PEERS counters: two clients may
+ * share one), so that one client that reads nothing cannot take the whole budget */
+#define ARTICLE_HELD_PEER_MAX (16u << 20)
+#define HELD_PEERS 256
 #define QUARANTINE_PAGE 500     /* failed articles per `quarantine` stream */
 #define STREAM_PAGE 512         /* facts one cursor holds at most (one page) */
 #define STREAM_TURN 256         /* messages one stream sends per turn */
@@ -122,6 +126,7 @@ typedef struct stream {
  * count is shared, and freed by whichever lets go of it last. */
 typedef struct held {
     atomic_size_t bytes;
+    atomic_size_t peer[HELD_PEERS]; /* the same by client (routing id hash) */
     atomic_size_t refs; /* the query's, and one per reply not released */
 } held_t;
 
@@ -129,6 +134,7 @@ typedef struct held {
 typedef struct held_reply {
     held_t *held;
     size_t n;
+    unsigned peer; /* its client's counter */
 } held_reply_t;
 
 static void
@@ -144,6 +150,7 @@ held_release(void *data, void *hint)
 {
     (void)data;
     held_reply_t *r = hint;
+    atomic_fetch_sub(&r->held->peer[r->peer], r->n);
     atomic_fetch_sub(&r->held->bytes, r->n);
     held_unref(r->held);
     free(r);
@@ -173,6 +180,7 @@ struct cf_query {
     stream_t *run_head, *run_tail; /* streams with work to do, in turn order */
     struct event *pump;            /* runs a slice of turns (a timer: 0 now, or a yield) */
     uint64_t commits_seen;         /* the archive's commit count at the last slice */
+    uint64_t checked_us;           /* when it was read */
     uint64_t live_until;           /* us: ingest counts as live until then */
     bool stopping;                 /* cf_query_stop: streams end, none begins */
     stream_stats_t ss;
@@ -199,20 +207,29 @@ static void
 send_article(cf_query_t *self, side_t *side, zmq_msg_t *env, size_t nenv, const cf_msg_t *msg)
 {
     size_t n = self->buf.size;
-    if (atomic_load(&self->held->bytes) + n > ARTICLE_HELD_MAX) {
+    /* FNV-1a of the routing id */
+    uint32_t h = 2166136261u;
+    const unsigned char *id = zmq_msg_data(&env[0]);
+    for (size_t i = 0; i < zmq_msg_size(&env[0]); i++)
+        h = (h ^ id[i]) * 16777619u;
+    unsigned peer = h % HELD_PEERS;
+    if (atomic_load(&self->held->bytes) + n > ARTICLE_HELD_MAX ||
+        atomic_load(&self->held->peer[peer]) + n > ARTICLE_HELD_PEER_MAX) {
         msgpack_sbuffer_clear(&self->buf);
         self->ss.articles_busy++;
         cf_msg_pack_query_error(&self->buf, msg->ref, msg->ref_len,
-                                "busy: too many article replies waiting for their clients, "
-                                "retry later");
+                                "busy: too many article replies waiting for their clients "
+                                "(yours or all), retry later");
         send_buf(self, side, env, nenv);
         return;
     }
     held_reply_t *r = cf_malloc(sizeof *r + n);
     r->held = self->held;
     r->n = n;
+    r->peer = peer;
     memcpy(r + 1, self->buf.data, n);
     msgpack_sbuffer_clear(&self->buf);
+    atomic_fetch_add(&self->held->peer[peer], n);
     atomic_fetch_add(&self->held->bytes, n);
     atomic_fetch_add(&self->held->refs, 1);
     zmq_msg_t frames[CF_MAX_FRAMES];
@@ -506,6 +523,7 @@ stream_cut(stream_t *st, const char *why)
     snprintf(st->error, sizeof st->error, "%s", why);
     st->npk = st->at = 0;
     st->cursor_done = true;
+    st->owner->ss.errors++;
 }
 
 enum { TURN_MORE, TURN_PAUSED, TURN_GONE };
@@ -578,7 +596,10 @@ stream_turn(stream_t *st)
             if (st->npk > self->ss.page_max)
                 self->ss.page_max = st->npk;
         } else {
-            cf_msg_pack_end(&self->buf, st->ref, st->ref_len, st->last, cf_cursor_head(st->cur),
+            uint64_t head = cf_cursor_head(st->cur);
+            if (head == 0) /* cut before its first page: no read said it */
+                cf_reader_head(self->reader, &head, NULL);
+            cf_msg_pack_end(&self->buf, st->ref, st->ref_len, st->last, head,
                             st->error[0] ? st->error : NULL);
             stream_stage_end(st);
         }
@@ -629,10 +650,14 @@ pump(evutil_socket_t fd, short what, void *arg)
     uint64_t t0 = cf_clock_us(), t1 = t0;
     cf_archive_stats_t as;
     cf_archive_stats(self->archive, &as);
+    /* commits since the last slice are live ingest, unless that slice was long ago
+     * (no stream ran meanwhile: they may be old) */
     if (as.commits != self->commits_seen) {
+        if (t0 - self->checked_us <= STREAM_LIVE_US)
+            self->live_until = t0 + STREAM_LIVE_US;
         self->commits_seen = as.commits;
-        self->live_until = t0 + STREAM_LIVE_US;
     }
+    self->checked_us = t0;
     bool live = t0 < self->live_until;
     stream_t *st;
     while ((st = run_pop(self))) {
@@ -884,6 +909,8 @@ cf_query_new(struct event_base *base, void *zctx, const char *endpoint, const ch
     self->pump = evtimer_new(base, pump, self);
     self->held = cf_calloc(1, sizeof *self->held);
     atomic_init(&self->held->bytes, 0);
+    for (size_t i = 0; i < HELD_PEERS; i++)
+        atomic_init(&self->held->peer[i], 0);
     atomic_init(&self->held->refs, 1);
     /* readers on their own connection (STACK.md 5); the archive exists by now */
     self->reader = cf_reader_open(cf_archive_db_path(archive), err);
@@ -928,7 +955,8 @@ cf_query_metrics(const cf_query_t *self, cf_metrics_t *m)
                      "Bytes of `article` replies that ZeroMQ holds for their clients.",
                      self ? (double)atomic_load(&self->held->bytes) : 0);
     cf_metrics_counter(m, "cloudfact_query_articles_busy_total",
-                       "`article` requests answered busy: replies held reached 64 MiB.",
+                       "`article` requests answered busy: replies held reached 16 MiB for "
+                       "the client or 64 MiB in all.",
                        ss->articles_busy);
 }
 

@@ -48,8 +48,9 @@ cf_query_t *cf_query_new(struct event_base *base, void *zctx, const char *endpoi
 
 /* Writes the query socket's families: cloudfact_query_streams, _streams_total,
  * _streams_aborted_total, _streams_failed_total, _stream_facts_total,
- * _stream_paused_total, _stream_page_max and cloudfact_query_replies_dropped_total
- * (zeros when self is NULL: the daemon has not made it yet). The `stats` hook
+ * _stream_paused_total, _stream_page_max, _replies_dropped_total,
+ * _article_bytes_held and _articles_busy_total (zeros when self is NULL: the
+ * daemon has not made it yet). The `stats` hook
  * should carry them too: the `stats` reply adds nothing of its own. */
 void cf_query_metrics(const cf_query_t *self, cf_metrics_t *m);
 

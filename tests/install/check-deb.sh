@@ -57,17 +57,19 @@ echo "%s $*" >>"%s/calls"
     chmod +x "$x/bin/$tool"
 done
 # deb-systemd-helper's answers: the unit was installed before (CF_DSH_KNOWN=1, a
-# reinstall) or not (a first install), and was enabled then
+# reinstall) or not (a first install), and enabled then (CF_DSH_ENABLED, default 1)
 printf '#!/bin/sh
 echo "deb-systemd-helper $*" >>"%s/calls"
 case "$*" in
 *debian-installed*) [ "${CF_DSH_KNOWN:-0}" = 1 ] ;;
-*was-enabled*) true ;;
+*was-enabled*) [ "${CF_DSH_ENABLED:-1}" = 1 ] ;;
 esac
 ' "$x" >"$x/bin/deb-systemd-helper"
+mkdir -p "$x/etc-systemd"
 run_script() { # SCRIPT ARG...: the calls it makes
     : >"$x/calls"
-    sed "s|/run/systemd/system|$x/systemd|g" "$x/DEBIAN/$1" >"$x/script"
+    sed "s|/run/systemd/system|$x/systemd|g; s|/etc/systemd/system|$x/etc-systemd|g" \
+        "$x/DEBIAN/$1" >"$x/script"
     shift
     PATH="$x/bin:$PATH" sh "$x/script" "$@" || fail "the script failed: $*"
     cat "$x/calls"
@@ -80,10 +82,17 @@ echo "$calls" | grep -q "try-restart" && fail "a fresh install restarts the serv
 echo "$calls" | grep -q "helper enable" && fail "a fresh install enables the service: $calls"
 echo "$calls" | grep -q "deb-systemd-helper update-state cloudfactd.service" ||
     fail "postinst does not record the unit's state: $calls"
-calls=$(CF_DSH_KNOWN=1 run_script postinst configure)
+# a reinstall after a removal (which masked the unit; dpkg passes the old version)
+ln -sf /dev/null "$x/etc-systemd/cloudfactd.service"
+calls=$(CF_DSH_KNOWN=1 run_script postinst configure 0.0.9)
 echo "$calls" | grep -q "deb-systemd-helper unmask cloudfactd.service" &&
-    echo "$calls" | grep -q "deb-systemd-helper enable cloudfactd.service" ||
-    fail "a reinstall does not bring back the service as it was enabled: $calls"
+    echo "$calls" | grep -q "deb-systemd-helper enable cloudfactd.service" &&
+    echo "$calls" | grep -q "deb-systemd-invoke start cloudfactd.service" ||
+    fail "a reinstall does not bring back the service enabled and running: $calls"
+calls=$(CF_DSH_KNOWN=1 CF_DSH_ENABLED=0 run_script postinst configure 0.0.9)
+echo "$calls" | grep -q "helper enable\|invoke start" &&
+    fail "a reinstall enables or starts a service that was disabled: $calls"
+rm -f "$x/etc-systemd/cloudfactd.service"
 calls=$(run_script postinst configure 0.0.9)
 echo "$calls" | grep -q "deb-systemd-invoke try-restart cloudfactd.service" ||
     fail "an upgrade does not restart a running service on the new programs: $calls"

@@ -112,8 +112,9 @@ test_ready_resets_backoff(void)
     event_base_free(base);
 }
 
-/* A worker that exits 2 (its data files or keys are wrong) waits 30 s, not 1, and a
- * reload (cf_pool_retry) starts it again at once: the files may be fixed by then. */
+/* A worker that exits 2 (its data files or keys are wrong) waits 30 s, not 1 (then
+ * 60, ...), and a reload (cf_pool_retry) starts it again at once: the files may be
+ * fixed by then. */
 static void
 test_config_error_retried(void)
 {
@@ -138,6 +139,7 @@ test_config_error_retried(void)
     CF_CHECK_INT(s.exits, 2);
     CF_CHECK_INT(st.spawned, 2);
     CF_CHECK_INT(st.config_errors, 1);
+    CF_CHECK_INT(st.backoff, 60); /* again: it waits longer */
     cf_pool_destroy(&pool);
     event_base_free(base);
 }
