@@ -57,13 +57,13 @@
 #define STREAM_IDLE_MS 1000     /* ... and every STREAM_IDLE_RETRY_MS once its client has */
 #define STREAM_IDLE_RETRY_MS 64 /* taken nothing for this long: 256 such cost ~2 % of a core */
 #define STREAM_STALL_MS 60000   /* a client that takes nothing this long is dropped */
-/* The streams take turns in one pump, round robin, one turn each per loop iteration
- * and for at most STREAM_SLICE_US: then the loop serves its sockets (ingest,
- * workers) before the next round, however many streams there are. While the archive is committing (live
- * ingest) a slice is a single turn, and the pump then waits STREAM_YIELD x its time
- * (at most STREAM_YIELD_MAX_US): all streams together take at most
- * 1 / (1 + STREAM_YIELD) of the loop thread from ingest. With no commit for
- * STREAM_LIVE_US, the pump runs a slice every iteration. */
+/* The streams take turns in one pump, round robin: one turn each per loop iteration,
+ * for at most STREAM_SLICE_US in all; then the loop serves its sockets (ingest,
+ * workers) before the next round, however many streams there are. While the archive
+ * is committing (live ingest) a round is a single turn, and the pump then waits
+ * STREAM_YIELD x its time (at most STREAM_YIELD_MAX_US): all streams together take
+ * at most 1 / (1 + STREAM_YIELD) of the loop thread from ingest. With no commit for
+ * STREAM_LIVE_US, the pump runs a round every iteration. */
 #define STREAM_SLICE_US 4000
 #define STREAM_YIELD 4
 #define STREAM_LIVE_US 200000   /* a commit counts as live ingest for this long */
