@@ -51,16 +51,16 @@
  * + 1) after it was sent, the most a worker in order could take over it, and
  * fails alone then (an attempt; the worker stays: it answers). */
 
-/* Broken workers. Workers that die or hang on BREAKER_LOSSES different articles in
- * a row, with no result in between, are broken (a bad build, a data file that crashes
+/* Broken workers. Workers that die or hang on BREAKER_LOSSES different articles with
+ * no result in between are broken (a bad build, a data file that crashes
  * them, a host out of memory), not the articles: charging on would quarantine the
  * whole queue within seconds, one attempt per death. The breaker then opens: no job
  * goes out for a pause (BREAKER_PAUSE_S, doubling up to BREAKER_PAUSE_MAX_S while it
  * keeps opening), which the log, /healthz and the metrics say. After the pause one job
  * at a time goes out (charged as usual, so a truly poisonous queue still reaches
  * quarantine, one article per pause); its result closes the breaker, its worker's
- * death opens it again. One article that kills its worker max_attempts times in a row
- * counts once: that is what quarantine is for. */
+ * death opens it again. An article that kills its workers again counts once: that is
+ * what quarantine is for. */
 #define BREAKER_LOSSES 8
 #define BREAKER_PAUSE_S 10
 #define BREAKER_PAUSE_MAX_S 300
@@ -760,6 +760,16 @@ jobq_pop(cf_dispatch_t *self, jobq_t *q)
     return j;
 }
 
+/* Sends the first job of q to w (see pump). */
+static void
+send_next(cf_dispatch_t *self, jobq_t *q, worker_t *w, size_t *room)
+{
+    job_t *j = jobq_pop(self, q);
+    j->probe = self->probing;
+    send_job(self, j, w);
+    (*room)--;
+}
+
 /* Hands prefetched articles to free credit, then tops the prefetch buffer up to its
  * depth (next_depth) and PREFETCH_BYTES: a returned credit is answered with the next
  * job in the same loop turn, never after a claim's commit. Prefetched articles
@@ -780,19 +790,10 @@ pump(cf_dispatch_t *self)
      * open the breaker again (worker_gone): then no further job */
     size_t room = self->probing ? (self->inflight ? 0 : 1) : SIZE_MAX;
     worker_t *w;
-    job_t *j;
-    while (room && !self->paused_until && self->alone.head && (w = pick_alone(self))) {
-        j = jobq_pop(self, &self->alone);
-        j->probe = self->probing;
-        send_job(self, j, w);
-        room--;
-    }
-    while (room && !self->paused_until && self->ready.head && (w = pick_worker(self))) {
-        j = jobq_pop(self, &self->ready);
-        j->probe = self->probing;
-        send_job(self, j, w);
-        room--;
-    }
+    while (room && !self->paused_until && self->alone.head && (w = pick_alone(self)))
+        send_next(self, &self->alone, w, &room);
+    while (room && !self->paused_until && self->ready.head && (w = pick_worker(self)))
+        send_next(self, &self->ready, w, &room);
     if (self->claiming) {
         if (self->ready.n < self->low)
             self->low = self->ready.n;

@@ -202,9 +202,10 @@ reaped(cf_pool_t *self, pid_t pid, int status)
     if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
         /* its data files or keys are wrong: they may be in the middle of a deploy, or
          * fixed by the operator, so try again now and then, and at once on a reload */
-        s->backoff = !s->config_error || s->backoff == 0   ? BACKOFF_MAX
-                     : s->backoff * 2 > CONFIG_BACKOFF_MAX ? CONFIG_BACKOFF_MAX
-                                                           : s->backoff * 2;
+        if (!s->config_error)
+            s->backoff = BACKOFF_MAX;
+        else if ((s->backoff *= 2) > CONFIG_BACKOFF_MAX)
+            s->backoff = CONFIG_BACKOFF_MAX;
         s->config_error = true;
         cf_log_error("pool: worker exited with a configuration error (pid=%d; its messages "
                      "above say what): next try in %ds, or at once on a reload (SIGHUP)",

@@ -156,7 +156,7 @@ held_release(void *data, void *hint)
     free(r);
 }
 
-/* Stream counters (exported in the `stats` reply). */
+/* The query socket's counters (cf_query_metrics). */
 typedef struct stream_stats {
     uint64_t started;           /* streams begun */
     uint64_t aborted;           /* ended without `end`: client gone or stalled */
@@ -659,14 +659,15 @@ pump(evutil_socket_t fd, short what, void *arg)
     }
     self->checked_us = t0;
     bool live = t0 < self->live_until;
-    /* one round at most: each queued stream one turn. A stream given several turns in
-     * a row fills its client's pipe faster than ZeroMQ's I/O thread drains it, and
-     * then pauses for milliseconds (0.82x the replay rate measured so) */
-    size_t round = 0;
-    for (stream_t *q = self->run_head; q; q = q->run_next)
-        round++;
+    /* one round at most, up to the stream queued last now: each stream one turn. A
+     * stream given several turns in a row fills its client's pipe faster than ZeroMQ's
+     * I/O thread drains it, and then pauses for milliseconds (0.82x the replay rate
+     * measured so) */
+    const stream_t *last = self->run_tail;
     stream_t *st;
-    while (round-- && (st = run_pop(self))) {
+    bool round_done = false;
+    while (!round_done && (st = run_pop(self))) {
+        round_done = st == last; /* compared before the turn, which may free st */
         if (stream_turn(st) == TURN_MORE)
             run_push(self, st);
         t1 = cf_clock_us();

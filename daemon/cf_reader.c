@@ -480,7 +480,7 @@ cf_reader_replay(cf_reader_t *self, uint64_t since, const char *const *prefixes,
             sql_add(&b, ")");
         }
         sql_add(&b, ")");
-        if (!any || ntypes == 0) { /* only prefixes no fact can match */
+        if (ntypes == 0) { /* only prefixes no fact can match (none reaches a type) */
             c->none = true;
             free(b.p);
             b = (sql_t){0};

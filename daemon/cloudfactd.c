@@ -425,8 +425,8 @@ collect(cf_metrics_t *m, void *arg)
                        "answered others (a lost or held-back result).",
                        ds.overdue);
     cf_metrics_counter(m, "cloudfact_workers_broken_total",
-                       "Times workers died on 8 different articles in a row with no result "
-                       "between, and jobs were paused (then sent one at a time).",
+                       "Times workers died on 8 different articles with no result between, "
+                       "and jobs were paused (then sent one at a time).",
                        ds.breaker_trips);
     cf_metrics_gauge(m, "cloudfact_jobs_paused_seconds",
                      "The pause in force because workers die on every article, 0 when none.",
@@ -488,7 +488,7 @@ collect(cf_metrics_t *m, void *arg)
                        ps.spawned);
     cf_metrics_gauge(m, "cloudfact_workers_config_error",
                      "Local worker slots waiting because their worker exited 2 (its data files "
-                     "or keys): retried every 30 s and on a reload.",
+                     "or keys): retried after 30 s (doubling to 10 min) and on a reload.",
                      (double)ps.config_errors);
     cf_metrics_counter(m, "cloudfact_workers_restarted_total",
                        "Local workers started to replace one that ended.", ps.restarted);

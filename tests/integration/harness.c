@@ -506,6 +506,19 @@ it_push_with(const it_daemon_t *d, const cf_article_t *articles, size_t n, int *
         it_fail("push: %s", err.text);
 }
 
+uint64_t
+it_push_one(const it_daemon_t *d, const char *url, const char *body)
+{
+    cf_article_t a = {.url = (char *)url, .title = "Cloud news", .body = (char *)body};
+    a.body_len = strlen(body);
+    int st;
+    uint64_t id;
+    it_push(d, &a, 1, &st, &id);
+    if (st != CF_OK)
+        it_fail("push %s: %s", url, cf_msg_status_name(st));
+    return id;
+}
+
 void
 it_push_alike(const it_daemon_t *d, const char *tag, const char *body, size_t n)
 {

@@ -78,6 +78,10 @@ void it_wait_stat(it_daemon_t *d, const char *name, uint64_t value, int timeout_
 void it_push(const it_daemon_t *d, const cf_article_t *articles, size_t n, int *status,
              uint64_t *ids);
 
+/* Pushes one article (title "Cloud news") and fails the test unless it is accepted;
+ * returns its id. */
+uint64_t it_push_one(const it_daemon_t *d, const char *url, const char *body);
+
 /* Pushes n articles with one body (borrowed), urls https://example.test/TAG/0.., and
  * fails the test unless each is accepted. */
 void it_push_alike(const it_daemon_t *d, const char *tag, const char *body, size_t n);

@@ -359,15 +359,7 @@ article_hoarder(it_daemon_t *d)
     for (size_t i = 0; i < len; i++)
         body[i] = "Nimbus leases more racks. "[i % 26];
     body[len] = '\0';
-    cf_article_t a = {0};
-    a.url = "https://example.test/h/large";
-    a.title = "A large article";
-    a.body = body;
-    a.body_len = len;
-    int st;
-    uint64_t id;
-    it_push(d, &a, 1, &st, &id);
-    CHECK(st == CF_OK, "the large article: %s", cf_msg_status_name(st));
+    uint64_t id = it_push_one(d, "https://example.test/h/large", body);
     free(body);
 
     uint64_t busy0 = it_stat(d, "cloudfact_query_articles_busy_total");
@@ -502,16 +494,7 @@ main(void)
     routing_id_squatters(&d);
     printf("ok   peers that take the routing ids libzmq would give others do not kill it\n");
 
-    /* still serving */
-    cf_article_t a = {0};
-    a.url = "https://example.test/h/after";
-    a.title = "t";
-    a.body = "IBM has 3,000 customers.";
-    a.body_len = strlen(a.body);
-    int st;
-    uint64_t id;
-    it_push(&d, &a, 1, &st, &id);
-    CHECK(st == CF_OK, "after all that: %s", cf_msg_status_name(st));
+    it_push_one(&d, "https://example.test/h/after", "IBM has 3,000 customers."); /* still serving */
     zmq_ctx_term(zctx);
     int ws = it_daemon_stop(&d, SIGTERM, 60);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x (crashed?)", ws);

@@ -16,19 +16,6 @@
 #include "cf_text.h"
 #include "harness.h"
 
-static void
-push_one(it_daemon_t *d, const char *url, const char *body, uint64_t *id)
-{
-    cf_article_t a = {0};
-    a.url = (char *)url;
-    a.title = "Overdue";
-    a.body = (char *)body;
-    a.body_len = strlen(body);
-    int status;
-    it_push(d, &a, 1, &status, id);
-    CHECK(status == CF_OK, "%s not accepted: %s", url, cf_msg_status_name(status));
-}
-
 int
 main(void)
 {
@@ -41,16 +28,15 @@ main(void)
         "--http",           "off", NULL};
     it_daemon_start(&d, 1, extra);
 
-    uint64_t lost;
-    push_one(&d, "https://example.test/overdue/lost", "This body carries cf-test:lose.", &lost);
+    uint64_t lost =
+        it_push_one(&d, "https://example.test/overdue/lost", "This body carries cf-test:lose.");
     /* ordinary articles, a few a second: the worker is never silent for 2 s */
     size_t pushed = 0;
     for (int i = 0; i < 400 && it_article_int(&d, "attempts", lost) < 2; i++) {
         char url[80], body[96];
         snprintf(url, sizeof url, "https://example.test/overdue/%d", i);
         snprintf(body, sizeof body, "Nimbus Cloud opened %d data centers in Oslo.", i + 2);
-        uint64_t id;
-        push_one(&d, url, body, &id);
+        it_push_one(&d, url, body);
         pushed++;
         usleep(100 * 1000);
     }

@@ -26,20 +26,6 @@ subject_count(const it_daemon_t *d, const char *subject)
     return it_sql_int(d, sql);
 }
 
-static void
-push(it_daemon_t *d, const char *url)
-{
-    cf_article_t a = {0};
-    a.url = (char *)url;
-    a.title = "Data centers";
-    a.body = (char *)body;
-    a.body_len = strlen(body);
-    int st;
-    uint64_t id;
-    it_push(d, &a, 1, &st, &id);
-    CHECK(st == CF_OK, "%s: %s", url, cf_msg_status_name(st));
-}
-
 /* Sends SIGHUP and waits until `workers` workers logged `needle` once more. */
 static void
 hup_and_wait(it_daemon_t *d, const char *needle, size_t workers)
@@ -67,7 +53,7 @@ main(void)
     it_daemon_start(&d, 2, extra);
 
     /* before: the extractor does not know Quillwave as quillwave-cloud */
-    push(&d, "https://example.test/r/1");
+    it_push_one(&d, "https://example.test/r/1", body);
     it_wait_stat(&d, "cloudfact_articles_done", 1, 60);
     CHECK(subject_count(&d, "quillwave-cloud") == 0, "the alias is known before it exists");
 
@@ -76,7 +62,7 @@ main(void)
     fprintf(f, "quillwave-cloud\tcompany\t-\tQuillwave|Quillwave Cloud\n");
     fclose(f);
     hup_and_wait(&d, "data files reloaded", 2);
-    push(&d, "https://example.test/r/2");
+    it_push_one(&d, "https://example.test/r/2", body);
     it_wait_stat(&d, "cloudfact_articles_done", 2, 60);
     CHECK(subject_count(&d, "quillwave-cloud") >= 1, "the reloaded alias was not used");
     printf("ok   an alias added to gazetteer.tsv is used after SIGHUP, without a restart\n");
@@ -88,7 +74,7 @@ main(void)
     hup_and_wait(&d, "reload refused, keeping the loaded rules", 2);
     CHECK(it_log_count(&d, "gazetteer.tsv:") >= 1, "the refusal does not name file:line");
     int64_t before = subject_count(&d, "quillwave-cloud");
-    push(&d, "https://example.test/r/3");
+    it_push_one(&d, "https://example.test/r/3", body);
     it_wait_stat(&d, "cloudfact_articles_done", 3, 60);
     CHECK(subject_count(&d, "quillwave-cloud") > before, "the old rules were lost");
     printf("ok   a broken data file is refused with file:line; the loaded rules stay\n");

@@ -312,16 +312,7 @@ main(void)
         prev = seq;
     }
     it_wait_stat(&d, "cloudfact_query_stream_paused_total", paused0 + 1, 60);
-    cf_article_t a = {0};
-    a.url = cf_strdup("https://replay.test/live");
-    a.title = cf_strdup("Live");
-    a.body = cf_strdup("Oracle opened a data center in Madrid.");
-    a.body_len = strlen(a.body);
-    int status;
-    uint64_t id;
-    it_push(&d, &a, 1, &status, &id);
-    CHECK(status == CF_OK, "ingest while a stream is paused: %s", cf_msg_status_name(status));
-    cf_article_clear(&a);
+    it_push_one(&d, "https://replay.test/live", "Oracle opened a data center in Madrid.");
     got = replay_count(&d, n - 1000, NULL, 0, 0, false, &end);
     CHECK(got == 1000, "a second stream while the first is paused: %llu", (unsigned long long)got);
     CHECK(it_stat(&d, "cloudfact_query_streams") == 1, "the paused stream is still there");

@@ -109,16 +109,7 @@ check_tree(const it_daemon_t *d, int daemon, int workers_policy, int nice, const
 static void
 push_one(it_daemon_t *d, const char *url, uint64_t done)
 {
-    static const char body[] = "Quillwave opened four data centers in Oslo this year.";
-    cf_article_t a = {0};
-    a.url = (char *)url;
-    a.title = "Data centers";
-    a.body = (char *)body;
-    a.body_len = sizeof body - 1;
-    int st;
-    uint64_t id;
-    it_push(d, &a, 1, &st, &id);
-    CHECK(st == CF_OK, "%s: %s", url, cf_msg_status_name(st));
+    it_push_one(d, url, "Quillwave opened four data centers in Oslo this year.");
     it_wait_stat(d, "cloudfact_articles_done", done, 60);
 }
 
