@@ -12,6 +12,7 @@
 #include "cf_log.h"
 #include "cf_loop.h"
 #include "cf_msg.h"
+#include "cf_reader.h"
 #include "cf_text.h"
 
 #define INGEST_HWM 10000       /* messages per peer pipe, both directions */
@@ -41,6 +42,7 @@ typedef struct pending {
 struct cf_ingest {
     cf_zsock_t *zs;                    /* ROUTER */
     cf_archive_t *archive;             /* borrowed */
+    cf_reader_t *reader;               /* url lookups while the queue is full */
     cf_ingest_opts_t o;                /* limits and hooks */
     cf_ingest_stats_t st;
     client_t *clients[CLIENT_BUCKETS]; /* o.max_inflight per client (DESIGN.md Limits) */
@@ -48,6 +50,7 @@ struct cf_ingest {
     cf_ratelog_t invalid_log;          /* one warning per interval, with a count */
     cf_ratelog_t busy_log;
     cf_ratelog_t dropped_log;
+    cf_ratelog_t lookup_log;
 };
 
 static void
@@ -130,6 +133,27 @@ on_committed(cf_archive_req_t *req, void *arg)
     free(p);
 }
 
+/* The queue is full: an article already archived is still a duplicate (DESIGN.md:
+ * a re-pushed URL), answered with its id so that its scraper moves on; any other
+ * is busy. The lookup is one indexed read, made only while the queue is full. */
+static void
+full_queue(cf_ingest_t *self, const zmq_msg_t *frames, size_t nenv, const cf_msg_t *msg)
+{
+    const cf_article_t *a = &msg->u.article;
+    uint64_t id = 0;
+    cf_err_t err;
+    int rc = cf_reader_article_id(self->reader, a->url, strlen(a->url), &id, &err);
+    if (rc == CF_OK) {
+        reply(self, frames, nenv, msg->ref, msg->ref_len, CF_EDUP, id, NULL);
+        return;
+    }
+    if (rc != CF_ENOTFOUND)
+        cf_ratelog(&self->lookup_log, CF_LOG_WARN,
+                   "ingest: queue full and a url lookup failed (answered busy): %s", err.text);
+    reply(self, frames, nenv, msg->ref, msg->ref_len, CF_EBUSY, 0,
+          "queue full: max_queue unprocessed articles");
+}
+
 static void
 on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg)
 {
@@ -170,8 +194,7 @@ on_request(cf_zsock_t *zs, zmq_msg_t *frames, size_t n, bool overflow, void *arg
     cf_archive_stats_t ast;
     cf_archive_stats(self->archive, &ast);
     if (ast.queued + ast.processing + self->st.pending >= self->o.max_queue) {
-        reply(self, frames, nenv, msg.ref, msg.ref_len, CF_EBUSY, 0,
-              "queue full: max_queue unprocessed articles");
+        full_queue(self, frames, nenv, &msg);
         cf_msg_clear(&msg);
         return;
     }
@@ -249,6 +272,12 @@ cf_ingest_new(struct event_base *base, void *zctx, const char *endpoint, cf_arch
     cf_ingest_t *self = cf_calloc(1, sizeof *self);
     self->archive = archive;
     self->o = o;
+    self->reader = cf_reader_open(cf_archive_db_path(archive), err);
+    if (!self->reader) {
+        zmq_close(sock);
+        cf_ingest_destroy(&self);
+        return NULL;
+    }
     msgpack_sbuffer_init(&self->buf);
     self->zs = cf_zsock_new(base, sock, "ingest", on_request, self, INGEST_OUTQ, err);
     if (!self->zs) {
@@ -298,6 +327,7 @@ cf_ingest_destroy(cf_ingest_t **self_p)
     if (!self)
         return;
     cf_zsock_destroy(&self->zs);
+    cf_reader_close(&self->reader);
     for (size_t i = 0; i < CLIENT_BUCKETS; i++)
         while (self->clients[i]) {
             client_t *c = self->clients[i];

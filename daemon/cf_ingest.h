@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * cf_ingest: the ingest ROUTER. Validates each request, hands articles to the
  * archive (group commit) and replies only after the commit: accepted (with the
- * id), duplicate (with the existing id), invalid (with the reason), busy (queue
- * full or storage trouble, with the cause). Every request gets exactly one reply. */
+ * id), duplicate (with the existing id, also while the queue is full), invalid
+ * (with the reason), busy (queue full or storage trouble, with the cause). Every
+ * request gets exactly one reply. */
 #ifndef CF_INGEST_H
 #define CF_INGEST_H
 
@@ -40,7 +41,8 @@ typedef struct cf_ingest_opts {
                                          * yet committed), or NULL */
 } cf_ingest_opts_t;
 
-/* Binds a ROUTER on endpoint. Borrows archive. Returns NULL with err on failure. */
+/* Binds a ROUTER on endpoint and opens a read connection to the archive (url
+ * lookups). Borrows archive. Returns NULL with err on failure. */
 cf_ingest_t *cf_ingest_new(struct event_base *base, void *zctx, const char *endpoint,
                            cf_archive_t *archive, const cf_ingest_opts_t *opts, cf_err_t *err);
 

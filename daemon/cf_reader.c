@@ -5,6 +5,7 @@
 #include "cf_reader.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct cf_reader {
     sqlite3_stmt *head;     /* max(seq), the spans' mark */
     sqlite3_stmt *article;  /* one article by id */
     sqlite3_stmt *facts_of; /* its facts */
+    sqlite3_stmt *by_url;   /* an article's id by url */
     sqlite3_stmt *begin;    /* BEGIN (deferred: a read transaction) */
     sqlite3_stmt *commit;   /* COMMIT */
 };
@@ -179,6 +181,7 @@ cf_reader_open(const char *db_path, cf_err_t *err)
          " WHERE id = ?1"},
         {offsetof(cf_reader_t, facts_of),
          "SELECT " FACT_COLUMNS " FROM facts f WHERE f.article = ?1 ORDER BY f.seq"},
+        {offsetof(cf_reader_t, by_url), "SELECT id FROM articles WHERE url = ?1"},
         {offsetof(cf_reader_t, begin), "BEGIN"},
         {offsetof(cf_reader_t, commit), "COMMIT"},
     };
@@ -204,6 +207,7 @@ cf_reader_close(cf_reader_t **self_p)
     sqlite3_finalize(self->head);
     sqlite3_finalize(self->article);
     sqlite3_finalize(self->facts_of);
+    sqlite3_finalize(self->by_url);
     sqlite3_finalize(self->begin);
     sqlite3_finalize(self->commit);
     /* close_v2: a cursor still alive keeps the connection until it is destroyed */
@@ -220,6 +224,26 @@ cf_reader_head(cf_reader_t *self, uint64_t *head, cf_err_t *err)
     if (read_head(self, head, NULL) != SQLITE_OK)
         return db_err(self, err, "reading the last seq");
     return CF_OK;
+}
+
+int
+cf_reader_article_id(cf_reader_t *self, const char *url, size_t url_len, uint64_t *id,
+                     cf_err_t *err)
+{
+    *id = 0;
+    sqlite3_stmt *s = self->by_url;
+    if (url_len > INT_MAX)
+        return cf_err_set(err, CF_ENOTFOUND, "no such article");
+    sqlite3_bind_text(s, 1, url, (int)url_len, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW)
+        *id = (uint64_t)sqlite3_column_int64(s, 0);
+    int rc = step == SQLITE_ROW    ? CF_OK
+             : step == SQLITE_DONE ? cf_err_set(err, CF_ENOTFOUND, "no such article")
+                                   : db_err(self, err, "looking up an article's url");
+    sqlite3_reset(s); /* ends the read: no snapshot held between requests */
+    sqlite3_clear_bindings(s);
+    return rc;
 }
 
 int

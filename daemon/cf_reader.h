@@ -29,6 +29,12 @@ void cf_reader_close(cf_reader_t **self_p);
 /* The highest archived seq (0 when none). Returns CF_OK or CF_EDB. */
 int cf_reader_head(cf_reader_t *self, uint64_t *head, cf_err_t *err);
 
+/* The id of the archived article whose url is url[0:url_len) (compared byte for
+ * byte, as the archive's UNIQUE url does), in one short read. Returns CF_OK,
+ * CF_ENOTFOUND or CF_EDB. */
+int cf_reader_article_id(cf_reader_t *self, const char *url, size_t url_len, uint64_t *id,
+                         cf_err_t *err);
+
 /* The article with this id, its state (caller frees *state) and its facts in seq
  * order, read in one transaction. Returns CF_OK, CF_ENOTFOUND or CF_EDB. The
  * caller clears *out and *facts. */

@@ -9,7 +9,9 @@
  * (B) The archive keeps hostile text verbatim (SQL, format strings, control
  * characters, a 1 MiB line), read back byte for byte from the SQLite file and
  * through the query socket; NUL bytes are refused with a clear `invalid`; the
- * state directory is 0750 and the archive 0640 whatever the umask. */
+ * state directory is 0750 and the archive 0640 whatever the umask.
+ * (C) With the queue full, an article already archived is still answered
+ * `duplicate`; only new ones are busy. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -892,10 +894,63 @@ hostile_archive(void)
     it_daemon_cleanup(&d);
 }
 
+/* ---- C: a full queue still answers duplicates -------------------------------------- */
+
+/* Runs `cloudfact push --busy-for 1 DIR` against d; returns its exit status and its
+ * stderr in out. */
+static int
+push_dir(const it_daemon_t *d, const char *dir, char *out, size_t n)
+{
+    char cmd[2400], errpath[400];
+    snprintf(errpath, sizeof errpath, "%s/full.err", d->dir);
+    snprintf(cmd, sizeof cmd, "'%s' push --quiet --busy-for 1 --endpoint '%s' '%s' 2> '%s'",
+             it_bin("cloudfact"), d->ingest, dir, errpath);
+    int st = system(cmd);
+    read_text(errpath, out, n);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* DESIGN.md: a URL already archived is a duplicate. With the queue at max_queue
+ * (no workers take anything), a scraper re-sending its articles must hear
+ * `duplicate` for those stored and `busy` only for the new ones. */
+static void
+full_queue(void)
+{
+    it_daemon_t d;
+    it_daemon_init(&d);
+    const char *extra[] = {"--max-queue", "3", "--http", "off", NULL};
+    it_daemon_start(&d, 0, extra);
+    char tree[400], cmd[1200], text[512];
+    snprintf(tree, sizeof tree, "%s/full", d.dir);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && for i in 1 2 3; do printf 'Title %%s\nBody %%s.\n' $i $i >"
+             " '%s'/a$i.txt; done",
+             tree, tree);
+    CHECK(system(cmd) == 0, "cannot write the articles");
+    int st = push_dir(&d, tree, text, sizeof text);
+    CHECK(st == 0 && strstr(text, "accepted 3, duplicate 0"), "first push: exit %d: %s", st, text);
+    /* the queue is full now: two new articles beside the three stored ones */
+    snprintf(cmd, sizeof cmd,
+             "for i in 4 5; do printf 'Title %%s\nBody %%s.\n' $i $i > '%s'/a$i.txt; done", tree);
+    CHECK(system(cmd) == 0, "cannot write the articles");
+    st = push_dir(&d, tree, text, sizeof text);
+    CHECK(st == 1 && strstr(text, "accepted 0, duplicate 3, invalid 0, busy 2"),
+          "second push with the queue full: exit %d: %s", st, text);
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM articles") == 3,
+          "the archive holds %lld articles, not 3",
+          (long long)it_sql_int(&d, "SELECT count(*) FROM articles"));
+    printf("ok   with the queue full, re-sent articles are answered duplicate (3) and only the "
+           "new ones busy (2)\n");
+    int ws = it_daemon_stop(&d, SIGTERM, 60);
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
+    it_daemon_cleanup(&d);
+}
+
 int
 main(void)
 {
     limits();
+    full_queue();
     hostile_archive();
     printf("it_limits: all checks passed\n");
     return 0;

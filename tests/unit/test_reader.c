@@ -495,6 +495,14 @@ test_article(void)
     free(state);
     CF_CHECK_INT(cf_reader_article(fx.r, 99, &a, &state, &facts, &err), CF_ENOTFOUND);
     CF_CHECK(state == NULL);
+    /* by url, byte for byte: case and a prefix do not match */
+    uint64_t id = 0;
+    CF_CHECK_INT(cf_reader_article_id(fx.r, "https://t/3", 11, &id, &err), CF_OK);
+    CF_CHECK_INT(id, 3);
+    CF_CHECK_INT(cf_reader_article_id(fx.r, "https://t/3x", 11, &id, &err), CF_OK);
+    CF_CHECK_INT(cf_reader_article_id(fx.r, "HTTPS://t/3", 11, &id, &err), CF_ENOTFOUND);
+    CF_CHECK_INT(cf_reader_article_id(fx.r, "https://t/", 10, &id, &err), CF_ENOTFOUND);
+    CF_CHECK_INT(id, 0);
     uint64_t head = 0;
     CF_CHECK_INT(cf_reader_head(fx.r, &head, &err), CF_OK);
     CF_CHECK_INT(head, 30);
