@@ -23,9 +23,10 @@ typedef struct cf_archive cf_archive_t;
  * indexes on facts(type) and facts(subject); views article_view,
  * quarantine_view, facts_by_type, facts_by_subject. Version 3: the span tables
  * below in place of those two indexes. Version 4: the spans' mark, fact_spans_mark.
- * Version 5: articles_failed, a partial index of the quarantined articles
- * (documented in cf_archive.c and README.md). */
-#define CF_ARCHIVE_SCHEMA_VERSION 5
+ * Version 5: articles_failed, a partial index of the quarantined articles.
+ * Version 6: articles_queued, a partial index of the queue (documented in
+ * cf_archive.c and README.md). */
+#define CF_ARCHIVE_SCHEMA_VERSION 6
 
 /* The span tables: fact_type_spans(type, first, last) and fact_subject_spans(subject,
  * first, last), WITHOUT ROWID, keyed (type, first) and (subject, first). A span says

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT
  * cf_test_vfs: a SQLite VFS for unit tests, over the default one, that makes the
  * writes to some files fail with SQLITE_FULL, as a full disk would, while
- * cf_test_vfs_full says so; otherwise it passes everything through. Registered as
+ * cf_test_vfs_full says so, and counts the bytes read from databases
+ * (cf_test_vfs_db_read); otherwise it passes everything through. Registered as
  * the default, it sits under every connection that names no VFS, and under
  * cf_walbuf when that registers after it. */
 #ifndef CF_TEST_VFS_H
 #define CF_TEST_VFS_H
+
+#include <stdatomic.h>
 
 #include <sqlite3.h>
 
@@ -63,7 +66,17 @@ faulty_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *p, int flags,
         return M(p)->name args;                                                                    \
     }
 FORWARD(xClose, (sqlite3_file * p), (UNDER(p)))
-FORWARD(xRead, (sqlite3_file * p, void *d, int n, sqlite3_int64 o), (UNDER(p), d, n, o))
+
+/* bytes read from main database files (not WAL, not journals), by every connection */
+static _Atomic unsigned long long cf_test_vfs_db_read;
+
+static int
+faulty_xRead(sqlite3_file *p, void *d, int n, sqlite3_int64 o)
+{
+    if (((faulty_file *)p)->kind & CF_TEST_FULL_DB)
+        cf_test_vfs_db_read += (unsigned long long)n;
+    return M(p)->xRead(UNDER(p), d, n, o);
+}
 FORWARD(xTruncate, (sqlite3_file * p, sqlite3_int64 s), (UNDER(p), s))
 FORWARD(xSync, (sqlite3_file * p, int f), (UNDER(p), f))
 FORWARD(xFileSize, (sqlite3_file * p, sqlite3_int64 *s), (UNDER(p), s))

@@ -356,12 +356,12 @@ test_create_and_reopen(void)
                                  "SELECT count(*) FROM pragma_table_info('fact_view') WHERE name IN"
                                  " ('seq','url','title','published','article_source')"),
                  5);
-    /* ingest writes only the row and the url index: no index on state but the
-     * quarantine's, which holds failed articles only */
+    /* the indexes on state are partial: the quarantine's and the queue's */
     CF_CHECK_STR(q_text(db, "SELECT group_concat(name || ': ' || sql) FROM sqlite_schema"
                             " WHERE type='index' AND tbl_name='articles' AND sql IS NOT NULL"),
                  "articles_failed: CREATE INDEX articles_failed ON articles(id) WHERE state = "
-                 "'failed'");
+                 "'failed',articles_queued: CREATE INDEX articles_queued ON articles(id) WHERE "
+                 "state = 'queued'");
     sqlite3_close(db);
 
     char lock[160], buf[32] = {0};
@@ -1276,6 +1276,9 @@ test_migrate_from_v1(void)
                  "INSERT INTO articles(url, title, body, state, attempts, error, received_at)"
                  " VALUES('https://old.example/2', 'Poison', 'x', 'failed', 3, 'worker crashed',"
                  " '2015-01-02T00:00:00Z');"
+                 "INSERT INTO articles(url, title, body, state, attempts, received_at)"
+                 " VALUES('https://old.example/3', 'Left out', 'y', 'processing', 1,"
+                 " '2015-01-03T00:00:00Z');"
                  "INSERT INTO article_fts(rowid, title, body) SELECT id, title, body FROM articles"
                  " WHERE id = 1;"
                  "INSERT INTO facts(article, type, subject, value, unit, period, period_start,"
@@ -1296,7 +1299,7 @@ test_migrate_from_v1(void)
     CF_CHECK_STR(cf_archive_db_path(fx.a), fx.db);
     sqlite3 *db = peek_open(&fx);
     CF_CHECK_INT(cf_test_sql_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
-    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), 2);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), 3);
     CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM facts"), 2);
     /* version 3: the type and subject indexes became span tables, filled from the facts */
     CF_CHECK_INT(
@@ -1317,6 +1320,16 @@ test_migrate_from_v1(void)
                             " ORDER BY id LIMIT 10"),
                  "SEARCH articles USING INDEX articles_failed (id>?)");
     CF_CHECK_STR(q_text(db, "SELECT group_concat(id) FROM quarantine_view"), "2");
+    /* version 6: the queue is an index too, and what an old version left processing
+     * is queued again */
+    CF_CHECK_STR(q_plan(db, "SELECT id FROM articles WHERE state = 'queued' ORDER BY id LIMIT 1"),
+                 "SCAN articles USING INDEX articles_queued");
+    CF_CHECK_STR(q_text(db, "SELECT group_concat(id) FROM articles WHERE state = 'queued'"), "3");
+    cf_archive_stats_t st;
+    cf_archive_stats(fx.a, &st);
+    CF_CHECK_INT(st.queued, 1);
+    CF_CHECK_INT(st.done, 1);
+    CF_CHECK_INT(st.failed, 1);
     /* the documented views answer over the old rows */
     CF_CHECK_INT(cf_test_sql_int(db, "SELECT facts FROM article_view WHERE id = 1"), 2);
     CF_CHECK_INT(cf_test_sql_int(db, "SELECT body_bytes FROM article_view WHERE id = 1"), 21);
@@ -1334,13 +1347,75 @@ test_migrate_from_v1(void)
         1);
     sqlite3_close(db);
     /* the upgraded archive takes new work and keeps seq going */
-    uint64_t id = insert1(&fx, "https://new.example/3", "Azure grew 90 percent.");
-    CF_CHECK_INT(id, 3);
+    uint64_t id = insert1(&fx, "https://new.example/4", "Azure grew 90 percent.");
+    CF_CHECK_INT(id, 4);
     reopen(&fx); /* already current: opens without migrating again */
     db = peek_open(&fx);
     CF_CHECK_INT(cf_test_sql_int(db, "PRAGMA user_version"), CF_ARCHIVE_SCHEMA_VERSION);
-    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), 3);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT count(*) FROM articles"), 4);
     sqlite3_close(db);
+    teardown(&fx);
+}
+
+static uint64_t search_backlog_drained(fixture_t *fx, int tries);
+
+/* Opening a big archive reads what its queue and its search backlog hold, not every
+ * article: 400 done articles of 6 KB (their bodies in overflow pages), 3 queued, the
+ * newest done one missing from the search index. The counts, the first queued article
+ * and the backlog come out right while the open reads under a quarter of the rows'
+ * bytes (four scans of the table read it all, four times over, before version 6). */
+static void
+test_open_reads_little(void)
+{
+    fixture_t fx;
+    setup(&fx, true);
+    if (!fx.a)
+        goto out;
+    cf_archive_close(&fx.a);
+    sqlite3 *db = peek_open(&fx);
+    CF_CHECK_INT(
+        sqlite3_exec(db,
+                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 404)"
+                     " INSERT INTO articles(url, title, body, state) SELECT"
+                     " 'https://example.com/big' || i, 'Big', 'Quokkas ' || i || ' '"
+                     " || replace(printf('%.1000c', 'x'), 'x', 'lorem '),"
+                     " CASE WHEN i <= 401 THEN 'done' ELSE 'queued' END FROM n;"
+                     "INSERT INTO article_fts(rowid, title, body) SELECT id, title, body"
+                     " FROM articles WHERE state = 'done' AND id <= 400;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    int64_t bytes = cf_test_sql_int(db, "SELECT sum(length(body)) FROM articles");
+    sqlite3_close(db);
+    cf_test_vfs_db_read = 0;
+    cf_err_t err;
+    fx.a = cf_archive_open(fx.dir, fx.base, NULL, &err);
+    unsigned long long read = cf_test_vfs_db_read;
+    CF_CHECK(fx.a != NULL);
+    if (!fx.a)
+        goto out;
+    cf_archive_stats_t st;
+    cf_archive_stats(fx.a, &st);
+    CF_CHECK_INT(st.queued, 3);
+    CF_CHECK_INT(st.done, 401);
+    CF_CHECK_INT(st.failed, 0);
+    if (read >= (unsigned long long)bytes / 4)
+        fprintf(stderr, "the open read %llu bytes of %lld in the articles' bodies\n", read,
+                (long long)bytes);
+    CF_CHECK(read < (unsigned long long)bytes / 4);
+    /* the first queued article is the first handed out; the one not indexed gets indexed */
+    cf_archive_req_t c;
+    claim(&fx, &c, 1);
+    CF_CHECK_INT(c.u.claim.n, 1);
+    if (c.u.claim.n == 1)
+        CF_CHECK_INT(c.u.claim.articles[0].id, 402);
+    cf_archive_req_clear(&c);
+    CF_CHECK_INT(search_backlog_drained(&fx, 500), 0);
+    db = peek_open(&fx);
+    CF_CHECK_INT(cf_test_sql_int(db, "SELECT rowid FROM article_fts WHERE article_fts MATCH"
+                                     " 'quokkas AND 401'"),
+                 401);
+    sqlite3_close(db);
+out:
     teardown(&fx);
 }
 
@@ -2245,15 +2320,16 @@ out:
 }
 
 CF_TEST_LIST(CF_TEST(test_create_and_reopen), CF_TEST(test_migrate_from_v1),
-             CF_TEST(test_insert_and_duplicates), CF_TEST(test_group_commit),
-             CF_TEST(test_done_batch_facts_bound), CF_TEST(test_claim_done_search),
-             CF_TEST(test_claim_bytes), CF_TEST(test_fail_and_release),
-             CF_TEST(test_reopen_requeues_processing), CF_TEST(test_close_flushes),
-             CF_TEST(test_lock), CF_TEST(test_newer_foreign_corrupt), CF_TEST(test_full_disk),
-             CF_TEST(test_locked_database), CF_TEST(test_claimed_not_handed_out_twice),
-             CF_TEST(test_search_backlog_recovered), CF_TEST(test_done_fails_half_way),
-             CF_TEST(test_done_many_facts), CF_TEST(test_wal_prepared),
-             CF_TEST(test_search_backlog_light_load), CF_TEST(test_search_merged_when_idle),
-             CF_TEST(test_search_close_budget), CF_TEST(test_spans_written),
-             CF_TEST(test_spans_deferred), CF_TEST(test_checkpoint_full_disk),
-             CF_TEST(test_search_failure_spares_requests), CF_TEST(test_open_progress))
+             CF_TEST(test_open_reads_little), CF_TEST(test_insert_and_duplicates),
+             CF_TEST(test_group_commit), CF_TEST(test_done_batch_facts_bound),
+             CF_TEST(test_claim_done_search), CF_TEST(test_claim_bytes),
+             CF_TEST(test_fail_and_release), CF_TEST(test_reopen_requeues_processing),
+             CF_TEST(test_close_flushes), CF_TEST(test_lock), CF_TEST(test_newer_foreign_corrupt),
+             CF_TEST(test_full_disk), CF_TEST(test_locked_database),
+             CF_TEST(test_claimed_not_handed_out_twice), CF_TEST(test_search_backlog_recovered),
+             CF_TEST(test_done_fails_half_way), CF_TEST(test_done_many_facts),
+             CF_TEST(test_wal_prepared), CF_TEST(test_search_backlog_light_load),
+             CF_TEST(test_search_merged_when_idle), CF_TEST(test_search_close_budget),
+             CF_TEST(test_spans_written), CF_TEST(test_spans_deferred),
+             CF_TEST(test_checkpoint_full_disk), CF_TEST(test_search_failure_spares_requests),
+             CF_TEST(test_open_progress))
