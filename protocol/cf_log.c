@@ -14,6 +14,7 @@ int cf_log_level = CF_LOG_INFO;
 
 static const char *prog = "cloudfact";
 static bool to_journal;
+static bool tag; /* cf_log_tag_journal */
 
 void
 cf_log_init(const char *program)
@@ -25,6 +26,21 @@ cf_log_init(const char *program)
     unsigned long long dev, ino;
     to_journal = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
                  (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void
+cf_log_tag_journal(void)
+{
+    tag = true;
+}
+
+/* The journal's prefix of a line at level: its priority, then the tag if any. */
+static int
+journal_prefix(char *line, size_t size, int level)
+{
+    if (tag)
+        return snprintf(line, size, "<%d>%s[%d]: ", level, prog, (int)getpid());
+    return snprintf(line, size, "<%d>", level);
 }
 
 static const char *const names[] = {"emerg", "alert", "crit", "error",
@@ -69,7 +85,7 @@ cf_log_write(int level, const char *fmt, ...)
     char line[2048];
     int n;
     if (to_journal) {
-        n = snprintf(line, sizeof line, "<%d>", level);
+        n = journal_prefix(line, sizeof line, level);
     } else {
         struct timespec ts;
         struct tm tm;
@@ -90,7 +106,9 @@ void
 cf_log_fail(const char *fmt, ...)
 {
     char line[2048];
-    int n = snprintf(line, sizeof line, "%s%s: ", to_journal ? "<3>" : "", prog);
+    int n = to_journal && tag
+                ? journal_prefix(line, sizeof line, CF_LOG_ERROR)
+                : snprintf(line, sizeof line, "%s%s: ", to_journal ? "<3>" : "", prog);
     va_list ap;
     va_start(ap, fmt);
     emit(line, sizeof line, n, fmt, ap);

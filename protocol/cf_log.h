@@ -21,6 +21,11 @@ extern int cf_log_level; /* the only global: lines above it are not formatted */
 /* Sets the program name shown in lines and detects the journal. */
 void cf_log_init(const char *program);
 
+/* On the journal, starts every line (cf_log_fail's too) with "PROGRAM[PID]: ".
+ * For a process that writes to another's journal stream (cloudfactd's workers):
+ * the journal names the stream's owner, so its lines would read as the owner's. */
+void cf_log_tag_journal(void);
+
 /* Parses "error", "warn", "notice", "info", "debug"; returns -1 when unknown. */
 int cf_log_level_parse(const char *name);
 

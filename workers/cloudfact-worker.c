@@ -490,8 +490,13 @@ main(int argc, char **argv)
     long credit = 8;
     long parent_pid = 0; /* --die-with-parent=PID: the parent we must have */
     /* lines read "cloudfact-worker[PID] level: ..."; a failure to start, in the form
-     * "cloudfact-worker: what: why", has the error priority on the journal */
+     * "cloudfact-worker: what: why", has the error priority on the journal (and there
+     * reads "cloudfact-worker[PID]: what: why" when the daemon spawned us) */
     cf_log_init("cloudfact-worker");
+    /* spawned by cloudfactd (its token in our environment): its stderr is ours, and
+     * on the journal our lines would read as the daemon's without a tag */
+    if (getenv(CF_WORKER_TOKEN_ENV))
+        cf_log_tag_journal();
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {

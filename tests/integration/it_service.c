@@ -26,6 +26,7 @@
 
 #include <sqlite3.h>
 
+#include "cf_msg.h"
 #include "cf_text.h"
 #include "harness.h"
 
@@ -657,6 +658,19 @@ test_journal_priorities(void)
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "worker without data: status 0x%x", st);
     snprintf(want, sizeof want, "<3>cloudfact-worker: data files in %s: ", state);
     CHECK(strncmp(out, want, strlen(want)) == 0, "the worker's failure on the journal: %s", out);
+    /* spawned by the daemon (a token in its environment), it writes to the daemon's
+     * stream, which the journal names after the daemon: its lines carry its own name
+     * and pid */
+    setenv(CF_WORKER_TOKEN_ENV, "00", 1);
+    st = run_on_journal("cloudfact-worker", bad_worker, err_path, out, sizeof out);
+    unsetenv(CF_WORKER_TOKEN_ENV);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "spawned worker without data: status 0x%x", st);
+    char *pid_end = NULL;
+    long pid = strncmp(out, "<3>cloudfact-worker[", 20) == 0 ? strtol(out + 20, &pid_end, 10) : 0;
+    snprintf(want, sizeof want, "]: data files in %s: ", state);
+    CHECK(pid > 0 && pid_end && strncmp(pid_end, want, strlen(want)) == 0,
+          "a spawned worker's failure on the journal, without its name and pid: %s", out);
+    printf("ok   on the journal, a worker the daemon spawned names itself and its pid\n");
     it_daemon_cleanup(&d);
 }
 
