@@ -159,13 +159,15 @@
  *   article on the way to done.
  *
  * Version 6:
- * - articles_queued, a partial index of the queued articles. Opening an archive
- *   counted, requeued and searched the articles by state, four scans that read every
- *   row with its body's overflow pages (1.8 s for 300,000 articles, 1.4 GB, with a
- *   warm page cache): now the queue's count and its first id come from this index, and
- *   an open costs what the queue and the search backlog hold, plus a count of the url
- *   index. An ingest adds one entry at the index's right edge and a done removes one,
- *   a page or two per batch (bench/README.md, "Twenty-eighth pass").
+ * - articles_done, a partial index of the done articles. Opening an archive counted,
+ *   requeued and searched the articles by state, four scans that read every row with
+ *   its body's overflow pages (1.8 s for 300,000 articles, 1.4 GB, with a warm page
+ *   cache). Now the counts come from the partial indexes and the url index, the first
+ *   queued id from runs of the done index (first_queued), the search backlog from the
+ *   done index (fts_recover): an open reads index entries, not rows. DESIGN.md keeps
+ *   ingest to the row and the url index, so the index is of the done articles, not of
+ *   the queue: a done adds one entry, at the index's right edge as ids finish in
+ *   about the order they came (bench/README.md, "Twenty-eighth pass").
  * - `processing` rows (written by versions before the claimed set was kept in memory)
  *   are reset to `queued` here, once, rather than by a scan at every open. */
 
@@ -248,7 +250,7 @@ static const char *const migrations[] = {
     "CREATE INDEX articles_failed ON articles(id) WHERE state = 'failed';",
     /* 5 -> 6 */
     "UPDATE articles SET state = 'queued' WHERE state = 'processing';"
-    "CREATE INDEX articles_queued ON articles(id) WHERE state = 'queued';",
+    "CREATE INDEX articles_done ON articles(id) WHERE state = 'done';",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 _Static_assert(SCHEMA_VERSION == CF_ARCHIVE_SCHEMA_VERSION,
@@ -311,7 +313,11 @@ enum {
     S_FTS,
     S_STATE_OF,
     S_FAIL,
-    S_RESCAN,
+    S_NEXT_ID,
+    S_IS_DONE,
+    S_DONE_RUN,
+    S_IS_FAILED,
+    S_MAX_ID,
     S_REQUEUE,
     S_SPANS_MARK,
     S_FTS_MERGE,
@@ -359,12 +365,21 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_FAIL] = "UPDATE articles SET attempts = attempts + 1, error = ?2,"
                " state = CASE WHEN attempts + 1 >= ?3 THEN 'failed' ELSE 'queued' END"
                " WHERE id = ?1 AND state = 'queued' RETURNING attempts, state, url",
-    /* the claim cursor: just below the first queued row, else the highest id */
     /* operator requeue: a fresh start, attempts and error forgotten */
     [S_REQUEUE] = "UPDATE articles SET state = 'queued', attempts = 0, error = NULL"
                   " WHERE state = 'failed' AND (?1 = 0 OR id = ?1) RETURNING id",
-    [S_RESCAN] = "SELECT coalesce((SELECT id - 1 FROM articles WHERE state = 'queued'"
-                 " ORDER BY id LIMIT 1), (SELECT max(id) FROM articles), 0)",
+    [S_NEXT_ID] = "SELECT id FROM articles WHERE id >= ?1 ORDER BY id LIMIT 1",
+    /* INDEXED BY: by id alone SQLite reads the row, and state comes after the body */
+    [S_IS_DONE] = "SELECT 1 FROM articles INDEXED BY articles_done WHERE state = 'done'"
+                  " AND id = ?1",
+    /* the last id of the run of consecutive done ids from ?1 on */
+    [S_DONE_RUN] = "SELECT d.id FROM articles d INDEXED BY articles_done WHERE d.state = 'done'"
+                   " AND d.id >= ?1 AND NOT EXISTS (SELECT 1 FROM articles e INDEXED BY"
+                   " articles_done WHERE e.state = 'done' AND e.id = d.id + 1)"
+                   " ORDER BY d.id LIMIT 1",
+    [S_IS_FAILED] = "SELECT 1 FROM articles INDEXED BY articles_failed WHERE state = 'failed'"
+                    " AND id = ?1",
+    [S_MAX_ID] = "SELECT coalesce(max(id), 0) FROM articles",
     [S_SPANS_MARK] = CF_ARCHIVE_SPANS_MARK_SQL, /* the writer appends every fact */
 };
 
@@ -406,7 +421,8 @@ typedef struct idheap {
  * overflow pages) is rewritten once, when it is done or failed, instead of three
  * times. Nothing durable is lost: `processing` was reset to `queued` at every start
  * anyway. The counters (cf_archive_stats: processing) still count them; archives
- * written by older versions may hold `processing` rows: reset at open. */
+ * written by older versions may hold `processing` rows: the migration to version 6
+ * resets them (one set by hand is reported by `cloudfact check`). */
 typedef struct idset {
     uint64_t *v; /* open addressing, linear probing; 0 is an empty slot (ids start at 1) */
     size_t n, cap;
@@ -1367,23 +1383,76 @@ exec_requeue(cf_archive_t *self, cf_archive_req_t *req)
 /* The writer thread                                                         */
 /* ------------------------------------------------------------------------ */
 
-/* Rebuilds the claim cursor and empties the requeue heap (at open, after a rollback). */
+/* Steps the id statement s (bound to id) once: SQLITE_ROW with *out set, SQLITE_DONE, or
+ * an error. */
+static int
+step_id(sqlite3_stmt *s, uint64_t id, uint64_t *out)
+{
+    sqlite3_bind_int64(s, 1, id > INT64_MAX ? INT64_MAX : (sqlite3_int64)id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *out = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* The first queued article's id, 0 when none, read from the indexes and the ids alone
+ * (never a row: state comes after the body). From the lowest id up, a run of done ids
+ * is skipped in one statement on the done index, a failed id on the failed index, a
+ * gap in the ids by the next id; the first id that is none of these is queued. Costs a
+ * statement per run and per failed article, and the done index's entries below the
+ * queue. */
+static int
+first_queued(cf_archive_t *self, uint64_t *first)
+{
+    uint64_t pos = 1, id = 0, one;
+    *first = 0;
+    for (;;) {
+        int rc = step_id(self->st[S_NEXT_ID], pos, &id);
+        if (rc != SQLITE_ROW)
+            return rc == SQLITE_DONE ? SQLITE_OK : rc;
+        if ((rc = step_id(self->st[S_IS_DONE], id, &one)) == SQLITE_ROW) {
+            if ((rc = step_id(self->st[S_DONE_RUN], id, &pos)) != SQLITE_ROW)
+                return rc == SQLITE_DONE ? SQLITE_CORRUPT : rc; /* id itself ends a run */
+            pos++;
+            continue;
+        }
+        if (rc != SQLITE_DONE)
+            return rc;
+        if ((rc = step_id(self->st[S_IS_FAILED], id, &one)) == SQLITE_ROW) {
+            pos = id + 1;
+            continue;
+        }
+        if (rc != SQLITE_DONE)
+            return rc;
+        *first = id;
+        return SQLITE_OK;
+    }
+}
+
+/* Rebuilds the claim cursor (just below the first queued article, else the highest id)
+ * and empties the requeue heap (at open, after a rollback). */
 static int
 rescan(cf_archive_t *self)
 {
-    sqlite3_stmt *s = self->st[S_RESCAN];
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        sqlite3_int64 c = sqlite3_column_int64(s, 0);
-        self->cursor = c > 0 ? (uint64_t)c : 0;
+    uint64_t first = 0, top = 0;
+    int rc = first_queued(self, &first);
+    if (rc == SQLITE_OK && !first) {
+        sqlite3_stmt *s = self->st[S_MAX_ID];
+        if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            top = (uint64_t)sqlite3_column_int64(s, 0);
+            rc = SQLITE_OK;
+        }
+        sqlite3_reset(s);
+    }
+    if (rc == SQLITE_OK) {
+        self->cursor = first ? first - 1 : top;
         self->requeued.n = 0;
         self->need_rescan = false;
-        rc = SQLITE_OK;
     } else {
         snprintf(self->werr, sizeof self->werr, "%s", sqlite3_errmsg(self->db));
         self->need_rescan = true;
     }
-    stmt_done(s);
     return rc;
 }
 
@@ -2299,35 +2368,65 @@ prepare_all(cf_archive_t *self, cf_err_t *err)
 
 /* At open: the search backlog a previous run left (killed before its backlog was
  * indexed): the done articles FTS5 has no document for (article_fts_docsize holds one
- * row per indexed document, and only done articles are indexed). There are done -
- * documents of them, mostly the newest: they are looked for from the highest id
- * down, and the search stops when all are found, so that an open does not read every
- * article (with its body) to find none. */
+ * row per indexed document). How many: done, less the documents of done articles,
+ * which are all documents but those of failed articles and of articles above the
+ * claim cursor that are not done (none of which the writer indexes; a 'rebuild' of
+ * the index makes them): both counted on an index or a range. They are mostly the
+ * newest done ones, so they are looked for on the done index from the highest id
+ * down, and the search stops when all are found: no row is read. */
 static int
 fts_recover(cf_archive_t *self, cf_err_t *err)
 {
-    int64_t docs = 0;
-    if (query_int(self->db, "SELECT count(*) FROM article_fts_docsize", &docs) != SQLITE_OK)
-        return db_error(self, self->db, err, "cannot count the articles indexed for search");
-    uint64_t missing = self->st_.done > (uint64_t)docs ? self->st_.done - (uint64_t)docs : 0;
+    sqlite3 *db = self->db;
     sqlite3_stmt *s = NULL;
-    if (missing &&
-        sqlite3_prepare_v2(self->db,
-                           "SELECT id FROM articles a WHERE state = 'done' AND NOT EXISTS"
-                           " (SELECT 1 FROM article_fts_docsize d WHERE d.id = a.id)"
-                           " ORDER BY id DESC",
+    int64_t docs = 0, stray_failed = 0, stray_high = 0;
+    if (query_int(db, "SELECT count(*) FROM article_fts_docsize", &docs) != SQLITE_OK ||
+        query_int(db,
+                  "SELECT count(*) FROM articles a INDEXED BY articles_failed WHERE"
+                  " a.state = 'failed' AND EXISTS (SELECT 1 FROM article_fts_docsize d"
+                  " WHERE d.id = a.id)",
+                  &stray_failed) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT count(*) FROM article_fts_docsize d WHERE d.id > ?1 AND NOT"
+                           " EXISTS (SELECT 1 FROM articles a INDEXED BY articles_done WHERE"
+                           " a.state = 'done' AND a.id = d.id) AND NOT EXISTS (SELECT 1 FROM"
+                           " articles f INDEXED BY articles_failed WHERE f.state = 'failed'"
+                           " AND f.id = d.id)",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_error(self, self->db, err, "cannot find done articles to index");
+        return db_error(self, db, err, "cannot count the articles indexed for search");
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)self->cursor);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        stray_high = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return db_error(self, db, err, "cannot count the articles indexed for search");
+    int64_t indexed_done = docs - stray_failed - stray_high;
+    uint64_t missing = self->st_.done > (uint64_t)indexed_done && indexed_done >= 0
+                           ? self->st_.done - (uint64_t)indexed_done
+                           : 0;
+    if (missing &&
+        sqlite3_prepare_v2(db,
+                           "SELECT id FROM articles a INDEXED BY articles_done WHERE"
+                           " a.state = 'done' AND NOT EXISTS (SELECT 1 FROM article_fts_docsize d"
+                           " WHERE d.id = a.id) ORDER BY id DESC",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_error(self, db, err, "cannot find done articles to index");
     uint64_t *found = missing ? cf_malloc(missing * sizeof *found) : NULL;
     size_t n = 0;
-    int rc = SQLITE_DONE;
+    rc = SQLITE_DONE;
     while (n < missing && (rc = sqlite3_step(s)) == SQLITE_ROW)
         found[n++] = (uint64_t)sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    if (missing)
+        sqlite3_finalize(s);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         free(found);
-        return db_error(self, self->db, err, "cannot find done articles to index");
+        return db_error(self, db, err, "cannot find done articles to index");
     }
+    if (n < missing) /* documents of articles in no state above: indexed by hand */
+        cf_log_warn("archive: the search index holds %" PRIu64 " documents of articles that "
+                    "are not done (a rebuild by hand?); text search may list them",
+                    missing - n);
     while (n) /* oldest first */
         cf_idq_push(&self->fts, found[--n]);
     free(found);
@@ -2338,23 +2437,29 @@ fts_recover(cf_archive_t *self, cf_err_t *err)
     return CF_OK;
 }
 
-/* At open: count the articles by state. The queue and the quarantine are counted on
- * their partial indexes, all articles on the smallest index (the urls'); done is the
- * rest. No scan of the rows themselves (see "Version 6"). */
+/* At open: count the articles by state, in one read: the done and the failed on their
+ * partial indexes, all of them on the smallest index (the urls'); queued is the rest.
+ * No row is read (see "Version 6"). */
 static int
 recover(cf_archive_t *self, cf_err_t *err)
 {
     sqlite3 *db = self->db;
     self->step = "counting the articles";
-    int64_t all = 0, queued = 0, failed = 0;
-    if (query_int(db, "SELECT count(*) FROM articles", &all) != SQLITE_OK ||
-        query_int(db, "SELECT count(*) FROM articles WHERE state = 'queued'", &queued) !=
+    int64_t all = 0, done = 0, failed = 0;
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+        query_int(db, "SELECT count(*) FROM articles", &all) != SQLITE_OK ||
+        query_int(db, "SELECT count(*) FROM articles WHERE state = 'done'", &done) != SQLITE_OK ||
+        query_int(db, "SELECT count(*) FROM articles WHERE state = 'failed'", &failed) !=
             SQLITE_OK ||
-        query_int(db, "SELECT count(*) FROM articles WHERE state = 'failed'", &failed) != SQLITE_OK)
-        return db_error(self, db, err, "cannot count articles");
-    self->st_.queued = (uint64_t)queued;
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int code = db_error(self, db, err, "cannot count articles");
+        if (!sqlite3_get_autocommit(db))
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return code;
+    }
+    self->st_.done = (uint64_t)done;
     self->st_.failed = (uint64_t)failed;
-    self->st_.done = all > queued + failed ? (uint64_t)(all - queued - failed) : 0;
+    self->st_.queued = all > done + failed ? (uint64_t)(all - done - failed) : 0;
     int64_t last = 0;
     if (query_int(db, "SELECT coalesce(max(seq), 0) FROM facts", &last) != SQLITE_OK)
         return db_error(self, db, err, "cannot read the last seq");

@@ -910,6 +910,40 @@ push_dir(const it_daemon_t *d, const char *dir, char *out, size_t n)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+/* One article for cf_push_run, then none. */
+static int
+one_article(void *arg, cf_article_t *a, cf_err_t *err)
+{
+    (void)err;
+    const char **url = arg;
+    if (!*url)
+        return 0;
+    memset(a, 0, sizeof *a);
+    a->url = cf_strdup(*url);
+    a->title = cf_strdup("Cloud news");
+    a->body = cf_strdup("Body first.");
+    a->body_len = strlen(a->body);
+    *url = NULL;
+    return 1;
+}
+
+typedef struct answer {
+    int status;
+    uint64_t id;
+} answer_t;
+
+static void
+on_answer(void *arg, uint64_t seq, const cf_article_t *a, int status, uint64_t id,
+          const char *error)
+{
+    (void)seq;
+    (void)a;
+    (void)error;
+    answer_t *an = arg;
+    an->status = status;
+    an->id = id;
+}
+
 /* DESIGN.md: a URL already archived is a duplicate. With the queue at max_queue
  * (no workers take anything), a scraper re-sending its articles must hear
  * `duplicate` for those stored and `busy` only for the new ones. */
@@ -921,26 +955,37 @@ full_queue(void)
     const char *extra[] = {"--max-queue", "3", "--http", "off", NULL};
     it_daemon_start(&d, 0, extra);
     char tree[400], cmd[1200], text[512];
+    uint64_t first = it_push_one(&d, "https://example.test/full/first", "Body first.");
     snprintf(tree, sizeof tree, "%s/full", d.dir);
     snprintf(cmd, sizeof cmd,
-             "mkdir -p '%s' && for i in 1 2 3; do printf 'Title %%s\nBody %%s.\n' $i $i >"
+             "mkdir -p '%s' && for i in 1 2; do printf 'Title %%s\\nBody %%s.\\n' $i $i >"
              " '%s'/a$i.txt; done",
              tree, tree);
     CHECK(system(cmd) == 0, "cannot write the articles");
     int st = push_dir(&d, tree, text, sizeof text);
-    CHECK(st == 0 && strstr(text, "accepted 3, duplicate 0"), "first push: exit %d: %s", st, text);
-    /* the queue is full now: two new articles beside the three stored ones */
+    CHECK(st == 0 && strstr(text, "accepted 2, duplicate 0"), "first push: exit %d: %s", st, text);
+    /* the queue is full now: two new articles beside the two stored ones */
     snprintf(cmd, sizeof cmd,
-             "for i in 4 5; do printf 'Title %%s\nBody %%s.\n' $i $i > '%s'/a$i.txt; done", tree);
+             "for i in 3 4; do printf 'Title %%s\\nBody %%s.\\n' $i $i > '%s'/a$i.txt; done", tree);
     CHECK(system(cmd) == 0, "cannot write the articles");
     st = push_dir(&d, tree, text, sizeof text);
-    CHECK(st == 1 && strstr(text, "accepted 0, duplicate 3, invalid 0, busy 2"),
+    CHECK(st == 1 && strstr(text, "accepted 0, duplicate 2, invalid 0, busy 2"),
           "second push with the queue full: exit %d: %s", st, text);
     CHECK(it_sql_int(&d, "SELECT count(*) FROM articles") == 3,
           "the archive holds %lld articles, not 3",
           (long long)it_sql_int(&d, "SELECT count(*) FROM articles"));
-    printf("ok   with the queue full, re-sent articles are answered duplicate (3) and only the "
-           "new ones busy (2)\n");
+    /* the duplicate's reply carries the stored article's id */
+    const char *url = "https://example.test/full/first";
+    answer_t an = {-1, 0};
+    cf_push_opts_t o = {1, 5000, 5, 1, 1};
+    cf_err_t err;
+    CHECK(cf_push_run(d.ingest, NULL, &o, one_article, &url, on_answer, &an, &err) == CF_OK,
+          "push: %s", err.text);
+    CHECK(an.status == CF_EDUP && an.id == first,
+          "a stored article re-sent to a full queue: status %d id %llu, expected duplicate %llu",
+          an.status, (unsigned long long)an.id, (unsigned long long)first);
+    printf("ok   with the queue full, re-sent articles are answered duplicate (with the stored "
+           "id) and only the new ones busy\n");
     int ws = it_daemon_stop(&d, SIGTERM, 60);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
     it_daemon_cleanup(&d);
