@@ -248,9 +248,9 @@ static const char *const migrations[] = {
     "INSERT INTO fact_spans_mark(one, seq) VALUES(1, coalesce((SELECT max(seq) FROM facts), 0));",
     /* 4 -> 5 */
     "CREATE INDEX articles_failed ON articles(id) WHERE state = 'failed';",
-    /* 5 -> 6 */
-    "UPDATE articles SET state = 'queued' WHERE state = 'processing';"
-    "CREATE INDEX articles_done ON articles(id) WHERE state = 'done';",
+    /* 5 -> 6 (parenthesized: one element, two statements) */
+    ("UPDATE articles SET state = 'queued' WHERE state = 'processing';"
+     "CREATE INDEX articles_done ON articles(id) WHERE state = 'done';"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
 _Static_assert(SCHEMA_VERSION == CF_ARCHIVE_SCHEMA_VERSION,
