@@ -2399,6 +2399,7 @@ fts_recover(cf_archive_t *self, cf_err_t *err)
     if (rc == SQLITE_ROW)
         stray_high = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
+    s = NULL;
     if (rc != SQLITE_ROW)
         return db_error(self, db, err, "cannot count the articles indexed for search");
     int64_t indexed_done = docs - stray_failed - stray_high;
@@ -2417,8 +2418,7 @@ fts_recover(cf_archive_t *self, cf_err_t *err)
     rc = SQLITE_DONE;
     while (n < missing && (rc = sqlite3_step(s)) == SQLITE_ROW)
         found[n++] = (uint64_t)sqlite3_column_int64(s, 0);
-    if (missing)
-        sqlite3_finalize(s);
+    sqlite3_finalize(s);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         free(found);
         return db_error(self, db, err, "cannot find done articles to index");

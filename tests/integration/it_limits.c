@@ -910,40 +910,6 @@ push_dir(const it_daemon_t *d, const char *dir, char *out, size_t n)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-/* One article for cf_push_run, then none. */
-static int
-one_article(void *arg, cf_article_t *a, cf_err_t *err)
-{
-    (void)err;
-    const char **url = arg;
-    if (!*url)
-        return 0;
-    memset(a, 0, sizeof *a);
-    a->url = cf_strdup(*url);
-    a->title = cf_strdup("Cloud news");
-    a->body = cf_strdup("Body first.");
-    a->body_len = strlen(a->body);
-    *url = NULL;
-    return 1;
-}
-
-typedef struct answer {
-    int status;
-    uint64_t id;
-} answer_t;
-
-static void
-on_answer(void *arg, uint64_t seq, const cf_article_t *a, int status, uint64_t id,
-          const char *error)
-{
-    (void)seq;
-    (void)a;
-    (void)error;
-    answer_t *an = arg;
-    an->status = status;
-    an->id = id;
-}
-
 /* DESIGN.md: a URL already archived is a duplicate. With the queue at max_queue
  * (no workers take anything), a scraper re-sending its articles must hear
  * `duplicate` for those stored and `busy` only for the new ones. */
@@ -975,15 +941,16 @@ full_queue(void)
           "the archive holds %lld articles, not 3",
           (long long)it_sql_int(&d, "SELECT count(*) FROM articles"));
     /* the duplicate's reply carries the stored article's id */
-    const char *url = "https://example.test/full/first";
-    answer_t an = {-1, 0};
-    cf_push_opts_t o = {1, 5000, 5, 1, 1};
-    cf_err_t err;
-    CHECK(cf_push_run(d.ingest, NULL, &o, one_article, &url, on_answer, &an, &err) == CF_OK,
-          "push: %s", err.text);
-    CHECK(an.status == CF_EDUP && an.id == first,
+    cf_article_t again = {.url = "https://example.test/full/first",
+                          .title = "Cloud news",
+                          .body = "Body first.",
+                          .body_len = 11};
+    int status = -1;
+    uint64_t id = 0;
+    it_push_with(&d, &again, 1, &status, &id, 1000, 1);
+    CHECK(status == CF_EDUP && id == first,
           "a stored article re-sent to a full queue: status %d id %llu, expected duplicate %llu",
-          an.status, (unsigned long long)an.id, (unsigned long long)first);
+          status, (unsigned long long)id, (unsigned long long)first);
     printf("ok   with the queue full, re-sent articles are answered duplicate (with the stored "
            "id) and only the new ones busy\n");
     int ws = it_daemon_stop(&d, SIGTERM, 60);
