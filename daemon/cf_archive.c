@@ -771,8 +771,8 @@ req_sql_error(cf_archive_t *self, cf_archive_req_t *req, int rc)
 {
     if (is_batch_error(rc) || sqlite3_get_autocommit(self->db))
         return rc ? rc : SQLITE_ERROR; /* the transaction is gone: the batch fails */
-    cf_err_set(&req->err, CF_EDB, "archive: %s", self->werr);
-    req->rc = CF_EDB;
+    cf_err_set(&req->err, CF_EREFUSED, "archive: %s", self->werr);
+    req->rc = CF_EREFUSED;
     return SQLITE_OK;
 }
 

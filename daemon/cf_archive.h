@@ -107,7 +107,11 @@ struct cf_archive_req {
     int rc;                  /* out: CF_OK, CF_EDUP (insert), CF_EINVAL (done, fail or release
                                 of an article that is not processing: nothing written),
                                 CF_EBUSY/CF_EDB (storage trouble: the whole batch was
-                                rolled back, nothing of this request is stored) */
+                                rolled back, nothing of this request is stored; the
+                                same request may succeed later), CF_EREFUSED (SQLite
+                                refused this request alone, e.g. a constraint: nothing
+                                of it is stored, the rest of its batch is; sending it
+                                again would be refused again) */
     cf_err_t err;            /* out: why, when rc != CF_OK */
     union {
         struct {

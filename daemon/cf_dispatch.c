@@ -217,6 +217,7 @@ job_free(job_t *j)
 }
 
 static void submit(cf_dispatch_t *self, job_t *j);
+static void finish_failed(cf_dispatch_t *self, job_t *j, const char *why);
 
 /* The retry list's requests, sent to the archive again (each is its own: their order
  * does not matter). */
@@ -253,6 +254,15 @@ on_job_archived(cf_archive_req_t *req, void *arg)
             struct timeval one = {1, 0};
             evtimer_add(self->retry_ev, &one);
         }
+        return;
+    }
+    if (req->rc == CF_EREFUSED && req->kind == CF_ARCHIVE_DONE) {
+        /* SQLite refused this result alone (a constraint) and would refuse it again:
+         * retried like storage trouble it kept the article `processing` for ever.
+         * An invalid result, then: an attempt, and quarantine at max_attempts. */
+        char why[CF_ERR_TEXT_MAX + 64];
+        snprintf(why, sizeof why, "the archive refused the result: %s", req->err.text);
+        finish_failed(self, j, why); /* the facts go with the job (job_free) */
         return;
     }
     if (req->rc == CF_OK &&

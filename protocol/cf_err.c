@@ -68,6 +68,8 @@ cf_strerror(int rc)
     case CF_ESYS: return "system error";
     case CF_ECLOSED: return "closed";
     case CF_ENOTFOUND: return "not found";
+    case CF_EREFUSED:
+        return "refused";
     }
     return "unknown error";
 }

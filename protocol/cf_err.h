@@ -10,15 +10,18 @@
  * one onto the ingest statuses (accepted, duplicate, invalid, busy, denied). */
 enum {
     CF_OK = 0,
-    CF_EDUP = -1,     /* already stored (a duplicate URL) */
-    CF_EINVAL = -2,   /* malformed or out-of-contract input */
-    CF_EBUSY = -3,    /* temporarily unable: retry later */
-    CF_EDENIED = -4,  /* peer not allowed */
-    CF_ETOOBIG = -5,  /* a size limit was exceeded */
-    CF_EDB = -6,      /* the archive failed */
-    CF_ESYS = -7,     /* a system call failed (errno kept in cf_err_t.sys) */
-    CF_ECLOSED = -8,  /* the object is shutting down or closed */
-    CF_ENOTFOUND = -9 /* no such record */
+    CF_EDUP = -1,      /* already stored (a duplicate URL) */
+    CF_EINVAL = -2,    /* malformed or out-of-contract input */
+    CF_EBUSY = -3,     /* temporarily unable: retry later */
+    CF_EDENIED = -4,   /* peer not allowed */
+    CF_ETOOBIG = -5,   /* a size limit was exceeded */
+    CF_EDB = -6,       /* the archive failed */
+    CF_ESYS = -7,      /* a system call failed (errno kept in cf_err_t.sys) */
+    CF_ECLOSED = -8,   /* the object is shutting down or closed */
+    CF_ENOTFOUND = -9, /* no such record */
+    CF_EREFUSED = -10  /* a store refused this one request for a reason of its own (a
+                        * constraint): nothing of it is stored, and the same request
+                        * would be refused again */
 };
 
 #define CF_ERR_TEXT_MAX 192

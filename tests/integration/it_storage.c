@@ -4,7 +4,8 @@
  * accepted, and accepts again by itself once the lock is gone. (2) The disk
  * fills up (RLIMIT_FSIZE set on the running daemon with prlimit): busy naming
  * the cause, /healthz 503, no acknowledged article lost, accepted again once space
- * is back. (3) A reader's snapshot keeps the close from emptying the log: said. */
+ * is back. (3) A reader's snapshot keeps the close from emptying the log: said.
+ * (4) A result the archive refuses alone is an attempt, then quarantined. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,6 +291,41 @@ main(void)
     fclose(f);
     CHECK(strstr(log, "answered busy"), "the daemon did not log why it answered busy");
     free(log);
+
+    /* (4) the archive refuses one article's result for a reason of its own (a
+     * trigger here; a constraint the worker's facts break would do the same): each
+     * refusal is an attempt, and the article ends quarantined at max_attempts with
+     * the archive's reason instead of being retried for ever; the next one is done */
+    CHECK(sqlite3_open(d.db, &db) == SQLITE_OK, "open");
+    sqlite3_busy_timeout(db, 10000);
+    CHECK(sqlite3_exec(db,
+                       "CREATE TRIGGER refuse BEFORE INSERT ON facts WHEN NEW.article = "
+                       "(SELECT id FROM articles WHERE url = 'https://example.test/s/refused')"
+                       " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+                       NULL, NULL, NULL) == SQLITE_OK,
+          "trigger: %s", sqlite3_errmsg(db));
+    uint64_t done0 = it_stat(&d, "cloudfact_articles_done");
+    uint64_t failed0 = it_stat(&d, "cloudfact_articles_failed");
+    CHECK(push_one("https://example.test/s/refused", 300, why, sizeof why) == CF_OK, "%s", why);
+    CHECK(push_one("https://example.test/s/after-refused", 300, why, sizeof why) == CF_OK, "%s",
+          why);
+    it_wait_stat(&d, "cloudfact_articles_failed", failed0 + 1, 60);
+    it_wait_stat(&d, "cloudfact_articles_done", done0 + 1, 60);
+    CHECK(it_sql_int(
+              &d, "SELECT count(*) FROM articles WHERE url = "
+                  "'https://example.test/s/refused' AND state = 'failed' AND attempts = 3"
+                  " AND error LIKE 'the archive refused the result: %refused by the test%'") == 1,
+          "the refused article is not quarantined after 3 attempts with the archive's reason");
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM facts WHERE article = (SELECT id FROM articles"
+                         " WHERE url = 'https://example.test/s/refused')") == 0,
+          "facts of a refused result were stored");
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM facts WHERE article = (SELECT id FROM articles"
+                         " WHERE url = 'https://example.test/s/after-refused')") > 0,
+          "the article after the refused one has no facts");
+    CHECK(sqlite3_exec(db, "DROP TRIGGER refuse", NULL, NULL, NULL) == SQLITE_OK, "drop: %s",
+          sqlite3_errmsg(db));
+    sqlite3_close(db);
+    printf("ok   a result the archive refuses: an attempt each time, then quarantined\n");
 
     /* (3) a reader holds a snapshot while the daemon stops: the log cannot be
      * emptied, and the daemon says so (the .db file alone is not the archive then) */

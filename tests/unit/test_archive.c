@@ -448,7 +448,7 @@ test_insert_and_duplicates(void)
     }
     CF_CHECK(run_until(fx.base, &n, 3));
     CF_CHECK_INT(rb[0].rc, CF_OK);
-    CF_CHECK_INT(rb[1].rc, CF_EDB);
+    CF_CHECK_INT(rb[1].rc, CF_EREFUSED);
     CF_CHECK(strstr(rb[1].err.text, "NOT NULL") != NULL);
     CF_CHECK_INT(rb[2].rc, CF_OK);
     for (int i = 0; i < 3; i++)
@@ -1644,8 +1644,8 @@ out:
 
 /* DONE runs without a savepoint of its own; one that fails half-way for a reason of
  * its own (here a trigger refusing its second fact) makes the writer run the batch
- * again with savepoints: that request alone fails, nothing of it is stored, the
- * others of the batch are. */
+ * again with savepoints: that request alone is refused (CF_EREFUSED), nothing of it
+ * is stored, the others of the batch are. */
 static void
 test_done_fails_half_way(void)
 {
@@ -1680,7 +1680,7 @@ test_done_fails_half_way(void)
     CF_CHECK_INT(cf_archive_submit(fx.a, &d[0]), CF_OK);
     CF_CHECK_INT(cf_archive_submit(fx.a, &d[1]), CF_OK);
     CF_CHECK(run_until(fx.base, &n, 2));
-    CF_CHECK_INT(d[0].rc, CF_EDB);
+    CF_CHECK_INT(d[0].rc, CF_EREFUSED);
     CF_CHECK(strstr(d[0].err.text, "poison") != NULL);
     CF_CHECK_INT(bad.v[0].seq, 0);
     CF_CHECK_INT(d[1].rc, CF_OK);
