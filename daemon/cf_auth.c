@@ -10,7 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "cf_allow.h"
 #include "cf_key.h"
@@ -410,6 +416,46 @@ cf_auth_public_key(const cf_auth_t *self)
     return self && self->curve ? self->pub : "";
 }
 
+/* Makes path free for an ipc bind, or says why not. libzmq unlinks the path before
+ * it binds, so a second daemon given the same path would silently take it over from
+ * a running one (and remove it when it stops), and a regular file there would be
+ * deleted. A socket file that refuses a connection is a killed daemon's: removed. */
+static int
+claim_ipc(const char *dom, const char *path, cf_err_t *err)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return CF_OK; /* nothing there (or not reachable: zmq_bind says why) */
+    if (!S_ISSOCK(st.st_mode))
+        return cf_err_set(err, CF_EINVAL, "%s: cannot bind ipc://%s: it exists and is not a socket",
+                          dom, path);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path)
+        return CF_OK; /* too long for a socket address: zmq_bind says so */
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return cf_err_sys(err, "%s: cannot check ipc://%s", dom, path);
+    int rc = connect(fd, (const struct sockaddr *)&sa, sizeof sa);
+    int e = errno;
+    close(fd);
+    if (rc == 0 || e == EAGAIN) /* EAGAIN: a listener with a full backlog */
+        return cf_err_set(err, CF_ESYS,
+                          "%s: cannot bind ipc://%s: another process is listening on it "
+                          "(another cloudfactd?)",
+                          dom, path);
+    if (e == ECONNREFUSED && unlink(path) != 0 && errno != ENOENT)
+        return cf_err_sys(err, "%s: cannot remove the stale socket file %s", dom, path);
+    return CF_OK; /* refused (now removed), or another error that zmq_bind reports */
+}
+
+void
+cf_auth_unbind_ipc(const char *endpoint)
+{
+    if (endpoint && strncmp(endpoint, "ipc://", 6) == 0 && endpoint[6] == '/')
+        unlink(endpoint + 6);
+}
+
 int
 cf_auth_bind(cf_auth_t *self, void *sock, cf_auth_domain_t d, const char *endpoint,
              cf_err_t *err)
@@ -448,9 +494,15 @@ cf_auth_bind(cf_auth_t *self, void *sock, cf_auth_domain_t d, const char *endpoi
         if (cf_zsock_setopt_int(sock, ZMQ_CURVE_SERVER, 0, "ZMQ_CURVE_SERVER", err) != CF_OK)
             return err->rc;
     }
+    bool ipc = strncmp(endpoint, "ipc://", 6) == 0;
+    if (ipc && claim_ipc(domain_names[d], endpoint + 6, err) != CF_OK)
+        return err->rc;
     if (zmq_bind(sock, endpoint) != 0)
         return cf_err_set(err, CF_ESYS, "%s: cannot bind %s: %s", domain_names[d], endpoint,
                           zmq_strerror(zmq_errno()));
+    /* the umask's mode would lock out the service's group (UMask=0027: 0750) */
+    if (ipc && chmod(endpoint + 6, 0660) != 0)
+        return cf_err_sys(err, "%s: cannot set the mode of %s", domain_names[d], endpoint + 6);
     if (curve)
         return watch_handshakes(self, sock, d, err);
     return CF_OK;

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -945,8 +944,6 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
     bool two = opts->local && strcmp(opts->local, endpoint) != 0;
     const char *eps[2] = {two ? opts->local : endpoint, two ? endpoint : NULL};
     for (size_t i = 0; i < 2 && eps[i]; i++) {
-        if (strncmp(eps[i], "ipc://", 6) == 0)
-            unlink(eps[i] + 6); /* a stale socket file from a killed daemon */
         if (cf_auth_bind(opts->auth, sock, CF_AUTH_WORKERS, eps[i], err) != CF_OK) {
             zmq_close(sock);
             return NULL;
@@ -963,11 +960,8 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
         self->next_lease = (uint64_t)time(NULL) << 20;
     self->next_lease = (self->next_lease >> 2) + (1ull << 40);
     for (size_t i = 0; i < 2; i++)
-        if (eps[i] && strncmp(eps[i], "ipc://", 6) == 0) {
+        if (eps[i] && strncmp(eps[i], "ipc://", 6) == 0) /* mode 0660 (cf_auth_bind) */
             self->ipc_path[i] = cf_strdup(eps[i] + 6);
-            /* a worker writes facts: only the service's user and group may connect */
-            chmod(self->ipc_path[i], 0660);
-        }
     self->opts.local = NULL; /* borrowed for the bind only */
     msgpack_sbuffer_init(&self->buf);
     self->zs = cf_zsock_new(base, sock, "workers", on_worker_msg, self, WORKERS_OUTQ, err);

@@ -51,6 +51,7 @@ struct cf_ingest {
     cf_ratelog_t busy_log;
     cf_ratelog_t dropped_log;
     cf_ratelog_t lookup_log;
+    char *endpoint; /* as bound: an ipc socket file is removed at destroy */
 };
 
 static void
@@ -270,6 +271,7 @@ cf_ingest_new(struct event_base *base, void *zctx, const char *endpoint, cf_arch
         return NULL;
     }
     cf_ingest_t *self = cf_calloc(1, sizeof *self);
+    self->endpoint = cf_strdup(endpoint);
     self->archive = archive;
     self->o = o;
     self->reader = cf_reader_open(cf_archive_db_path(archive), err);
@@ -327,6 +329,8 @@ cf_ingest_destroy(cf_ingest_t **self_p)
     if (!self)
         return;
     cf_zsock_destroy(&self->zs);
+    cf_auth_unbind_ipc(self->endpoint);
+    free(self->endpoint);
     cf_reader_close(&self->reader);
     for (size_t i = 0; i < CLIENT_BUCKETS; i++)
         while (self->clients[i]) {

@@ -118,8 +118,8 @@ int
 cf_publish_cut_subscribers(cf_publish_t *self, cf_err_t *err)
 {
     void *sock = cf_zsock_socket(self->zs);
-    if (strncmp(self->endpoint, "inproc://", 9) == 0)
-        return CF_OK; /* in-process peers: nothing to authenticate */
+    if (strncmp(self->endpoint, "tcp://", 6) != 0)
+        return CF_OK; /* ipc and in-process peers: no keys, nothing to revoke */
     if (zmq_unbind(sock, self->endpoint) != 0)
         return cf_err_set(err, CF_ESYS, "publish: cannot unbind %s: %s", self->endpoint,
                           zmq_strerror(zmq_errno()));
@@ -219,6 +219,7 @@ cf_publish_destroy(cf_publish_t **self_p)
     if (self->tick)
         event_free(self->tick);
     cf_zsock_destroy(&self->zs);
+    cf_auth_unbind_ipc(self->endpoint);
     msgpack_sbuffer_destroy(&self->buf);
     free(self);
     *self_p = NULL;

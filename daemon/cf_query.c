@@ -10,7 +10,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -877,19 +876,14 @@ bind_side(cf_query_t *self, side_t *side, struct event_base *base, void *zctx,
         zmq_close(sock);
         return CF_ESYS;
     }
-    bool ipc = strncmp(endpoint, "ipc://", 6) == 0;
-    if (ipc)
-        unlink(endpoint + 6); /* a stale socket file from a killed daemon */
     /* the control socket is ipc only (cf_config): plain, guarded by its file mode */
     int rc = cf_auth_bind(operator ? NULL : self->hooks.auth, sock, CF_AUTH_QUERY, endpoint, err);
     if (rc != CF_OK) {
         zmq_close(sock);
         return rc;
     }
-    if (ipc) {
+    if (strncmp(endpoint, "ipc://", 6) == 0) /* mode 0660: the service's group may operate */
         side->ipc_path = cf_strdup(endpoint + 6);
-        chmod(side->ipc_path, 0660); /* the service's group may operate; others may not */
-    }
     side->owner = self;
     side->operator = operator;
     side->zs = cf_zsock_new(base, sock, operator ? "control" : "query", on_request, side,
