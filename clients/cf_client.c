@@ -305,6 +305,17 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
             }
             s->used = true;
             s->seq = seq++;
+            if (s->article.body_len > CF_MAX_BODY) {
+                /* a message this big is over the daemon's ZMQ_MAXMSGSIZE, which drops it
+                 * with the connection: never answered, so answered here, as it would be */
+                char why[160];
+                snprintf(why, sizeof why,
+                         "field 'body': %zu bytes, over the limit of %u (not sent: the daemon "
+                         "would drop it unanswered)",
+                         s->article.body_len, CF_MAX_BODY);
+                finish(s, CF_EINVAL, 0, why, done, done_arg);
+                continue;
+            }
             used++;
             if ((rc = push_send(&p, s, err)) != CF_OK)
                 goto out;

@@ -59,6 +59,12 @@ void cmd_catch_signals(void);
 /* Reads a whole file (at most 64 MiB); NULL with why on failure. Caller frees. */
 char *cmd_read_file(const char *path, size_t *len, char *why, size_t whylen);
 
+/* The exit status once writing the output failed with errno e: a reader that left
+ * (EPIPE, as `| head` does) ends the run quietly with rc_so_far; any other failure
+ * (a full disk, an I/O error) prints "cloudfact: CMD: cannot write the output: why"
+ * and is 1. */
+int cmd_output_failed(const char *cmd, int e, int rc_so_far);
+
 /* cmd_read_file_into from an open descriptor (standard input, say), which it leaves
  * open. A signal that set cmd_interrupted ends the read with why "interrupted". */
 int cmd_read_fd_into(int fd, char **buf, size_t *cap, size_t *len, char *why, size_t whylen);

@@ -110,6 +110,15 @@ cmd_read_file(const char *path, size_t *len, char *why, size_t whylen)
 }
 
 int
+cmd_output_failed(const char *cmd, int e, int rc_so_far)
+{
+    if (e == EPIPE)
+        return rc_so_far;
+    fprintf(stderr, "cloudfact: %s: cannot write the output: %s\n", cmd, strerror(e ? e : EIO));
+    return 1;
+}
+
+int
 cmd_text_split(const char *data, size_t len, size_t *title_len, size_t *body_at, char *why,
                size_t whylen)
 {

@@ -90,18 +90,6 @@ flush_out(cf_json_buf_t *out)
     return rc;
 }
 
-/* The status once writing failed with errno e: a reader that left (EPIPE) ends the
- * run as sub and query end theirs, with what happened so far; any other failure is
- * reported. */
-static int
-write_failed(int e, int rc_so_far)
-{
-    if (e == EPIPE)
-        return rc_so_far;
-    fprintf(stderr, "cloudfact: extract: cannot write the output: %s\n", strerror(e));
-    return 1;
-}
-
 int
 cmd_extract(int argc, char **argv)
 {
@@ -186,7 +174,7 @@ cmd_extract(int argc, char **argv)
         cf_facts_clear(&facts);
         cf_class_clear(&cls);
         if (werr) {
-            rc = write_failed(werr, rc);
+            rc = cmd_output_failed("extract", werr, rc);
             stopped = true;
             break;
         }
@@ -194,7 +182,7 @@ cmd_extract(int argc, char **argv)
     }
     int werr = stopped ? 0 : flush_out(&out); /* what a skipped last file left */
     if (werr) {
-        rc = write_failed(werr, rc);
+        rc = cmd_output_failed("extract", werr, rc);
         stopped = true;
     }
     if (!stopped)

@@ -177,11 +177,7 @@ cmd_quarantine(int argc, char **argv)
     }
     if (l.table)
         printf("%zu quarantined article(s)\n", l.total);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        if (errno == EPIPE)
-            return 0; /* the reader left, as `| head` does */
-        fprintf(stderr, "cloudfact: quarantine: cannot write the output: %s\n", strerror(errno));
-        return 1;
-    }
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return cmd_output_failed("quarantine", errno, 0);
     return 0;
 }

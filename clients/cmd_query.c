@@ -175,7 +175,7 @@ flush_table(out_t *o)
     }
     o->nrows = 0;
     if (fflush(stdout) != 0) {
-        o->rc = errno == EPIPE ? o->rc : 1;
+        o->rc = cmd_output_failed("query", errno, o->rc);
         o->stop = true;
     }
 }
@@ -192,7 +192,7 @@ on_fact(void *arg, const cf_fact_t *f)
     }
     json_t *line = cf_json_fact(f);
     if (cf_json_print_line(line, stdout) != 0) {
-        o->rc = errno == EPIPE ? o->rc : 1;
+        o->rc = cmd_output_failed("query", errno, o->rc);
         o->stop = true;
     }
     json_decref(line);

@@ -2,6 +2,7 @@
  * cmd_stats: `cloudfact stats`: the daemon's counters from the query socket. A
  * summary for people at a terminal, one JSON object for programs otherwise (or
  * with --json). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -261,11 +262,11 @@ cmd_stats(int argc, char **argv)
     int status = 0;
     if (json || !isatty(STDOUT_FILENO)) {
         if (cf_json_print_line(v, stdout) != 0)
-            status = 1;
+            status = cmd_output_failed("stats", errno, 0);
     } else {
         print_human(v, stdout);
         if (fflush(stdout) != 0)
-            status = 1;
+            status = cmd_output_failed("stats", errno, 0);
     }
     json_decref(v);
     return status;

@@ -104,7 +104,7 @@ static void
 print_line(follow_t *fl, json_t *line)
 {
     if (cf_json_print_line(line, stdout) != 0) {
-        fl->rc = errno == EPIPE ? fl->rc : 1;
+        fl->rc = cmd_output_failed("sub", errno, fl->rc);
         fl->stop = true;
     }
     json_decref(line);

@@ -294,6 +294,22 @@ main(void)
     CHECK(rc == 1 && strstr(perr, "unanswered 3"), "unreachable daemon: %d %s", rc, perr);
     free(perr);
 
+    /* a body over 4 MiB makes a message the daemon drops with the connection: push
+     * says invalid at once, naming the limit, instead of resending it unanswered */
+    f = fopen(tmp("huge.txt"), "w");
+    fputs("A huge article\n", f);
+    for (int i = 0; i < 6 * 1024; i++)
+        fprintf(f, "%01023d\n", i);
+    fclose(f);
+    const char *huge_argv[] = {cloudfact,   "push", "--endpoint",    d.ingest,
+                               "--timeout", "200",  tmp("huge.txt"), NULL};
+    rc = run(true, tmp("push6.out"), tmp("push6.err"), huge_argv);
+    perr = slurp(tmp("push6.err"));
+    CHECK(rc == 1 && strstr(perr, "over the limit of 4194304") && strstr(perr, "invalid 1") &&
+              strstr(perr, "unanswered 0"),
+          "a 6 MiB body: %d %s", rc, perr);
+    free(perr);
+
     /* extract: a file that is not UTF-8 is reported and skipped, exit 1 */
     f = fopen(tmp("latin1.txt"), "w");
     fprintf(f, "Caf\xe9 news\nThe caf\xe9 opened.\n");
@@ -380,6 +396,29 @@ main(void)
               strstr(ferr, "cloudfact: extract: cannot write the output: No space left"),
           "extract to a full disk: 0x%x %s", fst, ferr);
     free(ferr);
+    /* and so do the commands that print what the daemon sends */
+    const char *const to_full[][3] = {
+        {"sub", "--count 1 --from-start --query", d.query},
+        {"query", "--endpoint", d.query},
+        {"stats", "--json --endpoint", d.query},
+    };
+    for (size_t i = 0; i < sizeof to_full / sizeof *to_full; i++) {
+        if (strcmp(to_full[i][0], "sub") == 0)
+            snprintf(full_cmd, sizeof full_cmd,
+                     "'%s' sub --endpoint '%s' %s '%s' > /dev/full 2> '%s'", cloudfact, d.publish,
+                     to_full[i][1], to_full[i][2], tmp("full.err"));
+        else
+            snprintf(full_cmd, sizeof full_cmd, "'%s' %s %s '%s' > /dev/full 2> '%s'", cloudfact,
+                     to_full[i][0], to_full[i][1], to_full[i][2], tmp("full.err"));
+        fst = system(full_cmd);
+        ferr = slurp(tmp("full.err"));
+        char want[96];
+        snprintf(want, sizeof want, "cloudfact: %s: cannot write the output: No space left",
+                 to_full[i][0]);
+        CHECK(WIFEXITED(fst) && WEXITSTATUS(fst) == 1 && strstr(ferr, want),
+              "%s to a full disk: 0x%x '%s'", to_full[i][0], fst, ferr);
+        free(ferr);
+    }
     const char *const bad_opts[][8] = {
         {cloudfact, "push", "--window", "4294967297", "x", NULL},
         {cloudfact, "push", "--timeout", "abc", "x", NULL},
