@@ -202,6 +202,8 @@ typedef struct push {
     slot_t *slots;
     size_t nslots;
     msgpack_sbuffer buf;
+    char foreign[CF_ERR_TEXT_MAX + 128]; /* why the last reply that is no ingest reply was
+                                          * not: said with the unanswered ones */
 } push_t;
 
 static int
@@ -386,6 +388,13 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
                         used--;
                     }
                 }
+            } else {
+                /* another socket's answer (a query endpoint's `error`, say): the
+                 * requests stay unanswered, and the summary says why */
+                snprintf(p.foreign, sizeof p.foreign,
+                         "no answer from the daemon that reads as an ingest reply (one was "
+                         "not: %s); is --endpoint the ingest endpoint?",
+                         derr.text);
             }
             cf_msg_clear(&reply);
             zmq_msg_close(&m);
@@ -398,7 +407,8 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
                 continue;
             if (s->waiting_reply) {
                 if (s->resends >= o.retries) {
-                    finish(s, CF_ECLOSED, 0, "no answer from the daemon", done, done_arg);
+                    finish(s, CF_ECLOSED, 0, p.foreign[0] ? p.foreign : "no answer from the daemon",
+                           done, done_arg);
                     used--;
                     continue;
                 }

@@ -309,6 +309,14 @@ main(void)
               strstr(perr, "unanswered 0"),
           "a 6 MiB body: %d %s", rc, perr);
     free(perr);
+    /* pointed at the query endpoint, which answers with its own errors: said */
+    const char *wrong_argv[] = {cloudfact,   "push", "--endpoint", d.query,
+                                "--timeout", "100",  examples,     NULL};
+    rc = run(true, tmp("push7.out"), tmp("push7.err"), wrong_argv);
+    perr = slurp(tmp("push7.err"));
+    CHECK(rc == 1 && strstr(perr, "is --endpoint the ingest endpoint?"),
+          "push to the query endpoint: %d %s", rc, perr);
+    free(perr);
 
     /* extract: a file that is not UTF-8 is reported and skipped, exit 1 */
     f = fopen(tmp("latin1.txt"), "w");
