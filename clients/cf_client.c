@@ -216,6 +216,17 @@ push_send(push_t *p, slot_t *s, cf_err_t *err)
     msgpack_pack_uint64(&pk, s->seq);
     cf_msg_pack_article(&p->buf, ref.data, ref.size, &s->article);
     msgpack_sbuffer_destroy(&ref);
+    if (p->buf.size > (size_t)CF_MAX_MSGSIZE) {
+        /* over the daemon's ZMQ_MAXMSGSIZE, which drops it with the connection:
+         * never answered, so not sent (the caller answers it) */
+        size_t n = p->buf.size;
+        msgpack_sbuffer_clear(&p->buf);
+        return cf_err_set(err, CF_ETOOBIG,
+                          "the request is %zu bytes, over the daemon's message limit of %lld "
+                          "(body %zu bytes, title %zu): not sent, it would be dropped unanswered",
+                          n, CF_MAX_MSGSIZE, s->article.body_len,
+                          s->article.title ? strlen(s->article.title) : 0);
+    }
     int rc;
     while ((rc = zmq_send(p->sock, p->buf.data, p->buf.size, 0)) < 0 && zmq_errno() == EINTR)
         ;
@@ -307,20 +318,17 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
             }
             s->used = true;
             s->seq = seq++;
-            if (s->article.body_len > CF_MAX_BODY) {
-                /* a message this big is over the daemon's ZMQ_MAXMSGSIZE, which drops it
-                 * with the connection: never answered, so answered here, as it would be */
-                char why[160];
-                snprintf(why, sizeof why,
-                         "field 'body': %zu bytes, over the limit of %u (not sent: the daemon "
-                         "would drop it unanswered)",
-                         s->article.body_len, CF_MAX_BODY);
-                finish(s, CF_EINVAL, 0, why, done, done_arg);
+            cf_err_t big;
+            if ((rc = push_send(&p, s, &big)) == CF_ETOOBIG) {
+                finish(s, CF_EINVAL, 0, big.text, done, done_arg); /* `invalid`, said here */
+                rc = CF_OK;
                 continue;
             }
             used++;
-            if ((rc = push_send(&p, s, err)) != CF_OK)
+            if (rc != CF_OK) {
+                *err = big;
                 goto out;
+            }
         }
         if (used == 0)
             break;

@@ -44,8 +44,8 @@ typedef struct cf_push_opts {
  * next() returned. opts may be NULL (every default); in opts, zero fields take
  * their defaults except retries, where 0 means never resend. err may be NULL.
  * `busy` is final only after busy_for_ms of retries: backpressure delays, it does
- * not lose. An article whose body is over CF_MAX_BODY is not sent (the daemon would
- * drop the message unanswered): done() gets CF_EINVAL for it at once. */
+ * not lose. An article whose request would be over CF_MAX_MSGSIZE is not sent (the
+ * daemon would drop the message unanswered): done() gets CF_EINVAL for it at once. */
 int cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_opts_t *opts,
                 cf_push_next_fn next, void *next_arg, cf_push_done_fn done, void *done_arg,
                 cf_err_t *err);

@@ -1722,7 +1722,7 @@ run_batch_once(cf_archive_t *self, cf_archive_req_t *batch)
  * all of it is rolled back anyway) can stop one after its first write. Should anything
  * else ever do (halfway), the batch is rolled back and run once more, carefully, with
  * a savepoint around each DONE, so that the one failing request is answered alone
- * (CF_EDB) and the others are stored as before. */
+ * (CF_EREFUSED) and the others are stored as before. */
 static bool
 run_batch(cf_archive_t *self, cf_archive_req_t *batch)
 {

@@ -416,10 +416,37 @@ cf_auth_public_key(const cf_auth_t *self)
     return self && self->curve ? self->pub : "";
 }
 
+/* Whether a process listens on the socket file at path: 1 yes (a full backlog
+ * counts), 0 no (the connection is refused: a killed daemon's file, or ours after
+ * its close), -1 cannot tell (errno says why: another user's socket we may not
+ * write, another socket type, a path too long for a socket address). */
+static int
+listening(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n = strlen(path);
+    if (n >= sizeof sa.sun_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(sa.sun_path, path, n + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int rc = connect(fd, (const struct sockaddr *)&sa, sizeof sa);
+    int e = errno;
+    close(fd);
+    errno = e;
+    if (rc == 0 || e == EAGAIN)
+        return 1;
+    return e == ECONNREFUSED ? 0 : -1;
+}
+
 /* Makes path free for an ipc bind, or says why not. libzmq unlinks the path before
  * it binds, so a second daemon given the same path would silently take it over from
  * a running one (and remove it when it stops), and a regular file there would be
- * deleted. A socket file that refuses a connection is a killed daemon's: removed. */
+ * deleted: only a socket file that refuses connections (a killed daemon's) is
+ * removed; anything else there is refused. */
 static int
 claim_ipc(const char *dom, const char *path, cf_err_t *err)
 {
@@ -429,31 +456,40 @@ claim_ipc(const char *dom, const char *path, cf_err_t *err)
     if (!S_ISSOCK(st.st_mode))
         return cf_err_set(err, CF_EINVAL, "%s: cannot bind ipc://%s: it exists and is not a socket",
                           dom, path);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof sa.sun_path)
-        return CF_OK; /* too long for a socket address: zmq_bind says so */
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return cf_err_sys(err, "%s: cannot check ipc://%s", dom, path);
-    int rc = connect(fd, (const struct sockaddr *)&sa, sizeof sa);
-    int e = errno;
-    close(fd);
-    if (rc == 0 || e == EAGAIN) /* EAGAIN: a listener with a full backlog */
+    int l = listening(path);
+    if (l > 0)
         return cf_err_set(err, CF_ESYS,
                           "%s: cannot bind ipc://%s: another process is listening on it "
                           "(another cloudfactd?)",
                           dom, path);
-    if (e == ECONNREFUSED && unlink(path) != 0 && errno != ENOENT)
+    if (l < 0)
+        return cf_err_sys(err,
+                          "%s: cannot bind ipc://%s: a socket file is there and whether a "
+                          "process listens on it cannot be told",
+                          dom, path);
+    if (unlink(path) != 0 && errno != ENOENT)
         return cf_err_sys(err, "%s: cannot remove the stale socket file %s", dom, path);
-    return CF_OK; /* refused (now removed), or another error that zmq_bind reports */
+    return CF_OK;
 }
 
 void
 cf_auth_unbind_ipc(const char *endpoint)
 {
-    if (endpoint && strncmp(endpoint, "ipc://", 6) == 0 && endpoint[6] == '/')
-        unlink(endpoint + 6);
+    if (!endpoint || strncmp(endpoint, "ipc://", 6) != 0 || endpoint[6] != '/')
+        return;
+    /* by path: only a socket file nobody listens on any more. libzmq closes our
+     * listener in its I/O thread, a moment after zmq_close: one that still answers
+     * after 100 ms is not ours (a daemon that started on the path after our file
+     * was removed, or since our listener closed). Runs once, at stop. */
+    const char *path = endpoint + 6;
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+        return;
+    int l;
+    for (int i = 0; (l = listening(path)) == 1 && i < 20; i++)
+        usleep(5000);
+    if (l == 0)
+        unlink(path);
 }
 
 int

@@ -63,18 +63,18 @@ const char *cf_auth_public_key(const cf_auth_t *self);
  * counted through a socket monitor; anything else is bound plain. A socket with
  * both binds its plain endpoints first (libzmq cannot unset a ZAP domain). A tcp
  * worker endpoint without CURVE is refused (CF_EINVAL). self may be NULL (plain).
- * An ipc endpoint's path is refused when another process listens there (CF_ESYS,
- * EADDRINUSE: libzmq would take the path over) or when it is not a socket
- * (CF_EINVAL: libzmq would delete the file); a socket file nobody listens on (a
- * killed daemon's) is replaced. The bound socket file gets mode 0660: the service's
+ * An ipc endpoint's path is refused when another process listens there, or may
+ * (CF_ESYS: libzmq would take the path over), or when it is not a socket
+ * (CF_EINVAL: libzmq would delete the file); a socket file that refuses connections
+ * (a killed daemon's) is replaced. The bound socket file gets mode 0660: the service's
  * user and group may connect, others may not. The socket's owner re-arms its
  * watcher afterwards. */
 int cf_auth_bind(cf_auth_t *self, void *sock, cf_auth_domain_t d, const char *endpoint,
                  cf_err_t *err);
 
-/* Removes the socket file of an ipc endpoint that this process bound (libzmq may
- * leave it behind at close); anything else is left alone. Call after closing the
- * socket. */
+/* Removes the socket file of an ipc endpoint that this process bound (libzmq
+ * leaves it behind at close) once nobody listens on it; a file someone listens on,
+ * or that is not a socket, is left alone. Call after closing the socket. */
 void cf_auth_unbind_ipc(const char *endpoint);
 
 /* Whether the peer that sent msg (any frame it sent) may still use domain d: CF_OK

@@ -128,7 +128,7 @@ struct cf_dispatch {
     struct event *retry_ev;        /* sends the retry list again, 1 s after its first */
     job_t *retry;                  /* requests the archive failed on storage trouble */
     msgpack_sbuffer buf;
-    char *ipc_path[2];             /* socket files of ipc:// endpoints, or NULL */
+    char *ipc_endpoint[2];         /* ipc:// endpoints (files removed at destroy), or NULL */
     cf_ratelog_t undelivered_log;  /* rate-limited warnings */
     cf_ratelog_t bad_log;
     cf_ratelog_t report_log; /* `error` messages that end no job (reload failures) */
@@ -284,6 +284,12 @@ on_job_archived(cf_archive_req_t *req, void *arg)
                       (unsigned long long)j->article.id, req->u.fail.attempts, j->error);
         cf_publish_article_failed(self->publish, j->article.id, req->u.fail.url,
                                   req->u.fail.attempts, j->error);
+    } else if (req->rc == CF_EREFUSED) {
+        /* a FAIL or RELEASE that SQLite refuses on its own (a trigger, say): nothing
+         * more to try; the claim is given back at the next start */
+        cf_log_error("dispatch: article %llu: the archive refused to record the attempt, the "
+                     "article stays processing until cloudfactd restarts: %s",
+                     (unsigned long long)j->article.id, req->err.text);
     } else if (req->rc != CF_OK) {
         cf_log_warn("dispatch: article %llu: archive refused the update: %s",
                     (unsigned long long)j->article.id, req->err.text);
@@ -961,7 +967,7 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
     self->next_lease = (self->next_lease >> 2) + (1ull << 40);
     for (size_t i = 0; i < 2; i++)
         if (eps[i] && strncmp(eps[i], "ipc://", 6) == 0) /* mode 0660 (cf_auth_bind) */
-            self->ipc_path[i] = cf_strdup(eps[i] + 6);
+            self->ipc_endpoint[i] = cf_strdup(eps[i]);
     self->opts.local = NULL; /* borrowed for the bind only */
     msgpack_sbuffer_init(&self->buf);
     self->zs = cf_zsock_new(base, sock, "workers", on_worker_msg, self, WORKERS_OUTQ, err);
@@ -1133,9 +1139,8 @@ cf_dispatch_destroy(cf_dispatch_t **self_p)
     }
     cf_zsock_destroy(&self->zs);
     for (size_t i = 0; i < 2; i++) {
-        if (self->ipc_path[i])
-            unlink(self->ipc_path[i]); /* ZeroMQ leaves the socket file behind */
-        free(self->ipc_path[i]);
+        cf_auth_unbind_ipc(self->ipc_endpoint[i]); /* ZeroMQ leaves the file behind */
+        free(self->ipc_endpoint[i]);
     }
     msgpack_sbuffer_destroy(&self->buf);
     free(self);

@@ -72,7 +72,7 @@ typedef struct side {
     struct cf_query *owner;
     cf_zsock_t *zs;             /* a ROUTER */
     bool operator;              /* the ipc control socket: operator ops allowed */
-    char *ipc_path;             /* its socket file, removed at destroy */
+    char *ipc_endpoint;         /* ipc: its socket file is removed at destroy */
 } side_t;
 
 /* A requeue waiting for its commit. */
@@ -883,7 +883,7 @@ bind_side(cf_query_t *self, side_t *side, struct event_base *base, void *zctx,
         return rc;
     }
     if (strncmp(endpoint, "ipc://", 6) == 0) /* mode 0660: the service's group may operate */
-        side->ipc_path = cf_strdup(endpoint + 6);
+        side->ipc_endpoint = cf_strdup(endpoint);
     side->owner = self;
     side->operator = operator;
     side->zs = cf_zsock_new(base, sock, operator ? "control" : "query", on_request, side,
@@ -986,9 +986,8 @@ static void
 side_destroy(side_t *side)
 {
     cf_zsock_destroy(&side->zs);
-    if (side->ipc_path)
-        unlink(side->ipc_path);
-    free(side->ipc_path);
+    cf_auth_unbind_ipc(side->ipc_endpoint);
+    free(side->ipc_endpoint);
 }
 
 void

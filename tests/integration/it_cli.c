@@ -294,8 +294,8 @@ main(void)
     CHECK(rc == 1 && strstr(perr, "unanswered 3"), "unreachable daemon: %d %s", rc, perr);
     free(perr);
 
-    /* a body over 4 MiB makes a message the daemon drops with the connection: push
-     * says invalid at once, naming the limit, instead of resending it unanswered */
+    /* a 6 MiB body makes a message the daemon drops with the connection: push says
+     * invalid at once, naming the limit, instead of resending it unanswered */
     f = fopen(tmp("huge.txt"), "w");
     fputs("A huge article\n", f);
     for (int i = 0; i < 6 * 1024; i++)
@@ -305,8 +305,8 @@ main(void)
                                "--timeout", "200",  tmp("huge.txt"), NULL};
     rc = run(true, tmp("push6.out"), tmp("push6.err"), huge_argv);
     perr = slurp(tmp("push6.err"));
-    CHECK(rc == 1 && strstr(perr, "over the limit of 4194304") && strstr(perr, "invalid 1") &&
-              strstr(perr, "unanswered 0"),
+    CHECK(rc == 1 && strstr(perr, "over the daemon's message limit of 5242880") &&
+              strstr(perr, "invalid 1") && strstr(perr, "unanswered 0"),
           "a 6 MiB body: %d %s", rc, perr);
     free(perr);
     /* pointed at the query endpoint, which answers with its own errors: said */

@@ -3,8 +3,9 @@
  * workers). A stale socket file (a killed daemon's) is replaced at start; every
  * socket file is mode 0660 (the service's group may connect, others may not); a
  * second daemon given a path that the running one listens on refuses to start
- * (exit 1, naming the path) and the running one keeps it; a path that is not a
- * socket is refused (exit 2) and left as it is; a clean stop removes the files. */
+ * (exit 1, naming the path) and the running one keeps it, as is a live socket of
+ * another kind; a path that is not a socket is refused (exit 2) and left as it is;
+ * a clean stop removes the files. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,7 +83,7 @@ main(void)
     const char *file[EPS] = {"in.sock", "pub.sock", "q.sock", "control.sock", "workers.sock"};
     for (int i = 0; i < EPS; i++) {
         snprintf(path[i], sizeof path[i], "%.200s/%s", a.dir, file[i]);
-        snprintf(ep[i], sizeof ep[i], "ipc://%s", path[i]);
+        snprintf(ep[i], sizeof ep[i], "ipc://%.290s", path[i]);
     }
     snprintf(a.ingest, sizeof a.ingest, "%.63s", ep[0]);
     snprintf(a.publish, sizeof a.publish, "%.63s", ep[1]);
@@ -150,6 +151,27 @@ main(void)
     CHECK(strcmp(text, "keep me\n") == 0, "the file at the path was changed: '%s'", text);
     free(text);
     printf("ok   a path that is not a socket: refused, the file left as it is\n");
+
+    /* a live socket of another kind (datagram): no stream connect can tell whether
+     * it is in use, and libzmq would unlink it: refused, left in place */
+    char dgram_path[300];
+    snprintf(dgram_path, sizeof dgram_path, "%.200s/dgram.sock", bdir);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%.107s", dgram_path);
+    int dfd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK(dfd >= 0 && bind(dfd, (struct sockaddr *)&sa, sizeof sa) == 0, "dgram: %s",
+          strerror(errno));
+    snprintf(eps[0], sizeof eps[0], "ipc://%.280s", dgram_path);
+    st = run_second(bdir, eps, log);
+    text = slurp(log);
+    CHECK(st == 1 && strstr(text, "cannot be told"),
+          "a datagram socket as ingest path: exit %d\n%s", st, text);
+    free(text);
+    struct stat dst;
+    CHECK(lstat(dgram_path, &dst) == 0 && S_ISSOCK(dst.st_mode),
+          "the datagram socket file is gone");
+    close(dfd);
+    printf("ok   a live socket of another kind: refused, left in place\n");
 
     int ws = it_daemon_stop(&a, SIGTERM, 60);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
