@@ -318,15 +318,15 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
             }
             s->used = true;
             s->seq = seq++;
-            cf_err_t big;
-            if ((rc = push_send(&p, s, &big)) == CF_ETOOBIG) {
-                finish(s, CF_EINVAL, 0, big.text, done, done_arg); /* `invalid`, said here */
+            cf_err_t serr;
+            if ((rc = push_send(&p, s, &serr)) == CF_ETOOBIG) {
+                finish(s, CF_EINVAL, 0, serr.text, done, done_arg); /* `invalid`, said here */
                 rc = CF_OK;
                 continue;
             }
             used++;
             if (rc != CF_OK) {
-                *err = big;
+                *err = serr;
                 goto out;
             }
         }

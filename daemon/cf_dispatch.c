@@ -128,7 +128,7 @@ struct cf_dispatch {
     struct event *retry_ev;        /* sends the retry list again, 1 s after its first */
     job_t *retry;                  /* requests the archive failed on storage trouble */
     msgpack_sbuffer buf;
-    char *ipc_endpoint[2];         /* ipc:// endpoints (files removed at destroy), or NULL */
+    char *endpoint[2];             /* as bound (ipc files removed at destroy), or NULL */
     cf_ratelog_t undelivered_log;  /* rate-limited warnings */
     cf_ratelog_t bad_log;
     cf_ratelog_t report_log; /* `error` messages that end no job (reload failures) */
@@ -965,9 +965,8 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
     if (getrandom(&self->next_lease, sizeof self->next_lease, 0) != sizeof self->next_lease)
         self->next_lease = (uint64_t)time(NULL) << 20;
     self->next_lease = (self->next_lease >> 2) + (1ull << 40);
-    for (size_t i = 0; i < 2; i++)
-        if (eps[i] && strncmp(eps[i], "ipc://", 6) == 0) /* mode 0660 (cf_auth_bind) */
-            self->ipc_endpoint[i] = cf_strdup(eps[i]);
+    for (size_t i = 0; i < 2 && eps[i]; i++)
+        self->endpoint[i] = cf_strdup(eps[i]);
     self->opts.local = NULL; /* borrowed for the bind only */
     msgpack_sbuffer_init(&self->buf);
     self->zs = cf_zsock_new(base, sock, "workers", on_worker_msg, self, WORKERS_OUTQ, err);
@@ -1139,8 +1138,8 @@ cf_dispatch_destroy(cf_dispatch_t **self_p)
     }
     cf_zsock_destroy(&self->zs);
     for (size_t i = 0; i < 2; i++) {
-        cf_auth_unbind_ipc(self->ipc_endpoint[i]); /* ZeroMQ leaves the file behind */
-        free(self->ipc_endpoint[i]);
+        cf_auth_unbind_ipc(self->endpoint[i]); /* ZeroMQ leaves ipc files behind */
+        free(self->endpoint[i]);
     }
     msgpack_sbuffer_destroy(&self->buf);
     free(self);

@@ -72,7 +72,7 @@ typedef struct side {
     struct cf_query *owner;
     cf_zsock_t *zs;             /* a ROUTER */
     bool operator;              /* the ipc control socket: operator ops allowed */
-    char *ipc_endpoint;         /* ipc: its socket file is removed at destroy */
+    char *endpoint;             /* as bound: an ipc socket file is removed at destroy */
 } side_t;
 
 /* A requeue waiting for its commit. */
@@ -882,8 +882,7 @@ bind_side(cf_query_t *self, side_t *side, struct event_base *base, void *zctx,
         zmq_close(sock);
         return rc;
     }
-    if (strncmp(endpoint, "ipc://", 6) == 0) /* mode 0660: the service's group may operate */
-        side->ipc_endpoint = cf_strdup(endpoint);
+    side->endpoint = cf_strdup(endpoint);
     side->owner = self;
     side->operator = operator;
     side->zs = cf_zsock_new(base, sock, operator ? "control" : "query", on_request, side,
@@ -986,8 +985,8 @@ static void
 side_destroy(side_t *side)
 {
     cf_zsock_destroy(&side->zs);
-    cf_auth_unbind_ipc(side->ipc_endpoint);
-    free(side->ipc_endpoint);
+    cf_auth_unbind_ipc(side->endpoint);
+    free(side->endpoint);
 }
 
 void
