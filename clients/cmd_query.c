@@ -51,7 +51,8 @@ usage(FILE *out)
             "  --help             show this help\n" CMD_KEY_USAGE "\n"
             "Exit status: 0 on success (also when nothing matches), 1 when the daemon cannot\n"
             "be reached, the query fails or a signal cuts the answer short, 2 on a usage\n"
-            "error.\n\n"
+            "error, a filter no fact can match (an unknown type or status, a subject or\n"
+            "object that is not an entity id) or a --from after --to.\n\n"
             "Examples:\n"
             "  cloudfact query --type market_share --subject aws --from 2014 --to 2015\n"
             "  cloudfact query --text 'Frankfurt AND region' --type datacenter\n"
@@ -199,6 +200,55 @@ on_fact(void *arg, const cf_fact_t *f)
     return o->stop || cmd_interrupted;
 }
 
+/* The daemon matches filters exactly, so a misspelt one ("--type marketshare",
+ * "--status Reported", "--subject AWS") or an empty range would print nothing and
+ * exit 0: refused here, where the user can be told. Returns 0 or 2 (usage). */
+static int
+check_filters(const cf_msg_facts_t *q)
+{
+    if (q->type && !cf_fact_type_is_valid(q->type)) {
+        fprintf(stderr, "cloudfact: query: --type: '%s' is not a fact type; the types are",
+                q->type);
+        for (int i = 0; i < CF_FACT_TYPES; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", cf_fact_type_name(i));
+        fputc('\n', stderr);
+        return 2;
+    }
+    if (q->status && !cf_fact_status_is_valid(q->status)) {
+        fprintf(stderr,
+                "cloudfact: query: --status: '%s' is not a status; the statuses are reported, "
+                "announced, planned, rumored and speculative\n",
+                q->status);
+        return 2;
+    }
+    const char *ids[][2] = {{"--subject", q->subject}, {"--object", q->object}};
+    for (size_t i = 0; i < 2; i++) {
+        if (ids[i][1] && !cf_entity_id_is_valid(ids[i][1])) {
+            fprintf(stderr,
+                    "cloudfact: query: %s: '%s' is not an entity id (lowercase letters, digits "
+                    "and single hyphens, as in 'aws' or 'google-cloud')\n",
+                    ids[i][0], ids[i][1]);
+            return 2;
+        }
+    }
+    char from_a[11], from_b[11], to_a[11], to_b[11];
+    if ((q->period_from && cf_period_range(q->period_from, from_a, from_b) != CF_OK) ||
+        (q->period_to && cf_period_range(q->period_to, to_a, to_b) != CF_OK)) {
+        fprintf(stderr, "cloudfact: query: --from and --to take a period: YYYY, YYYY-Qn, "
+                        "YYYY-Hn, YYYY-MM, YYYY-MM-DD or FYyyyy\n");
+        return 2;
+    }
+    /* YYYY-MM-DD compares as text */
+    if (q->period_from && q->period_to && strcmp(from_a, to_b) > 0) {
+        fprintf(stderr,
+                "cloudfact: query: --from %s starts after --to %s ends (%s > %s): no fact "
+                "can match\n",
+                q->period_from, q->period_to, from_a, to_b);
+        return 2;
+    }
+    return 0;
+}
+
 int
 cmd_query(int argc, char **argv)
 {
@@ -281,13 +331,8 @@ cmd_query(int argc, char **argv)
         fprintf(stderr, "cloudfact: query: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
-    char a[11], b[11];
-    if ((q.period_from && cf_period_range(q.period_from, a, b) != CF_OK) ||
-        (q.period_to && cf_period_range(q.period_to, a, b) != CF_OK)) {
-        fprintf(stderr, "cloudfact: query: --from and --to take a period: YYYY, YYYY-Qn, "
-                        "YYYY-Hn, YYYY-MM, YYYY-MM-DD or FYyyyy\n");
+    if (check_filters(&q))
         return 2;
-    }
     if (cmd_curve_load("query", &keys, &curve) || cmd_endpoint_check("query", endpoint))
         return 2;
     out_t o = {0};

@@ -35,8 +35,10 @@ usage_sub(FILE *out)
             "with the fields seq, article, type, subject, object, value, unit, period, place,\n"
             "detail, qualifier, status, source, confidence, evidence, evidence_start,\n"
             "evidence_end. PREFIX selects topics: fact.<type>.<subject> (default: fact.).\n"
-            "article.done and article.failed events print only when subscribed to by name;\n"
-            "heartbeats never print. SIGINT or SIGTERM stop it with exit status 0.\n\n"
+            "article.done and article.failed events print only when a PREFIX names them\n"
+            "(article, article.done, ...); heartbeats never print; a PREFIX that selects\n"
+            "nothing sub prints (a misspelt type) is refused. SIGINT or SIGTERM stop it with exit "
+            "status 0.\n\n"
             "Joining history and live: with --since, --from-start or --resume, sub subscribes,\n"
             "waits for the daemon's heartbeat (the subscription is live), replays the archive\n"
             "from the start point over the query endpoint, then follows the live stream,\n"
@@ -264,14 +266,91 @@ heartbeat_last(const void *body, size_t len, uint64_t *last)
     return ok;
 }
 
+/* Does prefix p name events: "article.done", "article." or "article", but not "" or
+ * "fact." (a prefix that selects every fact does not print events too)? */
+static bool
+event_prefix(const char *p)
+{
+    size_t n = strlen(p);
+    return n >= strlen("article") && strncmp(p, "article.", n < 8 ? n : 8) == 0;
+}
+
 static bool
 event_named(const follow_t *fl, const char *topic)
 {
     for (size_t i = 0; i < fl->nprefixes; i++)
-        if (strncmp(fl->prefixes[i], "article.", 8) == 0 &&
+        if (event_prefix(fl->prefixes[i]) &&
             strncmp(topic, fl->prefixes[i], strlen(fl->prefixes[i])) == 0)
             return true;
     return false;
+}
+
+/* Is p a prefix of a topic that a word of `what` starts (what: "a|b|c")? */
+static bool
+prefix_of_any(const char *p, const char *what)
+{
+    size_t n = strlen(p);
+    for (const char *w = what; *w;) {
+        size_t len = strcspn(w, "|");
+        if (n <= len && strncmp(w, p, n) == 0)
+            return true;
+        w += len + (w[len] == '|');
+    }
+    return false;
+}
+
+/* Can prefix p select anything sub prints (fact.<type>.<subject>, article.done,
+ * article.failed)? A prefix that cannot ("market_share" without "fact.", a misspelt
+ * type, "sys.heartbeat") would print nothing for ever: said here, with a hint. */
+static bool
+prefix_ok(const char *p)
+{
+    if (prefix_of_any(p, "fact.|article.done|article.failed"))
+        return true;
+    if (strncmp(p, "fact.", 5) != 0) {
+        if (cf_fact_type_is_valid(p))
+            fprintf(stderr, "cloudfact: sub: prefix '%s' selects nothing: did you mean fact.%s?\n",
+                    p, p);
+        else
+            fprintf(stderr,
+                    "cloudfact: sub: prefix '%s' selects nothing sub prints; topics are "
+                    "fact.<type>.<subject>, article.done and article.failed (heartbeats never "
+                    "print)\n",
+                    p);
+        return false;
+    }
+    const char *type = p + 5, *dot = strchr(type, '.');
+    char name[64];
+    size_t tn = dot ? (size_t)(dot - type) : strlen(type);
+    bool ok = tn < sizeof name;
+    if (ok) {
+        memcpy(name, type, tn);
+        name[tn] = '\0';
+        if (dot) {
+            ok = cf_fact_type_is_valid(name);
+        } else {
+            ok = false; /* "fact.market_sh": a prefix of a type name */
+            for (int i = 0; i < CF_FACT_TYPES && !ok; i++)
+                ok = strncmp(cf_fact_type_name(i), name, tn) == 0;
+        }
+    }
+    if (ok && dot && dot[1 + strspn(dot + 1, "abcdefghijklmnopqrstuvwxyz0123456789-")]) {
+        fprintf(stderr,
+                "cloudfact: sub: prefix '%s' selects nothing: entity ids are lowercase letters, "
+                "digits and hyphens (fact.%s.aws)\n",
+                p, name);
+        return false;
+    }
+    if (!ok) {
+        fprintf(stderr,
+                "cloudfact: sub: prefix '%s' selects nothing: no fact type is '%.*s'; "
+                "the types are",
+                p, (int)tn, type);
+        for (int i = 0; i < CF_FACT_TYPES; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", cf_fact_type_name(i));
+        fputc('\n', stderr);
+    }
+    return ok;
 }
 
 static void
@@ -355,7 +434,7 @@ follow_joined(follow_t *fl, const char *endpoint, bool from_now)
     subs[nsubs++] = "fact.";
     subs[nsubs++] = "sys.heartbeat";
     for (size_t i = 0; i < fl->nprefixes && nsubs < 2 + CF_MAX_PREFIXES; i++)
-        if (strncmp(fl->prefixes[i], "article.", 8) == 0)
+        if (event_prefix(fl->prefixes[i]))
             subs[nsubs++] = fl->prefixes[i];
     cf_err_t err;
     cf_sub_t *sub = cf_sub_new(endpoint, &fl->curve, subs, nsubs, &err);
@@ -488,11 +567,14 @@ cmd_sub(int argc, char **argv)
         fprintf(stderr, "cloudfact: sub: at most %u prefixes\n", CF_MAX_PREFIXES);
         return 2;
     }
-    for (size_t i = 0; i < fl.nprefixes; i++)
+    for (size_t i = 0; i < fl.nprefixes; i++) {
         if (strlen(fl.prefixes[i]) > CF_MAX_PREFIX) {
             fprintf(stderr, "cloudfact: sub: a prefix is longer than %u bytes\n", CF_MAX_PREFIX);
             return 2;
         }
+        if (!prefix_ok(fl.prefixes[i]))
+            return 2;
+    }
     if (!has_since && !fl.resume)
         return follow_live(&fl, endpoint);
     bool from_now = !has_since;

@@ -179,7 +179,8 @@ usage(FILE *out)
             "                       as a tcp worker endpoint requires\n"
             "  --key FILE           this worker's secret key (a .key, mode 0600); its .pub\n"
             "                       must be in the daemon's --allow-workers directory\n"
-            "  --help               show this help and exit\n\n"
+            "  --help               show this help and exit\n"
+            "  --version            print the version and exit\n\n"
             "SIGTERM or SIGINT: a worker started by hand leaves without losing a job: it\n"
             "tells the daemon to send no more (`ready` with credit 0), answers every job it\n"
             "holds and exits 0 (a second signal exits at once). A worker the daemon started\n"
@@ -481,6 +482,7 @@ main(int argc, char **argv)
                                           {"die-with-parent", optional_argument, NULL, 'p'},
                                           {"log-level", required_argument, NULL, 'l'},
                                           {"help", no_argument, NULL, 'h'},
+                                          {"version", no_argument, NULL, 'V'},
                                           {"server-key", required_argument, NULL, 'K'},
                                           {"key", required_argument, NULL, 'k'},
                                           {NULL, 0, NULL, 0}};
@@ -530,6 +532,9 @@ main(int argc, char **argv)
             }
             break;
         case 'h': usage(stdout); return 0;
+        case 'V':
+            printf("cloudfact-worker %s\n", CF_VERSION);
+            return 0;
         case ':':
             cf_log_fail("option %s needs an argument (see --help)", argv[optind - 1]);
             return 2;

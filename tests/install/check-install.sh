@@ -44,6 +44,14 @@ systemd-analyze verify --man=no "$unit" || fail "systemd-analyze verify rejects 
 systemd-analyze security --offline=yes --threshold=15 "$unit" >/dev/null ||
     fail "the unit's exposure is above 1.5"
 
+# every installed program answers --help and --version (operators and packagers ask)
+version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
+for prog in cloudfactd cloudfact-worker cloudfact; do
+    "$root/bin/$prog" --help >/dev/null || fail "$prog --help exits $?"
+    got=$("$root/bin/$prog" --version) || fail "$prog --version exits $?"
+    [ "$got" = "$prog $version" ] || fail "$prog --version says '$got', not '$prog $version'"
+done
+
 # the shipped configuration is valid as shipped
 "$root/bin/cloudfactd" --config "$conf" --check-config >/dev/null ||
     fail "cloudfactd --check-config rejects the shipped $conf"

@@ -163,7 +163,10 @@ main(void)
     uint64_t subs0 = it_stat(&d, "cloudfact_subscriptions");
     const char *sub_argv[] = {cloudfact, "sub", "--endpoint", d.publish, "--count", count, NULL};
     pid_t sub = run(false, tmp("sub.jsonl"), tmp("sub.err"), sub_argv);
-    it_wait_stat(&d, "cloudfact_subscriptions", subs0 + 1, 30);
+    /* and one for the events, named without the dot */
+    const char *ev_argv[] = {cloudfact, "sub", "--endpoint", d.publish, "article", NULL};
+    pid_t ev_sub = run(false, tmp("events.jsonl"), tmp("events.err"), ev_argv);
+    it_wait_stat(&d, "cloudfact_subscriptions", subs0 + 2, 30);
 
     const char *push_argv[] = {cloudfact, "push", "--endpoint", d.ingest, examples, NULL};
     int rc = run(true, tmp("push.out"), tmp("push.err"), push_argv);
@@ -189,7 +192,31 @@ main(void)
               json_string_value(a[i]), json_string_value(b[i]));
     free(a);
     free(b);
-    printf("ok   push + sub print the facts extract finds (%zu)\n", ngot);
+    /* every article's done event, and nothing else */
+    char *events = NULL;
+    for (int i = 0; i < 600; i++, usleep(50 * 1000)) {
+        free(events);
+        events = slurp(tmp("events.jsonl"));
+        size_t lines = 0;
+        for (const char *c = events; (c = strchr(c, '\n')); c++)
+            lines++;
+        if (lines >= 3)
+            break;
+    }
+    kill(ev_sub, SIGTERM);
+    CHECK(WIFEXITED(status = it_wait_exit(ev_sub, 30, "sub article")) && WEXITSTATUS(status) == 0,
+          "sub article: status 0x%x", status);
+    free(events);
+    events = slurp(tmp("events.jsonl"));
+    size_t nev = 0, nlines = 0;
+    for (const char *c = events; (c = strstr(c, "{\"topic\":\"article.done\",")); c++)
+        nev++;
+    for (const char *c = events; (c = strchr(c, '\n')); c++)
+        nlines++;
+    CHECK(nev == 3 && nlines == 3, "sub article printed %zu lines, %zu done events of 3: %s",
+          nlines, nev, events);
+    free(events);
+    printf("ok   push + sub print the facts extract finds (%zu); `sub article` the events\n", ngot);
 
     /* again: duplicates are safely stored (0); --strict makes them fail (1) */
     rc = run(true, tmp("push2.out"), tmp("push2.err"), push_argv);
@@ -427,18 +454,37 @@ main(void)
               "%s to a full disk: 0x%x '%s'", to_full[i][0], fst, ferr);
         free(ferr);
     }
-    const char *const bad_opts[][8] = {
+    const char *const bad_opts[][9] = {
         {cloudfact, "push", "--window", "4294967297", "x", NULL},
         {cloudfact, "push", "--timeout", "abc", "x", NULL},
         {cloudfact, "sub", "--count", "-1", NULL},
         {cloudfact, "push", "--bogus", "x", NULL},
         {cloudfact, "stats", "--endpoint", "bogus://x", NULL},
+        /* filters the daemon would match to nothing, silently */
+        {cloudfact, "query", "--type", "marketshare", "--endpoint", d.query, NULL},
+        {cloudfact, "query", "--status", "Reported", "--endpoint", d.query, NULL},
+        {cloudfact, "query", "--subject", "AWS", "--endpoint", d.query, NULL},
+        {cloudfact, "query", "--object", "google cloud", "--endpoint", d.query, NULL},
+        {cloudfact, "query", "--from", "2016", "--to", "2015-12", "--endpoint", d.query},
+        /* prefixes that select nothing sub prints */
+        {cloudfact, "sub", "--endpoint", d.publish, "fact.ipo", "revenue", NULL},
+        {cloudfact, "sub", "--endpoint", d.publish, "fact.revenu.aws", NULL},
+        {cloudfact, "sub", "--endpoint", d.publish, "sys.heartbeat", NULL},
     };
-    const char *const bad_why[] = {"cloudfact: push: --window takes an integer from 1 to 1000",
-                                   "cloudfact: push: --timeout takes an integer",
-                                   "cloudfact: sub: --count takes an integer",
-                                   "cloudfact: push: unrecognized option '--bogus'",
-                                   "cloudfact: stats: 'bogus://x' is not an endpoint"};
+    const char *const bad_why[] = {
+        "cloudfact: push: --window takes an integer from 1 to 1000",
+        "cloudfact: push: --timeout takes an integer",
+        "cloudfact: sub: --count takes an integer",
+        "cloudfact: push: unrecognized option '--bogus'",
+        "cloudfact: stats: 'bogus://x' is not an endpoint",
+        "--type: 'marketshare' is not a fact type; the types are market_share, revenue,",
+        "--status: 'Reported' is not a status",
+        "--subject: 'AWS' is not an entity id",
+        "--object: 'google cloud' is not an entity id",
+        "--from 2016 starts after --to 2015-12 ends (2016-01-01 > 2015-12-31)",
+        "cloudfact: sub: prefix 'revenue' selects nothing: did you mean fact.revenue?",
+        "cloudfact: sub: prefix 'fact.revenu.aws' selects nothing: no fact type is 'revenu'",
+        "cloudfact: sub: prefix 'sys.heartbeat' selects nothing sub prints"};
     for (size_t i = 0; i < sizeof bad_opts / sizeof *bad_opts; i++) {
         rc = run(true, tmp("opt.out"), tmp("opt.err"), bad_opts[i]);
         char *oerr = slurp(tmp("opt.err"));
@@ -596,6 +642,12 @@ main(void)
         char *text = slurp(tmp("cmd-help.out"));
         CHECK(strstr(text, "Usage: cloudfact") && strstr(text, "Example"),
               "%s --help lacks usage or examples", name);
+        /* `cloudfact help NAME` prints the same text */
+        const char *hh[] = {cloudfact, "help", name, NULL};
+        CHECK(run(true, tmp("cmd-help2.out"), tmp("help.err"), hh) == 0, "help %s", name);
+        char *text2 = slurp(tmp("cmd-help2.out"));
+        CHECK(strcmp(text, text2) == 0, "`cloudfact help %s` differs from `%s --help`", name, name);
+        free(text2);
         free(text);
         /* ".TP" then ".B name", ".BI cmd ..." or ".BI \"cmd ..." */
         bool described = false;
