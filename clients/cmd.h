@@ -76,11 +76,12 @@ int cmd_read_fd_into(int fd, char **buf, size_t *cap, size_t *len, char *why, si
 int cmd_read_file_into(const char *path, char **buf, size_t *cap, size_t *len, char *why,
                        size_t whylen);
 
-/* A text file's parts as offsets into data: the title is data[0:*title_len) (the first
- * line, without its line break), the body data[*body_at:len). Returns 0, or -1 with
- * why when the text is not UTF-8 or holds a NUL. */
-int cmd_text_split(const char *data, size_t len, size_t *title_len, size_t *body_at, char *why,
-                   size_t whylen);
+/* A text file's parts as offsets into data: the title is the first line, without its
+ * line break and a leading byte order mark, *title_len bytes at data + *title_at; the
+ * body data[*body_at:len). Returns 0, or -1 with why when the text is not UTF-8 or
+ * holds a NUL. */
+int cmd_text_split(const char *data, size_t len, size_t *title_at, size_t *title_len,
+                   size_t *body_at, char *why, size_t whylen);
 
 /* A text file as an article: the first line is the title, the rest the body.
  * Returns 0, or -1 with why when the text is not UTF-8 or holds a NUL. Fills title,

@@ -119,19 +119,22 @@ cmd_output_failed(const char *cmd, int e, int rc_so_far)
 }
 
 int
-cmd_text_split(const char *data, size_t len, size_t *title_len, size_t *body_at, char *why,
-               size_t whylen)
+cmd_text_split(const char *data, size_t len, size_t *title_at, size_t *title_len, size_t *body_at,
+               char *why, size_t whylen)
 {
     if (!cf_utf8_valid(data, len) || memchr(data, '\0', len)) {
         snprintf(why, whylen, "not UTF-8 text");
         return -1;
     }
-    const char *nl = memchr(data, '\n', len);
+    /* a byte order mark (as some editors write) is not part of the title */
+    size_t a = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    const char *nl = memchr(data + a, '\n', len - a);
     size_t t = nl ? (size_t)(nl - data) : len;
     *body_at = nl ? t + 1 : len;
-    if (t > 0 && data[t - 1] == '\r')
+    if (t > a && data[t - 1] == '\r')
         t--;
-    *title_len = t;
+    *title_at = a;
+    *title_len = t - a;
     return 0;
 }
 
@@ -139,10 +142,10 @@ cmd_text_split(const char *data, size_t len, size_t *title_len, size_t *body_at,
 int
 cmd_text_to_article(char *data, size_t len, cf_article_t *a, char *why, size_t whylen)
 {
-    size_t tlen, at;
-    if (cmd_text_split(data, len, &tlen, &at, why, whylen) != 0)
+    size_t ta, tlen, at;
+    if (cmd_text_split(data, len, &ta, &tlen, &at, why, whylen) != 0)
         return -1;
-    a->title = cf_strndup(data, tlen);
+    a->title = cf_strndup(data + ta, tlen);
     a->body = cf_strndup(data + at, len - at);
     a->body_len = len - at;
     return 0;

@@ -136,19 +136,21 @@ cmd_extract(int argc, char **argv)
     size_t cap = 0;
     for (int i = optind; i < argc; i++) {
         char why[256];
-        size_t len, tlen, at;
+        size_t len, ta, tlen, at;
         prog.files++;
         if (cmd_read_file_into(argv[i], &text, &cap, &len, why, sizeof why) != 0 ||
-            cmd_text_split(text, len, &tlen, &at, why, sizeof why) != 0) {
+            cmd_text_split(text, len, &ta, &tlen, &at, why, sizeof why) != 0) {
             progress_break(&prog);
             fprintf(stderr, "cloudfact: extract: %s: %s; skipped\n", argv[i], why);
             prog.skipped++;
             rc = 1;
             continue;
         }
-        text[tlen] = '\0'; /* the title's end: its \r or \n, or the body's NUL */
-        cf_article_t a = {
-            .title = text, .body = text + at, .body_len = len - at, .published = (char *)published};
+        text[ta + tlen] = '\0'; /* the title's end: its \r or \n, or the body's NUL */
+        cf_article_t a = {.title = text + ta,
+                          .body = text + at,
+                          .body_len = len - at,
+                          .published = (char *)published};
         cf_facts_t facts = {0};
         cf_class_t cls = {0};
         if (cf_extract_article(ex, &a, &facts, &cls, &err) != CF_OK) {

@@ -67,12 +67,22 @@ next_article(void *arg, cf_article_t *a, cf_err_t *err)
             s->lineno++;
             if (n == 0 || line[0] == '\n')
                 continue;
+            /* a byte order mark opens the stream, not the first object */
+            size_t skip = s->lineno == 1 && n >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
             json_error_t jerr;
-            json_t *obj = json_loadb(line, (size_t)n, 0, &jerr);
+            /* a key given twice ("body" twice) would keep one silently */
+            json_t *obj = json_loadb(line + skip, (size_t)n - skip, JSON_REJECT_DUPLICATES, &jerr);
             cf_err_t aerr;
             if (!obj) {
+                /* jansson names its own flag for a \u0000: say what is wrong instead */
+                const char *what = jerr.text;
+                if (strstr(jerr.text, "JSON_ALLOW_NUL"))
+                    what = "a string holds \\u0000, which no article field may";
+                else if ((size_t)n - skip >= 3 && memcmp(line + skip, "\xef\xbb\xbf", 3) == 0)
+                    what = "a byte order mark (U+FEFF) before the object: only the input's "
+                           "first line may start with one";
                 fprintf(stderr, "cloudfact: %s:%zu: not JSON: %s\n", s->jsonl_name, s->lineno,
-                        jerr.text);
+                        what);
                 s->read_errors++;
                 continue;
             }

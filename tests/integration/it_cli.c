@@ -245,7 +245,41 @@ main(void)
               strstr(perr, "accepted 1"),
           "bad lines not reported by number: %s", perr);
     free(perr);
-    printf("ok   bad JSON Lines reported with their line numbers, exit 1\n");
+    /* a byte order mark (Windows editors write one) opens the input, not the first
+     * object or title; a key given twice, a \u0000 and a mark mid-stream are refused
+     * in words, not in jansson's flag names or an invisible character */
+    f = fopen(tmp("bom.jsonl"), "w");
+    fprintf(f, "\xef\xbb\xbf{\"url\": \"https://example.test/b1\", \"title\": \"Marked\", "
+               "\"body\": \"Text.\"}\n");
+    fprintf(f, "{\"url\": \"https://example.test/b2\", \"title\": \"Twice\", \"body\": \"One.\", "
+               "\"body\": \"Two.\"}\n");
+    fprintf(
+        f, "{\"url\": \"https://example.test/b3\", \"title\": \"Nul\", \"body\": \"a\\u0000b\"}\n");
+    fprintf(f, "\xef\xbb\xbf{\"url\": \"https://example.test/b4\", \"title\": \"Late\", "
+               "\"body\": \"Text.\"}\n");
+    fclose(f);
+    const char *bom_argv[] = {cloudfact, "push",           "--jsonl", "--endpoint",
+                              d.ingest,  tmp("bom.jsonl"), NULL};
+    rc = run(true, tmp("push5.out"), tmp("push5.err"), bom_argv);
+    perr = slurp(tmp("push5.err"));
+    CHECK(rc == 1 && strstr(perr, "accepted 1,") &&
+              strstr(perr, "bom.jsonl:2: not JSON: duplicate object key") &&
+              strstr(perr, "bom.jsonl:3: not JSON: a string holds \\u0000, which no article") &&
+              strstr(perr, "bom.jsonl:4: not JSON: a byte order mark (U+FEFF) before the object") &&
+              !strstr(perr, "JSON_ALLOW_NUL") && !strstr(perr, ":1:"),
+          "JSON Lines with marks, a twice-given key and a NUL: %d %s", rc, perr);
+    free(perr);
+    f = fopen(tmp("bom.txt"), "w");
+    fprintf(f, "\xef\xbb\xbfMarked title\r\nNimbus opened a data center in Bergen.\n");
+    fclose(f);
+    const char *bomtxt_argv[] = {cloudfact, "push", "--endpoint", d.ingest, tmp("bom.txt"), NULL};
+    CHECK(run(true, tmp("push5.out"), tmp("push5.err"), bomtxt_argv) == 0, "push bom.txt: %s",
+          slurp(tmp("push5.err")));
+    CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE (url = 'https://example.test/b1'"
+                         " AND title = 'Marked') OR (substr(url, -8) = '/bom.txt'"
+                         " AND title = 'Marked title')") == 2,
+          "a byte order mark stayed in a title");
+    printf("ok   bad JSON Lines reported with their line numbers, exit 1; byte order marks\n");
 
     /* --source and --published fill what a JSON line leaves out */
     f = fopen(tmp("defaults.jsonl"), "w");
