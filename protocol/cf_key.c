@@ -86,9 +86,21 @@ read_small(const char *path, char *buf, size_t cap, size_t *len, struct stat *st
     return CF_OK;
 }
 
+/* Does path end in ext (".pub", ".key")? Both halves of a pair hold 40 Z85
+ * characters, so a swapped pair is known by its names alone (cf_key_generate's). */
+static bool
+named(const char *path, const char *ext)
+{
+    size_t n = strlen(path), e = strlen(ext);
+    return n > e && strcmp(path + n - e, ext) == 0;
+}
+
 int
 cf_key_read_public(const char *path, char z85[CF_KEY_Z85 + 1], cf_err_t *err)
 {
+    if (named(path, ".key"))
+        return cf_err_set(err, CF_EINVAL,
+                          "%s: a secret key file (.key) where a public key (.pub) is wanted", path);
     char buf[KEY_FILE_MAX];
     size_t len;
     struct stat st;
@@ -125,6 +137,9 @@ int
 cf_key_read_secret(const char *path, char sec[CF_KEY_Z85 + 1], char pub[CF_KEY_Z85 + 1],
                    cf_err_t *err)
 {
+    if (named(path, ".pub"))
+        return cf_err_set(err, CF_EINVAL,
+                          "%s: a public key file (.pub) where a secret key (.key) is wanted", path);
     char buf[KEY_FILE_MAX];
     size_t len;
     struct stat st;

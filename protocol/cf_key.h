@@ -15,7 +15,8 @@
 #define CF_KEY_BIN 32  /* bytes of a binary key */
 
 /* Reads a public key file. CF_OK with z85 (NUL-terminated), else CF_EINVAL or
- * CF_ESYS with err naming the file and what is wrong with it. */
+ * CF_ESYS with err naming the file and what is wrong with it. A path ending in
+ * ".key" is refused (CF_EINVAL) unread: the secret half of a pair, given by mistake. */
 int cf_key_read_public(const char *path, char z85[CF_KEY_Z85 + 1], cf_err_t *err);
 
 /* Reads a secret key file and derives its public half (pub may be NULL). Refuses a
@@ -24,7 +25,8 @@ int cf_key_read_public(const char *path, char z85[CF_KEY_Z85 + 1], cf_err_t *err
  * longer a secret, and one that another user owns is theirs to replace. One
  * exception: group read is allowed for a file directly inside $CREDENTIALS_DIRECTORY
  * when that directory is closed to others (systemd 254 and later hand LoadCredential=
- * files to the service as root-owned mode 0440). */
+ * files to the service as root-owned mode 0440). A path ending in ".pub" is refused
+ * (CF_EINVAL) unread: the public half of a pair, given by mistake. */
 int cf_key_read_secret(const char *path, char sec[CF_KEY_Z85 + 1], char pub[CF_KEY_Z85 + 1],
                        cf_err_t *err);
 

@@ -59,6 +59,14 @@ test_generate_and_read(void)
     CF_CHECK(cf_key_read_public(path_of("alice.pub"), z, &err) == CF_OK && strcmp(z, pub) == 0);
     CF_CHECK(cf_key_read_secret(path_of("alice.key"), sec, derived, &err) == CF_OK);
     CF_CHECK(strcmp(derived, pub) == 0); /* the public half comes from the secret */
+    /* the halves swapped: both hold 40 Z85 characters, so the names tell (a secret
+     * key given as a server's public key would be sent nowhere, but is refused) */
+    chmod(path_of("alice.pub"), 0600);
+    CF_CHECK(cf_key_read_secret(path_of("alice.pub"), sec, NULL, &err) == CF_EINVAL);
+    CF_CHECK(strstr(err.text, "alice.pub: a public key file (.pub) where a secret key") != NULL);
+    chmod(path_of("alice.pub"), 0644);
+    CF_CHECK(cf_key_read_public(path_of("alice.key"), z, &err) == CF_EINVAL);
+    CF_CHECK(strstr(err.text, "alice.key: a secret key file (.key) where a public key") != NULL);
     /* never overwritten by accident; --force replaces both */
     CF_CHECK(cf_key_generate(dir, "alice", false, NULL, &err) == CF_EDUP);
     CF_CHECK(strstr(err.text, "exists") != NULL);
