@@ -128,8 +128,13 @@ cf_ratelog(cf_ratelog_t *rl, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (rl->held > 1)
-        cf_log_write(level, "%s (%llu times in the last 10 s or more)", line, rl->held);
+    /* the ones held back may have had other texts: counted, not described */
+    if (rl->held > 1 && rl->last)
+        cf_log_write(level, "%s (and %llu more such lines in the last %lld s, not logged)", line,
+                     rl->held - 1, (long long)ts.tv_sec - rl->last);
+    else if (rl->held > 1)
+        cf_log_write(level, "%s (and %llu more such lines before it, not logged)", line,
+                     rl->held - 1);
     else
         cf_log_write(level, "%s", line);
     rl->last = ts.tv_sec ? ts.tv_sec : 1;

@@ -41,7 +41,8 @@ void cf_log_write(int level, const char *fmt, ...) __attribute__((format(printf,
 void cf_log_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A warning that outside input can repeat at will: logged at most once per
- * interval (10 s), with how many were suppressed. Zero-initialise. */
+ * interval (10 s), with how many calls since the last line were not logged (their
+ * texts may differ; the process's counters say more). Zero-initialise. */
 typedef struct cf_ratelog {
     long long last;          /* monotonic seconds of the last line written */
     unsigned long long held; /* occurrences since then */
