@@ -310,7 +310,30 @@ on_ini(void *user, const char *section, const char *name, const char *value)
             fc->failed = true;
             return 0;
         }
-        if (set_value(fc->cfg, &opts[i], value, where, fc->err) != CF_OK) {
+        /* `state_dir = "/srv/cloudfact"`: quotes around a whole value are the
+         * operator's habit from other files, not part of a path or endpoint */
+        char *unquoted = NULL;
+        size_t vn = strlen(value);
+        if (value[0] == '"' || value[0] == '\'') {
+            if (vn < 2 || value[vn - 1] != value[0]) {
+                cf_err_set(fc->err, CF_EINVAL,
+                           "%s: %s: a quote opens the value but does not close it (quotes are "
+                           "optional)",
+                           where, name);
+                fc->failed = true;
+                return 0;
+            }
+            if (vn == 2) {
+                cf_err_set(fc->err, CF_EINVAL,
+                           "%s: %s: no value (comment the line out for the default)", where, name);
+                fc->failed = true;
+                return 0;
+            }
+            value = unquoted = cf_strndup(value + 1, vn - 2);
+        }
+        int rc = set_value(fc->cfg, &opts[i], value, where, fc->err);
+        free(unquoted);
+        if (rc != CF_OK) {
             fc->failed = true;
             return 0;
         }

@@ -130,6 +130,11 @@ test_file_errors(void)
     expect_error("worker_command = /opt/cf/worker\n\tlog_level = debug\n", ":2: an indented line");
     expect_error("grace = 5\n  # an indented comment is fine\n   \n  workers = 2\n",
                  ":4: an indented line");
+    /* quotes must close, and enclose a value */
+    expect_error("data = \"/srv/cf\n", ":1: data: a quote opens the value but does not close");
+    expect_error("data = '/srv/cf\"\n", ":1: data: a quote opens the value but does not close");
+    expect_error("grace = 5\ndata = \"\"\n", ":2: data: no value");
+    expect_error("workers = \"two\"\n", ":1: workers: 'two' is not a number");
     /* endpoints libzmq would bind as something else, or not at all */
     expect_error("ingest = tcp://127.0.0.1:99999\n",
                  ":1: ingest: 'tcp://127.0.0.1:99999': the port must be a number from 1 to 65535");
@@ -146,6 +151,31 @@ test_file_errors(void)
         "worker_endpoint = ipc://@cloudfact-workers\n",
         ":1: worker_endpoint: 'ipc://@cloudfact-workers': an abstract ipc name has no file "
         "permissions");
+}
+
+/* Quotes around a whole value are removed (an operator's habit from other files);
+ * one inside a value is kept. */
+static void
+test_quoted_values(void)
+{
+    char *path = write_tmp("state_dir = \"/srv/cloud fact\"\ndata = '/srv/cf data'\n"
+                           "workers = \"3\"\nworker_command = /opt/it's/worker\n"
+                           "ingest = \"tcp://127.0.0.1:7801\" # quoted, then a comment\n");
+    char *argv[] = {"cloudfactd", "--config", path, NULL};
+    cf_config_src_t *src = NULL;
+    cf_err_t err;
+    cf_config_t *c = load(3, argv, &src, &err);
+    CF_CHECK(c != NULL);
+    if (c) {
+        CF_CHECK_STR(c->state_dir, "/srv/cloud fact");
+        CF_CHECK_STR(c->data, "/srv/cf data");
+        CF_CHECK_INT(c->workers, 3);
+        CF_CHECK_STR(c->worker_command, "/opt/it's/worker");
+        CF_CHECK_STR(c->ingest, "tcp://127.0.0.1:7801");
+    }
+    cf_config_destroy(&c);
+    cf_config_src_destroy(&src);
+    unlink(path);
 }
 
 /* '#' after a blank starts a comment, as the shipped file says; one inside a word
@@ -501,7 +531,7 @@ test_documented_ranges(void)
 }
 
 CF_TEST_LIST(CF_TEST(test_defaults), CF_TEST(test_file_and_command_line),
-             CF_TEST(test_inline_comments), CF_TEST(test_longest_line),
+             CF_TEST(test_inline_comments), CF_TEST(test_quoted_values), CF_TEST(test_longest_line),
              CF_TEST(test_print_reads_back), CF_TEST(test_file_errors),
              CF_TEST(test_command_line_errors), CF_TEST(test_systemd_directories),
              CF_TEST(test_http_values), CF_TEST(test_diff),
