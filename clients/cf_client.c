@@ -583,10 +583,12 @@ out:
 
 #define CF_STREAM_RCVHWM 20000 /* stream messages queued on the client side */
 
-/* The `op` of a reply body, or "" when it has none. */
+/* The text field `key` of a reply body (its `op`, its `error`), or "" when it has
+ * none. */
 static void
-reply_op(const void *body, size_t len, char *op, size_t opsz)
+reply_text(const void *body, size_t len, const char *key, char *op, size_t opsz)
 {
+    size_t klen = strlen(key);
     op[0] = '\0';
     if (cf_msg_scan(body, len, NULL) != CF_OK)
         return;
@@ -598,8 +600,8 @@ reply_op(const void *body, size_t len, char *op, size_t opsz)
         for (uint32_t i = 0; i < up.data.via.map.size; i++) {
             const msgpack_object *k = &up.data.via.map.ptr[i].key;
             const msgpack_object *v = &up.data.via.map.ptr[i].val;
-            if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 2 &&
-                memcmp(k->via.str.ptr, "op", 2) == 0 && v->type == MSGPACK_OBJECT_STR) {
+            if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
+                memcmp(k->via.str.ptr, key, klen) == 0 && v->type == MSGPACK_OBJECT_STR) {
                 snprintf(op, opsz, "%.*s", (int)v->via.str.size, v->via.str.ptr);
                 break;
             }
@@ -650,7 +652,20 @@ cf_query_stream(const char *endpoint, const cf_curve_client_t *curve, const void
             break;
         }
         char op[32];
-        reply_op(zmq_msg_data(&m), zmq_msg_size(&m), op, sizeof op);
+        reply_text(zmq_msg_data(&m), zmq_msg_size(&m), "op", op, sizeof op);
+        if (!op[0]) {
+            /* every query and control reply has one: this peer is something else (an
+             * ingest endpoint answers `invalid: unknown op`), and waiting cannot help */
+            char why[256];
+            reply_text(zmq_msg_data(&m), zmq_msg_size(&m), "error", why, sizeof why);
+            zmq_msg_close(&m);
+            rc =
+                cf_err_set(err, CF_EINVAL,
+                           "%s answered with something that is not a query or control reply%s%s%s; "
+                           "is it the right endpoint?",
+                           endpoint, why[0] ? " (\"" : "", why, why[0] ? "\")" : "");
+            break;
+        }
         int stop = each(op, zmq_msg_data(&m), zmq_msg_size(&m), arg);
         zmq_msg_close(&m);
         if (stop || strcmp(op, "end") == 0 || strcmp(op, "error") == 0)

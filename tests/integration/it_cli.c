@@ -548,6 +548,20 @@ main(void)
           "stats on the ingest endpoint: exit %d, out %s, err %s", rc, sw_out, sw_err);
     free(sw_out);
     free(sw_err);
+    /* and so do quarantine and query: a reply without an op ends the wait, where they
+     * used to wait out their 10 s and say "no answer" */
+    const char *const on_ingest[][6] = {{cloudfact, "quarantine", "--endpoint", d.ingest, NULL},
+                                        {cloudfact, "query", "--endpoint", d.ingest, NULL}};
+    for (size_t i = 0; i < 2; i++) {
+        rc = run(true, tmp("sw.out"), tmp("sw.err"), on_ingest[i]);
+        sw_err = slurp(tmp("sw.err"));
+        CHECK(rc == 1 &&
+                  strstr(sw_err, "answered with something that is not a query or control reply "
+                                 "(\"unknown op") &&
+                  strstr(sw_err, "is it the right endpoint?"),
+              "%s on the ingest endpoint: exit %d: %s", on_ingest[i][1], rc, sw_err);
+        free(sw_err);
+    }
 
     /* --resume with no start point, stopped before any heartbeat told it where the
      * present is: no position to keep (a 0 would replay the whole archive next time) */
