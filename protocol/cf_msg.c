@@ -833,6 +833,9 @@ decode_body(cf_chan_t chan, const msgpack_object *root, cf_msg_t *msg, size_t st
             msg->u.replay.nprefixes = 1;
             return CF_OK;
         }
+        if (p && p->type != MSGPACK_OBJECT_ARRAY && p->type != MSGPACK_OBJECT_NIL)
+            return cf_err_set(err, CF_EINVAL,
+                              "field 'prefix': expected a text or an array of texts");
         return get_strv(root, "prefix", CF_MAX_PREFIXES, CF_MAX_PREFIX, &msg->u.replay.prefixes,
                         &msg->u.replay.nprefixes, NULL, err);
     }

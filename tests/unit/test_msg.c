@@ -1110,7 +1110,10 @@ test_query_fields(void)
         {SH_REPLAY, "prefix", "A:65", CF_EINVAL, "field 'prefix': more than 64 items"},
         {SH_REPLAY, "prefix", "S:256", CF_OK, NULL},
         {SH_REPLAY, "prefix", "S:257", CF_EINVAL, "field 'prefix'"},
-        {SH_REPLAY, "prefix", "u:1", CF_EINVAL, "field 'prefix'"},
+        {SH_REPLAY, "prefix", "u:1", CF_EINVAL,
+         "field 'prefix': expected a text or an array of texts"},
+        {SH_REPLAY, "prefix", "M", CF_EINVAL,
+         "field 'prefix': expected a text or an array of texts"},
         {SH_REPLAY, "prefix", "a", CF_EINVAL, "field 'prefix': item 0: expected a string"},
         /* SPEC.md 3: a bin holding UTF-8 is text in every string field, arrays included */
         {SH_REPLAY, "prefix", "b:fact.revenue.", CF_OK, NULL},
