@@ -390,6 +390,10 @@ cf_push_run(const char *endpoint, const cf_curve_client_t *curve, const cf_push_
                         back = back / 2 + (uint64_t)rand() % (back / 2 + 1);
                         s->busy++;
                         s->due = t + back;
+                        /* the last try falls at the end of --busy-for, not a back-off
+                         * past it (--busy-for 3 took up to 6 s) */
+                        if (s->due > s->busy_since + o.busy_for_ms)
+                            s->due = s->busy_since + o.busy_for_ms;
                     } else {
                         finish(s, reply.u.reply.rc, reply.u.reply.id, reply.u.reply.error, done,
                                done_arg);
