@@ -301,24 +301,36 @@ static void
 test_places_and_status(void)
 {
     static const row_t rows[] = {
-        {"Tencent Cloud is entering the U.S. market.", NULL,
-         {{"expansion", "tencent-cloud", NULL, NOV, NULL, NULL, "United States", "reported",
-           NULL, NULL}}},
-        {"Naver aims to expand into Southeast Asia next year.", "2020-03-01",
+        {"Tencent Cloud is entering the U.S. market.",
+         NULL,
+         {{"expansion", "tencent-cloud", NULL, NOV, NULL, NULL, "United States", "reported", NULL,
+           NULL}}},
+        {"Naver aims to expand into Southeast Asia next year.",
+         "2020-03-01",
          {{"expansion", "naver", NULL, NOV, NULL, "2021", "Southeast Asia", "planned", NULL,
            NULL}}},
         /* a doubt about the sentence before rewrites that fact's status */
         {"Naver aims to expand into Southeast Asia next year. That seems unlikely.",
          "2020-03-01",
-         {{"expansion", "naver", NULL, NOV, NULL, "2021", "Southeast Asia", "speculative",
-           NULL, NULL}}},
-        {"Kingsoft might move into overseas markets.", NULL,
+         {{"expansion", "naver", NULL, NOV, NULL, "2021", "Southeast Asia", "speculative", NULL,
+           NULL}}},
+        {"Kingsoft might move into overseas markets.",
+         NULL,
          {{"expansion", "kingsoft", NULL, NOV, NULL, NULL, "outside China", "speculative", NULL,
            NULL}}},
-        {"Rackspace announced that it will exit the IaaS market.", NULL,
+        {"Rackspace announced that it will exit the IaaS market.",
+         NULL,
          {{"market_exit", "rackspace", NULL, NOV, NULL, NULL, NULL, "announced", NULL, NULL}}},
-        {"Dropbox is planning an IPO on the Nasdaq.", NULL,
+        {"Dropbox is planning an IPO on the Nasdaq.",
+         NULL,
          {{"ipo", "dropbox", NULL, NOV, NULL, NULL, "Nasdaq", "planned", NULL, NULL}}},
+        /* a country by its usual name, and not its neighbour's */
+        {"Tencent opened a data center in South Korea.",
+         NULL,
+         {{"datacenter", "tencent", NULL, NOV, NULL, NULL, "South Korea", NULL, NULL, NULL}}},
+        {"Tencent opened a data center in North Korea.",
+         NULL,
+         {{"datacenter", "tencent", NULL, NOV, NULL, NULL, "North Korea", NULL, NULL, NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
 }
