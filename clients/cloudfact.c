@@ -55,6 +55,13 @@ unknown_command(const char *name)
     return 2;
 }
 
+/* `cloudfact --help`, and `cloudfact help help` or `help --help` */
+static bool
+is_help(const char *arg)
+{
+    return strcmp(arg, "help") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -69,9 +76,9 @@ main(int argc, char **argv)
     }
     /* `cloudfact help push` is `cloudfact push --help` */
     bool help = strcmp(cmd, "help") == 0;
-    if (help && argc >= 3)
+    if (help && argc >= 3 && !is_help(argv[2]))
         cmd = argv[2];
-    else if (help || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    else if (help || is_help(cmd)) {
         usage_main(stdout);
         return 0;
     }

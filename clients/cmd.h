@@ -38,11 +38,12 @@ typedef struct cmd_keys {
 #define CMD_KEY_CASES(keys)                                                                    \
     case 0x100: (keys).server_key = optarg; break;                                             \
     case 0x101: (keys).key = optarg; break;
-#define CMD_KEY_USAGE                                                                          \
-    "  --server-key FILE  the daemon's public key (a .pub): connect with CURVE\n"                \
-    "  --key FILE         your secret key (a .key, mode 0600), its public half on the\n"         \
-    "                     daemon's allowlist for this command's role (defaults:\n"               \
-    "                     $CLOUDFACT_SERVER_KEY, $CLOUDFACT_KEY)\n"
+#define CMD_KEY_USAGE                                                                              \
+    "  --server-key FILE  the daemon's public key (a .pub): connect with CURVE\n"                  \
+    "  --key FILE         your secret key (a .key, mode 0600), its public half on the\n"           \
+    "                     daemon's allowlist for this command's role (defaults:\n"                 \
+    "                     $CLOUDFACT_SERVER_KEY, $CLOUDFACT_KEY); a .key given as\n"               \
+    "                     --server-key or a .pub as --key is refused by its name\n"
 
 /* Loads the keys named by options or, failing those, by $CLOUDFACT_SERVER_KEY and
  * $CLOUDFACT_KEY into curve (cleared: plain, when neither is set). Returns 0, or 2

@@ -36,8 +36,9 @@ usage_sub(FILE *out)
             "detail, qualifier, status, source, confidence, evidence, evidence_start,\n"
             "evidence_end. PREFIX selects topics: fact.<type>.<subject> (default: fact.).\n"
             "article.done and article.failed events print only when a PREFIX names them\n"
-            "(article, article.done, ...); heartbeats never print; a PREFIX that selects\n"
-            "nothing sub prints (a misspelt type) is refused. SIGINT or SIGTERM stop it with exit "
+            "(article, article.done, ...); heartbeats never print; a PREFIX that\n"
+            "selects nothing sub prints (a misspelt type) is refused. SIGINT or SIGTERM stop it "
+            "with exit "
             "status 0.\n\n"
             "Joining history and live: with --since, --from-start or --resume, sub subscribes,\n"
             "waits for the daemon's heartbeat (the subscription is live), replays the archive\n"
@@ -305,7 +306,10 @@ prefix_of_any(const char *p, const char *what)
 static bool
 prefix_ok(const char *p)
 {
-    if (prefix_of_any(p, "fact.|article.done|article.failed"))
+    /* "fact", "fact.", "article", "article.d": "art" would select the events at
+     * the daemon, but sub prints them only for a prefix that names them */
+    if (prefix_of_any(p, "fact.") ||
+        (event_prefix(p) && prefix_of_any(p, "article.done|article.failed")))
         return true;
     if (strncmp(p, "fact.", 5) != 0) {
         if (cf_fact_type_is_valid(p))
@@ -561,6 +565,13 @@ cmd_sub(int argc, char **argv)
     if (cmd_curve_load("sub", &keys, &fl.curve) || cmd_endpoint_check("sub", endpoint) ||
         cmd_endpoint_check("sub", fl.query))
         return 2;
+    if (fl.subject && !cf_entity_id_is_valid(fl.subject)) {
+        fprintf(stderr,
+                "cloudfact: sub: --subject: '%s' is not an entity id (lowercase letters, digits "
+                "and single hyphens, as in 'aws' or 'google-cloud')\n",
+                fl.subject);
+        return 2;
+    }
     fl.prefixes = (const char *const *)argv + optind;
     fl.nprefixes = (size_t)(argc - optind);
     if (fl.nprefixes > CF_MAX_PREFIXES) {

@@ -318,7 +318,7 @@ on_ini(void *user, const char *section, const char *name, const char *value)
             if (vn < 2 || value[vn - 1] != value[0]) {
                 cf_err_set(fc->err, CF_EINVAL,
                            "%s: %s: a quote opens the value but does not close it (quotes are "
-                           "optional)",
+                           "optional; a '#' after a blank starts a comment, inside quotes too)",
                            where, name);
                 fc->failed = true;
                 return 0;
@@ -642,6 +642,9 @@ cf_config_print(const cf_config_t *c, FILE *out)
             fprintf(out, "# from %s\n", val[0] ? val : "(no config file)");
         else if (!val[0])
             fprintf(out, "#%s =\n", key);
+        else if (val[0] == '"' || val[0] == '\'') /* the reader would take it as quoting */
+            fprintf(out, "%s = %c%s%c\n", key, val[0] == '"' ? '\'' : '"', val,
+                    val[0] == '"' ? '\'' : '"');
         else
             fprintf(out, "%s = %s\n", key, val);
     }

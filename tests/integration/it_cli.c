@@ -504,6 +504,8 @@ main(void)
         {cloudfact, "sub", "--endpoint", d.publish, "fact.ipo", "revenue", NULL},
         {cloudfact, "sub", "--endpoint", d.publish, "fact.revenu.aws", NULL},
         {cloudfact, "sub", "--endpoint", d.publish, "sys.heartbeat", NULL},
+        {cloudfact, "sub", "--endpoint", d.publish, "art", NULL},
+        {cloudfact, "sub", "--endpoint", d.publish, "--subject", "AWS", NULL},
     };
     const char *const bad_why[] = {
         "cloudfact: push: --window takes an integer from 1 to 1000",
@@ -518,7 +520,9 @@ main(void)
         "--from 2016 starts after --to 2015-12 ends (2016-01-01 > 2015-12-31)",
         "cloudfact: sub: prefix 'revenue' selects nothing: did you mean fact.revenue?",
         "cloudfact: sub: prefix 'fact.revenu.aws' selects nothing: no fact type is 'revenu'",
-        "cloudfact: sub: prefix 'sys.heartbeat' selects nothing sub prints"};
+        "cloudfact: sub: prefix 'sys.heartbeat' selects nothing sub prints",
+        "cloudfact: sub: prefix 'art' selects nothing sub prints",
+        "cloudfact: sub: --subject: 'AWS' is not an entity id"};
     for (size_t i = 0; i < sizeof bad_opts / sizeof *bad_opts; i++) {
         rc = run(true, tmp("opt.out"), tmp("opt.err"), bad_opts[i]);
         char *oerr = slurp(tmp("opt.err"));
@@ -674,6 +678,18 @@ main(void)
     const char *top[] = {cloudfact, "--help", NULL};
     CHECK(run(true, tmp("help.out"), tmp("help.err"), top) == 0, "cloudfact --help");
     char *list = slurp(tmp("help.out"));
+    /* and `cloudfact help`, `help help`, `help --help` print the same */
+    const char *const top_too[][4] = {{cloudfact, "help", NULL},
+                                      {cloudfact, "help", "help", NULL},
+                                      {cloudfact, "help", "--help", NULL}};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK(run(true, tmp("help2.out"), tmp("help.err"), top_too[i]) == 0, "cloudfact help %s",
+              top_too[i][2] ? top_too[i][2] : "");
+        char *same_list = slurp(tmp("help2.out"));
+        CHECK(strcmp(same_list, list) == 0, "`cloudfact help %s` is not `cloudfact --help`",
+              top_too[i][2] ? top_too[i][2] : "");
+        free(same_list);
+    }
     char manpath[600];
     snprintf(manpath, sizeof manpath, "%s/doc/cloudfact.1", src);
     char *man = slurp(manpath);

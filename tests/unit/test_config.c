@@ -248,12 +248,18 @@ test_longest_line(void)
 static void
 test_print_reads_back(void)
 {
-    char *path = write_tmp("grace = 7\nhttp = off\nworkers = 2\n");
+    /* values that start with a quote are printed so that they read back */
+    char *path = write_tmp("grace = 7\nhttp = off\nworkers = 2\ndata = '\"quoted'\n"
+                           "worker_command = \"'worker\"\n");
     char *argv[] = {"cloudfactd", "--config", path, NULL};
     cf_config_src_t *src = NULL;
     cf_err_t err;
     cf_config_t *c = load(3, argv, &src, &err);
     CF_CHECK(c != NULL);
+    if (c) {
+        CF_CHECK_STR(c->data, "\"quoted");
+        CF_CHECK_STR(c->worker_command, "'worker");
+    }
     char printed[] = "/tmp/cf-test-config-print-XXXXXX";
     int fd = mkstemp(printed);
     FILE *f = fdopen(fd, "w");

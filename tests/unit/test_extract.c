@@ -331,6 +331,12 @@ test_places_and_status(void)
         {"Tencent opened a data center in North Korea.",
          NULL,
          {{"datacenter", "tencent", NULL, NOV, NULL, NULL, "North Korea", NULL, NULL, NULL}}},
+        {"Tencent opened a data center in the Democratic People's Republic of Korea.",
+         NULL,
+         {{"datacenter", "tencent", NULL, NOV, NULL, NULL, "North Korea", NULL, NULL, NULL}}},
+        {"Tencent opened a data center in the Republic of Korea.",
+         NULL,
+         {{"datacenter", "tencent", NULL, NOV, NULL, NULL, "South Korea", NULL, NULL, NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
 }
