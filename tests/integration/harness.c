@@ -644,6 +644,27 @@ it_wait_log(const it_daemon_t *d, const char *needle, size_t count, int timeout_
         it_fail("the log never said '%s' (%zu times) within %d s", needle, count, timeout_s);
 }
 
+char *
+it_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        it_fail("cannot read %s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf = cf_malloc(cap);
+    while ((got = fread(buf + n, 1, cap - 1 - n, f)) > 0)
+        if ((n += got) == cap - 1)
+            buf = cf_realloc(buf, cap *= 2);
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed)
+        it_fail("cannot read %s: read error", path);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
 /* ---- HTTP ------------------------------------------------------------------- */
 
 int

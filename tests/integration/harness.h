@@ -117,6 +117,10 @@ pid_t it_spawn(const char *const *argv, const char *err_path, bool append);
  * HTTP, and when /metrics comes without the exposition's content type. */
 int it_http_get(int port, const char *method, const char *path, char **body);
 
+/* The whole of file path, NUL-terminated (caller frees), its size in *len (may be
+ * NULL); fails the test when the file cannot be read. */
+char *it_slurp(const char *path, size_t *len);
+
 /* Path of a program in $CF_BIN_DIR (static buffer). */
 const char *it_bin(const char *name);
 

@@ -64,17 +64,6 @@ sql(const char *db_path, const char *stmt)
     sqlite3_close(db);
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    CHECK(f, "open %s", path);
-    char *buf = cf_malloc(1 << 20);
-    *len = fread(buf, 1, 1 << 20, f);
-    fclose(f);
-    return buf;
-}
-
 /* The daemon must refuse the archive with exit 1, naming `cloudfact check`, and
  * leave the file byte for byte as it was (exact), or at least keep its size: today
  * cf_archive switches a foreign file to WAL (header bytes 18-19) before it sees the
@@ -85,7 +74,7 @@ expect_refused(const char *dir, const char *what, bool exact)
     char db[400];
     snprintf(db, sizeof db, "%s/cloudfact.db", dir);
     size_t before_len, after_len;
-    char *before = slurp(db, &before_len);
+    char *before = it_slurp(db, &before_len);
     it_daemon_t d;
     it_daemon_init(&d); /* only for free ports */
     char *out;
@@ -99,7 +88,7 @@ expect_refused(const char *dir, const char *what, bool exact)
     CHECK(strstr(out, needle), "%s archive: the refusal does not name `%s`: %s", what, needle,
           out);
     free(out);
-    char *after = slurp(db, &after_len);
+    char *after = it_slurp(db, &after_len);
     CHECK(before_len == after_len && (!exact || memcmp(before, after, before_len) == 0),
           "%s archive: the daemon changed the file", what);
     free(before);
@@ -111,7 +100,7 @@ expect_refused(const char *dir, const char *what, bool exact)
     rc = run(&out, "'%s' check --state-dir '%s' --repair", it_bin("cloudfact"), dir);
     CHECK(rc == 1, "%s archive: check --repair exited %d: %s", what, rc, out);
     free(out);
-    after = slurp(db, &after_len);
+    after = it_slurp(db, &after_len);
     CHECK(before_len == after_len, "%s archive: check --repair changed the file", what);
     free(after);
     it_daemon_cleanup(&d);

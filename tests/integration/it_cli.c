@@ -62,18 +62,6 @@ run_stdin(int fd, const char *out, const char *err, const char *const *argv)
 }
 
 static char *
-slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    CHECK(f, "cannot read %s", path);
-    char *buf = calloc(1, 1 << 22);
-    size_t n = fread(buf, 1, (1 << 22) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static char *
 tmp(const char *name)
 {
     static char paths[16][300];
@@ -151,9 +139,10 @@ main(void)
     char glob_cmd[1200];
     snprintf(glob_cmd, sizeof glob_cmd, "'%s' extract '%s'/*.txt > '%s' 2> '%s'", cloudfact,
              examples, tmp("extract.jsonl"), tmp("extract.err"));
-    CHECK(system(glob_cmd) == 0, "cloudfact extract failed: %s", slurp(tmp("extract.err")));
+    CHECK(system(glob_cmd) == 0, "cloudfact extract failed: %s",
+          it_slurp(tmp("extract.err"), NULL));
     size_t nexpected;
-    char *expected_text = slurp(tmp("extract.jsonl"));
+    char *expected_text = it_slurp(tmp("extract.jsonl"), NULL);
     json_t *expected = fact_keys(expected_text, &nexpected);
     CHECK(nexpected > 0, "the example articles yield no facts");
     char count[32];
@@ -170,7 +159,7 @@ main(void)
 
     const char *push_argv[] = {cloudfact, "push", "--endpoint", d.ingest, examples, NULL};
     int rc = run(true, tmp("push.out"), tmp("push.err"), push_argv);
-    char *perr = slurp(tmp("push.err"));
+    char *perr = it_slurp(tmp("push.err"), NULL);
     CHECK(rc == 0, "push exited %d: %s", rc, perr);
     CHECK(strstr(perr, "accepted 3, duplicate 0, invalid 0"), "push summary: %s", perr);
     free(perr);
@@ -180,7 +169,7 @@ main(void)
         usleep(100 * 1000);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sub --count did not finish cleanly");
     size_t ngot;
-    char *got_text = slurp(tmp("sub.jsonl"));
+    char *got_text = it_slurp(tmp("sub.jsonl"), NULL);
     json_t *got = fact_keys(got_text, &ngot);
     CHECK(ngot == nexpected, "sub printed %zu facts, extract %zu", ngot, nexpected);
     json_t **a, **b;
@@ -196,7 +185,7 @@ main(void)
     char *events = NULL;
     for (int i = 0; i < 600; i++, usleep(50 * 1000)) {
         free(events);
-        events = slurp(tmp("events.jsonl"));
+        events = it_slurp(tmp("events.jsonl"), NULL);
         size_t lines = 0;
         for (const char *c = events; (c = strchr(c, '\n')); c++)
             lines++;
@@ -207,7 +196,7 @@ main(void)
     CHECK(WIFEXITED(status = it_wait_exit(ev_sub, 30, "sub article")) && WEXITSTATUS(status) == 0,
           "sub article: status 0x%x", status);
     free(events);
-    events = slurp(tmp("events.jsonl"));
+    events = it_slurp(tmp("events.jsonl"), NULL);
     size_t nev = 0, nlines = 0;
     for (const char *c = events; (c = strstr(c, "{\"topic\":\"article.done\",")); c++)
         nev++;
@@ -220,7 +209,7 @@ main(void)
 
     /* again: duplicates are safely stored (0); --strict makes them fail (1) */
     rc = run(true, tmp("push2.out"), tmp("push2.err"), push_argv);
-    perr = slurp(tmp("push2.err"));
+    perr = it_slurp(tmp("push2.err"), NULL);
     CHECK(rc == 0 && strstr(perr, "duplicate 3"), "second push: %d %s", rc, perr);
     free(perr);
     const char *strict_argv[] = {cloudfact, "push", "--strict", "--endpoint", d.ingest, examples,
@@ -239,7 +228,7 @@ main(void)
     const char *jsonl_argv[] = {cloudfact, "push", "--jsonl", "--endpoint", d.ingest,
                                 tmp("items.jsonl"), NULL};
     rc = run(true, tmp("push4.out"), tmp("push4.err"), jsonl_argv);
-    perr = slurp(tmp("push4.err"));
+    perr = it_slurp(tmp("push4.err"), NULL);
     CHECK(rc == 1, "bad JSON Lines should exit 1 (got %d)", rc);
     CHECK(strstr(perr, "items.jsonl:2:") && strstr(perr, "items.jsonl:3:") &&
               strstr(perr, "accepted 1"),
@@ -261,7 +250,7 @@ main(void)
     const char *bom_argv[] = {cloudfact, "push",           "--jsonl", "--endpoint",
                               d.ingest,  tmp("bom.jsonl"), NULL};
     rc = run(true, tmp("push5.out"), tmp("push5.err"), bom_argv);
-    perr = slurp(tmp("push5.err"));
+    perr = it_slurp(tmp("push5.err"), NULL);
     CHECK(rc == 1 && strstr(perr, "accepted 1,") &&
               strstr(perr, "bom.jsonl:2: not JSON: duplicate object key") &&
               strstr(perr, "bom.jsonl:3: not JSON: a string holds \\u0000, which no article") &&
@@ -274,7 +263,7 @@ main(void)
     fclose(f);
     const char *bomtxt_argv[] = {cloudfact, "push", "--endpoint", d.ingest, tmp("bom.txt"), NULL};
     CHECK(run(true, tmp("push5.out"), tmp("push5.err"), bomtxt_argv) == 0, "push bom.txt: %s",
-          slurp(tmp("push5.err")));
+          it_slurp(tmp("push5.err"), NULL));
     CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE (url = 'https://example.test/b1'"
                          " AND title = 'Marked') OR (substr(url, -8) = '/bom.txt'"
                          " AND title = 'Marked title')") == 2,
@@ -293,7 +282,7 @@ main(void)
         "--published", "2016-03-01", "--endpoint", d.ingest,   tmp("defaults.jsonl"),
         NULL};
     rc = run(true, tmp("push6.out"), tmp("push6.err"), defaults_argv);
-    CHECK(rc == 0, "push --jsonl --source: %d %s", rc, slurp(tmp("push6.err")));
+    CHECK(rc == 0, "push --jsonl --source: %d %s", rc, it_slurp(tmp("push6.err"), NULL));
     CHECK(it_sql_int(&d, "SELECT count(*) FROM articles WHERE url = 'https://example.test/j4'"
                          " AND source = 'opt-feed' AND published = '2016-03-01'") == 1,
           "--source/--published not applied to a line without them");
@@ -312,7 +301,7 @@ main(void)
     CHECK(system(cmd) == 0, "cannot make the tree: %s", cmd);
     const char *tree_argv[] = {cloudfact, "push", "--endpoint", d.ingest, tmp("tree"), NULL};
     rc = run(true, tmp("push7.out"), tmp("push7.err"), tree_argv);
-    perr = slurp(tmp("push7.err"));
+    perr = it_slurp(tmp("push7.err"), NULL);
     CHECK(rc == 0 && strstr(perr, "accepted 1, duplicate 0"), "tree push: %d %s", rc, perr);
     CHECK(strstr(perr, "self: a symbolic link to a directory; not followed") &&
               strstr(perr, "up: a symbolic link to a directory; not followed"),
@@ -341,7 +330,7 @@ main(void)
     kill(pusher, SIGINT);
     int pst = it_wait_exit(pusher, 30, "push after SIGINT");
     close(pfd[1]); /* the input never ended */
-    perr = slurp(tmp("push8.err"));
+    perr = it_slurp(tmp("push8.err"), NULL);
     CHECK(WIFEXITED(pst) && WEXITSTATUS(pst) == 1, "interrupted push exited 0x%x: %s", pst, perr);
     CHECK(strstr(perr, "interrupted") && strstr(perr, "accepted 1"), "interrupted push: %s", perr);
     free(perr);
@@ -351,7 +340,7 @@ main(void)
     const char *dead_argv[] = {cloudfact, "push", "--endpoint", "tcp://127.0.0.1:9", "--timeout",
                                "100", examples, NULL};
     rc = run(true, tmp("push5.out"), tmp("push5.err"), dead_argv);
-    perr = slurp(tmp("push5.err"));
+    perr = it_slurp(tmp("push5.err"), NULL);
     CHECK(rc == 1 && strstr(perr, "unanswered 3"), "unreachable daemon: %d %s", rc, perr);
     free(perr);
 
@@ -365,7 +354,7 @@ main(void)
     const char *huge_argv[] = {cloudfact,   "push", "--endpoint",    d.ingest,
                                "--timeout", "200",  tmp("huge.txt"), NULL};
     rc = run(true, tmp("push6.out"), tmp("push6.err"), huge_argv);
-    perr = slurp(tmp("push6.err"));
+    perr = it_slurp(tmp("push6.err"), NULL);
     CHECK(rc == 1 && strstr(perr, "over the daemon's message limit of 5242880") &&
               strstr(perr, "invalid 1") && strstr(perr, "unanswered 0"),
           "a 6 MiB body: %d %s", rc, perr);
@@ -374,7 +363,7 @@ main(void)
     const char *wrong_argv[] = {cloudfact,   "push", "--endpoint", d.query,
                                 "--timeout", "100",  examples,     NULL};
     rc = run(true, tmp("push7.out"), tmp("push7.err"), wrong_argv);
-    perr = slurp(tmp("push7.err"));
+    perr = it_slurp(tmp("push7.err"), NULL);
     CHECK(rc == 1 && strstr(perr, "is --endpoint the ingest endpoint?"),
           "push to the query endpoint: %d %s", rc, perr);
     free(perr);
@@ -387,7 +376,7 @@ main(void)
     snprintf(ex_file, sizeof ex_file, "%s/01_azure_region.txt", examples);
     const char *ex_argv[] = {cloudfact, "extract", tmp("latin1.txt"), ex_file, NULL};
     rc = run(true, tmp("ex.out"), tmp("ex.err"), ex_argv);
-    char *eerr = slurp(tmp("ex.err")), *eout = slurp(tmp("ex.out"));
+    char *eerr = it_slurp(tmp("ex.err"), NULL), *eout = it_slurp(tmp("ex.out"), NULL);
     CHECK(rc == 1 && strstr(eerr, "latin1.txt") && strstr(eerr, "UTF-8"),
           "non-UTF-8 file: %d %s", rc, eerr);
     CHECK(strstr(eout, "\"article\":\"01_azure_region.txt\""), "the good file was not extracted");
@@ -406,8 +395,8 @@ main(void)
     }
     const char *big_argv[] = {cloudfact, "extract", big[0], ex_file, big[1], NULL};
     rc = run(true, tmp("big.out"), tmp("big.err"), big_argv);
-    eerr = slurp(tmp("big.err"));
-    eout = slurp(tmp("big.out"));
+    eerr = it_slurp(tmp("big.err"), NULL);
+    eout = it_slurp(tmp("big.out"), NULL);
     CHECK(rc == 1 && strstr(eerr, "big_at_limit.txt: not UTF-8 text; skipped") &&
               strstr(eerr, "big_over_limit.txt: larger than 64 MiB; skipped"),
           "64 MiB limit: %d %s", rc, eerr);
@@ -424,7 +413,7 @@ main(void)
      * more than one block: 120 copies of one file's facts) */
     const char *one_argv[] = {cloudfact, "extract", ex_file, NULL};
     CHECK(run(true, tmp("one.out"), tmp("one.err"), one_argv) == 0, "extract of one file failed");
-    char *one = slurp(tmp("one.out"));
+    char *one = it_slurp(tmp("one.out"), NULL);
     size_t one_len = strlen(one);
     CHECK(one_len > 0, "extract found no fact in %s", ex_file);
     enum { COPIES = 120 };
@@ -441,7 +430,7 @@ main(void)
     many_argv[na++] = tmp("latin1.txt");
     many_argv[na] = NULL;
     rc = run(true, tmp("many.out"), tmp("many.err"), many_argv);
-    char *many = slurp(tmp("many.out")), *merr = slurp(tmp("many.err"));
+    char *many = it_slurp(tmp("many.out"), NULL), *merr = it_slurp(tmp("many.err"), NULL);
     CHECK(rc == 1 && strstr(merr, "Is a directory"), "skipped files: %d %s", rc, merr);
     CHECK(one_len * COPIES > 65536, "the test output fits in one block (%zu bytes)", one_len);
     bool same = strlen(many) == one_len * COPIES;
@@ -460,7 +449,7 @@ main(void)
     snprintf(full_cmd, sizeof full_cmd, "'%s' extract '%s' > /dev/full 2> '%s'", cloudfact, ex_file,
              tmp("full.err"));
     int fst = system(full_cmd);
-    char *ferr = slurp(tmp("full.err"));
+    char *ferr = it_slurp(tmp("full.err"), NULL);
     CHECK(WIFEXITED(fst) && WEXITSTATUS(fst) == 1 &&
               strstr(ferr, "cloudfact: extract: cannot write the output: No space left"),
           "extract to a full disk: 0x%x %s", fst, ferr);
@@ -480,7 +469,7 @@ main(void)
             snprintf(full_cmd, sizeof full_cmd, "'%s' %s %s '%s' > /dev/full 2> '%s'", cloudfact,
                      to_full[i][0], to_full[i][1], to_full[i][2], tmp("full.err"));
         fst = system(full_cmd);
-        ferr = slurp(tmp("full.err"));
+        ferr = it_slurp(tmp("full.err"), NULL);
         char want[96];
         snprintf(want, sizeof want, "cloudfact: %s: cannot write the output: No space left",
                  to_full[i][0]);
@@ -525,7 +514,7 @@ main(void)
         "cloudfact: sub: --subject: 'AWS' is not an entity id"};
     for (size_t i = 0; i < sizeof bad_opts / sizeof *bad_opts; i++) {
         rc = run(true, tmp("opt.out"), tmp("opt.err"), bad_opts[i]);
-        char *oerr = slurp(tmp("opt.err"));
+        char *oerr = it_slurp(tmp("opt.err"), NULL);
         CHECK(rc == 2 && strstr(oerr, bad_why[i]), "%s %s %s: %d %s", bad_opts[i][1],
               bad_opts[i][2], bad_opts[i][3], rc, oerr);
         free(oerr);
@@ -538,7 +527,7 @@ main(void)
                                  "--query", d.query, "--resume",   tmp("resume.seq"),
                                  "--count", "1",     NULL};
     rc = run(true, tmp("resume.out"), tmp("resume.err"), resume_argv);
-    char *rerr = slurp(tmp("resume.err"));
+    char *rerr = it_slurp(tmp("resume.err"), NULL);
     CHECK(rc == 1 && strstr(rerr, "not a resume file"), "resume file -5: %d %s", rc, rerr);
     free(rerr);
     printf("ok   write errors reported; options checked whole; a bad resume file refused\n");
@@ -547,7 +536,7 @@ main(void)
      * counters and exits 1 */
     const char *stats_wrong[] = {cloudfact, "stats", "--json", "--endpoint", d.ingest, NULL};
     rc = run(true, tmp("sw.out"), tmp("sw.err"), stats_wrong);
-    char *sw_out = slurp(tmp("sw.out")), *sw_err = slurp(tmp("sw.err"));
+    char *sw_out = it_slurp(tmp("sw.out"), NULL), *sw_err = it_slurp(tmp("sw.err"), NULL);
     CHECK(rc == 1 && !*sw_out && strstr(sw_err, "unknown op"),
           "stats on the ingest endpoint: exit %d, out %s, err %s", rc, sw_out, sw_err);
     free(sw_out);
@@ -558,7 +547,7 @@ main(void)
                                         {cloudfact, "query", "--endpoint", d.ingest, NULL}};
     for (size_t i = 0; i < 2; i++) {
         rc = run(true, tmp("sw.out"), tmp("sw.err"), on_ingest[i]);
-        sw_err = slurp(tmp("sw.err"));
+        sw_err = it_slurp(tmp("sw.err"), NULL);
         CHECK(rc == 1 &&
                   strstr(sw_err, "answered with something that is not a query or control reply "
                                  "(\"unknown op") &&
@@ -590,7 +579,7 @@ main(void)
                                      "--from-start", "--resume", "/nonexistent/dir/pos.seq",
                                      "--count",      nfacts,     NULL};
     rc = run(true, tmp("unw.out"), tmp("unw.err"), unwritable_argv);
-    char *unw = slurp(tmp("unw.err"));
+    char *unw = it_slurp(tmp("unw.err"), NULL);
     size_t reports = 0;
     for (const char *q = unw; (q = strstr(q, "cannot write")); q++)
         reports++;
@@ -605,7 +594,7 @@ main(void)
     CHECK(system(copy_cmd) == 0, "%s", copy_cmd);
     const char *latin1_argv[] = {cloudfact, "extract", latin1, NULL};
     rc = run(true, tmp("l1.out"), tmp("l1.err"), latin1_argv);
-    char *l1 = slurp(tmp("l1.out"));
+    char *l1 = it_slurp(tmp("l1.out"), NULL);
     size_t l1_facts = 0;
     json_t *l1_keys = fact_keys(l1, &l1_facts); /* fails the test on a line that is not JSON */
     CHECK(rc == 0 && l1_facts > 0 && strstr(l1, "\"article\":\"caf?.txt\""),
@@ -628,7 +617,7 @@ main(void)
                  "script -qec \"'%s' extract '%s' '%s' '%s' > '%s'\" /dev/null > '%s' 2>&1",
                  cloudfact, ex_file, tmp("latin1.txt"), ex_file, tmp("pty.out"), tmp("pty.log"));
         rc = system(pty_cmd);
-        char *plog = slurp(tmp("pty.log")), *pout = slurp(tmp("pty.out"));
+        char *plog = it_slurp(tmp("pty.log"), NULL), *pout = it_slurp(tmp("pty.out"), NULL);
         char want[128];
         snprintf(want, sizeof want, "3 of 3 files done: %zu facts, 1 skipped", 2 * one_facts);
         CHECK(strstr(plog, want) && strstr(plog, "latin1.txt: not UTF-8 text; skipped"),
@@ -642,7 +631,7 @@ main(void)
         snprintf(pty_cmd, sizeof pty_cmd, "script -qec \"'%s' extract '%s'\" /dev/null > '%s' 2>&1",
                  cloudfact, ex_file, tmp("pty2.log"));
         rc = system(pty_cmd);
-        plog = slurp(tmp("pty2.log"));
+        plog = it_slurp(tmp("pty2.log"), NULL);
         CHECK(rc == 0 && strstr(plog, "\"article\":\"01_azure_region.txt\"") &&
                   !strstr(plog, "files done"),
               "extract with stdout at a terminal (status %d) showed \"%s\"", rc, plog);
@@ -666,7 +655,7 @@ main(void)
                                "--query", d.ingest, "--from-start", NULL};
     sub = run(false, tmp("sub3.out"), tmp("sub3.err"), sub3_argv);
     status = it_wait_exit(sub, 30, "sub retrying a replay that the ingest endpoint refuses");
-    char *sub3_err = slurp(tmp("sub3.err"));
+    char *sub3_err = it_slurp(tmp("sub3.err"), NULL);
     const char *said = strstr(sub3_err, "replay from seq 0 refused by");
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 && said && !strstr(said + 1, "replay from"),
           "sub with a wrong --query: status 0x%x, stderr \"%s\"", status, sub3_err);
@@ -677,7 +666,7 @@ main(void)
      * the man page */
     const char *top[] = {cloudfact, "--help", NULL};
     CHECK(run(true, tmp("help.out"), tmp("help.err"), top) == 0, "cloudfact --help");
-    char *list = slurp(tmp("help.out"));
+    char *list = it_slurp(tmp("help.out"), NULL);
     /* and `cloudfact help`, `help help`, `help --help` print the same */
     const char *const top_too[][4] = {{cloudfact, "help", NULL},
                                       {cloudfact, "help", "help", NULL},
@@ -685,14 +674,14 @@ main(void)
     for (size_t i = 0; i < 3; i++) {
         CHECK(run(true, tmp("help2.out"), tmp("help.err"), top_too[i]) == 0, "cloudfact help %s",
               top_too[i][2] ? top_too[i][2] : "");
-        char *same_list = slurp(tmp("help2.out"));
+        char *same_list = it_slurp(tmp("help2.out"), NULL);
         CHECK(strcmp(same_list, list) == 0, "`cloudfact help %s` is not `cloudfact --help`",
               top_too[i][2] ? top_too[i][2] : "");
         free(same_list);
     }
     char manpath[600];
     snprintf(manpath, sizeof manpath, "%s/doc/cloudfact.1", src);
-    char *man = slurp(manpath);
+    char *man = it_slurp(manpath, NULL);
     size_t ncmds = 0;
     const char *p = strstr(list, "Commands:\n");
     CHECK(p, "cloudfact --help lists no commands");
@@ -703,13 +692,13 @@ main(void)
         ncmds++;
         const char *h[] = {cloudfact, name, "--help", NULL};
         CHECK(run(true, tmp("cmd-help.out"), tmp("help.err"), h) == 0, "%s --help", name);
-        char *text = slurp(tmp("cmd-help.out"));
+        char *text = it_slurp(tmp("cmd-help.out"), NULL);
         CHECK(strstr(text, "Usage: cloudfact") && strstr(text, "Example"),
               "%s --help lacks usage or examples", name);
         /* `cloudfact help NAME` prints the same text */
         const char *hh[] = {cloudfact, "help", name, NULL};
         CHECK(run(true, tmp("cmd-help2.out"), tmp("help.err"), hh) == 0, "help %s", name);
-        char *text2 = slurp(tmp("cmd-help2.out"));
+        char *text2 = it_slurp(tmp("cmd-help2.out"), NULL);
         CHECK(strcmp(text, text2) == 0, "`cloudfact help %s` differs from `%s --help`", name, name);
         free(text2);
         free(text);

@@ -34,18 +34,6 @@ stale_socket(const char *path)
     close(fd); /* the file stays */
 }
 
-static char *
-slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = calloc(1, 65536);
-    size_t n = f ? fread(buf, 1, 65535, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-    return buf;
-}
-
 /* Runs a second daemon with the endpoints eps (its own state directory) until it
  * exits: its exit status; its stderr in log. */
 static int
@@ -119,7 +107,7 @@ main(void)
             snprintf(eps[i], sizeof eps[i], "ipc://%s/%s", bdir, file[i]);
         snprintf(eps[k], sizeof eps[k], "%s", ep[k]);
         int st = run_second(bdir, eps, log);
-        char *text = slurp(log);
+        char *text = it_slurp(log, NULL);
         CHECK(st == 1, "a second daemon on the running one's %s path: exit %d\n%s", names[k], st,
               text);
         CHECK(strstr(text, "another process is listening") && strstr(text, path[k]),
@@ -143,11 +131,11 @@ main(void)
     CHECK(f && fputs("keep me\n", f) >= 0 && fclose(f) == 0, "write %s", plain);
     snprintf(eps[0], sizeof eps[0], "ipc://%.280s", plain);
     int st = run_second(bdir, eps, log);
-    char *text = slurp(log);
+    char *text = it_slurp(log, NULL);
     CHECK(st == 2 && strstr(text, "is not a socket"), "a regular file as ingest path: exit %d\n%s",
           st, text);
     free(text);
-    text = slurp(plain);
+    text = it_slurp(plain, NULL);
     CHECK(strcmp(text, "keep me\n") == 0, "the file at the path was changed: '%s'", text);
     free(text);
     printf("ok   a path that is not a socket: refused, the file left as it is\n");
@@ -163,7 +151,7 @@ main(void)
           strerror(errno));
     snprintf(eps[0], sizeof eps[0], "ipc://%.280s", dgram_path);
     st = run_second(bdir, eps, log);
-    text = slurp(log);
+    text = it_slurp(log, NULL);
     CHECK(st == 1 && strstr(text, "cannot be told"),
           "a datagram socket as ingest path: exit %d\n%s", st, text);
     free(text);

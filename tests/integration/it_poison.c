@@ -32,18 +32,6 @@ article(const char *url, const char *body)
 }
 
 static char *
-slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    CHECK(f, "cannot read %s", path);
-    char *buf = calloc(1, 1 << 22);
-    size_t n = fread(buf, 1, (1 << 22) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static char *
 run_capture(const char *cmd, int *status)
 {
     FILE *p = popen(cmd, "r");
@@ -122,7 +110,7 @@ main(void)
 
     /* replaced workers, logged; a worker that was ready comes back after 1 s (the
      * doubling back-off for workers that cannot start is test_pool's) */
-    char *log = slurp(d.log);
+    char *log = it_slurp(d.log, NULL);
     CHECK(strstr(log, "restarting in 1s"), "no respawn in the log");
     CHECK(!strstr(log, "restarting in 2s"), "an article's crashes escalated the back-off");
     CHECK(strstr(log, "hung on article"), "the hung worker was not reported");
@@ -188,7 +176,7 @@ main(void)
     snprintf(cmd, sizeof cmd, "pkill -STOP -n -P %d -f cloudfact-worker-test", (int)d.pid);
     CHECK(system(cmd) == 0, "no worker to stop");
     it_wait_stat(&d, "cloudfact_workers_restarted_total", restarted + 1, 30);
-    log = slurp(d.log);
+    log = it_slurp(d.log, NULL);
     CHECK(strstr(log, "silent for"), "the silent worker was not reported");
     free(log);
     printf("ok   a silent worker is killed and replaced\n");
