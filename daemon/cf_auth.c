@@ -343,6 +343,30 @@ load_lists(const char *const dirs[CF_ROLES], cf_allow_t *out[CF_ROLES], cf_err_t
     return CF_OK;
 }
 
+int
+cf_auth_check_config(const cf_auth_opts_t *opts, cf_err_t *err)
+{
+    if (!opts->curve_key) {
+        for (int r = 0; r < CF_ROLES; r++)
+            if (opts->allow[r])
+                return cf_err_set(err, CF_EINVAL,
+                                  "allow_%s needs curve_key (allowlists are for CURVE)",
+                                  role_names[r]);
+        return CF_OK;
+    }
+    char sec[CF_KEY_Z85 + 1], pub[CF_KEY_Z85 + 1];
+    int rc = cf_key_read_secret(opts->curve_key, sec, pub, err);
+    explicit_bzero(sec, sizeof sec);
+    if (rc != CF_OK)
+        return rc == CF_ESYS ? (err->rc = CF_EINVAL) : rc; /* a missing file: configuration */
+    cf_allow_t *lists[CF_ROLES];
+    if (load_lists(opts->allow, lists, err) != CF_OK)
+        return CF_EINVAL;
+    for (int r = 0; r < CF_ROLES; r++)
+        cf_allow_destroy(&lists[r]);
+    return CF_OK;
+}
+
 cf_auth_t *
 cf_auth_new(struct event_base *base, void *zctx, const cf_auth_opts_t *opts, cf_err_t *err)
 {

@@ -52,6 +52,10 @@ typedef struct cf_auth cf_auth_t;
 cf_auth_t *cf_auth_new(struct event_base *base, void *zctx, const cf_auth_opts_t *opts,
                        cf_err_t *err);
 
+/* What cf_auth_new reads, read and checked without binding anything (for
+ * `--check-config`): CF_OK, or CF_EINVAL / CF_EDENIED with err as cf_auth_new's. */
+int cf_auth_check_config(const cf_auth_opts_t *opts, cf_err_t *err);
+
 /* True when CURVE is on (a server key was given). NULL-safe. */
 bool cf_auth_curve(const cf_auth_t *self);
 

@@ -947,10 +947,27 @@ on_open_progress(void *ctx, const char *doing)
     }
 }
 
+static cf_auth_opts_t
+auth_opts(const cf_config_t *c)
+{
+    return (cf_auth_opts_t){
+        c->curve_key,
+        {c->allow_scrapers, c->allow_subscribers, c->allow_workers, c->allow_operators}};
+}
+
 static int
 start(daemon_t *d, cf_err_t *err)
 {
     const cf_config_t *c = d->cfg;
+    d->zctx = zmq_ctx_new();
+    if (!d->zctx)
+        return cf_err_set(err, CF_ESYS, "cannot create the ZeroMQ context");
+    /* the ZAP handler binds before any server socket (STACK.md 3); and a bad key or
+     * allowlist is refused before the archive is created or opened */
+    cf_auth_opts_t aopts = auth_opts(c);
+    d->auth = cf_auth_new(d->base, d->zctx, &aopts, err);
+    if (!d->auth)
+        return err->rc;
     open_watch_t watch = {d, cf_clock_ms(), ""};
     cf_archive_progress_t progress = {on_open_progress, &watch, 0};
     d->archive = cf_archive_open(c->state_dir, d->base, &progress, err);
@@ -958,16 +975,6 @@ start(daemon_t *d, cf_err_t *err)
         return err->rc ? err->rc : CF_EDB;
     cf_archive_stats_t as;
     cf_archive_stats(d->archive, &as);
-    d->zctx = zmq_ctx_new();
-    if (!d->zctx)
-        return cf_err_set(err, CF_ESYS, "cannot create the ZeroMQ context");
-    /* the ZAP handler binds before any server socket (STACK.md 3) */
-    cf_auth_opts_t aopts = {c->curve_key,
-                            {c->allow_scrapers, c->allow_subscribers, c->allow_workers,
-                             c->allow_operators}};
-    d->auth = cf_auth_new(d->base, d->zctx, &aopts, err);
-    if (!d->auth)
-        return err->rc;
     d->publish = cf_publish_new(d->base, d->zctx, c->publish, d->auth, err);
     if (!d->publish)
         return err->rc;
@@ -1091,10 +1098,17 @@ main(int argc, char **argv)
         return 2;
     }
     if (d.cfg->check_config) {
-        cf_config_print(d.cfg, stdout);
+        /* the key and the allowlists as a start reads them: the check an operator runs
+         * with the unit's options must refuse what the start would */
+        cf_auth_opts_t aopts = auth_opts(d.cfg);
+        int rc = cf_auth_check_config(&aopts, &err);
+        if (rc == CF_OK)
+            cf_config_print(d.cfg, stdout);
+        else
+            cf_log_fail("configuration: %s", err.text);
         cf_config_destroy(&d.cfg);
         cf_config_src_destroy(&d.src);
-        return 0;
+        return rc == CF_OK ? 0 : 2;
     }
     cf_log_level = cf_log_level_parse(d.cfg->log_level);
     signal(SIGPIPE, SIG_IGN);

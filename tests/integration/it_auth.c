@@ -213,21 +213,49 @@ push_raw(void *s, const char *url)
 
 /* ---- the cases ------------------------------------------------------------------ */
 
-/* A world-readable server key: the daemon refuses to start, exit status 2. */
+/* A world-readable server key: the daemon refuses to start, exit status 2, before it
+ * creates an archive; and `--check-config` with the same options refuses it too (the
+ * check SECURITY.md tells operators to run). So does an allowlist others may write. */
 static void
 refuses_readable_key(void)
 {
-    char key[400];
+    char key[400], fresh[400], open_dir[400];
     snprintf(key, sizeof key, "%s/server.key", keydir);
+    snprintf(fresh, sizeof fresh, "%s/never-made", d.dir);
     CHECK(chmod(key, 0644) == 0, "chmod");
-    const char *argv[] = {it_bin("cloudfactd"), "--state-dir", d.dir, "--workers", "0",
-                          "--http", "off", "--curve-key", key, NULL};
+    const char *argv[] = {
+        it_bin("cloudfactd"), "--state-dir", fresh, "--workers", "0", "--http", "off",
+        "--curve-key",        key,           NULL};
     pid_t pid = it_spawn(argv, d.log, true);
     int st = it_wait_exit(pid, 30, "cloudfactd with a world-readable key");
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "a world-readable key: exit %d, wanted 2",
           WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     CHECK(it_log_count(&d, "secret key is accessible to others") == 1, "no reason logged");
+    CHECK(access(fresh, F_OK) != 0, "a start refused for its key made %s", fresh);
+    const char *check[] = {it_bin("cloudfactd"), "--state-dir", fresh, "--curve-key", key,
+                           "--check-config",     NULL};
+    st = it_wait_exit(it_spawn(check, d.log, true), 30, "--check-config");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2 && it_log_count(&d, "configuration: ") == 1 &&
+              it_log_count(&d, "secret key is accessible to others") == 2,
+          "--check-config with a world-readable key: exit %d",
+          WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     CHECK(chmod(key, 0600) == 0, "chmod");
+    snprintf(open_dir, sizeof open_dir, "%s/open-list", d.dir);
+    CHECK(mkdir(open_dir, 0750) == 0 && chmod(open_dir, 0757) == 0, "mkdir %s", open_dir);
+    const char *check2[] = {it_bin("cloudfactd"),
+                            "--state-dir",
+                            fresh,
+                            "--curve-key",
+                            key,
+                            "--allow-scrapers",
+                            open_dir,
+                            "--check-config",
+                            NULL};
+    st = it_wait_exit(it_spawn(check2, d.log, true), 30, "--check-config");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2 && it_log_count(&d, "allow_scrapers: ") == 1,
+          "--check-config with an allowlist others may write: exit %d",
+          WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    CHECK(rmdir(open_dir) == 0 && access(fresh, F_OK) != 0, "rmdir %s", open_dir);
 }
 
 static void
