@@ -310,6 +310,13 @@ cf_ingest_stop(cf_ingest_t *self)
 }
 
 void
+cf_ingest_close_reader(cf_ingest_t *self)
+{
+    if (self)
+        cf_reader_close(&self->reader);
+}
+
+void
 cf_ingest_stats(const cf_ingest_t *self, cf_ingest_stats_t *out)
 {
     *out = self->st;

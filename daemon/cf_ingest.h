@@ -55,6 +55,10 @@ void cf_ingest_set_max_inflight(cf_ingest_t *self, size_t max_inflight);
 /* Stops reading requests (shutdown); replies still go out as commits complete. */
 void cf_ingest_stop(cf_ingest_t *self);
 
+/* At stop, after cf_ingest_stop and before the archive closes: closes the read
+ * connection (see cf_query_close_reader). */
+void cf_ingest_close_reader(cf_ingest_t *self);
+
 void cf_ingest_stats(const cf_ingest_t *self, cf_ingest_stats_t *out);
 
 /* Requests waiting for their commit (shutdown waits for 0). */

@@ -990,15 +990,24 @@ side_destroy(side_t *side)
 }
 
 void
-cf_query_destroy(cf_query_t **self_p)
+cf_query_close_reader(cf_query_t *self)
 {
-    cf_query_t *self = self_p ? *self_p : NULL;
     if (!self)
         return;
     if (self->nstreams)
         cf_log_info("query: %zu stream(s) cut short by shutdown", self->nstreams);
     while (self->streams)
         stream_destroy(self->streams);
+    cf_reader_close(&self->reader);
+}
+
+void
+cf_query_destroy(cf_query_t **self_p)
+{
+    cf_query_t *self = self_p ? *self_p : NULL;
+    if (!self)
+        return;
+    cf_query_close_reader(self);
     if (self->pump)
         event_free(self->pump);
     if (self->held)

@@ -64,6 +64,12 @@ void cf_query_stop(cf_query_t *self);
  * whose `end` has not gone out yet (shutdown waits for 0, within a bound). */
 size_t cf_query_pending(const cf_query_t *self);
 
+/* At stop, before the archive closes: ends what is left of the streams and closes
+ * the read connection, so that the archive's writer is the last connection and
+ * SQLite removes the WAL and shared-memory files (a read-only one cannot). Nothing
+ * may be read after it; operator replies still go out. */
+void cf_query_close_reader(cf_query_t *self);
+
 void cf_query_destroy(cf_query_t **self_p);
 
 #endif

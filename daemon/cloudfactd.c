@@ -1050,6 +1050,9 @@ stop(daemon_t *d)
     if (d->dispatch)
         cf_dispatch_set_pool(d->dispatch, NULL);
     cf_pool_destroy(&d->pool);
+    /* the writer must be the last connection to go, or the WAL and -shm files stay */
+    cf_ingest_close_reader(d->ingest);
+    cf_query_close_reader(d->query);
     cf_archive_close(&d->archive); /* runs the last completions: replies still go out */
     cf_query_destroy(&d->query);
     cf_ingest_destroy(&d->ingest);

@@ -720,6 +720,14 @@ main(void)
 
     int ws = it_daemon_stop(&d, SIGTERM, 30);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
+    /* after a clean stop of a daemon that served pushes, queries and streams, the
+     * archive is the .db file alone (cloudfactd(8) FILES) */
+    char side[320];
+    for (int i = 0; i < 2; i++) {
+        snprintf(side, sizeof side, "%s%s", d.db, i ? "-shm" : "-wal");
+        CHECK(access(side, F_OK) != 0, "%s is left after a clean stop", side);
+    }
+    printf("ok   a clean stop leaves the archive as one file\n");
     json_decref(expected);
     json_decref(got);
     free(expected_text);
