@@ -7,6 +7,7 @@
  * are replaced after a logged 1 s back-off; `cloudfact quarantine` lists
  * and requeues; a worker that stops heart-beating is killed and replaced. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,22 @@ run_capture(const char *cmd, int *status)
     int st = pclose(p);
     *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     return buf;
+}
+
+/* Is pid running? A zombie is not (its new parent may be slow to reap it). */
+static bool
+alive(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *end = strrchr(buf, ')');
+    return end && end[1] == ' ' && end[2] != 'Z' && end[2] != 'X';
 }
 
 int
@@ -219,6 +236,35 @@ main(void)
     int ws = it_daemon_stop(&d, SIGTERM, 60);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
     it_daemon_cleanup(&d);
+
+    /* a second SIGINT exits at once (status 1): a worker hung in a job goes with the
+     * daemon, not left behind as an orphan that ignores the SIGTERM of its parent's
+     * death while it never returns to its loop */
+    it_daemon_t d2;
+    it_daemon_init(&d2);
+    const char *extra2[] = {
+        "--worker-command", wcmd, "--job-deadline", "600", "--grace", "60", NULL};
+    it_daemon_start(&d2, 1, extra2);
+    it_push_one(&d2, "https://example.test/hang-at-exit", "This one has cf-test:hang in it.");
+    it_wait_stat(&d2, "cloudfact_jobs_inflight", 1, 30);
+    char children[64];
+    snprintf(children, sizeof children, "/proc/%d/task/%d/children", (int)d2.pid, (int)d2.pid);
+    char *kids = it_slurp(children, NULL);
+    pid_t hung = (pid_t)atoi(kids);
+    free(kids);
+    CHECK(hung > 0, "no worker under the daemon");
+    kill(d2.pid, SIGINT);
+    it_wait_log(&d2, "shutdown: SIGINT", 1, 10);
+    kill(d2.pid, SIGINT);
+    ws = it_wait_exit(d2.pid, 30, "cloudfactd after a second SIGINT");
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 1, "second SIGINT: exit 0x%x", ws);
+    int k = 0;
+    while (alive(hung) && k++ < 1000)
+        usleep(10 * 1000);
+    CHECK(!alive(hung), "the hung worker (pid %d) outlived its daemon", (int)hung);
+    d2.pid = 0;
+    it_daemon_cleanup(&d2);
+    printf("ok   a second SIGINT exits at once and takes a hung worker with it\n");
     printf("it_poison: all checks passed\n");
     return 0;
 }
