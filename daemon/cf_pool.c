@@ -325,14 +325,22 @@ cf_pool_kill(cf_pool_t *self, pid_t pid)
 }
 
 void
+cf_pool_drain(cf_pool_t *self)
+{
+    if (!self)
+        return;
+    self->stopping = true;
+    for (size_t i = 0; i < self->n; i++)
+        event_del(self->slots[i].respawn);
+}
+
+void
 cf_pool_stop(cf_pool_t *self)
 {
-    self->stopping = true;
-    for (size_t i = 0; i < self->n; i++) {
-        event_del(self->slots[i].respawn);
+    cf_pool_drain(self);
+    for (size_t i = 0; i < self->n; i++)
         if (self->slots[i].pid)
             kill(self->slots[i].pid, SIGTERM);
-    }
 }
 
 void

@@ -70,6 +70,11 @@ void cf_pool_kill(cf_pool_t *self, pid_t pid);
  * failed on may be fixed). */
 void cf_pool_retry(cf_pool_t *self);
 
+/* Shutdown has begun: no more respawns, and a worker that leaves (as one does when
+ * SIGTERM reaches the whole process group) is logged as stopped, not as a crash to
+ * be restarted. The workers are not signalled. NULL-safe. */
+void cf_pool_drain(cf_pool_t *self);
+
 /* No more respawns; sends SIGTERM to every worker. */
 void cf_pool_stop(cf_pool_t *self);
 

@@ -770,6 +770,7 @@ begin_shutdown(daemon_t *d, const char *why)
     cf_ingest_stop(d->ingest);
     cf_query_stop(d->query);
     cf_dispatch_drain(d->dispatch);
+    cf_pool_drain(d->pool);
     set_phase(d, DRAINING);
     /* the whole stop may take the grace, the hand-backs, the workers' exit and the
      * archive's close (its search-index flush is bounded at 5 s): tell systemd, so that
