@@ -110,8 +110,11 @@ main(void)
         char *text = it_slurp(log, NULL);
         CHECK(st == 1, "a second daemon on the running one's %s path: exit %d\n%s", names[k], st,
               text);
-        CHECK(strstr(text, "another process is listening") && strstr(text, path[k]),
-              "the refusal does not name the %s path:\n%s", names[k], text);
+        char setting[64];
+        snprintf(setting, sizeof setting, "cloudfactd: %s: cannot bind", names[k]);
+        CHECK(strstr(text, "another process is listening") && strstr(text, path[k]) &&
+                  strstr(text, setting),
+              "the refusal does not name the %s setting and path:\n%s", names[k], text);
         free(text);
         struct stat sst;
         CHECK(lstat(path[k], &sst) == 0 && S_ISSOCK(sst.st_mode), "%s: the file is gone", names[k]);
