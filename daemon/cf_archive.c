@@ -465,6 +465,7 @@ struct cf_archive {
     uint64_t w_checkpoints;          /* checkpoints run (counted by the writer) */
     uint64_t w_checkpoint_failures;  /* of them, failed (not merely busy) */
     char w_lasterr[CF_ERR_TEXT_MAX]; /* why the last batch was rolled back */
+    cf_ratelog_t rollback_log;       /* loop thread: rolled-back batches, said */
 
     /* writer-owned (the thread that opens, then the writer, then close after join) */
     uint64_t cursor;            /* highest id handed out by the cursor scan */
@@ -1995,11 +1996,22 @@ deliver(cf_archive_t *self)
     self->st_.checkpoints = self->w_checkpoints;
     self->st_.checkpoint_failures = self->w_checkpoint_failures;
     pthread_mutex_unlock(&self->mu);
-    /* logged here, on the loop thread, once per delivery that saw new rollbacks */
+    /* logged here, on the loop thread, at most once per 10 s while batches roll back
+     * (a lasting cause rolls back every batch); a damaged file is said as such, with
+     * the way out, as the open says it (SQLite's own texts for the two codes) */
     if (rollbacks > self->st_.rollbacks) {
-        cf_log_warn("archive: batch rolled back, nothing of it stored: new articles are "
-                    "answered busy, results retried (rollbacks=%" PRIu64 "): %s",
-                    rollbacks, why);
+        if (strstr(why, sqlite3_errstr(SQLITE_CORRUPT)) ||
+            strstr(why, sqlite3_errstr(SQLITE_NOTADB)))
+            cf_ratelog(&self->rollback_log, CF_LOG_ERROR,
+                       "archive: batch rolled back, cloudfact.db is damaged (%s): nothing more "
+                       "can be stored; stop the daemon and see `cloudfact check --state-dir %s` "
+                       "(rollbacks=%" PRIu64 ")",
+                       why, self->dir, rollbacks);
+        else
+            cf_ratelog(&self->rollback_log, CF_LOG_WARN,
+                       "archive: batch rolled back, nothing of it stored: new articles are "
+                       "answered busy, results retried (rollbacks=%" PRIu64 "): %s",
+                       rollbacks, why);
         memcpy(self->st_.rollback_error, why, sizeof self->st_.rollback_error);
         self->st_.rollback_ms = cf_clock_ms();
     }

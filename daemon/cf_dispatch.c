@@ -133,6 +133,7 @@ struct cf_dispatch {
     cf_ratelog_t bad_log;
     cf_ratelog_t report_log; /* `error` messages that end no job (reload failures) */
     cf_ratelog_t archive_log; /* results the archive could not store, retried */
+    cf_ratelog_t claim_log;   /* claims the archive failed */
     /* the breaker (see "Broken workers") */
     uint64_t lost[BREAKER_LOSSES]; /* the different articles blamed losses had out since
                                     * the last result (one per loss) */
@@ -737,7 +738,9 @@ on_claimed(cf_archive_req_t *req, void *arg)
     self->claiming = false;
     self->pending--;
     if (req->rc != CF_OK) {
-        cf_log_warn("dispatch: claiming articles failed: %s", req->err.text);
+        /* a lasting cause (a damaged archive) fails every kick and tick */
+        cf_ratelog(&self->claim_log, CF_LOG_WARN, "dispatch: claiming articles failed: %s",
+                   req->err.text);
         cf_archive_req_clear(req);
         return; /* the next kick or tick tries again */
     }

@@ -5,7 +5,8 @@
  * fills up (RLIMIT_FSIZE set on the running daemon with prlimit): busy naming
  * the cause, /healthz 503, no acknowledged article lost, accepted again once space
  * is back. (3) A reader's snapshot keeps the close from emptying the log: said.
- * (4) A result the archive refuses alone is an attempt, then quarantined. */
+ * (4) A result the archive refuses alone is an attempt, then quarantined. (5) A
+ * damaged page the open does not read: said as damage, naming `cloudfact check`. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,48 @@ read_only_archive(const it_daemon_t *d)
     CHECK(WIFEXITED(it_daemon_stop(&r, SIGTERM, 60)), "stop");
     umount(dir);
     printf("ok   read-only archive: the daemon refuses to start, naming it; starts once writable\n");
+}
+
+/* (5) A page inside the file is damaged where the open does not read it (the facts'
+ * article index, read and written only with facts): the daemon starts, and every
+ * batch that stores facts rolls back. The log says the file is damaged and names
+ * `cloudfact check`, once per 10 s and not once per retry. */
+static void
+damaged_page(it_daemon_t *d)
+{
+    /* (3) left the log in place: fold it into the file first, or its copy of the page
+     * would be read instead of the damaged one */
+    sqlite3 *db;
+    CHECK(sqlite3_open(d->db, &db) == SQLITE_OK &&
+              sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) == SQLITE_OK,
+          "checkpoint: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    int64_t page = it_sql_int(d, "SELECT rootpage FROM sqlite_master WHERE name = 'facts_article'");
+    int64_t size = it_sql_int(d, "PRAGMA page_size");
+    CHECK(page > 1 && size >= 512, "facts_article at page %lld of %lld bytes", (long long)page,
+          (long long)size);
+    FILE *f = fopen(d->db, "r+b");
+    CHECK(f && fseek(f, (long)((page - 1) * size), SEEK_SET) == 0, "open %s", d->db);
+    for (int64_t i = 0; i < size; i++)
+        fputc(0xff, f);
+    CHECK(fclose(f) == 0, "write %s", d->db);
+    size_t said0 = it_log_count(d, "batch rolled back"); /* the disk-full case's */
+    it_daemon_start(d, 1, NULL);
+    uint64_t rb0 = it_stat(d, "cloudfact_archive_rollbacks_total");
+    it_push_one(d, "https://example.test/s/damaged",
+                "Amazon Web Services opened a data center in Oslo.");
+    it_wait_log(d,
+                "cloudfact.db is damaged (database disk image is malformed): nothing more can "
+                "be stored; stop the daemon and see `cloudfact check --state-dir",
+                1, 30);
+    it_wait_stat(d, "cloudfact_archive_rollbacks_total", rb0 + 3, 30); /* retried each second */
+    CHECK(it_log_count(d, "batch rolled back") == said0 + 1,
+          "%zu lines for %llu rolled-back batches in a few seconds",
+          it_log_count(d, "batch rolled back") - said0,
+          (unsigned long long)(it_stat(d, "cloudfact_archive_rollbacks_total") - rb0));
+    int ws = it_daemon_stop(d, SIGKILL, 30);
+    CHECK(WIFSIGNALED(ws), "cloudfactd: 0x%x", ws);
+    printf("ok   a damaged page: said once, naming cloudfact check, not at every retry\n");
 }
 
 int
@@ -345,6 +388,7 @@ main(void)
     CHECK(it_sql_int(&d, "SELECT count(*) FROM articles") == stored,
           "articles lost with the log left in place");
     printf("ok   a reader's snapshot at close: the log is kept, and the daemon says so\n");
+    damaged_page(&d);
     read_only_archive(&d);
     it_daemon_cleanup(&d);
     printf("it_storage: all checks passed\n");
