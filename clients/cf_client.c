@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <msgpack.h>
@@ -65,6 +66,8 @@ conn_open(conn_t *c, int type, const char *endpoint, const cf_curve_client_t *cu
 {
     memset(c, 0, sizeof *c);
     c->endpoint = endpoint;
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        curve = NULL; /* the daemon serves CURVE on tcp endpoints only */
     c->curve = cf_curve_client_on(curve);
     c->ctx = zmq_ctx_new();
     c->sock = c->ctx ? zmq_socket(c->ctx, type) : NULL;
@@ -102,6 +105,20 @@ conn_connect(conn_t *c, cf_err_t *err)
         return cf_err_set(err, CF_EINVAL, "cannot connect to %s: %s", c->endpoint,
                           zmq_strerror(zmq_errno()));
     return CF_OK;
+}
+
+/* A request to an ipc endpoint whose socket file does not exist would wait out its
+ * whole timeout for nothing (libzmq retries the connect quietly): CF_EBUSY with why,
+ * at once. A file that is there, or any other transport: CF_OK. */
+static int
+ipc_missing(const char *endpoint, cf_err_t *err)
+{
+    struct stat st;
+    if (strncmp(endpoint, "ipc://", 6) != 0 || stat(endpoint + 6, &st) == 0 || errno != ENOENT)
+        return CF_OK;
+    return cf_err_set(err, CF_EBUSY,
+                      "%s: no such socket file (is cloudfactd running, with this endpoint?)",
+                      endpoint);
 }
 
 /* Reads one monitor event: CF_EDENIED with the reason when a handshake failed. */
@@ -557,6 +574,8 @@ cf_query_call(const char *endpoint, const cf_curve_client_t *curve, const void *
 {
     *reply = NULL;
     conn_t c;
+    if (ipc_missing(endpoint, err) != CF_OK)
+        return err->rc;
     int rc = conn_open(&c, ZMQ_DEALER, endpoint, curve, err);
     if (rc != CF_OK)
         return rc;
@@ -621,6 +640,8 @@ cf_query_stream(const char *endpoint, const cf_curve_client_t *curve, const void
                 cf_err_t *err)
 {
     conn_t c;
+    if (ipc_missing(endpoint, err) != CF_OK)
+        return err->rc;
     int rc = conn_open(&c, ZMQ_DEALER, endpoint, curve, err);
     if (rc != CF_OK)
         return rc;

@@ -45,10 +45,12 @@ typedef struct cmd_keys {
     "                     $CLOUDFACT_SERVER_KEY, $CLOUDFACT_KEY); a .key given as\n"               \
     "                     --server-key or a .pub as --key is refused by its name\n"
 
-/* Loads the keys named by options or, failing those, by $CLOUDFACT_SERVER_KEY and
- * $CLOUDFACT_KEY into curve (cleared: plain, when neither is set). Returns 0, or 2
- * after printing `cloudfact: CMD: why` (a usage error). */
-int cmd_curve_load(const char *cmd, const cmd_keys_t *keys, cf_curve_client_t *curve);
+/* Loads the keys named by options or, failing those and when endpoint is tcp://, by
+ * $CLOUDFACT_SERVER_KEY and $CLOUDFACT_KEY into curve (cleared: plain, when neither
+ * is set). Returns 0, or 2 after printing `cloudfact: CMD: why` (a usage error). The
+ * client connects with CURVE to tcp endpoints only (the daemon's ipc ones are plain). */
+int cmd_curve_load(const char *cmd, const cmd_keys_t *keys, const char *endpoint,
+                   cf_curve_client_t *curve);
 
 /* Set by SIGINT/SIGTERM once cmd_catch_signals() ran. */
 extern volatile sig_atomic_t cmd_interrupted;

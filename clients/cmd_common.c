@@ -300,10 +300,13 @@ cmd_parse_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, u
 }
 
 int
-cmd_curve_load(const char *cmd, const cmd_keys_t *keys, cf_curve_client_t *curve)
+cmd_curve_load(const char *cmd, const cmd_keys_t *keys, const char *endpoint,
+               cf_curve_client_t *curve)
 {
     const char *server = keys->server_key, *key = keys->key;
-    if (!server && !key) {
+    /* the environment's keys are for tcp endpoints: an ipc one is plain (its file mode
+     * guards it), and one variable set alone must not stop a local command */
+    if (!server && !key && strncmp(endpoint, "tcp://", 6) == 0) {
         const char *es = getenv("CLOUDFACT_SERVER_KEY"), *ek = getenv("CLOUDFACT_KEY");
         server = es && *es ? es : NULL;
         key = ek && *ek ? ek : NULL;

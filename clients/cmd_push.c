@@ -287,7 +287,7 @@ cmd_push(int argc, char **argv)
         fprintf(stderr, "cloudfact: push: no input (see cloudfact push --help)\n");
         return 2;
     }
-    if (cmd_curve_load("push", &keys, &curve) || cmd_endpoint_check("push", endpoint))
+    if (cmd_curve_load("push", &keys, endpoint, &curve) || cmd_endpoint_check("push", endpoint))
         return 2;
     size_t cap = 0;
     int rc = 0;

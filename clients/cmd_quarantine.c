@@ -136,13 +136,13 @@ cmd_quarantine(int argc, char **argv)
                         "(see --help)\n");
         return 2;
     }
-    if (cmd_curve_load("quarantine", &keys, &curve))
-        return 2;
     char ep[4200];
     if (endpoint)
         snprintf(ep, sizeof ep, "%s", endpoint);
     else
         snprintf(ep, sizeof ep, "ipc://%s/control.sock", state_dir);
+    if (cmd_curve_load("quarantine", &keys, ep, &curve))
+        return 2;
     if (cmd_endpoint_check("quarantine", ep))
         return 2;
     listing_t l = {0};

@@ -333,7 +333,7 @@ cmd_query(int argc, char **argv)
     }
     if (check_filters(&q))
         return 2;
-    if (cmd_curve_load("query", &keys, &curve) || cmd_endpoint_check("query", endpoint))
+    if (cmd_curve_load("query", &keys, endpoint, &curve) || cmd_endpoint_check("query", endpoint))
         return 2;
     out_t o = {0};
     o.table = force ? force == 2 : isatty(STDOUT_FILENO);

@@ -227,7 +227,7 @@ cmd_stats(int argc, char **argv)
         fprintf(stderr, "cloudfact: stats: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (cmd_curve_load("stats", &keys, &curve) || cmd_endpoint_check("stats", endpoint))
+    if (cmd_curve_load("stats", &keys, endpoint, &curve) || cmd_endpoint_check("stats", endpoint))
         return 2;
     msgpack_sbuffer req;
     msgpack_sbuffer_init(&req);

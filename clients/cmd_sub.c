@@ -562,8 +562,9 @@ cmd_sub(int argc, char **argv)
             return 2;
         }
     }
-    if (cmd_curve_load("sub", &keys, &fl.curve) || cmd_endpoint_check("sub", endpoint) ||
-        cmd_endpoint_check("sub", fl.query))
+    if (cmd_curve_load("sub", &keys, strncmp(endpoint, "tcp://", 6) == 0 ? endpoint : fl.query,
+                       &fl.curve) ||
+        cmd_endpoint_check("sub", endpoint) || cmd_endpoint_check("sub", fl.query))
         return 2;
     if (fl.subject && !cf_entity_id_is_valid(fl.subject)) {
         fprintf(stderr,

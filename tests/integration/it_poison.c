@@ -157,6 +157,22 @@ main(void)
     out = run_capture(cmd, &st);
     CHECK(st == 1 && strstr(out, "denied"), "operator op over tcp: %d %s", st, out);
     free(out);
+    /* keys in the environment (for tcp endpoints) do not stop a command on the plain
+     * ipc control socket, even one variable set alone */
+    snprintf(cmd, sizeof cmd,
+             "CLOUDFACT_SERVER_KEY=/nowhere/cf.pub '%s' quarantine --json --endpoint '%s' 2>&1",
+             it_bin("cloudfact"), control);
+    out = run_capture(cmd, &st);
+    CHECK(st == 0 && strstr(out, "\"attempts\""), "quarantine with a key in the environment: %d %s",
+          st, out);
+    free(out);
+    /* a socket file that is not there is said at once, not after a 10 s wait */
+    snprintf(cmd, sizeof cmd, "'%s' quarantine --endpoint 'ipc://%s/no-such.sock' 2>&1",
+             it_bin("cloudfact"), d.dir);
+    out = run_capture(cmd, &st);
+    CHECK(st == 1 && strstr(out, "no-such.sock: no such socket file (is cloudfactd running"),
+          "quarantine on a missing socket: %d %s", st, out);
+    free(out);
 
     /* requeue one: attempts start again, it runs (and fails) again */
     snprintf(cmd, sizeof cmd, "'%s' quarantine --endpoint '%s' --requeue %llu 2>&1",
