@@ -201,6 +201,7 @@ test_check_and_repair(void)
           "no unfinished-with-facts finding: %s", out);
     CHECK(strstr(out, "1 done article(s) without done_at; --repair would set done_at"),
           "no done-without-done_at finding: %s", out);
+    CHECK(strstr(out, " failed, 1 processing; "), "the summary leaves out processing: %s", out);
     {
         /* each finding names its rows: the article just inserted by hand */
         char line[64];
