@@ -43,7 +43,9 @@ typedef struct cmd_keys {
     "  --key FILE         your secret key (a .key, mode 0600), its public half on the\n"           \
     "                     daemon's allowlist for this command's role (defaults:\n"                 \
     "                     $CLOUDFACT_SERVER_KEY, $CLOUDFACT_KEY); a .key given as\n"               \
-    "                     --server-key or a .pub as --key is refused by its name\n"
+    "                     --server-key or a .pub as --key is refused by its name.\n"               \
+    "                     CURVE is for tcp endpoints: ipc ones are plain, and the\n"               \
+    "                     variables are not read for them\n"
 
 /* Loads the keys named by options or, failing those and when endpoint is tcp://, by
  * $CLOUDFACT_SERVER_KEY and $CLOUDFACT_KEY into curve (cleared: plain, when neither

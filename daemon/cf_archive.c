@@ -466,6 +466,8 @@ struct cf_archive {
     uint64_t w_checkpoint_failures;  /* of them, failed (not merely busy) */
     char w_lasterr[CF_ERR_TEXT_MAX]; /* why the last batch was rolled back */
     cf_ratelog_t rollback_log;       /* loop thread: rolled-back batches, said */
+    cf_ratelog_t damage_log;         /* of them, those a damaged file caused: not held
+                                      * back by a passing rollback's line */
 
     /* writer-owned (the thread that opens, then the writer, then close after join) */
     uint64_t cursor;            /* highest id handed out by the cursor scan */
@@ -2002,7 +2004,7 @@ deliver(cf_archive_t *self)
     if (rollbacks > self->st_.rollbacks) {
         if (strstr(why, sqlite3_errstr(SQLITE_CORRUPT)) ||
             strstr(why, sqlite3_errstr(SQLITE_NOTADB)))
-            cf_ratelog(&self->rollback_log, CF_LOG_ERROR,
+            cf_ratelog(&self->damage_log, CF_LOG_ERROR,
                        "archive: batch rolled back, cloudfact.db is damaged (%s): nothing more "
                        "can be stored; stop the daemon and see `cloudfact check --state-dir %s` "
                        "(rollbacks=%" PRIu64 ")",

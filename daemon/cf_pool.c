@@ -196,7 +196,11 @@ reaped(cf_pool_t *self, pid_t pid, int status)
     if (self->cb)
         self->cb(pid, status, self->arg);
     if (self->stopping) {
-        cf_log_info("pool: worker stopped (pid=%d, %s)", (int)pid, how);
+        if (clean)
+            cf_log_info("pool: worker stopped (pid=%d, %s)", (int)pid, how);
+        else
+            cf_log_warn("pool: worker ended during shutdown (pid=%d, %s); not restarted", (int)pid,
+                        how);
         return;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {

@@ -171,9 +171,10 @@ usage(FILE *out)
             "                       installed share directory, then the source tree)\n"
             "  --credit N           jobs to accept at once, 1..64 (default 8)\n"
             "  --die-with-parent[=PID]\n"
-            "                       be killed when the process that started this one (PID, when\n"
+            "                       exit when the process that started this one (PID, when\n"
             "                       given) exits, and leave SIGINT to it (the daemon passes\n"
-            "                       this option with its pid)\n"
+            "                       this option with its pid; with PID given the exit is a\n"
+            "                       SIGKILL, without it a SIGTERM, which finishes the job)\n"
             "  --log-level LEVEL    error, warn, notice, info or debug (default info)\n"
             "  --server-key FILE    the daemon's public key (a .pub): connect with CURVE,\n"
             "                       as a tcp worker endpoint requires\n"
@@ -573,10 +574,13 @@ main(int argc, char **argv)
          * is then no longer the one we were given (or saw just before). Not "is pid 1":
          * a daemon that is pid 1 (in a container) is a parent like any other. */
         pid_t parent = parent_pid ? (pid_t)parent_pid : getppid();
-        /* SIGKILL, not SIGTERM: a worker stuck in a job never returns to the loop that
-         * reads the flag SIGTERM sets, and the results of a dead parent's jobs have no
-         * one to go to (a second SIGINT, or the daemon killed, left such a one behind) */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* The daemon's form (=PID: the daemon is the parent): SIGKILL, since a worker
+         * stuck in a job never returns to the loop that reads the flag SIGTERM sets,
+         * and a dead daemon's jobs have no one to go to (a second SIGINT, or the
+         * daemon killed, left such a one behind). Under another parent (a shell, a
+         * supervisor) the daemon lives on: SIGTERM, so that the job in hand is
+         * finished and answered. */
+        prctl(PR_SET_PDEATHSIG, parent_pid ? SIGKILL : SIGTERM);
         if (getppid() != parent)
             return 0; /* the parent is already gone */
     }

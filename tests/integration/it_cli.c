@@ -718,26 +718,8 @@ main(void)
     free(man);
     printf("ok   SIGTERM ends sub with 0; --help on every command, each in the man page\n");
 
-    /* SIGTERM to the whole process group (as `timeout` or `kill -TERM -PGID` send it):
-     * the workers leave on their own during the grace; they are stopped, not crashed
-     * workers to restart */
-    char children[64];
-    snprintf(children, sizeof children, "/proc/%d/task/%d/children", (int)d.pid, (int)d.pid);
-    char *kids = it_slurp(children, NULL);
-    kill(d.pid, SIGTERM);
-    it_wait_log(&d, "shutdown: SIGTERM", 1, 10);
-    size_t nkids = 0;
-    for (char *k = kids; *k; nkids++) {
-        kill((pid_t)strtol(k, &k, 10), SIGTERM);
-        k += strspn(k, " \n");
-    }
-    free(kids);
     int ws = it_daemon_stop(&d, SIGTERM, 30);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "cloudfactd exit 0x%x", ws);
-    CHECK(nkids >= 1 && it_log_count(&d, "pool: worker stopped") == nkids &&
-              it_log_count(&d, "restarting in") == 0,
-          "workers leaving during the grace: %zu stopped of %zu, %zu restarts",
-          it_log_count(&d, "pool: worker stopped"), nkids, it_log_count(&d, "restarting in"));
     /* after a clean stop of a daemon that served pushes, queries and streams, the
      * archive is the .db file alone (cloudfactd(8) FILES) */
     char side[320];
