@@ -26,8 +26,8 @@ usage_main(FILE *out)
                  "  quarantine         list failed articles, or hand them back to the queue\n"
                  "  check              verify an archive offline (--repair fixes what it can)\n"
                  "  keygen NAME        make a CURVE key pair: NAME.pub and NAME.key\n\n"
-                 "Run `cloudfact help COMMAND` (or `cloudfact COMMAND --help`) for a command's "
-                 "options and examples.\n"
+                 "Run `cloudfact help COMMAND` (or `cloudfact COMMAND --help`) for a\n"
+                 "command's options and examples.\n"
                  "Exit status: 0 on success, 1 on a runtime failure, 2 on a usage error.\n");
 }
 

@@ -54,6 +54,15 @@ typedef struct cmd_keys {
 int cmd_curve_load(const char *cmd, const cmd_keys_t *keys, const char *endpoint,
                    cf_curve_client_t *curve);
 
+/* `cloudfact: CMD: OPT: 'VAL' is not an entity id (...)` on stderr and 2 when val is
+ * not an entity id (the daemon matches ids exactly: "AWS" would find nothing), else
+ * 0. val may be NULL (not given: 0). */
+int cmd_entity_id_check(const char *cmd, const char *opt, const char *val);
+
+/* Prints " market_share, revenue, ..." (every fact type, comma-separated, a blank
+ * before each) and a newline: the end of a message naming an unknown type. */
+void cmd_print_fact_types(FILE *out);
+
 /* Set by SIGINT/SIGTERM once cmd_catch_signals() ran. */
 extern volatile sig_atomic_t cmd_interrupted;
 

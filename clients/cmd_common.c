@@ -300,6 +300,26 @@ cmd_parse_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, u
 }
 
 int
+cmd_entity_id_check(const char *cmd, const char *opt, const char *val)
+{
+    if (!val || cf_entity_id_is_valid(val))
+        return 0;
+    fprintf(stderr,
+            "cloudfact: %s: %s: '%s' is not an entity id (lowercase letters, digits and single "
+            "hyphens, as in 'aws' or 'google-cloud')\n",
+            cmd, opt, val);
+    return 2;
+}
+
+void
+cmd_print_fact_types(FILE *out)
+{
+    for (int i = 0; i < CF_FACT_TYPES; i++)
+        fprintf(out, "%s %s", i ? "," : "", cf_fact_type_name(i));
+    fputc('\n', out);
+}
+
+int
 cmd_curve_load(const char *cmd, const cmd_keys_t *keys, const char *endpoint,
                cf_curve_client_t *curve)
 {

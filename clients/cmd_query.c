@@ -209,9 +209,7 @@ check_filters(const cf_msg_facts_t *q)
     if (q->type && !cf_fact_type_is_valid(q->type)) {
         fprintf(stderr, "cloudfact: query: --type: '%s' is not a fact type; the types are",
                 q->type);
-        for (int i = 0; i < CF_FACT_TYPES; i++)
-            fprintf(stderr, "%s %s", i ? "," : "", cf_fact_type_name(i));
-        fputc('\n', stderr);
+        cmd_print_fact_types(stderr);
         return 2;
     }
     if (q->status && !cf_fact_status_is_valid(q->status)) {
@@ -221,16 +219,9 @@ check_filters(const cf_msg_facts_t *q)
                 q->status);
         return 2;
     }
-    const char *ids[][2] = {{"--subject", q->subject}, {"--object", q->object}};
-    for (size_t i = 0; i < 2; i++) {
-        if (ids[i][1] && !cf_entity_id_is_valid(ids[i][1])) {
-            fprintf(stderr,
-                    "cloudfact: query: %s: '%s' is not an entity id (lowercase letters, digits "
-                    "and single hyphens, as in 'aws' or 'google-cloud')\n",
-                    ids[i][0], ids[i][1]);
-            return 2;
-        }
-    }
+    if (cmd_entity_id_check("query", "--subject", q->subject) ||
+        cmd_entity_id_check("query", "--object", q->object))
+        return 2;
     char from_a[11], from_b[11], to_a[11], to_b[11];
     if ((q->period_from && cf_period_range(q->period_from, from_a, from_b) != CF_OK) ||
         (q->period_to && cf_period_range(q->period_to, to_a, to_b) != CF_OK)) {

@@ -36,10 +36,9 @@ usage_sub(FILE *out)
             "detail, qualifier, status, source, confidence, evidence, evidence_start,\n"
             "evidence_end. PREFIX selects topics: fact.<type>.<subject> (default: fact.).\n"
             "article.done and article.failed events print only when a PREFIX names them\n"
-            "(article, article.done, ...); heartbeats never print; a PREFIX that\n"
-            "selects nothing sub prints (a misspelt type) is refused. SIGINT or SIGTERM stop it "
-            "with exit "
-            "status 0.\n\n"
+            "(article, article.done, ...); heartbeats never print; a PREFIX that selects\n"
+            "nothing sub prints (a misspelt type) is refused. SIGINT or SIGTERM stop it\n"
+            "with exit status 0.\n\n"
             "Joining history and live: with --since, --from-start or --resume, sub subscribes,\n"
             "waits for the daemon's heartbeat (the subscription is live), replays the archive\n"
             "from the start point over the query endpoint, then follows the live stream,\n"
@@ -323,38 +322,30 @@ prefix_ok(const char *p)
                     p);
         return false;
     }
+    /* "fact.TYPE." and more: TYPE must be a type; "fact.TY": the start of one */
     const char *type = p + 5, *dot = strchr(type, '.');
-    char name[64];
     size_t tn = dot ? (size_t)(dot - type) : strlen(type);
-    bool ok = tn < sizeof name;
-    if (ok) {
-        memcpy(name, type, tn);
-        name[tn] = '\0';
-        if (dot) {
-            ok = cf_fact_type_is_valid(name);
-        } else {
-            ok = false; /* "fact.market_sh": a prefix of a type name */
-            for (int i = 0; i < CF_FACT_TYPES && !ok; i++)
-                ok = strncmp(cf_fact_type_name(i), name, tn) == 0;
-        }
-    }
-    if (ok && dot && dot[1 + strspn(dot + 1, "abcdefghijklmnopqrstuvwxyz0123456789-")]) {
-        fprintf(stderr,
-                "cloudfact: sub: prefix '%s' selects nothing: entity ids are lowercase letters, "
-                "digits and hyphens (fact.%s.aws)\n",
-                p, name);
-        return false;
+    bool ok = false;
+    for (int i = 0; i < CF_FACT_TYPES && !ok; i++) {
+        const char *t = cf_fact_type_name(i);
+        ok = strncmp(t, type, tn) == 0 && (!dot || t[tn] == '\0');
     }
     if (!ok) {
         fprintf(stderr,
                 "cloudfact: sub: prefix '%s' selects nothing: no fact type is '%.*s'; "
                 "the types are",
                 p, (int)tn, type);
-        for (int i = 0; i < CF_FACT_TYPES; i++)
-            fprintf(stderr, "%s %s", i ? "," : "", cf_fact_type_name(i));
-        fputc('\n', stderr);
+        cmd_print_fact_types(stderr);
+        return false;
     }
-    return ok;
+    if (dot && dot[1 + strspn(dot + 1, "abcdefghijklmnopqrstuvwxyz0123456789-")]) {
+        fprintf(stderr,
+                "cloudfact: sub: prefix '%s' selects nothing: entity ids are lowercase letters, "
+                "digits and hyphens (fact.%.*s.aws)\n",
+                p, (int)tn, type);
+        return false;
+    }
+    return true;
 }
 
 static void
@@ -566,13 +557,8 @@ cmd_sub(int argc, char **argv)
                        &fl.curve) ||
         cmd_endpoint_check("sub", endpoint) || cmd_endpoint_check("sub", fl.query))
         return 2;
-    if (fl.subject && !cf_entity_id_is_valid(fl.subject)) {
-        fprintf(stderr,
-                "cloudfact: sub: --subject: '%s' is not an entity id (lowercase letters, digits "
-                "and single hyphens, as in 'aws' or 'google-cloud')\n",
-                fl.subject);
+    if (cmd_entity_id_check("sub", "--subject", fl.subject))
         return 2;
-    }
     fl.prefixes = (const char *const *)argv + optind;
     fl.nprefixes = (size_t)(argc - optind);
     if (fl.nprefixes > CF_MAX_PREFIXES) {

@@ -343,9 +343,15 @@ load_lists(const char *const dirs[CF_ROLES], cf_allow_t *out[CF_ROLES], cf_err_t
     return CF_OK;
 }
 
-int
-cf_auth_check_config(const cf_auth_opts_t *opts, cf_err_t *err)
+/* What the options name, read and checked: the server key (sec, pub) and the
+ * allowlists (lists, all NULL without a key). CF_OK, or CF_EINVAL / CF_EDENIED: a
+ * configuration error (a missing key file too: restarting cannot help). */
+static int
+read_setup(const cf_auth_opts_t *opts, char sec[CF_KEY_Z85 + 1], char pub[CF_KEY_Z85 + 1],
+           cf_allow_t *lists[CF_ROLES], cf_err_t *err)
 {
+    for (int r = 0; r < CF_ROLES; r++)
+        lists[r] = NULL;
     if (!opts->curve_key) {
         for (int r = 0; r < CF_ROLES; r++)
             if (opts->allow[r])
@@ -354,17 +360,22 @@ cf_auth_check_config(const cf_auth_opts_t *opts, cf_err_t *err)
                                   role_names[r]);
         return CF_OK;
     }
-    char sec[CF_KEY_Z85 + 1], pub[CF_KEY_Z85 + 1];
     int rc = cf_key_read_secret(opts->curve_key, sec, pub, err);
-    explicit_bzero(sec, sizeof sec);
     if (rc != CF_OK)
-        return rc == CF_ESYS ? (err->rc = CF_EINVAL) : rc; /* a missing file: configuration */
+        return rc == CF_ESYS ? (err->rc = CF_EINVAL) : rc;
+    return load_lists(opts->allow, lists, err);
+}
+
+int
+cf_auth_check_config(const cf_auth_opts_t *opts, cf_err_t *err)
+{
+    char sec[CF_KEY_Z85 + 1], pub[CF_KEY_Z85 + 1];
     cf_allow_t *lists[CF_ROLES];
-    if (load_lists(opts->allow, lists, err) != CF_OK)
-        return CF_EINVAL;
+    int rc = read_setup(opts, sec, pub, lists, err);
+    explicit_bzero(sec, sizeof sec);
     for (int r = 0; r < CF_ROLES; r++)
         cf_allow_destroy(&lists[r]);
-    return CF_OK;
+    return rc;
 }
 
 cf_auth_t *
@@ -373,15 +384,10 @@ cf_auth_new(struct event_base *base, void *zctx, const cf_auth_opts_t *opts, cf_
     cf_auth_t *self = cf_calloc(1, sizeof *self);
     self->base = base;
     self->zctx = zctx;
-    if (!opts->curve_key) {
-        for (int r = 0; r < CF_ROLES; r++)
-            if (opts->allow[r]) {
-                cf_err_set(err, CF_EINVAL, "allow_%s needs curve_key (allowlists are for CURVE)",
-                           role_names[r]);
-                goto fail;
-            }
+    if (read_setup(opts, self->sec, self->pub, self->allow, err) != CF_OK)
+        goto fail;
+    if (!opts->curve_key)
         return self; /* plain: every list empty, no handler */
-    }
     self->curve = true;
     uint8_t nonce[16];
     if (getrandom(nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce) {
@@ -393,16 +399,8 @@ cf_auth_new(struct event_base *base, void *zctx, const cf_auth_opts_t *opts, cf_
         k += snprintf(self->uid_prefix + k, sizeof self->uid_prefix - (size_t)k, "%02x",
                       nonce[i]);
     snprintf(self->uid_prefix + k, sizeof self->uid_prefix - (size_t)k, ":");
-    int rc = cf_key_read_secret(opts->curve_key, self->sec, self->pub, err);
-    if (rc != CF_OK) {
-        if (rc == CF_ESYS)
-            err->rc = CF_EINVAL; /* a missing key file is configuration, not a crash */
-        goto fail;
-    }
     for (int r = 0; r < CF_ROLES; r++)
         self->dirs[r] = opts->allow[r] ? cf_strdup(opts->allow[r]) : NULL;
-    if (load_lists((const char *const *)self->dirs, self->allow, err) != CF_OK)
-        goto fail;
     void *zap = zmq_socket(zctx, ZMQ_REP);
     if (!zap || zmq_bind(zap, ZAP_ENDPOINT) != 0) {
         cf_err_set(err, CF_ESYS, "auth: cannot bind the ZAP handler: %s",
@@ -516,9 +514,11 @@ cf_auth_unbind_ipc(const char *endpoint)
 }
 
 int
-cf_auth_bind(cf_auth_t *self, void *sock, cf_auth_domain_t d, const char *endpoint,
-             cf_err_t *err)
+cf_auth_bind(cf_auth_t *self, void *sock, cf_auth_domain_t d, const char *name,
+             const char *endpoint, cf_err_t *err)
 {
+    if (!name)
+        name = domain_names[d];
     bool tcp = strncmp(endpoint, "tcp://", 6) == 0;
     bool curve = tcp && cf_auth_curve(self);
     /* ipc must be a path in the file system (an abstract "@name" has no permissions
@@ -526,21 +526,21 @@ cf_auth_bind(cf_auth_t *self, void *sock, cf_auth_domain_t d, const char *endpoi
     if (!tcp && strncmp(endpoint, "inproc://", 9) != 0 &&
         !(strncmp(endpoint, "ipc://", 6) == 0 && endpoint[6] == '/'))
         return cf_err_set(err, CF_EINVAL,
-                          "%s: '%s': endpoints are tcp://, ipc:///absolute/path or inproc://",
-                          domain_names[d], endpoint);
+                          "%s: '%s': endpoints are tcp://, ipc:///absolute/path or inproc://", name,
+                          endpoint);
     if (tcp && !curve && d == CF_AUTH_WORKERS)
         return cf_err_set(err, CF_EINVAL,
                           "workers: a tcp worker endpoint needs CURVE (--curve-key and "
                           "--allow-workers): a worker may write facts");
     /* options are copied into each endpoint at bind time: set them per endpoint */
     if (curve) {
-        const char *dom = domain_names[d];
+        const char *dom = domain_names[d]; /* the ZAP domain */
         if (cf_zsock_setopt_int(sock, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER", err) != CF_OK ||
             zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, self->sec, CF_KEY_Z85 + 1) != 0 ||
             zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, dom, strlen(dom)) != 0 ||
             cf_zsock_setopt_int(sock, ZMQ_ZAP_ENFORCE_DOMAIN, 1, "ZMQ_ZAP_ENFORCE_DOMAIN", err) !=
                 CF_OK)
-            return cf_err_set(err, CF_ESYS, "%s: cannot set up CURVE: %s", domain_names[d],
+            return cf_err_set(err, CF_ESYS, "%s: cannot set up CURVE: %s", name,
                               zmq_strerror(zmq_errno()));
     } else if (cf_auth_curve(self)) {
         /* a plain endpoint beside CURVE ones: libzmq cannot clear a ZAP domain, and
@@ -548,20 +548,20 @@ cf_auth_bind(cf_auth_t *self, void *sock, cf_auth_domain_t d, const char *endpoi
         char dom[64] = "";
         size_t len = sizeof dom;
         if (zmq_getsockopt(sock, ZMQ_ZAP_DOMAIN, dom, &len) == 0 && dom[0])
-            return cf_err_set(err, CF_EINVAL, "%s: bind %s before the CURVE endpoints",
-                              domain_names[d], endpoint);
+            return cf_err_set(err, CF_EINVAL, "%s: bind %s before the CURVE endpoints", name,
+                              endpoint);
         if (cf_zsock_setopt_int(sock, ZMQ_CURVE_SERVER, 0, "ZMQ_CURVE_SERVER", err) != CF_OK)
             return err->rc;
     }
     bool ipc = strncmp(endpoint, "ipc://", 6) == 0;
-    if (ipc && claim_ipc(domain_names[d], endpoint + 6, err) != CF_OK)
+    if (ipc && claim_ipc(name, endpoint + 6, err) != CF_OK)
         return err->rc;
     if (zmq_bind(sock, endpoint) != 0)
-        return cf_err_set(err, CF_ESYS, "%s: cannot bind %s: %s", domain_names[d], endpoint,
+        return cf_err_set(err, CF_ESYS, "%s: cannot bind %s: %s", name, endpoint,
                           zmq_strerror(zmq_errno()));
     /* the umask's mode would lock out the service's group (UMask=0027: 0750) */
     if (ipc && chmod(endpoint + 6, 0660) != 0)
-        return cf_err_sys(err, "%s: cannot set the mode of %s", domain_names[d], endpoint + 6);
+        return cf_err_sys(err, "%s: cannot set the mode of %s", name, endpoint + 6);
     if (curve)
         return watch_handshakes(self, sock, d, err);
     return CF_OK;

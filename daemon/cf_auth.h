@@ -72,9 +72,10 @@ const char *cf_auth_public_key(const cf_auth_t *self);
  * (CF_EINVAL: libzmq would delete the file); a socket file that refuses connections
  * (a killed daemon's) is replaced. The bound socket file gets mode 0660: the service's
  * user and group may connect, others may not. The socket's owner re-arms its
- * watcher afterwards. */
-int cf_auth_bind(cf_auth_t *self, void *sock, cf_auth_domain_t d, const char *endpoint,
-                 cf_err_t *err);
+ * watcher afterwards. Errors start with name, the setting that named the endpoint
+ * (NULL: the domain's name). */
+int cf_auth_bind(cf_auth_t *self, void *sock, cf_auth_domain_t d, const char *name,
+                 const char *endpoint, cf_err_t *err);
 
 /* Removes the socket file of an ipc endpoint that this process bound (libzmq
  * leaves it behind at close) once nobody listens on it; a file someone listens on,

@@ -953,7 +953,7 @@ cf_dispatch_new(struct event_base *base, void *zctx, const char *endpoint, cf_ar
     bool two = opts->local && strcmp(opts->local, endpoint) != 0;
     const char *eps[2] = {two ? opts->local : endpoint, two ? endpoint : NULL};
     for (size_t i = 0; i < 2 && eps[i]; i++) {
-        if (cf_auth_bind(opts->auth, sock, CF_AUTH_WORKERS, eps[i], err) != CF_OK) {
+        if (cf_auth_bind(opts->auth, sock, CF_AUTH_WORKERS, NULL, eps[i], err) != CF_OK) {
             zmq_close(sock);
             return NULL;
         }

@@ -266,7 +266,7 @@ cf_ingest_new(struct event_base *base, void *zctx, const char *endpoint, cf_arch
         zmq_close(sock);
         return NULL;
     }
-    if (cf_auth_bind(o.auth, sock, CF_AUTH_INGEST, endpoint, err) != CF_OK) {
+    if (cf_auth_bind(o.auth, sock, CF_AUTH_INGEST, NULL, endpoint, err) != CF_OK) {
         zmq_close(sock);
         return NULL;
     }

@@ -90,7 +90,7 @@ cf_publish_new(struct event_base *base, void *zctx, const char *endpoint, cf_aut
         zmq_close(sock);
         return NULL;
     }
-    if (cf_auth_bind(auth, sock, CF_AUTH_PUBLISH, endpoint, err) != CF_OK) {
+    if (cf_auth_bind(auth, sock, CF_AUTH_PUBLISH, NULL, endpoint, err) != CF_OK) {
         zmq_close(sock);
         return NULL;
     }
@@ -127,7 +127,7 @@ cf_publish_cut_subscribers(cf_publish_t *self, cf_err_t *err)
     for (int i = 0; i < REBIND_TRIES && rc != CF_OK; i++) {
         if (i)
             usleep(REBIND_STEP_US); /* rare (SIGHUP) and short: the old listener closing */
-        rc = cf_auth_bind(self->auth, sock, CF_AUTH_PUBLISH, self->endpoint, err);
+        rc = cf_auth_bind(self->auth, sock, CF_AUTH_PUBLISH, NULL, self->endpoint, err);
     }
     /* the count stays right: each closed pipe sends its unsubscriptions (VERBOSER) */
     cf_zsock_rearm(self->zs);

@@ -877,16 +877,10 @@ bind_side(cf_query_t *self, side_t *side, struct event_base *base, void *zctx,
         return CF_ESYS;
     }
     /* the control socket is ipc only (cf_config): plain, guarded by its file mode */
-    int rc = cf_auth_bind(operator ? NULL : self->hooks.auth, sock, CF_AUTH_QUERY, endpoint, err);
+    int rc = cf_auth_bind(operator? NULL : self->hooks.auth, sock,
+                          CF_AUTH_QUERY, operator? "control" : "query", endpoint, err);
     if (rc != CF_OK) {
         zmq_close(sock);
-        /* cf_auth_bind names the domain ("query: cannot bind ..."): the operator's
-         * setting is `control` */
-        if (operator&& strncmp(err->text, "query: ", 7) == 0) {
-            char why[CF_ERR_TEXT_MAX];
-            snprintf(why, sizeof why, "%s", err->text + 7);
-            cf_err_set(err, rc, "control: %s", why);
-        }
         return rc;
     }
     side->endpoint = cf_strdup(endpoint);

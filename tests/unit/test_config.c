@@ -29,6 +29,17 @@ load(int argc, char **argv, cf_config_src_t **src, cf_err_t *err)
     return cf_config_load(argc, argv, src, err);
 }
 
+/* load of `--config FILE`, FILE holding text (removed again once read). */
+static cf_config_t *
+load_text(const char *text, cf_config_src_t **src, cf_err_t *err)
+{
+    char *path = write_tmp(text);
+    char *argv[] = {"cloudfactd", "--config", path, NULL};
+    cf_config_t *c = load(3, argv, src, err);
+    unlink(path);
+    return c;
+}
+
 static void
 test_defaults(void)
 {
@@ -93,11 +104,9 @@ test_file_and_command_line(void)
 static void
 expect_error(const char *text, const char *needle)
 {
-    char *path = write_tmp(text);
-    char *argv[] = {"cloudfactd", "--config", path, NULL};
     cf_config_src_t *src = NULL;
     cf_err_t err;
-    cf_config_t *c = load(3, argv, &src, &err);
+    cf_config_t *c = load_text(text, &src, &err);
     CF_CHECK(c == NULL);
     CF_CHECK(err.rc == CF_EINVAL);
     if (!strstr(err.text, needle)) {
@@ -106,7 +115,6 @@ expect_error(const char *text, const char *needle)
     }
     cf_config_destroy(&c);
     cf_config_src_destroy(&src);
-    unlink(path);
 }
 
 static void
@@ -158,13 +166,12 @@ test_file_errors(void)
 static void
 test_quoted_values(void)
 {
-    char *path = write_tmp("state_dir = \"/srv/cloud fact\"\ndata = '/srv/cf data'\n"
-                           "workers = \"3\"\nworker_command = /opt/it's/worker\n"
-                           "ingest = \"tcp://127.0.0.1:7801\" # quoted, then a comment\n");
-    char *argv[] = {"cloudfactd", "--config", path, NULL};
     cf_config_src_t *src = NULL;
     cf_err_t err;
-    cf_config_t *c = load(3, argv, &src, &err);
+    cf_config_t *c = load_text("state_dir = \"/srv/cloud fact\"\ndata = '/srv/cf data'\n"
+                               "workers = \"3\"\nworker_command = /opt/it's/worker\n"
+                               "ingest = \"tcp://127.0.0.1:7801\" # quoted, then a comment\n",
+                               &src, &err);
     CF_CHECK(c != NULL);
     if (c) {
         CF_CHECK_STR(c->state_dir, "/srv/cloud fact");
@@ -175,7 +182,6 @@ test_quoted_values(void)
     }
     cf_config_destroy(&c);
     cf_config_src_destroy(&src);
-    unlink(path);
 }
 
 /* '#' after a blank starts a comment, as the shipped file says; one inside a word
@@ -183,15 +189,14 @@ test_quoted_values(void)
 static void
 test_inline_comments(void)
 {
-    char *path = write_tmp("# a comment line\ngrace = 20 # twenty seconds\n"
-                           "data = /srv/cf#data\t# the data files\nworkers = 3\t#three\n"
-                           "; inih's comment\nsched = inherit ;its inline one too\n"
-                           "  # an indented comment\n"
-                           "ingest = tcp://*:7701\nquery = tcp://[::1]:7703\n");
-    char *argv[] = {"cloudfactd", "--config", path, NULL};
     cf_config_src_t *src = NULL;
     cf_err_t err;
-    cf_config_t *c = load(3, argv, &src, &err);
+    cf_config_t *c = load_text("# a comment line\ngrace = 20 # twenty seconds\n"
+                               "data = /srv/cf#data\t# the data files\nworkers = 3\t#three\n"
+                               "; inih's comment\nsched = inherit ;its inline one too\n"
+                               "  # an indented comment\n"
+                               "ingest = tcp://*:7701\nquery = tcp://[::1]:7703\n",
+                               &src, &err);
     CF_CHECK(c != NULL);
     if (c) {
         CF_CHECK_INT(c->grace, 20);
@@ -203,7 +208,6 @@ test_inline_comments(void)
     }
     cf_config_destroy(&c);
     cf_config_src_destroy(&src);
-    unlink(path);
 }
 
 static void

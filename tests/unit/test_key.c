@@ -324,14 +324,14 @@ test_endpoints(void)
                          "tipc://{5560,0,0}", "udp://127.0.0.1:5555"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         void *s = zmq_socket(ctx, ZMQ_ROUTER);
-        CF_CHECK(cf_auth_bind(NULL, s, CF_AUTH_QUERY, bad[i], &err) == CF_EINVAL);
+        CF_CHECK(cf_auth_bind(NULL, s, CF_AUTH_QUERY, NULL, bad[i], &err) == CF_EINVAL);
         zmq_close(s);
     }
     void *s = zmq_socket(ctx, ZMQ_ROUTER);
-    CF_CHECK(cf_auth_bind(NULL, s, CF_AUTH_QUERY, "inproc://fine", &err) == CF_OK);
+    CF_CHECK(cf_auth_bind(NULL, s, CF_AUTH_QUERY, NULL, "inproc://fine", &err) == CF_OK);
     /* a tcp worker endpoint without CURVE: anyone could pose as a worker */
     void *w = zmq_socket(ctx, ZMQ_ROUTER);
-    CF_CHECK(cf_auth_bind(NULL, w, CF_AUTH_WORKERS, "tcp://127.0.0.1:0", &err) == CF_EINVAL);
+    CF_CHECK(cf_auth_bind(NULL, w, CF_AUTH_WORKERS, NULL, "tcp://127.0.0.1:0", &err) == CF_EINVAL);
     int linger = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_close(s);
