@@ -22,7 +22,7 @@ help:
 	@echo "make test   build and run every test, normally and under ASan+UBSan"
 	@echo "make build  build into build/ (binaries in build/bin/)"
 	@echo "make fuzz   run the libFuzzer targets (FUZZ_SECONDS each)"
-	@echo "make eval   score \`cloudfact extract\` on the shared corpus and tests/corpus"
+	@echo "make eval   score \`cloudfact extract\` on the shared corpus, tests/corpus and tests/corpus-fresh"
 	@echo "make deb    build the Debian package into build-deb/ and inspect it"
 	@echo "make bench  benchmark against the limit and the peers (bench/README.md)"
 	@echo "make clean  remove the build trees"

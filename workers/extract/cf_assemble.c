@@ -119,6 +119,8 @@ struct cf_assemble {
     char prev_source[ID_MAX];  /* the source of the previous sentence */
     char quote_source[ID_MAX]; /* the source of an open quotation */
     bool in_quote;
+    int since_share;           /* sentences since one gave market shares (1: the
+                                * previous one), 0 when none did */
     size_t nlearned;           /* entries of learned[] and learned_key[] in use */
     size_t nm;                 /* mentions in m */
     uint64_t *tcats;           /* per token: cue categories that may start there */
@@ -140,6 +142,7 @@ struct cf_assemble {
     bool rumor;                /* "people familiar with the matter said" */
     bool has_dc_count;
     bool prev_dc_count;        /* the previous sentence counted data centers */
+    bool has_share;            /* this sentence gave a market share */
     size_t facts_before;       /* facts before this sentence's */
     size_t prev_from;          /* the previous sentence's facts: [prev_from, facts_before) */
     bool last_money;           /* a money figure was named in this or the last sentences */
@@ -300,6 +303,11 @@ learned_at(const cf_assemble_t *self, size_t i, size_t *n)
             }
             if (key[off] != ' ')
                 break;
+            /* "Kaldvik Data AS ... Kaldvik said": a later mention by the first word */
+            if (j == i + 1 && (j == t->n || !(t->v[j].flags & CF_TOKEN_CAP))) {
+                *n = 1;
+                return (int)k;
+            }
             off++;
         }
     }
@@ -478,6 +486,32 @@ learn_appositive(cf_assemble_t *self)
     }
 }
 
+/* "Kaldvik Data AS", "Voltstack Inc.": a run of capitalized words that a corporate
+ * suffix closes names a company, wherever it stands. */
+static void
+learn_suffixed(cf_assemble_t *self)
+{
+    const cf_tokens_t *t = self->t;
+    for (size_t i = 1; i < t->n; i++) {
+        size_t nc, ne;
+        if (!(self->tcats[i] & (1ull << CF_CUE_SUFFIX)) ||
+            cue_match(self, i, CF_CUE_SUFFIX, &nc) < 0)
+            continue;
+        size_t a = i;
+        while (a > 0 && i - a < 4 && (t->v[a - 1].flags & CF_TOKEN_WORD) &&
+               (t->v[a - 1].flags & CF_TOKEN_CAP) && !(t->v[a - 1].flags & CF_TOKEN_NUM))
+            a--;
+        while (a < i && cue_match(self, a, CF_CUE_STOPCAP, &nc) >= 0 && nc == 1)
+            a++;
+        if (a == i || entity_at(self, a, &ne) || place_at(self, a, &ne, NULL))
+            continue;
+        char id[ID_MAX];
+        size_t n = unknown_name(self, a, id, sizeof id);
+        if (n == i - a && !person_name(self, a, i))
+            learn(self, a, i, id);
+    }
+}
+
 /* "data center operator Switch", "rival JD": an unknown name right after a noun that
  * calls it a company is one. */
 static void
@@ -599,7 +633,8 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
                 rel = false;
         } else if (prev == ',' && i > 0 &&
                    (tok_is(self, i, "which") || tok_is(self, i, "who") ||
-                    tok_is(self, i, "whose"))) {
+                    tok_is(self, i, "whose") || tok_is(self, i, "a") || tok_is(self, i, "an"))) {
+            /* and ", a New Jersey company that rents out Nvidia chips,": an appositive */
             rel = true;
         }
         self->rel[i] = rel;
@@ -608,6 +643,8 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
     self->has_quote = quote;
     self->nm = 0;
     learn_appositive(self);
+    if (GATE_CHECKS || (cats & (1ull << CF_CUE_SUFFIX)))
+        learn_suffixed(self);
     if (GATE_CHECKS || (cats & (1ull << CF_CUE_ORGNOUN))) /* its cue_at checks each token */
         learn_orgnoun(self);
     size_t i = 0;
@@ -875,13 +912,19 @@ mentions_before(const cf_assemble_t *self, size_t tok)
 static int
 subject_left(const cf_assemble_t *self, size_t end, size_t tok, size_t window, int depth)
 {
+    /* the window does not count a relative clause or appositive the trigger is not in:
+     * "Voltstack, a company that rents out Nvidia chips to ..., filed for an IPO" */
+    bool in_rel = tok > 0 && self->rel[tok - 1];
+    size_t j = tok, skipped = 0;
     for (size_t k = end; k-- > 0;) {
         const mention_t *m = &self->m[k];
         CF_STEP();
-        if (tok - m->a > window)
+        for (; !in_rel && j > m->a; j--)
+            skipped += self->rel[j - 1];
+        if (tok - m->a - skipped > window)
             break;
         /* a name inside ", which ... ," does not govern a trigger outside it */
-        if (is_subject_ent(m) && m->depth <= depth && (!self->rel[m->a] || self->rel[tok - 1]))
+        if (is_subject_ent(m) && m->depth <= depth && (!self->rel[m->a] || in_rel))
             return (int)k;
     }
     /* unless nothing else does: "Thomas Kurian, who runs the cloud unit, vowed" */
@@ -1389,6 +1432,32 @@ money_trigger(const cf_assemble_t *self, const mention_t *n, int *type)
     return best;
 }
 
+/* "Alibaba with four percent", "Oracle at three percent", "IBM held two percent": a
+ * percent that a ranking gives a company (not "cut prices by 9 percent"). */
+static bool
+ranking_percent(const cf_assemble_t *self, const mention_t *n)
+{
+    static const char *const words[] = {"with", "at",   "held",  "holds",    "hold",    "had",
+                                        "has",  "took", "takes", "captured", "claimed", "on"};
+    if (n->a == 0)
+        return false;
+    for (size_t k = 0; k < sizeof words / sizeof *words; k++)
+        if (tok_is(self, n->a - 1, words[k]))
+            return true;
+    return false;
+}
+
+/* "a net loss of $863 million", "operating profit of": earnings, not revenue. */
+static bool
+loss_before(const cf_assemble_t *self, const mention_t *n)
+{
+    for (size_t j = n->a > 4 ? n->a - 4 : 0; j < n->a; j++)
+        if (tok_is(self, j, "loss") || tok_is(self, j, "losses") || tok_is(self, j, "profit") ||
+            tok_is(self, j, "profits") || tok_is(self, j, "deficit") || tok_is(self, j, "EBITDA"))
+            return true;
+    return false;
+}
+
 static bool
 sentence_has(const cf_assemble_t *self, int cat)
 {
@@ -1446,6 +1515,11 @@ number_facts(cf_assemble_t *self)
             share = true;
     }
     bool revenue = sentence_has(self, CF_CUE_REVENUE);
+    /* "... 31 percent of the market. Alibaba followed with four percent": a ranking
+     * goes on without the word share (in the next two sentences), as long as each
+     * percent has its company */
+    bool carry = !share && self->since_share > 0 && self->since_share <= 2 && !revenue &&
+                 !sentence_has(self, CF_CUE_GROWTH);
     const mention_t *dc = NULL;
     for (size_t k = 0; k < self->nm; k++) {
         const mention_t *n = &self->m[k];
@@ -1488,7 +1562,14 @@ number_facts(cf_assemble_t *self)
                     emit_subjects(self, &c, &s);
                     continue;
                 }
-            } else if (share || of_market) {
+            } else if (share || of_market || carry) {
+                /* "the combined share of A, B and C", "together they hold": no one's */
+                bool aggregate = false;
+                for (size_t j = n->a > 10 ? n->a - 10 : 0; j < n->a && !aggregate; j++)
+                    aggregate = tok_is(self, j, "combined") || tok_is(self, j, "together") ||
+                                tok_is(self, j, "collectively") || tok_is(self, j, "jointly");
+                if (aggregate)
+                    continue;
                 c.type = "market_share";
                 const char *mk = market_before(self, self->t->n);
                 if (mk)
@@ -1506,8 +1587,24 @@ number_facts(cf_assemble_t *self)
             } else {
                 continue;
             }
-            if (pick_subjects(self, n->a, n->b, 15, NULL, &s))
-                emit_subjects(self, &c, &s);
+            /* "33 percent for AWS": the company named right after */
+            size_t fb = n->b;
+            const mention_t *sx = at(self, fb);
+            if (sx && has(sx, CF_CUE_SHARE))
+                fb = sx->b;
+            const mention_t *fx = tok_is(self, fb, "for") ? at(self, fb + 1) : NULL;
+            if (c.type[0] == 'm' && fx && is_subject_ent(fx)) {
+                memset(&s, 0, sizeof s);
+                subjects_add(&s, fx->id, fx->a, false);
+                widen(&c, fb, fx->b);
+            } else if (!pick_subjects(self, n->a, n->b, 15, NULL, &s) ||
+                       (carry && !share && !of_market &&
+                        (s.context[0] || !ranking_percent(self, n)))) {
+                continue;
+            }
+            emit_subjects(self, &c, &s);
+            if (c.type[0] == 'm')
+                self->has_share = true;
             continue;
         }
         if (n->num.kind == CF_NUMBER_MONEY) {
@@ -1520,6 +1617,8 @@ number_facts(cf_assemble_t *self)
                 cat = strcmp(c.type, "investment") == 0 ? CF_CUE_INVEST : -1;
                 tr = n;
             } else if (!tr) {
+                continue;
+            } else if (cat == CF_CUE_REVENUE && loss_before(self, n)) {
                 continue;
             } else {
                 c.type = cat == CF_CUE_REVENUE ? "revenue"
@@ -1683,12 +1782,21 @@ place_facts(cf_assemble_t *self)
         if (has(m, CF_CUE_IPO)) {
             cand_init(&c, "ipo", m->a, m->b, 0.6);
             size_t j = m->b;
+            /* "listed on": the cue ends with the preposition */
+            if (j > m->a + 1 && (tok_is(self, j - 1, "on") || tok_is(self, j - 1, "in")))
+                j--;
             if (tok_is(self, j, "on") || tok_is(self, j, "in")) {
                 np = collect_places_k(self, j, 2, pl, true);
                 if (np > 0) {
                     copy(c.place, sizeof c.place, pl[0].id);
                     widen(&c, pl[0].a, pl[0].b);
                 }
+            }
+            /* "a Hong Kong listing": the place right before the cue */
+            const mention_t *pb = m->a > 0 ? at(self, m->a - 1) : NULL;
+            if (!c.place[0] && pb && pb->kind == M_PLACE && pb->b == m->a) {
+                copy(c.place, sizeof c.place, pb->id);
+                widen(&c, pb->a, pb->b);
             }
             /* "IPO-bound Box": the company right after the cue comes first */
             const mention_t *r = at(self, m->b);
@@ -1752,8 +1860,15 @@ divest_fact(cf_assemble_t *self, const mention_t *m)
 static void
 backed_fact(cf_assemble_t *self, const mention_t *m)
 {
-    const mention_t *backer = at(self, m->b);
-    if (!backer || backer->a != m->b || !is_subject_ent(backer) || backer->ref)
+    /* "owned by Fjellstad", "owned by private-equity firm Fjellstad": the words that
+     * say what the owner is come before its name */
+    size_t j = m->b;
+    while (j < self->t->n && j < m->b + 6 && (!at(self, j) || at(self, j)->kind == M_CUE) &&
+           ((self->t->v[j].flags & (CF_TOKEN_WORD | CF_TOKEN_CAP)) == CF_TOKEN_WORD ||
+            tok_is(self, j, "-")))
+        j++;
+    const mention_t *backer = at(self, j);
+    if (!backer || backer->a != j || !is_subject_ent(backer) || backer->ref)
         return;
     const mention_t *owned = NULL;
     for (size_t k = 0; k < self->nm && self->m[k].a < m->a; k++)
@@ -2141,6 +2256,21 @@ prepare(cf_assemble_t *self, const cf_tokens_t *toks, bool gaz)
     cf_lexicon_cats_all(self->cues, toks, self->tcats);
 }
 
+/* "over five years in the region", "for two years on AWS": a span of time, not the
+ * years elapsed since a year named before ("Two years in, ..."). */
+static bool
+duration_before(const cf_assemble_t *self, size_t i)
+{
+    static const char *const words[] = {"over",  "for",   "within", "next",  "past",  "last",
+                                        "the",   "in",    "after",  "about", "than",  "of",
+                                        "these", "those", "spend",  "spent", "during"};
+    /* the word before the count, or the count's own qualifier ("over three years") */
+    for (size_t k = 0; k < sizeof words / sizeof *words; k++)
+        if ((i > 0 && tok_is(self, i - 1, words[k])) || tok_is(self, i, words[k]))
+            return true;
+    return false;
+}
+
 void
 cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
 {
@@ -2172,9 +2302,8 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
         }
         if (self->scan_year && i < years_end &&
             ((toks->v[i].flags & CF_TOKEN_NUM) || (self->tcats[i] & CF_NUMBER_START_CATS)) &&
-            number_at(self, i, &num) &&
-            num.kind == CF_NUMBER_COUNT && num.value >= 1 && num.value <= 20 &&
-            tok_is(self, num.b, "years") &&
+            number_at(self, i, &num) && num.kind == CF_NUMBER_COUNT && num.value >= 1 &&
+            num.value <= 20 && !duration_before(self, i) && tok_is(self, num.b, "years") &&
             (tok_is(self, num.b + 1, "in") || tok_is(self, num.b + 1, "later") ||
              tok_is(self, num.b + 1, "on")) &&
             !cf_period_year_at(toks, num.b + 2)) {
@@ -2200,6 +2329,7 @@ cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *t
     self->article = article;
     self->facts = facts;
     self->has_dc_count = false;
+    self->has_share = false;
     self->facts_before = facts ? facts->n : 0;
     if (self->last_money_age < 1000)
         self->last_money_age++;
@@ -2227,6 +2357,10 @@ cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *t
     }
     copy(self->prev_source, sizeof self->prev_source, self->source);
     self->prev_dc_count = self->has_dc_count;
+    if (self->has_share)
+        self->since_share = 1;
+    else if (self->since_share > 0 && self->since_share < 100)
+        self->since_share++;
     self->prev_from = self->facts_before;
     self->facts = NULL;
 }
