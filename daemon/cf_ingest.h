@@ -52,7 +52,9 @@ void cf_ingest_set_max_queue(cf_ingest_t *self, uint64_t max_queue);
 /* Changes the per-client cap on requests in flight (SIGHUP). */
 void cf_ingest_set_max_inflight(cf_ingest_t *self, size_t max_inflight);
 
-/* Stops reading requests (shutdown); replies still go out as commits complete. */
+/* Shutdown: stores no new article; each request from now on is answered busy
+ * "shutting down" (a malformed one invalid, as always), and the replies of those
+ * already submitted still go out as their commits complete. */
 void cf_ingest_stop(cf_ingest_t *self);
 
 /* At stop, after cf_ingest_stop and before the archive closes: closes the read

@@ -28,7 +28,6 @@ struct cf_zsock {
     char name[24];         /* for logs */
     cf_zsock_recv_cb cb;   /* NULL: send-only */
     void *arg;             /* for cb */
-    bool paused;           /* not reading */
     bool kicked;           /* ev was made active and has not run since */
     bool nodrop_err;       /* ZMQ_XPUB_NODROP could not be set (logged once) */
     outmsg_t *outq_head;   /* sends that met EAGAIN, in order */
@@ -154,7 +153,7 @@ zevents(cf_zsock_t *self)
 static bool
 actionable(cf_zsock_t *self, int ev)
 {
-    return ((ev & ZMQ_POLLIN) && !self->paused && self->cb) ||
+    return ((ev & ZMQ_POLLIN) && self->cb) ||
            ((ev & ZMQ_POLLOUT) && self->outq_head);
 }
 
@@ -167,7 +166,7 @@ service(cf_zsock_t *self)
         bool did = false;
         if ((ev & ZMQ_POLLOUT) && self->outq_head)
             did |= flush_outq(self);
-        if ((ev & ZMQ_POLLIN) && !self->paused && self->cb && budget > 0) {
+        if ((ev & ZMQ_POLLIN) && self->cb && budget > 0) {
             if (recv_one(self)) {
                 budget--;
                 did = true;
@@ -355,14 +354,6 @@ void
 cf_zsock_set_max_frames(cf_zsock_t *self, size_t n)
 {
     self->max_frames = n < 1 ? 1 : n > FRAMES_CAP ? FRAMES_CAP : n;
-}
-
-void
-cf_zsock_pause(cf_zsock_t *self, bool paused)
-{
-    self->paused = paused;
-    if (!paused)
-        cf_zsock_rearm(self);
 }
 
 void

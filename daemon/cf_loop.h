@@ -77,9 +77,6 @@ int cf_zsock_send_with(cf_zsock_t *self, const zmq_msg_t *env, size_t nenv, cons
  * with more reaches the callback with overflow set. */
 void cf_zsock_set_max_frames(cf_zsock_t *self, size_t n);
 
-/* Stops (true) or resumes (false) reading; sends go on. Resuming re-arms. */
-void cf_zsock_pause(cf_zsock_t *self, bool paused);
-
 /* Re-checks ZMQ_EVENTS and schedules the watcher if anything is actionable. Every
  * zmq call made on the socket outside its callback must end with this. */
 void cf_zsock_rearm(cf_zsock_t *self);

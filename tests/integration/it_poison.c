@@ -15,11 +15,48 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <zmq.h>
 
 #include "cf_client.h"
 #include "cf_msg.h"
 #include "cf_text.h"
 #include "harness.h"
+
+/* One ingest request on a DEALER of its own; returns the reply's status and copies its
+ * error text to why (or fails the test after 10 s without a reply). */
+static int
+push_raw(const it_daemon_t *d, const char *url, char *why, size_t whysz)
+{
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0, tmo = 10000;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
+    if (zmq_connect(s, d->ingest) != 0)
+        it_fail("connect %s: %s", d->ingest, zmq_strerror(zmq_errno()));
+    cf_article_t a = {.url = (char *)url, .title = "Cloud news", .body = "Late news."};
+    a.body_len = strlen(a.body);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    cf_msg_pack_article(&buf, NULL, 0, &a);
+    zmq_send(s, buf.data, buf.size, 0);
+    msgpack_sbuffer_destroy(&buf);
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, s, 0) < 0)
+        it_fail("%s: no reply in 10 s while shutting down", url);
+    cf_msg_t r;
+    cf_err_t err;
+    if (cf_msg_decode(CF_CHAN_INGEST_REPLY, zmq_msg_data(&m), zmq_msg_size(&m), &r, &err) != CF_OK)
+        it_fail("%s: reply: %s", url, err.text);
+    snprintf(why, whysz, "%s", r.u.reply.error ? r.u.reply.error : "");
+    int rc = r.u.reply.rc;
+    cf_msg_clear(&r);
+    zmq_msg_close(&m);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return rc;
+}
 
 static cf_article_t
 article(const char *url, const char *body)
@@ -285,15 +322,25 @@ main(void)
     children_of(d2.pid, workers, 2);
     kill(d2.pid, SIGINT);
     it_wait_log(&d2, "shutdown: SIGINT", 1, 10);
+    /* the grace is open (the lost job): a request now is answered, busy, not left to
+     * the client's timeout, and nothing is stored */
+    char why[128];
+    int late = push_raw(&d2, "https://example.test/during-shutdown", why, sizeof why);
+    CHECK(late == CF_EBUSY && strcmp(why, "shutting down") == 0,
+          "a push during the grace got %s (%s), not busy (shutting down)", cf_msg_status_name(late),
+          why);
     kill(workers[0], SIGTERM);
     kill(workers[1], SIGTERM);
     ws = it_wait_exit(d2.pid, 60, "cloudfactd shutting down");
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "SIGINT with the workers leaving: exit 0x%x", ws);
     CHECK(it_log_count(&d2, "restarting in") == 0 && it_log_count(&d2, "pool: worker started") == 2,
           "a worker that left during the grace was taken for a crash and restarted");
+    CHECK(it_sql_int(&d2, "SELECT count(*) FROM articles WHERE url LIKE '%during-shutdown'") == 0,
+          "an article pushed during the shutdown was stored");
     d2.pid = 0;
     it_daemon_cleanup(&d2);
-    printf("ok   workers leaving during the grace are stopped, not restarted\n");
+    printf("ok   workers leaving during the grace are stopped, not restarted; a push then is "
+           "answered busy\n");
 
     /* A second SIGINT exits at once (status 1), and a worker hung in its job goes
      * with the daemon instead of ignoring the SIGTERM of its parent's death, as an
