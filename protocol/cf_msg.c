@@ -619,6 +619,10 @@ decode_ref(const msgpack_object *root, cf_msg_t *msg, cf_err_t *err)
         if (r->via.str.size > CF_MAX_REF)
             return cf_err_set(err, CF_EINVAL, "field 'ref': over the limit of %u bytes",
                               CF_MAX_REF);
+        /* echoed as is: a client decoding strs as text could not read its own reply */
+        if (!cf_utf8_valid(r->via.str.ptr, r->via.str.size))
+            return cf_err_set(err, CF_EINVAL,
+                              "field 'ref': not valid UTF-8 (bytes go in a bin ref)");
         break;
     case MSGPACK_OBJECT_BIN:
         if (r->via.bin.size > CF_MAX_REF)
@@ -684,11 +688,14 @@ decode_facts(const msgpack_object *root, cf_msg_facts_t *q, cf_err_t *err)
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
         if ((rc = get_text(root, texts[i].key, false, texts[i].max, texts[i].dst, err)) != CF_OK)
             return rc;
-    char a[11], b[11];
-    if (q->period_from && cf_period_range(q->period_from, a, b) != CF_OK)
+    char a[11], b[11], first[11] = "", last[11];
+    if (q->period_from && cf_period_range(q->period_from, first, b) != CF_OK)
         return cf_err_set(err, CF_EINVAL, "field 'period_from': not a period or date");
-    if (q->period_to && cf_period_range(q->period_to, a, b) != CF_OK)
+    if (q->period_to && cf_period_range(q->period_to, a, last) != CF_OK)
         return cf_err_set(err, CF_EINVAL, "field 'period_to': not a period or date");
+    /* an empty range is a mistake, not a question with no answer */
+    if (q->period_from && q->period_to && strcmp(first, last) > 0)
+        return cf_err_set(err, CF_EINVAL, "field 'period_to': ends before 'period_from' starts");
     if ((rc = get_uint(root, "article", false, &q->article, &q->has_article, err)) != CF_OK ||
         (rc = get_uint(root, "since", false, &q->since, NULL, err)) != CF_OK)
         return rc;

@@ -991,6 +991,11 @@ test_ingest_fields(void)
         {SH_INGEST, "ref", "M", CF_EINVAL, "field 'ref': must be a scalar"},
         {SH_INGEST, "ref", "a", CF_EINVAL, "field 'ref': must be a scalar"},
         {SH_INGEST, "ref", "x:d4 01 02", CF_EINVAL, "field 'ref': must be a scalar"}, /* ext */
+        /* a str ref must be text (the reply echoes it); bytes are fine in a bin */
+        {SH_INGEST, "ref", "x:a2 ff fe", CF_EINVAL, "field 'ref': not valid UTF-8"},
+        {SH_INGEST, "ref", "x:a3 ed a0 80", CF_EINVAL, "field 'ref': not valid UTF-8"},
+        {SH_INGEST, "ref", "x:c4 02 ff fe", CF_OK, NULL},
+        {SH_INGEST, "ref", "x:a3 61 00 62", CF_OK, NULL},
         {SH_INGEST, "ref", "n", CF_OK, NULL},
         {SH_INGEST, "ref", "t", CF_OK, NULL},
         {SH_INGEST, "ref", "i:-5", CF_OK, NULL},
@@ -1778,6 +1783,10 @@ test_facts_fields(void)
         {{.period_from = "2014-13"}, "field 'period_from': not a period or date"},
         {{.period_to = "yesterday"}, "field 'period_to': not a period or date"},
         {{.period_to = "2015-02-30"}, "field 'period_to': not a period or date"},
+        {{.period_from = "2016", .period_to = "2014"},
+         "field 'period_to': ends before 'period_from' starts"},
+        {{.period_from = "2014-10", .period_to = "2014-Q3"},
+         "field 'period_to': ends before 'period_from' starts"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cf_msg_pack_facts(&buf, "\x01", 1, &bad[i].q);
@@ -1788,6 +1797,12 @@ test_facts_fields(void)
         cf_msg_clear(&msg);
         msgpack_sbuffer_clear(&buf);
     }
+    /* from the last quarter of a year to the year itself: the range is that quarter */
+    cf_msg_facts_t qy = {.period_from = "2014-Q4", .period_to = "2014"};
+    cf_msg_pack_facts(&buf, NULL, 0, &qy);
+    CF_CHECK_INT(cf_msg_decode(CF_CHAN_QUERY, buf.data, buf.size, &msg, &err), CF_OK);
+    cf_msg_clear(&msg);
+    msgpack_sbuffer_clear(&buf);
     /* {op: facts, since: "x"} and a type over 256 bytes */
     const char wrong[] = "\x82\xa2" "op" "\xa5" "facts" "\xa5" "since" "\xa1" "x";
     CF_CHECK_INT(cf_msg_decode(CF_CHAN_QUERY, wrong, sizeof wrong - 1, &msg, &err), CF_EINVAL);
