@@ -441,6 +441,12 @@ test_unseen_phrasing(void)
         {"ServiceNow is intent on overtaking Salesforce in HR software.",
          NULL,
          {{"target", "servicenow", "salesforce", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Vultr said it would pull out of the Brazilian market.", NULL,
+         {{"market_exit", "vultr", NULL, NOV, NULL, NULL, "Brazil", NULL, NULL, NULL}}},
+        {"Xiaomi owns 30 percent of Kingsoft Cloud.", NULL,
+         {{"stake", "xiaomi", "kingsoft-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Oracle is building a 200-megawatt campus in Ohio, next to one in Ashburn.", NULL,
+         {{"datacenter", "oracle", NULL, NOV, NULL, NULL, "Ohio", NULL, NULL, NULL}}},
         /* "over three years in": a span, not "three years in" after 2021 (2024) */
         {"Tencent opened a data center in Jakarta in 2021. It will invest $500 million over "
          "three years in Indonesia. Tencent earned $2 billion last year.",
@@ -461,6 +467,17 @@ test_unseen_phrasing(void)
                "market.",
                "market_share");
     check_none("Voltara Ltd. posted a net loss of $120 million in 2024.", "revenue");
+    /* the plural subject is nobody the article named */
+    check_none("AWS opened an office in Spain. It says hyperscale operators run more than 1,000 "
+               "large data centers.",
+               "datacenter");
+    /* megawatts are a campus's capacity, not a count of data centers */
+    check_not("Acme Data Inc. opened a 36MW campus in Norway and a 40-megawatt campus in Oslo.",
+              "datacenter", "acme-data", 36);
+    check_not("Acme Data Inc. opened a 36MW campus in Norway and a 40-megawatt campus in Oslo.",
+              "datacenter", "acme-data", 40);
+    /* 30 percent of the market is a share, not a stake in anyone */
+    check_none("Xiaomi owns 30 percent of the smartphone market in India.", "stake");
 }
 
 static void

@@ -966,6 +966,26 @@ subjects_add(subjects_t *s, const char *id, size_t a, bool context)
     s->n++;
 }
 
+/* "hyperscale operators run 1,100 data centers", "European providers hold 15 percent":
+ * the clause before tok names its own, plural, subject, which is no company of the
+ * article: neither the topic nor a company named before it stands in for it. Returns
+ * the token after that noun, or 0. */
+static size_t
+generic_subject(const cf_assemble_t *self, size_t tok)
+{
+    static const char *const nouns[] = {
+        "operators", "providers", "companies", "firms",   "vendors",  "hyperscalers",
+        "players",   "rivals",    "competitors", "enterprises", "businesses", "carriers"};
+    for (size_t j = tok; j > 0 && tok - j < 6; j--) {
+        if (clause_end_tok(self, j - 1) || tok_is(self, j - 1, ","))
+            break;
+        for (size_t k = 0; k < sizeof nouns / sizeof *nouns; k++)
+            if (tok_is(self, j - 1, nouns[k]))
+                return j; /* the token after the noun */
+    }
+    return 0;
+}
+
 /* The subjects of a trigger at [ta, tb): the nearest entity before it (and those
  * coordinated with it), else one right after the trigger, else the topic. */
 static bool
@@ -979,6 +999,9 @@ pick_subjects(const cf_assemble_t *self, size_t anchor, size_t tb, size_t window
     int k = subject_left(self, mentions_before(self, anchor), anchor, window, depth);
     while (k >= 0 && exclude && same_family(self, self->m[k].id, exclude))
         k = subject_left(self, (size_t)k, anchor, window, depth);
+    size_t generic = generic_subject(self, anchor);
+    if (k >= 0 && generic && self->m[k].a < generic)
+        return false;
     if (k >= 0) {
         subjects_add(s, self->m[k].id, self->m[k].a, false);
         for (int j = k - 1; j >= 0 && s->n < MAX_SUBJ; j--) {
@@ -1003,7 +1026,7 @@ pick_subjects(const cf_assemble_t *self, size_t anchor, size_t tb, size_t window
         }
         return true;
     }
-    if (self->topic[0] && !(exclude && same_family(self, self->topic, exclude))) {
+    if (self->topic[0] && !(exclude && same_family(self, self->topic, exclude)) && !generic) {
         subjects_add(s, self->topic, 0, true);
         return true;
     }
@@ -1432,6 +1455,20 @@ money_trigger(const cf_assemble_t *self, const mention_t *n, int *type)
     return best;
 }
 
+/* "300 megawatts", "300-megawatt", "36MW" (two tokens), "1 GW": a power figure (a data
+ * center's capacity), not a count of anything. */
+static bool
+power_after(const cf_assemble_t *self, const mention_t *n)
+{
+    static const char *const units[] = {"mw",       "megawatt",  "megawatts", "gw",
+                                        "gigawatt", "gigawatts", "kw",        "kilowatts"};
+    size_t j = tok_is(self, n->b, "-") ? n->b + 1 : n->b;
+    for (size_t k = 0; k < sizeof units / sizeof *units; k++)
+        if (tok_is(self, j, units[k]))
+            return true;
+    return false;
+}
+
 /* "Alibaba with four percent", "Oracle at three percent", "IBM held two percent": a
  * percent that a ranking gives a company (not "cut prices by 9 percent"). */
 static bool
@@ -1453,7 +1490,7 @@ loss_before(const cf_assemble_t *self, const mention_t *n)
 {
     for (size_t j = n->a > 4 ? n->a - 4 : 0; j < n->a; j++)
         if (tok_is(self, j, "loss") || tok_is(self, j, "losses") || tok_is(self, j, "profit") ||
-            tok_is(self, j, "profits") || tok_is(self, j, "deficit") || tok_is(self, j, "EBITDA"))
+            tok_is(self, j, "profits") || tok_is(self, j, "deficit") || tok_is(self, j, "ebitda"))
             return true;
     return false;
 }
@@ -1503,6 +1540,40 @@ of_market_end(const cf_assemble_t *self, size_t i)
     return 0;
 }
 
+/* "Nvidia, which owns about 6 percent of Voltstack", "Xiaomi holds 30 percent of
+ * Kingsoft Cloud": a stake (its size is not the fact's value: the corpus's gold).
+ * Emits it and returns true; false when n is no such percent. */
+static bool
+owned_share(cf_assemble_t *self, const mention_t *n, cand_t *c)
+{
+    static const char *const verbs[] = {"owns", "own",  "owned",    "holds",  "held",
+                                        "controls", "control", "controlled", "has", "had"};
+    bool owning = false;
+    for (size_t k = 0; n->a > 0 && k < sizeof verbs / sizeof *verbs && !owning; k++)
+        owning = tok_is(self, n->a - 1, verbs[k]);
+    if (!owning || !tok_is(self, n->b, "of"))
+        return false;
+    /* the company owned, named: "the company" or "the shares" would need the article's
+     * main company, which the topic (the last one named) is too often not */
+    const mention_t *x = at(self, n->b + 1);
+    if (!x || x->kind != M_ENT || x->a != n->b + 1 || x->ref)
+        return false;
+    const char *object = x->id;
+    size_t end = x->b;
+    subjects_t s;
+    if (!pick_subjects(self, n->a, n->b, 15, object, &s))
+        return false;
+    cand_t st = *c;
+    st.type = "stake";
+    st.has_value = false;
+    st.unit = NULL;
+    st.qualifier = NULL;
+    copy(st.object, sizeof st.object, object);
+    widen(&st, n->a - 1, end);
+    emit_subjects(self, &st, &s);
+    return true;
+}
+
 static void
 number_facts(cf_assemble_t *self)
 {
@@ -1537,6 +1608,8 @@ number_facts(cf_assemble_t *self)
         c.hard = n->hard;
         if (n->num.kind == CF_NUMBER_PERCENT) {
             if (revenue_mix(self, n))
+                continue;
+            if (owned_share(self, n, &c))
                 continue;
             const mention_t *g = NULL;
             for (size_t j = n->a; j > 0 && n->a - j < 3; j--) {
@@ -1647,6 +1720,8 @@ number_facts(cf_assemble_t *self)
         /* counts */
         if (n->num.word && n->num.value == 1 && !n->num.scaled)
             continue; /* "one of", "a": not a count */
+        if (power_after(self, n))
+            continue; /* "a 300-megawatt campus": capacity, not a count */
         c.unit = "count";
         /* "16 (operational) data centers", "1.4 million (paying) customers" */
         const mention_t *after = NULL;
@@ -1818,10 +1893,22 @@ place_facts(cf_assemble_t *self)
             const char *mk = market_between(self, m->b, j + 1);
             if (!mk)
                 mk = market_before(self, m->a);
-            if (!mk)
+            /* "pull out of the Indian market": a country's market, not a product's */
+            const mention_t *where = NULL;
+            for (size_t q = m->b; !mk && !where && q < j; q++) {
+                const mention_t *x = at(self, q);
+                if (x && x->kind == M_PLACE && !x->exchange)
+                    where = x;
+            }
+            if (!mk && !where)
                 continue;
             cand_init(&c, "market_exit", m->a, j + 1, 0.6);
-            copy(c.detail, sizeof c.detail, mk);
+            if (mk) {
+                copy(c.detail, sizeof c.detail, mk);
+            } else {
+                copy(c.place, sizeof c.place, where->id);
+                phrase(self, where->a, j + 1, c.detail, sizeof c.detail);
+            }
             if (pick_subjects(self, m->a, m->b, 25, NULL, &s))
                 emit_subjects(self, &c, &s);
             continue;
