@@ -447,6 +447,24 @@ test_unseen_phrasing(void)
          {{"stake", "xiaomi", "kingsoft-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
         {"Oracle is building a 200-megawatt campus in Ohio, next to one in Ashburn.", NULL,
          {{"datacenter", "oracle", NULL, NOV, NULL, NULL, "Ohio", NULL, NULL, NULL}}},
+        {"Sify Technologies said revenue rose 27 percent to $412 million.", NULL,
+         {{"revenue", "sify-technologies", NULL, 412e6, "USD", NULL, NULL, NULL, NULL, NULL},
+          {"revenue_growth", "sify-technologies", NULL, 27, "percent", NULL, NULL, NULL, NULL,
+           NULL}}},
+        {"AWS held 30 percent of the market. Next came Alibaba, 4 percent, and Oracle, 3 "
+         "percent.",
+         NULL,
+         {{"market_share", "alibaba", NULL, 4, "percent", NULL, NULL, NULL, NULL, NULL},
+          {"market_share", "oracle", NULL, 3, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        {"Naver posted sales of $2.9 billion, a 10 percent increase.", NULL,
+         {{"revenue_growth", "naver", NULL, 10, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        {"Microsoft pledged $3 billion for cloud infrastructure in India.", NULL,
+         {{"investment", "microsoft", NULL, 3e9, "USD", NULL, "India", NULL, NULL, NULL}}},
+        /* the place after a second figure is that figure's */
+        {"AWS will invest $5 billion this year, after $3 billion in Japan.", NULL,
+         {{"investment", "aws", NULL, 5e9, "USD", NULL, "-", NULL, NULL, NULL}}},
+        {"Google agreed to buy Leipzig-based hosting company Serverhaus.", NULL,
+         {{"acquisition", "google", "serverhaus", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
         /* "over three years in": a span, not "three years in" after 2021 (2024) */
         {"Tencent opened a data center in Jakarta in 2021. It will invest $500 million over "
          "three years in Indonesia. Tencent earned $2 billion last year.",
@@ -467,6 +485,8 @@ test_unseen_phrasing(void)
                "market.",
                "market_share");
     check_none("Voltara Ltd. posted a net loss of $120 million in 2024.", "revenue");
+    check_not("Kingsoft Cloud lost 1.1 billion yuan in 2019 on revenue of 3.9 billion yuan.",
+              "revenue", "kingsoft-cloud", 1.1e9);
     /* the plural subject is nobody the article named */
     check_none("AWS opened an office in Spain. It says hyperscale operators run more than 1,000 "
                "large data centers.",

@@ -512,6 +512,45 @@ learn_suffixed(cf_assemble_t *self)
     }
 }
 
+/* "Sify Technologies", "Sakura Internet", "Kestrel Data Centres": a run of capitalized
+ * words that ends in a noun companies take for their names is one (the word is part of
+ * the name, unlike a suffix). Not "Cloud": products end in it too. */
+static void
+learn_headnoun(cf_assemble_t *self)
+{
+    static const char *const heads[] = {
+        "technologies", "technology", "internet",  "networks",       "systems",
+        "compute",      "computing",  "digital",   "infrastructure", "software",
+        "telecom",      "communications", "capital", "partners",     "labs",
+        "solutions",    "centres",    "centers",   "datacenters",    "hosting",
+        "ventures",     "semiconductor", "electronics", "industries"};
+    const cf_tokens_t *t = self->t;
+    for (size_t i = 1; i < t->n; i++) {
+        const cf_token_t *k = &t->v[i];
+        if ((k->flags & (CF_TOKEN_WORD | CF_TOKEN_CAP | CF_TOKEN_NUM)) !=
+                (CF_TOKEN_WORD | CF_TOKEN_CAP) ||
+            k->len < 4)
+            continue;
+        bool head = false;
+        for (size_t h = 0; h < sizeof heads / sizeof *heads && !head; h++)
+            head = tok_is(self, i, heads[h]);
+        if (!head || (i + 1 < t->n && (t->v[i + 1].flags & CF_TOKEN_CAP)))
+            continue; /* the name goes on: its end decides */
+        size_t a = i, nc, ne;
+        while (a > 0 && i - a < 3 && (t->v[a - 1].flags & CF_TOKEN_WORD) &&
+               (t->v[a - 1].flags & CF_TOKEN_CAP) && !(t->v[a - 1].flags & CF_TOKEN_NUM))
+            a--;
+        while (a < i && cue_match(self, a, CF_CUE_STOPCAP, &nc) >= 0 && nc == 1)
+            a++;
+        if (a == i || entity_at(self, a, &ne) || place_at(self, a, &ne, NULL))
+            continue;
+        char id[ID_MAX];
+        size_t n = unknown_name(self, a, id, sizeof id);
+        if (n == i + 1 - a && !person_name(self, a, i + 1))
+            learn(self, a, i + 1, id);
+    }
+}
+
 /* "data center operator Switch", "rival JD": an unknown name right after a noun that
  * calls it a company is one. */
 static void
@@ -645,6 +684,7 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
     learn_appositive(self);
     if (GATE_CHECKS || (cats & (1ull << CF_CUE_SUFFIX)))
         learn_suffixed(self);
+    learn_headnoun(self);
     if (GATE_CHECKS || (cats & (1ull << CF_CUE_ORGNOUN))) /* its cue_at checks each token */
         learn_orgnoun(self);
     size_t i = 0;
@@ -1354,6 +1394,10 @@ collect_objects(const cf_assemble_t *self, size_t from, size_t budget, bool unkn
             copy(id, sizeof id, m->id);
             took = m->b - i + (m->poss ? 1 : 0);
         } else if (!m && unknown_ok && (took = unknown_name(self, i, id, sizeof id)) > 0) {
+            if (tok_is(self, i + took, "-") && tok_is(self, i + took + 1, "based")) {
+                i += took + 2; /* "Leipzig-based hosting company X": a description */
+                continue;
+            }
             if (person_name(self, i, i + took))
                 break;
             learn((cf_assemble_t *)self, i, i + took, id);
@@ -1474,10 +1518,15 @@ power_after(const cf_assemble_t *self, const mention_t *n)
 static bool
 ranking_percent(const cf_assemble_t *self, const mention_t *n)
 {
-    static const char *const words[] = {"with", "at",   "held",  "holds",    "hold",    "had",
-                                        "has",  "took", "takes", "captured", "claimed", "on"};
+    static const char *const words[] = {"with", "at",   "held",  "holds",    "hold",
+                                        "had",  "has",  "have",  "took",     "takes",
+                                        "captured", "claimed", "on"};
     if (n->a == 0)
         return false;
+    /* "Alibaba, 4 percent; Oracle, 3 percent" */
+    const mention_t *e = n->a >= 2 && tok_is(self, n->a - 1, ",") ? at(self, n->a - 2) : NULL;
+    if (e && is_subject_ent(e) && e->b == n->a - 1)
+        return true;
     for (size_t k = 0; k < sizeof words / sizeof *words; k++)
         if (tok_is(self, n->a - 1, words[k]))
             return true;
@@ -1489,7 +1538,8 @@ static bool
 loss_before(const cf_assemble_t *self, const mention_t *n)
 {
     for (size_t j = n->a > 4 ? n->a - 4 : 0; j < n->a; j++)
-        if (tok_is(self, j, "loss") || tok_is(self, j, "losses") || tok_is(self, j, "profit") ||
+        if (tok_is(self, j, "loss") || tok_is(self, j, "losses") || tok_is(self, j, "lost") ||
+            tok_is(self, j, "profit") ||
             tok_is(self, j, "profits") || tok_is(self, j, "deficit") || tok_is(self, j, "ebitda"))
             return true;
     return false;
@@ -1619,6 +1669,13 @@ number_facts(cf_assemble_t *self)
                     break;
                 }
             }
+            /* "a 15 percent increase" */
+            const mention_t *ga = at(self, n->b);
+            if (!g && ga && ga->a == n->b && has(ga, CF_CUE_GROWTH) &&
+                (tok_is(self, n->b, "increase") || tok_is(self, n->b, "rise") ||
+                 tok_is(self, n->b, "growth") || tok_is(self, n->b, "jump") ||
+                 tok_is(self, n->b, "gain")))
+                g = ga;
             /* "holds 9% of the cloud market" */
             size_t of_market = of_market_end(self, n->b);
             if (g && revenue) {
@@ -1706,10 +1763,17 @@ number_facts(cf_assemble_t *self)
                 if (mk)
                     copy(c.detail, sizeof c.detail, mk);
                 /* "invest $1 billion in Germany": the place right after */
+                /* or later in its clause: "$3 billion for cloud infrastructure in India" */
                 item_t pl[MAX_LIST];
-                if (tok_is(self, n->b, "in") && collect_places(self, n->b, 1, pl) > 0) {
-                    copy(c.place, sizeof c.place, pl[0].id);
-                    widen(&c, pl[0].a, pl[0].b);
+                for (size_t j = n->b; j < self->t->n && j < n->b + 8 && !clause_end(self, j);
+                     j++) {
+                    if (tok_is(self, j, "in") && collect_places(self, j, 1, pl) > 0) {
+                        copy(c.place, sizeof c.place, pl[0].id);
+                        widen(&c, pl[0].a, pl[0].b);
+                        break;
+                    }
+                    if (at(self, j) && at(self, j)->kind == M_NUM)
+                        break; /* another figure's place */
                 }
             }
             size_t anchor = tr->a < n->a ? tr->a : n->a;
