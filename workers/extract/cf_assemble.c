@@ -64,6 +64,7 @@ typedef struct mention {
     int depth;             /* parenthesis depth at a */
     bool hard;             /* M_NUM: a fraction of a figure named before */
     bool exchange;         /* M_PLACE: a stock exchange */
+    bool counted;          /* M_CUE: a data-center cue a count took ("16 data centers") */
     /* the rest, three quarters of the size, is not cleared by add_mention: id is
      * read as a string (its first byte is cleared), num only in an M_NUM and per
      * only in an M_PER, which set them whole */
@@ -119,6 +120,7 @@ struct cf_assemble {
     char prev_source[ID_MAX];  /* the source of the previous sentence */
     char quote_source[ID_MAX]; /* the source of an open quotation */
     bool in_quote;
+    bool dc_article;           /* a data-center noun other than "facility" was named */
     int since_share;           /* sentences since one gave market shares (1: the
                                 * previous one), 0 when none did */
     size_t nlearned;           /* entries of learned[] and learned_key[] in use */
@@ -279,6 +281,24 @@ resolve_ref(const cf_assemble_t *self)
     return self->topic[0] ? self->topic : NULL;
 }
 
+/* Does token j end a company named by its first word alone: nothing, punctuation, a
+ * possessive, or a verb companies are the subject of ("Kaldvik said", "Kaldvik, which"). */
+static bool
+short_name_end(const cf_assemble_t *self, size_t j)
+{
+    static const char *const verbs[] = {
+        "'s",   "said",  "says",     "has",    "had",      "is",      "was",   "will",
+        "would", "plans", "operates", "runs",  "opened",   "owns",    "reported", "posted",
+        "expects", "also", "which",   "who",   "agreed",   "declined", "did",  "does", "now"};
+    const cf_tokens_t *t = self->t;
+    if (j >= t->n || !(t->v[j].flags & CF_TOKEN_WORD))
+        return j >= t->n || !tok_is(self, j, "-");
+    for (size_t k = 0; k < sizeof verbs / sizeof *verbs; k++)
+        if (tok_is(self, j, verbs[k]))
+            return true;
+    return false;
+}
+
 /* A learned company name at token i: returns its index and sets *n, or -1. */
 static int
 learned_at(const cf_assemble_t *self, size_t i, size_t *n)
@@ -303,8 +323,10 @@ learned_at(const cf_assemble_t *self, size_t i, size_t *n)
             }
             if (key[off] != ' ')
                 break;
-            /* "Kaldvik Data AS ... Kaldvik said": a later mention by the first word */
-            if (j == i + 1 && (j == t->n || !(t->v[j].flags & CF_TOKEN_CAP))) {
+            /* "Kaldvik Data AS ... Kaldvik said": a later mention by the first word, when
+             * what follows reads as the company's ("Nordic Data AS ... Nordic countries"
+             * and "Green bonds" do not) */
+            if (j == i + 1 && short_name_end(self, j)) {
                 *n = 1;
                 return (int)k;
             }
@@ -523,7 +545,7 @@ learn_headnoun(cf_assemble_t *self)
         "compute",      "computing",  "digital",   "infrastructure", "software",
         "telecom",      "communications", "capital", "partners",     "labs",
         "solutions",    "centres",    "centers",   "datacenters",    "hosting",
-        "ventures",     "semiconductor", "electronics", "industries"};
+        "ventures",     "semiconductor", "electronics", "industries", "services"};
     const cf_tokens_t *t = self->t;
     for (size_t i = 1; i < t->n; i++) {
         const cf_token_t *k = &t->v[i];
@@ -549,6 +571,26 @@ learn_headnoun(cf_assemble_t *self)
         if (n == i + 1 - a && !person_name(self, a, i + 1))
             learn(self, a, i + 1, id);
     }
+}
+
+/* Cues that mean their category only in context: "facility" is a data center in an
+ * article that has named data centers (not "four chip facilities"), and "at a cost of"
+ * an investment where data centers are built (not "cut jobs at a cost of"). cats: the
+ * cue categories that may start in the sentence. */
+static void
+narrow_cue(cf_assemble_t *self, mention_t *m, uint64_t cats)
+{
+    if (has(m, CF_CUE_DATACENTER)) {
+        if (tok_is(self, m->a, "facility") || tok_is(self, m->a, "facilities")) {
+            if (!self->dc_article)
+                m->cats &= ~(1ull << CF_CUE_DATACENTER);
+        } else {
+            self->dc_article = true;
+        }
+    }
+    if (has(m, CF_CUE_INVEST) && tok_is(self, m->a, "at") && tok_is(self, m->a + 1, "a") &&
+        !(cats & (1ull << CF_CUE_DATACENTER)))
+        m->cats &= ~(1ull << CF_CUE_INVEST);
 }
 
 /* "data center operator Switch", "rival JD": an unknown name right after a noun that
@@ -832,6 +874,7 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
                 if (en->cat == CF_CUE_ORDINAL)
                     m->ord = en->num;
             }
+            narrow_cue(self, m, cats);
             if (has(m, CF_CUE_FRACTION) && m->kind == M_CUE) {
                 fraction_number(self, m, ci);
                 if (m->kind == M_NUM)
@@ -1015,15 +1058,23 @@ generic_subject(const cf_assemble_t *self, size_t tok)
 {
     static const char *const nouns[] = {
         "operators", "providers", "companies", "firms",   "vendors",  "hyperscalers",
-        "players",   "rivals",    "competitors", "enterprises", "businesses", "carriers"};
-    for (size_t j = tok; j > 0 && tok - j < 6; j--) {
-        if (clause_end_tok(self, j - 1) || tok_is(self, j - 1, ","))
+        "players",   "rivals",    "competitors", "enterprises", "businesses", "carriers",
+        "countries", "nations",   "governments", "banks",       "universities"};
+    size_t noun = 0;
+    for (size_t j = tok; j > 0 && tok - j < 8; j--) {
+        /* the clause starts at a comma, "that" or a verb of saying */
+        if (clause_end_tok(self, j - 1) || tok_is(self, j - 1, ",") ||
+            tok_is(self, j - 1, "that") || tok_is(self, j - 1, "said") ||
+            tok_is(self, j - 1, "says") || tok_is(self, j - 1, "estimates"))
             break;
-        for (size_t k = 0; k < sizeof nouns / sizeof *nouns; k++)
+        const mention_t *m = at(self, j - 1);
+        if (m && m->kind == M_ENT)
+            return 0; /* "Amazon leads rivals with": the company is the subject */
+        for (size_t k = 0; k < sizeof nouns / sizeof *nouns && !noun; k++)
             if (tok_is(self, j - 1, nouns[k]))
-                return j; /* the token after the noun */
+                noun = j; /* the token after the noun */
     }
-    return 0;
+    return noun;
 }
 
 /* The subjects of a trigger at [ta, tb): the nearest entity before it (and those
@@ -1370,10 +1421,14 @@ unknown_name(const cf_assemble_t *self, size_t i, char *id, size_t idsz)
     return n;
 }
 
+/* How collect_objects takes a capitalized name it does not know: not at all, always,
+ * or only when the name ends its noun phrase. */
+enum { UNKNOWN_NO, UNKNOWN_ANY, UNKNOWN_ENDS };
+
 /* Objects (companies) after token `from`: skips descriptions ("US startups -",
  * "file-sharing company") and parentheses, then takes a list. */
 static int
-collect_objects(const cf_assemble_t *self, size_t from, size_t budget, bool unknown_ok,
+collect_objects(const cf_assemble_t *self, size_t from, size_t budget, int unknown_ok,
                 item_t *out)
 {
     int n = 0;
@@ -1398,6 +1453,11 @@ collect_objects(const cf_assemble_t *self, size_t from, size_t budget, bool unkn
                 i += took + 2; /* "Leipzig-based hosting company X": a description */
                 continue;
             }
+            /* UNKNOWN_ENDS: "bid for the Pentagon contract" names no company */
+            if (unknown_ok == UNKNOWN_ENDS && i + took < self->t->n &&
+                (self->t->v[i + took].flags & CF_TOKEN_WORD) &&
+                !(self->t->v[i + took].flags & CF_TOKEN_CAP) && !tok_is(self, i + took, "and"))
+                break;
             if (person_name(self, i, i + took))
                 break;
             learn((cf_assemble_t *)self, i, i + took, id);
@@ -1518,29 +1578,54 @@ power_after(const cf_assemble_t *self, const mention_t *n)
 static bool
 ranking_percent(const cf_assemble_t *self, const mention_t *n)
 {
-    static const char *const words[] = {"with", "at",   "held",  "holds",    "hold",
-                                        "had",  "has",  "have",  "took",     "takes",
-                                        "captured", "claimed", "on"};
-    if (n->a == 0)
-        return false;
+    static const char *const words[] = {"with",  "at",   "held",     "holds",   "hold",
+                                        "have",  "took", "takes",    "captured", "claimed"};
+    if (n->a < 2 || tok_is(self, n->b, "of"))
+        return false; /* "40 percent of its staff": a part of something else */
     /* "Alibaba, 4 percent; Oracle, 3 percent" */
-    const mention_t *e = n->a >= 2 && tok_is(self, n->a - 1, ",") ? at(self, n->a - 2) : NULL;
-    if (e && is_subject_ent(e) && e->b == n->a - 1)
+    size_t j = n->a - 1;
+    if (!tok_is(self, j, ",")) {
+        bool word = false;
+        for (size_t k = 0; k < sizeof words / sizeof *words && !word; k++)
+            word = tok_is(self, j, words[k]);
+        if (!word)
+            return false;
+        /* "IBM and Tencent each held", "Oracle at": the company right before */
+        while (j > 0 && (tok_is(self, j - 1, "each") || tok_is(self, j - 1, "also") ||
+                         tok_is(self, j - 1, "now") || tok_is(self, j - 1, "only")))
+            j--;
+    }
+    const mention_t *e = j > 0 ? at(self, j - 1) : NULL;
+    if (e && is_subject_ent(e) && !e->ref && e->b == j)
         return true;
-    for (size_t k = 0; k < sizeof words / sizeof *words; k++)
-        if (tok_is(self, n->a - 1, words[k]))
+    /* "Baidu's cloud unit trailed in fourth place with 8 percent": with, after its
+     * company's clause */
+    for (size_t q = n->a - 1; tok_is(self, n->a - 1, "with") && q > 0 && n->a - q < 9; q--) {
+        if (tok_is(self, q - 1, ",") || clause_end_tok(self, q - 1))
+            break;
+        e = at(self, q - 1);
+        if (e && is_subject_ent(e))
             return true;
+    }
     return false;
 }
 
-/* "a net loss of $863 million", "operating profit of": earnings, not revenue. */
+/* "a net loss of $863 million", "lost 1.1 billion yuan", "operating profit of $2
+ * billion": the figure is the earnings the word names, not revenue ("revenue and
+ * profit rose to $14 billion" still is). */
 static bool
 loss_before(const cf_assemble_t *self, const mention_t *n)
 {
-    for (size_t j = n->a > 4 ? n->a - 4 : 0; j < n->a; j++)
-        if (tok_is(self, j, "loss") || tok_is(self, j, "losses") || tok_is(self, j, "lost") ||
-            tok_is(self, j, "profit") ||
-            tok_is(self, j, "profits") || tok_is(self, j, "deficit") || tok_is(self, j, "ebitda"))
+    static const char *const words[] = {"loss",    "losses", "profit", "profits",
+                                        "deficit", "ebitda", "income"};
+    if (n->a > 0 && tok_is(self, n->a - 1, "lost"))
+        return true;
+    size_t j = n->a > 0 && (tok_is(self, n->a - 1, "of") || tok_is(self, n->a - 1, "to") ||
+                            tok_is(self, n->a - 1, "at") || tok_is(self, n->a - 1, "was"))
+                   ? n->a - 1
+                   : n->a;
+    for (size_t k = 0; j > 0 && k < sizeof words / sizeof *words; k++)
+        if (tok_is(self, j - 1, words[k]))
             return true;
     return false;
 }
@@ -1596,8 +1681,8 @@ of_market_end(const cf_assemble_t *self, size_t i)
 static bool
 owned_share(cf_assemble_t *self, const mention_t *n, cand_t *c)
 {
-    static const char *const verbs[] = {"owns", "own",  "owned",    "holds",  "held",
-                                        "controls", "control", "controlled", "has", "had"};
+    static const char *const verbs[] = {"owns",     "own",     "owned",     "holds", "held",
+                                        "controls", "control", "controlled"};
     bool owning = false;
     for (size_t k = 0; n->a > 0 && k < sizeof verbs / sizeof *verbs && !owning; k++)
         owning = tok_is(self, n->a - 1, verbs[k]);
@@ -1607,6 +1692,11 @@ owned_share(cf_assemble_t *self, const mention_t *n, cand_t *c)
      * main company, which the topic (the last one named) is too often not */
     const mention_t *x = at(self, n->b + 1);
     if (!x || x->kind != M_ENT || x->a != n->b + 1 || x->ref)
+        return false;
+    /* the company ends the phrase: not "20 percent of Amazon customers" */
+    if (x->b < self->t->n && (self->t->v[x->b].flags & CF_TOKEN_WORD) &&
+        !(self->t->v[x->b].flags & CF_TOKEN_CAP) && !tok_is(self, x->b, "and") &&
+        !tok_is(self, x->b, "in") && !tok_is(self, x->b, "since") && !tok_is(self, x->b, "after"))
         return false;
     const char *object = x->id;
     size_t end = x->b;
@@ -1723,7 +1813,7 @@ number_facts(cf_assemble_t *self)
             if (sx && has(sx, CF_CUE_SHARE))
                 fb = sx->b;
             const mention_t *fx = tok_is(self, fb, "for") ? at(self, fb + 1) : NULL;
-            if (c.type[0] == 'm' && fx && is_subject_ent(fx)) {
+            if (c.type[0] == 'm' && (share || of_market) && fx && is_subject_ent(fx)) {
                 memset(&s, 0, sizeof s);
                 subjects_add(&s, fx->id, fx->a, false);
                 widen(&c, fb, fx->b);
@@ -1801,6 +1891,7 @@ number_facts(cf_assemble_t *self)
         if (after && has(after, CF_CUE_DATACENTER)) {
             c.type = "datacenter";
             widen(&c, after->a, after->b);
+            self->m[after - self->m].counted = true;
             item_t pl[MAX_LIST];
             if ((tok_is(self, after->b, "in") || tok_is(self, after->b, "across")) &&
                 collect_places(self, after->b, 2, pl) > 0) {
@@ -1858,6 +1949,20 @@ number_facts(cf_assemble_t *self)
 /* ------------------------------------------------------------------------ */
 /* patterns: triggers with places, objects, details */
 
+/* "close", "shut down", "closing its": a verb of closing within the three words before
+ * tok (skipping a determiner). Returns its token + 1, or 0. */
+static size_t
+closing_before(const cf_assemble_t *self, size_t tok)
+{
+    static const char *const verbs[] = {"close", "closes", "closed", "closing", "shut",
+                                        "shuts", "shutting", "exit",  "exits",  "exiting"};
+    for (size_t j = tok; j > 0 && tok - j < 3; j--)
+        for (size_t k = 0; k < sizeof verbs / sizeof *verbs; k++)
+            if (tok_is(self, j - 1, verbs[k]))
+                return j;
+    return 0;
+}
+
 static void
 place_facts(cf_assemble_t *self)
 {
@@ -1868,11 +1973,15 @@ place_facts(cf_assemble_t *self)
         subjects_t s;
         item_t pl[MAX_LIST];
         int np;
-        if (has(m, CF_CUE_DATACENTER) && !self->has_dc_count) {
+        /* a cue a count took has its fact; another one in the sentence may name a place:
+         * "runs 43 data centers and will open a facility in Mumbai" */
+        if (has(m, CF_CUE_DATACENTER) && !m->counted) {
             np = collect_places(self, m->b, 8, pl);
             if (np == 0)
                 continue;
-            cand_init(&c, "datacenter", m->a, pl[0].b, 0.7);
+            /* "will close its data centers in Australia": leaving, not building */
+            size_t cl = closing_before(self, m->a);
+            cand_init(&c, cl ? "market_exit" : "datacenter", cl ? cl - 1 : m->a, pl[0].b, 0.7);
             copy(c.place, sizeof c.place, pl[0].id);
             if (np > 1) {
                 size_t len = 0;
@@ -1937,6 +2046,12 @@ place_facts(cf_assemble_t *self)
                 copy(c.place, sizeof c.place, pb->id);
                 widen(&c, pb->a, pb->b);
             }
+            /* "prices listed on its website", "floated the idea": these words go public
+             * only on an exchange or in a place ("floated in London") */
+            if ((tok_is(self, m->a, "listed") || tok_is(self, m->a, "list") ||
+                 tok_is(self, m->a, "floated")) &&
+                !c.place[0])
+                continue;
             /* "IPO-bound Box": the company right after the cue comes first */
             const mention_t *r = at(self, m->b);
             if (r && is_subject_ent(r) && r->a == m->b) {
@@ -1964,7 +2079,9 @@ place_facts(cf_assemble_t *self)
                 if (x && x->kind == M_PLACE && !x->exchange)
                     where = x;
             }
-            if (!mk && !where)
+            /* "would leave the Indian market with three operators": not an exit */
+            if (!mk && (!where || tok_is(self, m->a, "leave") || tok_is(self, m->a, "leaves") ||
+                        tok_is(self, m->a, "left")))
                 continue;
             cand_init(&c, "market_exit", m->a, j + 1, 0.6);
             if (mk) {
@@ -2046,22 +2163,29 @@ object_facts(cf_assemble_t *self)
     for (size_t k = 0; k < self->nm; k++) {
         const mention_t *m = &self->m[k];
         const char *type = NULL;
-        bool unknown_ok = true;
+        int unknown_ok = UNKNOWN_ANY;
         if (has(m, CF_CUE_DIVEST))
             divest_fact(self, m);
         if (has(m, CF_CUE_BACKED)) {
             backed_fact(self, m);
             continue;
         }
-        if (has(m, CF_CUE_PARTNER))
+        if (has(m, CF_CUE_PARTNER)) {
             type = "partnership";
-        else if (has(m, CF_CUE_ACQUIRE))
+            /* "in discussions with the Pentagon about": talks are about many things */
+            if (tok_is(self, m->a, "in"))
+                unknown_ok = UNKNOWN_ENDS;
+        } else if (has(m, CF_CUE_ACQUIRE)) {
             type = "acquisition";
+            /* "lost its bid for the Pentagon contract": a bid is not always for a company */
+            if (tok_is(self, m->a, "bid") || tok_is(self, m->a, "bids"))
+                unknown_ok = UNKNOWN_ENDS;
+        }
         else if (has(m, CF_CUE_STAKE))
             type = "stake";
         else if (has(m, CF_CUE_TARGET)) {
             type = "target";
-            unknown_ok = false;
+            unknown_ok = UNKNOWN_NO;
         }
         if (!type)
             continue;
@@ -2412,9 +2536,8 @@ prepare(cf_assemble_t *self, const cf_tokens_t *toks, bool gaz)
 static bool
 duration_before(const cf_assemble_t *self, size_t i)
 {
-    static const char *const words[] = {"over",  "for",   "within", "next",  "past",  "last",
-                                        "the",   "in",    "after",  "about", "than",  "of",
-                                        "these", "those", "spend",  "spent", "during"};
+    static const char *const words[] = {"over", "for",   "within", "next",
+                                        "past", "last",  "spend",  "spent", "during"};
     /* the word before the count, or the count's own qualifier ("over three years") */
     for (size_t k = 0; k < sizeof words / sizeof *words; k++)
         if ((i > 0 && tok_is(self, i - 1, words[k])) || tok_is(self, i, words[k]))
