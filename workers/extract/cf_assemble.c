@@ -535,30 +535,20 @@ learn_suffixed(cf_assemble_t *self)
 }
 
 /* "Sify Technologies", "Sakura Internet", "Kestrel Data Centres": a run of capitalized
- * words that ends in a noun companies take for their names is one (the word is part of
- * the name, unlike a suffix). Not "Cloud": products end in it too. */
+ * words that ends in a word companies take for their names (cues.tsv namehead; not
+ * "Cloud", which products end in too) is one; the word is part of the name, unlike a
+ * suffix. */
 static void
 learn_headnoun(cf_assemble_t *self)
 {
-    static const char *const heads[] = {
-        "technologies", "technology", "internet",  "networks",       "systems",
-        "compute",      "computing",  "digital",   "infrastructure", "software",
-        "telecom",      "communications", "capital", "partners",     "labs",
-        "solutions",    "centres",    "centers",   "datacenters",    "hosting",
-        "ventures",     "semiconductor", "electronics", "industries", "services"};
     const cf_tokens_t *t = self->t;
     for (size_t i = 1; i < t->n; i++) {
-        const cf_token_t *k = &t->v[i];
-        if ((k->flags & (CF_TOKEN_WORD | CF_TOKEN_CAP | CF_TOKEN_NUM)) !=
-                (CF_TOKEN_WORD | CF_TOKEN_CAP) ||
-            k->len < 4)
-            continue;
-        bool head = false;
-        for (size_t h = 0; h < sizeof heads / sizeof *heads && !head; h++)
-            head = tok_is(self, i, heads[h]);
-        if (!head || (i + 1 < t->n && (t->v[i + 1].flags & CF_TOKEN_CAP)))
-            continue; /* the name goes on: its end decides */
-        size_t a = i, nc, ne;
+        size_t nc, ne;
+        if (!(self->tcats[i] & (1ull << CF_CUE_NAMEHEAD)) ||
+            cue_match(self, i, CF_CUE_NAMEHEAD, &nc) < 0 ||
+            (i + 1 < t->n && (t->v[i + 1].flags & CF_TOKEN_CAP)))
+            continue; /* not one, or the name goes on: its end decides */
+        size_t a = i;
         while (a > 0 && i - a < 3 && (t->v[a - 1].flags & CF_TOKEN_WORD) &&
                (t->v[a - 1].flags & CF_TOKEN_CAP) && !(t->v[a - 1].flags & CF_TOKEN_NUM))
             a--;
@@ -726,7 +716,8 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
     learn_appositive(self);
     if (GATE_CHECKS || (cats & (1ull << CF_CUE_SUFFIX)))
         learn_suffixed(self);
-    learn_headnoun(self);
+    if (GATE_CHECKS || (cats & (1ull << CF_CUE_NAMEHEAD)))
+        learn_headnoun(self);
     if (GATE_CHECKS || (cats & (1ull << CF_CUE_ORGNOUN))) /* its cue_at checks each token */
         learn_orgnoun(self);
     size_t i = 0;
@@ -1056,11 +1047,7 @@ subjects_add(subjects_t *s, const char *id, size_t a, bool context)
 static size_t
 generic_subject(const cf_assemble_t *self, size_t tok)
 {
-    static const char *const nouns[] = {
-        "operators", "providers", "companies", "firms",   "vendors",  "hyperscalers",
-        "players",   "rivals",    "competitors", "enterprises", "businesses", "carriers",
-        "countries", "nations",   "governments", "banks",       "universities"};
-    size_t noun = 0;
+    size_t noun = 0, nc;
     for (size_t j = tok; j > 0 && tok - j < 8; j--) {
         /* the clause starts at a comma, "that" or a verb of saying */
         if (clause_end_tok(self, j - 1) || tok_is(self, j - 1, ",") ||
@@ -1070,9 +1057,9 @@ generic_subject(const cf_assemble_t *self, size_t tok)
         const mention_t *m = at(self, j - 1);
         if (m && m->kind == M_ENT)
             return 0; /* "Amazon leads rivals with": the company is the subject */
-        for (size_t k = 0; k < sizeof nouns / sizeof *nouns && !noun; k++)
-            if (tok_is(self, j - 1, nouns[k]))
-                noun = j; /* the token after the noun */
+        if (!noun && (self->tcats[j - 1] & (1ull << CF_CUE_CROWD)) &&
+            cue_match(self, j - 1, CF_CUE_CROWD, &nc) >= 0)
+            noun = j; /* the token after the noun (cues.tsv crowd) */
     }
     return noun;
 }

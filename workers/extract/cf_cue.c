@@ -29,6 +29,7 @@ static const char *const names[CF_CUE_COUNT_] = {
     [CF_CUE_BACKED] = "backed_by",    [CF_CUE_YEARFIX] = "yearfix",
     [CF_CUE_FRACTION] = "fraction",   [CF_CUE_ANAPHOR] = "anaphor",
     [CF_CUE_SAY] = "say",             [CF_CUE_RUMOR] = "rumor",
+    [CF_CUE_NAMEHEAD] = "namehead",   [CF_CUE_CROWD] = "crowd",
 };
 
 static const char *const statuses[] = {"reported", "announced", "planned", "rumored",

@@ -56,6 +56,8 @@ enum {
     CF_CUE_ANAPHOR,    /* "of that", "of it": the figure named before */
     CF_CUE_SAY,        /* said, told reporters: a plan the company tells is announced */
     CF_CUE_RUMOR,      /* "people familiar with the matter": the sentence is rumored */
+    CF_CUE_NAMEHEAD,   /* Technologies, Networks: a capitalized run ending in one is a company */
+    CF_CUE_CROWD,      /* operators, providers: a plural subject that is no one company */
     CF_CUE_COUNT_
 };
 
