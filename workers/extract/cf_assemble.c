@@ -508,30 +508,39 @@ learn_appositive(cf_assemble_t *self)
     }
 }
 
+/* Learns the company named by the capitalized words before token last (up to
+ * `before` of them, less an opening word that starts no name: "Yesterday", "The") and
+ * through end (last itself when end = last + 1, not when end = last); at least one
+ * word must come before last. Nothing when the run names a known company, a place or
+ * a person. */
+static void
+learn_run(cf_assemble_t *self, size_t last, size_t end, size_t before)
+{
+    const cf_tokens_t *t = self->t;
+    size_t a = last, nc, ne;
+    while (a > 0 && last - a < before && (t->v[a - 1].flags & CF_TOKEN_WORD) &&
+           (t->v[a - 1].flags & CF_TOKEN_CAP) && !(t->v[a - 1].flags & CF_TOKEN_NUM))
+        a--;
+    while (a < last && cue_match(self, a, CF_CUE_STOPCAP, &nc) >= 0 && nc == 1)
+        a++;
+    if (a == last || entity_at(self, a, &ne) ||
+        place_at(self, a, &ne, NULL))
+        return;
+    char id[ID_MAX];
+    if (unknown_name(self, a, id, sizeof id) == end - a && !person_name(self, a, end))
+        learn(self, a, end, id);
+}
+
 /* "Kaldvik Data AS", "Voltstack Inc.": a run of capitalized words that a corporate
  * suffix closes names a company, wherever it stands. */
 static void
 learn_suffixed(cf_assemble_t *self)
 {
-    const cf_tokens_t *t = self->t;
-    for (size_t i = 1; i < t->n; i++) {
-        size_t nc, ne;
-        if (!(self->tcats[i] & (1ull << CF_CUE_SUFFIX)) ||
-            cue_match(self, i, CF_CUE_SUFFIX, &nc) < 0)
-            continue;
-        size_t a = i;
-        while (a > 0 && i - a < 4 && (t->v[a - 1].flags & CF_TOKEN_WORD) &&
-               (t->v[a - 1].flags & CF_TOKEN_CAP) && !(t->v[a - 1].flags & CF_TOKEN_NUM))
-            a--;
-        while (a < i && cue_match(self, a, CF_CUE_STOPCAP, &nc) >= 0 && nc == 1)
-            a++;
-        if (a == i || entity_at(self, a, &ne) || place_at(self, a, &ne, NULL))
-            continue;
-        char id[ID_MAX];
-        size_t n = unknown_name(self, a, id, sizeof id);
-        if (n == i - a && !person_name(self, a, i))
-            learn(self, a, i, id);
-    }
+    size_t nc;
+    for (size_t i = 1; i < self->t->n; i++)
+        if ((self->tcats[i] & (1ull << CF_CUE_SUFFIX)) &&
+            cue_match(self, i, CF_CUE_SUFFIX, &nc) >= 0)
+            learn_run(self, i, i, 4);
 }
 
 /* "Sify Technologies", "Sakura Internet", "Kestrel Data Centres": a run of capitalized
@@ -542,25 +551,12 @@ static void
 learn_headnoun(cf_assemble_t *self)
 {
     const cf_tokens_t *t = self->t;
-    for (size_t i = 1; i < t->n; i++) {
-        size_t nc, ne;
-        if (!(self->tcats[i] & (1ull << CF_CUE_NAMEHEAD)) ||
-            cue_match(self, i, CF_CUE_NAMEHEAD, &nc) < 0 ||
-            (i + 1 < t->n && (t->v[i + 1].flags & CF_TOKEN_CAP)))
-            continue; /* not one, or the name goes on: its end decides */
-        size_t a = i;
-        while (a > 0 && i - a < 3 && (t->v[a - 1].flags & CF_TOKEN_WORD) &&
-               (t->v[a - 1].flags & CF_TOKEN_CAP) && !(t->v[a - 1].flags & CF_TOKEN_NUM))
-            a--;
-        while (a < i && cue_match(self, a, CF_CUE_STOPCAP, &nc) >= 0 && nc == 1)
-            a++;
-        if (a == i || entity_at(self, a, &ne) || place_at(self, a, &ne, NULL))
-            continue;
-        char id[ID_MAX];
-        size_t n = unknown_name(self, a, id, sizeof id);
-        if (n == i + 1 - a && !person_name(self, a, i + 1))
-            learn(self, a, i + 1, id);
-    }
+    size_t nc;
+    for (size_t i = 1; i < t->n; i++)
+        if ((self->tcats[i] & (1ull << CF_CUE_NAMEHEAD)) &&
+            cue_match(self, i, CF_CUE_NAMEHEAD, &nc) >= 0 &&
+            !(i + 1 < t->n && (t->v[i + 1].flags & CF_TOKEN_CAP))) /* else the name goes on */
+            learn_run(self, i, i + 1, 3);
 }
 
 /* Cues that mean their category only in context: "facility" is a data center in an
