@@ -490,6 +490,12 @@ test_unseen_phrasing(void)
          "there last month.",
          NULL,
          {{"datacenter", "amazon", NULL, 3, "count", "2016", NULL, NULL, NULL, NULL}}},
+        /* "the cloud unit" is of the company with one that the article names most */
+        {"Google agreed to buy Looker. Google said Looker would keep its name. Looker has "
+         "2,600 customers. Thomas Kurian, who runs the cloud unit, has vowed to catch up with "
+         "Amazon Web Services.",
+         NULL,
+         {{"target", "google-cloud", "aws", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
         /* the place after a second figure is that figure's */
         {"AWS will invest $5 billion this year, after $3 billion in Japan.", NULL,
          {{"investment", "aws", NULL, 5e9, "USD", NULL, "-", NULL, NULL, NULL}}},

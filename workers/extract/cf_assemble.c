@@ -45,6 +45,7 @@ _Static_assert(DETAIL_MAX > CF_CUE_VALUE_MAX, "a market name in a detail");
 #define MAX_SUBJ 4     /* coordinated subjects ("Cisco and HP") */
 #define PAREN_SKIP 40  /* tokens a skipped parenthesis may hold */
 #define MAX_LEARNED 32 /* unknown company names learned per article */
+#define MAX_CAST 16    /* companies counted per article (whose "the cloud unit") */
 #define LEARNED_WORDS 4
 
 enum { M_ENT, M_PLACE, M_NUM, M_PER, M_CUE };
@@ -117,6 +118,7 @@ struct cf_assemble {
     /* the article: zeroed by cf_assemble_reset, from pub up to learned */
     cf_period_date_t pub;
     char topic[ID_MAX];        /* the last named company, "" when none */
+    char unit_owner[ID_MAX];   /* the company with a cloud unit the article names most */
     char prev_source[ID_MAX];  /* the source of the previous sentence */
     char quote_source[ID_MAX]; /* the source of an open quotation */
     bool in_quote;
@@ -124,6 +126,7 @@ struct cf_assemble {
     int since_share;           /* sentences since one gave market shares (1: the
                                 * previous one), 0 when none did */
     size_t nlearned;           /* entries of learned[] and learned_key[] in use */
+    size_t ncast;              /* entries of cast[] and cast_count[] in use */
     size_t nm;                 /* mentions in m */
     uint64_t *tcats;           /* per token: cue categories that may start there */
     bool *tper;                /* per token: a period may start there (cf_period) */
@@ -159,6 +162,8 @@ struct cf_assemble {
      * that a clear per article and title would cost */
     char learned[MAX_LEARNED][ID_MAX];     /* ids of companies named without a gazetteer entry */
     char learned_key[MAX_LEARNED][ID_MAX * 2]; /* their normalized words */
+    char cast[MAX_CAST][ID_MAX];           /* companies named, [0, ncast) */
+    unsigned cast_count[MAX_CAST];         /* how often each was named */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -872,6 +877,15 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
                 seen->cloud(seen->ctx);
             if (has(m, CF_CUE_REF) || has(m, CF_CUE_UNITREF)) {
                 const char *id = resolve_ref(self);
+                /* "the company", "the group" with no company before it in the sentence:
+                 * news calls the article's own company so, whoever was named last */
+                /* "the cloud unit", with no company before it in the sentence: of the
+                 * company with one that the article names most ("Thomas Kurian, who runs
+                 * the cloud unit" in a story about Google buying Looker), not of the one
+                 * named last */
+                if (has(m, CF_CUE_UNITREF) && tok_is(self, i, "the") && id == self->topic &&
+                    self->unit_owner[0])
+                    id = self->unit_owner;
                 const cf_entity_t *u;
                 if (id) {
                     if (has(m, CF_CUE_UNITREF) &&
@@ -2575,6 +2589,38 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
     self->t = NULL;
 }
 
+/* Counts the companies the sentence names (not its pronouns); the one with a cloud
+ * unit named most so far (the first on a tie) is whose unit "the cloud unit" is. ("The
+ * company" stays the company named last: the most named one was wrong as often as
+ * right on the fresh set.) */
+static void
+count_cast(cf_assemble_t *self)
+{
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *m = &self->m[k];
+        if (!is_subject_ent(m) || m->ref)
+            continue;
+        size_t c = 0;
+        while (c < self->ncast && strcmp(self->cast[c], m->id) != 0)
+            c++;
+        if (c == self->ncast) {
+            if (c == MAX_CAST)
+                continue;
+            copy(self->cast[c], ID_MAX, m->id);
+            self->cast_count[c] = 0;
+            self->ncast++;
+        }
+        self->cast_count[c]++;
+    }
+    size_t best = SIZE_MAX;
+    for (size_t c = 0; c < self->ncast; c++)
+        if ((best == SIZE_MAX || self->cast_count[c] > self->cast_count[best]) &&
+            cf_gazetteer_unit_of(self->gaz, family(self, self->cast[c])))
+            best = c;
+    if (best != SIZE_MAX)
+        copy(self->unit_owner, sizeof self->unit_owner, self->cast[best]);
+}
+
 void
 cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *toks,
                      uint64_t article, cf_facts_t *facts, const cf_assemble_seen_t *seen)
@@ -2612,6 +2658,7 @@ cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *t
             break;
         }
     }
+    count_cast(self);
     copy(self->prev_source, sizeof self->prev_source, self->source);
     self->prev_dc_count = self->has_dc_count;
     if (self->has_share)
