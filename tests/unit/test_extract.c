@@ -496,6 +496,23 @@ test_unseen_phrasing(void)
          "Amazon Web Services.",
          NULL,
          {{"target", "google-cloud", "aws", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* periods as results are written: a quarter by its months or its end, a year
+         * before the sentence's */
+        {"Oracle said revenue was $412 million in Q3 2024, up from $300 million a year earlier.",
+         NULL,
+         {{"revenue", "oracle", NULL, 412e6, "USD", "2024-Q3", NULL, NULL, NULL, NULL},
+          {"revenue", "oracle", NULL, 300e6, "USD", "2023-Q3", NULL, NULL, NULL, NULL}}},
+        {"Oracle said revenue was $5 billion in the three months to September 30, 2024.", NULL,
+         {{"revenue", "oracle", NULL, 5e9, "USD", "2024-Q3", NULL, NULL, NULL, NULL}}},
+        {"Oracle said revenue was $9 billion in the six months to June 30, 2025.", NULL,
+         {{"revenue", "oracle", NULL, 9e9, "USD", "2025-H1", NULL, NULL, NULL, NULL}}},
+        {"Oracle said revenue rose 27 percent to $4 billion in the July-to-September quarter "
+         "of 2024.",
+         NULL,
+         {{"revenue", "oracle", NULL, 4e9, "USD", "2024-Q3", NULL, NULL, NULL, NULL}}},
+        /* three months that are no calendar quarter: the date */
+        {"Oracle said revenue was $2 billion in the three months to August 31, 2025.", NULL,
+         {{"revenue", "oracle", NULL, 2e9, "USD", "2025-08-31", NULL, NULL, NULL, NULL}}},
         /* the place after a second figure is that figure's */
         {"AWS will invest $5 billion this year, after $3 billion in Japan.", NULL,
          {{"investment", "aws", NULL, 5e9, "USD", NULL, "-", NULL, NULL, NULL}}},

@@ -5,6 +5,7 @@
  * cf_sentence, and nothing recurses. */
 #include "cf_assemble.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -768,8 +769,11 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
         }
         cf_number_t num;
         cf_period_t per;
+        bool is_per = !(e && ne >= 2) && per_ok && cf_period_parse(t, i, self->pub, &per) &&
+                      per.b - i >= nc;
         if (!(e && ne >= 2) && ((tf & CF_TOKEN_NUM) || (self->tcats[i] & CF_NUMBER_START_CATS)) &&
-            number_at(self, i, &num) && num.b - i >= nc) {
+            number_at(self, i, &num) && num.b - i >= nc &&
+            !(is_per && per.b > num.b)) { /* "three months to June 30": a period */
             /* "268.4 billion yuan ($38.4 billion)": the dollar equivalent is the figure */
             cf_number_t usd;
             size_t end = num.b;
@@ -787,8 +791,7 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
             i = end;
             continue;
         }
-        if (!(e && ne >= 2) && per_ok && cf_period_parse(t, i, self->pub, &per) &&
-            per.b - i >= nc) {
+        if (is_per) {
             mention_t *m = add_mention(self, M_PER, i, per.b);
             m->per = per;
             if (strlen(per.text) == 7 && per.text[5] == 'Q')
@@ -1173,6 +1176,36 @@ period_for(const cf_assemble_t *self, size_t a, size_t b, char *out, size_t outs
     }
 }
 
+/* "$300 million a year earlier", "up from 12 percent a year ago", "the year before":
+ * the figure at tok is the one of the year before the sentence's period. */
+static bool
+year_earlier(const cf_assemble_t *self, size_t tok)
+{
+    size_t j = tok_is(self, tok, ",") ? tok + 1 : tok;
+    if (!(tok_is(self, j, "a") || tok_is(self, j, "one") || tok_is(self, j, "the")) ||
+        !tok_is(self, j + 1, "year"))
+        return false;
+    return tok_is(self, j + 2, "earlier") || tok_is(self, j + 2, "ago") ||
+           tok_is(self, j + 2, "before");
+}
+
+/* The same period a year before ("2025-Q2" -> "2024-Q2", "FY2025" -> "FY2024"); ""
+ * when there is none (no period, or a 29 February). */
+static void
+year_before(char *period)
+{
+    char *y = period[0] == 'F' ? period + 2 : period;
+    if (strlen(y) < 4 || !isdigit((unsigned char)y[0]) || !isdigit((unsigned char)y[3]))
+        return; /* nothing to move */
+    int v = (y[0] - '0') * 1000 + (y[1] - '0') * 100 + (y[2] - '0') * 10 + (y[3] - '0') - 1;
+    if (strcmp(y + 4, "-02-29") == 0 || v < 1900) {
+        period[0] = '\0';
+        return;
+    }
+    for (int k = 3; k >= 0; k--, v /= 10)
+        y[k] = (char)('0' + v % 10);
+}
+
 /* s as a borrowed fact field (cf_fact_adopt_strings copies it): an empty string is nil. */
 static char *
 borrow(const char *s)
@@ -1212,6 +1245,8 @@ emit(cf_assemble_t *self, const cand_t *c)
     f->unit = c->has_value ? borrow(c->unit) : NULL;
     char period[16];
     period_for(self, c->ta, c->tb, period, sizeof period);
+    if (year_earlier(self, c->tb))
+        year_before(period);
     f->period = borrow(period);
     f->place = borrow(c->place);
     f->detail = borrow(c->detail);

@@ -361,6 +361,7 @@ relative(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_t *out)
  * of three digits, rejected by may_start) never do. */
 const char *const cf_period_start_words[] = {
     "q1", "q2", "q3", "q4", "first", "second", "third", "fourth", "fiscal", "year", "end",
+    "three", "six",
     "quarter", "today", "now", "currently", "on", "this", "last", "next",
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     "june", "july", "sept", "march", "april", "august", "january", "october", "february",
@@ -393,7 +394,7 @@ may_start(const cf_tokens_t *t, size_t i)
 #define L(c) (1u << ((c) - 'a'))
     static const uint32_t first_by_len[10] = {
         [2] = L('q') | L('o'),                  /* Q3, on */
-        [3] = L('e') | L('n'),                  /* end, now */
+        [3] = L('e') | L('n') | L('s'),         /* end, now, six */
         [4] = L('y') | L('t') | L('n') | L('l'), /* year, this, next, last */
         [5] = L('f') | L('t'),                  /* first, third, today */
         [6] = L('f') | L('s'),                  /* fourth, fiscal, second */
@@ -422,7 +423,7 @@ may_start(const cf_tokens_t *t, size_t i)
            WORD_IS(w, n, "third") || WORD_IS(w, n, "today") || WORD_IS(w, n, "this") ||
            WORD_IS(w, n, "year") || WORD_IS(w, n, "end") || WORD_IS(w, n, "now") ||
            WORD_IS(w, n, "next") || WORD_IS(w, n, "currently") || WORD_IS(w, n, "on") ||
-           WORD_IS(w, n, "last");
+           WORD_IS(w, n, "last") || WORD_IS(w, n, "three") || WORD_IS(w, n, "six");
 }
 
 void
@@ -516,6 +517,38 @@ cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_
             k = skip(t, k, ",");
             if ((y = year_at(t, k))) {
                 pfmt(buf, "%04d-Q%c", y, (char)('0' + (m + 2) / 3));
+                return set(out, i, k + 1, buf);
+            }
+        }
+    }
+    /* the three months to (ended, ending, through) June 30, 2025: 2025-Q2; the six
+     * months to June 30: 2025-H1 (a span that is no calendar quarter or half: the date) */
+    bool three = cf_token_is(t, i, "three"), six = !three && cf_token_is(t, i, "six");
+    if ((three || six) && cf_token_is(t, i + 1, "months") &&
+        (cf_token_is(t, i + 2, "to") || cf_token_is(t, i + 2, "ended") ||
+         cf_token_is(t, i + 2, "ending") || cf_token_is(t, i + 2, "through"))) {
+        size_t j = skip(t, i + 3, "on");
+        if ((m = month_at(t, j)) && (three ? m % 3 == 0 : m % 6 == 0)) {
+            size_t k = j + 1;
+            if (day_at(t, k))
+                k++;
+            k = skip(t, k, ",");
+            if ((y = year_at(t, k))) {
+                pfmt(buf, "%04d-%c%d", y, three ? 'Q' : 'H', three ? m / 3 : m / 6);
+                return set(out, i, k + 1, buf);
+            }
+        }
+    }
+    /* the July-to-September quarter of 2024, the April-June quarter of 2025 */
+    if ((m = month_at(t, i)) && cf_token_is(t, i + 1, "-")) {
+        size_t j = i + 2;
+        if (cf_token_is(t, j, "to"))
+            j = skip(t, j + 1, "-");
+        int m2 = month_at(t, j);
+        if (m2 == m + 2 && m2 % 3 == 0 && cf_token_is(t, j + 1, "quarter")) {
+            size_t k = skip(t, j + 2, "of");
+            if ((y = year_at(t, k))) {
+                pfmt(buf, "%04d-Q%d", y, m2 / 3);
                 return set(out, i, k + 1, buf);
             }
         }
