@@ -496,6 +496,10 @@ test_unseen_phrasing(void)
          "Amazon Web Services.",
          NULL,
          {{"target", "google-cloud", "aws", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* a blocked or abandoned deal is a negated claim: speculative */
+        {"Oracle's attempt to buy Rackspace was blocked by regulators.", NULL,
+         {{"acquisition", "oracle", "rackspace", NOV, NULL, NULL, NULL, "speculative", NULL,
+           NULL}}},
         /* periods as results are written: a quarter by its months or its end, a year
          * before the sentence's */
         {"Oracle said revenue was $412 million in Q3 2024, up from $300 million a year earlier.",
