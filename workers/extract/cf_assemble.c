@@ -165,6 +165,7 @@ struct cf_assemble {
     char learned_key[MAX_LEARNED][ID_MAX * 2]; /* their normalized words */
     char cast[MAX_CAST][ID_MAX];           /* companies named, [0, ncast) */
     unsigned cast_count[MAX_CAST];         /* how often each was named */
+    bool cast_unit[MAX_CAST];              /* whether its family has a cloud unit */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -769,8 +770,10 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
         }
         cf_number_t num;
         cf_period_t per;
-        bool is_per = !(e && ne >= 2) && per_ok && cf_period_parse(t, i, self->pub, &per) &&
-                      per.b - i >= nc;
+        /* a period that starts with a word is read first: "three months to June 30" is
+         * one, not the number three (a year, the other kind, is read after the number) */
+        bool is_per = !(e && ne >= 2) && per_ok && !(tf & CF_TOKEN_NUM) &&
+                      cf_period_parse(t, i, self->pub, &per) && per.b - i >= nc;
         if (!(e && ne >= 2) && ((tf & CF_TOKEN_NUM) || (self->tcats[i] & CF_NUMBER_START_CATS)) &&
             number_at(self, i, &num) && num.b - i >= nc &&
             !(is_per && per.b > num.b)) { /* "three months to June 30": a period */
@@ -791,6 +794,9 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
             i = end;
             continue;
         }
+        if (!is_per && (tf & CF_TOKEN_NUM))
+            is_per = !(e && ne >= 2) && per_ok && cf_period_parse(t, i, self->pub, &per) &&
+                     per.b - i >= nc;
         if (is_per) {
             mention_t *m = add_mention(self, M_PER, i, per.b);
             m->per = per;
@@ -2624,6 +2630,16 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
     self->t = NULL;
 }
 
+/* How often the current owner of "the cloud unit" was named. */
+static unsigned
+owner_count(const cf_assemble_t *self)
+{
+    for (size_t c = 0; c < self->ncast; c++)
+        if (strcmp(self->cast[c], self->unit_owner) == 0)
+            return self->cast_count[c];
+    return 0;
+}
+
 /* Counts the companies the sentence names (not its pronouns); the one with a cloud
  * unit named most so far (the first on a tie) is whose unit "the cloud unit" is. ("The
  * company" stays the company named last: the most named one was wrong as often as
@@ -2643,17 +2659,17 @@ count_cast(cf_assemble_t *self)
                 continue;
             copy(self->cast[c], ID_MAX, m->id);
             self->cast_count[c] = 0;
+            self->cast_unit[c] = cf_gazetteer_unit_of(self->gaz, family(self, m->id)) != NULL;
             self->ncast++;
         }
+        /* only companies with a unit can own "the cloud unit": the others need no count */
+        if (!self->cast_unit[c])
+            continue;
         self->cast_count[c]++;
+        const char *best = self->unit_owner;
+        if (!best[0] || (strcmp(best, self->cast[c]) != 0 && self->cast_count[c] > owner_count(self)))
+            copy(self->unit_owner, sizeof self->unit_owner, self->cast[c]);
     }
-    size_t best = SIZE_MAX;
-    for (size_t c = 0; c < self->ncast; c++)
-        if ((best == SIZE_MAX || self->cast_count[c] > self->cast_count[best]) &&
-            cf_gazetteer_unit_of(self->gaz, family(self, self->cast[c])))
-            best = c;
-    if (best != SIZE_MAX)
-        copy(self->unit_owner, sizeof self->unit_owner, self->cast[best]);
 }
 
 void
