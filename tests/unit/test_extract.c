@@ -500,6 +500,40 @@ test_unseen_phrasing(void)
         {"Oracle's attempt to buy Rackspace was blocked by regulators.", NULL,
          {{"acquisition", "oracle", "rackspace", NOV, NULL, NULL, NULL, "speculative", NULL,
            NULL}}},
+        /* the negation is the deal's, not the sentence's or the previous one's */
+        {"Microsoft will invest $3 billion in Mexico. It has shelved plans to build in Cuba.",
+         NULL,
+         {{"investment", "microsoft", NULL, 3e9, "USD", NULL, "Mexico", "planned", NULL,
+           NULL}}},
+        {"AWS will invest $10 billion in Ohio this year and hire 500 people there, but it has "
+         "shelved plans to build in Oregon.",
+         NULL,
+         {{"investment", "aws", NULL, 10e9, "USD", NULL, "Ohio", "planned", NULL, NULL}}},
+        {"Having shelved plans to build in Oregon and cut the team there last year, AWS will "
+         "now invest $10 billion in Ohio.",
+         NULL,
+         {{"investment", "aws", NULL, 10e9, "USD", NULL, "Ohio", "planned", NULL, NULL}}},
+        {"AWS bought an abandoned factory in Ohio and will invest $10 billion to turn it into "
+         "data centers.",
+         NULL,
+         {{"investment", "aws", NULL, 10e9, "USD", NULL, NULL, "planned", NULL, NULL}}},
+        /* "the cloud unit" of the company just named, when it has one */
+        {"Amazon said AWS revenue rose. Amazon also said it would hire. Amazon shares rose 3 "
+         "percent. Microsoft reported results on Tuesday. The cloud unit's revenue rose 20 "
+         "percent to $25 billion in the second quarter of 2025.",
+         NULL,
+         {{"revenue", "azure", NULL, 25e9, "USD", NULL, NULL, NULL, NULL, NULL}}},
+        /* counted by family: Google and Google Cloud are as many as Amazon, and first */
+        {"Google agreed to buy Looker. Google Cloud will run it, and Google Cloud will grow. "
+         "Amazon said it was not bidding. Amazon shares fell, and Amazon said more. Looker has "
+         "2,600 customers. Thomas Kurian, who runs the cloud unit, has vowed to catch up with "
+         "Microsoft Azure.",
+         NULL,
+         {{"target", "google-cloud", "azure", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"In 2026 Microsoft will invest $3 billion, a year earlier than planned.", NULL,
+         {{"investment", "microsoft", NULL, 3e9, "USD", "2026", NULL, NULL, NULL, NULL}}},
+        {"Oracle said revenue was $1 billion in the three months to June 15, 2025.", NULL,
+         {{"revenue", "oracle", NULL, 1e9, "USD", "2025-06-15", NULL, NULL, NULL, NULL}}},
         /* periods as results are written: a quarter by its months or its end, a year
          * before the sentence's */
         {"Oracle said revenue was $412 million in Q3 2024, up from $300 million a year earlier.",

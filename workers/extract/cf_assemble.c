@@ -886,14 +886,12 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
                 seen->cloud(seen->ctx);
             if (has(m, CF_CUE_REF) || has(m, CF_CUE_UNITREF)) {
                 const char *id = resolve_ref(self);
-                /* "the company", "the group" with no company before it in the sentence:
-                 * news calls the article's own company so, whoever was named last */
-                /* "the cloud unit", with no company before it in the sentence: of the
-                 * company with one that the article names most ("Thomas Kurian, who runs
-                 * the cloud unit" in a story about Google buying Looker), not of the one
-                 * named last */
+                /* "the cloud unit", with no company before it in the sentence, and the
+                 * company named last has none: of the company with one that the article
+                 * names most ("Thomas Kurian, who runs the cloud unit" in a story about
+                 * Google buying Looker) */
                 if (has(m, CF_CUE_UNITREF) && tok_is(self, i, "the") && id == self->topic &&
-                    self->unit_owner[0])
+                    self->unit_owner[0] && !cf_gazetteer_unit_of(self->gaz, family(self, id)))
                     id = self->unit_owner;
                 const cf_entity_t *u;
                 if (id) {
@@ -1135,6 +1133,15 @@ status_for(const cf_assemble_t *self, size_t ta, size_t tb)
 {
     if (self->doubt)
         return "speculative";
+    /* "the deal was blocked by regulators", "walked away from a bid for X": this fact
+     * is negated, not the others of the sentence */
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *m = &self->m[k];
+        if (m->a > tb + 8)
+            break;
+        if (m->b + 8 >= ta && has(m, CF_CUE_NEGATED))
+            return "speculative";
+    }
     if (self->rumor)
         return "rumored";
     const mention_t *best = NULL;
@@ -1190,6 +1197,9 @@ year_earlier(const cf_assemble_t *self, size_t tok)
     size_t j = tok_is(self, tok, ",") ? tok + 1 : tok;
     if (!(tok_is(self, j, "a") || tok_is(self, j, "one") || tok_is(self, j, "the")) ||
         !tok_is(self, j + 1, "year"))
+        return false;
+    /* not "a year earlier than planned", not "the year before last" */
+    if (tok_is(self, j + 3, "than") || tok_is(self, j + 3, "last"))
         return false;
     return tok_is(self, j + 2, "earlier") || tok_is(self, j + 2, "ago") ||
            tok_is(self, j + 2, "before");
@@ -2651,15 +2661,17 @@ count_cast(cf_assemble_t *self)
         const mention_t *m = &self->m[k];
         if (!is_subject_ent(m) || m->ref)
             continue;
+        /* by family: Google, Alphabet and Google Cloud are one company here */
+        const char *id = family(self, m->id);
         size_t c = 0;
-        while (c < self->ncast && strcmp(self->cast[c], m->id) != 0)
+        while (c < self->ncast && strcmp(self->cast[c], id) != 0)
             c++;
         if (c == self->ncast) {
             if (c == MAX_CAST)
                 continue;
-            copy(self->cast[c], ID_MAX, m->id);
+            copy(self->cast[c], ID_MAX, id);
             self->cast_count[c] = 0;
-            self->cast_unit[c] = cf_gazetteer_unit_of(self->gaz, family(self, m->id)) != NULL;
+            self->cast_unit[c] = cf_gazetteer_unit_of(self->gaz, id) != NULL;
             self->ncast++;
         }
         /* only companies with a unit can own "the cloud unit": the others need no count */

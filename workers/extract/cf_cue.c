@@ -30,6 +30,7 @@ static const char *const names[CF_CUE_COUNT_] = {
     [CF_CUE_FRACTION] = "fraction",   [CF_CUE_ANAPHOR] = "anaphor",
     [CF_CUE_SAY] = "say",             [CF_CUE_RUMOR] = "rumor",
     [CF_CUE_NAMEHEAD] = "namehead",   [CF_CUE_CROWD] = "crowd",
+    [CF_CUE_NEGATED] = "negated",
 };
 
 static const char *const statuses[] = {"reported", "announced", "planned", "rumored",

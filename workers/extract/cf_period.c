@@ -530,10 +530,11 @@ cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_
         size_t j = skip(t, i + 3, "on");
         if ((m = month_at(t, j)) && (three ? m % 3 == 0 : m % 6 == 0)) {
             size_t k = j + 1;
-            if (day_at(t, k))
+            if ((d = day_at(t, k)))
                 k++;
             k = skip(t, k, ",");
-            if ((y = year_at(t, k))) {
+            /* to the month's last day (or no day): "to June 15" is the date */
+            if ((y = year_at(t, k)) && (!d || d == cf_text_days_in_month(y, m))) {
                 pfmt(buf, "%04d-%c%d", y, three ? 'Q' : 'H', three ? m / 3 : m / 6);
                 return set(out, i, k + 1, buf);
             }
