@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <msgpack.h>
+#include <zmq.h>
 #include <sqlite3.h>
 
 #include "cf_client.h"
@@ -709,4 +710,14 @@ it_http_get(int port, const char *method, const char *path, char **body)
         it_fail("/metrics content type");
     free(buf);
     return code;
+}
+
+void
+it_send_article(void *sock, const cf_article_t *a)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    cf_msg_pack_article(&sb, NULL, 0, a);
+    zmq_send(sock, sb.data, sb.size, 0);
+    msgpack_sbuffer_destroy(&sb);
 }

@@ -121,6 +121,10 @@ int it_http_get(int port, const char *method, const char *path, char **body);
  * NULL); fails the test when the file cannot be read. */
 char *it_slurp(const char *path, size_t *len);
 
+/* Sends article a (borrowed) as an ingest request with a nil ref on the DEALER sock,
+ * without waiting for the reply. */
+void it_send_article(void *sock, const cf_article_t *a);
+
 /* Path of a program in $CF_BIN_DIR (static buffer). */
 const char *it_bin(const char *name);
 

@@ -36,11 +36,7 @@ push_raw(const it_daemon_t *d, const char *url, char *why, size_t whysz)
         it_fail("connect %s: %s", d->ingest, zmq_strerror(zmq_errno()));
     cf_article_t a = {.url = (char *)url, .title = "Cloud news", .body = "Late news."};
     a.body_len = strlen(a.body);
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
-    cf_msg_pack_article(&buf, NULL, 0, &a);
-    zmq_send(s, buf.data, buf.size, 0);
-    msgpack_sbuffer_destroy(&buf);
+    it_send_article(s, &a);
     zmq_msg_t m;
     zmq_msg_init(&m);
     if (zmq_msg_recv(&m, s, 0) < 0)

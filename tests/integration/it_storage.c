@@ -40,11 +40,7 @@ push_one(const char *url, size_t body_len, char *error, size_t errsz)
     body[body_len] = '\0';
     a.body = body;
     a.body_len = body_len;
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    cf_msg_pack_article(&sb, NULL, 0, &a);
-    zmq_send(dealer, sb.data, sb.size, 0);
-    msgpack_sbuffer_destroy(&sb);
+    it_send_article(dealer, &a);
     free(body);
     zmq_msg_t m;
     zmq_msg_init(&m);
@@ -209,11 +205,7 @@ main(void)
         a.title = "Burst";
         a.body = "IBM opened two data centers in Dallas.";
         a.body_len = strlen(a.body);
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init(&sb);
-        cf_msg_pack_article(&sb, NULL, 0, &a);
-        zmq_send(dealer, sb.data, sb.size, 0);
-        msgpack_sbuffer_destroy(&sb);
+        it_send_article(dealer, &a);
     }
     int refused = 0, acked = 0, other = 0;
     for (int i = 0; i < burst; i++) {
