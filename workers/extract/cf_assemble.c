@@ -119,7 +119,6 @@ struct cf_assemble {
     /* the article: zeroed by cf_assemble_reset, from pub up to learned */
     cf_period_date_t pub;
     char topic[ID_MAX];        /* the last named company, "" when none */
-    char unit_owner[ID_MAX];   /* the company with a cloud unit the article names most */
     char prev_source[ID_MAX];  /* the source of the previous sentence */
     char quote_source[ID_MAX]; /* the source of an open quotation */
     bool in_quote;
@@ -128,6 +127,7 @@ struct cf_assemble {
                                 * previous one), 0 when none did */
     size_t nlearned;           /* entries of learned[] and learned_key[] in use */
     size_t ncast;              /* entries of cast[] and cast_count[] in use */
+    size_t unit_owner;         /* 1 + the cast entry with a cloud unit named most, 0: none */
     size_t nm;                 /* mentions in m */
     uint64_t *tcats;           /* per token: cue categories that may start there */
     bool *tper;                /* per token: a period may start there (cf_period) */
@@ -891,8 +891,8 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
                  * names most ("Thomas Kurian, who runs the cloud unit" in a story about
                  * Google buying Looker) */
                 if (has(m, CF_CUE_UNITREF) && tok_is(self, i, "the") && id == self->topic &&
-                    self->unit_owner[0] && !cf_gazetteer_unit_of(self->gaz, family(self, id)))
-                    id = self->unit_owner;
+                    self->unit_owner && !cf_gazetteer_unit_of(self->gaz, family(self, id)))
+                    id = self->cast[self->unit_owner - 1];
                 const cf_entity_t *u;
                 if (id) {
                     if (has(m, CF_CUE_UNITREF) &&
@@ -1648,7 +1648,9 @@ ranking_percent(const cf_assemble_t *self, const mention_t *n)
         return true;
     /* "Baidu's cloud unit trailed in fourth place with 8 percent": with, after its
      * company's clause */
-    for (size_t q = n->a - 1; tok_is(self, n->a - 1, "with") && q > 0 && n->a - q < 9; q--) {
+    if (!tok_is(self, n->a - 1, "with"))
+        return false;
+    for (size_t q = n->a - 1; q > 0 && n->a - q < 9; q--) {
         if (tok_is(self, q - 1, ",") || clause_end_tok(self, q - 1))
             break;
         e = at(self, q - 1);
@@ -1861,7 +1863,8 @@ number_facts(cf_assemble_t *self)
             if (sx && has(sx, CF_CUE_SHARE))
                 fb = sx->b;
             const mention_t *fx = tok_is(self, fb, "for") ? at(self, fb + 1) : NULL;
-            if (c.type[0] == 'm' && (share || of_market) && fx && is_subject_ent(fx)) {
+            bool share_fact = strcmp(c.type, "market_share") == 0;
+            if (share_fact && (share || of_market) && fx && is_subject_ent(fx)) {
                 memset(&s, 0, sizeof s);
                 subjects_add(&s, fx->id, fx->a, false);
                 widen(&c, fb, fx->b);
@@ -1871,8 +1874,7 @@ number_facts(cf_assemble_t *self)
                 continue;
             }
             emit_subjects(self, &c, &s);
-            if (c.type[0] == 'm')
-                self->has_share = true;
+            self->has_share |= share_fact;
             continue;
         }
         if (n->num.kind == CF_NUMBER_MONEY) {
@@ -1900,8 +1902,8 @@ number_facts(cf_assemble_t *self)
                 const char *mk = market_between(self, c.tb, c.tb + 8);
                 if (mk)
                     copy(c.detail, sizeof c.detail, mk);
-                /* "invest $1 billion in Germany": the place right after */
-                /* or later in its clause: "$3 billion for cloud infrastructure in India" */
+                /* "invest $1 billion in Germany": the place after, in its clause ("$3
+                 * billion for cloud infrastructure in India"), before another figure */
                 item_t pl[MAX_LIST];
                 for (size_t j = n->b; j < self->t->n && j < n->b + 8 && !clause_end(self, j);
                      j++) {
@@ -2640,16 +2642,6 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
     self->t = NULL;
 }
 
-/* How often the current owner of "the cloud unit" was named. */
-static unsigned
-owner_count(const cf_assemble_t *self)
-{
-    for (size_t c = 0; c < self->ncast; c++)
-        if (strcmp(self->cast[c], self->unit_owner) == 0)
-            return self->cast_count[c];
-    return 0;
-}
-
 /* Counts the companies the sentence names (not its pronouns); the one with a cloud
  * unit named most so far (the first on a tie) is whose unit "the cloud unit" is. ("The
  * company" stays the company named last: the most named one was wrong as often as
@@ -2678,9 +2670,8 @@ count_cast(cf_assemble_t *self)
         if (!self->cast_unit[c])
             continue;
         self->cast_count[c]++;
-        const char *best = self->unit_owner;
-        if (!best[0] || (strcmp(best, self->cast[c]) != 0 && self->cast_count[c] > owner_count(self)))
-            copy(self->unit_owner, sizeof self->unit_owner, self->cast[c]);
+        if (!self->unit_owner || self->cast_count[c] > self->cast_count[self->unit_owner - 1])
+            self->unit_owner = c + 1;
     }
 }
 

@@ -2,7 +2,9 @@
  * cf_period: periods at a token position, normalized to DESIGN.md's formats:
  * "2013", "Q3 2015" / "the third quarter of 2014" (2014-Q3), "first half of 2014"
  * (2014-H1), "end of 2013" (2013-12-31), "fiscal 2014" / "FY2014" / "year ending
- * on March 31, 2014" (FY2014), "March 2015" (2015-03), "March 31, 2014", and
+ * on March 31, 2014" (FY2014), "the three months to June 30, 2025" (2025-Q2), "the
+ * six months to June 30" (H1), "the July-to-September quarter of 2024" (2024-Q3),
+ * "March 2015" (2015-03), "March 31, 2014", and
  * relative dates ("today", "last year", "last September") resolved against the
  * article's published date when known. */
 #ifndef CF_PERIOD_H
