@@ -420,6 +420,27 @@ test_unseen_phrasing(void)
         {"Kaldera, a Danish hosting company, is owned by investment firm Nordvik Partners.",
          NULL,
          {{"stake", "nordvik-partners", "kaldera", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* a region a cloud provider opens or counts is a data center */
+        {"Huawei Cloud will open a new region in Lagos next spring.",
+         NULL,
+         {{"datacenter", "huawei-cloud", NULL, NOV, NULL, NULL, "Lagos", NULL, NULL, NULL}}},
+        {"After the closures Alibaba Cloud is left with 27 regions.",
+         NULL,
+         {{"datacenter", "alibaba-cloud", NULL, 27, "count", NULL, NULL, NULL, NULL, NULL}}},
+        /* ... and not a part of the world, which leaves the entry an expansion */
+        {"Alibaba Cloud will expand into Vietnam, the fastest-growing cloud market in the "
+         "region.",
+         NULL,
+         {{"expansion", "alibaba-cloud", NULL, NOV, NULL, NULL, "Vietnam", NULL, NULL, NULL}}},
+        {"Tencent Cloud will enter Vietnam, the region's fastest-growing cloud market.",
+         NULL,
+         {{"expansion", "tencent-cloud", NULL, NOV, NULL, NULL, "Vietnam", NULL, NULL, NULL}}},
+        {"Huawei Cloud will expand into Vietnam, a market of the ASEAN region.",
+         NULL,
+         {{"expansion", "huawei-cloud", NULL, NOV, NULL, NULL, "Vietnam", NULL, NULL, NULL}}},
+        {"Oracle runs 48 data centers. It plans to open regions in Bogota and Quito.",
+         NULL,
+         {{"datacenter", "oracle", NULL, NOV, NULL, NULL, "Bogota", NULL, NULL, NULL}}},
         {"Equinix opened a site in Madrid in 2020, a year after Trellis Networks Inc. arrived. "
          "Trellis now operates nine data centers in Spain.",
          NULL,
@@ -431,13 +452,17 @@ test_unseen_phrasing(void)
         {"ServiceNow is intent on overtaking Salesforce in HR software.",
          NULL,
          {{"target", "servicenow", "salesforce", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
-        {"Vultr said it would pull out of the Brazilian market.", NULL,
+        {"Vultr said it would pull out of the Brazilian market.",
+         NULL,
          {{"market_exit", "vultr", NULL, NOV, NULL, NULL, "Brazil", NULL, NULL, NULL}}},
-        {"Xiaomi owns 30 percent of Kingsoft Cloud.", NULL,
+        {"Xiaomi owns 30 percent of Kingsoft Cloud.",
+         NULL,
          {{"stake", "xiaomi", "kingsoft-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
-        {"Oracle is building a 200-megawatt campus in Ohio, next to one in Ashburn.", NULL,
+        {"Oracle is building a 200-megawatt campus in Ohio, next to one in Ashburn.",
+         NULL,
          {{"datacenter", "oracle", NULL, NOV, NULL, NULL, "Ohio", NULL, NULL, NULL}}},
-        {"Sify Technologies said revenue rose 27 percent to $412 million.", NULL,
+        {"Sify Technologies said revenue rose 27 percent to $412 million.",
+         NULL,
          {{"revenue", "sify-technologies", NULL, 412e6, "USD", NULL, NULL, NULL, NULL, NULL},
           {"revenue_growth", "sify-technologies", NULL, 27, "percent", NULL, NULL, NULL, NULL,
            NULL}}},
@@ -446,17 +471,20 @@ test_unseen_phrasing(void)
          NULL,
          {{"market_share", "alibaba", NULL, 4, "percent", NULL, NULL, NULL, NULL, NULL},
           {"market_share", "oracle", NULL, 3, "percent", NULL, NULL, NULL, NULL, NULL}}},
-        {"Naver posted sales of $2.9 billion, a 10 percent increase.", NULL,
+        {"Naver posted sales of $2.9 billion, a 10 percent increase.",
+         NULL,
          {{"revenue_growth", "naver", NULL, 10, "percent", NULL, NULL, NULL, NULL, NULL}}},
-        {"Microsoft pledged $3 billion for cloud infrastructure in India.", NULL,
+        {"Microsoft pledged $3 billion for cloud infrastructure in India.",
+         NULL,
          {{"investment", "microsoft", NULL, 3e9, "USD", NULL, "India", NULL, NULL, NULL}}},
         /* a count takes its own data-center noun, not every one in the sentence */
-        {"OVHcloud operates 43 data centers and will open a colocation facility in Mumbai.", NULL,
+        {"OVHcloud operates 43 data centers and will open a colocation facility in Mumbai.",
+         NULL,
          {{"datacenter", "ovhcloud", NULL, 43, "count", NULL, NULL, NULL, NULL, NULL},
           {"datacenter", "ovhcloud", NULL, NOV, NULL, NULL, "Mumbai", NULL, NULL, NULL}}},
-        {"Alibaba Cloud will close its data centers in Australia and India.", NULL,
-         {{"market_exit", "alibaba-cloud", NULL, NOV, NULL, NULL, "Australia", NULL, NULL,
-           NULL}}},
+        {"Alibaba Cloud will close its data centers in Australia and India.",
+         NULL,
+         {{"market_exit", "alibaba-cloud", NULL, NOV, NULL, NULL, "Australia", NULL, NULL, NULL}}},
         {"Sakura Internet forecast sales of ¥47 billion; Naver Cloud had sales of ₩168 billion.",
          NULL,
          {{"revenue", "sakura-internet", NULL, 47e9, "JPY", NULL, NULL, NULL, NULL, NULL},
@@ -469,11 +497,14 @@ test_unseen_phrasing(void)
          "with 8 percent.",
          NULL,
          {{"market_share", "baidu-cloud", NULL, 8, "percent", NULL, NULL, NULL, NULL, NULL}}},
-        {"Amazon leads rivals with 33 percent of the cloud market.", NULL,
+        {"Amazon leads rivals with 33 percent of the cloud market.",
+         NULL,
          {{"market_share", "amazon", NULL, 33, "percent", NULL, NULL, NULL, NULL, NULL}}},
-        {"Oracle said revenue and profit rose to $14 billion.", NULL,
+        {"Oracle said revenue and profit rose to $14 billion.",
+         NULL,
          {{"revenue", "oracle", NULL, 14e9, "USD", NULL, NULL, NULL, NULL, NULL}}},
-        {"Yesterday Acme Holdings said it plans to invest $2 billion in Texas.", NULL,
+        {"Yesterday Acme Holdings said it plans to invest $2 billion in Texas.",
+         NULL,
          {{"investment", "acme", NULL, 2e9, "USD", NULL, "Texas", NULL, NULL, NULL}}},
         /* "About two years later": the years since a year named before fix the article's */
         {"Amazon entered India in 2014. About two years later, Amazon opened three data centers "
@@ -487,14 +518,14 @@ test_unseen_phrasing(void)
          NULL,
          {{"target", "google-cloud", "aws", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
         /* a blocked or abandoned deal is a negated claim: speculative */
-        {"Oracle's attempt to buy Rackspace was blocked by regulators.", NULL,
+        {"Oracle's attempt to buy Rackspace was blocked by regulators.",
+         NULL,
          {{"acquisition", "oracle", "rackspace", NOV, NULL, NULL, NULL, "speculative", NULL,
            NULL}}},
         /* the negation is the deal's, not the sentence's or the previous one's */
         {"Microsoft will invest $3 billion in Mexico. It has shelved plans to build in Cuba.",
          NULL,
-         {{"investment", "microsoft", NULL, 3e9, "USD", NULL, "Mexico", "planned", NULL,
-           NULL}}},
+         {{"investment", "microsoft", NULL, 3e9, "USD", NULL, "Mexico", "planned", NULL, NULL}}},
         {"AWS will invest $10 billion in Ohio this year and hire 500 people there, but it has "
          "shelved plans to build in Oregon.",
          NULL,
@@ -520,9 +551,11 @@ test_unseen_phrasing(void)
          "Microsoft Azure.",
          NULL,
          {{"target", "google-cloud", "azure", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
-        {"In 2026 Microsoft will invest $3 billion, a year earlier than planned.", NULL,
+        {"In 2026 Microsoft will invest $3 billion, a year earlier than planned.",
+         NULL,
          {{"investment", "microsoft", NULL, 3e9, "USD", "2026", NULL, NULL, NULL, NULL}}},
-        {"Oracle said revenue was $1 billion in the three months to June 15, 2025.", NULL,
+        {"Oracle said revenue was $1 billion in the three months to June 15, 2025.",
+         NULL,
          {{"revenue", "oracle", NULL, 1e9, "USD", "2025-06-15", NULL, NULL, NULL, NULL}}},
         /* periods as results are written: a quarter by its months or its end, a year
          * before the sentence's */
@@ -530,21 +563,26 @@ test_unseen_phrasing(void)
          NULL,
          {{"revenue", "oracle", NULL, 412e6, "USD", "2024-Q3", NULL, NULL, NULL, NULL},
           {"revenue", "oracle", NULL, 300e6, "USD", "2023-Q3", NULL, NULL, NULL, NULL}}},
-        {"Oracle said revenue was $5 billion in the three months to September 30, 2024.", NULL,
+        {"Oracle said revenue was $5 billion in the three months to September 30, 2024.",
+         NULL,
          {{"revenue", "oracle", NULL, 5e9, "USD", "2024-Q3", NULL, NULL, NULL, NULL}}},
-        {"Oracle said revenue was $9 billion in the six months to June 30, 2025.", NULL,
+        {"Oracle said revenue was $9 billion in the six months to June 30, 2025.",
+         NULL,
          {{"revenue", "oracle", NULL, 9e9, "USD", "2025-H1", NULL, NULL, NULL, NULL}}},
         {"Oracle said revenue rose 27 percent to $4 billion in the July-to-September quarter "
          "of 2024.",
          NULL,
          {{"revenue", "oracle", NULL, 4e9, "USD", "2024-Q3", NULL, NULL, NULL, NULL}}},
         /* three months that are no calendar quarter: the date */
-        {"Oracle said revenue was $2 billion in the three months to August 31, 2025.", NULL,
+        {"Oracle said revenue was $2 billion in the three months to August 31, 2025.",
+         NULL,
          {{"revenue", "oracle", NULL, 2e9, "USD", "2025-08-31", NULL, NULL, NULL, NULL}}},
         /* the place after a second figure is that figure's */
-        {"AWS will invest $5 billion this year, after $3 billion in Japan.", NULL,
+        {"AWS will invest $5 billion this year, after $3 billion in Japan.",
+         NULL,
          {{"investment", "aws", NULL, 5e9, "USD", NULL, "-", NULL, NULL, NULL}}},
-        {"Google agreed to buy Leipzig-based hosting company Serverhaus.", NULL,
+        {"Google agreed to buy Leipzig-based hosting company Serverhaus.",
+         NULL,
          {{"acquisition", "google", "serverhaus", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
         /* "over three years in": a span, not "three years in" after 2021 (2024) */
         {"Tencent opened a data center in Jakarta in 2021. It will invest $500 million over "
@@ -607,6 +645,14 @@ test_unseen_phrasing(void)
               "datacenter", "acme-data", 36);
     check_not("Acme Data Inc. opened a 36MW campus in Norway and a 40-megawatt campus in Oslo.",
               "datacenter", "acme-data", 40);
+    /* a region is a part of the world unless a cloud provider opens or counts it */
+    check_none("Cloud spending in the region rose. Azure sales in the Asia-Pacific region and "
+               "in that region's south grew.",
+               "datacenter");
+    check_none("Azure revenue grew in 14 of 20 markets. Alibaba Cloud sells in the Gulf region.",
+               "datacenter");
+    check_none("Acme Foods Inc. opened 12 stores in three regions.", "datacenter");
+    check_not("Vultr operates 32 data centers in 19 regions.", "datacenter", "vultr", 19);
     /* 30 percent of the market is a share, not a stake in anyone */
     check_none("Xiaomi owns 30 percent of the smartphone market in India.", "stake");
 }

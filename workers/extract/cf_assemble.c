@@ -566,6 +566,38 @@ learn_headnoun(cf_assemble_t *self)
             learn_run(self, i, i + 1, 3);
 }
 
+/* "a new region in Riyadh", "31 regions", "its first region": in an article about data
+ * centers, or after a cloud word or a cloud unit in the sentence ("Huawei Cloud will
+ * open a region"), a region a provider opens or counts is one. Not a part of the world:
+ * "the region('s)", "in that region", "the Asia-Pacific region". */
+static bool
+cloud_region(const cf_assemble_t *self, size_t i)
+{
+    bool cloud = self->dc_article;
+    for (size_t k = 0; k < self->nm && !cloud; k++)
+        cloud = has(&self->m[k], CF_CUE_CLOUD) ||
+                (self->m[k].kind == M_ENT && self->m[k].ekind == CF_ENTITY_UNIT);
+    if (!cloud)
+        return false;
+    if (i == 0)
+        return true;
+    /* "13 data centers in eight regions": where the counted ones are, not a count */
+    const mention_t *b = at(self, i - 1), *dc;
+    if (b && b->kind == M_NUM && b->a >= 2 &&
+        (tok_is(self, b->a - 1, "in") || tok_is(self, b->a - 1, "across")) &&
+        (dc = at(self, b->a - 2)) && has(dc, CF_CUE_DATACENTER))
+        return false;
+    /* a number, an ordinal, a company ("an Azure region"); not a place or a name */
+    if (b || (self->t->v[i - 1].flags & CF_TOKEN_CAP))
+        return b && b->kind != M_PLACE;
+    static const char *const area[] = {"the",   "that", "this",   "each",    "every", "whole",
+                                       "wider", "same", "entire", "broader", "-"};
+    for (size_t k = 0; k < sizeof area / sizeof *area; k++)
+        if (tok_is(self, i - 1, area[k]))
+            return false;
+    return true;
+}
+
 /* Cues that mean their category only in context: "facility" is a data center in an
  * article that has named data centers (not "four chip facilities"), and "at a cost of"
  * an investment where data centers are built (not "cut jobs at a cost of"). cats: the
@@ -576,6 +608,9 @@ narrow_cue(cf_assemble_t *self, mention_t *m, uint64_t cats)
     if (has(m, CF_CUE_DATACENTER)) {
         if (tok_is(self, m->a, "facility") || tok_is(self, m->a, "facilities")) {
             if (!self->dc_article)
+                m->cats &= ~(1ull << CF_CUE_DATACENTER);
+        } else if (tok_is(self, m->a, "region") || tok_is(self, m->a, "regions")) {
+            if (!cloud_region(self, m->a))
                 m->cats &= ~(1ull << CF_CUE_DATACENTER);
         } else {
             self->dc_article = true;
