@@ -420,6 +420,20 @@ test_unseen_phrasing(void)
         {"Kaldera, a Danish hosting company, is owned by investment firm Nordvik Partners.",
          NULL,
          {{"stake", "nordvik-partners", "kaldera", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* contracts, ventures, customers signed up, work done jointly */
+        {"Naver Cloud won a contract with Riyadh-based Sahab Digital.",
+         NULL,
+         {{"partnership", "naver-cloud", "sahab-digital", NOV, NULL, NULL, NULL, NULL, NULL,
+           NULL}}},
+        {"Capgemini set up a similar venture with Google Cloud last year.",
+         NULL,
+         {{"partnership", "capgemini", "google-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Google recently signed up Anthropic as a customer.",
+         NULL,
+         {{"partnership", "google", "anthropic", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Tencent and Huawei jointly run a lab in Shenzhen.",
+         NULL,
+         {{"partnership", "tencent", "huawei", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
         /* a region a cloud provider opens or counts is a data center */
         {"Huawei Cloud will open a new region in Lagos next spring.",
          NULL,
@@ -645,6 +659,8 @@ test_unseen_phrasing(void)
               "datacenter", "acme-data", 36);
     check_not("Acme Data Inc. opened a 36MW campus in Norway and a 40-megawatt campus in Oslo.",
               "datacenter", "acme-data", 40);
+    check_none("Microsoft signed up 3,000 new customers in the quarter.", "partnership");
+    check_none("Huawei jointly owns 40 percent of the venture.", "partnership");
     /* a region is a part of the world unless a cloud provider opens or counts it */
     check_none("Cloud spending in the region rose. Azure sales in the Asia-Pacific region and "
                "in that region's south grew.",
