@@ -2320,6 +2320,19 @@ object_facts(cf_assemble_t *self)
     }
 }
 
+/* Does token i go on a product's name: a capitalized word that is nothing else, or a
+ * cloud or market word written as part of the name ("Exadata Cloud Plus"). */
+static bool
+name_word(const cf_assemble_t *self, size_t i)
+{
+    if (i >= self->t->n || !(self->t->v[i].flags & CF_TOKEN_CAP))
+        return false;
+    const mention_t *x = at(self, i);
+    uint64_t cloud = (1ull << CF_CUE_CLOUD) | (1ull << CF_CUE_MARKET);
+    return !x || (x->kind == M_CUE && x->a == i && x->b == i + 1 && (x->cats & cloud) &&
+                  !(x->cats & ~(cloud | (1ull << CF_CUE_STOPCAP))));
+}
+
 /* A product name ending just before token `end`: capitalized words, at most 5. */
 static size_t
 product_before(const cf_assemble_t *self, size_t end, char *out, size_t outsz)
@@ -2340,10 +2353,13 @@ static void
 offering_facts(cf_assemble_t *self)
 {
     const cf_tokens_t *t = self->t;
+    size_t rival_cue = SIZE_MAX; /* a comparison a launched product took */
     for (size_t k = 0; k < self->nm; k++) {
         const mention_t *m = &self->m[k];
         cand_t c;
         subjects_t s;
+        if (m->a == rival_cue)
+            continue;
         if (has(m, CF_CUE_COMPARE) || (m->depth > 0 && m->a > 0 && tok_is(self, m->a - 1, "(") &&
                                        is_subject_ent(m) && tok_is(self, m->b, "has"))) {
             /* "Product (comparable to Rival's X)", "Product (Rival has X)" */
@@ -2421,7 +2437,7 @@ offering_facts(cf_assemble_t *self)
                            (t->v[brand->b].flags & CF_TOKEN_CAP) && !at(self, brand->b)))
                 continue;
             size_t e = brand ? brand->b : j;
-            while (e < t->n && e - j < 5 && (t->v[e].flags & CF_TOKEN_CAP) && !at(self, e))
+            while (e - j < 5 && name_word(self, e))
                 e++;
             size_t nc;
             if (!brand && cue_match(self, j, CF_CUE_STOPCAP, &nc) >= 0)
@@ -2433,6 +2449,8 @@ offering_facts(cf_assemble_t *self)
             if (!len)
                 continue;
             const char *mk = market_before(self, t->n);
+            if (mk && mk == market_between(self, j, e))
+                mk = market_before(self, j); /* the name's own word is no market */
             if (mk)
                 snprintf(c.detail + len, sizeof c.detail - len, " (%s)", mk);
             /* "..., a data warehouse comparable to Amazon's Redshift": the rival */
@@ -2445,6 +2463,7 @@ offering_facts(cf_assemble_t *self)
                     if (o && is_subject_ent(o) && !o->ref) {
                         copy(c.object, sizeof c.object, o->id);
                         widen(&c, o->a, o->b);
+                        rival_cue = x->a;
                         break;
                     }
                 }
