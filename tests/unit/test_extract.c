@@ -454,6 +454,19 @@ test_unseen_phrasing(void)
         {"Tencent and Huawei jointly run a lab in Shenzhen.",
          NULL,
          {{"partnership", "tencent", "huawei", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* stakes: in a name the gazetteer does not know, held by a fund's name */
+        {"Nvidia, which owns roughly 6 per cent of Voltstack, backed the listing.",
+         NULL,
+         {{"stake", "nvidia", "voltstack", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"IMM Private Equity took a 17.2 per cent stake in KT Cloud in 2022.",
+         NULL,
+         {{"stake", "imm-private-equity", "kt-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"SoftBank acquired a minority holding in Nimbus Cloud Ltd.",
+         NULL,
+         {{"stake", "softbank", "nimbus-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Temasek Holdings bought a 30 percent holding in Nimbus Cloud Ltd.",
+         NULL,
+         {{"stake", "temasek", "nimbus-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
         /* a product's name may hold a cloud word; one comparison, one fact */
         {"Oracle unveiled Exadata Cloud Plus, its answer to Amazon Aurora.",
          NULL,
@@ -695,6 +708,11 @@ test_unseen_phrasing(void)
               "datacenter", "acme-data", 40);
     check_none("Microsoft signed up 3,000 new customers in the quarter.", "partnership");
     check_none("Huawei jointly owns 40 percent of the venture.", "partnership");
+    /* a minority stake bought is no takeover; an owner is no person, no market */
+    check_none("SoftBank acquired a minority stake in Nimbus Cloud Ltd.", "acquisition");
+    check_none("SoftBank acquired a 30 percent holding in Nimbus Cloud Ltd.", "acquisition");
+    check_none("Masayoshi Son owns 29 percent of SoftBank Group.", "stake");
+    check_none("Oracle holds 12 percent of IaaS spending.", "stake");
     check_count("IBM introduced Granite Cloud, a rival to Microsoft Copilot.", "offering", 1);
     check_none("Azure's margins were comparable to Oracle's last year.", "offering");
     /* a region is a part of the world unless a cloud provider opens or counts it */

@@ -1775,16 +1775,27 @@ owned_share(cf_assemble_t *self, const mention_t *n, cand_t *c)
         return false;
     /* the company owned, named: "the company" or "the shares" would need the article's
      * main company, which the topic (the last one named) is too often not */
-    const mention_t *x = at(self, n->b + 1);
-    if (!x || x->kind != M_ENT || x->a != n->b + 1 || x->ref)
-        return false;
+    size_t o = n->b + 1, end;
+    const mention_t *x = at(self, o);
+    char unknown[ID_MAX];
+    const char *object;
+    if (x) {
+        if (x->kind != M_ENT || x->a != o || x->ref)
+            return false;
+        object = x->id;
+        end = x->b;
+    } else {
+        /* a name the gazetteer does not know: "owns 6 percent of Voltstack" */
+        end = o + unknown_name(self, o, unknown, sizeof unknown);
+        if (end == o)
+            return false;
+        object = unknown;
+    }
     /* the company ends the phrase: not "20 percent of Amazon customers" */
-    if (x->b < self->t->n && (self->t->v[x->b].flags & CF_TOKEN_WORD) &&
-        !(self->t->v[x->b].flags & CF_TOKEN_CAP) && !tok_is(self, x->b, "and") &&
-        !tok_is(self, x->b, "in") && !tok_is(self, x->b, "since") && !tok_is(self, x->b, "after"))
+    if (end < self->t->n && (self->t->v[end].flags & CF_TOKEN_WORD) &&
+        !(self->t->v[end].flags & CF_TOKEN_CAP) && !tok_is(self, end, "and") &&
+        !tok_is(self, end, "in") && !tok_is(self, end, "since") && !tok_is(self, end, "after"))
         return false;
-    const char *object = x->id;
-    size_t end = x->b;
     subjects_t s;
     if (!pick_subjects(self, n->a, n->b, 15, object, &s))
         return false;
@@ -2209,6 +2220,16 @@ divest_fact(cf_assemble_t *self, const mention_t *m)
     emit(self, &c);
 }
 
+/* Does a stake's cue start in tokens [a, b)? */
+static bool
+stake_between(const cf_assemble_t *self, size_t a, size_t b)
+{
+    for (size_t k = 0; k < self->nm; k++)
+        if (self->m[k].a >= a && self->m[k].a < b && has(&self->m[k], CF_CUE_STAKE))
+            return true;
+    return false;
+}
+
 /* "X, which is backed by Y": Y holds a stake in X. */
 static void
 backed_fact(cf_assemble_t *self, const mention_t *m)
@@ -2277,6 +2298,9 @@ object_facts(cf_assemble_t *self)
         item_t ob[MAX_LIST];
         int no = collect_objects(self, m->b, 10, unknown_ok, ob);
         subjects_t s;
+        /* "bought a minority stake in X": the stake's fact, not a takeover */
+        if (no > 0 && strcmp(type, "acquisition") == 0 && stake_between(self, m->b, ob[0].a))
+            continue;
         if (no == 0) {
             /* "X and Y announced a partnership": the coordinated pair */
             if (strcmp(type, "partnership") != 0 ||
