@@ -566,10 +566,11 @@ learn_headnoun(cf_assemble_t *self)
             learn_run(self, i, i + 1, 3);
 }
 
-/* "a new region in Riyadh", "31 regions", "its first region": in an article about data
- * centers, or after a cloud word or a cloud unit in the sentence ("Huawei Cloud will
- * open a region"), a region a provider opens or counts is one. Not a part of the world:
- * "the region('s)", "in that region", "the Asia-Pacific region". */
+/* "a new region in Riyadh", "31 regions", "its first region in": in an article about
+ * data centers, or after a cloud word or a cloud unit in the sentence ("Huawei Cloud will
+ * open a region"), a region a provider counts, or opens in a place, is one. Not a part of
+ * the world: "the region", "all regions", "a region where", "the Asia-Pacific region",
+ * "12 regions of Europe". */
 static bool
 cloud_region(const cf_assemble_t *self, size_t i)
 {
@@ -577,25 +578,51 @@ cloud_region(const cf_assemble_t *self, size_t i)
     for (size_t k = 0; k < self->nm && !cloud; k++)
         cloud = has(&self->m[k], CF_CUE_CLOUD) ||
                 (self->m[k].kind == M_ENT && self->m[k].ekind == CF_ENTITY_UNIT);
-    if (!cloud)
+    if (!cloud || i == 0 || tok_is(self, i + 1, "of"))
         return false;
-    if (i == 0)
-        return true;
-    /* "13 data centers in eight regions": where the counted ones are, not a count */
     const mention_t *b = at(self, i - 1), *dc;
-    if (b && b->kind == M_NUM && b->a >= 2 &&
-        (tok_is(self, b->a - 1, "in") || tok_is(self, b->a - 1, "across")) &&
-        (dc = at(self, b->a - 2)) && has(dc, CF_CUE_DATACENTER))
+    /* "four more regions", "12 new regions" */
+    const mention_t *n2 = i >= 2 ? at(self, i - 2) : NULL;
+    if (!b && n2 && n2->kind == M_NUM &&
+        (tok_is(self, i - 1, "more") || tok_is(self, i - 1, "new") ||
+         tok_is(self, i - 1, "further") || tok_is(self, i - 1, "additional")))
+        b = n2;
+    if (b && b->kind == M_NUM) {
+        /* "13 data centers in (its) eight regions": where the counted ones are */
+        size_t w = b->a;
+        if (w > 0 && (tok_is(self, w - 1, "its") || tok_is(self, w - 1, "their")))
+            w--;
+        return !(w >= 2 && (tok_is(self, w - 1, "in") || tok_is(self, w - 1, "across")) &&
+                 (dc = at(self, w - 2)) && has(dc, CF_CUE_DATACENTER));
+    }
+    /* otherwise a place must follow: "a new region in Riyadh", "its first region in" */
+    if (!tok_is(self, i + 1, "in"))
         return false;
-    /* a number, an ordinal, a company ("an Azure region"); not a place or a name */
-    if (b || (self->t->v[i - 1].flags & CF_TOKEN_CAP))
-        return b && b->kind != M_PLACE;
-    static const char *const area[] = {"the",   "that", "this",   "each",    "every", "whole",
-                                       "wider", "same", "entire", "broader", "-"};
+    if (b) /* an ordinal or a company ("an Azure region"), not a place or another cue */
+        return has(b, CF_CUE_ORDINAL) || (b->kind == M_ENT && b->ekind != CF_ENTITY_SOURCE);
+    if (self->t->v[i - 1].flags & CF_TOKEN_CAP)
+        return false;
+    static const char *const area[] = {
+        "the", "that", "this",  "each", "every", "whole", "wider",   "same",  "entire", "broader",
+        "all", "most", "other", "both", "many",  "some",  "several", "rural", "-"};
     for (size_t k = 0; k < sizeof area / sizeof *area; k++)
         if (tok_is(self, i - 1, area[k]))
             return false;
     return true;
+}
+
+/* May the sentence name a data center: a data-center cue other than "region", which
+ * is one only where cloud_region says so ("cut jobs in the region at a cost of"). */
+static bool
+dc_word_in_sentence(const cf_assemble_t *self, uint64_t cats)
+{
+    if (!(cats & (1ull << CF_CUE_DATACENTER)))
+        return false;
+    for (size_t i = 0; i < self->t->n; i++)
+        if ((self->tcats[i] & (1ull << CF_CUE_DATACENTER)) && !tok_is(self, i, "region") &&
+            !tok_is(self, i, "regions"))
+            return true;
+    return false;
 }
 
 /* Cues that mean their category only in context: "facility" is a data center in an
@@ -617,7 +644,7 @@ narrow_cue(cf_assemble_t *self, mention_t *m, uint64_t cats)
         }
     }
     if (has(m, CF_CUE_INVEST) && tok_is(self, m->a, "at") && tok_is(self, m->a + 1, "a") &&
-        !(cats & (1ull << CF_CUE_DATACENTER)))
+        !dc_word_in_sentence(self, cats))
         m->cats &= ~(1ull << CF_CUE_INVEST);
 }
 
@@ -1775,22 +1802,11 @@ owned_share(cf_assemble_t *self, const mention_t *n, cand_t *c)
         return false;
     /* the company owned, named: "the company" or "the shares" would need the article's
      * main company, which the topic (the last one named) is too often not */
-    size_t o = n->b + 1, end;
-    const mention_t *x = at(self, o);
-    char unknown[ID_MAX];
-    const char *object;
-    if (x) {
-        if (x->kind != M_ENT || x->a != o || x->ref)
-            return false;
-        object = x->id;
-        end = x->b;
-    } else {
-        /* a name the gazetteer does not know: "owns 6 percent of Voltstack" */
-        end = o + unknown_name(self, o, unknown, sizeof unknown);
-        if (end == o)
-            return false;
-        object = unknown;
-    }
+    const mention_t *x = at(self, n->b + 1);
+    if (!x || x->kind != M_ENT || x->a != n->b + 1 || x->ref)
+        return false;
+    const char *object = x->id;
+    size_t end = x->b;
     /* the company ends the phrase: not "20 percent of Amazon customers" */
     if (end < self->t->n && (self->t->v[end].flags & CF_TOKEN_WORD) &&
         !(self->t->v[end].flags & CF_TOKEN_CAP) && !tok_is(self, end, "and") &&
@@ -2220,13 +2236,17 @@ divest_fact(cf_assemble_t *self, const mention_t *m)
     emit(self, &c);
 }
 
-/* Does a stake's cue start in tokens [a, b)? */
+/* Is a minority stake named in tokens [a, b): "a minority stake in", "a minority
+ * holding in"? Not "a majority stake", "the remaining stake", "venture-backed". (With
+ * a size, "a 30 percent stake in", the number already ends the object search.) */
 static bool
-stake_between(const cf_assemble_t *self, size_t a, size_t b)
+minority_stake_between(const cf_assemble_t *self, size_t a, size_t b)
 {
-    for (size_t k = 0; k < self->nm; k++)
-        if (self->m[k].a >= a && self->m[k].a < b && has(&self->m[k], CF_CUE_STAKE))
+    for (size_t k = 0; k < self->nm; k++) {
+        const mention_t *x = &self->m[k];
+        if (x->a >= a && x->a < b && has(x, CF_CUE_STAKE) && tok_is(self, x->a, "minority"))
             return true;
+    }
     return false;
 }
 
@@ -2299,7 +2319,8 @@ object_facts(cf_assemble_t *self)
         int no = collect_objects(self, m->b, 10, unknown_ok, ob);
         subjects_t s;
         /* "bought a minority stake in X": the stake's fact, not a takeover */
-        if (no > 0 && strcmp(type, "acquisition") == 0 && stake_between(self, m->b, ob[0].a))
+        if (no > 0 && strcmp(type, "acquisition") == 0 &&
+            minority_stake_between(self, m->b, ob[0].a))
             continue;
         if (no == 0) {
             /* "X and Y announced a partnership": the coordinated pair */
@@ -2344,6 +2365,16 @@ object_facts(cf_assemble_t *self)
     }
 }
 
+/* Compare cues that name a launched product's rival but make no product of a market
+ * alone ("revenue comparable with Huawei's", "cut prices to undercut AWS"). */
+static bool
+rival_only(const cf_assemble_t *self, const mention_t *m)
+{
+    return (tok_is(self, m->a, "comparable") && !tok_is(self, m->a + 1, "to")) ||
+           tok_is(self, m->a, "cheaper") || tok_is(self, m->a, "undercut") ||
+           tok_is(self, m->a, "undercuts") || tok_is(self, m->a, "undercutting");
+}
+
 /* Does token i go on a product's name: a capitalized word that is nothing else, or a
  * cloud or market word written as part of the name ("Exadata Cloud Plus"). */
 static bool
@@ -2384,8 +2415,9 @@ offering_facts(cf_assemble_t *self)
         subjects_t s;
         if (m->a == rival_cue)
             continue;
-        if (has(m, CF_CUE_COMPARE) || (m->depth > 0 && m->a > 0 && tok_is(self, m->a - 1, "(") &&
-                                       is_subject_ent(m) && tok_is(self, m->b, "has"))) {
+        if ((has(m, CF_CUE_COMPARE) && !rival_only(self, m)) ||
+            (m->depth > 0 && m->a > 0 && tok_is(self, m->a - 1, "(") && is_subject_ent(m) &&
+             tok_is(self, m->b, "has"))) {
             /* "Product (comparable to Rival's X)", "Product (Rival has X)" */
             const mention_t *obj = NULL;
             size_t open = m->a;
@@ -2472,9 +2504,10 @@ offering_facts(cf_assemble_t *self)
             size_t len = phrase(self, j, e, c.detail, sizeof c.detail - 40);
             if (!len)
                 continue;
-            const char *mk = market_before(self, t->n);
-            if (mk && mk == market_between(self, j, e))
-                mk = market_before(self, j); /* the name's own word is no market */
+            const char *mk = NULL; /* the sentence's last market, not a word of the name */
+            for (size_t q = 0; q < self->nm; q++)
+                if (has(&self->m[q], CF_CUE_MARKET) && !(self->m[q].a >= j && self->m[q].a < e))
+                    mk = self->m[q].market;
             if (mk)
                 snprintf(c.detail + len, sizeof c.detail - len, " (%s)", mk);
             /* "..., a data warehouse comparable to Amazon's Redshift": the rival */
