@@ -184,6 +184,17 @@ tok_is(const cf_assemble_t *self, size_t i, const char *w)
     return cf_token_is(self->t, i, w);
 }
 
+/* Is token i one of the n words (lowercase, as tok_is compares)? TOK_IN takes an array. */
+static bool
+tok_in(const cf_assemble_t *self, size_t i, const char *const *words, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (tok_is(self, i, words[k]))
+            return true;
+    return false;
+}
+#define TOK_IN(self, i, words) tok_in((self), (i), (words), sizeof(words) / sizeof *(words))
+
 static bool
 clause_end_tok(const cf_assemble_t *self, size_t i)
 {
@@ -300,10 +311,7 @@ short_name_end(const cf_assemble_t *self, size_t j)
     const cf_tokens_t *t = self->t;
     if (j >= t->n || !(t->v[j].flags & CF_TOKEN_WORD))
         return j >= t->n || !tok_is(self, j, "-");
-    for (size_t k = 0; k < sizeof verbs / sizeof *verbs; k++)
-        if (tok_is(self, j, verbs[k]))
-            return true;
-    return false;
+    return TOK_IN(self, j, verbs);
 }
 
 /* A learned company name at token i: returns its index and sets *n, or -1. */
@@ -580,12 +588,14 @@ cloud_region(const cf_assemble_t *self, size_t i)
                 (self->m[k].kind == M_ENT && self->m[k].ekind == CF_ENTITY_UNIT);
     if (!cloud || i == 0 || tok_is(self, i + 1, "of"))
         return false;
+    static const char *const more[] = {"more", "new", "further", "additional"};
+    static const char *const area[] = {
+        "the", "that", "this",  "each", "every", "whole", "wider",   "same",  "entire", "broader",
+        "all", "most", "other", "both", "many",  "some",  "several", "rural", "-"};
     const mention_t *b = at(self, i - 1), *dc;
     /* "four more regions", "12 new regions" */
     const mention_t *n2 = i >= 2 ? at(self, i - 2) : NULL;
-    if (!b && n2 && n2->kind == M_NUM &&
-        (tok_is(self, i - 1, "more") || tok_is(self, i - 1, "new") ||
-         tok_is(self, i - 1, "further") || tok_is(self, i - 1, "additional")))
+    if (!b && n2 && n2->kind == M_NUM && TOK_IN(self, i - 1, more))
         b = n2;
     if (b && b->kind == M_NUM) {
         /* "13 data centers in (its) eight regions": where the counted ones are */
@@ -600,15 +610,7 @@ cloud_region(const cf_assemble_t *self, size_t i)
         return false;
     if (b) /* an ordinal or a company ("an Azure region"), not a place or another cue */
         return has(b, CF_CUE_ORDINAL) || (b->kind == M_ENT && b->ekind != CF_ENTITY_SOURCE);
-    if (self->t->v[i - 1].flags & CF_TOKEN_CAP)
-        return false;
-    static const char *const area[] = {
-        "the", "that", "this",  "each", "every", "whole", "wider",   "same",  "entire", "broader",
-        "all", "most", "other", "both", "many",  "some",  "several", "rural", "-"};
-    for (size_t k = 0; k < sizeof area / sizeof *area; k++)
-        if (tok_is(self, i - 1, area[k]))
-            return false;
-    return true;
+    return !(self->t->v[i - 1].flags & CF_TOKEN_CAP) && !TOK_IN(self, i - 1, area);
 }
 
 /* May the sentence name a data center: a data-center cue other than "region", which
@@ -1676,11 +1678,7 @@ power_after(const cf_assemble_t *self, const mention_t *n)
 {
     static const char *const units[] = {"mw",       "megawatt",  "megawatts", "gw",
                                         "gigawatt", "gigawatts", "kw",        "kilowatts"};
-    size_t j = tok_is(self, n->b, "-") ? n->b + 1 : n->b;
-    for (size_t k = 0; k < sizeof units / sizeof *units; k++)
-        if (tok_is(self, j, units[k]))
-            return true;
-    return false;
+    return TOK_IN(self, tok_is(self, n->b, "-") ? n->b + 1 : n->b, units);
 }
 
 /* "Alibaba with four percent", "Oracle at three percent", "IBM held two percent": a
@@ -1690,19 +1688,16 @@ ranking_percent(const cf_assemble_t *self, const mention_t *n)
 {
     static const char *const words[] = {"with",  "at",   "held",     "holds",   "hold",
                                         "have",  "took", "takes",    "captured", "claimed"};
+    static const char *const adverbs[] = {"each", "also", "now", "only"};
     if (n->a < 2 || tok_is(self, n->b, "of"))
         return false; /* "40 percent of its staff": a part of something else */
     /* "Alibaba, 4 percent; Oracle, 3 percent" */
     size_t j = n->a - 1;
     if (!tok_is(self, j, ",")) {
-        bool word = false;
-        for (size_t k = 0; k < sizeof words / sizeof *words && !word; k++)
-            word = tok_is(self, j, words[k]);
-        if (!word)
+        if (!TOK_IN(self, j, words))
             return false;
         /* "IBM and Tencent each held", "Oracle at": the company right before */
-        while (j > 0 && (tok_is(self, j - 1, "each") || tok_is(self, j - 1, "also") ||
-                         tok_is(self, j - 1, "now") || tok_is(self, j - 1, "only")))
+        while (j > 0 && TOK_IN(self, j - 1, adverbs))
             j--;
     }
     const mention_t *e = j > 0 ? at(self, j - 1) : NULL;
@@ -1736,10 +1731,7 @@ loss_before(const cf_assemble_t *self, const mention_t *n)
                             tok_is(self, n->a - 1, "at") || tok_is(self, n->a - 1, "was"))
                    ? n->a - 1
                    : n->a;
-    for (size_t k = 0; j > 0 && k < sizeof words / sizeof *words; k++)
-        if (tok_is(self, j - 1, words[k]))
-            return true;
-    return false;
+    return j > 0 && TOK_IN(self, j - 1, words);
 }
 
 static bool
@@ -1795,10 +1787,7 @@ owned_share(cf_assemble_t *self, const mention_t *n, cand_t *c)
 {
     static const char *const verbs[] = {"owns",     "own",     "owned",     "holds", "held",
                                         "controls", "control", "controlled"};
-    bool owning = false;
-    for (size_t k = 0; n->a > 0 && k < sizeof verbs / sizeof *verbs && !owning; k++)
-        owning = tok_is(self, n->a - 1, verbs[k]);
-    if (!owning || !tok_is(self, n->b, "of"))
+    if (n->a == 0 || !TOK_IN(self, n->a - 1, verbs) || !tok_is(self, n->b, "of"))
         return false;
     /* the company owned, named: "the company" or "the shares" would need the article's
      * main company, which the topic (the last one named) is too often not */
@@ -2069,9 +2058,8 @@ closing_before(const cf_assemble_t *self, size_t tok)
     static const char *const verbs[] = {"close", "closes", "closed", "closing", "shut",
                                         "shuts", "shutting", "exit",  "exits",  "exiting"};
     for (size_t j = tok; j > 0 && tok - j < 3; j--)
-        for (size_t k = 0; k < sizeof verbs / sizeof *verbs; k++)
-            if (tok_is(self, j - 1, verbs[k]))
-                return j;
+        if (TOK_IN(self, j - 1, verbs))
+            return j;
     return 0;
 }
 
@@ -2700,10 +2688,7 @@ duration_before(const cf_assemble_t *self, size_t i)
     static const char *const words[] = {"over", "for",   "within", "next",
                                         "past", "last",  "spend",  "spent", "during"};
     /* the word before the count, or the count's own qualifier ("over three years") */
-    for (size_t k = 0; k < sizeof words / sizeof *words; k++)
-        if ((i > 0 && tok_is(self, i - 1, words[k])) || tok_is(self, i, words[k]))
-            return true;
-    return false;
+    return (i > 0 && TOK_IN(self, i - 1, words)) || TOK_IN(self, i, words);
 }
 
 void
