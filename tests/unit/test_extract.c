@@ -460,6 +460,51 @@ test_unseen_phrasing(void)
         {"Temasek Holdings bought a 30 percent holding in Nimbus Cloud Ltd.",
          NULL,
          {{"stake", "temasek", "nimbus-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* "the company" is the company the article has named most of those in the
+         * sentence before, not the first one there */
+        {"Brindle Cloud Ltd. rents out servers. Brindle Cloud reported strong demand. "
+         "Oracle supplied most of the chips that Brindle Cloud bought last year. "
+         "The company opened a data center in Ohio.",
+         NULL,
+         {{"datacenter", "brindle-cloud", NULL, NOV, NULL, NULL, "Ohio", NULL, NULL, NULL}}},
+        /* ... and the company owned: not the owner named before it */
+        {"Brindle Cloud Ltd. rents out servers. Nvidia, which owns 6 percent of the company, "
+         "supplies its chips.",
+         NULL,
+         {{"stake", "nvidia", "brindle-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* an appositive after an opening phrase; a fund is a company */
+        {"In Canada, Larchmont Pension Plan, a fund that manages teachers' savings, owns 9 "
+         "percent of Brindle Cloud Ltd.",
+         NULL,
+         {{"stake", "larchmont-pension-plan", "brindle-cloud", NOV, NULL, NULL, NULL, NULL, NULL,
+           NULL}}},
+        /* each of two owners holds a stake */
+        {"In France, Ardenne, the joint venture owned by Orange and Capgemini, sells cloud "
+         "services.",
+         NULL,
+         {{"stake", "orange", "ardenne", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"stake", "capgemini", "ardenne", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* the partner after "with" is not the subject of what follows */
+        {"Digital Realty formed a joint venture with Blackstone to build four data centers in "
+         "Virginia.",
+         NULL,
+         {{"datacenter", "digital-realty-trust", NULL, 4, NULL, NULL, "Virginia", NULL, NULL,
+           NULL}}},
+        /* a venture between two companies; two companies that develop jointly */
+        {"S3NS is a venture between Thales and Google Cloud.",
+         NULL,
+         {{"partnership", "thales", "google-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Naver and Samsung are jointly developing chips for AI servers.",
+         NULL,
+         {{"partnership", "naver", "samsung", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Orange and Capgemini jointly operate Ardenne Ltd.",
+         NULL,
+         {{"partnership", "orange", "capgemini", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* AI labs are companies the gazetteer knows */
+        {"Microsoft-backed OpenAI signed a deal with Oracle.",
+         NULL,
+         {{"partnership", "openai", "oracle", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"stake", "microsoft", "openai", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
         /* a product's name may hold a cloud word; one comparison, one fact */
         {"Oracle unveiled Exadata Cloud Plus, its answer to Amazon Aurora.",
          NULL,
@@ -729,6 +774,13 @@ test_unseen_phrasing(void)
               33);
     check_none("Microsoft cut 1,000 jobs in the region at a cost of $200 million.", "investment");
     check_not("Vultr operates 32 data centers in 19 regions.", "datacenter", "vultr", 19);
+    /* a name the extractor does not know is owned, not the company named before */
+    check_none("AWS opened an office. Ardenne, which is owned by Orange, sells cloud services.",
+               "stake");
+    check_not("Digital Realty formed a joint venture with Blackstone to build four data centers "
+              "in Virginia.",
+              "datacenter", "blackstone", NOV);
+    check_none("Oracle and OpenAI were jointly fined by regulators.", "partnership");
     /* 30 percent of the market is a share, not a stake in anyone */
     check_none("Xiaomi owns 30 percent of the smartphone market in India.", "stake");
 }

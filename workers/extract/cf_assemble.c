@@ -492,35 +492,48 @@ person_name(const cf_assemble_t *self, size_t a, size_t b)
     return false;
 }
 
+/* The appositive name at token a, if any: "Kaldvik, a Norwegian operator, ...". */
 static void
-learn_appositive(cf_assemble_t *self)
+learn_appositive_at(cf_assemble_t *self, size_t a)
 {
     char id[ID_MAX];
-    /* the name takes at most 4 tokens and a comma follows it: most sentences have
-     * none in their first 5 tokens, or open with a name not followed by one, and
-     * the name is not spelled out (and slugged) for nothing */
-    bool comma = false;
-    for (size_t j = 1; j <= 4 && !comma; j++)
-        comma = tok_is(self, j, ",");
-    if (!comma)
+    size_t n = name_run(self, a, NULL, NULL);
+    if (n == 0 || !tok_is(self, a + n, ","))
         return;
-    size_t n = name_run(self, 0, NULL, NULL);
-    if (n == 0 || !tok_is(self, n, ","))
+    n = unknown_name(self, a, id, sizeof id);
+    if (n == 0 || !tok_is(self, a + n, ",") || person_name(self, a, a + n))
         return;
-    n = unknown_name(self, 0, id, sizeof id);
-    if (n == 0 || !tok_is(self, n, ",") || person_name(self, 0, n))
-        return;
-    for (size_t j = n + 1; j < self->t->n && j < n + 8; j++) {
+    for (size_t j = a + n + 1; j < self->t->n && j < a + n + 8; j++) {
         size_t nc;
         if (cue_match(self, j, CF_CUE_COMPNOUN, &nc) >= 0 ||
             tok_is(self, j, "arm") || tok_is(self, j, "unit") || tok_is(self, j, "subsidiary") ||
             tok_is(self, j, "division")) {
-            learn(self, 0, n, id);
+            learn(self, a, a + n, id);
             return;
         }
         if (tok_is(self, j, ",") || clause_end_tok(self, j))
             return;
     }
+}
+
+/* "Kaldvik, a Norwegian operator, ...", "In France, Bleu, the joint venture owned
+ * by ...": a capitalized name that opens the sentence, or its first clause after an
+ * opening phrase, and that a description of a company follows between commas. */
+static void
+learn_appositive(cf_assemble_t *self)
+{
+    /* the name takes at most 4 tokens and a comma follows it: most sentences have
+     * none in their first 5 tokens, and the name is not spelled out (and slugged)
+     * for nothing */
+    size_t comma = 0;
+    for (size_t j = 1; j <= 4 && !comma; j++)
+        if (tok_is(self, j, ","))
+            comma = j;
+    if (!comma)
+        return;
+    learn_appositive_at(self, 0);
+    if (comma + 1 < self->t->n)
+        learn_appositive_at(self, comma + 1);
 }
 
 /* Learns the company named by the capitalized words before token last (up to
@@ -1078,8 +1091,10 @@ subject_left(const cf_assemble_t *self, size_t end, size_t tok, size_t window, i
             skipped += self->rel[j - 1];
         if (tok - m->a - skipped > window)
             break;
-        /* a name inside ", which ... ," does not govern a trigger outside it */
-        if (is_subject_ent(m) && m->depth <= depth && (!self->rel[m->a] || in_rel))
+        /* a name inside ", which ... ," does not govern a trigger outside it, nor
+         * does the partner of "formed a venture with Blackstone to build" */
+        if (is_subject_ent(m) && m->depth <= depth && (!self->rel[m->a] || in_rel) &&
+            !(m->a > 0 && tok_is(self, m->a - 1, "with")))
             return (int)k;
     }
     /* unless nothing else does: "Thomas Kurian, who runs the cloud unit, vowed" */
@@ -1789,12 +1804,16 @@ owned_share(cf_assemble_t *self, const mention_t *n, cand_t *c)
                                         "controls", "control", "controlled"};
     if (n->a == 0 || !TOK_IN(self, n->a - 1, verbs) || !tok_is(self, n->b, "of"))
         return false;
-    /* the company owned, named: "the company" or "the shares" would need the article's
-     * main company, which the topic (the last one named) is too often not */
+    /* the company owned, named, or "the company": the topic of the sentences before,
+     * not the owner named before it in this one */
     const mention_t *x = at(self, n->b + 1);
-    if (!x || x->kind != M_ENT || x->a != n->b + 1 || x->ref)
+    if (!x || x->kind != M_ENT || x->a != n->b + 1)
         return false;
     const char *object = x->id;
+    if (x->ref && (!tok_is(self, x->a, "the") || !self->topic[0]))
+        return false;
+    if (x->ref)
+        object = self->topic;
     size_t end = x->b;
     /* the company ends the phrase: not "20 percent of Amazon customers" */
     if (end < self->t->n && (self->t->v[end].flags & CF_TOKEN_WORD) &&
@@ -2256,19 +2275,41 @@ backed_fact(cf_assemble_t *self, const mention_t *m)
     for (size_t k = 0; k < self->nm && self->m[k].a < m->a; k++)
         if (is_subject_ent(&self->m[k]) && m->a - self->m[k].b <= 8)
             owned = &self->m[k];
-    cand_t c;
-    if (owned) {
-        cand_init(&c, "stake", owned->a, backer->b, 0.6);
-        copy(c.object, sizeof c.object, owned->id);
-    } else if (self->topic[0]) {
-        cand_init(&c, "stake", m->a, backer->b, 0.5);
-        copy(c.object, sizeof c.object, self->topic);
-    } else {
-        return;
+    /* "Bleu, the venture owned by": a name that is not a company we know owns it,
+     * not the topic */
+    if (!owned && m->a >= 2) {
+        size_t w = m->a;
+        while (w > 0 && m->a - w < 8 && !tok_is(self, w - 1, ","))
+            w--;
+        if (w >= 2 && tok_is(self, w - 1, ",") && (self->t->v[w - 2].flags & CF_TOKEN_CAP) &&
+            !at(self, w - 2))
+            return;
     }
-    c.ta = m->a;
-    copy(c.subject, sizeof c.subject, backer->id);
-    emit(self, &c);
+    /* "owned by Orange and Capgemini": each holds a stake */
+    const mention_t *backers[MAX_SUBJ];
+    size_t nb = 0;
+    backers[nb++] = backer;
+    for (size_t k = (size_t)(backer - self->m) + 1; k < self->nm && nb < MAX_SUBJ; k++) {
+        if (!is_subject_ent(&self->m[k]) || self->m[k].ref ||
+            !coordinated(self, &self->m[k - 1], &self->m[k]))
+            break;
+        backers[nb++] = &self->m[k];
+    }
+    for (size_t b = 0; b < nb; b++) {
+        cand_t c;
+        if (owned) {
+            cand_init(&c, "stake", owned->a, backers[b]->b, 0.6);
+            copy(c.object, sizeof c.object, owned->id);
+        } else if (self->topic[0]) {
+            cand_init(&c, "stake", m->a, backers[b]->b, 0.5);
+            copy(c.object, sizeof c.object, self->topic);
+        } else {
+            return;
+        }
+        c.ta = m->a;
+        copy(c.subject, sizeof c.subject, backers[b]->id);
+        emit(self, &c);
+    }
 }
 
 static void
@@ -2304,8 +2345,21 @@ object_facts(cf_assemble_t *self)
         if (!type)
             continue;
         item_t ob[MAX_LIST];
-        int no = collect_objects(self, m->b, 10, unknown_ok, ob);
+        /* "X and Y are jointly developing chips": the pair, whatever they develop */
+        bool jointly = tok_is(self, m->a, "jointly");
+        int no = jointly ? 0 : collect_objects(self, m->b, 10, unknown_ok, ob);
         subjects_t s;
+        /* "a venture between Thales and Google Cloud": the first and each other */
+        if (no >= 2 && tok_is(self, m->b - 1, "between")) {
+            for (int q = 1; q < no; q++) {
+                cand_t c;
+                cand_init(&c, type, m->a, ob[q].b, 0.6);
+                copy(c.subject, sizeof c.subject, ob[0].id);
+                copy(c.object, sizeof c.object, ob[q].id);
+                emit(self, &c);
+            }
+            continue;
+        }
         /* "bought a minority stake in X": the stake's fact, not a takeover */
         if (no > 0 && strcmp(type, "acquisition") == 0 &&
             minority_stake_between(self, m->b, ob[0].a))
@@ -2742,18 +2796,33 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
  * unit named most so far (the first on a tie) is whose unit "the cloud unit" is. ("The
  * company" stays the company named last: the most named one was wrong as often as
  * right on the fresh set.) */
+/* Counts the companies the sentence names (cast, unit_owner) and makes the topic for
+ * later pronouns and "the company": of the companies it names, the one the article
+ * has named most so far, the first on a tie ("Microsoft accounted for 62 percent of
+ * revenue, making Voltstack dependent" in a story about Voltstack: Voltstack). */
 static void
 count_cast(cf_assemble_t *self)
 {
+    enum { PICK = 16 }; /* subject mentions weighed per sentence: the first ones */
+    const mention_t *pm[PICK];
+    size_t pc[PICK], np = 0;
     for (size_t k = 0; k < self->nm; k++) {
         const mention_t *m = &self->m[k];
-        if (!is_subject_ent(m) || m->ref)
+        if (!is_subject_ent(m))
             continue;
         /* by family: Google, Alphabet and Google Cloud are one company here */
         const char *id = family(self, m->id);
         size_t c = 0;
         while (c < self->ncast && strcmp(self->cast[c], id) != 0)
             c++;
+        if (np < PICK) {
+            pm[np] = m;
+            /* a pronoun for a company not counted has no count (a company added
+             * later in this loop may take index c) */
+            pc[np++] = m->ref && c == self->ncast ? SIZE_MAX : c;
+        }
+        if (m->ref) /* a pronoun is no new naming */
+            continue;
         if (c == self->ncast) {
             if (c == MAX_CAST)
                 continue;
@@ -2762,13 +2831,24 @@ count_cast(cf_assemble_t *self)
             self->cast_unit[c] = cf_gazetteer_unit_of(self->gaz, id) != NULL;
             self->ncast++;
         }
-        /* only companies with a unit can own "the cloud unit": the others need no count */
+        self->cast_count[c]++;
+        /* only companies with a unit can own "the cloud unit" */
         if (!self->cast_unit[c])
             continue;
-        self->cast_count[c]++;
         if (!self->unit_owner || self->cast_count[c] > self->cast_count[self->unit_owner - 1])
             self->unit_owner = c + 1;
     }
+    size_t best = 0;
+    unsigned most = 0;
+    for (size_t q = 0; q < np; q++) {
+        unsigned n = pc[q] < self->ncast ? self->cast_count[pc[q]] : 0;
+        if (q == 0 || n > most) {
+            best = q;
+            most = n;
+        }
+    }
+    if (np)
+        copy(self->topic, sizeof self->topic, pm[best]->id);
 }
 
 void
@@ -2801,13 +2881,6 @@ cf_assemble_sentence(cf_assemble_t *self, const char *body, const cf_tokens_t *t
     }
     if (facts)
         find_facts(self);
-    /* the first company named becomes the topic for later pronouns */
-    for (size_t k = 0; k < self->nm; k++) {
-        if (is_subject_ent(&self->m[k])) {
-            copy(self->topic, sizeof self->topic, self->m[k].id);
-            break;
-        }
-    }
     count_cast(self);
     copy(self->prev_source, sizeof self->prev_source, self->source);
     self->prev_dc_count = self->has_dc_count;
