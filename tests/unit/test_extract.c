@@ -461,9 +461,9 @@ test_unseen_phrasing(void)
          NULL,
          {{"stake", "temasek", "nimbus-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
         /* "the company" is the company the article has named most of those in the
-         * sentence before, not the first one there */
+         * sentence before, unless that sentence opens with a company */
         {"Brindle Cloud Ltd. rents out servers. Brindle Cloud reported strong demand. "
-         "Oracle supplied most of the chips that Brindle Cloud bought last year. "
+         "Last year, Oracle supplied most of the chips that Brindle Cloud bought. "
          "The company opened a data center in Ohio.",
          NULL,
          {{"datacenter", "brindle-cloud", NULL, NOV, NULL, NULL, "Ohio", NULL, NULL, NULL}}},
@@ -497,9 +497,31 @@ test_unseen_phrasing(void)
         {"Naver and Samsung are jointly developing chips for AI servers.",
          NULL,
          {{"partnership", "naver", "samsung", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
-        {"Orange and Capgemini jointly operate Ardenne Ltd.",
+        {"Orange and Capgemini jointly launched Ardenne Ltd., a cloud company.",
          NULL,
          {{"partnership", "orange", "capgemini", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* a sentence that opens with a company makes it the topic; the owner is not
+         * the company owned */
+        {"AWS holds 31 percent of the market. AWS leads in Europe. Zentara Cloud, a rival to "
+         "AWS, raised $200 million. The company will open a data center in Frankfurt.",
+         NULL,
+         {{"datacenter", "zentara-cloud", NULL, NOV, NULL, NULL, "Frankfurt", NULL, NULL, NULL}}},
+        {"Zentara Cloud, a startup based in Oslo, buys chips from Nvidia. Nvidia, which owns 4 "
+         "percent of the company, also supplies Microsoft.",
+         NULL,
+         {{"stake", "nvidia", "zentara-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Microsoft invested $10 billion in OpenAI. SoftBank, which owns 11 percent of the "
+         "company, also invested.",
+         NULL,
+         {{"stake", "softbank", "openai", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* the name after "with" governs its own relative clause */
+        {"Microsoft competes with Google Cloud, which holds 11 percent of the market.",
+         NULL,
+         {{"market_share", "google-cloud", NULL, 11, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        /* "jointly invest" is the investment's */
+        {"SoftBank and OpenAI will jointly invest $19 billion in Stargate.",
+         NULL,
+         {{"investment", "softbank", NULL, 19e9, "USD", NULL, NULL, NULL, NULL, NULL}}},
         /* AI labs are companies the gazetteer knows */
         {"Microsoft-backed OpenAI signed a deal with Oracle.",
          NULL,
@@ -781,6 +803,24 @@ test_unseen_phrasing(void)
               "in Virginia.",
               "datacenter", "blackstone", NOV);
     check_none("Oracle and OpenAI were jointly fined by regulators.", "partnership");
+    check_not("Oracle, together with OpenAI and SoftBank, will build 10 data centers in Texas.",
+              "datacenter", "softbank", NOV);
+    check_none("In 2023, Brazil, a key market for cloud providers, got 12 new data centers.",
+               "datacenter");
+    check_none("In Asia, Singapore, a startup hub, will allow 4 new data centers.", "datacenter");
+    check_not("Google Cloud sells AI. On Tuesday, Gemini, the flagship model of the company, "
+              "reached 400 million users.",
+              "customers", "gemini", NOV);
+    check_not("Google Cloud sells AI. On Tuesday, Gemini, the company's flagship model, reached "
+              "400 million users.",
+              "customers", "gemini", NOV);
+    check_not("Quillon, a cloud provider backed by Macquarie and Telstra's former chief, opened a "
+              "data center in Perth.",
+              "stake", "telstra", NOV);
+    check_none("Talks on a deal between Broadcom and VMware dragged on.", "partnership");
+    check_none("The chip, jointly developed by TSMC and Broadcom, ships next year.", "partnership");
+    check_not("NextDC opened a data center in Macquarie Park, Sydney.", "datacenter", "macquarie",
+              NOV);
     /* 30 percent of the market is a share, not a stake in anyone */
     check_none("Xiaomi owns 30 percent of the smartphone market in India.", "stake");
 }

@@ -118,7 +118,10 @@ struct cf_assemble {
     size_t gate_cap;
     /* the article: zeroed by cf_assemble_reset, from pub up to learned */
     cf_period_date_t pub;
-    char topic[ID_MAX];        /* the last named company, "" when none */
+    char topic[ID_MAX];        /* the first company the last sentence that named one
+                                * named, "" when none */
+    char focus[ID_MAX];        /* of the companies that sentence named, the one the
+                                * article named most, "" when none */
     char prev_source[ID_MAX];  /* the source of the previous sentence */
     char quote_source[ID_MAX]; /* the source of an open quotation */
     bool in_quote;
@@ -492,13 +495,20 @@ person_name(const cf_assemble_t *self, size_t a, size_t b)
     return false;
 }
 
-/* The appositive name at token a, if any: "Kaldvik, a Norwegian operator, ...". */
+/* The appositive name at token a, if any: "Kaldvik, a Norwegian operator, ...".
+ * headed: the name is no place and the company noun heads the appositive ("In 2023,
+ * Brazil, a key market for cloud providers," is no company): no preposition,
+ * relative pronoun or possessive comes before the noun, nor a possessive after it. */
 static void
-learn_appositive_at(cf_assemble_t *self, size_t a)
+learn_appositive_at(cf_assemble_t *self, size_t a, bool headed)
 {
+    static const char *const stops[] = {"of",   "for",  "to",    "in",  "on",    "at", "by", "with",
+                                        "from", "that", "which", "who", "whose", "'s", "and"};
     char id[ID_MAX];
-    size_t n = name_run(self, a, NULL, NULL);
+    size_t n = name_run(self, a, NULL, NULL), ne;
     if (n == 0 || !tok_is(self, a + n, ","))
+        return;
+    if (headed && place_at(self, a, &ne, NULL))
         return;
     n = unknown_name(self, a, id, sizeof id);
     if (n == 0 || !tok_is(self, a + n, ",") || person_name(self, a, a + n))
@@ -508,10 +518,11 @@ learn_appositive_at(cf_assemble_t *self, size_t a)
         if (cue_match(self, j, CF_CUE_COMPNOUN, &nc) >= 0 ||
             tok_is(self, j, "arm") || tok_is(self, j, "unit") || tok_is(self, j, "subsidiary") ||
             tok_is(self, j, "division")) {
-            learn(self, a, a + n, id);
+            if (!headed || !tok_is(self, j + nc, "'s"))
+                learn(self, a, a + n, id);
             return;
         }
-        if (tok_is(self, j, ",") || clause_end_tok(self, j))
+        if (tok_is(self, j, ",") || clause_end_tok(self, j) || (headed && TOK_IN(self, j, stops)))
             return;
     }
 }
@@ -531,9 +542,9 @@ learn_appositive(cf_assemble_t *self)
             comma = j;
     if (!comma)
         return;
-    learn_appositive_at(self, 0);
+    learn_appositive_at(self, 0, false);
     if (comma + 1 < self->t->n)
-        learn_appositive_at(self, comma + 1);
+        learn_appositive_at(self, comma + 1, true);
 }
 
 /* Learns the company named by the capitalized words before token last (up to
@@ -1074,6 +1085,19 @@ mentions_before(const cf_assemble_t *self, size_t tok)
     return lo;
 }
 
+static bool coordinated(const cf_assemble_t *self, const mention_t *x, const mention_t *y);
+
+/* Is mention k the object of "with", alone or in a list ("together with OpenAI and
+ * SoftBank")? */
+static bool
+after_with(const cf_assemble_t *self, size_t k)
+{
+    while (k > 0 && is_subject_ent(&self->m[k - 1]) &&
+           coordinated(self, &self->m[k - 1], &self->m[k]))
+        k--;
+    return self->m[k].a > 0 && tok_is(self, self->m[k].a - 1, "with");
+}
+
 /* The nearest subject-like entity mention among the first `end` mentions (all
  * before tok), at the same or a lower parenthesis depth, within `window` tokens of
  * tok; -1 when none. */
@@ -1092,9 +1116,10 @@ subject_left(const cf_assemble_t *self, size_t end, size_t tok, size_t window, i
         if (tok - m->a - skipped > window)
             break;
         /* a name inside ", which ... ," does not govern a trigger outside it, nor
-         * does the partner of "formed a venture with Blackstone to build" */
+         * does the partner of "formed a venture with Blackstone to build" (but "a deal
+         * with CoreWeave, which operates 32 data centers" is CoreWeave's) */
         if (is_subject_ent(m) && m->depth <= depth && (!self->rel[m->a] || in_rel) &&
-            !(m->a > 0 && tok_is(self, m->a - 1, "with")))
+            (in_rel || !after_with(self, k)))
             return (int)k;
     }
     /* unless nothing else does: "Thomas Kurian, who runs the cloud unit, vowed" */
@@ -1804,16 +1829,20 @@ owned_share(cf_assemble_t *self, const mention_t *n, cand_t *c)
                                         "controls", "control", "controlled"};
     if (n->a == 0 || !TOK_IN(self, n->a - 1, verbs) || !tok_is(self, n->b, "of"))
         return false;
-    /* the company owned, named, or "the company": the topic of the sentences before,
-     * not the owner named before it in this one */
+    /* the company owned, named, or "the company": the focus of the sentence before
+     * (its topic when the owner is the focus), not the owner named before it in
+     * this one */
     const mention_t *x = at(self, n->b + 1);
     if (!x || x->kind != M_ENT || x->a != n->b + 1)
         return false;
     const char *object = x->id;
-    if (x->ref && (!tok_is(self, x->a, "the") || !self->topic[0]))
-        return false;
-    if (x->ref)
-        object = self->topic;
+    if (x->ref) {
+        if (!tok_is(self, x->a, "the") || !self->focus[0])
+            return false;
+        int o = subject_left(self, mentions_before(self, n->a), n->a, 15, self->depth[n->a]);
+        object =
+            o >= 0 && same_family(self, self->m[o].id, self->focus) ? self->topic : self->focus;
+    }
     size_t end = x->b;
     /* the company ends the phrase: not "20 percent of Amazon customers" */
     if (end < self->t->n && (self->t->v[end].flags & CF_TOKEN_WORD) &&
@@ -2290,7 +2319,8 @@ backed_fact(cf_assemble_t *self, const mention_t *m)
     size_t nb = 0;
     backers[nb++] = backer;
     for (size_t k = (size_t)(backer - self->m) + 1; k < self->nm && nb < MAX_SUBJ; k++) {
-        if (!is_subject_ent(&self->m[k]) || self->m[k].ref ||
+        /* not "Telstra's former chief" */
+        if (!is_subject_ent(&self->m[k]) || self->m[k].ref || self->m[k].poss ||
             !coordinated(self, &self->m[k - 1], &self->m[k]))
             break;
         backers[nb++] = &self->m[k];
@@ -2347,6 +2377,8 @@ object_facts(cf_assemble_t *self)
         item_t ob[MAX_LIST];
         /* "X and Y are jointly developing chips": the pair, whatever they develop */
         bool jointly = tok_is(self, m->a, "jointly");
+        if (jointly && tok_is(self, m->b, "by"))
+            continue; /* "a chip jointly developed by X and Y": no subject to take */
         int no = jointly ? 0 : collect_objects(self, m->b, 10, unknown_ok, ob);
         subjects_t s;
         /* "a venture between Thales and Google Cloud": the first and each other */
@@ -2838,17 +2870,22 @@ count_cast(cf_assemble_t *self)
         if (!self->unit_owner || self->cast_count[c] > self->cast_count[self->unit_owner - 1])
             self->unit_owner = c + 1;
     }
-    size_t best = 0;
+    size_t first = 0, last = 0; /* the most named: the first one, the last one */
     unsigned most = 0;
     for (size_t q = 0; q < np; q++) {
         unsigned n = pc[q] < self->ncast ? self->cast_count[pc[q]] : 0;
         if (q == 0 || n > most) {
-            best = q;
+            first = q;
             most = n;
         }
+        if (n == most)
+            last = q;
     }
-    if (np)
-        copy(self->topic, sizeof self->topic, pm[best]->id);
+    if (np) {
+        bool opens = pm[0]->a == 0 && !pm[0]->ref;
+        copy(self->topic, sizeof self->topic, opens ? pm[0]->id : pm[first]->id);
+        copy(self->focus, sizeof self->focus, pm[last]->id);
+    }
 }
 
 void
