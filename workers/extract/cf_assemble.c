@@ -46,7 +46,7 @@ _Static_assert(DETAIL_MAX > CF_CUE_VALUE_MAX, "a market name in a detail");
 #define MAX_SUBJ 4     /* coordinated subjects ("Cisco and HP") */
 #define PAREN_SKIP 40  /* tokens a skipped parenthesis may hold */
 #define MAX_LEARNED 32 /* unknown company names learned per article */
-#define MAX_CAST 16    /* companies counted per article (whose "the cloud unit") */
+#define MAX_CAST 16    /* companies counted per article (topic, focus, "the cloud unit") */
 #define LEARNED_WORDS 4
 
 enum { M_ENT, M_PLACE, M_NUM, M_PER, M_CUE };
@@ -118,10 +118,8 @@ struct cf_assemble {
     size_t gate_cap;
     /* the article: zeroed by cf_assemble_reset, from pub up to learned */
     cf_period_date_t pub;
-    char topic[ID_MAX];        /* the first company the last sentence that named one
-                                * named, "" when none */
-    char focus[ID_MAX];        /* of the companies that sentence named, the one the
-                                * article named most, "" when none */
+    char topic[ID_MAX];        /* what "the company" and pronouns name: count_cast */
+    char focus[ID_MAX];        /* what "owns N percent of the company" names: count_cast */
     char prev_source[ID_MAX];  /* the source of the previous sentence */
     char quote_source[ID_MAX]; /* the source of an open quotation */
     bool in_quote;
@@ -975,7 +973,7 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
             if (has(m, CF_CUE_REF) || has(m, CF_CUE_UNITREF)) {
                 const char *id = resolve_ref(self);
                 /* "the cloud unit", with no company before it in the sentence, and the
-                 * company named last has none: of the company with one that the article
+                 * topic has none: of the company with one that the article
                  * names most ("Thomas Kurian, who runs the cloud unit" in a story about
                  * Google buying Looker) */
                 if (has(m, CF_CUE_UNITREF) && tok_is(self, i, "the") && id == self->topic &&
@@ -2325,17 +2323,13 @@ backed_fact(cf_assemble_t *self, const mention_t *m)
             break;
         backers[nb++] = &self->m[k];
     }
+    const char *object = owned ? owned->id : self->topic;
+    if (!object[0])
+        return;
     for (size_t b = 0; b < nb; b++) {
         cand_t c;
-        if (owned) {
-            cand_init(&c, "stake", owned->a, backers[b]->b, 0.6);
-            copy(c.object, sizeof c.object, owned->id);
-        } else if (self->topic[0]) {
-            cand_init(&c, "stake", m->a, backers[b]->b, 0.5);
-            copy(c.object, sizeof c.object, self->topic);
-        } else {
-            return;
-        }
+        cand_init(&c, "stake", owned ? owned->a : m->a, backers[b]->b, owned ? 0.6 : 0.5);
+        copy(c.object, sizeof c.object, object);
         c.ta = m->a;
         copy(c.subject, sizeof c.subject, backers[b]->id);
         emit(self, &c);
@@ -2825,13 +2819,13 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
 }
 
 /* Counts the companies the sentence names (not its pronouns); the one with a cloud
- * unit named most so far (the first on a tie) is whose unit "the cloud unit" is. ("The
- * company" stays the company named last: the most named one was wrong as often as
- * right on the fresh set.) */
-/* Counts the companies the sentence names (cast, unit_owner) and makes the topic for
- * later pronouns and "the company": of the companies it names, the one the article
- * has named most so far, the first on a tie ("Microsoft accounted for 62 percent of
- * revenue, making Voltstack dependent" in a story about Voltstack: Voltstack). */
+ * unit named most so far (the first on a tie) is whose unit "the cloud unit" is. Of
+ * the companies the sentence names, the later sentences read:
+ * - topic, for pronouns and "the company": the one that opens the sentence, else the
+ *   one the article has named most so far, the first on a tie;
+ * - focus, for "owns N percent of the company": the most named, the last on a tie
+ *   ("Microsoft accounted for 62 percent of revenue, making Voltstack dependent" in a
+ *   story about Voltstack: Voltstack; "Microsoft invested in OpenAI": OpenAI). */
 static void
 count_cast(cf_assemble_t *self)
 {
