@@ -713,8 +713,69 @@ test_unseen_phrasing(void)
          "three years in Indonesia. Tencent earned $2 billion last year.",
          NULL,
          {{"revenue", "tencent", NULL, 2e9, "USD", "-", NULL, NULL, NULL, NULL}}},
+        /* a count broken down by place, "one" included */
+        {"OVHcloud will build three data centres: two in Paris and one in Marseille.",
+         NULL,
+         {{"datacenter", "ovhcloud", NULL, 3, "count", NULL, NULL, NULL, NULL, NULL},
+          {"datacenter", "ovhcloud", NULL, 2, "count", NULL, "Paris", NULL, NULL, NULL},
+          {"datacenter", "ovhcloud", NULL, 1, "count", NULL, "Marseille", NULL, NULL, NULL}}},
+        {"Google opened a data center in Tokyo last year and is now launching one in Osaka.",
+         NULL,
+         {{"datacenter", "google", NULL, NOV, NULL, NULL, "Tokyo", NULL, NULL, NULL},
+          {"datacenter", "google", NULL, 1, "count", NULL, "Osaka", NULL, NULL, NULL}}},
+        {"Equinix runs nine data centers in and around Tokyo, six of them near Osaka and "
+         "four around Paris.",
+         NULL,
+         {{"datacenter", "equinix", NULL, 9, "count", NULL, "Tokyo", NULL, NULL, NULL},
+          {"datacenter", "equinix", NULL, 6, "count", NULL, "Osaka", NULL, NULL, NULL},
+          {"datacenter", "equinix", NULL, 4, "count", NULL, "Paris", NULL, NULL, NULL}}},
+        /* a place the places table does not list, named by what kind of place it is */
+        {"Oracle will open a cloud region in the coastal city of Valdivia.",
+         NULL,
+         {{"datacenter", "oracle", NULL, NOV, NULL, NULL, "Valdivia", NULL, NULL, NULL}}},
+        {"Equinix is building a data centre in the Mumbai suburb of Airoli.",
+         NULL,
+         {{"datacenter", "equinix", NULL, NOV, NULL, NULL, "Airoli", NULL, NULL, NULL}}},
+        /* "in Germany, in Frankfurt": the narrower place */
+        {"DigitalOcean opened its third data center in Germany, in Frankfurt, last year.",
+         NULL,
+         {{"datacenter", "digitalocean", NULL, NOV, NULL, NULL, "Frankfurt", NULL, NULL, NULL}}},
+        /* "site" and "campus" alone, once the article is about data centers */
+        {"Vultr opened two data centers in May. It now runs 48 sites and is weighing a "
+         "campus in Nevada.",
+         NULL,
+         {{"datacenter", "vultr", NULL, 48, "count", NULL, NULL, NULL, NULL, NULL},
+          {"datacenter", "vultr", NULL, NOV, NULL, NULL, "Nevada", NULL, NULL, NULL}}},
+        {"Scaleway runs data centers in Paris. It plans to enter Italy and to power its future "
+         "sites with wind.",
+         NULL,
+         {{"expansion", "scaleway", NULL, NOV, NULL, NULL, "Italy", NULL, NULL, NULL}}},
+        /* a company's name written out in full is its id, and stays so in the article */
+        {"Vultr Constant LLC opened a data center in Madrid. Vultr and Linode each hold under 1 "
+         "percent of the cloud market.",
+         NULL,
+         {{"datacenter", "vultr-constant", NULL, NOV, NULL, NULL, "Madrid", NULL, NULL, NULL},
+          {"market_share", "vultr-constant", NULL, 1, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        {"Naver and Samsung Electronics jointly develop a chip for AI inference.",
+         NULL,
+         {{"partnership", "naver", "samsung-electronics", NOV, NULL, NULL, NULL, NULL, NULL,
+           NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
+    /* "one" after a preposition or a determiner is no new data center */
+    check_not("Oracle is building a campus in Ohio, next to one in Ashburn.", "datacenter",
+              "oracle", 1);
+    check_not("Microsoft runs data centers in Dublin, and no one in Ireland minds.", "datacenter",
+              "microsoft", 1);
+    check_none("AWS opened data centers. One in three firms in Ohio use them.", "market_share");
+    /* a place kind without a capitalized name, a person after "of" */
+    check_none("Google opened a data center in the city of the future.", "datacenter");
+    /* a suffix after a company with a cloud unit names a sibling once, not the parent */
+    check_not("Tencent Music Entertainment Group said revenue rose. Tencent opened a data "
+              "center in Jakarta.",
+              "datacenter", "tencent-music-entertainment", NOV);
+    /* a site is no data center until the article has named one */
+    check_none("Salesforce is weighing a site in Nevada for its new offices.", "datacenter");
     check_not("Quillfeather Inc., a Denver startup that resells Microsoft and Google capacity "
               "to game studios, filed for an initial public offering on the Nasdaq.",
               "ipo", "google", NOV);

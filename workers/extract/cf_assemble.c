@@ -39,6 +39,7 @@
     } while (0)
 
 #define ID_MAX 64      /* an entity id or place name */
+#define NAME_RAW (ID_MAX * 2) /* bytes of an unknown name's words, with spaces */
 #define DETAIL_MAX 160 /* a detail phrase */
 _Static_assert(ID_MAX > CF_GAZETTEER_NAME_MAX + sizeof "outside ", "a place with 'outside '");
 _Static_assert(DETAIL_MAX > CF_CUE_VALUE_MAX, "a market name in a detail");
@@ -48,6 +49,7 @@ _Static_assert(DETAIL_MAX > CF_CUE_VALUE_MAX, "a market name in a detail");
 #define MAX_LEARNED 32 /* unknown company names learned per article */
 #define MAX_CAST 16    /* companies counted per article (topic, focus, "the cloud unit") */
 #define LEARNED_WORDS 4
+#define MAX_RENAMED 4 /* gazetteer companies an article names in full ("X Online GmbH") */
 
 enum { M_ENT, M_PLACE, M_NUM, M_PER, M_CUE };
 
@@ -67,6 +69,7 @@ typedef struct mention {
     bool hard;             /* M_NUM: a fraction of a figure named before */
     bool exchange;         /* M_PLACE: a stock exchange */
     bool counted;          /* M_CUE: a data-center cue a count took ("16 data centers") */
+    bool vague;            /* M_CUE: a data-center cue only in context ("facility") */
     /* the rest, three quarters of the size, is not cleared by add_mention: id is
      * read as a string (its first byte is cleared), num only in an M_NUM and per
      * only in an M_PER, which set them whole */
@@ -127,6 +130,7 @@ struct cf_assemble {
     int since_share;           /* sentences since one gave market shares (1: the
                                 * previous one), 0 when none did */
     size_t nlearned;           /* entries of learned[] and learned_key[] in use */
+    size_t nrenamed;           /* entries of renamed[] in use */
     size_t ncast;              /* entries of cast[] and cast_count[] in use */
     size_t unit_owner;         /* 1 + the cast entry with a cloud unit named most, 0: none */
     size_t nm;                 /* mentions in m */
@@ -167,6 +171,7 @@ struct cf_assemble {
     char cast[MAX_CAST][ID_MAX];           /* companies named, [0, ncast) */
     unsigned cast_count[MAX_CAST];         /* how often each was named */
     bool cast_unit[MAX_CAST];              /* whether its family has a cloud unit */
+    char renamed[MAX_RENAMED][2][ID_MAX];  /* a gazetteer id and the article's full name */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -447,8 +452,7 @@ number_at(const cf_assemble_t *self, size_t i, cf_number_t *num)
     return ok;
 }
 
-/* "Nimbus Cloud, the infrastructure arm of Oracle, said": a sentence opening with
- * an unknown capitalized name and an appositive that calls it a company or unit. */
+/* cue_at's lexicon lookup, out of line: most tokens never get here. */
 static __attribute__((noinline)) bool
 cue_match_at(const cf_assemble_t *self, size_t i, int cat, size_t *n)
 {
@@ -649,15 +653,28 @@ dc_word_in_sentence(const cf_assemble_t *self, uint64_t cats)
     return false;
 }
 
-/* Cues that mean their category only in context: "facility" is a data center in an
- * article that has named data centers (not "four chip facilities"), and "at a cost of"
- * an investment where data centers are built (not "cut jobs at a cost of"). cats: the
- * cue categories that may start in the sentence. */
-static void
+/* "facility", "site" or "campus" alone: a data center only in context */
+static bool
+vague_dc(const cf_assemble_t *self, const mention_t *m)
+{
+    /* tok_is on literals, not TOK_IN: inlined, a length compare each (every
+     * data-center cue passes here) */
+    size_t i = m->a;
+    return m->b == i + 1 && (tok_is(self, i, "facility") || tok_is(self, i, "facilities") ||
+                             tok_is(self, i, "site") || tok_is(self, i, "sites") ||
+                             tok_is(self, i, "campus") || tok_is(self, i, "campuses"));
+}
+
+/* Cues that mean their category only in context: "facility", "site" or "campus" alone
+ * is a data center in an article that has named data centers (not "four chip
+ * facilities"), and "at a cost of" an investment where data centers are built (not "cut
+ * jobs at a cost of"). cats: the cue categories that may start in the sentence. */
+static __attribute__((noinline)) void
 narrow_cue(cf_assemble_t *self, mention_t *m, uint64_t cats)
 {
     if (has(m, CF_CUE_DATACENTER)) {
-        if (tok_is(self, m->a, "facility") || tok_is(self, m->a, "facilities")) {
+        m->vague = vague_dc(self, m);
+        if (m->vague) {
             if (!self->dc_article)
                 m->cats &= ~(1ull << CF_CUE_DATACENTER);
         } else if (tok_is(self, m->a, "region") || tok_is(self, m->a, "regions")) {
@@ -691,6 +708,67 @@ learn_orgnoun(cf_assemble_t *self)
             learn(self, j, j + n, id);
         i = j;
     }
+}
+
+/* The id a gazetteer company has in this article: the full name it was given. */
+static const char *
+renamed(const cf_assemble_t *self, const char *id)
+{
+    for (size_t k = 0; k < self->nrenamed; k++)
+        if (strcmp(self->renamed[k][0], id) == 0)
+            return self->renamed[k][1];
+    return id;
+}
+
+/* A gazetteer company e at tokens [i, i + ne) whose name the text writes longer (ids
+ * follow the name as written, GUIDELINES "Entities"): capitalized words closed by a
+ * corporate suffix ("Hetzner Online GmbH": hetzner-online, and its later "Hetzner" too,
+ * unless e heads a family with a cloud unit) or ending in a word that heads company
+ * names ("Samsung Electronics", "Dell Technologies": that mention only, as such
+ * names are often a sibling's). Writes the id to full; returns the words added, 0 when
+ * none. */
+static __attribute__((noinline)) size_t
+full_name(cf_assemble_t *self, const cf_entity_t *e, size_t i, size_t ne, char *full)
+{
+    const cf_tokens_t *t = self->t;
+    size_t j = i + ne, nc, nx;
+    bool head = false;
+    while (j < t->n && j - (i + ne) < 3) {
+        unsigned f = t->v[j].flags;
+        if (!(f & CF_TOKEN_WORD) || !(f & CF_TOKEN_CAP) || (f & CF_TOKEN_NUM) ||
+            entity_at(self, j, &nx) || place_at(self, j, &nx, NULL) ||
+            cue_match(self, j, CF_CUE_SUFFIX, &nc) >= 0 ||
+            cue_match(self, j, CF_CUE_STOPCAP, &nc) >= 0)
+            break;
+        head = cue_match(self, j, CF_CUE_NAMEHEAD, &nc) >= 0 && nc == 1;
+        j++;
+    }
+    if (j == i + ne)
+        return 0;
+    bool suffix = cue_match(self, j, CF_CUE_SUFFIX, &nc) >= 0;
+    if (!suffix && !head)
+        return 0;
+    char raw[NAME_RAW];
+    size_t rn = 0;
+    for (size_t k = i; k < j; k++) {
+        size_t len = t->v[k].end - t->v[k].start;
+        if (rn + len + 2 > sizeof raw)
+            return 0;
+        if (rn)
+            raw[rn++] = ' ';
+        memcpy(raw + rn, self->body + t->v[k].start, len);
+        rn += len;
+    }
+    raw[rn] = '\0';
+    if (cf_text_slug(raw, full, ID_MAX) == 0)
+        return 0;
+    if (suffix && self->nrenamed < MAX_RENAMED && !cf_gazetteer_unit_of(self->gaz, e->id) &&
+        renamed(self, e->id) == e->id) {
+        copy(self->renamed[self->nrenamed][0], ID_MAX, e->id);
+        copy(self->renamed[self->nrenamed][1], ID_MAX, full);
+        self->nrenamed++;
+    }
+    return j - (i + ne);
 }
 
 /* "half of that value", "a third (of it)": a fraction of the money figure named
@@ -904,9 +982,18 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
             continue;
         }
         if (e && ne >= np && ne >= nc) {
-            mention_t *m = add_mention(self, M_ENT, i, i + ne);
-            copy(m->id, sizeof m->id, e->id);
+            char full[ID_MAX];
+            size_t xn =
+                e->kind == CF_ENTITY_COMPANY && i + ne < t->n && (t->v[i + ne].flags & CF_TOKEN_CAP)
+                    ? full_name(self, e, i, ne, full)
+                    : 0;
+            mention_t *m = add_mention(self, M_ENT, i, i + ne + xn);
+            if (xn)
+                copy(m->id, sizeof m->id, full);
+            else
+                copy(m->id, sizeof m->id, self->nrenamed ? renamed(self, e->id) : e->id);
             m->ekind = e->kind;
+            ne += xn;
             if (tok_is(self, i + ne, "'s")) {
                 m->poss = true;
                 self->cover[i + ne] = (int)(self->nm - 1);
@@ -961,7 +1048,8 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
                 if (en->cat == CF_CUE_ORDINAL)
                     m->ord = en->num;
             }
-            narrow_cue(self, m, cats);
+            if (m->cats & ((1ull << CF_CUE_DATACENTER) | (1ull << CF_CUE_INVEST)))
+                narrow_cue(self, m, cats);
             if (has(m, CF_CUE_FRACTION) && m->kind == M_CUE) {
                 fraction_number(self, m, ci);
                 if (m->kind == M_NUM)
@@ -1443,6 +1531,22 @@ list_sep(const cf_assemble_t *self, size_t i)
            tok_is(self, i, "the") || tok_is(self, i, "&");
 }
 
+/* How wide the place at token i is: a city 1, a state 2, a country or region 3. */
+static int
+place_rank(const cf_assemble_t *self, size_t i)
+{
+    size_t n;
+    const char *kind = NULL;
+    if (!place_at(self, i, &n, &kind) || !kind)
+        return 3;
+    return strcmp(kind, "city") == 0 ? 1 : strcmp(kind, "state") == 0 ? 2 : 3;
+}
+
+/* Words that name a kind of place before "of" and its name: "the city of X" */
+static const char *const place_nouns[] = {"city",   "town",   "province",    "state",
+                                          "region", "county", "district",    "prefecture",
+                                          "suburb", "port",   "municipality"};
+
 /* Places after token `from`: skips up to `budget` other tokens before the first,
  * then takes a list joined by , and or. "the Chinese city of Shenzhen" gives
  * Shenzhen. Stops at a number or the end of the clause. */
@@ -1469,12 +1573,25 @@ collect_places_k(const cf_assemble_t *self, size_t from, size_t budget, item_t *
             break;
         if (m && m->kind == M_PLACE && m->a == i && m->exchange && !exchanges)
             break;
+        /* "the southern city of Concepción": a name the places do not list is one
+         * after these words */
+        if (!m && i >= 2 && n == 0 && tok_is(self, i - 1, "of") &&
+            TOK_IN(self, i - 2, place_nouns)) {
+            char raw[NAME_RAW];
+            size_t rn, k = name_run(self, i, raw, &rn);
+            if (k && !person_name(self, i, i + k) && rn < ID_MAX) {
+                memcpy(out[n].id, raw, rn);
+                out[n].id[rn] = '\0';
+                out[n].a = i;
+                out[n].b = i + k;
+                n++;
+                break;
+            }
+        }
         if (m && m->kind == M_PLACE && m->a == i) {
-            /* "the Chinese city of Shenzhen" */
+            /* "the Chinese city of Shenzhen", "the Santiago district of Quilicura" */
             size_t j = m->b;
-            if ((tok_is(self, j, "city") || tok_is(self, j, "province") ||
-                 tok_is(self, j, "state") || tok_is(self, j, "region")) &&
-                tok_is(self, j + 1, "of")) {
+            if (TOK_IN(self, j, place_nouns) && tok_is(self, j + 1, "of")) {
                 i = j + 2;
                 continue;
             }
@@ -1488,8 +1605,18 @@ collect_places_k(const cf_assemble_t *self, size_t from, size_t budget, item_t *
             while (j2 < self->t->n && j2 - i < 3 && list_sep(self, j2))
                 j2++;
             const mention_t *nx = at(self, j2);
-            if (j2 == i || !nx || nx->kind != M_PLACE)
+            if (j2 == i || !nx || nx->kind != M_PLACE) {
+                /* "in the United States, in Hillsboro": the narrower place says where */
+                const mention_t *in = at(self, i + 2);
+                if (n == 1 && tok_is(self, i, ",") && tok_is(self, i + 1, "in") && in &&
+                    in->kind == M_PLACE && in->a == i + 2 && !in->exchange &&
+                    place_rank(self, in->a) < place_rank(self, m->a)) {
+                    copy(out[0].id, ID_MAX, in->id);
+                    out[0].a = in->a;
+                    out[0].b = in->b;
+                }
                 break;
+            }
             i = j2;
             continue;
         }
@@ -1511,8 +1638,6 @@ skip_paren(const cf_assemble_t *self, size_t i)
         j++;
     return j < self->t->n && tok_is(self, j, ")") ? j + 1 : i + 1;
 }
-
-#define NAME_RAW (ID_MAX * 2) /* bytes of an unknown name's words, with spaces */
 
 /* The run of capitalized words at i that unknown_name takes: returns its tokens
  * and, when raw is not NULL, writes their text there (NAME_RAW bytes, not
@@ -1711,6 +1836,33 @@ money_trigger(const cf_assemble_t *self, const mention_t *n, int *type)
 
 /* "300 megawatts", "300-megawatt", "36MW" (two tokens), "1 GW": a power figure (a data
  * center's capacity), not a count of anything. */
+/* Where counted data centers are: "in", "across", "near", "around", "outside (of)",
+ * "in and around" at i. Returns the token after the words, or 0. */
+static size_t
+dc_where(const cf_assemble_t *self, size_t i)
+{
+    static const char *const preps[] = {"in", "across", "near", "around", "outside"};
+    if (!TOK_IN(self, i, preps))
+        return 0;
+    if (tok_is(self, i, "in") && tok_is(self, i + 1, "and") && TOK_IN(self, i + 2, preps))
+        return i + 3;
+    if (tok_is(self, i, "outside") && tok_is(self, i + 1, "of"))
+        return i + 2;
+    return i + 1;
+}
+
+/* "one in Pune", "launching one in Ashburn": the word one stands for another data
+ * center, where it is no preposition's object ("next to one in Ashburn", "like one
+ * in") and has no determiner ("no one in Ireland"). */
+static bool
+one_more_dc(const cf_assemble_t *self, const mention_t *n)
+{
+    static const char *const before[] = {
+        "to", "like", "than", "near",  "beside", "from", "of",   "as",    "with",      "against",
+        "no", "any",  "each", "every", "the",    "this", "that", "which", "alongside", "besides"};
+    return dc_where(self, n->b) && !(n->a > 0 && TOK_IN(self, n->a - 1, before));
+}
+
 static bool
 power_after(const cf_assemble_t *self, const mention_t *n)
 {
@@ -2018,9 +2170,11 @@ number_facts(cf_assemble_t *self)
                 emit_subjects(self, &c, &s);
             continue;
         }
-        /* counts */
-        if (n->num.word && n->num.value == 1 && !n->num.scaled)
-            continue; /* "one of", "a": not a count */
+        /* counts; "one of", "a" are none, but "two in Pune and one in Chennai" after a
+         * data-center cue breaks the count down by place */
+        bool one = n->num.word && n->num.value == 1 && !n->num.scaled;
+        if (one && !(dc && dc->b <= n->a && one_more_dc(self, n)))
+            continue;
         if (power_after(self, n))
             continue; /* "a 300-megawatt campus": capacity, not a count */
         c.unit = "count";
@@ -2035,18 +2189,18 @@ number_facts(cf_assemble_t *self)
                 break;
             }
         }
-        if (after && has(after, CF_CUE_DATACENTER)) {
+        if (after && has(after, CF_CUE_DATACENTER) && !one) {
             c.type = "datacenter";
             widen(&c, after->a, after->b);
             self->m[after - self->m].counted = true;
             item_t pl[MAX_LIST];
-            if ((tok_is(self, after->b, "in") || tok_is(self, after->b, "across")) &&
-                collect_places(self, after->b, 2, pl) > 0) {
+            size_t w = dc_where(self, after->b);
+            if (w && collect_places(self, w, 1, pl) > 0) {
                 copy(c.place, sizeof c.place, pl[0].id);
                 widen(&c, pl[0].a, pl[0].b);
             }
             self->has_dc_count = true;
-        } else if (after) {
+        } else if (after && !one) {
             c.type = "customers";
             widen(&c, after->a, after->b);
         } else if ((dc && dc->b <= n->a) || (!dc && self->prev_dc_count)) {
@@ -2063,9 +2217,8 @@ number_facts(cf_assemble_t *self)
             if (tok_is(self, j, "more") || tok_is(self, j, "additional") ||
                 tok_is(self, j, "new") || tok_is(self, j, "others"))
                 j++;
-            if (!(tok_is(self, j, "in") || tok_is(self, j, "outside") ||
-                  tok_is(self, j, "across")) ||
-                collect_places(self, j, 2, pl) == 0)
+            size_t w = dc_where(self, j);
+            if (!w || collect_places(self, w, 1, pl) == 0)
                 continue;
             c.type = "datacenter";
             copy(c.place, sizeof c.place, pl[0].id);
@@ -2112,7 +2265,11 @@ closing_before(const cf_assemble_t *self, size_t tok)
 static void
 place_facts(cf_assemble_t *self)
 {
-    bool dc_sentence = sentence_has(self, CF_CUE_DATACENTER);
+    /* "enter India with a data center in Mumbai" is the data center's; "enter Sweden
+     * ... for its future Nordic sites" still an entry */
+    bool dc_sentence = false;
+    for (size_t k = 0; k < self->nm && !dc_sentence; k++)
+        dc_sentence = has(&self->m[k], CF_CUE_DATACENTER) && !self->m[k].vague;
     for (size_t k = 0; k < self->nm; k++) {
         const mention_t *m = &self->m[k];
         cand_t c;
