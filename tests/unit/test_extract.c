@@ -182,6 +182,25 @@ check_not(const char *text, const char *type, const char *subject, double value)
     cf_class_clear(&cls);
 }
 
+/* A text that gives a fact of the given type whose evidence quotes `quoted`. */
+static void
+check_evidence(const char *text, const char *type, const char *quoted)
+{
+    cf_facts_t facts = {0};
+    cf_class_t cls = {0};
+    CF_CHECK_INT(extract(text, strlen(text), NULL, &facts, &cls), CF_OK);
+    bool found = false;
+    for (size_t i = 0; i < facts.n && !found; i++)
+        found = strcmp(facts.v[i].type, type) == 0 && strstr(facts.v[i].evidence, quoted);
+    if (!found) {
+        fprintf(stderr, "  no %s quoting \"%s\" in: %s\n", type, quoted, text);
+        dump(&facts);
+    }
+    CF_CHECK(found);
+    cf_facts_clear(&facts);
+    cf_class_clear(&cls);
+}
+
 /* Sentences that must give no fact of the given type. */
 static void
 check_none(const char *text, const char *type)
@@ -760,8 +779,22 @@ test_unseen_phrasing(void)
          NULL,
          {{"partnership", "naver", "samsung-electronics", NOV, NULL, NULL, NULL, NULL, NULL,
            NULL}}},
+        /* a city or state right before the cue says where */
+        {"Equinix runs data centers in Asia. It trains models at its Osaka campus.",
+         NULL,
+         {{"datacenter", "equinix", NULL, NOV, NULL, NULL, "Osaka", NULL, NULL, NULL}}},
+        {"OVHcloud signed a contract with Leipzig-based Brightfield Software to host its "
+         "accounting systems.",
+         NULL,
+         {{"partnership", "ovhcloud", "brightfield-software", NOV, NULL, NULL, NULL, NULL, NULL,
+           NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
+    check_evidence("Equinix runs data centers in Asia. It trains models at its Osaka campus.",
+                   "datacenter", "its Osaka campus");
+    /* a country or region before the cue is a market, not where one stands */
+    check_none("Equinix said European data centers are full. It said US data centres are too.",
+               "datacenter");
     /* "one" after a preposition or a determiner is no new data center */
     check_not("Oracle is building a campus in Ohio, next to one in Ashburn.", "datacenter",
               "oracle", 1);

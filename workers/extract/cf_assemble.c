@@ -2280,11 +2280,26 @@ place_facts(cf_assemble_t *self)
          * "runs 43 data centers and will open a facility in Mumbai" */
         if (has(m, CF_CUE_DATACENTER) && !m->counted) {
             np = collect_places(self, m->b, 8, pl);
+            /* "its Navi Mumbai campus", "a Frankfurt data center": a city or state right
+             * before (not "European data centers") */
+            const mention_t *pb = m->a > 0 ? at(self, m->a - 1) : NULL;
+            if (np == 0 && pb && pb->kind == M_PLACE && pb->b == m->a && !pb->exchange &&
+                place_rank(self, pb->a) < 3) {
+                copy(pl[0].id, ID_MAX, pb->id);
+                pl[0].a = pb->a;
+                pl[0].b = pb->b;
+                np = 1;
+            }
             if (np == 0)
                 continue;
             /* "will close its data centers in Australia": leaving, not building */
             size_t cl = closing_before(self, m->a);
-            cand_init(&c, cl ? "market_exit" : "datacenter", cl ? cl - 1 : m->a, pl[0].b, 0.7);
+            size_t ea = cl ? cl - 1 : m->a, eb = pl[0].b;
+            if (eb <= m->a) { /* the place before the cue */
+                ea = ea < pl[0].a ? ea : pl[0].a;
+                eb = m->b;
+            }
+            cand_init(&c, cl ? "market_exit" : "datacenter", ea, eb, 0.7);
             copy(c.place, sizeof c.place, pl[0].id);
             if (np > 1) {
                 size_t len = 0;
