@@ -741,7 +741,24 @@ test_unseen_phrasing(void)
         {"Google opened a data center in Tokyo last year and is now launching one in Osaka.",
          NULL,
          {{"datacenter", "google", NULL, NOV, NULL, NULL, "Tokyo", NULL, NULL, NULL},
-          {"datacenter", "google", NULL, 1, "count", NULL, "Osaka", NULL, NULL, NULL}}},
+          {"datacenter", "google", NULL, NOV, NULL, NULL, "Osaka", NULL, NULL, NULL}}},
+        {"Oracle opened two cloud regions in Japan, in Osaka and Tokyo.",
+         NULL,
+         {{"datacenter", "oracle", NULL, 2, "count", NULL, "Japan", NULL, NULL, NULL}}},
+        /* a product's name is no longer company name */
+        {"Naver partnered with Amazon Elastic Compute Cloud to host its search engine.",
+         NULL,
+         {{"partnership", "naver", "amazon", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Alibaba runs 12 data centers; eight are outside of China.",
+         NULL,
+         {{"datacenter", "alibaba", NULL, 8, "count", NULL, "outside China", NULL, NULL, NULL}}},
+        {"Oracle opened a cloud region in the city of Valdivia Monday.",
+         NULL,
+         {{"datacenter", "oracle", NULL, NOV, NULL, NULL, "Valdivia", NULL, NULL, NULL}}},
+        {"Tencent Music Entertainment Group said revenue rose. Tencent opened a data center in "
+         "Jakarta.",
+         NULL,
+         {{"datacenter", "tencent", NULL, NOV, NULL, NULL, "Jakarta", NULL, NULL, NULL}}},
         {"Equinix runs nine data centers in and around Tokyo, six of them near Osaka and "
          "four around Paris.",
          NULL,
@@ -795,14 +812,44 @@ test_unseen_phrasing(void)
     /* a country or region before the cue is a market, not where one stands */
     check_none("Equinix said European data centers are full. It said US data centres are too.",
                "datacenter");
-    /* "one" after a preposition or a determiner is no new data center */
-    check_not("Oracle is building a campus in Ohio, next to one in Ashburn.", "datacenter",
-              "oracle", 1);
+    /* "one" is a count only in a breakdown; a single new one has none */
+    check_not("Oracle runs data centers. It is building a campus in Ohio, next to one in "
+              "Ashburn.",
+              "datacenter", "oracle", 1);
+    check_not("Google opened a data center in Tokyo and is now launching one in Osaka.",
+              "datacenter", "google", 1);
+    check_not("Google opened a data center in Tokyo, its first one in Asia.", "datacenter",
+              "google", 1);
+    check_not("Microsoft opened a data center in Dublin, the largest one in Europe.", "datacenter",
+              "microsoft", 1);
+    check_not("Amazon runs 30 data centers, and one in Virginia lost power last year.",
+              "datacenter", "amazon", 1);
     check_not("Microsoft runs data centers in Dublin, and no one in Ireland minds.", "datacenter",
               "microsoft", 1);
-    check_none("AWS opened data centers. One in three firms in Ohio use them.", "market_share");
-    /* a place kind without a capitalized name, a person after "of" */
+    /* a list after ", in" is no narrower place (a row expects Japan) */
+    check_count("Oracle opened two cloud regions in Japan, in Osaka and Tokyo.", "datacenter", 1);
+    /* a place kind without a capitalized name, or a capitalized kind */
     check_none("Google opened a data center in the city of the future.", "datacenter");
+    check_none("Microsoft described its data centers in its annual State of Sustainability "
+               "report.",
+               "datacenter");
+    /* other sites and campuses in an article about data centers */
+    check_not("Amazon opened a data center in Ohio. Amazon has 1,500 warehouse sites in Ohio.",
+              "datacenter", "amazon", 1500);
+    check_count("Google opened a data center in Finland. Its engineers work at 30 sites across "
+                "Europe.",
+                "datacenter", 1);
+    /* a facility with a place is the data center an entry builds (decision 8) */
+    check_none("Oracle runs data centers in Texas. It will enter India with a new facility in "
+               "Mumbai.",
+               "expansion");
+    /* a subsidiary's full name, or a name given after the short one, renames no one */
+    check_not("Intel Capital Corp invested $50 million. Intel reported revenue of $14 billion.",
+              "revenue", "intel-capital", NOV);
+    check_not("Hetzner opened a data center in Helsinki. Hetzner Online GmbH opened another. "
+              "Hetzner holds 2 percent of the cloud market.",
+              "market_share", "hetzner-online", NOV);
+
     /* a suffix after a company with a cloud unit names a sibling once, not the parent */
     check_not("Tencent Music Entertainment Group said revenue rose. Tencent opened a data "
               "center in Jakarta.",

@@ -126,7 +126,7 @@ struct cf_assemble {
     char prev_source[ID_MAX];  /* the source of the previous sentence */
     char quote_source[ID_MAX]; /* the source of an open quotation */
     bool in_quote;
-    bool dc_article;           /* a data-center noun other than "facility" was named */
+    bool dc_article;           /* a data-center noun other than a vague one was named */
     int since_share;           /* sentences since one gave market shares (1: the
                                 * previous one), 0 when none did */
     size_t nlearned;           /* entries of learned[] and learned_key[] in use */
@@ -164,7 +164,8 @@ struct cf_assemble {
     int scan_year;             /* cf_assemble_scan: the last explicit year seen */
     bool year_fixed;           /* cf_assemble_scan found the article's year */
     char last_quarter[16];     /* the last quarter named ("2020-Q3"), for "the quarter" */
-    /* last, and not zeroed by cf_assemble_reset (only [0, nlearned) is read): 6 KB
+    /* last, and not zeroed by cf_assemble_reset (only [0, nlearned) and [0, nrenamed)
+     * are read): 6 KB
      * that a clear per article and title would cost */
     char learned[MAX_LEARNED][ID_MAX];     /* ids of companies named without a gazetteer entry */
     char learned_key[MAX_LEARNED][ID_MAX * 2]; /* their normalized words */
@@ -665,6 +666,29 @@ vague_dc(const cf_assemble_t *self, const mention_t *m)
                              tok_is(self, i, "campus") || tok_is(self, i, "campuses"));
 }
 
+/* A site or campus that is no data center even in an article about them: a kind
+ * named before it ("the e-commerce site", "its office campus", "warehouse sites") or
+ * people working there ("its engineers work at 30 sites"). */
+static bool
+other_site(const cf_assemble_t *self, size_t i)
+{
+    static const char *const kinds[] = {
+        "office",   "offices",       "warehouse",    "job",        "commerce", "web",
+        "retail",   "corporate",     "headquarters", "university", "school",   "college",
+        "research", "manufacturing", "factory",      "mining",     "shopping", "news",
+        "media",    "social",        "booking",      "travel",     "video",    "music",
+        "review",   "comparison",    "heritage",     "tourist",    "test",     "production",
+        "sales",    "support",       "training"};
+    static const char *const people[] = {"employees", "staff", "engineers", "workers",  "people",
+                                         "work",      "works", "jobs",      "students", "visitors"};
+    if (i > 0 && TOK_IN(self, i - 1, kinds))
+        return true;
+    for (size_t k = 0; k < self->t->n; k++)
+        if (TOK_IN(self, k, people))
+            return true;
+    return false;
+}
+
 /* Cues that mean their category only in context: "facility", "site" or "campus" alone
  * is a data center in an article that has named data centers (not "four chip
  * facilities"), and "at a cost of" an investment where data centers are built (not "cut
@@ -675,7 +699,7 @@ narrow_cue(cf_assemble_t *self, mention_t *m, uint64_t cats)
     if (has(m, CF_CUE_DATACENTER)) {
         m->vague = vague_dc(self, m);
         if (m->vague) {
-            if (!self->dc_article)
+            if (!self->dc_article || other_site(self, m->a))
                 m->cats &= ~(1ull << CF_CUE_DATACENTER);
         } else if (tok_is(self, m->a, "region") || tok_is(self, m->a, "regions")) {
             if (!cloud_region(self, m->a))
@@ -720,19 +744,52 @@ renamed(const cf_assemble_t *self, const char *id)
     return id;
 }
 
-/* A gazetteer company e at tokens [i, i + ne) whose name the text writes longer (ids
- * follow the name as written, GUIDELINES "Entities"): capitalized words closed by a
- * corporate suffix ("Hetzner Online GmbH": hetzner-online, and its later "Hetzner" too,
- * unless e heads a family with a cloud unit) or ending in a word that heads company
- * names ("Samsung Electronics", "Dell Technologies": that mention only, as such
- * names are often a sibling's). Writes the id to full; returns the words added, 0 when
- * none. */
+/* The ids GUIDELINES "Entities" fixes: never renamed by a longer name. */
+static bool
+listed_id(const char *id)
+{
+    static const char *const ids[] = {
+        "alibaba-cloud", "aws",       "azure",     "google-cloud", "tencent-cloud", "huawei-cloud",
+        "alibaba",       "amazon",    "microsoft", "google",       "ibm",           "hp",
+        "cisco",         "rackspace", "baidu",     "tencent",      "huawei",        "red-hat",
+        "box",           "dropbox",   "gokuai",    "ebay",         "yahoo",         "lyft",
+        "quixey",        "tango",     "snapchat",  "oracle",       "salesforce",    "vmware",
+        "digitalocean"};
+    for (size_t k = 0; k < sizeof ids / sizeof *ids; k++)
+        if (strcmp(ids[k], id) == 0)
+            return true;
+    return false;
+}
+
+/* Was company id named before token i of this sentence, or in an earlier sentence? */
+static bool
+named_before(const cf_assemble_t *self, const char *id)
+{
+    for (size_t k = 0; k < self->ncast; k++)
+        if (strcmp(self->cast[k], id) == 0)
+            return true;
+    for (size_t k = 0; k < self->nm; k++)
+        if (self->m[k].kind == M_ENT && strcmp(self->m[k].id, id) == 0)
+            return true;
+    return false;
+}
+
+/* A gazetteer company e at tokens [i, i + ne), not one GUIDELINES lists, whose name the
+ * text writes longer (ids follow the name as written, GUIDELINES "Entities"):
+ * capitalized words closed by a corporate suffix ("Hetzner Online GmbH") or ending the
+ * name in a word that heads company names ("Samsung Electronics"; not "X Elastic Compute
+ * Cloud"). Writes the id to full; returns the words added, 0 when none. The article's
+ * later mentions of e take the longer id too when it is e's first naming, closed by a
+ * suffix, and not a sibling: e heads no family with a cloud unit, and the added words
+ * do not end in a word that heads names ("Intel Capital Corp" is not Intel). */
 static __attribute__((noinline)) size_t
 full_name(cf_assemble_t *self, const cf_entity_t *e, size_t i, size_t ne, char *full)
 {
     const cf_tokens_t *t = self->t;
     size_t j = i + ne, nc, nx;
     bool head = false;
+    if (listed_id(e->id))
+        return 0;
     while (j < t->n && j - (i + ne) < 3) {
         unsigned f = t->v[j].flags;
         if (!(f & CF_TOKEN_WORD) || !(f & CF_TOKEN_CAP) || (f & CF_TOKEN_NUM) ||
@@ -745,8 +802,8 @@ full_name(cf_assemble_t *self, const cf_entity_t *e, size_t i, size_t ne, char *
     }
     if (j == i + ne)
         return 0;
-    bool suffix = cue_match(self, j, CF_CUE_SUFFIX, &nc) >= 0;
-    if (!suffix && !head)
+    bool suffix = j < t->n && cue_match(self, j, CF_CUE_SUFFIX, &nc) >= 0;
+    if (!suffix && (!head || (j < t->n && (t->v[j].flags & CF_TOKEN_CAP))))
         return 0;
     char raw[NAME_RAW];
     size_t rn = 0;
@@ -762,7 +819,8 @@ full_name(cf_assemble_t *self, const cf_entity_t *e, size_t i, size_t ne, char *
     raw[rn] = '\0';
     if (cf_text_slug(raw, full, ID_MAX) == 0)
         return 0;
-    if (suffix && self->nrenamed < MAX_RENAMED && !cf_gazetteer_unit_of(self->gaz, e->id) &&
+    if (suffix && !head && self->nrenamed < MAX_RENAMED &&
+        !cf_gazetteer_unit_of(self->gaz, e->id) && !named_before(self, e->id) &&
         renamed(self, e->id) == e->id) {
         copy(self->renamed[self->nrenamed][0], ID_MAX, e->id);
         copy(self->renamed[self->nrenamed][1], ID_MAX, full);
@@ -1531,6 +1589,32 @@ list_sep(const cf_assemble_t *self, size_t i)
            tok_is(self, i, "the") || tok_is(self, i, "&");
 }
 
+/* A name the places do not list at token i ("the coastal city of Valdivia"): up to
+ * three capitalized words that start no mention, stop word or cue ("Valdivia Monday"
+ * is Valdivia), and no person's. Writes it to id (ID_MAX bytes); returns its words. */
+static size_t
+unknown_place(const cf_assemble_t *self, size_t i, char *id)
+{
+    const cf_tokens_t *t = self->t;
+    size_t j = i, nc, rn = 0;
+    while (j < t->n && j - i < 3) {
+        unsigned f = t->v[j].flags;
+        if (!(f & CF_TOKEN_WORD) || !(f & CF_TOKEN_CAP) || (f & CF_TOKEN_NUM) || at(self, j) ||
+            cue_match(self, j, CF_CUE_STOPCAP, &nc) >= 0 || cue_any(self, j, &nc) >= 0)
+            break;
+        size_t len = t->v[j].end - t->v[j].start;
+        if (rn + len + 2 > ID_MAX)
+            return 0;
+        if (rn)
+            id[rn++] = ' ';
+        memcpy(id + rn, self->body + t->v[j].start, len);
+        rn += len;
+        j++;
+    }
+    id[rn] = '\0';
+    return j > i && !person_name(self, i, j) ? j - i : 0;
+}
+
 /* How wide the place at token i is: a city 1, a state 2, a country or region 3. */
 static int
 place_rank(const cf_assemble_t *self, size_t i)
@@ -1575,13 +1659,11 @@ collect_places_k(const cf_assemble_t *self, size_t from, size_t budget, item_t *
             break;
         /* "the southern city of Concepción": a name the places do not list is one
          * after these words */
-        if (!m && i >= 2 && n == 0 && tok_is(self, i - 1, "of") &&
-            TOK_IN(self, i - 2, place_nouns)) {
-            char raw[NAME_RAW];
-            size_t rn, k = name_run(self, i, raw, &rn);
-            if (k && !person_name(self, i, i + k) && rn < ID_MAX) {
-                memcpy(out[n].id, raw, rn);
-                out[n].id[rn] = '\0';
+        if (!m && n == 0 && i >= 3 && tok_is(self, i - 1, "of") &&
+            TOK_IN(self, i - 2, place_nouns) && !(self->t->v[i - 2].flags & CF_TOKEN_CAP) &&
+            (tok_is(self, i - 3, "the") || (i >= 4 && tok_is(self, i - 4, "the")))) {
+            size_t k = unknown_place(self, i, out[n].id);
+            if (k) {
                 out[n].a = i;
                 out[n].b = i + k;
                 n++;
@@ -1606,11 +1688,19 @@ collect_places_k(const cf_assemble_t *self, size_t from, size_t budget, item_t *
                 j2++;
             const mention_t *nx = at(self, j2);
             if (j2 == i || !nx || nx->kind != M_PLACE) {
-                /* "in the United States, in Hillsboro": the narrower place says where */
-                const mention_t *in = at(self, i + 2);
+                /* "in the United States, in Hillsboro, Oregon": the narrower place says
+                 * where; not "in Japan, in Osaka and Tokyo", a list */
+                const mention_t *in = at(self, i + 2), *nx2 = NULL;
+                size_t j3 = in ? in->b : 0;
+                while (in && j3 < self->t->n && j3 - in->b < 3 && list_sep(self, j3))
+                    j3++;
+                if (in && j3 > in->b)
+                    nx2 = at(self, j3);
                 if (n == 1 && tok_is(self, i, ",") && tok_is(self, i + 1, "in") && in &&
                     in->kind == M_PLACE && in->a == i + 2 && !in->exchange &&
-                    place_rank(self, in->a) < place_rank(self, m->a)) {
+                    place_rank(self, in->a) < place_rank(self, m->a) &&
+                    !(nx2 && nx2->kind == M_PLACE && nx2->a == j3 &&
+                      place_rank(self, nx2->a) <= place_rank(self, in->a))) {
                     copy(out[0].id, ID_MAX, in->id);
                     out[0].a = in->a;
                     out[0].b = in->b;
@@ -1836,31 +1926,52 @@ money_trigger(const cf_assemble_t *self, const mention_t *n, int *type)
 
 /* "300 megawatts", "300-megawatt", "36MW" (two tokens), "1 GW": a power figure (a data
  * center's capacity), not a count of anything. */
-/* Where counted data centers are: "in", "across", "near", "around", "outside (of)",
- * "in and around" at i. Returns the token after the words, or 0. */
+/* Where counted data centers are: "in", "across", "near", "around", "in and around",
+ * "outside (of)" at i. Returns where their place starts, or 0: the token after the
+ * words, but the word "outside" itself, which places.tsv and annotate read as part of
+ * the place ("outside China"). Collect the places with a budget of 2 from there. */
 static size_t
 dc_where(const cf_assemble_t *self, size_t i)
 {
-    static const char *const preps[] = {"in", "across", "near", "around", "outside"};
+    static const char *const preps[] = {"in", "across", "near", "around"};
+    if (tok_is(self, i, "outside"))
+        return i;
     if (!TOK_IN(self, i, preps))
         return 0;
     if (tok_is(self, i, "in") && tok_is(self, i + 1, "and") && TOK_IN(self, i + 2, preps))
         return i + 3;
-    if (tok_is(self, i, "outside") && tok_is(self, i + 1, "of"))
-        return i + 2;
     return i + 1;
 }
 
-/* "one in Pune", "launching one in Ashburn": the word one stands for another data
- * center, where it is no preposition's object ("next to one in Ashburn", "like one
- * in") and has no determiner ("no one in Ireland"). */
+/* The word one with a place after a data-center cue: a count of one in a breakdown
+ * ("two campuses, one in Pune and one in Chennai": after the counted cue, or after a
+ * place and a separator; not ", and one in Virginia lost power" after a cue), or a
+ * single new one (*single: "launching one in Ashburn", after a verb of building).
+ * Not "its first one in", "the largest one in", "next to one in". */
 static bool
-one_more_dc(const cf_assemble_t *self, const mention_t *n)
+one_more_dc(const cf_assemble_t *self, const mention_t *n, bool *single)
 {
-    static const char *const before[] = {
-        "to", "like", "than", "near",  "beside", "from", "of",   "as",    "with",      "against",
-        "no", "any",  "each", "every", "the",    "this", "that", "which", "alongside", "besides"};
-    return dc_where(self, n->b) && !(n->a > 0 && TOK_IN(self, n->a - 1, before));
+    static const char *const build[] = {"open",     "opens",     "opened",   "opening", "build",
+                                        "builds",   "built",     "building", "launch",  "launches",
+                                        "launched", "launching", "add",      "adds",    "added",
+                                        "adding",   "plans",     "planned",  "planning"};
+    *single = false;
+    if (n->a == 0 || !dc_where(self, n->b))
+        return false;
+    size_t p = n->a - 1;
+    if (TOK_IN(self, p, build)) {
+        *single = true;
+        return true;
+    }
+    if (!(tok_is(self, p, ",") || tok_is(self, p, ":") || tok_is(self, p, "and")))
+        return false;
+    bool comma_and = tok_is(self, p, "and") && p > 0 && tok_is(self, p - 1, ",");
+    if (comma_and)
+        p--;
+    const mention_t *x = p > 0 ? at(self, p - 1) : NULL;
+    if (!x || x->b != p)
+        return false;
+    return x->kind == M_PLACE || (has(x, CF_CUE_DATACENTER) && x->counted && !comma_and);
 }
 
 static bool
@@ -2172,8 +2283,8 @@ number_facts(cf_assemble_t *self)
         }
         /* counts; "one of", "a" are none, but "two in Pune and one in Chennai" after a
          * data-center cue breaks the count down by place */
-        bool one = n->num.word && n->num.value == 1 && !n->num.scaled;
-        if (one && !(dc && dc->b <= n->a && one_more_dc(self, n)))
+        bool one = n->num.word && n->num.value == 1 && !n->num.scaled, single = false;
+        if (one && !(dc && dc->b <= n->a && one_more_dc(self, n, &single)))
             continue;
         if (power_after(self, n))
             continue; /* "a 300-megawatt campus": capacity, not a count */
@@ -2195,7 +2306,7 @@ number_facts(cf_assemble_t *self)
             self->m[after - self->m].counted = true;
             item_t pl[MAX_LIST];
             size_t w = dc_where(self, after->b);
-            if (w && collect_places(self, w, 1, pl) > 0) {
+            if (w && collect_places(self, w, 2, pl) > 0) {
                 copy(c.place, sizeof c.place, pl[0].id);
                 widen(&c, pl[0].a, pl[0].b);
             }
@@ -2218,12 +2329,16 @@ number_facts(cf_assemble_t *self)
                 tok_is(self, j, "new") || tok_is(self, j, "others"))
                 j++;
             size_t w = dc_where(self, j);
-            if (!w || collect_places(self, w, 1, pl) == 0)
+            if (!w || collect_places(self, w, 2, pl) == 0)
                 continue;
             c.type = "datacenter";
             copy(c.place, sizeof c.place, pl[0].id);
             widen(&c, pl[0].a, pl[0].b);
             self->has_dc_count = true;
+            if (single) { /* one data center, as "a data center in X" gives: no count */
+                c.has_value = false;
+                c.unit = NULL;
+            }
         } else {
             /* "customer count has gone from 980,000 ... to 1.4 million" */
             const mention_t *cc = NULL;
@@ -2265,11 +2380,16 @@ closing_before(const cf_assemble_t *self, size_t tok)
 static void
 place_facts(cf_assemble_t *self)
 {
-    /* "enter India with a data center in Mumbai" is the data center's; "enter Sweden
-     * ... for its future Nordic sites" still an entry */
+    /* "enter India with a data center (or a facility) in Mumbai" is the data center's
+     * (GUIDELINES decision 8); "enter Sweden ... for its future Nordic sites", with a
+     * vague cue that names no place, still an entry */
     bool dc_sentence = false;
-    for (size_t k = 0; k < self->nm && !dc_sentence; k++)
-        dc_sentence = has(&self->m[k], CF_CUE_DATACENTER) && !self->m[k].vague;
+    for (size_t k = 0; k < self->nm && !dc_sentence; k++) {
+        item_t pv[MAX_LIST];
+        const mention_t *x = &self->m[k];
+        dc_sentence =
+            has(x, CF_CUE_DATACENTER) && (!x->vague || collect_places(self, x->b, 8, pv) > 0);
+    }
     for (size_t k = 0; k < self->nm; k++) {
         const mention_t *m = &self->m[k];
         cand_t c;
