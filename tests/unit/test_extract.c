@@ -745,7 +745,7 @@ test_unseen_phrasing(void)
         {"Oracle opened two cloud regions in Japan, in Osaka and Tokyo.",
          NULL,
          {{"datacenter", "oracle", NULL, 2, "count", NULL, "Japan", NULL, NULL, NULL}}},
-        /* a product's name is no longer company name */
+        /* a product's name does not lengthen its company's */
         {"Naver partnered with Amazon Elastic Compute Cloud to host its search engine.",
          NULL,
          {{"partnership", "naver", "amazon", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},

@@ -761,7 +761,7 @@ listed_id(const char *id)
     return false;
 }
 
-/* Was company id named before token i of this sentence, or in an earlier sentence? */
+/* Was company id named in an earlier sentence, or so far in this one? */
 static bool
 named_before(const cf_assemble_t *self, const char *id)
 {
@@ -806,18 +806,7 @@ full_name(cf_assemble_t *self, const cf_entity_t *e, size_t i, size_t ne, char *
     if (!suffix && (!head || (j < t->n && (t->v[j].flags & CF_TOKEN_CAP))))
         return 0;
     char raw[NAME_RAW];
-    size_t rn = 0;
-    for (size_t k = i; k < j; k++) {
-        size_t len = t->v[k].end - t->v[k].start;
-        if (rn + len + 2 > sizeof raw)
-            return 0;
-        if (rn)
-            raw[rn++] = ' ';
-        memcpy(raw + rn, self->body + t->v[k].start, len);
-        rn += len;
-    }
-    raw[rn] = '\0';
-    if (cf_text_slug(raw, full, ID_MAX) == 0)
+    if (phrase(self, i, j, raw, sizeof raw) == 0 || cf_text_slug(raw, full, ID_MAX) == 0)
         return 0;
     if (suffix && !head && self->nrenamed < MAX_RENAMED &&
         !cf_gazetteer_unit_of(self->gaz, e->id) && !named_before(self, e->id) &&
@@ -1596,23 +1585,15 @@ static size_t
 unknown_place(const cf_assemble_t *self, size_t i, char *id)
 {
     const cf_tokens_t *t = self->t;
-    size_t j = i, nc, rn = 0;
+    size_t j = i, nc;
     while (j < t->n && j - i < 3) {
         unsigned f = t->v[j].flags;
         if (!(f & CF_TOKEN_WORD) || !(f & CF_TOKEN_CAP) || (f & CF_TOKEN_NUM) || at(self, j) ||
             cue_match(self, j, CF_CUE_STOPCAP, &nc) >= 0 || cue_any(self, j, &nc) >= 0)
             break;
-        size_t len = t->v[j].end - t->v[j].start;
-        if (rn + len + 2 > ID_MAX)
-            return 0;
-        if (rn)
-            id[rn++] = ' ';
-        memcpy(id + rn, self->body + t->v[j].start, len);
-        rn += len;
         j++;
     }
-    id[rn] = '\0';
-    return j > i && !person_name(self, i, j) ? j - i : 0;
+    return j > i && !person_name(self, i, j) && phrase(self, i, j, id, ID_MAX) ? j - i : 0;
 }
 
 /* How wide the place at token i is: a city 1, a state 2, a country or region 3. */
@@ -1924,8 +1905,6 @@ money_trigger(const cf_assemble_t *self, const mention_t *n, int *type)
     return best;
 }
 
-/* "300 megawatts", "300-megawatt", "36MW" (two tokens), "1 GW": a power figure (a data
- * center's capacity), not a count of anything. */
 /* Where counted data centers are: "in", "across", "near", "around", "in and around",
  * "outside (of)" at i. Returns where their place starts, or 0: the token after the
  * words, but the word "outside" itself, which places.tsv and annotate read as part of
@@ -1974,6 +1953,8 @@ one_more_dc(const cf_assemble_t *self, const mention_t *n, bool *single)
     return x->kind == M_PLACE || (has(x, CF_CUE_DATACENTER) && x->counted && !comma_and);
 }
 
+/* "300 megawatts", "300-megawatt", "36MW" (two tokens), "1 GW": a power figure (a data
+ * center's capacity), not a count of anything. */
 static bool
 power_after(const cf_assemble_t *self, const mention_t *n)
 {
