@@ -231,28 +231,36 @@ static void
 test_numbers(void)
 {
     static const row_t rows[] = {
-        {"Tencent took in $3.2B from online services in 2016.", NULL,
+        {"Tencent took in $3.2B from online services in 2016.",
+         NULL,
          {{"revenue", "tencent", NULL, 3.2e9, "USD", "2016", NULL, "reported", "-", "-"}}},
-        {"Oracle earned US$2 billion from cloud licenses last year.", "2019-05-02",
+        {"Oracle earned US$2 billion from cloud licenses last year.",
+         "2019-05-02",
          {{"revenue", "oracle", NULL, 2e9, "USD", "2018", NULL, NULL, NULL, NULL}}},
         {"Kingsoft Cloud posted revenue of about $410 million in the third quarter of 2021.",
          NULL,
-         {{"revenue", "kingsoft-cloud", NULL, 410e6, "USD", "2021-Q3", NULL, NULL, NULL,
-           "about"}}},
-        {"Baidu said its cloud revenue reached nearly 4.7 billion yuan in Q2 2022.", NULL,
+         {{"revenue", "kingsoft-cloud", NULL, 410e6, "USD", "2021-Q3", NULL, NULL, NULL, "about"}}},
+        {"Baidu said its cloud revenue reached nearly 4.7 billion yuan in Q2 2022.",
+         NULL,
          {{"revenue", "baidu-cloud", NULL, 4.7e9, "CNY", "2022-Q2", NULL, NULL, NULL, "nearly"}}},
-        {"SAP generated revenue of EUR 1.2 billion from its cloud unit in fiscal 2020.", NULL,
+        {"SAP generated revenue of EUR 1.2 billion from its cloud unit in fiscal 2020.",
+         NULL,
          {{"revenue", "sap", NULL, 1.2e9, "EUR", "FY2020", NULL, NULL, NULL, NULL}}},
-        {"Rackspace counts more than 300,000 customers at the end of 2017.", NULL,
+        {"Rackspace counts more than 300,000 customers at the end of 2017.",
+         NULL,
          {{"customers", "rackspace", NULL, 300000, "count", "2017-12-31", NULL, NULL, NULL,
            "more than"}}},
-        {"DigitalOcean now serves 1.2 million paying customers.", NULL,
+        {"DigitalOcean now serves 1.2 million paying customers.",
+         NULL,
          {{"customers", "digitalocean", NULL, 1.2e6, "count", NULL, NULL, NULL, NULL, NULL}}},
-        {"Equinix runs twelve data centers in Japan.", NULL,
+        {"Equinix runs twelve data centers in Japan.",
+         NULL,
          {{"datacenter", "equinix", NULL, 12, "count", NULL, "Japan", NULL, NULL, NULL}}},
-        {"Google holds 9% of the cloud infrastructure market, according to Canalys.", NULL,
+        {"Google holds 9% of the cloud infrastructure market, according to Canalys.",
+         NULL,
          {{"market_share", "google", NULL, 9, "percent", NULL, NULL, NULL, "canalys", NULL}}},
-        {"Microsoft's share was 21 percent while IBM came in at 4 percent.", NULL,
+        {"Microsoft's share was 21 percent while IBM came in at 4 percent.",
+         NULL,
          {{"market_share", "microsoft", NULL, 21, "percent", NULL, NULL, NULL, NULL, NULL},
           {"market_share", "ibm", NULL, 4, "percent", NULL, NULL, NULL, NULL, NULL}}},
         {"Azure revenue rose 48 percent, and Azure brought in $5 billion in the year ending on "
@@ -260,12 +268,43 @@ test_numbers(void)
          NULL,
          {{"revenue_growth", "azure", NULL, 48, "percent", NULL, NULL, NULL, NULL, NULL},
           {"revenue", "azure", NULL, 5e9, "USD", "FY2020", NULL, NULL, NULL, NULL}}},
-        {"Shoppers bought $12 billion worth of merchandise on JD.com during the festival.", NULL,
+        {"Shoppers bought $12 billion worth of merchandise on JD.com during the festival.",
+         NULL,
          {{"gmv", "jd", NULL, 12e9, "USD", NULL, NULL, NULL, NULL, NULL}}},
-        {"Oracle will open sixteen new data centers across Europe in 2023.", NULL,
+        {"Oracle will open sixteen new data centers across Europe in 2023.",
+         NULL,
          {{"datacenter", "oracle", NULL, 16, "count", "2023", "Europe", "planned", NULL, NULL}}},
+        /* a range is its lower end, at least; the unit and scale of its upper end */
+        {"Equinix expects sales to grow by 7 to 8 per cent in 2024.",
+         NULL,
+         {{"revenue_growth", "equinix", NULL, 7, "percent", "2024", NULL, NULL, NULL, "at least"}}},
+        {"Equinix expects revenue to grow between 12 and 14 percent.",
+         NULL,
+         {{"revenue_growth", "equinix", NULL, 12, "percent", NULL, NULL, NULL, NULL, "at least"}}},
+        {"Oracle plans to spend $5 to $6 billion on new regions.",
+         NULL,
+         {{"investment", "oracle", NULL, 5e9, "USD", NULL, NULL, NULL, NULL, "at least"}}},
+        {"Oracle plans to spend $5 to 6 billion on new regions.",
+         NULL,
+         {{"investment", "oracle", NULL, 5e9, "USD", NULL, NULL, NULL, NULL, "at least"}}},
+        {"Oracle plans to spend 2 - 3 billion euros on new regions.",
+         NULL,
+         {{"investment", "oracle", NULL, 2e9, "EUR", NULL, NULL, NULL, NULL, "at least"}}},
+        {"Oracle plans to spend $4bn to $5bn on new regions.",
+         NULL,
+         {{"investment", "oracle", NULL, 4e9, "USD", NULL, NULL, NULL, NULL, "at least"}}},
+        /* a change is no range: the new level is the figure */
+        {"Oracle said its market share rose from 20 to 24 per cent.",
+         NULL,
+         {{"market_share", "oracle", NULL, 24, "percent", NULL, NULL, NULL, NULL, "-"}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
+    check_not("Oracle said its market share rose from 20 to 24 per cent.", "market_share", "oracle",
+              20);
+    /* "fell 2 to 31 per cent": far apart, a change; "2024 to 2026": years, not a range */
+    check_not("Oracle's market share fell 2 to 31 per cent.", "market_share", "oracle", 2);
+    check_not("Oracle expects revenue to grow 20 per cent from 2024 to 2026.", "revenue_growth",
+              "oracle", 2024);
 }
 
 static void
@@ -404,18 +443,47 @@ test_references(void)
          {{"customers", "rackspace", NULL, 5000, "count", "2009", NULL, NULL, NULL, NULL},
           {"customers", "rackspace", NULL, 300000, "count", "-", NULL, NULL, NULL, NULL}}},
         /* possessive cloud and ticker aliases */
-        {"Amazon's cloud brought in $4.6 billion, while MSFT earned $7 billion.", NULL,
+        {"Amazon's cloud brought in $4.6 billion, while MSFT earned $7 billion.",
+         NULL,
          {{"revenue", "aws", NULL, 4.6e9, "USD", NULL, NULL, NULL, NULL, NULL},
           {"revenue", "microsoft", NULL, 7e9, "USD", NULL, NULL, NULL, NULL, NULL}}},
         /* quoted figures keep the source named before the quotation */
-        {"Gartner analysts agreed. \xe2\x80\x9c" "Azure holds 20 percent of the market.\xe2\x80\x9d" "",
+        {"Gartner analysts agreed. \xe2\x80\x9c"
+         "Azure holds 20 percent of the market.\xe2\x80\x9d"
+         "",
          NULL,
          {{"market_share", "azure", NULL, 20, "percent", NULL, NULL, NULL, "gartner", NULL}}},
         /* no-break spaces and typographic apostrophes */
-        {"Huawei\xe2\x80\x99s cloud posted revenue of $1.1\xc2\xa0" "billion.", NULL,
+        {"Huawei\xe2\x80\x99s cloud posted revenue of $1.1\xc2\xa0"
+         "billion.",
+         NULL,
          {{"revenue", "huawei-cloud", NULL, 1.1e9, "USD", NULL, NULL, NULL, NULL, NULL}}},
+        /* a plural subject ("X and Y each") is no antecedent: the topic before it stays */
+        {"Oracle said cloud revenue rose 20 percent. Oracle holds 3 percent of the market. "
+         "SAP and IBM each have about 2 percent. The group also signed a partnership with "
+         "Nvidia.",
+         NULL,
+         {{"partnership", "oracle", "nvidia", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* a broker or research firm the gazetteer does not know is a source */
+        {"Oracle said cloud revenue rose 20 percent. Brokerage firm Pellham Securities expects "
+         "revenue to grow 25 percent next year.",
+         NULL,
+         {{"revenue_growth", "oracle", NULL, 25, "percent", NULL, NULL, NULL, "pellham-securities",
+           NULL}}},
+        {"Oracle said cloud revenue rose 20 percent. Analysts at Torvald Research expect "
+         "revenue to grow 25 percent next year.",
+         NULL,
+         {{"revenue_growth", "oracle", NULL, 25, "percent", NULL, NULL, NULL, "torvald-research",
+           NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
+    /* a name after a comma is the same company described, not a list */
+    check_not("Oracle said cloud revenue rose 20 percent. Scaleway, the cloud arm of Iliad, "
+              "plans to enter Sweden. It signed a partnership with Nvidia.",
+              "partnership", "oracle", NOV);
+    check_not("Oracle said cloud revenue rose 20 percent. Brokerage firm Pellham Securities "
+              "expects revenue to grow 25 percent next year.",
+              "revenue_growth", "pellham-securities", NOV);
 }
 
 /* Sentence shapes that the corpora did not have, written fresh: names closed by a

@@ -169,6 +169,7 @@ struct cf_assemble {
      * that a clear per article and title would cost */
     char learned[MAX_LEARNED][ID_MAX];     /* ids of companies named without a gazetteer entry */
     char learned_key[MAX_LEARNED][ID_MAX * 2]; /* their normalized words */
+    bool learned_source[MAX_LEARNED];          /* a research firm or broker: a source */
     char cast[MAX_CAST][ID_MAX];           /* companies named, [0, ncast) */
     unsigned cast_count[MAX_CAST];         /* how often each was named */
     bool cast_unit[MAX_CAST];              /* whether its family has a cloud unit */
@@ -381,6 +382,7 @@ learn(cf_assemble_t *self, size_t a, size_t b, const char *id)
     key[off] = '\0';
     copy(self->learned[self->nlearned], ID_MAX, id);
     copy(self->learned_key[self->nlearned], sizeof self->learned_key[0], key);
+    self->learned_source[self->nlearned] = false;
     self->nlearned++;
 }
 
@@ -713,6 +715,32 @@ narrow_cue(cf_assemble_t *self, mention_t *m, uint64_t cats)
         m->cats &= ~(1ull << CF_CUE_INVEST);
 }
 
+/* "brokerage firm Kestrel Securities", "analysts at Harbour Research": an unknown name
+ * right after a noun that calls it a broker or a research firm is a source, whose
+ * forecasts are of the company it writes about (run before learn_orgnoun, which would
+ * take "firm Kestrel Securities" for a company). */
+static void
+learn_srcnoun(cf_assemble_t *self)
+{
+    const cf_tokens_t *t = self->t;
+    for (size_t i = 0; i + 1 < t->n; i++) {
+        size_t nc, ne;
+        /* capitalized only where it opens the sentence: "Brokerage firm X expects" */
+        if ((i > 0 && (t->v[i].flags & CF_TOKEN_CAP)) || !cue_at(self, i, CF_CUE_SRCNOUN, &nc))
+            continue;
+        size_t j = i + nc;
+        if (j >= t->n || entity_at(self, j, &ne) || place_at(self, j, &ne, NULL))
+            continue;
+        char id[ID_MAX];
+        size_t n = unknown_name(self, j, id, sizeof id), had = self->nlearned;
+        if (n && !person_name(self, j, j + n))
+            learn(self, j, j + n, id);
+        if (self->nlearned > had)
+            self->learned_source[had] = true;
+        i = j;
+    }
+}
+
 /* "data center operator Switch", "rival JD": an unknown name right after a noun that
  * calls it a company is one. */
 static void
@@ -928,6 +956,8 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
     self->has_quote = quote;
     self->nm = 0;
     learn_appositive(self);
+    if (GATE_CHECKS || (cats & (1ull << CF_CUE_SRCNOUN))) /* before the company learners */
+        learn_srcnoun(self);
     if (GATE_CHECKS || (cats & (1ull << CF_CUE_SUFFIX)))
         learn_suffixed(self);
     if (GATE_CHECKS || (cats & (1ull << CF_CUE_NAMEHEAD)))
@@ -953,12 +983,12 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
         if (li >= 0 && !entity_at(self, i, &ne)) {
             mention_t *m = add_mention(self, M_ENT, i, i + nl);
             copy(m->id, sizeof m->id, self->learned[li]);
-            m->ekind = CF_ENTITY_COMPANY;
+            m->ekind = self->learned_source[li] ? CF_ENTITY_SOURCE : CF_ENTITY_COMPANY;
             if (tok_is(self, i + nl, "'s")) {
                 m->poss = true;
                 self->cover[i + nl] = (int)(self->nm - 1);
             }
-            if (seen && seen->company)
+            if (seen && seen->company && m->ekind != CF_ENTITY_SOURCE)
                 seen->company(seen->ctx, m->id);
             i += nl + (m->poss ? 1 : 0);
             continue;
@@ -3099,6 +3129,20 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
  * - focus, for "owns N percent of the company": the most named, the last on a tie
  *   ("Microsoft accounted for 62 percent of revenue, making Voltstack dependent" in a
  *   story about Voltstack: Voltstack; "Microsoft invested in OpenAI": OpenAI). */
+/* Do the first mentions pm[0..np) open with a list of companies: "X and Y", "X, Y and
+ * Z", "X & Y"? Only a list that reaches an "and": "Scaleway, the cloud arm of Iliad"
+ * is one company named twice. */
+static bool
+plural_subject(const cf_assemble_t *self, const mention_t *const *pm, size_t np)
+{
+    for (size_t q = 0; q + 1 < np && coordinated(self, pm[q], pm[q + 1]); q++) {
+        for (size_t i = pm[q]->b; i < pm[q + 1]->a; i++)
+            if (tok_is(self, i, "and") || tok_is(self, i, "&"))
+                return true;
+    }
+    return false;
+}
+
 static void
 count_cast(cf_assemble_t *self)
 {
@@ -3150,7 +3194,11 @@ count_cast(cf_assemble_t *self)
     }
     if (np) {
         bool opens = pm[0]->a == 0 && !pm[0]->ref;
-        copy(self->topic, sizeof self->topic, opens ? pm[0]->id : pm[first]->id);
+        /* "SAP and Deutsche Telekom each have 2 per cent.": a plural subject is no
+         * antecedent of "it" or "the group", which go on naming the topic before */
+        bool plural = opens && plural_subject(self, pm, np);
+        if (!(plural && self->topic[0]))
+            copy(self->topic, sizeof self->topic, opens ? pm[0]->id : pm[first]->id);
         copy(self->focus, sizeof self->focus, pm[last]->id);
     }
 }

@@ -84,6 +84,53 @@ digits_value(const char *s, size_t len, double *v, bool *comma)
     return *end == '\0' && isfinite(*v);
 }
 
+/* Is token i the word of a range that the number at [a, i) opens: "7 to 8 per cent",
+ * "between 5 and 6 billion", "25 - 30%"? Not "from 5 to 8 per cent": a change. */
+static bool
+range_to(const cf_tokens_t *t, size_t a, size_t i)
+{
+    if (i + 1 >= t->n || (a > 0 && cf_token_is(t, a - 1, "from")))
+        return false;
+    if (cf_token_is(t, i, "and"))
+        return a > 0 && cf_token_is(t, a - 1, "between");
+    return cf_token_is(t, i, "to") || cf_token_is(t, i, "-") || cf_token_is(t, i, "\xe2\x80\x93");
+}
+
+/* The range's upper end at token i, for a first number worth v (its currency, if it
+ * was written with one): a number at most five times as large, with a unit or a
+ * scale, which the first shares when it has none ("5 to 6 billion dollars": 5
+ * billion). Fills out with the lower end, qualified "at least" (DESIGN.md's word
+ * for a lower bound), through the upper end's last token. */
+static bool
+range_end(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, const uint64_t *cats,
+          const char *currency, double v, cf_number_t *out)
+{
+    cf_number_t hi;
+    if (!cf_number_parse_cats(cues, t, i, cats, &hi) || hi.qualifier ||
+        !(hi.kind != CF_NUMBER_COUNT || hi.scaled))
+        return false;
+    /* "$5 to 6 billion": dollars both; not "$5 to 8 percent", nor "$5 to €6 billion" */
+    if (currency && (hi.kind == CF_NUMBER_PERCENT ||
+                     (hi.kind == CF_NUMBER_MONEY && strcmp(currency, hi.unit) != 0)))
+        return false;
+    if (!out->scaled && hi.scaled)
+        v *= hi.scale;
+    /* "fell $3 to $41.50", "from 2 to 31 per cent": a change, not a range */
+    if (!(v < hi.value && hi.value <= 5 * v) || !isfinite(v))
+        return false;
+    if (hi.kind != CF_NUMBER_PERCENT && (out->scaled || hi.scaled) && fabs(v) < 1e15)
+        v = round(v);
+    out->kind = currency ? CF_NUMBER_MONEY : hi.kind;
+    out->unit = currency ? currency : hi.unit;
+    out->scaled = out->scaled || hi.scaled;
+    out->scale = out->scaled ? (hi.scaled ? hi.scale : out->scale) : 0;
+    out->value = v;
+    if (!out->qualifier)
+        out->qualifier = "at least";
+    out->b = hi.b;
+    return true;
+}
+
 bool
 cf_number_parse(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, cf_number_t *out)
 {
@@ -158,9 +205,12 @@ cf_number_parse_cats(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i,
     if ((e = cue(cues, t, i, CF_CUE_SCALE, &n)) ||
         (!out->word && (e = cue(cues, t, i, CF_CUE_SCALEJ, &n)))) {
         v *= e->num;
+        out->scale = e->num;
         out->scaled = true;
         i += n;
     }
+    if (range_to(t, out->a, i) && range_end(cues, t, i + 1, cats, currency, v, out))
+        return true;
     if (!isfinite(v))
         return false;
     if ((e = cue(cues, t, i, CF_CUE_PERCENT, &n)) && !currency) {

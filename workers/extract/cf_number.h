@@ -25,6 +25,7 @@ typedef struct cf_number {
     size_t b;              /* token past the number */
     bool word;             /* written as a word ("seven") */
     bool scaled;           /* has a scale word ("million") */
+    double scale;          /* its multiplier (1e6), when scaled */
 } cf_number_t;
 
 /* The cue categories (bits of cf_lexicon_cats_at) a number may start with; a
