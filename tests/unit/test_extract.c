@@ -475,8 +475,29 @@ test_references(void)
          NULL,
          {{"revenue_growth", "oracle", NULL, 25, "percent", NULL, NULL, NULL, "torvald-research",
            NULL}}},
+        /* "its" after a clause's own subject is that subject's */
+        {"AWS committed $1 billion to its Mumbai region this year, days after Microsoft "
+         "opened its fourth cloud region in Osaka.",
+         NULL,
+         {{"datacenter", "microsoft", NULL, NOV, NULL, NULL, "Osaka", NULL, NULL, NULL}}},
+        /* "agreed with X to ...": a partnership; "its" there is the subject's */
+        {"Oracle said it had agreed with Microsoft to sell its capacity through the Azure "
+         "Marketplace.",
+         NULL,
+         {{"partnership", "oracle", "microsoft", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* a learned name by its first word, before an adverb */
+        {"Brennvik Data AS sells cloud services in Norway. Microsoft opened an office in Oslo. "
+         "Brennvik currently operates nine data centres.",
+         NULL,
+         {{"datacenter", "brennvik-data", NULL, 9, "count", NULL, NULL, NULL, NULL, NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
+    check_not("AWS committed $1 billion to its Mumbai region this year, days after Microsoft "
+              "opened its fourth cloud region in Osaka.",
+              "datacenter", "aws", NOV);
+    /* not the object of "with" */
+    check_not("Oracle competes with Microsoft opening its first cloud region in Chile.",
+              "datacenter", "microsoft", NOV);
     /* a name after a comma is the same company described, not a list */
     check_not("Oracle said cloud revenue rose 20 percent. Scaleway, the cloud arm of Iliad, "
               "plans to enter Sweden. It signed a partnership with Nvidia.",

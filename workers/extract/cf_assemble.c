@@ -296,11 +296,30 @@ add_mention(cf_assemble_t *self, int kind, size_t a, size_t b)
     return m;
 }
 
-/* The company a pronoun at this point refers to: the first company named earlier
- * in the sentence, else the topic of the previous sentences. */
+/* The company a pronoun at token i refers to: the subject of its own clause when one
+ * comes right before it ("..., and days after Microsoft opened its fourth region":
+ * Microsoft, not the company the sentence opened with), else the first company named
+ * earlier in the sentence, else the topic of the previous sentences. */
 static const char *
-resolve_ref(const cf_assemble_t *self)
+resolve_ref(const cf_assemble_t *self, size_t i)
 {
+    static const char *const breaks[] = {
+        ",",    ";",   ":",  "(",  ")",  "-",  "that", "which", "who", "with", "to",
+        "from", "for", "by", "of", "at", "in", "on",   "than",  "and", "or",   "\""};
+    size_t last = self->nm;
+    while (last > 0 && self->m[last - 1].kind == M_CUE) /* "opened", "plans to": cues */
+        last--;
+    if (last > 0) {
+        const mention_t *m = &self->m[last - 1];
+        size_t from = m->b + (m->poss ? 1 : 0);
+        bool near = is_subject_ent(m) && !m->poss && m->a > 0 && from < i && i - from <= 3 &&
+                    !tok_in(self, m->a - 1, breaks, sizeof breaks / sizeof *breaks);
+        for (size_t j = from; near && j < i; j++)
+            near = (self->t->v[j].flags & CF_TOKEN_WORD) &&
+                   !tok_in(self, j, breaks, sizeof breaks / sizeof *breaks);
+        if (near)
+            return m->id;
+    }
     for (size_t k = 0; k < self->nm; k++)
         if (is_subject_ent(&self->m[k]))
             return self->m[k].id;
@@ -313,9 +332,13 @@ static bool
 short_name_end(const cf_assemble_t *self, size_t j)
 {
     static const char *const verbs[] = {
-        "'s",   "said",  "says",     "has",    "had",      "is",      "was",   "will",
-        "would", "plans", "operates", "runs",  "opened",   "owns",    "reported", "posted",
-        "expects", "also", "which",   "who",   "agreed",   "declined", "did",  "does", "now"};
+        "'s",       "said",    "says",      "has",      "had",       "is",      "was",
+        "will",     "would",   "plans",     "operates", "runs",      "opened",  "owns",
+        "reported", "posted",  "expects",   "also",     "which",     "who",     "agreed",
+        "declined", "did",     "does",      "now",      "currently", "already", "still",
+        "recently", "intends", "announced", "launched", "signed",    "filed",   "raised",
+        "sells",    "offers",  "holds",     "serves",   "could",     "may",     "can",
+        "aims",     "wants",   "counts",    "employs"};
     const cf_tokens_t *t = self->t;
     if (j >= t->n || !(t->v[j].flags & CF_TOKEN_WORD))
         return j >= t->n || !tok_is(self, j, "-");
@@ -1136,7 +1159,7 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
                  has(m, CF_CUE_UNITREF)) && seen && seen->cloud)
                 seen->cloud(seen->ctx);
             if (has(m, CF_CUE_REF) || has(m, CF_CUE_UNITREF)) {
-                const char *id = resolve_ref(self);
+                const char *id = resolve_ref(self, i);
                 /* "the cloud unit", with no company before it in the sentence, and the
                  * topic has none: of the company with one that the article
                  * names most ("Thomas Kurian, who runs the cloud unit" in a story about
