@@ -296,6 +296,14 @@ add_mention(cf_assemble_t *self, int kind, size_t a, size_t b)
     return m;
 }
 
+/* Is token i one of the n words, all of them at most 5 bytes (a length test first:
+ * most words between a name and its pronoun are longer verbs)? */
+static bool
+ref_break(const cf_assemble_t *self, size_t i, const char *const *words, size_t n)
+{
+    return self->t->v[i].len <= 5 && tok_in(self, i, words, n);
+}
+
 /* The company a pronoun at token i refers to: the subject of its own clause when one
  * comes right before it ("..., and days after Microsoft opened its fourth region":
  * Microsoft, not the company the sentence opened with), else the first company named
@@ -313,10 +321,10 @@ resolve_ref(const cf_assemble_t *self, size_t i)
         const mention_t *m = &self->m[last - 1];
         size_t from = m->b + (m->poss ? 1 : 0);
         bool near = is_subject_ent(m) && !m->poss && m->a > 0 && from < i && i - from <= 3 &&
-                    !tok_in(self, m->a - 1, breaks, sizeof breaks / sizeof *breaks);
+                    !ref_break(self, m->a - 1, breaks, sizeof breaks / sizeof *breaks);
         for (size_t j = from; near && j < i; j++)
             near = (self->t->v[j].flags & CF_TOKEN_WORD) &&
-                   !tok_in(self, j, breaks, sizeof breaks / sizeof *breaks);
+                   !ref_break(self, j, breaks, sizeof breaks / sizeof *breaks);
         if (near)
             return m->id;
     }

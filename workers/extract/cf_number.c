@@ -89,11 +89,16 @@ digits_value(const char *s, size_t len, double *v, bool *comma)
 static bool
 range_to(const cf_tokens_t *t, size_t a, size_t i)
 {
-    if (i + 1 >= t->n || (a > 0 && cf_token_is(t, a - 1, "from")))
+    /* most numbers are followed by a longer word: one length test rejects them */
+    if (i + 1 >= t->n || t->v[i].len > 3)
         return false;
-    if (cf_token_is(t, i, "and"))
-        return a > 0 && cf_token_is(t, a - 1, "between");
-    return cf_token_is(t, i, "to") || cf_token_is(t, i, "-") || cf_token_is(t, i, "\xe2\x80\x93");
+    bool and = cf_token_is(t, i, "and");
+    if (!and&&!cf_token_is(t, i, "to") && !cf_token_is(t, i, "-") &&
+        !cf_token_is(t, i, "\xe2\x80\x93"))
+        return false;
+    if (a > 0 && cf_token_is(t, a - 1, "from"))
+        return false;
+    return !and || (a > 0 && cf_token_is(t, a - 1, "between"));
 }
 
 /* The range's upper end at token i, for a first number worth v (its currency, if it
