@@ -274,6 +274,21 @@ test_numbers(void)
         {"Oracle will open sixteen new data centers across Europe in 2023.",
          NULL,
          {{"datacenter", "oracle", NULL, 16, "count", "2023", "Europe", "planned", NULL, NULL}}},
+        /* a unit's id is its name as written (GUIDELINES "Entities"), an abbreviation
+         * its expansion's */
+        {"Baidu AI Cloud earned 7.4 billion yuan in the quarter, while OCI revenue grew 61% "
+         "to $5.3bn.",
+         NULL,
+         {{"revenue", "baidu-ai-cloud", NULL, 7.4e9, "CNY", NULL, NULL, NULL, NULL, NULL},
+          {"revenue", "oracle-cloud-infrastructure", NULL, 5.3e9, "USD", NULL, NULL, NULL, NULL,
+           NULL}}},
+        {"Najd Telecom reported revenue of SR 5.9 billion, and Kivu Cloud Ltd took in KSh 3.1 "
+         "billion and \xe2\x82\xa6"
+         "18.2 billion.",
+         NULL,
+         {{"revenue", "najd-telecom", NULL, 5.9e9, "SAR", NULL, NULL, NULL, NULL, NULL},
+          {"revenue", "kivu-cloud", NULL, 3.1e9, "KES", NULL, NULL, NULL, NULL, NULL},
+          {"revenue", "kivu-cloud", NULL, 18.2e9, "NGN", NULL, NULL, NULL, NULL, NULL}}},
         /* a range is its lower end, at least; the unit and scale of its upper end */
         {"Equinix expects sales to grow by 7 to 8 per cent in 2024.",
          NULL,
