@@ -296,21 +296,25 @@ add_mention(cf_assemble_t *self, int kind, size_t a, size_t b)
     return m;
 }
 
-/* Is token i one of the n words, all of them at most 5 bytes (a length test first:
+/* Is token i one of the n words, all of them at most 7 bytes (a length test first:
  * most words between a name and its pronoun are longer verbs)? */
 static bool
-ref_break(const cf_assemble_t *self, size_t i, const char *const *words, size_t n)
+short_word_in(const cf_assemble_t *self, size_t i, const char *const *words, size_t n)
 {
-    return self->t->v[i].len <= 5 && tok_in(self, i, words, n);
+    return self->t->v[i].len <= 7 && tok_in(self, i, words, n);
 }
 
 /* The company a pronoun at token i refers to: the subject of its own clause when one
- * comes right before it ("..., and days after Microsoft opened its fourth region":
- * Microsoft, not the company the sentence opened with), else the first company named
- * earlier in the sentence, else the topic of the previous sentences. */
+ * comes right before it, after a word that opens a clause ("..., days after Microsoft
+ * opened its fourth region": Microsoft, not the company the sentence opened with; but
+ * "Oracle beat Microsoft because its revenue grew" is Oracle's), else the first
+ * company named earlier in the sentence, else the topic of the previous sentences. */
 static const char *
 resolve_ref(const cf_assemble_t *self, size_t i)
 {
+    static const char *const openers[] = {"after",   "before", "as",       "when",  "while",
+                                          "because", "since",  "said",     "says",  "where",
+                                          "whereas", "though", "although", "until", "once"};
     static const char *const breaks[] = {
         ",",    ";",   ":",  "(",  ")",  "-",  "that", "which", "who", "with", "to",
         "from", "for", "by", "of", "at", "in", "on",   "than",  "and", "or",   "\""};
@@ -319,12 +323,11 @@ resolve_ref(const cf_assemble_t *self, size_t i)
         last--;
     if (last > 0) {
         const mention_t *m = &self->m[last - 1];
-        size_t from = m->b + (m->poss ? 1 : 0);
-        bool near = is_subject_ent(m) && !m->poss && m->a > 0 && from < i && i - from <= 3 &&
-                    !ref_break(self, m->a - 1, breaks, sizeof breaks / sizeof *breaks);
-        for (size_t j = from; near && j < i; j++)
+        bool near = is_subject_ent(m) && !m->poss && m->a > 0 && m->b < i && i - m->b <= 3 &&
+                    short_word_in(self, m->a - 1, openers, sizeof openers / sizeof *openers);
+        for (size_t j = m->b; near && j < i; j++)
             near = (self->t->v[j].flags & CF_TOKEN_WORD) &&
-                   !ref_break(self, j, breaks, sizeof breaks / sizeof *breaks);
+                   !short_word_in(self, j, breaks, sizeof breaks / sizeof *breaks);
         if (near)
             return m->id;
     }
@@ -761,6 +764,15 @@ learn_srcnoun(cf_assemble_t *self)
             continue;
         size_t j = i + nc;
         if (j >= t->n || entity_at(self, j, &ne) || place_at(self, j, &ne, NULL))
+            continue;
+        /* "agreed to buy research firm X", "a deal with brokerage firm X": a company
+         * bought or partnered with */
+        bool dealt = false;
+        for (size_t k = i >= 4 ? i - 4 : 0; k < i && !dealt; k++)
+            dealt = tok_is(self, k, "with") ||
+                    (self->tcats[k] & ((1ull << CF_CUE_ACQUIRE) | (1ull << CF_CUE_PARTNER) |
+                                       (1ull << CF_CUE_STAKE)));
+        if (dealt)
             continue;
         char id[ID_MAX];
         size_t n = unknown_name(self, j, id, sizeof id), had = self->nlearned;
@@ -3152,21 +3164,16 @@ cf_assemble_scan(cf_assemble_t *self, const cf_tokens_t *toks)
     self->t = NULL;
 }
 
-/* Counts the companies the sentence names (not its pronouns); the one with a cloud
- * unit named most so far (the first on a tie) is whose unit "the cloud unit" is. Of
- * the companies the sentence names, the later sentences read:
- * - topic, for pronouns and "the company": the one that opens the sentence, else the
- *   one the article has named most so far, the first on a tie;
- * - focus, for "owns N percent of the company": the most named, the last on a tie
- *   ("Microsoft accounted for 62 percent of revenue, making Voltstack dependent" in a
- *   story about Voltstack: Voltstack; "Microsoft invested in OpenAI": OpenAI). */
 /* Do the first mentions pm[0..np) open with a list of companies: "X and Y", "X, Y and
  * Z", "X & Y"? Only a list that reaches an "and": "Scaleway, the cloud arm of Iliad"
  * is one company named twice. */
 static bool
 plural_subject(const cf_assemble_t *self, const mention_t *const *pm, size_t np)
 {
-    for (size_t q = 0; q + 1 < np && coordinated(self, pm[q], pm[q + 1]); q++) {
+    /* not "Oracle and its partners", "Alibaba and Alibaba Cloud": one company */
+    for (size_t q = 0; q + 1 < np && !same_family(self, pm[q]->id, pm[q + 1]->id) &&
+                       coordinated(self, pm[q], pm[q + 1]);
+         q++) {
         for (size_t i = pm[q]->b; i < pm[q + 1]->a; i++)
             if (tok_is(self, i, "and") || tok_is(self, i, "&"))
                 return true;
@@ -3174,6 +3181,15 @@ plural_subject(const cf_assemble_t *self, const mention_t *const *pm, size_t np)
     return false;
 }
 
+/* Counts the companies the sentence names (not its pronouns); the one with a cloud
+ * unit named most so far (the first on a tie) is whose unit "the cloud unit" is. Of
+ * the companies the sentence names, the later sentences read:
+ * - topic, for pronouns and "the company": the one that opens the sentence, else the
+ *   one the article has named most so far, the first on a tie; a sentence that opens
+ *   with a list of companies (plural_subject) leaves the topic as it was;
+ * - focus, for "owns N percent of the company": the most named, the last on a tie
+ *   ("Microsoft accounted for 62 percent of revenue, making Voltstack dependent" in a
+ *   story about Voltstack: Voltstack; "Microsoft invested in OpenAI": OpenAI). */
 static void
 count_cast(cf_assemble_t *self)
 {

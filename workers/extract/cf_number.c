@@ -85,50 +85,89 @@ digits_value(const char *s, size_t len, double *v, bool *comma)
 }
 
 /* Is token i the word of a range that the number at [a, i) opens: "7 to 8 per cent",
- * "between 5 and 6 billion", "25 - 30%"? Not "from 5 to 8 per cent": a change. */
+ * "between 5 and 6 billion", "25 - 30%" (the tokenizer makes every dash "-")? Not
+ * "from 5 to 8 per cent": a change. */
+static bool
+range_word(const cf_tokens_t *t, size_t i, bool *conj)
+{
+    /* most numbers are followed by a longer word: one length test rejects them */
+    if (i >= t->n || t->v[i].len > 3)
+        return false;
+    *conj = cf_token_is(t, i, "and");
+    return *conj || cf_token_is(t, i, "to") || cf_token_is(t, i, "-");
+}
+
 static bool
 range_to(const cf_tokens_t *t, size_t a, size_t i)
 {
-    /* most numbers are followed by a longer word: one length test rejects them */
-    if (i + 1 >= t->n || t->v[i].len > 3)
+    bool conj, next;
+    if (i + 1 >= t->n || !range_word(t, i, &conj))
         return false;
-    bool and = cf_token_is(t, i, "and");
-    if (!and&&!cf_token_is(t, i, "to") && !cf_token_is(t, i, "-") &&
-        !cf_token_is(t, i, "\xe2\x80\x93"))
+    /* "1-2-3", "1 to 2 to 3": a chain, no range (and not read twice per number) */
+    if ((t->v[i + 1].flags & CF_TOKEN_NUM) && (i + 2 >= t->n || range_word(t, i + 2, &next)))
         return false;
     if (a > 0 && cf_token_is(t, a - 1, "from"))
         return false;
-    return !and || (a > 0 && cf_token_is(t, a - 1, "between"));
+    return !conj || (a > 0 && cf_token_is(t, a - 1, "between"));
 }
 
+/* Does a verb of change come right before the number at a ("rose", "fell by")? Then
+ * "rose $2.5 billion to $10.8 billion" is a change and a level, not a range. */
+static bool
+change_before(const cf_tokens_t *t, size_t a)
+{
+    static const char *const verbs[] = {
+        "rose",      "rise",      "rises",  "risen",   "grew",    "grow",      "grows",
+        "grown",     "fell",      "fall",   "falls",   "fallen",  "increased", "increase",
+        "increases", "decreased", "jumped", "climbed", "dropped", "declined",  "slipped",
+        "gained",    "surged",    "soared", "slumped", "plunged", "expanded",  "shrank",
+        "up",        "down",      "added",  "lost",    "cut",     "raised",    "lifted"};
+    if (a > 0 && cf_token_is(t, a - 1, "by"))
+        a--;
+    for (size_t k = 0; a > 0 && k < sizeof verbs / sizeof *verbs; k++)
+        if (cf_token_is(t, a - 1, verbs[k]))
+            return true;
+    return false;
+}
+
+static bool parse(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, const uint64_t *cats,
+                  bool ranges, cf_number_t *out);
+
 /* The range's upper end at token i, for a first number worth v (its currency, if it
- * was written with one): a number at most five times as large, with a unit or a
- * scale, which the first shares when it has none ("5 to 6 billion dollars": 5
- * billion). Fills out with the lower end, qualified "at least" (DESIGN.md's word
- * for a lower bound), through the upper end's last token. */
+ * was written with one): a number with a unit or a scale, at most five times as
+ * large (twice after a verb of change: "rose 5 to 21 percent" is a change), which
+ * the first shares when it has none ("5 to 6 billion dollars": 5 billion). Fills
+ * out with the lower end, qualified "at least" (DESIGN.md's word for a lower bound),
+ * through the upper end's last token. The upper end is read as no range itself, so
+ * that "1 - 2 - 3 ..." is read once, not once per number. */
 static bool
 range_end(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, const uint64_t *cats,
           const char *currency, double v, cf_number_t *out)
 {
+    bool change = change_before(t, out->a);
+    /* "rose $2.5 billion to $10.8 billion": the change has its own unit */
+    if (change && (currency || out->scaled))
+        return false;
     cf_number_t hi;
-    if (!cf_number_parse_cats(cues, t, i, cats, &hi) || hi.qualifier ||
+    if (!parse(cues, t, i, cats, false, &hi) || hi.qualifier ||
         !(hi.kind != CF_NUMBER_COUNT || hi.scaled))
         return false;
     /* "$5 to 6 billion": dollars both; not "$5 to 8 percent", nor "$5 to €6 billion" */
     if (currency && (hi.kind == CF_NUMBER_PERCENT ||
                      (hi.kind == CF_NUMBER_MONEY && strcmp(currency, hi.unit) != 0)))
         return false;
-    if (!out->scaled && hi.scaled)
+    if (!out->scaled && hi.scaled) {
         v *= hi.scale;
-    /* "fell $3 to $41.50", "from 2 to 31 per cent": a change, not a range */
-    if (!(v < hi.value && hi.value <= 5 * v) || !isfinite(v))
+        out->scale = hi.scale;
+    }
+    /* "from 2 to 31 per cent", "rose 5 to 21 percent": a change and a level */
+    if (!(v < hi.value && hi.value <= (change ? 2 : 5) * v) || !isfinite(v))
         return false;
     if (hi.kind != CF_NUMBER_PERCENT && (out->scaled || hi.scaled) && fabs(v) < 1e15)
         v = round(v);
     out->kind = currency ? CF_NUMBER_MONEY : hi.kind;
     out->unit = currency ? currency : hi.unit;
     out->scaled = out->scaled || hi.scaled;
-    out->scale = out->scaled ? (hi.scaled ? hi.scale : out->scale) : 0;
     out->value = v;
     if (!out->qualifier)
         out->qualifier = "at least";
@@ -145,6 +184,13 @@ cf_number_parse(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, cf_num
 bool
 cf_number_parse_cats(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i,
                      const uint64_t *cats, cf_number_t *out)
+{
+    return parse(cues, t, i, cats, true, out);
+}
+
+static bool
+parse(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, const uint64_t *cats, bool ranges,
+      cf_number_t *out)
 {
     size_t n;
     cats_cache_t cc = {SIZE_MAX, 0, cats};
@@ -214,7 +260,7 @@ cf_number_parse_cats(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i,
         out->scaled = true;
         i += n;
     }
-    if (range_to(t, out->a, i) && range_end(cues, t, i + 1, cats, currency, v, out))
+    if (ranges && range_to(t, out->a, i) && range_end(cues, t, i + 1, cats, currency, v, out))
         return true;
     if (!isfinite(v))
         return false;

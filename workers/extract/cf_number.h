@@ -2,7 +2,9 @@
  * cf_number: amounts, percents and counts at a token position: "$248B",
  * "US$1 billion", "a billion dollars", "28 percent", "28%", "1.4 million",
  * "980,000", "sixteen", with a qualifier ("more than", "nearly") and the currency
- * of the cue lexicon. Years (1900..2100 alone) are left to cf_period. */
+ * of the cue lexicon; a range ("7 to 8 per cent", "between $5 and $6 billion") is
+ * its lower end, qualified "at least". Years (1900..2100 alone) are left to
+ * cf_period. */
 #ifndef CF_NUMBER_H
 #define CF_NUMBER_H
 
