@@ -525,6 +525,9 @@ test_references(void)
     check_not("AWS committed $1 billion to its Mumbai region this year, days after Microsoft "
               "opened its fourth cloud region in Osaka.",
               "datacenter", "aws", NOV);
+    check_not("AWS grew fast this year, although Microsoft opened its fourth cloud region in "
+              "Osaka.",
+              "datacenter", "aws", NOV);
     /* the object of the verb is no clause's subject */
     check_not("Equinix counts Microsoft among its largest customers and will open 3 data "
               "centers in Japan.",

@@ -196,10 +196,7 @@ tok_is(const cf_assemble_t *self, size_t i, const char *w)
 static bool
 tok_in(const cf_assemble_t *self, size_t i, const char *const *words, size_t n)
 {
-    for (size_t k = 0; k < n; k++)
-        if (tok_is(self, i, words[k]))
-            return true;
-    return false;
+    return cf_token_in(self->t, i, words, n);
 }
 #define TOK_IN(self, i, words) tok_in((self), (i), (words), sizeof(words) / sizeof *(words))
 
@@ -296,14 +293,6 @@ add_mention(cf_assemble_t *self, int kind, size_t a, size_t b)
     return m;
 }
 
-/* Is token i one of the n words, all of them at most 7 bytes (a length test first:
- * most words between a name and its pronoun are longer verbs)? */
-static bool
-short_word_in(const cf_assemble_t *self, size_t i, const char *const *words, size_t n)
-{
-    return self->t->v[i].len <= 7 && tok_in(self, i, words, n);
-}
-
 /* The company a pronoun at token i refers to: the subject of its own clause when one
  * comes right before it, after a word that opens a clause ("..., days after Microsoft
  * opened its fourth region": Microsoft, not the company the sentence opened with; but
@@ -324,10 +313,9 @@ resolve_ref(const cf_assemble_t *self, size_t i)
     if (last > 0) {
         const mention_t *m = &self->m[last - 1];
         bool near = is_subject_ent(m) && !m->poss && m->a > 0 && m->b < i && i - m->b <= 3 &&
-                    short_word_in(self, m->a - 1, openers, sizeof openers / sizeof *openers);
+                    TOK_IN(self, m->a - 1, openers);
         for (size_t j = m->b; near && j < i; j++)
-            near = (self->t->v[j].flags & CF_TOKEN_WORD) &&
-                   !short_word_in(self, j, breaks, sizeof breaks / sizeof *breaks);
+            near = (self->t->v[j].flags & CF_TOKEN_WORD) && !TOK_IN(self, j, breaks);
         if (near)
             return m->id;
     }
@@ -749,26 +737,25 @@ narrow_cue(cf_assemble_t *self, mention_t *m, uint64_t cats)
         m->cats &= ~(1ull << CF_CUE_INVEST);
 }
 
-/* "brokerage firm Kestrel Securities", "analysts at Harbour Research": an unknown name
- * right after a noun that calls it a broker or a research firm is a source, whose
- * forecasts are of the company it writes about (run before learn_orgnoun, which would
- * take "firm Kestrel Securities" for a company). */
+/* Learns the unknown name right after a noun of category cat: "data center operator
+ * Switch", "rival JD" (orgnoun: a company); "brokerage firm Kestrel Securities",
+ * "analysts at Harbour Research" (srcnoun, source: a source, whose forecasts are of the
+ * company it writes about). A source noun may open the sentence capitalized ("Brokerage
+ * firm X expects"), and names none right after a deal ("agreed to buy research firm X",
+ * "a deal with brokerage firm X": a company bought or partnered with). */
 static void
-learn_srcnoun(cf_assemble_t *self)
+learn_after_noun(cf_assemble_t *self, int cat, bool source)
 {
     const cf_tokens_t *t = self->t;
     for (size_t i = 0; i + 1 < t->n; i++) {
         size_t nc, ne;
-        /* capitalized only where it opens the sentence: "Brokerage firm X expects" */
-        if ((i > 0 && (t->v[i].flags & CF_TOKEN_CAP)) || !cue_at(self, i, CF_CUE_SRCNOUN, &nc))
+        if (((t->v[i].flags & CF_TOKEN_CAP) && !(source && i == 0)) || !cue_at(self, i, cat, &nc))
             continue;
         size_t j = i + nc;
         if (j >= t->n || entity_at(self, j, &ne) || place_at(self, j, &ne, NULL))
             continue;
-        /* "agreed to buy research firm X", "a deal with brokerage firm X": a company
-         * bought or partnered with */
         bool dealt = false;
-        for (size_t k = i >= 4 ? i - 4 : 0; k < i && !dealt; k++)
+        for (size_t k = i >= 4 ? i - 4 : 0; source && k < i && !dealt; k++)
             dealt = tok_is(self, k, "with") ||
                     (self->tcats[k] & ((1ull << CF_CUE_ACQUIRE) | (1ull << CF_CUE_PARTNER) |
                                        (1ull << CF_CUE_STAKE)));
@@ -779,28 +766,7 @@ learn_srcnoun(cf_assemble_t *self)
         if (n && !person_name(self, j, j + n))
             learn(self, j, j + n, id);
         if (self->nlearned > had)
-            self->learned_source[had] = true;
-        i = j;
-    }
-}
-
-/* "data center operator Switch", "rival JD": an unknown name right after a noun that
- * calls it a company is one. */
-static void
-learn_orgnoun(cf_assemble_t *self)
-{
-    const cf_tokens_t *t = self->t;
-    for (size_t i = 0; i + 1 < t->n; i++) {
-        size_t nc, ne;
-        if ((t->v[i].flags & CF_TOKEN_CAP) || !cue_at(self, i, CF_CUE_ORGNOUN, &nc))
-            continue;
-        size_t j = i + nc;
-        if (j >= t->n || entity_at(self, j, &ne) || place_at(self, j, &ne, NULL))
-            continue;
-        char id[ID_MAX];
-        size_t n = unknown_name(self, j, id, sizeof id);
-        if (n && !person_name(self, j, j + n))
-            learn(self, j, j + n, id);
+            self->learned_source[had] = source;
         i = j;
     }
 }
@@ -1000,13 +966,13 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
     self->nm = 0;
     learn_appositive(self);
     if (GATE_CHECKS || (cats & (1ull << CF_CUE_SRCNOUN))) /* before the company learners */
-        learn_srcnoun(self);
+        learn_after_noun(self, CF_CUE_SRCNOUN, true);
     if (GATE_CHECKS || (cats & (1ull << CF_CUE_SUFFIX)))
         learn_suffixed(self);
     if (GATE_CHECKS || (cats & (1ull << CF_CUE_NAMEHEAD)))
         learn_headnoun(self);
     if (GATE_CHECKS || (cats & (1ull << CF_CUE_ORGNOUN))) /* its cue_at checks each token */
-        learn_orgnoun(self);
+        learn_after_noun(self, CF_CUE_ORGNOUN, false);
     size_t i = 0;
     while (i < t->n) {
         size_t ne = 0, np = 0, nc = 0, nl = 0;

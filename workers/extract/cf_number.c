@@ -84,9 +84,8 @@ digits_value(const char *s, size_t len, double *v, bool *comma)
     return *end == '\0' && isfinite(*v);
 }
 
-/* Is token i the word of a range that the number at [a, i) opens: "7 to 8 per cent",
- * "between 5 and 6 billion", "25 - 30%" (the tokenizer makes every dash "-")? Not
- * "from 5 to 8 per cent": a change. */
+/* Is token i a word that joins a range's ends: "to", "-" (the tokenizer makes every
+ * dash one) or "and" (*conj)? */
 static bool
 range_word(const cf_tokens_t *t, size_t i, bool *conj)
 {
@@ -97,6 +96,8 @@ range_word(const cf_tokens_t *t, size_t i, bool *conj)
     return *conj || cf_token_is(t, i, "to") || cf_token_is(t, i, "-");
 }
 
+/* Is token i the word of a range that the number at [a, i) opens: "7 to 8 per cent",
+ * "between 5 and 6 billion", "25 - 30%"? Not "from 5 to 8 per cent": a change. */
 static bool
 range_to(const cf_tokens_t *t, size_t a, size_t i)
 {
@@ -124,10 +125,7 @@ change_before(const cf_tokens_t *t, size_t a)
         "up",        "down",      "added",  "lost",    "cut",     "raised",    "lifted"};
     if (a > 0 && cf_token_is(t, a - 1, "by"))
         a--;
-    for (size_t k = 0; a > 0 && k < sizeof verbs / sizeof *verbs; k++)
-        if (cf_token_is(t, a - 1, verbs[k]))
-            return true;
-    return false;
+    return a > 0 && cf_token_in(t, a - 1, verbs, sizeof verbs / sizeof *verbs);
 }
 
 static bool parse(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, const uint64_t *cats,
@@ -156,10 +154,9 @@ range_end(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, const uint64
     if (currency && (hi.kind == CF_NUMBER_PERCENT ||
                      (hi.kind == CF_NUMBER_MONEY && strcmp(currency, hi.unit) != 0)))
         return false;
-    if (!out->scaled && hi.scaled) {
+    double scale = out->scaled ? out->scale : hi.scaled ? hi.scale : 0;
+    if (!out->scaled && hi.scaled)
         v *= hi.scale;
-        out->scale = hi.scale;
-    }
     /* "from 2 to 31 per cent", "rose 5 to 21 percent": a change and a level */
     if (!(v < hi.value && hi.value <= (change ? 2 : 5) * v) || !isfinite(v))
         return false;
@@ -168,6 +165,7 @@ range_end(const cf_lexicon_t *cues, const cf_tokens_t *t, size_t i, const uint64
     out->kind = currency ? CF_NUMBER_MONEY : hi.kind;
     out->unit = currency ? currency : hi.unit;
     out->scaled = out->scaled || hi.scaled;
+    out->scale = scale;
     out->value = v;
     if (!out->qualifier)
         out->qualifier = "at least";

@@ -147,6 +147,16 @@ cf_token_is(const cf_tokens_t *toks, size_t i, const char *word)
     return toks->v[i].len == wl && memcmp(toks->text + toks->v[i].norm, word, wl) == 0;
 }
 
+/* True when token i is one of the n words (cf_token_is on each). */
+static inline bool
+cf_token_in(const cf_tokens_t *toks, size_t i, const char *const *words, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (cf_token_is(toks, i, words[k]))
+            return true;
+    return false;
+}
+
 /* Decodes the code point at s[*i] (valid UTF-8 assumed, len bounds it) and advances *i.
  * Inline: ASCII, most of every text, costs a load and a compare. */
 uint32_t cf_token_decode_multi(const char *s, size_t len, size_t *i);
