@@ -634,8 +634,7 @@ test_unseen_phrasing(void)
         {"Digital Realty formed a joint venture with Blackstone to build four data centers in "
          "Virginia.",
          NULL,
-         {{"datacenter", "digital-realty-trust", NULL, 4, NULL, NULL, "Virginia", NULL, NULL,
-           NULL}}},
+         {{"datacenter", "digital-realty", NULL, 4, NULL, NULL, "Virginia", NULL, NULL, NULL}}},
         /* a venture between two companies; two companies that develop jointly */
         {"S3NS is a venture between Thales and Google Cloud.",
          NULL,
@@ -923,6 +922,21 @@ test_unseen_phrasing(void)
          NULL,
          {{"partnership", "naver", "samsung-electronics", NOV, NULL, NULL, NULL, NULL, NULL,
            NULL}}},
+        /* a gazetteer company's id is the alias the article first names it by */
+        {"Digital Realty opened a data center in Lagos. Digital Realty Trust holds 4 percent "
+         "of the colocation market.",
+         NULL,
+         {{"datacenter", "digital-realty", NULL, NOV, NULL, NULL, "Lagos", NULL, NULL, NULL},
+          {"market_share", "digital-realty", NULL, 4, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        {"Equinix signed a partnership with Dell Technologies. Dell holds 9 percent of the "
+         "server market.",
+         NULL,
+         {{"partnership", "equinix", "dell-technologies", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"market_share", "dell-technologies", NULL, 9, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        /* agreeing with a company to do something together */
+        {"Equinix said it had agreed with Nokia to build edge sites in Finland.",
+         NULL,
+         {{"partnership", "equinix", "nokia", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
         /* a city or state right before the cue says where */
         {"Equinix runs data centers in Asia. It trains models at its Osaka campus.",
          NULL,
@@ -977,6 +991,20 @@ test_unseen_phrasing(void)
               "Hetzner holds 2 percent of the cloud market.",
               "market_share", "hetzner-online", NOV);
 
+    /* agreeing with a view, or with no one named, is no partnership */
+    check_none("Equinix agreed with Nokia that demand for edge sites is rising.", "partnership");
+    check_none("Equinix agreed with Nokia's estimate of the market.", "partnership");
+    check_none("Equinix and Nokia agreed with regulators to publish their power use.",
+               "partnership");
+    /* ids GUIDELINES lists, and companies with a cloud unit, keep their id */
+    check_not("Amazon.com opened a data center in Ohio.", "datacenter", "amazon-com", NOV);
+    /* a company's later, other names take its first one's id */
+    check_not("Digital Realty Trust opened a data center in Lagos. Digital Realty holds 4 "
+              "percent of the colocation market.",
+              "market_share", "digital-realty", NOV);
+    check_not("Salesforce.com opened a data center in Seoul.", "datacenter", "salesforce-com", NOV);
+    check_not("Alibaba Group Holding opened a data center in Seoul.", "datacenter",
+              "alibaba-group-holding", NOV);
     /* a suffix after a company with a cloud unit names a sibling once, not the parent */
     check_not("Tencent Music Entertainment Group said revenue rose. Tencent opened a data "
               "center in Jakarta.",

@@ -50,6 +50,7 @@ _Static_assert(DETAIL_MAX > CF_CUE_VALUE_MAX, "a market name in a detail");
 #define MAX_CAST 16    /* companies counted per article (topic, focus, "the cloud unit") */
 #define LEARNED_WORDS 4
 #define MAX_RENAMED 4 /* gazetteer companies an article names in full ("X Online GmbH") */
+#define MAX_SETTLED 16 /* companies whose id as_written has settled for the article */
 
 enum { M_ENT, M_PLACE, M_NUM, M_PER, M_CUE };
 
@@ -131,6 +132,7 @@ struct cf_assemble {
                                 * previous one), 0 when none did */
     size_t nlearned;           /* entries of learned[] and learned_key[] in use */
     size_t nrenamed;           /* entries of renamed[] in use */
+    size_t nsettled;           /* entries of settled[] in use */
     size_t ncast;              /* entries of cast[] and cast_count[] in use */
     size_t unit_owner;         /* 1 + the cast entry with a cloud unit named most, 0: none */
     size_t nm;                 /* mentions in m */
@@ -164,8 +166,8 @@ struct cf_assemble {
     int scan_year;             /* cf_assemble_scan: the last explicit year seen */
     bool year_fixed;           /* cf_assemble_scan found the article's year */
     char last_quarter[16];     /* the last quarter named ("2020-Q3"), for "the quarter" */
-    /* last, and not zeroed by cf_assemble_reset (only [0, nlearned) and [0, nrenamed)
-     * are read): 6 KB
+    /* last, and not zeroed by cf_assemble_reset (only [0, nlearned), [0, nrenamed) and
+     * [0, nsettled) are read): 6 KB
      * that a clear per article and title would cost */
     char learned[MAX_LEARNED][ID_MAX];     /* ids of companies named without a gazetteer entry */
     char learned_key[MAX_LEARNED][ID_MAX * 2]; /* their normalized words */
@@ -174,6 +176,7 @@ struct cf_assemble {
     unsigned cast_count[MAX_CAST];         /* how often each was named */
     bool cast_unit[MAX_CAST];              /* whether its family has a cloud unit */
     char renamed[MAX_RENAMED][2][ID_MAX];  /* a gazetteer id and the article's full name */
+    const cf_entity_t *settled[MAX_SETTLED]; /* as_written has decided their ids */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -855,6 +858,30 @@ full_name(cf_assemble_t *self, const cf_entity_t *e, size_t i, size_t ne, char *
     return j - (i + ne);
 }
 
+/* A gazetteer company e->aliased that GUIDELINES does not list, first named in this
+ * article by an alias that is not its id ("Dell Technologies" of dell, "Digital
+ * Realty" of digital-realty-trust): ids follow the name as written (GUIDELINES
+ * "Entities"), so the article's mentions of e take that name's id. Returns the id of the
+ * mention at tokens [i, i + ne): full when renamed, else e->id. */
+static __attribute__((noinline)) const char *
+as_written(cf_assemble_t *self, const cf_entity_t *e, size_t i, size_t ne, char *full)
+{
+    char raw[NAME_RAW];
+    for (size_t k = 0; k < self->nsettled; k++)
+        if (self->settled[k] == e)
+            return e->id; /* its first naming kept its id */
+    if (self->nsettled < MAX_SETTLED)
+        self->settled[self->nsettled++] = e;
+    if (self->nrenamed == MAX_RENAMED || listed_id(e->id) || named_before(self, e->id) ||
+        phrase(self, i, i + ne, raw, sizeof raw) == 0 || cf_text_slug(raw, full, ID_MAX) == 0 ||
+        strcmp(full, e->id) == 0)
+        return e->id;
+    copy(self->renamed[self->nrenamed][0], ID_MAX, e->id);
+    copy(self->renamed[self->nrenamed][1], ID_MAX, full);
+    self->nrenamed++;
+    return full;
+}
+
 /* "half of that value", "a third (of it)": a fraction of the money figure named
  * just before (this or one of the two sentences before) is a figure of its own, marked
  * hard (GUIDELINES decision 4). Only where the fraction refers back: an anaphor
@@ -1074,10 +1101,14 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
                     ? full_name(self, e, i, ne, full)
                     : 0;
             mention_t *m = add_mention(self, M_ENT, i, i + ne + xn);
-            if (xn)
+            if (xn) {
                 copy(m->id, sizeof m->id, full);
-            else
-                copy(m->id, sizeof m->id, self->nrenamed ? renamed(self, e->id) : e->id);
+            } else {
+                const char *id = self->nrenamed ? renamed(self, e->id) : e->id;
+                if (id == e->id && e->aliased)
+                    id = as_written(self, e, i, ne, full);
+                copy(m->id, sizeof m->id, id);
+            }
             m->ekind = e->kind;
             ne += xn;
             if (tok_is(self, i + ne, "'s")) {
@@ -2698,6 +2729,12 @@ object_facts(cf_assemble_t *self)
             }
             continue;
         }
+        /* "agreed with KDDI to build": agreeing with a view ("agreed with Microsoft's
+         * estimate") is no partnership, so the objects must go on to "to" */
+        if ((tok_is(self, m->a, "agreed") || tok_is(self, m->a, "agrees") ||
+             tok_is(self, m->a, "agree")) &&
+            (no == 0 || !tok_is(self, ob[no - 1].b, "to")))
+            continue;
         /* "bought a minority stake in X": the stake's fact, not a takeover */
         if (no > 0 && strcmp(type, "acquisition") == 0 &&
             minority_stake_between(self, m->b, ob[0].a))

@@ -57,6 +57,8 @@ index_ids(cf_gazetteer_t *g)
         int p = g->ids[id_slot(g, g->ent[i].parent)];
         if (p >= 0 && g->unit[p] < 0)
             g->unit[p] = (int)i;
+        if (p >= 0)
+            g->ent[p].aliased = false; /* a family's ids are the gazetteer's */
     }
 }
 
@@ -113,6 +115,18 @@ entity_row(void *ctx, char **f, const char *name, int line, cf_err_t *err)
     e->id = cf_strdup(f[0]);
     e->kind = kind;
     e->parent = has_parent ? cf_strdup(f[2]) : NULL;
+    e->aliased = false;
+    for (const char *a = f[3]; kind == CF_ENTITY_COMPANY && *a;) {
+        size_t n = strcspn(a, "|");
+        char alias[256], slug[CF_GAZETTEER_NAME_MAX + 1];
+        if (n < sizeof alias) {
+            memcpy(alias, a, n);
+            alias[n] = '\0';
+            if (cf_text_slug(alias, slug, sizeof slug) > 0 && strcmp(slug, e->id) != 0)
+                e->aliased = true;
+        }
+        a += n + (a[n] == '|');
+    }
     g->nent++;
     return add_aliases(g->names, f[3], kind, NULL, (double)(g->nent - 1), name, line, err);
 }

@@ -6,6 +6,7 @@
 #ifndef CF_GAZETTEER_H
 #define CF_GAZETTEER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cf_err.h"
@@ -27,6 +28,8 @@ typedef struct cf_entity {
     char *id;     /* canonical id (GUIDELINES.md "Entities") */
     int kind;     /* CF_ENTITY_* */
     char *parent; /* the parent company's id for a unit, else NULL */
+    bool aliased; /* a company with no cloud unit, an alias of which slugs to another
+                   * id ("Dell Technologies" of dell): an article's naming may rename it */
 } cf_entity_t;
 
 typedef struct cf_gazetteer cf_gazetteer_t;
