@@ -937,6 +937,19 @@ test_unseen_phrasing(void)
         {"Equinix said it had agreed with Nokia to build edge sites in Finland.",
          NULL,
          {{"partnership", "equinix", "nokia", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* a provider's customers, named after the cue or before it */
+        {"Vultr's 2,000 customers include Zoom and Netflix.",
+         NULL,
+         {{"customers", "vultr", NULL, 2000, "count", NULL, NULL, NULL, NULL, NULL},
+          {"partnership", "vultr", "zoom", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"partnership", "vultr", "netflix", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Oracle recently signed up Zoom and Netflix as clients.",
+         NULL,
+         {{"partnership", "oracle", "zoom", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"partnership", "oracle", "netflix", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Equinix runs data centers in Lagos. It counts Netflix among its customers.",
+         NULL,
+         {{"partnership", "equinix", "netflix", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
         /* a city or state right before the cue says where */
         {"Equinix runs data centers in Asia. It trains models at its Osaka campus.",
          NULL,
@@ -996,6 +1009,10 @@ test_unseen_phrasing(void)
     check_none("Equinix agreed with Nokia's estimate of the market.", "partnership");
     check_none("Equinix and Nokia agreed with regulators to publish their power use.",
                "partnership");
+    /* a customer named apart from the cue is none of the sentence's */
+    check_none("Microsoft, as a customer of Nvidia, buys many of its chips.", "partnership");
+    check_count("Oracle signed up Zoom as a customer.", "partnership", 1);
+    check_none("Oracle praised Zoom warmly as a customer-first company.", "partnership");
     /* ids GUIDELINES lists, and companies with a cloud unit, keep their id */
     check_not("Amazon.com opened a data center in Ohio.", "datacenter", "amazon-com", NOV);
     /* a company's later, other names take its first one's id */

@@ -2679,6 +2679,30 @@ backed_fact(cf_assemble_t *self, const mention_t *m)
     }
 }
 
+/* "counts OpenAI among its customers", "signed up OpenAI and Zoom as customers": the
+ * companies right before the cue are clients of the subject before them, a
+ * partnership with the provider as its subject (GUIDELINES "partnership": the two work
+ * together; the fresh sets' writers count customer wins so). */
+static void
+client_fact(cf_assemble_t *self, const mention_t *m)
+{
+    const mention_t *x = m > self->m ? m - 1 : NULL;
+    if (!x || x->b + (x->poss ? 1 : 0) != m->a || !is_subject_ent(x))
+        return;
+    const mention_t *first = x;
+    while (first > self->m && is_subject_ent(first - 1) && coordinated(self, first - 1, first))
+        first--;
+    subjects_t s;
+    if (!pick_subjects(self, first->a, first->a, 25, x->id, &s))
+        return;
+    for (const mention_t *o = first; o <= x; o++) {
+        cand_t c;
+        cand_init(&c, "partnership", first->a, m->b, 0.6);
+        copy(c.object, sizeof c.object, o->id);
+        emit_subjects(self, &c, &s);
+    }
+}
+
 static void
 object_facts(cf_assemble_t *self)
 {
@@ -2690,6 +2714,10 @@ object_facts(cf_assemble_t *self)
             divest_fact(self, m);
         if (has(m, CF_CUE_BACKED)) {
             backed_fact(self, m);
+            continue;
+        }
+        if (has(m, CF_CUE_CLIENT)) {
+            client_fact(self, m);
             continue;
         }
         if (has(m, CF_CUE_PARTNER)) {
@@ -2956,9 +2984,10 @@ offering_facts(cf_assemble_t *self)
 #define PLACE_TRIGGERS                                                                   \
     (CUE_BIT(CF_CUE_DATACENTER) | CUE_BIT(CF_CUE_ENTER) | CUE_BIT(CF_CUE_IPO) |               \
      CUE_BIT(CF_CUE_EXIT))
-#define OBJECT_TRIGGERS                                                                  \
-    (CUE_BIT(CF_CUE_DIVEST) | CUE_BIT(CF_CUE_BACKED) | CUE_BIT(CF_CUE_PARTNER) |             \
-     CUE_BIT(CF_CUE_ACQUIRE) | CUE_BIT(CF_CUE_STAKE) | CUE_BIT(CF_CUE_TARGET))
+#define OBJECT_TRIGGERS                                                                            \
+    (CUE_BIT(CF_CUE_DIVEST) | CUE_BIT(CF_CUE_BACKED) | CUE_BIT(CF_CUE_CLIENT) |                    \
+     CUE_BIT(CF_CUE_PARTNER) | CUE_BIT(CF_CUE_ACQUIRE) | CUE_BIT(CF_CUE_STAKE) |                   \
+     CUE_BIT(CF_CUE_TARGET))
 #define OFFERING_TRIGGERS (CUE_BIT(CF_CUE_COMPARE) | CUE_BIT(CF_CUE_OFFER))
 
 /* Runs pattern when the sentence has its triggers; Debug builds run it either way and

@@ -60,6 +60,7 @@ enum {
     CF_CUE_CROWD,      /* operators, providers: a plural subject that is no one company */
     CF_CUE_NEGATED,    /* was blocked by, called off: the fact next to it is speculative */
     CF_CUE_SRCNOUN,    /* brokerage, research firm: the unknown name after it is a source */
+    CF_CUE_CLIENT,     /* among its customers, as a customer: the company before is a client */
     CF_CUE_COUNT_
 };
 
