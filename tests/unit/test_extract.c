@@ -937,6 +937,13 @@ test_unseen_phrasing(void)
         {"Equinix said it had agreed with Nokia to build edge sites in Finland.",
          NULL,
          {{"partnership", "equinix", "nokia", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* a cloud region: "a region in", a count before cloud words */
+        {"AWS opened a region in Chile.",
+         NULL,
+         {{"datacenter", "aws", NULL, NOV, NULL, NULL, "Chile", NULL, NULL, NULL}}},
+        {"Oracle Cloud opened a data center in Texas. Oracle now runs 52 public cloud regions.",
+         NULL,
+         {{"datacenter", "oracle", NULL, 52, "count", NULL, NULL, NULL, NULL, NULL}}},
         /* a provider's customers, named after the cue or before it */
         {"Vultr's 2,000 customers include Zoom and Netflix.",
          NULL,
@@ -1009,6 +1016,9 @@ test_unseen_phrasing(void)
     check_none("Equinix agreed with Nokia's estimate of the market.", "partnership");
     check_none("Equinix and Nokia agreed with regulators to publish their power use.",
                "partnership");
+    /* a part of the world is no cloud region */
+    check_none("AWS said demand rose in a region where power is scarce.", "datacenter");
+    check_none("AWS sells public cloud services in 12 regions of Europe.", "datacenter");
     /* a customer named apart from the cue is none of the sentence's */
     check_none("Microsoft, as a customer of Nvidia, buys many of its chips.", "partnership");
     check_count("Oracle signed up Zoom as a customer.", "partnership", 1);

@@ -647,9 +647,15 @@ cloud_region(const cf_assemble_t *self, size_t i)
         "the", "that", "this",  "each", "every", "whole", "wider",   "same",  "entire", "broader",
         "all", "most", "other", "both", "many",  "some",  "several", "rural", "-"};
     const mention_t *b = at(self, i - 1), *dc;
+    /* "a region in Chile": the article is no mention that says what the region is */
+    if (b && b->kind == M_CUE && (tok_is(self, i - 1, "a") || tok_is(self, i - 1, "an")))
+        b = NULL;
     /* "four more regions", "12 new regions" */
     const mention_t *n2 = i >= 2 ? at(self, i - 2) : NULL;
     if (!b && n2 && n2->kind == M_NUM && TOK_IN(self, i - 1, more))
+        b = n2;
+    /* "52 public cloud regions", "12 planned regions": a cue between the count and it */
+    if (b && b->kind == M_CUE && b->a > 0 && (n2 = at(self, b->a - 1)) && n2->kind == M_NUM)
         b = n2;
     if (b && b->kind == M_NUM) {
         /* "13 data centers in (its) eight regions": where the counted ones are */
