@@ -52,19 +52,19 @@ main(void)
     const char *extra[] = {"--data", data, NULL};
     it_daemon_start(&d, 2, extra);
 
-    /* before: the extractor does not know Quillwave as quillwave-cloud */
+    /* before: the extractor does not know Quillwave */
     it_push_one(&d, "https://example.test/r/1", body);
     it_wait_stat(&d, "cloudfact_articles_done", 1, 60);
-    CHECK(subject_count(&d, "quillwave-cloud") == 0, "the alias is known before it exists");
+    CHECK(subject_count(&d, "quillwave") == 0, "the alias is known before it exists");
 
     /* an analyst adds the company: no recompile, no restart */
     FILE *f = fopen(gaz, "a");
-    fprintf(f, "quillwave-cloud\tcompany\t-\tQuillwave|Quillwave Cloud\n");
+    fprintf(f, "quillwave\tcompany\t-\tQuillwave|Quillwave Cloud\n");
     fclose(f);
     hup_and_wait(&d, "data files reloaded", 2);
     it_push_one(&d, "https://example.test/r/2", body);
     it_wait_stat(&d, "cloudfact_articles_done", 2, 60);
-    CHECK(subject_count(&d, "quillwave-cloud") >= 1, "the reloaded alias was not used");
+    CHECK(subject_count(&d, "quillwave") >= 1, "the reloaded alias was not used");
     printf("ok   an alias added to gazetteer.tsv is used after SIGHUP, without a restart\n");
 
     /* a broken file is refused; the loaded rules stay */
@@ -73,10 +73,10 @@ main(void)
     fclose(f);
     hup_and_wait(&d, "reload refused, keeping the loaded rules", 2);
     CHECK(it_log_count(&d, "gazetteer.tsv:") >= 1, "the refusal does not name file:line");
-    int64_t before = subject_count(&d, "quillwave-cloud");
+    int64_t before = subject_count(&d, "quillwave");
     it_push_one(&d, "https://example.test/r/3", body);
     it_wait_stat(&d, "cloudfact_articles_done", 3, 60);
-    CHECK(subject_count(&d, "quillwave-cloud") > before, "the old rules were lost");
+    CHECK(subject_count(&d, "quillwave") > before, "the old rules were lost");
     printf("ok   a broken data file is refused with file:line; the loaded rules stay\n");
 
     /* SIGHUP in the middle of a batch: every job completes */

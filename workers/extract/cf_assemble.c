@@ -647,15 +647,25 @@ cloud_region(const cf_assemble_t *self, size_t i)
         "the", "that", "this",  "each", "every", "whole", "wider",   "same",  "entire", "broader",
         "all", "most", "other", "both", "many",  "some",  "several", "rural", "-"};
     const mention_t *b = at(self, i - 1), *dc;
-    /* "a region in Chile": the article is no mention that says what the region is */
-    if (b && b->kind == M_CUE && (tok_is(self, i - 1, "a") || tok_is(self, i - 1, "an")))
+    /* "opened a region in Chile": after a verb that makes or has one, the article is no
+     * mention that says what the region is (not "rose in a region in Asia") */
+    static const char *const makes[] = {
+        "opened",    "opens",  "open",   "opening", "launched", "launches",  "launch",
+        "launching", "built",  "builds", "build",   "building", "added",     "adds",
+        "add",       "adding", "plans",  "planned", "unveiled", "announced", "has",
+        "have",      "had",    "runs",   "operates"};
+    if (b && b->kind == M_CUE && (tok_is(self, i - 1, "a") || tok_is(self, i - 1, "an")) &&
+        i >= 2 && TOK_IN(self, i - 2, makes))
         b = NULL;
     /* "four more regions", "12 new regions" */
     const mention_t *n2 = i >= 2 ? at(self, i - 2) : NULL;
     if (!b && n2 && n2->kind == M_NUM && TOK_IN(self, i - 1, more))
         b = n2;
-    /* "52 public cloud regions", "12 planned regions": a cue between the count and it */
-    if (b && b->kind == M_CUE && b->a > 0 && (n2 = at(self, b->a - 1)) && n2->kind == M_NUM)
+    /* "52 public cloud regions", "12 planned regions": cloud words or a status between
+     * the count and the cue (not "12 sales regions") */
+    uint64_t between = (1ull << CF_CUE_CLOUD) | (1ull << CF_CUE_MARKET) | (1ull << CF_CUE_STATUS);
+    if (b && b->kind == M_CUE && !(b->cats & ~between) && b->a > 0 && (n2 = at(self, b->a - 1)) &&
+        n2->kind == M_NUM)
         b = n2;
     if (b && b->kind == M_NUM) {
         /* "13 data centers in (its) eight regions": where the counted ones are */
@@ -790,6 +800,16 @@ renamed(const cf_assemble_t *self, const char *id)
     return id;
 }
 
+/* Records that gazetteer company id is called full in this article; full_name and
+ * as_written check that there is room. */
+static void
+add_renamed(cf_assemble_t *self, const char *id, const char *full)
+{
+    copy(self->renamed[self->nrenamed][0], ID_MAX, id);
+    copy(self->renamed[self->nrenamed][1], ID_MAX, full);
+    self->nrenamed++;
+}
+
 /* The ids GUIDELINES "Entities" fixes: never renamed by a longer name. */
 static bool
 listed_id(const char *id)
@@ -856,35 +876,42 @@ full_name(cf_assemble_t *self, const cf_entity_t *e, size_t i, size_t ne, char *
         return 0;
     if (suffix && !head && self->nrenamed < MAX_RENAMED &&
         !cf_gazetteer_unit_of(self->gaz, e->id) && !named_before(self, e->id) &&
-        renamed(self, e->id) == e->id) {
-        copy(self->renamed[self->nrenamed][0], ID_MAX, e->id);
-        copy(self->renamed[self->nrenamed][1], ID_MAX, full);
-        self->nrenamed++;
-    }
+        renamed(self, e->id) == e->id)
+        add_renamed(self, e->id, full);
     return j - (i + ne);
 }
 
 /* A gazetteer company e->aliased that GUIDELINES does not list, first named in this
  * article by an alias that is not its id ("Dell Technologies" of dell, "Digital
  * Realty" of digital-realty-trust): ids follow the name as written (GUIDELINES
- * "Entities"), so the article's mentions of e take that name's id. Returns the id of the
- * mention at tokens [i, i + ne): full when renamed, else e->id. */
+ * "Entities"), so the article's mentions of e take that name's id. A corporate suffix
+ * is no part of it ("Carlyle Group" is carlyle), and an abbreviation or ticker ("TIM")
+ * or a name the slug cannot spell ("Telefónica", "e&") keeps the gazetteer's id.
+ * Returns the id of the mention at tokens [i, i + ne): full when renamed, else e->id. */
 static __attribute__((noinline)) const char *
 as_written(cf_assemble_t *self, const cf_entity_t *e, size_t i, size_t ne, char *full)
 {
     char raw[NAME_RAW];
+    size_t nc;
     for (size_t k = 0; k < self->nsettled; k++)
         if (self->settled[k] == e)
             return e->id; /* its first naming kept its id */
     if (self->nsettled < MAX_SETTLED)
         self->settled[self->nsettled++] = e;
+    while (ne > 1 && cue_match(self, i + ne - 1, CF_CUE_SUFFIX, &nc) >= 0)
+        ne--;
     if (self->nrenamed == MAX_RENAMED || listed_id(e->id) || named_before(self, e->id) ||
-        phrase(self, i, i + ne, raw, sizeof raw) == 0 || cf_text_slug(raw, full, ID_MAX) == 0 ||
-        strcmp(full, e->id) == 0)
+        phrase(self, i, i + ne, raw, sizeof raw) == 0)
         return e->id;
-    copy(self->renamed[self->nrenamed][0], ID_MAX, e->id);
-    copy(self->renamed[self->nrenamed][1], ID_MAX, full);
-    self->nrenamed++;
+    bool lower = false;
+    for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+        if (*p >= 0x80 || *p == '&')
+            return e->id;
+        lower |= islower(*p) != 0;
+    }
+    if ((ne == 1 && !lower) || cf_text_slug(raw, full, ID_MAX) == 0 || strcmp(full, e->id) == 0)
+        return e->id;
+    add_renamed(self, e->id, full);
     return full;
 }
 
@@ -2686,20 +2713,35 @@ backed_fact(cf_assemble_t *self, const mention_t *m)
 }
 
 /* "counts OpenAI among its customers", "signed up OpenAI and Zoom as customers": the
- * companies right before the cue are clients of the subject before them, a
- * partnership with the provider as its subject (GUIDELINES "partnership": the two work
- * together; the fresh sets' writers count customer wins so). */
+ * companies right before the cue, after a verb that wins or counts them, are clients
+ * of the subject before them: a partnership with the provider as its subject
+ * (GUIDELINES "partnership": the two work together; the fresh sets' writers count
+ * customer wins so). Not "lost Zoom as a customer", "followed Zoom as a customer of",
+ * and no subject that is itself an object ("supply capacity to Netflix, and counts
+ * Zoom among its customers": not Netflix's). */
 static void
 client_fact(cf_assemble_t *self, const mention_t *m)
 {
+    static const char *const wins[] = {"signed",   "signs",    "signing",  "won",     "wins",
+                                       "winning",  "added",    "adds",     "adding",  "counts",
+                                       "count",    "landed",   "lands",    "secured", "secures",
+                                       "welcomed", "welcomes", "onboarded"};
+    static const char *const preps[] = {"to", "with", "for", "from", "of", "by", "at", "on"};
     const mention_t *x = m > self->m ? m - 1 : NULL;
     if (!x || x->b + (x->poss ? 1 : 0) != m->a || !is_subject_ent(x))
         return;
     const mention_t *first = x;
     while (first > self->m && is_subject_ent(first - 1) && coordinated(self, first - 1, first))
         first--;
+    size_t v = first->a;
+    if (v > 0 && tok_is(self, v - 1, "up")) /* "signed up" */
+        v--;
+    if (v == 0 || !TOK_IN(self, v - 1, wins))
+        return;
     subjects_t s;
     if (!pick_subjects(self, first->a, first->a, 25, x->id, &s))
+        return;
+    if (!s.context[0] && s.a[0] > 0 && TOK_IN(self, s.a[0] - 1, preps))
         return;
     for (const mention_t *o = first; o <= x; o++) {
         cand_t c;
@@ -2707,6 +2749,22 @@ client_fact(cf_assemble_t *self, const mention_t *m)
         copy(c.object, sizeof c.object, o->id);
         emit_subjects(self, &c, &s);
     }
+}
+
+/* "its customers include", "Vultr's 2,000 clients such as": customers the cue's
+ * provider owns, not "courting customers such as". */
+static bool
+owned_customers(const cf_assemble_t *self, size_t a)
+{
+    static const char *const owners[] = {"its", "their", "our", "whose", "'s"};
+    for (size_t k = a; k > 0 && a - k < 3; k--) {
+        const mention_t *x = at(self, k - 1);
+        if (TOK_IN(self, k - 1, owners) || (x && x->kind == M_NUM) || (x && x->poss))
+            return true;
+        if ((self->t->v[k - 1].flags & (CF_TOKEN_WORD | CF_TOKEN_CAP)) != CF_TOKEN_WORD)
+            return false;
+    }
+    return false;
 }
 
 static void
@@ -2727,6 +2785,8 @@ object_facts(cf_assemble_t *self)
             continue;
         }
         if (has(m, CF_CUE_PARTNER)) {
+            if (has(m, CF_CUE_CUSTOMERS) && !owned_customers(self, m->a))
+                continue;
             type = "partnership";
             /* "in discussions with the Pentagon about": talks are about many things */
             if (tok_is(self, m->a, "in"))
@@ -2764,10 +2824,13 @@ object_facts(cf_assemble_t *self)
             continue;
         }
         /* "agreed with KDDI to build": agreeing with a view ("agreed with Microsoft's
-         * estimate") is no partnership, so the objects must go on to "to" */
+         * estimate") is no partnership, so the objects must go on to "to", and not to
+         * undo something ("to settle their lawsuit") */
+        static const char *const undo[] = {"settle",  "end",       "resolve", "drop",
+                                           "dismiss", "terminate", "unwind",  "pause"};
         if ((tok_is(self, m->a, "agreed") || tok_is(self, m->a, "agrees") ||
              tok_is(self, m->a, "agree")) &&
-            (no == 0 || !tok_is(self, ob[no - 1].b, "to")))
+            (no == 0 || !tok_is(self, ob[no - 1].b, "to") || TOK_IN(self, ob[no - 1].b + 1, undo)))
             continue;
         /* "bought a minority stake in X": the stake's fact, not a takeover */
         if (no > 0 && strcmp(type, "acquisition") == 0 &&

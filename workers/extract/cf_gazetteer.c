@@ -62,8 +62,10 @@ index_ids(cf_gazetteer_t *g)
     }
 }
 
+/* Adds each alias of a row; for an entity (e not NULL) also sets e->aliased when an
+ * alias slugs to another id than e's. */
 static int
-add_aliases(cf_lexicon_t *lex, char *aliases, int cat, const char *val, double num,
+add_aliases(cf_lexicon_t *lex, char *aliases, int cat, const char *val, double num, cf_entity_t *e,
             const char *name, int line, cf_err_t *err)
 {
     char *p = aliases;
@@ -73,6 +75,10 @@ add_aliases(cf_lexicon_t *lex, char *aliases, int cat, const char *val, double n
             *bar = '\0';
         if (!cf_lexicon_add(lex, p, cat, val, num, 0))
             return cf_err_set(err, CF_EINVAL, "%s:%d: bad alias '%.40s'", name, line, p);
+        char slug[CF_GAZETTEER_NAME_MAX + 1];
+        if (e && e->kind == CF_ENTITY_COMPANY && cf_text_slug(p, slug, sizeof slug) > 0 &&
+            strcmp(slug, e->id) != 0)
+            e->aliased = true;
         if (!bar)
             break;
         p = bar + 1;
@@ -116,19 +122,8 @@ entity_row(void *ctx, char **f, const char *name, int line, cf_err_t *err)
     e->kind = kind;
     e->parent = has_parent ? cf_strdup(f[2]) : NULL;
     e->aliased = false;
-    for (const char *a = f[3]; kind == CF_ENTITY_COMPANY && *a;) {
-        size_t n = strcspn(a, "|");
-        char alias[256], slug[CF_GAZETTEER_NAME_MAX + 1];
-        if (n < sizeof alias) {
-            memcpy(alias, a, n);
-            alias[n] = '\0';
-            if (cf_text_slug(alias, slug, sizeof slug) > 0 && strcmp(slug, e->id) != 0)
-                e->aliased = true;
-        }
-        a += n + (a[n] == '|');
-    }
     g->nent++;
-    return add_aliases(g->names, f[3], kind, NULL, (double)(g->nent - 1), name, line, err);
+    return add_aliases(g->names, f[3], kind, NULL, (double)(g->nent - 1), e, name, line, err);
 }
 
 static int
@@ -146,7 +141,7 @@ place_row(void *ctx, char **f, const char *name, int line, cf_err_t *err)
         g->kinds = cf_realloc(g->kinds, (g->nkinds + 1) * sizeof *g->kinds);
         g->kinds[g->nkinds++] = cf_strdup(f[1]);
     }
-    return add_aliases(g->places, f[2], (int)k, f[0], 0, name, line, err);
+    return add_aliases(g->places, f[2], (int)k, f[0], 0, NULL, name, line, err);
 }
 
 cf_gazetteer_t *
