@@ -628,6 +628,13 @@ learn_headnoun(cf_assemble_t *self)
             learn_run(self, i, i + 1, 3);
 }
 
+/* Verbs that make a data center or region: "launching one in Ashburn", "opened a
+ * region in Chile". */
+static const char *const dc_build[] = {"open",     "opens",     "opened",   "opening", "build",
+                                       "builds",   "built",     "building", "launch",  "launches",
+                                       "launched", "launching", "add",      "adds",    "added",
+                                       "adding",   "plans",     "planned",  "planning"};
+
 /* "a new region in Riyadh", "31 regions", "its first region in": in an article about
  * data centers, or after a cloud word or a cloud unit in the sentence ("Huawei Cloud will
  * open a region"), a region a provider counts, or opens in a place, is one. Not a part of
@@ -649,13 +656,10 @@ cloud_region(const cf_assemble_t *self, size_t i)
     const mention_t *b = at(self, i - 1), *dc;
     /* "opened a region in Chile": after a verb that makes or has one, the article is no
      * mention that says what the region is (not "rose in a region in Asia") */
-    static const char *const makes[] = {
-        "opened",    "opens",  "open",   "opening", "launched", "launches",  "launch",
-        "launching", "built",  "builds", "build",   "building", "added",     "adds",
-        "add",       "adding", "plans",  "planned", "unveiled", "announced", "has",
-        "have",      "had",    "runs",   "operates"};
+    static const char *const has_one[] = {"unveiled", "announced", "has",     "have",
+                                          "had",      "runs",      "operates"};
     if (b && b->kind == M_CUE && (tok_is(self, i - 1, "a") || tok_is(self, i - 1, "an")) &&
-        i >= 2 && TOK_IN(self, i - 2, makes))
+        i >= 2 && (TOK_IN(self, i - 2, dc_build) || TOK_IN(self, i - 2, has_one)))
         b = NULL;
     /* "four more regions", "12 new regions" */
     const mention_t *n2 = i >= 2 ? at(self, i - 2) : NULL;
@@ -1323,14 +1327,23 @@ mentions_before(const cf_assemble_t *self, size_t tok)
 
 static bool coordinated(const cf_assemble_t *self, const mention_t *x, const mention_t *y);
 
+/* The first mention of the list of companies that mention k ends ("OpenAI and
+ * SoftBank"): k itself when it ends none. */
+static size_t
+list_start(const cf_assemble_t *self, size_t k)
+{
+    while (k > 0 && is_subject_ent(&self->m[k - 1]) &&
+           coordinated(self, &self->m[k - 1], &self->m[k]))
+        k--;
+    return k;
+}
+
 /* Is mention k the object of "with", alone or in a list ("together with OpenAI and
  * SoftBank")? */
 static bool
 after_with(const cf_assemble_t *self, size_t k)
 {
-    while (k > 0 && is_subject_ent(&self->m[k - 1]) &&
-           coordinated(self, &self->m[k - 1], &self->m[k]))
-        k--;
+    k = list_start(self, k);
     return self->m[k].a > 0 && tok_is(self, self->m[k].a - 1, "with");
 }
 
@@ -2033,15 +2046,11 @@ dc_where(const cf_assemble_t *self, size_t i)
 static bool
 one_more_dc(const cf_assemble_t *self, const mention_t *n, bool *single)
 {
-    static const char *const build[] = {"open",     "opens",     "opened",   "opening", "build",
-                                        "builds",   "built",     "building", "launch",  "launches",
-                                        "launched", "launching", "add",      "adds",    "added",
-                                        "adding",   "plans",     "planned",  "planning"};
     *single = false;
     if (n->a == 0 || !dc_where(self, n->b))
         return false;
     size_t p = n->a - 1;
-    if (TOK_IN(self, p, build)) {
+    if (TOK_IN(self, p, dc_build)) {
         *single = true;
         return true;
     }
@@ -2730,9 +2739,7 @@ client_fact(cf_assemble_t *self, const mention_t *m)
     const mention_t *x = m > self->m ? m - 1 : NULL;
     if (!x || x->b + (x->poss ? 1 : 0) != m->a || !is_subject_ent(x))
         return;
-    const mention_t *first = x;
-    while (first > self->m && is_subject_ent(first - 1) && coordinated(self, first - 1, first))
-        first--;
+    const mention_t *first = &self->m[list_start(self, (size_t)(x - self->m))];
     size_t v = first->a;
     if (v > 0 && tok_is(self, v - 1, "up")) /* "signed up" */
         v--;
