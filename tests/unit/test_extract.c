@@ -333,6 +333,76 @@ test_numbers(void)
     check_not("Oracle's market share fell 2 to 31 per cent.", "market_share", "oracle", 2);
 }
 
+/* Market shares in the shapes rankings take: lists, possessives, spending. */
+static void
+test_shares(void)
+{
+    static const row_t rows[] = {
+        /* a ranking in a sentence about a market needs no "share" */
+        {"Amazon leads the market, followed by Microsoft at 21% and Google at 8%.",
+         NULL,
+         {{"market_share", "microsoft", NULL, 21, "percent", NULL, NULL, NULL, NULL, NULL},
+          {"market_share", "google", NULL, 8, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        {"The market leader is AWS, at 32 percent. It is followed by Microsoft (23%) and "
+         "Google (10%).",
+         NULL,
+         {{"market_share", "aws", NULL, 32, "percent", NULL, NULL, NULL, NULL, NULL},
+          {"market_share", "microsoft", NULL, 23, "percent", NULL, NULL, NULL, NULL, NULL},
+          {"market_share", "google", NULL, 10, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        /* lists pair in order */
+        {"AWS, Azure and Google Cloud hold 34%, 21% and 10% of the market respectively.",
+         NULL,
+         {{"market_share", "aws", NULL, 34, "percent", NULL, NULL, NULL, NULL, NULL},
+          {"market_share", "azure", NULL, 21, "percent", NULL, NULL, NULL, NULL, NULL},
+          {"market_share", "google-cloud", NULL, 10, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        {"Amazon and Microsoft each hold about 30% of the market.",
+         NULL,
+         {{"market_share", "amazon", NULL, 30, "percent", NULL, NULL, NULL, NULL, NULL},
+          {"market_share", "microsoft", NULL, 30, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        /* the possessive at the figure names its company */
+        {"Oracle's share is about 2 percent, compared with IBM's 3 percent.",
+         NULL,
+         {{"market_share", "oracle", NULL, 2, "percent", NULL, NULL, NULL, NULL, NULL},
+          {"market_share", "ibm", NULL, 3, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        {"With 7.5% of the market, Rackspace remains the largest managed hosting firm.",
+         NULL,
+         {{"market_share", "rackspace", NULL, 7.5, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        /* a part of a market's spending, a slice of it */
+        {"Alibaba Cloud accounts for roughly 36 percent of China's public cloud spending.",
+         NULL,
+         {{"market_share", "alibaba-cloud", NULL, 36, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        {"Oracle now commands a 3% slice of the IaaS market.",
+         NULL,
+         {{"market_share", "oracle", NULL, 3, "percent", NULL, NULL, NULL, NULL, NULL, "IaaS"}}},
+        {"Oracle has captured a 4% portion of the IaaS market.",
+         NULL,
+         {{"market_share", "oracle", NULL, 4, "percent", NULL, NULL, NULL, NULL, NULL, "IaaS"}}},
+        {"Amazon's slice of the infrastructure market was 33 percent.",
+         NULL,
+         {{"market_share", "amazon", NULL, 33, "percent", NULL, NULL, NULL, NULL, NULL}}},
+        {"Microsoft's market share rose 2 percentage points to 23%.",
+         NULL,
+         {{"market_share", "microsoft", NULL, 23, "percent", NULL, NULL, NULL, NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+    check_not("AWS, Azure and Google Cloud hold 34%, 21% and 10% of the market respectively.",
+              "market_share", "aws", 21);
+    check_not("AWS, Azure and Google Cloud hold 34%, 21% and 10% of the market respectively.",
+              "market_share", "google-cloud", 34);
+    check_not("Microsoft's market share rose 2 percentage points to 23%.", "market_share",
+              "microsoft", 2);
+    check_not("Oracle's share is about 2 percent, compared with IBM's 3 percent.", "market_share",
+              "oracle", 3);
+    /* a sum is no one's share, nor is its earlier level */
+    check_none("Amazon, Microsoft and Google control 66% of the market.", "market_share");
+    check_none("Oracle led the quarter. Between them the three accounted for 60 per cent of all "
+               "spending, up from 55 per cent.",
+               "market_share");
+    /* a budget's part; a stock market */
+    check_none("Oracle devotes 20 percent of its spending to research.", "market_share");
+    check_none("Oracle shares fell on the stock market, with IBM at 3 percent.", "market_share");
+}
+
 static void
 test_investment(void)
 {
@@ -1944,9 +2014,10 @@ test_own_corpus(void)
         CF_CHECK(counts[t] >= 1);
 }
 
-CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_investment), CF_TEST(test_datacenter),
-             CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
-             CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths),
-             CF_TEST(test_sentence_cut), CF_TEST(test_hostile), CF_TEST(test_linear),
-             CF_TEST(test_data_errors), CF_TEST(test_reload), CF_TEST(test_classify),
-             CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))
+CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_investment),
+             CF_TEST(test_datacenter), CF_TEST(test_objects), CF_TEST(test_places_and_status),
+             CF_TEST(test_references), CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing),
+             CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut), CF_TEST(test_hostile),
+             CF_TEST(test_linear), CF_TEST(test_data_errors), CF_TEST(test_reload),
+             CF_TEST(test_classify), CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus),
+             CF_TEST(test_own_corpus))

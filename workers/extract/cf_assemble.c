@@ -2085,13 +2085,16 @@ ranking_percent(const cf_assemble_t *self, const mention_t *n)
     static const char *const adverbs[] = {"each", "also", "now", "only"};
     if (n->a < 2 || tok_is(self, n->b, "of"))
         return false; /* "40 percent of its staff": a part of something else */
-    /* "Alibaba, 4 percent; Oracle, 3 percent" */
+    /* "Alibaba, 4 percent; Oracle, 3 percent", "Microsoft (23%)" */
     size_t j = n->a - 1;
-    if (!tok_is(self, j, ",")) {
+    if (!tok_is(self, j, ",") && !(tok_is(self, j, "(") && tok_is(self, n->b, ")"))) {
         if (!TOK_IN(self, j, words))
             return false;
         /* "IBM and Tencent each held", "Oracle at": the company right before */
         while (j > 0 && TOK_IN(self, j - 1, adverbs))
+            j--;
+        /* "AWS, at 32 percent", "Microsoft, with 22%" */
+        if (j > 1 && tok_is(self, j - 1, ",") && (tok_is(self, j, "at") || tok_is(self, j, "with")))
             j--;
     }
     const mention_t *e = j > 0 ? at(self, j - 1) : NULL;
@@ -2159,11 +2162,21 @@ revenue_mix(const cf_assemble_t *self, const mention_t *n)
 static size_t
 of_market_end(const cf_assemble_t *self, size_t i)
 {
+    static const char *const parts[] = {"slice", "piece", "portion", "chunk"};
+    static const char *const owners[] = {"its", "their", "his", "her", "our", "your"};
+    /* "a 3% slice of the IaaS market" */
+    if (TOK_IN(self, i, parts))
+        i++;
     if (!tok_is(self, i, "of"))
         return 0;
     size_t words = 0;
     for (size_t j = i + 1; j < self->t->n && words < 8; j++) {
         if (tok_is(self, j, "market") || tok_is(self, j, "markets"))
+            return j + 1;
+        /* "36 percent of China's cloud spending" is the market's; "of its IT
+         * spending" a budget's part */
+        if ((tok_is(self, j, "spending") || tok_is(self, j, "spend")) &&
+            !TOK_IN(self, i + 1, owners))
             return j + 1;
         if (clause_end(self, j) || tok_is(self, j, ","))
             return 0;
@@ -2217,6 +2230,85 @@ owned_share(cf_assemble_t *self, const mention_t *n, cand_t *c)
     return true;
 }
 
+/* Are percents x and y (x first) neighbours in a list: "34%, 21% and 10%"? */
+static bool
+percents_listed(const cf_assemble_t *self, const mention_t *x, const mention_t *y)
+{
+    if (x->kind != M_NUM || y->kind != M_NUM || x->num.kind != CF_NUMBER_PERCENT ||
+        y->num.kind != CF_NUMBER_PERCENT || y->a <= x->b || y->a - x->b > 2)
+        return false;
+    for (size_t i = x->b; i < y->a; i++)
+        if (!tok_is(self, i, ",") && !tok_is(self, i, "and"))
+            return false;
+    return true;
+}
+
+/* The company whose share the percent n is, named right at it: "IBM's 3 percent"
+ * (not the subject of the clause: "Oracle's is 2 percent, against IBM's 3
+ * percent"), or after a sentence's opening "With 7.5% of the market," ("...,
+ * Rackspace remains"). NULL when neither. */
+static const mention_t *
+share_holder(const cf_assemble_t *self, const mention_t *n)
+{
+    size_t k = mentions_before(self, n->a);
+    const mention_t *p = k > 0 ? &self->m[k - 1] : NULL;
+    if (p && p->poss && p->b + 1 == n->a && is_subject_ent(p) && !p->ref)
+        return p;
+    if (!tok_is(self, 0, "with"))
+        return NULL;
+    for (size_t i = n->b; i < self->t->n && i < n->b + 10; i++) {
+        if (clause_end_tok(self, i))
+            return NULL;
+        if (tok_is(self, i, ",")) {
+            const mention_t *x = at(self, i + 1);
+            return x && x->a == i + 1 && is_subject_ent(x) && !x->ref ? x : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* "AWS, Azure and Google Cloud hold 34%, 21% and 10%": a list of companies and a
+ * list of percents pair in order; s keeps n's own. A single percent for several
+ * companies is their sum ("Amazon, Microsoft and Google control 66%") unless each
+ * holds it ("each", "apiece", "both"). False when n is no one's share. */
+static bool
+pair_shares(const cf_assemble_t *self, const mention_t *n, subjects_t *s)
+{
+    if (s->n < 2 || s->context[0])
+        return true;
+    size_t k = (size_t)(n - self->m), first = k, last = k;
+    while (first > 0 && percents_listed(self, &self->m[first - 1], &self->m[first]))
+        first--;
+    while (last + 1 < self->nm && percents_listed(self, &self->m[last], &self->m[last + 1]))
+        last++;
+    size_t len = last - first + 1, from = s->a[0];
+    for (int q = 1; q < s->n; q++)
+        from = s->a[q] < from ? s->a[q] : from;
+    if (len == 1) {
+        for (size_t j = from; j < self->t->n && j <= n->b + 2; j++)
+            if (tok_is(self, j, "each") || tok_is(self, j, "apiece") || tok_is(self, j, "both"))
+                return true;
+        return false;
+    }
+    /* a list longer than MAX_SUBJ keeps its last companies */
+    size_t cut = len > (size_t)s->n && s->n == MAX_SUBJ ? len - MAX_SUBJ : 0;
+    if (len - cut != (size_t)s->n || k - first < cut)
+        return false;
+    size_t rank = k - first - cut;
+    for (int q = 0; q < s->n; q++) {
+        size_t before = 0;
+        for (int r = 0; r < s->n; r++)
+            before += s->a[r] < s->a[q];
+        if (before == rank) {
+            copy(s->id[0], ID_MAX, s->id[q]);
+            s->a[0] = s->a[q];
+            s->n = 1;
+            return true;
+        }
+    }
+    return false;
+}
+
 static void
 number_facts(cf_assemble_t *self)
 {
@@ -2229,12 +2321,19 @@ number_facts(cf_assemble_t *self)
             share = true;
     }
     bool revenue = sentence_has(self, CF_CUE_REVENUE);
+    bool growth = sentence_has(self, CF_CUE_GROWTH);
+    /* "Amazon leads the market, followed by Microsoft at 21%": a ranking in a
+     * sentence about a market names shares without the word */
+    bool market = false;
+    for (size_t i = 0; i < self->t->n && !share && !revenue && !growth && !market; i++)
+        market = (tok_is(self, i, "market") || tok_is(self, i, "markets")) &&
+                 !(i > 0 && (tok_is(self, i - 1, "stock") || tok_is(self, i - 1, "capital")));
     /* "... 31 percent of the market. Alibaba followed with four percent": a ranking
      * goes on without the word share (in the next two sentences), as long as each
      * percent has its company */
-    bool carry = !share && self->since_share > 0 && self->since_share <= 2 && !revenue &&
-                 !sentence_has(self, CF_CUE_GROWTH);
+    bool carry = !share && self->since_share > 0 && self->since_share <= 2 && !revenue && !growth;
     const mention_t *dc = NULL;
+    bool summed = false; /* the last share seen was a sum of several companies' */
     for (size_t k = 0; k < self->nm; k++) {
         const mention_t *n = &self->m[k];
         if (has(n, CF_CUE_DATACENTER) && !dc)
@@ -2250,7 +2349,8 @@ number_facts(cf_assemble_t *self)
         c.qualifier = n->num.qualifier;
         c.hard = n->hard;
         if (n->num.kind == CF_NUMBER_PERCENT) {
-            if (revenue_mix(self, n))
+            /* "rose 2 percentage points": a change of a share, not one */
+            if (revenue_mix(self, n) || tok_is(self, n->b - 1, "points"))
                 continue;
             if (owned_share(self, n, &c))
                 continue;
@@ -2285,12 +2385,15 @@ number_facts(cf_assemble_t *self)
                     emit_subjects(self, &c, &s);
                     continue;
                 }
-            } else if (share || of_market || carry) {
+            } else if (share || of_market || carry || (market && ranking_percent(self, n))) {
                 /* "the combined share of A, B and C", "together they hold": no one's */
-                bool aggregate = false;
+                /* "..., up from 58 per cent": the sum's earlier level */
+                bool aggregate = summed && n->a > 0 && tok_is(self, n->a - 1, "from");
                 for (size_t j = n->a > 10 ? n->a - 10 : 0; j < n->a && !aggregate; j++)
                     aggregate = tok_is(self, j, "combined") || tok_is(self, j, "together") ||
-                                tok_is(self, j, "collectively") || tok_is(self, j, "jointly");
+                                tok_is(self, j, "collectively") || tok_is(self, j, "jointly") ||
+                                (tok_is(self, j, "between") && tok_is(self, j + 1, "them"));
+                summed = aggregate;
                 if (aggregate)
                     continue;
                 c.type = "market_share";
@@ -2317,13 +2420,19 @@ number_facts(cf_assemble_t *self)
                 fb = sx->b;
             const mention_t *fx = tok_is(self, fb, "for") ? at(self, fb + 1) : NULL;
             bool share_fact = strcmp(c.type, "market_share") == 0;
-            if (share_fact && (share || of_market) && fx && is_subject_ent(fx)) {
+            const mention_t *own = share_fact ? share_holder(self, n) : NULL;
+            if (own) {
+                memset(&s, 0, sizeof s);
+                subjects_add(&s, own->id, own->a, false);
+            } else if (share_fact && (share || of_market) && fx && is_subject_ent(fx)) {
                 memset(&s, 0, sizeof s);
                 subjects_add(&s, fx->id, fx->a, false);
                 widen(&c, fb, fx->b);
             } else if (!pick_subjects(self, n->a, n->b, 15, NULL, &s) ||
                        (carry && !share && !of_market &&
                         (s.context[0] || !ranking_percent(self, n)))) {
+                continue;
+            } else if (share_fact && !pair_shares(self, n, &s)) {
                 continue;
             }
             emit_subjects(self, &c, &s);
