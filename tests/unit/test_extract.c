@@ -1217,10 +1217,19 @@ test_unseen_phrasing(void)
     check_none("Alibaba Cloud sells in most regions in Asia and in other regions in Europe.",
                "datacenter");
     check_none("Azure opened an office in the Asia-Pacific region in Sydney.", "datacenter");
-    check_not("Amazon Web Services runs data centers across its 33 regions.", "datacenter", "aws",
-              33);
+    /* the regions where counted data centers are count too (tests/corpus-fresh's call:
+     * a cloud region is a data center) */
+    static const row_t regions[] = {
+        {"Vultr operates 32 data centers in 19 regions.",
+         NULL,
+         {{"datacenter", "vultr", NULL, 32, "count", NULL, NULL, NULL, NULL, NULL},
+          {"datacenter", "vultr", NULL, 19, "count", NULL, NULL, NULL, NULL, NULL}}},
+        {"Amazon Web Services runs data centers across its 33 regions.",
+         NULL,
+         {{"datacenter", "aws", NULL, 33, "count", NULL, NULL, NULL, NULL, NULL}}},
+    };
+    check_rows(regions, sizeof regions / sizeof *regions);
     check_none("Microsoft cut 1,000 jobs in the region at a cost of $200 million.", "investment");
-    check_not("Vultr operates 32 data centers in 19 regions.", "datacenter", "vultr", 19);
     /* a name the extractor does not know is owned, not the company named before */
     check_none("AWS opened an office. Ardenne, which is owned by Orange, sells cloud services.",
                "stake");

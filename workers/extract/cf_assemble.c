@@ -653,7 +653,7 @@ cloud_region(const cf_assemble_t *self, size_t i)
     static const char *const area[] = {
         "the", "that", "this",  "each", "every", "whole", "wider",   "same",  "entire", "broader",
         "all", "most", "other", "both", "many",  "some",  "several", "rural", "-"};
-    const mention_t *b = at(self, i - 1), *dc;
+    const mention_t *b = at(self, i - 1);
     /* "opened a region in Chile": after a verb that makes or has one, the article is no
      * mention that says what the region is (not "rose in a region in Asia") */
     static const char *const has_one[] = {"unveiled", "announced", "has",     "have",
@@ -671,14 +671,10 @@ cloud_region(const cf_assemble_t *self, size_t i)
     if (b && b->kind == M_CUE && !(b->cats & ~between) && b->a > 0 && (n2 = at(self, b->a - 1)) &&
         n2->kind == M_NUM)
         b = n2;
-    if (b && b->kind == M_NUM) {
-        /* "13 data centers in (its) eight regions": where the counted ones are */
-        size_t w = b->a;
-        if (w > 0 && (tok_is(self, w - 1, "its") || tok_is(self, w - 1, "their")))
-            w--;
-        return !(w >= 2 && (tok_is(self, w - 1, "in") || tok_is(self, w - 1, "across")) &&
-                 (dc = at(self, w - 2)) && has(dc, CF_CUE_DATACENTER));
-    }
+    /* "52 regions"; "94 zones in 29 regions" counts both (tests/corpus-fresh's call, where
+     * tests/corpus read "13 data centers in eight regions" as one count) */
+    if (b && b->kind == M_NUM)
+        return true;
     /* otherwise a place must follow: "a new region in Riyadh", "its first region in" */
     if (!tok_is(self, i + 1, "in"))
         return false;
