@@ -1822,6 +1822,13 @@ skip_paren(const cf_assemble_t *self, size_t i)
     return j < self->t->n && tok_is(self, j, ")") ? j + 1 : i + 1;
 }
 
+/* Is m a single word that only ends company names ("Digital", "Systems")? */
+static bool
+namehead_word(const mention_t *m)
+{
+    return m->kind == M_CUE && m->b == m->a + 1 && !(m->cats & ~(1ull << CF_CUE_NAMEHEAD));
+}
+
 /* The run of capitalized words at i that unknown_name takes: returns its tokens
  * and, when raw is not NULL, writes their text there (NAME_RAW bytes, not
  * terminated) and its length in *rawlen. */
@@ -1831,11 +1838,14 @@ name_run(const cf_assemble_t *self, size_t i, char *raw, size_t *rawlen)
     const cf_tokens_t *t = self->t;
     size_t j = i, nc;
     size_t rn = 0;
+    /* a word that ends names may open one too, not alone: "the Digital Agency" */
+    const mention_t *lead = at(self, i);
+    bool led = lead && namehead_word(lead);
     while (j < t->n && j - i < 4) {
         unsigned f = t->v[j].flags;
         const mention_t *m = at(self, j);
         if (!(f & CF_TOKEN_WORD) || !(f & CF_TOKEN_CAP) || (f & CF_TOKEN_NUM) ||
-            (m && !(j > i && m->kind == M_CUE)))
+            (m && !((j > i || led) && m->kind == M_CUE)))
             break;
         if (j == i && cue_match(self, j, CF_CUE_STOPCAP, &nc) >= 0 && nc == 1)
             break;
@@ -1854,6 +1864,8 @@ name_run(const cf_assemble_t *self, size_t i, char *raw, size_t *rawlen)
         rn += len;
         j++;
     }
+    if (led && j == i + 1)
+        j = i, rn = 0;
     if (rawlen)
         *rawlen = rn;
     return j - i;
@@ -1906,7 +1918,8 @@ collect_objects(const cf_assemble_t *self, size_t from, size_t budget, int unkno
         if (m && m->a == i && is_subject_ent(m) && !m->ref) {
             copy(id, sizeof id, m->id);
             took = m->b - i + (m->poss ? 1 : 0);
-        } else if (!m && unknown_ok && (took = unknown_name(self, i, id, sizeof id)) > 0) {
+        } else if ((!m || (m->a == i && namehead_word(m))) && unknown_ok &&
+                   (took = unknown_name(self, i, id, sizeof id)) > 0) {
             if (tok_is(self, i + took, "-") && tok_is(self, i + took + 1, "based")) {
                 i += took + 2; /* "Leipzig-based hosting company X": a description */
                 continue;
@@ -2863,6 +2876,53 @@ client_fact(cf_assemble_t *self, const mention_t *m)
     }
 }
 
+/* "The agency picked AWS, Google Cloud and Oracle as its cloud providers", "Walmart
+ * chose Azure to host its stores' systems": the companies picked serve the picker, a
+ * partnership with the provider as subject (as client_fact's). The list must go on to
+ * the role they are picked for: not "analysts picked Oracle as the stock to own". */
+static void
+pick_fact(cf_assemble_t *self, const mention_t *m)
+{
+    static const char *const roles[] = {"provider", "providers", "partner",  "partners",
+                                        "supplier", "suppliers", "vendor",   "vendors",
+                                        "host",     "hosts",     "platform", "platforms"};
+    static const char *const serve[] = {"host", "run", "power", "supply", "provide", "operate"};
+    item_t ob[MAX_LIST];
+    int no = collect_objects(self, m->b, 2, UNKNOWN_ENDS, ob);
+    if (no == 0)
+        return;
+    size_t end = ob[no - 1].b, role = 0;
+    if (tok_is(self, end, "as")) {
+        for (size_t j = end + 1; j < self->t->n && j <= end + 5 && !role; j++) {
+            if (clause_end(self, j) || tok_is(self, j, ","))
+                break;
+            if (TOK_IN(self, j, roles))
+                role = j + 1;
+        }
+    } else if (tok_is(self, end, "to") && TOK_IN(self, end + 1, serve)) {
+        role = end + 2;
+    }
+    subjects_t s;
+    if (!role || !pick_subjects(self, m->a, m->b, 15, ob[0].id, &s))
+        return;
+    for (int q = 0; q < no; q++)
+        for (int r = 0; r < s.n; r++) {
+            /* the picker is no company picked */
+            bool picked = false;
+            for (int x = 0; x < no && !picked; x++)
+                picked = same_family(self, s.id[r], ob[x].id);
+            if (picked)
+                continue;
+            cand_t c;
+            cand_init(&c, "partnership", m->a, role, 0.6);
+            copy(c.subject, sizeof c.subject, ob[q].id);
+            copy(c.object, sizeof c.object, s.id[r]);
+            if (!s.context[r] && s.a[r] < c.a)
+                c.a = s.a[r];
+            emit(self, &c);
+        }
+}
+
 /* "its customers include", "Vultr's 2,000 clients such as": customers the cue's
  * provider owns, not "courting customers such as". */
 static bool
@@ -2896,13 +2956,21 @@ object_facts(cf_assemble_t *self)
             client_fact(self, m);
             continue;
         }
+        if (has(m, CF_CUE_PICK)) {
+            pick_fact(self, m);
+            continue;
+        }
         if (has(m, CF_CUE_PARTNER)) {
             if (has(m, CF_CUE_CUSTOMERS) && !owned_customers(self, m->a))
                 continue;
             type = "partnership";
-            /* "in discussions with the Pentagon about": talks are about many things */
-            if (tok_is(self, m->a, "in"))
+            /* "in discussions with the Pentagon about": talks are about many things,
+             * and talks to buy or invest are the deal's */
+            if (tok_is(self, m->a, "in")) {
+                if (sentence_has(self, CF_CUE_ACQUIRE) || sentence_has(self, CF_CUE_STAKE))
+                    continue;
                 unknown_ok = UNKNOWN_ENDS;
+            }
         } else if (has(m, CF_CUE_ACQUIRE)) {
             type = "acquisition";
             /* "lost its bid for the Pentagon contract": a bid is not always for a company */
@@ -2922,7 +2990,11 @@ object_facts(cf_assemble_t *self)
         bool jointly = tok_is(self, m->a, "jointly");
         if (jointly && tok_is(self, m->b, "by"))
             continue; /* "a chip jointly developed by X and Y": no subject to take */
-        int no = jointly ? 0 : collect_objects(self, m->b, 10, unknown_ok, ob);
+        /* "X and Y announced a joint venture", "a tie-up": the pair too; the company
+         * after the bare noun is no partner ("the joint venture owned by Orange") */
+        bool bare = (tok_is(self, m->a, "joint") || tok_is(self, m->a, "tie")) &&
+                    !tok_is(self, m->b - 1, "with") && !tok_is(self, m->b - 1, "between");
+        int no = jointly || bare ? 0 : collect_objects(self, m->b, 10, unknown_ok, ob);
         subjects_t s;
         /* "a venture between Thales and Google Cloud": the first and each other */
         if (no >= 2 && tok_is(self, m->b - 1, "between")) {
@@ -3167,8 +3239,8 @@ offering_facts(cf_assemble_t *self)
      CUE_BIT(CF_CUE_EXIT))
 #define OBJECT_TRIGGERS                                                                            \
     (CUE_BIT(CF_CUE_DIVEST) | CUE_BIT(CF_CUE_BACKED) | CUE_BIT(CF_CUE_CLIENT) |                    \
-     CUE_BIT(CF_CUE_PARTNER) | CUE_BIT(CF_CUE_ACQUIRE) | CUE_BIT(CF_CUE_STAKE) |                   \
-     CUE_BIT(CF_CUE_TARGET))
+     CUE_BIT(CF_CUE_PICK) | CUE_BIT(CF_CUE_PARTNER) | CUE_BIT(CF_CUE_ACQUIRE) |                    \
+     CUE_BIT(CF_CUE_STAKE) | CUE_BIT(CF_CUE_TARGET))
 #define OFFERING_TRIGGERS (CUE_BIT(CF_CUE_COMPARE) | CUE_BIT(CF_CUE_OFFER))
 
 /* Runs pattern when the sentence has its triggers; Debug builds run it either way and

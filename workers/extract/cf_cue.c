@@ -57,6 +57,7 @@ static const char *const names[CF_CUE_COUNT_] = {
     [CF_CUE_NEGATED] = "negated",
     [CF_CUE_SRCNOUN] = "srcnoun",
     [CF_CUE_CLIENT] = "client",
+    [CF_CUE_PICK] = "pick",
 };
 
 static const char *const statuses[] = {"reported", "announced", "planned", "rumored",
