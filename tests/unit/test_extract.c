@@ -447,6 +447,40 @@ test_partners(void)
     check_none("Oracle signed a deal with Digital in May.", "partnership");
 }
 
+/* Products set against rivals later in their sentence. */
+static void
+test_offer_rivals(void)
+{
+    static const row_t rows[] = {
+        {"Huawei Cloud introduced FlexGrid, a serverless inference service that it priced about "
+         "30 per cent below comparable AWS offerings.",
+         NULL,
+         {{"offering", "huawei-cloud", "aws", NOV, NULL, NULL, NULL, NULL, NULL, NULL,
+           "FlexGrid"}}},
+        {"Oracle began offering Lattice Max, a GPU service it pitches as cheaper than comparable "
+         "instances from AWS and CoreWeave.",
+         NULL,
+         {{"offering", "oracle", "aws", NOV, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"offering", "oracle", "coreweave", NOV, NULL, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* a product without a name, set against a rival's */
+        {"OVHcloud launched a range of bare-metal servers for AI training, which it says are "
+         "priced below comparable GPU instances from AWS.",
+         NULL,
+         {{"offering", "ovhcloud", "aws", NOV, NULL, NULL, NULL, NULL, NULL, NULL,
+           "bare-metal servers for AI training"}}},
+        /* the rival in another clause is not the product's */
+        {"Oracle launched Lattice Max in May; Zoom called its own tools comparable to AWS's.",
+         NULL,
+         {{"offering", "oracle", "-", NOV, NULL, NULL, NULL, NULL, NULL, NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+    check_none("OVHcloud launched a review of its prices on Monday.", "offering");
+    check_none("OVHcloud launched a new pricing scheme for students.", "offering");
+    check_none("OVHcloud launched a review of its prices, which it calls cheaper than AWS, a "
+               "company spokesman said on Monday in Paris.",
+               "offering");
+}
+
 static void
 test_investment(void)
 {
@@ -2068,9 +2102,9 @@ test_own_corpus(void)
 }
 
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_partners),
-             CF_TEST(test_investment), CF_TEST(test_datacenter), CF_TEST(test_objects),
-             CF_TEST(test_places_and_status), CF_TEST(test_references), CF_TEST(test_negatives),
-             CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut),
-             CF_TEST(test_hostile), CF_TEST(test_linear), CF_TEST(test_data_errors),
-             CF_TEST(test_reload), CF_TEST(test_classify), CF_TEST(test_classify_tally),
-             CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))
+             CF_TEST(test_offer_rivals), CF_TEST(test_investment), CF_TEST(test_datacenter),
+             CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
+             CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths),
+             CF_TEST(test_sentence_cut), CF_TEST(test_hostile), CF_TEST(test_linear),
+             CF_TEST(test_data_errors), CF_TEST(test_reload), CF_TEST(test_classify),
+             CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))

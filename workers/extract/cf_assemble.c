@@ -3102,6 +3102,30 @@ product_before(const cf_assemble_t *self, size_t end, char *out, size_t outsz)
     return a;
 }
 
+/* The rivals a product is set against after token `from`, in its clause: "comparable
+ * to Amazon's Redshift", "cheaper than comparable instances from AWS and CoreWeave",
+ * "30 per cent below comparable AWS offerings". Returns how many (out holds them) and
+ * the comparison's first token in *cue. */
+static int
+rivals_after(const cf_assemble_t *self, size_t from, item_t *out, size_t *cue)
+{
+    const cf_tokens_t *t = self->t;
+    for (size_t q = from; q < t->n && q < from + 30 && !clause_end(self, q); q++) {
+        const mention_t *x = at(self, q);
+        if (!x || !has(x, CF_CUE_COMPARE))
+            continue;
+        for (size_t r = x->b; r < t->n && r < x->b + 4 && !clause_end(self, r); r++) {
+            const mention_t *o = at(self, r);
+            if (o && is_subject_ent(o) && !o->ref) {
+                *cue = x->a;
+                return collect_objects(self, r, 0, UNKNOWN_NO, out);
+            }
+        }
+        return 0;
+    }
+    return 0;
+}
+
 static void
 offering_facts(cf_assemble_t *self)
 {
@@ -3178,26 +3202,53 @@ offering_facts(cf_assemble_t *self)
             /* "the release of its Zocalo service", "unveiled Azure Arc" */
             if (m->a > 0 && (t->v[m->a].flags & CF_TOKEN_CAP))
                 continue; /* a capitalized cue mid-sentence: a headline or a menu */
-            size_t j = m->b;
+            item_t rv[MAX_LIST];
+            size_t rc = 0, j = m->b;
             while (j < t->n && j < m->b + 3 && !(t->v[j].flags & CF_TOKEN_CAP))
                 j++;
-            if (j >= t->n || !(t->v[j].flags & CF_TOKEN_CAP))
-                continue;
-            /* a product named after its maker's brand: "Azure Arc", "Google Kubernetes
-             * Engine" (the brand alone is no product) */
-            const mention_t *brand = at(self, j);
-            if (brand && !(brand->kind == M_ENT && !brand->ref && brand->a == j &&
-                           brand->ekind != CF_ENTITY_SOURCE && brand->b < t->n &&
-                           (t->v[brand->b].flags & CF_TOKEN_CAP) && !at(self, brand->b)))
-                continue;
-            size_t e = brand ? brand->b : j;
-            while (e - j < 5 && name_word(self, e))
-                e++;
-            size_t nc;
-            if (!brand && cue_match(self, j, CF_CUE_STOPCAP, &nc) >= 0)
-                continue;
-            if (e < t->n && (tok_is(self, e, "service") || tok_is(self, e, "platform")))
-                e++;
+            size_t e;
+            if (j >= t->n || !(t->v[j].flags & CF_TOKEN_CAP)) {
+                /* "launched a range of bare-metal servers for AI training, which it
+                 * prices below comparable instances from AWS": a product without a name
+                 * is one when the sentence sets it against a rival's */
+                static const char *const sets[] = {"range",  "line",  "family",
+                                                   "series", "suite", "set"};
+                j = m->b;
+                if (j < t->n && (tok_is(self, j, "a") || tok_is(self, j, "an") ||
+                                 tok_is(self, j, "its") || tok_is(self, j, "their")))
+                    j++;
+                if (TOK_IN(self, j, sets) && tok_is(self, j + 1, "of"))
+                    j += 2; /* "a range of": the products' own words */
+                /* the product's words run to the comma or "which" that describes
+                 * it; a company, place or figure among them makes them something
+                 * else ("a review of its prices") */
+                bool named = false;
+                for (e = j;
+                     e < t->n && e < j + 10 && !clause_end(self, e) && !tok_is(self, e, ",") &&
+                     !tok_is(self, e, "which") && !tok_is(self, e, "that") && !named;
+                     e++) {
+                    const mention_t *x = at(self, e);
+                    named = x && x->kind != M_CUE;
+                }
+                if (named || e == j || rivals_after(self, e, rv, &rc) == 0)
+                    continue;
+            } else {
+                /* a product named after its maker's brand: "Azure Arc", "Google
+                 * Kubernetes Engine" (the brand alone is no product) */
+                const mention_t *brand = at(self, j);
+                if (brand && !(brand->kind == M_ENT && !brand->ref && brand->a == j &&
+                               brand->ekind != CF_ENTITY_SOURCE && brand->b < t->n &&
+                               (t->v[brand->b].flags & CF_TOKEN_CAP) && !at(self, brand->b)))
+                    continue;
+                e = brand ? brand->b : j;
+                while (e - j < 5 && name_word(self, e))
+                    e++;
+                size_t nc;
+                if (!brand && cue_match(self, j, CF_CUE_STOPCAP, &nc) >= 0)
+                    continue;
+                if (e < t->n && (tok_is(self, e, "service") || tok_is(self, e, "platform")))
+                    e++;
+            }
             cand_init(&c, "offering", m->a, e, 0.5);
             size_t len = phrase(self, j, e, c.detail, sizeof c.detail - 40);
             if (!len)
@@ -3208,24 +3259,19 @@ offering_facts(cf_assemble_t *self)
                     mk = self->m[q].market;
             if (mk)
                 snprintf(c.detail + len, sizeof c.detail - len, " (%s)", mk);
-            /* "..., a data warehouse comparable to Amazon's Redshift": the rival */
-            for (size_t q = e; q < t->n && q < e + 12 && !clause_end(self, q); q++) {
-                const mention_t *x = at(self, q);
-                if (!x || !has(x, CF_CUE_COMPARE))
-                    continue;
-                for (size_t r = x->b; r < t->n && r < x->b + 3; r++) {
-                    const mention_t *o = at(self, r);
-                    if (o && is_subject_ent(o) && !o->ref) {
-                        copy(c.object, sizeof c.object, o->id);
-                        widen(&c, o->a, o->b);
-                        rival_cue = x->a;
-                        break;
-                    }
+            /* "..., a data warehouse comparable to Amazon's Redshift": the rivals */
+            int nr = rivals_after(self, e, rv, &rc);
+            if (nr > 0)
+                rival_cue = rc;
+            for (int q = 0; q < (nr > 0 ? nr : 1); q++) {
+                cand_t x = c;
+                if (nr > 0) {
+                    copy(x.object, sizeof x.object, rv[q].id);
+                    widen(&x, rv[q].a, rv[q].b);
                 }
-                break;
+                if (pick_subjects(self, m->a, m->b, 25, x.object[0] ? x.object : NULL, &s))
+                    emit_subjects(self, &x, &s);
             }
-            if (pick_subjects(self, m->a, m->b, 25, c.object[0] ? c.object : NULL, &s))
-                emit_subjects(self, &c, &s);
         }
     }
 }
