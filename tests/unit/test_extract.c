@@ -1295,6 +1295,19 @@ test_unseen_phrasing(void)
     check_none("Alibaba Cloud sells in most regions in Asia and in other regions in Europe.",
                "datacenter");
     check_none("Azure opened an office in the Asia-Pacific region in Sydney.", "datacenter");
+    /* a place the places list does not know, right after the data centers' "in" */
+    static const row_t unlisted[] = {
+        {"AWS now has three availability zones in Aragon.",
+         NULL,
+         {{"datacenter", "aws", NULL, 3, "count", NULL, "Aragon", NULL, NULL, NULL}}},
+        {"Equinix opened a data center near Valdora Springs last year.",
+         NULL,
+         {{"datacenter", "equinix", NULL, NOV, NULL, NULL, "Valdora Springs", NULL, NULL, NULL}}},
+    };
+    check_rows(unlisted, sizeof unlisted / sizeof *unlisted);
+    check_none("Equinix opened a data center in the Valdora hills.", "datacenter");
+    check_none("Equinix opened a data center in May.", "datacenter");
+    check_none("Equinix opened a data center in Oracle's old office.", "datacenter");
     /* the regions where counted data centers are count too (tests/corpus-fresh's call:
      * a cloud region is a data center) */
     static const row_t regions[] = {

@@ -2047,6 +2047,23 @@ dc_where(const cf_assemble_t *self, size_t i)
     return i + 1;
 }
 
+/* The places of data centers from token `from` (collect_places with budget), the
+ * cue ending at `end`: those the places list knows, else a name it does not right
+ * after the cue's "in", "near" or "across" ("three zones in Aragon", "a campus near
+ * Talavera de la Reina"), the only thing a capitalized name there can be. */
+static int
+dc_places(const cf_assemble_t *self, size_t end, size_t from, size_t budget, item_t *out)
+{
+    int np = collect_places(self, from, budget, out);
+    size_t w = dc_where(self, end), k;
+    if (np == 0 && w > end && (k = unknown_place(self, w, out[0].id))) {
+        out[0].a = w;
+        out[0].b = w + k;
+        np = 1;
+    }
+    return np;
+}
+
 /* The word one with a place after a data-center cue: a count of one in a breakdown
  * ("two campuses, one in Pune and one in Chennai": after the counted cue, or after a
  * place and a separator; not ", and one in Virginia lost power" after a cue), or a
@@ -2517,7 +2534,7 @@ number_facts(cf_assemble_t *self)
             self->m[after - self->m].counted = true;
             item_t pl[MAX_LIST];
             size_t w = dc_where(self, after->b);
-            if (w && collect_places(self, w, 2, pl) > 0) {
+            if (w && dc_places(self, after->b, w, 2, pl) > 0) {
                 copy(c.place, sizeof c.place, pl[0].id);
                 widen(&c, pl[0].a, pl[0].b);
             }
@@ -2610,7 +2627,7 @@ place_facts(cf_assemble_t *self)
         /* a cue a count took has its fact; another one in the sentence may name a place:
          * "runs 43 data centers and will open a facility in Mumbai" */
         if (has(m, CF_CUE_DATACENTER) && !m->counted) {
-            np = collect_places(self, m->b, 8, pl);
+            np = dc_places(self, m->b, m->b, 8, pl);
             /* "its Navi Mumbai campus", "a Frankfurt data center": a city or state right
              * before (not "European data centers") */
             const mention_t *pb = m->a > 0 ? at(self, m->a - 1) : NULL;
