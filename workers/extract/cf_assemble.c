@@ -672,9 +672,10 @@ cloud_region(const cf_assemble_t *self, size_t i)
         n2->kind == M_NUM)
         b = n2;
     /* "52 regions"; "94 zones in 29 regions" counts both (tests/corpus-fresh's call, where
-     * tests/corpus read "13 data centers in eight regions" as one count) */
+     * tests/corpus read "13 data centers in eight regions" as one count); not regions
+     * a list names after a colon ("three regions: the Americas, EMEA and Asia") */
     if (b && b->kind == M_NUM)
-        return true;
+        return !tok_is(self, i + 1, ":");
     /* otherwise a place must follow: "a new region in Riyadh", "its first region in" */
     if (!tok_is(self, i + 1, "in"))
         return false;
@@ -2183,6 +2184,21 @@ revenue_mix(const cf_assemble_t *self, const mention_t *n)
     return false;
 }
 
+/* "of the bank's cloud spending", "of total spending by its customers": the spending
+ * [a, b) is one buyer's, not a market's (a place's is: "China's cloud spending"). */
+static bool
+one_spender(const cf_assemble_t *self, size_t a, size_t b)
+{
+    static const char *const by[] = {"by", "at", "from"};
+    for (size_t j = a; j < b; j++) {
+        const mention_t *x = at(self, j);
+        if (tok_is(self, j, "'s") && !(x && x->kind == M_PLACE) &&
+            !(j > 0 && (x = at(self, j - 1)) && x->kind == M_PLACE))
+            return true;
+    }
+    return TOK_IN(self, b + 1, by);
+}
+
 /* "of the (European) cloud infrastructure market": the token past "market(s)" when
  * an "of" at i leads to it within 8 words (hyphens not counted), else 0. */
 static size_t
@@ -2202,7 +2218,7 @@ of_market_end(const cf_assemble_t *self, size_t i)
         /* "36 percent of China's cloud spending" is the market's; "of its IT
          * spending" a budget's part */
         if ((tok_is(self, j, "spending") || tok_is(self, j, "spend")) &&
-            !TOK_IN(self, i + 1, owners))
+            !TOK_IN(self, i + 1, owners) && !one_spender(self, i + 1, j))
             return j + 1;
         if (clause_end(self, j) || tok_is(self, j, ","))
             return 0;
@@ -2269,10 +2285,22 @@ percents_listed(const cf_assemble_t *self, const mention_t *x, const mention_t *
     return true;
 }
 
+/* "at 4% lower", "at 12 percent below its peak", "a 40 percent discount": a percent
+ * that measures a change or a gap, not a part of a market. */
+static bool
+compared_after(const cf_assemble_t *self, size_t i)
+{
+    static const char *const words[] = {"lower",    "higher",    "below", "above", "less",
+                                        "more",     "cheaper",   "off",   "down",  "up",
+                                        "discount", "discounts", "cut",   "cuts",  "increase",
+                                        "drop",     "rise",      "fall",  "gain"};
+    return TOK_IN(self, i, words);
+}
+
 /* The company whose share the percent n is, named right at it: "IBM's 3 percent"
  * (not the subject of the clause: "Oracle's is 2 percent, against IBM's 3
- * percent"), or after a sentence's opening "With 7.5% of the market," ("...,
- * Rackspace remains"). NULL when neither. */
+ * percent"), or after a sentence that opens with the figure alone, "With 7.5% of the
+ * market," ("..., Rackspace remains"). NULL when neither. */
 static const mention_t *
 share_holder(const cf_assemble_t *self, const mention_t *n)
 {
@@ -2280,8 +2308,17 @@ share_holder(const cf_assemble_t *self, const mention_t *n)
     const mention_t *p = k > 0 ? &self->m[k - 1] : NULL;
     if (p && p->poss && p->b + 1 == n->a && is_subject_ent(p) && !p->ref)
         return p;
-    if (!tok_is(self, 0, "with"))
+    /* "With 7.5% of the market,", "With 9 percent,": nothing but the figure before it,
+     * a market or the comma after (not "With 20% of its staff cut,") */
+    const mention_t *sh = at(self, n->b);
+    if (!tok_is(self, 0, "with") ||
+        !(of_market_end(self, n->b) || tok_is(self, n->b, ",") || (sh && has(sh, CF_CUE_SHARE))))
         return NULL;
+    for (size_t i = 1; i < n->a; i++)
+        if (!tok_is(self, i, "about") && !tok_is(self, i, "nearly") && !tok_is(self, i, "almost") &&
+            !tok_is(self, i, "roughly") && !tok_is(self, i, "just") && !tok_is(self, i, "over") &&
+            !tok_is(self, i, "a"))
+            return NULL;
     for (size_t i = n->b; i < self->t->n && i < n->b + 10; i++) {
         if (clause_end_tok(self, i))
             return NULL;
@@ -2316,11 +2353,13 @@ pair_shares(const cf_assemble_t *self, const mention_t *n, subjects_t *s)
                 return true;
         return false;
     }
-    /* a list longer than MAX_SUBJ keeps its last companies */
+    /* a list longer than MAX_SUBJ keeps its last companies; more companies than
+     * percents leave out the first ("Unlike AWS, Microsoft and Google gained,
+     * reaching 23% and 11%") */
     size_t cut = len > (size_t)s->n && s->n == MAX_SUBJ ? len - MAX_SUBJ : 0;
-    if (len - cut != (size_t)s->n || k - first < cut)
+    if ((len - cut > (size_t)s->n) || k - first < cut)
         return false;
-    size_t rank = k - first - cut;
+    size_t rank = k - first - cut + ((size_t)s->n - (len - cut));
     for (int q = 0; q < s->n; q++) {
         size_t before = 0;
         for (int r = 0; r < s->n; r++)
@@ -2350,10 +2389,16 @@ number_facts(cf_assemble_t *self)
     bool growth = sentence_has(self, CF_CUE_GROWTH);
     /* "Amazon leads the market, followed by Microsoft at 21%": a ranking in a
      * sentence about a market names shares without the word */
-    bool market = false;
-    for (size_t i = 0; i < self->t->n && !share && !revenue && !growth && !market; i++)
-        market = (tok_is(self, i, "market") || tok_is(self, i, "markets")) &&
-                 !(i > 0 && (tok_is(self, i - 1, "stock") || tok_is(self, i - 1, "capital")));
+    static const char *const leads[] = {"leads",   "led",     "leader",    "leaders",  "lead",
+                                        "trails",  "trail",   "behind",    "ranked",   "ranks",
+                                        "ranking", "ranking", "dominates", "dominated"};
+    bool market = false, lead = false;
+    for (size_t i = 0; i < self->t->n && !share && !revenue && !growth; i++) {
+        market |= (tok_is(self, i, "market") || tok_is(self, i, "markets")) &&
+                  !(i > 0 && (tok_is(self, i - 1, "stock") || tok_is(self, i - 1, "capital")));
+        lead |= TOK_IN(self, i, leads);
+    }
+    market &= lead;
     /* "... 31 percent of the market. Alibaba followed with four percent": a ranking
      * goes on without the word share (in the next two sentences), as long as each
      * percent has its company */
@@ -2411,7 +2456,8 @@ number_facts(cf_assemble_t *self)
                     emit_subjects(self, &c, &s);
                     continue;
                 }
-            } else if (share || of_market || carry || (market && ranking_percent(self, n))) {
+            } else if ((share || of_market || carry || (market && ranking_percent(self, n))) &&
+                       !compared_after(self, n->b)) {
                 /* "the combined share of A, B and C", "together they hold": no one's */
                 /* "..., up from 58 per cent": the sum's earlier level */
                 bool aggregate = summed && n->a > 0 && tok_is(self, n->a - 1, "from");
@@ -2904,9 +2950,15 @@ pick_fact(cf_assemble_t *self, const mention_t *m)
                                         "supplier", "suppliers", "vendor",   "vendors",
                                         "host",     "hosts",     "platform", "platforms"};
     static const char *const serve[] = {"host", "run", "power", "supply", "provide", "operate"};
+    static const char *const be[] = {"was", "were", "is", "are", "be", "been", "being"};
+    /* "Dell was picked by Rackspace": the roles turn round; leave it */
+    if (tok_is(self, m->b, "by") || (m->a > 0 && TOK_IN(self, m->a - 1, be)))
+        return;
     item_t ob[MAX_LIST];
     int no = collect_objects(self, m->b, 2, UNKNOWN_ENDS, ob);
-    if (no == 0)
+    /* the companies picked follow the verb ("the" aside): not "that startups chose,
+     * with Azure as their second provider" */
+    if (no == 0 || ob[0].a > m->b + 1)
         return;
     size_t end = ob[no - 1].b, role = 0;
     if (tok_is(self, end, "as")) {
@@ -2956,6 +3008,65 @@ owned_customers(const cf_assemble_t *self, size_t a)
     return false;
 }
 
+/* Does a noun of working together follow token i in its clause ("in talks with X over a
+ * partnership")? */
+static bool
+partner_noun_after(const cf_assemble_t *self, size_t i)
+{
+    static const char *const nouns[] = {"partnership", "alliance",  "venture",
+                                        "tie-up",      "tie",       "collaboration",
+                                        "cooperation", "agreement", "partnerships"};
+    for (size_t j = i; j < self->t->n && j < i + 12 && !clause_end(self, j); j++)
+        if (TOK_IN(self, j, nouns))
+            return true;
+    return false;
+}
+
+/* "won a contract from", "secured a $40 million contract from": a verb of winning
+ * before the contract at token c, not after "to" ("failed to win a contract"). */
+static bool
+contract_won(const cf_assemble_t *self, size_t c)
+{
+    static const char *const wins[] = {"won",     "wins",   "win",    "winning",  "secured",
+                                       "secures", "landed", "lands",  "received", "receives",
+                                       "awarded", "bagged", "signed", "signs",    "clinched"};
+    for (size_t j = c; j > 0 && c - j < 6; j--) {
+        if (TOK_IN(self, j - 1, wins))
+            return !(j >= 2 && tok_is(self, j - 2, "to"));
+        if (clause_end(self, j - 1) || tok_is(self, j - 1, ","))
+            break;
+    }
+    return false;
+}
+
+/* Does the pair s (from pick_subjects) make what the cue at tok names: the first of them
+ * after no preposition ("Like Microsoft and Google, ..."), and a verb of making between
+ * the last of them and the cue ("announced", "formed", "set up"). */
+static bool
+pair_makes(const cf_assemble_t *self, const subjects_t *s, size_t tok)
+{
+    static const char *const makes[] = {"announced",   "announce", "announces", "formed",
+                                        "form",        "forms",    "set",       "sets",
+                                        "created",     "create",   "launched",  "launch",
+                                        "established", "unveiled", "signed",    "agreed"};
+    static const char *const preps[] = {"like", "unlike", "with",    "than", "of",
+                                        "by",   "from",   "against", "to",   "for"};
+    size_t first = s->a[0], last = s->a[0];
+    for (int q = 1; q < s->n; q++) {
+        first = s->a[q] < first ? s->a[q] : first;
+        last = s->a[q] > last ? s->a[q] : last;
+    }
+    if (s->context[0] || (first > 0 && TOK_IN(self, first - 1, preps)))
+        return false;
+    for (size_t j = last; j < tok; j++) {
+        if (tok_is(self, j, ","))
+            return false;
+        if (TOK_IN(self, j, makes))
+            return true;
+    }
+    return false;
+}
+
 static void
 object_facts(cf_assemble_t *self)
 {
@@ -2982,12 +3093,18 @@ object_facts(cf_assemble_t *self)
                 continue;
             type = "partnership";
             /* "in discussions with the Pentagon about": talks are about many things,
-             * and talks to buy or invest are the deal's */
+             * and talks to buy or invest are the deal's; "in talks with" is a
+             * partnership only when they are about one ("over a partnership") */
             if (tok_is(self, m->a, "in")) {
                 if (sentence_has(self, CF_CUE_ACQUIRE) || sentence_has(self, CF_CUE_STAKE))
                     continue;
+                if (!tok_is(self, m->a + 1, "discussions") && !partner_noun_after(self, m->b))
+                    continue;
                 unknown_ok = UNKNOWN_ENDS;
             }
+            /* "won a contract from the agency", not "lost" or "failed to win" one */
+            if (tok_is(self, m->a + 1, "from") && !contract_won(self, m->a))
+                continue;
         } else if (has(m, CF_CUE_ACQUIRE)) {
             type = "acquisition";
             /* "lost its bid for the Pentagon contract": a bid is not always for a company */
@@ -3038,9 +3155,12 @@ object_facts(cf_assemble_t *self)
             minority_stake_between(self, m->b, ob[0].a))
             continue;
         if (no == 0) {
-            /* "X and Y announced a partnership": the coordinated pair */
+            /* "X and Y announced a partnership": the coordinated pair; for a bare
+             * venture, the pair that makes it ("Amazon and Microsoft both compete with
+             * the joint venture", "Like Microsoft and Google, Oracle set up one": no) */
             if (strcmp(type, "partnership") != 0 ||
-                !pick_subjects(self, m->a, m->b, 12, NULL, &s) || s.n < 2)
+                !pick_subjects(self, m->a, m->b, 12, NULL, &s) || s.n < 2 ||
+                (bare && !pair_makes(self, &s, m->a)))
                 continue;
             cand_t c;
             cand_init(&c, type, m->a, m->b, 0.6);
