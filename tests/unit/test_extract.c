@@ -409,6 +409,10 @@ test_shares(void)
                "market_share");
     check_none("As the market cooled, Snowflake, at 12 percent below its peak, led the decliners.",
                "market_share");
+    check_none("In cloud revenue growth Oracle leads the market, followed by Google at 28%.",
+               "market_share");
+    check_none("Oracle grew fastest and leads the market, followed by Google at 28%.",
+               "market_share");
     check_none("With 20% of its staff cut, Rackspace lost market share.", "market_share");
     check_none("With a 40% price cut, Oracle hopes to win market share from AWS.", "market_share");
     check_none("Oracle said AI now accounts for 25% of total spending by its customers.",

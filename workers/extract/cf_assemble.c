@@ -2285,6 +2285,25 @@ percents_listed(const cf_assemble_t *self, const mention_t *x, const mention_t *
     return true;
 }
 
+/* "Amazon leads the market, followed by Microsoft at 21%": a sentence that ranks a
+ * market names shares without the word (not "In the storage market, Dell cut prices
+ * by 15%, followed by NetApp at 10%", nor a stock market). Scans the sentence: call it
+ * only for a percent a ranking gives. */
+static bool
+ranks_market(const cf_assemble_t *self)
+{
+    static const char *const leads[] = {"leads",   "led",       "leader",   "leaders", "lead",
+                                        "trails",  "trail",     "behind",   "ranked",  "ranks",
+                                        "ranking", "dominates", "dominated"};
+    bool market = false, lead = false;
+    for (size_t i = 0; i < self->t->n && !(market && lead); i++) {
+        market |= (tok_is(self, i, "market") || tok_is(self, i, "markets")) &&
+                  !(i > 0 && (tok_is(self, i - 1, "stock") || tok_is(self, i - 1, "capital")));
+        lead |= TOK_IN(self, i, leads);
+    }
+    return market && lead;
+}
+
 /* "at 4% lower", "at 12 percent below its peak", "a 40 percent discount": a percent
  * that measures a change or a gap, not a part of a market. */
 static bool
@@ -2387,18 +2406,6 @@ number_facts(cf_assemble_t *self)
     }
     bool revenue = sentence_has(self, CF_CUE_REVENUE);
     bool growth = sentence_has(self, CF_CUE_GROWTH);
-    /* "Amazon leads the market, followed by Microsoft at 21%": a ranking in a
-     * sentence about a market names shares without the word */
-    static const char *const leads[] = {"leads",   "led",     "leader",    "leaders",  "lead",
-                                        "trails",  "trail",   "behind",    "ranked",   "ranks",
-                                        "ranking", "ranking", "dominates", "dominated"};
-    bool market = false, lead = false;
-    for (size_t i = 0; i < self->t->n && !share && !revenue && !growth; i++) {
-        market |= (tok_is(self, i, "market") || tok_is(self, i, "markets")) &&
-                  !(i > 0 && (tok_is(self, i - 1, "stock") || tok_is(self, i - 1, "capital")));
-        lead |= TOK_IN(self, i, leads);
-    }
-    market &= lead;
     /* "... 31 percent of the market. Alibaba followed with four percent": a ranking
      * goes on without the word share (in the next two sentences), as long as each
      * percent has its company */
@@ -2456,7 +2463,8 @@ number_facts(cf_assemble_t *self)
                     emit_subjects(self, &c, &s);
                     continue;
                 }
-            } else if ((share || of_market || carry || (market && ranking_percent(self, n))) &&
+            } else if ((share || of_market || carry ||
+                        (!revenue && !growth && ranking_percent(self, n) && ranks_market(self))) &&
                        !compared_after(self, n->b)) {
                 /* "the combined share of A, B and C", "together they hold": no one's */
                 /* "..., up from 58 per cent": the sum's earlier level */
@@ -3013,9 +3021,9 @@ owned_customers(const cf_assemble_t *self, size_t a)
 static bool
 partner_noun_after(const cf_assemble_t *self, size_t i)
 {
-    static const char *const nouns[] = {"partnership", "alliance",  "venture",
-                                        "tie-up",      "tie",       "collaboration",
-                                        "cooperation", "agreement", "partnerships"};
+    /* "tie-up" is three tokens: its "tie" stands for it */
+    static const char *const nouns[] = {"partnership", "partnerships",  "alliance",    "venture",
+                                        "tie",         "collaboration", "cooperation", "agreement"};
     for (size_t j = i; j < self->t->n && j < i + 12 && !clause_end(self, j); j++)
         if (TOK_IN(self, j, nouns))
             return true;
