@@ -81,7 +81,7 @@ next_article(void *arg, cf_article_t *a, cf_err_t *err)
                 else if ((size_t)n - skip >= 3 && memcmp(line + skip, "\xef\xbb\xbf", 3) == 0)
                     what = "a byte order mark (U+FEFF) before the object: only the input's "
                            "first line may start with one";
-                fprintf(stderr, "cloudfact: %s:%zu: not JSON: %s\n", s->jsonl_name, s->lineno,
+                fprintf(stderr, "cloudfact: push: %s:%zu: not JSON: %s\n", s->jsonl_name, s->lineno,
                         what);
                 s->read_errors++;
                 continue;
@@ -89,7 +89,8 @@ next_article(void *arg, cf_article_t *a, cf_err_t *err)
             int rc = cf_json_to_article(obj, a, &aerr);
             json_decref(obj);
             if (rc != CF_OK) {
-                fprintf(stderr, "cloudfact: %s:%zu: %s\n", s->jsonl_name, s->lineno, aerr.text);
+                fprintf(stderr, "cloudfact: push: %s:%zu: %s\n", s->jsonl_name, s->lineno,
+                        aerr.text);
                 s->read_errors++;
                 continue;
             }
@@ -117,7 +118,7 @@ next_article(void *arg, cf_article_t *a, cf_err_t *err)
             rc = cmd_text_to_article(buf, len, a, why, sizeof why);
         free(buf);
         if (rc != 0) {
-            fprintf(stderr, "cloudfact: standard input: %s\n", why);
+            fprintf(stderr, "cloudfact: push: standard input: %s\n", why);
             s->read_errors++;
             return 0;
         }
@@ -131,7 +132,7 @@ next_article(void *arg, cf_article_t *a, cf_err_t *err)
         size_t len;
         char *data = cmd_read_file(path, &len, why, sizeof why);
         if (!data || cmd_text_to_article(data, len, a, why, sizeof why) != 0) {
-            fprintf(stderr, "cloudfact: %s: %s; skipped\n", path, why);
+            fprintf(stderr, "cloudfact: push: %s: %s; skipped\n", path, why);
             free(data);
             cf_article_clear(a);
             s->read_errors++;

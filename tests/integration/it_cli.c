@@ -251,7 +251,9 @@ main(void)
                               d.ingest,  tmp("bom.jsonl"), NULL};
     rc = run(true, tmp("push5.out"), tmp("push5.err"), bom_argv);
     perr = it_slurp(tmp("push5.err"), NULL);
-    CHECK(rc == 1 && strstr(perr, "accepted 1,") &&
+    char bom_want[400];
+    snprintf(bom_want, sizeof bom_want, "cloudfact: push: %s:2: not JSON", tmp("bom.jsonl"));
+    CHECK(rc == 1 && strstr(perr, "accepted 1,") && strstr(perr, bom_want) &&
               strstr(perr, "bom.jsonl:2: not JSON: duplicate object key") &&
               strstr(perr, "bom.jsonl:3: not JSON: a string holds \\u0000, which no article") &&
               strstr(perr, "bom.jsonl:4: not JSON: a byte order mark (U+FEFF) before the object") &&
