@@ -456,8 +456,37 @@ test_partners(void)
         {"Baidu and Alibaba Cloud announced a joint venture on Sunday.",
          NULL,
          {{"partnership", "baidu", "alibaba-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* a pair's verb without "with"; a memorandum; "co-" as "jointly" */
+        {"Nokia and Microsoft have partnered to bring cloud services to carriers.",
+         NULL,
+         {{"partnership", "nokia", "microsoft", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Oracle and Nvidia joined forces last year to link their clouds.",
+         NULL,
+         {{"partnership", "oracle", "nvidia", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Huawei signed a memorandum of understanding with Baidu in March.",
+         NULL,
+         {{"partnership", "huawei", "baidu", NOV, NULL, NULL, NULL, "announced", NULL, NULL}}},
+        {"Dell signed an MoU with Rackspace.",
+         NULL,
+         {{"partnership", "dell", "rackspace", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Intel and Google Cloud will co-develop server chips.",
+         NULL,
+         {{"partnership", "intel", "google-cloud", NOV, NULL, NULL, NULL, "planned", NULL, NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
+    /* the pair's verb: not of a pair after a preposition or a comma, not one company's,
+     * and what follows it is no partner */
+    check_none("Like Microsoft and Google, Oracle has partnered to sell chips.", "partnership");
+    check_none("Unlike Microsoft and Google, which partnered early, Oracle waited.", "partnership");
+    check_none("Oracle has partnered to sell chips to Microsoft.", "partnership");
+    check_none("Oracle joined the Linux Foundation with Microsoft in 2019.", "partnership");
+    check_none("Microsoft and Google are rivals, and Oracle has teamed up to sell chips.",
+               "partnership");
+    check_none("Microsoft and Google lead, and the rest have partnered to catch up.",
+               "partnership");
+    check_none("Microsoft and Google sell chips to big banks in many countries that have "
+               "partnered to cut costs.",
+               "partnership");
     /* picked for no role a provider plays; picked by a company named after */
     check_none("Zoom picked Oracle as the best stock of the year.", "partnership");
     check_none("Analysts picked Zoom and Oracle as providers to watch.", "partnership");

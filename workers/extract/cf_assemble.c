@@ -3050,6 +3050,25 @@ contract_won(const cf_assemble_t *self, size_t c)
 /* Does the pair s (from pick_subjects) make what the cue at tok names: the first of them
  * after no preposition ("Like Microsoft and Google, ..."), and a verb of making between
  * the last of them and the cue ("announced", "formed", "set up"). */
+/* Is the pair s (from pick_subjects) the subject of what follows it: no context word
+ * and no preposition before the first ("Like Microsoft and Google, ..."). *last: the
+ * start of the last of them. */
+static bool
+pair_leads(const cf_assemble_t *self, const subjects_t *s, size_t *last)
+{
+    static const char *const preps[] = {"like", "unlike", "with",    "than", "of",
+                                        "by",   "from",   "against", "to",   "for"};
+    size_t first = s->a[0];
+    *last = s->a[0];
+    for (int q = 1; q < s->n; q++) {
+        first = s->a[q] < first ? s->a[q] : first;
+        *last = s->a[q] > *last ? s->a[q] : *last;
+    }
+    return !s->context[0] && !(first > 0 && TOK_IN(self, first - 1, preps));
+}
+
+/* Does the pair s make what the cue at tok names: pair_leads, and a verb of making
+ * between the last of them and the cue ("announced", "formed", "set up"). */
 static bool
 pair_makes(const cf_assemble_t *self, const subjects_t *s, size_t tok)
 {
@@ -3057,14 +3076,8 @@ pair_makes(const cf_assemble_t *self, const subjects_t *s, size_t tok)
                                         "form",        "forms",    "set",       "sets",
                                         "created",     "create",   "launched",  "launch",
                                         "established", "unveiled", "signed",    "agreed"};
-    static const char *const preps[] = {"like", "unlike", "with",    "than", "of",
-                                        "by",   "from",   "against", "to",   "for"};
-    size_t first = s->a[0], last = s->a[0];
-    for (int q = 1; q < s->n; q++) {
-        first = s->a[q] < first ? s->a[q] : first;
-        last = s->a[q] > last ? s->a[q] : last;
-    }
-    if (s->context[0] || (first > 0 && TOK_IN(self, first - 1, preps)))
+    size_t last;
+    if (!pair_leads(self, s, &last))
         return false;
     for (size_t j = last; j < tok; j++) {
         if (tok_is(self, j, ","))
@@ -3073,6 +3086,15 @@ pair_makes(const cf_assemble_t *self, const subjects_t *s, size_t tok)
             return true;
     }
     return false;
+}
+
+/* Is the pair s the subject of the verb at tok ("Nokia and Microsoft have partnered"):
+ * pair_leads, and the verb a few words after the last of them. */
+static bool
+pair_acts(const cf_assemble_t *self, const subjects_t *s, size_t tok)
+{
+    size_t last;
+    return pair_leads(self, s, &last) && tok >= last && tok - last <= 6;
 }
 
 static void
@@ -3132,11 +3154,15 @@ object_facts(cf_assemble_t *self)
         bool jointly = tok_is(self, m->a, "jointly");
         if (jointly && tok_is(self, m->b, "by"))
             continue; /* "a chip jointly developed by X and Y": no subject to take */
+        /* "Nokia and Microsoft have partnered", "teamed up", "joined forces": a verb
+         * without "with" is the pair's, and what follows it is no partner */
+        static const char *const pair_verbs[] = {"partnered", "teamed", "joined", "join"};
+        bool acts = TOK_IN(self, m->a, pair_verbs) && !tok_is(self, m->b - 1, "with");
         /* "X and Y announced a joint venture", "a tie-up": the pair too; the company
          * after the bare noun is no partner ("the joint venture owned by Orange") */
         bool bare = (tok_is(self, m->a, "joint") || tok_is(self, m->a, "tie")) &&
                     !tok_is(self, m->b - 1, "with") && !tok_is(self, m->b - 1, "between");
-        int no = jointly || bare ? 0 : collect_objects(self, m->b, 10, unknown_ok, ob);
+        int no = jointly || bare || acts ? 0 : collect_objects(self, m->b, 10, unknown_ok, ob);
         subjects_t s;
         /* "a venture between Thales and Google Cloud": the first and each other */
         if (no >= 2 && tok_is(self, m->b - 1, "between")) {
@@ -3168,7 +3194,7 @@ object_facts(cf_assemble_t *self)
              * the joint venture", "Like Microsoft and Google, Oracle set up one": no) */
             if (strcmp(type, "partnership") != 0 ||
                 !pick_subjects(self, m->a, m->b, 12, NULL, &s) || s.n < 2 ||
-                (bare && !pair_makes(self, &s, m->a)))
+                (bare && !pair_makes(self, &s, m->a)) || (acts && !pair_acts(self, &s, m->a)))
                 continue;
             cand_t c;
             cand_init(&c, type, m->a, m->b, 0.6);
