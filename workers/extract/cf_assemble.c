@@ -3047,9 +3047,6 @@ contract_won(const cf_assemble_t *self, size_t c)
     return false;
 }
 
-/* Does the pair s (from pick_subjects) make what the cue at tok names: the first of them
- * after no preposition ("Like Microsoft and Google, ..."), and a verb of making between
- * the last of them and the cue ("announced", "formed", "set up"). */
 /* Is the pair s (from pick_subjects) the subject of what follows it: no context word
  * and no preposition before the first ("Like Microsoft and Google, ..."). *last: the
  * start of the last of them. */
