@@ -456,7 +456,7 @@ test_partners(void)
         {"Baidu and Alibaba Cloud announced a joint venture on Sunday.",
          NULL,
          {{"partnership", "baidu", "alibaba-cloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
-        /* a pair's verb without "with"; a memorandum; "co-" as "jointly" */
+        /* a pair's verb without "with"; a memorandum; "co-develop" the pair's */
         {"Nokia and Microsoft have partnered to bring cloud services to carriers.",
          NULL,
          {{"partnership", "nokia", "microsoft", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
@@ -474,8 +474,8 @@ test_partners(void)
          {{"partnership", "intel", "google-cloud", NOV, NULL, NULL, NULL, "planned", NULL, NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
-    /* the pair's verb: not of a pair after a preposition or a comma, not one company's,
-     * and what follows it is no partner */
+    /* the pair's verb: not of a pair after a preposition or far before the verb, not
+     * one company's, and what follows it is no partner */
     check_none("Like Microsoft and Google, Oracle has partnered to sell chips.", "partnership");
     check_none("Unlike Microsoft and Google, which partnered early, Oracle waited.", "partnership");
     check_none("Oracle has partnered to sell chips to Microsoft.", "partnership");

@@ -2333,10 +2333,10 @@ share_holder(const cf_assemble_t *self, const mention_t *n)
     if (!tok_is(self, 0, "with") ||
         !(of_market_end(self, n->b) || tok_is(self, n->b, ",") || (sh && has(sh, CF_CUE_SHARE))))
         return NULL;
+    static const char *const about[] = {"about", "nearly", "almost", "roughly",
+                                        "just",  "over",   "a"};
     for (size_t i = 1; i < n->a; i++)
-        if (!tok_is(self, i, "about") && !tok_is(self, i, "nearly") && !tok_is(self, i, "almost") &&
-            !tok_is(self, i, "roughly") && !tok_is(self, i, "just") && !tok_is(self, i, "over") &&
-            !tok_is(self, i, "a"))
+        if (!TOK_IN(self, i, about))
             return NULL;
     for (size_t i = n->b; i < self->t->n && i < n->b + 10; i++) {
         if (clause_end_tok(self, i))
@@ -2367,8 +2367,9 @@ pair_shares(const cf_assemble_t *self, const mention_t *n, subjects_t *s)
     for (int q = 1; q < s->n; q++)
         from = s->a[q] < from ? s->a[q] : from;
     if (len == 1) {
+        static const char *const each[] = {"each", "apiece", "both"};
         for (size_t j = from; j < self->t->n && j <= n->b + 2; j++)
-            if (tok_is(self, j, "each") || tok_is(self, j, "apiece") || tok_is(self, j, "both"))
+            if (TOK_IN(self, j, each))
                 return true;
         return false;
     }
@@ -3372,6 +3373,7 @@ offering_facts(cf_assemble_t *self)
                 continue; /* a capitalized cue mid-sentence: a headline or a menu */
             item_t rv[MAX_LIST];
             size_t rc = 0, j = m->b;
+            int nr = -1; /* rivals_after's answer, once asked */
             while (j < t->n && j < m->b + 3 && !(t->v[j].flags & CF_TOKEN_CAP))
                 j++;
             size_t e;
@@ -3398,7 +3400,7 @@ offering_facts(cf_assemble_t *self)
                     const mention_t *x = at(self, e);
                     named = x && x->kind != M_CUE;
                 }
-                if (named || e == j || rivals_after(self, e, rv, &rc) == 0)
+                if (named || e == j || (nr = rivals_after(self, e, rv, &rc)) == 0)
                     continue;
             } else {
                 /* a product named after its maker's brand: "Azure Arc", "Google
@@ -3428,7 +3430,8 @@ offering_facts(cf_assemble_t *self)
             if (mk)
                 snprintf(c.detail + len, sizeof c.detail - len, " (%s)", mk);
             /* "..., a data warehouse comparable to Amazon's Redshift": the rivals */
-            int nr = rivals_after(self, e, rv, &rc);
+            if (nr < 0)
+                nr = rivals_after(self, e, rv, &rc);
             if (nr > 0)
                 rival_cue = rc;
             for (int q = 0; q < (nr > 0 ? nr : 1); q++) {
