@@ -41,9 +41,12 @@
  * client that asks for a large article again and again without reading held a copy
  * per request (1,000 requests for a 4 MB article: 4 GB). */
 #define ARTICLE_HELD_MAX (64u << 20)
-/* ... and per client (routing id, hashed into HELD_PEERS counters: two clients may
- * share one), so that one client that reads nothing cannot take the whole budget */
+/* ... and per client (routing id), so that one client that reads nothing cannot take
+ * the whole budget */
 #define ARTICLE_HELD_PEER_MAX (16u << 20)
+/* Clients with `article` replies held at once; one more is answered busy. Each has a
+ * slot of its own: counters shared by a hash let a client that reads nothing make
+ * busy another that happened to land in its bucket. */
 #define HELD_PEERS 256
 #define QUARANTINE_PAGE 500     /* failed articles per `quarantine` stream */
 #define STREAM_PAGE 512         /* facts one cursor holds at most (one page) */
@@ -123,17 +126,23 @@ typedef struct stream {
 /* The bytes of `article` replies handed to ZeroMQ and not released yet. ZeroMQ
  * releases a reply on its I/O thread, possibly after cf_query_destroy (linger): the
  * count is shared, and freed by whichever lets go of it last. */
+typedef struct held_peer {
+    atomic_size_t bytes;  /* 0: the slot is free (only the loop's thread adds) */
+    unsigned char id_len; /* the client's routing id: the loop's thread only */
+    unsigned char id[255];
+} held_peer_t;
+
 typedef struct held {
     atomic_size_t bytes;
-    atomic_size_t peer[HELD_PEERS]; /* the same by client (routing id hash) */
     atomic_size_t refs; /* the query's, and one per reply not released */
+    held_peer_t peer[HELD_PEERS]; /* the same by client */
 } held_t;
 
 /* In front of a reply's bytes, in the same allocation. */
 typedef struct held_reply {
     held_t *held;
     size_t n;
-    unsigned peer; /* its client's counter */
+    unsigned peer; /* its client's slot */
 } held_reply_t;
 
 static void
@@ -149,7 +158,7 @@ held_release(void *data, void *hint)
 {
     (void)data;
     held_reply_t *r = hint;
-    atomic_fetch_sub(&r->held->peer[r->peer], r->n);
+    atomic_fetch_sub(&r->held->peer[r->peer].bytes, r->n);
     atomic_fetch_sub(&r->held->bytes, r->n);
     held_unref(r->held);
     free(r);
@@ -200,20 +209,40 @@ send_buf(cf_query_t *self, side_t *side, const zmq_msg_t *env, size_t nenv)
     msgpack_sbuffer_clear(&self->buf);
 }
 
+/* The slot of the client whose routing id is id: the one it has while replies are
+ * held for it, else a free one (claimed for it); -1 when none is free. A slot whose
+ * count is 0 is free: no release of ZeroMQ's refers to it any more. */
+static int
+held_peer(held_t *h, zmq_msg_t *id)
+{
+    size_t len = zmq_msg_size(id);
+    int free_slot = -1;
+    if (len > sizeof h->peer[0].id)
+        return -1; /* cannot happen: libzmq caps routing ids at 255 bytes */
+    for (int i = 0; i < HELD_PEERS; i++) {
+        held_peer_t *p = &h->peer[i];
+        if (atomic_load(&p->bytes) == 0) {
+            if (free_slot < 0)
+                free_slot = i;
+        } else if (p->id_len == len && memcmp(p->id, zmq_msg_data(id), len) == 0)
+            return i;
+    }
+    if (free_slot >= 0) {
+        h->peer[free_slot].id_len = (unsigned char)len;
+        memcpy(h->peer[free_slot].id, zmq_msg_data(id), len);
+    }
+    return free_slot;
+}
+
 /* Sends self->buf, an `article` reply, in a buffer that ZeroMQ releases to us
  * (counted in self->held); busy instead when replies already hold ARTICLE_HELD_MAX. */
 static void
 send_article(cf_query_t *self, side_t *side, zmq_msg_t *env, size_t nenv, const cf_msg_t *msg)
 {
     size_t n = self->buf.size;
-    /* FNV-1a of the routing id */
-    uint32_t h = 2166136261u;
-    const unsigned char *id = zmq_msg_data(&env[0]);
-    for (size_t i = 0; i < zmq_msg_size(&env[0]); i++)
-        h = (h ^ id[i]) * 16777619u;
-    unsigned peer = h % HELD_PEERS;
-    if (atomic_load(&self->held->bytes) + n > ARTICLE_HELD_MAX ||
-        atomic_load(&self->held->peer[peer]) + n > ARTICLE_HELD_PEER_MAX) {
+    int peer = held_peer(self->held, &env[0]);
+    if (peer < 0 || atomic_load(&self->held->bytes) + n > ARTICLE_HELD_MAX ||
+        atomic_load(&self->held->peer[peer].bytes) + n > ARTICLE_HELD_PEER_MAX) {
         msgpack_sbuffer_clear(&self->buf);
         self->ss.articles_busy++;
         cf_msg_pack_query_error(&self->buf, msg->ref, msg->ref_len,
@@ -225,10 +254,10 @@ send_article(cf_query_t *self, side_t *side, zmq_msg_t *env, size_t nenv, const 
     held_reply_t *r = cf_malloc(sizeof *r + n);
     r->held = self->held;
     r->n = n;
-    r->peer = peer;
+    r->peer = (unsigned)peer;
     memcpy(r + 1, self->buf.data, n);
     msgpack_sbuffer_clear(&self->buf);
-    atomic_fetch_add(&self->held->peer[peer], n);
+    atomic_fetch_add(&self->held->peer[peer].bytes, n);
     atomic_fetch_add(&self->held->bytes, n);
     atomic_fetch_add(&self->held->refs, 1);
     zmq_msg_t frames[CF_MAX_FRAMES];
@@ -911,7 +940,7 @@ cf_query_new(struct event_base *base, void *zctx, const char *endpoint, const ch
     self->held = cf_calloc(1, sizeof *self->held);
     atomic_init(&self->held->bytes, 0);
     for (size_t i = 0; i < HELD_PEERS; i++)
-        atomic_init(&self->held->peer[i], 0);
+        atomic_init(&self->held->peer[i].bytes, 0);
     atomic_init(&self->held->refs, 1);
     /* readers on their own connection (STACK.md 5); the archive exists by now */
     self->reader = cf_reader_open(cf_archive_db_path(archive), err);
@@ -957,7 +986,7 @@ cf_query_metrics(const cf_query_t *self, cf_metrics_t *m)
                      self ? (double)atomic_load(&self->held->bytes) : 0);
     cf_metrics_counter(m, "cloudfact_query_articles_busy_total",
                        "`article` requests answered busy: replies held reached 16 MiB for "
-                       "the client or 64 MiB in all.",
+                       "the client or 64 MiB in all, or 256 clients had replies held.",
                        ss->articles_busy);
 }
 

@@ -19,8 +19,10 @@
 
 static void *zctx;
 
+/* A client named id (libzmq names it when NULL) that queues at most rcvhwm replies
+ * (0: libzmq's default); both must be set before it connects. */
 static void *
-dealer(const char *ep)
+dealer_as(const char *ep, const char *id, int rcvhwm)
 {
     void *s = zmq_socket(zctx, ZMQ_DEALER);
     int timeout = 10000, linger = 0;
@@ -28,8 +30,18 @@ dealer(const char *ep)
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
-    zmq_connect(s, ep);
+    if (id)
+        zmq_setsockopt(s, ZMQ_ROUTING_ID, id, strlen(id));
+    if (rcvhwm)
+        zmq_setsockopt(s, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
+    CHECK(zmq_connect(s, ep) == 0, "connect %s: %s", ep, zmq_strerror(zmq_errno()));
     return s;
+}
+
+static void *
+dealer(const char *ep)
+{
+    return dealer_as(ep, NULL, 0);
 }
 
 /* Sends frames and expects one `invalid` reply whose error contains needle. */
@@ -346,6 +358,15 @@ reader_that_never_reads(it_daemon_t *d)
     zmq_close(a);
 }
 
+static uint32_t
+fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
 /* A client that asks for a large article again and again and reads nothing: the
  * replies ZeroMQ holds for it are bounded in bytes (16 MiB per client, 64 MiB in all),
  * the requests beyond them are answered busy, another client is served meanwhile,
@@ -363,9 +384,16 @@ article_hoarder(it_daemon_t *d)
     free(body);
 
     uint64_t busy0 = it_stat(d, "cloudfact_query_articles_busy_total");
-    void *c = dealer(d->query);
-    int one = 1;
-    zmq_setsockopt(c, ZMQ_RCVHWM, &one, sizeof one); /* it takes (almost) nothing in */
+    /* the two clients' names fall in one bucket of a 256-way hash (FNV-1a): what each
+     * may hold must be its own, not its bucket's */
+    static const char hoarder_id[] = "hoarder";
+    char other_id[32];
+    for (unsigned k = 0;; k++) {
+        snprintf(other_id, sizeof other_id, "other-%u", k);
+        if (fnv1a(other_id) % 256 == fnv1a(hoarder_id) % 256)
+            break;
+    }
+    void *c = dealer_as(d->query, hoarder_id, 1); /* it takes (almost) nothing in */
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     cf_msg_pack_get_article(&sb, NULL, 0, id);
@@ -380,7 +408,7 @@ article_hoarder(it_daemon_t *d)
     /* another client is served meanwhile: the hoarder holds only its own share */
     msgpack_sbuffer_init(&sb);
     cf_msg_pack_get_article(&sb, NULL, 0, id);
-    void *other = dealer(d->query);
+    void *other = dealer_as(d->query, other_id, 0);
     CHECK(zmq_send(other, sb.data, sb.size, 0) == (int)sb.size, "send");
     msgpack_sbuffer_destroy(&sb);
     zmq_msg_t om;
