@@ -430,6 +430,86 @@ test_shares(void)
     check_none("Oracle shares fell on the stock market, with IBM at 3 percent.", "market_share");
 }
 
+/* Stakes named without "stake in X": investors in a funding round, a stake the
+ * sentence does not place, its size between "stake of" and "in", "X-backed". */
+static void
+test_stakes(void)
+{
+    static const row_t rows[] = {
+        /* a round's backers, lead and participants, invest in the company that raised
+         * it: the subject of the clause, not the backer named before */
+        {"Nimbus Compute Ltd. said it had raised $85 million in a funding round led by Harbor "
+         "Ventures, with participation from Umoya Capital.",
+         NULL,
+         {{"stake", "harbor-ventures", "nimbus-compute", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"stake", "umoya-capital", "nimbus-compute", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Stratus Digital Ltd. raised $40 million from investors led by Lagos's Okapi Capital.",
+         NULL,
+         {{"stake", "okapi-capital", "stratus-digital", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* "X-backed": in the company the phrase describes, not the word after it */
+        {"Stratus Digital Ltd., the Nvidia-backed GPU cloud operator, raised $40 million.",
+         NULL,
+         {{"stake", "nvidia", "stratus-digital", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"investment", "stratus-digital", NULL, 4e7, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Salesforce sells cloud software. The Nvidia-backed OVHcloud grew fast.",
+         NULL,
+         {{"stake", "nvidia", "ovhcloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* "the company": the one the sentence before named, not the owner */
+        {"OVHcloud said revenue rose. SoftBank, which holds a 22.4 per cent stake in the "
+         "company, will sell shares.",
+         NULL,
+         {{"stake", "softbank", "ovhcloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* ... and a stake taken with no company named */
+        {"OVHcloud raised money on Monday. SoftBank also took a minority stake, the company said.",
+         NULL,
+         {{"stake", "softbank", "ovhcloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Scaleway opened a data center. IMM Private Equity took a 17.2 per cent stake.",
+         NULL,
+         {{"stake", "imm-private-equity", "scaleway", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* the size between "stake of" and "in" */
+        {"Nvidia is in talks to buy a stake of up to 10 per cent in OVHcloud.",
+         NULL,
+         {{"stake", "nvidia", "ovhcloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* a learned company named later by its first word before a preposition */
+        {"Voltra Compute filed for an IPO. MGX bought a stake in Voltra last year.",
+         NULL,
+         {{"stake", "mgx", "voltra-compute", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+    check_count("Nimbus Compute Ltd. said it had raised $85 million in a funding round led by "
+                "Harbor Ventures, with participation from Umoya Capital.",
+                "stake", 2);
+    /* the backer in "X-backed" is the subject of nothing else */
+    check_not("Stratus Digital Ltd., the Nvidia-backed GPU cloud operator, raised $40 million.",
+              "investment", "nvidia", NOV);
+    check_not("The Nvidia-backed startup raised $40 million.", "investment", "nvidia", NOV);
+    check_count("Stratus Digital Ltd., the Nvidia-backed GPU cloud operator, raised $40 million.",
+                "stake", 1);
+    /* a part bought is a stake, not a takeover; the rest of a company is one */
+    check_none("Voltra Compute filed for an IPO. MGX bought a stake in Voltra last year.",
+               "acquisition");
+    check_none("SoftBank bought a 5 percent stake in OVHcloud.", "acquisition");
+    check_evidence("Microsoft bought the remaining stake in Voltstack Inc.", "acquisition",
+                   "remaining stake");
+    check_evidence("Microsoft bought a controlling stake in Voltstack Inc.", "acquisition",
+                   "controlling stake");
+    check_evidence("Microsoft bought the entire stake in Voltstack Inc. that Intel held.",
+                   "acquisition", "entire stake");
+    /* a bare "stake" that is not one taken, or that names the company after it */
+    check_none("OVHcloud raised money. SoftBank said much was at stake.", "stake");
+    check_none("OVHcloud raised money. The stake was sold.", "stake");
+    check_none("OVHcloud raised money. SoftBank sold its stake, the company said.", "stake");
+    check_none("SoftBank took a stake. It was the first deal of the year.", "stake");
+    check_none(
+        "OVHcloud raised money. SoftBank said on Monday morning in Tokyo that it had quietly "
+        "sold its stake.",
+        "stake");
+    /* a company named later in the clause is the one, not the one before */
+    check_none("OVHcloud raised money. SoftBank took a stake worth $1 billion in Scaleway.",
+               "stake");
+    check_count("OVHcloud raised money. SoftBank took a stake in Scaleway.", "stake", 1);
+}
+
 /* Partnerships that take no "with": a provider picked, a contract won, talks, a venture. */
 static void
 test_partners(void)
@@ -2183,10 +2263,11 @@ test_own_corpus(void)
         CF_CHECK(counts[t] >= 1);
 }
 
-CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_partners),
-             CF_TEST(test_offer_rivals), CF_TEST(test_investment), CF_TEST(test_datacenter),
-             CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
-             CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths),
-             CF_TEST(test_sentence_cut), CF_TEST(test_hostile), CF_TEST(test_linear),
-             CF_TEST(test_data_errors), CF_TEST(test_reload), CF_TEST(test_classify),
-             CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))
+CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_stakes),
+             CF_TEST(test_partners), CF_TEST(test_offer_rivals), CF_TEST(test_investment),
+             CF_TEST(test_datacenter), CF_TEST(test_objects), CF_TEST(test_places_and_status),
+             CF_TEST(test_references), CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing),
+             CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut), CF_TEST(test_hostile),
+             CF_TEST(test_linear), CF_TEST(test_data_errors), CF_TEST(test_reload),
+             CF_TEST(test_classify), CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus),
+             CF_TEST(test_own_corpus))

@@ -329,7 +329,8 @@ resolve_ref(const cf_assemble_t *self, size_t i)
 }
 
 /* Does token j end a company named by its first word alone: nothing, punctuation, a
- * possessive, or a verb companies are the subject of ("Kaldvik said", "Kaldvik, which"). */
+ * possessive, a verb companies are the subject of ("Kaldvik said", "Kaldvik, which")
+ * or a preposition. */
 static bool
 short_name_end(const cf_assemble_t *self, size_t j)
 {
@@ -341,10 +342,15 @@ short_name_end(const cf_assemble_t *self, size_t j)
         "recently", "intends", "announced", "launched", "signed",    "filed",   "raised",
         "sells",    "offers",  "holds",     "serves",   "could",     "may",     "can",
         "aims",     "wants",   "counts",    "employs"};
+    /* "a stake in Kaldvik last year", "in Kaldvik before the listing": a preposition or
+     * a time after it ("and" is not: "Nordic and Baltic markets") */
+    static const char *const after[] = {"before", "after", "last",  "this", "in",    "on",
+                                        "at",     "for",   "from",  "to",   "by",    "with",
+                                        "as",     "since", "until", "than", "during"};
     const cf_tokens_t *t = self->t;
     if (j >= t->n || !(t->v[j].flags & CF_TOKEN_WORD))
         return j >= t->n || !tok_is(self, j, "-");
-    return TOK_IN(self, j, verbs);
+    return TOK_IN(self, j, verbs) || TOK_IN(self, j, after);
 }
 
 /* A learned company name at token i: returns its index and sets *n, or -1. */
@@ -1344,6 +1350,15 @@ after_with(const cf_assemble_t *self, size_t k)
     return self->m[k].a > 0 && tok_is(self, self->m[k].a - 1, "with");
 }
 
+/* Is mention m the first half of a hyphenated modifier ("the Nvidia-backed operator",
+ * "a Google-owned site"): a description of something else, never a subject? */
+static bool
+modifier(const cf_assemble_t *self, const mention_t *m)
+{
+    return !m->poss && tok_is(self, m->b, "-") && m->b + 1 < self->t->n &&
+           (self->t->v[m->b + 1].flags & (CF_TOKEN_WORD | CF_TOKEN_CAP)) == CF_TOKEN_WORD;
+}
+
 /* The nearest subject-like entity mention among the first `end` mentions (all
  * before tok), at the same or a lower parenthesis depth, within `window` tokens of
  * tok; -1 when none. */
@@ -1365,7 +1380,7 @@ subject_left(const cf_assemble_t *self, size_t end, size_t tok, size_t window, i
          * does the partner of "formed a venture with Blackstone to build" (but "a deal
          * with CoreWeave, which operates 32 data centers" is CoreWeave's) */
         if (is_subject_ent(m) && m->depth <= depth && (!self->rel[m->a] || in_rel) &&
-            (in_rel || !after_with(self, k)))
+            (in_rel || !after_with(self, k)) && !modifier(self, m))
             return (int)k;
     }
     /* unless nothing else does: "Thomas Kurian, who runs the cloud unit, vowed" */
@@ -1374,7 +1389,7 @@ subject_left(const cf_assemble_t *self, size_t end, size_t tok, size_t window, i
         CF_STEP();
         if (tok - m->a > window)
             break;
-        if (is_subject_ent(m) && m->depth <= depth)
+        if (is_subject_ent(m) && m->depth <= depth && !modifier(self, m))
             return (int)k;
     }
     return -1;
@@ -2228,6 +2243,27 @@ of_market_end(const cf_assemble_t *self, size_t i)
     return 0;
 }
 
+/* The company that an owner named before token `owner` holds when the sentence does
+ * not name it ("took a minority stake."): the focus of the sentence before, or its
+ * topic when the owner is that focus; NULL when nothing is in focus. */
+static const char *
+owned_meant(const cf_assemble_t *self, size_t owner)
+{
+    if (!self->focus[0])
+        return NULL;
+    int o = subject_left(self, mentions_before(self, owner), owner, 15, self->depth[owner]);
+    return o >= 0 && same_family(self, self->m[o].id, self->focus) ? self->topic : self->focus;
+}
+
+/* The company a reference x ("the company") names as the thing an owner named before
+ * token `owner` holds (owned_meant), not the owner named before it in this sentence;
+ * NULL for references that are no "the ..." phrase. */
+static const char *
+owned_ref(const cf_assemble_t *self, const mention_t *x, size_t owner)
+{
+    return tok_is(self, x->a, "the") ? owned_meant(self, owner) : NULL;
+}
+
 /* "Nvidia, which owns about 6 percent of Voltstack", "Xiaomi holds 30 percent of
  * Kingsoft Cloud": a stake (its size is not the fact's value: the corpus's gold).
  * Emits it and returns true; false when n is no such percent. */
@@ -2244,14 +2280,9 @@ owned_share(cf_assemble_t *self, const mention_t *n, cand_t *c)
     const mention_t *x = at(self, n->b + 1);
     if (!x || x->kind != M_ENT || x->a != n->b + 1)
         return false;
-    const char *object = x->id;
-    if (x->ref) {
-        if (!tok_is(self, x->a, "the") || !self->focus[0])
-            return false;
-        int o = subject_left(self, mentions_before(self, n->a), n->a, 15, self->depth[n->a]);
-        object =
-            o >= 0 && same_family(self, self->m[o].id, self->focus) ? self->topic : self->focus;
-    }
+    const char *object = x->ref ? owned_ref(self, x, n->a) : x->id;
+    if (!object)
+        return false;
     size_t end = x->b;
     /* the company ends the phrase: not "20 percent of Amazon customers" */
     if (end < self->t->n && (self->t->v[end].flags & CF_TOKEN_WORD) &&
@@ -2845,18 +2876,35 @@ divest_fact(cf_assemble_t *self, const mention_t *m)
     emit(self, &c);
 }
 
-/* Is a minority stake named in tokens [a, b): "a minority stake in", "a minority
- * holding in"? Not "a majority stake", "the remaining stake", "venture-backed". (With
- * a size, "a 30 percent stake in", the number already ends the object search.) */
+/* Is a part of a company named in tokens [a, b): "a stake in", "a minority holding
+ * in", "a stake of 10 percent in"? Not "a majority stake", "the remaining stake",
+ * "venture-backed". (With a size before it, "a 30 percent stake in", the number
+ * already ends the object search.) */
 static bool
-minority_stake_between(const cf_assemble_t *self, size_t a, size_t b)
+partial_stake_between(const cf_assemble_t *self, size_t a, size_t b)
 {
+    static const char *const whole[] = {"majority", "remaining", "controlling", "entire"};
     for (size_t k = 0; k < self->nm; k++) {
         const mention_t *x = &self->m[k];
-        if (x->a >= a && x->a < b && has(x, CF_CUE_STAKE) && tok_is(self, x->a, "minority"))
-            return true;
+        if (x->a < a || x->a >= b || !has(x, CF_CUE_STAKE) || tok_is(self, x->a, "backed"))
+            continue;
+        if (TOK_IN(self, x->a, whole) || (x->a > 0 && TOK_IN(self, x->a - 1, whole)))
+            continue;
+        return true;
     }
     return false;
+}
+
+/* The token after "in" that ends a stake's size after "stake of": "of up to 10
+ * percent in" (a percent: its qualifier is part of it); 0 when no such size follows. */
+static size_t
+stake_size_end(const cf_assemble_t *self, size_t i)
+{
+    const mention_t *x = at(self, i);
+    if (!x || x->a != i || x->kind != M_NUM || x->num.kind != CF_NUMBER_PERCENT ||
+        !tok_is(self, x->b, "in"))
+        return 0;
+    return x->b + 1;
 }
 
 /* "X, which is backed by Y": Y holds a stake in X. */
@@ -2866,17 +2914,41 @@ backed_fact(cf_assemble_t *self, const mention_t *m)
     /* "owned by Fjellstad", "owned by private-equity firm Fjellstad": the words that
      * say what the owner is come before its name */
     size_t j = m->b;
-    while (j < self->t->n && j < m->b + 6 && (!at(self, j) || at(self, j)->kind == M_CUE) &&
-           ((self->t->v[j].flags & (CF_TOKEN_WORD | CF_TOKEN_CAP)) == CF_TOKEN_WORD ||
-            tok_is(self, j, "-")))
-        j++;
+    const mention_t *x;
+    while (j < self->t->n && j < m->b + 6) {
+        x = at(self, j);
+        if ((!x || x->kind == M_CUE) &&
+            ((self->t->v[j].flags & (CF_TOKEN_WORD | CF_TOKEN_CAP)) == CF_TOKEN_WORD ||
+             tok_is(self, j, "-")))
+            j++;
+        else if (x && x->a == j && x->kind == M_PLACE && tok_is(self, x->b, "'s"))
+            j = x->b + 1; /* "led by Lagos's Okapi Capital" */
+        else
+            break;
+    }
     const mention_t *backer = at(self, j);
     if (!backer || backer->a != j || !is_subject_ent(backer) || backer->ref)
         return;
+    /* "raised $85 million in a round led by Y", "with participation from Y": the
+     * company that raised the money, the subject of the clause, not the company
+     * named nearest */
+    static const char *const rounds[] = {"round",     "funding", "financing",
+                                         "investors", "with",    "participation"};
+    bool round = TOK_IN(self, m->a, rounds);
     const mention_t *owned = NULL;
-    for (size_t k = 0; k < self->nm && self->m[k].a < m->a; k++)
-        if (is_subject_ent(&self->m[k]) && m->a - self->m[k].b <= 8)
-            owned = &self->m[k];
+    if (round) {
+        /* before the round's first backer: "led by X, with participation from Y" */
+        size_t first = m->a;
+        for (size_t k = 0; k < self->nm && self->m[k].a < first; k++)
+            if (has(&self->m[k], CF_CUE_BACKED))
+                first = self->m[k].a;
+        int k = subject_left(self, mentions_before(self, first), first, 40, self->depth[first]);
+        owned = k >= 0 ? &self->m[k] : NULL;
+    } else {
+        for (size_t k = 0; k < self->nm && self->m[k].a < m->a; k++)
+            if (is_subject_ent(&self->m[k]) && m->a - self->m[k].b <= 8)
+                owned = &self->m[k];
+    }
     /* "Bleu, the venture owned by": a name that is not a company we know owns it,
      * not the topic */
     if (!owned && m->a >= 2) {
@@ -2909,6 +2981,74 @@ backed_fact(cf_assemble_t *self, const mention_t *m)
         copy(c.subject, sizeof c.subject, backers[b]->id);
         emit(self, &c);
     }
+}
+
+/* A stake named with no company after it ("took a 17.2 percent stake."): taken (a verb
+ * before it), ending its clause, held by the sentence's subject in the company the
+ * sentence before was about. */
+static void
+bare_stake(cf_assemble_t *self, const mention_t *m)
+{
+    static const char *const takes[] = {"took",    "take",     "takes", "taken",  "taking",
+                                        "bought",  "buy",      "buys",  "buying", "acquired",
+                                        "acquire", "acquires", "holds", "hold",   "held",
+                                        "owns",    "own",      "built", "raised", "increased"};
+    if (m->b < self->t->n && !clause_end(self, m->b) && !tok_is(self, m->b, "and") &&
+        !tok_is(self, m->b, ","))
+        return;
+    size_t v = m->a;
+    while (v > 0 && m->a - v < 8 && !TOK_IN(self, v - 1, takes) && !clause_end(self, v - 1))
+        v--;
+    if (v == 0 || !TOK_IN(self, v - 1, takes))
+        return;
+    const char *object = owned_meant(self, v - 1);
+    subjects_t s;
+    if (!object || !pick_subjects(self, v - 1, m->b, 15, object, &s))
+        return;
+    cand_t c;
+    cand_init(&c, "stake", v - 1, m->b, 0.5);
+    copy(c.object, sizeof c.object, object);
+    emit_subjects(self, &c, &s);
+}
+
+/* "Corvane, the Nvidia-backed GPU operator", "the Nvidia-backed Corvane": the company
+ * before the hyphen holds a stake in the one the phrase describes, the name right
+ * after it or, in an apposition, the name before the comma. */
+static void
+modifier_backed(cf_assemble_t *self, const mention_t *m)
+{
+    const mention_t *backer = at(self, m->a - 2);
+    if (!backer || backer->b != m->a - 1 || !is_subject_ent(backer) || backer->ref)
+        return;
+    const mention_t *owned = at(self, m->b);
+    size_t b = m->b;
+    if (owned && owned->a == m->b && is_subject_ent(owned)) {
+        b = owned->b;
+    } else {
+        /* ", the Nvidia-backed": the word before the backer is an article after a comma */
+        size_t art = backer->a;
+        owned = NULL;
+        if (art >= 2 &&
+            (tok_is(self, art - 1, "the") || tok_is(self, art - 1, "a") ||
+             tok_is(self, art - 1, "an")) &&
+            tok_is(self, art - 2, ",")) {
+            /* the name ends at the comma, or its suffix does ("Corvane Inc.,") */
+            size_t k = mentions_before(self, art - 2), end = art - 2;
+            while (k > 0 && self->m[k - 1].kind == M_CUE && has(&self->m[k - 1], CF_CUE_SUFFIX))
+                end = self->m[--k].a;
+            owned = k > 0 && self->m[k - 1].b + 1 >= end ? &self->m[k - 1] : NULL;
+        }
+        if (owned && !is_subject_ent(owned))
+            owned = NULL;
+    }
+    if (!owned)
+        return;
+    cand_t c;
+    cand_init(&c, "stake", owned->a < backer->a ? owned->a : backer->a, b, 0.6);
+    c.ta = backer->a;
+    copy(c.subject, sizeof c.subject, backer->id);
+    copy(c.object, sizeof c.object, owned->id);
+    emit(self, &c);
 }
 
 /* "counts OpenAI among its customers", "signed up OpenAI and Zoom as customers": the
@@ -3138,10 +3278,20 @@ object_facts(cf_assemble_t *self)
             /* "lost its bid for the Pentagon contract": a bid is not always for a company */
             if (tok_is(self, m->a, "bid") || tok_is(self, m->a, "bids"))
                 unknown_ok = UNKNOWN_ENDS;
-        }
-        else if (has(m, CF_CUE_STAKE))
+        } else if (has(m, CF_CUE_STAKE)) {
+            if (tok_is(self, m->a, "backed") && m->a > 0 && tok_is(self, m->a - 1, "-")) {
+                modifier_backed(self, m);
+                continue;
+            }
             type = "stake";
-        else if (has(m, CF_CUE_TARGET)) {
+            /* "IMM took a 17.2 percent stake.", "also bought a minority stake, it said":
+             * a stake the sentence does not place is in the company the sentence before
+             * was about; a bare "stake" has no other use ("at stake", "the stake was") */
+            if (m->b - m->a == 1 && (tok_is(self, m->a, "stake") || tok_is(self, m->a, "stakes"))) {
+                bare_stake(self, m);
+                continue;
+            }
+        } else if (has(m, CF_CUE_TARGET)) {
             type = "target";
             unknown_ok = UNKNOWN_NO;
         }
@@ -3160,7 +3310,22 @@ object_facts(cf_assemble_t *self)
          * after the bare noun is no partner ("the joint venture owned by Orange") */
         bool bare = (tok_is(self, m->a, "joint") || tok_is(self, m->a, "tie")) &&
                     !tok_is(self, m->b - 1, "with") && !tok_is(self, m->b - 1, "between");
-        int no = jointly || bare || acts ? 0 : collect_objects(self, m->b, 10, unknown_ok, ob);
+        size_t from = m->b;
+        /* "a stake of up to 10 percent in X": the objects come after the size */
+        if (strcmp(type, "stake") == 0 && tok_is(self, m->b - 1, "of") &&
+            !(from = stake_size_end(self, m->b)))
+            continue;
+        int no = jointly || bare || acts ? 0 : collect_objects(self, from, 10, unknown_ok, ob);
+        /* "which holds a stake in the company": the company the sentence before named */
+        const mention_t *ref;
+        const char *owned;
+        if (no == 0 && strcmp(type, "stake") == 0 && (ref = at(self, from)) && ref->a == from &&
+            ref->kind == M_ENT && ref->ref && (owned = owned_ref(self, ref, m->a))) {
+            copy(ob[0].id, ID_MAX, owned);
+            ob[0].a = ref->a;
+            ob[0].b = ref->b;
+            no = 1;
+        }
         subjects_t s;
         /* "a venture between Thales and Google Cloud": the first and each other */
         if (no >= 2 && tok_is(self, m->b - 1, "between")) {
@@ -3182,9 +3347,9 @@ object_facts(cf_assemble_t *self)
              tok_is(self, m->a, "agree")) &&
             (no == 0 || !tok_is(self, ob[no - 1].b, "to") || TOK_IN(self, ob[no - 1].b + 1, undo)))
             continue;
-        /* "bought a minority stake in X": the stake's fact, not a takeover */
+        /* "bought a stake in X": the stake's fact, not a takeover */
         if (no > 0 && strcmp(type, "acquisition") == 0 &&
-            minority_stake_between(self, m->b, ob[0].a))
+            partial_stake_between(self, m->b, ob[0].a))
             continue;
         if (no == 0) {
             /* "X and Y announced a partnership": the coordinated pair; for a bare
