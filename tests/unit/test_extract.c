@@ -594,6 +594,49 @@ test_partners(void)
     check_none("Oracle signed a deal with Digital in May.", "partnership");
 }
 
+/* Customers named by their weight to the provider: "its largest customer is X", "X,
+ * its anchor tenant,", "X accounted for 58% of revenue". */
+static void
+test_key_clients(void)
+{
+    static const row_t rows[] = {
+        {"OVHcloud said its largest customer is Microsoft.",
+         NULL,
+         {{"partnership", "ovhcloud", "microsoft", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Scaleway's anchor tenants include Meta and Zoom.",
+         NULL,
+         {{"partnership", "scaleway", "meta", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"partnership", "scaleway", "zoom", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* before the owner: an apposition, a copula; "its" is then the topic */
+        {"OVHcloud grew. Microsoft, its biggest client, renewed its contract.",
+         NULL,
+         {{"partnership", "ovhcloud", "microsoft", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Microsoft is Scaleway's top customer.",
+         NULL,
+         {{"partnership", "scaleway", "microsoft", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* a share of the provider's revenue */
+        {"OVHcloud said Microsoft accounted for 58% of revenue.",
+         NULL,
+         {{"partnership", "ovhcloud", "microsoft", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Scaleway grew. Zoom made up 30 percent of its sales in 2025.",
+         NULL,
+         {{"partnership", "scaleway", "zoom", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+    /* no company named as the customer, or one lost */
+    check_none("Microsoft's largest customer is the US government.", "partnership");
+    check_none("OVHcloud lost its biggest customer to Microsoft.", "partnership");
+    check_none("Scaleway grew. Microsoft largest customers are Zoom and Meta.", "partnership");
+    check_none("OVHcloud grew. Microsoft, its biggest client. Zoom left.", "partnership");
+    /* a unit's share of its parent's revenue, a market's, a possessive's */
+    check_none("Amazon said AWS accounted for 17% of its revenue.", "partnership");
+    check_none("OVHcloud grew. Cloud accounted for 58% of revenue.", "partnership");
+    check_none("OVHcloud grew. Microsoft lost 58% of revenue.", "partnership");
+    check_none("OVHcloud grew. Microsoft's cloud accounted for 58% of revenue.", "partnership");
+    check_none("Scaleway grew. OVHcloud said it accounted for 58% of revenue.", "partnership");
+    check_none("OVHcloud grew. Microsoft said prices accounted for 58% of revenue.", "partnership");
+}
+
 /* Products set against rivals later in their sentence. */
 static void
 test_offer_rivals(void)
@@ -2264,10 +2307,10 @@ test_own_corpus(void)
 }
 
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_stakes),
-             CF_TEST(test_partners), CF_TEST(test_offer_rivals), CF_TEST(test_investment),
-             CF_TEST(test_datacenter), CF_TEST(test_objects), CF_TEST(test_places_and_status),
-             CF_TEST(test_references), CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing),
-             CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut), CF_TEST(test_hostile),
-             CF_TEST(test_linear), CF_TEST(test_data_errors), CF_TEST(test_reload),
-             CF_TEST(test_classify), CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus),
-             CF_TEST(test_own_corpus))
+             CF_TEST(test_partners), CF_TEST(test_key_clients), CF_TEST(test_offer_rivals),
+             CF_TEST(test_investment), CF_TEST(test_datacenter), CF_TEST(test_objects),
+             CF_TEST(test_places_and_status), CF_TEST(test_references), CF_TEST(test_negatives),
+             CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut),
+             CF_TEST(test_hostile), CF_TEST(test_linear), CF_TEST(test_data_errors),
+             CF_TEST(test_reload), CF_TEST(test_classify), CF_TEST(test_classify_tally),
+             CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))

@@ -3088,6 +3088,90 @@ client_fact(cf_assemble_t *self, const mention_t *m)
     }
 }
 
+/* "OVHcloud's largest customer is Microsoft", "its anchor tenants include Meta and
+ * Zoom", "Microsoft, its biggest client,", "Microsoft is the company's top customer":
+ * the companies said to be the customer are the owner's clients, a partnership with
+ * the owner (the provider) as subject. The owner is the possessive right before the
+ * cue; "its" that the sentence's first company would take is the topic when that
+ * company is the customer. */
+static void
+key_client_fact(cf_assemble_t *self, const mention_t *m)
+{
+    static const char *const is[] = {"is",      "was",     "are",      "were",
+                                     "remains", "remain",  "include",  "includes",
+                                     "became",  "becomes", "included", "including"};
+    static const char *const be[] = {"is", "was", "remains", "became", "becomes"};
+    const mention_t *owner = m->a > 0 ? at(self, m->a - 1) : NULL;
+    if (!owner || owner->kind != M_ENT ||
+        !(owner->poss || tok_is(self, m->a - 1, "its") || tok_is(self, m->a - 1, "their")))
+        return;
+    item_t ob[MAX_LIST];
+    int no = 0;
+    /* the customers after it: "is Microsoft", "include Meta and Zoom" */
+    if (TOK_IN(self, m->b, is))
+        no = collect_objects(self, m->b + 1, 1, UNKNOWN_ENDS, ob);
+    /* ... or before the owner: "Microsoft, its biggest client,", "Microsoft is its" */
+    size_t o = owner->a;
+    const mention_t *x = NULL;
+    if (no == 0 && o >= 2 && tok_is(self, o - 1, ",")) {
+        x = at(self, o - 2);
+        if (x && !tok_is(self, m->b, ","))
+            x = NULL;
+    } else if (no == 0 && o >= 2 && TOK_IN(self, o - 1, be)) {
+        x = at(self, o - 2);
+    }
+    if (x && x->b == o - 1 && is_subject_ent(x)) {
+        copy(ob[0].id, ID_MAX, x->id);
+        ob[0].a = x->a;
+        ob[0].b = x->b;
+        no = 1;
+    }
+    for (int q = 0; q < no; q++) {
+        const char *provider = owner->id;
+        if (owner->ref && same_family(self, provider, ob[q].id))
+            provider = self->topic;
+        if (!provider[0] || same_family(self, provider, ob[q].id))
+            continue;
+        cand_t c;
+        cand_init(&c, "partnership", ob[q].a < owner->a ? ob[q].a : owner->a,
+                  ob[q].b > m->b ? ob[q].b : m->b, 0.6);
+        copy(c.subject, sizeof c.subject, provider);
+        copy(c.object, sizeof c.object, ob[q].id);
+        emit(self, &c);
+    }
+}
+
+/* "Microsoft accounted for 58% of revenue", "Meta made up 30 percent of its sales":
+ * a company that brings the sentence's subject (else the topic) that share of its
+ * revenue is its customer, a partnership with the provider as subject. Not a unit of
+ * the provider ("AWS accounted for 17% of revenue" at Amazon). */
+static void
+revenue_client_fact(cf_assemble_t *self, const mention_t *m)
+{
+    static const char *const makes[] = {"accounted", "accounts", "account",     "made",
+                                        "makes",     "make",     "represented", "represents",
+                                        "brought",   "brings",   "contributed", "contributes"};
+    static const char *const fors[] = {"for", "up", "in"};
+    const mention_t *n = m > self->m ? m - 1 : NULL;
+    if (!n || n->b != m->a || n->kind != M_NUM || n->num.kind != CF_NUMBER_PERCENT)
+        return;
+    size_t v = n->a;
+    if (v > 0 && TOK_IN(self, v - 1, fors))
+        v--;
+    if (v < 2 || !TOK_IN(self, v - 1, makes))
+        return;
+    const mention_t *x = at(self, v - 2);
+    if (!x || x->b != v - 1 || !is_subject_ent(x) || x->ref || x->poss)
+        return;
+    subjects_t s;
+    if (!pick_subjects(self, x->a, m->b, 25, x->id, &s))
+        return;
+    cand_t c;
+    cand_init(&c, "partnership", x->a, m->b, 0.55);
+    copy(c.object, sizeof c.object, x->id);
+    emit_subjects(self, &c, &s);
+}
+
 /* "The agency picked AWS, Google Cloud and Oracle as its cloud providers", "Walmart
  * chose Azure to host its stores' systems": the companies picked serve the picker, a
  * partnership with the provider as subject (as client_fact's). The list must go on to
@@ -3254,6 +3338,14 @@ object_facts(cf_assemble_t *self)
         }
         if (has(m, CF_CUE_PICK)) {
             pick_fact(self, m);
+            continue;
+        }
+        if (has(m, CF_CUE_KEYCLIENT)) {
+            key_client_fact(self, m);
+            continue;
+        }
+        if (has(m, CF_CUE_REVMIX)) {
+            revenue_client_fact(self, m);
             continue;
         }
         if (has(m, CF_CUE_PARTNER)) {
@@ -3621,8 +3713,9 @@ offering_facts(cf_assemble_t *self)
      CUE_BIT(CF_CUE_EXIT))
 #define OBJECT_TRIGGERS                                                                            \
     (CUE_BIT(CF_CUE_DIVEST) | CUE_BIT(CF_CUE_BACKED) | CUE_BIT(CF_CUE_CLIENT) |                    \
-     CUE_BIT(CF_CUE_PICK) | CUE_BIT(CF_CUE_PARTNER) | CUE_BIT(CF_CUE_ACQUIRE) |                    \
-     CUE_BIT(CF_CUE_STAKE) | CUE_BIT(CF_CUE_TARGET))
+     CUE_BIT(CF_CUE_KEYCLIENT) | CUE_BIT(CF_CUE_REVMIX) | CUE_BIT(CF_CUE_PICK) |                   \
+     CUE_BIT(CF_CUE_PARTNER) | CUE_BIT(CF_CUE_ACQUIRE) | CUE_BIT(CF_CUE_STAKE) |                   \
+     CUE_BIT(CF_CUE_TARGET))
 #define OFFERING_TRIGGERS (CUE_BIT(CF_CUE_COMPARE) | CUE_BIT(CF_CUE_OFFER))
 
 /* Runs pattern when the sentence has its triggers; Debug builds run it either way and

@@ -58,6 +58,7 @@ static const char *const names[CF_CUE_COUNT_] = {
     [CF_CUE_SRCNOUN] = "srcnoun",
     [CF_CUE_CLIENT] = "client",
     [CF_CUE_PICK] = "pick",
+    [CF_CUE_KEYCLIENT] = "keyclient",
 };
 
 static const char *const statuses[] = {"reported", "announced", "planned", "rumored",

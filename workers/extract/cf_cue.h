@@ -62,6 +62,7 @@ enum {
     CF_CUE_SRCNOUN,    /* brokerage, research firm: the unknown name after it is a source */
     CF_CUE_CLIENT,     /* among its customers, as a customer: the company before is a client */
     CF_CUE_PICK,       /* picked, chose: the companies after it serve the sentence's subject */
+    CF_CUE_KEYCLIENT,  /* largest customer, anchor tenant: named with its provider's possessive */
     CF_CUE_COUNT_
 };
 
