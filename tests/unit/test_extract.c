@@ -594,6 +594,50 @@ test_partners(void)
     check_none("Oracle signed a deal with Digital in May.", "partnership");
 }
 
+/* Products named after their maker's possessive, and names that start with a place's
+ * adjective. */
+static void
+test_owned_products(void)
+{
+    static const row_t rows[] = {
+        {"OVHcloud said its Nimbus GPU cloud service grew.",
+         NULL,
+         {{"offering", "ovhcloud", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL,
+           "Nimbus GPU cloud"}}},
+        {"Alibaba Cloud's Model Studio platform drew users.",
+         NULL,
+         {{"offering", "alibaba-cloud", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL,
+           "Model Studio"}}},
+        {"OVHcloud said its Nimbus public cloud platform grew.",
+         NULL,
+         {{"offering", "ovhcloud", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL,
+           "Nimbus public cloud"}}},
+        {"Zoom chose Microsoft Power Platform software.",
+         NULL,
+         {{"offering", "microsoft", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL,
+           "Power Platform"}}},
+        {"Scaleway grew. Its Vault product is popular.",
+         NULL,
+         {{"offering", "scaleway", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL, "Vault"}}},
+        {"Amazon Web Services launched its European Sovereign Cloud in Germany.",
+         NULL,
+         {{"offering", "aws", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL,
+           "European Sovereign Cloud"}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+    /* no name of its own: cloud words, a place, a company, a source's, a division's */
+    check_none("OVHcloud said its cloud service grew.", "offering");
+    check_none("OVHcloud said its Frankfurt service grew.", "offering");
+    check_none("OVHcloud said its AWS service grew.", "offering");
+    check_none("Synergy Research's Tracker Pro service said so.", "offering");
+    check_none("Zoom uses Vault software.", "offering");
+    check_none("OVHcloud launched in European Union markets.", "offering");
+    check_none("OVHcloud launched its European operations in May.", "offering");
+    /* one fact for one product: a launch names it; nouns in a row are one */
+    check_count("OVHcloud announced the release of its Nimbus service.", "offering", 1);
+    check_count("OVHcloud said its Nimbus cloud services offerings grew.", "offering", 1);
+}
+
 /* Customers named by their weight to the provider: "its largest customer is X", "X,
  * its anchor tenant,", "X accounted for 58% of revenue". */
 static void
@@ -2307,10 +2351,10 @@ test_own_corpus(void)
 }
 
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_stakes),
-             CF_TEST(test_partners), CF_TEST(test_key_clients), CF_TEST(test_offer_rivals),
-             CF_TEST(test_investment), CF_TEST(test_datacenter), CF_TEST(test_objects),
-             CF_TEST(test_places_and_status), CF_TEST(test_references), CF_TEST(test_negatives),
-             CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut),
-             CF_TEST(test_hostile), CF_TEST(test_linear), CF_TEST(test_data_errors),
-             CF_TEST(test_reload), CF_TEST(test_classify), CF_TEST(test_classify_tally),
-             CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))
+             CF_TEST(test_partners), CF_TEST(test_key_clients), CF_TEST(test_owned_products),
+             CF_TEST(test_offer_rivals), CF_TEST(test_investment), CF_TEST(test_datacenter),
+             CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
+             CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths),
+             CF_TEST(test_sentence_cut), CF_TEST(test_hostile), CF_TEST(test_linear),
+             CF_TEST(test_data_errors), CF_TEST(test_reload), CF_TEST(test_classify),
+             CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))

@@ -3512,6 +3512,46 @@ name_word(const cf_assemble_t *self, size_t i)
                   !(x->cats & ~(cloud | (1ull << CF_CUE_STOPCAP))));
 }
 
+/* "its Koukaryoku GPU cloud service", "Alibaba Cloud's Model Studio platform",
+ * "Microsoft Teams software": a product named between its maker (a possessive, "its",
+ * or the brand) and a product noun (m) is one the maker offers. Its name has a
+ * capitalized word that is nothing else, and may have cloud and market words ("GPU
+ * cloud") and product nouns ("Power Platform software"); one of such words alone
+ * ("its Cloud service") is none. The noun is the
+ * name's when capitalized ("Power Platform"); the cue may hold a cloud word
+ * ("cloud service", also a market's name). */
+static void
+owned_product(cf_assemble_t *self, const mention_t *m)
+{
+    /* words a name goes on with; a noun before the last is the name's */
+    uint64_t cloud = (1ull << CF_CUE_CLOUD) | (1ull << CF_CUE_MARKET) | (1ull << CF_CUE_PRODNOUN);
+    size_t a = m->a;
+    bool proper = false;
+    while (a > 0 && m->a - a < 5) {
+        const mention_t *x = at(self, a - 1);
+        if (name_word(self, a - 1) && !x) {
+            proper = true;
+            a--;
+        } else if (x && x->kind == M_CUE && (x->cats & cloud) && x->b == a) {
+            a = x->a; /* "GPU cloud" */
+        } else {
+            break;
+        }
+    }
+    const mention_t *owner = a > 0 ? at(self, a - 1) : NULL;
+    if (!proper || !owner || owner->kind != M_ENT || owner->ekind == CF_ENTITY_SOURCE)
+        return;
+    cand_t c;
+    cand_init(&c, "offering", owner->a, m->b, 0.5);
+    c.ta = a;
+    c.tb = m->b;
+    size_t end = self->t->v[m->a].flags & CF_TOKEN_CAP ? m->b : m->b - 1;
+    if (!phrase(self, a, end, c.detail, sizeof c.detail))
+        return;
+    copy(c.subject, sizeof c.subject, owner->id);
+    emit(self, &c);
+}
+
 /* A product name ending just before token `end`: capitalized words, at most 5. */
 static size_t
 product_before(const cf_assemble_t *self, size_t end, char *out, size_t outsz)
@@ -3624,6 +3664,15 @@ offering_facts(cf_assemble_t *self)
                 emit_subjects(self, &c, &s);
             continue;
         }
+        if (has(m, CF_CUE_PRODNOUN)) {
+            /* a launch or a comparison names the sentence's products (the branches
+             * below); of nouns in a row, the last ("cloud services offerings") */
+            if (!sentence_has(self, CF_CUE_OFFER) && !sentence_has(self, CF_CUE_COMPARE) &&
+                !(k + 1 < self->nm && self->m[k + 1].a == m->b &&
+                  has(&self->m[k + 1], CF_CUE_PRODNOUN)))
+                owned_product(self, m);
+            continue;
+        }
         if (has(m, CF_CUE_OFFER)) {
             /* "the release of its Zocalo service", "unveiled Azure Arc" */
             if (m->a > 0 && (t->v[m->a].flags & CF_TOKEN_CAP))
@@ -3663,9 +3712,13 @@ offering_facts(cf_assemble_t *self)
                 /* a product named after its maker's brand: "Azure Arc", "Google
                  * Kubernetes Engine" (the brand alone is no product) */
                 const mention_t *brand = at(self, j);
-                if (brand && !(brand->kind == M_ENT && !brand->ref && brand->a == j &&
-                               brand->ekind != CF_ENTITY_SOURCE && brand->b < t->n &&
-                               (t->v[brand->b].flags & CF_TOKEN_CAP) && !at(self, brand->b)))
+                /* ... or after a place's adjective: "its European Sovereign Cloud" */
+                bool placed =
+                    brand && brand->kind == M_PLACE && brand->a == j && name_word(self, brand->b);
+                if (brand && !placed &&
+                    !(brand->kind == M_ENT && !brand->ref && brand->a == j &&
+                      brand->ekind != CF_ENTITY_SOURCE && brand->b < t->n &&
+                      (t->v[brand->b].flags & CF_TOKEN_CAP) && !at(self, brand->b)))
                     continue;
                 e = brand ? brand->b : j;
                 while (e - j < 5 && name_word(self, e))
@@ -3716,7 +3769,8 @@ offering_facts(cf_assemble_t *self)
      CUE_BIT(CF_CUE_KEYCLIENT) | CUE_BIT(CF_CUE_REVMIX) | CUE_BIT(CF_CUE_PICK) |                   \
      CUE_BIT(CF_CUE_PARTNER) | CUE_BIT(CF_CUE_ACQUIRE) | CUE_BIT(CF_CUE_STAKE) |                   \
      CUE_BIT(CF_CUE_TARGET))
-#define OFFERING_TRIGGERS (CUE_BIT(CF_CUE_COMPARE) | CUE_BIT(CF_CUE_OFFER))
+#define OFFERING_TRIGGERS                                                                          \
+    (CUE_BIT(CF_CUE_COMPARE) | CUE_BIT(CF_CUE_OFFER) | CUE_BIT(CF_CUE_PRODNOUN))
 
 /* Runs pattern when the sentence has its triggers; Debug builds run it either way and
  * check that without them it adds no fact and changes nothing a later pattern or

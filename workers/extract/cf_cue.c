@@ -59,6 +59,7 @@ static const char *const names[CF_CUE_COUNT_] = {
     [CF_CUE_CLIENT] = "client",
     [CF_CUE_PICK] = "pick",
     [CF_CUE_KEYCLIENT] = "keyclient",
+    [CF_CUE_PRODNOUN] = "prodnoun",
 };
 
 static const char *const statuses[] = {"reported", "announced", "planned", "rumored",

@@ -63,6 +63,7 @@ enum {
     CF_CUE_CLIENT,     /* among its customers, as a customer: the company before is a client */
     CF_CUE_PICK,       /* picked, chose: the companies after it serve the sentence's subject */
     CF_CUE_KEYCLIENT,  /* largest customer, anchor tenant: named with its provider's possessive */
+    CF_CUE_PRODNOUN,   /* service, platform: ends a product named after its maker's possessive */
     CF_CUE_COUNT_
 };
 
