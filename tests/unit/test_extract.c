@@ -735,16 +735,37 @@ static void
 test_datacenter(void)
 {
     static const row_t rows[] = {
-        {"Tencent plans to build a data center in Frankfurt.", NULL,
+        {"Tencent plans to build a data center in Frankfurt.",
+         NULL,
          {{"datacenter", "tencent", NULL, NOV, NULL, NULL, "Frankfurt", "planned", NULL, NULL}}},
-        {"Microsoft said it would open data centers in Sweden, Spain and Italy.", NULL,
+        {"Microsoft said it would open data centers in Sweden, Spain and Italy.",
+         NULL,
          {{"datacenter", "microsoft", NULL, NOV, NULL, NULL, "Sweden", "announced", NULL, NULL}}},
-        {"Of its 24 data centers, nine are in Virginia and four in Ireland.", NULL,
-         {{NULL}}},
-        {"Baidu will open its third data center in the Chinese city of Beijing.", NULL,
+        {"Of its 24 data centers, nine are in Virginia and four in Ireland.", NULL, {{NULL}}},
+        {"Baidu will open its third data center in the Chinese city of Beijing.",
+         NULL,
          {{"datacenter", "baidu", NULL, NOV, NULL, NULL, "Beijing", NULL, NULL, NULL}}},
+        /* a place the places list does not know, after describing words */
+        {"AWS is building a data center in the northern Lima district of Chorrillos.",
+         NULL,
+         {{"datacenter", "aws", NULL, NOV, NULL, NULL, "Chorrillos", NULL, NULL, NULL}}},
+        /* a city's region its owner names */
+        {"Google Cloud opened its Dammam region.",
+         NULL,
+         {{"datacenter", "google-cloud", NULL, NOV, NULL, NULL, "Dammam", NULL, NULL, NULL}}},
+        {"Tencent Cloud said Oracle's Frankfurt region is running.",
+         NULL,
+         {{"datacenter", "oracle", NULL, NOV, NULL, NULL, "Frankfurt", NULL, NULL, NULL}}},
+        {"Zoom said the AWS Osaka region is running.",
+         NULL,
+         {{"datacenter", "aws", NULL, NOV, NULL, NULL, "Osaka", NULL, NULL, NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
+    /* a region that is an area, or one a sales team covers */
+    check_none("Google Cloud grew in the Mumbai region.", "datacenter");
+    check_none("Google Cloud grew in its Asia region, which covers Japan.", "datacenter");
+    check_none("Google Cloud opened a data center in Chorrillos, a district of Lima Province.",
+               "market_exit");
     static const row_t ctx[] = {
         {"Equinix keeps growing. Of its 24 data centers, nine are in Virginia and four in "
          "Ireland.",
@@ -884,7 +905,7 @@ test_references(void)
          {{"revenue_growth", "oracle", NULL, 25, "percent", NULL, NULL, NULL, "torvald-research",
            NULL}}},
         /* "its" after a clause's own subject is that subject's */
-        {"AWS committed $1 billion to its Mumbai region this year, days after Microsoft "
+        {"AWS committed $1 billion to its Indian business this year, days after Microsoft "
          "opened its fourth cloud region in Osaka.",
          NULL,
          {{"datacenter", "microsoft", NULL, NOV, NULL, NULL, "Osaka", NULL, NULL, NULL}}},
@@ -904,7 +925,7 @@ test_references(void)
          {{"datacenter", "brennvik-data", NULL, 9, "count", NULL, NULL, NULL, NULL, NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
-    check_not("AWS committed $1 billion to its Mumbai region this year, days after Microsoft "
+    check_not("AWS committed $1 billion to its Indian business this year, days after Microsoft "
               "opened its fourth cloud region in Osaka.",
               "datacenter", "aws", NOV);
     check_not("AWS grew fast this year, although Microsoft opened its fourth cloud region in "

@@ -646,6 +646,8 @@ static const char *const dc_build[] = {"open",     "opens",     "opened",   "ope
  * open a region"), a region a provider counts, or opens in a place, is one. Not a part of
  * the world: "the region", "all regions", "a region where", "the Asia-Pacific region",
  * "12 regions of Europe". */
+static int place_rank(const cf_assemble_t *self, size_t i);
+
 static bool
 cloud_region(const cf_assemble_t *self, size_t i)
 {
@@ -682,6 +684,14 @@ cloud_region(const cf_assemble_t *self, size_t i)
      * a list names after a colon ("three regions: the Americas, EMEA and Asia") */
     if (b && b->kind == M_NUM)
         return !tok_is(self, i + 1, ":");
+    /* "its Dammam region", "our Frankfurt region", "Google's Mumbai region", "the AWS
+     * Mumbai region": a city or state the owner has one in (not "its Asia region", a
+     * sales region, nor "the Asia-Pacific region", "a region") */
+    if (b && b->kind == M_PLACE && b->b == i && b->a > 0 && place_rank(self, b->a) < 3) {
+        static const char *const owners[] = {"its", "their", "our"};
+        const mention_t *o = at(self, b->a - 1);
+        return TOK_IN(self, b->a - 1, owners) || (o && o->kind == M_ENT);
+    }
     /* otherwise a place must follow: "a new region in Riyadh", "its first region in" */
     if (!tok_is(self, i + 1, "in"))
         return false;
@@ -1752,6 +1762,18 @@ collect_places(const cf_assemble_t *self, size_t from, size_t budget, item_t *ou
     return collect_places_k(self, from, budget, out, false);
 }
 
+/* Does "the" open the noun phrase that ends before token k, with at most three
+ * describing tokens between ("the southern city", "the northern Santiago district",
+ * "the Red Sea port city")? */
+static bool
+the_before(const cf_assemble_t *self, size_t k)
+{
+    for (size_t j = k; j > 0 && k - j < 4; j--)
+        if (tok_is(self, j - 1, "the"))
+            return true;
+    return false;
+}
+
 /* The same, taking stock exchanges as places when `exchanges` (an IPO's). */
 static int
 collect_places_k(const cf_assemble_t *self, size_t from, size_t budget, item_t *out,
@@ -1770,7 +1792,7 @@ collect_places_k(const cf_assemble_t *self, size_t from, size_t budget, item_t *
          * after these words */
         if (!m && n == 0 && i >= 3 && tok_is(self, i - 1, "of") &&
             TOK_IN(self, i - 2, place_nouns) && !(self->t->v[i - 2].flags & CF_TOKEN_CAP) &&
-            (tok_is(self, i - 3, "the") || (i >= 4 && tok_is(self, i - 4, "the")))) {
+            the_before(self, i - 2)) {
             size_t k = unknown_place(self, i, out[n].id);
             if (k) {
                 out[n].a = i;
