@@ -594,6 +594,26 @@ test_partners(void)
     check_none("Oracle signed a deal with Digital in May.", "partnership");
 }
 
+/* The revenue "at" a company is that company's, whoever the topic is; not a client's
+ * "from". */
+static void
+test_revenue_at(void)
+{
+    static const row_t rows[] = {
+        {"Zoom signed a deal to move to DigitalOcean. Revenue at DigitalOcean rose to $36 "
+         "billion, the company said.",
+         NULL,
+         {{"revenue", "digitalocean", NULL, 3.6e10, NULL, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Zoom signed a deal with Oracle. Sales for Oracle's cloud unit rose to $2 billion, the "
+         "company said.",
+         NULL,
+         {{"revenue", "oracle-cloud", NULL, 2e9, NULL, NULL, NULL, NULL, NULL, NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+    check_not("DigitalOcean signed a deal with Zoom. Revenue from Zoom rose to $3 million.",
+              "revenue", "zoom", NOV);
+}
+
 /* Products named after their maker's possessive, and names that start with a place's
  * adjective. */
 static void
@@ -2373,9 +2393,10 @@ test_own_corpus(void)
 
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_stakes),
              CF_TEST(test_partners), CF_TEST(test_key_clients), CF_TEST(test_owned_products),
-             CF_TEST(test_offer_rivals), CF_TEST(test_investment), CF_TEST(test_datacenter),
-             CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
-             CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths),
-             CF_TEST(test_sentence_cut), CF_TEST(test_hostile), CF_TEST(test_linear),
-             CF_TEST(test_data_errors), CF_TEST(test_reload), CF_TEST(test_classify),
-             CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))
+             CF_TEST(test_revenue_at), CF_TEST(test_offer_rivals), CF_TEST(test_investment),
+             CF_TEST(test_datacenter), CF_TEST(test_objects), CF_TEST(test_places_and_status),
+             CF_TEST(test_references), CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing),
+             CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut), CF_TEST(test_hostile),
+             CF_TEST(test_linear), CF_TEST(test_data_errors), CF_TEST(test_reload),
+             CF_TEST(test_classify), CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus),
+             CF_TEST(test_own_corpus))

@@ -2613,6 +2613,17 @@ number_facts(cf_assemble_t *self)
                 }
             }
             size_t anchor = tr->a < n->a ? tr->a : n->a;
+            /* "Revenue at DigitalOcean rose to $36 billion": the company the revenue is
+             * said to be at, before the figure (not "revenue from Zoom", a client's) */
+            const mention_t *rx = at(self, tr->b + 1);
+            if (cat == CF_CUE_REVENUE && tr->b < n->a &&
+                (tok_is(self, tr->b, "at") || tok_is(self, tr->b, "for")) && rx &&
+                rx->a == tr->b + 1 && rx->b <= n->a && is_subject_ent(rx)) {
+                memset(&s, 0, sizeof s);
+                subjects_add(&s, rx->id, rx->a, false);
+                emit_subjects(self, &c, &s);
+                continue;
+            }
             if (pick_subjects(self, anchor, c.tb, 25, NULL, &s))
                 emit_subjects(self, &c, &s);
             continue;
