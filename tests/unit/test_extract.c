@@ -594,6 +594,39 @@ test_partners(void)
     check_none("Oracle signed a deal with Digital in May.", "partnership");
 }
 
+/* Entries by starting to sell somewhere or a foothold; exits by ceasing to sell a
+ * market's product line. */
+static void
+test_entries_exits(void)
+{
+    static const row_t rows[] = {
+        {"OVHcloud plans to begin selling managed cloud services in the UAE and Saudi Arabia "
+         "from 2028.",
+         NULL,
+         {{"expansion", "ovhcloud", NULL, NOV, NULL, NULL, "United Arab Emirates", NULL, NULL, NULL,
+           NULL}}},
+        {"The deal gives OVHcloud a foothold in Brazil.",
+         NULL,
+         {{"expansion", "ovhcloud", NULL, NOV, NULL, NULL, "Brazil", NULL, NULL, NULL, NULL}}},
+        {"OVHcloud said it would stop selling public cloud services.",
+         NULL,
+         {{"market_exit", "ovhcloud", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL,
+           "public cloud"}}},
+        {"OVHcloud said it will wind down its public IaaS platform.",
+         NULL,
+         {{"market_exit", "ovhcloud", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL, "IaaS"}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+    /* customers somewhere are no market entered; a product line that names no market
+     * is no market left */
+    check_none("OVHcloud started selling servers to banks in London.", "expansion");
+    check_none("OVHcloud will shut down its Frankfurt platform.", "market_exit");
+    check_none("OVHcloud stopped selling servers to Microsoft.", "market_exit");
+    /* the market after the line's noun is the phrase's end */
+    check_evidence("OVHcloud will exit the cloud infrastructure services market in Malaysia.",
+                   "market_exit", "services market");
+}
+
 /* The revenue "at" a company is that company's, whoever the topic is; not a client's
  * "from". */
 static void
@@ -2393,10 +2426,10 @@ test_own_corpus(void)
 
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_stakes),
              CF_TEST(test_partners), CF_TEST(test_key_clients), CF_TEST(test_owned_products),
-             CF_TEST(test_revenue_at), CF_TEST(test_offer_rivals), CF_TEST(test_investment),
-             CF_TEST(test_datacenter), CF_TEST(test_objects), CF_TEST(test_places_and_status),
-             CF_TEST(test_references), CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing),
-             CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut), CF_TEST(test_hostile),
-             CF_TEST(test_linear), CF_TEST(test_data_errors), CF_TEST(test_reload),
-             CF_TEST(test_classify), CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus),
-             CF_TEST(test_own_corpus))
+             CF_TEST(test_revenue_at), CF_TEST(test_entries_exits), CF_TEST(test_offer_rivals),
+             CF_TEST(test_investment), CF_TEST(test_datacenter), CF_TEST(test_objects),
+             CF_TEST(test_places_and_status), CF_TEST(test_references), CF_TEST(test_negatives),
+             CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut),
+             CF_TEST(test_hostile), CF_TEST(test_linear), CF_TEST(test_data_errors),
+             CF_TEST(test_reload), CF_TEST(test_classify), CF_TEST(test_classify_tally),
+             CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))

@@ -2788,6 +2788,13 @@ place_facts(cf_assemble_t *self)
             np = collect_places(self, m->b, 8, pl);
             if (np == 0)
                 continue;
+            /* "started selling servers to banks in London": where its customers are */
+            bool to = false;
+            for (size_t j = m->b; j < pl[0].a && !to; j++)
+                to = tok_is(self, j, "to") &&
+                     (tok_is(self, m->b - 1, "selling") || tok_is(self, m->b - 1, "offering"));
+            if (to)
+                continue;
             cand_init(&c, "expansion", m->a, pl[0].b, 0.6);
             copy(c.place, sizeof c.place, pl[0].id);
             if (np > 1) {
@@ -2848,13 +2855,24 @@ place_facts(cf_assemble_t *self)
             continue;
         }
         if (has(m, CF_CUE_EXIT)) {
+            /* "its public IaaS platform", "public cloud services": a market's product
+             * line, when a market names it (not "shut down its Frankfurt platform") */
+            static const char *const lines[] = {"services",  "service",  "platform",
+                                                "platforms", "offering", "offerings"};
             size_t j = m->b, end = m->b + 5;
             while (j < self->t->n && j < end && !tok_is(self, j, "market") &&
-                   !tok_is(self, j, "business") && !clause_end(self, j))
+                   !tok_is(self, j, "business") && !TOK_IN(self, j, lines) && !clause_end(self, j))
                 j++;
             if (j >= self->t->n || j >= end || clause_end(self, j))
                 continue;
+            bool line = TOK_IN(self, j, lines);
+            if (line && (tok_is(self, j + 1, "market") || tok_is(self, j + 1, "business"))) {
+                j++; /* "the cloud services market" */
+                line = false;
+            }
             const char *mk = market_between(self, m->b, j + 1);
+            if (line && !mk)
+                continue;
             if (!mk)
                 mk = market_before(self, m->a);
             /* "pull out of the Indian market": a country's market, not a product's */
