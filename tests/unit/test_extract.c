@@ -595,7 +595,7 @@ test_partners(void)
 }
 
 /* Entries by starting to sell somewhere or a foothold; exits by ceasing to sell a
- * market's product line. */
+ * market's product line; listings as a debut on an exchange. */
 static void
 test_entries_exits(void)
 {
@@ -622,6 +622,12 @@ test_entries_exits(void)
     check_none("OVHcloud started selling servers to banks in London.", "expansion");
     check_none("OVHcloud will shut down its Frankfurt platform.", "market_exit");
     check_none("OVHcloud stopped selling servers to Microsoft.", "market_exit");
+    /* a debut on an exchange is a listing; a product's debut is not */
+    check_evidence("Qianhai DataPark Ltd. raised HK$3.2 billion in its debut on the city's stock "
+                   "exchange.",
+                   "ipo", "debut on the city's stock exchange");
+    check_evidence("OVHcloud made its debut on Euronext Paris.", "ipo", "debut on Euronext Paris");
+    check_none("Nvidia's new chip made its debut on Monday.", "ipo");
     /* the market after the line's noun is the phrase's end */
     check_evidence("OVHcloud will exit the cloud infrastructure services market in Malaysia.",
                    "market_exit", "services market");

@@ -2820,7 +2820,21 @@ place_facts(cf_assemble_t *self)
             continue;
         }
         if (has(m, CF_CUE_IPO)) {
-            cand_init(&c, "ipo", m->a, m->b, 0.6);
+            /* "its debut on the city's stock exchange", not "made its debut on Monday"
+             * (a product's) */
+            size_t bourse = 0; /* past the exchange's word */
+            if (tok_is(self, m->b - 1, "on") && !tok_is(self, m->a, "listed") &&
+                !tok_is(self, m->a, "listing") && !tok_is(self, m->a, "list")) {
+                for (size_t j = m->b; j < self->t->n && j < m->b + 6 && !bourse; j++) {
+                    const mention_t *x = at(self, j);
+                    if (tok_is(self, j, "exchange") || tok_is(self, j, "bourse") ||
+                        (x && x->kind == M_PLACE && x->exchange))
+                        bourse = x ? x->b : j + 1;
+                }
+                if (!bourse)
+                    continue;
+            }
+            cand_init(&c, "ipo", m->a, bourse ? bourse : m->b, 0.6);
             size_t j = m->b;
             /* "listed on": the cue ends with the preposition */
             if (j > m->a + 1 && (tok_is(self, j - 1, "on") || tok_is(self, j - 1, "in")))
