@@ -622,6 +622,9 @@ test_entries_exits(void)
     check_none("OVHcloud started selling servers to banks in London.", "expansion");
     check_none("OVHcloud will shut down its Frankfurt platform.", "market_exit");
     check_none("OVHcloud stopped selling servers to Microsoft.", "market_exit");
+    /* a lead to widen over a rival is a goal about it */
+    check_evidence("OVHcloud said the goal was to widen the lead over Scaleway.", "target",
+                   "widen the lead over Scaleway");
     /* a debut on an exchange is a listing; a product's debut is not */
     check_evidence("Qianhai DataPark Ltd. raised HK$3.2 billion in its debut on the city's stock "
                    "exchange.",
