@@ -2789,10 +2789,10 @@ place_facts(cf_assemble_t *self)
             if (np == 0)
                 continue;
             /* "started selling servers to banks in London": where its customers are */
-            bool to = false;
-            for (size_t j = m->b; j < pl[0].a && !to; j++)
-                to = tok_is(self, j, "to") &&
-                     (tok_is(self, m->b - 1, "selling") || tok_is(self, m->b - 1, "offering"));
+            bool selling = tok_is(self, m->b - 1, "selling") || tok_is(self, m->b - 1, "offering"),
+                 to = false;
+            for (size_t j = m->b; selling && j < pl[0].a && !to; j++)
+                to = tok_is(self, j, "to");
             if (to)
                 continue;
             cand_init(&c, "expansion", m->a, pl[0].b, 0.6);
@@ -2979,9 +2979,8 @@ backed_fact(cf_assemble_t *self, const mention_t *m)
     /* "owned by Fjellstad", "owned by private-equity firm Fjellstad": the words that
      * say what the owner is come before its name */
     size_t j = m->b;
-    const mention_t *x;
     while (j < self->t->n && j < m->b + 6) {
-        x = at(self, j);
+        const mention_t *x = at(self, j);
         if ((!x || x->kind == M_CUE) &&
             ((self->t->v[j].flags & (CF_TOKEN_WORD | CF_TOKEN_CAP)) == CF_TOKEN_WORD ||
              tok_is(self, j, "-")))
@@ -3582,9 +3581,8 @@ name_word(const cf_assemble_t *self, size_t i)
  * or the brand) and a product noun (m) is one the maker offers. Its name has a
  * capitalized word that is nothing else, and may have cloud and market words ("GPU
  * cloud") and product nouns ("Power Platform software"); one of such words alone
- * ("its Cloud service") is none. The noun is the
- * name's when capitalized ("Power Platform"); the cue may hold a cloud word
- * ("cloud service", also a market's name). */
+ * ("its Cloud service") is none. The noun is the name's when capitalized ("Power
+ * Platform"); the cue may hold a cloud word ("cloud service", also a market's name). */
 static void
 owned_product(cf_assemble_t *self, const mention_t *m)
 {
