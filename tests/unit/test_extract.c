@@ -821,8 +821,19 @@ test_datacenter(void)
         {"Zoom said the AWS Osaka region is running.",
          NULL,
          {{"datacenter", "aws", NULL, NOV, NULL, NULL, "Osaka", NULL, NULL, NULL}}},
+        /* one built with a company is a partnership with it */
+        {"YTL Power Ltd. is building an AI campus in Johor with Nvidia.",
+         NULL,
+         {{"partnership", "ytl-power", "nvidia", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Oracle is building a data center with Nvidia in Ohio.",
+         NULL,
+         {{"partnership", "oracle", "nvidia", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
+    /* built with a company's chips or help, or run (not built) with one */
+    check_none("Oracle is building a data center in Ohio with Nvidia chips.", "partnership");
+    check_none("Oracle opened a data center in Ohio with Microsoft's help.", "partnership");
+    check_none("Oracle runs a data center in Ohio with Nvidia.", "partnership");
     /* a region that is an area, or one a sales team covers */
     check_none("Google Cloud grew in the Mumbai region.", "datacenter");
     check_none("Google Cloud grew in its Asia region, which covers Japan.", "datacenter");

@@ -2724,6 +2724,35 @@ closing_before(const cf_assemble_t *self, size_t tok)
     return 0;
 }
 
+/* "is building an AI campus in Johor with Nvidia": a data center (cue m) built, opened
+ * or planned with a company named right after the cue or its places (from: "with"),
+ * the company ending its phrase (not "with Nvidia chips", "with Microsoft's help"), is
+ * a partnership of the builders s with it. */
+static void
+built_with(cf_assemble_t *self, const mention_t *m, size_t from, const subjects_t *s)
+{
+    const mention_t *x = at(self, from + 1);
+    if (!tok_is(self, from, "with") || !x || x->a != from + 1 || !is_subject_ent(x) || x->ref ||
+        modifier(self, x))
+        return;
+    if (x->b < self->t->n &&
+        (self->t->v[x->b].flags & (CF_TOKEN_WORD | CF_TOKEN_CAP)) == CF_TOKEN_WORD &&
+        !tok_is(self, x->b, "in") && !tok_is(self, x->b, "and") && !tok_is(self, x->b, "to") &&
+        !tok_is(self, x->b, "by") && !tok_is(self, x->b, "for"))
+        return;
+    /* a verb of making right before the cue ("runs a data center in Ohio with Nvidia":
+     * no) */
+    bool made = false;
+    for (size_t j = m->a; j > 0 && m->a - j < 6 && !made; j--)
+        made = TOK_IN(self, j - 1, dc_build);
+    if (!made)
+        return;
+    cand_t c;
+    cand_init(&c, "partnership", m->a, x->b, 0.55);
+    copy(c.object, sizeof c.object, x->id);
+    emit_subjects(self, &c, s);
+}
+
 static void
 place_facts(cf_assemble_t *self)
 {
@@ -2780,8 +2809,11 @@ place_facts(cf_assemble_t *self)
                 phrase(self, o->a, m->b, c.detail, sizeof c.detail);
                 widen(&c, o->a, o->b);
             }
-            if (pick_subjects(self, c.a, m->b, 25, NULL, &s))
-                emit_subjects(self, &c, &s);
+            if (!pick_subjects(self, c.a, m->b, 25, NULL, &s))
+                continue;
+            emit_subjects(self, &c, &s);
+            if (!cl) /* "with X" after the cue or after its places */
+                built_with(self, m, tok_is(self, m->b, "with") ? m->b : pl[np - 1].b, &s);
             continue;
         }
         if (has(m, CF_CUE_ENTER) && !dc_sentence) {
