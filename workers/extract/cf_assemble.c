@@ -2740,8 +2740,8 @@ built_with(cf_assemble_t *self, const mention_t *m, size_t from, const subjects_
         !tok_is(self, x->b, "in") && !tok_is(self, x->b, "and") && !tok_is(self, x->b, "to") &&
         !tok_is(self, x->b, "by") && !tok_is(self, x->b, "for"))
         return;
-    /* a verb of making right before the cue ("runs a data center in Ohio with Nvidia":
-     * no) */
+    /* a verb of making within six words before the cue ("runs a data center in Ohio
+     * with Nvidia": no) */
     bool made = false;
     for (size_t j = m->a; j > 0 && m->a - j < 6 && !made; j--)
         made = TOK_IN(self, j - 1, dc_build);
@@ -2854,9 +2854,9 @@ place_facts(cf_assemble_t *self)
         if (has(m, CF_CUE_IPO)) {
             /* "its debut on the city's stock exchange", not "made its debut on Monday"
              * (a product's) */
+            static const char *const debut[] = {"debut", "debuts", "debuted"};
             size_t bourse = 0; /* past the exchange's word */
-            if (tok_is(self, m->b - 1, "on") && !tok_is(self, m->a, "listed") &&
-                !tok_is(self, m->a, "listing") && !tok_is(self, m->a, "list")) {
+            if (TOK_IN(self, m->a, debut) && tok_is(self, m->b - 1, "on")) {
                 for (size_t j = m->b; j < self->t->n && j < m->b + 6 && !bourse; j++) {
                     const mention_t *x = at(self, j);
                     if (tok_is(self, j, "exchange") || tok_is(self, j, "bourse") ||
