@@ -123,6 +123,39 @@ pick_ports(it_daemon_t *d)
     snprintf(d->http, sizeof d->http, "127.0.0.1:%d", ports[3]);
 }
 
+/* d's ports while no daemon of d runs: bound here (SO_REUSEADDR: the stopped daemon's
+ * connections may linger in TIME_WAIT) so that no other test's bind to port 0 or
+ * outgoing connection takes one before d's next start, which must bind the same ones
+ * (clients of the test stay connected to them). A port already taken is left. */
+static void
+hold_ports(it_daemon_t *d)
+{
+    const char *eps[4] = {d->ingest, d->publish, d->query, d->http};
+    for (int i = 0; i < 4 && d->nheld < 4; i++) {
+        const char *colon = strrchr(eps[i], ':');
+        struct sockaddr_in sa = {0};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sa.sin_port = htons((uint16_t)atoi(colon ? colon + 1 : "0"));
+        int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+        if (fd < 0)
+            continue;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+            bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+            d->held[d->nheld++] = fd;
+        else
+            close(fd);
+    }
+}
+
+/* Lets d's ports go, right before its daemon binds them. */
+static void
+release_ports(it_daemon_t *d)
+{
+    while (d->nheld > 0)
+        close(d->held[--d->nheld]);
+}
+
 void
 it_daemon_init(it_daemon_t *d)
 {
@@ -367,6 +400,7 @@ start_once(it_daemon_t *d, int workers, const char *const *extra)
                                      0644);
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     char *const *args = (char *const *)argv;
+    release_ports(d);
     current = d;
     int rc = 0;
     if (d->as_init)
@@ -443,6 +477,8 @@ it_daemon_stop(it_daemon_t *d, int sig, int timeout_s)
         it_fail("cloudfactd (pid %d) did not exit within %d s of signal %d", (int)pid, timeout_s,
                 sig);
     }
+    if (d->bound)
+        hold_ports(d);
     return status;
 }
 
@@ -454,6 +490,7 @@ it_daemon_cleanup(it_daemon_t *d)
         kill(d->pid, SIGKILL);
         waitpid(d->pid, NULL, 0);
     }
+    release_ports(d);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);
     if (system(cmd) != 0)
         fprintf(stderr, "warning: could not remove %s\n", d->dir);

@@ -25,6 +25,8 @@ typedef struct it_daemon {
     char db[300];           /* DIR/cloudfact.db */
     cf_curve_client_t curve; /* what the harness's own calls (stats, push) use; empty: plain */
     bool bound;             /* a daemon of d has bound its ports once (they stay d's) */
+    int held[4];            /* while stopped: sockets keeping its ports from other tests */
+    int nheld;
     bool as_init;           /* start it as pid 1 of a new pid namespace (as in a container):
                              * pid is then a forwarder that passes SIGTERM and SIGINT on and
                              * exits with the daemon's status; see it_can_be_init */
@@ -57,7 +59,8 @@ void it_daemon_start(it_daemon_t *d, int workers, const char *const *extra);
  * CAP_SYS_ADMIN, and not forbidden by a container), which as_init needs. */
 bool it_can_be_init(void);
 
-/* Sends sig and waits up to timeout_s for the exit; returns the wait status. */
+/* Sends sig and waits up to timeout_s for the exit; returns the wait status. The
+ * daemon's ports stay held (from other tests) until its next it_daemon_start. */
 int it_daemon_stop(it_daemon_t *d, int sig, int timeout_s);
 
 /* Waits up to timeout_s for the child pid to exit and returns its wait status; a

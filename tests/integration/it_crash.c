@@ -251,9 +251,7 @@ main(void)
         target = n / 10 + (uint64_t)rand() % (span ? span : 1);
         while (it_stat(&d, "cloudfact_articles_accepted_total") < target)
             usleep(2000);
-        kill(d.pid, SIGKILL);
-        waitpid(d.pid, NULL, 0);
-        d.pid = 0;
+        it_daemon_stop(&d, SIGKILL, 30); /* its ports stay held for the restart */
         pthread_join(t, NULL);
         acked = 0;
         for (size_t i = 0; i < n; i++) {

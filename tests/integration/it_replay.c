@@ -8,10 +8,14 @@
  * memory stays flat) while ingest and other streams go on; a client that leaves
  * ends its stream; several streams at once all complete; errors end with `end`
  * carrying `error`. Nothing here times anything. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -226,6 +230,16 @@ main(void)
     it_daemon_start(&d, 0, extra);
     int ws = it_daemon_stop(&d, SIGTERM, 30);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "first stop 0x%x", ws);
+    /* while it is down (the fill takes seconds), no other test takes its port: the
+     * restart binds the same one (CI once lost this race to a parallel test) */
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)atoi(strrchr(d.ingest, ':') + 1));
+    int probe = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(probe >= 0 && bind(probe, (struct sockaddr *)&sa, sizeof sa) != 0 && errno == EADDRINUSE,
+          "the stopped daemon's port %s could be taken", d.ingest);
+    close(probe);
     fill(&d, n);
     it_daemon_start(&d, 0, extra);
     CHECK(it_stat(&d, "cloudfact_last_seq") == n, "the daemon sees head %llu",

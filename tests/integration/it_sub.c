@@ -283,9 +283,7 @@ main(void)
         usleep(2000);
     CHECK(it_stat(&d, "cloudfact_articles_accepted_total") >= target,
           "the push never reached %llu accepted articles", (unsigned long long)target);
-    kill(d.pid, SIGKILL);
-    waitpid(d.pid, NULL, 0);
-    d.pid = 0;
+    it_daemon_stop(&d, SIGKILL, 30); /* its ports stay held for the restart */
     pthread_join(t, NULL);
     it_daemon_start(&d, 2, extra);
     push_all(&d, a, n);
