@@ -106,6 +106,10 @@ str_ok(const char *want, const char *got)
     return got && strcmp(want, got) == 0;
 }
 
+/* A wanted value of NOV matches any value (or none); every other value, below zero
+ * too, must be the fact's. */
+#define NOV -1.0
+
 static bool
 fact_matches(const want_t *w, const cf_fact_t *f)
 {
@@ -113,7 +117,8 @@ fact_matches(const want_t *w, const cf_fact_t *f)
         return false;
     if (w->object && !str_ok(w->object, f->object))
         return false;
-    if (w->value >= 0 && (!f->has_value || fabs(f->value - w->value) > 1e-6 * (w->value + 1)))
+    if (w->value != NOV &&
+        (!f->has_value || fabs(f->value - w->value) > 1e-6 * (fabs(w->value) + 1)))
         return false;
     return str_ok(w->unit, f->unit) && str_ok(w->period, f->period) && str_ok(w->place, f->place) &&
            str_ok(w->status, f->status) && str_ok(w->source, f->source) &&
@@ -158,8 +163,6 @@ check_rows(const row_t *rows, size_t n)
     }
 }
 
-#define NOV -1.0
-
 /* Sentences that must give no fact of the given type and subject (NULL: any), with
  * that value (NOV: any). */
 static void
@@ -171,7 +174,7 @@ check_not(const char *text, const char *type, const char *subject, double value)
     for (size_t i = 0; i < facts.n; i++) {
         const cf_fact_t *f = &facts.v[i];
         if (strcmp(f->type, type) == 0 && (!subject || strcmp(f->subject, subject) == 0) &&
-            (value < 0 || (f->has_value && f->value == value))) {
+            (value == NOV || (f->has_value && f->value == value))) {
             fprintf(stderr, "  unexpected %s of %s in: %s\n", type, subject ? subject : "anyone",
                     text);
             dump(&facts);
@@ -654,6 +657,42 @@ test_revenue_at(void)
     check_rows(rows, sizeof rows / sizeof *rows);
     check_not("DigitalOcean signed a deal with Zoom. Revenue from Zoom rose to $3 million.",
               "revenue", "zoom", NOV);
+}
+
+/* Growth without a "rose": a fall is below zero, a doubling is 100 percent; a fall of
+ * a share is no growth and no share. */
+static void
+test_growth_words(void)
+{
+    static const row_t rows[] = {
+        {"Vultr's revenue fell 18% in 2025.",
+         NULL,
+         {{"revenue_growth", "vultr", NULL, -18, "percent", "2025", NULL, NULL, NULL, NULL, NULL}}},
+        {"Vultr reported sales of $3 billion, down 4% from a year earlier.",
+         NULL,
+         {{"revenue_growth", "vultr", NULL, -4, "percent", NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Hetzner's revenue posted a 6 percent drop.",
+         NULL,
+         {{"revenue_growth", "hetzner", NULL, -6, "percent", NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Vultr said its revenue more than doubled in 2025.",
+         NULL,
+         {{"revenue_growth", "vultr", NULL, 100, "percent", "2025", NULL, NULL, NULL, "more than",
+           NULL}}},
+        {"Sales at Hetzner tripled.",
+         NULL,
+         {{"revenue_growth", "hetzner", NULL, 200, "percent", NULL, NULL, NULL, NULL, NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+    /* a change of a share: neither a share of -1 nor a growth */
+    check_count("Google held 11% of the market, down 1% from a year earlier.", "market_share", 1);
+    check_none("Google held 11% of the market, down 1% from a year earlier.", "revenue_growth");
+    check_not("Vultr's revenue fell to 18% of its total.", "revenue_growth", "vultr", NOV);
+    check_not("Hetzner doubled its data center capacity.", "revenue_growth", "hetzner", 100);
+    check_not("Vultr's revenue grew and its staff doubled.", "revenue_growth", "vultr", 100);
+    check_not("Vultr's revenue was flat and its headcount doubled.", "revenue_growth", "vultr",
+              100);
+    check_none("Vultr's revenue growth doubled.", "revenue_growth");
+    check_none("Sales teams at Vultr in the big European markets have doubled.", "revenue_growth");
 }
 
 /* Products named after their maker's possessive, and names that start with a place's
@@ -2446,10 +2485,10 @@ test_own_corpus(void)
 
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_stakes),
              CF_TEST(test_partners), CF_TEST(test_key_clients), CF_TEST(test_owned_products),
-             CF_TEST(test_revenue_at), CF_TEST(test_entries_exits), CF_TEST(test_offer_rivals),
-             CF_TEST(test_investment), CF_TEST(test_datacenter), CF_TEST(test_objects),
-             CF_TEST(test_places_and_status), CF_TEST(test_references), CF_TEST(test_negatives),
-             CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut),
-             CF_TEST(test_hostile), CF_TEST(test_linear), CF_TEST(test_data_errors),
-             CF_TEST(test_reload), CF_TEST(test_classify), CF_TEST(test_classify_tally),
-             CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))
+             CF_TEST(test_revenue_at), CF_TEST(test_growth_words), CF_TEST(test_entries_exits),
+             CF_TEST(test_offer_rivals), CF_TEST(test_investment), CF_TEST(test_datacenter),
+             CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
+             CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths),
+             CF_TEST(test_sentence_cut), CF_TEST(test_hostile), CF_TEST(test_linear),
+             CF_TEST(test_data_errors), CF_TEST(test_reload), CF_TEST(test_classify),
+             CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))

@@ -65,7 +65,7 @@ typedef struct mention {
     uint64_t cats;         /* M_CUE: bit per CF_CUE_* category */
     const char *status;    /* M_CUE status value */
     const char *market;    /* M_CUE market value */
-    double ord;            /* M_CUE ordinal value */
+    double ord;            /* M_CUE ordinal value, or a multiple's (doubled: 2) */
     int depth;             /* parenthesis depth at a */
     bool hard;             /* M_NUM: a fraction of a figure named before */
     bool exchange;         /* M_PLACE: a stock exchange */
@@ -1212,7 +1212,7 @@ annotate(cf_assemble_t *self, const cf_assemble_seen_t *seen)
                     m->status = en->val;
                 if (en->cat == CF_CUE_MARKET && !m->market)
                     m->market = en->val;
-                if (en->cat == CF_CUE_ORDINAL)
+                if (en->cat == CF_CUE_ORDINAL || en->cat == CF_CUE_MULTIPLE)
                     m->ord = en->num;
             }
             if (m->cats & ((1ull << CF_CUE_DATACENTER) | (1ull << CF_CUE_INVEST)))
@@ -2447,6 +2447,43 @@ pair_shares(const cf_assemble_t *self, const mention_t *n, subjects_t *s)
     return false;
 }
 
+/* "Revenue more than doubled", "sales at X tripled": a growth of 100 (200) percent,
+ * the revenue's named in the eight words before the verb, in its clause ("revenue grew
+ * and its staff doubled" is not one); a qualifier right before it ("more than",
+ * "nearly") is the fact's. */
+static void
+multiple_growth(cf_assemble_t *self, const mention_t *n)
+{
+    static const char *const joins[] = {"and", "but", "while", "as", "whereas", ",", ";"};
+    const mention_t *rv = NULL;
+    for (size_t j = 0; j < self->nm && self->m[j].b <= n->a; j++)
+        if (has(&self->m[j], CF_CUE_REVENUE) && n->a - self->m[j].b <= 8)
+            rv = &self->m[j];
+    if (!rv)
+        return;
+    for (size_t j = rv->b; j < n->a; j++) {
+        const mention_t *x = at(self, j);
+        if (TOK_IN(self, j, joins) || (x && (has(x, CF_CUE_GROWTH) || has(x, CF_CUE_DECLINE))))
+            return; /* "revenue growth doubled": the rate, not the revenue */
+    }
+    cand_t c;
+    cand_init(&c, "revenue_growth", rv->a, n->b, 0.8);
+    c.has_value = true;
+    c.value = (n->ord - 1) * 100;
+    c.unit = "percent";
+    for (size_t j = n->a > 3 ? n->a - 3 : 0; j < n->a; j++) {
+        size_t nq;
+        int e = cue_match(self, j, CF_CUE_QUALIFIER, &nq);
+        if (e >= 0 && j + nq == n->a) {
+            c.qualifier = cf_lexicon_entry(self->cues, e)->val;
+            break;
+        }
+    }
+    subjects_t s;
+    if (pick_subjects(self, rv->a, rv->b, 25, NULL, &s))
+        emit_subjects(self, &c, &s);
+}
+
 static void
 number_facts(cf_assemble_t *self)
 {
@@ -2470,6 +2507,8 @@ number_facts(cf_assemble_t *self)
         const mention_t *n = &self->m[k];
         if (has(n, CF_CUE_DATACENTER) && !dc)
             dc = n;
+        if (has(n, CF_CUE_MULTIPLE) && revenue)
+            multiple_growth(self, n);
         if (n->kind != M_NUM)
             continue;
         cand_t c;
@@ -2487,24 +2526,40 @@ number_facts(cf_assemble_t *self)
             if (owned_share(self, n, &c))
                 continue;
             const mention_t *g = NULL;
+            bool fell = false;
             for (size_t j = n->a; j > 0 && n->a - j < 3; j--) {
                 const mention_t *x = at(self, j - 1);
                 if (x && has(x, CF_CUE_GROWTH)) {
                     g = x;
                     break;
                 }
+                /* "fell 18 percent", "down by 7%": only right before the figure */
+                if (x && has(x, CF_CUE_DECLINE) &&
+                    (x->b == n->a || (x->b + 1 == n->a && tok_is(self, x->b, "by")))) {
+                    g = x;
+                    fell = true;
+                    break;
+                }
             }
-            /* "a 15 percent increase" */
+            /* "a 15 percent increase", "an 18 percent decline" */
             const mention_t *ga = at(self, n->b);
             if (!g && ga && ga->a == n->b && has(ga, CF_CUE_GROWTH) &&
                 (tok_is(self, n->b, "increase") || tok_is(self, n->b, "rise") ||
                  tok_is(self, n->b, "growth") || tok_is(self, n->b, "jump") ||
                  tok_is(self, n->b, "gain")))
                 g = ga;
+            if (!g && ga && ga->a == n->b && has(ga, CF_CUE_DECLINE) &&
+                (tok_is(self, n->b, "decline") || tok_is(self, n->b, "drop") ||
+                 tok_is(self, n->b, "fall") || tok_is(self, n->b, "decrease"))) {
+                g = ga;
+                fell = true;
+            }
             /* "holds 9% of the cloud market" */
             size_t of_market = of_market_end(self, n->b);
             if (g && revenue) {
                 c.type = "revenue_growth";
+                if (fell)
+                    c.value = -c.value;
                 widen(&c, g->a, g->b);
                 /* the subject is the revenue's: "X earned $5 billion in ..., up 9 percent" */
                 const mention_t *rv = NULL;
@@ -2517,7 +2572,8 @@ number_facts(cf_assemble_t *self)
                     emit_subjects(self, &c, &s);
                     continue;
                 }
-            } else if ((share || of_market || carry ||
+            } else if (!fell &&
+                       (share || of_market || carry ||
                         (!revenue && !growth && ranking_percent(self, n) && ranks_market(self))) &&
                        !compared_after(self, n->b)) {
                 /* "the combined share of A, B and C", "together they hold": no one's */
@@ -3903,7 +3959,7 @@ find_facts(cf_assemble_t *self)
         else if (m->kind == M_ENT && m->depth > 0)
             paren_ent = true;
     }
-    run_pattern(self, number_facts, num);
+    run_pattern(self, number_facts, num || (cats & CUE_BIT(CF_CUE_MULTIPLE)));
     run_pattern(self, place_facts, cats & PLACE_TRIGGERS);
     run_pattern(self, object_facts, cats & OBJECT_TRIGGERS);
     run_pattern(self, offering_facts, (cats & OFFERING_TRIGGERS) || paren_ent);

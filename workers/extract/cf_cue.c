@@ -60,6 +60,8 @@ static const char *const names[CF_CUE_COUNT_] = {
     [CF_CUE_PICK] = "pick",
     [CF_CUE_KEYCLIENT] = "keyclient",
     [CF_CUE_PRODNOUN] = "prodnoun",
+    [CF_CUE_DECLINE] = "decline",
+    [CF_CUE_MULTIPLE] = "multiple",
 };
 
 static const char *const statuses[] = {"reported", "announced", "planned", "rumored",
@@ -103,6 +105,7 @@ row(void *ctx, char **f, const char *name, int line, cf_err_t *err)
     case CF_CUE_NUMWORD:
     case CF_CUE_ARTICLE:
     case CF_CUE_FRACTION:
+    case CF_CUE_MULTIPLE:
     case CF_CUE_ORDINAL: {
         /* digits and a point only: strtod would also take "inf", "nan" and hex */
         num = val && val[strspn(val, "0123456789.")] == '\0' ? strtod(val, NULL) : 0;

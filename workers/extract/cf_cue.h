@@ -64,6 +64,8 @@ enum {
     CF_CUE_PICK,       /* picked, chose: the companies after it serve the sentence's subject */
     CF_CUE_KEYCLIENT,  /* largest customer, anchor tenant: named with its provider's possessive */
     CF_CUE_PRODNOUN,   /* service, platform: ends a product named after its maker's possessive */
+    CF_CUE_DECLINE,    /* fell, declined, down (right before a percent): a growth below zero */
+    CF_CUE_MULTIPLE,   /* value: the multiple a figure grew by (doubled 2, tripled 3) */
     CF_CUE_COUNT_
 };
 
