@@ -457,6 +457,18 @@ test_stakes(void)
         {"Salesforce sells cloud software. The Nvidia-backed OVHcloud grew fast.",
          NULL,
          {{"stake", "nvidia", "ovhcloud", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* a stake with a time and no company after it: in the company named before */
+        {"Vultr grew quickly last year. Harbor Capital took a minority stake in 2024.",
+         NULL,
+         {{"stake", "harbor-capital", "vultr", NOV, NULL, "2024", NULL, NULL, NULL, NULL}}},
+        {"Vultr grew quickly. Harbor Capital took a minority stake in 2024 in Scaleway.",
+         NULL,
+         {{"stake", "harbor-capital", "scaleway", NOV, NULL, "2024", NULL, NULL, NULL, NULL}}},
+        /* ", in which Y took a stake,": in the company before it */
+        {"Vultr grew quickly. Rival Scaleway, in which Harbor Capital took a 12.5 per cent "
+         "stake in 2022, is weighing a listing.",
+         NULL,
+         {{"stake", "harbor-capital", "scaleway", NOV, NULL, "2022", NULL, NULL, NULL, NULL}}},
         /* "the company": the one the sentence before named, not the owner */
         {"OVHcloud said revenue rose. SoftBank, which holds a 22.4 per cent stake in the "
          "company, will sell shares.",
@@ -479,6 +491,12 @@ test_stakes(void)
          {{"stake", "mgx", "voltra-compute", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
+    check_evidence("Vultr grew quickly last year. Harbor Capital took a 12.5 per cent stake "
+                   "last year.",
+                   "stake", "took a 12.5 per cent stake last year");
+    /* the company after the time is the stake's, not also the one before */
+    check_count("Vultr grew quickly. Harbor Capital took a minority stake in 2024 in Scaleway.",
+                "stake", 1);
     check_count("Nimbus Compute Ltd. said it had raised $85 million in a funding round led by "
                 "Harbor Ventures, with participation from Umoya Capital.",
                 "stake", 2);

@@ -3136,31 +3136,45 @@ backed_fact(cf_assemble_t *self, const mention_t *m)
 }
 
 /* A stake named with no company after it ("took a 17.2 percent stake."): taken (a verb
- * before it), ending its clause, held by the sentence's subject in the company the
- * sentence before was about. */
-static void
+ * before it), ending its clause (a time may follow: "in 2024", "last year"), held by
+ * the sentence's subject in the company the sentence before was about. Returns false
+ * when the stake does not end its clause (a company may follow the time). */
+static bool
 bare_stake(cf_assemble_t *self, const mention_t *m)
 {
     static const char *const takes[] = {"took",    "take",     "takes", "taken",  "taking",
                                         "bought",  "buy",      "buys",  "buying", "acquired",
                                         "acquire", "acquires", "holds", "hold",   "held",
                                         "owns",    "own",      "built", "raised", "increased"};
-    if (m->b < self->t->n && !clause_end(self, m->b) && !tok_is(self, m->b, "and") &&
-        !tok_is(self, m->b, ","))
-        return;
+    size_t e = m->b;
+    const mention_t *p = at(self, e);
+    if (p && p->kind == M_PER && p->a == e)
+        e = p->b; /* "stake last year", "stake in 2024" (the cue "stake in" took the "in") */
+    if (e < self->t->n && !clause_end(self, e) && !tok_is(self, e, "and") && !tok_is(self, e, ","))
+        return false;
     size_t v = m->a;
     while (v > 0 && m->a - v < 8 && !TOK_IN(self, v - 1, takes) && !clause_end(self, v - 1))
         v--;
     if (v == 0 || !TOK_IN(self, v - 1, takes))
-        return;
-    const char *object = owned_meant(self, v - 1);
+        return true;
+    /* "KT Cloud, in which IMM took a stake in 2022": the company before "in which" */
+    const char *object = NULL;
+    for (size_t j = v - 1; j >= 3 && v - 1 - j < 6 && !object; j--) {
+        const mention_t *x = at(self, j - 3);
+        if (tok_is(self, j, "which") && tok_is(self, j - 1, "in") && tok_is(self, j - 2, ",") &&
+            x && x->kind == M_ENT && x->b == j - 2)
+            object = x->id;
+    }
+    if (!object)
+        object = owned_meant(self, v - 1);
     subjects_t s;
     if (!object || !pick_subjects(self, v - 1, m->b, 15, object, &s))
-        return;
+        return true;
     cand_t c;
-    cand_init(&c, "stake", v - 1, m->b, 0.5);
+    cand_init(&c, "stake", v - 1, e, 0.5);
     copy(c.object, sizeof c.object, object);
     emit_subjects(self, &c, &s);
+    return true;
 }
 
 /* "Corvane, the Nvidia-backed GPU operator", "the Nvidia-backed Corvane": the company
@@ -3535,6 +3549,11 @@ object_facts(cf_assemble_t *self)
                 bare_stake(self, m);
                 continue;
             }
+            /* "a minority stake in 2024.": the "in" is the time's */
+            const mention_t *p = at(self, m->b);
+            if (tok_is(self, m->b - 1, "in") && p && p->kind == M_PER && p->a == m->b &&
+                bare_stake(self, m))
+                continue;
         } else if (has(m, CF_CUE_TARGET)) {
             type = "target";
             unknown_ok = UNKNOWN_NO;
