@@ -713,6 +713,42 @@ test_growth_words(void)
     check_none("Sales teams at Vultr in the big European markets have doubled.", "revenue_growth");
 }
 
+/* "We" and "our" in a quote are the speaker's company: the one named after the quote,
+ * else the article's topic; outside a quote, or in an analyst's, they are no company's.
+ * A goal the company says it does not have is speculative. */
+static void
+test_quoted_we(void)
+{
+    static const row_t rows[] = {
+        {"Scaleway grew fast. \"We need to beat AWS in every French city hall,\" its chief "
+         "executive said.",
+         NULL,
+         {{"target", "scaleway", "aws", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Scaleway grew fast. \u201cOur goal is to overtake AWS in Germany,\u201d said the chief "
+         "executive of Hetzner.",
+         NULL,
+         {{"target", "hetzner", "aws", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Nordlicht Rechenzentren GmbH grew fast. \"We need to beat AWS,\" said Nordlicht's "
+         "chief executive.",
+         NULL,
+         {{"target", "nordlicht-rechenzentren", "aws", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Scaleway does not want to overtake AWS.",
+         NULL,
+         {{"target", "scaleway", "aws", NOV, NULL, NULL, NULL, "speculative", NULL, NULL}}},
+        {"Scaleway grew. \"We don't need to beat AWS everywhere,\" its chief executive said.",
+         NULL,
+         {{"target", "scaleway", "aws", NOV, NULL, NULL, NULL, "speculative", NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+    check_none("Scaleway grew fast. We think Europe needs to beat AWS.", "target");
+    check_none("Scaleway grew fast. \"We need to beat AWS,\" said Thomas Berg, an analyst at "
+               "Gartner.",
+               "target");
+    check_none("Scaleway grew fast. \"We need to beat AWS,\" said Thomas Berg, an analyst at "
+               "Nordwind Research.",
+               "target");
+}
+
 /* Products named after their maker's possessive, and names that start with a place's
  * adjective. */
 static void
@@ -2503,10 +2539,11 @@ test_own_corpus(void)
 
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_stakes),
              CF_TEST(test_partners), CF_TEST(test_key_clients), CF_TEST(test_owned_products),
-             CF_TEST(test_revenue_at), CF_TEST(test_growth_words), CF_TEST(test_entries_exits),
-             CF_TEST(test_offer_rivals), CF_TEST(test_investment), CF_TEST(test_datacenter),
-             CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
-             CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths),
-             CF_TEST(test_sentence_cut), CF_TEST(test_hostile), CF_TEST(test_linear),
-             CF_TEST(test_data_errors), CF_TEST(test_reload), CF_TEST(test_classify),
-             CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))
+             CF_TEST(test_revenue_at), CF_TEST(test_growth_words), CF_TEST(test_quoted_we),
+             CF_TEST(test_entries_exits), CF_TEST(test_offer_rivals), CF_TEST(test_investment),
+             CF_TEST(test_datacenter), CF_TEST(test_objects), CF_TEST(test_places_and_status),
+             CF_TEST(test_references), CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing),
+             CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut), CF_TEST(test_hostile),
+             CF_TEST(test_linear), CF_TEST(test_data_errors), CF_TEST(test_reload),
+             CF_TEST(test_classify), CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus),
+             CF_TEST(test_own_corpus))
