@@ -749,6 +749,33 @@ test_quoted_we(void)
                "target");
 }
 
+/* A business unit listed on its own: the unit goes public, in the place after it;
+ * "list" goes public only so, on an exchange or in a place. */
+static void
+test_unit_listing(void)
+{
+    static const row_t rows[] = {
+        {"Alibaba plans to list the cloud unit in Hong Kong next year.",
+         NULL,
+         {{"ipo", "alibaba-cloud", NULL, NOV, NULL, NULL, "Hong Kong", "planned", NULL, NULL}}},
+        {"Alibaba shelved plans to spin off and separately list its cloud business.",
+         NULL,
+         {{"ipo", "alibaba-cloud", NULL, NOV, NULL, NULL, NULL, "speculative", NULL, NULL}}},
+        {"Alibaba said there were no current plans to list the cloud unit separately.",
+         NULL,
+         {{"ipo", "alibaba-cloud", NULL, NOV, NULL, NULL, NULL, "speculative", NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+    check_evidence("Alibaba plans to list the cloud unit in Hong Kong next year.", "ipo",
+                   "list the cloud unit in Hong Kong");
+    check_evidence("Alibaba shelved plans to spin off and separately list its cloud business.",
+                   "ipo", "separately list its cloud business");
+    check_none("Alibaba topped the list of Chinese cloud providers.", "ipo");
+    check_none("Vultr will list its prices for each region.", "ipo");
+    check_none("Vultr was added to a list of preferred suppliers.", "ipo");
+    check_none("Alibaba will separately list prices for its cloud unit.", "ipo");
+}
+
 /* Products named after their maker's possessive, and names that start with a place's
  * adjective. */
 static void
@@ -2540,10 +2567,10 @@ test_own_corpus(void)
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_stakes),
              CF_TEST(test_partners), CF_TEST(test_key_clients), CF_TEST(test_owned_products),
              CF_TEST(test_revenue_at), CF_TEST(test_growth_words), CF_TEST(test_quoted_we),
-             CF_TEST(test_entries_exits), CF_TEST(test_offer_rivals), CF_TEST(test_investment),
-             CF_TEST(test_datacenter), CF_TEST(test_objects), CF_TEST(test_places_and_status),
-             CF_TEST(test_references), CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing),
-             CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut), CF_TEST(test_hostile),
-             CF_TEST(test_linear), CF_TEST(test_data_errors), CF_TEST(test_reload),
-             CF_TEST(test_classify), CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus),
-             CF_TEST(test_own_corpus))
+             CF_TEST(test_unit_listing), CF_TEST(test_entries_exits), CF_TEST(test_offer_rivals),
+             CF_TEST(test_investment), CF_TEST(test_datacenter), CF_TEST(test_objects),
+             CF_TEST(test_places_and_status), CF_TEST(test_references), CF_TEST(test_negatives),
+             CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut),
+             CF_TEST(test_hostile), CF_TEST(test_linear), CF_TEST(test_data_errors),
+             CF_TEST(test_reload), CF_TEST(test_classify), CF_TEST(test_classify_tally),
+             CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))

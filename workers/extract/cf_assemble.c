@@ -2956,7 +2956,15 @@ place_facts(cf_assemble_t *self)
                     continue;
             }
             cand_init(&c, "ipo", m->a, bourse ? bourse : m->b, 0.6);
-            size_t j = m->b;
+            /* "list the cloud unit (in Hong Kong)": the unit listed, then the place (not
+             * "listed on AWS Marketplace": a unit by its name is no listing's) */
+            const mention_t *unit = at(self, m->b);
+            if (unit && (unit->a != m->b || unit->kind != M_ENT || unit->ekind != CF_ENTITY_UNIT ||
+                         !unit->ref))
+                unit = NULL;
+            if (unit)
+                widen(&c, unit->a, unit->b);
+            size_t j = unit ? unit->b : m->b;
             /* "listed on": the cue ends with the preposition */
             if (j > m->a + 1 && (tok_is(self, j - 1, "on") || tok_is(self, j - 1, "in")))
                 j--;
@@ -2973,11 +2981,12 @@ place_facts(cf_assemble_t *self)
                 copy(c.place, sizeof c.place, pb->id);
                 widen(&c, pb->a, pb->b);
             }
-            /* "prices listed on its website", "floated the idea": these words go public
-             * only on an exchange or in a place ("floated in London") */
+            /* "prices listed on its website", "floated the idea", "a list of": these
+             * words go public only on an exchange, in a place ("floated in London") or
+             * said of a business unit ("list the cloud unit separately") */
             if ((tok_is(self, m->a, "listed") || tok_is(self, m->a, "list") ||
-                 tok_is(self, m->a, "floated")) &&
-                !c.place[0])
+                 tok_is(self, m->a, "separately") || tok_is(self, m->a, "floated")) &&
+                !c.place[0] && !unit)
                 continue;
             /* "IPO-bound Box": the company right after the cue comes first */
             const mention_t *r = at(self, m->b);
