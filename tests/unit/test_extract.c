@@ -920,6 +920,16 @@ test_datacenter(void)
         {"Tencent plans to build a data center in Frankfurt.",
          NULL,
          {{"datacenter", "tencent", NULL, NOV, NULL, NULL, "Frankfurt", "planned", NULL, NULL}}},
+        /* a count of regions with a word between ("37 geographic regions") */
+        {"Hetzner runs 40 availability zones in 15 geographic regions.",
+         NULL,
+         {{"datacenter", "hetzner", NULL, 40, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"datacenter", "hetzner", NULL, 15, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* cities listed before the regions their owner names */
+        {"Hetzner runs data centers in Germany. Hetzner's Munich and Hamburg regions grew.",
+         NULL,
+         {{"datacenter", "hetzner", NULL, NOV, NULL, NULL, "Munich", NULL, NULL, NULL,
+           "Munich, Hamburg"}}},
         {"Microsoft said it would open data centers in Sweden, Spain and Italy.",
          NULL,
          {{"datacenter", "microsoft", NULL, NOV, NULL, NULL, "Sweden", "announced", NULL, NULL}}},

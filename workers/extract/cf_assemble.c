@@ -681,6 +681,25 @@ static const char *const dc_build[] = {"open",     "opens",     "opened",   "ope
  * "12 regions of Europe". */
 static int place_rank(const cf_assemble_t *self, size_t i);
 
+/* "Munich", "Munich and Hamburg", "Munich, Hamburg and Berlin": the cities or states
+ * listed right before token end (no exchange, no country: "European data centers" are
+ * none). Fills v with at most max of them, the last first; returns how many. */
+static int
+places_before(const cf_assemble_t *self, size_t end, const mention_t **v, int max)
+{
+    int n = 0;
+    for (size_t e = end; n < max && e > 0;) {
+        const mention_t *p = at(self, e - 1);
+        if (!p || p->kind != M_PLACE || p->b != e || p->exchange || place_rank(self, p->a) >= 3)
+            break;
+        v[n++] = p;
+        if (p->a < 2 || !(tok_is(self, p->a - 1, "and") || tok_is(self, p->a - 1, ",")))
+            break;
+        e = p->a - 1;
+    }
+    return n;
+}
+
 static bool
 cloud_region(const cf_assemble_t *self, size_t i)
 {
@@ -690,7 +709,8 @@ cloud_region(const cf_assemble_t *self, size_t i)
                 (self->m[k].kind == M_ENT && self->m[k].ekind == CF_ENTITY_UNIT);
     if (!cloud || i == 0 || tok_is(self, i + 1, "of"))
         return false;
-    static const char *const more[] = {"more", "new", "further", "additional"};
+    static const char *const more[] = {"more",       "new",          "further",  "additional",
+                                       "geographic", "geographical", "separate", "distinct"};
     static const char *const area[] = {
         "the", "that", "this",  "each", "every", "whole", "wider",   "same",  "entire", "broader",
         "all", "most", "other", "both", "many",  "some",  "several", "rural", "-"};
@@ -702,7 +722,7 @@ cloud_region(const cf_assemble_t *self, size_t i)
     if (b && b->kind == M_CUE && (tok_is(self, i - 1, "a") || tok_is(self, i - 1, "an")) &&
         i >= 2 && (TOK_IN(self, i - 2, dc_build) || TOK_IN(self, i - 2, has_one)))
         b = NULL;
-    /* "four more regions", "12 new regions" */
+    /* "four more regions", "12 new regions", "37 geographic regions" */
     const mention_t *n2 = i >= 2 ? at(self, i - 2) : NULL;
     if (!b && n2 && n2->kind == M_NUM && TOK_IN(self, i - 1, more))
         b = n2;
@@ -720,10 +740,13 @@ cloud_region(const cf_assemble_t *self, size_t i)
     /* "its Dammam region", "our Frankfurt region", "Google's Mumbai region", "the AWS
      * Mumbai region": a city or state the owner has one in (not "its Asia region", a
      * sales region, nor "the Asia-Pacific region", "a region") */
-    if (b && b->kind == M_PLACE && b->b == i && b->a > 0 && place_rank(self, b->a) < 3) {
+    const mention_t *pv[MAX_LIST];
+    int np = places_before(self, i, pv, MAX_LIST);
+    if (np > 0 && pv[np - 1]->a > 0) { /* and "its Munich and Hamburg regions" */
         static const char *const owners[] = {"its", "their", "our"};
-        const mention_t *o = at(self, b->a - 1);
-        return TOK_IN(self, b->a - 1, owners) || (o && o->kind == M_ENT);
+        size_t a = pv[np - 1]->a;
+        const mention_t *o = at(self, a - 1);
+        return TOK_IN(self, a - 1, owners) || (o && o->kind == M_ENT);
     }
     /* otherwise a place must follow: "a new region in Riyadh", "its first region in" */
     if (!tok_is(self, i + 1, "in"))
@@ -2865,15 +2888,17 @@ place_facts(cf_assemble_t *self)
          * "runs 43 data centers and will open a facility in Mumbai" */
         if (has(m, CF_CUE_DATACENTER) && !m->counted) {
             np = dc_places(self, m->b, m->b, 8, pl);
-            /* "its Navi Mumbai campus", "a Frankfurt data center": a city or state right
-             * before (not "European data centers") */
-            const mention_t *pb = m->a > 0 ? at(self, m->a - 1) : NULL;
-            if (np == 0 && pb && pb->kind == M_PLACE && pb->b == m->a && !pb->exchange &&
-                place_rank(self, pb->a) < 3) {
-                copy(pl[0].id, ID_MAX, pb->id);
-                pl[0].a = pb->a;
-                pl[0].b = pb->b;
-                np = 1;
+            /* "its Navi Mumbai campus", "a Frankfurt data center", "its Munich and
+             * Hamburg regions": cities or states right before (not "European data
+             * centers") */
+            if (np == 0) {
+                const mention_t *pv[MAX_LIST];
+                np = places_before(self, m->a, pv, MAX_LIST);
+                for (int q = 0; q < np; q++) {
+                    copy(pl[q].id, ID_MAX, pv[np - 1 - q]->id);
+                    pl[q].a = pv[np - 1 - q]->a;
+                    pl[q].b = pv[np - 1 - q]->b;
+                }
             }
             if (np == 0)
                 continue;
