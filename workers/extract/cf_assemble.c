@@ -339,7 +339,7 @@ resolve_ref(const cf_assemble_t *self, size_t i)
     static const char *const breaks[] = {
         ",",    ";",   ":",  "(",  ")",  "-",  "that", "which", "who", "with", "to",
         "from", "for", "by", "of", "at", "in", "on",   "than",  "and", "or",   "\""};
-    if (tok_is(self, i, "we") || tok_is(self, i, "our") || tok_is(self, i, "us"))
+    if (tok_is(self, i, "we") || tok_is(self, i, "our"))
         return quoted_we(self, i);
     size_t last = self->nm;
     while (last > 0 && self->m[last - 1].kind == M_CUE) /* "opened", "plans to": cues */
