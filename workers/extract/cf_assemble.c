@@ -296,11 +296,6 @@ add_mention(cf_assemble_t *self, int kind, size_t a, size_t b)
     return m;
 }
 
-/* The company a pronoun at token i refers to: the subject of its own clause when one
- * comes right before it, after a word that opens a clause ("..., days after Microsoft
- * opened its fourth region": Microsoft, not the company the sentence opened with; but
- * "Oracle beat Microsoft because its revenue grew" is Oracle's), else the first
- * company named earlier in the sentence, else the topic of the previous sentences. */
 /* "We", "our" in a quote: the speaker's company, named after the quote ("said
  * Hetzner's chief executive"; none when it is an analyst's firm), else the article's
  * topic. Outside a quote they are the writer's: no company. */
@@ -330,6 +325,11 @@ quoted_we(const cf_assemble_t *self, size_t i)
     return self->topic[0] ? self->topic : NULL;
 }
 
+/* The company a pronoun at token i refers to: the subject of its own clause when one
+ * comes right before it, after a word that opens a clause ("..., days after Microsoft
+ * opened its fourth region": Microsoft, not the company the sentence opened with; but
+ * "Oracle beat Microsoft because its revenue grew" is Oracle's), else the first
+ * company named earlier in the sentence, else the topic of the previous sentences. */
 static const char *
 resolve_ref(const cf_assemble_t *self, size_t i)
 {
