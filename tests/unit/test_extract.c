@@ -573,11 +573,19 @@ test_partners(void)
         {"Intel and Google Cloud will co-develop server chips.",
          NULL,
          {{"partnership", "intel", "google-cloud", NOV, NULL, NULL, NULL, "planned", NULL, NULL}}},
+        /* working together, or with a company */
+        {"Vultr and Hetzner agreed to work together on edge computing.",
+         NULL,
+         {{"partnership", "vultr", "hetzner", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Rackspace is working with VMware to manage private clouds for banks.",
+         NULL,
+         {{"partnership", "rackspace", "vmware", NOV, NULL, NULL, NULL, "reported", NULL, NULL}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
     /* the pair's verb: not of a pair after a preposition or far before the verb, not
      * one company's, and what follows it is no partner */
     check_none("Like Microsoft and Google, Oracle has partnered to sell chips.", "partnership");
+    check_none("Rackspace said it was working with regulators in Texas.", "partnership");
     check_none("Unlike Microsoft and Google, which partnered early, Oracle waited.", "partnership");
     check_none("Oracle has partnered to sell chips to Microsoft.", "partnership");
     check_none("Oracle joined the Linux Foundation with Microsoft in 2019.", "partnership");
@@ -895,6 +903,43 @@ test_offer_rivals(void)
     check_none("OVHcloud launched a review of its prices, which it calls cheaper than AWS, a "
                "company spokesman said on Monday in Paris.",
                "offering");
+}
+
+/* Products without a name: the offer cue's object runs to a product noun. */
+static void
+test_plain_products(void)
+{
+    static const row_t rows[] = {
+        {"Vultr launched a managed database service for small developers.",
+         NULL,
+         {{"offering", "vultr", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL,
+           "managed database service"}}},
+        {"Hetzner unveiled a new object storage product aimed at startups.",
+         NULL,
+         {{"offering", "hetzner", NULL, NOV, NULL, NULL, NULL, "announced", NULL, NULL,
+           "object storage product"}}},
+        /* a capitalized cloud word in the words: no name, still a product */
+        {"Scaleway rolled out a managed Kubernetes service.",
+         NULL,
+         {{"offering", "scaleway", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL,
+           "managed Kubernetes service"}}},
+        /* ... and with a name word after it, a name */
+        {"Vultr launched Kubernetes Engine for small developers.",
+         NULL,
+         {{"offering", "vultr", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL,
+           "Kubernetes Engine"}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+    check_none("Vultr launched a service.", "offering");
+    check_none("Vultr launched a new service.", "offering");
+    check_none("Vultr launched a review of its storage service.", "offering");
+    check_none("Vultr launched a review of hosted database services.", "offering");
+    check_none("Vultr launched 40 database services.", "offering");
+    check_none("Vultr launched Kubernetes support.", "offering");
+    check_none("Vultr and Hetzner announced a joint venture to offer hosted database services.",
+               "offering");
+    check_none("Vultr partnered with Hetzner to offer hosted database services.", "offering");
+    check_count("Vultr plans to offer hosted database services.", "offering", 1);
 }
 
 static void
@@ -2578,9 +2623,9 @@ CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_stakes),
              CF_TEST(test_partners), CF_TEST(test_key_clients), CF_TEST(test_owned_products),
              CF_TEST(test_revenue_at), CF_TEST(test_growth_words), CF_TEST(test_quoted_we),
              CF_TEST(test_unit_listing), CF_TEST(test_entries_exits), CF_TEST(test_offer_rivals),
-             CF_TEST(test_investment), CF_TEST(test_datacenter), CF_TEST(test_objects),
-             CF_TEST(test_places_and_status), CF_TEST(test_references), CF_TEST(test_negatives),
-             CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths), CF_TEST(test_sentence_cut),
-             CF_TEST(test_hostile), CF_TEST(test_linear), CF_TEST(test_data_errors),
-             CF_TEST(test_reload), CF_TEST(test_classify), CF_TEST(test_classify_tally),
-             CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))
+             CF_TEST(test_plain_products), CF_TEST(test_investment), CF_TEST(test_datacenter),
+             CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
+             CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths),
+             CF_TEST(test_sentence_cut), CF_TEST(test_hostile), CF_TEST(test_linear),
+             CF_TEST(test_data_errors), CF_TEST(test_reload), CF_TEST(test_classify),
+             CF_TEST(test_classify_tally), CF_TEST(test_shared_corpus), CF_TEST(test_own_corpus))

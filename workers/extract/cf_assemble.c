@@ -3805,6 +3805,42 @@ product_before(const cf_assemble_t *self, size_t end, char *out, size_t outsz)
     return a;
 }
 
+/* "launched a managed database service", "unveiled a new object storage product": a
+ * product without a name is one when its words run straight from the offer cue's
+ * object (after "a", "its", "new") to a product noun, with one word before the noun
+ * at least and none a company, place, figure or function word ("a review of our
+ * service" is no product). off is the cue's first token, j its end. Returns the
+ * noun's end and the words' start in *start, or 0. */
+static size_t
+plain_product(const cf_assemble_t *self, size_t off, size_t j, size_t *start)
+{
+    static const char *const lead[] = {"a", "an", "its", "their", "new"};
+    static const char *const stops[] = {"of",   "for",  "to",  "in",  "on",    "at",
+                                        "with", "by",   "and", "or",  "the",   "that",
+                                        "from", "into", "as",  "its", "their", "across"};
+    static const char *const deals[] = {"venture",  "partnership", "alliance", "agreement",
+                                        "deal",     "pact",        "tie-up",   "collaboration",
+                                        "contract", "consortium"};
+    const cf_tokens_t *t = self->t;
+    /* "a joint venture to offer AI services", "partnered with Dell to offer ...": a
+     * deal's purpose, not yet anyone's product */
+    if (off > 1 && tok_is(self, off - 1, "to") &&
+        (TOK_IN(self, off - 2, deals) || (at(self, off - 2) && at(self, off - 2)->kind == M_ENT)))
+        return 0;
+    while (j < t->n && TOK_IN(self, j, lead))
+        j++;
+    *start = j;
+    for (size_t e = j; e < t->n && e < j + 6; e++) {
+        const mention_t *x = at(self, e);
+        if (x && x->kind == M_CUE && x->a == e && has(x, CF_CUE_PRODNOUN) && e > j)
+            return x->b;
+        if (!(t->v[e].flags & (CF_TOKEN_WORD | CF_TOKEN_SKIP)) || (x && x->kind != M_CUE) ||
+            TOK_IN(self, e, stops))
+            return 0;
+    }
+    return 0;
+}
+
 /* The rivals a product is set against after token `from`, in its clause: "comparable
  * to Amazon's Redshift", "cheaper than comparable instances from AWS and CoreWeave",
  * "30 per cent below comparable AWS offerings". Returns how many (out holds them) and
@@ -3943,28 +3979,39 @@ offering_facts(cf_assemble_t *self)
                     const mention_t *x = at(self, e);
                     named = x && x->kind != M_CUE;
                 }
-                if (named || e == j || (nr = rivals_after(self, e, rv, &rc)) == 0)
-                    continue;
+                if (named || e == j || (nr = rivals_after(self, e, rv, &rc)) == 0) {
+                    /* ... or one whose words end in a product noun */
+                    if (!(e = plain_product(self, m->a, m->b, &j)))
+                        continue;
+                }
             } else {
                 /* a product named after its maker's brand: "Azure Arc", "Google
                  * Kubernetes Engine" (the brand alone is no product) */
                 const mention_t *brand = at(self, j);
-                /* ... or after a place's adjective: "its European Sovereign Cloud" */
-                bool placed =
+                /* ... or led by a place's adjective ("its European Sovereign
+                 * Cloud") or a capitalized cloud word with a plain name word after it
+                 * ("Kubernetes Engine", not "Kubernetes" alone) */
+                bool led =
                     brand && brand->kind == M_PLACE && brand->a == j && name_word(self, brand->b);
-                if (brand && !placed &&
+                led |= brand && brand->kind == M_CUE && name_word(self, j) &&
+                       name_word(self, brand->b) && !at(self, brand->b);
+                if (brand && !led &&
                     !(brand->kind == M_ENT && !brand->ref && brand->a == j &&
                       brand->ekind != CF_ENTITY_SOURCE && brand->b < t->n &&
-                      (t->v[brand->b].flags & CF_TOKEN_CAP) && !at(self, brand->b)))
-                    continue;
-                e = brand ? brand->b : j;
-                while (e - j < 5 && name_word(self, e))
-                    e++;
-                size_t nc;
-                if (!brand && cue_match(self, j, CF_CUE_STOPCAP, &nc) >= 0)
-                    continue;
-                if (e < t->n && (tok_is(self, e, "service") || tok_is(self, e, "platform")))
-                    e++;
+                      (t->v[brand->b].flags & CF_TOKEN_CAP) && !at(self, brand->b))) {
+                    /* no name, but maybe a product: "a managed Kubernetes service" */
+                    if (!(e = plain_product(self, m->a, m->b, &j)))
+                        continue;
+                } else {
+                    e = brand ? brand->b : j;
+                    while (e - j < 5 && name_word(self, e))
+                        e++;
+                    size_t nc;
+                    if (!brand && cue_match(self, j, CF_CUE_STOPCAP, &nc) >= 0)
+                        continue;
+                    if (e < t->n && (tok_is(self, e, "service") || tok_is(self, e, "platform")))
+                        e++;
+                }
             }
             cand_init(&c, "offering", m->a, e, 0.5);
             size_t len = phrase(self, j, e, c.detail, sizeof c.detail - 40);
