@@ -446,6 +446,28 @@ test_stakes(void)
          NULL,
          {{"stake", "harbor-ventures", "nimbus-compute", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
           {"stake", "umoya-capital", "nimbus-compute", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* money raised from companies: each holds a stake in the raiser */
+        {"Vultr raised $333 million from LuminArx Capital and AMD.",
+         NULL,
+         {{"stake", "luminarx-capital", "vultr", NOV, NULL, NULL, NULL, NULL, NULL, NULL},
+          {"stake", "amd", "vultr", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"Hetzner grew. Vultr secured $50 million in a new Series C round from SoftBank.",
+         NULL,
+         {{"stake", "softbank", "vultr", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* money put into another company: a stake in it, not an investment */
+        {"SoftBank invested $50 million in Vultr last year.",
+         NULL,
+         {{"stake", "softbank", "vultr", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        {"SoftBank made an investment of $50 million into Vultr.",
+         NULL,
+         {{"stake", "softbank", "vultr", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
+        /* ... but into its own unit or a place, an investment */
+        {"Google will invest $2 billion in Google Cloud.",
+         NULL,
+         {{"investment", "google", NULL, 2e9, "USD", NULL, NULL, NULL, NULL, NULL}}},
+        {"Vultr will invest $2 billion in its cloud unit.",
+         NULL,
+         {{"investment", "vultr", NULL, 2e9, "USD", NULL, NULL, NULL, NULL, NULL}}},
         {"Stratus Digital Ltd. raised $40 million from investors led by Lagos's Okapi Capital.",
          NULL,
          {{"stake", "okapi-capital", "stratus-digital", NOV, NULL, NULL, NULL, NULL, NULL, NULL}}},
@@ -529,6 +551,17 @@ test_stakes(void)
     check_none("OVHcloud raised money. SoftBank took a stake worth $1 billion in Scaleway.",
                "stake");
     check_count("OVHcloud raised money. SoftBank took a stake in Scaleway.", "stake", 1);
+    check_none("SoftBank invested $50 million in Vultr last year.", "investment");
+    check_none("Vultr raised $50 million in new funding.", "investment");
+    check_none("Vultr secured $500 million in loans from SoftBank.", "stake");
+    check_none("Vultr closed 2024 with revenue from SoftBank.", "stake");
+    check_none("Vultr raised $50 million from selling its stake.", "stake");
+    check_none("Vultr raised 12 percent from Hetzner in the vote.", "stake");
+    check_none("Google will invest $2 billion in Google Cloud.", "stake");
+    check_none("Microsoft has pledged $3 billion for cloud services in India, while AWS said it "
+               "will invest $12 billion in its Indian regions.",
+               "stake");
+    check_none("SoftBank said Vultr invested $50 million, in Hetzner's view.", "stake");
 }
 
 /* Partnerships that take no "with": a provider picked, a contract won, talks, a venture. */

@@ -2540,6 +2540,38 @@ multiple_growth(cf_assemble_t *self, const mention_t *n)
         emit_subjects(self, &c, &s);
 }
 
+/* "SoftBank invested $50 million in Vultr", "an investment of $50 million into
+ * Vultr": money an investor puts into another company (the name right after the
+ * figure) buys a stake in it; c, an investment of money n by subjects s, becomes that
+ * stake. Money for the investor's own business or its family's ("in Google Cloud",
+ * said of Google) stays an investment; money raised ("raised $85 million in
+ * funding") is none: false. Kept out of number_facts, whose loop it
+ * would make dearer inline. */
+static __attribute__((noinline)) bool
+funded_stake(const cf_assemble_t *self, cand_t *c, const subjects_t *s, const mention_t *n)
+{
+    const mention_t *raised = n->a > 0 ? at(self, n->a - 1) : NULL;
+    if (raised && has(raised, CF_CUE_RAISE))
+        return false; /* "raised $85 million in funding": money in, not spent */
+    size_t j = n->b;
+    if (!(tok_is(self, j, "in") || tok_is(self, j, "into")))
+        return true;
+    const mention_t *x = at(self, j + 1);
+    if (!x || x->ref || !is_subject_ent(x))
+        return true; /* "in its regions" is the investor's own */
+    for (int r = 0; r < s->n; r++)
+        if (same_family(self, s->id[r], x->id))
+            return true;
+    c->type = "stake";
+    c->has_value = false;
+    c->value = 0;
+    c->unit = NULL;
+    c->detail[0] = c->place[0] = '\0';
+    copy(c->object, sizeof c->object, x->id);
+    widen(c, x->a, x->b);
+    return true;
+}
+
 static void
 number_facts(cf_assemble_t *self)
 {
@@ -2736,8 +2768,11 @@ number_facts(cf_assemble_t *self)
                 emit_subjects(self, &c, &s);
                 continue;
             }
-            if (pick_subjects(self, anchor, c.tb, 25, NULL, &s))
-                emit_subjects(self, &c, &s);
+            if (!pick_subjects(self, anchor, c.tb, 25, NULL, &s))
+                continue;
+            if (cat == CF_CUE_INVEST && !funded_stake(self, &c, &s, n))
+                continue;
+            emit_subjects(self, &c, &s);
             continue;
         }
         /* counts; "one of", "a" are none, but "two in Pune and one in Chennai" after a
@@ -3125,6 +3160,42 @@ stake_size_end(const cf_assemble_t *self, size_t i)
         !tok_is(self, x->b, "in"))
         return 0;
     return x->b + 1;
+}
+
+/* "Vultr raised $333 million from LuminArx Capital and AMD", "secured $50 million in
+ * new funding from SoftBank": each company the money came from holds a stake in the
+ * company that raised it (a round "led by" them is backed_fact's). */
+static void
+raise_fact(cf_assemble_t *self, const mention_t *m)
+{
+    const mention_t *n = at(self, m->b);
+    if (!n || n->kind != M_NUM || n->num.kind != CF_NUMBER_MONEY)
+        return;
+    /* "in (new) funding from", "in a Series C round from": equity's words only, not
+     * a loan's or a contract's ("$500 million in loans from") */
+    static const char *const equity[] = {
+        "a",       "an",     "new",     "fresh",     "its",     "latest",     "seed",  "growth",
+        "venture", "equity", "funding", "financing", "capital", "investment", "round", "series"};
+    size_t j = n->b;
+    if (tok_is(self, j, "in")) {
+        j++;
+        while (j < self->t->n && j < n->b + 7 &&
+               (TOK_IN(self, j, equity) || self->t->v[j].len == 1))
+            j++; /* one letter: "Series C" */
+    }
+    item_t ob[MAX_LIST];
+    int no = tok_is(self, j, "from") ? collect_objects(self, j + 1, 0, UNKNOWN_ENDS, ob) : 0;
+    subjects_t s;
+    if (no <= 0 || !pick_subjects(self, m->a, m->b, 25, ob[0].id, &s))
+        return;
+    for (int q = 0; q < no; q++) {
+        cand_t c;
+        cand_init(&c, "stake", m->a, ob[q].b, 0.6);
+        widen(&c, s.a[0], m->b);
+        copy(c.subject, sizeof c.subject, ob[q].id);
+        copy(c.object, sizeof c.object, s.id[0]);
+        emit(self, &c);
+    }
 }
 
 /* "X, which is backed by Y": Y holds a stake in X. */
@@ -3563,6 +3634,10 @@ object_facts(cf_assemble_t *self)
             divest_fact(self, m);
         if (has(m, CF_CUE_BACKED)) {
             backed_fact(self, m);
+            continue;
+        }
+        if (has(m, CF_CUE_RAISE)) {
+            raise_fact(self, m);
             continue;
         }
         if (has(m, CF_CUE_CLIENT)) {
@@ -4049,10 +4124,10 @@ offering_facts(cf_assemble_t *self)
     (CUE_BIT(CF_CUE_DATACENTER) | CUE_BIT(CF_CUE_ENTER) | CUE_BIT(CF_CUE_IPO) |               \
      CUE_BIT(CF_CUE_EXIT))
 #define OBJECT_TRIGGERS                                                                            \
-    (CUE_BIT(CF_CUE_DIVEST) | CUE_BIT(CF_CUE_BACKED) | CUE_BIT(CF_CUE_CLIENT) |                    \
-     CUE_BIT(CF_CUE_KEYCLIENT) | CUE_BIT(CF_CUE_REVMIX) | CUE_BIT(CF_CUE_PICK) |                   \
-     CUE_BIT(CF_CUE_PARTNER) | CUE_BIT(CF_CUE_ACQUIRE) | CUE_BIT(CF_CUE_STAKE) |                   \
-     CUE_BIT(CF_CUE_TARGET))
+    (CUE_BIT(CF_CUE_DIVEST) | CUE_BIT(CF_CUE_BACKED) | CUE_BIT(CF_CUE_RAISE) |                     \
+     CUE_BIT(CF_CUE_CLIENT) | CUE_BIT(CF_CUE_KEYCLIENT) | CUE_BIT(CF_CUE_REVMIX) |                 \
+     CUE_BIT(CF_CUE_PICK) | CUE_BIT(CF_CUE_PARTNER) | CUE_BIT(CF_CUE_ACQUIRE) |                    \
+     CUE_BIT(CF_CUE_STAKE) | CUE_BIT(CF_CUE_TARGET))
 #define OFFERING_TRIGGERS                                                                          \
     (CUE_BIT(CF_CUE_COMPARE) | CUE_BIT(CF_CUE_OFFER) | CUE_BIT(CF_CUE_PRODNOUN))
 

@@ -47,6 +47,7 @@ static const char *const names[CF_CUE_COUNT_] = {
     [CF_CUE_PERSON] = "person",
     [CF_CUE_DIVEST] = "divest",
     [CF_CUE_BACKED] = "backed_by",
+    [CF_CUE_RAISE] = "raise",
     [CF_CUE_YEARFIX] = "yearfix",
     [CF_CUE_FRACTION] = "fraction",
     [CF_CUE_ANAPHOR] = "anaphor",

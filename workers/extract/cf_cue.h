@@ -66,6 +66,7 @@ enum {
     CF_CUE_PRODNOUN,   /* service, platform: ends a product named after its maker's possessive */
     CF_CUE_DECLINE,    /* fell, declined, down (right before a percent): a growth below zero */
     CF_CUE_MULTIPLE,   /* value: the multiple a figure grew by (doubled 2, tripled 3) */
+    CF_CUE_RAISE,      /* raised, secured (money ... from Y): Y holds a stake in the raiser */
     CF_CUE_COUNT_
 };
 
