@@ -677,8 +677,36 @@ test_entries_exits(void)
         {"OVHcloud said it will wind down its public IaaS platform.",
          NULL,
          {{"market_exit", "ovhcloud", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL, "IaaS"}}},
+        /* a country left whole; a business of the subject's own; the market's place */
+        {"Vultr pulled out of Russia in 2022.",
+         NULL,
+         {{"market_exit", "vultr", NULL, NOV, NULL, NULL, "Russia", NULL, NULL, NULL, "Russia"}}},
+        {"Scaleway will exit the domain registration market.",
+         NULL,
+         {{"market_exit", "scaleway", NULL, NOV, NULL, NULL, NULL, NULL, NULL, NULL,
+           "domain registration market"}}},
+        {"Hetzner will wind down its hosting business.",
+         NULL,
+         {{"market_exit", "hetzner", NULL, NOV, NULL, NULL, NULL, "planned", NULL, NULL,
+           "hosting business"}}},
+        {"Hetzner is winding down its cloud business in Russia.",
+         NULL,
+         {{"market_exit", "hetzner", NULL, NOV, NULL, NULL, "Russia", NULL, NULL, NULL,
+           "cloud business"}}},
+        {"OVHcloud will exit the public cloud market in Germany.",
+         NULL,
+         {{"market_exit", "ovhcloud", NULL, NOV, NULL, NULL, "Germany", NULL, NULL, NULL,
+           "public cloud"}}},
     };
     check_rows(rows, sizeof rows / sizeof *rows);
+    check_none("Vultr pulled out of India's spectrum auction.", "market_exit");
+    check_none("Vultr left London for Paris.", "market_exit");
+    check_none("Vultr left its hosting business to its founder.", "market_exit");
+    check_none("Vultr will exit its Microsoft business.", "market_exit");
+    check_none("Vultr will exit its business.", "market_exit");
+    check_none("Vultr will exit its hosting deal.", "market_exit");
+    check_none("Vultr will exit a hosting business.", "market_exit");
+    check_none("Vultr withdrew from Nasdaq in May.", "market_exit");
     /* customers somewhere are no market entered; a product line that names no market
      * is no market left */
     check_none("OVHcloud started selling servers to banks in London.", "expansion");

@@ -3059,6 +3059,20 @@ place_facts(cf_assemble_t *self)
             continue;
         }
         if (has(m, CF_CUE_EXIT)) {
+            bool leave = tok_is(self, m->a, "leave") || tok_is(self, m->a, "leaves") ||
+                         tok_is(self, m->a, "left");
+            /* "pulled out of Russia", "withdrew from India": a country's whole market
+             * (not "left London for Paris", "pulled out of India's auction") */
+            const mention_t *px = at(self, m->b);
+            if (px && px->a == m->b && px->kind == M_PLACE && !px->exchange && !leave &&
+                !tok_is(self, px->b, "'s")) {
+                cand_init(&c, "market_exit", m->a, px->b, 0.6);
+                copy(c.place, sizeof c.place, px->id);
+                phrase(self, px->a, px->b, c.detail, sizeof c.detail);
+                if (pick_subjects(self, m->a, m->b, 25, NULL, &s))
+                    emit_subjects(self, &c, &s);
+                continue;
+            }
             /* "its public IaaS platform", "public cloud services": a market's product
              * line, when a market names it (not "shut down its Frankfurt platform") */
             static const char *const lines[] = {"services",  "service",  "platform",
@@ -3086,16 +3100,38 @@ place_facts(cf_assemble_t *self)
                 if (x && x->kind == M_PLACE && !x->exchange)
                     where = x;
             }
+            /* "wind down its hosting business", "exit the colocation market": words
+             * that name no company, place or figure */
+            static const char *const dets[] = {"its", "their", "the"};
+            size_t own = 0;
+            if (!mk && !where && TOK_IN(self, m->b, dets)) {
+                const mention_t *r = at(self, m->b); /* "its", or "its cloud business" */
+                own = m->b + 1;
+                for (size_t q = own; q < j && own; q++) {
+                    const mention_t *x = at(self, q);
+                    if (x && x != r && x->kind != M_CUE)
+                        own = 0;
+                }
+                if (own == j)
+                    own = 0;
+            }
             /* "would leave the Indian market with three operators": not an exit */
-            if (!mk && (!where || tok_is(self, m->a, "leave") || tok_is(self, m->a, "leaves") ||
-                        tok_is(self, m->a, "left")))
+            if (!mk && (leave || (!where && !own)))
                 continue;
             cand_init(&c, "market_exit", m->a, j + 1, 0.6);
             if (mk) {
                 copy(c.detail, sizeof c.detail, mk);
-            } else {
+            } else if (where) {
                 copy(c.place, sizeof c.place, where->id);
                 phrase(self, where->a, j + 1, c.detail, sizeof c.detail);
+            } else if (!phrase(self, own, j + 1, c.detail, sizeof c.detail)) {
+                continue;
+            }
+            /* "... its cloud business in Russia": the market's place */
+            if (!c.place[0] && tok_is(self, j + 1, "in") &&
+                collect_places(self, j + 1, 1, pl) > 0) {
+                copy(c.place, sizeof c.place, pl[0].id);
+                widen(&c, pl[0].a, pl[0].b);
             }
             if (pick_subjects(self, m->a, m->b, 25, NULL, &s))
                 emit_subjects(self, &c, &s);
