@@ -667,6 +667,9 @@ test_entries_exits(void)
          NULL,
          {{"expansion", "ovhcloud", NULL, NOV, NULL, NULL, "United Arab Emirates", NULL, NULL, NULL,
            NULL}}},
+        {"Vultr will establish a presence in Brazil next year.",
+         NULL,
+         {{"expansion", "vultr", NULL, NOV, NULL, NULL, "Brazil", "planned", NULL, NULL, NULL}}},
         {"The deal gives OVHcloud a foothold in Brazil.",
          NULL,
          {{"expansion", "ovhcloud", NULL, NOV, NULL, NULL, "Brazil", NULL, NULL, NULL, NULL}}},
@@ -721,6 +724,9 @@ test_entries_exits(void)
                    "ipo", "debut on the city's stock exchange");
     check_evidence("OVHcloud made its debut on Euronext Paris.", "ipo", "debut on Euronext Paris");
     check_none("Nvidia's new chip made its debut on Monday.", "ipo");
+    /* shares that start trading on an exchange have gone public */
+    check_evidence("Scaleway shares began trading on Euronext Paris on Friday.", "ipo",
+                   "began trading on Euronext Paris");
     /* the market after the line's noun is the phrase's end */
     check_evidence("OVHcloud will exit the cloud infrastructure services market in Malaysia.",
                    "market_exit", "services market");
@@ -1036,10 +1042,20 @@ test_datacenter(void)
          NULL,
          {{"datacenter", "hetzner", NULL, NOV, NULL, NULL, "Munich", NULL, NULL, NULL,
            "Munich, Hamburg"}}},
+        /* a new region named for its city, or for a part of the world and placed */
+        {"Vultr runs data centers. Vultr opened its new Madrid region on Tuesday.",
+         NULL,
+         {{"datacenter", "vultr", NULL, NOV, NULL, NULL, "Madrid", NULL, NULL, NULL, NULL}}},
+        {"Vultr runs data centers. Vultr opened its first African region in Johannesburg.",
+         NULL,
+         {{"datacenter", "vultr", NULL, NOV, NULL, NULL, "Johannesburg", NULL, NULL, NULL, NULL}}},
         {"Microsoft said it would open data centers in Sweden, Spain and Italy.",
          NULL,
          {{"datacenter", "microsoft", NULL, NOV, NULL, NULL, "Sweden", "announced", NULL, NULL}}},
         {"Of its 24 data centers, nine are in Virginia and four in Ireland.", NULL, {{NULL}}},
+        {"Vultr runs data centers. Sales grew in the Asia-Pacific region in May.", NULL, {{NULL}}},
+        {"Vultr runs data centers. Sales grew in its big Madrid region.", NULL, {{NULL}}},
+        {"Vultr runs data centers. Sales rose in a rich European region in May.", NULL, {{NULL}}},
         {"Baidu will open its third data center in the Chinese city of Beijing.",
          NULL,
          {{"datacenter", "baidu", NULL, NOV, NULL, NULL, "Beijing", NULL, NULL, NULL}}},

@@ -700,6 +700,14 @@ places_before(const cf_assemble_t *self, size_t end, const mention_t **v, int ma
     return n;
 }
 
+/* Is token i "new" or an ordinal ("first", "second"): a region just opened. */
+static bool
+new_or_nth(const cf_assemble_t *self, size_t i)
+{
+    const mention_t *x = at(self, i);
+    return tok_is(self, i, "new") || (x && x->a == i && has(x, CF_CUE_ORDINAL));
+}
+
 static bool
 cloud_region(const cf_assemble_t *self, size_t i)
 {
@@ -745,12 +753,18 @@ cloud_region(const cf_assemble_t *self, size_t i)
     if (np > 0 && pv[np - 1]->a > 0) { /* and "its Munich and Hamburg regions" */
         static const char *const owners[] = {"its", "their", "our"};
         size_t a = pv[np - 1]->a;
+        if (a > 1 && new_or_nth(self, a - 1))
+            a--; /* "its new Madrid region" */
         const mention_t *o = at(self, a - 1);
         return TOK_IN(self, a - 1, owners) || (o && o->kind == M_ENT);
     }
     /* otherwise a place must follow: "a new region in Riyadh", "its first region in" */
     if (!tok_is(self, i + 1, "in"))
         return false;
+    /* "its first African region in Johannesburg": a new one, named for a part of the
+     * world (not "the Asia-Pacific region in ...") */
+    if (b && b->kind == M_PLACE && b->a > 0 && new_or_nth(self, b->a - 1))
+        return true;
     if (b) /* an ordinal or a company ("an Azure region"), not a place or another cue */
         return has(b, CF_CUE_ORDINAL) || (b->kind == M_ENT && b->ekind != CF_ENTITY_SOURCE);
     return !(self->t->v[i - 1].flags & CF_TOKEN_CAP) && !TOK_IN(self, i - 1, area);
