@@ -2558,9 +2558,9 @@ multiple_growth(cf_assemble_t *self, const mention_t *n)
  * Vultr": money an investor puts into another company (the name right after the
  * figure) buys a stake in it; c, an investment of money n by subjects s, becomes that
  * stake. Money for the investor's own business or its family's ("in Google Cloud",
- * said of Google) stays an investment; money raised ("raised $85 million in
- * funding") is none: false. Kept out of number_facts, whose loop it
- * would make dearer inline. */
+ * said of Google) stays an investment. Returns false for money raised ("raised $85
+ * million in funding"), which is no investment at all. Kept out of number_facts,
+ * whose loop it would make dearer inline. */
 static __attribute__((noinline)) bool
 funded_stake(const cf_assemble_t *self, cand_t *c, const subjects_t *s, const mention_t *n)
 {
@@ -3114,8 +3114,8 @@ place_facts(cf_assemble_t *self)
                 if (x && x->kind == M_PLACE && !x->exchange)
                     where = x;
             }
-            /* "wind down its hosting business", "exit the colocation market": words
-             * that name no company, place or figure */
+            /* "wind down its hosting business", "exit the domain registration
+             * market": words that name no company, place or figure */
             static const char *const dets[] = {"its", "their", "the"};
             size_t own = 0;
             if (!mk && !where && TOK_IN(self, m->b, dets)) {
@@ -3241,7 +3241,8 @@ raise_fact(cf_assemble_t *self, const mention_t *m)
     for (int q = 0; q < no; q++) {
         cand_t c;
         cand_init(&c, "stake", m->a, ob[q].b, 0.6);
-        widen(&c, s.a[0], m->b);
+        if (!s.context[0]) /* the raiser named in this sentence */
+            widen(&c, s.a[0], m->b);
         copy(c.subject, sizeof c.subject, ob[q].id);
         copy(c.object, sizeof c.object, s.id[0]);
         emit(self, &c);
