@@ -3073,8 +3073,8 @@ place_facts(cf_assemble_t *self)
             continue;
         }
         if (has(m, CF_CUE_EXIT)) {
-            bool leave = tok_is(self, m->a, "leave") || tok_is(self, m->a, "leaves") ||
-                         tok_is(self, m->a, "left");
+            static const char *const leaves[] = {"leave", "leaves", "left"};
+            bool leave = TOK_IN(self, m->a, leaves);
             /* "pulled out of Russia", "withdrew from India": a country's whole market
              * (not "left London for Paris", "pulled out of India's auction") */
             const mention_t *px = at(self, m->b);
@@ -3944,14 +3944,15 @@ plain_product(const cf_assemble_t *self, size_t off, size_t j, size_t *start)
     static const char *const stops[] = {"of",   "for",  "to",  "in",  "on",    "at",
                                         "with", "by",   "and", "or",  "the",   "that",
                                         "from", "into", "as",  "its", "their", "across"};
-    static const char *const deals[] = {"venture",  "partnership", "alliance", "agreement",
-                                        "deal",     "pact",        "tie-up",   "collaboration",
-                                        "contract", "consortium"};
+    static const char *const deals[] = {"venture",   "partnership",   "alliance",
+                                        "agreement", "deal",          "pact",
+                                        "contract",  "collaboration", "consortium"};
     const cf_tokens_t *t = self->t;
     /* "a joint venture to offer AI services", "partnered with Dell to offer ...": a
      * deal's purpose, not yet anyone's product */
+    const mention_t *partner = off > 1 ? at(self, off - 2) : NULL;
     if (off > 1 && tok_is(self, off - 1, "to") &&
-        (TOK_IN(self, off - 2, deals) || (at(self, off - 2) && at(self, off - 2)->kind == M_ENT)))
+        (TOK_IN(self, off - 2, deals) || (partner && partner->kind == M_ENT)))
         return 0;
     while (j < t->n && TOK_IN(self, j, lead))
         j++;
