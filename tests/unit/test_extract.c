@@ -658,6 +658,98 @@ test_partners(void)
 
 /* Entries by starting to sell somewhere or a foothold; exits by ceasing to sell a
  * market's product line; listings as a debut on an exchange. */
+/* A period is the fact's own clause's (GUIDELINES decision 3): not a relative
+ * clause's, not another predicate's, not a comparison base's; a contrast of figures
+ * shares one; a period the evidence ends on is the fact's. */
+static void
+test_periods_by_clause(void)
+{
+    static const row_t rows[] = {
+        {"Vultr operates 14 data centers and plans to open six more in Chennai by March 2027.",
+         NULL,
+         {{"datacenter", "vultr", NULL, 14, "count", "-", NULL, NULL, NULL, NULL, NULL},
+          {"datacenter", "vultr", NULL, 6, "count", "2027-03", "Chennai", "planned", NULL, NULL,
+           NULL}}},
+        {"Vultr, which was founded in 2016, operates six data centers in Norway.",
+         NULL,
+         {{"datacenter", "vultr", NULL, 6, "count", "-", "Norway", NULL, NULL, NULL, NULL}}},
+        {"Hetzner, which opened its first region in 2019, has pledged to invest $500 million in "
+         "Finland.",
+         NULL,
+         {{"investment", "hetzner", NULL, 500e6, "USD", "-", "Finland", NULL, NULL, NULL, NULL}}},
+        {"Scaleway held a 31% share of the French cloud market, down from 34% in the first "
+         "quarter of 2022.",
+         NULL,
+         {{"market_share", "scaleway", NULL, 31, "percent", "-", NULL, NULL, NULL, NULL, NULL},
+          {"market_share", "scaleway", NULL, 34, "percent", "2022-Q1", NULL, NULL, NULL, NULL,
+           NULL}}},
+        {"Vultr opened a data center in Madrid in 2024, while Hetzner runs data centers in "
+         "Helsinki.",
+         NULL,
+         {{"datacenter", "hetzner", NULL, NOV, NULL, "-", "Helsinki", NULL, NULL, NULL, NULL}}},
+        {"Hetzner opened a data center in Helsinki in 2023 and it serves 9,000 customers.",
+         NULL,
+         {{"datacenter", "hetzner", NULL, NOV, NULL, "2023", "Helsinki", NULL, NULL, NULL, NULL},
+          {"customers", "hetzner", NULL, 9000, "count", "-", NULL, NULL, NULL, NULL, NULL}}},
+        {"Vultr opened a data center in Madrid in 2024, and the company has 9,000 customers.",
+         NULL,
+         {{"customers", "vultr", NULL, 9000, "count", "-", NULL, NULL, NULL, NULL, NULL}}},
+        {"Vultr opened a data center in Madrid in 2024, and the unit has 9,000 customers.",
+         NULL,
+         {{"customers", "vultr", NULL, 9000, "count", "-", NULL, NULL, NULL, NULL, NULL}}},
+        {"Hetzner said it had opened a data center in Helsinki and that it would open one in Oslo "
+         "in 2027.",
+         NULL,
+         {{"datacenter", "hetzner", NULL, NOV, NULL, "-", "Helsinki", NULL, NULL, NULL, NULL},
+          {"datacenter", "hetzner", NULL, NOV, NULL, "2027", "Oslo", NULL, NULL, NULL, NULL}}},
+        {"Vultr, which has 900 customers, doubled its revenue to $50 million in 2024.",
+         NULL,
+         {{"customers", "vultr", NULL, 900, "count", "-", NULL, NULL, NULL, NULL, NULL},
+          {"revenue", "vultr", NULL, 50e6, "USD", "2024", NULL, NULL, NULL, NULL, NULL}}},
+        {"Scaleway signed a deal with Hetzner weeks after Vultr opened a region in Madrid in "
+         "2024.",
+         NULL,
+         {{"partnership", "scaleway", "hetzner", NOV, NULL, "-", NULL, NULL, NULL, NULL, NULL}}},
+        {"Vultr, which has more than 900 customers, was valued at $600 million in a 2024 funding "
+         "round.",
+         NULL,
+         {{"customers", "vultr", NULL, 900, "count", "-", NULL, NULL, NULL, NULL, NULL}}},
+        {"Vultr, the provider that built one of the first public clouds in 2010, said it will "
+         "exit the hosting market.",
+         NULL,
+         {{"market_exit", "vultr", NULL, NOV, NULL, "-", NULL, NULL, NULL, NULL, NULL}}},
+        {"Vultr opened a data center in Madrid in 2024; Hetzner runs data centers in Helsinki.",
+         NULL,
+         {{"datacenter", "hetzner", NULL, NOV, NULL, "-", "Helsinki", NULL, NULL, NULL, NULL}}},
+        /* shared: a contrast of figures; an appositive about a figure */
+        {"In 2025, AWS held 30 percent of the market, while Azure held 21 percent.",
+         NULL,
+         {{"market_share", "aws", NULL, 30, "percent", "2025", NULL, NULL, NULL, NULL, NULL},
+          {"market_share", "azure", NULL, 21, "percent", "2025", NULL, NULL, NULL, NULL, NULL}}},
+        {"AWS held 34% of the market in the first half of 2026; Azure was second, at 21%.",
+         NULL,
+         {{"market_share", "azure", NULL, 21, "percent", "2026-H1", NULL, NULL, NULL, NULL, NULL}}},
+        {"In 2025, Hetzner held 9 percent of the market versus 12 percent for Vultr.",
+         NULL,
+         {{"market_share", "vultr", NULL, 12, "percent", "2025", NULL, NULL, NULL, NULL, NULL}}},
+        {"Vultr revenue rose 20 percent to $50 million, a record for 2025.",
+         NULL,
+         {{"revenue", "vultr", NULL, 50e6, "USD", "2025", NULL, NULL, NULL, NULL, NULL}}},
+        {"Vultr reported revenue of $50 million for 2025, an increase of 20 percent.",
+         NULL,
+         {{"revenue_growth", "vultr", NULL, 20, "percent", "2025", NULL, NULL, NULL, NULL, NULL}}},
+        /* the period each figure's evidence ends on; two-digit fiscal years */
+        {"We model Vultr revenue of $24bn in FY27 and $41bn in FY28.",
+         NULL,
+         {{"revenue", "vultr", NULL, 24e9, "USD", "FY2027", NULL, NULL, NULL, NULL, NULL},
+          {"revenue", "vultr", NULL, 41e9, "USD", "FY2028", NULL, NULL, NULL, NULL, NULL}}},
+        {"Vultr said on Monday: Vultr invested $435 million in Hetzner in October 2016.",
+         NULL,
+         {{"stake", "vultr", "hetzner", NOV, NULL, "2016-10", NULL, NULL, NULL, NULL, NULL}}},
+    };
+    check_rows(rows, sizeof rows / sizeof *rows);
+}
+
 static void
 test_entries_exits(void)
 {
@@ -2699,7 +2791,8 @@ test_own_corpus(void)
 CF_TEST_LIST(CF_TEST(test_numbers), CF_TEST(test_shares), CF_TEST(test_stakes),
              CF_TEST(test_partners), CF_TEST(test_key_clients), CF_TEST(test_owned_products),
              CF_TEST(test_revenue_at), CF_TEST(test_growth_words), CF_TEST(test_quoted_we),
-             CF_TEST(test_unit_listing), CF_TEST(test_entries_exits), CF_TEST(test_offer_rivals),
+             CF_TEST(test_unit_listing), CF_TEST(test_entries_exits),
+             CF_TEST(test_periods_by_clause), CF_TEST(test_offer_rivals),
              CF_TEST(test_plain_products), CF_TEST(test_investment), CF_TEST(test_datacenter),
              CF_TEST(test_objects), CF_TEST(test_places_and_status), CF_TEST(test_references),
              CF_TEST(test_negatives), CF_TEST(test_unseen_phrasing), CF_TEST(test_fast_paths),

@@ -52,6 +52,21 @@ _Static_assert(DETAIL_MAX > CF_CUE_VALUE_MAX, "a market name in a detail");
 #define MAX_RENAMED 4 /* gazetteer companies an article names in full ("X Online GmbH") */
 #define MAX_SETTLED 16 /* companies whose id as_written has settled for the article */
 
+/* Verbs a company is the subject of, or bare after "would ... and": a clause starts
+ * at them (clause_starts). Looked up by token hash, as commas and "and" are common. */
+static const char *const clause_verb_words[] = {
+    "said",     "says",     "has",      "have",   "had",       "is",       "are",       "was",
+    "were",     "will",     "would",    "could",  "may",       "can",      "plans",     "planned",
+    "aims",     "expects",  "intends",  "wants",  "agreed",    "signed",   "opened",    "operates",
+    "runs",     "owns",     "reported", "posted", "announced", "launched", "booked",    "raised",
+    "sells",    "offers",   "holds",    "serves", "counts",    "employs",  "pledged",   "committed",
+    "invested", "acquired", "bought",   "sold",   "added",     "entered",  "became",    "remains",
+    "remained", "won",      "took",     "built",  "started",   "began",    "completed", "hopes",
+    "invest",   "open",     "build",    "spend",  "add",       "launch",   "expand",    "enter",
+    "buy",      "acquire",  "sell",     "move",   "bring",     "double"};
+#define CLAUSE_VERBS (sizeof clause_verb_words / sizeof *clause_verb_words)
+_Static_assert(CLAUSE_VERBS < 256, "an index in the low byte");
+
 enum { M_ENT, M_PLACE, M_NUM, M_PER, M_CUE };
 
 _Static_assert(CF_CUE_COUNT_ <= 64, "cue categories are bits of a uint64_t");
@@ -120,6 +135,8 @@ struct cf_assemble {
     unsigned char *gate_gaz;
     int32_t *gate_one;
     size_t gate_cap;
+    uint64_t clause_verbs[CLAUSE_VERBS]; /* hash << 8 | index of clause_verb_words,
+                                          * sorted: clause_verb's set */
     /* the article: zeroed by cf_assemble_reset, from pub up to learned */
     cf_period_date_t pub;
     char topic[ID_MAX];        /* what "the company" and pronouns name: count_cast */
@@ -1615,19 +1632,195 @@ status_for(const cf_assemble_t *self, size_t ta, size_t tb)
     return best->status;
 }
 
-/* The period nearest to [a, b): "" (null) when none or unresolved. */
-static void
-period_for(const cf_assemble_t *self, size_t a, size_t b, char *out, size_t outsz)
+/* Is token i one of clause_verb_words? */
+static bool
+clause_verb(const cf_assemble_t *self, size_t i)
 {
-    size_t best = (size_t)-1;
+    if (i >= self->t->n)
+        return false;
+    uint64_t h = (uint64_t)self->t->v[i].hash << 8;
+    size_t lo = 0, hi = CLAUSE_VERBS;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        CF_STEP();
+        if ((self->clause_verbs[mid] & ~(uint64_t)0xff) < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < CLAUSE_VERBS && (self->clause_verbs[lo] & ~(uint64_t)0xff) == h; lo++)
+        if (tok_is(self, i, clause_verb_words[self->clause_verbs[lo] & 0xff]))
+            return true;
+    return false;
+}
+
+/* Does token i start a clause of its own after "and", "but", a comma or a word such
+ * as "after": a clause verb ("and plans to", ", has set", "and would move", "and
+ * invest $300 million"), "that", or a company before one: named, a pronoun or "the
+ * company" resolved to one, or "the group" ("and Google has operated", "and it
+ * serves", "days after Microsoft opened")? */
+static bool
+clause_starts(const cf_assemble_t *self, size_t i)
+{
+    static const char *const nouns[] = {"company", "firm", "group", "unit", "provider"};
+    if (clause_verb(self, i) || tok_is(self, i, "that"))
+        return true;
+    const mention_t *m = at(self, i);
+    if (m && m->kind == M_ENT && m->a == i)
+        return clause_verb(self, m->b);
+    /* "the group", "the provider": not always resolved to a company */
+    return tok_is(self, i, "the") && TOK_IN(self, i + 1, nouns) && clause_verb(self, i + 2);
+}
+
+/* The first token of the ", which/who ..." or ", a/an ..." clause (self->rel) that
+ * holds token i, or (size_t)-1 when none does. */
+static size_t
+rel_start(const cf_assemble_t *self, size_t i)
+{
+    if (i >= self->t->n || !self->rel[i])
+        return (size_t)-1;
+    while (i > 0 && self->rel[i - 1])
+        i--;
+    return i;
+}
+
+/* Does the clause starting at token s (rel_start) hang off a company ("Kaldvik, which
+ * was founded in 2016,"), not off a figure ("$5 billion in 2025, which was ...")? */
+static bool
+company_clause(const cf_assemble_t *self, size_t s)
+{
+    const mention_t *m = s >= 2 ? at(self, s - 2) : NULL; /* s - 1 is the comma */
+    return m && m->kind == M_ENT;
+}
+
+/* A revenue, revenue growth or market share: a figure of a period. */
+static bool
+is_figure(const char *type)
+{
+    return strncmp(type, "revenue", 7) == 0 || strcmp(type, "market_share") == 0;
+}
+
+/* Does the comparison word at j (GAP_COMPARE) start a figure's comparison base:
+ * "up/down from", "compared with/to", "versus", "vs"? */
+static bool
+compared_to(const cf_assemble_t *self, size_t j)
+{
+    if (tok_is(self, j, "up") || tok_is(self, j, "down"))
+        return tok_is(self, j + 1, "from");
+    if (tok_is(self, j, "compared"))
+        return tok_is(self, j + 1, "with") || tok_is(self, j + 1, "to");
+    return true; /* versus, vs */
+}
+
+enum { GAP_NONE, GAP_CONTRAST, GAP_JOIN, GAP_COMPARE };
+
+/* What a word between a period and a fact's trigger may do to them: "while",
+ * "whereas" contrast two clauses; "and", "but" may join two and "after", "since" ...
+ * open one (GAP_JOIN, when a clause starts after them); "up/down (from)", "compared (with/to)",
+ * "versus", "vs" open a figure's comparison base. By length first: most words are none of them. */
+static int
+gap_word(const cf_assemble_t *self, size_t j)
+{
+    const cf_token_t *k = &self->t->v[j];
+    const char *w = self->t->text + k->norm;
+#define GW(s) (memcmp(w, s, sizeof s - 1) == 0)
+    switch (k->len) {
+    case 2:
+        return GW("as") ? GAP_JOIN : GW("up") || GW("vs") ? GAP_COMPARE : GAP_NONE;
+    case 3:
+        return GW("and") || GW("but") ? GAP_JOIN : GAP_NONE;
+    case 4:
+        return GW("when") || GW("once") ? GAP_JOIN : GW("down") ? GAP_COMPARE : GAP_NONE;
+    case 5:
+        return GW("while") ? GAP_CONTRAST : GW("after") || GW("since") ? GAP_JOIN : GAP_NONE;
+    case 6:
+        return GW("before") || GW("though") ? GAP_JOIN : GW("versus") ? GAP_COMPARE : GAP_NONE;
+    case 7:
+        return GW("whereas") ? GAP_CONTRAST : GAP_NONE;
+    case 8:
+        return GW("although") ? GAP_JOIN : GW("compared") ? GAP_COMPARE : GAP_NONE;
+    default:
+        return GAP_NONE;
+    }
+#undef GW
+}
+
+/* Do a period mention and a fact's trigger [a, b) belong to different clauses, so
+ * that the period is not the fact's (GUIDELINES decision 3: "in their own sentence",
+ * read as their own clause)? "Sify operates 14 data centres and plans to bring six
+ * more online by March 2027": March 2027 is the plan's; "AWS, which opened its
+ * Bahrain region in 2019, has pledged ...": 2019 is the region's; "a 31% share, down
+ * from 34% in 2022": 2022 is the 34 percent's. A contrast of figures shares one
+ * ("AWS had 34 percent in 2024, while Azure's slipped to 21 percent"; "... 15
+ * percent; Oracle was fifth, at 3 percent") when the fact's type is a figure's. */
+static bool
+period_apart(const cf_assemble_t *self, const mention_t *m, size_t a, size_t b, const char *type)
+{
+    size_t g0, g1;
+    if (m->b <= a)
+        g0 = m->b, g1 = a;
+    else if (m->a >= b)
+        g0 = b, g1 = m->a;
+    else
+        return false;
+    /* a relative clause keeps its period, and so does an appositive about a company
+     * (one about a figure, "$5 billion, a rise of 9 percent in 2025", shares it);
+     * a fact in either about a company does not take the sentence's ("Meterline,
+     * which has 900 customers, was valued ... in a 2024 round") */
+    size_t fp = rel_start(self, m->a), ft = rel_start(self, a);
+    bool appositive = fp != (size_t)-1 && (tok_is(self, fp, "a") || tok_is(self, fp, "an"));
+    if (fp != ft && ((fp != (size_t)-1 && (!appositive || company_clause(self, fp))) ||
+                     company_clause(self, ft)))
+        return true;
+    for (size_t j = g0; j < g1; j++) {
+        CF_STEP();
+        const cf_token_t *k = &self->t->v[j];
+        if (k->len == 1) {
+            char c = self->t->text[k->norm];
+            if ((c == ';' && !is_figure(type)) || (c == ',' && clause_starts(self, j + 1)))
+                return true;
+            continue;
+        }
+        switch (gap_word(self, j)) {
+        case GAP_CONTRAST:
+            if (!is_figure(type))
+                return true;
+            break;
+        case GAP_JOIN:
+            if (clause_starts(self, j + 1))
+                return true;
+            break;
+        case GAP_COMPARE: /* the period after a comparison base is the base's */
+            if (g0 == b && compared_to(self, j))
+                return true;
+            break;
+        }
+    }
+    return false;
+}
+
+/* The fact's period: the one its evidence ends on ("$24bn in FY27 and $41bn in
+ * FY28"), else the one nearest to its trigger [a, b) in the same clause; "" (null)
+ * when none or unresolved. */
+static void
+period_for(const cf_assemble_t *self, const cand_t *c, char *out, size_t outsz)
+{
+    size_t a = c->ta, b = c->tb, best = (size_t)-1;
     out[0] = '\0';
+    const mention_t *after = at(self, c->b);
+    if (!after || after->kind != M_PER)
+        after = at(self, c->b + 1); /* "in", "for", "since" ... before it */
+    if (after && after->kind == M_PER && after->a >= c->b && after->per.text[0]) {
+        copy(out, outsz, after->per.text);
+        return;
+    }
     for (size_t k = 0; k < self->nm; k++) {
         const mention_t *m = &self->m[k];
         CF_STEP();
         if (m->kind != M_PER)
             continue;
         size_t d = m->b <= a ? 2 * (a - m->b) + 1 : m->a >= b ? 2 * (m->a - b) : 0;
-        if (d < best) {
+        if (d < best && !period_apart(self, m, a, b, c->type)) {
             best = d;
             copy(out, outsz, m->per.text);
         }
@@ -1705,7 +1898,7 @@ emit(cf_assemble_t *self, const cand_t *c)
     f->value = c->has_value ? c->value : 0;
     f->unit = c->has_value ? borrow(c->unit) : NULL;
     char period[16];
-    period_for(self, c->ta, c->tb, period, sizeof period);
+    period_for(self, c, period, sizeof period);
     if (year_earlier(self, c->tb))
         year_before(period);
     f->period = borrow(period);
@@ -4228,6 +4421,13 @@ find_facts(cf_assemble_t *self)
 /* ------------------------------------------------------------------------ */
 /* public */
 
+static int
+by_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
 cf_assemble_t *
 cf_assemble_new(const cf_gazetteer_t *gaz, const cf_lexicon_t *cues, cf_period_date_t pub)
 {
@@ -4235,6 +4435,11 @@ cf_assemble_new(const cf_gazetteer_t *gaz, const cf_lexicon_t *cues, cf_period_d
     memset(self, 0, offsetof(cf_assemble_t, pub));
     self->gaz = gaz;
     self->cues = cues;
+    for (size_t k = 0; k < CLAUSE_VERBS; k++) {
+        const char *w = clause_verb_words[k];
+        self->clause_verbs[k] = (uint64_t)cf_token_hash(w, strlen(w)) << 8 | k;
+    }
+    qsort(self->clause_verbs, CLAUSE_VERBS, sizeof *self->clause_verbs, by_u64);
     cf_assemble_reset(self, pub);
     return self;
 }

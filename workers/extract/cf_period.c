@@ -460,6 +460,11 @@ cf_period_parse(const cf_tokens_t *t, size_t i, cf_period_date_t pub, cf_period_
             pfmt(buf, "FY%04d", y);
             return set(out, i, i + 2, buf);
         }
+        /* FY27: two digits name a year of this century */
+        if (t->v[i].len == 4 && w[2] >= '0' && w[2] <= '9' && w[3] >= '0' && w[3] <= '9') {
+            pfmt(buf, "FY%04d", 2000 + (w[2] - '0') * 10 + (w[3] - '0'));
+            return set(out, i, i + 1, buf);
+        }
     }
     /* the third quarter of 2014, first half of 2014 */
     if ((q = ordinal_at(t, i))) {
