@@ -1767,10 +1767,11 @@ period_apart(const cf_assemble_t *self, const mention_t *m, size_t a, size_t b, 
      * (one about a figure, "$5 billion, a rise of 9 percent in 2025", shares it);
      * a fact in either about a company does not take the sentence's ("Meterline,
      * which has 900 customers, was valued ... in a 2024 round") */
+    const size_t none = (size_t)-1;
     size_t fp = rel_start(self, m->a), ft = rel_start(self, a);
-    bool appositive = fp != (size_t)-1 && (tok_is(self, fp, "a") || tok_is(self, fp, "an"));
-    if (fp != ft && ((fp != (size_t)-1 && (!appositive || company_clause(self, fp))) ||
-                     company_clause(self, ft)))
+    bool appositive = fp != none && (tok_is(self, fp, "a") || tok_is(self, fp, "an"));
+    if (fp != ft && ((fp != none && (!appositive || company_clause(self, fp))) ||
+                     (ft != none && company_clause(self, ft))))
         return true;
     for (size_t j = g0; j < g1; j++) {
         CF_STEP();
